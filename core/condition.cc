@@ -1,0 +1,453 @@
+#include "condition.h"
+
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "yaml_message.h"
+
+namespace smarketing {
+namespace {
+
+// Conditions nested deeper than this are refused: no real rule needs it, and
+// it bounds evaluation's recursion.
+constexpr int kMaxConditionDepth = 32;
+
+FieldValue Text(absl::string_view text) {
+  FieldValue v;
+  if (!text.empty()) {
+    v.kind = FieldValue::kString;
+    v.text = text;
+  }
+  return v;
+}
+
+// Unknown numbers (0 on a lead) read as missing.
+FieldValue Number(double number, bool zero_is_missing) {
+  FieldValue v;
+  if (number != 0 || !zero_is_missing) {
+    v.kind = FieldValue::kNumber;
+    v.number = number;
+  }
+  return v;
+}
+
+FieldValue Bool(bool b) {
+  FieldValue v;
+  v.kind = FieldValue::kBool;
+  v.boolean = b;
+  return v;
+}
+
+FieldValue Enum(const google::protobuf::EnumDescriptor* type, int number) {
+  FieldValue v;
+  if (number != 0) {
+    v.kind = FieldValue::kEnum;
+    v.number = number;
+    v.text = ShortEnumName(type, number);
+  }
+  return v;
+}
+
+// `needle` is already lower-case.
+bool ContainsIgnoreCase(absl::string_view haystack, absl::string_view needle) {
+  if (needle.empty()) return true;
+  if (needle.size() > haystack.size()) return false;
+  const char first = needle[0];
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    if (absl::ascii_tolower(static_cast<unsigned char>(haystack[i])) != first) {
+      continue;
+    }
+    if (absl::EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* TypeName(FieldType type) {
+  switch (type) {
+    case FieldType::kString:
+      return "text";
+    case FieldType::kNumber:
+      return "a number";
+    case FieldType::kBool:
+      return "true or false";
+    case FieldType::kEnum:
+      return "a named value";
+    case FieldType::kDynamic:
+      break;
+  }
+  return "any value";
+}
+
+}  // namespace
+
+FieldValue ReadField(const FieldRef& field, const EvalContext& c) {
+  const v1::Lead& lead = *c.lead;
+  switch (field.id) {
+    case FieldId::kLeadId:
+      return Text(lead.id());
+    case FieldId::kFirstName:
+      return Text(lead.contact().first_name());
+    case FieldId::kLastName:
+      return Text(lead.contact().last_name());
+    case FieldId::kEmail:
+      return Text(lead.contact().email());
+    case FieldId::kPhone:
+      return Text(lead.contact().phone());
+    case FieldId::kJobTitle:
+      return Text(lead.job_title());
+    case FieldId::kDepartment:
+      return Text(lead.department());
+    case FieldId::kSeniority:
+      return Enum(field.enum_type, lead.seniority());
+    case FieldId::kCompanyName:
+      return Text(lead.company().name());
+    case FieldId::kCompanyDomain:
+      return Text(lead.company().domain());
+    case FieldId::kIndustry:
+      return Text(lead.company().industry());
+    case FieldId::kEmployeeCount:
+      return Number(static_cast<double>(lead.company().employee_count()), true);
+    case FieldId::kAnnualRevenue:
+      return Number(lead.company().annual_revenue(), true);
+    case FieldId::kCountry:
+      return Text(lead.company().country());
+    case FieldId::kRegion:
+      return Text(lead.company().region());
+    case FieldId::kSource:
+      return Text(lead.source());
+    case FieldId::kCampaign:
+      return Text(lead.campaign());
+    case FieldId::kProduct:
+      return Text(lead.product());
+    case FieldId::kOptedOut:
+      return Bool(lead.consent().opted_out());
+    case FieldId::kDoNotEmail:
+      return Bool(lead.consent().do_not_email());
+    case FieldId::kDoNotCall:
+      return Bool(lead.consent().do_not_call());
+    case FieldId::kAttribute:
+      return FromProtoValue((*c.attributes)[field.slot]);
+    case FieldId::kEventType:
+      return Enum(field.enum_type, c.event->type());
+    case FieldId::kEventCustomType:
+      return Text(c.event->custom_type());
+    case FieldId::kEventProperty:
+      return FromProtoValue(c.properties->Get(field.slot));
+    case FieldId::kScoreFit:
+      return Number(c.score->fit, false);
+    case FieldId::kScoreGrade:
+      return Text(c.score->grade);
+    case FieldId::kScorePersona:
+      return Text(c.score->persona);
+    case FieldId::kScoreEngagement:
+      return Number(c.score->engagement, false);
+    case FieldId::kScoreTotal:
+      return Number(c.score->total, false);
+    case FieldId::kScoreHandRaiser:
+      return Bool(c.score->hand_raiser);
+  }
+  return {};
+}
+
+bool CompiledCondition::Compile(const v1::Condition& condition,
+                                FieldScope scope, const std::string& path,
+                                ProblemList* problems, SlotTable* attributes,
+                                SlotTable* properties) {
+  nodes_.clear();
+  const int before = problems->size();
+  CompileNode(condition, scope, path, 0, problems, attributes, properties);
+  if (problems->size() != before) {
+    nodes_.clear();
+    return false;
+  }
+  return true;
+}
+
+int CompiledCondition::CompileNode(const v1::Condition& c, FieldScope scope,
+                                   const std::string& path, int depth,
+                                   ProblemList* problems, SlotTable* attributes,
+                                   SlotTable* properties) {
+  const int index = static_cast<int>(nodes_.size());
+  nodes_.emplace_back();
+  if (depth > kMaxConditionDepth) {
+    problems->Add(path, absl::StrCat("conditions are nested more than ",
+                                     kMaxConditionDepth, " levels deep"));
+    return index;
+  }
+  std::vector<absl::string_view> operators;
+  if (c.has_equals()) operators.push_back("equals");
+  if (c.has_in()) operators.push_back("in");
+  if (c.has_range()) operators.push_back("range");
+  if (c.has_contains()) operators.push_back("contains");
+  if (c.has_prefix()) operators.push_back("prefix");
+  if (c.has_suffix()) operators.push_back("suffix");
+  if (c.has_regex()) operators.push_back("regex");
+  if (c.has_exists()) operators.push_back("exists");
+  if (c.all_size() > 0) operators.push_back("all");
+  if (c.any_size() > 0) operators.push_back("any");
+  if (c.has_not_()) operators.push_back("not");
+  if (operators.size() != 1) {
+    problems->Add(
+        path,
+        operators.empty()
+            ? "a condition needs exactly one operator: equals, in, range, "
+              "contains, prefix, suffix, regex, exists, all, any or not"
+            : absl::StrCat("a condition has exactly one operator; found ",
+                           absl::StrJoin(operators, ", ")));
+    return index;
+  }
+  const absl::string_view op = operators[0];
+
+  // Combinators.
+  if (op == "all" || op == "any" || op == "not") {
+    if (!c.field().empty()) {
+      problems->Add(absl::StrCat(path, ".field"),
+                    absl::StrCat("\"", op, "\" combines conditions and takes "
+                                           "no field; put the field in each of "
+                                           "them"));
+    }
+    std::vector<int> children;
+    if (op == "not") {
+      children.push_back(CompileNode(c.not_(), scope, absl::StrCat(path, ".not"),
+                                     depth + 1, problems, attributes,
+                                     properties));
+      nodes_[index].op = Op::kNot;
+    } else {
+      const auto& list = op == "all" ? c.all() : c.any();
+      for (int i = 0; i < list.size(); ++i) {
+        children.push_back(CompileNode(list[i], scope,
+                                       absl::StrCat(path, ".", op, "[", i, "]"),
+                                       depth + 1, problems, attributes,
+                                       properties));
+      }
+      nodes_[index].op = op == "all" ? Op::kAll : Op::kAny;
+    }
+    nodes_[index].children = std::move(children);
+    return index;
+  }
+
+  // Tests of one field.
+  Node node;
+  node.case_sensitive = c.case_sensitive();
+  auto field = ResolveField(c.field(), scope, attributes, properties);
+  if (!field.ok()) {
+    problems->Add(absl::StrCat(path, ".field"), field.status().message());
+    return index;
+  }
+  node.field = *field;
+  const FieldType type = node.field.type;
+  auto type_error = [&](absl::string_view op_name) {
+    problems->Add(absl::StrCat(path, ".", op_name),
+                  absl::StrCat("\"", op_name, "\" cannot test \"", c.field(),
+                               "\", which holds ", TypeName(type)));
+  };
+  const bool textual = type == FieldType::kString || type == FieldType::kEnum ||
+                       type == FieldType::kDynamic;
+  if (op == "equals") {
+    node.op = Op::kEquals;
+    node.literals.emplace_back();
+    CompileLiteral(c.equals(), node, absl::StrCat(path, ".equals"), problems,
+                   &node.literals.back());
+  } else if (op == "in") {
+    node.op = Op::kIn;
+    if (c.in().values_size() == 0) {
+      problems->Add(absl::StrCat(path, ".in"), "needs at least one value");
+    }
+    for (int i = 0; i < c.in().values_size(); ++i) {
+      node.literals.emplace_back();
+      CompileLiteral(c.in().values(i), node, absl::StrCat(path, ".in[", i, "]"),
+                     problems, &node.literals.back());
+    }
+  } else if (op == "range") {
+    node.op = Op::kRange;
+    if (type == FieldType::kString || type == FieldType::kBool) {
+      type_error("range");
+    }
+    const v1::NumericRange& range = c.range();
+    node.has_min = range.has_min();
+    node.has_max = range.has_max();
+    node.min = range.min();
+    node.max = range.max();
+    if (!node.has_min && !node.has_max) {
+      problems->Add(absl::StrCat(path, ".range"), "needs min, max or both");
+    } else if (node.has_min && node.has_max && node.min >= node.max) {
+      problems->Add(absl::StrCat(path, ".range.max"),
+                    absl::StrCat("max (", node.max, ") must be above min (",
+                                 node.min, ")"));
+    }
+    if ((node.has_min && !std::isfinite(node.min)) ||
+        (node.has_max && !std::isfinite(node.max))) {
+      problems->Add(absl::StrCat(path, ".range"), "bounds must be finite");
+    }
+  } else if (op == "contains" || op == "prefix" || op == "suffix") {
+    node.op = op == "contains" ? Op::kContains
+              : op == "prefix" ? Op::kPrefix
+                               : Op::kSuffix;
+    if (!textual) type_error(op);
+    node.text = op == "contains" ? c.contains()
+                : op == "prefix" ? c.prefix()
+                                 : c.suffix();
+    if (node.text.empty()) {
+      problems->Add(absl::StrCat(path, ".", op), "must not be empty");
+    }
+    if (!node.case_sensitive) absl::AsciiStrToLower(&node.text);
+  } else if (op == "regex") {
+    node.op = Op::kRegex;
+    if (!textual) type_error("regex");
+    RE2::Options options;
+    options.set_log_errors(false);
+    options.set_case_sensitive(node.case_sensitive);
+    auto regex = std::make_shared<const RE2>(c.regex(), options);
+    if (!regex->ok()) {
+      problems->Add(absl::StrCat(path, ".regex"),
+                    absl::StrCat("does not compile: ", regex->error()));
+    }
+    node.regex = std::move(regex);
+  } else {
+    node.op = Op::kExists;
+    node.exists = c.exists();
+  }
+  nodes_[index] = std::move(node);
+  return index;
+}
+
+bool CompiledCondition::CompileLiteral(const google::protobuf::Value& value,
+                                       const Node& node,
+                                       const std::string& path,
+                                       ProblemList* problems,
+                                       Literal* out) const {
+  const FieldType type = node.field.type;
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kStringValue:
+      if (type == FieldType::kEnum) {
+        const auto* e = node.field.enum_type;
+        for (int i = 1; i < e->value_count(); ++i) {
+          const int number = e->value(i)->number();
+          if (absl::EqualsIgnoreCase(value.string_value(),
+                                     e->value(i)->name()) ||
+              absl::EqualsIgnoreCase(value.string_value(),
+                                     ShortEnumName(e, number))) {
+            out->kind = FieldValue::kEnum;
+            out->number = number;
+            return true;
+          }
+        }
+        std::vector<std::string> names;
+        for (int i = 1; i < e->value_count(); ++i) {
+          names.emplace_back(ShortEnumName(e, e->value(i)->number()));
+        }
+        problems->Add(path, absl::StrCat("\"", value.string_value(),
+                                         "\" is not a ", e->name(),
+                                         "; expected one of: ",
+                                         absl::StrJoin(names, ", ")));
+        return false;
+      }
+      if (type != FieldType::kString && type != FieldType::kDynamic) break;
+      out->kind = FieldValue::kString;
+      out->text = value.string_value();
+      if (!node.case_sensitive) absl::AsciiStrToLower(&out->text);
+      return true;
+    case google::protobuf::Value::kNumberValue:
+      if (type != FieldType::kNumber && type != FieldType::kDynamic) break;
+      out->kind = FieldValue::kNumber;
+      out->number = value.number_value();
+      return true;
+    case google::protobuf::Value::kBoolValue:
+      if (type != FieldType::kBool && type != FieldType::kDynamic) break;
+      out->kind = FieldValue::kBool;
+      out->boolean = value.bool_value();
+      return true;
+    default:
+      problems->Add(path, "expected text, a number or true/false");
+      return false;
+  }
+  problems->Add(path, absl::StrCat("the field holds ", TypeName(type),
+                                   "; this value can never equal it"));
+  return false;
+}
+
+bool CompiledCondition::Equal(const Literal& literal, const FieldValue& value,
+                              bool case_sensitive) const {
+  if (literal.kind != value.kind) return false;
+  switch (literal.kind) {
+    case FieldValue::kString:
+      return case_sensitive ? value.text == literal.text
+                            : absl::EqualsIgnoreCase(value.text, literal.text);
+    case FieldValue::kNumber:
+    case FieldValue::kEnum:
+      return value.number == literal.number;
+    case FieldValue::kBool:
+      return value.boolean == literal.boolean;
+    case FieldValue::kMissing:
+      break;
+  }
+  return false;
+}
+
+bool CompiledCondition::Eval(int index, const EvalContext& context) const {
+  const Node& node = nodes_[index];
+  switch (node.op) {
+    case Op::kAll:
+      for (int child : node.children) {
+        if (!Eval(child, context)) return false;
+      }
+      return true;
+    case Op::kAny:
+      for (int child : node.children) {
+        if (Eval(child, context)) return true;
+      }
+      return false;
+    case Op::kNot:
+      return !Eval(node.children[0], context);
+    default:
+      break;
+  }
+  const FieldValue value = ReadField(node.field, context);
+  switch (node.op) {
+    case Op::kExists:
+      return (value.kind != FieldValue::kMissing) == node.exists;
+    case Op::kEquals:
+      return Equal(node.literals[0], value, node.case_sensitive);
+    case Op::kIn:
+      for (const Literal& literal : node.literals) {
+        if (Equal(literal, value, node.case_sensitive)) return true;
+      }
+      return false;
+    case Op::kRange:
+      if (value.kind != FieldValue::kNumber && value.kind != FieldValue::kEnum) {
+        return false;
+      }
+      return (!node.has_min || value.number >= node.min) &&
+             (!node.has_max || value.number < node.max);
+    default:
+      break;
+  }
+  if (value.kind != FieldValue::kString && value.kind != FieldValue::kEnum) {
+    return false;
+  }
+  const absl::string_view text = value.text;
+  switch (node.op) {
+    case Op::kContains:
+      return node.case_sensitive ? absl::StrContains(text, node.text)
+                                 : ContainsIgnoreCase(text, node.text);
+    case Op::kPrefix:
+      return node.case_sensitive ? absl::StartsWith(text, node.text)
+                                 : absl::StartsWithIgnoreCase(text, node.text);
+    case Op::kSuffix:
+      return node.case_sensitive ? absl::EndsWith(text, node.text)
+                                 : absl::EndsWithIgnoreCase(text, node.text);
+    case Op::kRegex:
+      return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()),
+                               *node.regex);
+    default:
+      return false;
+  }
+}
+
+}  // namespace smarketing

@@ -1,0 +1,131 @@
+// Rule conditions compiled from the Playbook's declarative form into a flat
+// tree evaluated without allocation or string lookups.
+#ifndef SMARKETING_CORE_CONDITION_H_
+#define SMARKETING_CORE_CONDITION_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "field.h"
+#include "problems.h"
+#include "re2/re2.h"
+#include "smarketing/v1/condition.pb.h"
+
+namespace smarketing {
+
+// Values of the score that priority rules may read.
+struct ScoreView {
+  double fit = 0;
+  double engagement = 0;
+  double total = 0;
+  bool hand_raiser = false;
+  absl::string_view grade;
+  absl::string_view persona;
+};
+
+// Event properties looked up on first use, since most rules that see an event
+// never read its properties.
+class PropertyCache {
+ public:
+  explicit PropertyCache(const SlotTable* slots) : slots_(slots) {}
+  void Reset(const v1::Event* event) {
+    event_ = event;
+    resolved_.assign(slots_->size(), false);
+    values_.resize(slots_->size());
+  }
+  const google::protobuf::Value* Get(int slot) {
+    if (!resolved_[slot]) {
+      values_[slot] = slots_->Resolve(event_->properties(), slot);
+      resolved_[slot] = true;
+    }
+    return values_[slot];
+  }
+
+ private:
+  const SlotTable* slots_;
+  const v1::Event* event_ = nullptr;
+  std::vector<bool> resolved_;
+  std::vector<const google::protobuf::Value*> values_;
+};
+
+// What a condition is evaluated against. Members a scope lacks stay null.
+struct EvalContext {
+  const v1::Lead* lead = nullptr;
+  // The lead's attributes, resolved by the Playbook's SlotTable.
+  const std::vector<const google::protobuf::Value*>* attributes = nullptr;
+  const v1::Event* event = nullptr;
+  PropertyCache* properties = nullptr;
+  const ScoreView* score = nullptr;
+};
+
+// Reads a field from the context.
+FieldValue ReadField(const FieldRef& field, const EvalContext& context);
+
+class CompiledCondition {
+ public:
+  // Compiles `condition`, found at `path` in the Playbook, for `scope`.
+  // Every problem is added to `problems`; returns false if there was any.
+  bool Compile(const v1::Condition& condition, FieldScope scope,
+               const std::string& path, ProblemList* problems,
+               SlotTable* attributes, SlotTable* properties);
+
+  // True for a condition that was never compiled (an absent `when`).
+  bool empty() const { return nodes_.empty(); }
+
+  bool Matches(const EvalContext& context) const {
+    return nodes_.empty() || Eval(0, context);
+  }
+
+ private:
+  enum class Op : uint8_t {
+    kEquals,
+    kIn,
+    kRange,
+    kContains,
+    kPrefix,
+    kSuffix,
+    kRegex,
+    kExists,
+    kAll,
+    kAny,
+    kNot,
+  };
+  struct Literal {
+    FieldValue::Kind kind = FieldValue::kMissing;
+    bool boolean = false;
+    double number = 0;
+    std::string text;  // lower-cased unless case_sensitive
+  };
+  struct Node {
+    Op op = Op::kAll;
+    FieldRef field;
+    bool case_sensitive = false;
+    bool exists = true;
+    double min = 0;
+    double max = 0;
+    bool has_min = false;
+    bool has_max = false;
+    std::vector<Literal> literals;
+    std::string text;
+    std::shared_ptr<const RE2> regex;
+    std::vector<int> children;
+  };
+
+  int CompileNode(const v1::Condition& condition, FieldScope scope,
+                  const std::string& path, int depth, ProblemList* problems,
+                  SlotTable* attributes, SlotTable* properties);
+  bool CompileLiteral(const google::protobuf::Value& value, const Node& node,
+                      const std::string& path, ProblemList* problems,
+                      Literal* out) const;
+  bool Eval(int index, const EvalContext& context) const;
+  bool Equal(const Literal& literal, const FieldValue& value,
+             bool case_sensitive) const;
+
+  std::vector<Node> nodes_;
+};
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_CORE_CONDITION_H_
