@@ -62,7 +62,7 @@ absl::Status ProblemList::ToStatus(absl::string_view what) const {
 
 std::optional<v1::ValidationProblems> ProblemsFromStatus(
     const absl::Status& status) {
-  std::optional<absl::Cord> payload = status.GetPayload(kProblemsPayloadUrl);
+  absl::optional<absl::Cord> payload = status.GetPayload(kProblemsPayloadUrl);
   if (!payload.has_value()) return std::nullopt;
   v1::ValidationProblems problems;
   if (!problems.ParseFromString(std::string(*payload))) return std::nullopt;
