@@ -1,0 +1,95 @@
+#include "test_util.h"
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "playbook_loader.h"
+#include "problems.h"
+#include "yaml_message.h"
+
+namespace smarketing::testing {
+
+absl::Time At(absl::string_view rfc3339) {
+  absl::Time t;
+  std::string error;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &error))
+      << rfc3339 << ": " << error;
+  return t;
+}
+
+namespace {
+template <typename Message>
+Message FromYaml(absl::string_view yaml) {
+  Message message;
+  ProblemList problems;
+  EXPECT_TRUE(ParseYamlMessage(yaml, &message, &problems))
+      << problems.ToStatus("YAML").message();
+  return message;
+}
+}  // namespace
+
+v1::Playbook PlaybookFromYaml(absl::string_view yaml) {
+  return FromYaml<v1::Playbook>(yaml);
+}
+
+v1::Lead LeadFromYaml(absl::string_view yaml) { return FromYaml<v1::Lead>(yaml); }
+
+std::shared_ptr<const CompiledPlaybook> MustCompile(const v1::Playbook& playbook) {
+  auto compiled = CompiledPlaybook::Compile(playbook);
+  EXPECT_TRUE(compiled.ok()) << compiled.status().message();
+  return compiled.ok() ? *compiled : nullptr;
+}
+
+std::shared_ptr<const CompiledPlaybook> MustCompileYaml(absl::string_view yaml) {
+  return MustCompile(PlaybookFromYaml(yaml));
+}
+
+std::string ProblemLines(const absl::Status& status) {
+  auto problems = ProblemsFromStatus(status);
+  if (!problems.has_value()) return std::string(status.message());
+  std::string out;
+  for (const auto& p : problems->problems()) {
+    absl::StrAppend(&out, p.path(), ": ", p.message(), "\n");
+  }
+  return out;
+}
+
+std::string MinimalPlaybookYaml() {
+  return R"(
+metadata: {name: test, version: "1"}
+personas:
+  - id: software-buyer
+    name: Software buyer
+    criteria:
+      - id: in-software
+        description: Works in software
+        when: {field: company.industry, equals: software}
+        weight: 60
+      - id: senior
+        description: Director or above
+        when: {field: seniority, in: [director, vp, c_level]}
+        weight: 40
+grade_bands:
+  - {grade: D, min_fit: 0, max_fit: 40}
+  - {grade: C, min_fit: 40, max_fit: 60}
+  - {grade: B, min_fit: 60, max_fit: 80}
+  - {grade: A, min_fit: 80, max_fit: 100}
+thresholds:
+  mql: {min_total: 100, min_fit: 50}
+  sql: {min_total: 120, min_fit: 60}
+engagement:
+  half_life: 7d
+  max_score: 100
+)";
+}
+
+std::string DemoPlaybookPath() {
+  return absl::StrCat(SMARKETING_SOURCE_DIR, "/examples/playbooks/demo.yaml");
+}
+
+v1::Playbook DemoPlaybook() {
+  auto source = LoadPlaybookFile(DemoPlaybookPath());
+  EXPECT_TRUE(source.ok()) << source.status().message();
+  return source.ok() ? source->playbook : v1::Playbook();
+}
+
+}  // namespace smarketing::testing
