@@ -14,6 +14,7 @@ constexpr int64_t kSecondsPerDay = 86400;
 // Offsets are tabulated for [1970-01-01, 2200-01-01).
 constexpr int64_t kTableBegin = 0;
 constexpr int64_t kTableEnd = 7258118400;
+constexpr int64_t kAverageYear = 31556952;
 // Instants outside 0001-01-01 .. 9999-12-31 (the Timestamp range) are
 // clamped to it, which keeps local-time arithmetic far from overflow.
 constexpr int64_t kEarliest = -62135596800;
@@ -87,6 +88,15 @@ bool BusinessCalendar::Compile(const v1::BusinessCalendar& calendar,
       periods_[k].local_end = periods_[k + 1].utc_begin + periods_[k].offset;
     }
     periods_.back().local_end = std::numeric_limits<int64_t>::max();
+    period_by_year_.clear();
+    int k = 0;
+    for (int64_t year = kTableBegin; year < kTableEnd; year += kAverageYear) {
+      while (k + 1 < static_cast<int>(periods_.size()) &&
+             periods_[k + 1].utc_begin <= year) {
+        ++k;
+      }
+      period_by_year_.push_back(k);
+    }
   }
 
   // Spans per weekday with their index in working_hours, to name the entry
@@ -169,12 +179,19 @@ bool BusinessCalendar::Compile(const v1::BusinessCalendar& calendar,
   return problems->size() == before;
 }
 
-int64_t BusinessCalendar::LocalDay(absl::Time t, int* hint) const {
-  const int64_t utc = absl::ToUnixSeconds(t);
-  const auto next = std::upper_bound(
-      periods_.begin(), periods_.end(), utc,
-      [](int64_t u, const Period& p) { return u < p.utc_begin; });
-  *hint = static_cast<int>(next - periods_.begin()) - 1;
+int BusinessCalendar::PeriodAt(int64_t utc) const {
+  if (utc < kTableBegin) return 0;
+  if (utc >= kTableEnd) return static_cast<int>(periods_.size()) - 1;
+  int k = period_by_year_[(utc - kTableBegin) / kAverageYear];
+  while (k + 1 < static_cast<int>(periods_.size()) &&
+         periods_[k + 1].utc_begin <= utc) {
+    ++k;
+  }
+  return k;
+}
+
+int64_t BusinessCalendar::LocalDay(int64_t utc, int* hint) const {
+  *hint = PeriodAt(utc);
   return FloorDiv(utc + periods_[*hint].offset, kSecondsPerDay);
 }
 
@@ -212,7 +229,7 @@ bool BusinessCalendar::IsWorking(absl::Time t) const {
     return false;
   }
   int hint;
-  const int64_t day = LocalDay(t, &hint);
+  const int64_t day = LocalDay(absl::ToUnixSeconds(t), &hint);
   const int64_t midnight = day * kSecondsPerDay;
   for (const Span& span : SpansOn(day)) {
     const absl::Time begin =
@@ -226,31 +243,76 @@ bool BusinessCalendar::IsWorking(absl::Time t) const {
 
 absl::Time BusinessCalendar::AddBusinessTime(absl::Time start,
                                              absl::Duration duration) const {
-  if (duration <= absl::ZeroDuration()) return start;
-  if (duration == absl::InfiniteDuration() ||
-      start >= absl::FromUnixSeconds(kLatest)) {
+  return Walk(*this, start).After(duration);
+}
+
+BusinessCalendar::Walk::Walk(const BusinessCalendar& calendar,
+                             absl::Time start)
+    : calendar_(&calendar), start_(start) {
+  Restart();
+}
+
+void BusinessCalendar::Walk::Restart() {
+  const absl::Time t = Clamp(start_);
+  second_ = absl::ToUnixSeconds(t);
+  nanos_ = absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(second_));
+  day_ = calendar_->LocalDay(second_, &hint_);
+  span_ = 0;
+  elapsed_ = absl::ZeroDuration();
+  exhausted_ = start_ >= absl::FromUnixSeconds(kLatest);
+}
+
+absl::Time BusinessCalendar::Walk::After(absl::Duration elapsed) {
+  if (elapsed <= absl::ZeroDuration()) return start_;
+  if (elapsed < elapsed_) Restart();
+  if (exhausted_ || elapsed == absl::InfiniteDuration()) {
     return absl::InfiniteFuture();
   }
-  absl::Time cursor = Clamp(start);
-  absl::Duration remaining = duration;
-  int hint;
+  // Nanoseconds in an int64 cover 292 years; longer durations go by
+  // centuries.
+  constexpr absl::Duration kCentury = absl::Hours(24 * 36525);
+  absl::Duration step = elapsed - elapsed_;
+  for (; step > kCentury; step -= kCentury) {
+    if (!Advance(absl::ToInt64Nanoseconds(kCentury))) break;
+  }
+  if (exhausted_ || !Advance(absl::ToInt64Nanoseconds(step))) {
+    exhausted_ = true;
+    return absl::InfiniteFuture();
+  }
+  elapsed_ = elapsed;
+  return absl::FromUnixSeconds(second_) + absl::Nanoseconds(nanos_);
+}
+
+bool BusinessCalendar::Walk::Advance(int64_t nanos) {
+  constexpr int64_t kNanosPerSecond = 1000000000;
+  if (nanos <= 0) return true;
   const int64_t last_day = kLatest / kSecondsPerDay;
-  for (int64_t day = LocalDay(cursor, &hint); day < last_day; ++day) {
-    const int64_t midnight = day * kSecondsPerDay;
-    for (const Span& span : SpansOn(day)) {
-      const absl::Time end =
-          absl::FromUnixSeconds(ToUtc(midnight + span.end, &hint));
-      if (end <= cursor) continue;
-      const absl::Time begin =
-          absl::FromUnixSeconds(ToUtc(midnight + span.begin, &hint));
-      if (begin > cursor) cursor = begin;
-      const absl::Duration available = end - cursor;
-      if (remaining <= available) return cursor + remaining;
-      remaining -= available;
-      cursor = end;
+  for (; day_ < last_day; ++day_, span_ = 0) {
+    const std::vector<Span>& spans = calendar_->SpansOn(day_);
+    const int64_t midnight = day_ * kSecondsPerDay;
+    for (; span_ < spans.size(); ++span_) {
+      const int64_t end = calendar_->ToUtc(midnight + spans[span_].end, &hint_);
+      if (end <= second_) continue;
+      const int64_t begin =
+          calendar_->ToUtc(midnight + spans[span_].begin, &hint_);
+      if (begin > second_) {
+        second_ = begin;
+        nanos_ = 0;
+      }
+      const int64_t available = (end - second_) * kNanosPerSecond - nanos_;
+      if (nanos <= available) {
+        nanos_ += nanos;
+        second_ += nanos_ / kNanosPerSecond;
+        nanos_ %= kNanosPerSecond;
+        return true;
+      }
+      nanos -= available;
+      second_ = end;
+      nanos_ = 0;
     }
   }
-  return absl::InfiniteFuture();
+  exhausted_ = true;
+  return false;
 }
 
 absl::Duration BusinessCalendar::BusinessTimeBetween(absl::Time from,
@@ -261,8 +323,9 @@ absl::Duration BusinessCalendar::BusinessTimeBetween(absl::Time from,
   absl::Duration total;
   int hint;
   int last_hint;
-  const int64_t last_day = LocalDay(to, &last_hint);
-  for (int64_t day = LocalDay(from, &hint); day <= last_day; ++day) {
+  const int64_t last_day = LocalDay(absl::ToUnixSeconds(to), &last_hint);
+  for (int64_t day = LocalDay(absl::ToUnixSeconds(from), &hint);
+       day <= last_day; ++day) {
     const int64_t midnight = day * kSecondsPerDay;
     for (const Span& span : SpansOn(day)) {
       const absl::Time begin = std::max(

@@ -48,6 +48,33 @@ class BusinessCalendar {
   // Working time within [from, to); zero when to <= from.
   absl::Duration BusinessTimeBetween(absl::Time from, absl::Time to) const;
 
+  // Several deadlines from one start: After(d) is AddBusinessTime(start, d),
+  // and calls with growing durations continue from the previous deadline
+  // instead of walking from the start again. Holds a pointer to the
+  // calendar, which must outlive it.
+  class Walk {
+   public:
+    Walk(const BusinessCalendar& calendar, absl::Time start);
+    absl::Time After(absl::Duration elapsed);
+
+   private:
+    void Restart();
+    // Moves the cursor by `nanos` > 0 of working time; false past 9999.
+    bool Advance(int64_t nanos);
+
+    const BusinessCalendar* calendar_;
+    absl::Time start_;
+    // Working time walked so far, and where it led: UTC seconds and
+    // nanoseconds, local day, index of the span in that day, offset period.
+    absl::Duration elapsed_;
+    int64_t second_ = 0;
+    int64_t nanos_ = 0;
+    int64_t day_ = 0;
+    size_t span_ = 0;
+    int hint_ = 0;
+    bool exhausted_ = false;
+  };
+
  private:
   // A working span in seconds from local midnight, [begin, end).
   struct Span {
@@ -65,8 +92,6 @@ class BusinessCalendar {
     int32_t offset = 0;
   };
 
-  // Seconds since the epoch of the local wall clock at `utc` (seconds).
-  int64_t ToLocal(int64_t utc) const;
   // The instant (seconds) at which the wall clock reads `local`, under the
   // skipped/repeated rules above. `hint` is the period last used, checked
   // first since consecutive calls almost always stay in one period.
@@ -74,11 +99,16 @@ class BusinessCalendar {
   bool IsHoliday(int64_t day) const;
   // Spans of a day (days since 1970-01-01, local), empty on holidays.
   const std::vector<Span>& SpansOn(int64_t day) const;
-  // Local day of `t`, and the period `t` falls in.
-  int64_t LocalDay(absl::Time t, int* hint) const;
+  // Index of the period `utc` (seconds) falls in.
+  int PeriodAt(int64_t utc) const;
+  // Local day of `utc` (seconds), and the period it falls in.
+  int64_t LocalDay(int64_t utc, int* hint) const;
 
   absl::TimeZone zone_;
   std::vector<Period> periods_;
+  // Per average Gregorian year since 1970, the period in force at its
+  // start: finding an instant's period takes a step or two from there.
+  std::vector<int32_t> period_by_year_;
   // Index 0 is Monday.
   std::array<std::vector<Span>, 7> spans_;
   // Days since 1970-01-01, sorted.
