@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# Checks the command line as CI pipelines and people use it: exit codes
+# (0 ok, 1 the check failed, 2 usage or input error), problems printed as
+# file:line:column: path: message, reproducible sample leads, and scoring
+# that is identical whatever the thread count.
+#
+# usage: cli_test.sh SMARKETING_BINARY REPO_ROOT
+set -u
+
+if [ $# -ne 2 ]; then
+  echo "usage: $0 SMARKETING_BINARY REPO_ROOT" >&2
+  exit 2
+fi
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+root=$(cd "$2" && pwd)
+if [ ! -x "$bin" ]; then
+  echo "$bin: not an executable" >&2
+  exit 2
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$root" || exit 2
+
+passed=0
+failed=0
+pass() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+skip() { echo "SKIP: $1"; }
+
+# Runs the binary; stdout and stderr go to $tmp/out and $tmp/err, the exit
+# status to $status.
+status=0
+run() {
+  "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+  status=$?
+}
+
+expect_status() {
+  local name=$1 want=$2
+  if [ "$status" -eq "$want" ]; then
+    pass "$name: exit $want"
+  else
+    fail "$name: exit $status, expected $want; stderr: $(head -c 400 "$tmp/err")"
+  fi
+}
+
+# expect_line NAME FILE TEXT: FILE has a line containing TEXT (fixed string).
+expect_line() {
+  if grep -qF -- "$3" "$2"; then
+    pass "$1"
+  else
+    fail "$1: no line with '$3' in: $(head -c 600 "$2")"
+  fi
+}
+
+# expect_count NAME FILE N: FILE has exactly N lines.
+expect_count() {
+  local n
+  n=$(wc -l <"$2")
+  if [ "$n" -eq "$3" ]; then
+    pass "$1"
+  else
+    fail "$1: $n lines, expected $3"
+  fi
+}
+
+now=2026-11-23T09:00:00Z
+
+# A valid Playbook of our own, so that scoring checks do not depend on the
+# demo's content.
+cat >"$tmp/playbook.yaml" <<'EOF'
+metadata: {name: cli-test, version: "1"}
+personas:
+  - id: software-buyer
+    criteria:
+      - id: in-software
+        when: {field: company.industry, equals: software}
+        weight: 60
+      - id: senior
+        when: {field: seniority, in: [director, vp, c_level, owner]}
+        weight: 40
+grade_bands:
+  - {grade: D, min_fit: 0, max_fit: 40}
+  - {grade: C, min_fit: 40, max_fit: 60}
+  - {grade: B, min_fit: 60, max_fit: 80}
+  - {grade: A, min_fit: 80, max_fit: 100}
+engagement:
+  half_life: 14d
+  rules:
+    - {id: page-views, event_types: [page_view], points: 2, max_points: 20}
+    - {id: demo, event_types: [demo_request], points: 30}
+    - {id: unsubscribed, event_types: [unsubscribe], points: -20}
+disqualification_rules:
+  - id: opted-out
+    when: {field: consent.opted_out, equals: true}
+    reason: opted_out
+hand_raiser_rules:
+  - {id: demo-request, event_types: [demo_request], min_fit: 40, lookback: 30d, priority: urgent}
+thresholds:
+  mql: {min_total: 80, min_fit: 40}
+  sql: {min_total: 120, min_fit: 60}
+EOF
+
+# Three mistakes, on known lines.
+cat >"$tmp/broken.yaml" <<'EOF'
+metadata: {name: broken, version: "1"}
+personas:
+  - id: buyer
+    criteria:
+      - id: c1
+        when: {field: company.size, equals: 5}
+        weight: 150
+grade_bands:
+  - {grade: A, min_fit: 0, max_fit: 90}
+engagement: {half_life: 7d}
+thresholds:
+  mql: {min_total: 50}
+EOF
+
+# --- usage -----------------------------------------------------------------
+
+run --help
+expect_status "--help" 0
+expect_line "--help lists the commands" "$tmp/out" "validate PLAYBOOK"
+
+run
+expect_status "no command" 2
+
+run frobnicate
+expect_status "unknown command" 2
+expect_line "unknown command is named" "$tmp/err" 'unknown command "frobnicate"'
+
+run validate "$tmp/playbook.yaml" --no-such-flag
+expect_status "unknown flag" 2
+expect_line "unknown flag is named" "$tmp/err" "unknown flag --no-such-flag"
+
+run score "$tmp/playbook.yaml" leads.jsonl --threads=many
+expect_status "bad flag value" 2
+
+run sample-leads --now yesterday
+expect_status "bad --now" 2
+
+run validate
+expect_status "validate without a Playbook" 2
+
+# --- validate --------------------------------------------------------------
+
+if [ -f examples/playbooks/demo.yaml ]; then
+  run validate examples/playbooks/demo.yaml
+  expect_status "validate the demo Playbook" 0
+else
+  skip "validate the demo Playbook: examples/playbooks/demo.yaml does not exist yet"
+fi
+
+run validate "$tmp/playbook.yaml"
+expect_status "validate a valid Playbook" 0
+expect_line "validate names the version" "$tmp/out" "ok (cli-test@1)"
+
+run validate "$tmp/broken.yaml"
+expect_status "validate a broken Playbook" 1
+expect_line "unknown field with its position" "$tmp/err" \
+  "$tmp/broken.yaml:6:23: personas[0].criteria[0].when.field: unknown field \"company.size\""
+expect_line "bad weight with its position" "$tmp/err" \
+  "$tmp/broken.yaml:7:17: personas[0].criteria[0].weight: weight must be in (0, 100]"
+expect_line "grade gap with its position" "$tmp/err" \
+  "$tmp/broken.yaml:9:3: grade_bands: gap: no grade covers fit scores from 90 to 100"
+expect_count "exactly the three problems" "$tmp/err" 3
+
+run validate "$tmp/playbook.yaml" "$tmp/broken.yaml"
+expect_status "validate several Playbooks, one broken" 1
+
+run validate "$tmp/absent.yaml"
+expect_status "validate a missing file" 2
+
+printf 'metadata: {name: [oops\n' >"$tmp/syntax.yaml"
+run validate "$tmp/syntax.yaml"
+expect_status "validate a YAML syntax error" 1
+expect_line "syntax error with its file and line" "$tmp/err" "$tmp/syntax.yaml:"
+
+# --- sample-leads ----------------------------------------------------------
+
+run sample-leads --count 50 --seed 3 --now "$now"
+expect_status "sample-leads" 0
+cp "$tmp/out" "$tmp/leads.jsonl"
+expect_count "sample-leads prints 50 lines" "$tmp/leads.jsonl" 50
+if [ "$(grep -c '^{.*"id":' "$tmp/leads.jsonl")" -eq 50 ]; then
+  pass "every sample lead is a JSON object with an id"
+else
+  fail "some sample lines are not JSON leads: $(grep -v '^{' "$tmp/leads.jsonl" | head -c 300)"
+fi
+run sample-leads --count 50 --seed 3 --now "$now"
+if cmp -s "$tmp/out" "$tmp/leads.jsonl"; then
+  pass "same seed, same leads"
+else
+  fail "two runs with --seed 3 differ"
+fi
+run sample-leads --count 50 --seed 4 --now "$now"
+if cmp -s "$tmp/out" "$tmp/leads.jsonl"; then
+  fail "--seed 4 gave the same leads as --seed 3"
+else
+  pass "another seed, other leads"
+fi
+
+# --- score -----------------------------------------------------------------
+
+run score "$tmp/playbook.yaml" "$tmp/leads.jsonl" --now "$now"
+expect_status "score the sample leads" 0
+expect_count "one result per lead" "$tmp/out" 50
+if [ "$(grep -c '"recommended_stage"' "$tmp/out")" -eq 50 ]; then
+  pass "every result has a recommended_stage"
+else
+  fail "results without recommended_stage: $(grep -vc '"recommended_stage"' "$tmp/out")"
+fi
+
+run score "$tmp/playbook.yaml" "$tmp/leads.jsonl" --now "$now" --threads 1
+cp "$tmp/out" "$tmp/one-thread.jsonl"
+run score "$tmp/playbook.yaml" "$tmp/leads.jsonl" --now "$now" --threads 2
+if [ "$status" -eq 0 ] && cmp -s "$tmp/out" "$tmp/one-thread.jsonl"; then
+  pass "--threads 1 and --threads 2 give byte-identical results"
+else
+  fail "--threads 1 and --threads 2 differ (exit $status)"
+fi
+
+run score "$tmp/playbook.yaml" - --now "$now" <"$tmp/leads.jsonl"
+expect_count "score reads standard input" "$tmp/out" 50
+
+{
+  head -n 20 "$tmp/leads.jsonl"
+  echo '{"id": "broken", '
+  tail -n 30 "$tmp/leads.jsonl"
+} >"$tmp/malformed.jsonl"
+run score "$tmp/playbook.yaml" "$tmp/malformed.jsonl" --now "$now"
+expect_status "a malformed lead line" 2
+expect_count "the other leads are still scored" "$tmp/out" 50
+expect_line "the malformed line is located" "$tmp/err" "$tmp/malformed.jsonl:21:"
+
+cat >"$tmp/leads.csv" <<'EOF'
+id,first_name,job_title,seniority,company_name,industry,employee_count,country,opted_out,attributes.plan,events
+c1,Ada,CTO,c_level,Acme,software,120,FR,false,pro,"[{""id"":""e1"",""type"":""EVENT_TYPE_DEMO_REQUEST"",""occurredAt"":""2026-11-20T10:00:00Z""}]"
+c2,"Bob, Jr.",Intern,individual_contributor,Beta,retail,5,DE,false,,[]
+c3,Cy,VP Sales,vp,Gamma,software,800,US,true,free,
+EOF
+run score "$tmp/playbook.yaml" "$tmp/leads.csv" --now "$now"
+expect_status "score CSV leads" 0
+expect_count "one result per CSV lead" "$tmp/out" 3
+expect_line "CSV leads keep their ids" "$tmp/out" '"lead_id":"c2"'
+
+run score "$tmp/broken.yaml" "$tmp/leads.jsonl" --now "$now"
+expect_status "score with a broken Playbook" 2
+
+run score "$tmp/playbook.yaml" "$tmp/absent.jsonl" --now "$now"
+expect_status "score a missing leads file" 2
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
