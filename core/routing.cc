@@ -245,7 +245,8 @@ std::string Routing::Assign(const Team& team, absl::string_view excluded,
     absl::StrAppend(explanation, "Team ", team.id, " has no sales member. ");
     return "";
   }
-  const bool working = team.calendar == nullptr || team.calendar->IsWorking(now);
+  const bool working =
+      team.calendar == nullptr || team.calendar->IsWorking(now);
   v1::TeamRotation& rotation = (*state->mutable_teams())[team.id];
   auto& rotations = *rotation.mutable_members();
   static const v1::MemberRotation kNeverAssigned;

@@ -158,9 +158,9 @@ class Sla {
   // team working on `calendar` (nullptr: the default calendar), seen at
   // `now`. Every open deadline is ON_TRACK before its at-risk share of
   // business time, AT_RISK from it, BREACHED after its due time; a
-  // deadline is MET when what it asks for happened by its due time. The lead is BREACHED if
-  // any deadline was missed, else MET when all were met, else AT_RISK if
-  // any is, else ON_TRACK. Never allocates.
+  // deadline is MET when what it asks for happened by its due time. The
+  // lead is BREACHED if any deadline was missed, else MET when all were
+  // met, else AT_RISK if any is, else ON_TRACK. Never allocates.
   SlaEvaluation Evaluate(v1::Priority priority, absl::Time entered_at,
                          const SlaProgress& progress, absl::Time now,
                          const BusinessCalendar* calendar = nullptr) const;

@@ -141,7 +141,8 @@ TEST(RoundRobinTest, StaysEvenWhenMembersLeaveAndComeBack) {
   const auto bo_away = Compile(
       "teams { id: \"emea\" strategy: ASSIGNMENT_STRATEGY_ROUND_ROBIN " +
       Member("ana") + Member("bo", kOnLeave) + Member("cy") + "}" + tail);
-  EXPECT_EQ(Counts(*bo_away, 200, &state), (Counted{{"ana", 100}, {"cy", 100}}));
+  EXPECT_EQ(Counts(*bo_away, 200, &state),
+            (Counted{{"ana", 100}, {"cy", 100}}));
 
   // bo is back: even again at once, with no catching up.
   EXPECT_EQ(Counts(*all, 300, &state),
@@ -330,7 +331,8 @@ TEST(AccountMatchingTest, TakesPrecedenceOverRules) {
 
   // Another contact at the same company, whom the rules would send to
   // AMER, goes to the account's owner.
-  d = Route(*c, Lead("company { region: \"AMER\" domain: \" WWW.Acme.COM. \" }"),
+  d = Route(*c,
+            Lead("company { region: \"AMER\" domain: \" WWW.Acme.COM. \" }"),
             &state);
   EXPECT_EQ(d.team_id(), "emea");
   EXPECT_EQ(d.owner_id(), "ana");
