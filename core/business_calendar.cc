@@ -15,6 +15,9 @@ constexpr int64_t kSecondsPerDay = 86400;
 constexpr int64_t kTableBegin = 0;
 constexpr int64_t kTableEnd = 7258118400;
 constexpr int64_t kAverageYear = 31556952;
+constexpr int64_t kNanosPerSecond = 1000000000;
+// Seconds since the epoch whose nanoseconds fit an int64, with a margin.
+constexpr int64_t kMaxNanoSeconds = 9200000000;
 // Instants outside 0001-01-01 .. 9999-12-31 (the Timestamp range) are
 // clamped to it, which keeps local-time arithmetic far from overflow.
 constexpr int64_t kEarliest = -62135596800;
@@ -254,37 +257,51 @@ BusinessCalendar::Walk::Walk(const BusinessCalendar& calendar,
 
 void BusinessCalendar::Walk::Restart() {
   const absl::Time t = Clamp(start_);
-  second_ = absl::ToUnixSeconds(t);
-  nanos_ = absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(second_));
+  // One conversion for the usual instants (1678 to 2262), which fit int64
+  // nanoseconds; abseil's time arithmetic is not inlined.
+  if (t > absl::FromUnixNanos(std::numeric_limits<int64_t>::min()) &&
+      t < absl::FromUnixNanos(std::numeric_limits<int64_t>::max())) {
+    const int64_t unix_nanos = absl::ToUnixNanos(t);
+    second_ = FloorDiv(unix_nanos, kNanosPerSecond);
+    nanos_ = unix_nanos - second_ * kNanosPerSecond;
+  } else {
+    second_ = absl::ToUnixSeconds(t);
+    nanos_ = absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(second_));
+  }
   day_ = calendar_->LocalDay(second_, &hint_);
   span_ = 0;
-  elapsed_ = absl::ZeroDuration();
+  elapsed_ = 0;
   exhausted_ = start_ >= absl::FromUnixSeconds(kLatest);
 }
 
 absl::Time BusinessCalendar::Walk::After(absl::Duration elapsed) {
   if (elapsed <= absl::ZeroDuration()) return start_;
-  if (elapsed < elapsed_) Restart();
-  if (exhausted_ || elapsed == absl::InfiniteDuration()) {
-    return absl::InfiniteFuture();
-  }
-  // Nanoseconds in an int64 cover 292 years; longer durations go by
-  // centuries.
+  if (elapsed == absl::InfiniteDuration()) return absl::InfiniteFuture();
   constexpr absl::Duration kCentury = absl::Hours(24 * 36525);
-  absl::Duration step = elapsed - elapsed_;
-  for (; step > kCentury; step -= kCentury) {
-    if (!Advance(absl::ToInt64Nanoseconds(kCentury))) break;
+  if (elapsed > kCentury) {
+    // Beyond what int64 nanoseconds hold: by centuries from the start, and
+    // the next call starts over.
+    Restart();
+    for (; elapsed > kCentury; elapsed -= kCentury) {
+      Advance(absl::ToInt64Nanoseconds(kCentury));
+    }
+    Advance(absl::ToInt64Nanoseconds(elapsed));
+    elapsed_ = std::numeric_limits<int64_t>::max();
+  } else {
+    const int64_t target = absl::ToInt64Nanoseconds(elapsed);
+    if (target < elapsed_) Restart();
+    Advance(target - elapsed_);
+    elapsed_ = target;
   }
-  if (exhausted_ || !Advance(absl::ToInt64Nanoseconds(step))) {
-    exhausted_ = true;
-    return absl::InfiniteFuture();
+  if (exhausted_) return absl::InfiniteFuture();
+  if (second_ > -kMaxNanoSeconds && second_ < kMaxNanoSeconds) {
+    return absl::FromUnixNanos(second_ * kNanosPerSecond + nanos_);
   }
-  elapsed_ = elapsed;
   return absl::FromUnixSeconds(second_) + absl::Nanoseconds(nanos_);
 }
 
 bool BusinessCalendar::Walk::Advance(int64_t nanos) {
-  constexpr int64_t kNanosPerSecond = 1000000000;
+  if (exhausted_) return false;
   if (nanos <= 0) return true;
   const int64_t last_day = kLatest / kSecondsPerDay;
   for (; day_ < last_day; ++day_, span_ = 0) {

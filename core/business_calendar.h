@@ -59,14 +59,16 @@ class BusinessCalendar {
 
    private:
     void Restart();
-    // Moves the cursor by `nanos` > 0 of working time; false past 9999.
+    // Moves the cursor by `nanos` of working time; false, and exhausted,
+    // once past the year 9999.
     bool Advance(int64_t nanos);
 
     const BusinessCalendar* calendar_;
     absl::Time start_;
-    // Working time walked so far, and where it led: UTC seconds and
-    // nanoseconds, local day, index of the span in that day, offset period.
-    absl::Duration elapsed_;
+    // Working time walked so far (nanoseconds), and where it led: UTC
+    // seconds and nanoseconds, local day, index of the span in that day,
+    // offset period.
+    int64_t elapsed_ = 0;
     int64_t second_ = 0;
     int64_t nanos_ = 0;
     int64_t day_ = 0;

@@ -348,6 +348,33 @@ TEST(BusinessCalendarTest, AddAndBetweenAgree) {
   }
 }
 
+TEST(BusinessCalendarTest, WalkMatchesAddBusinessTime) {
+  const BusinessCalendar paris = ParisOffice();
+  const absl::Time start = T("2026-03-26T15:10:00.5+01:00");
+  BusinessCalendar::Walk walk(paris, start);
+  // Growing, repeated, then shrinking durations.
+  for (int minutes : {1, 95, 95, 600, 2400, 30, 0, 9000, 61}) {
+    SCOPED_TRACE(minutes);
+    EXPECT_EQ(walk.After(Minutes(minutes)),
+              paris.AddBusinessTime(start, Minutes(minutes)));
+  }
+}
+
+TEST(BusinessCalendarTest, CenturiesOfBusinessTime) {
+  // Durations beyond what int64 nanoseconds hold still add up.
+  const BusinessCalendar always = AroundTheClock("UTC");
+  const absl::Time start = T("1900-01-01T00:00:00Z");
+  const absl::Duration long_time = Hours(24 * 365 * 400);
+  BusinessCalendar::Walk walk(always, start);
+  EXPECT_EQ(walk.After(long_time), start + long_time);
+  EXPECT_EQ(walk.After(Hours(1)), start + Hours(1));
+  // Past the year 9999 there is no deadline.
+  EXPECT_EQ(always.AddBusinessTime(T("9999-12-31T23:00:00Z"), Hours(2)),
+            absl::InfiniteFuture());
+  EXPECT_EQ(always.AddBusinessTime(T("9999-12-31T23:00:00Z"), Hours(1)),
+            T("10000-01-01T00:00:00Z"));
+}
+
 TEST(BusinessCalendarTest, AdjacentSpansWorkAsOne) {
   const BusinessCalendar calendar =
       Compile(Weekdays("UTC", {{"09:00", "12:00"}, {"12:00", "17:00"}}));
