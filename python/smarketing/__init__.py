@@ -1,0 +1,50 @@
+"""smarketing: the agreement between marketing and sales, made executable.
+
+Load a Playbook, score historical leads at native speed, measure the scores
+against outcomes, tune rule points and thresholds, and write the tuned
+Playbook back out for review. Everything is computed by the same C++ core as
+the command line and the service, so a score here is the score everywhere.
+
+>>> import smarketing as sm
+>>> pb = sm.Playbook.load("examples/playbooks/demo.yaml").validate()
+>>> data = sm.sample_leads(10_000, seed=7, now="2026-11-23T09:00:00Z")
+>>> scores = sm.score_frame(pb, data.leads, data.events, now="2026-11-23T09:00:00Z")
+>>> sm.evaluate(scores, data.outcomes).roc_auc
+"""
+
+from .data import LeadData, lead_at, leads_frame, read_leads, sample_leads, sample_outcomes
+from .diff import PlaybookDiff, diff
+from .errors import ColumnError, InputError, LeadError, PlaybookError, Problem, SmarketingError
+from .evaluation import Evaluation, evaluate
+from .playbook import Playbook
+from .scoring import RuleMatrix, rule_matrix, score, score_frame
+from .tuning import TuningResult, suggest_thresholds, tune
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ColumnError",
+    "Evaluation",
+    "InputError",
+    "LeadData",
+    "LeadError",
+    "Playbook",
+    "PlaybookDiff",
+    "PlaybookError",
+    "Problem",
+    "RuleMatrix",
+    "SmarketingError",
+    "TuningResult",
+    "diff",
+    "evaluate",
+    "lead_at",
+    "leads_frame",
+    "read_leads",
+    "rule_matrix",
+    "sample_leads",
+    "sample_outcomes",
+    "score",
+    "score_frame",
+    "suggest_thresholds",
+    "tune",
+]

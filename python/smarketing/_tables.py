@@ -1,0 +1,164 @@
+"""DataFrames to and from the column form the native module reads and writes.
+
+Columns cross as numpy arrays without copying where pandas allows it; text
+crosses as arrays of str objects (read in C++ through their UTF-8 buffers) or
+as categorical codes with their categories, so nothing is done per row in
+Python.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Optional, Union
+
+import numpy as np
+import pandas as pd
+
+from .errors import ColumnError, Problem
+
+ColumnSpec = tuple[str, str, Any, Any, Any]
+
+Now = Union[str, _dt.datetime, pd.Timestamp, np.datetime64]
+
+
+def column_error(table: str, column: str, message: str) -> ColumnError:
+    path = f"{table}.{column}"
+    return ColumnError(f"{path}: {message}", [Problem(path, message)], "INVALID_ARGUMENT")
+
+
+def to_nanos(now: Now, what: str = "now") -> int:
+    """Nanoseconds since the Unix epoch; a time without time zone is taken as UTC."""
+    if now is None:
+        raise TypeError(f"{what} is required: scoring never reads the clock, give the time to score at")
+    try:
+        ts = pd.Timestamp(now)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{what}: not a time: {now!r} ({error})") from None
+    if ts is pd.NaT:
+        raise ValueError(f"{what}: not a time: {now!r}")
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return int(ts.tz_convert("UTC").as_unit("ns").value)
+
+
+def _present(mask: np.ndarray) -> Optional[np.ndarray]:
+    """The 'present' array the core reads: None when nothing is missing."""
+    if not mask.any():
+        return None
+    return np.ascontiguousarray(~mask, dtype=np.uint8)
+
+
+def _text_objects(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, pd.StringDtype) or series.dtype == object:
+        return np.ascontiguousarray(series.to_numpy(dtype=object, na_value=None))
+    return np.ascontiguousarray(series.to_numpy(dtype=object))
+
+
+def column_spec(table: str, name: Any, series: pd.Series) -> ColumnSpec:
+    """One column in the form the native module reads, checked for its dtype."""
+    if not isinstance(name, str):
+        raise column_error(table, str(name), "column names must be text")
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = np.ascontiguousarray(series.cat.codes.to_numpy(), dtype=np.int32)
+        categories = np.asarray(series.cat.categories.to_numpy(dtype=object), dtype=object)
+        return ("codes", name, codes, np.ascontiguousarray(categories), None)
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        values = pd.DatetimeIndex(series)
+        if values.tz is None:
+            values = values.tz_localize("UTC")
+        values = values.tz_convert("UTC").as_unit("ns")
+        missing = np.asarray(values.isna())
+        nanos = np.ascontiguousarray(values.asi8, dtype=np.int64)
+        return ("time", name, nanos, None, _present(missing))
+    if pd.api.types.is_bool_dtype(dtype):
+        missing = np.asarray(series.isna())
+        values = series.to_numpy(dtype=bool, na_value=False)
+        return ("bool", name, np.ascontiguousarray(values, dtype=np.uint8), None, _present(missing))
+    if pd.api.types.is_integer_dtype(dtype):
+        missing = np.asarray(series.isna())
+        values = series.to_numpy(dtype=np.float64 if dtype == np.uint64 else np.int64, na_value=0)
+        if dtype == np.uint64:
+            if (values > np.iinfo(np.int64).max).any():
+                raise column_error(table, name, "values beyond 2**63 - 1 cannot be read")
+            values = values.astype(np.int64)
+        return ("int", name, np.ascontiguousarray(values, dtype=np.int64), None, _present(missing))
+    if pd.api.types.is_float_dtype(dtype):
+        values = np.ascontiguousarray(series.to_numpy(dtype=np.float64, na_value=np.nan))
+        return ("double", name, values, None, _present(np.isnan(values)))
+    if isinstance(dtype, pd.StringDtype) or dtype == object:
+        return ("objects", name, _text_objects(series), None, None)
+    raise column_error(table, name, f"unsupported dtype {dtype}; use text, numbers, booleans, "
+                                    "datetimes or categories")
+
+
+def table_specs(table: str, frame: Optional[pd.DataFrame]) -> list[ColumnSpec]:
+    """Every column of a leads or events DataFrame, in the native form."""
+    if frame is None:
+        return []
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{table} must be a pandas DataFrame, found {type(frame).__name__}")
+    if frame.columns.has_duplicates:
+        duplicated = frame.columns[frame.columns.duplicated()][0]
+        raise column_error(table, str(duplicated), "appears twice")
+    return [column_spec(table, name, frame[name]) for name in frame.columns]
+
+
+def leads_specs(leads: pd.DataFrame, events: Optional[pd.DataFrame]) -> tuple[list[ColumnSpec], list[ColumnSpec]]:
+    if not isinstance(leads, pd.DataFrame):
+        raise TypeError(f"leads must be a pandas DataFrame, found {type(leads).__name__}")
+    if "id" not in leads.columns:
+        raise column_error("leads", "id", "the id column is required")
+    if len(leads) == 0:
+        raise column_error("leads", "id", "the leads DataFrame is empty: there is nothing to score")
+    if events is not None and isinstance(events, pd.DataFrame) and len(events.columns) == 0:
+        events = None
+    return table_specs("leads", leads), table_specs("events", events)
+
+
+# --- From the native column form to DataFrames. ------------------------------
+
+def _text(spec: tuple) -> Any:
+    if spec[0] == "objects":
+        return pd.Series(spec[1], dtype=object)
+    codes, dictionary = spec[1], spec[2]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(dictionary, dtype=object))
+
+
+def _value(kinds: np.ndarray, numbers: np.ndarray, bools: np.ndarray, text: tuple) -> Any:
+    """An attribute or property column with the narrowest dtype its values allow."""
+    present = kinds != 0
+    found = set(np.unique(kinds[present]).tolist())
+    if found <= {1}:
+        return np.where(present, numbers, np.nan)
+    if found == {2} and present.all():
+        return bools.astype(bool)
+    if found == {3}:
+        return _text(text)
+    values = np.asarray(pd.Series(_text(text), dtype=object).to_numpy(), dtype=object)
+    values[kinds == 1] = numbers[kinds == 1]
+    values[kinds == 2] = bools[kinds == 2].astype(bool)
+    values[kinds == 0] = None
+    return values
+
+
+def frame_from_native(columns: dict) -> pd.DataFrame:
+    data: dict[str, Any] = {}
+    for name, spec in columns.items():
+        if name == "__rows__":
+            continue
+        kind = spec[0]
+        if kind in ("objects", "codes"):
+            data[name] = _text(spec)
+        elif kind == "time":
+            nanos, present = spec[1], spec[2].astype(bool)
+            values = nanos.view("M8[ns]").copy()
+            values[~present] = np.datetime64("NaT")
+            data[name] = pd.DatetimeIndex(values).tz_localize("UTC")
+        elif kind == "value":
+            data[name] = _value(spec[1], spec[2], spec[3], spec[4])
+        elif kind == "bool":
+            data[name] = spec[1].astype(bool)
+        else:
+            data[name] = spec[1]
+    return pd.DataFrame(data, index=pd.RangeIndex(columns["__rows__"]))

@@ -1,0 +1,283 @@
+"""Scoring with the C++ core: one lead, or whole DataFrames at native speed."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping, Optional, Union
+
+import numpy as np
+import pandas as pd
+import scipy.sparse
+
+from . import _native
+from ._tables import Now, leads_specs, to_nanos
+from .errors import LeadError
+from .playbook import Playbook
+from .v1 import lead_pb2, lifecycle_pb2, priority_pb2, score_result_pb2, scoring_pb2
+
+__all__ = ["score", "score_frame", "rule_matrix", "RuleMatrix", "STAGES", "PRIORITIES"]
+
+PlaybookLike = Union[Playbook, str, os.PathLike]
+Explain = Literal["none", "column", "long"]
+
+
+def _short_names(enum: Any, prefix: str) -> list[str]:
+    """Short lower-case names by enum number ("mql" for LIFECYCLE_STAGE_MQL); "" for 0."""
+    names = [""] * (max(enum.values()) + 1)
+    for name, number in enum.items():
+        names[number] = "" if number == 0 else name[len(prefix):].lower()
+    return names
+
+
+STAGES: list[str] = _short_names(lifecycle_pb2.LifecycleStage, "LIFECYCLE_STAGE_")
+"""Lifecycle stages by number, short names ("mql", "nurture", "disqualified"...)."""
+PRIORITIES: list[str] = _short_names(priority_pb2.Priority, "PRIORITY_")
+"""Priorities by number: "", "low", "medium", "high", "urgent"."""
+_REASONS = _short_names(scoring_pb2.DisqualificationReason, "DISQUALIFICATION_REASON_")
+_KINDS = _short_names(score_result_pb2.RuleKind, "RULE_KIND_")
+
+
+def as_playbook(playbook: PlaybookLike) -> Playbook:
+    """A Playbook object from a Playbook or a path to one."""
+    if isinstance(playbook, Playbook):
+        return playbook
+    if isinstance(playbook, (str, os.PathLike)):
+        return Playbook.load(playbook)
+    raise TypeError(f"expected a Playbook or a path to one, found {type(playbook).__name__}")
+
+
+def _threads(threads: Optional[int]) -> int:
+    if threads is None:
+        return 0
+    if not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValueError(f"threads must be a positive integer or None (all cores), found {threads!r}")
+    return int(threads)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (_dt.datetime, pd.Timestamp, np.datetime64)):
+        ts = pd.Timestamp(value)
+        if ts.tzinfo is None:
+            ts = ts.tz_localize("UTC")
+        return ts.tz_convert("UTC").isoformat().replace("+00:00", "Z")
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot put a {type(value).__name__} in a lead")
+
+
+def to_lead(lead: Union[lead_pb2.Lead, Mapping[str, Any], bytes]) -> lead_pb2.Lead:
+    """A ``smarketing.v1.Lead`` from a message, serialized bytes or a dict.
+
+    A dict follows the protobuf JSON mapping with the Playbook's conveniences
+    (``"seniority": "vp"``, ``"type": "demo_request"``); datetimes may be
+    given as ``datetime`` objects.
+    """
+    if isinstance(lead, lead_pb2.Lead):
+        return lead
+    if isinstance(lead, bytes):
+        try:
+            return lead_pb2.Lead.FromString(lead)
+        except Exception as error:  # the runtime's DecodeError varies by version
+            raise LeadError(f"not a serialized smarketing.v1.Lead: {error}") from None
+    if isinstance(lead, Mapping):
+        text = json.dumps(lead, default=_json_default)
+        return lead_pb2.Lead.FromString(_native.parse_yaml_message("smarketing.v1.Lead", text))
+    raise TypeError(f"expected a smarketing.v1.Lead, bytes or a dict, found {type(lead).__name__}")
+
+
+def score(playbook: PlaybookLike, lead: Union[lead_pb2.Lead, Mapping[str, Any], bytes],
+          now: Now) -> score_result_pb2.ScoreResult:
+    """Scores one lead at time ``now``.
+
+    Args:
+        playbook: The Playbook, or a path to one.
+        lead: A ``smarketing.v1.Lead`` message, its serialized bytes, or a dict
+            in the protobuf JSON mapping.
+        now: When to score (a datetime, pandas Timestamp or RFC 3339 text; UTC
+            when it has no time zone). Events after it are ignored.
+
+    Returns:
+        The ``smarketing.v1.ScoreResult``, with its explanation sentences.
+
+    Raises:
+        LeadError: the lead is malformed; ``path`` names the field.
+        PlaybookError: the Playbook is not valid.
+    """
+    compiled = as_playbook(playbook)._compile()
+    message = to_lead(lead)
+    data = compiled.score(message.SerializeToString(), to_nanos(now))
+    return score_result_pb2.ScoreResult.FromString(data)
+
+
+def _categorical(codes: np.ndarray, labels: list[str], ordered: bool = False) -> pd.Categorical:
+    """Codes (indexes into labels, negative for none) as a categorical."""
+    return pd.Categorical.from_codes(codes, categories=labels, ordered=ordered)
+
+
+def _native_scores(playbook: Playbook, leads: pd.DataFrame, events: Optional[pd.DataFrame],
+                   now: Now, threads: Optional[int], explain: str) -> dict:
+    lead_specs, event_specs = leads_specs(leads, events)
+    return playbook._compile().score_table(lead_specs, event_specs, to_nanos(now),
+                                          _threads(threads), explain)
+
+
+def score_frame(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFrame] = None,
+                *, now: Now, explain: Explain = "column", threads: Optional[int] = None) -> pd.DataFrame:
+    """Scores every lead of a DataFrame with its events, on all cores.
+
+    The leads are built and scored in C++ from the columns, with the GIL
+    released; no message is made per row in Python.
+
+    Args:
+        playbook: The Playbook, or a path to one.
+        leads: One row per lead. ``id`` is required; the other columns are
+            optional: first_name, last_name, email, phone, job_title,
+            department, seniority (``"vp"``...), company_name, company_domain,
+            industry, employee_count, annual_revenue, country, region, source,
+            campaign, product, opted_out, do_not_email, do_not_call (booleans,
+            never missing), created_at, and ``attributes.<key>`` columns.
+            Missing values (None, NaN, NaT) leave a field unset.
+        events: One row per event: ``lead_id`` (a lead's id), ``type``
+            (``"page_view"``...), ``occurred_at`` (datetimes; UTC when naive),
+            optionally ``id`` (repeated ids count once; without the column
+            each row is a distinct event), ``custom_type`` and
+            ``properties.<key>`` columns.
+        now: The time to score at.
+        explain: ``"column"`` adds an ``explanation`` column (one sentence
+            per rule that fired, one per line); ``"none"`` leaves it out, for
+            speed; ``"long"`` returns instead the explanation as a table, one
+            row per rule that fired: lead_id, kind, rule_id, persona_id,
+            raw_points, points, event_count, sentence.
+        threads: Threads to use; None for all cores.
+
+    Returns:
+        One row per lead, in the order and with the index of ``leads``:
+        lead_id, fit, grade, persona, engagement, total, stage, priority,
+        hand_raiser, disqualification_reason, events_counted,
+        duplicate_events (and explanation).
+
+    Raises:
+        ColumnError: a column is missing, unknown, of the wrong dtype, or
+            holds a missing value where one is required; it names the table,
+            column and row.
+        LeadError: the core refused a lead; ``path`` names its row and field.
+    """
+    if explain not in ("none", "column", "long"):
+        raise ValueError(f"explain must be 'none', 'column' or 'long', found {explain!r}")
+    pb = as_playbook(playbook)
+    native = _native_scores(pb, leads, events, now, threads,
+                            {"none": "none", "column": "column", "long": "sentences"}[explain])
+    lead_ids = leads["id"].to_numpy()
+    if explain == "long":
+        return _long_explanation(pb, native, lead_ids)
+    message = pb.message
+    frame = pd.DataFrame({
+        "lead_id": lead_ids,
+        "fit": native["fit"],
+        "grade": _categorical(native["grade"], [b.grade for b in message.grade_bands]),
+        "persona": _categorical(native["persona"], [p.id for p in message.personas]),
+        "engagement": native["engagement"],
+        "total": native["total"],
+        "stage": _categorical(native["stage"] - 1, STAGES[1:]),
+        "priority": _categorical(native["priority"] - 1, PRIORITIES[1:], ordered=True),
+        "hand_raiser": native["hand_raiser"].astype(bool),
+        "disqualification_reason": _categorical(native["disqualification_reason"] - 1, _REASONS[1:]),
+        "events_counted": native["events_counted"],
+        "duplicate_events": native["duplicate_events"],
+    }, index=leads.index)
+    if explain == "column":
+        frame["explanation"] = native["explanation"]
+    return frame
+
+
+def _rule_ids(pb: Playbook) -> dict[int, list[str]]:
+    m = pb.message
+    return {
+        score_result_pb2.RULE_KIND_FIT: [r.id for r in m.fit_rules],
+        score_result_pb2.RULE_KIND_ENGAGEMENT: [r.id for r in m.engagement.rules],
+        score_result_pb2.RULE_KIND_DISQUALIFICATION: [r.id for r in m.disqualification_rules],
+        score_result_pb2.RULE_KIND_HAND_RAISER: [r.id for r in m.hand_raiser_rules],
+        score_result_pb2.RULE_KIND_PRIORITY: [r.id for r in m.priority.rules],
+    }
+
+
+def _hit_columns(pb: Playbook, native: dict) -> np.ndarray:
+    """The rule_matrix column of each contribution."""
+    offsets = pb._rule_offsets()
+    kind = native["kind"]
+    rule = native["rule"]
+    persona = native["persona_index"]
+    criteria_before = np.cumsum([0] + [len(p.criteria) for p in pb.message.personas])
+    base = np.zeros(len(kind), dtype=np.int64)
+    for k, offset in offsets.items():
+        base[kind == k] = offset
+    column = base + np.maximum(rule, 0)
+    is_criterion = kind == score_result_pb2.RULE_KIND_PERSONA_CRITERION
+    column[is_criterion] += criteria_before[persona[is_criterion]]
+    return column
+
+
+def _long_explanation(pb: Playbook, native: dict, lead_ids: np.ndarray) -> pd.DataFrame:
+    begin = native["contribution_begin"]
+    counts = np.diff(begin)
+    rules = pb.rules()
+    columns = _hit_columns(pb, native)
+    return pd.DataFrame({
+        "lead_id": np.repeat(lead_ids, counts),
+        "kind": _categorical(native["kind"] - 1, _KINDS[1:]),
+        "rule_id": rules["rule_id"].to_numpy()[columns],
+        "persona_id": rules["persona_id"].to_numpy()[columns],
+        "raw_points": native["raw_points"],
+        "points": native["points"],
+        "event_count": native["event_count"],
+        "sentence": np.asarray(native["sentences"], dtype=object),
+    })
+
+
+@dataclass(frozen=True)
+class RuleMatrix:
+    """Each rule's contribution to each lead: the raw material for fitting.
+
+    Attributes:
+        matrix: ``scipy.sparse.csr_matrix`` of shape (leads, rules). For
+            persona criteria, fit and engagement rules the entry is the points
+            the rule contributed (after decay and caps; criteria only for the
+            lead's best persona); for disqualification, opt-out, hand-raiser
+            and priority rules it is 1.0 where the rule fired.
+        rules: The columns: :meth:`Playbook.rules`.
+        lead_ids: The rows.
+    """
+
+    matrix: scipy.sparse.csr_matrix
+    rules: pd.DataFrame
+    lead_ids: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """The matrix as a dense DataFrame (leads x rule ids); for small sets of leads."""
+        labels = [f"{k}:{p + '/' if p else ''}{r}" for k, r, p in
+                  zip(self.rules["kind"], self.rules["rule_id"], self.rules["persona_id"])]
+        return pd.DataFrame(self.matrix.toarray(), index=self.lead_ids, columns=labels)
+
+
+def rule_matrix(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFrame] = None,
+                *, now: Now, threads: Optional[int] = None) -> RuleMatrix:
+    """The contribution of every rule to every lead, as a sparse matrix.
+
+    Takes the same arguments as :func:`score_frame`.
+    """
+    pb = as_playbook(playbook)
+    native = _native_scores(pb, leads, events, now, threads, "contributions")
+    rules = pb.rules()
+    columns = _hit_columns(pb, native)
+    kind = native["kind"]
+    scoring = np.isin(kind, [score_result_pb2.RULE_KIND_PERSONA_CRITERION,
+                             score_result_pb2.RULE_KIND_FIT,
+                             score_result_pb2.RULE_KIND_ENGAGEMENT])
+    values = np.where(scoring, native["points"], 1.0)
+    matrix = scipy.sparse.csr_matrix((values, columns, native["contribution_begin"]),
+                                     shape=(len(leads), len(rules)))
+    matrix.sum_duplicates()
+    return RuleMatrix(matrix, rules, leads["id"].to_numpy())

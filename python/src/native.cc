@@ -1,0 +1,606 @@
+// smarketing._native: the C++ core behind the Python package. Messages cross
+// as serialized protobuf bytes (the wire format is the same for every
+// protobuf runtime), tables as numpy arrays; the Python modules around it
+// give the idiomatic face. No business logic lives here.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "batch_scorer.h"
+#include "compiled_playbook.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/message.h"
+#include "lead_generator.h"
+#include "lead_io.h"
+#include "lead_table.h"
+#include "playbook_loader.h"
+#include "problems.h"
+#include "scorer.h"
+#include "yaml_message.h"
+
+namespace py = pybind11;
+
+namespace smarketing {
+namespace {
+
+// What a failed call was working on; it chooses the Python exception.
+enum class Subject { kPlaybook, kLead, kInput };
+
+// The one place where a core status becomes a Python exception: the class
+// comes from smarketing.errors, the problems from the status payload.
+[[noreturn]] void Raise(const absl::Status& status, Subject subject) {
+  py::list problems;
+  if (auto list = ProblemsFromStatus(status)) {
+    for (const v1::ValidationProblem& p : list->problems()) {
+      problems.append(py::make_tuple(p.path(), p.message(), p.line(),
+                                     p.column(), p.file()));
+    }
+  }
+  const char* subject_name = subject == Subject::kPlaybook ? "playbook"
+                             : subject == Subject::kLead   ? "lead"
+                                                           : "input";
+  py::object error = py::module_::import("smarketing.errors")
+                         .attr("_from_status")(
+                             subject_name, absl::StatusCodeToString(status.code()),
+                             std::string(status.message()), problems);
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())), error.ptr());
+  throw py::error_already_set();
+}
+
+void Check(const absl::Status& status, Subject subject) {
+  if (!status.ok()) Raise(status, subject);
+}
+
+absl::Time FromNanos(int64_t nanos) { return absl::FromUnixNanos(nanos); }
+
+// A vector handed to numpy without a copy: the array owns it.
+template <typename T>
+py::array_t<T> ToNumpy(std::vector<T>&& values) {
+  auto* owned = new std::vector<T>(std::move(values));
+  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>({static_cast<py::ssize_t>(owned->size())}, owned->data(),
+                        owner);
+}
+
+py::str ToPy(const std::string& text) {
+  return py::reinterpret_steal<py::str>(PyUnicode_DecodeUTF8(
+      text.data(), static_cast<py::ssize_t>(text.size()), "replace"));
+}
+
+const google::protobuf::Message* Prototype(const std::string& type_name) {
+  const google::protobuf::Descriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(
+          type_name);
+  if (descriptor == nullptr) {
+    Raise(absl::InvalidArgumentError(
+              absl::StrCat("unknown message type \"", type_name, "\"")),
+          Subject::kInput);
+  }
+  return google::protobuf::MessageFactory::generated_factory()->GetPrototype(
+      descriptor);
+}
+
+template <typename M>
+M ParseBytes(const py::bytes& data, Subject subject) {
+  M message;
+  const std::string_view view = data;
+  if (!message.ParseFromArray(view.data(), static_cast<int>(view.size()))) {
+    Raise(absl::InvalidArgumentError(absl::StrCat(
+              "not a serialized ", M::descriptor()->full_name(), " (",
+              view.size(), " bytes)")),
+          subject);
+  }
+  return message;
+}
+
+py::bytes Serialize(const google::protobuf::Message& message) {
+  std::string out;
+  message.SerializeToString(&out);
+  return py::bytes(out);
+}
+
+absl::StatusOr<PlaybookFormat> FormatFromName(const std::string& name) {
+  if (name == "yaml") return PlaybookFormat::kYaml;
+  if (name == "json") return PlaybookFormat::kJson;
+  if (name == "text") return PlaybookFormat::kText;
+  if (name == "binary") return PlaybookFormat::kBinary;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown Playbook format \"", name, "\"; use yaml, json, text or binary"));
+}
+
+// --- Tables from Python. ----------------------------------------------------
+
+// Columns described by the Python side as (kind, name, values, extra,
+// present) tuples, with the Python objects kept alive while C++ reads them.
+class ColumnsFromPython {
+ public:
+  ColumnsFromPython(const py::list& specs, absl::string_view table) {
+    for (const py::handle spec_handle : specs) {
+      py::tuple spec = py::reinterpret_borrow<py::tuple>(spec_handle);
+      const std::string kind = spec[0].cast<std::string>();
+      Column column;
+      column.name = spec[1].cast<std::string>();
+      py::object values = spec[2];
+      py::object extra = spec[3];
+      py::object present = spec[4];
+      keep_.push_back(values);
+      keep_.push_back(extra);
+      keep_.push_back(present);
+      if (kind == "objects") {
+        column.type = Column::Type::kText;
+        ReadObjects(values, table, column.name);
+        column.text = absl::MakeConstSpan(views_.back());
+      } else if (kind == "codes") {
+        column.type = Column::Type::kText;
+        column.codes = Span<int32_t>(values);
+        ReadObjects(extra, table, column.name);
+        column.dictionary = absl::MakeConstSpan(views_.back());
+      } else if (kind == "int" || kind == "time") {
+        column.type = kind == "int" ? Column::Type::kInt : Column::Type::kTime;
+        column.ints = Span<int64_t>(values);
+      } else if (kind == "double") {
+        column.type = Column::Type::kDouble;
+        column.doubles = Span<double>(values);
+      } else if (kind == "bool") {
+        column.type = Column::Type::kBool;
+        column.bools = Span<uint8_t>(values);
+      } else {
+        throw std::invalid_argument("unknown column kind " + kind);
+      }
+      if (!present.is_none()) column.present = Span<uint8_t>(present);
+      columns_.push_back(std::move(column));
+    }
+  }
+
+  std::vector<Column> columns() const { return columns_; }
+
+ private:
+  template <typename T>
+  absl::Span<const T> Span(const py::object& array) {
+    // The Python side passes contiguous arrays of the exact dtype; the cast
+    // below only checks, it never copies.
+    auto typed = py::array_t<T, py::array::c_style>::ensure(array);
+    if (!typed || typed.ndim() != 1) {
+      throw std::invalid_argument("expected a one-dimensional numeric array");
+    }
+    keep_.push_back(typed);
+    return absl::MakeConstSpan(typed.data(), static_cast<size_t>(typed.size()));
+  }
+
+  // Views of the UTF-8 text of str objects; None and NaN are missing (an
+  // empty view flagged in `missing_`).
+  void ReadObjects(const py::object& values, absl::string_view table,
+                   const std::string& name) {
+    auto array = py::array::ensure(values);
+    if (!array || array.dtype().kind() != 'O' || array.ndim() != 1) {
+      throw std::invalid_argument("expected a one-dimensional object array");
+    }
+    keep_.push_back(array);
+    const py::ssize_t n = array.size();
+    PyObject* const* items = static_cast<PyObject* const*>(array.data());
+    std::vector<absl::string_view>& views = views_.emplace_back(n);
+    for (py::ssize_t i = 0; i < n; ++i) {
+      PyObject* item = items[i];
+      if (PyUnicode_Check(item)) {
+        Py_ssize_t size = 0;
+        const char* data = PyUnicode_AsUTF8AndSize(item, &size);
+        if (data == nullptr) throw py::error_already_set();
+        views[i] = absl::string_view(data, static_cast<size_t>(size));
+        continue;
+      }
+      if (item == Py_None ||
+          (PyFloat_Check(item) && std::isnan(PyFloat_AS_DOUBLE(item)))) {
+        continue;  // missing: an empty view, which every text field reads as unset
+      }
+      Raise(FieldError(absl::StrCat(table, ".", name),
+                       absl::StrCat("row ", i, ": expected text, found ",
+                                    Py_TYPE(item)->tp_name)),
+            Subject::kInput);
+    }
+  }
+
+  std::vector<py::object> keep_;
+  std::vector<std::vector<absl::string_view>> views_;
+  std::vector<Column> columns_;
+};
+
+// A LeadTable with the Python objects and text views its columns point
+// into, which must live as long as it does.
+struct BoundTable {
+  BoundTable(const py::list& leads, const py::list& events)
+      : lead_columns(leads, "leads"), event_columns(events, "events") {}
+  ColumnsFromPython lead_columns;
+  ColumnsFromPython event_columns;
+  std::unique_ptr<LeadTable> table;
+};
+
+std::unique_ptr<BoundTable> MakeTable(const py::list& leads, const py::list& events) {
+  auto bound = std::make_unique<BoundTable>(leads, events);
+  absl::StatusOr<std::unique_ptr<LeadTable>> table;
+  {
+    py::gil_scoped_release release;
+    table = LeadTable::Create(bound->lead_columns.columns(),
+                              bound->event_columns.columns());
+  }
+  Check(table.status(), Subject::kInput);
+  bound->table = std::move(*table);
+  return bound;
+}
+
+// --- Tables to Python. ------------------------------------------------------
+
+py::object TextToPython(LeadColumnsWriter::TextColumn&& column) {
+  if (column.codes.empty()) {
+    py::array result(py::dtype("O"), std::vector<py::ssize_t>{static_cast<py::ssize_t>(column.values.size())});
+    PyObject** items = static_cast<PyObject**>(result.mutable_data());
+    for (size_t i = 0; i < column.values.size(); ++i) {
+      PyObject* item = column.values[i].empty() ? Py_None : ToPy(column.values[i]).release().ptr();
+      if (item == Py_None) Py_INCREF(item);
+      Py_XDECREF(items[i]);
+      items[i] = item;
+    }
+    return py::make_tuple("objects", result);
+  }
+  py::list dictionary;
+  for (const std::string& value : column.dictionary) dictionary.append(ToPy(value));
+  return py::make_tuple("codes", ToNumpy(std::move(column.codes)), dictionary);
+}
+
+py::dict TableToPython(LeadColumnsWriter::Table&& table) {
+  py::dict out;
+  out["__rows__"] = table.rows;
+  for (auto& [name, column] : table.text) out[py::str(name)] = TextToPython(std::move(column));
+  for (auto& [name, v] : table.ints) out[py::str(name)] = py::make_tuple("int", ToNumpy(std::move(v)));
+  for (auto& [name, v] : table.doubles) {
+    out[py::str(name)] = py::make_tuple("double", ToNumpy(std::move(v)));
+  }
+  for (auto& [name, v] : table.bools) out[py::str(name)] = py::make_tuple("bool", ToNumpy(std::move(v)));
+  for (auto& [name, v] : table.times) {
+    out[py::str(name)] = py::make_tuple("time", ToNumpy(std::move(v.nanos)),
+                                        ToNumpy(std::move(v.present)));
+  }
+  for (auto& [name, v] : table.values) {
+    out[py::str(name)] = py::make_tuple(
+        "value", ToNumpy(std::move(v.kinds)), ToNumpy(std::move(v.numbers)),
+        ToNumpy(std::move(v.bools)), TextToPython(std::move(v.text)));
+  }
+  return out;
+}
+
+py::tuple WriterToPython(LeadColumnsWriter* writer) {
+  LeadColumnsWriter::Table leads = writer->TakeLeads();
+  LeadColumnsWriter::Table events = writer->TakeEvents();
+  return py::make_tuple(TableToPython(std::move(leads)), TableToPython(std::move(events)));
+}
+
+// --- The compiled Playbook. -------------------------------------------------
+
+class NativePlaybook {
+ public:
+  // Compiles `playbook`. When `source` is given and still parses to the same
+  // Playbook, problems carry its lines and columns.
+  NativePlaybook(const py::bytes& playbook, const py::object& source,
+                 const std::string& format, const std::string& file) {
+    v1::Playbook message = ParseBytes<v1::Playbook>(playbook, Subject::kPlaybook);
+    SourceMap positions;
+    bool have_positions = false;
+    if (!source.is_none()) {
+      auto parsed_format = FormatFromName(format);
+      Check(parsed_format.status(), Subject::kInput);
+      const std::string text = source.cast<std::string>();
+      auto parsed = ParsePlaybook(text, *parsed_format, file);
+      if (parsed.ok() && parsed->playbook.SerializeAsString() ==
+                             message.SerializeAsString()) {
+        positions = std::move(parsed->positions);
+        have_positions = true;
+      }
+    }
+    auto compiled = CompiledPlaybook::Compile(
+        message, have_positions ? &positions : nullptr, have_positions ? file : "");
+    Check(compiled.status(), Subject::kPlaybook);
+    compiled_ = std::move(*compiled);
+  }
+
+  std::string version_label() const { return compiled_->version_label(); }
+
+  py::bytes Score(const py::bytes& lead_bytes, int64_t now_nanos) const {
+    const v1::Lead lead = ParseBytes<v1::Lead>(lead_bytes, Subject::kLead);
+    absl::StatusOr<v1::ScoreResult> result;
+    {
+      py::gil_scoped_release release;
+      Scorer scorer(compiled_);
+      result = scorer.Score(lead, FromNanos(now_nanos));
+    }
+    Check(result.status(), Subject::kLead);
+    return Serialize(*result);
+  }
+
+  // Scores a table. `explain`: "none", "contributions" (rule indexes and
+  // points), "sentences" (also one sentence per rule) or "column" (the
+  // sentences joined per lead).
+  py::dict ScoreTable(const py::list& leads, const py::list& events,
+                      int64_t now_nanos, int threads, const std::string& explain) const {
+    if (explain != "none" && explain != "contributions" && explain != "sentences" &&
+        explain != "column") {
+      Raise(absl::InvalidArgumentError(absl::StrCat(
+                "explain must be none, contributions, sentences or column; found ",
+                explain)),
+            Subject::kInput);
+    }
+    std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
+    const LeadTable* table = bound->table.get();
+    ScoreTableOptions options;
+    options.now = FromNanos(now_nanos);
+    options.threads = threads;
+    options.contributions = explain == "contributions";
+    options.sentences = explain == "sentences" || explain == "column";
+    ScoreColumns out;
+    absl::Status status;
+    {
+      py::gil_scoped_release release;
+      status = smarketing::ScoreTable(compiled_, *table, options, &out);
+    }
+    Check(status, Subject::kLead);
+
+    py::dict result;
+    result["fit"] = ToNumpy(std::move(out.fit));
+    result["engagement"] = ToNumpy(std::move(out.engagement));
+    result["total"] = ToNumpy(std::move(out.total));
+    result["persona"] = ToNumpy(std::move(out.persona));
+    result["grade"] = ToNumpy(std::move(out.grade));
+    result["stage"] = ToNumpy(std::move(out.stage));
+    result["priority"] = ToNumpy(std::move(out.priority));
+    result["disqualification_reason"] = ToNumpy(std::move(out.disqualification_reason));
+    result["hand_raiser"] = ToNumpy(std::move(out.hand_raiser));
+    result["events_counted"] = ToNumpy(std::move(out.events_counted));
+    result["duplicate_events"] = ToNumpy(std::move(out.duplicate_events));
+    if (explain == "none") return result;
+
+    const size_t hits = out.contributions.size();
+    std::vector<int32_t> kind(hits), persona(hits), rule(hits), event_count(hits);
+    std::vector<double> raw_points(hits), points(hits);
+    for (size_t i = 0; i < hits; ++i) {
+      const RuleContribution& c = out.contributions[i];
+      kind[i] = c.kind;
+      persona[i] = c.persona;
+      rule[i] = c.rule;
+      event_count[i] = c.event_count;
+      raw_points[i] = c.raw_points;
+      points[i] = c.points;
+    }
+    if (explain == "column") {
+      const int64_t n = table->size();
+      py::array column(py::dtype("O"), std::vector<py::ssize_t>{static_cast<py::ssize_t>(n)});
+      PyObject** items = static_cast<PyObject**>(column.mutable_data());
+      std::string joined;
+      for (int64_t r = 0; r < n; ++r) {
+        joined.clear();
+        for (int64_t i = out.contribution_begin[r]; i < out.contribution_begin[r + 1]; ++i) {
+          if (!joined.empty()) joined += '\n';
+          joined += out.sentences[i];
+        }
+        Py_XDECREF(items[r]);
+        items[r] = ToPy(joined).release().ptr();
+      }
+      result["explanation"] = column;
+      return result;
+    }
+    result["contribution_begin"] = ToNumpy(std::move(out.contribution_begin));
+    result["kind"] = ToNumpy(std::move(kind));
+    result["persona_index"] = ToNumpy(std::move(persona));
+    result["rule"] = ToNumpy(std::move(rule));
+    result["event_count"] = ToNumpy(std::move(event_count));
+    result["raw_points"] = ToNumpy(std::move(raw_points));
+    result["points"] = ToNumpy(std::move(points));
+    if (explain == "sentences") {
+      py::list sentences;
+      for (const std::string& s : out.sentences) sentences.append(ToPy(s));
+      result["sentences"] = sentences;
+    }
+    return result;
+  }
+
+ private:
+  std::shared_ptr<const CompiledPlaybook> compiled_;
+};
+
+py::bytes ParsePlaybookText(const std::string& text, const std::string& format,
+                            const std::string& file) {
+  auto parsed_format = FormatFromName(format);
+  Check(parsed_format.status(), Subject::kInput);
+  absl::StatusOr<PlaybookSource> source = ParsePlaybook(text, *parsed_format, file);
+  Check(source.status(), Subject::kPlaybook);
+  return Serialize(source->playbook);
+}
+
+py::str MessageToYamlText(const std::string& type_name, const py::bytes& data) {
+  std::unique_ptr<google::protobuf::Message> message(Prototype(type_name)->New());
+  const std::string_view view = data;
+  if (!message->ParseFromArray(view.data(), static_cast<int>(view.size()))) {
+    Raise(absl::InvalidArgumentError(
+              absl::StrCat("not a serialized ", type_name)),
+          Subject::kInput);
+  }
+  return ToPy(MessageToYaml(*message));
+}
+
+py::bytes ParseYamlText(const std::string& type_name, const std::string& text,
+                        const std::string& file) {
+  std::unique_ptr<google::protobuf::Message> message(Prototype(type_name)->New());
+  ProblemList problems(nullptr, file);
+  if (!ParseYamlMessage(text, message.get(), &problems)) {
+    Raise(problems.ToStatus(absl::StrCat("the ", type_name, " cannot be read")),
+          type_name == "smarketing.v1.Playbook" ? Subject::kPlaybook : Subject::kInput);
+  }
+  return Serialize(*message);
+}
+
+py::tuple SampleLeads(int64_t count, uint64_t seed, int64_t now_nanos,
+                      double mean_events, int64_t start) {
+  if (count < 0 || start < 0) {
+    Raise(absl::InvalidArgumentError("count and start must not be negative"),
+          Subject::kInput);
+  }
+  if (!(mean_events >= 0 && mean_events <= 10000)) {
+    Raise(absl::InvalidArgumentError("mean_events must be within [0, 10000]"),
+          Subject::kInput);
+  }
+  LeadGeneratorOptions options;
+  options.seed = seed;
+  options.now = FromNanos(now_nanos);
+  options.mean_events = mean_events;
+  LeadColumnsWriter writer;
+  std::vector<uint8_t> converted(count), won(count);
+  std::vector<double> revenue(count);
+  {
+    py::gil_scoped_release release;
+    LeadGenerator generator(options);
+    v1::Lead lead;
+    for (int64_t i = 0; i < count; ++i) {
+      generator.Generate(start + i, &lead);
+      const LeadGenerator::Outcome outcome = generator.OutcomeOf(lead, start + i);
+      converted[i] = outcome.converted;
+      won[i] = outcome.won;
+      revenue[i] = outcome.revenue;
+      writer.Add(lead);
+    }
+  }
+  py::dict outcomes;
+  outcomes["converted"] = ToNumpy(std::move(converted));
+  outcomes["won"] = ToNumpy(std::move(won));
+  outcomes["revenue"] = ToNumpy(std::move(revenue));
+  py::tuple tables = WriterToPython(&writer);
+  return py::make_tuple(tables[0], tables[1], outcomes);
+}
+
+// Outcomes of leads as they are in a table (perhaps altered since they were
+// generated): OutcomeOf for each row, `index` giving the generator index.
+py::dict Outcomes(const py::list& leads, const py::list& events, uint64_t seed,
+                  int64_t now_nanos, double mean_events,
+                  py::array_t<int64_t, py::array::c_style | py::array::forcecast> index) {
+  std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
+  const LeadTable* table = bound->table.get();
+  if (index.ndim() != 1 || index.size() != table->size()) {
+    Raise(absl::InvalidArgumentError(absl::StrCat(
+              "index has ", index.size(), " values for ", table->size(), " leads")),
+          Subject::kInput);
+  }
+  const int64_t n = table->size();
+  std::vector<uint8_t> converted(n), won(n);
+  std::vector<double> revenue(n);
+  const int64_t* indexes = index.data();
+  {
+    py::gil_scoped_release release;
+    LeadGeneratorOptions options;
+    options.seed = seed;
+    options.now = FromNanos(now_nanos);
+    options.mean_events = mean_events;
+    LeadGenerator generator(options);
+    ParallelFor(n, 0, [&](int, int64_t begin, int64_t end) {
+      v1::Lead lead;
+      for (int64_t r = begin; r < end; ++r) {
+        table->Build(r, &lead);
+        const LeadGenerator::Outcome outcome = generator.OutcomeOf(lead, indexes[r]);
+        converted[r] = outcome.converted;
+        won[r] = outcome.won;
+        revenue[r] = outcome.revenue;
+      }
+    });
+  }
+  py::dict out;
+  out["converted"] = ToNumpy(std::move(converted));
+  out["won"] = ToNumpy(std::move(won));
+  out["revenue"] = ToNumpy(std::move(revenue));
+  return out;
+}
+
+py::tuple ReadLeads(const std::string& path, const std::string& format) {
+  std::optional<LeadFormat> chosen;
+  if (format == "csv") chosen = LeadFormat::kCsv;
+  if (format == "jsonl") chosen = LeadFormat::kJsonLines;
+  LeadColumnsWriter writer;
+  absl::Status status;
+  {
+    py::gil_scoped_release release;
+    auto reader = LeadReader::Open(path, chosen);
+    status = reader.status();
+    if (status.ok()) {
+      v1::Lead lead;
+      for (;;) {
+        absl::StatusOr<bool> more = (*reader)->Next(&lead);
+        if (!more.ok()) {
+          status = more.status();
+          break;
+        }
+        if (!*more) break;
+        writer.Add(lead);
+      }
+    }
+  }
+  Check(status, Subject::kLead);
+  return WriterToPython(&writer);
+}
+
+// Leads given as serialized messages, as columns.
+py::tuple LeadsToColumns(const py::list& leads) {
+  LeadColumnsWriter writer;
+  for (const py::handle item : leads) {
+    writer.Add(ParseBytes<v1::Lead>(py::reinterpret_borrow<py::bytes>(item), Subject::kLead));
+  }
+  return WriterToPython(&writer);
+}
+
+py::bytes TableLead(const py::list& leads, const py::list& events, int64_t row) {
+  std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
+  const LeadTable* table = bound->table.get();
+  if (row < 0 || row >= table->size()) {
+    Raise(absl::OutOfRangeError(absl::StrCat("row ", row, " is not in the table of ",
+                                             table->size(), " leads")),
+          Subject::kInput);
+  }
+  v1::Lead lead;
+  table->Build(row, &lead);
+  return Serialize(lead);
+}
+
+}  // namespace
+}  // namespace smarketing
+
+PYBIND11_MODULE(_native, m) {
+  using namespace smarketing;
+  m.doc() = "The smarketing C++ core. Use the smarketing package, not this module.";
+  py::class_<NativePlaybook>(m, "CompiledPlaybook")
+      .def(py::init<const py::bytes&, const py::object&, const std::string&,
+                    const std::string&>(),
+           py::arg("playbook"), py::arg("source") = py::none(),
+           py::arg("format") = "yaml", py::arg("file") = "")
+      .def_property_readonly("version_label", &NativePlaybook::version_label)
+      .def("score", &NativePlaybook::Score, py::arg("lead"), py::arg("now_nanos"))
+      .def("score_table", &NativePlaybook::ScoreTable, py::arg("leads"),
+           py::arg("events"), py::arg("now_nanos"), py::arg("threads") = 0,
+           py::arg("explain") = "none");
+  m.def("parse_playbook", &ParsePlaybookText, py::arg("text"), py::arg("format"),
+        py::arg("file") = "");
+  m.def("message_to_yaml", &MessageToYamlText, py::arg("type_name"), py::arg("data"));
+  m.def("parse_yaml_message", &ParseYamlText, py::arg("type_name"), py::arg("text"),
+        py::arg("file") = "");
+  m.def("sample_leads", &SampleLeads, py::arg("count"), py::arg("seed"),
+        py::arg("now_nanos"), py::arg("mean_events") = 20.0, py::arg("start") = 0);
+  m.def("outcomes", &Outcomes, py::arg("leads"), py::arg("events"), py::arg("seed"),
+        py::arg("now_nanos"), py::arg("mean_events"), py::arg("index"));
+  m.def("read_leads", &ReadLeads, py::arg("path"), py::arg("format") = "");
+  m.def("leads_to_columns", &LeadsToColumns, py::arg("leads"));
+  m.def("table_lead", &TableLead, py::arg("leads"), py::arg("events"), py::arg("row"));
+  m.def("default_thread_count", &DefaultThreadCount);
+}
