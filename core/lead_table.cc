@@ -613,7 +613,7 @@ absl::Status LeadTable::GroupEvents() {
     std::string buffer;
     return RowError("events", *lead_id, e,
                     absl::StrCat("no lead has id \"", IdAt(*lead_id, e, &buffer),
-                                 "\""));
+                                 "\"; give only the events of the leads given"));
   }
   // A stable counting sort keeps each lead's events in table order.
   for (int64_t e = 0; e < event_rows_; ++e) ++event_begin_[lead_of[e] + 1];

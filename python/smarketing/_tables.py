@@ -86,7 +86,18 @@ def column_spec(table: str, name: Any, series: pd.Series) -> ColumnSpec:
     if pd.api.types.is_float_dtype(dtype):
         values = np.ascontiguousarray(series.to_numpy(dtype=np.float64, na_value=np.nan))
         return ("double", name, values, None, _present(np.isnan(values)))
-    if isinstance(dtype, pd.StringDtype) or dtype == object:
+    if isinstance(dtype, pd.StringDtype):
+        return ("objects", name, _text_objects(series), None, None)
+    if dtype == object:
+        # Object columns hold what pandas could not type: booleans or numbers
+        # with None among them, or text.
+        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        if inferred == "boolean":
+            return column_spec(table, name, series.astype("boolean"))
+        if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
+            return column_spec(table, name, pd.to_numeric(series))
+        if inferred in ("datetime", "datetime64", "date"):
+            return column_spec(table, name, pd.to_datetime(series, utc=True))
         return ("objects", name, _text_objects(series), None, None)
     raise column_error(table, name, f"unsupported dtype {dtype}; use text, numbers, booleans, "
                                     "datetimes or categories")

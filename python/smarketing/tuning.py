@@ -304,10 +304,12 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFr
         after_scores, outcomes, weeks=weeks or _weeks(leads), playbook=new,
         weekly_mql=weekly_mql, min_mql_conversion=min_mql_conversion, weekly_sql=weekly_sql,
         min_sql_conversion=min_sql_conversion)
-    message.thresholds.mql.min_total = thresholds.mql_min_total
-    message.thresholds.sql.min_total = thresholds.sql_min_total
+    # Rounded down to 0.1, for a Playbook people read; the leads at the cut stay in.
+    message.thresholds.mql.min_total = np.floor(thresholds.mql_min_total * 10) / 10
+    message.thresholds.sql.min_total = max(np.floor(thresholds.sql_min_total * 10) / 10,
+                                           message.thresholds.mql.min_total)
     new.validate()
-    if thresholds.mql_min_total != old.message.thresholds.mql.min_total:
+    if message.thresholds.mql.min_total != old.message.thresholds.mql.min_total:
         after_scores = score_frame(new, leads, events, now=now, explain="none", threads=threads)
     return TuningResult(new, changes, thresholds, playbook_diff(old, new),
                         evaluate(before_scores, outcomes), evaluate(after_scores, outcomes))

@@ -7,6 +7,7 @@
 #include <pybind11/stl.h>
 
 #include <cmath>
+#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
@@ -139,12 +140,14 @@ class ColumnsFromPython {
       keep_.push_back(present);
       if (kind == "objects") {
         column.type = Column::Type::kText;
-        ReadObjects(values, table, column.name);
+        std::vector<uint8_t>& present_rows = presents_.emplace_back();
+        ReadObjects(values, table, column.name, &present_rows);
         column.text = absl::MakeConstSpan(views_.back());
+        if (!present_rows.empty()) column.present = absl::MakeConstSpan(present_rows);
       } else if (kind == "codes") {
         column.type = Column::Type::kText;
         column.codes = Span<int32_t>(values);
-        ReadObjects(extra, table, column.name);
+        ReadObjects(extra, table, column.name, nullptr);
         column.dictionary = absl::MakeConstSpan(views_.back());
       } else if (kind == "int" || kind == "time") {
         column.type = kind == "int" ? Column::Type::kInt : Column::Type::kTime;
@@ -178,10 +181,10 @@ class ColumnsFromPython {
     return absl::MakeConstSpan(typed.data(), static_cast<size_t>(typed.size()));
   }
 
-  // Views of the UTF-8 text of str objects; None and NaN are missing (an
-  // empty view flagged in `missing_`).
+  // Views of the UTF-8 text of str objects. None and NaN are missing: an
+  // empty view, and 0 in `present` (left empty when nothing is missing).
   void ReadObjects(const py::object& values, absl::string_view table,
-                   const std::string& name) {
+                   const std::string& name, std::vector<uint8_t>* present) {
     auto array = py::array::ensure(values);
     if (!array || array.dtype().kind() != 'O' || array.ndim() != 1) {
       throw std::invalid_argument("expected a one-dimensional object array");
@@ -201,7 +204,11 @@ class ColumnsFromPython {
       }
       if (item == Py_None ||
           (PyFloat_Check(item) && std::isnan(PyFloat_AS_DOUBLE(item)))) {
-        continue;  // missing: an empty view, which every text field reads as unset
+        if (present != nullptr) {
+          if (present->empty()) present->assign(n, 1);
+          (*present)[i] = 0;
+        }
+        continue;
       }
       Raise(FieldError(absl::StrCat(table, ".", name),
                        absl::StrCat("row ", i, ": expected text, found ",
@@ -212,6 +219,8 @@ class ColumnsFromPython {
 
   std::vector<py::object> keep_;
   std::vector<std::vector<absl::string_view>> views_;
+  // A deque: columns keep pointers into the vectors it holds.
+  std::deque<std::vector<uint8_t>> presents_;
   std::vector<Column> columns_;
 };
 

@@ -1,0 +1,95 @@
+"""Charts for the weekly review (matplotlib; install the ``plot`` extra).
+
+Each function draws on ``ax`` (a new figure's axes when None) and returns it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional, Union
+
+import numpy as np
+import pandas as pd
+
+from .evaluation import Evaluation, align_outcomes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["score_distribution", "lift_curve", "calibration", "funnel"]
+
+_FUNNEL = ["new", "nurture", "mql", "sal", "sql", "opportunity", "customer"]
+
+
+def _axes(ax: Optional["Axes"]) -> "Axes":
+    if ax is not None:
+        return ax
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError("plots need matplotlib: pip install 'smarketing[plot]'") from None
+    return plt.subplots(figsize=(7, 4))[1]
+
+
+def score_distribution(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, pd.Series, np.ndarray], *,
+                       score: str = "total", bins: int = 40, ax: Optional["Axes"] = None) -> "Axes":
+    """Histograms of the score of converted and unconverted leads, each normalised."""
+    frame = align_outcomes(scores, outcomes)
+    ax = _axes(ax)
+    edges = np.histogram_bin_edges(frame[score], bins=bins)
+    for converted, label in ((False, "not converted"), (True, "converted")):
+        values = frame.loc[frame["converted"] == converted, score]
+        if len(values):
+            ax.hist(values, bins=edges, density=True, alpha=0.55, label=f"{label} ({len(values)})")
+    ax.set_xlabel(f"{score} score")
+    ax.set_ylabel("density")
+    ax.set_title("Score by outcome")
+    ax.legend()
+    return ax
+
+
+def lift_curve(evaluation: Evaluation, *, ax: Optional["Axes"] = None) -> "Axes":
+    """Lift per score decile (bars) and the share of conversions captured (line)."""
+    ax = _axes(ax)
+    lift = evaluation.lift
+    ax.bar(lift.index, lift["lift"], color="tab:blue", alpha=0.7, label="lift")
+    ax.axhline(1, color="grey", linewidth=0.8)
+    ax.set_xlabel("score decile (1 = best)")
+    ax.set_ylabel("lift over base rate")
+    ax.set_xticks(list(lift.index))
+    capture = ax.twinx()
+    capture.plot(lift.index, lift["cumulative_capture"], color="tab:orange", marker="o",
+                 label="conversions captured")
+    capture.set_ylim(0, 1.05)
+    capture.set_ylabel("cumulative share of conversions")
+    ax.set_title(f"Lift (ROC AUC {evaluation.roc_auc:.3f})")
+    return ax
+
+
+def calibration(evaluation: Evaluation, *, ax: Optional["Axes"] = None) -> "Axes":
+    """Observed conversion per score bin against the logistic fit of the score."""
+    ax = _axes(ax)
+    table = evaluation.calibration
+    ax.plot(table["mean_score"], table["observed_rate"], marker="o", label="observed")
+    ax.plot(table["mean_score"], table["predicted_rate"], linestyle="--", label="logistic fit")
+    ax.set_xlabel(f"mean {evaluation.score} score of the bin")
+    ax.set_ylabel("conversion rate")
+    ax.set_title("Calibration")
+    ax.legend()
+    return ax
+
+
+def funnel(scores: pd.DataFrame, *, ax: Optional["Axes"] = None) -> "Axes":
+    """Leads per lifecycle stage, in funnel order, with disqualified leads apart."""
+    if "stage" not in scores.columns:
+        raise KeyError("scores has no stage column: pass score_frame's result")
+    ax = _axes(ax)
+    counts = scores["stage"].astype(str).value_counts()
+    stages = [s for s in _FUNNEL if counts.get(s, 0)] + ["disqualified"]
+    values = [int(counts.get(s, 0)) for s in stages]
+    colors = ["tab:grey" if s == "disqualified" else "tab:green" for s in stages]
+    ax.barh(stages[::-1], values[::-1], color=colors[::-1])
+    for y, value in enumerate(values[::-1]):
+        ax.text(value, y, f" {value}", va="center")
+    ax.set_xlabel("leads")
+    ax.set_title("Funnel")
+    return ax

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse
+
+import smarketing as sm
+from smarketing.v1 import lead_pb2, score_result_pb2
+
+from conftest import NOW
+
+LEAD = {
+    "id": "l-1",
+    "contact": {"email": "ana@acme.io", "phone": "+33 1 23 45 67 89"},
+    "job_title": "VP Marketing",
+    "department": "marketing",
+    "seniority": "vp",
+    "company": {"name": "Acme", "domain": "acme.io", "industry": "saas", "employee_count": 300,
+                "country": "FR", "region": "EMEA"},
+    "events": [
+        {"id": "e1", "type": "page_view", "occurred_at": dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc),
+         "properties": {"url": "/pricing"}},
+        {"id": "e1", "type": "page_view", "occurred_at": "2026-11-20T00:00:00Z",
+         "properties": {"url": "/pricing"}},
+        {"id": "e2", "type": "demo_request", "occurred_at": "2026-11-22T10:00:00Z"},
+    ],
+}
+
+
+def small(sample, n=200):
+    leads = sample.leads.iloc[:n]
+    return leads, sample.events[sample.events["lead_id"].isin(leads["id"])]
+
+
+def test_score_one_lead_from_a_dict_a_message_and_bytes(demo):
+    result = sm.score(demo, LEAD, NOW)
+    assert isinstance(result, score_result_pb2.ScoreResult)
+    assert result.lead_id == "l-1"
+    assert result.duplicate_events == 1 and result.events_counted == 2
+    assert result.playbook_version == demo.version_label
+    assert all(hit.sentence for hit in result.explanation)
+    message = sm.scoring.to_lead(LEAD)
+    assert sm.score(demo, message, NOW) == result
+    assert sm.score(demo, message.SerializeToString(), NOW) == result
+
+
+def test_score_one_lead_errors(demo):
+    with pytest.raises(sm.LeadError):
+        sm.score(demo, b"\x08\x96\x01\xff", NOW)
+    with pytest.raises(sm.SmarketingError) as caught:
+        sm.score(demo, {"id": "x", "seniority": "emperor"}, NOW)
+    assert any("seniority" in p.path for p in caught.value.problems)
+    with pytest.raises(sm.LeadError) as caught:
+        sm.score(demo, {"id": "x", "company": {"employee_count": -3}}, NOW)
+    assert caught.value.path == "company.employee_count"
+    with pytest.raises(TypeError):
+        sm.score(demo, 42, NOW)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="now is required"):
+        sm.score(demo, LEAD, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not a time"):
+        sm.score(demo, LEAD, "yesterday")
+
+
+def test_score_frame_agrees_with_scoring_each_lead(demo, sample, scores):
+    leads, events = small(sample, 50)
+    for row in range(len(leads)):
+        one = sm.score(demo, sm.lead_at(leads, events, row), NOW)
+        got = scores.iloc[row]
+        assert got["lead_id"] == one.lead_id
+        assert got["fit"] == one.fit_score and got["total"] == one.total_score
+        assert got["engagement"] == one.engagement_score
+        assert (got["grade"] if isinstance(got["grade"], str) else "") == one.grade
+        assert (got["persona"] if isinstance(got["persona"], str) else "") == one.persona_id
+        assert got["stage"] == sm.scoring.STAGES[one.recommended_stage]
+        assert (got["priority"] if isinstance(got["priority"], str) else "") == sm.scoring.PRIORITIES[one.priority]
+        assert got["hand_raiser"] == one.hand_raiser
+        assert got["explanation"] == "\n".join(h.sentence for h in one.explanation)
+
+
+def test_score_frame_shape_and_dtypes(sample, scores):
+    assert list(scores.columns) == ["lead_id", "fit", "grade", "persona", "engagement", "total", "stage",
+                                    "priority", "hand_raiser", "disqualification_reason", "events_counted",
+                                    "duplicate_events", "explanation"]
+    assert scores.index.equals(sample.leads.index)
+    assert scores["fit"].between(0, 100).all()
+    assert np.allclose(scores["total"], scores["fit"] + scores["engagement"])
+    assert isinstance(scores["grade"].dtype, pd.CategoricalDtype)
+    assert set(scores["stage"].unique()) <= {"mql", "nurture", "disqualified"}
+    assert scores["priority"].cat.ordered
+    disqualified = scores["stage"] == "disqualified"
+    assert scores.loc[disqualified, "disqualification_reason"].notna().all()
+    assert scores.loc[~disqualified, "disqualification_reason"].isna().all()
+
+
+def test_index_and_thread_count_do_not_change_results(demo, sample, scores):
+    leads = sample.leads.set_index(sample.leads.index * 3 + 1)
+    one = sm.score_frame(demo, leads, sample.events, now=NOW, threads=1, explain="none")
+    assert one.index.equals(leads.index)
+    pd.testing.assert_frame_equal(one.reset_index(drop=True),
+                                  scores.drop(columns="explanation").reset_index(drop=True))
+
+
+def test_long_explanation_adds_up(demo, sample):
+    leads, events = small(sample)
+    wide = sm.score_frame(demo, leads, events, now=NOW, explain="none")
+    long = sm.score_frame(demo, leads, events, now=NOW, explain="long")
+    assert list(long.columns) == ["lead_id", "kind", "rule_id", "persona_id", "raw_points", "points",
+                                  "event_count", "sentence"]
+    fit_rows = long[long["kind"].isin(["persona_criterion", "fit"])]
+    fit = fit_rows.groupby("lead_id")["points"].sum().reindex(wide["lead_id"], fill_value=0)
+    unclamped = wide["fit"].between(0.001, 99.999).to_numpy()
+    assert np.allclose(fit.to_numpy()[unclamped], wide["fit"].to_numpy()[unclamped])
+    assert set(long["rule_id"]) <= set(demo.rules()["rule_id"])
+    assert long["sentence"].str.len().gt(0).all()
+
+
+def test_rule_matrix(demo, sample):
+    leads, events = small(sample)
+    matrix = sm.rule_matrix(demo, leads, events, now=NOW)
+    assert isinstance(matrix.matrix, scipy.sparse.csr_matrix)
+    assert matrix.matrix.shape == (len(leads), len(demo.rules()))
+    wide = sm.score_frame(demo, leads, events, now=NOW, explain="none")
+    kinds = matrix.rules["kind"].to_numpy()
+    fit_part = np.asarray(matrix.matrix[:, np.isin(kinds, ["persona_criterion", "fit"])].sum(axis=1)).ravel()
+    unclamped = wide["fit"].between(0.001, 99.999).to_numpy()
+    assert np.allclose(fit_part[unclamped], wide["fit"].to_numpy()[unclamped])
+    eng = np.asarray(matrix.matrix[:, kinds == "engagement"].sum(axis=1)).ravel()
+    inside = (wide["engagement"] > 0) & (wide["engagement"] < demo.message.engagement.max_score)
+    assert np.allclose(eng[inside.to_numpy()], wide["engagement"].to_numpy()[inside.to_numpy()])
+    opted = kinds == "opt_out"
+    assert set(np.unique(matrix.matrix[:, opted].toarray())) <= {0.0, 1.0}
+    frame = matrix.to_frame()
+    assert frame.shape == matrix.matrix.shape
+
+
+def test_plain_dtypes_are_read_like_categories(demo, sample):
+    leads, events = small(sample)
+    plain_leads = leads.astype({c: object for c in leads.columns if isinstance(leads[c].dtype, pd.CategoricalDtype)})
+    plain_events = events.astype({c: "string" for c in events.columns
+                                  if isinstance(events[c].dtype, pd.CategoricalDtype)})
+    a = sm.score_frame(demo, leads, events, now=NOW, explain="none")
+    b = sm.score_frame(demo, plain_leads, plain_events, now=NOW, explain="none")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_integer_ids_and_events_without_ids(demo):
+    leads = pd.DataFrame({"id": [1, 2], "seniority": ["vp", None], "department": ["marketing", np.nan],
+                          "opted_out": [False, True]})
+    at = pd.Timestamp("2026-11-22T10:00:00Z")
+    events = pd.DataFrame({"lead_id": ["1", "1", "2"], "type": ["page_view", "page_view", "email_open"],
+                           "occurred_at": [at, at, at], "properties.url": ["/pricing", "/pricing", None]})
+    scored = sm.score_frame(demo, leads, events, now=NOW, explain="none")
+    assert scored["lead_id"].tolist() == [1, 2]
+    assert scored["events_counted"].tolist() == [2, 1]  # without ids, rows are distinct events
+    assert scored["duplicate_events"].tolist() == [0, 0]
+    assert scored["stage"].iloc[1] == "disqualified"
+    naive = events.assign(occurred_at=events["occurred_at"].dt.tz_localize(None))
+    pd.testing.assert_frame_equal(scored, sm.score_frame(demo, leads, naive, now=pd.Timestamp(NOW).tz_localize(None),
+                                                         explain="none"))
+    assert sm.lead_at(leads, events, 0).events[0].id == "0"
+
+
+def _column_error(demo, leads, events=None, *, column, match=None):
+    with pytest.raises(sm.ColumnError, match=match) as caught:
+        sm.score_frame(demo, leads, events, now=NOW)
+    assert caught.value.column == column, caught.value
+    assert isinstance(caught.value, KeyError) and isinstance(caught.value, sm.LeadError)
+    return caught.value
+
+
+def test_column_errors_name_table_column_and_row(demo, sample):
+    leads, events = small(sample, 20)
+    _column_error(demo, leads.drop(columns="id"), events, column="id", match="required")
+    _column_error(demo, leads.iloc[:0], events, column="id", match="empty")
+    _column_error(demo, leads.assign(colour="red"), events, column="colour", match="unknown column")
+    _column_error(demo, leads.assign(employee_count=leads["employee_count"].astype(str)), events,
+                  column="employee_count", match="expected integer or floating point")
+    _column_error(demo, leads.assign(employee_count=leads["employee_count"] + 0.5), events,
+                  column="employee_count", match="whole number")
+    _column_error(demo, leads.assign(annual_revenue=np.inf), events, column="annual_revenue", match="finite")
+    error = _column_error(demo, leads.assign(seniority=["chief"] + [None] * (len(leads) - 1)), events,
+                          column="seniority", match="row 0: unknown value \"chief\"")
+    assert error.table == "leads"
+    ids = leads["id"].astype(object).copy()
+    ids.iloc[3] = None
+    _column_error(demo, leads.assign(id=ids), events, column="id", match="row 3: is missing")
+    _column_error(demo, leads.assign(id=leads["id"].iloc[0]), events, column="id", match="already appears")
+    consent = leads["opted_out"].astype(object).copy()
+    consent.iloc[2] = None
+    _column_error(demo, leads.assign(opted_out=consent), events, column="opted_out", match="never guessed")
+    mixed = leads["industry"].astype(object).copy()
+    mixed.iloc[1] = 12
+    _column_error(demo, leads.assign(industry=mixed), events, column="industry", match="row 1: expected text, found int")
+    _column_error(demo, leads, events.drop(columns="occurred_at"), column="occurred_at")
+    types = events["type"].astype(object).copy()
+    types.iloc[5] = None
+    _column_error(demo, leads, events.assign(type=types), column="type", match="row 5")
+    _column_error(demo, leads, events.assign(type="teleport"), column="type", match="page_view")
+    _column_error(demo, leads.iloc[1:], events, column="lead_id", match="no lead has id")
+    _column_error(demo, leads, events.assign(occurred_at=pd.NaT), column="occurred_at", match="missing")
+    _column_error(demo, leads, events.assign(occurred_at="yesterday"), column="occurred_at", match="expected datetime")
+    _column_error(demo, leads.assign(created_at=[1j] * len(leads)), events, column="created_at", match="unsupported dtype")
+
+
+def test_other_argument_errors(demo, sample):
+    leads, events = small(sample, 5)
+    with pytest.raises(TypeError, match="DataFrame"):
+        sm.score_frame(demo, leads.to_dict(), events, now=NOW)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="explain"):
+        sm.score_frame(demo, leads, events, now=NOW, explain="short")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="threads"):
+        sm.score_frame(demo, leads, events, now=NOW, threads=0)
+    with pytest.raises(TypeError, match="Playbook"):
+        sm.score_frame(3, leads, events, now=NOW)  # type: ignore[arg-type]
+
+
+def test_a_lead_the_core_refuses_names_its_row_and_field(demo, sample):
+    leads, events = small(sample, 10)
+    bad = leads.assign(employee_count=leads["employee_count"].where(leads.index != 4, -1))
+    with pytest.raises(sm.LeadError) as caught:
+        sm.score_frame(demo, bad, events, now=NOW)
+    assert caught.value.path == "leads[4].company.employee_count"
+    assert leads["id"].iloc[4] in str(caught.value)
+    events = events.reset_index(drop=True)
+    row = int(np.flatnonzero(events["lead_id"] == leads["id"].iloc[2])[1])
+    long_id = events["id"].astype(object).copy()
+    long_id.iloc[row] = "x" * 300
+    with pytest.raises(sm.LeadError, match=f"events row {row}") as caught:
+        sm.score_frame(demo, leads, events.assign(id=long_id), now=NOW)
+    assert caught.value.path == "leads[2].events[1].id"
+
+
+def test_playbook_path_is_accepted(sample):
+    from conftest import DEMO
+    leads, events = small(sample, 5)
+    assert len(sm.score_frame(str(DEMO), leads, events, now=NOW)) == 5
