@@ -32,6 +32,8 @@ def align_outcomes(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, pd.Series
         if outcomes["lead_id"].duplicated().any():
             dup = outcomes["lead_id"][outcomes["lead_id"].duplicated()].iloc[0]
             raise ValueError(f"outcomes lists lead {dup!r} more than once")
+        if outcomes["converted"].isna().any():
+            raise ValueError("outcomes.converted holds missing values; give True or False for every lead")
         columns = [c for c in ("lead_id", "converted", "won", "revenue") if c in outcomes.columns]
         joined = scores.merge(outcomes[columns], on="lead_id", how="left", validate="many_to_one",
                               suffixes=("", "_outcome"))
@@ -173,11 +175,11 @@ def evaluate(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, pd.Series, np.n
         score: The score column to rank leads by.
         bins: Score bins of the calibration table.
     """
-    if score not in scores.columns:
-        raise KeyError(f"scores has no column {score!r}")
     if bins < 2:
         raise ValueError("bins must be at least 2")
     frame = align_outcomes(scores, outcomes)
+    if score not in scores.columns:
+        raise KeyError(f"scores has no column {score!r}")
     converted = frame["converted"].to_numpy()
     is_mql = (frame["stage"] == "mql").to_numpy()
     conversions = int(converted.sum())
