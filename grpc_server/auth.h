@@ -1,0 +1,61 @@
+// Who may call what. Every call carries "authorization: Bearer <token>";
+// the token file maps tokens to a role and the name of their holder. Roles
+// are cumulative: reader (score, read) < sales (also feedback and stage
+// moves) < marketing (also upsert leads and events, validate and publish
+// Playbooks) < admin (also activate Playbooks, erase leads).
+#ifndef SMARKETING_GRPC_SERVER_AUTH_H_
+#define SMARKETING_GRPC_SERVER_AUTH_H_
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include <grpcpp/server_context.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace smarketing {
+
+enum class Role { kReader = 0, kSales = 1, kMarketing = 2, kAdmin = 3 };
+
+absl::string_view RoleName(Role role);
+
+// The authenticated caller.
+struct Caller {
+  Role role = Role::kReader;
+  // The holder's name from the token file: safe to log and to record as
+  // who published a Playbook.
+  std::string name;
+};
+
+class TokenTable {
+ public:
+  // Reads lines "TOKEN ROLE NAME" ('#' starts a comment; blank lines are
+  // skipped). Tokens must be at least 16 characters long and unique.
+  static absl::StatusOr<TokenTable> Load(const std::string& path);
+  static absl::StatusOr<TokenTable> Parse(absl::string_view text);
+
+  // The caller holding `token`, or UNAUTHENTICATED. Compares against every
+  // entry in constant time, so timing reveals nothing about tokens.
+  absl::StatusOr<Caller> Find(absl::string_view token) const;
+
+  // Authenticates the call from its metadata (UNAUTHENTICATED) and checks
+  // that its role is at least `needed` (PERMISSION_DENIED).
+  absl::StatusOr<Caller> Authorize(const grpc::ServerContext& context,
+                                   Role needed) const;
+
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::array<unsigned char, 32> digest;  // SHA-256 of the token
+    Caller caller;
+  };
+  std::vector<Entry> entries_;
+};
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_GRPC_SERVER_AUTH_H_

@@ -1,0 +1,216 @@
+#include "lead_desk.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "lead_validation.h"
+#include "problems.h"
+#include "proto_time.h"
+
+namespace smarketing {
+namespace {
+
+absl::Status CheckLeadId(absl::string_view lead_id) {
+  if (lead_id.empty()) return FieldError("lead_id", "required");
+  return absl::OkStatus();
+}
+
+// Stores the request's events and counts what was new.
+absl::Status AddEvents(StoreTransaction& txn,
+                       const google::protobuf::RepeatedPtrField<v1::Event>& events,
+                       LeadWrite* write) {
+  std::vector<bool> stored;
+  if (auto st = txn.AddEvents(write->lead.lead.id(), events, &stored);
+      !st.ok()) {
+    return st;
+  }
+  for (bool s : stored) ++(s ? write->recorded : write->duplicates);
+  return absl::OkStatus();
+}
+
+// Rescores the lead with all its stored events.
+absl::Status Rescore(const LeadEngine& engine, StoreTransaction& txn,
+                     absl::Time now, LeadWrite* write,
+                     v1::RoutingState* routing) {
+  v1::Lead full = write->lead.lead;
+  if (auto st = txn.GetEvents(full.id(), full.mutable_events()); !st.ok()) {
+    return st;
+  }
+  LeadState state{std::move(write->lead.lifecycle),
+                  std::move(write->lead.score)};
+  absl::Status st = engine.Refresh(full, now, &ThreadScorer(engine.playbook()),
+                                   &state, routing);
+  write->lead.lifecycle = std::move(state.lifecycle);
+  write->lead.score = std::move(state.score);
+  return st;
+}
+
+// Runs one of the engine's moves on the stored lifecycle and score.
+template <typename Fn>
+absl::Status Move(LeadWrite* write, Fn fn) {
+  LeadState state{std::move(write->lead.lifecycle),
+                  std::move(write->lead.score)};
+  absl::Status st = fn(&state);
+  write->lead.lifecycle = std::move(state.lifecycle);
+  write->lead.score = std::move(state.score);
+  return st;
+}
+
+}  // namespace
+
+absl::StatusOr<LeadWrite> LeadDesk::Modify(absl::string_view lead_id,
+                                           int64_t expected_revision,
+                                           bool may_create, absl::Time now,
+                                           Change change) {
+  if (auto st = CheckLeadId(lead_id); !st.ok()) return st;
+  auto version = playbooks_->Get(0);
+  if (!version.ok()) return version.status();
+  LeadWrite write;
+  write.engine = version->engine;
+  const LeadEngine& engine = *write.engine;
+  absl::Status status = store_->Write([&](StoreTransaction& txn) -> absl::Status {
+    auto existing = txn.GetLead(lead_id);
+    if (!existing.ok()) return existing.status();
+    if (existing->has_value()) {
+      write.lead = **std::move(existing);
+      if (expected_revision > 0 && write.lead.revision != expected_revision) {
+        return absl::AbortedError(absl::StrCat(
+            "lead ", lead_id, " is at revision ", write.lead.revision,
+            ", not ", expected_revision, ": it changed meanwhile"));
+      }
+    } else {
+      if (!may_create) return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
+      if (expected_revision > 0) {
+        return absl::AbortedError(absl::StrCat(
+            "lead ", lead_id, " does not exist, not at revision ",
+            expected_revision));
+      }
+      auto lifecycle = engine.Start(now);
+      if (!lifecycle.ok()) return lifecycle.status();
+      write.lead.lifecycle = *std::move(lifecycle);
+      write.lead.lead.set_id(std::string(lead_id));
+      write.created = true;
+    }
+    auto routing = txn.GetRoutingState();
+    if (!routing.ok()) return routing.status();
+    if (auto st = change(engine, txn, &write, &*routing); !st.ok()) return st;
+    ++write.lead.revision;
+    write.lead.updated_at = now;
+    write.lead.lead.clear_events();
+    if (auto st = txn.PutLead(write.lead); !st.ok()) return st;
+    if (auto st = txn.PutRoutingState(*routing); !st.ok()) return st;
+    auto count = txn.CountEvents(lead_id);
+    if (!count.ok()) return count.status();
+    write.event_count = *count;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return write;
+}
+
+absl::StatusOr<LeadWrite> LeadDesk::Upsert(v1::Lead lead,
+                                           int64_t expected_revision,
+                                           absl::Time now) {
+  if (auto st = ValidateLead(lead); !st.ok()) return st;
+  const std::string id = lead.id();
+  return Modify(id, expected_revision, /*may_create=*/true, now,
+                [&](const LeadEngine& engine, StoreTransaction& txn,
+                    LeadWrite* write, v1::RoutingState* routing) {
+                  if (!lead.has_created_at()) {
+                    if (write->created) {
+                      TimeToProto(now, lead.mutable_created_at());
+                    } else {
+                      *lead.mutable_created_at() =
+                          write->lead.lead.created_at();
+                    }
+                  }
+                  google::protobuf::RepeatedPtrField<v1::Event> events;
+                  events.Swap(lead.mutable_events());
+                  write->lead.lead = std::move(lead);
+                  if (auto st = AddEvents(txn, events, write); !st.ok()) {
+                    return st;
+                  }
+                  return Rescore(engine, txn, now, write, routing);
+                });
+}
+
+absl::StatusOr<LeadWrite> LeadDesk::RecordEvents(
+    absl::string_view lead_id, const google::protobuf::RepeatedPtrField<v1::Event>& events,
+    absl::Time now) {
+  for (int i = 0; i < events.size(); ++i) {
+    if (auto st = ValidateEvent(events[i], absl::StrCat("events[", i, "]"));
+        !st.ok()) {
+      return st;
+    }
+  }
+  return Modify(lead_id, 0, /*may_create=*/false, now,
+                [&](const LeadEngine& engine, StoreTransaction& txn,
+                    LeadWrite* write, v1::RoutingState* routing) {
+                  if (auto st = AddEvents(txn, events, write); !st.ok()) return st;
+                  // A retried delivery changes nothing: no need to rescore.
+                  if (write->recorded == 0) return absl::OkStatus();
+                  return Rescore(engine, txn, now, write, routing);
+                });
+}
+
+absl::StatusOr<LeadWrite> LeadDesk::ApplyFeedback(const v1::Feedback& feedback,
+                                                  int64_t expected_revision,
+                                                  absl::Time now) {
+  if (feedback.lead_id().empty()) {
+    return FieldError("feedback.lead_id", "required");
+  }
+  return Modify(feedback.lead_id(), expected_revision, false, now,
+                [&](const LeadEngine& engine, StoreTransaction& txn,
+                    LeadWrite* write, v1::RoutingState* routing) {
+                  if (auto st = Move(write, [&](LeadState* state) {
+                        return engine.ApplyFeedback(feedback, now, state,
+                                                    routing);
+                      });
+                      !st.ok()) {
+                    return st;
+                  }
+                  return txn.AddFeedback(feedback);
+                });
+}
+
+absl::StatusOr<LeadWrite> LeadDesk::Transition(absl::string_view lead_id,
+                                               const v1::StageTransition& move,
+                                               int64_t expected_revision,
+                                               absl::Time now) {
+  return Modify(lead_id, expected_revision, false, now,
+                [&](const LeadEngine& engine, StoreTransaction&,
+                    LeadWrite* write, v1::RoutingState* routing) {
+                  const v1::Lead lead = write->lead.lead;
+                  return Move(write, [&](LeadState* state) {
+                    return engine.Transition(lead, move, now, state, routing);
+                  });
+                });
+}
+
+absl::StatusOr<LeadWrite> LeadDesk::RecordFirstTouch(absl::string_view lead_id,
+                                                     absl::Time at,
+                                                     absl::Time now) {
+  return Modify(lead_id, 0, false, now,
+                [&](const LeadEngine& engine, StoreTransaction&,
+                    LeadWrite* write, v1::RoutingState*) {
+                  return Move(write, [&](LeadState* state) {
+                    return engine.RecordFirstTouch(at, now, state);
+                  });
+                });
+}
+
+absl::StatusOr<int> LeadDesk::Erase(absl::string_view lead_id) {
+  if (auto st = CheckLeadId(lead_id); !st.ok()) return st;
+  int erased = 0;
+  absl::Status st = store_->Write([&](StoreTransaction& txn) -> absl::Status {
+    auto n = txn.EraseLead(lead_id);
+    if (!n.ok()) return n.status();
+    erased = *n;
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return erased;
+}
+
+}  // namespace smarketing

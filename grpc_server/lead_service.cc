@@ -1,0 +1,270 @@
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "log.h"
+#include "problems.h"
+#include "proto_time.h"
+#include "service_util.h"
+#include "services.h"
+#include "status.h"
+
+namespace smarketing {
+namespace {
+
+// Events per RecordEvents request: bounds one transaction.
+constexpr int kMaxEventsPerRequest = 10000;
+
+void ToResponse(const LeadWrite& write, const v1::RecordEventsRequest& request,
+                v1::RecordEventsResponse* response) {
+  response->set_lead_id(request.lead_id());
+  response->set_request_id(request.request_id());
+  response->set_recorded(write.recorded);
+  response->set_duplicates(write.duplicates);
+  response->set_stage(write.lead.lifecycle.stage());
+  response->set_revision(write.lead.revision);
+}
+
+void LogWrite(absl::string_view event, const LeadWrite& write,
+              const Caller& caller) {
+  Log("info", event,
+      {{"lead_id", write.lead.lead.id()},
+       {"revision", absl::StrCat(write.lead.revision)},
+       {"stage", v1::LifecycleStage_Name(write.lead.lifecycle.stage())},
+       {"by", caller.name}});
+}
+
+}  // namespace
+
+grpc::Status LeadServiceImpl::UpsertLead(grpc::ServerContext* context,
+                                         const v1::UpsertLeadRequest* request,
+                                         v1::UpsertLeadResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    auto caller = deps_.tokens->Authorize(*context, Role::kMarketing);
+    if (!caller.ok()) return caller.status();
+    const absl::Time now = absl::Now();
+    auto write =
+        deps_.leads->Upsert(request->lead(), request->expected_revision(), now);
+    if (!write.ok()) return write.status();
+    LogWrite("lead_upserted", *write, *caller);
+    ToLeadRecord(write->lead, write->event_count, *write->engine, now,
+                 response->mutable_lead());
+    response->set_created(write->created);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status LeadServiceImpl::RecordEvents(
+    grpc::ServerContext* context, const v1::RecordEventsRequest* request,
+    v1::RecordEventsResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    auto caller = deps_.tokens->Authorize(*context, Role::kMarketing);
+    if (!caller.ok()) return caller.status();
+    if (request->events_size() > kMaxEventsPerRequest) {
+      return FieldError("events", absl::StrCat("at most ", kMaxEventsPerRequest,
+                                               " events per request"));
+    }
+    auto write = deps_.leads->RecordEvents(
+        request->lead_id(), request->events(), absl::Now());
+    if (!write.ok()) return write.status();
+    ToResponse(*write, *request, response);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status LeadServiceImpl::StreamEvents(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::RecordEventsResponse, v1::RecordEventsRequest>*
+        stream) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    auto caller = deps_.tokens->Authorize(*context, Role::kMarketing);
+    if (!caller.ok()) return caller.status();
+    v1::RecordEventsRequest request;
+    v1::RecordEventsResponse response;
+    int64_t recorded = 0;
+    while (stream->Read(&request)) {
+      if (context->IsCancelled()) {
+        return absl::CancelledError("the client cancelled the stream");
+      }
+      if (request.events_size() > kMaxEventsPerRequest) {
+        return FieldError("events", absl::StrCat("at most ",
+                                                 kMaxEventsPerRequest,
+                                                 " events per request"));
+      }
+      // The stream ends at the first refused request: what was
+      // acknowledged before it stays recorded.
+      auto write = deps_.leads->RecordEvents(
+          request.lead_id(), request.events(), absl::Now());
+      if (!write.ok()) return write.status();
+      recorded += write->recorded;
+      response.Clear();
+      ToResponse(*write, request, &response);
+      if (!stream->Write(response)) break;
+    }
+    Log("info", "event_stream_done",
+        {{"recorded", absl::StrCat(recorded)}, {"by", caller->name}});
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* context,
+                                      const v1::GetLeadRequest* request,
+                                      v1::GetLeadResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
+        !st.ok()) {
+      return st;
+    }
+    if (request->lead_id().empty()) return FieldError("lead_id", "required");
+    auto version = deps_.playbooks->Get(0);
+    if (!version.ok()) return version.status();
+    StoredLead lead;
+    int event_count = 0;
+    absl::Status st = deps_.store->Read([&](StoreTransaction& txn) -> absl::Status {
+      auto stored = txn.GetLead(request->lead_id());
+      if (!stored.ok()) return stored.status();
+      if (!stored->has_value()) {
+        return absl::NotFoundError(absl::StrCat("no lead ", request->lead_id()));
+      }
+      lead = **std::move(stored);
+      if (request->include_events()) {
+        if (auto st = txn.GetEvents(lead.lead.id(), lead.lead.mutable_events());
+            !st.ok()) {
+          return st;
+        }
+      }
+      auto count = txn.CountEvents(lead.lead.id());
+      if (!count.ok()) return count.status();
+      event_count = *count;
+      return absl::OkStatus();
+    });
+    if (!st.ok()) return st;
+    ToLeadRecord(lead, event_count, *version->engine, absl::Now(),
+                 response->mutable_lead());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
+                                        const v1::ListLeadsRequest* request,
+                                        v1::ListLeadsResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
+        !st.ok()) {
+      return st;
+    }
+    if (request->page_size() < 0 || request->page_size() > 1000) {
+      return FieldError("page_size", "must be in [0, 1000]");
+    }
+    const int page_size = request->page_size() == 0 ? 100 : request->page_size();
+    auto version = deps_.playbooks->Get(0);
+    if (!version.ok()) return version.status();
+    LeadFilter filter;
+    filter.stage = request->stage();
+    filter.team_id = request->team_id();
+    filter.owner_id = request->owner_id();
+    const absl::Time now = absl::Now();
+    // The SLA state depends on the time, so it is filtered here, a store
+    // page at a time; the page token is the last lead id seen.
+    std::string after = request->page_token();
+    for (;;) {
+      auto leads = deps_.store->ListLeads(filter, after, page_size);
+      if (!leads.ok()) return leads.status();
+      for (const StoredLead& lead : *leads) {
+        after = lead.lead.id();
+        v1::LeadRecord record;
+        ToLeadRecord(lead, 0, *version->engine, now, &record);
+        if (request->sla_state() != v1::SLA_STATE_UNSPECIFIED &&
+            record.sla().state() != request->sla_state()) {
+          continue;
+        }
+        *response->add_leads() = std::move(record);
+        if (response->leads_size() == page_size) break;
+      }
+      if (static_cast<int>(leads->size()) < page_size) return absl::OkStatus();
+      if (response->leads_size() == page_size) {
+        response->set_next_page_token(after);
+        return absl::OkStatus();
+      }
+    }
+  }());
+}
+
+grpc::Status LeadServiceImpl::RecordFeedback(
+    grpc::ServerContext* context, const v1::RecordFeedbackRequest* request,
+    v1::RecordFeedbackResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    auto caller = deps_.tokens->Authorize(*context, Role::kSales);
+    if (!caller.ok()) return caller.status();
+    const absl::Time now = absl::Now();
+    auto write = deps_.leads->ApplyFeedback(request->feedback(),
+                                            request->expected_revision(), now);
+    if (!write.ok()) return write.status();
+    LogWrite("feedback_recorded", *write, *caller);
+    ToLeadRecord(write->lead, write->event_count, *write->engine, now,
+                 response->mutable_lead());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status LeadServiceImpl::TransitionLead(
+    grpc::ServerContext* context, const v1::TransitionLeadRequest* request,
+    v1::TransitionLeadResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    auto caller = deps_.tokens->Authorize(*context, Role::kSales);
+    if (!caller.ok()) return caller.status();
+    const absl::Time now = absl::Now();
+    auto at = RequestTime(request->has_at(), request->at(), "at");
+    if (!at.ok()) return at.status();
+    v1::StageTransition move;
+    move.set_to(request->to());
+    move.set_actor(request->actor());
+    move.set_actor_id(request->actor_id());
+    TimeToProto(*at, move.mutable_at());
+    move.set_reason_code(request->reason_code());
+    move.set_note(request->note());
+    auto write = deps_.leads->Transition(request->lead_id(), move,
+                                         request->expected_revision(), now);
+    if (!write.ok()) return write.status();
+    LogWrite("lead_moved", *write, *caller);
+    ToLeadRecord(write->lead, write->event_count, *write->engine, now,
+                 response->mutable_lead());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status LeadServiceImpl::RecordFirstTouch(
+    grpc::ServerContext* context, const v1::RecordFirstTouchRequest* request,
+    v1::RecordFirstTouchResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    auto caller = deps_.tokens->Authorize(*context, Role::kSales);
+    if (!caller.ok()) return caller.status();
+    const absl::Time now = absl::Now();
+    auto at = RequestTime(request->has_at(), request->at(), "at");
+    if (!at.ok()) return at.status();
+    auto write = deps_.leads->RecordFirstTouch(request->lead_id(), *at, now);
+    if (!write.ok()) return write.status();
+    LogWrite("lead_touched", *write, *caller);
+    ToLeadRecord(write->lead, write->event_count, *write->engine, now,
+                 response->mutable_lead());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status LeadServiceImpl::EraseLead(grpc::ServerContext* context,
+                                        const v1::EraseLeadRequest* request,
+                                        v1::EraseLeadResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    auto caller = deps_.tokens->Authorize(*context, Role::kAdmin);
+    if (!caller.ok()) return caller.status();
+    auto erased = deps_.leads->Erase(request->lead_id());
+    if (!erased.ok()) return erased.status();
+    Log("info", "lead_erased",
+        {{"lead_id", request->lead_id()},
+         {"events", absl::StrCat(*erased)},
+         {"by", caller->name}});
+    response->set_events_erased(*erased);
+    return absl::OkStatus();
+  }());
+}
+
+}  // namespace smarketing

@@ -1,0 +1,72 @@
+// smarketing-server: the smarketing core behind gRPC, with its lead store.
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "log.h"
+#include "server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "host:port to listen on; port 0 picks a free port");
+ABSL_FLAG(std::string, store, "smarketing.db",
+          "SQLite database file of the lead store, created when missing");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of the server; with --tls_key, TLS only");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates; when set, clients must present a "
+          "certificate signed by one of them (mutual TLS)");
+ABSL_FLAG(std::string, token_file, "",
+          "required: lines \"TOKEN ROLE NAME\" (ROLE: reader, sales, "
+          "marketing or admin; '#' comments)");
+ABSL_FLAG(std::string, demo_playbook, "",
+          "Playbook file published and activated when the store has no "
+          "active version");
+ABSL_FLAG(int, max_message_bytes, 16 << 20,
+          "largest request or response, in bytes");
+ABSL_FLAG(int, shutdown_grace_seconds, 10,
+          "on SIGTERM or SIGINT, how long calls in flight may take to finish");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "serves the smarketing gRPC API (scoring, Playbooks, leads, reports) "
+      "with health checking and reflection.\n"
+      "Usage: smarketing-server --token_file=FILE [--listen=HOST:PORT] "
+      "[--store=FILE] [--demo_playbook=FILE] [--tls_cert=PEM --tls_key=PEM "
+      "[--tls_client_ca=PEM]]");
+  absl::ParseCommandLine(argc, argv);
+
+  // Signals are taken synchronously by this thread (sigwait), so gRPC's
+  // threads, which inherit the mask, never see them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  smarketing::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.store_path = absl::GetFlag(FLAGS_store);
+  options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  options.token_file = absl::GetFlag(FLAGS_token_file);
+  options.demo_playbook = absl::GetFlag(FLAGS_demo_playbook);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  auto server = smarketing::Server::Start(options);
+  if (!server.ok()) {
+    smarketing::Log("error", "server_not_started",
+                    {{"error", std::string(server.status().message())}});
+    return 1;
+  }
+  int signal = 0;
+  sigwait(&signals, &signal);
+  smarketing::Log("info", "shutting_down",
+                  {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  return 0;
+}

@@ -1,0 +1,157 @@
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "lead_engine.h"
+#include "log.h"
+#include "playbook_loader.h"
+#include "problems.h"
+#include "proto_time.h"
+#include "services.h"
+#include "status.h"
+
+namespace smarketing {
+namespace {
+
+// Compiles the Playbook of a request, with line and column in the problems
+// of a document.
+absl::StatusOr<std::shared_ptr<const LeadEngine>> Compile(
+    const v1::PlaybookSource& source) {
+  switch (source.source_case()) {
+    case v1::PlaybookSource::kPlaybook:
+      return LeadEngine::Create(source.playbook());
+    case v1::PlaybookSource::kDocument: {
+      if (source.document().size() > kMaxPlaybookBytes) {
+        return FieldError("playbook.document",
+                          absl::StrCat("larger than ", kMaxPlaybookBytes,
+                                       " bytes"));
+      }
+      auto parsed = ParsePlaybook(source.document(), PlaybookFormat::kYaml);
+      if (!parsed.ok()) return parsed.status();
+      return LeadEngine::Create(parsed->playbook, &parsed->positions);
+    }
+    case v1::PlaybookSource::SOURCE_NOT_SET:
+      break;
+  }
+  return FieldError("playbook", "required: a playbook or a document");
+}
+
+void ToVersion(const PlaybookRecord& record, v1::PlaybookVersion* out) {
+  out->set_number(record.number);
+  out->set_label(record.label);
+  out->set_published_by(record.published_by);
+  TimeToProto(record.published_at, out->mutable_published_at());
+  out->set_active(record.active);
+  out->set_description(record.playbook.metadata().description());
+}
+
+}  // namespace
+
+grpc::Status PlaybookServiceImpl::ValidatePlaybook(
+    grpc::ServerContext* context, const v1::ValidatePlaybookRequest* request,
+    v1::ValidatePlaybookResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    if (auto st = deps_.tokens->Authorize(*context, Role::kMarketing).status();
+        !st.ok()) {
+      return st;
+    }
+    auto engine = Compile(request->playbook());
+    if (engine.ok()) return absl::OkStatus();
+    // Problems are this call's answer, not its failure.
+    auto problems = ProblemsFromStatus(engine.status());
+    if (!problems.has_value()) return engine.status();
+    *response->mutable_problems() = *std::move(problems);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status PlaybookServiceImpl::PublishPlaybook(
+    grpc::ServerContext* context, const v1::PublishPlaybookRequest* request,
+    v1::PublishPlaybookResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    auto caller = deps_.tokens->Authorize(
+        *context, request->activate() ? Role::kAdmin : Role::kMarketing);
+    if (!caller.ok()) return caller.status();
+    auto engine = Compile(request->playbook());
+    if (!engine.ok()) return engine.status();
+    auto record = deps_.playbooks->Publish(*std::move(engine), caller->name,
+                                           request->activate());
+    if (!record.ok()) return record.status();
+    Log("info", "playbook_published",
+        {{"number", absl::StrCat(record->number)},
+         {"label", record->label},
+         {"active", record->active ? "true" : "false"},
+         {"by", caller->name}});
+    ToVersion(*record, response->mutable_version());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status PlaybookServiceImpl::ActivatePlaybook(
+    grpc::ServerContext* context, const v1::ActivatePlaybookRequest* request,
+    v1::ActivatePlaybookResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    auto caller = deps_.tokens->Authorize(*context, Role::kAdmin);
+    if (!caller.ok()) return caller.status();
+    if (request->number() <= 0) return FieldError("number", "required, > 0");
+    auto record = deps_.playbooks->Activate(request->number(),
+                                            request->expected_active_number());
+    if (!record.ok()) return record.status();
+    Log("info", "playbook_activated",
+        {{"number", absl::StrCat(record->number)}, {"by", caller->name}});
+    ToVersion(*record, response->mutable_version());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status PlaybookServiceImpl::GetPlaybook(
+    grpc::ServerContext* context, const v1::GetPlaybookRequest* request,
+    v1::GetPlaybookResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
+        !st.ok()) {
+      return st;
+    }
+    if (request->number() < 0) return FieldError("number", "must be >= 0");
+    auto record = deps_.store->GetPlaybook(request->number());
+    if (!record.ok()) return record.status();
+    ToVersion(*record, response->mutable_version());
+    *response->mutable_playbook() = std::move(record->playbook);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status PlaybookServiceImpl::ListPlaybookVersions(
+    grpc::ServerContext* context,
+    const v1::ListPlaybookVersionsRequest* request,
+    v1::ListPlaybookVersionsResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
+        !st.ok()) {
+      return st;
+    }
+    if (request->page_size() < 0 || request->page_size() > 1000) {
+      return FieldError("page_size", "must be in [0, 1000]");
+    }
+    const int page_size = request->page_size() == 0 ? 50 : request->page_size();
+    // The token is the number below which the next page starts.
+    int64_t before = 0;
+    if (!request->page_token().empty() &&
+        (!absl::SimpleAtoi(request->page_token(), &before) || before <= 0)) {
+      return FieldError("page_token", "not a token this service returned");
+    }
+    // One more than asked tells whether a next page exists.
+    auto records = deps_.store->ListPlaybooks(before, page_size + 1);
+    if (!records.ok()) return records.status();
+    for (int i = 0; i < static_cast<int>(records->size()) && i < page_size; ++i) {
+      ToVersion((*records)[i], response->add_versions());
+    }
+    if (static_cast<int>(records->size()) > page_size) {
+      response->set_next_page_token(
+          absl::StrCat((*records)[page_size - 1].number));
+    }
+    return absl::OkStatus();
+  }());
+}
+
+}  // namespace smarketing

@@ -1,0 +1,120 @@
+#include "lead_validation.h"
+#include "log.h"
+#include "problems.h"
+#include "service_util.h"
+#include "services.h"
+#include "status.h"
+
+namespace smarketing {
+namespace {
+
+// Leads per ScoreLeads request: bounds the memory of one response.
+constexpr int kMaxLeadsPerRequest = 10000;
+
+}  // namespace
+
+grpc::Status ScoringServiceImpl::ScoreLead(grpc::ServerContext* context,
+                                           const v1::ScoreLeadRequest* request,
+                                           v1::ScoreLeadResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    if (auto caller = deps_.tokens->Authorize(*context, Role::kReader);
+        !caller.ok()) {
+      return caller.status();
+    }
+    auto now = RequestTime(request->has_now(), request->now(), "now");
+    if (!now.ok()) return now.status();
+    auto version = deps_.playbooks->Get(request->playbook_number());
+    if (!version.ok()) return version.status();
+    auto result = ThreadScorer(version->engine->playbook())
+                      .Score(request->lead(), *now);
+    if (!result.ok()) return result.status();
+    *response->mutable_result() = *std::move(result);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status ScoringServiceImpl::ScoreLeads(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::ScoreLeadsResponse, v1::ScoreLeadsRequest>*
+        stream) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    if (auto caller = deps_.tokens->Authorize(*context, Role::kReader);
+        !caller.ok()) {
+      return caller.status();
+    }
+    v1::ScoreLeadsRequest request;
+    v1::ScoreLeadsResponse response;
+    LeadScore score;
+    int64_t leads = 0;
+    while (stream->Read(&request)) {
+      if (context->IsCancelled()) {
+        return absl::CancelledError("the client cancelled the stream");
+      }
+      if (request.leads_size() > kMaxLeadsPerRequest) {
+        return FieldError("leads", absl::StrCat("at most ", kMaxLeadsPerRequest,
+                                                " leads per request"));
+      }
+      auto now = RequestTime(request.has_now(), request.now(), "now");
+      if (!now.ok()) return now.status();
+      auto version = deps_.playbooks->Get(request.playbook_number());
+      if (!version.ok()) return version.status();
+      Scorer& scorer = ThreadScorer(version->engine->playbook());
+      response.Clear();
+      for (int i = 0; i < request.leads_size(); ++i) {
+        const v1::Lead& lead = request.leads(i);
+        if (absl::Status st = scorer.Score(lead, *now, &score); !st.ok()) {
+          v1::LeadError* error = response.add_errors();
+          error->set_index(i);
+          error->set_lead_id(lead.id());
+          if (auto problems = ProblemsFromStatus(st)) {
+            *error->mutable_problems() = problems->problems();
+          } else {
+            error->add_problems()->set_message(std::string(st.message()));
+          }
+          continue;
+        }
+        if (request.omit_explanation()) score.explanation.clear();
+        scorer.ToProto(lead, score, *now, response.add_results());
+      }
+      leads += request.leads_size();
+      if (!stream->Write(response)) break;
+    }
+    Log("info", "score_stream_done", {{"leads", absl::StrCat(leads)}});
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status ScoringServiceImpl::ExplainLead(
+    grpc::ServerContext* context, const v1::ExplainLeadRequest* request,
+    v1::ExplainLeadResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    if (auto caller = deps_.tokens->Authorize(*context, Role::kReader);
+        !caller.ok()) {
+      return caller.status();
+    }
+    if (request->lead_id().empty()) return FieldError("lead_id", "required");
+    auto now = RequestTime(request->has_now(), request->now(), "now");
+    if (!now.ok()) return now.status();
+    auto version = deps_.playbooks->Get(request->playbook_number());
+    if (!version.ok()) return version.status();
+    v1::Lead lead;
+    absl::Status st = deps_.store->Read([&](StoreTransaction& txn) -> absl::Status {
+      auto stored = txn.GetLead(request->lead_id());
+      if (!stored.ok()) return stored.status();
+      if (!stored->has_value()) {
+        return absl::NotFoundError(
+            absl::StrCat("no lead ", request->lead_id()));
+      }
+      lead = std::move((*stored)->lead);
+      return txn.GetEvents(lead.id(), lead.mutable_events());
+    });
+    if (!st.ok()) return st;
+    auto result =
+        ThreadScorer(version->engine->playbook()).Score(lead, *now);
+    if (!result.ok()) return result.status();
+    *response->mutable_result() = *std::move(result);
+    return absl::OkStatus();
+  }());
+}
+
+}  // namespace smarketing

@@ -1,0 +1,145 @@
+#include "server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
+#include "lead_engine.h"
+#include "log.h"
+#include "playbook_loader.h"
+
+namespace smarketing {
+namespace {
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerOptions& options) {
+  if (options.tls_cert.empty() && options.tls_key.empty()) {
+    if (!options.tls_client_ca.empty()) {
+      return absl::InvalidArgumentError(
+          "--tls_client_ca needs --tls_cert and --tls_key");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (options.tls_cert.empty() || options.tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert and --tls_key go together");
+  }
+  constexpr size_t kMaxPem = 1 << 20;
+  grpc::SslServerCredentialsOptions ssl;
+  auto cert = ReadFileToString(options.tls_cert, kMaxPem);
+  if (!cert.ok()) return cert.status();
+  auto key = ReadFileToString(options.tls_key, kMaxPem);
+  if (!key.ok()) return key.status();
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!options.tls_client_ca.empty()) {
+    auto ca = ReadFileToString(options.tls_client_ca, kMaxPem);
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+    ssl.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+// Publishes and activates the demo Playbook when no version is active, so
+// that a new store works out of the box.
+absl::Status PublishDemo(const std::string& path, Store& store,
+                         Playbooks& playbooks) {
+  auto active = store.GetPlaybook(0);
+  if (active.ok() || path.empty()) return absl::OkStatus();
+  if (!absl::IsNotFound(active.status())) return active.status();
+  auto source = LoadPlaybookFile(path);
+  if (!source.ok()) return source.status();
+  auto engine =
+      LeadEngine::Create(source->playbook, &source->positions, source->file);
+  if (!engine.ok()) return engine.status();
+  auto record = playbooks.Publish(*std::move(engine), "smarketing-server",
+                                  /*activate=*/true);
+  if (!record.ok()) return record.status();
+  Log("info", "demo_playbook_published",
+      {{"number", absl::StrCat(record->number)}, {"label", record->label}});
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options) {
+  std::unique_ptr<Server> server(new Server());
+  if (options.token_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--token_file is required: every call needs a bearer token");
+  }
+  auto tokens = TokenTable::Load(options.token_file);
+  if (!tokens.ok()) return tokens.status();
+  server->tokens_ = *std::move(tokens);
+  auto credentials = Credentials(options);
+  if (!credentials.ok()) return credentials.status();
+
+  auto store = OpenSqliteStore(options.store_path);
+  if (!store.ok()) return store.status();
+  server->store_ = *std::move(store);
+  server->playbooks_ = std::make_unique<Playbooks>(server->store_.get());
+  server->leads_ = std::make_unique<LeadDesk>(server->store_.get(),
+                                              server->playbooks_.get());
+  if (auto st = PublishDemo(options.demo_playbook, *server->store_,
+                            *server->playbooks_);
+      !st.ok()) {
+    return st;
+  }
+
+  const ServiceDeps deps{server->store_.get(), server->playbooks_.get(),
+                         server->leads_.get(), &server->tokens_};
+  server->scoring_ = std::make_unique<ScoringServiceImpl>(deps);
+  server->playbook_service_ = std::make_unique<PlaybookServiceImpl>(deps);
+  server->lead_service_ = std::make_unique<LeadServiceImpl>(deps);
+  server->report_ = std::make_unique<ReportServiceImpl>(deps);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's health service registers no descriptors; naming one of these
+  // messages links them in, so that reflection describes the service.
+  grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, *credentials, &server->port_);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.RegisterService(server->scoring_.get());
+  builder.RegisterService(server->playbook_service_.get());
+  builder.RegisterService(server->lead_service_.get());
+  builder.RegisterService(server->report_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen));
+  }
+  Log("info", "server_started",
+      {{"listen", options.listen},
+       {"port", absl::StrCat(server->port_)},
+       {"tls", options.tls_cert.empty() ? "off"
+               : options.tls_client_ca.empty() ? "on"
+                                               : "mutual"},
+       {"tokens", absl::StrCat(server->tokens_.size())}});
+  return server;
+}
+
+Server::~Server() {
+  if (server_ != nullptr) Shutdown(absl::ZeroDuration());
+}
+
+void Server::Shutdown(absl::Duration grace) {
+  if (server_ == nullptr) return;
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoNanoseconds(grace));
+  server_->Wait();
+  server_.reset();
+  Log("info", "server_stopped");
+}
+
+}  // namespace smarketing

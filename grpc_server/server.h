@@ -1,0 +1,70 @@
+// smarketing-server assembled: the store, the Playbooks, the services with
+// health checking and reflection, on one listening address with or without
+// TLS. The program and the tests start it the same way.
+#ifndef SMARKETING_GRPC_SERVER_SERVER_H_
+#define SMARKETING_GRPC_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/server.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "auth.h"
+#include "lead_desk.h"
+#include "playbooks.h"
+#include "services.h"
+#include "store.h"
+
+namespace smarketing {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free port (see Server::port).
+  std::string listen = "127.0.0.1:50051";
+  // The SQLite database file, created when missing.
+  std::string store_path = "smarketing.db";
+  // PEM files. With a certificate and key the server speaks TLS only; with
+  // a client CA as well it requires client certificates signed by it.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  // Bearer tokens and their roles (see TokenTable). Required.
+  std::string token_file;
+  // A Playbook file published and activated when the store has none.
+  std::string demo_playbook;
+  // Largest request or response accepted.
+  int max_message_bytes = 16 << 20;
+};
+
+class Server {
+ public:
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerOptions& options);
+  ~Server();
+
+  // The port listened on.
+  int port() const { return port_; }
+
+  // Stops accepting calls, lets the calls in flight finish until `grace`
+  // has passed, then cancels the rest.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  Server() = default;
+
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Playbooks> playbooks_;
+  std::unique_ptr<LeadDesk> leads_;
+  TokenTable tokens_;
+  std::unique_ptr<ScoringServiceImpl> scoring_;
+  std::unique_ptr<PlaybookServiceImpl> playbook_service_;
+  std::unique_ptr<LeadServiceImpl> lead_service_;
+  std::unique_ptr<ReportServiceImpl> report_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_GRPC_SERVER_SERVER_H_

@@ -1,0 +1,31 @@
+#include "service_util.h"
+
+#include "problems.h"
+#include "proto_time.h"
+
+namespace smarketing {
+
+absl::StatusOr<absl::Time> RequestTime(bool has_field,
+                                       const google::protobuf::Timestamp& field,
+                                       absl::string_view path) {
+  if (!has_field) return absl::Now();
+  if (!IsValidTimestamp(field)) {
+    return FieldError(path, "must be a valid timestamp (years 1 to 9999)");
+  }
+  return TimeFromProto(field);
+}
+
+void ToLeadRecord(const StoredLead& lead, int event_count,
+                  const LeadEngine& engine, absl::Time now,
+                  v1::LeadRecord* out) {
+  *out->mutable_lead() = lead.lead;
+  *out->mutable_score() = lead.score;
+  *out->mutable_lifecycle() = lead.lifecycle;
+  *out->mutable_routing() = lead.score.routing();
+  *out->mutable_sla() = engine.SlaStatusAt({lead.lifecycle, lead.score}, now);
+  out->set_revision(lead.revision);
+  out->set_event_count(event_count);
+  TimeToProto(lead.updated_at, out->mutable_updated_at());
+}
+
+}  // namespace smarketing

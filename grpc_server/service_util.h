@@ -1,0 +1,30 @@
+// Small pieces every service uses: request times and the LeadRecord view of
+// a stored lead.
+#ifndef SMARKETING_GRPC_SERVER_SERVICE_UTIL_H_
+#define SMARKETING_GRPC_SERVER_SERVICE_UTIL_H_
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "lead_engine.h"
+#include "smarketing/v1/lead_service.pb.h"
+#include "store.h"
+
+namespace smarketing {
+
+// The time a request names in `field`, or the server's clock when it is
+// unset; INVALID_ARGUMENT naming `path` when it is out of range.
+absl::StatusOr<absl::Time> RequestTime(bool has_field,
+                                       const google::protobuf::Timestamp& field,
+                                       absl::string_view path);
+
+// `lead` as a response shows it, with its SLA status as of `now` under
+// `engine`.
+void ToLeadRecord(const StoredLead& lead, int event_count,
+                  const LeadEngine& engine, absl::Time now,
+                  v1::LeadRecord* out);
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_GRPC_SERVER_SERVICE_UTIL_H_

@@ -1,0 +1,121 @@
+// The gRPC services: thin adapters that authenticate the call, turn the
+// request into calls on the core, the Playbooks and the LeadDesk, and the
+// results back into responses. Every status leaves through ToGrpcStatus.
+#ifndef SMARKETING_GRPC_SERVER_SERVICES_H_
+#define SMARKETING_GRPC_SERVER_SERVICES_H_
+
+#include "auth.h"
+#include "lead_desk.h"
+#include "playbooks.h"
+#include "smarketing/v1/lead_service.grpc.pb.h"
+#include "smarketing/v1/playbook_service.grpc.pb.h"
+#include "smarketing/v1/report_service.grpc.pb.h"
+#include "smarketing/v1/scoring_service.grpc.pb.h"
+#include "store.h"
+
+namespace smarketing {
+
+// What the services share; owned by the server.
+struct ServiceDeps {
+  Store* store = nullptr;
+  Playbooks* playbooks = nullptr;
+  LeadDesk* leads = nullptr;
+  const TokenTable* tokens = nullptr;
+};
+
+class ScoringServiceImpl final : public v1::ScoringService::Service {
+ public:
+  explicit ScoringServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  grpc::Status ScoreLead(grpc::ServerContext* context,
+                         const v1::ScoreLeadRequest* request,
+                         v1::ScoreLeadResponse* response) override;
+  grpc::Status ScoreLeads(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::ScoreLeadsResponse, v1::ScoreLeadsRequest>*
+          stream) override;
+  grpc::Status ExplainLead(grpc::ServerContext* context,
+                           const v1::ExplainLeadRequest* request,
+                           v1::ExplainLeadResponse* response) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
+class PlaybookServiceImpl final : public v1::PlaybookService::Service {
+ public:
+  explicit PlaybookServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  grpc::Status ValidatePlaybook(grpc::ServerContext* context,
+                                const v1::ValidatePlaybookRequest* request,
+                                v1::ValidatePlaybookResponse* response) override;
+  grpc::Status PublishPlaybook(grpc::ServerContext* context,
+                               const v1::PublishPlaybookRequest* request,
+                               v1::PublishPlaybookResponse* response) override;
+  grpc::Status ActivatePlaybook(grpc::ServerContext* context,
+                                const v1::ActivatePlaybookRequest* request,
+                                v1::ActivatePlaybookResponse* response) override;
+  grpc::Status GetPlaybook(grpc::ServerContext* context,
+                           const v1::GetPlaybookRequest* request,
+                           v1::GetPlaybookResponse* response) override;
+  grpc::Status ListPlaybookVersions(
+      grpc::ServerContext* context,
+      const v1::ListPlaybookVersionsRequest* request,
+      v1::ListPlaybookVersionsResponse* response) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
+class LeadServiceImpl final : public v1::LeadService::Service {
+ public:
+  explicit LeadServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  grpc::Status UpsertLead(grpc::ServerContext* context,
+                          const v1::UpsertLeadRequest* request,
+                          v1::UpsertLeadResponse* response) override;
+  grpc::Status RecordEvents(grpc::ServerContext* context,
+                            const v1::RecordEventsRequest* request,
+                            v1::RecordEventsResponse* response) override;
+  grpc::Status StreamEvents(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::RecordEventsResponse,
+                               v1::RecordEventsRequest>* stream) override;
+  grpc::Status GetLead(grpc::ServerContext* context,
+                       const v1::GetLeadRequest* request,
+                       v1::GetLeadResponse* response) override;
+  grpc::Status ListLeads(grpc::ServerContext* context,
+                         const v1::ListLeadsRequest* request,
+                         v1::ListLeadsResponse* response) override;
+  grpc::Status RecordFeedback(grpc::ServerContext* context,
+                              const v1::RecordFeedbackRequest* request,
+                              v1::RecordFeedbackResponse* response) override;
+  grpc::Status TransitionLead(grpc::ServerContext* context,
+                              const v1::TransitionLeadRequest* request,
+                              v1::TransitionLeadResponse* response) override;
+  grpc::Status RecordFirstTouch(grpc::ServerContext* context,
+                                const v1::RecordFirstTouchRequest* request,
+                                v1::RecordFirstTouchResponse* response) override;
+  grpc::Status EraseLead(grpc::ServerContext* context,
+                         const v1::EraseLeadRequest* request,
+                         v1::EraseLeadResponse* response) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
+class ReportServiceImpl final : public v1::ReportService::Service {
+ public:
+  explicit ReportServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  grpc::Status ListSlaLeads(grpc::ServerContext* context,
+                            const v1::ListSlaLeadsRequest* request,
+                            v1::ListSlaLeadsResponse* response) override;
+  grpc::Status GetClosedLoopReport(
+      grpc::ServerContext* context,
+      const v1::GetClosedLoopReportRequest* request,
+      v1::GetClosedLoopReportResponse* response) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_GRPC_SERVER_SERVICES_H_

@@ -1,0 +1,632 @@
+// The embedded store: one SQLite database file in WAL mode with
+// synchronous=FULL, so that a transaction whose commit returned survives a
+// kill -9 or a power cut. Messages are kept as serialized protobuf, with
+// the columns that queries filter on beside them.
+#include <sqlite3.h>
+
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "store.h"
+
+namespace smarketing {
+namespace {
+
+// Each entry migrates the schema from version i to i + 1; a database is
+// brought to the latest version at start-up, in one transaction.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE playbooks(
+  number INTEGER PRIMARY KEY,
+  label TEXT NOT NULL,
+  published_by TEXT NOT NULL,
+  published_at_us INTEGER NOT NULL,
+  active INTEGER NOT NULL DEFAULT 0,
+  body BLOB NOT NULL);
+CREATE UNIQUE INDEX playbooks_one_active ON playbooks(active) WHERE active = 1;
+CREATE TABLE leads(
+  id TEXT PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  stage INTEGER NOT NULL,
+  team_id TEXT NOT NULL,
+  owner_id TEXT NOT NULL,
+  created_at_us INTEGER NOT NULL,
+  updated_at_us INTEGER NOT NULL,
+  lead BLOB NOT NULL,
+  lifecycle BLOB NOT NULL,
+  score BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX leads_by_stage ON leads(stage, id);
+CREATE INDEX leads_by_owner ON leads(team_id, owner_id, id);
+CREATE INDEX leads_by_creation ON leads(created_at_us);
+CREATE TABLE events(
+  lead_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  body BLOB NOT NULL,
+  UNIQUE(lead_id, event_id));
+CREATE TABLE feedback(
+  lead_id TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX feedback_by_lead ON feedback(lead_id);
+CREATE TABLE routing_state(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  body BLOB NOT NULL);
+)sql",
+};
+constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
+
+// A prepared statement, reset and unbound when it goes out of scope so that
+// the cached statement is ready for the next use.
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement() { Reset(); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& Bind(int i, int64_t v) {
+    Check(sqlite3_bind_int64(stmt_, i, v));
+    return *this;
+  }
+  Statement& Bind(int i, absl::string_view v) {
+    Check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
+                            SQLITE_TRANSIENT));
+    return *this;
+  }
+  Statement& BindBlob(int i, const std::string& v) {
+    Check(sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()),
+                            SQLITE_TRANSIENT));
+    return *this;
+  }
+  Statement& BindMessage(int i, const google::protobuf::MessageLite& m) {
+    return BindBlob(i, m.SerializeAsString());
+  }
+
+  // Makes the statement ready to be bound and run again.
+  void Reset() {
+    if (stmt_ != nullptr) {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
+    bind_status_ = absl::OkStatus();
+  }
+
+  // true when a row is available, false when done.
+  absl::StatusOr<bool> Step() {
+    if (stmt_ == nullptr) return Error(SQLITE_ERROR);
+    if (!bind_status_.ok()) return bind_status_;
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return Error(rc);
+  }
+  absl::Status Run() {
+    auto row = Step();
+    if (!row.ok()) return row.status();
+    return absl::OkStatus();
+  }
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Text(int col) const {
+    const auto* p =
+        reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : "";
+  }
+  absl::Status Message(int col, google::protobuf::MessageLite* m) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    const int n = sqlite3_column_bytes(stmt_, col);
+    if (!m->ParseFromArray(p, n)) {
+      return absl::DataLossError(
+          absl::StrCat("stored ", m->GetTypeName(), " does not parse"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  void Check(int rc) {
+    if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = Error(rc);
+  }
+  absl::Status Error(int rc) const {
+    const std::string what = absl::StrCat("store: ", sqlite3_errmsg(db_));
+    switch (rc & 0xff) {
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+        return absl::AbortedError(what);
+      case SQLITE_FULL:
+        return absl::ResourceExhaustedError(what);
+      case SQLITE_CORRUPT:
+      case SQLITE_NOTADB:
+        return absl::DataLossError(what);
+      default:
+        return absl::InternalError(what);
+    }
+  }
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  absl::Status bind_status_;
+};
+
+class SqliteStore;
+
+class SqliteTransaction : public StoreTransaction {
+ public:
+  SqliteTransaction(SqliteStore* store, bool read_only)
+      : store_(store), read_only_(read_only) {}
+
+  absl::StatusOr<std::optional<StoredLead>> GetLead(
+      absl::string_view lead_id) override;
+  absl::Status PutLead(const StoredLead& lead) override;
+  absl::Status AddEvents(absl::string_view lead_id,
+                         const google::protobuf::RepeatedPtrField<v1::Event>& events,
+                         std::vector<bool>* stored) override;
+  absl::Status GetEvents(
+      absl::string_view lead_id,
+      google::protobuf::RepeatedPtrField<v1::Event>* events) override;
+  absl::StatusOr<int> CountEvents(absl::string_view lead_id) override;
+  absl::Status AddFeedback(const v1::Feedback& feedback) override;
+  absl::StatusOr<v1::RoutingState> GetRoutingState() override;
+  absl::Status PutRoutingState(const v1::RoutingState& state) override;
+  absl::StatusOr<int> EraseLead(absl::string_view lead_id) override;
+
+ private:
+  absl::Status CheckWritable() const {
+    if (read_only_) {
+      return absl::FailedPreconditionError("store: write in a read transaction");
+    }
+    return absl::OkStatus();
+  }
+
+  SqliteStore* store_;
+  bool read_only_;
+};
+
+class SqliteStore : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override {
+    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+
+  absl::Status Initialize() {
+    // WAL lets readers run beside the writer; synchronous=FULL syncs the
+    // log at every commit, which is what makes an acknowledged write
+    // durable. secure_delete overwrites erased rows, for the right to
+    // erasure.
+    for (const char* pragma :
+         {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+          "PRAGMA foreign_keys=ON", "PRAGMA secure_delete=ON",
+          "PRAGMA busy_timeout=5000"}) {
+      if (auto st = Exec(pragma); !st.ok()) return st;
+    }
+    return Migrate();
+  }
+
+  absl::Status Write(
+      absl::FunctionRef<absl::Status(StoreTransaction&)> fn) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return InTransaction("BEGIN IMMEDIATE", /*read_only=*/false, fn);
+  }
+
+  absl::Status Read(
+      absl::FunctionRef<absl::Status(StoreTransaction&)> fn) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return InTransaction("BEGIN", /*read_only=*/true, fn);
+  }
+
+  absl::StatusOr<std::vector<StoredLead>> ListLeads(
+      const LeadFilter& filter, absl::string_view after_id,
+      int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Unset filters match everything, so one statement serves every
+    // combination.
+    Statement s = Prepare(
+        "SELECT lead, lifecycle, score, revision, updated_at_us FROM leads "
+        "WHERE id > ?1 AND (?2 = 0 OR stage = ?2) AND (?3 = '' OR team_id = ?3) "
+        "AND (?4 = '' OR owner_id = ?4) AND (?5 = 0 OR team_id != '') "
+        "AND created_at_us >= ?6 AND created_at_us < ?7 "
+        "ORDER BY id LIMIT ?8");
+    s.Bind(1, after_id)
+        .Bind(2, int64_t{filter.stage})
+        .Bind(3, filter.team_id)
+        .Bind(4, filter.owner_id)
+        .Bind(5, int64_t{filter.routed_only})
+        .Bind(6, ClampMicros(filter.created_from))
+        .Bind(7, ClampMicros(filter.created_to))
+        .Bind(8, limit > 0 ? int64_t{limit} : int64_t{-1});
+    std::vector<StoredLead> leads;
+    for (;;) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      StoredLead& lead = leads.emplace_back();
+      if (auto st = ReadLead(s, &lead); !st.ok()) return st;
+    }
+    return leads;
+  }
+
+  absl::StatusOr<std::vector<v1::Feedback>> ListFeedback(
+      absl::string_view lead_id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s =
+        Prepare("SELECT body FROM feedback WHERE lead_id = ? ORDER BY rowid");
+    s.Bind(1, lead_id);
+    std::vector<v1::Feedback> out;
+    for (;;) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      if (auto st = s.Message(0, &out.emplace_back()); !st.ok()) return st;
+    }
+    return out;
+  }
+
+  absl::StatusOr<PlaybookRecord> PublishPlaybook(
+      const v1::Playbook& playbook, absl::string_view published_by,
+      absl::Time published_at, bool activate) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    PlaybookRecord record;
+    auto fn = [&](StoreTransaction&) -> absl::Status {
+      Statement any = Prepare("SELECT COUNT(*) FROM playbooks WHERE active = 1");
+      auto row = any.Step();
+      if (!row.ok()) return row.status();
+      const bool first = any.Int(0) == 0;
+      record.number = 0;
+      record.label = absl::StrCat(playbook.metadata().name(), "@",
+                                  playbook.metadata().version());
+      record.published_by = std::string(published_by);
+      record.published_at = published_at;
+      record.active = activate || first;
+      record.playbook = playbook;
+      if (record.active) {
+        if (auto st = Prepare("UPDATE playbooks SET active = 0 WHERE active = 1")
+                          .Run();
+            !st.ok()) {
+          return st;
+        }
+      }
+      Statement insert = Prepare(
+          "INSERT INTO playbooks(label, published_by, published_at_us, active, "
+          "body) VALUES (?, ?, ?, ?, ?)");
+      insert.Bind(1, record.label)
+          .Bind(2, record.published_by)
+          .Bind(3, ToMicros(published_at))
+          .Bind(4, int64_t{record.active})
+          .BindMessage(5, playbook);
+      if (auto st = insert.Run(); !st.ok()) return st;
+      record.number = sqlite3_last_insert_rowid(db_);
+      return absl::OkStatus();
+    };
+    if (auto st = InTransaction("BEGIN IMMEDIATE", false, fn); !st.ok()) {
+      return st;
+    }
+    return record;
+  }
+
+  absl::StatusOr<PlaybookRecord> ActivatePlaybook(
+      int64_t number, int64_t expected_active) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::StatusOr<PlaybookRecord> record;
+    auto fn = [&](StoreTransaction&) -> absl::Status {
+      record = LoadPlaybook(number);
+      if (!record.ok()) return record.status();
+      if (expected_active > 0) {
+        Statement active =
+            Prepare("SELECT number FROM playbooks WHERE active = 1");
+        auto row = active.Step();
+        if (!row.ok()) return row.status();
+        const int64_t current = *row ? active.Int(0) : 0;
+        if (current != expected_active) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the active Playbook version is ", current, ", not ",
+              expected_active));
+        }
+      }
+      if (auto st = Prepare("UPDATE playbooks SET active = 0 WHERE active = 1")
+                        .Run();
+          !st.ok()) {
+        return st;
+      }
+      Statement set = Prepare("UPDATE playbooks SET active = 1 WHERE number = ?");
+      set.Bind(1, number);
+      if (auto st = set.Run(); !st.ok()) return st;
+      record->active = true;
+      return absl::OkStatus();
+    };
+    if (auto st = InTransaction("BEGIN IMMEDIATE", false, fn); !st.ok()) {
+      return st;
+    }
+    return record;
+  }
+
+  absl::StatusOr<PlaybookRecord> GetPlaybook(int64_t number) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return LoadPlaybook(number);
+  }
+
+  absl::StatusOr<std::vector<PlaybookRecord>> ListPlaybooks(
+      int64_t before, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s = Prepare(
+        "SELECT number, label, published_by, published_at_us, active, body "
+        "FROM playbooks WHERE (?1 = 0 OR number < ?1) ORDER BY number DESC "
+        "LIMIT ?2");
+    s.Bind(1, before).Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
+    std::vector<PlaybookRecord> out;
+    for (;;) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      if (auto st = ReadPlaybook(s, &out.emplace_back()); !st.ok()) return st;
+    }
+    return out;
+  }
+
+  // For SqliteTransaction; the caller holds mu_. Statements are prepared
+  // once and kept for the life of the connection.
+  Statement Prepare(const char* sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      sqlite3_stmt* stmt = nullptr;
+      // A statement that does not prepare is a bug in this file: it stays
+      // null and fails at its first step with SQLite's message.
+      sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+                         nullptr);
+      it = statements_.emplace(sql, stmt).first;
+    }
+    return Statement(db_, it->second);
+  }
+  sqlite3* db() const { return db_; }
+
+  static absl::Status ReadLead(const Statement& s, StoredLead* lead) {
+    if (auto st = s.Message(0, &lead->lead); !st.ok()) return st;
+    if (auto st = s.Message(1, &lead->lifecycle); !st.ok()) return st;
+    if (auto st = s.Message(2, &lead->score); !st.ok()) return st;
+    lead->revision = s.Int(3);
+    lead->updated_at = FromMicros(s.Int(4));
+    return absl::OkStatus();
+  }
+
+  static int64_t ClampMicros(absl::Time t) {
+    if (t == absl::InfinitePast()) return INT64_MIN;
+    if (t == absl::InfiniteFuture()) return INT64_MAX;
+    return ToMicros(t);
+  }
+
+ private:
+  absl::Status Exec(const char* sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+      absl::Status st = absl::InternalError(
+          absl::StrCat("store: ", error ? error : "unknown error"));
+      sqlite3_free(error);
+      return st;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status InTransaction(
+      const char* begin, bool read_only,
+      absl::FunctionRef<absl::Status(StoreTransaction&)> fn) {
+    if (auto st = Exec(begin); !st.ok()) return st;
+    SqliteTransaction txn(this, read_only);
+    absl::Status st = fn(txn);
+    if (st.ok()) st = Exec("COMMIT");
+    if (!st.ok()) Exec("ROLLBACK").IgnoreError();
+    return st;
+  }
+
+  absl::Status Migrate() {
+    return InTransaction(
+        "BEGIN IMMEDIATE", false, [&](StoreTransaction&) -> absl::Status {
+          if (auto st = Exec("CREATE TABLE IF NOT EXISTS schema_version("
+                             "version INTEGER NOT NULL)");
+              !st.ok()) {
+            return st;
+          }
+          Statement get = Prepare("SELECT MAX(version) FROM schema_version");
+          auto row = get.Step();
+          if (!row.ok()) return row.status();
+          const int64_t version = get.Int(0);
+          if (version > kSchemaVersion) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "store: the database has schema version ", version,
+                ", newer than this program's ", kSchemaVersion));
+          }
+          for (int64_t v = version; v < kSchemaVersion; ++v) {
+            if (auto st = Exec(kMigrations[v]); !st.ok()) return st;
+          }
+          if (version < kSchemaVersion) {
+            if (auto st = Exec("DELETE FROM schema_version"); !st.ok()) return st;
+            Statement set =
+                Prepare("INSERT INTO schema_version(version) VALUES (?)");
+            set.Bind(1, int64_t{kSchemaVersion});
+            return set.Run();
+          }
+          return absl::OkStatus();
+        });
+  }
+
+  absl::StatusOr<PlaybookRecord> LoadPlaybook(int64_t number) {
+    Statement s = Prepare(
+        "SELECT number, label, published_by, published_at_us, active, body "
+        "FROM playbooks WHERE (?1 = 0 AND active = 1) OR number = ?1");
+    s.Bind(1, number);
+    auto row = s.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) {
+      return absl::NotFoundError(
+          number == 0 ? std::string("no Playbook version is active")
+                      : absl::StrCat("no Playbook version ", number));
+    }
+    PlaybookRecord record;
+    if (auto st = ReadPlaybook(s, &record); !st.ok()) return st;
+    return record;
+  }
+
+  static absl::Status ReadPlaybook(const Statement& s, PlaybookRecord* out) {
+    out->number = s.Int(0);
+    out->label = s.Text(1);
+    out->published_by = s.Text(2);
+    out->published_at = FromMicros(s.Int(3));
+    out->active = s.Int(4) != 0;
+    return s.Message(5, &out->playbook);
+  }
+
+  sqlite3* db_;
+  std::mutex mu_;
+  absl::flat_hash_map<std::string, sqlite3_stmt*> statements_;
+};
+
+absl::StatusOr<std::optional<StoredLead>> SqliteTransaction::GetLead(
+    absl::string_view lead_id) {
+  Statement s = store_->Prepare(
+      "SELECT lead, lifecycle, score, revision, updated_at_us FROM leads "
+      "WHERE id = ?");
+  s.Bind(1, lead_id);
+  auto row = s.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::nullopt;
+  StoredLead lead;
+  if (auto st = SqliteStore::ReadLead(s, &lead); !st.ok()) return st;
+  return lead;
+}
+
+absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare(
+      "INSERT OR REPLACE INTO leads(id, revision, stage, team_id, owner_id, "
+      "created_at_us, updated_at_us, lead, lifecycle, score) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  const auto& created = lead.lead.created_at();
+  s.Bind(1, lead.lead.id())
+      .Bind(2, lead.revision)
+      .Bind(3, int64_t{lead.lifecycle.stage()})
+      .Bind(4, lead.score.routing().team_id())
+      .Bind(5, lead.score.routing().owner_id())
+      .Bind(6, created.seconds() * 1000000 + created.nanos() / 1000)
+      .Bind(7, ToMicros(lead.updated_at))
+      .BindMessage(8, lead.lead)
+      .BindMessage(9, lead.lifecycle)
+      .BindMessage(10, lead.score);
+  return s.Run();
+}
+
+absl::Status SqliteTransaction::AddEvents(absl::string_view lead_id,
+                                          const google::protobuf::RepeatedPtrField<v1::Event>& events,
+                                          std::vector<bool>* stored) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  stored->assign(events.size(), false);
+  Statement s = store_->Prepare(
+      "INSERT INTO events(lead_id, event_id, body) VALUES (?, ?, ?) "
+      "ON CONFLICT DO NOTHING");
+  for (int i = 0; i < events.size(); ++i) {
+    s.Bind(1, lead_id).Bind(2, events[i].id()).BindMessage(3, events[i]);
+    if (auto st = s.Run(); !st.ok()) return st;
+    (*stored)[i] = sqlite3_changes(store_->db()) == 1;
+    s.Reset();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqliteTransaction::GetEvents(
+    absl::string_view lead_id,
+    google::protobuf::RepeatedPtrField<v1::Event>* events) {
+  Statement s = store_->Prepare(
+      "SELECT body FROM events WHERE lead_id = ? ORDER BY rowid");
+  s.Bind(1, lead_id);
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    if (auto st = s.Message(0, events->Add()); !st.ok()) return st;
+  }
+}
+
+absl::StatusOr<int> SqliteTransaction::CountEvents(absl::string_view lead_id) {
+  Statement s =
+      store_->Prepare("SELECT COUNT(*) FROM events WHERE lead_id = ?");
+  s.Bind(1, lead_id);
+  auto row = s.Step();
+  if (!row.ok()) return row.status();
+  return static_cast<int>(s.Int(0));
+}
+
+absl::Status SqliteTransaction::AddFeedback(const v1::Feedback& feedback) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare(
+      "INSERT INTO feedback(lead_id, at_us, body) VALUES (?, ?, ?)");
+  s.Bind(1, feedback.lead_id())
+      .Bind(2, feedback.at().seconds() * 1000000 + feedback.at().nanos() / 1000)
+      .BindMessage(3, feedback);
+  return s.Run();
+}
+
+absl::StatusOr<v1::RoutingState> SqliteTransaction::GetRoutingState() {
+  Statement s = store_->Prepare("SELECT body FROM routing_state WHERE id = 1");
+  auto row = s.Step();
+  if (!row.ok()) return row.status();
+  v1::RoutingState state;
+  if (*row) {
+    if (auto st = s.Message(0, &state); !st.ok()) return st;
+  }
+  return state;
+}
+
+absl::Status SqliteTransaction::PutRoutingState(const v1::RoutingState& state) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare(
+      "INSERT OR REPLACE INTO routing_state(id, body) VALUES (1, ?)");
+  s.BindMessage(1, state);
+  return s.Run();
+}
+
+absl::StatusOr<int> SqliteTransaction::EraseLead(absl::string_view lead_id) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement lead = store_->Prepare("DELETE FROM leads WHERE id = ?");
+  lead.Bind(1, lead_id);
+  if (auto st = lead.Run(); !st.ok()) return st;
+  if (sqlite3_changes(store_->db()) == 0) {
+    return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
+  }
+  Statement feedback = store_->Prepare("DELETE FROM feedback WHERE lead_id = ?");
+  feedback.Bind(1, lead_id);
+  if (auto st = feedback.Run(); !st.ok()) return st;
+  Statement events = store_->Prepare("DELETE FROM events WHERE lead_id = ?");
+  events.Bind(1, lead_id);
+  if (auto st = events.Run(); !st.ok()) return st;
+  return sqlite3_changes(store_->db());
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  sqlite3* db = nullptr;
+  // FULLMUTEX is not needed: the store serializes its own use of the
+  // connection.
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+      nullptr);
+  if (rc != SQLITE_OK) {
+    std::string what = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return absl::UnavailableError(
+        absl::StrCat("store: cannot open ", path, ": ", what));
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  if (auto st = store->Initialize(); !st.ok()) return st;
+  return store;
+}
+
+}  // namespace smarketing

@@ -1,0 +1,141 @@
+// The service's state that must outlive a request and a restart: leads with
+// their events, lifecycle, latest score and feedback, the routing state
+// shared by all leads, and the published Playbook versions. The service
+// talks only to this interface, so that a server database shared by several
+// replicas can replace the embedded one without touching the service.
+#ifndef SMARKETING_STORE_STORE_H_
+#define SMARKETING_STORE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "smarketing/v1/event.pb.h"
+#include "smarketing/v1/lead.pb.h"
+#include "smarketing/v1/lifecycle.pb.h"
+#include "smarketing/v1/lifecycle_state.pb.h"
+#include "smarketing/v1/playbook.pb.h"
+#include "smarketing/v1/routing_state.pb.h"
+#include "smarketing/v1/score_result.pb.h"
+
+namespace smarketing {
+
+// A lead as stored. Its events live apart (StoreTransaction::AddEvents), so
+// `lead.events` is always empty here.
+struct StoredLead {
+  v1::Lead lead;
+  v1::LeadLifecycle lifecycle;
+  // The latest score, with the routing decision and SLA status it led to.
+  v1::ScoreResult score;
+  // Incremented by every write of the lead: a client's optimistic lock.
+  int64_t revision = 0;
+  absl::Time updated_at = absl::UnixEpoch();
+};
+
+// A published Playbook version. Immutable except for `active`.
+struct PlaybookRecord {
+  int64_t number = 0;
+  // "name@version" of the metadata.
+  std::string label;
+  std::string published_by;
+  absl::Time published_at = absl::UnixEpoch();
+  bool active = false;
+  v1::Playbook playbook;
+};
+
+// Which leads ListLeads returns; set fields must all hold.
+struct LeadFilter {
+  v1::LifecycleStage stage = v1::LIFECYCLE_STAGE_UNSPECIFIED;
+  std::string team_id;
+  std::string owner_id;
+  // Only leads that were routed (have a team).
+  bool routed_only = false;
+  // Only leads created in [created_from, created_to).
+  absl::Time created_from = absl::InfinitePast();
+  absl::Time created_to = absl::InfiniteFuture();
+};
+
+// Reads and writes inside one transaction: all of its writes become durable
+// together, or none does.
+class StoreTransaction {
+ public:
+  virtual ~StoreTransaction() = default;
+
+  virtual absl::StatusOr<std::optional<StoredLead>> GetLead(
+      absl::string_view lead_id) = 0;
+  // Inserts or replaces the lead as given (the caller sets revision).
+  virtual absl::Status PutLead(const StoredLead& lead) = 0;
+  // Stores the events not stored yet for the lead (by event id). Sets
+  // (*stored)[i] to whether events[i] was new; an id repeated within
+  // `events` is new once.
+  virtual absl::Status AddEvents(absl::string_view lead_id,
+                                 const google::protobuf::RepeatedPtrField<v1::Event>& events,
+                                 std::vector<bool>* stored) = 0;
+  // The lead's events, oldest first.
+  virtual absl::Status GetEvents(absl::string_view lead_id,
+                                 google::protobuf::RepeatedPtrField<v1::Event>*
+                                     events) = 0;
+  virtual absl::StatusOr<int> CountEvents(absl::string_view lead_id) = 0;
+  virtual absl::Status AddFeedback(const v1::Feedback& feedback) = 0;
+  // The routing state shared by all leads; empty before the first routing.
+  virtual absl::StatusOr<v1::RoutingState> GetRoutingState() = 0;
+  virtual absl::Status PutRoutingState(const v1::RoutingState& state) = 0;
+  // Erases the lead, its events and its feedback; returns how many events
+  // were erased. NOT_FOUND when there is no such lead.
+  virtual absl::StatusOr<int> EraseLead(absl::string_view lead_id) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` in a write transaction, committed when `fn` returns OK and
+  // rolled back otherwise. Once Write returns OK the writes survive a crash
+  // of the process or the machine. Write transactions are serialized.
+  virtual absl::Status Write(
+      absl::FunctionRef<absl::Status(StoreTransaction&)> fn) = 0;
+
+  // Runs `fn` on a consistent snapshot; writes from `fn` are refused.
+  virtual absl::Status Read(
+      absl::FunctionRef<absl::Status(StoreTransaction&)> fn) = 0;
+
+  // Leads matching `filter` with an id after `after_id`, by id, at most
+  // `limit` (all when <= 0).
+  virtual absl::StatusOr<std::vector<StoredLead>> ListLeads(
+      const LeadFilter& filter, absl::string_view after_id, int limit) = 0;
+
+  // Feedback recorded on a lead, oldest first.
+  virtual absl::StatusOr<std::vector<v1::Feedback>> ListFeedback(
+      absl::string_view lead_id) = 0;
+
+  // Stores a new version numbered after the latest; makes it the active one
+  // when `activate` or when it is the first.
+  virtual absl::StatusOr<PlaybookRecord> PublishPlaybook(
+      const v1::Playbook& playbook, absl::string_view published_by,
+      absl::Time published_at, bool activate) = 0;
+  // Makes version `number` active. NOT_FOUND when it does not exist;
+  // FAILED_PRECONDITION when `expected_active` > 0 and another version is
+  // active.
+  virtual absl::StatusOr<PlaybookRecord> ActivatePlaybook(
+      int64_t number, int64_t expected_active) = 0;
+  // Version `number`, or the active one for 0. NOT_FOUND when none.
+  virtual absl::StatusOr<PlaybookRecord> GetPlaybook(int64_t number) = 0;
+  // Versions numbered below `before` (all for 0), newest first, at most
+  // `limit`.
+  virtual absl::StatusOr<std::vector<PlaybookRecord>> ListPlaybooks(
+      int64_t before, int limit) = 0;
+};
+
+// Opens (creating or migrating as needed) the SQLite database at `path`.
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_STORE_STORE_H_
