@@ -1,0 +1,794 @@
+// The service end to end in-process: a real server on a loopback port, real
+// gRPC clients, every RPC, its error paths and the role matrix.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+#include "playbook_loader.h"
+#include "proto_time.h"
+#include "server.h"
+
+namespace smarketing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kReader[] = "reader-token-aaaaaaaaaaaaaaaa";
+constexpr char kSales[] = "sales-token-bbbbbbbbbbbbbbbbb";
+constexpr char kMarketing[] = "marketing-token-ccccccccccccc";
+constexpr char kAdmin[] = "admin-token-ddddddddddddddddd";
+
+std::string DemoPlaybookPath() {
+  return absl::StrCat(SMARKETING_SOURCE_DIR, "/examples/playbooks/demo.yaml");
+}
+
+std::string ReadDemo() {
+  auto text = ReadFileToString(DemoPlaybookPath(), 1 << 24);
+  EXPECT_TRUE(text.ok());
+  return *text;
+}
+
+void WriteFile(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+// A fresh directory per test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "smarketing-XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WriteFile(dir_.path() / "tokens",
+              absl::StrCat("# test tokens\n", kReader, " reader ann\n", kSales,
+                           " sales sam\n", kMarketing, " marketing mia\n",
+                           kAdmin, " admin ada\n"));
+    options_.listen = "127.0.0.1:0";
+    options_.store_path = (dir_.path() / "store.db").string();
+    options_.token_file = (dir_.path() / "tokens").string();
+    options_.demo_playbook = DemoPlaybookPath();
+    StartServer();
+  }
+
+  void StartServer() {
+    auto server = Server::Start(options_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    scoring_ = v1::ScoringService::NewStub(channel_);
+    playbooks_ = v1::PlaybookService::NewStub(channel_);
+    leads_ = v1::LeadService::NewStub(channel_);
+    reports_ = v1::ReportService::NewStub(channel_);
+  }
+
+  void RestartServer() {
+    server_->Shutdown(absl::Seconds(5));
+    server_.reset();
+    StartServer();
+  }
+
+  // A context carrying `token`, or none when empty.
+  static std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) {
+      context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    }
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(30));
+    return context;
+  }
+
+  // A lead of the demo Playbook's best persona who asked for a demo: an MQL.
+  static v1::Lead HotLead(const std::string& id) {
+    v1::Lead lead;
+    lead.set_id(id);
+    lead.set_job_title("CMO");
+    lead.set_seniority(v1::SENIORITY_C_LEVEL);
+    lead.set_source("webinar");
+    lead.set_campaign("cmp-autumn");
+    auto* company = lead.mutable_company();
+    company->set_name("Acme");
+    company->set_domain(absl::StrCat(id, ".example"));
+    company->set_industry("software");
+    company->set_employee_count(250);
+    company->set_country("FR");
+    company->set_region("EMEA");
+    auto* event = lead.add_events();
+    event->set_id(absl::StrCat(id, "-demo"));
+    event->set_type(v1::EVENT_TYPE_DEMO_REQUEST);
+    TimeToProto(absl::Now() - absl::Hours(1), event->mutable_occurred_at());
+    return lead;
+  }
+
+  static v1::Event PageView(const std::string& id) {
+    v1::Event event;
+    event.set_id(id);
+    event.set_type(v1::EVENT_TYPE_PAGE_VIEW);
+    TimeToProto(absl::Now() - absl::Minutes(5), event.mutable_occurred_at());
+    return event;
+  }
+
+  v1::LeadRecord Upsert(const v1::Lead& lead) {
+    v1::UpsertLeadRequest request;
+    *request.mutable_lead() = lead;
+    v1::UpsertLeadResponse response;
+    grpc::Status st = leads_->UpsertLead(As(kMarketing).get(), request, &response);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return response.lead();
+  }
+
+  v1::LeadRecord Get(const std::string& id, grpc::Status* status = nullptr) {
+    v1::GetLeadRequest request;
+    request.set_lead_id(id);
+    v1::GetLeadResponse response;
+    grpc::Status st = leads_->GetLead(As(kReader).get(), request, &response);
+    if (status != nullptr) {
+      *status = st;
+    } else {
+      EXPECT_TRUE(st.ok()) << st.error_message();
+    }
+    return response.lead();
+  }
+
+  grpc::Status Feedback(const std::string& id,
+                        const std::function<void(v1::Feedback*)>& fill,
+                        v1::LeadRecord* lead = nullptr,
+                        int64_t expected_revision = 0) {
+    v1::RecordFeedbackRequest request;
+    request.mutable_feedback()->set_lead_id(id);
+    request.mutable_feedback()->set_actor_id("usr-1001");
+    TimeToProto(absl::Now(), request.mutable_feedback()->mutable_at());
+    fill(request.mutable_feedback());
+    request.set_expected_revision(expected_revision);
+    v1::RecordFeedbackResponse response;
+    grpc::Status st = leads_->RecordFeedback(As(kSales).get(), request, &response);
+    if (lead != nullptr) *lead = response.lead();
+    return st;
+  }
+
+  TempDir dir_;
+  ServerOptions options_;
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ScoringService::Stub> scoring_;
+  std::unique_ptr<v1::PlaybookService::Stub> playbooks_;
+  std::unique_ptr<v1::LeadService::Stub> leads_;
+  std::unique_ptr<v1::ReportService::Stub> reports_;
+};
+
+// The google.rpc.BadRequest field paths of a failed call.
+std::vector<std::string> FieldViolations(const grpc::Status& status) {
+  std::vector<std::string> fields;
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return fields;
+  for (const auto& any : details.details()) {
+    google::rpc::BadRequest bad_request;
+    if (any.UnpackTo(&bad_request)) {
+      for (const auto& v : bad_request.field_violations()) {
+        fields.push_back(v.field());
+      }
+    }
+  }
+  return fields;
+}
+
+TEST_F(ServiceTest, ScoresALeadWithTheActiveDemoPlaybook) {
+  v1::ScoreLeadRequest request;
+  *request.mutable_lead() = HotLead("score-1");
+  v1::ScoreLeadResponse response;
+  grpc::Status st = scoring_->ScoreLead(As(kReader).get(), request, &response);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(response.result().lead_id(), "score-1");
+  EXPECT_EQ(response.result().recommended_stage(), v1::LIFECYCLE_STAGE_MQL);
+  EXPECT_TRUE(response.result().hand_raiser());
+  EXPECT_FALSE(response.result().explanation().empty());
+  EXPECT_THAT(response.result().playbook_version(), HasSubstr("@"));
+}
+
+TEST_F(ServiceTest, RefusesAMalformedLeadWithFieldViolations) {
+  v1::ScoreLeadRequest request;
+  *request.mutable_lead() = HotLead("bad");
+  request.mutable_lead()->mutable_events(0)->clear_type();
+  request.mutable_lead()->mutable_company()->set_employee_count(-3);
+  v1::ScoreLeadResponse response;
+  grpc::Status st = scoring_->ScoreLead(As(kReader).get(), request, &response);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_FALSE(FieldViolations(st).empty());
+}
+
+TEST_F(ServiceTest, UnknownPlaybookVersionIsNotFound) {
+  v1::ScoreLeadRequest request;
+  *request.mutable_lead() = HotLead("x");
+  request.set_playbook_number(42);
+  v1::ScoreLeadResponse response;
+  EXPECT_EQ(scoring_->ScoreLead(As(kReader).get(), request, &response)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServiceTest, ScoreLeadsStreamsBatchesAndReportsBadLeadsInPlace) {
+  auto context = As(kReader);
+  auto stream = scoring_->ScoreLeads(context.get());
+  v1::ScoreLeadsRequest request;
+  *request.add_leads() = HotLead("s-1");
+  *request.add_leads() = HotLead("s-2");
+  request.mutable_leads(1)->mutable_events(0)->clear_occurred_at();
+  *request.add_leads() = HotLead("s-3");
+  request.set_omit_explanation(true);
+  v1::ScoreLeadsResponse response;
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(stream->Write(request));
+    ASSERT_TRUE(stream->Read(&response));
+    ASSERT_EQ(response.results_size(), 2);
+    EXPECT_EQ(response.results(0).lead_id(), "s-1");
+    EXPECT_EQ(response.results(1).lead_id(), "s-3");
+    EXPECT_TRUE(response.results(0).explanation().empty());
+    ASSERT_EQ(response.errors_size(), 1);
+    EXPECT_EQ(response.errors(0).index(), 1);
+    EXPECT_EQ(response.errors(0).problems(0).path(), "events[0].occurred_at");
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(ServiceTest, ValidateListsEveryProblemWithItsLine) {
+  v1::ValidatePlaybookRequest request;
+  request.mutable_playbook()->set_document(
+      "metadata:\n  name: broken\npersonas: []\n");
+  v1::ValidatePlaybookResponse response;
+  grpc::Status st =
+      playbooks_->ValidatePlaybook(As(kMarketing).get(), request, &response);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_GT(response.problems().problems_size(), 1);
+  bool has_line = false;
+  for (const auto& p : response.problems().problems()) {
+    EXPECT_FALSE(p.path().empty());
+    has_line |= p.line() > 0;
+  }
+  EXPECT_TRUE(has_line);
+
+  request.mutable_playbook()->set_document(ReadDemo());
+  response.Clear();
+  ASSERT_TRUE(
+      playbooks_->ValidatePlaybook(As(kMarketing).get(), request, &response)
+          .ok());
+  EXPECT_EQ(response.problems().problems_size(), 0);
+}
+
+TEST_F(ServiceTest, PublishesActivatesAndRollsBackVersions) {
+  // A refused Playbook publishes nothing.
+  v1::PublishPlaybookRequest bad;
+  bad.mutable_playbook()->set_document("metadata: {name: x}\n");
+  v1::PublishPlaybookResponse published;
+  grpc::Status st =
+      playbooks_->PublishPlaybook(As(kMarketing).get(), bad, &published);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_FALSE(FieldViolations(st).empty());
+
+  v1::PublishPlaybookRequest good;
+  good.mutable_playbook()->set_document(ReadDemo());
+  ASSERT_TRUE(
+      playbooks_->PublishPlaybook(As(kMarketing).get(), good, &published).ok());
+  EXPECT_EQ(published.version().number(), 2);
+  EXPECT_FALSE(published.version().active());
+  EXPECT_EQ(published.version().published_by(), "mia");
+
+  v1::ListPlaybookVersionsRequest list;
+  list.set_page_size(1);
+  v1::ListPlaybookVersionsResponse versions;
+  ASSERT_TRUE(playbooks_->ListPlaybookVersions(As(kReader).get(), list, &versions)
+                  .ok());
+  ASSERT_EQ(versions.versions_size(), 1);
+  EXPECT_EQ(versions.versions(0).number(), 2);
+  ASSERT_FALSE(versions.next_page_token().empty());
+  list.set_page_token(versions.next_page_token());
+  ASSERT_TRUE(playbooks_->ListPlaybookVersions(As(kReader).get(), list, &versions)
+                  .ok());
+  ASSERT_EQ(versions.versions_size(), 1);
+  EXPECT_EQ(versions.versions(0).number(), 1);
+  EXPECT_TRUE(versions.versions(0).active());
+  EXPECT_EQ(versions.versions(0).published_by(), "smarketing-server");
+  EXPECT_TRUE(versions.next_page_token().empty());
+
+  v1::ActivatePlaybookRequest activate;
+  activate.set_number(2);
+  activate.set_expected_active_number(2);  // stale: 1 is active
+  v1::ActivatePlaybookResponse activated;
+  EXPECT_EQ(playbooks_->ActivatePlaybook(As(kAdmin).get(), activate, &activated)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  activate.set_expected_active_number(1);
+  ASSERT_TRUE(
+      playbooks_->ActivatePlaybook(As(kAdmin).get(), activate, &activated).ok());
+  EXPECT_TRUE(activated.version().active());
+  activate.set_number(7);
+  activate.clear_expected_active_number();
+  EXPECT_EQ(playbooks_->ActivatePlaybook(As(kAdmin).get(), activate, &activated)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  v1::GetPlaybookRequest get;
+  v1::GetPlaybookResponse got;
+  ASSERT_TRUE(playbooks_->GetPlaybook(As(kReader).get(), get, &got).ok());
+  EXPECT_EQ(got.version().number(), 2);
+  EXPECT_FALSE(got.playbook().personas().empty());
+
+  // Roll back, and the choice survives a restart.
+  activate.set_number(1);
+  ASSERT_TRUE(
+      playbooks_->ActivatePlaybook(As(kAdmin).get(), activate, &activated).ok());
+  RestartServer();
+  ASSERT_TRUE(playbooks_->GetPlaybook(As(kReader).get(), get, &got).ok());
+  EXPECT_EQ(got.version().number(), 1);
+  get.set_number(9);
+  EXPECT_EQ(playbooks_->GetPlaybook(As(kReader).get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServiceTest, AQualifiedLeadIsRoutedWithSlaDeadlinesAndWorkedToAWin) {
+  v1::LeadRecord lead = Upsert(HotLead("journey"));
+  EXPECT_EQ(lead.lifecycle().stage(), v1::LIFECYCLE_STAGE_MQL);
+  EXPECT_FALSE(lead.routing().team_id().empty());
+  EXPECT_FALSE(lead.routing().explanation().empty());
+  EXPECT_TRUE(lead.sla().has_first_touch_due());
+  EXPECT_TRUE(lead.sla().has_accept_or_reject_due());
+  EXPECT_EQ(lead.event_count(), 1);
+  const int64_t revision = lead.revision();
+
+  // The same events again are counted once.
+  v1::RecordEventsRequest events;
+  events.set_lead_id("journey");
+  *events.add_events() = PageView("pv-1");
+  *events.add_events() = PageView("pv-1");
+  *events.add_events() = PageView("pv-2");
+  v1::RecordEventsResponse recorded;
+  ASSERT_TRUE(leads_->RecordEvents(As(kMarketing).get(), events, &recorded).ok());
+  EXPECT_EQ(recorded.recorded(), 2);
+  EXPECT_EQ(recorded.duplicates(), 1);
+  ASSERT_TRUE(leads_->RecordEvents(As(kMarketing).get(), events, &recorded).ok());
+  EXPECT_EQ(recorded.recorded(), 0);
+  EXPECT_EQ(recorded.duplicates(), 3);
+  EXPECT_EQ(Get("journey").event_count(), 3);
+
+  // The events moved the lead on: its first revision is stale, refused,
+  // and the refusal changes nothing.
+  EXPECT_EQ(Feedback("journey", [](v1::Feedback* f) { f->mutable_accepted(); },
+                     nullptr, revision)
+                .error_code(),
+            grpc::StatusCode::ABORTED);
+  EXPECT_EQ(Get("journey").lifecycle().stage(), v1::LIFECYCLE_STAGE_MQL);
+
+  v1::RecordFirstTouchRequest touch;
+  touch.set_lead_id("journey");
+  v1::RecordFirstTouchResponse touched;
+  ASSERT_TRUE(leads_->RecordFirstTouch(As(kSales).get(), touch, &touched).ok());
+  EXPECT_TRUE(touched.lead().lifecycle().has_first_touched_at());
+
+  ASSERT_TRUE(
+      Feedback("journey", [](v1::Feedback* f) { f->mutable_accepted(); }, &lead)
+          .ok());
+  EXPECT_EQ(lead.lifecycle().stage(), v1::LIFECYCLE_STAGE_SAL);
+  ASSERT_TRUE(Feedback("journey",
+                       [](v1::Feedback* f) { f->mutable_meeting_held(); }, &lead)
+                  .ok());
+  ASSERT_TRUE(Feedback("journey",
+                       [](v1::Feedback* f) {
+                         f->mutable_opportunity_created()
+                             ->mutable_amount()
+                             ->set_amount(50000);
+                       },
+                       &lead)
+                  .ok());
+  EXPECT_EQ(lead.lifecycle().stage(), v1::LIFECYCLE_STAGE_OPPORTUNITY);
+  ASSERT_TRUE(Feedback("journey",
+                       [](v1::Feedback* f) {
+                         f->mutable_won()->mutable_revenue()->set_amount(48000);
+                         f->mutable_won()->mutable_margin()->set_amount(30000);
+                       },
+                       &lead)
+                  .ok());
+  EXPECT_EQ(lead.lifecycle().stage(), v1::LIFECYCLE_STAGE_CUSTOMER);
+  EXPECT_GE(lead.lifecycle().history_size(), 6);
+
+  // A customer cannot be accepted again: FAILED_PRECONDITION, nothing changes.
+  EXPECT_EQ(
+      Feedback("journey", [](v1::Feedback* f) { f->mutable_accepted(); }).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Get("journey").revision(), lead.revision());
+
+  v1::GetClosedLoopReportRequest report;
+  TimeToProto(absl::Now() - absl::Hours(24), report.mutable_period_start());
+  TimeToProto(absl::Now() + absl::Hours(24), report.mutable_period_end());
+  v1::GetClosedLoopReportResponse closed_loop;
+  ASSERT_TRUE(
+      reports_->GetClosedLoopReport(As(kReader).get(), report, &closed_loop).ok());
+  const v1::FunnelCounts& total = closed_loop.report().total();
+  EXPECT_EQ(total.leads(), 1);
+  EXPECT_EQ(total.mqls(), 1);
+  EXPECT_EQ(total.accepted(), 1);
+  EXPECT_EQ(total.meetings(), 1);
+  EXPECT_EQ(total.opportunities(), 1);
+  EXPECT_EQ(total.wins(), 1);
+  EXPECT_EQ(total.revenue(), 48000);
+  EXPECT_EQ(total.touched(), 1);
+  EXPECT_TRUE(total.has_median_time_to_first_touch());
+  ASSERT_EQ(closed_loop.report().by_campaign_size(), 1);
+  EXPECT_EQ(closed_loop.report().by_campaign(0).key(), "cmp-autumn");
+}
+
+TEST_F(ServiceTest, ARejectedLeadIsRecycledToNurtureWithItsReason) {
+  Upsert(HotLead("rejected"));
+  // An unknown reason is refused and changes nothing.
+  v1::LeadRecord lead;
+  grpc::Status st = Feedback(
+      "rejected",
+      [](v1::Feedback* f) { f->mutable_rejected()->set_reason_code("nope"); });
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << st.error_message();
+  EXPECT_EQ(Get("rejected").lifecycle().stage(), v1::LIFECYCLE_STAGE_MQL);
+
+  ASSERT_TRUE(Feedback("rejected",
+                       [](v1::Feedback* f) {
+                         f->mutable_rejected()->set_reason_code("no_budget");
+                       },
+                       &lead)
+                  .ok());
+  EXPECT_EQ(lead.lifecycle().stage(), v1::LIFECYCLE_STAGE_NURTURE);
+  EXPECT_EQ(lead.lifecycle().history().rbegin()->reason_code(), "no_budget");
+  EXPECT_TRUE(lead.lifecycle().has_nurture_until());
+
+  v1::ListLeadsRequest list;
+  list.set_stage(v1::LIFECYCLE_STAGE_NURTURE);
+  v1::ListLeadsResponse listed;
+  ASSERT_TRUE(leads_->ListLeads(As(kReader).get(), list, &listed).ok());
+  ASSERT_EQ(listed.leads_size(), 1);
+  EXPECT_EQ(listed.leads(0).lead().id(), "rejected");
+}
+
+TEST_F(ServiceTest, ListsLeadsAPageAtATimeAndTheSlaLeads) {
+  for (int i = 0; i < 5; ++i) Upsert(HotLead(absl::StrCat("page-", i)));
+  v1::ListLeadsRequest list;
+  list.set_page_size(2);
+  std::vector<std::string> ids;
+  for (int page = 0; page < 5; ++page) {
+    v1::ListLeadsResponse listed;
+    ASSERT_TRUE(leads_->ListLeads(As(kReader).get(), list, &listed).ok());
+    for (const auto& l : listed.leads()) ids.push_back(l.lead().id());
+    if (listed.next_page_token().empty()) break;
+    list.set_page_token(listed.next_page_token());
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"page-0", "page-1", "page-2",
+                                           "page-3", "page-4"}));
+
+  // Far in the future every open MQL is in breach.
+  v1::ListSlaLeadsRequest sla;
+  TimeToProto(absl::Now() + absl::Hours(24 * 60), sla.mutable_now());
+  sla.set_breached_only(true);
+  v1::ListSlaLeadsResponse breached;
+  ASSERT_TRUE(reports_->ListSlaLeads(As(kReader).get(), sla, &breached).ok());
+  EXPECT_EQ(breached.leads_size(), 5);
+  for (const auto& l : breached.leads()) {
+    EXPECT_EQ(l.sla().state(), v1::SLA_STATE_BREACHED);
+    EXPECT_FALSE(l.team_id().empty());
+  }
+}
+
+TEST_F(ServiceTest, ExplainsAStoredLeadAndErasesIt) {
+  Upsert(HotLead("erase-me"));
+  v1::ExplainLeadRequest explain;
+  explain.set_lead_id("erase-me");
+  v1::ExplainLeadResponse explained;
+  ASSERT_TRUE(scoring_->ExplainLead(As(kReader).get(), explain, &explained).ok());
+  EXPECT_EQ(explained.result().events_counted(), 1);
+  EXPECT_FALSE(explained.result().explanation().empty());
+
+  v1::EraseLeadRequest erase;
+  erase.set_lead_id("erase-me");
+  v1::EraseLeadResponse erased;
+  ASSERT_TRUE(leads_->EraseLead(As(kAdmin).get(), erase, &erased).ok());
+  EXPECT_EQ(erased.events_erased(), 1);
+  grpc::Status st;
+  Get("erase-me", &st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(leads_->EraseLead(As(kAdmin).get(), erase, &erased).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(scoring_->ExplainLead(As(kReader).get(), explain, &explained)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServiceTest, UnknownLeadsAreNotFound) {
+  v1::RecordEventsRequest events;
+  events.set_lead_id("ghost");
+  *events.add_events() = PageView("e");
+  v1::RecordEventsResponse recorded;
+  EXPECT_EQ(leads_->RecordEvents(As(kMarketing).get(), events, &recorded)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::TransitionLeadRequest move;
+  move.set_lead_id("ghost");
+  move.set_to(v1::LIFECYCLE_STAGE_SAL);
+  move.set_actor(v1::ACTOR_SALES);
+  v1::TransitionLeadResponse moved;
+  EXPECT_EQ(leads_->TransitionLead(As(kSales).get(), move, &moved).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServiceTest, TransitionsGoThroughTheLifecycleRules) {
+  Upsert(HotLead("moved"));
+  v1::TransitionLeadRequest move;
+  move.set_lead_id("moved");
+  move.set_to(v1::LIFECYCLE_STAGE_CUSTOMER);  // not from MQL
+  move.set_actor(v1::ACTOR_SALES);
+  move.set_actor_id("usr-1001");
+  v1::TransitionLeadResponse moved;
+  EXPECT_EQ(leads_->TransitionLead(As(kSales).get(), move, &moved).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  move.set_to(v1::LIFECYCLE_STAGE_SAL);
+  ASSERT_TRUE(leads_->TransitionLead(As(kSales).get(), move, &moved).ok());
+  EXPECT_EQ(moved.lead().lifecycle().stage(), v1::LIFECYCLE_STAGE_SAL);
+}
+
+// Every RPC with its least role: without a token or with a wrong one,
+// UNAUTHENTICATED; with any lesser role, PERMISSION_DENIED; with its role
+// and above, anything but those two.
+TEST_F(ServiceTest, RoleMatrix) {
+  using Call = std::function<grpc::Status(grpc::ClientContext*)>;
+  struct Rpc {
+    const char* name;
+    Role role;
+    Call call;
+  };
+  const std::vector<Rpc> rpcs = {
+      {"ScoreLead", Role::kReader,
+       [&](grpc::ClientContext* c) {
+         v1::ScoreLeadResponse r;
+         return scoring_->ScoreLead(c, {}, &r);
+       }},
+      {"ScoreLeads", Role::kReader,
+       [&](grpc::ClientContext* c) {
+         auto s = scoring_->ScoreLeads(c);
+         s->WritesDone();
+         return s->Finish();
+       }},
+      {"ExplainLead", Role::kReader,
+       [&](grpc::ClientContext* c) {
+         v1::ExplainLeadResponse r;
+         return scoring_->ExplainLead(c, {}, &r);
+       }},
+      {"ValidatePlaybook", Role::kMarketing,
+       [&](grpc::ClientContext* c) {
+         v1::ValidatePlaybookResponse r;
+         return playbooks_->ValidatePlaybook(c, {}, &r);
+       }},
+      {"PublishPlaybook", Role::kMarketing,
+       [&](grpc::ClientContext* c) {
+         v1::PublishPlaybookResponse r;
+         return playbooks_->PublishPlaybook(c, {}, &r);
+       }},
+      {"PublishPlaybook(activate)", Role::kAdmin,
+       [&](grpc::ClientContext* c) {
+         v1::PublishPlaybookRequest q;
+         q.set_activate(true);
+         v1::PublishPlaybookResponse r;
+         return playbooks_->PublishPlaybook(c, q, &r);
+       }},
+      {"ActivatePlaybook", Role::kAdmin,
+       [&](grpc::ClientContext* c) {
+         v1::ActivatePlaybookResponse r;
+         return playbooks_->ActivatePlaybook(c, {}, &r);
+       }},
+      {"GetPlaybook", Role::kReader,
+       [&](grpc::ClientContext* c) {
+         v1::GetPlaybookResponse r;
+         return playbooks_->GetPlaybook(c, {}, &r);
+       }},
+      {"ListPlaybookVersions", Role::kReader,
+       [&](grpc::ClientContext* c) {
+         v1::ListPlaybookVersionsResponse r;
+         return playbooks_->ListPlaybookVersions(c, {}, &r);
+       }},
+      {"UpsertLead", Role::kMarketing,
+       [&](grpc::ClientContext* c) {
+         v1::UpsertLeadResponse r;
+         return leads_->UpsertLead(c, {}, &r);
+       }},
+      {"RecordEvents", Role::kMarketing,
+       [&](grpc::ClientContext* c) {
+         v1::RecordEventsResponse r;
+         return leads_->RecordEvents(c, {}, &r);
+       }},
+      {"StreamEvents", Role::kMarketing,
+       [&](grpc::ClientContext* c) {
+         auto s = leads_->StreamEvents(c);
+         s->WritesDone();
+         return s->Finish();
+       }},
+      {"GetLead", Role::kReader,
+       [&](grpc::ClientContext* c) {
+         v1::GetLeadResponse r;
+         return leads_->GetLead(c, {}, &r);
+       }},
+      {"ListLeads", Role::kReader,
+       [&](grpc::ClientContext* c) {
+         v1::ListLeadsResponse r;
+         return leads_->ListLeads(c, {}, &r);
+       }},
+      {"RecordFeedback", Role::kSales,
+       [&](grpc::ClientContext* c) {
+         v1::RecordFeedbackResponse r;
+         return leads_->RecordFeedback(c, {}, &r);
+       }},
+      {"TransitionLead", Role::kSales,
+       [&](grpc::ClientContext* c) {
+         v1::TransitionLeadResponse r;
+         return leads_->TransitionLead(c, {}, &r);
+       }},
+      {"RecordFirstTouch", Role::kSales,
+       [&](grpc::ClientContext* c) {
+         v1::RecordFirstTouchResponse r;
+         return leads_->RecordFirstTouch(c, {}, &r);
+       }},
+      {"EraseLead", Role::kAdmin,
+       [&](grpc::ClientContext* c) {
+         v1::EraseLeadResponse r;
+         return leads_->EraseLead(c, {}, &r);
+       }},
+      {"ListSlaLeads", Role::kReader,
+       [&](grpc::ClientContext* c) {
+         v1::ListSlaLeadsResponse r;
+         return reports_->ListSlaLeads(c, {}, &r);
+       }},
+      {"GetClosedLoopReport", Role::kReader,
+       [&](grpc::ClientContext* c) {
+         v1::GetClosedLoopReportResponse r;
+         return reports_->GetClosedLoopReport(c, {}, &r);
+       }},
+  };
+  const std::vector<std::pair<Role, const char*>> tokens = {
+      {Role::kReader, kReader},
+      {Role::kSales, kSales},
+      {Role::kMarketing, kMarketing},
+      {Role::kAdmin, kAdmin}};
+  for (const Rpc& rpc : rpcs) {
+    SCOPED_TRACE(rpc.name);
+    EXPECT_EQ(rpc.call(As("").get()).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(rpc.call(As("not-a-token-of-this-server").get()).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    for (const auto& [role, token] : tokens) {
+      SCOPED_TRACE(RoleName(role));
+      const grpc::StatusCode code = rpc.call(As(token).get()).error_code();
+      if (role < rpc.role) {
+        EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED);
+      } else {
+        EXPECT_NE(code, grpc::StatusCode::PERMISSION_DENIED);
+        EXPECT_NE(code, grpc::StatusCode::UNAUTHENTICATED);
+      }
+    }
+  }
+}
+
+TEST(TokenTableTest, RefusesShortDuplicateAndUnknownEntries) {
+  EXPECT_FALSE(TokenTable::Parse("short reader x\n").ok());
+  EXPECT_FALSE(TokenTable::Parse("aaaaaaaaaaaaaaaaaaaa boss x\n").ok());
+  EXPECT_FALSE(TokenTable::Parse("aaaaaaaaaaaaaaaaaaaa reader x\n"
+                                 "aaaaaaaaaaaaaaaaaaaa admin y\n")
+                   .ok());
+  auto table = TokenTable::Parse(
+      "# comment\n\naaaaaaaaaaaaaaaaaaaa reader x  # trailing\n");
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(table->Find("aaaaaaaaaaaaaaaaaaaa")->name, "x");
+  EXPECT_FALSE(table->Find("aaaaaaaaaaaaaaaaaaab").ok());
+  // Messages never echo a token.
+  auto bad = TokenTable::Parse("secret-secret-secret boss x\n");
+  EXPECT_THAT(std::string(bad.status().message()), Not(HasSubstr("secret")));
+}
+
+TEST(ServerStartTest, RequiresATokenFile) {
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  TempDir dir;
+  options.store_path = (dir.path() / "s.db").string();
+  auto server = Server::Start(options);
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// TLS with a throwaway CA: a client trusting the CA gets through, a
+// plaintext one does not; with a client CA, a client without a
+// certificate is refused.
+class TlsTest : public ServiceTest {
+ protected:
+  void SetUp() override {}
+
+  bool MakeCertificates() {
+    const std::string d = dir_.path().string();
+    const std::string cmd = absl::StrCat(
+        "(cd ", d,
+        " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca"
+        " -keyout ca.key -out ca.pem"
+        " && openssl req -newkey rsa:2048 -nodes -subj /CN=localhost"
+        " -keyout server.key -out server.csr"
+        " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > san.ext"
+        " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key"
+        " -CAcreateserial -days 1 -extfile san.ext -out server.pem"
+        " && openssl req -newkey rsa:2048 -nodes -subj /CN=client"
+        " -keyout client.key -out client.csr"
+        " && openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key"
+        " -CAcreateserial -days 1 -out client.pem) >/dev/null 2>&1");
+    return std::system(cmd.c_str()) == 0;
+  }
+
+  std::string Read(const std::string& name) {
+    return *ReadFileToString((dir_.path() / name).string(), 1 << 20);
+  }
+
+  grpc::StatusCode Score(std::shared_ptr<grpc::ChannelCredentials> creds) {
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    auto channel = grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", server_->port()), creds, args);
+    auto stub = v1::ScoringService::NewStub(channel);
+    v1::ScoreLeadRequest request;
+    *request.mutable_lead() = HotLead("tls");
+    v1::ScoreLeadResponse response;
+    auto context = As(kReader);
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(5));
+    return stub->ScoreLead(context.get(), request, &response).error_code();
+  }
+};
+
+TEST_F(TlsTest, ServesTlsAndMutualTls) {
+  ASSERT_TRUE(MakeCertificates());
+  WriteFile(dir_.path() / "tokens", absl::StrCat(kReader, " reader ann\n"));
+  options_.listen = "127.0.0.1:0";
+  options_.store_path = (dir_.path() / "store.db").string();
+  options_.token_file = (dir_.path() / "tokens").string();
+  options_.demo_playbook = DemoPlaybookPath();
+  options_.tls_cert = (dir_.path() / "server.pem").string();
+  options_.tls_key = (dir_.path() / "server.key").string();
+  StartServer();
+  grpc::SslCredentialsOptions trusting;
+  trusting.pem_root_certs = Read("ca.pem");
+  EXPECT_EQ(Score(grpc::SslCredentials(trusting)), grpc::StatusCode::OK);
+  EXPECT_EQ(Score(grpc::InsecureChannelCredentials()),
+            grpc::StatusCode::UNAVAILABLE);
+
+  server_->Shutdown(absl::Seconds(1));
+  options_.tls_client_ca = (dir_.path() / "ca.pem").string();
+  StartServer();
+  EXPECT_NE(Score(grpc::SslCredentials(trusting)), grpc::StatusCode::OK);
+  grpc::SslCredentialsOptions with_cert = trusting;
+  with_cert.pem_private_key = Read("client.key");
+  with_cert.pem_cert_chain = Read("client.pem");
+  EXPECT_EQ(Score(grpc::SslCredentials(with_cert)), grpc::StatusCode::OK);
+}
+
+}  // namespace
+}  // namespace smarketing
