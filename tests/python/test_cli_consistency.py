@@ -45,6 +45,12 @@ def test_python_samples_the_same_leads_as_the_command_line(cli_leads):
     lines = cli_leads.read_text().splitlines()
     for row in range(0, 1500, 37):
         expected = json_format.Parse(lines[row], lead_pb2.Lead())
+        # A table has no way to say "attributes given, but empty": the same as none.
+        if not expected.attributes.fields:
+            expected.ClearField("attributes")
+        for event in expected.events:
+            if not event.properties.fields:
+                event.ClearField("properties")
         assert sm.lead_at(data.leads, data.events, row) == expected
 
 
