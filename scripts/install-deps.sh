@@ -8,6 +8,7 @@ apt_packages=(
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev
   libabsl-dev libre2-dev libyaml-cpp-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev pybind11-dev
+  python3-dev python3-venv
 )
 
 missing=()

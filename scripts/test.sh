@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up on a fresh machine and runs every test suite: the C++
 # suites (also under AddressSanitizer and UndefinedBehaviorSanitizer) and the
-# command-line checks, through ctest.
+# command-line checks, through ctest; and the Python package's tests.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
@@ -10,6 +10,14 @@ jobs=${SMARKETING_JOBS:-$(nproc)}
 echo "== build and test (RelWithDebInfo)"
 "$root/scripts/build.sh" "$root/build"
 ctest --test-dir "$root/build" --output-on-failure -j "$jobs"
+
+echo "== Python package (pip install . into a fresh venv) and its tests"
+venv="$root/build/python-venv"
+rm -rf "$venv"
+python3 -m venv "$venv"
+CMAKE_BUILD_PARALLEL_LEVEL="$jobs" "$venv/bin/pip" install --quiet "$root[plot,client]" pytest nbclient ipykernel
+# From tests/python, so that the tests import the installed package.
+(cd "$root/tests/python" && SMARKETING_CLI="$root/build/cli/smarketing" "$venv/bin/python" -m pytest -q)
 
 echo "== build and test (ASan + UBSan)"
 CMAKE_BUILD_TYPE=Debug "$root/scripts/build.sh" "$root/build-asan" \
