@@ -9,6 +9,7 @@ apt_packages=(
   libabsl-dev libre2-dev libyaml-cpp-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev pybind11-dev
   python3-dev python3-venv
+  libxml2-utils
 )
 
 missing=()
