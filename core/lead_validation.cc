@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "problems.h"
 
@@ -24,45 +25,48 @@ absl::Status CheckText(const std::string& value, PathFn path,
   return absl::OkStatus();
 }
 
-absl::Status CheckValue(const google::protobuf::Value& value,
-                        const std::string& path, int depth);
+// Builds the path of a value only when it is reported: structs are checked
+// key by key on every scored lead, and a path per key would cost more than
+// the checks.
+using LazyPath = absl::FunctionRef<std::string()>;
 
-absl::Status CheckStruct(const google::protobuf::Struct& s,
-                         const std::string& path, int depth) {
+absl::Status CheckValue(const google::protobuf::Value& value, LazyPath path,
+                        int depth);
+
+absl::Status CheckStruct(const google::protobuf::Struct& s, LazyPath path,
+                         int depth) {
   if (depth > kMaxValueDepth) {
-    return FieldError(path, absl::StrCat("is nested more than ", kMaxValueDepth,
-                                         " levels deep"));
+    return FieldError(path(), absl::StrCat("is nested more than ",
+                                           kMaxValueDepth, " levels deep"));
   }
   for (const auto& [key, value] : s.fields()) {
-    const std::string child = absl::StrCat(path, ".", key);
-    if (auto st = CheckText(key, [&] { return child; }, kMaxIdBytes); !st.ok()) {
-      return st;
-    }
+    auto child = [&] { return absl::StrCat(path(), ".", key); };
+    if (auto st = CheckText(key, child, kMaxIdBytes); !st.ok()) return st;
     if (auto st = CheckValue(value, child, depth + 1); !st.ok()) return st;
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckValue(const google::protobuf::Value& value,
-                        const std::string& path, int depth) {
+absl::Status CheckValue(const google::protobuf::Value& value, LazyPath path,
+                        int depth) {
   switch (value.kind_case()) {
     case google::protobuf::Value::kStringValue:
-      return CheckText(value.string_value(), [&] { return path; });
+      return CheckText(value.string_value(), path);
     case google::protobuf::Value::kNumberValue:
       if (!std::isfinite(value.number_value())) {
-        return FieldError(path, "must be a finite number");
+        return FieldError(path(), "must be a finite number");
       }
       return absl::OkStatus();
     case google::protobuf::Value::kStructValue:
       return CheckStruct(value.struct_value(), path, depth);
     case google::protobuf::Value::kListValue:
       if (depth > kMaxValueDepth) {
-        return FieldError(path, absl::StrCat("is nested more than ",
-                                             kMaxValueDepth, " levels deep"));
+        return FieldError(path(), absl::StrCat("is nested more than ",
+                                               kMaxValueDepth, " levels deep"));
       }
       for (int i = 0; i < value.list_value().values_size(); ++i) {
-        if (auto st = CheckValue(value.list_value().values(i),
-                                 absl::StrCat(path, "[", i, "]"), depth + 1);
+        auto item = [&] { return absl::StrCat(path(), "[", i, "]"); };
+        if (auto st = CheckValue(value.list_value().values(i), item, depth + 1);
             !st.ok()) {
           return st;
         }
@@ -121,7 +125,7 @@ absl::Status ValidateEvent(const v1::Event& event, absl::string_view path) {
     return st;
   }
   if (event.properties().fields().empty()) return absl::OkStatus();
-  return CheckStruct(event.properties(), at("properties"), 1);
+  return CheckStruct(event.properties(), [&] { return at("properties"); }, 1);
 }
 
 absl::Status ValidateLead(const v1::Lead& lead) {
@@ -166,7 +170,9 @@ absl::Status ValidateLead(const v1::Lead& lead) {
     return FieldError("company.annual_revenue",
                       "must be a finite number, not negative");
   }
-  if (auto st = CheckStruct(lead.attributes(), "attributes", 1); !st.ok()) {
+  if (auto st = CheckStruct(
+          lead.attributes(), [] { return std::string("attributes"); }, 1);
+      !st.ok()) {
     return st;
   }
   if (lead.has_created_at()) {
