@@ -23,3 +23,23 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# grpcurl and ghz exercise the service (tests, benchmark); they come from the
+# Go module proxy, built into build-tools/go/bin, at pinned versions.
+gobin="$(cd "$(dirname "$0")/.." && pwd)/build-tools/go/bin"
+go_tools=(
+  grpcurl=github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4
+  ghz=github.com/bojand/ghz/cmd/ghz@v0.93.0
+)
+for tool in "${go_tools[@]}"; do
+  [ -x "$gobin/${tool%%=*}" ] && continue
+  go=$(command -v go || echo /usr/local/go/bin/go)
+  if [ ! -x "$go" ]; then
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends golang-go
+    go=$(command -v go)
+  fi
+  echo "Installing ${tool%%=*} from the Go module proxy"
+  GOBIN="$gobin" "$go" install "${tool#*=}"
+done

@@ -10,6 +10,7 @@ jobs=${SMARKETING_JOBS:-$(nproc)}
 echo "== build and test (RelWithDebInfo)"
 "$root/scripts/build.sh" "$root/build"
 ctest --test-dir "$root/build" --output-on-failure -j "$jobs"
+"$root/tests/service/run.sh" "$root/build"
 
 echo "== Python package (pip install . into a fresh venv) and its tests"
 venv="$root/build/python-venv"
