@@ -1,0 +1,210 @@
+#include "lead_json.h"
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "lead_blocks.h"
+#include "lead_generator.h"
+#include "lead_io.h"
+#include "test_util.h"
+
+namespace smarketing {
+namespace {
+
+using ::smarketing::testing::At;
+using ::testing::HasSubstr;
+
+std::string Bytes(const v1::Lead& lead) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    lead.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+// The fast reader must give exactly what protobuf's parser gives: the same
+// lead, byte for byte, or the same error.
+void ExpectSameAsProtobuf(absl::string_view json, bool fast_path) {
+  v1::Lead fast, reference;
+  EXPECT_EQ(ParseLeadJsonFast(json, &fast), fast_path) << json;
+  const absl::Status quick = ParseLeadJsonQuickly(json, &fast);
+  const absl::Status slow = ParseLeadJson(json, &reference);
+  ASSERT_EQ(quick.ok(), slow.ok()) << json << "\n" << slow.message();
+  EXPECT_EQ(quick.message(), slow.message()) << json;
+  if (slow.ok()) EXPECT_EQ(Bytes(fast), Bytes(reference)) << json;
+}
+
+TEST(LeadJsonTest, GeneratedLeadsTakeTheFastPathInBothNamings) {
+  LeadGeneratorOptions options;
+  options.seed = 11;
+  options.now = At("2026-11-23T09:00:00Z");
+  const LeadGenerator generator(options);
+  google::protobuf::util::JsonPrintOptions proto_names;
+  proto_names.preserve_proto_field_names = true;
+  google::protobuf::util::JsonPrintOptions json_names;
+  v1::Lead lead;
+  for (int i = 0; i < 300; ++i) {
+    generator.Generate(i, &lead);
+    for (const auto& print : {proto_names, json_names}) {
+      std::string json;
+      ASSERT_TRUE(google::protobuf::util::MessageToJsonString(lead, &json, print).ok());
+      ExpectSameAsProtobuf(json, true);
+    }
+  }
+}
+
+TEST(LeadJsonTest, WhatLeadFilesWriteIsReadFast) {
+  for (const char* json : {
+           R"({"id":"a"})",
+           " \t{ \"id\" : \"a\" , \"events\" : [ ] , \"consent\" : { } , \"attributes\" : { } }\r\n",
+           R"({"id":"a","job_title":"Head of \"Growth\" \\ \/ \u00e9\ud83d\ude00\n\t\b\f\r"})",
+           R"({"id":"Zoë 東京 🚀","jobTitle":"Direktør"})",
+           R"({"id":"a","company":{"employee_count":"250","annual_revenue":1.5e3}})",
+           R"({"id":"a","company":{"employeeCount":-7,"annualRevenue":-0}})",
+           R"({"id":"a","company":{"employee_count":"0","annual_revenue":123456789012345}})",
+           R"({"id":"a","company":{"annual_revenue":0.1}})",
+           R"({"id":"a","seniority":"SENIORITY_VP","consent":{"opted_out":true,"doNotEmail":false}})",
+           R"({"id":"a","createdAt":"2026-02-28T23:59:59.5Z"})",
+           R"({"id":"a","created_at":"2024-02-29T00:00:00.123456789Z"})",
+           R"({"id":"a","created_at":"0001-01-01T00:00:00Z"})",
+           R"({"id":"a","attributes":{"n":1,"f":-2.5e-3,"b":true,"z":null,"s":"x","l":[1,"a",[],{}],"o":{"p":{"q":[null]}}}})",
+           R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_CUSTOM","customType":"trial","occurredAt":"2026-11-23T09:00:00Z","properties":{"url":"/pricing","n":3}}]})",
+       }) {
+    ExpectSameAsProtobuf(json, true);
+  }
+}
+
+TEST(LeadJsonTest, EverythingElseIsLeftToProtobuf) {
+  for (const char* json : {
+           R"({"id":"a","company":null})",
+           R"({"id":"a","seniority":3})",
+           R"({"id":"a","seniority":"vp"})",
+           R"({"id":"a","created_at":"2026-11-23T10:00:00+01:00"})",
+           R"({"id":"a","created_at":"2026-11-23T10:00:00.1234567891Z"})",
+           R"({"id":"a","created_at":"2026-02-30T10:00:00Z"})",
+           R"({"id":"a","created_at":"2026-11-23"})",
+           R"({"id":"a","unknown":1})",
+           R"({"id":"a","id":"b"})",
+           R"({"id":"a","attributes":{"k":1,"k":2}})",
+           R"({"id":"a","company":{"employee_count":12345678901234567890}})",
+           R"({"id":"a","company":{"employee_count":"0012"}})",
+           R"({"id":"a","company":{"employee_count":1.0}})",
+           R"({"id":"a","company":{"annual_revenue":"12"}})",
+           R"({"id":"a","company":{"annual_revenue":1e400}})",
+           R"({"id":"a","attributes":{"big":1234567890123456789}})",
+           R"({"id":"a","consent":{"opted_out":"true"}})",
+           R"({"id":"a\u0000b"})",
+           R"({"id":"a\ud800"})",
+           "{\"id\":\"a\xff\"}",
+           "{\"id\":\"a\tb\"}",
+           R"({"id":"a"} trailing)",
+           R"({"id":"a",})",
+           R"(["id"])",
+           R"({"id":"a")",
+           "",
+       }) {
+    ExpectSameAsProtobuf(json, false);
+  }
+}
+
+// A file, removed at the end of the test.
+class TempFile {
+ public:
+  TempFile(absl::string_view name, const std::string& text)
+      : path_(absl::StrCat(::testing::TempDir(), "/", name)) {
+    std::ofstream(path_, std::ios::binary) << text;
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct Read {
+  std::vector<std::string> ids;  // "!" + message for refused records
+  std::vector<int64_t> lines;
+  std::vector<int64_t> indexes;
+};
+
+Read ReadAll(const std::string& path) {
+  Read read;
+  auto reader = LeadBlockReader::Open(path);
+  EXPECT_TRUE(reader.ok()) << reader.status().message();
+  if (!reader.ok()) return read;
+  LeadBlock block;
+  ReusableLead reusable;
+  for (;;) {
+    absl::StatusOr<bool> more = (*reader)->Next(&block);
+    EXPECT_TRUE(more.ok()) << more.status().message();
+    if (!more.ok() || !*more) break;
+    for (int64_t i = 0; i < block.size(); ++i) {
+      v1::Lead* lead = reusable.Fresh();
+      const absl::Status status = block.Parse(i, lead);
+      read.ids.push_back(status.ok() ? lead->id() : absl::StrCat("!", status.message()));
+      read.lines.push_back(block.line(i));
+      read.indexes.push_back(block.index(i));
+    }
+  }
+  return read;
+}
+
+TEST(LeadBlockReaderTest, JsonLinesWithBlankLinesErrorsAndNoFinalNewline) {
+  const TempFile file("blocks.jsonl",
+                      "{\"id\":\"a\"}\n\n   \n{\"id\":\"b\"}\r\n{broken\n{\"id\":\"c\"}");
+  const Read read = ReadAll(file.path());
+  ASSERT_EQ(read.ids.size(), 4u);
+  EXPECT_EQ(read.ids[0], "a");
+  EXPECT_EQ(read.ids[1], "b");
+  EXPECT_THAT(read.ids[2], HasSubstr(absl::StrCat("!", file.path(), ":5: not a lead: ")));
+  EXPECT_EQ(read.ids[3], "c");
+  EXPECT_EQ(read.lines, (std::vector<int64_t>{1, 4, 5, 6}));
+  EXPECT_EQ(read.indexes, (std::vector<int64_t>{0, 1, 2, 3}));
+}
+
+TEST(LeadBlockReaderTest, ManyBlocksKeepTheirOrder) {
+  // More than one 32 MiB chunk, so records straddle the chunk boundary.
+  const std::string padding(2000, 'x');
+  std::string text;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    absl::StrAppend(&text, R"({"id":"lead-)", i, R"(","jobTitle":")", padding, "\"}\n");
+  }
+  const TempFile file("many.jsonl", text);
+  const Read read = ReadAll(file.path());
+  ASSERT_EQ(read.ids.size(), static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(read.ids[i], absl::StrCat("lead-", i));
+    ASSERT_EQ(read.lines[i], i + 1);
+  }
+}
+
+TEST(LeadBlockReaderTest, CsvIsReadLikeLeadReader) {
+  const TempFile file("blocks.csv",
+                      "id,seniority,employee_count\nc1,director,250\nc2,nobody,10\nc3,,\n");
+  const Read read = ReadAll(file.path());
+  ASSERT_EQ(read.ids.size(), 3u);
+  EXPECT_EQ(read.ids[0], "c1");
+  EXPECT_THAT(read.ids[1], HasSubstr("unknown seniority"));
+  EXPECT_EQ(read.ids[2], "c3");
+  EXPECT_EQ(read.lines, (std::vector<int64_t>{2, 3, 4}));
+}
+
+TEST(LeadBlockReaderTest, AMissingFileIsNotFound) {
+  EXPECT_EQ(LeadBlockReader::Open("/no/such/leads.jsonl").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace smarketing
