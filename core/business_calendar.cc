@@ -300,9 +300,8 @@ absl::Time BusinessCalendar::Walk::After(absl::Duration elapsed) {
   return absl::FromUnixSeconds(second_) + absl::Nanoseconds(nanos_);
 }
 
-bool BusinessCalendar::Walk::Advance(int64_t nanos) {
-  if (exhausted_) return false;
-  if (nanos <= 0) return true;
+void BusinessCalendar::Walk::Advance(int64_t nanos) {
+  if (exhausted_ || nanos <= 0) return;
   const int64_t last_day = kLatest / kSecondsPerDay;
   for (; day_ < last_day; ++day_, span_ = 0) {
     const std::vector<Span>& spans = calendar_->SpansOn(day_);
@@ -321,7 +320,7 @@ bool BusinessCalendar::Walk::Advance(int64_t nanos) {
         nanos_ += nanos;
         second_ += nanos_ / kNanosPerSecond;
         nanos_ %= kNanosPerSecond;
-        return true;
+        return;
       }
       nanos -= available;
       second_ = end;
@@ -329,7 +328,6 @@ bool BusinessCalendar::Walk::Advance(int64_t nanos) {
     }
   }
   exhausted_ = true;
-  return false;
 }
 
 absl::Duration BusinessCalendar::BusinessTimeBetween(absl::Time from,

@@ -59,9 +59,9 @@ class BusinessCalendar {
 
    private:
     void Restart();
-    // Moves the cursor by `nanos` of working time; false, and exhausted,
-    // once past the year 9999.
-    bool Advance(int64_t nanos);
+    // Moves the cursor by `nanos` of working time, or marks the walk
+    // exhausted when that goes past the year 9999.
+    void Advance(int64_t nanos);
 
     const BusinessCalendar* calendar_;
     absl::Time start_;

@@ -1,5 +1,6 @@
 #include "lifecycle.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
