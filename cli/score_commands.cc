@@ -36,10 +36,10 @@ int Score(const std::vector<std::string>& args, const Options& options) {
   }
   const absl::Time now = options.now.value_or(absl::Now());
   auto source = LoadPlaybookFile(args[0]);
-  absl::StatusOr<std::shared_ptr<const CompiledPlaybook>> compiled = source.status();
-  if (source.ok()) {
-    compiled = CompiledPlaybook::Compile(source->playbook, &source->positions, source->file);
-  }
+  absl::StatusOr<std::shared_ptr<const CompiledPlaybook>> compiled =
+      source.ok() ? CompiledPlaybook::Compile(source->playbook, &source->positions,
+                                              source->file)
+                  : source.status();
   if (!compiled.ok()) {
     if (auto problems = ProblemsFromStatus(compiled.status())) {
       for (const v1::ValidationProblem& p : problems->problems()) {
