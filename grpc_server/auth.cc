@@ -113,7 +113,7 @@ absl::StatusOr<Caller> TokenTable::Find(absl::string_view token) const {
 }
 
 absl::StatusOr<Caller> TokenTable::Authorize(
-    const grpc::ServerContext& context, Role needed) const {
+    const grpc::ServerContextBase& context, Role needed) const {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {

@@ -43,7 +43,7 @@ class TokenTable {
 
   // Authenticates the call from its metadata (UNAUTHENTICATED) and checks
   // that its role is at least `needed` (PERMISSION_DENIED).
-  absl::StatusOr<Caller> Authorize(const grpc::ServerContext& context,
+  absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
                                    Role needed) const;
 
   size_t size() const { return entries_.size(); }

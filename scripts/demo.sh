@@ -1,12 +1,42 @@
 #!/usr/bin/env bash
-# Sets everything up on a fresh machine and runs the demo: 1,000 synthetic
-# leads scored with the demo Playbook, as JSON lines.
+# Sets everything up on a fresh machine and runs the demo.
+#   scripts/demo.sh          starts smarketing-server in the foreground on
+#                            127.0.0.1:50051 (SMARKETING_LISTEN to change it),
+#                            with the demo Playbook published and active, a
+#                            store in build/demo.db and the demo tokens
+#                            (examples/demo_tokens.txt: for demos only);
+#                            Ctrl-C stops it gracefully.
+#   scripts/demo.sh score    scores 1,000 synthetic leads with the demo
+#                            Playbook on the command line, as JSON lines.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh" "$root/build"
-smarketing="$root/build/cli/smarketing"
-now=2026-11-23T09:00:00Z
-"$smarketing" validate "$root/examples/playbooks/demo.yaml"
-"$smarketing" sample-leads --count 1000 --seed 7 --now "$now" \
-  | "$smarketing" score --now "$now" "$root/examples/playbooks/demo.yaml" -
+
+if [ "${1:-serve}" = score ]; then
+  smarketing="$root/build/cli/smarketing"
+  now=2026-11-23T09:00:00Z
+  "$smarketing" validate "$root/examples/playbooks/demo.yaml"
+  "$smarketing" sample-leads --count 1000 --seed 7 --now "$now" \
+    | "$smarketing" score --now "$now" "$root/examples/playbooks/demo.yaml" -
+  exit 0
+fi
+
+listen=${SMARKETING_LISTEN:-127.0.0.1:50051}
+cat <<MSG
+smarketing-server on $listen. In another terminal, score a lead:
+
+  $root/build-tools/go/bin/grpcurl -plaintext \\
+    -H 'authorization: Bearer demo-reader-token-0000000000' \\
+    -d '{"lead": {"id": "lead-1", "jobTitle": "CMO", "seniority": "SENIORITY_C_LEVEL",
+         "company": {"industry": "software", "employeeCount": 250, "country": "FR"},
+         "events": [{"id": "e1", "type": "EVENT_TYPE_DEMO_REQUEST",
+                     "occurredAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"}]}}' \\
+    $listen smarketing.v1.ScoringService/ScoreLead
+
+Tokens (reader, sales, marketing, admin) are in examples/demo_tokens.txt.
+MSG
+exec "$root/build/grpc_server/smarketing-server" --listen="$listen" \
+  --store="$root/build/demo.db" \
+  --token_file="$root/examples/demo_tokens.txt" \
+  --demo_playbook="$root/examples/playbooks/demo.yaml"
