@@ -765,6 +765,47 @@ void LeadTable::Build(int64_t row, v1::Lead* lead) const {
   }
 }
 
+namespace {
+
+int32_t Code(const std::string& value, absl::flat_hash_map<std::string, int32_t>* index,
+             std::vector<std::string>* dictionary) {
+  if (value.empty()) return -1;
+  auto [it, inserted] =
+      index->try_emplace(value, static_cast<int32_t>(dictionary->size()));
+  if (inserted) dictionary->push_back(value);
+  return it->second;
+}
+
+// Routing depends on the assignments before it, so it runs in table order
+// on one thread, and only for the leads the scores qualified.
+absl::Status RouteTable(const LeadEngine& engine, const LeadTable& table,
+                        const ScoreTableOptions& options, ScoreColumns* out) {
+  const int64_t n = table.size();
+  out->team.assign(n, -1);
+  out->owner.assign(n, -1);
+  absl::flat_hash_map<std::string, int32_t> teams, owners;
+  v1::RoutingState routing = options.routing_state;
+  Scorer scorer(engine.playbook());
+  v1::Lead lead;
+  for (int64_t r = 0; r < n; ++r) {
+    if (out->stage[r] != v1::LIFECYCLE_STAGE_MQL) continue;
+    table.Build(r, &lead);
+    auto lifecycle = engine.Start(options.now);
+    if (!lifecycle.ok()) return lifecycle.status();
+    LeadState state;
+    state.lifecycle = std::move(*lifecycle);
+    if (absl::Status st = engine.Refresh(lead, options.now, &scorer, &state, &routing);
+        !st.ok()) {
+      return st;
+    }
+    out->team[r] = Code(state.score.routing().team_id(), &teams, &out->teams);
+    out->owner[r] = Code(state.score.routing().owner_id(), &owners, &out->owners);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
                         const LeadTable& table, const ScoreTableOptions& options,
                         ScoreColumns* out) {
@@ -868,6 +909,11 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
     }
   });
   if (!error.ok()) return error;
+  if (options.engine != nullptr) {
+    if (absl::Status st = RouteTable(*options.engine, table, options, out); !st.ok()) {
+      return st;
+    }
+  }
   if (!contributions) return absl::OkStatus();
   for (int64_t r = 0; r < n; ++r) {
     out->contribution_begin[r + 1] += out->contribution_begin[r];

@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "compiled_playbook.h"
+#include "lead_engine.h"
 #include "scorer.h"
 #include "smarketing/v1/lead.pb.h"
 
@@ -120,6 +121,12 @@ struct ScoreColumns {
   std::vector<RuleContribution> contributions;
   // With sentences: one per contribution, as in ScoreResult.explanation.
   std::vector<std::string> sentences;
+  // With routing: the team and owner of each MQL, as codes into the
+  // dictionaries (-1: not routed, or waiting in the team's queue).
+  std::vector<int32_t> team;
+  std::vector<int32_t> owner;
+  std::vector<std::string> teams;
+  std::vector<std::string> owners;
 };
 
 struct ScoreTableOptions {
@@ -127,6 +134,11 @@ struct ScoreTableOptions {
   int threads = 0;  // <= 0: DefaultThreadCount()
   bool contributions = false;
   bool sentences = false;  // implies contributions
+  // When set, MQLs are routed with the Playbook's routing, one after the
+  // other in table order from `routing_state` (empty: no account owners,
+  // rotations at their start), as if they all arrived at `now`.
+  std::shared_ptr<const LeadEngine> engine;
+  v1::RoutingState routing_state;
 };
 
 // Scores every lead of `table`. A lead the core refuses fails the whole call

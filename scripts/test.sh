@@ -17,8 +17,10 @@ venv="$root/build/python-venv"
 rm -rf "$venv"
 python3 -m venv "$venv"
 CMAKE_BUILD_PARALLEL_LEVEL="$jobs" "$venv/bin/pip" install --quiet "$root[plot,client]" pytest nbclient ipykernel
-# From tests/python, so that the tests import the installed package.
-(cd "$root/tests/python" && SMARKETING_CLI="$root/build/cli/smarketing" "$venv/bin/python" -m pytest -q)
+# From tests/python, so that the tests import the installed package; the
+# command line and the service built above are compared with it.
+(cd "$root/tests/python" && SMARKETING_CLI="$root/build/cli/smarketing" \
+  SMARKETING_SERVER="$root/build/grpc_server/smarketing-server" "$venv/bin/python" -m pytest -q)
 
 echo "== build and test (ASan + UBSan)"
 CMAKE_BUILD_TYPE=Debug "$root/scripts/build.sh" "$root/build-asan" \

@@ -118,10 +118,10 @@ def _categorical(codes: np.ndarray, labels: list[str], ordered: bool = False) ->
 
 
 def _native_scores(playbook: Playbook, leads: pd.DataFrame, events: Optional[pd.DataFrame],
-                   now: Now, threads: Optional[int], explain: str) -> dict:
+                   now: Now, threads: Optional[int], explain: str, route: bool = False) -> dict:
     lead_specs, event_specs = leads_specs(leads, events)
     return playbook._compile().score_table(lead_specs, event_specs, to_nanos(now),
-                                          _threads(threads), explain)
+                                          _threads(threads), explain, route)
 
 
 def score_frame(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFrame] = None,
@@ -156,8 +156,11 @@ def score_frame(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd
     Returns:
         One row per lead, in the order and with the index of ``leads``:
         lead_id, fit, grade, persona, engagement, total, stage, priority,
-        hand_raiser, disqualification_reason, events_counted,
-        duplicate_events (and explanation).
+        hand_raiser, team and owner (when the Playbook routes: MQLs are
+        routed in table order from an empty routing state, as if they all
+        arrived at ``now``; no owner when the lead waits in the team's
+        queue), disqualification_reason, events_counted, duplicate_events
+        (and explanation).
 
     Raises:
         ColumnError: a column is missing, unknown, of the wrong dtype, or
@@ -168,8 +171,9 @@ def score_frame(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd
     if explain not in ("none", "column", "long"):
         raise ValueError(f"explain must be 'none', 'column' or 'long', found {explain!r}")
     pb = as_playbook(playbook)
+    routes = explain != "long" and len(pb.message.routing.teams) > 0
     native = _native_scores(pb, leads, events, now, threads,
-                            {"none": "none", "column": "column", "long": "sentences"}[explain])
+                            {"none": "none", "column": "column", "long": "sentences"}[explain], routes)
     lead_ids = leads["id"].to_numpy()
     if explain == "long":
         return _long_explanation(pb, native, lead_ids)
@@ -184,6 +188,7 @@ def score_frame(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd
         "stage": _categorical(native["stage"] - 1, STAGES[1:]),
         "priority": _categorical(native["priority"] - 1, PRIORITIES[1:], ordered=True),
         "hand_raiser": native["hand_raiser"].astype(bool),
+        **({name: _categorical(*native[name]) for name in ("team", "owner")} if routes else {}),
         "disqualification_reason": _categorical(native["disqualification_reason"] - 1, _REASONS[1:]),
         "events_counted": native["events_counted"],
         "duplicate_events": native["duplicate_events"],

@@ -23,6 +23,7 @@
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/message.h"
 #include "lead_generator.h"
+#include "lead_engine.h"
 #include "lead_io.h"
 #include "lead_table.h"
 #include "playbook_loader.h"
@@ -315,10 +316,13 @@ class NativePlaybook {
         have_positions = true;
       }
     }
-    auto compiled = CompiledPlaybook::Compile(
+    // The lead engine compiles the whole Playbook (scoring, routing, SLA),
+    // so validation here is the service's.
+    auto engine = LeadEngine::Create(
         message, have_positions ? &positions : nullptr, have_positions ? file : "");
-    Check(compiled.status(), Subject::kPlaybook);
-    compiled_ = std::move(*compiled);
+    Check(engine.status(), Subject::kPlaybook);
+    engine_ = std::move(*engine);
+    compiled_ = engine_->playbook();
   }
 
   std::string version_label() const { return compiled_->version_label(); }
@@ -339,7 +343,8 @@ class NativePlaybook {
   // points), "sentences" (also one sentence per rule) or "column" (the
   // sentences joined per lead).
   py::dict ScoreTable(const py::list& leads, const py::list& events,
-                      int64_t now_nanos, int threads, const std::string& explain) const {
+                      int64_t now_nanos, int threads, const std::string& explain,
+                      bool route) const {
     if (explain != "none" && explain != "contributions" && explain != "sentences" &&
         explain != "column") {
       Raise(absl::InvalidArgumentError(absl::StrCat(
@@ -354,6 +359,7 @@ class NativePlaybook {
     options.threads = threads;
     options.contributions = explain == "contributions";
     options.sentences = explain == "sentences" || explain == "column";
+    if (route) options.engine = engine_;
     ScoreColumns out;
     absl::Status status;
     {
@@ -374,6 +380,13 @@ class NativePlaybook {
     result["hand_raiser"] = ToNumpy(std::move(out.hand_raiser));
     result["events_counted"] = ToNumpy(std::move(out.events_counted));
     result["duplicate_events"] = ToNumpy(std::move(out.duplicate_events));
+    if (route) {
+      py::list teams, owners;
+      for (const std::string& t : out.teams) teams.append(ToPy(t));
+      for (const std::string& o : out.owners) owners.append(ToPy(o));
+      result["team"] = py::make_tuple(ToNumpy(std::move(out.team)), teams);
+      result["owner"] = py::make_tuple(ToNumpy(std::move(out.owner)), owners);
+    }
     if (explain == "none") return result;
 
     const size_t hits = out.contributions.size();
@@ -421,6 +434,7 @@ class NativePlaybook {
   }
 
  private:
+  std::shared_ptr<const LeadEngine> engine_;
   std::shared_ptr<const CompiledPlaybook> compiled_;
 };
 
@@ -598,7 +612,7 @@ PYBIND11_MODULE(_native, m) {
       .def("score", &NativePlaybook::Score, py::arg("lead"), py::arg("now_nanos"))
       .def("score_table", &NativePlaybook::ScoreTable, py::arg("leads"),
            py::arg("events"), py::arg("now_nanos"), py::arg("threads") = 0,
-           py::arg("explain") = "none");
+           py::arg("explain") = "none", py::arg("route") = false);
   m.def("parse_playbook", &ParsePlaybookText, py::arg("text"), py::arg("format"),
         py::arg("file") = "");
   m.def("message_to_yaml", &MessageToYamlText, py::arg("type_name"), py::arg("data"));

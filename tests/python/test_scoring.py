@@ -82,8 +82,8 @@ def test_score_frame_agrees_with_scoring_each_lead(demo, sample, scores):
 
 def test_score_frame_shape_and_dtypes(sample, scores):
     assert list(scores.columns) == ["lead_id", "fit", "grade", "persona", "engagement", "total", "stage",
-                                    "priority", "hand_raiser", "disqualification_reason", "events_counted",
-                                    "duplicate_events", "explanation"]
+                                    "priority", "hand_raiser", "team", "owner", "disqualification_reason",
+                                    "events_counted", "duplicate_events", "explanation"]
     assert scores.index.equals(sample.leads.index)
     assert scores["fit"].between(0, 100).all()
     assert np.allclose(scores["total"], scores["fit"] + scores["engagement"])
@@ -237,3 +237,23 @@ def test_playbook_path_is_accepted(sample):
     from conftest import DEMO
     leads, events = small(sample, 5)
     assert len(sm.score_frame(str(DEMO), leads, events, now=NOW)) == 5
+
+
+def test_mqls_are_routed_to_a_team_and_an_owner(demo, scores):
+    mql = scores["stage"] == "mql"
+    teams = {t.id for t in demo.message.routing.teams}
+    assert scores.loc[mql, "team"].notna().all()
+    assert set(scores.loc[mql, "team"]) <= teams
+    assert scores.loc[~mql, "team"].isna().all() and scores.loc[~mql, "owner"].isna().all()
+    members = {m.id for t in demo.message.routing.teams for m in t.members}
+    assert set(scores["owner"].dropna()) <= members
+
+
+def test_routing_is_left_out_when_the_playbook_has_no_teams(demo, sample):
+    bare = demo.copy()
+    bare.message.ClearField("routing")
+    bare.message.ClearField("sla")
+    bare.message.ClearField("objectives")  # they name teams
+    leads = sample.leads.iloc[:20]
+    scored = sm.score_frame(bare, leads, sample.events[sample.events["lead_id"].isin(leads["id"])], now=NOW)
+    assert "team" not in scored.columns
