@@ -95,15 +95,15 @@ absl::StatusOr<LeadWrite> LeadDesk::Modify(absl::string_view lead_id,
     auto routing = txn.GetRoutingState();
     if (!routing.ok()) return routing.status();
     if (auto st = change(engine, txn, &write, &*routing); !st.ok()) return st;
+    auto count = txn.CountEvents(lead_id);
+    if (!count.ok()) return count.status();
+    write.event_count = *count;
+    if (write.unchanged) return absl::OkStatus();
     ++write.lead.revision;
     write.lead.updated_at = now;
     write.lead.lead.clear_events();
     if (auto st = txn.PutLead(write.lead); !st.ok()) return st;
-    if (auto st = txn.PutRoutingState(*routing); !st.ok()) return st;
-    auto count = txn.CountEvents(lead_id);
-    if (!count.ok()) return count.status();
-    write.event_count = *count;
-    return absl::OkStatus();
+    return txn.PutRoutingState(*routing);
   });
   if (!status.ok()) return status;
   return write;
@@ -148,8 +148,11 @@ absl::StatusOr<LeadWrite> LeadDesk::RecordEvents(
                 [&](const LeadEngine& engine, StoreTransaction& txn,
                     LeadWrite* write, v1::RoutingState* routing) {
                   if (auto st = AddEvents(txn, events, write); !st.ok()) return st;
-                  // A retried delivery changes nothing: no need to rescore.
-                  if (write->recorded == 0) return absl::OkStatus();
+                  // A retried delivery changes nothing.
+                  if (write->recorded == 0) {
+                    write->unchanged = true;
+                    return absl::OkStatus();
+                  }
                   return Rescore(engine, txn, now, write, routing);
                 });
 }

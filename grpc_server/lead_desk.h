@@ -22,6 +22,9 @@ struct LeadWrite {
   // The engine of the Playbook version that evaluated it.
   std::shared_ptr<const LeadEngine> engine;
   bool created = false;
+  // The write found nothing to change (a retried delivery): the lead was
+  // not written and keeps its revision.
+  bool unchanged = false;
   // Events of the request stored now, and ignored as already stored.
   int recorded = 0;
   int duplicates = 0;

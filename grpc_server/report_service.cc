@@ -66,13 +66,17 @@ grpc::Status ReportServiceImpl::ListSlaLeads(
       return absl::OkStatus();
     });
     if (!st.ok()) return st;
-    // The earliest open deadline first within each owner.
+    // The earliest deadline first within each owner; deadlines that do not
+    // apply are unset and sort last.
     auto due = [](const v1::SlaLead& l) {
+      auto key = [](bool set, const google::protobuf::Timestamp& t) {
+        return set ? std::make_pair(t.seconds(), t.nanos())
+                   : std::make_pair(INT64_MAX, 0);
+      };
       const auto& s = l.sla();
-      return std::min(
-          std::make_pair(s.first_touch_due().seconds(), s.first_touch_due().nanos()),
-          std::make_pair(s.accept_or_reject_due().seconds(),
-                         s.accept_or_reject_due().nanos()));
+      return std::min({key(s.has_first_touch_due(), s.first_touch_due()),
+                       key(s.has_accept_or_reject_due(), s.accept_or_reject_due()),
+                       key(s.has_feedback_due(), s.feedback_due())});
     };
     std::sort(leads.begin(), leads.end(),
               [&](const v1::SlaLead& a, const v1::SlaLead& b) {

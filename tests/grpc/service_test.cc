@@ -370,9 +370,12 @@ TEST_F(ServiceTest, AQualifiedLeadIsRoutedWithSlaDeadlinesAndWorkedToAWin) {
   ASSERT_TRUE(leads_->RecordEvents(As(kMarketing).get(), events, &recorded).ok());
   EXPECT_EQ(recorded.recorded(), 2);
   EXPECT_EQ(recorded.duplicates(), 1);
+  const int64_t after_events = recorded.revision();
   ASSERT_TRUE(leads_->RecordEvents(As(kMarketing).get(), events, &recorded).ok());
   EXPECT_EQ(recorded.recorded(), 0);
   EXPECT_EQ(recorded.duplicates(), 3);
+  // A retried delivery changes nothing, not even the revision.
+  EXPECT_EQ(recorded.revision(), after_events);
   EXPECT_EQ(Get("journey").event_count(), 3);
 
   // The events moved the lead on: its first revision is stale, refused,
