@@ -77,4 +77,4 @@ echo "== durable event ingest through StreamEvents (smarketing-load)"
 "$load" --target="$target" --token=demo-marketing-token-0000000 \
   --mode=ingest --streams=4 --batch=100 --requests=100 --leads=500
 "$load" --target="$target" --token=demo-marketing-token-0000000 \
-  --mode=ingest --streams=8 --batch=1 --requests=200 --leads=500
+  --mode=ingest --streams=32 --batch=1 --requests=100 --leads=500

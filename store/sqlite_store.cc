@@ -4,6 +4,7 @@
 // the columns that queries filter on beside them.
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -212,10 +213,30 @@ class SqliteStore : public Store {
     return Migrate();
   }
 
+  // Group commit: a durable commit costs a disk sync, so writes that arrive
+  // while one is in progress wait, and the first of them then runs them all
+  // in one transaction, each inside its own savepoint so that a refused
+  // write is rolled back alone. One sync acknowledges the whole group.
   absl::Status Write(
       absl::FunctionRef<absl::Status(StoreTransaction&)> fn) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return InTransaction("BEGIN IMMEDIATE", /*read_only=*/false, fn);
+    PendingWrite me{fn};
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    queue_.push_back(&me);
+    queue_cv_.wait(lock, [&] { return me.done || !committing_; });
+    if (me.done) return me.status;
+    committing_ = true;
+    std::vector<PendingWrite*> group;
+    group.swap(queue_);
+    lock.unlock();
+    {
+      std::lock_guard<std::mutex> db_lock(mu_);
+      CommitGroup(group);
+    }
+    lock.lock();
+    for (PendingWrite* write : group) write->done = true;
+    committing_ = false;
+    queue_cv_.notify_all();
+    return me.status;
   }
 
   absl::Status Read(
@@ -426,6 +447,43 @@ class SqliteStore : public Store {
     return st;
   }
 
+  struct PendingWrite {
+    absl::FunctionRef<absl::Status(StoreTransaction&)> fn;
+    absl::Status status;
+    bool done = false;
+  };
+
+  // Runs `group` in one transaction; the caller holds mu_.
+  void CommitGroup(const std::vector<PendingWrite*>& group) {
+    absl::Status begin = Exec("BEGIN IMMEDIATE");
+    if (!begin.ok()) {
+      for (PendingWrite* write : group) write->status = begin;
+      return;
+    }
+    SqliteTransaction txn(this, /*read_only=*/false);
+    absl::Status commit;
+    for (PendingWrite* write : group) {
+      absl::Status st = Exec("SAVEPOINT write");
+      if (st.ok()) st = write->fn(txn);
+      if (!st.ok()) Exec("ROLLBACK TO write").IgnoreError();
+      // Releasing after a rollback ends the savepoint and keeps nothing.
+      absl::Status release = Exec("RELEASE write");
+      write->status = st;
+      if (!release.ok()) {
+        // The savepoint's fate is unknown: give up on the whole group.
+        commit = release;
+        break;
+      }
+    }
+    if (commit.ok()) commit = Exec("COMMIT");
+    if (!commit.ok()) {
+      Exec("ROLLBACK").IgnoreError();
+      for (PendingWrite* write : group) {
+        if (write->status.ok()) write->status = commit;
+      }
+    }
+  }
+
   absl::Status Migrate() {
     return InTransaction(
         "BEGIN IMMEDIATE", false, [&](StoreTransaction&) -> absl::Status {
@@ -485,6 +543,11 @@ class SqliteStore : public Store {
 
   sqlite3* db_;
   std::mutex mu_;
+  // Writes waiting for the next group commit (see Write).
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<PendingWrite*> queue_;
+  bool committing_ = false;
   absl::flat_hash_map<std::string, sqlite3_stmt*> statements_;
 };
 

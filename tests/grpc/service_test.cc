@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -540,6 +541,40 @@ TEST_F(ServiceTest, UnknownLeadsAreNotFound) {
   v1::TransitionLeadResponse moved;
   EXPECT_EQ(leads_->TransitionLead(As(kSales).get(), move, &moved).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+// Concurrent writes share commits (the store's group commit); a refused
+// write in a group is rolled back alone.
+TEST_F(ServiceTest, ConcurrentWritersKeepEveryEventOnceAndRefusalsAlone) {
+  constexpr int kLeads = 4;
+  constexpr int kThreads = 8;
+  constexpr int kWrites = 25;
+  for (int i = 0; i < kLeads; ++i) Upsert(HotLead(absl::StrCat("busy-", i)));
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int w = 0; w < kWrites; ++w) {
+        v1::RecordEventsRequest request;
+        // Every fifth write goes to a lead that does not exist.
+        request.set_lead_id(w % 5 == 4 ? "ghost"
+                                       : absl::StrCat("busy-", (t + w) % kLeads));
+        *request.add_events() = PageView(absl::StrCat("t", t, "-w", w));
+        v1::RecordEventsResponse response;
+        if (!leads_->RecordEvents(As(kMarketing).get(), request, &response)
+                 .ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures, kThreads * kWrites / 5);
+  int events = 0;
+  for (int i = 0; i < kLeads; ++i) {
+    events += Get(absl::StrCat("busy-", i)).event_count() - 1;  // - demo
+  }
+  EXPECT_EQ(events, kThreads * kWrites * 4 / 5);
 }
 
 TEST_F(ServiceTest, TransitionsGoThroughTheLifecycleRules) {
