@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -90,7 +92,23 @@ absl::StatusOr<std::shared_ptr<const CompiledPlaybook>> CompiledPlaybook::Compil
   compiled->CheckMetadataAndObjectives(&problems);
   compiled->CompileScoring(&problems);
   if (!problems.empty()) {
-    return problems.ToStatus(absl::StrCat(
+    // Checks run concern by concern; list the problems in document order
+    // (validation.proto) so that people fix a file top-down. Without
+    // positions every line is 0 and the order of the checks is kept.
+    std::vector<v1::ValidationProblem> sorted(
+        problems.problems().problems().begin(),
+        problems.problems().problems().end());
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const v1::ValidationProblem& a,
+                        const v1::ValidationProblem& b) {
+                       return std::make_pair(a.line(), a.column()) <
+                              std::make_pair(b.line(), b.column());
+                     });
+    ProblemList ordered(nullptr, file);
+    for (const v1::ValidationProblem& p : sorted) {
+      ordered.AddAt(p.path(), {p.line(), p.column()}, p.message());
+    }
+    return ordered.ToStatus(absl::StrCat(
         "the Playbook", file.empty() ? "" : absl::StrCat(" ", file),
         " is not valid"));
   }

@@ -200,6 +200,8 @@ FieldValue FromProtoValue(const google::protobuf::Value* value) {
   if (value == nullptr) return out;
   switch (value->kind_case()) {
     case google::protobuf::Value::kStringValue:
+      // Empty text is no value, as for the lead's own text fields.
+      if (value->string_value().empty()) break;
       out.kind = FieldValue::kString;
       out.text = value->string_value();
       break;

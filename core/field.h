@@ -112,7 +112,8 @@ absl::string_view ShortEnumName(const google::protobuf::EnumDescriptor* type,
 // The lead-level field names a condition may use, for error messages.
 std::string KnownFieldNames(FieldScope scope);
 
-// A protobuf Value as a FieldValue (kMissing for null, lists and structs).
+// A protobuf Value as a FieldValue (kMissing for null, empty text, lists
+// and structs).
 FieldValue FromProtoValue(const google::protobuf::Value* value);
 
 }  // namespace smarketing

@@ -1,8 +1,10 @@
 #include "lead_io.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -65,6 +67,16 @@ absl::Status SetColumn(const std::string& column, const std::string& value,
       *text.field(lead) = value;
       return absl::OkStatus();
     }
+  }
+  // Known before the empty-value shortcut: the header is checked with empty
+  // values, and an unknown column must be refused there.
+  static constexpr absl::string_view kTyped[] = {
+      "seniority",  "employee_count", "annual_revenue", "opted_out",
+      "do_not_email", "do_not_call",  "created_at",     "events"};
+  if (std::find(std::begin(kTyped), std::end(kTyped), column) ==
+          std::end(kTyped) &&
+      !(absl::StartsWith(column, "attributes.") && column.size() > 11)) {
+    return bad("unknown column");
   }
   if (value.empty()) return absl::OkStatus();
   if (column == "seniority") {
