@@ -25,8 +25,8 @@ absl::string_view RoleName(Role role);
 // The authenticated caller.
 struct Caller {
   Role role = Role::kReader;
-  // The holder's name from the token file: safe to log and to record as
-  // who published a Playbook.
+  // The holder's identifier from the token file (a service or user id,
+  // never an e-mail): logged, and recorded as who published a Playbook.
   std::string name;
 };
 
