@@ -128,17 +128,25 @@ void LeadEngine::AfterMove(const v1::Lead& lead,
       after.stage() == v1::LIFECYCLE_STAGE_MQL && after.has_mql_at() &&
       !(before.has_mql_at() && SameTime(before.mql_at(), after.mql_at()));
   if (new_mql_episode && routing_.has_teams()) {
-    std::vector<const google::protobuf::Value*> attributes;
-    attributes_.Resolve(lead.attributes(), &attributes);
-    PropertyCache properties(&properties_);
-    EvalContext context;
-    context.lead = &lead;
-    context.attributes = &attributes;
-    context.properties = &properties;
     *state->score.mutable_routing() =
-        routing_.Route(context, state->score.persona_id(), now, routing);
+        Route(lead, state->score.persona_id(), now, routing);
   }
   *state->score.mutable_sla() = SlaStatusAt(*state, now);
+}
+
+v1::RoutingDecision LeadEngine::Route(const v1::Lead& lead,
+                                      absl::string_view persona_id,
+                                      absl::Time now,
+                                      v1::RoutingState* routing) const {
+  if (!routing_.has_teams()) return v1::RoutingDecision();
+  std::vector<const google::protobuf::Value*> attributes;
+  attributes_.Resolve(lead.attributes(), &attributes);
+  PropertyCache properties(&properties_);
+  EvalContext context;
+  context.lead = &lead;
+  context.attributes = &attributes;
+  context.properties = &properties;
+  return routing_.Route(context, persona_id, now, routing);
 }
 
 v1::SlaStatus LeadEngine::SlaStatusAt(const LeadState& state,

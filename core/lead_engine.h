@@ -57,6 +57,14 @@ class LeadEngine {
   absl::Status Refresh(const v1::Lead& lead, absl::Time now, Scorer* scorer,
                        LeadState* state, v1::RoutingState* routing) const;
 
+  // Routes `lead`, whose best persona is `persona_id`, as Refresh routes a
+  // lead that becomes MQL at `now`, recording the assignment in `routing`;
+  // for callers that have scored the lead already, such as a comparison of
+  // two Playbooks over a million leads. Empty when the Playbook has no
+  // teams.
+  v1::RoutingDecision Route(const v1::Lead& lead, absl::string_view persona_id,
+                            absl::Time now, v1::RoutingState* routing) const;
+
   // Sales feedback through the lifecycle (see Lifecycle::ApplyFeedback).
   // Errors and partial updates as Refresh.
   absl::Status ApplyFeedback(const v1::Feedback& feedback, absl::Time now,
