@@ -13,6 +13,7 @@
 #include "lead_validation.h"
 #include "playbook_loader.h"
 #include "scorer.h"
+#include "smarketing/v1/routing_state.pb.h"
 #include "yaml_message.h"
 
 namespace smarketing {
@@ -138,10 +139,10 @@ class CaseChecker {
       Fail("persona_id", Quoted(e.persona_id()), Quoted(result_.persona_id()));
     }
     if (!e.team_id().empty() && e.team_id() != result_.routing().team_id()) {
-      Fail("team_id", Quoted(e.team_id()), Routed("team_id", result_.routing().team_id()));
+      Fail("team_id", Quoted(e.team_id()), Routed(result_.routing().team_id()));
     }
     if (!e.owner_id().empty() && e.owner_id() != result_.routing().owner_id()) {
-      Fail("owner_id", Quoted(e.owner_id()), Routed("owner_id", result_.routing().owner_id()));
+      Fail("owner_id", Quoted(e.owner_id()), Routed(result_.routing().owner_id()));
     }
     Bound(e.has_min_total(), e.min_total(), true, result_.total_score(), "min_total");
     Bound(e.has_max_total(), e.max_total(), false, result_.total_score(), "max_total");
@@ -201,19 +202,23 @@ class CaseChecker {
     return nullptr;
   }
 
-  // What routing decided, or why there is nothing to compare.
-  std::string Routed(absl::string_view field, const std::string& value) const {
-    if (result_.has_routing()) {
-      return value.empty() ? "(none: the lead waits in the team's queue)"
-                           : Quoted(value);
-    }
+  // What routing decided (a team or owner id), or why there is none.
+  std::string Routed(const std::string& value) const {
+    if (!value.empty()) return Quoted(value);
     if (result_.recommended_stage() != v1::LIFECYCLE_STAGE_MQL) {
       return absl::StrCat("not routed: the lead is ",
                           EnumLabel(v1::LifecycleStage_descriptor(),
                                     result_.recommended_stage()),
                           ", only qualified leads are routed");
     }
-    return "not routed: the Playbook has no teams";
+    const v1::RoutingDecision& routing = result_.routing();
+    if (!routing.team_id().empty()) {
+      return absl::StrCat("(none: the lead waits in the queue of team ",
+                          routing.team_id(), ")");
+    }
+    return routing.explanation().empty()
+               ? "not routed: the Playbook has no teams"
+               : absl::StrCat("not routed: ", routing.explanation());
   }
 
   void Bound(bool has, double bound, bool is_min, double actual,
@@ -279,10 +284,10 @@ absl::StatusOr<GoldenCaseSet> LoadGoldenCasesFile(const std::string& path) {
 }
 
 std::vector<GoldenCaseOutcome> RunGoldenCases(
-    std::shared_ptr<const CompiledPlaybook> playbook, const GoldenCaseSet& set) {
+    std::shared_ptr<const LeadEngine> engine, const GoldenCaseSet& set) {
   const absl::flat_hash_set<std::string> known_ids =
-      ExplainableIds(playbook->playbook());
-  Scorer scorer(playbook);
+      ExplainableIds(engine->playbook()->playbook());
+  Scorer scorer(engine->playbook());
   std::vector<GoldenCaseOutcome> outcomes;
   outcomes.reserve(set.cases.cases_size());
   for (int i = 0; i < set.cases.cases_size(); ++i) {
@@ -293,17 +298,25 @@ std::vector<GoldenCaseOutcome> RunGoldenCases(
     if (auto it = set.positions.find(outcome.path); it != set.positions.end()) {
       outcome.position = it->second;
     }
-    auto result = scorer.Score(c.lead(), ToTime(c.now()));
-    if (!result.ok()) {
+    const absl::Time now = ToTime(c.now());
+    LeadState state;
+    v1::RoutingState routing = c.routing_state();
+    absl::StatusOr<v1::LeadLifecycle> lifecycle = engine->Start(now);
+    absl::Status status = lifecycle.status();
+    if (status.ok()) {
+      state.lifecycle = *std::move(lifecycle);
+      status = engine->Refresh(c.lead(), now, &scorer, &state, &routing);
+    }
+    if (!status.ok()) {
       ExpectationFailure& f = outcome.failures.emplace_back();
       f.field = "lead";
       f.expected = "a lead the Playbook can score";
-      f.actual = std::string(result.status().message());
+      f.actual = std::string(status.message());
       f.path = absl::StrCat(outcome.path, ".lead");
       f.position = outcome.position;
       continue;
     }
-    outcome.result = *std::move(result);
+    outcome.result = std::move(state.score);
     CaseChecker(set, outcome.path, outcome.result, known_ids, &outcome.failures)
         .Check(c.expect());
   }

@@ -17,7 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "compiled_playbook.h"
+#include "lead_engine.h"
 #include "problems.h"
 #include "smarketing/v1/golden_case.pb.h"
 #include "smarketing/v1/score_result.pb.h"
@@ -71,12 +71,12 @@ struct GoldenCaseOutcome {
   bool passed() const { return failures.empty(); }
 };
 
-// Scores every case of `cases` with `playbook` at the case's `now` (and
-// routes it when it is qualified and the Playbook routes), then checks each
-// expectation. Same inputs, same outcomes.
+// Runs every case of `cases` through `engine` as the service would run a
+// new lead arriving at the case's `now`: scored, moved through the
+// lifecycle, and routed from the case's routing_state when it qualifies.
+// Then checks each expectation. Same inputs, same outcomes.
 std::vector<GoldenCaseOutcome> RunGoldenCases(
-    std::shared_ptr<const CompiledPlaybook> playbook,
-    const GoldenCaseSet& cases);
+    std::shared_ptr<const LeadEngine> engine, const GoldenCaseSet& cases);
 
 }  // namespace smarketing
 

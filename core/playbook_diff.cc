@@ -20,6 +20,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "scorer.h"
 #include "smarketing/v1/calendar.pb.h"
+#include "smarketing/v1/routing_state.pb.h"
 
 namespace smarketing {
 namespace {
@@ -486,6 +487,43 @@ TransitionMatrix Matrix(const std::vector<std::string>& labels,
   return m;
 }
 
+// Labels of teams: the new Playbook's, then those only the old one has,
+// then "-" for a lead that is not routed.
+struct TeamLabels {
+  std::vector<std::string> labels;
+  absl::flat_hash_map<std::string, int> index;
+  int none = 0;
+
+  TeamLabels(const v1::Playbook& a, const v1::Playbook& b) {
+    for (const v1::Playbook* p : {&b, &a}) {
+      for (const v1::Team& team : p->routing().teams()) {
+        if (index.emplace(team.id(), static_cast<int>(labels.size())).second) {
+          labels.push_back(team.id());
+        }
+      }
+    }
+    none = static_cast<int>(labels.size());
+    labels.push_back("-");
+  }
+  int Find(const std::string& team_id) const {
+    auto it = index.find(team_id);
+    return it == index.end() ? none : it->second;
+  }
+};
+
+bool Routes(const LeadEngine& engine) {
+  return !engine.playbook()->playbook().routing().teams().empty();
+}
+
+// The team `engine` gives `lead`, which it qualifies with the persona
+// `persona_id`, as the service would for a new lead arriving alone at
+// `now`; "" when unassigned.
+std::string TeamOf(const LeadEngine& engine, const v1::Lead& lead,
+                   absl::string_view persona_id, absl::Time now) {
+  v1::RoutingState routing;
+  return engine.Route(lead, persona_id, now, &routing).team_id();
+}
+
 }  // namespace
 
 absl::string_view ChangeKindName(ChangeKind kind) {
@@ -517,14 +555,31 @@ int64_t TransitionMatrix::changed() const {
 }
 
 absl::StatusOr<LeadImpact> MeasureLeadImpact(
-    std::shared_ptr<const CompiledPlaybook> before,
-    std::shared_ptr<const CompiledPlaybook> after, LeadBlockReader* reader,
+    std::shared_ptr<const LeadEngine> before,
+    std::shared_ptr<const LeadEngine> after, LeadBlockReader* reader,
     const LeadImpactOptions& options) {
   const int threads = options.threads > 0 ? options.threads : DefaultThreadCount();
   const size_t top = static_cast<size_t>(std::max(0, options.top));
-  const GradeLabels grades(before->playbook(), after->playbook());
+  const v1::Playbook& old_playbook = before->playbook()->playbook();
+  const v1::Playbook& new_playbook = after->playbook()->playbook();
+  const GradeLabels grades(old_playbook, new_playbook);
+  const TeamLabels teams(old_playbook, new_playbook);
+  const bool routes_before = Routes(*before);
+  const bool routes_after = Routes(*after);
+  // A lead's team depends on the lead, its persona, the routing and the
+  // calendars only: when a change leaves those alone, a lead both versions
+  // qualify with the same persona is routed once.
+  const bool same_routing =
+      google::protobuf::util::MessageDifferencer::Equals(old_playbook.routing(),
+                                                         new_playbook.routing()) &&
+      google::protobuf::util::MessageDifferencer::Equals(
+          old_playbook.sla().default_calendar(), new_playbook.sla().default_calendar());
+  auto persona_id = [](const v1::Playbook& p, const LeadScore& score) -> absl::string_view {
+    return score.persona >= 0 ? absl::string_view(p.personas(score.persona).id()) : "";
+  };
   const int n_grades = static_cast<int>(grades.labels.size());
   const int n_stages = static_cast<int>(std::size(kStages));
+  const int n_teams = static_cast<int>(teams.labels.size());
   std::vector<std::string> stage_labels;
   for (v1::LifecycleStage stage : kStages) {
     stage_labels.push_back(stage == v1::LIFECYCLE_STAGE_UNSPECIFIED
@@ -542,13 +597,15 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
   };
   std::vector<Worker> workers(threads);
   for (Worker& w : workers) {
-    w.before = std::make_unique<Scorer>(before);
-    w.after = std::make_unique<Scorer>(after);
+    w.before = std::make_unique<Scorer>(before->playbook());
+    w.after = std::make_unique<Scorer>(after->playbook());
     w.tally.grades.assign(n_grades * n_grades, 0);
     w.tally.stages.assign(n_stages * n_stages, 0);
+    w.tally.teams.assign(n_teams * n_teams, 0);
   }
 
   LeadImpact impact;
+  impact.routed = routes_before || routes_after;
   LeadBlock block;
   std::vector<absl::Status> statuses;
   for (;;) {
@@ -565,6 +622,8 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
           statuses[i] = std::move(st);
           continue;
         }
+        const LeadScore& sb = w.score_before;
+        const LeadScore& sa = w.score_after;
         absl::Status st = w.before->Score(lead, options.now, &w.score_before);
         if (st.ok()) st = w.after->Score(lead, options.now, &w.score_after);
         if (!st.ok()) {
@@ -572,20 +631,33 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
               "line ", block.line(i), ": lead \"", lead.id(), "\": ", st.message()));
           continue;
         }
-        const LeadScore& sb = w.score_before;
-        const LeadScore& sa = w.score_after;
+        // Only qualified leads are routed.
+        std::string team_before, team_after;
+        if (routes_before && sb.stage == v1::LIFECYCLE_STAGE_MQL) {
+          team_before = TeamOf(*before, lead, persona_id(old_playbook, sb), options.now);
+        }
+        if (routes_after && sa.stage == v1::LIFECYCLE_STAGE_MQL) {
+          team_after = same_routing && sb.stage == v1::LIFECYCLE_STAGE_MQL &&
+                               persona_id(old_playbook, sb) == persona_id(new_playbook, sa)
+                           ? team_before
+                           : TeamOf(*after, lead, persona_id(new_playbook, sa), options.now);
+        }
         ++t.leads;
         const int gb = sb.grade >= 0 ? grades.before[sb.grade] : grades.none;
         const int ga = sa.grade >= 0 ? grades.after[sa.grade] : grades.none;
         const int stb = StageIndex(sb.stage);
         const int sta = StageIndex(sa.stage);
+        const int tb = teams.Find(team_before);
+        const int ta = teams.Find(team_after);
         ++t.grades[gb * n_grades + ga];
         ++t.stages[stb * n_stages + sta];
-        if (gb != ga || stb != sta) ++t.changed_leads;
+        ++t.teams[tb * n_teams + ta];
+        if (gb != ga || stb != sta || tb != ta) ++t.changed_leads;
         const double delta = sa.total - sb.total;
-        if (delta == 0) continue;
-        ++t.score_changes;
-        if (top == 0) continue;
+        if (delta != 0) ++t.score_changes;
+        // The largest changes of score, and any change of stage or team
+        // after them.
+        if (top == 0 || (delta == 0 && stb == sta && tb == ta)) continue;
         Tally::Kept candidate{std::abs(delta), block.index(i), {}};
         auto worse = [](const Tally::Kept& x, const Tally::Kept& y) {
           return RanksBefore(x, y);
@@ -604,6 +676,8 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
         d.grade_after = grades.labels[ga];
         d.stage_before = sb.stage;
         d.stage_after = sa.stage;
+        d.team_before = teams.labels[tb];
+        d.team_after = teams.labels[ta];
         t.largest.push_back(std::move(candidate));
         std::push_heap(t.largest.begin(), t.largest.end(), worse);
       }
@@ -619,6 +693,7 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
 
   std::vector<int64_t> grade_counts(n_grades * n_grades, 0);
   std::vector<int64_t> stage_counts(n_stages * n_stages, 0);
+  std::vector<int64_t> team_counts(n_teams * n_teams, 0);
   std::vector<Tally::Kept> kept;
   for (Worker& w : workers) {
     Tally& t = w.tally;
@@ -627,6 +702,7 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
     impact.changed_leads += t.changed_leads;
     for (size_t i = 0; i < grade_counts.size(); ++i) grade_counts[i] += t.grades[i];
     for (size_t i = 0; i < stage_counts.size(); ++i) stage_counts[i] += t.stages[i];
+    for (size_t i = 0; i < team_counts.size(); ++i) team_counts[i] += t.teams[i];
     for (Tally::Kept& k : t.largest) kept.push_back(std::move(k));
   }
   std::sort(kept.begin(), kept.end(), RanksBefore);
@@ -634,6 +710,7 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
   for (Tally::Kept& k : kept) impact.largest.push_back(std::move(k.delta));
   impact.grades = Matrix(grades.labels, grade_counts);
   impact.stages = Matrix(stage_labels, stage_counts);
+  if (impact.routed) impact.teams = Matrix(teams.labels, team_counts);
   return impact;
 }
 

@@ -20,8 +20,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "compiled_playbook.h"
 #include "lead_blocks.h"
+#include "lead_engine.h"
 #include "problems.h"
 #include "smarketing/v1/lifecycle.pb.h"
 #include "smarketing/v1/playbook.pb.h"
@@ -103,7 +103,7 @@ struct LeadImpactOptions {
   absl::Time now;
   // Threads; <= 0 for all cores.
   int threads = 0;
-  // How many of the largest changes to keep.
+  // How many of the leads that changed most to keep.
   int top = 10;
   // How many refused records to keep the message of.
   int max_errors = 20;
@@ -124,16 +124,21 @@ struct LeadImpact {
   // Leads whose total score moved, and whose grade, stage or team changed.
   int64_t score_changes = 0;
   int64_t changed_leads = 0;
-  // The largest changes of total score, largest first; ties in file order.
+  // Leads that changed (score, stage or team), the largest change of total
+  // score first; ties in file order.
   std::vector<LeadDelta> largest;
 };
 
-// Scores every lead of `reader` with both Playbooks, in parallel. The result
-// does not depend on the number of threads. An error reading the file stops
-// the measure; a malformed lead is counted and skipped.
+// Scores every lead of `reader` with both Playbooks, in parallel. When
+// either Playbook routes, each lead it qualifies is also routed, as a new
+// lead arriving alone at `now`: from an empty routing state (no account
+// owners, rotations at their start), with team calendars and availability
+// at `now`; so a lead's team depends on that lead only. The result does not
+// depend on the number of threads. An error reading the file stops the
+// measure; a malformed lead is counted and skipped.
 absl::StatusOr<LeadImpact> MeasureLeadImpact(
-    std::shared_ptr<const CompiledPlaybook> before,
-    std::shared_ptr<const CompiledPlaybook> after, LeadBlockReader* reader,
+    std::shared_ptr<const LeadEngine> before,
+    std::shared_ptr<const LeadEngine> after, LeadBlockReader* reader,
     const LeadImpactOptions& options);
 
 // A limit on how many leads may change before the check fails: a share of

@@ -14,8 +14,6 @@ namespace {
 
 using ::smarketing::testing::DemoPlaybookPath;
 using ::smarketing::testing::MinimalPlaybookYaml;
-using ::smarketing::testing::MustCompile;
-using ::smarketing::testing::MustCompileYaml;
 using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
@@ -35,7 +33,29 @@ fit_rules:
     description: Left a phone number
     when: {field: contact.phone, exists: true}
     points: 5
+routing:
+  match_account_owner: true
+  teams:
+    - id: emea
+      strategy: round_robin
+      members:
+        - {id: u1, role: sales, available: true}
+        - {id: u2, role: sales, available: true}
+    - id: global
+      strategy: round_robin
+      members: [{id: u9, role: sales, available: true}]
+  rules:
+    - id: emea-rule
+      when: {field: company.region, equals: EMEA}
+      team_id: emea
+  fallback_team_id: global
 )");
+}
+
+std::shared_ptr<const LeadEngine> MustEngine(const std::string& yaml) {
+  auto engine = LeadEngine::Create(::smarketing::testing::PlaybookFromYaml(yaml));
+  EXPECT_TRUE(engine.ok()) << engine.status().message();
+  return engine.ok() ? *engine : nullptr;
 }
 
 // A software director who clicked twice: fit 100 (clamped), engagement
@@ -63,7 +83,7 @@ GoldenCaseSet MustParse(const std::string& text) {
 // Runs one case of kCase with `expect` (indented lines under "expect:").
 GoldenCaseOutcome RunOne(const std::string& expect) {
   const GoldenCaseSet set = MustParse(absl::StrCat("cases:", kCase, expect));
-  std::vector<GoldenCaseOutcome> outcomes = RunGoldenCases(MustCompileYaml(Playbook()), set);
+  std::vector<GoldenCaseOutcome> outcomes = RunGoldenCases(MustEngine(Playbook()), set);
   EXPECT_EQ(outcomes.size(), 1u);
   return outcomes.empty() ? GoldenCaseOutcome() : outcomes[0];
 }
@@ -157,11 +177,38 @@ TEST(GoldenCasesTest, RulesThatMustOrMustNotFire) {
   EXPECT_GT(outcome.failures[2].position.line, 0);
 }
 
-TEST(GoldenCasesTest, TeamExpectationsSayWhyThereIsNoTeam) {
-  const GoldenCaseOutcome outcome = RunOne("      team_id: emea\n");
-  ASSERT_EQ(outcome.failures.size(), 1u);
-  EXPECT_EQ(outcome.failures[0].field, "team_id");
-  EXPECT_THAT(outcome.failures[0].actual, HasSubstr("not routed"));
+TEST(GoldenCasesTest, QualifiedLeadsAreRoutedAsTheServiceWould) {
+  const GoldenCaseSet set = MustParse(R"(cases:
+  - name: no-rule-matches
+    now: 2026-11-23T12:00:00Z
+    lead: {id: a, seniority: director, company: {industry: software}}
+    expect: {team_id: emea}
+  - name: emea
+    now: 2026-11-23T12:00:00Z
+    lead: {id: b, seniority: director, company: {industry: software, region: EMEA}}
+    expect: {team_id: emea, owner_id: u1}
+  - name: known-account
+    now: 2026-11-23T12:00:00Z
+    lead: {id: c, seniority: director, company: {industry: software, region: EMEA, domain: acme.com}}
+    routing_state:
+      account_owners: {acme.com: {team_id: emea, owner_id: u2}}
+    expect: {team_id: emea, owner_id: u2}
+  - name: nurtured
+    now: 2026-11-23T12:00:00Z
+    lead: {id: d, company: {industry: retail, region: EMEA}}
+    expect: {team_id: emea}
+)");
+  const std::vector<GoldenCaseOutcome> outcomes = RunGoldenCases(MustEngine(Playbook()), set);
+  ASSERT_EQ(outcomes.size(), 4u);
+  ASSERT_EQ(outcomes[0].failures.size(), 1u);
+  EXPECT_EQ(outcomes[0].failures[0].field, "team_id");
+  EXPECT_EQ(outcomes[0].failures[0].actual, "\"global\"");
+  EXPECT_TRUE(outcomes[1].passed());
+  EXPECT_EQ(outcomes[1].result.routing().rule_id(), "emea-rule");
+  EXPECT_TRUE(outcomes[2].passed());
+  ASSERT_EQ(outcomes[3].failures.size(), 1u);
+  EXPECT_EQ(outcomes[3].failures[0].actual,
+            "not routed: the lead is nurture, only qualified leads are routed");
 }
 
 TEST(GoldenCasesTest, EveryProblemOfAFileIsListedWithItsPosition) {
@@ -226,7 +273,9 @@ TEST(GoldenCasesTest, DemoCasesPassWithTheDemoPlaybook) {
   ASSERT_TRUE(set.ok()) << set.status().message();
   auto source = LoadPlaybookFile(DemoPlaybookPath());
   ASSERT_TRUE(source.ok()) << source.status().message();
-  for (const GoldenCaseOutcome& outcome : RunGoldenCases(MustCompile(source->playbook), *set)) {
+  auto engine = LeadEngine::Create(source->playbook);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  for (const GoldenCaseOutcome& outcome : RunGoldenCases(*engine, *set)) {
     EXPECT_TRUE(outcome.passed()) << outcome.name << ": " << outcome.failures[0].field
                                   << ": expected " << outcome.failures[0].expected
                                   << ", got " << outcome.failures[0].actual;

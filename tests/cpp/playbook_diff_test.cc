@@ -18,7 +18,6 @@ namespace {
 
 using ::smarketing::testing::At;
 using ::smarketing::testing::MinimalPlaybookYaml;
-using ::smarketing::testing::MustCompileYaml;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -46,7 +45,9 @@ disqualification_rules:
     when: {field: company.domain, in: [rival.com]}
     reason: competitor
 sla:
-  default_calendar: {time_zone: UTC}
+  default_calendar:
+    time_zone: UTC
+    working_hours: [{weekday: monday, start: "09:00", end: "17:00"}]
   policies:
     - {priority: high, first_touch: 4h, accept_or_reject: 9h}
     - {priority: medium, first_touch: 9h, accept_or_reject: 27h}
@@ -244,6 +245,12 @@ std::string Leads(int n) {
   return out;
 }
 
+std::shared_ptr<const LeadEngine> MustEngine(const std::string& yaml) {
+  auto engine = LeadEngine::Create(::smarketing::testing::PlaybookFromYaml(yaml));
+  EXPECT_TRUE(engine.ok()) << engine.status().message();
+  return engine.ok() ? *engine : nullptr;
+}
+
 LeadImpact Measure(const std::string& before, const std::string& after,
                    const std::string& path, int threads, int top = 3) {
   auto reader = LeadBlockReader::Open(path);
@@ -252,8 +259,8 @@ LeadImpact Measure(const std::string& before, const std::string& after,
   options.now = At("2026-11-23T12:00:00Z");
   options.threads = threads;
   options.top = top;
-  auto impact = MeasureLeadImpact(MustCompileYaml(before), MustCompileYaml(after),
-                                  reader->get(), options);
+  auto impact = MeasureLeadImpact(MustEngine(before), MustEngine(after), reader->get(),
+                                  options);
   EXPECT_TRUE(impact.ok()) << impact.status().message();
   return impact.ok() ? *std::move(impact) : LeadImpact();
 }
@@ -270,6 +277,7 @@ TEST(LeadImpactTest, CountsTransitionsAndKeepsTheLargestChanges) {
   const LeadImpact impact = Measure(Base(), after, file.path(), 4);
   EXPECT_EQ(impact.leads, 1000);
   EXPECT_EQ(impact.refused, 0);
+  EXPECT_FALSE(impact.routed);
   ASSERT_THAT(impact.stages.labels, ElementsAre("mql", "nurture"));
   EXPECT_EQ(impact.stages.counts[0][1], 400);  // 0 and 1 click
   EXPECT_EQ(impact.stages.counts[0][0], 600);
@@ -284,6 +292,48 @@ TEST(LeadImpactTest, CountsTransitionsAndKeepsTheLargestChanges) {
   EXPECT_EQ(impact.largest[1].lead_id, "lead-9");
   EXPECT_EQ(impact.largest[2].lead_id, "lead-14");
   EXPECT_GT(impact.largest[0].delta(), 7);
+}
+
+TEST(LeadImpactTest, TeamsOfQualifiedLeads) {
+  const std::string routing = R"(routing:
+  teams:
+    - id: emea
+      strategy: round_robin
+      members: [{id: u1, role: sales, available: true}]
+    - id: global
+      strategy: round_robin
+      members: [{id: u9, role: sales, available: true}]
+  rules:
+    - id: emea-rule
+      when: {field: company.region, equals: EMEA}
+      team_id: emea
+  fallback_team_id: global
+)";
+  const std::string before = absl::StrCat(MinimalPlaybookYaml(), routing);
+  const std::string after = Replace(before, "when: {field: company.region, equals: EMEA}",
+                                    "when: {field: company.region, in: [EMEA, APAC]}");
+  // Fit 100 is MQL in the minimal Playbook; a retail lead is nurtured.
+  std::string leads;
+  for (const char* region : {"EMEA", "APAC", "NA", "APAC"}) {
+    absl::StrAppend(&leads, R"({"id":")", region,
+                    R"(","seniority":"SENIORITY_VP","company":{"industry":"software","region":")",
+                    region, "\"}}\n");
+  }
+  leads += R"({"id":"nurtured","company":{"industry":"retail","region":"APAC"}})" "\n";
+  const LeadFile file(leads);
+  const LeadImpact impact = Measure(before, after, file.path(), 2);
+  ASSERT_TRUE(impact.routed);
+  ASSERT_THAT(impact.teams.labels, ElementsAre("emea", "global", "-"));
+  EXPECT_EQ(impact.teams.counts,
+            (std::vector<std::vector<int64_t>>{{1, 0, 0}, {2, 1, 0}, {0, 0, 1}}));
+  EXPECT_EQ(impact.teams.changed(), 2);
+  EXPECT_EQ(impact.changed_leads, 2);
+  EXPECT_EQ(impact.score_changes, 0);
+  // Leads that changed team are listed even though their score did not move.
+  ASSERT_EQ(impact.largest.size(), 2u);
+  EXPECT_EQ(impact.largest[0].lead_id, "APAC");
+  EXPECT_EQ(impact.largest[0].team_before, "global");
+  EXPECT_EQ(impact.largest[0].team_after, "emea");
 }
 
 TEST(LeadImpactTest, SameResultWhateverTheThreadCount) {
