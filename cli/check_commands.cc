@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "commands.h"
-#include "compiled_playbook.h"
 #include "golden_cases.h"
 #include "lead_blocks.h"
+#include "lead_engine.h"
 #include "playbook_diff.h"
 #include "playbook_source.h"
 #include "problems.h"
@@ -35,7 +35,9 @@ std::vector<v1::ValidationProblem> Problems(const v1::ValidationProblems& proble
 // fails), or an error reading it (an input error).
 struct LoadedPlaybook {
   std::optional<PlaybookSource> source;
-  std::shared_ptr<const CompiledPlaybook> compiled;
+  // The whole Playbook compiled (scoring, routing, SLA): what the service
+  // would accept.
+  std::shared_ptr<const LeadEngine> engine;
   std::vector<v1::ValidationProblem> problems;
   absl::Status error;
 };
@@ -45,14 +47,13 @@ LoadedPlaybook Load(const std::string& arg) {
   absl::StatusOr<PlaybookSource> source = ReadPlaybookArgument(arg);
   absl::Status status = source.status();
   if (source.ok()) {
-    auto compiled = CompiledPlaybook::Compile(source->playbook, &source->positions,
-                                              source->file);
+    auto engine = LeadEngine::Create(source->playbook, &source->positions, source->file);
     loaded.source = *std::move(source);
-    if (compiled.ok()) {
-      loaded.compiled = *std::move(compiled);
+    if (engine.ok()) {
+      loaded.engine = *std::move(engine);
       return loaded;
     }
-    status = compiled.status();
+    status = engine.status();
   }
   if (auto problems = ProblemsFromStatus(status)) {
     loaded.problems = Problems(*problems);
@@ -87,8 +88,9 @@ int Validate(const std::vector<std::string>& args, const Options& options) {
       return kUsageError;
     }
     failed |= !loaded.problems.empty();
-    report.files.push_back({path, loaded.compiled ? loaded.compiled->version_label() : "",
-                            std::move(loaded.problems)});
+    report.files.push_back(
+        {path, loaded.engine ? loaded.engine->playbook()->version_label() : "",
+         std::move(loaded.problems)});
   }
   Print(RenderValidate(report, options.format, UseColor()));
   if (options.format == OutputFormat::kText) std::cerr << ValidateProblemsText(report);
@@ -125,13 +127,13 @@ int Test(const std::vector<std::string>& args, const Options& options) {
   }
   TestReport report;
   report.playbook = args[0];
-  report.playbook_version = playbook.compiled->version_label();
+  report.playbook_version = playbook.engine->playbook()->version_label();
   bool failed = false;
   for (const GoldenCaseSet& set : sets) {
     TestReport::Suite& suite = report.suites.emplace_back();
     suite.file = set.file;
     const absl::Time start = absl::Now();
-    suite.outcomes = RunGoldenCases(playbook.compiled, set);
+    suite.outcomes = RunGoldenCases(playbook.engine, set);
     suite.elapsed = absl::Now() - start;
     for (const GoldenCaseOutcome& o : suite.outcomes) failed |= !o.passed();
   }
@@ -187,13 +189,13 @@ int Diff(const std::vector<std::string>& args, const Options& options) {
   DiffReport report;
   report.old_name = args[0];
   report.new_name = args[1];
-  report.old_version = old_playbook.compiled->version_label();
+  report.old_version = old_playbook.engine->playbook()->version_label();
   if (!new_playbook.problems.empty()) {
     report.new_problems = std::move(new_playbook.problems);
     Print(RenderDiff(report, options.format, UseColor()));
     return kCheckFailed;
   }
-  report.new_version = new_playbook.compiled->version_label();
+  report.new_version = new_playbook.engine->playbook()->version_label();
   if (!options.max_team_changes.empty() &&
       old_playbook.source->playbook.routing().teams().empty() &&
       new_playbook.source->playbook.routing().teams().empty()) {
@@ -215,7 +217,7 @@ int Diff(const std::vector<std::string>& args, const Options& options) {
     impact_options.threads = options.threads;
     impact_options.top = options.top;
     absl::StatusOr<LeadImpact> impact = MeasureLeadImpact(
-        old_playbook.compiled, new_playbook.compiled, reader->get(), impact_options);
+        old_playbook.engine, new_playbook.engine, reader->get(), impact_options);
     if (!impact.ok()) {
       std::cerr << impact.status().message() << "\n";
       return kUsageError;

@@ -517,7 +517,8 @@ std::string ImpactText(const DiffReport& r, const Style& style) {
   absl::StrAppend(&out, MatrixText("Grade", impact.grades, style));
   if (impact.routed) absl::StrAppend(&out, MatrixText("Team", impact.teams, style));
   if (!impact.largest.empty()) {
-    absl::StrAppend(&out, "  ", style.Bold("Largest score changes"), "\n");
+    absl::StrAppend(&out, "  ", style.Bold("Largest changes"),
+                    style.Dim(" (by total score, then file order)"), "\n");
     for (const LeadDelta& d : impact.largest) {
       absl::StrAppend(&out, "    ", LeadDeltaLine(d), "\n");
     }

@@ -14,6 +14,7 @@
 #include "compiled_playbook.h"
 #include "google/protobuf/util/json_util.h"
 #include "lead_blocks.h"
+#include "lead_engine.h"
 #include "lead_generator.h"
 #include "playbook_loader.h"
 #include "problems.h"
@@ -35,21 +36,23 @@ int Score(const std::vector<std::string>& args, const Options& options) {
                       "validate, test and diff");
   }
   const absl::Time now = options.now.value_or(absl::Now());
+  // The whole Playbook is checked, routing and SLA included, so that score
+  // accepts exactly the Playbooks validate and the service accept.
   auto source = LoadPlaybookFile(args[0]);
-  absl::StatusOr<std::shared_ptr<const CompiledPlaybook>> compiled =
-      source.ok() ? CompiledPlaybook::Compile(source->playbook, &source->positions,
-                                              source->file)
+  absl::StatusOr<std::shared_ptr<const LeadEngine>> engine =
+      source.ok() ? LeadEngine::Create(source->playbook, &source->positions, source->file)
                   : source.status();
-  if (!compiled.ok()) {
-    if (auto problems = ProblemsFromStatus(compiled.status())) {
+  if (!engine.ok()) {
+    if (auto problems = ProblemsFromStatus(engine.status())) {
       for (const v1::ValidationProblem& p : problems->problems()) {
         std::cerr << FormatProblem(p) << "\n";
       }
     } else {
-      std::cerr << compiled.status().message() << "\n";
+      std::cerr << engine.status().message() << "\n";
     }
     return kUsageError;
   }
+  const std::shared_ptr<const CompiledPlaybook>& compiled = (*engine)->playbook();
   auto reader = LeadBlockReader::Open(args[1]);
   if (!reader.ok()) {
     std::cerr << reader.status().message() << "\n";
@@ -63,7 +66,7 @@ int Score(const std::vector<std::string>& args, const Options& options) {
     v1::ScoreResult result;
   };
   std::vector<Worker> workers(options.threads);
-  for (Worker& w : workers) w.scorer = std::make_unique<Scorer>(*compiled);
+  for (Worker& w : workers) w.scorer = std::make_unique<Scorer>(compiled);
   google::protobuf::util::JsonPrintOptions json;
   json.preserve_proto_field_names = true;
 
@@ -120,7 +123,7 @@ int Score(const std::vector<std::string>& args, const Options& options) {
     if (!Write(buffer)) return kUsageError;  // the reader went away
   }
   std::fflush(stdout);
-  std::cerr << "scored " << scored << " leads with " << (*compiled)->version_label()
+  std::cerr << "scored " << scored << " leads with " << compiled->version_label()
             << ": " << by_stage[v1::LIFECYCLE_STAGE_MQL] << " MQL, "
             << by_stage[v1::LIFECYCLE_STAGE_NURTURE] << " nurture, "
             << by_stage[v1::LIFECYCLE_STAGE_DISQUALIFIED] << " disqualified";

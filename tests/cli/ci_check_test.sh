@@ -223,7 +223,8 @@ expect_line "the threshold change is listed" "$tmp/out" "mql.min_total:"
 expect_line "the points change is listed" "$tmp/out" 'changed  engagement.rules "eng-email-click"'
 expect_line "the leads are counted" "$tmp/out" "Lead impact: 2000 leads"
 expect_line "the stage matrix is shown" "$tmp/out" "Stage (rows: before, columns: after)"
-expect_line "the largest changes are listed" "$tmp/out" "Largest score changes"
+expect_line "the team matrix is shown" "$tmp/out" "Team (rows: before, columns: after)"
+expect_line "the largest changes are listed" "$tmp/out" "Largest changes"
 expect_no_line "no colour in a file" "$tmp/out" $'\x1b['
 
 run diff "$demo" "$tmp/new.yaml" --leads "$tmp/leads.jsonl" --now "$now" --max-stage-changes 0
@@ -303,6 +304,7 @@ cp "$tmp/pr.yaml" "$tmp/clone/examples/playbooks/demo.yaml"
   "$bin" sample-leads --count 2000 --seed 7 --now "$now" >sample.jsonl 2>/dev/null
   "$bin" validate --format github examples/playbooks/demo.yaml >"$tmp/out" 2>"$tmp/err" || exit 11
   "$bin" test --format junit examples/playbooks/demo.yaml examples/cases/demo.yaml >golden-cases.xml 2>"$tmp/err" || exit 12
+  git fetch --quiet origin "+refs/heads/main:refs/remotes/origin/main" 2>"$tmp/err" || exit 14
   "$bin" diff --format github --leads sample.jsonl --now "$now" --max-stage-changes 50% \
     origin/main:examples/playbooks/demo.yaml examples/playbooks/demo.yaml >"$tmp/out" 2>"$tmp/err" || exit 13
 )
