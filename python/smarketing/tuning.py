@@ -118,13 +118,16 @@ def suggest_thresholds(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, np.nd
     if weekly_mql is not None or min_mql_conversion is not None:
         mql_total = _threshold(totals[bounded], converted[bounded], int(hand.sum()),
                                int(converted[hand].sum()), weeks, weekly_mql, min_mql_conversion, 0.0)
-    sql_total = max(pb.message.thresholds.sql.min_total, mql_total)
+    sql = pb.message.thresholds.sql
+    sql_bounded = eligible & (frame["fit"].to_numpy() >= sql.min_fit) & (
+        frame["engagement"].to_numpy() >= sql.min_engagement)
+    sql_total = max(sql.min_total, mql_total)
     if weekly_sql is not None or min_sql_conversion is not None:
-        sql_total = _threshold(totals[eligible], converted[eligible], 0, 0, weeks, weekly_sql,
+        sql_total = _threshold(totals[sql_bounded], converted[sql_bounded], 0, 0, weeks, weekly_sql,
                                min_sql_conversion, mql_total)
 
     is_mql = hand | (bounded & (totals >= mql_total))
-    is_sql = eligible & (totals >= sql_total)
+    is_sql = sql_bounded & (totals >= sql_total)
 
     def rate(mask: np.ndarray) -> float:
         return float(converted[mask].mean()) if mask.any() else float("nan")
@@ -168,9 +171,12 @@ class TuningResult:
 def _fit_logistic(x: scipy.sparse.csr_matrix, y: np.ndarray, l2: float) -> tuple[float, np.ndarray]:
     """Intercept and coefficients of an L2-regularised logistic regression.
 
-    Columns are scaled to unit standard deviation for the penalty, so that
-    rules that fire rarely are not favoured; coefficients are returned on the
-    original scale.
+    The penalty ``l2 / 2 * |beta|^2`` is on the mean log-loss, with columns
+    scaled to unit standard deviation, so that its strength does not depend
+    on the number of leads and rules that fire rarely are not favoured. It
+    also settles rules that always fire together or apart (a business or a
+    personal e-mail address) instead of letting them drift to large
+    opposite points. Coefficients are returned on the original scale.
     """
     x = x.tocsc()
     mean = np.asarray(x.mean(axis=0)).ravel()
@@ -184,16 +190,16 @@ def _fit_logistic(x: scipy.sparse.csr_matrix, y: np.ndarray, l2: float) -> tuple
         b0, beta = params[0], params[1:]
         t = b0 + xs @ beta
         p = scipy.special.expit(t)
-        value = np.sum(np.logaddexp(0, t) - y * t) / n + 0.5 * l2 * beta @ beta / n
+        value = np.sum(np.logaddexp(0, t) - y * t) / n + 0.5 * l2 * beta @ beta
         residual = (p - y) / n
-        grad = np.concatenate(([residual.sum()], xs.T @ residual + l2 * beta / n))
+        grad = np.concatenate(([residual.sum()], xs.T @ residual + l2 * beta))
         return value, grad
 
     start = np.zeros(x.shape[1] + 1)
     base = min(max(y.mean(), 1e-6), 1 - 1e-6)
     start[0] = np.log(base / (1 - base))
     result = scipy.optimize.minimize(loss, start, jac=True, method="L-BFGS-B",
-                                     options={"maxiter": 1000})
+                                     options={"maxiter": 2000, "gtol": 1e-9})
     return float(result.x[0]), result.x[1:] / scale
 
 
@@ -209,7 +215,7 @@ def _weeks(leads: pd.DataFrame) -> float:
 
 def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFrame],
          outcomes: Union[pd.DataFrame, np.ndarray, pd.Series], *, now: Now,
-         l2: float = 1.0, kinds: Sequence[str] = ("fit", "engagement"),
+         l2: float = 0.01, kinds: Sequence[str] = ("fit", "engagement"),
          weeks: Optional[float] = None, weekly_mql: Optional[float] = None,
          min_mql_conversion: Optional[float] = None, weekly_sql: Optional[float] = None,
          min_sql_conversion: Optional[float] = None, version: Optional[str] = None,
