@@ -15,7 +15,6 @@
 #include "absl/strings/strip.h"
 #include "batch_scorer.h"
 #include "field.h"
-#include "google/protobuf/arena.h"
 #include "google/protobuf/util/json_util.h"
 #include "problems.h"
 
@@ -639,10 +638,54 @@ int64_t LeadTable::EventRow(int64_t row, int index) const {
 
 void LeadTable::Build(int64_t row, v1::Lead* lead) const {
   lead->Clear();
+  Fill(row, /*reuse=*/false, lead);
+}
+
+void LeadTable::Refill(int64_t row, v1::Lead* lead) const {
+  Fill(row, /*reuse=*/true, lead);
+}
+
+namespace {
+
+// Unsets the field a missing value stands for, in a Lead being refilled.
+void ClearLeadField(Target target, const std::string& key, v1::Lead* lead) {
+  switch (target) {
+    case Target::kFirstName: lead->mutable_contact()->clear_first_name(); break;
+    case Target::kLastName: lead->mutable_contact()->clear_last_name(); break;
+    case Target::kEmail: lead->mutable_contact()->clear_email(); break;
+    case Target::kPhone: lead->mutable_contact()->clear_phone(); break;
+    case Target::kJobTitle: lead->clear_job_title(); break;
+    case Target::kDepartment: lead->clear_department(); break;
+    case Target::kSeniority: lead->clear_seniority(); break;
+    case Target::kCompanyName: lead->mutable_company()->clear_name(); break;
+    case Target::kCompanyDomain: lead->mutable_company()->clear_domain(); break;
+    case Target::kIndustry: lead->mutable_company()->clear_industry(); break;
+    case Target::kEmployeeCount: lead->mutable_company()->clear_employee_count(); break;
+    case Target::kAnnualRevenue: lead->mutable_company()->clear_annual_revenue(); break;
+    case Target::kCountry: lead->mutable_company()->clear_country(); break;
+    case Target::kRegion: lead->mutable_company()->clear_region(); break;
+    case Target::kSource: lead->clear_source(); break;
+    case Target::kCampaign: lead->clear_campaign(); break;
+    case Target::kProduct: lead->clear_product(); break;
+    case Target::kCreatedAt: lead->clear_created_at(); break;
+    case Target::kAttribute:
+      if (lead->has_attributes()) lead->mutable_attributes()->mutable_fields()->erase(key);
+      break;
+    default:  // never missing: id, consent
+      break;
+  }
+}
+
+}  // namespace
+
+void LeadTable::Fill(int64_t row, bool reuse, v1::Lead* lead) const {
   std::string buffer;
   for (const Field& field : lead_fields_) {
     const Column& column = lead_columns_[field.column];
-    if (IsMissing(column, row)) continue;
+    if (IsMissing(column, row)) {
+      if (reuse) ClearLeadField(field.target, field.key, lead);
+      continue;
+    }
     auto text = [&](std::string* out) {
       const absl::string_view value = TextAt(column, row);
       out->assign(value.data(), value.size());
@@ -732,14 +775,38 @@ void LeadTable::Build(int64_t row, v1::Lead* lead) const {
         break;
     }
   }
-  for (int64_t i = event_begin_[row]; i < event_begin_[row + 1]; ++i) {
-    const int64_t e = event_order_[i];
-    v1::Event* event = lead->add_events();
+  // Events kept from the previous lead are overwritten in place: their
+  // strings and property maps keep their storage.
+  auto* events = lead->mutable_events();
+  const int count = static_cast<int>(event_begin_[row + 1] - event_begin_[row]);
+  while (events->size() > count) events->RemoveLast();
+  while (events->size() < count) events->Add();
+  for (int k = 0; k < count; ++k) {
+    const int64_t e = event_order_[event_begin_[row] + k];
+    v1::Event* event = events->Mutable(k);
     event->set_type(static_cast<v1::EventType>(event_type_[e]));
     if (event_id_column_ < 0) event->set_id(absl::StrCat(e));
+    if (event->has_properties() && !event->properties().fields().empty()) {
+      // Drop the previous event's properties this one lacks, looking at the
+      // few it had rather than hashing every property column's key.
+      auto* fields = event->mutable_properties()->mutable_fields();
+      for (auto it = fields->begin(); it != fields->end();) {
+        bool kept = false;
+        for (const Field& field : event_fields_) {
+          if (field.target == Target::kProperty && field.key == it->first) {
+            kept = !IsMissing(event_columns_[field.column], e);
+            break;
+          }
+        }
+        it = kept ? std::next(it) : fields->erase(it);
+      }
+    }
     for (const Field& field : event_fields_) {
       const Column& column = event_columns_[field.column];
-      if (IsMissing(column, e)) continue;
+      if (IsMissing(column, e)) {
+        if (field.target == Target::kCustomType) event->clear_custom_type();
+        continue;
+      }
       switch (field.target) {
         case Target::kEventId: {
           const absl::string_view id = IdAt(column, e, &buffer);
@@ -789,7 +856,7 @@ absl::Status RouteTable(const LeadEngine& engine, const LeadTable& table,
   v1::Lead lead;
   for (int64_t r = 0; r < n; ++r) {
     if (out->stage[r] != v1::LIFECYCLE_STAGE_MQL) continue;
-    table.Build(r, &lead);
+    table.Refill(r, &lead);
     auto lifecycle = engine.Start(options.now);
     if (!lifecycle.ok()) return lifecycle.status();
     LeadState state;
@@ -844,24 +911,12 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
     Scorer& scorer = *scorers[thread];
     LeadScore score;
     v1::ScoreResult result;
-    // Leads are built on an arena over a buffer of our own, released every
-    // few leads: building a lead then costs no malloc or free per field,
-    // event or property, which would otherwise dominate.
-    constexpr int kLeadsPerArena = 16;
-    std::vector<char> buffer(4 << 20);
-    google::protobuf::ArenaOptions arena_options;
-    arena_options.initial_block = buffer.data();
-    arena_options.initial_block_size = buffer.size();
-    google::protobuf::Arena arena(arena_options);
-    int built = 0;
+    // One Lead per thread, refilled in place: building a lead then
+    // allocates little, which would otherwise cost as much as scoring it.
+    v1::Lead lead;
     for (int64_t b = block_begin; b < block_end; ++b) {
       for (int64_t r = b * kBlock, end = std::min(n, r + kBlock); r < end; ++r) {
-        if (built++ == kLeadsPerArena) {
-          arena.Reset();
-          built = 1;
-        }
-        v1::Lead& lead = *google::protobuf::Arena::CreateMessage<v1::Lead>(&arena);
-        table.Build(r, &lead);
+        table.Refill(r, &lead);
         if (absl::Status st = scorer.Score(lead, options.now, &score); !st.ok()) {
           std::lock_guard<std::mutex> lock(error_mutex);
           if (r < error_row) {

@@ -72,8 +72,13 @@ class LeadTable {
   int64_t size() const { return rows_; }
   int64_t event_count() const { return event_rows_; }
 
-  // Lead `row` into *lead, cleared first. Reuse one Lead across calls.
+  // Lead `row` into *lead, cleared first.
   void Build(int64_t row, v1::Lead* lead) const;
+
+  // Lead `row` into *lead, overwriting in place the previous lead that
+  // Refill put there (its events, strings and maps keep their storage): the
+  // same lead for scoring, but sub-messages may be present though empty.
+  void Refill(int64_t row, v1::Lead* lead) const;
 
   // The events table row of event `index` of lead `row`, for error messages.
   int64_t EventRow(int64_t row, int index) const;
@@ -81,6 +86,7 @@ class LeadTable {
  private:
   LeadTable() = default;
   struct Field;
+  void Fill(int64_t row, bool reuse, v1::Lead* lead) const;
   absl::Status BindLeads(std::vector<Column> columns);
   absl::Status BindEvents(std::vector<Column> columns);
   absl::Status GroupEvents();

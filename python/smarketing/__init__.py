@@ -12,7 +12,7 @@ the command line and the service, so a score here is the score everywhere.
 >>> sm.evaluate(scores, data.outcomes).roc_auc
 """
 
-from .data import LeadData, lead_at, leads_frame, read_leads, sample_leads, sample_outcomes
+from .data import LeadData, lead_at, lead_messages, leads_frame, read_leads, sample_leads, sample_outcomes
 from .diff import PlaybookDiff, diff
 from .errors import ColumnError, InputError, LeadError, PlaybookError, Problem, SmarketingError
 from .evaluation import Evaluation, evaluate
@@ -38,6 +38,7 @@ __all__ = [
     "diff",
     "evaluate",
     "lead_at",
+    "lead_messages",
     "leads_frame",
     "read_leads",
     "rule_matrix",

@@ -14,7 +14,8 @@ from ._tables import Now, frame_from_native, leads_specs, to_nanos
 from .errors import InputError
 from .v1 import lead_pb2
 
-__all__ = ["LeadData", "sample_leads", "read_leads", "leads_frame", "lead_at", "sample_outcomes"]
+__all__ = ["LeadData", "sample_leads", "read_leads", "leads_frame", "lead_at", "lead_messages",
+           "sample_outcomes"]
 
 
 @dataclass
@@ -113,4 +114,12 @@ def leads_frame(leads: Iterable[lead_pb2.Lead]) -> LeadData:
 def lead_at(leads: pd.DataFrame, events: Optional[pd.DataFrame], row: int) -> lead_pb2.Lead:
     """The ``smarketing.v1.Lead`` the core builds from row ``row`` (0-based position) of ``leads``."""
     lead_specs, event_specs = leads_specs(leads, events)
-    return lead_pb2.Lead.FromString(_native.table_lead(lead_specs, event_specs, int(row)))
+    data = _native.table_leads(lead_specs, event_specs, int(row), int(row) + 1)
+    return lead_pb2.Lead.FromString(data[0])
+
+
+def lead_messages(leads: pd.DataFrame, events: Optional[pd.DataFrame] = None) -> list[lead_pb2.Lead]:
+    """Every lead of the tables as the ``smarketing.v1.Lead`` the core builds, in row order."""
+    lead_specs, event_specs = leads_specs(leads, events)
+    return [lead_pb2.Lead.FromString(data)
+            for data in _native.table_leads(lead_specs, event_specs, 0, len(leads))]

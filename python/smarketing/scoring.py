@@ -125,7 +125,8 @@ def _native_scores(playbook: Playbook, leads: pd.DataFrame, events: Optional[pd.
 
 
 def score_frame(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFrame] = None,
-                *, now: Now, explain: Explain = "column", threads: Optional[int] = None) -> pd.DataFrame:
+                *, now: Now, explain: Explain = "column", route: bool = True,
+                threads: Optional[int] = None) -> pd.DataFrame:
     """Scores every lead of a DataFrame with its events, on all cores.
 
     The leads are built and scored in C++ from the columns, with the GIL
@@ -151,6 +152,9 @@ def score_frame(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd
             speed; ``"long"`` returns instead the explanation as a table, one
             row per rule that fired: lead_id, kind, rule_id, persona_id,
             raw_points, points, event_count, sentence.
+        route: Route the MQLs when the Playbook has teams (team and owner
+            columns). Routing runs on one thread, in table order; False
+            skips it when only the scores matter.
         threads: Threads to use; None for all cores.
 
     Returns:
@@ -171,7 +175,7 @@ def score_frame(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd
     if explain not in ("none", "column", "long"):
         raise ValueError(f"explain must be 'none', 'column' or 'long', found {explain!r}")
     pb = as_playbook(playbook)
-    routes = explain != "long" and len(pb.message.routing.teams) > 0
+    routes = route and explain != "long" and len(pb.message.routing.teams) > 0
     native = _native_scores(pb, leads, events, now, threads,
                             {"none": "none", "column": "column", "long": "sentences"}[explain], routes)
     lead_ids = leads["id"].to_numpy()

@@ -584,17 +584,29 @@ py::tuple LeadsToColumns(const py::list& leads) {
   return WriterToPython(&writer);
 }
 
-py::bytes TableLead(const py::list& leads, const py::list& events, int64_t row) {
+// Leads [begin, end) of a table as serialized messages.
+py::list TableLeads(const py::list& leads, const py::list& events, int64_t begin,
+                    int64_t end) {
   std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
   const LeadTable* table = bound->table.get();
-  if (row < 0 || row >= table->size()) {
-    Raise(absl::OutOfRangeError(absl::StrCat("row ", row, " is not in the table of ",
+  if (begin < 0 || end > table->size() || begin > end) {
+    Raise(absl::OutOfRangeError(absl::StrCat("rows [", begin, ", ", end,
+                                             ") are not in the table of ",
                                              table->size(), " leads")),
           Subject::kInput);
   }
-  v1::Lead lead;
-  table->Build(row, &lead);
-  return Serialize(lead);
+  std::vector<std::string> serialized(end - begin);
+  {
+    py::gil_scoped_release release;
+    v1::Lead lead;
+    for (int64_t r = begin; r < end; ++r) {
+      table->Build(r, &lead);
+      lead.SerializeToString(&serialized[r - begin]);
+    }
+  }
+  py::list out;
+  for (const std::string& data : serialized) out.append(py::bytes(data));
+  return out;
 }
 
 }  // namespace
@@ -624,6 +636,7 @@ PYBIND11_MODULE(_native, m) {
         py::arg("now_nanos"), py::arg("mean_events"), py::arg("index"));
   m.def("read_leads", &ReadLeads, py::arg("path"), py::arg("format") = "");
   m.def("leads_to_columns", &LeadsToColumns, py::arg("leads"));
-  m.def("table_lead", &TableLead, py::arg("leads"), py::arg("events"), py::arg("row"));
+  m.def("table_leads", &TableLeads, py::arg("leads"), py::arg("events"), py::arg("begin"),
+        py::arg("end"));
   m.def("default_thread_count", &DefaultThreadCount);
 }

@@ -55,9 +55,12 @@ def test_sample_argument_errors():
 def test_messages_to_frames_and_back(sample):
     leads = sample.leads.iloc[:30]
     events = sample.events[sample.events["lead_id"].isin(leads["id"])]
-    messages = [sm.lead_at(leads, events, i) for i in range(len(leads))]
+    messages = sm.lead_messages(leads, events)
+    assert messages[7] == sm.lead_at(leads, events, 7)
     data = sm.leads_frame(messages)
-    assert [sm.lead_at(data.leads, data.events, i) for i in range(len(messages))] == messages
+    assert sm.lead_messages(data.leads, data.events) == messages
+    with pytest.raises(sm.InputError, match="not in the table"):
+        sm.lead_at(leads, events, len(leads))
     with pytest.raises(TypeError):
         sm.leads_frame(["lead-0"])  # type: ignore[list-item]
 

@@ -257,3 +257,24 @@ def test_routing_is_left_out_when_the_playbook_has_no_teams(demo, sample):
     leads = sample.leads.iloc[:20]
     scored = sm.score_frame(bare, leads, sample.events[sample.events["lead_id"].isin(leads["id"])], now=NOW)
     assert "team" not in scored.columns
+    assert "team" not in sm.score_frame(demo, leads, sample.events[sample.events["lead_id"].isin(leads["id"])],
+                                        now=NOW, route=False).columns
+
+
+def test_nothing_leaks_from_one_lead_to_the_next(demo):
+    """Leads are built in place over the previous one: what a lead lacks must not be inherited."""
+    at = pd.Timestamp("2026-11-20T10:00:00Z")
+    leads = pd.DataFrame({"id": ["a", "b"], "attributes.plan": ["enterprise", None],
+                          "industry": ["saas", None], "seniority": ["vp", None]})
+    events = pd.DataFrame({"lead_id": ["a", "a", "b"], "id": ["1", "2", "3"],
+                           "type": ["page_view", "custom", "page_view"],
+                           "custom_type": [None, "trial_invite", None],
+                           "occurred_at": [at, at, at], "properties.url": ["/pricing", None, None],
+                           "properties.topic": [None, "x", "blog"]})
+    together = sm.score_frame(demo, leads, events, now=NOW, threads=1)
+    alone = sm.score_frame(demo, leads.iloc[1:], events.iloc[2:], now=NOW, threads=1)
+    pd.testing.assert_frame_equal(together.iloc[1:].drop(columns=["team", "owner"]),
+                                  alone.drop(columns=["team", "owner"]))
+    lead = sm.lead_at(leads, events, 1)
+    assert not lead.HasField("attributes") and lead.company.industry == ""
+    assert list(lead.events[0].properties.fields) == ["topic"]
