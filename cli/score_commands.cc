@@ -16,6 +16,7 @@
 #include "lead_blocks.h"
 #include "lead_engine.h"
 #include "lead_generator.h"
+#include "lead_io.h"
 #include "playbook_loader.h"
 #include "problems.h"
 #include "scorer.h"
@@ -143,8 +144,6 @@ int SampleLeads(const std::vector<std::string>& args, const Options& options) {
   generator_options.now = options.now.value_or(absl::Now());
   generator_options.mean_events = options.mean_events;
   const LeadGenerator generator(generator_options);
-  google::protobuf::util::JsonPrintOptions json;
-  json.preserve_proto_field_names = true;
   // Lead i depends only on the seed and i: blocks are generated and printed
   // in parallel, and written in order.
   constexpr int64_t kBlock = 8192;
@@ -156,8 +155,7 @@ int SampleLeads(const std::vector<std::string>& args, const Options& options) {
     ParallelFor(n, options.threads, [&](int thread, int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
         generator.Generate(first + i, &leads[thread]);
-        lines[i].clear();
-        (void)google::protobuf::util::MessageToJsonString(leads[thread], &lines[i], json);
+        lines[i] = ToStableJson(leads[thread]);
         lines[i] += '\n';
       }
     });

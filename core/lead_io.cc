@@ -11,7 +11,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/type_resolver_util.h"
 
 namespace smarketing {
 namespace {
@@ -197,6 +201,28 @@ absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::FromStream(
 absl::StatusOr<bool> LeadReader::Next(v1::Lead* lead) {
   lead->Clear();
   return format_ == LeadFormat::kCsv ? NextCsv(lead) : NextJson(lead);
+}
+
+std::string ToStableJson(const google::protobuf::Message& message) {
+  static constexpr char kUrlPrefix[] = "type.googleapis.com";
+  static google::protobuf::util::TypeResolver* const resolver =
+      google::protobuf::util::NewTypeResolverForDescriptorPool(
+          kUrlPrefix, google::protobuf::DescriptorPool::generated_pool());
+  std::string binary;
+  {
+    google::protobuf::io::StringOutputStream stream(&binary);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  (void)google::protobuf::util::BinaryToJsonString(
+      resolver,
+      absl::StrCat(kUrlPrefix, "/", message.GetDescriptor()->full_name()),
+      binary, &json, options);
+  return json;
 }
 
 absl::Status ParseLeadJson(absl::string_view json, v1::Lead* lead) {

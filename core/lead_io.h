@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
 #include "smarketing/v1/lead.pb.h"
 
 namespace smarketing {
@@ -65,6 +66,12 @@ class LeadReader {
   std::vector<std::string> fields_;
   std::string buffer_;
 };
+
+// `message` as one line of JSON in the protobuf JSON mapping with proto field
+// names. Map entries (attributes, event properties) come out sorted: the
+// protobuf printer's map order changes from one process to the next, and
+// the same lead must always give the same bytes.
+std::string ToStableJson(const google::protobuf::Message& message);
 
 // A lead parsed from one JSON object in the protobuf JSON mapping.
 absl::Status ParseLeadJson(absl::string_view json, v1::Lead* lead);

@@ -131,9 +131,11 @@ run frobnicate
 expect_status "unknown command" 2
 expect_line "unknown command is named" "$tmp/err" 'unknown command "frobnicate"'
 
-run validate "$tmp/playbook.yaml" --no-such-flag
+# Flags are spelt with underscores here: the command line reads dashes as
+# underscores before checking, and names the flag as it read it.
+run validate "$tmp/playbook.yaml" --no_such_flag
 expect_status "unknown flag" 2
-expect_line "unknown flag is named" "$tmp/err" "unknown flag --no-such-flag"
+expect_line "unknown flag is named" "$tmp/err" "unknown flag --no_such_flag"
 
 run score "$tmp/playbook.yaml" leads.jsonl --threads=many
 expect_status "bad flag value" 2
