@@ -78,6 +78,13 @@ int Score(const std::vector<std::string>& args, const Options& options) {
   std::vector<std::string> output;
   std::vector<std::string> errors;
   std::vector<v1::LifecycleStage> stages;
+  // MQLs of the block, kept whole until they are routed.
+  struct Mql {
+    v1::Lead lead;
+    v1::ScoreResult result;
+  };
+  std::vector<Mql> mqls;
+  v1::RoutingState routing;
   std::string buffer;
   for (;;) {
     absl::StatusOr<bool> more = (*reader)->Next(&block);
@@ -89,6 +96,7 @@ int Score(const std::vector<std::string>& args, const Options& options) {
     const int64_t n = block.size();
     output.resize(n);
     errors.assign(n, std::string());
+    if (static_cast<int64_t>(mqls.size()) < n) mqls.resize(n);
     stages.assign(n, v1::LIFECYCLE_STAGE_UNSPECIFIED);
     ParallelFor(n, options.threads, [&](int thread, int64_t begin, int64_t end) {
       Worker& w = workers[thread];
@@ -105,11 +113,25 @@ int Score(const std::vector<std::string>& args, const Options& options) {
         }
         stages[i] = w.score.stage;
         if (!options.explain) w.score.explanation.clear();
+        if (w.score.stage == v1::LIFECYCLE_STAGE_MQL) {
+          // Routing assigns owners in turn: it runs below, in input order,
+          // so the same file always gives the same owners.
+          mqls[i].lead.CopyFrom(lead);
+          w.scorer->ToProto(lead, w.score, now, &mqls[i].result);
+          continue;
+        }
         w.scorer->ToProto(lead, w.score, now, &w.result);
         output[i].clear();
         (void)google::protobuf::util::MessageToJsonString(w.result, &output[i], json);
       }
     });
+    for (int64_t i = 0; i < n; ++i) {
+      if (!errors[i].empty() || stages[i] != v1::LIFECYCLE_STAGE_MQL) continue;
+      (*engine)->AssignNewMql(mqls[i].lead, now, &routing, &mqls[i].result);
+      output[i].clear();
+      (void)google::protobuf::util::MessageToJsonString(mqls[i].result, &output[i],
+                                                        json);
+    }
     buffer.clear();
     for (int64_t i = 0; i < n; ++i) {
       if (!errors[i].empty()) {

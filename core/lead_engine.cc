@@ -149,6 +149,24 @@ v1::RoutingDecision LeadEngine::Route(const v1::Lead& lead,
   return routing_.Route(context, persona_id, now, routing);
 }
 
+void LeadEngine::AssignNewMql(const v1::Lead& lead, absl::Time now,
+                              v1::RoutingState* routing,
+                              v1::ScoreResult* result) const {
+  if (result->recommended_stage() != v1::LIFECYCLE_STAGE_MQL) return;
+  if (routing_.has_teams()) {
+    *result->mutable_routing() =
+        Route(lead, result->persona_id(), now, routing);
+  }
+  LeadState state;
+  state.lifecycle.set_stage(v1::LIFECYCLE_STAGE_MQL);
+  TimeToProto(now, state.lifecycle.mutable_stage_entered_at());
+  TimeToProto(now, state.lifecycle.mutable_mql_at());
+  state.score.set_priority(result->priority());
+  *state.score.mutable_routing() = result->routing();
+  v1::SlaStatus sla = SlaStatusAt(state, now);
+  if (sla.state() != v1::SLA_STATE_UNSPECIFIED) *result->mutable_sla() = sla;
+}
+
 v1::SlaStatus LeadEngine::SlaStatusAt(const LeadState& state,
                                       absl::Time now) const {
   v1::SlaStatus status;

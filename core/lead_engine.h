@@ -65,6 +65,13 @@ class LeadEngine {
   v1::RoutingDecision Route(const v1::Lead& lead, absl::string_view persona_id,
                             absl::Time now, v1::RoutingState* routing) const;
 
+  // What becoming MQL at `now` means for a lead just scored into `result`:
+  // its team and owner (the assignment recorded in `routing`) and its SLA
+  // deadlines, set on `result`. Leads not recommended as MQL are left alone.
+  // For callers that keep no lifecycle, such as `smarketing score`.
+  void AssignNewMql(const v1::Lead& lead, absl::Time now,
+                    v1::RoutingState* routing, v1::ScoreResult* result) const;
+
   // Sales feedback through the lifecycle (see Lifecycle::ApplyFeedback).
   // Errors and partial updates as Refresh.
   absl::Status ApplyFeedback(const v1::Feedback& feedback, absl::Time now,

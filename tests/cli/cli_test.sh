@@ -224,6 +224,20 @@ else
   fail "--threads 1 and --threads 2 differ (exit $status)"
 fi
 
+# With the demo Playbook, which routes and has an SLA, every MQL carries its
+# team, owner and deadlines, and nothing else is routed.
+if [ -f examples/playbooks/demo.yaml ]; then
+  run score examples/playbooks/demo.yaml "$tmp/leads.jsonl" --now "$now" --explain=false
+  mqls=$(grep -c '"LIFECYCLE_STAGE_MQL"' "$tmp/out" || true)
+  routed=$(grep '"LIFECYCLE_STAGE_MQL"' "$tmp/out" | grep '"team_id"' | grep '"first_touch_due"' | grep -c '"accept_or_reject_due"' || true)
+  others=$(grep -v '"LIFECYCLE_STAGE_MQL"' "$tmp/out" | grep -c '"routing"' || true)
+  if [ "$status" -eq 0 ] && [ "$mqls" -gt 0 ] && [ "$routed" -eq "$mqls" ] && [ "$others" -eq 0 ]; then
+    pass "score gives MQLs (and only them) a team, an owner and SLA deadlines"
+  else
+    fail "score routing: exit $status, $mqls MQLs, $routed routed with deadlines, $others others routed"
+  fi
+fi
+
 run score "$tmp/playbook.yaml" - --now "$now" <"$tmp/leads.jsonl"
 expect_count "score reads standard input" "$tmp/out" 50
 
