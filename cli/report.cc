@@ -816,7 +816,8 @@ std::string RenderValidate(const ValidateReport& report, OutputFormat format,
 }
 
 std::string RenderTest(const TestReport& report, OutputFormat format, bool color) {
-  const Style style(color);
+  // Colour is for people at a terminal, never inside workflow commands' logs.
+  const Style style(color && format == OutputFormat::kText);
   const int passed = CountPassed(report, true);
   const int failed = CountPassed(report, false);
   switch (format) {
