@@ -74,6 +74,8 @@ def test_score_frame_gives_the_command_lines_results(demo, cli_leads, cli_result
         assert row.hand_raiser == expected.hand_raiser
         assert row.events_counted == expected.events_counted
         assert row.duplicate_events == expected.duplicate_events
+        assert label(row.team) == expected.routing.team_id
+        assert label(row.owner) == expected.routing.owner_id
         group = hits.get(row.lead_id)
         got = [] if group is None else list(zip(group["rule_id"], group["points"], group["raw_points"],
                                                 group["event_count"], group["sentence"]))
@@ -84,4 +86,10 @@ def test_score_of_one_lead_is_the_command_lines_json(demo, cli_leads, cli_result
     lines = cli_leads.read_text().splitlines()
     for row in range(0, len(lines), 101):
         result = sm.score(demo, json.loads(lines[row]), NOW)
-        assert result == cli_results[row]
+        expected = score_result_pb2.ScoreResult()
+        expected.CopyFrom(cli_results[row])
+        # Routing depends on the leads routed before (turns, capacity): the
+        # command line routes the whole file, score() one lead on its own.
+        expected.ClearField("routing")
+        expected.ClearField("sla")
+        assert result == expected
