@@ -7,7 +7,7 @@ import datetime
 import grpc
 from google.protobuf import timestamp_pb2
 
-from conftest import Server, auth
+from conftest import auth
 
 LEADS = 20
 BATCHES = 400
@@ -15,9 +15,8 @@ EVENTS_PER_BATCH = 25
 KILL_AFTER_ACKS = 100
 
 
-def test_acknowledged_events_survive_kill_9(tmp_path, stubs):
+def test_acknowledged_events_survive_kill_9(server, stubs):
     s = stubs
-    server = Server(tmp_path).start()
     channel = grpc.insecure_channel(server.address)
     leads = s.lead_service_grpc.LeadServiceStub(channel)
     for i in range(LEADS):
@@ -65,11 +64,15 @@ def test_acknowledged_events_survive_kill_9(tmp_path, stubs):
                                        metadata=auth("marketing")):
         recorded[int(response.request_id)] = response.recorded
         duplicates += response.duplicates
-        assert response.recorded + response.duplicates == EVENTS_PER_BATCH
+        # A batch is committed whole or not at all: the kill may land after a
+        # commit and before its acknowledgement, and then the retry finds
+        # every event of it already there.
+        assert (response.recorded, response.duplicates) in (
+            (EVENTS_PER_BATCH, 0), (0, EVENTS_PER_BATCH))
     assert sorted(recorded) == retried
     # Every event is stored exactly once, whether its first delivery was
     # acknowledged, committed without an acknowledgement, or lost.
-    assert sum(acked.values()) + sum(recorded.values()) == \
+    assert sum(acked.values()) + sum(recorded.values()) + duplicates == \
         BATCHES * EVENTS_PER_BATCH
     for i in range(LEADS):
         lead = leads.GetLead(s.lead_service.GetLeadRequest(
@@ -84,4 +87,3 @@ def test_acknowledged_events_survive_kill_9(tmp_path, stubs):
     again = leads.RecordEvents(batch(0), metadata=auth("marketing"))
     assert (again.recorded, again.duplicates) == (0, EVENTS_PER_BATCH)
     channel.close()
-    server.stop()
