@@ -1,11 +1,5 @@
 #include <google/protobuf/arena.h>
 
-#include <algorithm>
-#include <memory>
-#include <thread>
-#include <vector>
-
-#include "batch_scorer.h"
 #include "lead_validation.h"
 #include "log.h"
 #include "problems.h"
@@ -18,10 +12,6 @@ namespace {
 
 // Leads per ScoreLeads request: bounds the memory of one response.
 constexpr int kMaxLeadsPerRequest = 10000;
-
-// Below this many leads per thread, starting a thread costs more than it
-// saves.
-constexpr int kMinLeadsPerThread = 64;
 
 class ArenaMessageHolder final
     : public grpc::MessageHolder<v1::ScoreLeadRequest, v1::ScoreLeadResponse> {
@@ -40,32 +30,6 @@ class ArenaMessageHolder final
   alignas(16) char initial_block_[8 << 10];
   google::protobuf::Arena arena_;
 };
-
-// Scores leads[i] into scores[i] and statuses[i] over up to
-// scorers.size() threads, one Scorer each, in contiguous slices.
-void ScoreInParallel(
-    const google::protobuf::RepeatedPtrField<v1::Lead>& leads, absl::Time now,
-    absl::Span<const std::unique_ptr<Scorer>> scorers,
-    std::vector<LeadScore>* scores, std::vector<absl::Status>* statuses) {
-  const int count = leads.size();
-  scores->resize(count);
-  statuses->resize(count);
-  const int threads = std::clamp(count / kMinLeadsPerThread, 1,
-                                 static_cast<int>(scorers.size()));
-  auto slice = [&](int t) {
-    Scorer& scorer = *scorers[t];
-    const int end = static_cast<int>(int64_t{count} * (t + 1) / threads);
-    for (int i = static_cast<int>(int64_t{count} * t / threads); i < end;
-         ++i) {
-      (*statuses)[i] = scorer.Score(leads.Get(i), now, &(*scores)[i]);
-    }
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  for (int t = 1; t < threads; ++t) pool.emplace_back(slice, t);
-  slice(0);
-  for (std::thread& thread : pool) thread.join();
-}
 
 }  // namespace
 
@@ -110,11 +74,7 @@ grpc::Status ScoringServiceImpl::ScoreLeads(
       return caller.status();
     }
     v1::ScoreLeadsResponse response;
-    // A stream's leads are scored on several threads, a Scorer each, kept
-    // for the stream's life and rebuilt only when the Playbook changes.
-    std::vector<std::unique_ptr<Scorer>> scorers(DefaultThreadCount());
-    std::vector<LeadScore> scores;
-    std::vector<absl::Status> statuses;
+    LeadScore score;
     int64_t leads = 0;
     // Parsing thousands of leads with their events is mostly allocation: an
     // arena per request turns it into pointer bumps and one release.
@@ -137,15 +97,11 @@ grpc::Status ScoringServiceImpl::ScoreLeads(
       if (!now.ok()) return now.status();
       auto version = deps_.playbooks->Get(request.playbook_number());
       if (!version.ok()) return version.status();
-      const auto& playbook = version->engine->playbook();
-      if (scorers[0] == nullptr || &scorers[0]->playbook() != playbook.get()) {
-        for (auto& scorer : scorers) scorer = std::make_unique<Scorer>(playbook);
-      }
-      ScoreInParallel(request.leads(), *now, scorers, &scores, &statuses);
+      Scorer& scorer = ThreadScorer(version->engine->playbook());
       response.Clear();
       for (int i = 0; i < request.leads_size(); ++i) {
         const v1::Lead& lead = request.leads(i);
-        if (const absl::Status& st = statuses[i]; !st.ok()) {
+        if (absl::Status st = scorer.Score(lead, *now, &score); !st.ok()) {
           v1::LeadError* error = response.add_errors();
           error->set_index(i);
           error->set_lead_id(lead.id());
@@ -156,9 +112,8 @@ grpc::Status ScoringServiceImpl::ScoreLeads(
           }
           continue;
         }
-        LeadScore& score = scores[i];
         if (request.omit_explanation()) score.explanation.clear();
-        scorers[0]->ToProto(lead, score, *now, response.add_results());
+        scorer.ToProto(lead, score, *now, response.add_results());
       }
       leads += request.leads_size();
       if (!stream->Write(response)) break;
