@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Measures smarketing-server on loopback: unary ScoreLead against the empty
-# RPC (the health check) at the same concurrency, with ghz; bulk scoring
+# RPC (the health check) at the same concurrency, with ghz, also as the
+# server's CPU time per call (ghz's own cost grows with the size of the
+# messages and takes the same cores on a small machine); bulk scoring
 # through the ScoreLeads stream and durable event ingest through
 # StreamEvents, with smarketing-load. Client and server share the machine.
 # Usage: benchmarks/service_benchmark.sh [BUILD_DIR]
@@ -44,17 +46,28 @@ lead='{"lead": {"id": "bench-1", "job_title": "VP Marketing",
     {"id": "e2", "type": "EVENT_TYPE_EMAIL_CLICK", "occurred_at": "'"$now"'"},
     {"id": "e3", "type": "EVENT_TYPE_WEBINAR_ATTENDANCE", "occurred_at": "'"$now"'"}]}}'
 
+server_cpu_ticks() {
+  awk '{print $14 + $15}' "/proc/$server_pid/stat"
+}
+
 run_ghz() {  # name, method, data, metadata
+  local ticks_before
+  ticks_before=$(server_cpu_ticks)
   "$ghz" --insecure --call "$2" -d "$3" --metadata "$4" \
     -c "$concurrency" -n "$calls" --connections 2 --format json "$target" \
     > "$work/$1.json"
-  python3 - "$work/$1.json" "$1" <<'PY'
+  echo $(( $(server_cpu_ticks) - ticks_before )) > "$work/$1.json.ticks"
+  python3 - "$work/$1.json" "$1" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
+calls = sum((r.get("statusCodeDistribution") or {}).values()) or 1
+cpu_us = float(open(sys.argv[1] + ".ticks").read()) / int(sys.argv[3]) * 1e6 / calls
+open(sys.argv[1] + ".cpu", "w").write(str(cpu_us))
 lat = {d["percentage"]: d["latency"] / 1e6 for d in r["latencyDistribution"] or []}
 errors = sum(v for k, v in (r.get("statusCodeDistribution") or {}).items() if k != "OK")
 print(f"{sys.argv[2]:12s} rps={r['rps']:.0f} p50_ms={lat.get(50, 0):.2f} "
-      f"p99_ms={lat.get(99, 0):.2f} errors={errors}")
+      f"p99_ms={lat.get(99, 0):.2f} errors={errors} "
+      f"server_cpu_us_per_call={cpu_us:.1f}")
 open(sys.argv[1] + ".rps", "w").write(str(r["rps"]))
 PY
 }
@@ -66,6 +79,9 @@ run_ghz score smarketing.v1.ScoringService/ScoreLead "$lead" \
 python3 -c "import sys; h, s = (float(open(f).read()) for f in sys.argv[1:]); \
 print(f'score/health throughput ratio={s / h:.2f} (target >= 0.80)')" \
   "$work/health.json.rps" "$work/score.json.rps"
+python3 -c "import sys; h, s = (float(open(f).read()) for f in sys.argv[1:]); \
+print(f'score/health server CPU per call ratio={s / h:.2f}')" \
+  "$work/health.json.cpu" "$work/score.json.cpu"
 
 load="$build/grpc_server/smarketing-load"
 echo "== bulk scoring through the ScoreLeads stream (smarketing-load)"

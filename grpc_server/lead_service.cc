@@ -33,21 +33,39 @@ void LogWrite(absl::string_view event, const LeadWrite& write,
        {"by", caller.name}});
 }
 
+// What every RPC that writes one lead and answers with its record does:
+// authorizes the caller for `role`, calls `write(now)`, logs `event` and
+// shows the written lead in `out` as of `now`.
+template <typename WriteFn>
+absl::StatusOr<LeadWrite> WriteLead(const TokenTable& tokens,
+                                    const grpc::ServerContext& context,
+                                    Role role, absl::string_view event,
+                                    WriteFn write, v1::LeadRecord* out) {
+  auto caller = tokens.Authorize(context, role);
+  if (!caller.ok()) return caller.status();
+  const absl::Time now = absl::Now();
+  absl::StatusOr<LeadWrite> written = write(now);
+  if (!written.ok()) return written.status();
+  LogWrite(event, *written, *caller);
+  ToLeadRecord(written->lead, written->event_count, *written->engine, now,
+               out);
+  return written;
+}
+
 }  // namespace
 
 grpc::Status LeadServiceImpl::UpsertLead(grpc::ServerContext* context,
                                          const v1::UpsertLeadRequest* request,
                                          v1::UpsertLeadResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = deps_.tokens->Authorize(*context, Role::kMarketing);
-    if (!caller.ok()) return caller.status();
-    const absl::Time now = absl::Now();
-    auto write =
-        deps_.leads->Upsert(request->lead(), request->expected_revision(), now);
+    auto write = WriteLead(
+        *deps_.tokens, *context, Role::kMarketing, "lead_upserted",
+        [&](absl::Time now) {
+          return deps_.leads->Upsert(request->lead(),
+                                     request->expected_revision(), now);
+        },
+        response->mutable_lead());
     if (!write.ok()) return write.status();
-    LogWrite("lead_upserted", *write, *caller);
-    ToLeadRecord(write->lead, write->event_count, *write->engine, now,
-                 response->mutable_lead());
     response->set_created(write->created);
     return absl::OkStatus();
   }());
@@ -192,62 +210,53 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
 grpc::Status LeadServiceImpl::RecordFeedback(
     grpc::ServerContext* context, const v1::RecordFeedbackRequest* request,
     v1::RecordFeedbackResponse* response) {
-  return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = deps_.tokens->Authorize(*context, Role::kSales);
-    if (!caller.ok()) return caller.status();
-    const absl::Time now = absl::Now();
-    auto write = deps_.leads->ApplyFeedback(request->feedback(),
-                                            request->expected_revision(), now);
-    if (!write.ok()) return write.status();
-    LogWrite("feedback_recorded", *write, *caller);
-    ToLeadRecord(write->lead, write->event_count, *write->engine, now,
-                 response->mutable_lead());
-    return absl::OkStatus();
-  }());
+  return ToGrpcStatus(
+      WriteLead(
+          *deps_.tokens, *context, Role::kSales, "feedback_recorded",
+          [&](absl::Time now) {
+            return deps_.leads->ApplyFeedback(
+                request->feedback(), request->expected_revision(), now);
+          },
+          response->mutable_lead())
+          .status());
 }
 
 grpc::Status LeadServiceImpl::TransitionLead(
     grpc::ServerContext* context, const v1::TransitionLeadRequest* request,
     v1::TransitionLeadResponse* response) {
-  return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = deps_.tokens->Authorize(*context, Role::kSales);
-    if (!caller.ok()) return caller.status();
-    const absl::Time now = absl::Now();
-    auto at = RequestTime(request->has_at(), request->at(), "at");
-    if (!at.ok()) return at.status();
-    v1::StageTransition move;
-    move.set_to(request->to());
-    move.set_actor(request->actor());
-    move.set_actor_id(request->actor_id());
-    TimeToProto(*at, move.mutable_at());
-    move.set_reason_code(request->reason_code());
-    move.set_note(request->note());
-    auto write = deps_.leads->Transition(request->lead_id(), move,
-                                         request->expected_revision(), now);
-    if (!write.ok()) return write.status();
-    LogWrite("lead_moved", *write, *caller);
-    ToLeadRecord(write->lead, write->event_count, *write->engine, now,
-                 response->mutable_lead());
-    return absl::OkStatus();
-  }());
+  return ToGrpcStatus(
+      WriteLead(
+          *deps_.tokens, *context, Role::kSales, "lead_moved",
+          [&](absl::Time now) -> absl::StatusOr<LeadWrite> {
+            auto at = RequestTime(request->has_at(), request->at(), "at");
+            if (!at.ok()) return at.status();
+            v1::StageTransition move;
+            move.set_to(request->to());
+            move.set_actor(request->actor());
+            move.set_actor_id(request->actor_id());
+            TimeToProto(*at, move.mutable_at());
+            move.set_reason_code(request->reason_code());
+            move.set_note(request->note());
+            return deps_.leads->Transition(request->lead_id(), move,
+                                           request->expected_revision(), now);
+          },
+          response->mutable_lead())
+          .status());
 }
 
 grpc::Status LeadServiceImpl::RecordFirstTouch(
     grpc::ServerContext* context, const v1::RecordFirstTouchRequest* request,
     v1::RecordFirstTouchResponse* response) {
-  return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = deps_.tokens->Authorize(*context, Role::kSales);
-    if (!caller.ok()) return caller.status();
-    const absl::Time now = absl::Now();
-    auto at = RequestTime(request->has_at(), request->at(), "at");
-    if (!at.ok()) return at.status();
-    auto write = deps_.leads->RecordFirstTouch(request->lead_id(), *at, now);
-    if (!write.ok()) return write.status();
-    LogWrite("lead_touched", *write, *caller);
-    ToLeadRecord(write->lead, write->event_count, *write->engine, now,
-                 response->mutable_lead());
-    return absl::OkStatus();
-  }());
+  return ToGrpcStatus(
+      WriteLead(
+          *deps_.tokens, *context, Role::kSales, "lead_touched",
+          [&](absl::Time now) -> absl::StatusOr<LeadWrite> {
+            auto at = RequestTime(request->has_at(), request->at(), "at");
+            if (!at.ok()) return at.status();
+            return deps_.leads->RecordFirstTouch(request->lead_id(), *at, now);
+          },
+          response->mutable_lead())
+          .status());
 }
 
 grpc::Status LeadServiceImpl::EraseLead(grpc::ServerContext* context,

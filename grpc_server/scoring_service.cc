@@ -13,7 +13,30 @@ namespace {
 // Leads per ScoreLeads request: bounds the memory of one response.
 constexpr int kMaxLeadsPerRequest = 10000;
 
+class ArenaMessageHolder final
+    : public grpc::MessageHolder<v1::ScoreLeadRequest, v1::ScoreLeadResponse> {
+ public:
+  ArenaMessageHolder() : arena_(initial_block_, sizeof(initial_block_)) {
+    set_request(google::protobuf::Arena::CreateMessage<v1::ScoreLeadRequest>(
+        &arena_));
+    set_response(google::protobuf::Arena::CreateMessage<v1::ScoreLeadResponse>(
+        &arena_));
+  }
+  void Release() override { delete this; }
+
+ private:
+  // A typical lead with its events and its scored explanation fit here;
+  // the arena allocates more blocks for bigger ones.
+  alignas(16) char initial_block_[8 << 10];
+  google::protobuf::Arena arena_;
+};
+
 }  // namespace
+
+grpc::MessageHolder<v1::ScoreLeadRequest, v1::ScoreLeadResponse>*
+ScoreLeadArenaAllocator::AllocateMessages() {
+  return new ArenaMessageHolder();
+}
 
 grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(
     grpc::CallbackServerContext* context, const v1::ScoreLeadRequest* request,
@@ -28,10 +51,14 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(
     if (!now.ok()) return now.status();
     auto version = deps_.playbooks->Get(request->playbook_number());
     if (!version.ok()) return version.status();
-    auto result = ThreadScorer(version->engine->playbook())
-                      .Score(request->lead(), *now);
-    if (!result.ok()) return result.status();
-    *response->mutable_result() = *std::move(result);
+    // Scored in place into the response, with the thread's scratch space.
+    thread_local LeadScore score;
+    Scorer& scorer = ThreadScorer(version->engine->playbook());
+    if (absl::Status st = scorer.Score(request->lead(), *now, &score);
+        !st.ok()) {
+      return st;
+    }
+    scorer.ToProto(request->lead(), score, *now, response->mutable_result());
     return absl::OkStatus();
   }()));
   return reactor;

@@ -4,6 +4,8 @@
 #ifndef SMARKETING_GRPC_SERVER_SERVICES_H_
 #define SMARKETING_GRPC_SERVER_SERVICES_H_
 
+#include <grpcpp/support/message_allocator.h>
+
 #include "auth.h"
 #include "lead_desk.h"
 #include "playbooks.h"
@@ -23,6 +25,17 @@ struct ServiceDeps {
   const TokenTable* tokens = nullptr;
 };
 
+// ScoreLead's request and response on an arena per call: parsing a lead
+// with its events and writing the explanation take one allocation instead
+// of dozens of mallocs and frees.
+class ScoreLeadArenaAllocator final
+    : public grpc::MessageAllocator<v1::ScoreLeadRequest,
+                                    v1::ScoreLeadResponse> {
+ public:
+  grpc::MessageHolder<v1::ScoreLeadRequest, v1::ScoreLeadResponse>*
+  AllocateMessages() override;
+};
+
 // ScoreLead takes a few microseconds: it runs as a callback on gRPC's own
 // threads, sparing the hand-off to a worker thread that would cost more
 // than the scoring.
@@ -30,7 +43,9 @@ class ScoringServiceImpl final
     : public v1::ScoringService::WithCallbackMethod_ScoreLead<
           v1::ScoringService::Service> {
  public:
-  explicit ScoringServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  explicit ScoringServiceImpl(ServiceDeps deps) : deps_(deps) {
+    SetMessageAllocatorFor_ScoreLead(&allocator_);
+  }
   grpc::ServerUnaryReactor* ScoreLead(grpc::CallbackServerContext* context,
                                       const v1::ScoreLeadRequest* request,
                                       v1::ScoreLeadResponse* response) override;
@@ -44,6 +59,7 @@ class ScoringServiceImpl final
 
  private:
   ServiceDeps deps_;
+  ScoreLeadArenaAllocator allocator_;
 };
 
 class PlaybookServiceImpl final : public v1::PlaybookService::Service {
