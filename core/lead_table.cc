@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <functional>
 #include <mutex>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/numeric/bits.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -23,6 +27,8 @@ namespace smarketing {
 int64_t Column::size() const {
   switch (type) {
     case Type::kText:
+      if (!codes8.empty()) return static_cast<int64_t>(codes8.size());
+      if (!codes16.empty()) return static_cast<int64_t>(codes16.size());
       return static_cast<int64_t>(codes.empty() ? text.size() : codes.size());
     case Type::kInt:
     case Type::kTime:
@@ -134,19 +140,19 @@ absl::Status RowError(absl::string_view table, const Column& column,
 }
 
 // The text of a row; missing values read as empty.
-absl::string_view TextAt(const Column& column, int64_t row) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::string_view TextAt(const Column& column, int64_t row) {
   if (column.missing(row)) return {};
-  if (!column.codes.empty()) {
-    const int32_t code = column.codes[row];
+  if (column.categorical()) {
+    const int32_t code = column.code(row);
     return code < 0 ? absl::string_view() : column.dictionary[code];
   }
   return column.text[row];
 }
 
-bool IsMissing(const Column& column, int64_t row) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool IsMissing(const Column& column, int64_t row) {
   if (column.missing(row)) return true;
-  return column.type == Column::Type::kText && !column.codes.empty() &&
-         column.codes[row] < 0;
+  return column.type == Column::Type::kText && column.categorical() &&
+         column.code(row) < 0;
 }
 
 // Text of a text or integer column (ids may be either), into `buffer` for
@@ -160,15 +166,25 @@ absl::string_view IdAt(const Column& column, int64_t row, std::string* buffer) {
   return TextAt(column, row);
 }
 
-void SetTime(int64_t nanos, google::protobuf::Timestamp* out) {
-  int64_t seconds = nanos / 1000000000;
-  int64_t rest = nanos % 1000000000;
+// Row `row` of a kTime column as seconds and nanoseconds.
+void TimeAt(const Column& column, int64_t row, int64_t* seconds, int32_t* nanos) {
+  const int64_t ticks = column.ints[row];
+  const int64_t per_second = column.ticks_per_second;
+  *seconds = ticks / per_second;
+  int64_t rest = ticks % per_second;
   if (rest < 0) {
-    rest += 1000000000;
-    --seconds;
+    rest += per_second;
+    --*seconds;
   }
+  *nanos = static_cast<int32_t>(rest * (1000000000 / per_second));
+}
+
+void SetTime(const Column& column, int64_t row, google::protobuf::Timestamp* out) {
+  int64_t seconds;
+  int32_t nanos;
+  TimeAt(column, row, &seconds, &nanos);
   out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(rest));
+  out->set_nanos(nanos);
 }
 
 // Resolves enum names as the Playbook writes them: "vp", "VP" or
@@ -207,6 +223,44 @@ class EnumNames {
   std::string prefix_;
 };
 
+// Calls fn(codes) with the codes of a categorical column, in their width.
+template <typename F>
+void VisitCodes(const Column& column, F&& fn) {
+  if (!column.codes8.empty()) {
+    fn(column.codes8);
+  } else if (!column.codes16.empty()) {
+    fn(column.codes16);
+  } else {
+    fn(column.codes);
+  }
+}
+
+template <typename T>
+int64_t FirstNegative(absl::Span<const T> codes) {
+  T smallest = 0;
+  for (const T code : codes) smallest = std::min(smallest, code);  // vectorized
+  if (smallest >= 0) return -1;
+  for (size_t r = 0; r < codes.size(); ++r) {
+    if (codes[r] < 0) return static_cast<int64_t>(r);
+  }
+  return -1;
+}
+
+// The first missing row, or -1.
+int64_t FirstMissing(const Column& column) {
+  int64_t first = -1;
+  if (!column.present.empty()) {
+    const void* zero = std::memchr(column.present.data(), 0, column.present.size());
+    if (zero != nullptr) first = static_cast<const uint8_t*>(zero) - column.present.data();
+  }
+  if (column.type == Column::Type::kText && column.categorical()) {
+    int64_t negative = -1;
+    VisitCodes(column, [&](auto codes) { negative = FirstNegative(codes); });
+    if (negative >= 0 && (first < 0 || negative < first)) first = negative;
+  }
+  return first;
+}
+
 // Resolves an enum column to numbers, once per distinct text.
 absl::Status ResolveEnum(absl::string_view table, const Column& column,
                          const EnumNames& names, bool required,
@@ -241,7 +295,7 @@ absl::Status ResolveEnum(absl::string_view table, const Column& column,
                        absl::StrCat("expected text or integer values, found ",
                                     TypeName(column.type)));
   }
-  if (!column.codes.empty()) {
+  if (column.categorical()) {
     std::vector<int32_t> numbers(column.dictionary.size(), -1);
     for (size_t i = 0; i < column.dictionary.size(); ++i) {
       int32_t number;
@@ -249,15 +303,37 @@ absl::Status ResolveEnum(absl::string_view table, const Column& column,
         numbers[i] = number;
       }
     }
-    for (int64_t r = 0; r < n; ++r) {
-      if (IsMissing(column, r)) {
-        if (required) return missing(r);
-        continue;
-      }
-      const int32_t number = numbers[column.codes[r]];
-      if (number < 0) return unknown(r, column.dictionary[column.codes[r]]);
-      (*out)[r] = number;
+    if (required) {
+      if (const int64_t r = FirstMissing(column); r >= 0) return missing(r);
     }
+    int64_t bad = -1;
+    int32_t* resolved = out->data();
+    if (column.present.empty()) {
+      // The usual case, in a tight loop: a negative code is missing (0).
+      VisitCodes(column, [&](auto codes) {
+        for (int64_t r = 0; r < n; ++r) {
+          const int32_t code = codes[r];
+          if (code < 0) continue;
+          const int32_t number = numbers[code];
+          if (number < 0) {
+            bad = r;
+            break;
+          }
+          resolved[r] = number;
+        }
+      });
+    } else {
+      for (int64_t r = 0; r < n; ++r) {
+        if (IsMissing(column, r)) continue;
+        const int32_t number = numbers[column.code(r)];
+        if (number < 0) {
+          bad = r;
+          break;
+        }
+        resolved[r] = number;
+      }
+    }
+    if (bad >= 0) return unknown(bad, column.dictionary[column.code(bad)]);
     return absl::OkStatus();
   }
   absl::flat_hash_map<absl::string_view, int32_t> cache;
@@ -292,11 +368,47 @@ absl::Status CheckType(absl::string_view table, const Column& column,
                                   " values, found ", TypeName(column.type)));
 }
 
-absl::Status CheckRequired(absl::string_view table, const Column& column) {
-  for (int64_t r = 0, n = column.size(); r < n; ++r) {
-    if (IsMissing(column, r)) {
-      return RowError(table, column, r, "is missing; a value is required");
+template <typename T>
+int64_t FirstCodeAtLeast(absl::Span<const T> codes, int64_t limit) {
+  // The largest code first, in a loop the compiler vectorizes: for the
+  // usual table, whose codes are all good, that is all it costs.
+  T largest = std::numeric_limits<T>::min();
+  for (const T code : codes) largest = std::max(largest, code);
+  if (static_cast<int64_t>(largest) < limit) return -1;
+  for (size_t r = 0; r < codes.size(); ++r) {
+    if (static_cast<int64_t>(codes[r]) >= limit) return static_cast<int64_t>(r);
+  }
+  return -1;
+}
+
+// Categorical codes must point into the dictionary; times come in a unit
+// this file knows.
+absl::Status CheckLayout(absl::string_view table, const Column& column) {
+  if (column.type == Column::Type::kTime) {
+    const int64_t t = column.ticks_per_second;
+    if (t != 1 && t != 1000 && t != 1000000 && t != 1000000000) {
+      return ColumnError(table, column.name,
+                         absl::StrCat(t, " ticks per second; expected 1, 1000, "
+                                         "1000000 or 1000000000"));
     }
+    return absl::OkStatus();
+  }
+  if (column.type != Column::Type::kText || !column.categorical()) {
+    return absl::OkStatus();
+  }
+  const int64_t limit = static_cast<int64_t>(column.dictionary.size());
+  const int64_t row = !column.codes8.empty()    ? FirstCodeAtLeast(column.codes8, limit)
+                      : !column.codes16.empty() ? FirstCodeAtLeast(column.codes16, limit)
+                                                : FirstCodeAtLeast(column.codes, limit);
+  if (row < 0) return absl::OkStatus();
+  return RowError(table, column, row,
+                  absl::StrCat("category code ", column.code(row), " is not one of the ",
+                               limit, " categories"));
+}
+
+absl::Status CheckRequired(absl::string_view table, const Column& column) {
+  if (const int64_t r = FirstMissing(column); r >= 0) {
+    return RowError(table, column, r, "is missing; a value is required");
   }
   return absl::OkStatus();
 }
@@ -317,7 +429,8 @@ void SetValue(const Column& column, int64_t row, google::protobuf::Value* out) {
   switch (column.type) {
     case Column::Type::kText: {
       const absl::string_view text = TextAt(column, row);
-      out->set_string_value(text.data(), text.size());
+      // Into the Value's string, reusing its storage when it held text.
+      out->mutable_string_value()->assign(text.data(), text.size());
       break;
     }
     case Column::Type::kInt:
@@ -330,9 +443,12 @@ void SetValue(const Column& column, int64_t row, google::protobuf::Value* out) {
       out->set_bool_value(column.bools[row] != 0);
       break;
     case Column::Type::kTime: {
-      out->set_string_value(absl::FormatTime(absl::RFC3339_full,
-                                             absl::FromUnixNanos(column.ints[row]),
-                                             absl::UTCTimeZone()));
+      int64_t seconds;
+      int32_t nanos;
+      TimeAt(column, row, &seconds, &nanos);
+      out->set_string_value(absl::FormatTime(
+          absl::RFC3339_full, absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos),
+          absl::UTCTimeZone()));
       break;
     }
   }
@@ -374,6 +490,7 @@ absl::Status LeadTable::BindLeads(std::vector<Column> columns) {
                          absl::StrCat("has ", column.size(), " rows, but ",
                                       lead_columns_[0].name, " has ", rows_));
     }
+    if (auto st = CheckLayout(kTable, column); !st.ok()) return st;
     Field field{Target::kAttribute, c, ""};
     if (absl::StartsWith(column.name, "attributes.") &&
         column.name.size() > 11) {
@@ -484,10 +601,12 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
                          absl::StrCat("has ", column.size(), " rows, but ",
                                       event_columns_[0].name, " has ", event_rows_));
     }
+    if (auto st = CheckLayout(kTable, column); !st.ok()) return st;
     Field field{Target::kProperty, c, ""};
     if (absl::StartsWith(column.name, "properties.") && column.name.size() > 11) {
       field.key = column.name.substr(11);
       if (auto st = CheckFinite(kTable, column); !st.ok()) return st;
+      property_fields_.push_back(field);
       event_fields_.push_back(std::move(field));
       continue;
     }
@@ -523,10 +642,11 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
         if (auto st = CheckRequired(kTable, column); !st.ok()) return st;
         occurred_at_column_ = c;
         break;
-      default:
+      default:  // custom_type
         if (auto st = CheckType(kTable, column, {Column::Type::kText}); !st.ok()) {
           return st;
         }
+        custom_type_column_ = c;
         break;
     }
     event_fields_.push_back(std::move(field));
@@ -573,28 +693,34 @@ absl::Status LeadTable::GroupEvents() {
     }
   }
 
-  std::vector<int64_t> lead_of(event_rows_);
   std::atomic<int64_t> first_unknown{event_rows_};
   auto unknown = [&](int64_t row) {
     int64_t seen = first_unknown.load();
     while (row < seen && !first_unknown.compare_exchange_weak(seen, row)) {
     }
   };
-  if (lead_id->type == Column::Type::kText && !lead_id->codes.empty()) {
-    // Categorical: one lookup per category.
-    std::vector<int64_t> by_code(lead_id->dictionary.size(), -1);
+  // The lead row of each event: for categorical lead ids, through one
+  // lookup per category; otherwise one per event, kept in lead_of.
+  std::vector<int64_t> by_code;
+  std::vector<int64_t> lead_of;
+  const bool categorical = lead_id->type == Column::Type::kText && lead_id->categorical();
+  if (categorical) {
+    by_code.assign(lead_id->dictionary.size(), -1);
     for (size_t i = 0; i < by_code.size(); ++i) {
       auto it = rows.find(lead_id->dictionary[i]);
       if (it != rows.end()) by_code[i] = it->second;
     }
-    for (int64_t e = 0; e < event_rows_; ++e) {
-      lead_of[e] = by_code[lead_id->codes[e]];
-      if (lead_of[e] < 0) {
-        unknown(e);
-        break;
+    // Codes are never negative here: lead_id is required.
+    VisitCodes(*lead_id, [&](auto codes) {
+      for (int64_t e = 0; e < event_rows_; ++e) {
+        if (by_code[codes[e]] < 0) {
+          unknown(e);
+          break;
+        }
       }
-    }
+    });
   } else {
+    lead_of.resize(event_rows_);
     ParallelFor(event_rows_, DefaultThreadCount(),
                 [&](int, int64_t begin, int64_t end) {
                   std::string buffer;
@@ -614,13 +740,73 @@ absl::Status LeadTable::GroupEvents() {
                     absl::StrCat("no lead has id \"", IdAt(*lead_id, e, &buffer),
                                  "\"; give only the events of the leads given"));
   }
-  // A stable counting sort keeps each lead's events in table order.
-  for (int64_t e = 0; e < event_rows_; ++e) ++event_begin_[lead_of[e] + 1];
-  for (int64_t r = 0; r < rows_; ++r) event_begin_[r + 1] += event_begin_[r];
-  std::vector<int64_t> next(event_begin_.begin(), event_begin_.end() - 1);
-  event_order_.resize(event_rows_);
-  for (int64_t e = 0; e < event_rows_; ++e) event_order_[next[lead_of[e]]++] = e;
+  // A stable counting sort keeps each lead's events in table order. Events
+  // listed lead by lead, in the order of the leads, need no sorting.
+  auto count = [&](auto lead_at) {
+    bool sorted = true;
+    int64_t previous = 0;
+    for (int64_t e = 0; e < event_rows_; ++e) {
+      const int64_t lead = lead_at(e);
+      ++event_begin_[lead + 1];
+      sorted = sorted && lead >= previous;
+      previous = lead;
+    }
+    for (int64_t r = 0; r < rows_; ++r) event_begin_[r + 1] += event_begin_[r];
+    if (sorted) return;
+    std::vector<int64_t> next(event_begin_.begin(), event_begin_.end() - 1);
+    event_order_.resize(event_rows_);
+    for (int64_t e = 0; e < event_rows_; ++e) event_order_[next[lead_at(e)]++] = e;
+  };
+  if (categorical) {
+    VisitCodes(*lead_id, [&](auto codes) {
+      count([&](int64_t e) { return by_code[codes[e]]; });
+    });
+  } else {
+    count([&](int64_t e) { return lead_of[e]; });
+  }
   return absl::OkStatus();
+}
+
+namespace {
+
+// Sets `bit` in masks[r] for the rows [begin, end) where `column` has a
+// value, in loops the compiler vectorizes.
+template <typename T>
+void MarkCodes(absl::Span<const T> codes, uint32_t bit, int64_t begin,
+               int64_t end, uint32_t* __restrict masks) {
+  const T* __restrict data = codes.data();
+  for (int64_t r = begin; r < end; ++r) masks[r] |= data[r] >= 0 ? bit : 0;
+}
+
+void MarkPresent(const Column& column, uint32_t bit, int64_t begin, int64_t end,
+                 uint32_t* __restrict masks) {
+  if (column.type == Column::Type::kText && !column.codes8.empty()) {
+    MarkCodes(column.codes8, bit, begin, end, masks);
+  } else if (column.type == Column::Type::kText && !column.codes16.empty()) {
+    MarkCodes(column.codes16, bit, begin, end, masks);
+  } else if (column.type == Column::Type::kText && !column.codes.empty()) {
+    MarkCodes(column.codes, bit, begin, end, masks);
+  } else {
+    for (int64_t r = begin; r < end; ++r) masks[r] |= bit;
+  }
+  if (!column.present.empty()) {
+    const uint8_t* __restrict present = column.present.data();
+    for (int64_t r = begin; r < end; ++r) masks[r] &= present[r] ? ~0u : ~bit;
+  }
+}
+
+}  // namespace
+
+void LeadTable::MarkProperties() {
+  if (property_fields_.empty() || property_fields_.size() > 32) return;
+  property_present_.assign(event_rows_, 0);
+  uint32_t* masks = property_present_.data();
+  ParallelFor(event_rows_, DefaultThreadCount(), [&](int, int64_t begin, int64_t end) {
+    for (size_t i = 0; i < property_fields_.size(); ++i) {
+      MarkPresent(event_columns_[property_fields_[i].column], 1u << i, begin, end,
+                  masks);
+    }
+  });
 }
 
 absl::StatusOr<std::unique_ptr<LeadTable>> LeadTable::Create(
@@ -629,25 +815,23 @@ absl::StatusOr<std::unique_ptr<LeadTable>> LeadTable::Create(
   if (auto st = table->BindLeads(std::move(leads)); !st.ok()) return st;
   if (auto st = table->BindEvents(std::move(events)); !st.ok()) return st;
   if (auto st = table->GroupEvents(); !st.ok()) return st;
+  table->MarkProperties();
   return table;
 }
 
 int64_t LeadTable::EventRow(int64_t row, int index) const {
-  return event_order_[event_begin_[row] + index];
+  const int64_t i = event_begin_[row] + index;
+  return event_order_.empty() ? i : event_order_[i];
 }
 
 void LeadTable::Build(int64_t row, v1::Lead* lead) const {
   lead->Clear();
-  Fill(row, /*reuse=*/false, lead);
-}
-
-void LeadTable::Refill(int64_t row, v1::Lead* lead) const {
-  Fill(row, /*reuse=*/true, lead);
+  Fill(row, lead);
 }
 
 namespace {
 
-// Unsets the field a missing value stands for, in a Lead being refilled.
+// Unsets the field a missing value stands for, in a lead being reused.
 void ClearLeadField(Target target, const std::string& key, v1::Lead* lead) {
   switch (target) {
     case Target::kFirstName: lead->mutable_contact()->clear_first_name(); break;
@@ -678,11 +862,26 @@ void ClearLeadField(Target target, const std::string& key, v1::Lead* lead) {
 
 }  // namespace
 
-void LeadTable::Fill(int64_t row, bool reuse, v1::Lead* lead) const {
-  std::string buffer;
+void LeadTable::Fill(int64_t row, v1::Lead* lead) const {
+  FillLead(row, /*reuse=*/false, lead);
+  const int64_t begin = event_begin_[row];
+  const int count = static_cast<int>(event_begin_[row + 1] - begin);
+  if (count == 0) return;
+  auto* events = lead->mutable_events();
+  events->Reserve(count);
+  for (int k = 0; k < count; ++k) {
+    FillEvent(EventAt(begin + k), /*reuse=*/false, events->Add());
+  }
+}
+
+void LeadTable::FillLead(int64_t row, bool reuse, v1::Lead* lead) const {
+  // Strings are assigned through mutable_*(): set_*(data, size) would make
+  // a temporary std::string first, which allocates for all but short text.
+  char digits[absl::numbers_internal::kFastToBufferSize];
   for (const Field& field : lead_fields_) {
     const Column& column = lead_columns_[field.column];
     if (IsMissing(column, row)) {
+      // A new lead has every field unset already.
       if (reuse) ClearLeadField(field.target, field.key, lead);
       continue;
     }
@@ -696,11 +895,15 @@ void LeadTable::Fill(int64_t row, bool reuse, v1::Lead* lead) const {
                  : column.doubles[row];
     };
     switch (field.target) {
-      case Target::kId: {
-        const absl::string_view id = IdAt(column, row, &buffer);
-        lead->set_id(id.data(), id.size());
+      case Target::kId:
+        if (column.type == Column::Type::kInt) {
+          char* end = absl::numbers_internal::FastIntToBuffer(column.ints[row], digits);
+          lead->mutable_id()->assign(digits, end - digits);
+        } else {
+          const absl::string_view id = TextAt(column, row);
+          lead->mutable_id()->assign(id.data(), id.size());
+        }
         break;
-      }
       case Target::kFirstName:
         text(lead->mutable_contact()->mutable_first_name());
         break;
@@ -765,7 +968,7 @@ void LeadTable::Fill(int64_t row, bool reuse, v1::Lead* lead) const {
         lead->mutable_consent()->set_do_not_call(column.bools[row] != 0);
         break;
       case Target::kCreatedAt:
-        SetTime(column.ints[row], lead->mutable_created_at());
+        SetTime(column, row, lead->mutable_created_at());
         break;
       case Target::kAttribute:
         SetValue(column, row,
@@ -775,61 +978,133 @@ void LeadTable::Fill(int64_t row, bool reuse, v1::Lead* lead) const {
         break;
     }
   }
-  // Events kept from the previous lead are overwritten in place: their
-  // strings and property maps keep their storage.
-  auto* events = lead->mutable_events();
-  const int count = static_cast<int>(event_begin_[row + 1] - event_begin_[row]);
-  while (events->size() > count) events->RemoveLast();
-  while (events->size() < count) events->Add();
-  for (int k = 0; k < count; ++k) {
-    const int64_t e = event_order_[event_begin_[row] + k];
-    v1::Event* event = events->Mutable(k);
-    event->set_type(static_cast<v1::EventType>(event_type_[e]));
-    if (event_id_column_ < 0) event->set_id(absl::StrCat(e));
-    if (event->has_properties() && !event->properties().fields().empty()) {
-      // Drop the previous event's properties this one lacks, looking at the
-      // few it had rather than hashing every property column's key.
-      auto* fields = event->mutable_properties()->mutable_fields();
-      for (auto it = fields->begin(); it != fields->end();) {
-        bool kept = false;
-        for (const Field& field : event_fields_) {
-          if (field.target == Target::kProperty && field.key == it->first) {
-            kept = !IsMissing(event_columns_[field.column], e);
-            break;
-          }
-        }
-        it = kept ? std::next(it) : fields->erase(it);
-      }
-    }
-    for (const Field& field : event_fields_) {
-      const Column& column = event_columns_[field.column];
-      if (IsMissing(column, e)) {
-        if (field.target == Target::kCustomType) event->clear_custom_type();
-        continue;
-      }
-      switch (field.target) {
-        case Target::kEventId: {
-          const absl::string_view id = IdAt(column, e, &buffer);
-          event->set_id(id.data(), id.size());
-          break;
-        }
-        case Target::kOccurredAt:
-          SetTime(column.ints[e], event->mutable_occurred_at());
-          break;
-        case Target::kCustomType: {
-          const absl::string_view value = TextAt(column, e);
-          event->set_custom_type(value.data(), value.size());
-          break;
-        }
-        case Target::kProperty:
-          SetValue(column, e,
-                   &(*event->mutable_properties()->mutable_fields())[field.key]);
-          break;
-        default:
-          break;
-      }
+}
+
+void LeadTable::FillEvent(int64_t e, bool reuse, v1::Event* event) const {
+  event->set_type(static_cast<v1::EventType>(event_type_[e]));
+  // id and occurred_at are never missing: checked when the table was made.
+  if (event_id_column_ < 0 ||
+      event_columns_[event_id_column_].type == Column::Type::kInt) {
+    char digits[absl::numbers_internal::kFastToBufferSize];
+    char* end = absl::numbers_internal::FastIntToBuffer(
+        event_id_column_ < 0 ? e : event_columns_[event_id_column_].ints[e], digits);
+    event->mutable_id()->assign(digits, end - digits);
+  } else {
+    const absl::string_view id = TextAt(event_columns_[event_id_column_], e);
+    event->mutable_id()->assign(id.data(), id.size());
+  }
+  SetTime(event_columns_[occurred_at_column_], e, event->mutable_occurred_at());
+  if (custom_type_column_ >= 0) {
+    const Column& column = event_columns_[custom_type_column_];
+    if (!IsMissing(column, e)) {
+      const absl::string_view value = TextAt(column, e);
+      event->mutable_custom_type()->assign(value.data(), value.size());
+    } else if (reuse) {
+      event->clear_custom_type();
     }
   }
+  if (property_fields_.empty()) return;
+
+  // The properties present, as a bit mask over property_fields_ (or, past
+  // 32 property columns, looked up column by column).
+  auto present = [&](size_t i) {
+    return property_present_.empty()
+               ? !IsMissing(event_columns_[property_fields_[i].column], e)
+               : ((property_present_[e] >> i) & 1) != 0;
+  };
+  auto for_each_present = [&](auto&& fn) {
+    if (!property_present_.empty()) {
+      for (uint32_t bits = property_present_[e]; bits != 0; bits &= bits - 1) {
+        fn(static_cast<size_t>(absl::countr_zero(bits)));
+      }
+      return;
+    }
+    for (size_t i = 0; i < property_fields_.size(); ++i) {
+      if (present(i)) fn(i);
+    }
+  };
+  size_t count = 0;
+  for_each_present([&](size_t) { ++count; });
+  if (count == 0) {
+    if (reuse && event->has_properties()) event->mutable_properties()->mutable_fields()->clear();
+    return;
+  }
+  auto& properties = *event->mutable_properties()->mutable_fields();
+  // A reused event usually held the same properties (it held an event of
+  // the same type): their values are overwritten in place.
+  for_each_present([&](size_t i) {
+    const Field& field = property_fields_[i];
+    SetValue(event_columns_[field.column], e, &properties[field.key]);
+  });
+  if (properties.size() == count) return;
+  for (auto it = properties.begin(); it != properties.end();) {
+    bool kept = false;
+    for_each_present([&](size_t i) { kept = kept || property_fields_[i].key == it->first; });
+    if (kept) {
+      ++it;
+    } else {
+      it = properties.erase(it);
+    }
+  }
+}
+
+TableLeadBuilder::TableLeadBuilder(const LeadTable& table) : table_(table) {}
+
+TableLeadBuilder::~TableLeadBuilder() {
+  for (auto& pool : spare_) {
+    for (v1::Event* event : pool) delete event;
+  }
+}
+
+void TableLeadBuilder::RecycleEvents() {
+  auto* events = lead_.mutable_events();
+  const int previous = events->size();
+  if (previous == 0) return;
+  extracted_.resize(previous);
+  events->ExtractSubrange(0, previous, extracted_.data());
+  for (v1::Event* event : extracted_) {
+    const size_t type = static_cast<size_t>(event->type());
+    if (type >= spare_.size()) spare_.resize(type + 1);
+    spare_[type].push_back(event);
+  }
+}
+
+const v1::Lead& TableLeadBuilder::BuildWithoutEvents(int64_t row) {
+  table_.FillLead(row, /*reuse=*/true, &lead_);
+  RecycleEvents();
+  return lead_;
+}
+
+const v1::Lead& TableLeadBuilder::Build(int64_t row) {
+  table_.FillLead(row, /*reuse=*/true, &lead_);
+  // The previous lead's events go back to the pools, by type, and this
+  // lead's events come from there: an event refilled in place keeps its
+  // strings and properties, and one of the same type usually has the same
+  // properties.
+  RecycleEvents();
+  auto* events = lead_.mutable_events();
+  const int64_t begin = table_.event_begin_[row];
+  const int count = static_cast<int>(table_.event_begin_[row + 1] - begin);
+  for (int k = 0; k < count; ++k) {
+    const int64_t e = table_.EventAt(begin + k);
+    const size_t type = static_cast<size_t>(table_.event_type_[e]);
+    v1::Event* event = nullptr;
+    if (type < spare_.size() && !spare_[type].empty()) {
+      event = spare_[type].back();
+      spare_[type].pop_back();
+    } else {
+      for (auto& pool : spare_) {
+        if (pool.empty()) continue;
+        event = pool.back();
+        pool.pop_back();
+        break;
+      }
+    }
+    if (event == nullptr) event = new v1::Event();
+    table_.FillEvent(e, /*reuse=*/true, event);
+    events->AddAllocated(event);
+  }
+  return lead_;
 }
 
 namespace {
@@ -843,30 +1118,51 @@ int32_t Code(const std::string& value, absl::flat_hash_map<std::string, int32_t>
   return it->second;
 }
 
-// Routing depends on the assignments before it, so it runs in table order
-// on one thread, and only for the leads the scores qualified.
+// Calls fn(thread, block) for every block of [0, blocks) on `threads`
+// threads, handing out blocks one at a time. (ParallelFor hands out 1024
+// indexes at a time: right for leads, but given blocks of 1024 leads it
+// left a million leads to a single thread.)
+void ForEachBlock(int64_t blocks, int threads,
+                  const std::function<void(int, int64_t)>& fn) {
+  threads = static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(blocks, 1)));
+  std::atomic<int64_t> next{0};
+  auto work = [&](int thread) {
+    for (int64_t b; (b = next.fetch_add(1)) < blocks;) fn(thread, b);
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(threads - 1);
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (std::thread& thread : pool) thread.join();
+}
+
+// Routing depends on the assignments before it, so MQLs are routed one
+// after the other in table order, as `smarketing score` routes a file
+// (LeadEngine::AssignNewMql, which only routes: no rescoring). Routing rules
+// are conditions of lead scope, which cannot name event fields: the leads
+// are built without their events, which are most of the work of building
+// a lead.
 absl::Status RouteTable(const LeadEngine& engine, const LeadTable& table,
                         const ScoreTableOptions& options, ScoreColumns* out) {
   const int64_t n = table.size();
   out->team.assign(n, -1);
   out->owner.assign(n, -1);
+  const v1::Playbook& playbook = engine.playbook()->playbook();
   absl::flat_hash_map<std::string, int32_t> teams, owners;
   v1::RoutingState routing = options.routing_state;
-  Scorer scorer(engine.playbook());
-  v1::Lead lead;
+  TableLeadBuilder builder(table);
+  v1::ScoreResult result;
   for (int64_t r = 0; r < n; ++r) {
     if (out->stage[r] != v1::LIFECYCLE_STAGE_MQL) continue;
-    table.Refill(r, &lead);
-    auto lifecycle = engine.Start(options.now);
-    if (!lifecycle.ok()) return lifecycle.status();
-    LeadState state;
-    state.lifecycle = std::move(*lifecycle);
-    if (absl::Status st = engine.Refresh(lead, options.now, &scorer, &state, &routing);
-        !st.ok()) {
-      return st;
+    result.Clear();
+    result.set_recommended_stage(v1::LIFECYCLE_STAGE_MQL);
+    result.set_priority(static_cast<v1::Priority>(out->priority[r]));
+    if (out->persona[r] >= 0) {
+      result.set_persona_id(playbook.personas(out->persona[r]).id());
     }
-    out->team[r] = Code(state.score.routing().team_id(), &teams, &out->teams);
-    out->owner[r] = Code(state.score.routing().owner_id(), &owners, &out->owners);
+    engine.AssignNewMql(builder.BuildWithoutEvents(r), options.now, &routing, &result);
+    out->team[r] = Code(result.routing().team_id(), &teams, &out->teams);
+    out->owner[r] = Code(result.routing().owner_id(), &owners, &out->owners);
   }
   return absl::OkStatus();
 }
@@ -900,72 +1196,85 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
       options.sentences ? blocks : 0);
   if (contributions) out->contribution_begin.assign(n + 1, 0);
 
-  const int threads = options.threads > 0 ? options.threads : DefaultThreadCount();
-  std::vector<std::unique_ptr<Scorer>> scorers;
-  for (int t = 0; t < threads; ++t) scorers.push_back(std::make_unique<Scorer>(playbook));
-  std::mutex error_mutex;
-  int64_t error_row = n;
-  absl::Status error;
-
-  ParallelFor(blocks, threads, [&](int thread, int64_t block_begin, int64_t block_end) {
-    Scorer& scorer = *scorers[thread];
+  const int threads = static_cast<int>(std::min<int64_t>(
+      options.threads > 0 ? options.threads : DefaultThreadCount(),
+      std::max<int64_t>(blocks, 1)));
+  struct Worker {
+    explicit Worker(const std::shared_ptr<const CompiledPlaybook>& playbook,
+                    const LeadTable& table)
+        : scorer(playbook), builder(table) {}
+    Scorer scorer;
+    // Each lead is built over the previous one: building it then
+    // allocates next to nothing, which would otherwise cost as much as
+    // scoring it.
+    TableLeadBuilder builder;
     LeadScore score;
     v1::ScoreResult result;
-    // One Lead per thread, refilled in place: building a lead then
-    // allocates little, which would otherwise cost as much as scoring it.
-    v1::Lead lead;
-    for (int64_t b = block_begin; b < block_end; ++b) {
-      for (int64_t r = b * kBlock, end = std::min(n, r + kBlock); r < end; ++r) {
-        table.Refill(r, &lead);
-        if (absl::Status st = scorer.Score(lead, options.now, &score); !st.ok()) {
-          std::lock_guard<std::mutex> lock(error_mutex);
-          if (r < error_row) {
-            error_row = r;
-            std::string path;
-            if (auto problems = ProblemsFromStatus(st);
-                problems && problems->problems_size() > 0) {
-              path = problems->problems(0).path();
-            }
-            std::string where;
-            int index = 0;
-            if (absl::StartsWith(path, "events[") &&
-                absl::SimpleAtoi(path.substr(7, path.find(']') - 7), &index)) {
-              where = absl::StrCat(" (events row ", table.EventRow(r, index), ")");
-            }
-            error = FieldError(
-                absl::StrCat("leads[", r, "]", path.empty() ? "" : ".", path),
-                absl::StrCat("lead \"", lead.id(), "\"", where, ": ",
-                             st.message()));
+  };
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.push_back(std::make_unique<Worker>(playbook, table));
+  }
+  std::mutex error_mutex;
+  std::atomic<int64_t> error_row{n};
+  absl::Status error;
+
+  ForEachBlock(blocks, threads, [&](int thread, int64_t b) {
+    Worker& w = *workers[thread];
+    LeadScore& score = w.score;
+    // A later block cannot hold the first error.
+    if (b * kBlock > error_row.load(std::memory_order_relaxed)) return;
+    for (int64_t r = b * kBlock, end = std::min(n, r + kBlock); r < end; ++r) {
+      const v1::Lead& lead = w.builder.Build(r);
+      if (absl::Status st = w.scorer.Score(lead, options.now, &score); !st.ok()) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (r < error_row.load()) {
+          error_row.store(r);
+          std::string path;
+          if (auto problems = ProblemsFromStatus(st);
+              problems && problems->problems_size() > 0) {
+            path = problems->problems(0).path();
           }
-          return;
+          std::string where;
+          int index = 0;
+          if (absl::StartsWith(path, "events[") &&
+              absl::SimpleAtoi(path.substr(7, path.find(']') - 7), &index)) {
+            where = absl::StrCat(" (events row ", table.EventRow(r, index), ")");
+          }
+          error = FieldError(
+              absl::StrCat("leads[", r, "]", path.empty() ? "" : ".", path),
+              absl::StrCat("lead \"", lead.id(), "\"", where, ": ",
+                           st.message()));
         }
-        out->fit[r] = score.fit;
-        out->engagement[r] = score.engagement;
-        out->total[r] = score.total;
-        out->persona[r] = score.persona;
-        out->grade[r] = score.grade;
-        out->stage[r] = score.stage;
-        out->priority[r] = score.priority;
-        out->disqualification_reason[r] = score.disqualification_reason;
-        out->hand_raiser[r] = score.hand_raiser;
-        out->events_counted[r] = score.events_counted;
-        out->duplicate_events[r] = score.duplicate_events;
-        if (!contributions) continue;
-        out->contribution_begin[r + 1] = static_cast<int64_t>(score.explanation.size());
-        auto& list = block_contributions[b];
-        list.insert(list.end(), score.explanation.begin(), score.explanation.end());
-        if (options.sentences) {
-          scorer.ToProto(lead, score, options.now, &result);
-          for (v1::RuleHit& hit : *result.mutable_explanation()) {
-            block_sentences[b].push_back(std::move(*hit.mutable_sentence()));
-          }
+        return;
+      }
+      out->fit[r] = score.fit;
+      out->engagement[r] = score.engagement;
+      out->total[r] = score.total;
+      out->persona[r] = score.persona;
+      out->grade[r] = score.grade;
+      out->stage[r] = score.stage;
+      out->priority[r] = score.priority;
+      out->disqualification_reason[r] = score.disqualification_reason;
+      out->hand_raiser[r] = score.hand_raiser;
+      out->events_counted[r] = score.events_counted;
+      out->duplicate_events[r] = score.duplicate_events;
+      if (!contributions) continue;
+      out->contribution_begin[r + 1] = static_cast<int64_t>(score.explanation.size());
+      auto& list = block_contributions[b];
+      list.insert(list.end(), score.explanation.begin(), score.explanation.end());
+      if (options.sentences) {
+        w.scorer.ToProto(lead, score, options.now, &w.result);
+        for (v1::RuleHit& hit : *w.result.mutable_explanation()) {
+          block_sentences[b].push_back(std::move(*hit.mutable_sentence()));
         }
       }
     }
   });
   if (!error.ok()) return error;
   if (options.engine != nullptr) {
-    if (absl::Status st = RouteTable(*options.engine, table, options, out); !st.ok()) {
+    if (absl::Status st = RouteTable(*options.engine, table, options, out);
+        !st.ok()) {
       return st;
     }
   }

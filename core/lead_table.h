@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -35,13 +36,20 @@ struct Column {
   enum class Type { kText, kInt, kDouble, kBool, kTime };
   std::string name;
   Type type = Type::kText;
-  // kText: a view per row, or, when `codes` is set, a code per row into
-  // `dictionary` (categorical data; a negative code is a missing value).
+  // kText: a view per row, or, for categorical data, a code per row into
+  // `dictionary` (a negative code is a missing value). Codes come in the
+  // width the data tool keeps them in, without conversion: exactly one of
+  // `codes`, `codes16` and `codes8` is set.
   absl::Span<const absl::string_view> text;
   absl::Span<const int32_t> codes;
+  absl::Span<const int16_t> codes16;
+  absl::Span<const int8_t> codes8;
   absl::Span<const absl::string_view> dictionary;
-  // kInt, and kTime as nanoseconds since the Unix epoch (UTC).
+  // kInt, and kTime as ticks since the Unix epoch (UTC).
   absl::Span<const int64_t> ints;
+  // kTime: ticks per second, 1 (seconds), 1000, 1000000 or 1000000000
+  // (nanoseconds).
+  int64_t ticks_per_second = 1000000000;
   absl::Span<const double> doubles;
   absl::Span<const uint8_t> bools;
   // 0 where the value is missing (None, NaN, NaT); empty when none is.
@@ -49,6 +57,14 @@ struct Column {
 
   int64_t size() const;
   bool missing(int64_t row) const { return !present.empty() && !present[row]; }
+  bool categorical() const {
+    return !codes.empty() || !codes16.empty() || !codes8.empty();
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE int32_t code(int64_t row) const {
+    if (!codes8.empty()) return codes8[row];
+    if (!codes16.empty()) return codes16[row];
+    return codes[row];
+  }
 };
 
 // Leads and their events as columns, checked once. A missing value leaves its
@@ -72,24 +88,31 @@ class LeadTable {
   int64_t size() const { return rows_; }
   int64_t event_count() const { return event_rows_; }
 
-  // Lead `row` into *lead, cleared first.
+  // Lead `row` into *lead, cleared first. To build many leads one after the
+  // other, TableLeadBuilder allocates far less.
   void Build(int64_t row, v1::Lead* lead) const;
-
-  // Lead `row` into *lead, overwriting in place the previous lead that
-  // Refill put there (its events, strings and maps keep their storage): the
-  // same lead for scoring, but sub-messages may be present though empty.
-  void Refill(int64_t row, v1::Lead* lead) const;
 
   // The events table row of event `index` of lead `row`, for error messages.
   int64_t EventRow(int64_t row, int index) const;
 
  private:
+  friend class TableLeadBuilder;
   LeadTable() = default;
   struct Field;
-  void Fill(int64_t row, bool reuse, v1::Lead* lead) const;
+  // Lead `row` into *lead, which is empty.
+  void Fill(int64_t row, v1::Lead* lead) const;
+  // The lead's own fields (not its events) into *lead; `reuse`: *lead holds
+  // an earlier lead, whose fields are overwritten or cleared.
+  void FillLead(int64_t row, bool reuse, v1::Lead* lead) const;
+  // Event row `e` into *event; `reuse` as for FillLead.
+  void FillEvent(int64_t e, bool reuse, v1::Event* event) const;
+  int64_t EventAt(int64_t i) const {
+    return event_order_.empty() ? i : event_order_[i];
+  }
   absl::Status BindLeads(std::vector<Column> columns);
   absl::Status BindEvents(std::vector<Column> columns);
   absl::Status GroupEvents();
+  void MarkProperties();
 
   int64_t rows_ = 0;
   int64_t event_rows_ = 0;
@@ -97,15 +120,56 @@ class LeadTable {
   std::vector<Column> event_columns_;
   std::vector<Field> lead_fields_;
   std::vector<Field> event_fields_;
+  // Of event_fields_, the properties.<key> columns.
+  std::vector<Field> property_fields_;
+  // Per event row, bit i set when property_fields_[i] has a value there, so
+  // that building an event looks at the few properties it has rather than
+  // at every property column. Empty with more than 32 property columns.
+  std::vector<uint32_t> property_present_;
   // Enums read from text, resolved once: seniority per lead, type per event.
   std::vector<int32_t> seniority_;
   std::vector<int32_t> event_type_;
-  // Events of lead `r`: event_order_[event_begin_[r] .. event_begin_[r + 1]).
+  // Events of lead `r`: event_order_[event_begin_[r] .. event_begin_[r + 1]),
+  // or those rows themselves when event_order_ is empty (the events table
+  // lists the events lead by lead already).
   std::vector<int64_t> event_begin_;
   std::vector<int64_t> event_order_;
   int lead_id_column_ = -1;
   int event_id_column_ = -1;
   int occurred_at_column_ = -1;
+  int custom_type_column_ = -1;
+};
+
+// Builds leads of a table one after the other into one message per
+// builder, overwritten in place from lead to lead: its strings, events and
+// property maps keep their storage, so that building a lead allocates
+// (almost) nothing. The lead is the same for scoring as LeadTable::Build's,
+// but sub-messages (contact, company, consent) may be present though empty.
+// One per thread; the table must outlive it.
+class TableLeadBuilder {
+ public:
+  explicit TableLeadBuilder(const LeadTable& table);
+  TableLeadBuilder(const TableLeadBuilder&) = delete;
+  TableLeadBuilder& operator=(const TableLeadBuilder&) = delete;
+  ~TableLeadBuilder();
+
+  // Lead `row` of the table, valid until the next call.
+  const v1::Lead& Build(int64_t row);
+
+  // Lead `row` without its events, valid until the next call: for what
+  // reads only the lead's own fields, such as routing rules (conditions of
+  // lead scope, which cannot name event fields).
+  const v1::Lead& BuildWithoutEvents(int64_t row);
+
+ private:
+  // Moves the lead's events to the pools.
+  void RecycleEvents();
+
+  const LeadTable& table_;
+  v1::Lead lead_;
+  // Events of earlier leads, not cleared, by type; owned.
+  std::vector<std::vector<v1::Event*>> spare_;
+  std::vector<v1::Event*> extracted_;
 };
 
 // Scores in columns, one entry per lead.
@@ -142,7 +206,8 @@ struct ScoreTableOptions {
   bool sentences = false;  // implies contributions
   // When set, MQLs are routed with the Playbook's routing, one after the
   // other in table order from `routing_state` (empty: no account owners,
-  // rotations at their start), as if they all arrived at `now`.
+  // rotations at their start), as if they all arrived at `now`: as
+  // `smarketing score` routes a file (LeadEngine::AssignNewMql).
   std::shared_ptr<const LeadEngine> engine;
   v1::RoutingState routing_state;
 };

@@ -41,6 +41,10 @@ def to_nanos(now: Now, what: str = "now") -> int:
     return int(ts.tz_convert("UTC").as_unit("ns").value)
 
 
+_NAT = np.iinfo(np.int64).min  # NaT, in every unit
+_TICKS_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
 def _present(mask: np.ndarray) -> Optional[np.ndarray]:
     """The 'present' array the core reads: None when nothing is missing."""
     if not mask.any():
@@ -48,49 +52,84 @@ def _present(mask: np.ndarray) -> Optional[np.ndarray]:
     return np.ascontiguousarray(~mask, dtype=np.uint8)
 
 
-def _text_objects(series: pd.Series) -> np.ndarray:
-    if isinstance(series.dtype, pd.StringDtype) or series.dtype == object:
-        return np.ascontiguousarray(series.to_numpy(dtype=object, na_value=None))
-    return np.ascontiguousarray(series.to_numpy(dtype=object))
+def _contiguous(values: np.ndarray) -> np.ndarray:
+    # A DataFrame's column is contiguous unless the frame is a strided view;
+    # then, and only then, this copies.
+    return np.ascontiguousarray(values)
+
+
+def _first_value(values: np.ndarray) -> Any:
+    """The first value that is not missing among the first thousand (None
+    when there is none)."""
+    for value in values[:1000]:
+        if value is not None and value is not pd.NA and not (isinstance(value, float) and value != value):
+            return value
+    return None
 
 
 def column_spec(table: str, name: Any, series: pd.Series) -> ColumnSpec:
-    """One column in the form the native module reads, checked for its dtype."""
+    """One column in the form the native module reads, checked for its dtype.
+
+    Arrays cross without a copy where pandas keeps them in a form the core
+    reads (numpy int64, float64 and bool, datetimes in any unit, categorical
+    codes of any width, text as str objects); only other forms are
+    converted.
+    """
     if not isinstance(name, str):
         raise column_error(table, str(name), "column names must be text")
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype):
-        codes = np.ascontiguousarray(series.cat.codes.to_numpy(), dtype=np.int32)
-        categories = np.asarray(series.cat.categories.to_numpy(dtype=object), dtype=object)
-        return ("codes", name, codes, np.ascontiguousarray(categories), None)
+        categorical = series.array
+        codes = categorical.codes  # int8, int16 or int32 as pandas chose: read as is
+        if codes.dtype.itemsize > 4:
+            codes = codes.astype(np.int32)
+        categories = categorical.categories.to_numpy(dtype=object)
+        return ("codes", name, _contiguous(codes), _contiguous(categories), None)
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
-        values = pd.DatetimeIndex(series)
-        if values.tz is None:
-            values = values.tz_localize("UTC")
-        values = values.tz_convert("UTC").as_unit("ns")
-        missing = np.asarray(values.isna())
-        nanos = np.ascontiguousarray(values.asi8, dtype=np.int64)
-        return ("time", name, nanos, None, _present(missing))
+        # Time-zone-aware datetimes are kept as UTC ticks, and naive ones are
+        # taken as UTC: either way the ticks are what the core reads, in
+        # whichever unit they come.
+        times = series.array
+        if times.unit not in _TICKS_PER_SECOND:
+            times = times.as_unit("ns")
+        ticks = _contiguous(times.asi8)
+        return ("time", name, ticks, _TICKS_PER_SECOND[times.unit], _present(ticks == _NAT))
     if pd.api.types.is_bool_dtype(dtype):
+        if isinstance(dtype, np.dtype):  # numpy bools are bytes of 0 or 1, never missing
+            return ("bool", name, _contiguous(series.to_numpy()).view(np.uint8), None, None)
         missing = np.asarray(series.isna())
         values = series.to_numpy(dtype=bool, na_value=False)
-        return ("bool", name, np.ascontiguousarray(values, dtype=np.uint8), None, _present(missing))
+        return ("bool", name, _contiguous(values).view(np.uint8), None, _present(missing))
     if pd.api.types.is_integer_dtype(dtype):
-        missing = np.asarray(series.isna())
+        if dtype == np.int64:  # numpy int64: as is, never missing
+            return ("int", name, _contiguous(series.to_numpy()), None, None)
+        missing = None if isinstance(dtype, np.dtype) else np.asarray(series.isna())
         values = series.to_numpy(dtype=np.float64 if dtype == np.uint64 else np.int64, na_value=0)
         if dtype == np.uint64:
             if (values > np.iinfo(np.int64).max).any():
                 raise column_error(table, name, "values beyond 2**63 - 1 cannot be read")
             values = values.astype(np.int64)
-        return ("int", name, np.ascontiguousarray(values, dtype=np.int64), None, _present(missing))
+        present = None if missing is None else _present(missing)
+        return ("int", name, np.ascontiguousarray(values, dtype=np.int64), None, present)
     if pd.api.types.is_float_dtype(dtype):
-        values = np.ascontiguousarray(series.to_numpy(dtype=np.float64, na_value=np.nan))
+        if dtype == np.float64:
+            values = _contiguous(series.to_numpy())
+        else:
+            values = np.ascontiguousarray(series.to_numpy(dtype=np.float64, na_value=np.nan))
         return ("double", name, values, None, _present(np.isnan(values)))
     if isinstance(dtype, pd.StringDtype):
-        return ("objects", name, _text_objects(series), None, None)
+        objects = getattr(series.array, "_ndarray", None)  # python storage: str objects already
+        if not isinstance(objects, np.ndarray) or objects.dtype != object:
+            objects = series.to_numpy(dtype=object, na_value=None)  # pyarrow storage: converted
+        return ("objects", name, _contiguous(objects), None, None)
     if dtype == object:
-        # Object columns hold what pandas could not type: booleans or numbers
-        # with None among them, or text.
+        # Object columns hold what pandas could not type: text (the usual
+        # case: the core reads None, NaN and pd.NA as missing and refuses,
+        # naming the row, anything else that is not text), or booleans,
+        # numbers or datetimes with None among them.
+        values = series.to_numpy()
+        if isinstance(_first_value(values), str):
+            return ("objects", name, _contiguous(values), None, None)
         inferred = pd.api.types.infer_dtype(series, skipna=True)
         if inferred == "boolean":
             return column_spec(table, name, series.astype("boolean"))
@@ -98,7 +137,7 @@ def column_spec(table: str, name: Any, series: pd.Series) -> ColumnSpec:
             return column_spec(table, name, pd.to_numeric(series))
         if inferred in ("datetime", "datetime64", "date"):
             return column_spec(table, name, pd.to_datetime(series, utc=True))
-        return ("objects", name, _text_objects(series), None, None)
+        return ("objects", name, _contiguous(values), None, None)
     raise column_error(table, name, f"unsupported dtype {dtype}; use text, numbers, booleans, "
                                     "datetimes or categories")
 

@@ -147,12 +147,23 @@ class ColumnsFromPython {
         if (!present_rows.empty()) column.present = absl::MakeConstSpan(present_rows);
       } else if (kind == "codes") {
         column.type = Column::Type::kText;
-        column.codes = Span<int32_t>(values);
+        // pandas keeps categorical codes in the narrowest integer type.
+        const int width = py::array::ensure(values).itemsize();
+        if (width == 1) {
+          column.codes8 = Span<int8_t>(values);
+        } else if (width == 2) {
+          column.codes16 = Span<int16_t>(values);
+        } else {
+          column.codes = Span<int32_t>(values);
+        }
         ReadObjects(extra, table, column.name, nullptr);
         column.dictionary = absl::MakeConstSpan(views_.back());
       } else if (kind == "int" || kind == "time") {
         column.type = kind == "int" ? Column::Type::kInt : Column::Type::kTime;
         column.ints = Span<int64_t>(values);
+        if (kind == "time" && !extra.is_none()) {
+          column.ticks_per_second = extra.cast<int64_t>();
+        }
       } else if (kind == "double") {
         column.type = Column::Type::kDouble;
         column.doubles = Span<double>(values);
@@ -182,8 +193,16 @@ class ColumnsFromPython {
     return absl::MakeConstSpan(typed.data(), static_cast<size_t>(typed.size()));
   }
 
-  // Views of the UTF-8 text of str objects. None and NaN are missing: an
-  // empty view, and 0 in `present` (left empty when nothing is missing).
+  // pandas.NA, the missing value of pandas' nullable types.
+  static PyObject* NaValue() {
+    static PyObject* na =
+        py::object(py::module_::import("pandas").attr("NA")).release().ptr();
+    return na;
+  }
+
+  // Views of the UTF-8 text of str objects. None, NaN and pandas.NA are
+  // missing: an empty view, and 0 in `present` (left empty when nothing is
+  // missing).
   void ReadObjects(const py::object& values, absl::string_view table,
                    const std::string& name, std::vector<uint8_t>* present) {
     auto array = py::array::ensure(values);
@@ -196,6 +215,12 @@ class ColumnsFromPython {
     std::vector<absl::string_view>& views = views_.emplace_back(n);
     for (py::ssize_t i = 0; i < n; ++i) {
       PyObject* item = items[i];
+      if (PyUnicode_CheckExact(item) && PyUnicode_IS_COMPACT_ASCII(item)) {
+        // Most text: ASCII, which is its own UTF-8, read in place.
+        views[i] = absl::string_view(static_cast<const char*>(PyUnicode_DATA(item)),
+                                     static_cast<size_t>(PyUnicode_GET_LENGTH(item)));
+        continue;
+      }
       if (PyUnicode_Check(item)) {
         Py_ssize_t size = 0;
         const char* data = PyUnicode_AsUTF8AndSize(item, &size);
@@ -203,7 +228,7 @@ class ColumnsFromPython {
         views[i] = absl::string_view(data, static_cast<size_t>(size));
         continue;
       }
-      if (item == Py_None ||
+      if (item == Py_None || item == NaValue() ||
           (PyFloat_Check(item) && std::isnan(PyFloat_AS_DOUBLE(item)))) {
         if (present != nullptr) {
           if (present->empty()) present->assign(n, 1);
@@ -531,9 +556,9 @@ py::dict Outcomes(const py::list& leads, const py::list& events, uint64_t seed,
     options.mean_events = mean_events;
     LeadGenerator generator(options);
     ParallelFor(n, 0, [&](int, int64_t begin, int64_t end) {
-      v1::Lead lead;
+      TableLeadBuilder builder(*table);
       for (int64_t r = begin; r < end; ++r) {
-        table->Build(r, &lead);
+        const v1::Lead& lead = builder.Build(r);
         const LeadGenerator::Outcome outcome = generator.OutcomeOf(lead, indexes[r]);
         converted[r] = outcome.converted;
         won[r] = outcome.won;
@@ -598,10 +623,9 @@ py::list TableLeads(const py::list& leads, const py::list& events, int64_t begin
   std::vector<std::string> serialized(end - begin);
   {
     py::gil_scoped_release release;
-    v1::Lead lead;
+    TableLeadBuilder builder(*table);
     for (int64_t r = begin; r < end; ++r) {
-      table->Build(r, &lead);
-      lead.SerializeToString(&serialized[r - begin]);
+      builder.Build(r).SerializeToString(&serialized[r - begin]);
     }
   }
   py::list out;

@@ -278,3 +278,49 @@ def test_nothing_leaks_from_one_lead_to_the_next(demo):
     lead = sm.lead_at(leads, events, 1)
     assert not lead.HasField("attributes") and lead.company.industry == ""
     assert list(lead.events[0].properties.fields) == ["topic"]
+
+
+def test_column_forms_read_as_they_are_give_the_same_scores(demo, sample):
+    """Columns cross without conversion in the forms pandas keeps them in:
+    datetimes in any unit, categorical codes of any width, text with any
+    missing marker, events in any order of leads; the scores are the same."""
+    leads, events = small(sample, 300)
+    events = events.reset_index(drop=True)
+    baseline = sm.score_frame(demo, leads, events, now=NOW)
+
+    def same(leads_variant, events_variant):
+        pd.testing.assert_frame_equal(sm.score_frame(demo, leads_variant, events_variant, now=NOW), baseline)
+
+    # Units of time other than nanoseconds (pandas 3 makes microseconds).
+    for unit in ("us", "ms"):
+        assert (events["occurred_at"].dt.as_unit(unit).dt.as_unit("ns") == events["occurred_at"]).all()
+        same(leads.assign(created_at=leads["created_at"].dt.as_unit(unit)),
+             events.assign(occurred_at=events["occurred_at"].dt.as_unit(unit)))
+    # Categorical codes of 8, 16 and 32 bits.
+    many = events["lead_id"].cat.add_categories([f"unused-{i}" for i in range(40000)])
+    assert many.cat.codes.dtype == np.int32 and events["type"].cat.codes.dtype == np.int8
+    same(leads, events.assign(lead_id=many))
+    # Text as objects with None, NaN or pd.NA for a missing value, and as
+    # pandas strings.
+    for missing in (None, np.nan, pd.NA):
+        department = leads["department"].astype(object).where(leads["department"].notna(), missing)
+        same(leads.assign(department=department), events)
+    same(leads.assign(department=leads["department"].astype("string")), events)
+    # Events not listed lead by lead (each lead's events keep their order).
+    rng = np.random.default_rng(3)
+    rank = dict(zip(leads["id"], rng.permutation(len(leads))))
+    shuffled = events.iloc[np.argsort(events["lead_id"].map(rank).to_numpy(), kind="stable")]
+    assert not shuffled.index.is_monotonic_increasing
+    same(leads, shuffled)
+    # More than 32 property columns.
+    wide = events.assign(**{f"properties.extra_{i}": None for i in range(40)})
+    wide["properties.extra_7"] = np.where(np.arange(len(wide)) % 3 == 0, "x", None)
+    same(leads, wide)
+
+
+def test_routing_does_not_depend_on_the_thread_count(demo, sample):
+    leads, events = small(sample, 1500)
+    one = sm.score_frame(demo, leads, events, now=NOW, threads=1, explain="none")
+    all_cores = sm.score_frame(demo, leads, events, now=NOW, explain="none")
+    assert (one["stage"] == "mql").sum() > 100
+    pd.testing.assert_frame_equal(one, all_cores)
