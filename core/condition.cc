@@ -1,5 +1,6 @@
 #include "condition.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -13,6 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "re2/filtered_re2.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "yaml_message.h"
 
 namespace smarketing {
@@ -100,13 +105,82 @@ bool EndsWithLowered(absl::string_view text, absl::string_view lower) {
          EqualsLowered(text.substr(text.size() - lower.size()), lower);
 }
 
+// Finds the bytes of a text that may start a literal, 16 at a time: bit i of
+// Next() is set when byte i of the block, OR 0x20, is one of up to four
+// targets. OR 0x20 folds ASCII letters to lower case and lets a few other
+// bytes through (0x0F for '/'), which callers rule out when they compare.
+class ByteScanner {
+ public:
+  static constexpr int kMaxTargets = 4;
+
+  // False when there are too many distinct targets.
+  bool Add(char c) {
+    const char target = static_cast<char>(c | 0x20);
+    for (int t = 0; t < count_; ++t) {
+      if (targets_[t] == target) return true;
+    }
+    if (count_ == kMaxTargets) return false;
+    targets_[count_++] = target;
+    return true;
+  }
+  bool empty() const { return count_ == 0; }
+
+  // The candidate bits of text[base, base + 16), none past the end; sets
+  // *high when a byte there is outside ASCII.
+  uint32_t Block(absl::string_view text, size_t base, bool* high) const {
+    const size_t n = std::min<size_t>(16, text.size() - base);
+#if defined(__SSE2__)
+    __m128i block;
+    if (n == 16) {
+      block = _mm_loadu_si128(
+          reinterpret_cast<const __m128i*>(text.data() + base));
+    } else {
+      alignas(16) char buffer[16] = {};
+      std::memcpy(buffer, text.data() + base, n);
+      block = _mm_load_si128(reinterpret_cast<const __m128i*>(buffer));
+    }
+    *high = _mm_movemask_epi8(block) != 0;
+    const __m128i folded = _mm_or_si128(block, _mm_set1_epi8(0x20));
+    uint32_t bits = 0;
+    for (int t = 0; t < count_; ++t) {
+      bits |= static_cast<uint32_t>(_mm_movemask_epi8(
+          _mm_cmpeq_epi8(folded, _mm_set1_epi8(targets_[t]))));
+    }
+    return n == 16 ? bits : bits & ((uint32_t{1} << n) - 1);
+#else
+    uint32_t bits = 0;
+    *high = false;
+    for (size_t i = 0; i < n; ++i) {
+      const char c = text[base + i];
+      if (static_cast<unsigned char>(c) >= 0x80) *high = true;
+      for (int t = 0; t < count_; ++t) {
+        if (static_cast<char>(c | 0x20) == targets_[t]) bits |= uint32_t{1} << i;
+      }
+    }
+    return bits;
+#endif
+  }
+
+ private:
+  std::array<char, kMaxTargets> targets_{};
+  int count_ = 0;
+};
+
 bool ContainsLowered(absl::string_view haystack, absl::string_view needle) {
   if (needle.empty()) return true;
   if (needle.size() > haystack.size()) return false;
-  const char first = needle[0];
-  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    if (Lower(haystack[i]) != first) continue;
-    if (EqualsLowered(haystack.substr(i, needle.size()), needle)) return true;
+  ByteScanner scanner;
+  scanner.Add(needle[0]);
+  const size_t last = haystack.size() - needle.size();  // last start
+  for (size_t base = 0; base <= last; base += 16) {
+    bool high;
+    uint32_t bits = scanner.Block(haystack, base, &high);
+    while (bits != 0) {
+      const size_t i = base + __builtin_ctz(bits);
+      bits &= bits - 1;
+      if (i > last) return false;
+      if (EqualsLowered(haystack.substr(i, needle.size()), needle)) return true;
+    }
   }
   return false;
 }
@@ -172,6 +246,12 @@ class RegexPrefilter {
     }
     for (int c = 0x80; c < 0x100; ++c) out->first_[c] = kNotAscii;
     for (uint32_t& second : out->second_) second |= kNotAscii;
+    for (const std::string& atom : out->atoms_) {
+      if (!out->scanner_.Add(atom[0])) {
+        out->scanner_ = ByteScanner();
+        break;
+      }
+    }
     return out;
   }
 
@@ -179,26 +259,59 @@ class RegexPrefilter {
   bool MayMatch(absl::string_view text) const {
     uint32_t found = 0;
     const size_t size = text.size();
-    for (size_t i = 0; i < size; ++i) {
-      // Atoms that may start here, by the first two bytes (a NUL past the
-      // end: the full comparison below rules out what it lets through).
-      uint32_t candidates = first_[static_cast<unsigned char>(text[i])];
-      if (candidates == 0) continue;
-      // Outside ASCII, RE2 folds case in ways a byte scan does not (the
-      // Kelvin sign matches "k"): let the regex decide.
-      if (candidates == kNotAscii) return true;
-      candidates &=
-          second_[i + 1 < size ? static_cast<unsigned char>(text[i + 1]) : 0] &
-          ~found;
-      while (candidates != 0) {
-        const int a = __builtin_ctz(candidates);
-        candidates &= candidates - 1;
-        const std::string& atom = atoms_[a];
-        if (atom.size() <= size - i &&
-            EqualsLowered(text.substr(i, atom.size()), atom)) {
-          found |= 1u << a;
-          if (passes_[found]) return true;
+    if (!scanner_.empty()) {
+      for (size_t base = 0; base < size; base += 16) {
+        bool high;
+        uint32_t bits = scanner_.Block(text, base, &high);
+        // Outside ASCII, RE2 folds case in ways a byte scan does not (the
+        // Kelvin sign matches "k"): let the regex decide.
+        if (high) return true;
+        while (bits != 0) {
+          const size_t i = base + __builtin_ctz(bits);
+          bits &= bits - 1;
+          const uint32_t candidates = Candidates(text, i) & ~found;
+          if (candidates != 0 && FindAtomsAt(text, i, candidates, &found)) {
+            return true;
+          }
         }
+      }
+      return false;
+    }
+    for (size_t i = 0; i < size; ++i) {
+      const uint32_t first = first_[static_cast<unsigned char>(text[i])];
+      if (first == 0) continue;
+      if (first == kNotAscii) return true;
+      const uint32_t candidates = Candidates(text, i) & ~found;
+      if (candidates != 0 && FindAtomsAt(text, i, candidates, &found)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  // The atoms that may start at text[i], by its first two bytes (a NUL past
+  // the end: the full comparison rules out what it lets through).
+  uint32_t Candidates(absl::string_view text, size_t i) const {
+    const unsigned char next =
+        i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    return first_[static_cast<unsigned char>(text[i])] & second_[next] &
+           ~kNotAscii;
+  }
+
+  // Adds to *found the `candidates` that are at text[i]; true when the regex
+  // may now match.
+  bool FindAtomsAt(absl::string_view text, size_t i, uint32_t candidates,
+                   uint32_t* found) const {
+    const size_t size = text.size();
+    while (candidates != 0) {
+      const int a = __builtin_ctz(candidates);
+      candidates &= candidates - 1;
+      const std::string& atom = atoms_[a];
+      if (atom.size() <= size - i &&
+          EqualsLowered(text.substr(i, atom.size()), atom)) {
+        *found |= 1u << a;
+        if (passes_[*found]) return true;
       }
     }
     return false;
@@ -213,6 +326,8 @@ class RegexPrefilter {
   // so that it survives the intersection. Atoms of one byte accept any second.
   std::array<uint32_t, 256> first_{};
   std::array<uint32_t, 256> second_{};
+  // The atoms' first bytes, when few enough to scan for; else empty.
+  ByteScanner scanner_;
   // Whether a match is still possible with exactly these atoms found.
   std::vector<uint8_t> passes_;
 };
