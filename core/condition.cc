@@ -1,12 +1,23 @@
 #include "condition.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
+#include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "re2/filtered_re2.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "yaml_message.h"
 
 namespace smarketing {
@@ -52,21 +63,276 @@ FieldValue Enum(const google::protobuf::EnumDescriptor* type, int number) {
   return v;
 }
 
-// `needle` is already lower-case.
-bool ContainsIgnoreCase(absl::string_view haystack, absl::string_view needle) {
+char Lower(char c) { return absl::ascii_tolower(static_cast<unsigned char>(c)); }
+
+// absl::ascii_tolower on 8 bytes at once: bytes 'A' to 'Z' gain 0x20.
+uint64_t Lower8(uint64_t x) {
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  const uint64_t heptets = x & (kOnes * 0x7F);
+  const uint64_t above_z = heptets + kOnes * (0x7F - 'Z');  // bit 7: > 'Z'
+  const uint64_t from_a = heptets + kOnes * (0x80 - 'A');   // bit 7: >= 'A'
+  const uint64_t upper = ~x & (from_a ^ above_z) & (kOnes * 0x80);
+  return x | (upper >> 2);
+}
+
+// Case-insensitive tests against text that compilation already lower-cased
+// (`lower`): the same results as absl's *IgnoreCase, inlined.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool EqualsLowered(absl::string_view text,
+                                                      absl::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  const char* a = text.data();
+  const char* b = lower.data();
+  size_t n = text.size();
+  for (; n >= 8; a += 8, b += 8, n -= 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a, 8);
+    std::memcpy(&y, b, 8);
+    if (Lower8(x) != y) return false;
+  }
+  for (; n > 0; ++a, ++b, --n) {
+    if (Lower(*a) != *b) return false;
+  }
+  return true;
+}
+
+bool StartsWithLowered(absl::string_view text, absl::string_view lower) {
+  return text.size() >= lower.size() &&
+         EqualsLowered(text.substr(0, lower.size()), lower);
+}
+
+bool EndsWithLowered(absl::string_view text, absl::string_view lower) {
+  return text.size() >= lower.size() &&
+         EqualsLowered(text.substr(text.size() - lower.size()), lower);
+}
+
+// Finds the bytes of a text that may start a literal, 16 at a time: bit i of
+// Next() is set when byte i of the block, OR 0x20, is one of up to four
+// targets. OR 0x20 folds ASCII letters to lower case and lets a few other
+// bytes through (0x0F for '/'), which callers rule out when they compare.
+class ByteScanner {
+ public:
+  static constexpr int kMaxTargets = 4;
+
+  // False when there are too many distinct targets.
+  bool Add(char c) {
+    const char target = static_cast<char>(c | 0x20);
+    for (int t = 0; t < count_; ++t) {
+      if (targets_[t] == target) return true;
+    }
+    if (count_ == kMaxTargets) return false;
+    targets_[count_++] = target;
+    return true;
+  }
+  bool empty() const { return count_ == 0; }
+
+  // The candidate bits of text[base, base + 16), none past the end; sets
+  // *high when a byte there is outside ASCII.
+  uint32_t Block(absl::string_view text, size_t base, bool* high) const {
+    const size_t n = std::min<size_t>(16, text.size() - base);
+#if defined(__SSE2__)
+    __m128i block;
+    if (n == 16) {
+      block = _mm_loadu_si128(
+          reinterpret_cast<const __m128i*>(text.data() + base));
+    } else {
+      alignas(16) char buffer[16] = {};
+      std::memcpy(buffer, text.data() + base, n);
+      block = _mm_load_si128(reinterpret_cast<const __m128i*>(buffer));
+    }
+    *high = _mm_movemask_epi8(block) != 0;
+    const __m128i folded = _mm_or_si128(block, _mm_set1_epi8(0x20));
+    uint32_t bits = 0;
+    for (int t = 0; t < count_; ++t) {
+      bits |= static_cast<uint32_t>(_mm_movemask_epi8(
+          _mm_cmpeq_epi8(folded, _mm_set1_epi8(targets_[t]))));
+    }
+    return n == 16 ? bits : bits & ((uint32_t{1} << n) - 1);
+#else
+    uint32_t bits = 0;
+    *high = false;
+    for (size_t i = 0; i < n; ++i) {
+      const char c = text[base + i];
+      if (static_cast<unsigned char>(c) >= 0x80) *high = true;
+      for (int t = 0; t < count_; ++t) {
+        if (static_cast<char>(c | 0x20) == targets_[t]) bits |= uint32_t{1} << i;
+      }
+    }
+    return bits;
+#endif
+  }
+
+ private:
+  std::array<char, kMaxTargets> targets_{};
+  int count_ = 0;
+};
+
+bool ContainsLowered(absl::string_view haystack, absl::string_view needle) {
   if (needle.empty()) return true;
   if (needle.size() > haystack.size()) return false;
-  const char first = needle[0];
-  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    if (absl::ascii_tolower(static_cast<unsigned char>(haystack[i])) != first) {
-      continue;
-    }
-    if (absl::EqualsIgnoreCase(haystack.substr(i, needle.size()), needle)) {
-      return true;
+  ByteScanner scanner;
+  scanner.Add(needle[0]);
+  const size_t last = haystack.size() - needle.size();  // last start
+  for (size_t base = 0; base <= last; base += 16) {
+    bool high;
+    uint32_t bits = scanner.Block(haystack, base, &high);
+    while (bits != 0) {
+      const size_t i = base + __builtin_ctz(bits);
+      bits &= bits - 1;
+      if (i > last) return false;
+      if (EqualsLowered(haystack.substr(i, needle.size()), needle)) return true;
     }
   }
   return false;
 }
+
+}  // namespace
+
+// Most texts a rule's regex sees cannot match it because they lack the
+// literals it needs: a URL regex of product pages against "/blog/...". RE2's
+// FilteredRE2 computes those literals ("atoms") and the AND/OR of them a match
+// requires; finding the atoms in the text is left to the caller. Here it is a
+// single pass over the text, and the AND/OR is tabulated at compile time for
+// every set of atoms found, so a text that lacks them costs a scan instead of
+// a regex search. A text that passes still goes through RE2 itself.
+class RegexPrefilter {
+ public:
+  // Null when the regex needs no atom, needs too many to tabulate, or has
+  // atoms outside ASCII (whose case folding a byte scan cannot follow).
+  static std::shared_ptr<const RegexPrefilter> Build(
+      const std::string& pattern, const RE2::Options& options) {
+    re2::FilteredRE2 filter(/*min_atom_len=*/1);
+    int id = 0;
+    if (filter.Add(pattern, options, &id) != RE2::NoError) return nullptr;
+    std::vector<std::string> atoms;
+    filter.Compile(&atoms);
+    if (atoms.empty() || atoms.size() > kMaxAtoms) return nullptr;
+    for (const std::string& atom : atoms) {
+      if (atom.empty()) return nullptr;
+      for (char c : atom) {
+        if (static_cast<unsigned char>(c) >= 0x80 || Lower(c) != c) {
+          return nullptr;
+        }
+      }
+    }
+    auto out = std::make_shared<RegexPrefilter>();
+    out->atoms_ = std::move(atoms);
+    out->passes_.resize(size_t{1} << out->atoms_.size());
+    std::vector<int> found;
+    std::vector<int> potential;
+    for (uint32_t set = 0; set < out->passes_.size(); ++set) {
+      found.clear();
+      for (int a = 0; a < static_cast<int>(out->atoms_.size()); ++a) {
+        if (set & (1u << a)) found.push_back(a);
+      }
+      filter.AllPotentials(found, &potential);
+      out->passes_[set] = !potential.empty();
+    }
+    // Nothing to gain when the text needs no atom at all.
+    if (out->passes_[0]) return nullptr;
+    for (int a = 0; a < static_cast<int>(out->atoms_.size()); ++a) {
+      const std::string& atom = out->atoms_[a];
+      for (const unsigned char c : {static_cast<unsigned char>(atom[0]),
+                                    static_cast<unsigned char>(absl::ascii_toupper(atom[0]))}) {
+        out->first_[c] |= 1u << a;
+      }
+      if (atom.size() == 1) {
+        for (uint32_t& second : out->second_) second |= 1u << a;
+      } else {
+        for (const unsigned char c : {static_cast<unsigned char>(atom[1]),
+                                      static_cast<unsigned char>(absl::ascii_toupper(atom[1]))}) {
+          out->second_[c] |= 1u << a;
+        }
+      }
+    }
+    for (int c = 0x80; c < 0x100; ++c) out->first_[c] = kNotAscii;
+    for (uint32_t& second : out->second_) second |= kNotAscii;
+    for (const std::string& atom : out->atoms_) {
+      if (!out->scanner_.Add(atom[0])) {
+        out->scanner_ = ByteScanner();
+        break;
+      }
+    }
+    return out;
+  }
+
+  // False only when `text` cannot match the regex.
+  bool MayMatch(absl::string_view text) const {
+    uint32_t found = 0;
+    const size_t size = text.size();
+    if (!scanner_.empty()) {
+      for (size_t base = 0; base < size; base += 16) {
+        bool high;
+        uint32_t bits = scanner_.Block(text, base, &high);
+        // Outside ASCII, RE2 folds case in ways a byte scan does not (the
+        // Kelvin sign matches "k"): let the regex decide.
+        if (high) return true;
+        while (bits != 0) {
+          const size_t i = base + __builtin_ctz(bits);
+          bits &= bits - 1;
+          const uint32_t candidates = Candidates(text, i) & ~found;
+          if (candidates != 0 && FindAtomsAt(text, i, candidates, &found)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+    for (size_t i = 0; i < size; ++i) {
+      const uint32_t first = first_[static_cast<unsigned char>(text[i])];
+      if (first == 0) continue;
+      if (first == kNotAscii) return true;
+      const uint32_t candidates = Candidates(text, i) & ~found;
+      if (candidates != 0 && FindAtomsAt(text, i, candidates, &found)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  // The atoms that may start at text[i], by its first two bytes (a NUL past
+  // the end: the full comparison rules out what it lets through).
+  uint32_t Candidates(absl::string_view text, size_t i) const {
+    const unsigned char next =
+        i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    return first_[static_cast<unsigned char>(text[i])] & second_[next] &
+           ~kNotAscii;
+  }
+
+  // Adds to *found the `candidates` that are at text[i]; true when the regex
+  // may now match.
+  bool FindAtomsAt(absl::string_view text, size_t i, uint32_t candidates,
+                   uint32_t* found) const {
+    const size_t size = text.size();
+    while (candidates != 0) {
+      const int a = __builtin_ctz(candidates);
+      candidates &= candidates - 1;
+      const std::string& atom = atoms_[a];
+      if (atom.size() <= size - i &&
+          EqualsLowered(text.substr(i, atom.size()), atom)) {
+        *found |= 1u << a;
+        if (passes_[*found]) return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  static constexpr size_t kMaxAtoms = 10;
+  static constexpr uint32_t kNotAscii = uint32_t{1} << 31;
+  std::vector<std::string> atoms_;  // lower-case ASCII
+  // Bit sets of the atoms whose first (second) byte may be a given byte,
+  // either case; kNotAscii for first bytes outside ASCII, and in every second_
+  // so that it survives the intersection. Atoms of one byte accept any second.
+  std::array<uint32_t, 256> first_{};
+  std::array<uint32_t, 256> second_{};
+  // The atoms' first bytes, when few enough to scan for; else empty.
+  ByteScanner scanner_;
+  // Whether a match is still possible with exactly these atoms found.
+  std::vector<uint8_t> passes_;
+};
+
+namespace {
 
 const char* TypeName(FieldType type) {
   switch (type) {
@@ -86,7 +352,11 @@ const char* TypeName(FieldType type) {
 
 }  // namespace
 
-FieldValue ReadField(const FieldRef& field, const EvalContext& c) {
+namespace {
+
+// ReadField, inlined into evaluation.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline FieldValue Read(const FieldRef& field,
+                                                    const EvalContext& c) {
   const v1::Lead& lead = *c.lead;
   switch (field.id) {
     case FieldId::kLeadId:
@@ -138,7 +408,7 @@ FieldValue ReadField(const FieldRef& field, const EvalContext& c) {
     case FieldId::kEventCustomType:
       return Text(c.event->custom_type());
     case FieldId::kEventProperty:
-      return FromProtoValue(c.properties->Get(field.slot));
+      return c.properties->Get(field.slot);
     case FieldId::kScoreFit:
       return Number(c.score->fit, false);
     case FieldId::kScoreGrade:
@@ -153,6 +423,12 @@ FieldValue ReadField(const FieldRef& field, const EvalContext& c) {
       return Bool(c.score->hand_raiser);
   }
   return {};
+}
+
+}  // namespace
+
+FieldValue ReadField(const FieldRef& field, const EvalContext& c) {
+  return Read(field, c);
 }
 
 bool CompiledCondition::Compile(const v1::Condition& condition,
@@ -307,6 +583,8 @@ int CompiledCondition::CompileNode(const v1::Condition& c, FieldScope scope,
     if (!regex->ok()) {
       problems->Add(absl::StrCat(path, ".regex"),
                     absl::StrCat("does not compile: ", regex->error()));
+    } else {
+      node.prefilter = RegexPrefilter::Build(c.regex(), options);
     }
     node.regex = std::move(regex);
   } else {
@@ -372,13 +650,14 @@ bool CompiledCondition::CompileLiteral(const google::protobuf::Value& value,
   return false;
 }
 
-bool CompiledCondition::Equal(const Literal& literal, const FieldValue& value,
-                              bool case_sensitive) const {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool CompiledCondition::Equal(
+    const Literal& literal, const FieldValue& value,
+    bool case_sensitive) const {
   if (literal.kind != value.kind) return false;
   switch (literal.kind) {
     case FieldValue::kString:
       return case_sensitive ? value.text == literal.text
-                            : absl::EqualsIgnoreCase(value.text, literal.text);
+                            : EqualsLowered(value.text, literal.text);
     case FieldValue::kNumber:
     case FieldValue::kEnum:
       return value.number == literal.number;
@@ -408,7 +687,7 @@ bool CompiledCondition::Eval(int index, const EvalContext& context) const {
     default:
       break;
   }
-  const FieldValue value = ReadField(node.field, context);
+  const FieldValue value = Read(node.field, context);
   switch (node.op) {
     case Op::kExists:
       return (value.kind != FieldValue::kMissing) == node.exists;
@@ -435,16 +714,20 @@ bool CompiledCondition::Eval(int index, const EvalContext& context) const {
   switch (node.op) {
     case Op::kContains:
       return node.case_sensitive ? absl::StrContains(text, node.text)
-                                 : ContainsIgnoreCase(text, node.text);
+                                 : ContainsLowered(text, node.text);
     case Op::kPrefix:
       return node.case_sensitive ? absl::StartsWith(text, node.text)
-                                 : absl::StartsWithIgnoreCase(text, node.text);
+                                 : StartsWithLowered(text, node.text);
     case Op::kSuffix:
       return node.case_sensitive ? absl::EndsWith(text, node.text)
-                                 : absl::EndsWithIgnoreCase(text, node.text);
+                                 : EndsWithLowered(text, node.text);
     case Op::kRegex:
-      return RE2::PartialMatch(re2::StringPiece(text.data(), text.size()),
-                               *node.regex);
+      if (node.prefilter != nullptr && !node.prefilter->MayMatch(text)) {
+        return false;
+      }
+      // What RE2::PartialMatch does without arguments to fill.
+      return node.regex->Match(re2::StringPiece(text.data(), text.size()), 0,
+                               text.size(), RE2::UNANCHORED, nullptr, 0);
     default:
       return false;
   }

@@ -3,6 +3,8 @@
 #ifndef SMARKETING_CORE_CONDITION_H_
 #define SMARKETING_CORE_CONDITION_H_
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +17,8 @@
 
 namespace smarketing {
 
+class RegexPrefilter;
+
 // Values of the score that priority rules may read.
 struct ScoreView {
   double fit = 0;
@@ -26,19 +30,28 @@ struct ScoreView {
 };
 
 // Event properties looked up on first use, since most rules that see an event
-// never read its properties.
+// never read its properties; each is then read as a FieldValue by every rule
+// of the event that tests it.
 class PropertyCache {
  public:
   explicit PropertyCache(const SlotTable* slots) : slots_(slots) {}
+  // O(1): values resolved for the previous event are recognised by their
+  // generation, not cleared.
   void Reset(const v1::Event* event) {
     event_ = event;
-    resolved_.assign(slots_->size(), false);
-    values_.resize(slots_->size());
+    if (static_cast<int>(values_.size()) != slots_->size()) {
+      values_.assign(slots_->size(), FieldValue());
+      generations_.assign(slots_->size(), 0);
+    }
+    if (++generation_ == 0) {
+      std::fill(generations_.begin(), generations_.end(), 0);
+      generation_ = 1;
+    }
   }
-  const google::protobuf::Value* Get(int slot) {
-    if (!resolved_[slot]) {
-      values_[slot] = slots_->Resolve(event_->properties(), slot);
-      resolved_[slot] = true;
+  const FieldValue& Get(int slot) {
+    if (generations_[slot] != generation_) {
+      values_[slot] = FromProtoValue(slots_->Resolve(event_->properties(), slot));
+      generations_[slot] = generation_;
     }
     return values_[slot];
   }
@@ -46,8 +59,9 @@ class PropertyCache {
  private:
   const SlotTable* slots_;
   const v1::Event* event_ = nullptr;
-  std::vector<bool> resolved_;
-  std::vector<const google::protobuf::Value*> values_;
+  uint32_t generation_ = 0;
+  std::vector<uint32_t> generations_;
+  std::vector<FieldValue> values_;
 };
 
 // What a condition is evaluated against. Members a scope lacks stay null.
@@ -110,6 +124,9 @@ class CompiledCondition {
     std::vector<Literal> literals;
     std::string text;
     std::shared_ptr<const RE2> regex;
+    // Literals that must occur for `regex` to match; null when RE2 finds
+    // none usable.
+    std::shared_ptr<const RegexPrefilter> prefilter;
     std::vector<int> children;
   };
 

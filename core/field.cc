@@ -89,15 +89,37 @@ int SlotTable::Intern(std::vector<std::string> keys) {
   return size() - 1;
 }
 
+namespace {
+
+// The entry of `key` in a Struct's map. Events and leads hold a few keys:
+// comparing each is cheaper than hashing `key`, and stops at the last entry
+// rather than scanning the map's empty buckets.
+const google::protobuf::Value* Find(
+    const google::protobuf::Map<std::string, google::protobuf::Value>& fields,
+    const std::string& key) {
+  constexpr size_t kScanned = 4;
+  size_t remaining = fields.size();
+  if (remaining > kScanned) {
+    auto it = fields.find(key);
+    return it == fields.end() ? nullptr : &it->second;
+  }
+  if (remaining == 0) return nullptr;
+  for (auto it = fields.begin();; ++it) {
+    if (it->first == key) return &it->second;
+    if (--remaining == 0) return nullptr;
+  }
+}
+
+}  // namespace
+
 const google::protobuf::Value* SlotTable::Resolve(
     const google::protobuf::Struct& root, int slot) const {
   const google::protobuf::Struct* current = &root;
   const google::protobuf::Value* value = nullptr;
   for (const std::string& key : paths_[slot]) {
     if (current == nullptr) return nullptr;
-    auto it = current->fields().find(key);
-    if (it == current->fields().end()) return nullptr;
-    value = &it->second;
+    value = Find(current->fields(), key);
+    if (value == nullptr) return nullptr;
     current = value->has_struct_value() ? &value->struct_value() : nullptr;
   }
   return value;
@@ -173,26 +195,45 @@ std::string KnownFieldNames(FieldScope scope) {
 
 absl::string_view ShortEnumName(const google::protobuf::EnumDescriptor* type,
                                 int number) {
-  using Table = absl::flat_hash_map<int, std::string>;
+  // Indexed by number: conditions read enum names for every lead and event.
+  struct Names {
+    const google::protobuf::EnumDescriptor* type;
+    std::vector<std::string> by_number;  // "" where no value has the number
+    absl::flat_hash_map<int, std::string> others;  // negative or sparse
+  };
   static const auto* const tables = [] {
-    auto* out =
-        new absl::flat_hash_map<const google::protobuf::EnumDescriptor*, Table>;
+    auto* out = new std::vector<Names>;
     for (const auto* e :
          {v1::Seniority_descriptor(), v1::EventType_descriptor()}) {
       const std::string prefix = absl::StrCat(e->value(0)->name().substr(
           0, e->value(0)->name().size() - sizeof("UNSPECIFIED") + 1));
-      Table& table = (*out)[e];
+      Names& names = out->emplace_back();
+      names.type = e;
       for (int i = 0; i < e->value_count(); ++i) {
-        table[e->value(i)->number()] =
+        const int number = e->value(i)->number();
+        std::string name =
             absl::AsciiStrToLower(e->value(i)->name().substr(prefix.size()));
+        if (number >= 0 && number < 256) {
+          if (number >= static_cast<int>(names.by_number.size())) {
+            names.by_number.resize(number + 1);
+          }
+          names.by_number[number] = std::move(name);
+        } else {
+          names.others[number] = std::move(name);
+        }
       }
     }
     return out;
   }();
-  auto table = tables->find(type);
-  if (table == tables->end()) return "";
-  auto it = table->second.find(number);
-  return it == table->second.end() ? "" : absl::string_view(it->second);
+  for (const Names& names : *tables) {
+    if (names.type != type) continue;
+    if (number >= 0 && number < static_cast<int>(names.by_number.size())) {
+      return names.by_number[number];
+    }
+    auto it = names.others.find(number);
+    return it == names.others.end() ? "" : absl::string_view(it->second);
+  }
+  return "";
 }
 
 FieldValue FromProtoValue(const google::protobuf::Value* value) {

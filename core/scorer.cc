@@ -58,7 +58,20 @@ absl::string_view PriorityName(v1::Priority priority) {
 Scorer::Scorer(std::shared_ptr<const CompiledPlaybook> playbook)
     : playbook_(std::move(playbook)),
       properties_(&playbook_->property_slots()) {
-  rule_totals_.resize(playbook_->engagement_rules().size());
+  const auto& rules = playbook_->engagement_rules();
+  rule_totals_.resize(rules.size());
+  // Rules share a few half-lives: each event's decay is computed once per
+  // distinct half-life, not once per rule.
+  for (const CompiledPlaybook::EngagementRule& rule : rules) {
+    auto it = std::find(decay_rates_.begin(), decay_rates_.end(),
+                        rule.inverse_half_life_seconds);
+    rule_decay_.push_back(static_cast<int>(it - decay_rates_.begin()));
+    if (it == decay_rates_.end()) {
+      decay_rates_.push_back(rule.inverse_half_life_seconds);
+    }
+  }
+  decay_.resize(decay_rates_.size());
+  decay_event_.resize(decay_rates_.size());
   windowed_.resize(playbook_->engagement_rules().size());
   hand_raised_.resize(playbook_->hand_raiser_rules().size());
 }
@@ -110,29 +123,32 @@ void Scorer::ScoreFit(const EvalContext& context, LeadScore* out) {
 void Scorer::MarkDuplicates(const v1::Lead& lead, LeadScore* out) {
   const int n = lead.events_size();
   duplicate_.assign(n, 0);
-  id_hashes_.clear();
+  if (n < 2) return;
+  // Open addressing over event indexes, at most half full. absl's hash is
+  // seeded per process, so hostile ids cannot be made to collide on purpose.
+  size_t capacity = 16;
+  while (capacity < 2 * static_cast<size_t>(n)) capacity *= 2;
+  const size_t mask = capacity - 1;
+  id_table_.assign(capacity, -1);
+  id_hashes_.resize(n);
   for (int i = 0; i < n; ++i) {
-    id_hashes_.emplace_back(absl::HashOf(absl::string_view(lead.events(i).id())),
-                            i);
-  }
-  std::sort(id_hashes_.begin(), id_hashes_.end());
-  // Within a run of equal hashes, the first occurrence in input order is kept
-  // and any later event with the same id is a duplicate.
-  for (int start = 0; start < n;) {
-    int end = start + 1;
-    while (end < n && id_hashes_[end].first == id_hashes_[start].first) ++end;
-    for (int a = start; a < end; ++a) {
-      const int i = id_hashes_[a].second;
-      if (duplicate_[i]) continue;
-      for (int b = a + 1; b < end; ++b) {
-        const int j = id_hashes_[b].second;
-        if (!duplicate_[j] && lead.events(i).id() == lead.events(j).id()) {
-          duplicate_[j] = 1;
-          ++out->duplicate_events;
-        }
+    const std::string& id = lead.events(i).id();
+    const uint64_t hash = absl::HashOf(absl::string_view(id));
+    id_hashes_[i] = hash;
+    // The first occurrence in input order is kept; any later event with the
+    // same id is a duplicate.
+    for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+      const int j = id_table_[slot];
+      if (j < 0) {
+        id_table_[slot] = i;
+        break;
+      }
+      if (id_hashes_[j] == hash && lead.events(j).id() == id) {
+        duplicate_[i] = 1;
+        ++out->duplicate_events;
+        break;
       }
     }
-    start = end;
   }
 }
 
@@ -149,6 +165,8 @@ void Scorer::ScoreEngagement(const v1::Lead& lead, absl::Time now,
   if (playbook_->has_window_caps()) {
     for (auto& list : windowed_) list.clear();
   }
+
+  std::fill(decay_event_.begin(), decay_event_.end(), -1);
 
   EvalContext context = lead_context;
   context.properties = &properties_;
@@ -169,10 +187,14 @@ void Scorer::ScoreEngagement(const v1::Lead& lead, absl::Time now,
         windowed_[r].emplace_back(s, ns, i);
         continue;
       }
+      const int d = rule_decay_[r];
+      if (decay_event_[d] != i) {
+        decay_event_[d] = i;
+        decay_[d] = std::exp2(-age * decay_rates_[d]);
+      }
       RuleTotals& totals = rule_totals_[r];
       totals.raw += rule.points;
-      totals.decayed +=
-          rule.points * std::exp2(-age * rule.inverse_half_life_seconds);
+      totals.decayed += rule.points * decay_[d];
       ++totals.events;
     }
     const uint64_t type_bit = uint64_t{1} << event.type();

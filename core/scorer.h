@@ -80,7 +80,8 @@ class Scorer {
   PropertyCache properties_;
   std::vector<RuleContribution> persona_hits_;
   std::vector<RuleContribution> best_persona_hits_;
-  std::vector<std::pair<uint64_t, int>> id_hashes_;
+  std::vector<uint64_t> id_hashes_;  // per event
+  std::vector<int> id_table_;        // event index per slot, -1 when empty
   std::vector<uint8_t> duplicate_;
   struct RuleTotals {
     double raw = 0;
@@ -88,6 +89,12 @@ class Scorer {
     int events = 0;
   };
   std::vector<RuleTotals> rule_totals_;
+  // Decay: the distinct inverse half-lives, each rule's index among them, and
+  // the factor of the event being scored (decay_event_: its index, or -1).
+  std::vector<double> decay_rates_;
+  std::vector<int> rule_decay_;
+  std::vector<double> decay_;
+  std::vector<int> decay_event_;
   // (timestamp seconds, timestamp nanos, event index) per window-capped rule.
   std::vector<std::vector<std::tuple<int64_t, int32_t, int>>> windowed_;
   std::vector<uint8_t> hand_raised_;
