@@ -11,16 +11,7 @@
 # Prints one line per check and ends with "N passed, M failed".
 set -u
 
-if [ $# -ne 2 ]; then
-  echo "usage: $0 SMARKETING_BINARY REPO_ROOT" >&2
-  exit 2
-fi
-bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-root=$(cd "$2" && pwd)
-if [ ! -x "$bin" ]; then
-  echo "$bin: not an executable" >&2
-  exit 2
-fi
+source "$(dirname "$0")/testlib.sh" "$@"
 for tool in xmllint python3 git; do
   if ! command -v "$tool" >/dev/null; then
     echo "$tool is required (scripts/install-deps.sh installs it)" >&2
@@ -28,40 +19,7 @@ for tool in xmllint python3 git; do
   fi
 done
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$root" || exit 2
-
-passed=0
-failed=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
-
-# Runs the binary; stdout and stderr go to $tmp/out and $tmp/err, the exit
-# status to $status.
-status=0
-run() {
-  "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
-  status=$?
-}
-
-expect_status() {
-  if [ "$status" -eq "$2" ]; then
-    pass "$1: exit $2"
-  else
-    fail "$1: exit $status, expected $2; stderr: $(head -c 600 "$tmp/err")"
-  fi
-}
-
-# expect_line NAME FILE TEXT: FILE has a line containing TEXT.
-expect_line() {
-  if grep -qF -- "$3" "$2"; then
-    pass "$1"
-  else
-    fail "$1: no line with '$3' in: $(head -c 600 "$2")"
-  fi
-}
-
+# expect_no_line NAME FILE TEXT: no line of FILE contains TEXT.
 expect_no_line() {
   if grep -qF -- "$3" "$2"; then
     fail "$1: unexpected line with '$3'"
@@ -374,5 +332,4 @@ expect_json "$leads leads measured" "$tmp/out" \
   "d['impact']['leads'] == $leads and d['impact']['refused'] == 0 and sum(map(sum, d['impact']['stages']['counts'])) == $leads"
 rm -f "$tmp/many.jsonl"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

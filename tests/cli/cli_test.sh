@@ -7,52 +7,9 @@
 # usage: cli_test.sh SMARKETING_BINARY REPO_ROOT
 set -u
 
-if [ $# -ne 2 ]; then
-  echo "usage: $0 SMARKETING_BINARY REPO_ROOT" >&2
-  exit 2
-fi
-bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-root=$(cd "$2" && pwd)
-if [ ! -x "$bin" ]; then
-  echo "$bin: not an executable" >&2
-  exit 2
-fi
+source "$(dirname "$0")/testlib.sh" "$@"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$root" || exit 2
-
-passed=0
-failed=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
 skip() { echo "SKIP: $1"; }
-
-# Runs the binary; stdout and stderr go to $tmp/out and $tmp/err, the exit
-# status to $status.
-status=0
-run() {
-  "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
-  status=$?
-}
-
-expect_status() {
-  local name=$1 want=$2
-  if [ "$status" -eq "$want" ]; then
-    pass "$name: exit $want"
-  else
-    fail "$name: exit $status, expected $want; stderr: $(head -c 400 "$tmp/err")"
-  fi
-}
-
-# expect_line NAME FILE TEXT: FILE has a line containing TEXT (fixed string).
-expect_line() {
-  if grep -qF -- "$3" "$2"; then
-    pass "$1"
-  else
-    fail "$1: no line with '$3' in: $(head -c 600 "$2")"
-  fi
-}
 
 # expect_count NAME FILE N: FILE has exactly N lines.
 expect_count() {
@@ -268,5 +225,4 @@ expect_status "score with a broken Playbook" 2
 run score "$tmp/playbook.yaml" "$tmp/absent.jsonl" --now "$now"
 expect_status "score a missing leads file" 2
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
