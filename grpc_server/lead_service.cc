@@ -170,10 +170,9 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
         !st.ok()) {
       return st;
     }
-    if (request->page_size() < 0 || request->page_size() > 1000) {
-      return FieldError("page_size", "must be in [0, 1000]");
-    }
-    const int page_size = request->page_size() == 0 ? 100 : request->page_size();
+    absl::StatusOr<int> page = PageSize(request->page_size(), 100);
+    if (!page.ok()) return page.status();
+    const int page_size = *page;
     auto version = deps_.playbooks->Get(0);
     if (!version.ok()) return version.status();
     LeadFilter filter;

@@ -7,6 +7,7 @@
 #include "playbook_loader.h"
 #include "problems.h"
 #include "proto_time.h"
+#include "service_util.h"
 #include "services.h"
 #include "status.h"
 
@@ -130,10 +131,9 @@ grpc::Status PlaybookServiceImpl::ListPlaybookVersions(
         !st.ok()) {
       return st;
     }
-    if (request->page_size() < 0 || request->page_size() > 1000) {
-      return FieldError("page_size", "must be in [0, 1000]");
-    }
-    const int page_size = request->page_size() == 0 ? 50 : request->page_size();
+    absl::StatusOr<int> page = PageSize(request->page_size(), 50);
+    if (!page.ok()) return page.status();
+    const int page_size = *page;
     // The token is the number below which the next page starts.
     int64_t before = 0;
     if (!request->page_token().empty() &&

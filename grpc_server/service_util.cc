@@ -15,6 +15,13 @@ absl::StatusOr<absl::Time> RequestTime(bool has_field,
   return TimeFromProto(field);
 }
 
+absl::StatusOr<int> PageSize(int32_t requested, int default_size) {
+  if (requested < 0 || requested > 1000) {
+    return FieldError("page_size", "must be in [0, 1000]");
+  }
+  return requested == 0 ? default_size : requested;
+}
+
 void ToLeadRecord(const StoredLead& lead, int event_count,
                   const LeadEngine& engine, absl::Time now,
                   v1::LeadRecord* out) {

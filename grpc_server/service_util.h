@@ -1,7 +1,9 @@
-// Small pieces every service uses: request times and the LeadRecord view of
-// a stored lead.
+// Small pieces every service uses: request times, page sizes and the
+// LeadRecord view of a stored lead.
 #ifndef SMARKETING_GRPC_SERVER_SERVICE_UTIL_H_
 #define SMARKETING_GRPC_SERVER_SERVICE_UTIL_H_
+
+#include <cstdint>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -18,6 +20,10 @@ namespace smarketing {
 absl::StatusOr<absl::Time> RequestTime(bool has_field,
                                        const google::protobuf::Timestamp& field,
                                        absl::string_view path);
+
+// The page size a list request asks for, `default_size` when unset;
+// INVALID_ARGUMENT on `page_size` outside [0, 1000].
+absl::StatusOr<int> PageSize(int32_t requested, int default_size);
 
 // `lead` as a response shows it, with its SLA status as of `now` under
 // `engine`.

@@ -316,6 +316,11 @@ TEST_F(ServiceTest, PublishesActivatesAndRollsBackVersions) {
   EXPECT_TRUE(versions.versions(0).active());
   EXPECT_EQ(versions.versions(0).published_by(), "smarketing-server");
   EXPECT_TRUE(versions.next_page_token().empty());
+  list.set_page_size(1001);
+  grpc::Status too_big =
+      playbooks_->ListPlaybookVersions(As(kReader).get(), list, &versions);
+  EXPECT_EQ(too_big.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldViolations(too_big), std::vector<std::string>{"page_size"});
 
   v1::ActivatePlaybookRequest activate;
   activate.set_number(2);
@@ -489,6 +494,11 @@ TEST_F(ServiceTest, ListsLeadsAPageAtATimeAndTheSlaLeads) {
   }
   EXPECT_EQ(ids, (std::vector<std::string>{"page-0", "page-1", "page-2",
                                            "page-3", "page-4"}));
+  list.set_page_size(-1);
+  v1::ListLeadsResponse refused;
+  grpc::Status negative = leads_->ListLeads(As(kReader).get(), list, &refused);
+  EXPECT_EQ(negative.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldViolations(negative), std::vector<std::string>{"page_size"});
 
   // Far in the future every open MQL is in breach.
   v1::ListSlaLeadsRequest sla;
