@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "google/protobuf/text_format.h"
-#include "routing.h"
-#include "sla.h"
+#include "core/journey/routing.h"
+#include "core/journey/sla.h"
 
 namespace smarketing {
 namespace {

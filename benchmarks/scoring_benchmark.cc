@@ -5,12 +5,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "batch_scorer.h"
+#include "core/batch/batch_scorer.h"
 #include "benchmark/benchmark.h"
-#include "compiled_playbook.h"
-#include "lead_generator.h"
-#include "playbook_loader.h"
-#include "scorer.h"
+#include "core/playbook/compiled_playbook.h"
+#include "core/synthetic/lead_generator.h"
+#include "core/playbook/playbook_loader.h"
+#include "core/scoring/scorer.h"
 
 namespace smarketing {
 namespace {

@@ -10,14 +10,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "commands.h"
-#include "golden_cases.h"
-#include "lead_blocks.h"
-#include "lead_engine.h"
-#include "playbook_diff.h"
-#include "playbook_source.h"
-#include "problems.h"
-#include "report.h"
+#include "cli/commands.h"
+#include "core/checks/golden_cases.h"
+#include "core/leads/lead_blocks.h"
+#include "core/journey/lead_engine.h"
+#include "core/checks/playbook_diff.h"
+#include "cli/playbook_source.h"
+#include "core/base/problems.h"
+#include "cli/report.h"
 
 namespace smarketing::cli {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "report.h"
+#include "cli/report.h"
 
 namespace smarketing::cli {
 

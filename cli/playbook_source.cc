@@ -1,4 +1,4 @@
-#include "playbook_source.h"
+#include "cli/playbook_source.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "playbook_loader.h"
+#include "core/playbook/playbook_loader.h"
 
 namespace smarketing::cli {
 

@@ -1,4 +1,4 @@
-#include "report.h"
+#include "cli/report.h"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "enum_label.h"
+#include "core/base/enum_label.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace smarketing::cli {

@@ -12,8 +12,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "golden_cases.h"
-#include "playbook_diff.h"
+#include "core/checks/golden_cases.h"
+#include "core/checks/playbook_diff.h"
 #include "smarketing/v1/validation.pb.h"
 
 namespace smarketing::cli {

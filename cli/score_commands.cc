@@ -9,17 +9,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "batch_scorer.h"
-#include "commands.h"
-#include "compiled_playbook.h"
+#include "core/batch/batch_scorer.h"
+#include "cli/commands.h"
+#include "core/playbook/compiled_playbook.h"
 #include "google/protobuf/util/json_util.h"
-#include "lead_blocks.h"
-#include "lead_engine.h"
-#include "lead_generator.h"
-#include "lead_io.h"
-#include "playbook_loader.h"
-#include "problems.h"
-#include "scorer.h"
+#include "core/leads/lead_blocks.h"
+#include "core/journey/lead_engine.h"
+#include "core/synthetic/lead_generator.h"
+#include "core/leads/lead_io.h"
+#include "core/playbook/playbook_loader.h"
+#include "core/base/problems.h"
+#include "core/scoring/scorer.h"
 
 namespace smarketing::cli {
 namespace {

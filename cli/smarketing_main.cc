@@ -13,9 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "batch_scorer.h"
-#include "commands.h"
-#include "report.h"
+#include "core/batch/batch_scorer.h"
+#include "cli/commands.h"
+#include "cli/report.h"
 
 ABSL_FLAG(std::string, now, "",
           "Scoring time, RFC 3339 (e.g. 2026-11-23T09:00:00Z); default: the "

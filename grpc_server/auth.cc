@@ -1,4 +1,4 @@
-#include "auth.h"
+#include "grpc_server/auth.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "playbook_loader.h"
+#include "core/playbook/playbook_loader.h"
 
 namespace smarketing {
 namespace {

@@ -1,12 +1,12 @@
-#include "lead_desk.h"
+#include "grpc_server/lead_desk.h"
 
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "lead_validation.h"
-#include "problems.h"
-#include "proto_time.h"
+#include "core/scoring/lead_validation.h"
+#include "core/base/problems.h"
+#include "core/base/proto_time.h"
 
 namespace smarketing {
 namespace {

@@ -11,8 +11,8 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "playbooks.h"
-#include "store.h"
+#include "grpc_server/playbooks.h"
+#include "store/store.h"
 
 namespace smarketing {
 

@@ -1,12 +1,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "log.h"
-#include "problems.h"
-#include "proto_time.h"
-#include "service_util.h"
-#include "services.h"
-#include "status.h"
+#include "grpc_server/log.h"
+#include "core/base/problems.h"
+#include "core/base/proto_time.h"
+#include "grpc_server/service_util.h"
+#include "grpc_server/services.h"
+#include "grpc_server/status.h"
 
 namespace smarketing {
 namespace {

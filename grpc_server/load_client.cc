@@ -17,8 +17,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "lead_generator.h"
-#include "proto_time.h"
+#include "core/synthetic/lead_generator.h"
+#include "core/base/proto_time.h"
 #include "smarketing/v1/lead_service.grpc.pb.h"
 #include "smarketing/v1/scoring_service.grpc.pb.h"
 

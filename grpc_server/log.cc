@@ -1,4 +1,4 @@
-#include "log.h"
+#include "grpc_server/log.h"
 
 #include <cstdio>
 #include <mutex>

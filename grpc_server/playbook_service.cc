@@ -2,14 +2,14 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "lead_engine.h"
-#include "log.h"
-#include "playbook_loader.h"
-#include "problems.h"
-#include "proto_time.h"
-#include "service_util.h"
-#include "services.h"
-#include "status.h"
+#include "core/journey/lead_engine.h"
+#include "grpc_server/log.h"
+#include "core/playbook/playbook_loader.h"
+#include "core/base/problems.h"
+#include "core/base/proto_time.h"
+#include "grpc_server/service_util.h"
+#include "grpc_server/services.h"
+#include "grpc_server/status.h"
 
 namespace smarketing {
 namespace {

@@ -1,4 +1,4 @@
-#include "playbooks.h"
+#include "grpc_server/playbooks.h"
 
 #include <utility>
 

@@ -10,9 +10,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "lead_engine.h"
-#include "scorer.h"
-#include "store.h"
+#include "core/journey/lead_engine.h"
+#include "core/scoring/scorer.h"
+#include "store/store.h"
 
 namespace smarketing {
 

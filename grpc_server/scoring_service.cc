@@ -1,11 +1,11 @@
 #include <google/protobuf/arena.h>
 
-#include "lead_validation.h"
-#include "log.h"
-#include "problems.h"
-#include "service_util.h"
-#include "services.h"
-#include "status.h"
+#include "core/scoring/lead_validation.h"
+#include "grpc_server/log.h"
+#include "core/base/problems.h"
+#include "grpc_server/service_util.h"
+#include "grpc_server/services.h"
+#include "grpc_server/status.h"
 
 namespace smarketing {
 namespace {

@@ -1,4 +1,4 @@
-#include "server.h"
+#include "grpc_server/server.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -10,9 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
-#include "lead_engine.h"
-#include "log.h"
-#include "playbook_loader.h"
+#include "core/journey/lead_engine.h"
+#include "grpc_server/log.h"
+#include "core/playbook/playbook_loader.h"
 
 namespace smarketing {
 namespace {

@@ -11,11 +11,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "auth.h"
-#include "lead_desk.h"
-#include "playbooks.h"
-#include "services.h"
-#include "store.h"
+#include "grpc_server/auth.h"
+#include "grpc_server/lead_desk.h"
+#include "grpc_server/playbooks.h"
+#include "grpc_server/services.h"
+#include "store/store.h"
 
 namespace smarketing {
 

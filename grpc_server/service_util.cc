@@ -1,7 +1,7 @@
-#include "service_util.h"
+#include "grpc_server/service_util.h"
 
-#include "problems.h"
-#include "proto_time.h"
+#include "core/base/problems.h"
+#include "core/base/proto_time.h"
 
 namespace smarketing {
 

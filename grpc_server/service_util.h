@@ -9,9 +9,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "lead_engine.h"
+#include "core/journey/lead_engine.h"
 #include "smarketing/v1/lead_service.pb.h"
-#include "store.h"
+#include "store/store.h"
 
 namespace smarketing {
 

@@ -6,14 +6,14 @@
 
 #include <grpcpp/support/message_allocator.h>
 
-#include "auth.h"
-#include "lead_desk.h"
-#include "playbooks.h"
+#include "grpc_server/auth.h"
+#include "grpc_server/lead_desk.h"
+#include "grpc_server/playbooks.h"
 #include "smarketing/v1/lead_service.grpc.pb.h"
 #include "smarketing/v1/playbook_service.grpc.pb.h"
 #include "smarketing/v1/report_service.grpc.pb.h"
 #include "smarketing/v1/scoring_service.grpc.pb.h"
-#include "store.h"
+#include "store/store.h"
 
 namespace smarketing {
 

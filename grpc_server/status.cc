@@ -1,11 +1,11 @@
-#include "status.h"
+#include "grpc_server/status.h"
 
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "problems.h"
+#include "core/base/problems.h"
 
 namespace smarketing {
 

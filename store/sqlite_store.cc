@@ -14,7 +14,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "store.h"
+#include "store/store.h"
 
 namespace smarketing {
 namespace {

@@ -1,7 +1,7 @@
 // Business-time arithmetic against hand-computed deadlines: weekends,
 // holidays, lunch breaks, arrivals out of hours, and both daylight-saving
 // changes in Europe/Paris and America/New_York.
-#include "business_calendar.h"
+#include "core/journey/business_calendar.h"
 
 #include <random>
 #include <string>

@@ -1,10 +1,10 @@
 // The closed-loop report: funnel counts per campaign, source and persona,
 // rejection reasons, revenue, and the median time to first touch.
-#include "closed_loop.h"
+#include "core/review/closed_loop.h"
 
 #include "gtest/gtest.h"
-#include "proto_time.h"
-#include "test_util.h"
+#include "core/base/proto_time.h"
+#include "tests/cpp/test_util.h"
 
 namespace smarketing {
 namespace {

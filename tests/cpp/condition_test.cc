@@ -3,7 +3,7 @@
 // strings ignore ASCII case unless case_sensitive, ranges include min and
 // exclude max, regexes match anywhere, and a missing value never satisfies a
 // comparison (only `exists: false` and `not`).
-#include "condition.h"
+#include "core/playbook/condition.h"
 
 #include <string>
 #include <vector>
@@ -11,12 +11,12 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "problems.h"
+#include "core/base/problems.h"
 #include "smarketing/v1/condition.pb.h"
 #include "smarketing/v1/event.pb.h"
 #include "smarketing/v1/lead.pb.h"
-#include "test_util.h"
-#include "yaml_message.h"
+#include "tests/cpp/test_util.h"
+#include "core/base/yaml_message.h"
 
 namespace smarketing {
 namespace {

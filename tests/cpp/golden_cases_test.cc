@@ -1,4 +1,4 @@
-#include "golden_cases.h"
+#include "core/checks/golden_cases.h"
 
 #include <string>
 #include <vector>
@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "playbook_loader.h"
-#include "test_util.h"
+#include "core/playbook/playbook_loader.h"
+#include "tests/cpp/test_util.h"
 
 namespace smarketing {
 namespace {

@@ -1,14 +1,14 @@
 // LeadEngine: what one Playbook version does to a stored lead over its life,
 // on the demo Playbook at fixed times (Monday 23 November 2026, Paris
 // business hours).
-#include "lead_engine.h"
+#include "core/journey/lead_engine.h"
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "problems.h"
-#include "proto_time.h"
-#include "test_util.h"
+#include "core/base/problems.h"
+#include "core/base/proto_time.h"
+#include "tests/cpp/test_util.h"
 
 namespace smarketing {
 namespace {

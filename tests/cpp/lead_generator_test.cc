@@ -1,4 +1,4 @@
-#include "lead_generator.h"
+#include "core/synthetic/lead_generator.h"
 
 #include <cmath>
 #include <map>

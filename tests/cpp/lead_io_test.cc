@@ -2,7 +2,7 @@
 // spreadsheet or a JSON-lines dump really contains (quotes, commas and
 // newlines inside fields, CRLF, blank lines), refuse what they do not
 // understand with file:line, and go on with the next record after a bad one.
-#include "lead_io.h"
+#include "core/leads/lead_io.h"
 
 #include <unistd.h>
 
@@ -17,7 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "smarketing/v1/lead.pb.h"
-#include "test_util.h"
+#include "tests/cpp/test_util.h"
 
 namespace smarketing {
 namespace {

@@ -1,4 +1,4 @@
-#include "lead_json.h"
+#include "core/leads/lead_json.h"
 
 #include <cstdio>
 #include <fstream>
@@ -11,10 +11,10 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "lead_blocks.h"
-#include "lead_generator.h"
-#include "lead_io.h"
-#include "test_util.h"
+#include "core/leads/lead_blocks.h"
+#include "core/synthetic/lead_generator.h"
+#include "core/leads/lead_io.h"
+#include "tests/cpp/test_util.h"
 
 namespace smarketing {
 namespace {

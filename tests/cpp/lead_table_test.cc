@@ -1,7 +1,7 @@
 // LeadTable: leads built from columns, one by one (Build) or over the
 // previous lead (TableLeadBuilder), the column forms data tools hand over,
 // and ScoreTable's scores and routing.
-#include "lead_table.h"
+#include "core/batch/lead_table.h"
 
 #include <algorithm>
 #include <deque>
@@ -12,10 +12,10 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "lead_engine.h"
-#include "lead_generator.h"
-#include "scorer.h"
-#include "test_util.h"
+#include "core/journey/lead_engine.h"
+#include "core/synthetic/lead_generator.h"
+#include "core/scoring/scorer.h"
+#include "tests/cpp/test_util.h"
 
 namespace smarketing {
 namespace {

@@ -2,7 +2,7 @@
 // validated before it is scored or stored, so each rule is pinned here with
 // the path it reports: callers map it to a field violation, and a wrong path
 // sends people looking at the wrong field.
-#include "lead_validation.h"
+#include "core/scoring/lead_validation.h"
 
 #include <cmath>
 #include <functional>
@@ -13,10 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "problems.h"
+#include "core/base/problems.h"
 #include "smarketing/v1/event.pb.h"
 #include "smarketing/v1/lead.pb.h"
-#include "test_util.h"
+#include "tests/cpp/test_util.h"
 
 namespace smarketing {
 namespace {

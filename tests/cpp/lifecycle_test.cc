@@ -1,7 +1,7 @@
 // The lifecycle state machine: the whole transition table allowed and
 // refused for every actor, reasons, the nurture cooldown, opt-outs, sales
 // feedback, the scorer's recommendations and the SLA's view of a lead.
-#include "lifecycle.h"
+#include "core/journey/lifecycle.h"
 
 #include <set>
 #include <string>
@@ -10,7 +10,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "proto_time.h"
+#include "core/base/proto_time.h"
 
 namespace smarketing {
 namespace {

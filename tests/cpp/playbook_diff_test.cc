@@ -1,4 +1,4 @@
-#include "playbook_diff.h"
+#include "core/checks/playbook_diff.h"
 
 #include <cstdio>
 #include <fstream>
@@ -9,9 +9,9 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lead_blocks.h"
-#include "playbook_loader.h"
-#include "test_util.h"
+#include "core/leads/lead_blocks.h"
+#include "core/playbook/playbook_loader.h"
+#include "tests/cpp/test_util.h"
 
 namespace smarketing {
 namespace {

@@ -13,16 +13,16 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "compiled_playbook.h"
+#include "core/playbook/compiled_playbook.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "playbook_loader.h"
-#include "problems.h"
-#include "test_util.h"
-#include "yaml_message.h"
+#include "core/playbook/playbook_loader.h"
+#include "core/base/problems.h"
+#include "tests/cpp/test_util.h"
+#include "core/base/yaml_message.h"
 
 namespace smarketing {
 namespace {

@@ -2,7 +2,7 @@
 // then the fallback team; fairness of round-robin over long runs and
 // membership changes as exact counts, weighted splits, capacity limits,
 // availability, and every validation problem with its path.
-#include "routing.h"
+#include "core/journey/routing.h"
 
 #include <map>
 #include <random>

@@ -1,16 +1,16 @@
-#include "scorer.h"
+#include "core/scoring/scorer.h"
 
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "batch_scorer.h"
+#include "core/batch/batch_scorer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lead_generator.h"
-#include "problems.h"
-#include "test_util.h"
+#include "core/synthetic/lead_generator.h"
+#include "core/base/problems.h"
+#include "tests/cpp/test_util.h"
 
 namespace smarketing {
 namespace {

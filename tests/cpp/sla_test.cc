@@ -1,7 +1,7 @@
 // SLA deadlines, states and escalation steps against hand-computed business
 // times on a Paris office calendar (09:00-12:00, 13:00-18:00 on weekdays),
 // the recycle policy, and every validation problem with its path.
-#include "sla.h"
+#include "core/journey/sla.h"
 
 #include <string>
 

@@ -1,10 +1,10 @@
-#include "test_util.h"
+#include "tests/cpp/test_util.h"
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "playbook_loader.h"
-#include "problems.h"
-#include "yaml_message.h"
+#include "core/playbook/playbook_loader.h"
+#include "core/base/problems.h"
+#include "core/base/yaml_message.h"
 
 namespace smarketing::testing {
 

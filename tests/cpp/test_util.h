@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "compiled_playbook.h"
+#include "core/playbook/compiled_playbook.h"
 #include "smarketing/v1/lead.pb.h"
 #include "smarketing/v1/playbook.pb.h"
 

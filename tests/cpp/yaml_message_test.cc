@@ -2,7 +2,7 @@
 // conveniences it promises (names, enums, durations), the typing of free-form
 // values, and above all that every mistake comes back as a problem with a
 // path, line and column instead of a crash or a silently wrong message.
-#include "yaml_message.h"
+#include "core/base/yaml_message.h"
 
 #include <filesystem>
 #include <string>
@@ -13,14 +13,14 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "playbook_loader.h"
-#include "problems.h"
+#include "core/playbook/playbook_loader.h"
+#include "core/base/problems.h"
 #include "smarketing/v1/condition.pb.h"
 #include "smarketing/v1/event.pb.h"
 #include "smarketing/v1/lead.pb.h"
 #include "smarketing/v1/playbook.pb.h"
 #include "smarketing/v1/routing_state.pb.h"
-#include "test_util.h"
+#include "tests/cpp/test_util.h"
 
 namespace smarketing {
 namespace {

@@ -18,9 +18,9 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "playbook_loader.h"
-#include "proto_time.h"
-#include "server.h"
+#include "core/playbook/playbook_loader.h"
+#include "core/base/proto_time.h"
+#include "grpc_server/server.h"
 
 namespace smarketing {
 namespace {

@@ -1,0 +1,1540 @@
+#include "core/batch/lead_table.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/numeric/bits.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "core/batch/batch_scorer.h"
+#include "core/playbook/field.h"
+#include "google/protobuf/util/json_util.h"
+#include "core/base/problems.h"
+
+namespace smarketing {
+
+int64_t Column::size() const {
+  switch (type) {
+    case Type::kText:
+      if (!codes8.empty()) return static_cast<int64_t>(codes8.size());
+      if (!codes16.empty()) return static_cast<int64_t>(codes16.size());
+      return static_cast<int64_t>(codes.empty() ? text.size() : codes.size());
+    case Type::kInt:
+    case Type::kTime:
+      return static_cast<int64_t>(ints.size());
+    case Type::kDouble:
+      return static_cast<int64_t>(doubles.size());
+    case Type::kBool:
+      return static_cast<int64_t>(bools.size());
+  }
+  return 0;
+}
+
+namespace {
+
+enum class Target {
+  kId,
+  kFirstName,
+  kLastName,
+  kEmail,
+  kPhone,
+  kJobTitle,
+  kDepartment,
+  kSeniority,
+  kCompanyName,
+  kCompanyDomain,
+  kIndustry,
+  kEmployeeCount,
+  kAnnualRevenue,
+  kCountry,
+  kRegion,
+  kSource,
+  kCampaign,
+  kProduct,
+  kOptedOut,
+  kDoNotEmail,
+  kDoNotCall,
+  kCreatedAt,
+  kAttribute,
+  kEventLeadId,
+  kEventId,
+  kEventType,
+  kOccurredAt,
+  kCustomType,
+  kProperty,
+};
+
+struct Known {
+  const char* name;
+  Target target;
+};
+
+constexpr Known kLeadColumns[] = {
+    {"id", Target::kId},
+    {"first_name", Target::kFirstName},
+    {"last_name", Target::kLastName},
+    {"email", Target::kEmail},
+    {"phone", Target::kPhone},
+    {"job_title", Target::kJobTitle},
+    {"department", Target::kDepartment},
+    {"seniority", Target::kSeniority},
+    {"company_name", Target::kCompanyName},
+    {"company_domain", Target::kCompanyDomain},
+    {"industry", Target::kIndustry},
+    {"employee_count", Target::kEmployeeCount},
+    {"annual_revenue", Target::kAnnualRevenue},
+    {"country", Target::kCountry},
+    {"region", Target::kRegion},
+    {"source", Target::kSource},
+    {"campaign", Target::kCampaign},
+    {"product", Target::kProduct},
+    {"opted_out", Target::kOptedOut},
+    {"do_not_email", Target::kDoNotEmail},
+    {"do_not_call", Target::kDoNotCall},
+    {"created_at", Target::kCreatedAt},
+};
+
+constexpr Known kEventColumns[] = {
+    {"lead_id", Target::kEventLeadId},
+    {"id", Target::kEventId},
+    {"type", Target::kEventType},
+    {"occurred_at", Target::kOccurredAt},
+    {"custom_type", Target::kCustomType},
+};
+
+absl::string_view TypeName(Column::Type type) {
+  switch (type) {
+    case Column::Type::kText:
+      return "text";
+    case Column::Type::kInt:
+      return "integer";
+    case Column::Type::kDouble:
+      return "floating point";
+    case Column::Type::kBool:
+      return "boolean";
+    case Column::Type::kTime:
+      return "datetime";
+  }
+  return "unknown";
+}
+
+absl::Status ColumnError(absl::string_view table, absl::string_view column,
+                         absl::string_view message) {
+  return FieldError(absl::StrCat(table, ".", column), message);
+}
+
+absl::Status RowError(absl::string_view table, const Column& column,
+                      int64_t row, absl::string_view message) {
+  return ColumnError(table, column.name, absl::StrCat("row ", row, ": ", message));
+}
+
+// The text of a row; missing values read as empty.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::string_view TextAt(const Column& column, int64_t row) {
+  if (column.missing(row)) return {};
+  if (column.categorical()) {
+    const int32_t code = column.code(row);
+    return code < 0 ? absl::string_view() : column.dictionary[code];
+  }
+  return column.text[row];
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool IsMissing(const Column& column, int64_t row) {
+  if (column.missing(row)) return true;
+  return column.type == Column::Type::kText && column.categorical() &&
+         column.code(row) < 0;
+}
+
+// Text of a text or integer column (ids may be either), into `buffer` for
+// integers.
+absl::string_view IdAt(const Column& column, int64_t row, std::string* buffer) {
+  if (column.type == Column::Type::kInt) {
+    buffer->clear();
+    absl::StrAppend(buffer, column.ints[row]);
+    return *buffer;
+  }
+  return TextAt(column, row);
+}
+
+// Row `row` of a kTime column as seconds and nanoseconds.
+void TimeAt(const Column& column, int64_t row, int64_t* seconds, int32_t* nanos) {
+  const int64_t ticks = column.ints[row];
+  const int64_t per_second = column.ticks_per_second;
+  *seconds = ticks / per_second;
+  int64_t rest = ticks % per_second;
+  if (rest < 0) {
+    rest += per_second;
+    --*seconds;
+  }
+  *nanos = static_cast<int32_t>(rest * (1000000000 / per_second));
+}
+
+void SetTime(const Column& column, int64_t row, google::protobuf::Timestamp* out) {
+  int64_t seconds;
+  int32_t nanos;
+  TimeAt(column, row, &seconds, &nanos);
+  out->set_seconds(seconds);
+  out->set_nanos(nanos);
+}
+
+// Resolves enum names as the Playbook writes them: "vp", "VP" or
+// "SENIORITY_VP"; the empty text is the enum's zero.
+class EnumNames {
+ public:
+  EnumNames(const google::protobuf::EnumDescriptor* type, absl::string_view prefix)
+      : type_(type), prefix_(prefix) {}
+  bool Find(absl::string_view text, int32_t* out) const {
+    if (text.empty()) {
+      *out = 0;
+      return true;
+    }
+    std::string upper = absl::AsciiStrToUpper(text);
+    const google::protobuf::EnumValueDescriptor* value =
+        type_->FindValueByName(upper);
+    if (value == nullptr) value = type_->FindValueByName(absl::StrCat(prefix_, upper));
+    if (value == nullptr) return false;
+    *out = value->number();
+    return true;
+  }
+  std::string Known() const {
+    std::vector<std::string> names;
+    for (int i = 1; i < type_->value_count(); ++i) {
+      names.push_back(absl::AsciiStrToLower(
+          absl::StripPrefix(type_->value(i)->name(), prefix_)));
+    }
+    return absl::StrJoin(names, ", ");
+  }
+  bool Valid(int32_t number) const {
+    return type_->FindValueByNumber(number) != nullptr;
+  }
+
+ private:
+  const google::protobuf::EnumDescriptor* type_;
+  std::string prefix_;
+};
+
+// Calls fn(codes) with the codes of a categorical column, in their width.
+template <typename F>
+void VisitCodes(const Column& column, F&& fn) {
+  if (!column.codes8.empty()) {
+    fn(column.codes8);
+  } else if (!column.codes16.empty()) {
+    fn(column.codes16);
+  } else {
+    fn(column.codes);
+  }
+}
+
+template <typename T>
+int64_t FirstNegative(absl::Span<const T> codes) {
+  T smallest = 0;
+  for (const T code : codes) smallest = std::min(smallest, code);  // vectorized
+  if (smallest >= 0) return -1;
+  for (size_t r = 0; r < codes.size(); ++r) {
+    if (codes[r] < 0) return static_cast<int64_t>(r);
+  }
+  return -1;
+}
+
+// The first missing row, or -1.
+int64_t FirstMissing(const Column& column) {
+  int64_t first = -1;
+  if (!column.present.empty()) {
+    const void* zero = std::memchr(column.present.data(), 0, column.present.size());
+    if (zero != nullptr) first = static_cast<const uint8_t*>(zero) - column.present.data();
+  }
+  if (column.type == Column::Type::kText && column.categorical()) {
+    int64_t negative = -1;
+    VisitCodes(column, [&](auto codes) { negative = FirstNegative(codes); });
+    if (negative >= 0 && (first < 0 || negative < first)) first = negative;
+  }
+  return first;
+}
+
+// Resolves an enum column to numbers, once per distinct text.
+absl::Status ResolveEnum(absl::string_view table, const Column& column,
+                         const EnumNames& names, bool required,
+                         std::vector<int32_t>* out) {
+  const int64_t n = column.size();
+  out->assign(n, 0);
+  auto unknown = [&](int64_t row, absl::string_view text) {
+    return RowError(table, column, row,
+                    absl::StrCat("unknown value \"", text, "\"; expected one of ",
+                                 names.Known()));
+  };
+  auto missing = [&](int64_t row) {
+    return RowError(table, column, row, "is missing; a value is required");
+  };
+  if (column.type == Column::Type::kInt) {
+    for (int64_t r = 0; r < n; ++r) {
+      if (column.missing(r)) {
+        if (required) return missing(r);
+        continue;
+      }
+      const int64_t v = column.ints[r];
+      if (v < 0 || v > std::numeric_limits<int32_t>::max() ||
+          !names.Valid(static_cast<int32_t>(v)) || (required && v == 0)) {
+        return unknown(r, absl::StrCat(v));
+      }
+      (*out)[r] = static_cast<int32_t>(v);
+    }
+    return absl::OkStatus();
+  }
+  if (column.type != Column::Type::kText) {
+    return ColumnError(table, column.name,
+                       absl::StrCat("expected text or integer values, found ",
+                                    TypeName(column.type)));
+  }
+  if (column.categorical()) {
+    std::vector<int32_t> numbers(column.dictionary.size(), -1);
+    for (size_t i = 0; i < column.dictionary.size(); ++i) {
+      int32_t number;
+      if (names.Find(column.dictionary[i], &number) && !(required && number == 0)) {
+        numbers[i] = number;
+      }
+    }
+    if (required) {
+      if (const int64_t r = FirstMissing(column); r >= 0) return missing(r);
+    }
+    int64_t bad = -1;
+    int32_t* resolved = out->data();
+    if (column.present.empty()) {
+      // The usual case, in a tight loop: a negative code is missing (0).
+      VisitCodes(column, [&](auto codes) {
+        for (int64_t r = 0; r < n; ++r) {
+          const int32_t code = codes[r];
+          if (code < 0) continue;
+          const int32_t number = numbers[code];
+          if (number < 0) {
+            bad = r;
+            break;
+          }
+          resolved[r] = number;
+        }
+      });
+    } else {
+      for (int64_t r = 0; r < n; ++r) {
+        if (IsMissing(column, r)) continue;
+        const int32_t number = numbers[column.code(r)];
+        if (number < 0) {
+          bad = r;
+          break;
+        }
+        resolved[r] = number;
+      }
+    }
+    if (bad >= 0) return unknown(bad, column.dictionary[column.code(bad)]);
+    return absl::OkStatus();
+  }
+  absl::flat_hash_map<absl::string_view, int32_t> cache;
+  for (int64_t r = 0; r < n; ++r) {
+    if (IsMissing(column, r)) {
+      if (required) return missing(r);
+      continue;
+    }
+    const absl::string_view text = column.text[r];
+    auto it = cache.find(text);
+    if (it == cache.end()) {
+      int32_t number;
+      if (!names.Find(text, &number) || (required && number == 0)) {
+        return unknown(r, text);
+      }
+      it = cache.emplace(text, number).first;
+    }
+    (*out)[r] = it->second;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckType(absl::string_view table, const Column& column,
+                       std::initializer_list<Column::Type> allowed) {
+  for (Column::Type type : allowed) {
+    if (column.type == type) return absl::OkStatus();
+  }
+  std::vector<std::string> names;
+  for (Column::Type type : allowed) names.emplace_back(TypeName(type));
+  return ColumnError(table, column.name,
+                     absl::StrCat("expected ", absl::StrJoin(names, " or "),
+                                  " values, found ", TypeName(column.type)));
+}
+
+template <typename T>
+int64_t FirstCodeAtLeast(absl::Span<const T> codes, int64_t limit) {
+  // The largest code first, in a loop the compiler vectorizes: for the
+  // usual table, whose codes are all good, that is all it costs.
+  T largest = std::numeric_limits<T>::min();
+  for (const T code : codes) largest = std::max(largest, code);
+  if (static_cast<int64_t>(largest) < limit) return -1;
+  for (size_t r = 0; r < codes.size(); ++r) {
+    if (static_cast<int64_t>(codes[r]) >= limit) return static_cast<int64_t>(r);
+  }
+  return -1;
+}
+
+// Categorical codes must point into the dictionary; times come in a unit
+// this file knows.
+absl::Status CheckLayout(absl::string_view table, const Column& column) {
+  if (column.type == Column::Type::kTime) {
+    const int64_t t = column.ticks_per_second;
+    if (t != 1 && t != 1000 && t != 1000000 && t != 1000000000) {
+      return ColumnError(table, column.name,
+                         absl::StrCat(t, " ticks per second; expected 1, 1000, "
+                                         "1000000 or 1000000000"));
+    }
+    return absl::OkStatus();
+  }
+  if (column.type != Column::Type::kText || !column.categorical()) {
+    return absl::OkStatus();
+  }
+  const int64_t limit = static_cast<int64_t>(column.dictionary.size());
+  const int64_t row = !column.codes8.empty()    ? FirstCodeAtLeast(column.codes8, limit)
+                      : !column.codes16.empty() ? FirstCodeAtLeast(column.codes16, limit)
+                                                : FirstCodeAtLeast(column.codes, limit);
+  if (row < 0) return absl::OkStatus();
+  return RowError(table, column, row,
+                  absl::StrCat("category code ", column.code(row), " is not one of the ",
+                               limit, " categories"));
+}
+
+absl::Status CheckRequired(absl::string_view table, const Column& column) {
+  if (const int64_t r = FirstMissing(column); r >= 0) {
+    return RowError(table, column, r, "is missing; a value is required");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckFinite(absl::string_view table, const Column& column) {
+  if (column.type != Column::Type::kDouble) return absl::OkStatus();
+  for (int64_t r = 0, n = column.size(); r < n; ++r) {
+    if (!column.missing(r) && !std::isfinite(column.doubles[r])) {
+      return RowError(table, column, r,
+                      absl::StrCat(column.doubles[r], " is not a finite number"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Sets a google.protobuf.Value from any column's row.
+void SetValue(const Column& column, int64_t row, google::protobuf::Value* out) {
+  switch (column.type) {
+    case Column::Type::kText: {
+      const absl::string_view text = TextAt(column, row);
+      // Into the Value's string, reusing its storage when it held text.
+      out->mutable_string_value()->assign(text.data(), text.size());
+      break;
+    }
+    case Column::Type::kInt:
+      out->set_number_value(static_cast<double>(column.ints[row]));
+      break;
+    case Column::Type::kDouble:
+      out->set_number_value(column.doubles[row]);
+      break;
+    case Column::Type::kBool:
+      out->set_bool_value(column.bools[row] != 0);
+      break;
+    case Column::Type::kTime: {
+      int64_t seconds;
+      int32_t nanos;
+      TimeAt(column, row, &seconds, &nanos);
+      out->set_string_value(absl::FormatTime(
+          absl::RFC3339_full, absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos),
+          absl::UTCTimeZone()));
+      break;
+    }
+  }
+}
+
+std::string KnownNames(const Known* begin, const Known* end,
+                       absl::string_view dynamic) {
+  std::vector<std::string> names;
+  for (const Known* k = begin; k != end; ++k) names.emplace_back(k->name);
+  names.emplace_back(dynamic);
+  return absl::StrJoin(names, ", ");
+}
+
+}  // namespace
+
+struct LeadTable::Field {
+  Target target;
+  int column;
+  std::string key;  // attributes.<key>, properties.<key>
+};
+
+LeadTable::~LeadTable() = default;
+
+absl::Status LeadTable::BindLeads(std::vector<Column> columns) {
+  constexpr absl::string_view kTable = "leads";
+  lead_columns_ = std::move(columns);
+  if (lead_columns_.empty()) {
+    return ColumnError(kTable, "id", "the leads table has no columns; id is required");
+  }
+  rows_ = lead_columns_[0].size();
+  absl::flat_hash_map<std::string, int> seen;
+  for (int c = 0; c < static_cast<int>(lead_columns_.size()); ++c) {
+    const Column& column = lead_columns_[c];
+    if (!seen.emplace(column.name, c).second) {
+      return ColumnError(kTable, column.name, "appears twice");
+    }
+    if (column.size() != rows_) {
+      return ColumnError(kTable, column.name,
+                         absl::StrCat("has ", column.size(), " rows, but ",
+                                      lead_columns_[0].name, " has ", rows_));
+    }
+    if (auto st = CheckLayout(kTable, column); !st.ok()) return st;
+    Field field{Target::kAttribute, c, ""};
+    if (absl::StartsWith(column.name, "attributes.") &&
+        column.name.size() > 11) {
+      field.key = column.name.substr(11);
+      if (auto st = CheckFinite(kTable, column); !st.ok()) return st;
+      lead_fields_.push_back(std::move(field));
+      continue;
+    }
+    const Known* known = nullptr;
+    for (const Known& k : kLeadColumns) {
+      if (column.name == k.name) known = &k;
+    }
+    if (known == nullptr) {
+      return ColumnError(
+          kTable, column.name,
+          absl::StrCat("unknown column; lead columns are ",
+                       KnownNames(std::begin(kLeadColumns), std::end(kLeadColumns),
+                                  "attributes.<key>")));
+    }
+    field.target = known->target;
+    switch (field.target) {
+      case Target::kId:
+        if (auto st = CheckType(kTable, column, {Column::Type::kText, Column::Type::kInt});
+            !st.ok()) {
+          return st;
+        }
+        if (auto st = CheckRequired(kTable, column); !st.ok()) return st;
+        lead_id_column_ = c;
+        break;
+      case Target::kSeniority:
+        if (auto st = ResolveEnum(kTable, column,
+                                  EnumNames(v1::Seniority_descriptor(), "SENIORITY_"),
+                                  false, &seniority_);
+            !st.ok()) {
+          return st;
+        }
+        break;
+      case Target::kEmployeeCount:
+        if (auto st = CheckType(kTable, column, {Column::Type::kInt, Column::Type::kDouble});
+            !st.ok()) {
+          return st;
+        }
+        if (column.type == Column::Type::kDouble) {
+          for (int64_t r = 0; r < rows_; ++r) {
+            const double d = column.doubles[r];
+            if (!column.missing(r) &&
+                (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9e15)) {
+              return RowError(kTable, column, r,
+                              absl::StrCat(d, " is not a whole number of employees"));
+            }
+          }
+        }
+        break;
+      case Target::kAnnualRevenue:
+        if (auto st = CheckType(kTable, column, {Column::Type::kInt, Column::Type::kDouble});
+            !st.ok()) {
+          return st;
+        }
+        if (auto st = CheckFinite(kTable, column); !st.ok()) return st;
+        break;
+      case Target::kOptedOut:
+      case Target::kDoNotEmail:
+      case Target::kDoNotCall:
+        if (auto st = CheckType(kTable, column, {Column::Type::kBool}); !st.ok()) {
+          return st;
+        }
+        for (int64_t r = 0; r < rows_; ++r) {
+          if (column.missing(r)) {
+            return RowError(kTable, column, r,
+                            "is missing; consent is never guessed: give true or "
+                            "false for every lead");
+          }
+        }
+        break;
+      case Target::kCreatedAt:
+        if (auto st = CheckType(kTable, column, {Column::Type::kTime}); !st.ok()) {
+          return st;
+        }
+        break;
+      default:
+        if (auto st = CheckType(kTable, column, {Column::Type::kText}); !st.ok()) {
+          return st;
+        }
+        break;
+    }
+    lead_fields_.push_back(std::move(field));
+  }
+  if (lead_id_column_ < 0) {
+    return ColumnError(kTable, "id", "the id column is required");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
+  constexpr absl::string_view kTable = "events";
+  event_columns_ = std::move(columns);
+  if (event_columns_.empty()) return absl::OkStatus();
+  event_rows_ = event_columns_[0].size();
+  absl::flat_hash_map<std::string, int> seen;
+  int type_column = -1;
+  for (int c = 0; c < static_cast<int>(event_columns_.size()); ++c) {
+    const Column& column = event_columns_[c];
+    if (!seen.emplace(column.name, c).second) {
+      return ColumnError(kTable, column.name, "appears twice");
+    }
+    if (column.size() != event_rows_) {
+      return ColumnError(kTable, column.name,
+                         absl::StrCat("has ", column.size(), " rows, but ",
+                                      event_columns_[0].name, " has ", event_rows_));
+    }
+    if (auto st = CheckLayout(kTable, column); !st.ok()) return st;
+    Field field{Target::kProperty, c, ""};
+    if (absl::StartsWith(column.name, "properties.") && column.name.size() > 11) {
+      field.key = column.name.substr(11);
+      if (auto st = CheckFinite(kTable, column); !st.ok()) return st;
+      property_fields_.push_back(field);
+      event_fields_.push_back(std::move(field));
+      continue;
+    }
+    const Known* known = nullptr;
+    for (const Known& k : kEventColumns) {
+      if (column.name == k.name) known = &k;
+    }
+    if (known == nullptr) {
+      return ColumnError(
+          kTable, column.name,
+          absl::StrCat("unknown column; event columns are ",
+                       KnownNames(std::begin(kEventColumns), std::end(kEventColumns),
+                                  "properties.<key>")));
+    }
+    field.target = known->target;
+    switch (field.target) {
+      case Target::kEventLeadId:
+      case Target::kEventId:
+        if (auto st = CheckType(kTable, column, {Column::Type::kText, Column::Type::kInt});
+            !st.ok()) {
+          return st;
+        }
+        if (auto st = CheckRequired(kTable, column); !st.ok()) return st;
+        if (field.target == Target::kEventId) event_id_column_ = c;
+        break;
+      case Target::kEventType:
+        type_column = c;
+        break;
+      case Target::kOccurredAt:
+        if (auto st = CheckType(kTable, column, {Column::Type::kTime}); !st.ok()) {
+          return st;
+        }
+        if (auto st = CheckRequired(kTable, column); !st.ok()) return st;
+        occurred_at_column_ = c;
+        break;
+      default:  // custom_type
+        if (auto st = CheckType(kTable, column, {Column::Type::kText}); !st.ok()) {
+          return st;
+        }
+        custom_type_column_ = c;
+        break;
+    }
+    event_fields_.push_back(std::move(field));
+  }
+  for (absl::string_view required : {"lead_id", "type", "occurred_at"}) {
+    if (!seen.contains(required)) {
+      return ColumnError(kTable, required,
+                         absl::StrCat("the ", required, " column is required"));
+    }
+  }
+  return ResolveEnum(kTable, event_columns_[type_column],
+                     EnumNames(v1::EventType_descriptor(), "EVENT_TYPE_"), true,
+                     &event_type_);
+}
+
+absl::Status LeadTable::GroupEvents() {
+  event_begin_.assign(rows_ + 1, 0);
+  if (event_rows_ == 0) return absl::OkStatus();
+  const Column& ids = lead_columns_[lead_id_column_];
+  const Column* lead_id = nullptr;
+  for (const Field& f : event_fields_) {
+    if (f.target == Target::kEventLeadId) lead_id = &event_columns_[f.column];
+  }
+  // Integer ids are compared by their decimal text, so that either table may
+  // hold them as numbers or as text.
+  std::vector<std::string> id_text;
+  if (ids.type == Column::Type::kInt) {
+    id_text.resize(rows_);
+    for (int64_t r = 0; r < rows_; ++r) id_text[r] = absl::StrCat(ids.ints[r]);
+  }
+  auto lead_key = [&](int64_t r) {
+    return ids.type == Column::Type::kInt ? absl::string_view(id_text[r])
+                                          : TextAt(ids, r);
+  };
+  absl::flat_hash_map<absl::string_view, int64_t> rows;
+  rows.reserve(rows_);
+  for (int64_t r = 0; r < rows_; ++r) {
+    auto [it, inserted] = rows.emplace(lead_key(r), r);
+    if (!inserted) {
+      return RowError("leads", ids, r,
+                      absl::StrCat("lead id \"", lead_key(r),
+                                   "\" already appears on row ", it->second,
+                                   "; events could not tell them apart"));
+    }
+  }
+
+  std::atomic<int64_t> first_unknown{event_rows_};
+  auto unknown = [&](int64_t row) {
+    int64_t seen = first_unknown.load();
+    while (row < seen && !first_unknown.compare_exchange_weak(seen, row)) {
+    }
+  };
+  // The lead row of each event: for categorical lead ids, through one
+  // lookup per category; otherwise one per event, kept in lead_of.
+  std::vector<int64_t> by_code;
+  std::vector<int64_t> lead_of;
+  const bool categorical = lead_id->type == Column::Type::kText && lead_id->categorical();
+  if (categorical) {
+    by_code.assign(lead_id->dictionary.size(), -1);
+    for (size_t i = 0; i < by_code.size(); ++i) {
+      auto it = rows.find(lead_id->dictionary[i]);
+      if (it != rows.end()) by_code[i] = it->second;
+    }
+    // Codes are never negative here: lead_id is required.
+    VisitCodes(*lead_id, [&](auto codes) {
+      for (int64_t e = 0; e < event_rows_; ++e) {
+        if (by_code[codes[e]] < 0) {
+          unknown(e);
+          break;
+        }
+      }
+    });
+  } else {
+    lead_of.resize(event_rows_);
+    ParallelFor(event_rows_, DefaultThreadCount(),
+                [&](int, int64_t begin, int64_t end) {
+                  std::string buffer;
+                  for (int64_t e = begin; e < end; ++e) {
+                    auto it = rows.find(IdAt(*lead_id, e, &buffer));
+                    if (it == rows.end()) {
+                      unknown(e);
+                      return;
+                    }
+                    lead_of[e] = it->second;
+                  }
+                });
+  }
+  if (const int64_t e = first_unknown.load(); e < event_rows_) {
+    std::string buffer;
+    return RowError("events", *lead_id, e,
+                    absl::StrCat("no lead has id \"", IdAt(*lead_id, e, &buffer),
+                                 "\"; give only the events of the leads given"));
+  }
+  // A stable counting sort keeps each lead's events in table order. Events
+  // listed lead by lead, in the order of the leads, need no sorting.
+  auto count = [&](auto lead_at) {
+    bool sorted = true;
+    int64_t previous = 0;
+    for (int64_t e = 0; e < event_rows_; ++e) {
+      const int64_t lead = lead_at(e);
+      ++event_begin_[lead + 1];
+      sorted = sorted && lead >= previous;
+      previous = lead;
+    }
+    for (int64_t r = 0; r < rows_; ++r) event_begin_[r + 1] += event_begin_[r];
+    if (sorted) return;
+    std::vector<int64_t> next(event_begin_.begin(), event_begin_.end() - 1);
+    event_order_.resize(event_rows_);
+    for (int64_t e = 0; e < event_rows_; ++e) event_order_[next[lead_at(e)]++] = e;
+  };
+  if (categorical) {
+    VisitCodes(*lead_id, [&](auto codes) {
+      count([&](int64_t e) { return by_code[codes[e]]; });
+    });
+  } else {
+    count([&](int64_t e) { return lead_of[e]; });
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Sets `bit` in masks[r] for the rows [begin, end) where `column` has a
+// value, in loops the compiler vectorizes.
+template <typename T>
+void MarkCodes(absl::Span<const T> codes, uint32_t bit, int64_t begin,
+               int64_t end, uint32_t* __restrict masks) {
+  const T* __restrict data = codes.data();
+  for (int64_t r = begin; r < end; ++r) masks[r] |= data[r] >= 0 ? bit : 0;
+}
+
+void MarkPresent(const Column& column, uint32_t bit, int64_t begin, int64_t end,
+                 uint32_t* __restrict masks) {
+  if (column.type == Column::Type::kText && !column.codes8.empty()) {
+    MarkCodes(column.codes8, bit, begin, end, masks);
+  } else if (column.type == Column::Type::kText && !column.codes16.empty()) {
+    MarkCodes(column.codes16, bit, begin, end, masks);
+  } else if (column.type == Column::Type::kText && !column.codes.empty()) {
+    MarkCodes(column.codes, bit, begin, end, masks);
+  } else {
+    for (int64_t r = begin; r < end; ++r) masks[r] |= bit;
+  }
+  if (!column.present.empty()) {
+    const uint8_t* __restrict present = column.present.data();
+    for (int64_t r = begin; r < end; ++r) masks[r] &= present[r] ? ~0u : ~bit;
+  }
+}
+
+}  // namespace
+
+void LeadTable::MarkProperties() {
+  if (property_fields_.empty() || property_fields_.size() > 32) return;
+  property_present_.assign(event_rows_, 0);
+  uint32_t* masks = property_present_.data();
+  ParallelFor(event_rows_, DefaultThreadCount(), [&](int, int64_t begin, int64_t end) {
+    for (size_t i = 0; i < property_fields_.size(); ++i) {
+      MarkPresent(event_columns_[property_fields_[i].column], 1u << i, begin, end,
+                  masks);
+    }
+  });
+}
+
+absl::StatusOr<std::unique_ptr<LeadTable>> LeadTable::Create(
+    std::vector<Column> leads, std::vector<Column> events) {
+  std::unique_ptr<LeadTable> table(new LeadTable());
+  if (auto st = table->BindLeads(std::move(leads)); !st.ok()) return st;
+  if (auto st = table->BindEvents(std::move(events)); !st.ok()) return st;
+  if (auto st = table->GroupEvents(); !st.ok()) return st;
+  table->MarkProperties();
+  return table;
+}
+
+int64_t LeadTable::EventRow(int64_t row, int index) const {
+  const int64_t i = event_begin_[row] + index;
+  return event_order_.empty() ? i : event_order_[i];
+}
+
+void LeadTable::Build(int64_t row, v1::Lead* lead) const {
+  lead->Clear();
+  Fill(row, lead);
+}
+
+namespace {
+
+// Unsets the field a missing value stands for, in a lead being reused.
+void ClearLeadField(Target target, const std::string& key, v1::Lead* lead) {
+  switch (target) {
+    case Target::kFirstName: lead->mutable_contact()->clear_first_name(); break;
+    case Target::kLastName: lead->mutable_contact()->clear_last_name(); break;
+    case Target::kEmail: lead->mutable_contact()->clear_email(); break;
+    case Target::kPhone: lead->mutable_contact()->clear_phone(); break;
+    case Target::kJobTitle: lead->clear_job_title(); break;
+    case Target::kDepartment: lead->clear_department(); break;
+    case Target::kSeniority: lead->clear_seniority(); break;
+    case Target::kCompanyName: lead->mutable_company()->clear_name(); break;
+    case Target::kCompanyDomain: lead->mutable_company()->clear_domain(); break;
+    case Target::kIndustry: lead->mutable_company()->clear_industry(); break;
+    case Target::kEmployeeCount: lead->mutable_company()->clear_employee_count(); break;
+    case Target::kAnnualRevenue: lead->mutable_company()->clear_annual_revenue(); break;
+    case Target::kCountry: lead->mutable_company()->clear_country(); break;
+    case Target::kRegion: lead->mutable_company()->clear_region(); break;
+    case Target::kSource: lead->clear_source(); break;
+    case Target::kCampaign: lead->clear_campaign(); break;
+    case Target::kProduct: lead->clear_product(); break;
+    case Target::kCreatedAt: lead->clear_created_at(); break;
+    case Target::kAttribute:
+      if (lead->has_attributes()) lead->mutable_attributes()->mutable_fields()->erase(key);
+      break;
+    default:  // never missing: id, consent
+      break;
+  }
+}
+
+}  // namespace
+
+void LeadTable::Fill(int64_t row, v1::Lead* lead) const {
+  FillLead(row, /*reuse=*/false, lead);
+  const int64_t begin = event_begin_[row];
+  const int count = static_cast<int>(event_begin_[row + 1] - begin);
+  if (count == 0) return;
+  auto* events = lead->mutable_events();
+  events->Reserve(count);
+  for (int k = 0; k < count; ++k) {
+    FillEvent(EventAt(begin + k), /*reuse=*/false, events->Add());
+  }
+}
+
+void LeadTable::FillLead(int64_t row, bool reuse, v1::Lead* lead) const {
+  // Strings are assigned through mutable_*(): set_*(data, size) would make
+  // a temporary std::string first, which allocates for all but short text.
+  char digits[absl::numbers_internal::kFastToBufferSize];
+  for (const Field& field : lead_fields_) {
+    const Column& column = lead_columns_[field.column];
+    if (IsMissing(column, row)) {
+      // A new lead has every field unset already.
+      if (reuse) ClearLeadField(field.target, field.key, lead);
+      continue;
+    }
+    auto text = [&](std::string* out) {
+      const absl::string_view value = TextAt(column, row);
+      out->assign(value.data(), value.size());
+    };
+    auto number = [&] {
+      return column.type == Column::Type::kInt
+                 ? static_cast<double>(column.ints[row])
+                 : column.doubles[row];
+    };
+    switch (field.target) {
+      case Target::kId:
+        if (column.type == Column::Type::kInt) {
+          char* end = absl::numbers_internal::FastIntToBuffer(column.ints[row], digits);
+          lead->mutable_id()->assign(digits, end - digits);
+        } else {
+          const absl::string_view id = TextAt(column, row);
+          lead->mutable_id()->assign(id.data(), id.size());
+        }
+        break;
+      case Target::kFirstName:
+        text(lead->mutable_contact()->mutable_first_name());
+        break;
+      case Target::kLastName:
+        text(lead->mutable_contact()->mutable_last_name());
+        break;
+      case Target::kEmail:
+        text(lead->mutable_contact()->mutable_email());
+        break;
+      case Target::kPhone:
+        text(lead->mutable_contact()->mutable_phone());
+        break;
+      case Target::kJobTitle:
+        text(lead->mutable_job_title());
+        break;
+      case Target::kDepartment:
+        text(lead->mutable_department());
+        break;
+      case Target::kSeniority:
+        lead->set_seniority(static_cast<v1::Seniority>(seniority_[row]));
+        break;
+      case Target::kCompanyName:
+        text(lead->mutable_company()->mutable_name());
+        break;
+      case Target::kCompanyDomain:
+        text(lead->mutable_company()->mutable_domain());
+        break;
+      case Target::kIndustry:
+        text(lead->mutable_company()->mutable_industry());
+        break;
+      case Target::kEmployeeCount:
+        lead->mutable_company()->set_employee_count(
+            column.type == Column::Type::kInt
+                ? column.ints[row]
+                : static_cast<int64_t>(column.doubles[row]));
+        break;
+      case Target::kAnnualRevenue:
+        lead->mutable_company()->set_annual_revenue(number());
+        break;
+      case Target::kCountry:
+        text(lead->mutable_company()->mutable_country());
+        break;
+      case Target::kRegion:
+        text(lead->mutable_company()->mutable_region());
+        break;
+      case Target::kSource:
+        text(lead->mutable_source());
+        break;
+      case Target::kCampaign:
+        text(lead->mutable_campaign());
+        break;
+      case Target::kProduct:
+        text(lead->mutable_product());
+        break;
+      case Target::kOptedOut:
+        lead->mutable_consent()->set_opted_out(column.bools[row] != 0);
+        break;
+      case Target::kDoNotEmail:
+        lead->mutable_consent()->set_do_not_email(column.bools[row] != 0);
+        break;
+      case Target::kDoNotCall:
+        lead->mutable_consent()->set_do_not_call(column.bools[row] != 0);
+        break;
+      case Target::kCreatedAt:
+        SetTime(column, row, lead->mutable_created_at());
+        break;
+      case Target::kAttribute:
+        SetValue(column, row,
+                 &(*lead->mutable_attributes()->mutable_fields())[field.key]);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+void LeadTable::FillEvent(int64_t e, bool reuse, v1::Event* event) const {
+  event->set_type(static_cast<v1::EventType>(event_type_[e]));
+  // id and occurred_at are never missing: checked when the table was made.
+  if (event_id_column_ < 0 ||
+      event_columns_[event_id_column_].type == Column::Type::kInt) {
+    char digits[absl::numbers_internal::kFastToBufferSize];
+    char* end = absl::numbers_internal::FastIntToBuffer(
+        event_id_column_ < 0 ? e : event_columns_[event_id_column_].ints[e], digits);
+    event->mutable_id()->assign(digits, end - digits);
+  } else {
+    const absl::string_view id = TextAt(event_columns_[event_id_column_], e);
+    event->mutable_id()->assign(id.data(), id.size());
+  }
+  SetTime(event_columns_[occurred_at_column_], e, event->mutable_occurred_at());
+  if (custom_type_column_ >= 0) {
+    const Column& column = event_columns_[custom_type_column_];
+    if (!IsMissing(column, e)) {
+      const absl::string_view value = TextAt(column, e);
+      event->mutable_custom_type()->assign(value.data(), value.size());
+    } else if (reuse) {
+      event->clear_custom_type();
+    }
+  }
+  if (property_fields_.empty()) return;
+
+  // The properties present, as a bit mask over property_fields_ (or, past
+  // 32 property columns, looked up column by column).
+  auto present = [&](size_t i) {
+    return property_present_.empty()
+               ? !IsMissing(event_columns_[property_fields_[i].column], e)
+               : ((property_present_[e] >> i) & 1) != 0;
+  };
+  auto for_each_present = [&](auto&& fn) {
+    if (!property_present_.empty()) {
+      for (uint32_t bits = property_present_[e]; bits != 0; bits &= bits - 1) {
+        fn(static_cast<size_t>(absl::countr_zero(bits)));
+      }
+      return;
+    }
+    for (size_t i = 0; i < property_fields_.size(); ++i) {
+      if (present(i)) fn(i);
+    }
+  };
+  size_t count = 0;
+  for_each_present([&](size_t) { ++count; });
+  if (count == 0) {
+    if (reuse && event->has_properties()) event->mutable_properties()->mutable_fields()->clear();
+    return;
+  }
+  auto& properties = *event->mutable_properties()->mutable_fields();
+  // A reused event usually held the same properties (it held an event of
+  // the same type): their values are overwritten in place.
+  for_each_present([&](size_t i) {
+    const Field& field = property_fields_[i];
+    SetValue(event_columns_[field.column], e, &properties[field.key]);
+  });
+  if (properties.size() == count) return;
+  for (auto it = properties.begin(); it != properties.end();) {
+    bool kept = false;
+    for_each_present([&](size_t i) { kept = kept || property_fields_[i].key == it->first; });
+    if (kept) {
+      ++it;
+    } else {
+      it = properties.erase(it);
+    }
+  }
+}
+
+TableLeadBuilder::TableLeadBuilder(const LeadTable& table) : table_(table) {}
+
+TableLeadBuilder::~TableLeadBuilder() {
+  for (auto& pool : spare_) {
+    for (v1::Event* event : pool) delete event;
+  }
+}
+
+void TableLeadBuilder::RecycleEvents() {
+  auto* events = lead_.mutable_events();
+  const int previous = events->size();
+  if (previous == 0) return;
+  extracted_.resize(previous);
+  events->ExtractSubrange(0, previous, extracted_.data());
+  for (v1::Event* event : extracted_) {
+    const size_t type = static_cast<size_t>(event->type());
+    if (type >= spare_.size()) spare_.resize(type + 1);
+    spare_[type].push_back(event);
+  }
+}
+
+const v1::Lead& TableLeadBuilder::BuildWithoutEvents(int64_t row) {
+  table_.FillLead(row, /*reuse=*/true, &lead_);
+  RecycleEvents();
+  return lead_;
+}
+
+const v1::Lead& TableLeadBuilder::Build(int64_t row) {
+  table_.FillLead(row, /*reuse=*/true, &lead_);
+  // The previous lead's events go back to the pools, by type, and this
+  // lead's events come from there: an event refilled in place keeps its
+  // strings and properties, and one of the same type usually has the same
+  // properties.
+  RecycleEvents();
+  auto* events = lead_.mutable_events();
+  const int64_t begin = table_.event_begin_[row];
+  const int count = static_cast<int>(table_.event_begin_[row + 1] - begin);
+  for (int k = 0; k < count; ++k) {
+    const int64_t e = table_.EventAt(begin + k);
+    const size_t type = static_cast<size_t>(table_.event_type_[e]);
+    v1::Event* event = nullptr;
+    if (type < spare_.size() && !spare_[type].empty()) {
+      event = spare_[type].back();
+      spare_[type].pop_back();
+    } else {
+      for (auto& pool : spare_) {
+        if (pool.empty()) continue;
+        event = pool.back();
+        pool.pop_back();
+        break;
+      }
+    }
+    if (event == nullptr) event = new v1::Event();
+    table_.FillEvent(e, /*reuse=*/true, event);
+    events->AddAllocated(event);
+  }
+  return lead_;
+}
+
+namespace {
+
+int32_t Code(const std::string& value, absl::flat_hash_map<std::string, int32_t>* index,
+             std::vector<std::string>* dictionary) {
+  if (value.empty()) return -1;
+  auto [it, inserted] =
+      index->try_emplace(value, static_cast<int32_t>(dictionary->size()));
+  if (inserted) dictionary->push_back(value);
+  return it->second;
+}
+
+// Calls fn(thread, block) for every block of [0, blocks) on `threads`
+// threads, handing out blocks one at a time. (ParallelFor hands out 1024
+// indexes at a time: right for leads, but given blocks of 1024 leads it
+// left a million leads to a single thread.)
+void ForEachBlock(int64_t blocks, int threads,
+                  const std::function<void(int, int64_t)>& fn) {
+  threads = static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(blocks, 1)));
+  std::atomic<int64_t> next{0};
+  auto work = [&](int thread) {
+    for (int64_t b; (b = next.fetch_add(1)) < blocks;) fn(thread, b);
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(threads - 1);
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (std::thread& thread : pool) thread.join();
+}
+
+// Routing depends on the assignments before it, so MQLs are routed one
+// after the other in table order, as `smarketing score` routes a file
+// (LeadEngine::AssignNewMql, which only routes: no rescoring). Routing rules
+// are conditions of lead scope, which cannot name event fields: the leads
+// are built without their events, which are most of the work of building
+// a lead.
+absl::Status RouteTable(const LeadEngine& engine, const LeadTable& table,
+                        const ScoreTableOptions& options, ScoreColumns* out) {
+  const int64_t n = table.size();
+  out->team.assign(n, -1);
+  out->owner.assign(n, -1);
+  const v1::Playbook& playbook = engine.playbook()->playbook();
+  absl::flat_hash_map<std::string, int32_t> teams, owners;
+  v1::RoutingState routing = options.routing_state;
+  TableLeadBuilder builder(table);
+  v1::ScoreResult result;
+  for (int64_t r = 0; r < n; ++r) {
+    if (out->stage[r] != v1::LIFECYCLE_STAGE_MQL) continue;
+    result.Clear();
+    result.set_recommended_stage(v1::LIFECYCLE_STAGE_MQL);
+    result.set_priority(static_cast<v1::Priority>(out->priority[r]));
+    if (out->persona[r] >= 0) {
+      result.set_persona_id(playbook.personas(out->persona[r]).id());
+    }
+    engine.AssignNewMql(builder.BuildWithoutEvents(r), options.now, &routing, &result);
+    out->team[r] = Code(result.routing().team_id(), &teams, &out->teams);
+    out->owner[r] = Code(result.routing().owner_id(), &owners, &out->owners);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
+                        const LeadTable& table, const ScoreTableOptions& options,
+                        ScoreColumns* out) {
+  const int64_t n = table.size();
+  out->fit.resize(n);
+  out->engagement.resize(n);
+  out->total.resize(n);
+  out->persona.resize(n);
+  out->grade.resize(n);
+  out->stage.resize(n);
+  out->priority.resize(n);
+  out->disqualification_reason.resize(n);
+  out->hand_raiser.resize(n);
+  out->events_counted.resize(n);
+  out->duplicate_events.resize(n);
+  const bool contributions = options.contributions || options.sentences;
+
+  // Blocks of leads, each with its own explanation storage, concatenated in
+  // lead order afterwards so that results do not depend on the thread count.
+  constexpr int64_t kBlock = 1024;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<std::vector<RuleContribution>> block_contributions(
+      contributions ? blocks : 0);
+  std::vector<std::vector<std::string>> block_sentences(
+      options.sentences ? blocks : 0);
+  if (contributions) out->contribution_begin.assign(n + 1, 0);
+
+  const int threads = static_cast<int>(std::min<int64_t>(
+      options.threads > 0 ? options.threads : DefaultThreadCount(),
+      std::max<int64_t>(blocks, 1)));
+  struct Worker {
+    explicit Worker(const std::shared_ptr<const CompiledPlaybook>& playbook,
+                    const LeadTable& table)
+        : scorer(playbook), builder(table) {}
+    Scorer scorer;
+    // Each lead is built over the previous one: building it then
+    // allocates next to nothing, which would otherwise cost as much as
+    // scoring it.
+    TableLeadBuilder builder;
+    LeadScore score;
+    v1::ScoreResult result;
+  };
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.push_back(std::make_unique<Worker>(playbook, table));
+  }
+  std::mutex error_mutex;
+  std::atomic<int64_t> error_row{n};
+  absl::Status error;
+
+  ForEachBlock(blocks, threads, [&](int thread, int64_t b) {
+    Worker& w = *workers[thread];
+    LeadScore& score = w.score;
+    // A later block cannot hold the first error.
+    if (b * kBlock > error_row.load(std::memory_order_relaxed)) return;
+    for (int64_t r = b * kBlock, end = std::min(n, r + kBlock); r < end; ++r) {
+      const v1::Lead& lead = w.builder.Build(r);
+      if (absl::Status st = w.scorer.Score(lead, options.now, &score); !st.ok()) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (r < error_row.load()) {
+          error_row.store(r);
+          std::string path;
+          if (auto problems = ProblemsFromStatus(st);
+              problems && problems->problems_size() > 0) {
+            path = problems->problems(0).path();
+          }
+          std::string where;
+          int index = 0;
+          if (absl::StartsWith(path, "events[") &&
+              absl::SimpleAtoi(path.substr(7, path.find(']') - 7), &index)) {
+            where = absl::StrCat(" (events row ", table.EventRow(r, index), ")");
+          }
+          error = FieldError(
+              absl::StrCat("leads[", r, "]", path.empty() ? "" : ".", path),
+              absl::StrCat("lead \"", lead.id(), "\"", where, ": ",
+                           st.message()));
+        }
+        return;
+      }
+      out->fit[r] = score.fit;
+      out->engagement[r] = score.engagement;
+      out->total[r] = score.total;
+      out->persona[r] = score.persona;
+      out->grade[r] = score.grade;
+      out->stage[r] = score.stage;
+      out->priority[r] = score.priority;
+      out->disqualification_reason[r] = score.disqualification_reason;
+      out->hand_raiser[r] = score.hand_raiser;
+      out->events_counted[r] = score.events_counted;
+      out->duplicate_events[r] = score.duplicate_events;
+      if (!contributions) continue;
+      out->contribution_begin[r + 1] = static_cast<int64_t>(score.explanation.size());
+      auto& list = block_contributions[b];
+      list.insert(list.end(), score.explanation.begin(), score.explanation.end());
+      if (options.sentences) {
+        w.scorer.ToProto(lead, score, options.now, &w.result);
+        for (v1::RuleHit& hit : *w.result.mutable_explanation()) {
+          block_sentences[b].push_back(std::move(*hit.mutable_sentence()));
+        }
+      }
+    }
+  });
+  if (!error.ok()) return error;
+  if (options.engine != nullptr) {
+    if (absl::Status st = RouteTable(*options.engine, table, options, out);
+        !st.ok()) {
+      return st;
+    }
+  }
+  if (!contributions) return absl::OkStatus();
+  for (int64_t r = 0; r < n; ++r) {
+    out->contribution_begin[r + 1] += out->contribution_begin[r];
+  }
+  out->contributions.clear();
+  out->contributions.reserve(out->contribution_begin[n]);
+  for (auto& list : block_contributions) {
+    out->contributions.insert(out->contributions.end(), list.begin(), list.end());
+  }
+  out->sentences.clear();
+  if (options.sentences) {
+    out->sentences.reserve(out->contribution_begin[n]);
+    for (auto& list : block_sentences) {
+      for (std::string& s : list) out->sentences.push_back(std::move(s));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// --- Leads to columns. ------------------------------------------------------
+
+namespace {
+
+using Table = LeadColumnsWriter::Table;
+using TextColumn = LeadColumnsWriter::TextColumn;
+using ValueColumn = LeadColumnsWriter::ValueColumn;
+
+class TextEncoder {
+ public:
+  void set_distinct() { distinct_ = true; }
+  void Add(absl::string_view value) {
+    if (distinct_) {
+      column_.values.emplace_back(value);
+      return;
+    }
+    if (value.empty()) {
+      column_.codes.push_back(-1);
+      return;
+    }
+    // Consecutive rows often repeat (an event's lead id): skip the lookup.
+    if (!column_.codes.empty() && last_code_ >= 0 &&
+        column_.dictionary[last_code_] == value) {
+      column_.codes.push_back(last_code_);
+      return;
+    }
+    auto it = index_.find(value);
+    if (it == index_.end()) {
+      it = index_.emplace(std::string(value),
+                          static_cast<int32_t>(column_.dictionary.size()))
+               .first;
+      column_.dictionary.emplace_back(value);
+    }
+    last_code_ = it->second;
+    column_.codes.push_back(last_code_);
+  }
+  void Pad(int64_t rows) {
+    if (distinct_) {
+      column_.values.resize(rows);
+    } else {
+      column_.codes.resize(rows, -1);
+    }
+  }
+  TextColumn Take() {
+    index_.clear();
+    last_code_ = -1;
+    return std::move(column_);
+  }
+
+ private:
+  // Hashing millions of distinct ids would only build a useless dictionary.
+  bool distinct_ = false;
+  TextColumn column_;
+  absl::flat_hash_map<std::string, int32_t> index_;
+  int32_t last_code_ = -1;
+};
+
+struct ValueEncoder {
+  ValueColumn column;
+  TextEncoder text;
+  void Pad(int64_t rows) {
+    column.kinds.resize(rows, ValueColumn::kMissing);
+    column.numbers.resize(rows, 0);
+    column.bools.resize(rows, 0);
+    text.Pad(rows);
+  }
+  void Add(const google::protobuf::Value& value) {
+    switch (value.kind_case()) {
+      case google::protobuf::Value::kNumberValue:
+        column.kinds.push_back(ValueColumn::kNumber);
+        column.numbers.push_back(value.number_value());
+        column.bools.push_back(0);
+        text.Add("");
+        return;
+      case google::protobuf::Value::kBoolValue:
+        column.kinds.push_back(ValueColumn::kBool);
+        column.numbers.push_back(0);
+        column.bools.push_back(value.bool_value());
+        text.Add("");
+        return;
+      case google::protobuf::Value::kStringValue:
+        column.kinds.push_back(ValueColumn::kText);
+        text.Add(value.string_value());
+        break;
+      case google::protobuf::Value::kStructValue:
+      case google::protobuf::Value::kListValue: {
+        std::string json;
+        (void)google::protobuf::util::MessageToJsonString(value, &json);
+        column.kinds.push_back(ValueColumn::kText);
+        text.Add(json);
+        break;
+      }
+      default:
+        column.kinds.push_back(ValueColumn::kMissing);
+        text.Add("");
+        break;
+    }
+    column.numbers.push_back(0);
+    column.bools.push_back(0);
+  }
+};
+
+void AddTime(bool has, const google::protobuf::Timestamp& t, Table::Times* out) {
+  constexpr int64_t kLimit = std::numeric_limits<int64_t>::max() / 1000000000 - 1;
+  const bool fits = has && t.seconds() > -kLimit && t.seconds() < kLimit;
+  out->present.push_back(fits);
+  out->nanos.push_back(fits ? t.seconds() * 1000000000 + t.nanos() : 0);
+}
+
+}  // namespace
+
+class LeadColumnsWriter::Builder {
+ public:
+  TextEncoder& Text(absl::string_view name) { return Get(&text_, &text_hint, name); }
+  TextEncoder& DistinctText(absl::string_view name) {
+    TextEncoder& encoder = Get(&text_, &text_hint, name);
+    encoder.set_distinct();
+    return encoder;
+  }
+  std::vector<int64_t>& Ints(absl::string_view name) { return Get(&ints_, &ints_hint, name); }
+  std::vector<double>& Doubles(absl::string_view name) { return Get(&doubles_, &doubles_hint, name); }
+  std::vector<uint8_t>& Bools(absl::string_view name) { return Get(&bools_, &bools_hint, name); }
+  Table::Times& Times(absl::string_view name) { return Get(&times_, &times_hint, name); }
+  // The column `prefix` + `key` (attributes.<key>, properties.<key>).
+  ValueEncoder& Value(absl::string_view prefix, absl::string_view key) {
+    auto it = value_index_.find(key);
+    if (it == value_index_.end()) {
+      it = value_index_.emplace(std::string(key), values_.size()).first;
+      values_.emplace_back(absl::StrCat(prefix, key), ValueEncoder());
+    }
+    ValueEncoder& encoder = values_[it->second].second;
+    encoder.Pad(rows_);  // a key first seen now is missing in earlier rows
+    return encoder;
+  }
+  // Ends a row: values absent from it are padded as missing.
+  void EndRow() {
+    ++rows_;
+    for (auto& [name, encoder] : values_) encoder.Pad(rows_);
+  }
+
+  Table Take() {
+    Table table;
+    table.rows = rows_;
+    for (auto& [name, encoder] : text_) table.text.emplace_back(name, encoder.Take());
+    for (auto& [name, v] : ints_) table.ints.emplace_back(name, std::move(v));
+    for (auto& [name, v] : doubles_) table.doubles.emplace_back(name, std::move(v));
+    for (auto& [name, v] : bools_) table.bools.emplace_back(name, std::move(v));
+    for (auto& [name, v] : times_) table.times.emplace_back(name, std::move(v));
+    for (auto& [name, encoder] : values_) {
+      encoder.column.text = encoder.text.Take();
+      table.values.emplace_back(name, std::move(encoder.column));
+    }
+    std::sort(table.values.begin(), table.values.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    *this = Builder();
+    return table;
+  }
+
+ private:
+  // Columns in first-use order, which is the fixed order of Add's calls.
+  // Add asks for the columns in the same order for every lead, so the
+  // column after the last one found is almost always the one asked for.
+  template <typename T>
+  T& Get(std::vector<std::pair<std::string, T>>* list, size_t* hint_ptr,
+         absl::string_view name) {
+    size_t& hint = *hint_ptr;
+    if (hint < list->size() && (*list)[hint].first == name) return (*list)[hint++].second;
+    for (size_t i = 0; i < list->size(); ++i) {
+      if ((*list)[i].first == name) {
+        hint = i + 1;
+        return (*list)[i].second;
+      }
+    }
+    list->emplace_back(std::string(name), T());
+    hint = list->size();
+    return list->back().second;
+  }
+
+  int64_t rows_ = 0;
+  std::vector<std::pair<std::string, TextEncoder>> text_;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> ints_;
+  std::vector<std::pair<std::string, std::vector<double>>> doubles_;
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> bools_;
+  std::vector<std::pair<std::string, Table::Times>> times_;
+  std::vector<std::pair<std::string, ValueEncoder>> values_;
+  absl::flat_hash_map<std::string, size_t> value_index_;
+  size_t text_hint = 0, ints_hint = 0, doubles_hint = 0, bools_hint = 0,
+         times_hint = 0;
+};
+
+LeadColumnsWriter::LeadColumnsWriter()
+    : leads_(std::make_unique<Builder>()), events_(std::make_unique<Builder>()) {}
+LeadColumnsWriter::~LeadColumnsWriter() = default;
+
+void LeadColumnsWriter::Add(const v1::Lead& lead) {
+  Builder& b = *leads_;
+  b.DistinctText("id").Add(lead.id());
+  b.Text("first_name").Add(lead.contact().first_name());
+  b.Text("last_name").Add(lead.contact().last_name());
+  b.DistinctText("email").Add(lead.contact().email());
+  b.DistinctText("phone").Add(lead.contact().phone());
+  b.Text("job_title").Add(lead.job_title());
+  b.Text("department").Add(lead.department());
+  b.Text("seniority").Add(ShortEnumName(v1::Seniority_descriptor(), lead.seniority()));
+  b.Text("company_name").Add(lead.company().name());
+  b.Text("company_domain").Add(lead.company().domain());
+  b.Text("industry").Add(lead.company().industry());
+  b.Ints("employee_count").push_back(lead.company().employee_count());
+  b.Doubles("annual_revenue").push_back(lead.company().annual_revenue());
+  b.Text("country").Add(lead.company().country());
+  b.Text("region").Add(lead.company().region());
+  b.Text("source").Add(lead.source());
+  b.Text("campaign").Add(lead.campaign());
+  b.Text("product").Add(lead.product());
+  b.Bools("opted_out").push_back(lead.consent().opted_out());
+  b.Bools("do_not_email").push_back(lead.consent().do_not_email());
+  b.Bools("do_not_call").push_back(lead.consent().do_not_call());
+  AddTime(lead.has_created_at(), lead.created_at(), &b.Times("created_at"));
+  for (const auto& [key, value] : lead.attributes().fields()) {
+    b.Value("attributes.", key).Add(value);
+  }
+  b.EndRow();
+
+  Builder& e = *events_;
+  for (const v1::Event& event : lead.events()) {
+    e.Text("lead_id").Add(lead.id());
+    e.DistinctText("id").Add(event.id());
+    e.Text("type").Add(ShortEnumName(v1::EventType_descriptor(), event.type()));
+    AddTime(event.has_occurred_at(), event.occurred_at(), &e.Times("occurred_at"));
+    e.Text("custom_type").Add(event.custom_type());
+    for (const auto& [key, value] : event.properties().fields()) {
+      e.Value("properties.", key).Add(value);
+    }
+    e.EndRow();
+  }
+}
+
+LeadColumnsWriter::Table LeadColumnsWriter::TakeLeads() { return leads_->Take(); }
+LeadColumnsWriter::Table LeadColumnsWriter::TakeEvents() { return events_->Take(); }
+
+}  // namespace smarketing

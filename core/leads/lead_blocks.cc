@@ -1,0 +1,235 @@
+#include "core/leads/lead_blocks.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/leads/lead_json.h"
+
+namespace smarketing {
+namespace {
+
+// Bytes read at a time: thousands of typical leads, enough for every thread
+// to get several of ParallelFor's chunks.
+constexpr size_t kChunkBytes = 32 << 20;
+// CSV records parsed (sequentially) per block.
+constexpr int kCsvBlockRecords = 8192;
+// Arena memory kept from lead to lead: room for a lead with hundreds of
+// events; larger ones borrow more until the next lead.
+constexpr size_t kLeadArenaBytes = 256 << 10;
+
+absl::Status RecordError(absl::string_view name, int64_t line,
+                         absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(name, ":", line, ": ", message));
+}
+
+absl::Status TooLong(absl::string_view name, int64_t line, int64_t bytes) {
+  return RecordError(name, line,
+                     absl::StrCat("a line of ", bytes, " bytes; at most ",
+                                  kMaxRecordBytes));
+}
+
+}  // namespace
+
+ReusableLead::ReusableLead() : initial_block_(new char[kLeadArenaBytes]) {
+  google::protobuf::ArenaOptions options;
+  options.initial_block = initial_block_.get();
+  options.initial_block_size = kLeadArenaBytes;
+  arena_ = std::make_unique<google::protobuf::Arena>(options);
+}
+
+v1::Lead* ReusableLead::Fresh() {
+  arena_->Reset();
+  return google::protobuf::Arena::CreateMessage<v1::Lead>(arena_.get());
+}
+
+void LeadBlock::Reset() {
+  records_.clear();
+  first_index_ = 0;
+}
+
+absl::Status LeadBlock::Parse(int64_t i, v1::Lead* lead) {
+  Record& record = records_[i];
+  if (!record.status.ok()) return record.status;
+  if (record.lead != nullptr) {
+    lead->Swap(record.lead.get());
+    return absl::OkStatus();
+  }
+  absl::Status status = ParseLeadJsonQuickly(
+      absl::string_view(data_.data() + record.offset, record.size), lead);
+  if (!status.ok()) {
+    return RecordError(name_, record.line,
+                       absl::StrCat("not a lead: ", status.message()));
+  }
+  return absl::OkStatus();
+}
+
+LeadBlockReader::~LeadBlockReader() {
+  if (pending_.valid()) pending_.wait();
+  if (close_fd_) ::close(fd_);
+}
+
+absl::StatusOr<std::unique_ptr<LeadBlockReader>> LeadBlockReader::Open(
+    const std::string& path, std::optional<LeadFormat> format) {
+  std::unique_ptr<LeadBlockReader> reader(new LeadBlockReader());
+  reader->format_ = format.value_or(absl::EndsWithIgnoreCase(path, ".csv")
+                                        ? LeadFormat::kCsv
+                                        : LeadFormat::kJsonLines);
+  reader->name_ = path == "-" ? "<stdin>" : path;
+  if (reader->format_ == LeadFormat::kCsv) {
+    auto csv = LeadReader::Open(path, LeadFormat::kCsv);
+    if (!csv.ok()) return csv.status();
+    reader->csv_ = std::move(*csv);
+    return reader;
+  }
+  if (path == "-") {
+    reader->fd_ = STDIN_FILENO;
+  } else {
+    reader->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (reader->fd_ < 0) {
+      return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+    }
+    reader->close_fd_ = true;
+  }
+  reader->pending_ = std::async(std::launch::async, ReadChunk, reader->fd_,
+                                reader->name_, std::string(), 0);
+  return reader;
+}
+
+LeadBlockReader::Chunk LeadBlockReader::ReadChunk(int fd, std::string name,
+                                                  std::string buffer,
+                                                  size_t carry) {
+  Chunk chunk;
+  // The buffer keeps its size between uses: growing a string writes zeros,
+  // which would cost as much as reading.
+  if (buffer.size() < carry + kChunkBytes) buffer.resize(carry + kChunkBytes);
+  chunk.size = carry;
+  while (chunk.size < buffer.size()) {
+    const ssize_t n = ::read(fd, buffer.data() + chunk.size, buffer.size() - chunk.size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      chunk.status = absl::DataLossError(
+          absl::StrCat(name, ": cannot read: ", std::strerror(errno)));
+      break;
+    }
+    if (n == 0) {
+      chunk.eof = true;
+      break;
+    }
+    chunk.size += static_cast<size_t>(n);
+  }
+  chunk.buffer = std::move(buffer);
+  return chunk;
+}
+
+absl::StatusOr<bool> LeadBlockReader::Next(LeadBlock* block) {
+  return format_ == LeadFormat::kCsv ? NextCsv(block) : NextJson(block);
+}
+
+absl::StatusOr<bool> LeadBlockReader::NextJson(LeadBlock* block) {
+  // The previous block is done with: its buffer receives the next read.
+  std::string spare = std::move(block->data_);
+  block->Reset();
+  block->name_ = name_;
+  block->first_index_ = next_index_;
+  std::vector<LeadBlock::Record>& records = block->records_;
+  auto add_error = [&](absl::Status status, int64_t line) {
+    LeadBlock::Record& record = records.emplace_back();
+    record.line = line;
+    record.status = std::move(status);
+  };
+  while (records.empty()) {
+    if (!pending_.valid()) return false;
+    Chunk chunk = pending_.get();
+    if (!chunk.status.ok()) return chunk.status;
+    const char* data = chunk.buffer.data();
+    const size_t size = chunk.size;
+    size_t begin = 0;
+    if (skipping_) {
+      const char* newline = static_cast<const char*>(std::memchr(data, '\n', size));
+      if (newline == nullptr && !chunk.eof) {
+        skipped_bytes_ += static_cast<int64_t>(size);
+        pending_ = std::async(std::launch::async, ReadChunk, fd_, name_,
+                              std::move(chunk.buffer), 0);
+        continue;
+      }
+      const size_t line_end = newline != nullptr ? newline - data : size;
+      add_error(TooLong(name_, skipped_line_, skipped_bytes_ + line_end),
+                skipped_line_);
+      skipping_ = false;
+      next_line_ = skipped_line_ + 1;
+      begin = std::min(size, line_end + 1);
+    }
+    // Whole lines end at the last newline; at the end of the file the rest
+    // is a line too.
+    size_t end = size;
+    if (!chunk.eof) {
+      const void* last = size > begin ? ::memrchr(data + begin, '\n', size - begin) : nullptr;
+      end = last != nullptr ? static_cast<const char*>(last) - data + 1 : begin;
+    }
+    for (size_t pos = begin; pos < end;) {
+      const char* newline =
+          static_cast<const char*>(std::memchr(data + pos, '\n', end - pos));
+      const size_t line_end = newline != nullptr ? newline - data : end;
+      const int64_t line = next_line_++;
+      const absl::string_view text(data + pos, line_end - pos);
+      if (text.size() > kMaxRecordBytes) {
+        add_error(TooLong(name_, line, static_cast<int64_t>(text.size())), line);
+      } else if (!absl::StripLeadingAsciiWhitespace(text).empty()) {
+        LeadBlock::Record& record = records.emplace_back();
+        record.line = line;
+        record.offset = pos;
+        record.size = text.size();
+      }
+      pos = line_end + 1;
+    }
+    if (!chunk.eof) {
+      size_t carry = size - end;
+      if (carry > kMaxRecordBytes) {
+        // Nobody writes a lead that long: skip to the end of the line
+        // rather than hold it.
+        skipping_ = true;
+        skipped_line_ = next_line_;
+        skipped_bytes_ = static_cast<int64_t>(carry);
+        carry = 0;
+      }
+      if (spare.size() < carry) spare.resize(carry);
+      std::memcpy(spare.data(), data + end, carry);
+      pending_ = std::async(std::launch::async, ReadChunk, fd_, name_,
+                            std::move(spare), carry);
+    }
+    spare = std::move(chunk.buffer);
+    if (!records.empty()) block->data_ = std::move(spare);
+  }
+  next_index_ += block->size();
+  return true;
+}
+
+absl::StatusOr<bool> LeadBlockReader::NextCsv(LeadBlock* block) {
+  block->Reset();
+  block->name_ = name_;
+  block->first_index_ = next_index_;
+  while (block->size() < kCsvBlockRecords) {
+    auto lead = std::make_unique<v1::Lead>();
+    absl::StatusOr<bool> more = csv_->Next(lead.get());
+    if (more.ok() && !*more) break;
+    LeadBlock::Record& record = block->records_.emplace_back();
+    record.line = csv_->line();
+    if (more.ok()) {
+      record.lead = std::move(lead);
+    } else {
+      record.status = more.status();
+    }
+  }
+  next_index_ += block->size();
+  return block->size() > 0;
+}
+
+}  // namespace smarketing

@@ -1,0 +1,123 @@
+// Reads a lead file in blocks of records so that parsing, the costly part,
+// runs in parallel: one thread reads the bytes (the next block while the
+// current one is being worked on), every thread parses and scores its share
+// of the block. Memory stays bounded by two blocks whatever the file size.
+//
+// Formats and messages are those of LeadReader (lead_io.h): JSON lines in
+// the protobuf JSON mapping, or CSV.
+#ifndef SMARKETING_CORE_LEADS_LEAD_BLOCKS_H_
+#define SMARKETING_CORE_LEADS_LEAD_BLOCKS_H_
+
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/arena.h"
+#include "core/leads/lead_io.h"
+#include "smarketing/v1/lead.pb.h"
+
+namespace smarketing {
+
+// A run of consecutive records of a lead file.
+class LeadBlock {
+ public:
+  int64_t size() const { return static_cast<int64_t>(records_.size()); }
+  // Line where record i starts, 1-based.
+  int64_t line(int64_t i) const { return records_[i].line; }
+  // Position of record i in the whole file, 0-based, counting records that
+  // could not be read.
+  int64_t index(int64_t i) const { return first_index_ + i; }
+
+  // Parses record i into `lead`; once per record. Safe to call from several
+  // threads at once for different records. A malformed record is
+  // INVALID_ARGUMENT naming the file and line, as LeadReader::Next.
+  absl::Status Parse(int64_t i, v1::Lead* lead);
+
+ private:
+  friend class LeadBlockReader;
+  struct Record {
+    int64_t line = 0;
+    // JSON lines: the record's bytes in data_.
+    size_t offset = 0;
+    size_t size = 0;
+    // CSV (parsed while reading) or an unreadable record.
+    std::unique_ptr<v1::Lead> lead;
+    absl::Status status;
+  };
+  void Reset();
+
+  std::string name_;
+  std::string data_;
+  std::vector<Record> records_;
+  int64_t first_index_ = 0;
+};
+
+// A lead to parse into, lead after lead, without allocating: its messages
+// live in an arena that is reset for each lead. One per thread.
+class ReusableLead {
+ public:
+  ReusableLead();
+  ReusableLead(const ReusableLead&) = delete;
+  ReusableLead& operator=(const ReusableLead&) = delete;
+
+  // An empty lead, valid until the next call.
+  v1::Lead* Fresh();
+
+ private:
+  std::unique_ptr<char[]> initial_block_;
+  std::unique_ptr<google::protobuf::Arena> arena_;
+};
+
+class LeadBlockReader {
+ public:
+  // `path` "-" reads standard input; the format comes from the extension
+  // (.csv, otherwise JSON lines) unless given.
+  static absl::StatusOr<std::unique_ptr<LeadBlockReader>> Open(
+      const std::string& path, std::optional<LeadFormat> format = std::nullopt);
+
+  ~LeadBlockReader();
+
+  // Fills `block` with the next records: true, or false at the end of the
+  // file. An error (the file cannot be read) ends reading.
+  absl::StatusOr<bool> Next(LeadBlock* block);
+
+ private:
+  LeadBlockReader() = default;
+  // JSON lines: bytes read into a buffer that is reused from block to
+  // block, so that gigabytes stream through a few buffers.
+  struct Chunk {
+    std::string buffer;
+    size_t size = 0;  // bytes of `buffer` in use
+    bool eof = false;
+    absl::Status status;
+  };
+  // Fills `buffer` after its first `carry` bytes (the start of a record
+  // that the previous chunk cut).
+  static Chunk ReadChunk(int fd, std::string name, std::string buffer,
+                         size_t carry);
+  absl::StatusOr<bool> NextJson(LeadBlock* block);
+  absl::StatusOr<bool> NextCsv(LeadBlock* block);
+
+  std::string name_;
+  LeadFormat format_ = LeadFormat::kJsonLines;
+  int fd_ = -1;
+  bool close_fd_ = false;
+  std::future<Chunk> pending_;
+  int64_t next_line_ = 1;
+  int64_t next_index_ = 0;
+  // A record longer than kMaxRecordBytes is being skipped.
+  bool skipping_ = false;
+  int64_t skipped_line_ = 0;
+  int64_t skipped_bytes_ = 0;
+  std::unique_ptr<LeadReader> csv_;
+};
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_CORE_LEADS_LEAD_BLOCKS_H_

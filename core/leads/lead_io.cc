@@ -1,0 +1,321 @@
+#include "core/leads/lead_io.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/type_resolver_util.h"
+
+namespace smarketing {
+namespace {
+
+absl::Status RecordError(absl::string_view name, int64_t line,
+                         absl::string_view message) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, ":", line, ": ", message));
+}
+
+bool ParseBool(absl::string_view text, bool* out) {
+  if (text == "true" || text == "1" || text == "yes") {
+    *out = true;
+  } else if (text == "false" || text == "0" || text == "no" || text.empty()) {
+    *out = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Sets one CSV column on the lead; an error message names the problem.
+absl::Status SetColumn(const std::string& column, const std::string& value,
+                       v1::Lead* lead) {
+  auto bad = [&](absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("column ", column, ": ", what));
+  };
+  v1::Company* company = lead->mutable_company();
+  struct Text {
+    const char* column;
+    std::string* (*field)(v1::Lead*);
+  };
+  static constexpr Text kTexts[] = {
+      {"id", [](v1::Lead* l) { return l->mutable_id(); }},
+      {"first_name", [](v1::Lead* l) { return l->mutable_contact()->mutable_first_name(); }},
+      {"last_name", [](v1::Lead* l) { return l->mutable_contact()->mutable_last_name(); }},
+      {"email", [](v1::Lead* l) { return l->mutable_contact()->mutable_email(); }},
+      {"phone", [](v1::Lead* l) { return l->mutable_contact()->mutable_phone(); }},
+      {"job_title", [](v1::Lead* l) { return l->mutable_job_title(); }},
+      {"department", [](v1::Lead* l) { return l->mutable_department(); }},
+      {"company_name", [](v1::Lead* l) { return l->mutable_company()->mutable_name(); }},
+      {"company_domain", [](v1::Lead* l) { return l->mutable_company()->mutable_domain(); }},
+      {"industry", [](v1::Lead* l) { return l->mutable_company()->mutable_industry(); }},
+      {"country", [](v1::Lead* l) { return l->mutable_company()->mutable_country(); }},
+      {"region", [](v1::Lead* l) { return l->mutable_company()->mutable_region(); }},
+      {"source", [](v1::Lead* l) { return l->mutable_source(); }},
+      {"campaign", [](v1::Lead* l) { return l->mutable_campaign(); }},
+      {"product", [](v1::Lead* l) { return l->mutable_product(); }},
+  };
+  for (const Text& text : kTexts) {
+    if (column == text.column) {
+      *text.field(lead) = value;
+      return absl::OkStatus();
+    }
+  }
+  // Known before the empty-value shortcut: the header is checked with empty
+  // values, and an unknown column must be refused there.
+  static constexpr absl::string_view kTyped[] = {
+      "seniority",  "employee_count", "annual_revenue", "opted_out",
+      "do_not_email", "do_not_call",  "created_at",     "events"};
+  if (std::find(std::begin(kTyped), std::end(kTyped), column) ==
+          std::end(kTyped) &&
+      !(absl::StartsWith(column, "attributes.") && column.size() > 11)) {
+    return bad("unknown column");
+  }
+  if (value.empty()) return absl::OkStatus();
+  if (column == "seniority") {
+    const std::string upper = absl::AsciiStrToUpper(value);
+    v1::Seniority seniority;
+    if (!v1::Seniority_Parse(upper, &seniority) &&
+        !v1::Seniority_Parse("SENIORITY_" + upper, &seniority)) {
+      return bad(absl::StrCat("unknown seniority \"", value, "\""));
+    }
+    lead->set_seniority(seniority);
+  } else if (column == "employee_count") {
+    int64_t n;
+    if (!absl::SimpleAtoi(value, &n)) return bad("expected a whole number");
+    company->set_employee_count(n);
+  } else if (column == "annual_revenue") {
+    double d;
+    if (!absl::SimpleAtod(value, &d) || !std::isfinite(d)) {
+      return bad("expected a finite number");
+    }
+    company->set_annual_revenue(d);
+  } else if (column == "opted_out" || column == "do_not_email" ||
+             column == "do_not_call") {
+    bool b;
+    if (!ParseBool(value, &b)) return bad("expected true or false");
+    v1::Consent* consent = lead->mutable_consent();
+    if (column == "opted_out") consent->set_opted_out(b);
+    if (column == "do_not_email") consent->set_do_not_email(b);
+    if (column == "do_not_call") consent->set_do_not_call(b);
+  } else if (column == "created_at") {
+    absl::Time t;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, value, &t, &error)) {
+      return bad("expected an RFC 3339 time");
+    }
+    const int64_t s = absl::ToUnixSeconds(t);
+    lead->mutable_created_at()->set_seconds(s);
+    lead->mutable_created_at()->set_nanos(static_cast<int32_t>(
+        absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
+  } else if (column == "events") {
+    // Parse the array through a wrapper object so protobuf's JSON parser
+    // checks every event field.
+    v1::Lead holder;
+    auto status = google::protobuf::util::JsonStringToMessage(
+        absl::StrCat("{\"events\":", value, "}"), &holder);
+    if (!status.ok()) {
+      return bad(absl::StrCat("not a JSON array of events: ",
+                              status.message().as_string()));
+    }
+    for (v1::Event& event : *holder.mutable_events()) {
+      *lead->add_events() = std::move(event);
+    }
+  } else if (absl::StartsWith(column, "attributes.")) {
+    google::protobuf::Value& attribute =
+        (*lead->mutable_attributes()->mutable_fields())[column.substr(11)];
+    double d;
+    bool b;
+    if (absl::SimpleAtod(value, &d) && std::isfinite(d)) {
+      attribute.set_number_value(d);
+    } else if (value == "true" || value == "false") {
+      ParseBool(value, &b);
+      attribute.set_bool_value(b);
+    } else {
+      attribute.set_string_value(value);
+    }
+  } else {
+    return bad("unknown column");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+LeadReader::~LeadReader() = default;
+
+absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::Open(
+    const std::string& path, std::optional<LeadFormat> format) {
+  const LeadFormat chosen = format.value_or(
+      absl::EndsWithIgnoreCase(path, ".csv") ? LeadFormat::kCsv
+                                             : LeadFormat::kJsonLines);
+  if (path == "-") return FromStream(&std::cin, chosen, "<stdin>");
+  auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*file) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  auto reader = FromStream(file.get(), chosen, path);
+  if (reader.ok()) (*reader)->owned_ = std::move(file);
+  return reader;
+}
+
+absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::FromStream(
+    std::istream* in, LeadFormat format, std::string name) {
+  std::unique_ptr<LeadReader> reader(new LeadReader());
+  reader->in_ = in;
+  reader->format_ = format;
+  reader->name_ = std::move(name);
+  if (format == LeadFormat::kCsv) {
+    auto has_header = reader->ReadCsvRecord(&reader->header_);
+    if (!has_header.ok()) return has_header.status();
+    if (!*has_header) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(reader->name_, ": empty CSV file; a header row is "
+                                      "required"));
+    }
+    bool has_id = false;
+    for (std::string& column : reader->header_) {
+      column = std::string(absl::StripAsciiWhitespace(column));
+      v1::Lead probe;
+      if (auto st = SetColumn(column, "", &probe);
+          !st.ok() && absl::StrContains(st.message(), "unknown column")) {
+        return RecordError(reader->name_, 1,
+                           absl::StrCat("unknown column \"", column, "\""));
+      }
+      has_id |= column == "id";
+    }
+    if (!has_id) return RecordError(reader->name_, 1, "the id column is required");
+  }
+  return reader;
+}
+
+absl::StatusOr<bool> LeadReader::Next(v1::Lead* lead) {
+  lead->Clear();
+  return format_ == LeadFormat::kCsv ? NextCsv(lead) : NextJson(lead);
+}
+
+std::string ToStableJson(const google::protobuf::Message& message) {
+  static constexpr char kUrlPrefix[] = "type.googleapis.com";
+  static google::protobuf::util::TypeResolver* const resolver =
+      google::protobuf::util::NewTypeResolverForDescriptorPool(
+          kUrlPrefix, google::protobuf::DescriptorPool::generated_pool());
+  std::string binary;
+  {
+    google::protobuf::io::StringOutputStream stream(&binary);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  (void)google::protobuf::util::BinaryToJsonString(
+      resolver,
+      absl::StrCat(kUrlPrefix, "/", message.GetDescriptor()->full_name()),
+      binary, &json, options);
+  return json;
+}
+
+absl::Status ParseLeadJson(absl::string_view json, v1::Lead* lead) {
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), lead);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(status.message().as_string());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> LeadReader::NextJson(v1::Lead* lead) {
+  for (;;) {
+    if (!std::getline(*in_, buffer_)) return false;
+    record_line_ = next_line_++;
+    if (buffer_.size() > kMaxRecordBytes) {
+      return RecordError(name_, record_line_,
+                         absl::StrCat("a line of ", buffer_.size(),
+                                      " bytes; at most ", kMaxRecordBytes));
+    }
+    if (absl::StripAsciiWhitespace(buffer_).empty()) continue;
+    if (auto st = ParseLeadJson(buffer_, lead); !st.ok()) {
+      return RecordError(name_, record_line_,
+                         absl::StrCat("not a lead: ", st.message()));
+    }
+    return true;
+  }
+}
+
+absl::StatusOr<bool> LeadReader::ReadCsvRecord(std::vector<std::string>* fields) {
+  fields->clear();
+  record_line_ = next_line_;
+  std::string field;
+  bool quoted = false;
+  bool any = false;
+  size_t bytes = 0;
+  for (;;) {
+    const int c = in_->get();
+    if (c == EOF) {
+      if (quoted) return RecordError(name_, record_line_, "unterminated quote");
+      if (!any) return false;
+      fields->push_back(std::move(field));
+      return true;
+    }
+    any = true;
+    if (++bytes > kMaxRecordBytes) {
+      return RecordError(name_, record_line_, "record too long");
+    }
+    if (quoted) {
+      if (c == '"') {
+        if (in_->peek() == '"') {
+          in_->get();
+          field += '"';
+        } else {
+          quoted = false;
+        }
+      } else {
+        if (c == '\n') ++next_line_;
+        field += static_cast<char>(c);
+      }
+    } else if (c == '"' && field.empty()) {
+      quoted = true;
+    } else if (c == ',') {
+      fields->push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n') {
+      ++next_line_;
+      if (!field.empty() && field.back() == '\r') field.pop_back();
+      fields->push_back(std::move(field));
+      return true;
+    } else {
+      field += static_cast<char>(c);
+    }
+  }
+}
+
+absl::StatusOr<bool> LeadReader::NextCsv(v1::Lead* lead) {
+  for (;;) {
+    auto more = ReadCsvRecord(&fields_);
+    if (!more.ok() || !*more) return more;
+    if (fields_.size() == 1 && fields_[0].empty()) continue;  // blank line
+    if (fields_.size() != header_.size()) {
+      return RecordError(name_, record_line_,
+                         absl::StrCat("expected ", header_.size(),
+                                      " columns, found ", fields_.size()));
+    }
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (auto st = SetColumn(header_[i], fields_[i], lead); !st.ok()) {
+        return RecordError(name_, record_line_, st.message());
+      }
+    }
+    return true;
+  }
+}
+
+}  // namespace smarketing

@@ -1,0 +1,81 @@
+// Reads leads from files as a stream: JSON lines in the protobuf JSON mapping,
+// or CSV with the columns below. Large files are never loaded whole.
+//
+// CSV: a header row, then one lead per row. Columns (any order, all optional
+// but id): id, first_name, last_name, email, phone, job_title, department,
+// seniority, company_name, company_domain, industry, employee_count,
+// annual_revenue, country, region, source, campaign, product, opted_out,
+// do_not_email, do_not_call, created_at (RFC 3339), events (a JSON array of
+// events in the protobuf JSON mapping), and attributes.<key> for each
+// attribute (numbers, true/false and text are told apart by their form).
+#ifndef SMARKETING_CORE_LEADS_LEAD_IO_H_
+#define SMARKETING_CORE_LEADS_LEAD_IO_H_
+
+#include <istream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
+#include "smarketing/v1/lead.pb.h"
+
+namespace smarketing {
+
+enum class LeadFormat { kJsonLines, kCsv };
+
+// Records longer than this are refused: a line of hundreds of megabytes is a
+// broken file, not a lead.
+inline constexpr size_t kMaxRecordBytes = 64 << 20;
+
+class LeadReader {
+ public:
+  // `path` "-" reads standard input; the format comes from the extension
+  // (.csv, otherwise JSON lines) unless given.
+  static absl::StatusOr<std::unique_ptr<LeadReader>> Open(
+      const std::string& path, std::optional<LeadFormat> format = std::nullopt);
+  // Reads from a stream the caller keeps alive.
+  static absl::StatusOr<std::unique_ptr<LeadReader>> FromStream(
+      std::istream* in, LeadFormat format, std::string name = "<stream>");
+
+  ~LeadReader();
+
+  // The next lead into `lead`: true, or false at the end. A malformed record
+  // is INVALID_ARGUMENT naming the file, line and field; reading may go on
+  // with the next record.
+  absl::StatusOr<bool> Next(v1::Lead* lead);
+
+  // Line where the last record started, 1-based.
+  int64_t line() const { return record_line_; }
+
+ private:
+  LeadReader() = default;
+  absl::StatusOr<bool> NextJson(v1::Lead* lead);
+  absl::StatusOr<bool> NextCsv(v1::Lead* lead);
+  // One CSV record (which may span lines inside quotes); false at the end.
+  absl::StatusOr<bool> ReadCsvRecord(std::vector<std::string>* fields);
+
+  std::unique_ptr<std::istream> owned_;
+  std::istream* in_ = nullptr;
+  LeadFormat format_ = LeadFormat::kJsonLines;
+  std::string name_;
+  int64_t next_line_ = 1;
+  int64_t record_line_ = 0;
+  std::vector<std::string> header_;
+  std::vector<std::string> fields_;
+  std::string buffer_;
+};
+
+// `message` as one line of JSON in the protobuf JSON mapping with proto field
+// names. Map entries (attributes, event properties) come out sorted: the
+// protobuf printer's map order changes from one process to the next, and
+// the same lead must always give the same bytes.
+std::string ToStableJson(const google::protobuf::Message& message);
+
+// A lead parsed from one JSON object in the protobuf JSON mapping.
+absl::Status ParseLeadJson(absl::string_view json, v1::Lead* lead);
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_CORE_LEADS_LEAD_IO_H_

@@ -1,0 +1,684 @@
+#include "core/leads/lead_json.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "core/leads/lead_io.h"
+#include "smarketing/v1/event.pb.h"
+
+namespace smarketing {
+namespace {
+
+// Deeper Structs go to protobuf's parser, which applies its own limit.
+constexpr int kMaxDepth = 32;
+// protobuf refuses an integer that a double cannot hold exactly; up to 15
+// digits always fit, longer ones go to protobuf's parser.
+constexpr int kMaxDoubleIntegerDigits = 15;
+// Up to 18 digits always fit an int64.
+constexpr int kMaxInt64Digits = 18;
+
+// Enum values by exact name, as protobuf's JSON parser matches them.
+class EnumNames {
+ public:
+  explicit EnumNames(const google::protobuf::EnumDescriptor* type) {
+    for (int i = 0; i < type->value_count(); ++i) {
+      names_.emplace_back(type->value(i)->name(), type->value(i)->number());
+    }
+  }
+  bool Find(absl::string_view name, int* number) const {
+    for (const auto& [candidate, value] : names_) {
+      // Names share their prefix: the size and the last letter tell most
+      // apart without a call to memcmp.
+      if (candidate.size() == name.size() && !name.empty() &&
+          candidate.back() == name.back() &&
+          std::memcmp(candidate.data(), name.data(), name.size()) == 0) {
+        *number = value;
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::vector<std::pair<std::string, int>> names_;
+};
+
+const EnumNames& SeniorityNames() {
+  static const EnumNames* names = new EnumNames(v1::Seniority_descriptor());
+  return *names;
+}
+
+const EnumNames& EventTypeNames() {
+  static const EnumNames* names = new EnumNames(v1::EventType_descriptor());
+  return *names;
+}
+
+// Index of `key` among fields known by their proto name and, when it
+// differs, their JSON name; -1 when unknown.
+struct FieldName {
+  absl::string_view proto;
+  absl::string_view json;
+};
+// The size and the first letter tell most names apart without a call to
+// memcmp.
+bool SameName(absl::string_view key, absl::string_view name) {
+  return key.size() == name.size() && !name.empty() && key[0] == name[0] &&
+         std::memcmp(key.data(), name.data(), name.size()) == 0;
+}
+
+template <size_t N>
+int FieldIndex(absl::string_view key, const FieldName (&fields)[N]) {
+  for (size_t i = 0; i < N; ++i) {
+    if (SameName(key, fields[i].proto) || SameName(key, fields[i].json)) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+constexpr FieldName kLeadFields[] = {
+    {"id", ""},          {"contact", ""},    {"job_title", "jobTitle"},
+    {"department", ""},  {"seniority", ""},  {"company", ""},
+    {"source", ""},      {"campaign", ""},   {"product", ""},
+    {"consent", ""},     {"attributes", ""}, {"events", ""},
+    {"created_at", "createdAt"}};
+constexpr FieldName kContactFields[] = {{"first_name", "firstName"},
+                                        {"last_name", "lastName"},
+                                        {"email", ""},
+                                        {"phone", ""}};
+constexpr FieldName kCompanyFields[] = {
+    {"name", ""},     {"domain", ""},
+    {"industry", ""}, {"employee_count", "employeeCount"},
+    {"annual_revenue", "annualRevenue"}, {"country", ""},
+    {"region", ""}};
+constexpr FieldName kConsentFields[] = {{"opted_out", "optedOut"},
+                                        {"do_not_email", "doNotEmail"},
+                                        {"do_not_call", "doNotCall"}};
+constexpr FieldName kEventFields[] = {{"id", ""},
+                                      {"type", ""},
+                                      {"occurred_at", "occurredAt"},
+                                      {"properties", ""},
+                                      {"custom_type", "customType"}};
+
+// Days from 1970-01-01 to a proleptic Gregorian date.
+int64_t DaysFromCivil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+bool IsLeapYear(int y) { return y % 400 == 0 || (y % 4 == 0 && y % 100 != 0); }
+
+// Length of the valid UTF-8 sequence at p (its first byte >= 0x80), or 0.
+int Utf8SequenceLength(const unsigned char* p, const unsigned char* end) {
+  const unsigned char c = p[0];
+  auto cont = [&](int i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return p + i < end && p[i] >= lo && p[i] <= hi;
+  };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
+    return cont(1) && cont(2) ? 3 : 0;
+  }
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// Skips the plain ASCII run of a string at p: up to the first quote,
+// backslash, control character or non-ASCII byte, or to a point near `end`
+// that the caller finishes byte by byte. Strings are most of a lead file,
+// and this is where the reader spends its time.
+const unsigned char* SkipPlain(const unsigned char* p, const unsigned char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // As signed bytes, non-ASCII bytes are negative: below 0x20 like
+    // control characters.
+    const __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_cmplt_epi8(v, space));
+    const int mask = _mm_movemask_epi8(special);
+    if (mask != 0) return p + __builtin_ctz(mask);
+    p += 16;
+  }
+#endif
+  return p;
+}
+
+// Every method returns false as soon as the text leaves what the fast path
+// handles; the caller then defers to protobuf's parser.
+class Parser {
+ public:
+  explicit Parser(absl::string_view json)
+      : p_(reinterpret_cast<const unsigned char*>(json.data())),
+        end_(p_ + json.size()) {}
+
+  bool Lead(v1::Lead* lead) {
+    if (!LeadObject(lead)) return false;
+    SkipSpace();
+    return p_ == end_;
+  }
+
+ private:
+  void SkipSpace() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
+      ++p_;
+    }
+  }
+
+  bool Peek(char c) {
+    SkipSpace();
+    return p_ < end_ && *p_ == static_cast<unsigned char>(c);
+  }
+
+  bool Consume(char c) {
+    if (!Peek(c)) return false;
+    ++p_;
+    return true;
+  }
+
+  bool Literal(absl::string_view word) {
+    SkipSpace();
+    if (static_cast<size_t>(end_ - p_) < word.size() ||
+        std::memcmp(p_, word.data(), word.size()) != 0) {
+      return false;
+    }
+    p_ += word.size();
+    return true;
+  }
+
+  // After the opening quote: appends the decoded text to `out` (or, with
+  // `out` null, accepts no escape) and consumes the closing quote.
+  bool StringBody(std::string* out) {
+    const unsigned char* start = p_;
+    for (;;) {
+      p_ = SkipPlain(p_, end_);
+      if (p_ >= end_) return false;
+      const unsigned char c = *p_;
+      if (c == '"') {
+        if (out != nullptr) out->append(reinterpret_cast<const char*>(start), p_ - start);
+        ++p_;
+        return true;
+      }
+      if (c == '\\') {
+        if (out == nullptr) return false;
+        out->append(reinterpret_cast<const char*>(start), p_ - start);
+        ++p_;
+        if (!Escape(out)) return false;
+        start = p_;
+      } else if (c < 0x20) {
+        return false;
+      } else if (c < 0x80) {
+        ++p_;
+      } else {
+        const int n = Utf8SequenceLength(p_, end_);
+        if (n == 0) return false;
+        p_ += n;
+      }
+    }
+  }
+
+  bool Hex4(uint32_t* out) {
+    if (end_ - p_ < 4) return false;
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const unsigned char c = p_[i];
+      v <<= 4;
+      if (c >= '0' && c <= '9') {
+        v |= c - '0';
+      } else if (c >= 'a' && c <= 'f') {
+        v |= c - 'a' + 10;
+      } else if (c >= 'A' && c <= 'F') {
+        v |= c - 'A' + 10;
+      } else {
+        return false;
+      }
+    }
+    p_ += 4;
+    *out = v;
+    return true;
+  }
+
+  // After a backslash.
+  bool Escape(std::string* out) {
+    if (p_ >= end_) return false;
+    const unsigned char c = *p_++;
+    switch (c) {
+      case '"': out->push_back('"'); return true;
+      case '\\': out->push_back('\\'); return true;
+      case '/': out->push_back('/'); return true;
+      case 'b': out->push_back('\b'); return true;
+      case 'f': out->push_back('\f'); return true;
+      case 'n': out->push_back('\n'); return true;
+      case 'r': out->push_back('\r'); return true;
+      case 't': out->push_back('\t'); return true;
+      case 'u': break;
+      default: return false;
+    }
+    uint32_t cp;
+    if (!Hex4(&cp) || cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) return false;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+      uint32_t low;
+      if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+      p_ += 2;
+      if (!Hex4(&low) || low < 0xDC00 || low > 0xDFFF) return false;
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+    }
+    AppendUtf8(cp, out);
+    return true;
+  }
+
+  // A string value into `out`, replacing its content but keeping its
+  // storage.
+  bool String(std::string* out) {
+    if (!Consume('"')) return false;
+    out->clear();
+    return StringBody(out);
+  }
+
+  // A key without escapes, then the colon.
+  bool Key(absl::string_view* key) {
+    if (!Consume('"')) return false;
+    const unsigned char* start = p_;
+    if (!StringBody(nullptr)) return false;
+    *key = absl::string_view(reinterpret_cast<const char*>(start), p_ - 1 - start);
+    return Consume(':');
+  }
+
+  // Calls on_field(key) for each member, positioned before its value.
+  template <typename Fn>
+  bool Object(Fn&& on_field) {
+    if (!Consume('{')) return false;
+    if (Consume('}')) return true;
+    for (;;) {
+      absl::string_view key;
+      if (!Key(&key) || !on_field(key)) return false;
+      if (Consume(',')) continue;
+      return Consume('}');
+    }
+  }
+
+  // Calls on_item() for each element, positioned before it.
+  template <typename Fn>
+  bool Array(Fn&& on_item) {
+    if (!Consume('[')) return false;
+    if (Consume(']')) return true;
+    for (;;) {
+      if (!on_item()) return false;
+      if (Consume(',')) continue;
+      return Consume(']');
+    }
+  }
+
+  // A JSON number token; `digits` counts the integer part's digits.
+  bool Number(absl::string_view* text, bool* integer, int* digits) {
+    SkipSpace();
+    const unsigned char* start = p_;
+    if (p_ < end_ && *p_ == '-') ++p_;
+    const unsigned char* first_digit = p_;
+    if (p_ >= end_) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    } else {
+      return false;
+    }
+    *digits = static_cast<int>(p_ - first_digit);
+    *integer = true;
+    auto some_digits = [&] {
+      const unsigned char* from = p_;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      return p_ > from;
+    };
+    if (p_ < end_ && *p_ == '.') {
+      *integer = false;
+      ++p_;
+      if (!some_digits()) return false;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      *integer = false;
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (!some_digits()) return false;
+    }
+    *text = absl::string_view(reinterpret_cast<const char*>(start), p_ - start);
+    return true;
+  }
+
+  static int64_t IntegerValue(absl::string_view text) {
+    const bool negative = text[0] == '-';
+    int64_t v = 0;
+    for (size_t i = negative ? 1 : 0; i < text.size(); ++i) v = v * 10 + (text[i] - '0');
+    return negative ? -v : v;
+  }
+
+  bool Double(double* out) {
+    absl::string_view text;
+    bool integer;
+    int digits;
+    if (!Number(&text, &integer, &digits)) return false;
+    if (integer) {
+      // protobuf reads an integer as one and converts it exactly.
+      if (digits > kMaxDoubleIntegerDigits) return false;
+      *out = static_cast<double>(IntegerValue(text));
+      return true;
+    }
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *out);
+    return error == std::errc() && end == text.data() + text.size() &&
+           std::isfinite(*out);
+  }
+
+  // An int64 as a number or as a decimal string, as the JSON mapping allows.
+  bool Int64(int64_t* out) {
+    absl::string_view text;
+    bool integer = true;
+    int digits = 0;
+    if (Peek('"')) {
+      ++p_;
+      const unsigned char* start = p_;
+      if (p_ < end_ && *p_ == '-') ++p_;
+      const unsigned char* first_digit = p_;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      digits = static_cast<int>(p_ - first_digit);
+      if (p_ >= end_ || *p_ != '"' || digits == 0 ||
+          (digits > 1 && *first_digit == '0')) {
+        return false;
+      }
+      text = absl::string_view(reinterpret_cast<const char*>(start), p_ - start);
+      ++p_;
+    } else if (!Number(&text, &integer, &digits)) {
+      return false;
+    }
+    if (!integer || digits > kMaxInt64Digits) return false;
+    *out = IntegerValue(text);
+    return true;
+  }
+
+  bool Bool(bool* out) {
+    if (Literal("true")) {
+      *out = true;
+    } else if (Literal("false")) {
+      *out = false;
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  bool Enum(const EnumNames& names, int* out) {
+    if (!Consume('"')) return false;
+    const unsigned char* start = p_;
+    if (!StringBody(nullptr)) return false;
+    return names.Find(
+        absl::string_view(reinterpret_cast<const char*>(start), p_ - 1 - start), out);
+  }
+
+  // RFC 3339 in UTC: YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z. Offsets and other forms
+  // go to protobuf's parser.
+  bool Timestamp(google::protobuf::Timestamp* out) {
+    if (!Consume('"')) return false;
+    const unsigned char* s = p_;
+    auto digits = [&](int offset, int count, int* value) {
+      if (end_ - s < offset + count) return false;
+      int v = 0;
+      for (int i = 0; i < count; ++i) {
+        const unsigned char c = s[offset + i];
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + (c - '0');
+      }
+      *value = v;
+      return true;
+    };
+    int year, month, day, hour, minute, second;
+    if (!digits(0, 4, &year) || !digits(5, 2, &month) || !digits(8, 2, &day) ||
+        !digits(11, 2, &hour) || !digits(14, 2, &minute) ||
+        !digits(17, 2, &second) || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+        s[13] != ':' || s[16] != ':') {
+      return false;
+    }
+    static constexpr int kDaysInMonth[13] = {0,  31, 28, 31, 30, 31, 30,
+                                             31, 31, 30, 31, 30, 31};
+    if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 ||
+        minute > 59 || second > 59 ||
+        day > kDaysInMonth[month] + (month == 2 && IsLeapYear(year) ? 1 : 0)) {
+      return false;
+    }
+    p_ = s + 19;
+    int32_t nanos = 0;
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      int count = 0;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9' && count < 10) {
+        nanos = nanos * 10 + (*p_ - '0');
+        ++p_;
+        ++count;
+      }
+      if (count == 0 || count > 9) return false;
+      for (; count < 9; ++count) nanos *= 10;
+    }
+    if (end_ - p_ < 2 || p_[0] != 'Z' || p_[1] != '"') return false;
+    p_ += 2;
+    out->set_seconds(DaysFromCivil(year, month, day) * 86400 + hour * 3600 +
+                     minute * 60 + second);
+    out->set_nanos(nanos);
+    return true;
+  }
+
+  bool Value(google::protobuf::Value* value, int depth) {
+    if (depth > kMaxDepth) return false;
+    SkipSpace();
+    if (p_ >= end_) return false;
+    switch (*p_) {
+      case '{':
+        return Struct(value->mutable_struct_value(), depth + 1);
+      case '[': {
+        google::protobuf::ListValue* list = value->mutable_list_value();
+        return Array([&] { return Value(list->add_values(), depth + 1); });
+      }
+      case '"':
+        return String(value->mutable_string_value());
+      case 't':
+      case 'f': {
+        bool b;
+        if (!Bool(&b)) return false;
+        value->set_bool_value(b);
+        return true;
+      }
+      case 'n':
+        if (!Literal("null")) return false;
+        value->set_null_value(google::protobuf::NULL_VALUE);
+        return true;
+      default: {
+        double d;
+        if (!Double(&d)) return false;
+        value->set_number_value(d);
+        return true;
+      }
+    }
+  }
+
+  bool Struct(google::protobuf::Struct* s, int depth) {
+    if (depth > kMaxDepth) return false;
+    auto* fields = s->mutable_fields();
+    return Object([&](absl::string_view key) {
+      auto [it, inserted] = fields->try_emplace(std::string(key));
+      return inserted && Value(&it->second, depth + 1);
+    });
+  }
+
+  // Each field at most once: a repeated key goes to protobuf's parser.
+  class Seen {
+   public:
+    bool First(int index) {
+      if (index < 0 || (bits_ >> index) & 1) return false;
+      bits_ |= 1u << index;
+      return true;
+    }
+
+   private:
+    uint32_t bits_ = 0;
+  };
+
+  bool ContactObject(v1::Contact* contact) {
+    Seen seen;
+    return Object([&](absl::string_view key) {
+      const int field = FieldIndex(key, kContactFields);
+      if (!seen.First(field)) return false;
+      switch (field) {
+        case 0: return String(contact->mutable_first_name());
+        case 1: return String(contact->mutable_last_name());
+        case 2: return String(contact->mutable_email());
+        default: return String(contact->mutable_phone());
+      }
+    });
+  }
+
+  bool CompanyObject(v1::Company* company) {
+    Seen seen;
+    return Object([&](absl::string_view key) {
+      const int field = FieldIndex(key, kCompanyFields);
+      if (!seen.First(field)) return false;
+      switch (field) {
+        case 0: return String(company->mutable_name());
+        case 1: return String(company->mutable_domain());
+        case 2: return String(company->mutable_industry());
+        case 3: {
+          int64_t n;
+          if (!Int64(&n)) return false;
+          company->set_employee_count(n);
+          return true;
+        }
+        case 4: {
+          double d;
+          if (!Double(&d)) return false;
+          company->set_annual_revenue(d);
+          return true;
+        }
+        case 5: return String(company->mutable_country());
+        default: return String(company->mutable_region());
+      }
+    });
+  }
+
+  bool ConsentObject(v1::Consent* consent) {
+    Seen seen;
+    return Object([&](absl::string_view key) {
+      const int field = FieldIndex(key, kConsentFields);
+      if (!seen.First(field)) return false;
+      bool b;
+      if (!Bool(&b)) return false;
+      switch (field) {
+        case 0: consent->set_opted_out(b); break;
+        case 1: consent->set_do_not_email(b); break;
+        default: consent->set_do_not_call(b); break;
+      }
+      return true;
+    });
+  }
+
+  bool EventObject(v1::Event* event) {
+    Seen seen;
+    return Object([&](absl::string_view key) {
+      const int field = FieldIndex(key, kEventFields);
+      if (!seen.First(field)) return false;
+      switch (field) {
+        case 0: return String(event->mutable_id());
+        case 1: {
+          int type;
+          if (!Enum(EventTypeNames(), &type)) return false;
+          event->set_type(static_cast<v1::EventType>(type));
+          return true;
+        }
+        case 2: return Timestamp(event->mutable_occurred_at());
+        case 3: return Struct(event->mutable_properties(), 0);
+        default: return String(event->mutable_custom_type());
+      }
+    });
+  }
+
+  bool LeadObject(v1::Lead* lead) {
+    Seen seen;
+    return Object([&](absl::string_view key) {
+      const int field = FieldIndex(key, kLeadFields);
+      if (!seen.First(field)) return false;
+      switch (field) {
+        case 0: return String(lead->mutable_id());
+        case 1: return ContactObject(lead->mutable_contact());
+        case 2: return String(lead->mutable_job_title());
+        case 3: return String(lead->mutable_department());
+        case 4: {
+          int seniority;
+          if (!Enum(SeniorityNames(), &seniority)) return false;
+          lead->set_seniority(static_cast<v1::Seniority>(seniority));
+          return true;
+        }
+        case 5: return CompanyObject(lead->mutable_company());
+        case 6: return String(lead->mutable_source());
+        case 7: return String(lead->mutable_campaign());
+        case 8: return String(lead->mutable_product());
+        case 9: return ConsentObject(lead->mutable_consent());
+        case 10: return Struct(lead->mutable_attributes(), 0);
+        case 11:
+          return Array([&] { return EventObject(lead->add_events()); });
+        default: return Timestamp(lead->mutable_created_at());
+      }
+    });
+  }
+
+  const unsigned char* p_;
+  const unsigned char* end_;
+};
+
+}  // namespace
+
+bool ParseLeadJsonFast(absl::string_view json, v1::Lead* lead) {
+  lead->Clear();
+  return Parser(json).Lead(lead);
+}
+
+absl::Status ParseLeadJsonQuickly(absl::string_view json, v1::Lead* lead) {
+  if (ParseLeadJsonFast(json, lead)) return absl::OkStatus();
+  return ParseLeadJson(json, lead);
+}
+
+}  // namespace smarketing

@@ -1,0 +1,449 @@
+#include "core/playbook/compiled_playbook.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "google/protobuf/duration.pb.h"
+
+namespace smarketing {
+namespace {
+
+constexpr size_t kMaxRuleIdBytes = 128;
+
+std::string At(absl::string_view base, int index) {
+  return absl::StrCat(base, "[", index, "]");
+}
+
+// Seconds of a Duration, or -1 when it is malformed.
+double Seconds(const google::protobuf::Duration& d) {
+  if (d.nanos() <= -1000000000 || d.nanos() >= 1000000000 ||
+      (d.seconds() > 0 && d.nanos() < 0) || (d.seconds() < 0 && d.nanos() > 0)) {
+    return -1;
+  }
+  return static_cast<double>(d.seconds()) + d.nanos() * 1e-9;
+}
+
+bool IsRate(v1::ObjectiveMetric metric) {
+  return metric == v1::OBJECTIVE_METRIC_MEETING_RATE ||
+         metric == v1::OBJECTIVE_METRIC_SIGNING_RATE;
+}
+
+// Rule and persona ids share one namespace so that an explanation's rule id
+// names exactly one thing.
+class IdRegistry {
+ public:
+  explicit IdRegistry(ProblemList* problems) : problems_(problems) {}
+  void Add(absl::string_view id, const std::string& path) {
+    if (id.empty()) {
+      problems_->Add(path, "an id is required");
+      return;
+    }
+    if (id.size() > kMaxRuleIdBytes) {
+      problems_->Add(path, absl::StrCat("ids are at most ", kMaxRuleIdBytes,
+                                        " bytes long"));
+      return;
+    }
+    auto [it, inserted] = seen_.emplace(std::string(id), path);
+    if (!inserted) {
+      problems_->Add(path, absl::StrCat("duplicate id \"", id,
+                                        "\", already used at ", it->second));
+    }
+  }
+
+ private:
+  ProblemList* problems_;
+  absl::flat_hash_map<std::string, std::string> seen_;
+};
+
+void CheckPoints(double points, double limit, const std::string& path,
+                 ProblemList* problems) {
+  if (!std::isfinite(points) || points == 0 || std::abs(points) > limit) {
+    problems->Add(path, absl::StrCat("points must be non-zero and within [-",
+                                     limit, ", ", limit, "]; found ", points));
+  }
+}
+
+void CheckDate(const v1::LocalDate& date, const std::string& path,
+               ProblemList* problems) {
+  const absl::CivilDay day(date.year(), date.month(), date.day());
+  if (date.year() < 1970 || date.year() > 9999 || day.year() != date.year() ||
+      day.month() != date.month() || day.day() != date.day()) {
+    problems->Add(path, absl::StrCat("not a valid date: ", date.year(), "-",
+                                     date.month(), "-", date.day()));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const CompiledPlaybook>> CompiledPlaybook::Compile(
+    const v1::Playbook& playbook, const SourceMap* positions,
+    absl::string_view file) {
+  std::shared_ptr<CompiledPlaybook> compiled(new CompiledPlaybook());
+  compiled->playbook_ = playbook;
+  compiled->version_label_ = absl::StrCat(playbook.metadata().name(), "@",
+                                          playbook.metadata().version());
+  ProblemList problems(positions, file);
+  compiled->CheckMetadataAndObjectives(&problems);
+  compiled->CompileScoring(&problems);
+  if (!problems.empty()) {
+    // Checks run concern by concern; list the problems in document order
+    // (validation.proto) so that people fix a file top-down. Without
+    // positions every line is 0 and the order of the checks is kept.
+    std::vector<v1::ValidationProblem> sorted(
+        problems.problems().problems().begin(),
+        problems.problems().problems().end());
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const v1::ValidationProblem& a,
+                        const v1::ValidationProblem& b) {
+                       return std::make_pair(a.line(), a.column()) <
+                              std::make_pair(b.line(), b.column());
+                     });
+    ProblemList ordered(nullptr, file);
+    for (const v1::ValidationProblem& p : sorted) {
+      ordered.AddAt(p.path(), {p.line(), p.column()}, p.message());
+    }
+    return ordered.ToStatus(absl::StrCat(
+        "the Playbook", file.empty() ? "" : absl::StrCat(" ", file),
+        " is not valid"));
+  }
+  return std::shared_ptr<const CompiledPlaybook>(std::move(compiled));
+}
+
+v1::ValidationProblems ValidatePlaybook(const v1::Playbook& playbook,
+                                        const SourceMap* positions,
+                                        absl::string_view file) {
+  auto compiled = CompiledPlaybook::Compile(playbook, positions, file);
+  if (compiled.ok()) return {};
+  if (auto problems = ProblemsFromStatus(compiled.status())) return *problems;
+  v1::ValidationProblems out;
+  out.add_problems()->set_message(std::string(compiled.status().message()));
+  return out;
+}
+
+void CompiledPlaybook::CheckMetadataAndObjectives(ProblemList* problems) const {
+  const v1::PlaybookMetadata& metadata = playbook_.metadata();
+  if (metadata.name().empty()) problems->Add("metadata.name", "a name is required");
+  if (metadata.version().empty()) {
+    problems->Add("metadata.version", "a version is required");
+  }
+  absl::flat_hash_set<std::string> team_ids;
+  for (const v1::Team& team : playbook_.routing().teams()) {
+    team_ids.insert(team.id());
+  }
+  absl::flat_hash_set<std::string> objective_ids;
+  for (int i = 0; i < playbook_.objectives_size(); ++i) {
+    const v1::Objective& o = playbook_.objectives(i);
+    const std::string path = At("objectives", i);
+    if (o.id().empty()) {
+      problems->Add(path + ".id", "an id is required");
+    } else if (!objective_ids.insert(o.id()).second) {
+      problems->Add(path + ".id", absl::StrCat("duplicate id \"", o.id(), "\""));
+    }
+    if (!o.team_id().empty() && !team_ids.contains(o.team_id())) {
+      problems->Add(path + ".team_id",
+                    absl::StrCat("unknown team \"", o.team_id(), "\""));
+    }
+    CheckDate(o.period_start(), path + ".period_start", problems);
+    CheckDate(o.period_end(), path + ".period_end", problems);
+    const auto start = absl::CivilDay(o.period_start().year(),
+                                      o.period_start().month(),
+                                      o.period_start().day());
+    const auto end = absl::CivilDay(o.period_end().year(), o.period_end().month(),
+                                    o.period_end().day());
+    if (end < start) {
+      problems->Add(path + ".period_end", "the period ends before it starts");
+    }
+    if (o.metric() == v1::OBJECTIVE_METRIC_UNSPECIFIED ||
+        !v1::ObjectiveMetric_IsValid(o.metric())) {
+      problems->Add(path + ".metric", "a known metric is required");
+    }
+    if (!std::isfinite(o.target()) || o.target() < 0 ||
+        (IsRate(o.metric()) && o.target() > 1)) {
+      problems->Add(path + ".target",
+                    IsRate(o.metric())
+                        ? "a rate target must be within [0, 1]"
+                        : "the target must be a finite number >= 0");
+    }
+  }
+}
+
+void CompiledPlaybook::CompileScoring(ProblemList* problems) {
+  const v1::Playbook& p = playbook_;
+  IdRegistry ids(problems);
+  auto compile_when = [&](const v1::Condition& when, bool has_when,
+                          bool required, FieldScope scope,
+                          const std::string& path, CompiledCondition* out) {
+    if (!has_when) {
+      if (required) problems->Add(path, "a condition is required");
+      return;
+    }
+    out->Compile(when, scope, path, problems, &attribute_slots_,
+                 &property_slots_);
+  };
+
+  // Personas.
+  if (p.personas_size() == 0) {
+    problems->Add("personas", "at least one persona is required");
+  }
+  for (int i = 0; i < p.personas_size(); ++i) {
+    const v1::Persona& persona = p.personas(i);
+    const std::string path = At("personas", i);
+    ids.Add(persona.id(), path + ".id");
+    Persona& compiled = personas_.emplace_back();
+    if (persona.criteria_size() == 0) {
+      problems->Add(path + ".criteria", "at least one criterion is required");
+    }
+    for (int j = 0; j < persona.criteria_size(); ++j) {
+      const v1::PersonaCriterion& c = persona.criteria(j);
+      const std::string cpath = At(path + ".criteria", j);
+      ids.Add(c.id(), cpath + ".id");
+      if (!std::isfinite(c.weight()) || c.weight() <= 0 || c.weight() > 100) {
+        problems->Add(cpath + ".weight",
+                      absl::StrCat("weight must be in (0, 100]; found ",
+                                   c.weight()));
+      }
+      Criterion& criterion = compiled.criteria.emplace_back();
+      criterion.weight = c.weight();
+      compiled.total_weight += c.weight();
+      compile_when(c.when(), c.has_when(), true, FieldScope::kLead,
+                   cpath + ".when", &criterion.when);
+    }
+  }
+
+  // Fit rules.
+  for (int i = 0; i < p.fit_rules_size(); ++i) {
+    const v1::FitRule& r = p.fit_rules(i);
+    const std::string path = At("fit_rules", i);
+    ids.Add(r.id(), path + ".id");
+    CheckPoints(r.points(), 100, path + ".points", problems);
+    FitRule& rule = fit_rules_.emplace_back();
+    rule.points = r.points();
+    compile_when(r.when(), r.has_when(), true, FieldScope::kLead, path + ".when",
+                 &rule.when);
+  }
+
+  // Grade bands: sorted by min, they must tile [0, 100].
+  absl::flat_hash_set<std::string> grades;
+  if (p.grade_bands_size() == 0) {
+    problems->Add("grade_bands", "at least one grade band is required");
+  }
+  for (int i = 0; i < p.grade_bands_size(); ++i) {
+    const v1::GradeBand& b = p.grade_bands(i);
+    const std::string path = At("grade_bands", i);
+    if (b.grade().empty()) {
+      problems->Add(path + ".grade", "a grade label is required");
+    } else if (!grades.insert(b.grade()).second) {
+      problems->Add(path + ".grade",
+                    absl::StrCat("duplicate grade \"", b.grade(), "\""));
+    }
+    if (b.min_fit() < 0 || b.max_fit() > 100 || b.min_fit() >= b.max_fit()) {
+      problems->Add(path, absl::StrCat("a band needs 0 <= min_fit < max_fit <= "
+                                       "100; found [",
+                                       b.min_fit(), ", ", b.max_fit(), ")"));
+      continue;
+    }
+    grade_bands_.push_back({b.min_fit(), b.max_fit(), i});
+  }
+  std::sort(grade_bands_.begin(), grade_bands_.end(),
+            [](const GradeBand& a, const GradeBand& b) {
+              return a.min_fit < b.min_fit;
+            });
+  if (!grade_bands_.empty() &&
+      static_cast<int>(grade_bands_.size()) == p.grade_bands_size()) {
+    double covered = 0;
+    for (const GradeBand& band : grade_bands_) {
+      const std::string path = At("grade_bands", band.index);
+      if (band.min_fit > covered) {
+        problems->Add(path + ".min_fit",
+                      absl::StrCat("gap: no grade covers fit scores from ",
+                                   covered, " to ", band.min_fit));
+      } else if (band.min_fit < covered) {
+        problems->Add(path + ".min_fit",
+                      absl::StrCat("overlap: fit scores from ", band.min_fit,
+                                   " to ", covered,
+                                   " already have a grade"));
+      }
+      covered = std::max(covered, band.max_fit);
+    }
+    if (covered < 100) {
+      problems->Add("grade_bands",
+                    absl::StrCat("gap: no grade covers fit scores from ",
+                                 covered, " to 100"));
+    }
+  }
+
+  // Engagement.
+  const v1::EngagementModel& engagement = p.engagement();
+  const double half_life = Seconds(engagement.half_life());
+  if (half_life <= 0) {
+    problems->Add("engagement.half_life",
+                  "a half-life greater than zero is required");
+  }
+  if (engagement.max_score() != 0) max_engagement_ = engagement.max_score();
+  if (!std::isfinite(engagement.max_score()) || engagement.max_score() < 0) {
+    problems->Add("engagement.max_score", "must be a finite number > 0");
+  }
+  engagement_by_type_.resize(v1::EventType_ARRAYSIZE);
+  for (int i = 0; i < engagement.rules_size(); ++i) {
+    const v1::EngagementRule& r = engagement.rules(i);
+    const std::string path = At("engagement.rules", i);
+    ids.Add(r.id(), path + ".id");
+    CheckPoints(r.points(), 1000, path + ".points", problems);
+    EngagementRule& rule = engagement_rules_.emplace_back();
+    rule.points = r.points();
+    rule.max_points = r.max_points();
+    if (!std::isfinite(r.max_points()) || r.max_points() < 0) {
+      problems->Add(path + ".max_points", "must be >= 0 (0 for no cap)");
+    }
+    if (r.event_types_size() == 0) {
+      problems->Add(path + ".event_types", "at least one event type is required");
+    }
+    for (int j = 0; j < r.event_types_size(); ++j) {
+      const int type = r.event_types(j);
+      if (type == v1::EVENT_TYPE_UNSPECIFIED || !v1::EventType_IsValid(type)) {
+        problems->Add(At(path + ".event_types", j), "unknown event type");
+        continue;
+      }
+      std::vector<int>& rules = engagement_by_type_[type];
+      if (rules.empty() || rules.back() != i) rules.push_back(i);
+    }
+    double rule_half_life = half_life;
+    if (r.has_half_life()) {
+      rule_half_life = Seconds(r.half_life());
+      if (rule_half_life <= 0) {
+        problems->Add(path + ".half_life", "must be greater than zero");
+      }
+    }
+    rule.inverse_half_life_seconds = rule_half_life > 0 ? 1 / rule_half_life : 0;
+    if (r.has_window_cap()) {
+      const double window = Seconds(r.window_cap().window());
+      if (window < 1 || window != std::floor(window)) {
+        problems->Add(path + ".window_cap.window",
+                      "must be a whole number of seconds, at least 1s");
+      }
+      if (r.window_cap().max_events() <= 0) {
+        problems->Add(path + ".window_cap.max_events", "must be at least 1");
+      }
+      rule.window_seconds = static_cast<int64_t>(window);
+      rule.window_max_events = r.window_cap().max_events();
+      has_window_caps_ = true;
+    }
+    compile_when(r.when(), r.has_when(), false, FieldScope::kEvent,
+                 path + ".when", &rule.when);
+  }
+
+  // Disqualification.
+  for (int i = 0; i < p.disqualification_rules_size(); ++i) {
+    const v1::DisqualificationRule& r = p.disqualification_rules(i);
+    const std::string path = At("disqualification_rules", i);
+    ids.Add(r.id(), path + ".id");
+    if (r.reason() == v1::DISQUALIFICATION_REASON_UNSPECIFIED ||
+        !v1::DisqualificationReason_IsValid(r.reason())) {
+      problems->Add(path + ".reason", "a known reason is required");
+    }
+    compile_when(r.when(), r.has_when(), true, FieldScope::kLead, path + ".when",
+                 &disqualification_rules_.emplace_back().when);
+  }
+
+  // Hand-raisers.
+  for (int i = 0; i < p.hand_raiser_rules_size(); ++i) {
+    const v1::HandRaiserRule& r = p.hand_raiser_rules(i);
+    const std::string path = At("hand_raiser_rules", i);
+    ids.Add(r.id(), path + ".id");
+    HandRaiserRule& rule = hand_raiser_rules_.emplace_back();
+    if (r.event_types_size() == 0) {
+      problems->Add(path + ".event_types", "at least one event type is required");
+    }
+    for (int j = 0; j < r.event_types_size(); ++j) {
+      const int type = r.event_types(j);
+      if (type == v1::EVENT_TYPE_UNSPECIFIED || !v1::EventType_IsValid(type)) {
+        problems->Add(At(path + ".event_types", j), "unknown event type");
+        continue;
+      }
+      rule.event_type_mask |= uint64_t{1} << type;
+    }
+    if (!std::isfinite(r.min_fit()) || r.min_fit() < 0 || r.min_fit() > 100) {
+      problems->Add(path + ".min_fit", "must be within [0, 100]");
+    }
+    rule.min_fit = r.min_fit();
+    const double lookback = Seconds(r.lookback());
+    if (lookback <= 0) {
+      problems->Add(path + ".lookback", "a lookback greater than zero is required");
+    }
+    rule.lookback_seconds = static_cast<int64_t>(lookback);
+    if (!v1::Priority_IsValid(r.priority())) {
+      problems->Add(path + ".priority", "unknown priority");
+    }
+    rule.priority = r.priority();
+    compile_when(r.when(), r.has_when(), false, FieldScope::kEvent,
+                 path + ".when", &rule.when);
+  }
+
+  // Thresholds: MQL first, SQL above it.
+  if (!p.has_thresholds() || !p.thresholds().has_mql()) {
+    problems->Add("thresholds.mql", "the MQL threshold is required");
+  }
+  auto check_threshold = [&](const v1::StageThreshold& t,
+                             const std::string& path) {
+    if (!std::isfinite(t.min_total()) || t.min_total() < 0) {
+      problems->Add(path + ".min_total", "must be a finite number >= 0");
+    }
+    if (!std::isfinite(t.min_fit()) || t.min_fit() < 0 || t.min_fit() > 100) {
+      problems->Add(path + ".min_fit", "must be within [0, 100]");
+    }
+    if (!std::isfinite(t.min_engagement()) || t.min_engagement() < 0 ||
+        t.min_engagement() > max_engagement_) {
+      problems->Add(path + ".min_engagement",
+                    absl::StrCat("must be within [0, ", max_engagement_,
+                                 "] (engagement.max_score)"));
+    }
+    if (t.min_total() > 100 + max_engagement_) {
+      problems->Add(path + ".min_total",
+                    absl::StrCat("no lead can reach it: the highest total is ",
+                                 100 + max_engagement_));
+    }
+  };
+  const v1::StageThreshold& mql = p.thresholds().mql();
+  check_threshold(mql, "thresholds.mql");
+  if (p.thresholds().has_sql()) {
+    const v1::StageThreshold& sql = p.thresholds().sql();
+    check_threshold(sql, "thresholds.sql");
+    if (sql.min_total() < mql.min_total()) {
+      problems->Add("thresholds.sql.min_total",
+                    absl::StrCat("thresholds out of order: SQL (", sql.min_total(),
+                                 ") is below MQL (", mql.min_total(), ")"));
+    }
+    if (sql.min_fit() < mql.min_fit()) {
+      problems->Add("thresholds.sql.min_fit",
+                    absl::StrCat("thresholds out of order: SQL (", sql.min_fit(),
+                                 ") is below MQL (", mql.min_fit(), ")"));
+    }
+  }
+
+  // Priority.
+  const v1::PriorityPolicy& priority = p.priority();
+  if (!v1::Priority_IsValid(priority.default_priority())) {
+    problems->Add("priority.default_priority", "unknown priority");
+  } else if (priority.default_priority() != v1::PRIORITY_UNSPECIFIED) {
+    default_priority_ = priority.default_priority();
+  }
+  for (int i = 0; i < priority.rules_size(); ++i) {
+    const v1::PriorityRule& r = priority.rules(i);
+    const std::string path = At("priority.rules", i);
+    ids.Add(r.id(), path + ".id");
+    if (r.priority() == v1::PRIORITY_UNSPECIFIED ||
+        !v1::Priority_IsValid(r.priority())) {
+      problems->Add(path + ".priority", "a known priority is required");
+    }
+    compile_when(r.when(), r.has_when(), true, FieldScope::kScore,
+                 path + ".when", &priority_rules_.emplace_back().when);
+  }
+}
+
+}  // namespace smarketing

@@ -1,0 +1,128 @@
+// A validated Playbook compiled for evaluation. Compilation checks the whole
+// Playbook and reports every problem at once; a Playbook with any problem is
+// never compiled, so nothing is ever half-applied.
+#ifndef SMARKETING_CORE_PLAYBOOK_COMPILED_PLAYBOOK_H_
+#define SMARKETING_CORE_PLAYBOOK_COMPILED_PLAYBOOK_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/playbook/condition.h"
+#include "core/base/problems.h"
+#include "smarketing/v1/playbook.pb.h"
+
+namespace smarketing {
+
+class CompiledPlaybook {
+ public:
+  // Validates and compiles. On any problem: INVALID_ARGUMENT carrying them
+  // all (ProblemsFromStatus), with line and column where `positions` knows
+  // them.
+  static absl::StatusOr<std::shared_ptr<const CompiledPlaybook>> Compile(
+      const v1::Playbook& playbook, const SourceMap* positions = nullptr,
+      absl::string_view file = "");
+
+  const v1::Playbook& playbook() const { return playbook_; }
+  // "name@version", stamped on every result.
+  const std::string& version_label() const { return version_label_; }
+
+  struct Criterion {
+    CompiledCondition when;
+    double weight = 0;
+  };
+  struct Persona {
+    std::vector<Criterion> criteria;
+    double total_weight = 0;
+  };
+  struct FitRule {
+    CompiledCondition when;
+    double points = 0;
+  };
+  struct GradeBand {
+    double min_fit = 0;
+    double max_fit = 0;
+    int index = 0;  // in playbook().grade_bands()
+  };
+  struct EngagementRule {
+    CompiledCondition when;
+    double points = 0;
+    double max_points = 0;  // 0: no cap
+    int64_t window_seconds = 0;  // 0: no window cap
+    int window_max_events = 0;
+    double inverse_half_life_seconds = 0;
+  };
+  struct DisqualificationRule {
+    CompiledCondition when;
+  };
+  struct HandRaiserRule {
+    CompiledCondition when;
+    uint64_t event_type_mask = 0;  // bit per EventType
+    double min_fit = 0;
+    int64_t lookback_seconds = 0;
+    v1::Priority priority = v1::PRIORITY_UNSPECIFIED;
+  };
+  struct PriorityRule {
+    CompiledCondition when;
+  };
+
+  const std::vector<Persona>& personas() const { return personas_; }
+  const std::vector<FitRule>& fit_rules() const { return fit_rules_; }
+  // Sorted by min_fit.
+  const std::vector<GradeBand>& grade_bands() const { return grade_bands_; }
+  const std::vector<EngagementRule>& engagement_rules() const {
+    return engagement_rules_;
+  }
+  // Indexes into engagement_rules() of the rules that count an event type.
+  const std::vector<int>& engagement_rules_for(int event_type) const {
+    return engagement_by_type_[event_type];
+  }
+  const std::vector<DisqualificationRule>& disqualification_rules() const {
+    return disqualification_rules_;
+  }
+  const std::vector<HandRaiserRule>& hand_raiser_rules() const {
+    return hand_raiser_rules_;
+  }
+  const std::vector<PriorityRule>& priority_rules() const {
+    return priority_rules_;
+  }
+  double max_engagement() const { return max_engagement_; }
+  v1::Priority default_priority() const { return default_priority_; }
+  bool has_window_caps() const { return has_window_caps_; }
+
+  // Attribute and event property paths the rules read.
+  const SlotTable& attribute_slots() const { return attribute_slots_; }
+  const SlotTable& property_slots() const { return property_slots_; }
+
+ private:
+  CompiledPlaybook() = default;
+  void CompileScoring(ProblemList* problems);
+  void CheckMetadataAndObjectives(ProblemList* problems) const;
+
+  v1::Playbook playbook_;
+  std::string version_label_;
+  std::vector<Persona> personas_;
+  std::vector<FitRule> fit_rules_;
+  std::vector<GradeBand> grade_bands_;
+  std::vector<EngagementRule> engagement_rules_;
+  std::vector<std::vector<int>> engagement_by_type_;
+  std::vector<DisqualificationRule> disqualification_rules_;
+  std::vector<HandRaiserRule> hand_raiser_rules_;
+  std::vector<PriorityRule> priority_rules_;
+  double max_engagement_ = 100;
+  v1::Priority default_priority_ = v1::PRIORITY_MEDIUM;
+  bool has_window_caps_ = false;
+  SlotTable attribute_slots_;
+  SlotTable property_slots_;
+};
+
+// Every problem of `playbook`, empty when it is valid.
+v1::ValidationProblems ValidatePlaybook(const v1::Playbook& playbook,
+                                        const SourceMap* positions = nullptr,
+                                        absl::string_view file = "");
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_CORE_PLAYBOOK_COMPILED_PLAYBOOK_H_

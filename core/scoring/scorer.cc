@@ -1,0 +1,432 @@
+#include "core/scoring/scorer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/scoring/lead_validation.h"
+
+namespace smarketing {
+namespace {
+
+std::string Signed(double points) { return absl::StrFormat("%+.1f", points); }
+
+const std::string& Described(const std::string& description,
+                             const std::string& id) {
+  return description.empty() ? id : description;
+}
+
+absl::string_view ReasonName(v1::DisqualificationReason reason) {
+  switch (reason) {
+    case v1::DISQUALIFICATION_REASON_COMPANY_SIZE:
+      return "company size";
+    case v1::DISQUALIFICATION_REASON_INDUSTRY:
+      return "industry";
+    case v1::DISQUALIFICATION_REASON_GEOGRAPHY:
+      return "geography";
+    case v1::DISQUALIFICATION_REASON_COMPETITOR:
+      return "competitor";
+    case v1::DISQUALIFICATION_REASON_BAD_DATA:
+      return "bad data";
+    case v1::DISQUALIFICATION_REASON_OPTED_OUT:
+      return "opted out";
+    default:
+      return "other";
+  }
+}
+
+absl::string_view PriorityName(v1::Priority priority) {
+  switch (priority) {
+    case v1::PRIORITY_LOW:
+      return "low";
+    case v1::PRIORITY_MEDIUM:
+      return "medium";
+    case v1::PRIORITY_HIGH:
+      return "high";
+    case v1::PRIORITY_URGENT:
+      return "urgent";
+    default:
+      return "none";
+  }
+}
+
+}  // namespace
+
+Scorer::Scorer(std::shared_ptr<const CompiledPlaybook> playbook)
+    : playbook_(std::move(playbook)),
+      properties_(&playbook_->property_slots()) {
+  const auto& rules = playbook_->engagement_rules();
+  rule_totals_.resize(rules.size());
+  // Rules share a few half-lives: each event's decay is computed once per
+  // distinct half-life, not once per rule.
+  for (const CompiledPlaybook::EngagementRule& rule : rules) {
+    auto it = std::find(decay_rates_.begin(), decay_rates_.end(),
+                        rule.inverse_half_life_seconds);
+    rule_decay_.push_back(static_cast<int>(it - decay_rates_.begin()));
+    if (it == decay_rates_.end()) {
+      decay_rates_.push_back(rule.inverse_half_life_seconds);
+    }
+  }
+  decay_.resize(decay_rates_.size());
+  decay_event_.resize(decay_rates_.size());
+  windowed_.resize(playbook_->engagement_rules().size());
+  hand_raised_.resize(playbook_->hand_raiser_rules().size());
+}
+
+void Scorer::ScoreFit(const EvalContext& context, LeadScore* out) {
+  const auto& personas = playbook_->personas();
+  double best_fit = 0;
+  best_persona_hits_.clear();
+  for (int p = 0; p < static_cast<int>(personas.size()); ++p) {
+    const CompiledPlaybook::Persona& persona = personas[p];
+    persona_hits_.clear();
+    double matched = 0;
+    for (int c = 0; c < static_cast<int>(persona.criteria.size()); ++c) {
+      const CompiledPlaybook::Criterion& criterion = persona.criteria[c];
+      if (!criterion.when.Matches(context)) continue;
+      matched += criterion.weight;
+      persona_hits_.push_back({v1::RULE_KIND_PERSONA_CRITERION, p, c,
+                               criterion.weight,
+                               100 * criterion.weight / persona.total_weight, 0});
+    }
+    const double fit = 100 * matched / persona.total_weight;
+    // Strictly greater: on a tie the persona declared first wins.
+    if (matched > 0 && (out->persona < 0 || fit > best_fit)) {
+      best_fit = fit;
+      out->persona = p;
+      best_persona_hits_.swap(persona_hits_);
+    }
+  }
+  out->explanation.insert(out->explanation.end(), best_persona_hits_.begin(),
+                          best_persona_hits_.end());
+  double fit = best_fit;
+  const auto& fit_rules = playbook_->fit_rules();
+  for (int r = 0; r < static_cast<int>(fit_rules.size()); ++r) {
+    if (!fit_rules[r].when.Matches(context)) continue;
+    fit += fit_rules[r].points;
+    out->explanation.push_back({v1::RULE_KIND_FIT, -1, r, fit_rules[r].points,
+                                fit_rules[r].points, 0});
+  }
+  out->fit = std::clamp(fit, 0.0, 100.0);
+  const auto& bands = playbook_->grade_bands();
+  for (int b = static_cast<int>(bands.size()) - 1; b >= 0; --b) {
+    if (out->fit >= bands[b].min_fit) {
+      out->grade = bands[b].index;
+      break;
+    }
+  }
+}
+
+void Scorer::MarkDuplicates(const v1::Lead& lead, LeadScore* out) {
+  const int n = lead.events_size();
+  duplicate_.assign(n, 0);
+  if (n < 2) return;
+  // Open addressing over event indexes, at most half full. absl's hash is
+  // seeded per process, so hostile ids cannot be made to collide on purpose.
+  size_t capacity = 16;
+  while (capacity < 2 * static_cast<size_t>(n)) capacity *= 2;
+  const size_t mask = capacity - 1;
+  id_table_.assign(capacity, -1);
+  id_hashes_.resize(n);
+  for (int i = 0; i < n; ++i) {
+    const std::string& id = lead.events(i).id();
+    const uint64_t hash = absl::HashOf(absl::string_view(id));
+    id_hashes_[i] = hash;
+    // The first occurrence in input order is kept; any later event with the
+    // same id is a duplicate.
+    for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+      const int j = id_table_[slot];
+      if (j < 0) {
+        id_table_[slot] = i;
+        break;
+      }
+      if (id_hashes_[j] == hash && lead.events(j).id() == id) {
+        duplicate_[i] = 1;
+        ++out->duplicate_events;
+        break;
+      }
+    }
+  }
+}
+
+void Scorer::ScoreEngagement(const v1::Lead& lead, absl::Time now,
+                             const EvalContext& lead_context, LeadScore* out) {
+  MarkDuplicates(lead, out);
+  const int64_t now_s = absl::ToUnixSeconds(now);
+  const int32_t now_ns = static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(now_s)));
+  const auto& rules = playbook_->engagement_rules();
+  const auto& raisers = playbook_->hand_raiser_rules();
+  std::fill(rule_totals_.begin(), rule_totals_.end(), RuleTotals{});
+  std::fill(hand_raised_.begin(), hand_raised_.end(), 0);
+  if (playbook_->has_window_caps()) {
+    for (auto& list : windowed_) list.clear();
+  }
+
+  std::fill(decay_event_.begin(), decay_event_.end(), -1);
+
+  EvalContext context = lead_context;
+  context.properties = &properties_;
+  for (int i = 0; i < lead.events_size(); ++i) {
+    if (duplicate_[i]) continue;
+    const v1::Event& event = lead.events(i);
+    const int64_t s = event.occurred_at().seconds();
+    const int32_t ns = event.occurred_at().nanos();
+    if (s > now_s || (s == now_s && ns > now_ns)) continue;
+    ++out->events_counted;
+    const double age = static_cast<double>(now_s - s) + (now_ns - ns) * 1e-9;
+    context.event = &event;
+    properties_.Reset(&event);
+    for (int r : playbook_->engagement_rules_for(event.type())) {
+      const CompiledPlaybook::EngagementRule& rule = rules[r];
+      if (!rule.when.Matches(context)) continue;
+      if (rule.window_seconds > 0) {
+        windowed_[r].emplace_back(s, ns, i);
+        continue;
+      }
+      const int d = rule_decay_[r];
+      if (decay_event_[d] != i) {
+        decay_event_[d] = i;
+        decay_[d] = std::exp2(-age * decay_rates_[d]);
+      }
+      RuleTotals& totals = rule_totals_[r];
+      totals.raw += rule.points;
+      totals.decayed += rule.points * decay_[d];
+      ++totals.events;
+    }
+    const uint64_t type_bit = uint64_t{1} << event.type();
+    for (int h = 0; h < static_cast<int>(raisers.size()); ++h) {
+      const CompiledPlaybook::HandRaiserRule& raiser = raisers[h];
+      if ((raiser.event_type_mask & type_bit) == 0 || hand_raised_[h] ||
+          age > static_cast<double>(raiser.lookback_seconds)) {
+        continue;
+      }
+      if (raiser.when.Matches(context)) hand_raised_[h] = 1;
+    }
+  }
+
+  // Window caps: the earliest events of each window count.
+  if (playbook_->has_window_caps()) {
+    for (int r = 0; r < static_cast<int>(rules.size()); ++r) {
+      auto& list = windowed_[r];
+      if (list.empty()) continue;
+      const CompiledPlaybook::EngagementRule& rule = rules[r];
+      std::sort(list.begin(), list.end());
+      int64_t window = INT64_MIN;
+      int in_window = 0;
+      RuleTotals& totals = rule_totals_[r];
+      for (const auto& [s, ns, i] : list) {
+        const int64_t w = s >= 0 ? s / rule.window_seconds
+                                 : -((-s - 1) / rule.window_seconds) - 1;
+        if (w != window) {
+          window = w;
+          in_window = 0;
+        }
+        if (++in_window > rule.window_max_events) continue;
+        const double age = static_cast<double>(now_s - s) + (now_ns - ns) * 1e-9;
+        totals.raw += rule.points;
+        totals.decayed +=
+            rule.points * std::exp2(-age * rule.inverse_half_life_seconds);
+        ++totals.events;
+      }
+    }
+  }
+
+  double engagement = 0;
+  for (int r = 0; r < static_cast<int>(rules.size()); ++r) {
+    const RuleTotals& totals = rule_totals_[r];
+    if (totals.events == 0) continue;
+    double points = totals.decayed;
+    if (rules[r].max_points > 0) {
+      points = std::clamp(points, -rules[r].max_points, rules[r].max_points);
+    }
+    engagement += points;
+    out->explanation.push_back({v1::RULE_KIND_ENGAGEMENT, -1, r, totals.raw,
+                                points, totals.events});
+  }
+  out->engagement = std::clamp(engagement, 0.0, playbook_->max_engagement());
+}
+
+absl::Status Scorer::Score(const v1::Lead& lead, absl::Time now,
+                           LeadScore* out) {
+  if (absl::Status status = ValidateLead(lead); !status.ok()) return status;
+  // Keep the explanation's storage: scoring millions of leads must not
+  // allocate per lead.
+  std::vector<RuleContribution> explanation = std::move(out->explanation);
+  explanation.clear();
+  *out = LeadScore{};
+  out->explanation = std::move(explanation);
+
+  playbook_->attribute_slots().Resolve(lead.attributes(), &attributes_);
+  EvalContext context;
+  context.lead = &lead;
+  context.attributes = &attributes_;
+
+  ScoreFit(context, out);
+  ScoreEngagement(lead, now, context, out);
+  out->total = out->fit + out->engagement;
+
+  // Opt-out and disqualification take precedence over any score.
+  if (lead.consent().opted_out()) {
+    out->stage = v1::LIFECYCLE_STAGE_DISQUALIFIED;
+    out->disqualification_reason = v1::DISQUALIFICATION_REASON_OPTED_OUT;
+    out->explanation.push_back({v1::RULE_KIND_OPT_OUT, -1, -1, 0, 0, 0});
+  }
+  const auto& disqualifications = playbook_->disqualification_rules();
+  for (int r = 0; r < static_cast<int>(disqualifications.size()); ++r) {
+    if (!disqualifications[r].when.Matches(context)) continue;
+    if (out->stage != v1::LIFECYCLE_STAGE_DISQUALIFIED) {
+      out->stage = v1::LIFECYCLE_STAGE_DISQUALIFIED;
+      out->disqualification_reason =
+          playbook_->playbook().disqualification_rules(r).reason();
+    }
+    out->explanation.push_back({v1::RULE_KIND_DISQUALIFICATION, -1, r, 0, 0, 0});
+  }
+  if (out->stage == v1::LIFECYCLE_STAGE_DISQUALIFIED) return absl::OkStatus();
+
+  v1::Priority raised = v1::PRIORITY_UNSPECIFIED;
+  const auto& raisers = playbook_->hand_raiser_rules();
+  for (int h = 0; h < static_cast<int>(raisers.size()); ++h) {
+    if (!hand_raised_[h] || out->fit < raisers[h].min_fit) continue;
+    out->hand_raiser = true;
+    raised = std::max(raised, raisers[h].priority);
+    out->explanation.push_back({v1::RULE_KIND_HAND_RAISER, -1, h, 0, 0, 0});
+  }
+  const v1::StageThreshold& mql = playbook_->playbook().thresholds().mql();
+  const bool qualified = out->total >= mql.min_total() &&
+                         out->fit >= mql.min_fit() &&
+                         out->engagement >= mql.min_engagement();
+  out->stage = out->hand_raiser || qualified ? v1::LIFECYCLE_STAGE_MQL
+                                             : v1::LIFECYCLE_STAGE_NURTURE;
+
+  const v1::Playbook& p = playbook_->playbook();
+  ScoreView view;
+  view.fit = out->fit;
+  view.engagement = out->engagement;
+  view.total = out->total;
+  view.hand_raiser = out->hand_raiser;
+  if (out->grade >= 0) view.grade = p.grade_bands(out->grade).grade();
+  if (out->persona >= 0) view.persona = p.personas(out->persona).id();
+  context.score = &view;
+  out->priority = playbook_->default_priority();
+  const auto& priority_rules = playbook_->priority_rules();
+  for (int r = 0; r < static_cast<int>(priority_rules.size()); ++r) {
+    if (!priority_rules[r].when.Matches(context)) continue;
+    out->priority = p.priority().rules(r).priority();
+    out->explanation.push_back({v1::RULE_KIND_PRIORITY, -1, r, 0, 0, 0});
+    break;
+  }
+  out->priority = std::max(out->priority, raised);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ScoreResult> Scorer::Score(const v1::Lead& lead,
+                                              absl::Time now) {
+  LeadScore score;
+  if (absl::Status status = Score(lead, now, &score); !status.ok()) {
+    return status;
+  }
+  v1::ScoreResult result;
+  ToProto(lead, score, now, &result);
+  return result;
+}
+
+void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
+                     absl::Time now, v1::ScoreResult* out) const {
+  const v1::Playbook& p = playbook_->playbook();
+  out->Clear();
+  out->set_lead_id(lead.id());
+  out->set_fit_score(score.fit);
+  if (score.grade >= 0) out->set_grade(p.grade_bands(score.grade).grade());
+  if (score.persona >= 0) out->set_persona_id(p.personas(score.persona).id());
+  out->set_engagement_score(score.engagement);
+  out->set_total_score(score.total);
+  out->set_recommended_stage(score.stage);
+  out->set_priority(score.priority);
+  out->set_hand_raiser(score.hand_raiser);
+  out->set_disqualification_reason(score.disqualification_reason);
+  out->set_playbook_version(playbook_->version_label());
+  const int64_t seconds = absl::ToUnixSeconds(now);
+  out->mutable_scored_at()->set_seconds(seconds);
+  out->mutable_scored_at()->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(seconds))));
+  out->set_events_counted(score.events_counted);
+  out->set_duplicate_events(score.duplicate_events);
+
+  for (const RuleContribution& c : score.explanation) {
+    v1::RuleHit* hit = out->add_explanation();
+    hit->set_kind(c.kind);
+    hit->set_raw_points(c.raw_points);
+    hit->set_points(c.points);
+    hit->set_event_count(c.event_count);
+    switch (c.kind) {
+      case v1::RULE_KIND_PERSONA_CRITERION: {
+        const v1::Persona& persona = p.personas(c.persona);
+        const v1::PersonaCriterion& criterion = persona.criteria(c.rule);
+        hit->set_rule_id(criterion.id());
+        hit->set_persona_id(persona.id());
+        hit->set_sentence(absl::StrCat(
+            Described(criterion.description(), criterion.id()), " (persona ",
+            Described(persona.name(), persona.id()), "): ", Signed(c.points),
+            " fit"));
+        break;
+      }
+      case v1::RULE_KIND_FIT: {
+        const v1::FitRule& rule = p.fit_rules(c.rule);
+        hit->set_rule_id(rule.id());
+        hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
+                                       ": ", Signed(c.points), " fit"));
+        break;
+      }
+      case v1::RULE_KIND_ENGAGEMENT: {
+        const v1::EngagementRule& rule = p.engagement().rules(c.rule);
+        hit->set_rule_id(rule.id());
+        hit->set_sentence(absl::StrCat(
+            Described(rule.description(), rule.id()), ": ", c.event_count,
+            c.event_count == 1 ? " event, " : " events, ", Signed(c.raw_points),
+            " points, ", Signed(c.points),
+            " engagement after time decay and caps"));
+        break;
+      }
+      case v1::RULE_KIND_DISQUALIFICATION: {
+        const v1::DisqualificationRule& rule = p.disqualification_rules(c.rule);
+        hit->set_rule_id(rule.id());
+        hit->set_sentence(absl::StrCat(
+            "Disqualified (", ReasonName(rule.reason()),
+            "): ", Described(rule.description(), rule.id()),
+            "; never routed, never nurtured"));
+        break;
+      }
+      case v1::RULE_KIND_OPT_OUT:
+        hit->set_rule_id("consent.opted_out");
+        hit->set_sentence(
+            "The person asked not to be contacted: never solicited again, "
+            "whatever the score");
+        break;
+      case v1::RULE_KIND_HAND_RAISER: {
+        const v1::HandRaiserRule& rule = p.hand_raiser_rules(c.rule);
+        hit->set_rule_id(rule.id());
+        hit->set_sentence(absl::StrCat(
+            Described(rule.description(), rule.id()),
+            ": fast-tracked to MQL (fit ", absl::StrFormat("%.1f", score.fit),
+            " >= ", absl::StrFormat("%.1f", rule.min_fit()), ")"));
+        break;
+      }
+      case v1::RULE_KIND_PRIORITY: {
+        const v1::PriorityRule& rule = p.priority().rules(c.rule);
+        hit->set_rule_id(rule.id());
+        hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
+                                       ": priority ",
+                                       PriorityName(rule.priority())));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace smarketing

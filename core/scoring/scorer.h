@@ -1,0 +1,105 @@
+// Scores leads against a compiled Playbook at an explicit time: fit with the
+// best persona, engagement with decay and caps, disqualification and opt-out,
+// the recommended stage and priority, and the explanation of every rule that
+// fired. The same inputs always give the same result, bit for bit.
+#ifndef SMARKETING_CORE_SCORING_SCORER_H_
+#define SMARKETING_CORE_SCORING_SCORER_H_
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/playbook/compiled_playbook.h"
+#include "smarketing/v1/lead.pb.h"
+#include "smarketing/v1/score_result.pb.h"
+
+namespace smarketing {
+
+// One rule that fired. `rule` indexes the rule's list in the Playbook
+// (for criteria: `persona` and `rule` index personas[persona].criteria).
+struct RuleContribution {
+  v1::RuleKind kind = v1::RULE_KIND_UNSPECIFIED;
+  int persona = -1;
+  int rule = -1;
+  double raw_points = 0;
+  double points = 0;
+  int event_count = 0;
+};
+
+// A score in native form: cheap to fill again and again. Convert with
+// Scorer::ToProto when a message is needed.
+struct LeadScore {
+  double fit = 0;
+  double engagement = 0;
+  double total = 0;
+  int persona = -1;  // index in the Playbook, -1 when none matched
+  int grade = -1;    // index in playbook().grade_bands()
+  v1::LifecycleStage stage = v1::LIFECYCLE_STAGE_UNSPECIFIED;
+  v1::Priority priority = v1::PRIORITY_UNSPECIFIED;
+  bool hand_raiser = false;
+  v1::DisqualificationReason disqualification_reason =
+      v1::DISQUALIFICATION_REASON_UNSPECIFIED;
+  int events_counted = 0;
+  int duplicate_events = 0;
+  std::vector<RuleContribution> explanation;
+};
+
+// Not thread-safe: it keeps scratch space between leads. Use one per thread;
+// they may share the CompiledPlaybook.
+class Scorer {
+ public:
+  explicit Scorer(std::shared_ptr<const CompiledPlaybook> playbook);
+
+  // Scores `lead` as of `now` into `out`, reusing its storage. Events after
+  // `now` are ignored. INVALID_ARGUMENT (naming the field) for a malformed
+  // lead; `out` is then unspecified.
+  absl::Status Score(const v1::Lead& lead, absl::Time now, LeadScore* out);
+
+  // Scores and converts, with explanation sentences.
+  absl::StatusOr<v1::ScoreResult> Score(const v1::Lead& lead, absl::Time now);
+
+  // The message form of a score, with a sentence per rule.
+  void ToProto(const v1::Lead& lead, const LeadScore& score, absl::Time now,
+               v1::ScoreResult* out) const;
+
+  const CompiledPlaybook& playbook() const { return *playbook_; }
+
+ private:
+  void ScoreFit(const EvalContext& context, LeadScore* out);
+  void ScoreEngagement(const v1::Lead& lead, absl::Time now,
+                       const EvalContext& context, LeadScore* out);
+  void MarkDuplicates(const v1::Lead& lead, LeadScore* out);
+
+  std::shared_ptr<const CompiledPlaybook> playbook_;
+  // Scratch space, kept between leads to avoid allocation.
+  std::vector<const google::protobuf::Value*> attributes_;
+  PropertyCache properties_;
+  std::vector<RuleContribution> persona_hits_;
+  std::vector<RuleContribution> best_persona_hits_;
+  std::vector<uint64_t> id_hashes_;  // per event
+  std::vector<int> id_table_;        // event index per slot, -1 when empty
+  std::vector<uint8_t> duplicate_;
+  struct RuleTotals {
+    double raw = 0;
+    double decayed = 0;
+    int events = 0;
+  };
+  std::vector<RuleTotals> rule_totals_;
+  // Decay: the distinct inverse half-lives, each rule's index among them, and
+  // the factor of the event being scored (decay_event_: its index, or -1).
+  std::vector<double> decay_rates_;
+  std::vector<int> rule_decay_;
+  std::vector<double> decay_;
+  std::vector<int> decay_event_;
+  // (timestamp seconds, timestamp nanos, event index) per window-capped rule.
+  std::vector<std::vector<std::tuple<int64_t, int32_t, int>>> windowed_;
+  std::vector<uint8_t> hand_raised_;
+};
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_CORE_SCORING_SCORER_H_
