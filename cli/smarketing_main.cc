@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "core/base/version.h"
 #include "core/batch/batch_scorer.h"
 #include "cli/commands.h"
 #include "cli/report.h"
@@ -71,6 +72,7 @@ Flags:
                     diff: fail above LIMIT, a share (5%) or a count (120)
   --now=RFC3339     scoring time (default: now)   --threads=N  (default: all)
   --explain=false   score: omit explanations      --help       this text
+  --version         print the version and exit
 
 Exit codes: 0 ok, 1 the check failed, 2 usage or input error.
 )";
@@ -165,6 +167,10 @@ int Main(int argc, char** argv) {
     const absl::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h" || arg == "help") {
       std::cout << kUsage;
+      return kOk;
+    }
+    if (arg == "--version") {
+      std::cout << "smarketing " << Version() << "\n";
       return kOk;
     }
   }

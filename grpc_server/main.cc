@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "core/base/version.h"
 #include "grpc_server/log.h"
 #include "grpc_server/server.h"
 
@@ -40,6 +41,9 @@ int main(int argc, char** argv) {
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view path) {
     return absl::EndsWith(path, "grpc_server/main.cc");
+  };
+  usage.version_string = [] {
+    return absl::StrCat("smarketing-server ", smarketing::Version(), "\n");
   };
   absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(

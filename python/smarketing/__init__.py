@@ -12,6 +12,7 @@ the command line and the service, so a score here is the score everywhere.
 >>> sm.evaluate(scores, data.outcomes).roc_auc
 """
 
+from ._native import __version__
 from .data import LeadData, lead_at, lead_messages, leads_frame, read_leads, sample_leads, sample_outcomes
 from .diff import PlaybookDiff, diff
 from .errors import ColumnError, InputError, LeadError, PlaybookError, Problem, SmarketingError
@@ -19,8 +20,6 @@ from .evaluation import Evaluation, evaluate
 from .playbook import Playbook
 from .scoring import RuleMatrix, rule_matrix, score, score_frame
 from .tuning import TuningResult, suggest_thresholds, tune
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ColumnError",

@@ -11,6 +11,8 @@ import numpy as np
 ColumnSpec = tuple[str, str, Any, Any, Any]
 NativeColumns = dict[str, Any]
 
+__version__: str
+
 class CompiledPlaybook:
     def __init__(self, playbook: bytes, source: Union[str, bytes, None] = None,
                  format: str = "yaml", file: str = "") -> None: ...

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "core/base/version.h"
 #include "core/batch/batch_scorer.h"
 #include "core/playbook/compiled_playbook.h"
 #include "google/protobuf/descriptor.h"
@@ -639,6 +640,7 @@ py::list TableLeads(const py::list& leads, const py::list& events, int64_t begin
 PYBIND11_MODULE(_native, m) {
   using namespace smarketing;
   m.doc() = "The smarketing C++ core. Use the smarketing package, not this module.";
+  m.attr("__version__") = std::string(Version());
   py::class_<NativePlaybook>(m, "CompiledPlaybook")
       .def(py::init<const py::bytes&, const py::object&, const std::string&,
                     const std::string&>(),

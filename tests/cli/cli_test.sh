@@ -81,6 +81,10 @@ run --help
 expect_status "--help" 0
 expect_line "--help lists the commands" "$tmp/out" "validate PLAYBOOK"
 
+run --version
+expect_status "--version" 0
+expect_line "--version prints VERSION" "$tmp/out" "smarketing $(cat "$root/VERSION")"
+
 run
 expect_status "no command" 2
 

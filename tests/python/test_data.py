@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import importlib.metadata
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,7 @@ from google.protobuf import json_format
 
 import smarketing as sm
 
-from conftest import NOW
+from conftest import NOW, ROOT
 
 
 def test_sample_leads_are_deterministic_and_can_be_made_in_parts(sample):
@@ -95,3 +97,9 @@ def test_read_lead_file_errors(tmp_path):
         sm.read_leads(bad)
     with pytest.raises(ValueError, match="format"):
         sm.read_leads(bad, format="xml")  # type: ignore[arg-type]
+
+
+def test_version_is_the_repository_version():
+    expected = (ROOT / "VERSION").read_text().strip()
+    assert sm.__version__ == expected
+    assert importlib.metadata.version("smarketing") == expected

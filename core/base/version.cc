@@ -1,0 +1,7 @@
+#include "core/base/version.h"
+
+namespace smarketing {
+
+absl::string_view Version() { return SMARKETING_VERSION; }
+
+}  // namespace smarketing
