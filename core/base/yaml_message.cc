@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "core/base/enum_label.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/struct.pb.h"
@@ -57,43 +58,6 @@ std::string Describe(const YAML::Node& node) {
 
 // Quoted scalars carry the "!" tag in yaml-cpp; plain ones "?".
 bool IsQuoted(const YAML::Node& node) { return node.Tag() == "!"; }
-
-// "EVENT_TYPE_" for EventType: the part all value names share.
-std::string EnumPrefix(const EnumDescriptor* type) {
-  std::string prefix = type->value(0)->name();
-  for (int i = 1; i < type->value_count(); ++i) {
-    const std::string& name = type->value(i)->name();
-    size_t n = 0;
-    while (n < prefix.size() && n < name.size() && prefix[n] == name[n]) ++n;
-    prefix.resize(n);
-  }
-  const size_t underscore = prefix.rfind('_');
-  return underscore == std::string::npos ? "" : prefix.substr(0, underscore + 1);
-}
-
-const EnumValueDescriptor* FindEnumValue(const EnumDescriptor* type,
-                                         absl::string_view text) {
-  const std::string upper = absl::AsciiStrToUpper(text);
-  if (const auto* value = type->FindValueByName(upper)) return value;
-  if (const auto* value = type->FindValueByName(EnumPrefix(type) + upper)) {
-    return value;
-  }
-  int number = 0;
-  if (absl::SimpleAtoi(text, &number)) return type->FindValueByNumber(number);
-  return nullptr;
-}
-
-std::string EnumChoices(const EnumDescriptor* type) {
-  const std::string prefix = EnumPrefix(type);
-  std::string out;
-  for (int i = 0; i < type->value_count(); ++i) {
-    const std::string& name = type->value(i)->name();
-    if (absl::EndsWith(name, "_UNSPECIFIED")) continue;
-    absl::StrAppend(&out, out.empty() ? "" : ", ",
-                    absl::AsciiStrToLower(name.substr(prefix.size())));
-  }
-  return out;
-}
 
 class YamlReader {
  public:
@@ -283,7 +247,7 @@ class YamlReader {
           Fail(path, node,
                absl::StrCat("unknown value ", Describe(node), " for ",
                             field->enum_type()->name(), "; expected one of: ",
-                            EnumChoices(field->enum_type())));
+                            EnumLabelList(field->enum_type())));
           return;
         }
         repeated ? r->AddEnum(message, field, value)

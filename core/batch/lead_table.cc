@@ -20,6 +20,7 @@
 #include "core/batch/batch_scorer.h"
 #include "core/playbook/field.h"
 #include "google/protobuf/util/json_util.h"
+#include "core/base/enum_label.h"
 #include "core/base/problems.h"
 
 namespace smarketing {
@@ -191,8 +192,8 @@ void SetTime(const Column& column, int64_t row, google::protobuf::Timestamp* out
 // "SENIORITY_VP"; the empty text is the enum's zero.
 class EnumNames {
  public:
-  EnumNames(const google::protobuf::EnumDescriptor* type, absl::string_view prefix)
-      : type_(type), prefix_(prefix) {}
+  explicit EnumNames(const google::protobuf::EnumDescriptor* type)
+      : type_(type), prefix_(EnumValuePrefix(type)) {}
   bool Find(absl::string_view text, int32_t* out) const {
     if (text.empty()) {
       *out = 0;
@@ -206,14 +207,7 @@ class EnumNames {
     *out = value->number();
     return true;
   }
-  std::string Known() const {
-    std::vector<std::string> names;
-    for (int i = 1; i < type_->value_count(); ++i) {
-      names.push_back(absl::AsciiStrToLower(
-          absl::StripPrefix(type_->value(i)->name(), prefix_)));
-    }
-    return absl::StrJoin(names, ", ");
-  }
+  std::string Known() const { return EnumLabelList(type_); }
   bool Valid(int32_t number) const {
     return type_->FindValueByNumber(number) != nullptr;
   }
@@ -522,7 +516,7 @@ absl::Status LeadTable::BindLeads(std::vector<Column> columns) {
         break;
       case Target::kSeniority:
         if (auto st = ResolveEnum(kTable, column,
-                                  EnumNames(v1::Seniority_descriptor(), "SENIORITY_"),
+                                  EnumNames(v1::Seniority_descriptor()),
                                   false, &seniority_);
             !st.ok()) {
           return st;
@@ -658,7 +652,7 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
     }
   }
   return ResolveEnum(kTable, event_columns_[type_column],
-                     EnumNames(v1::EventType_descriptor(), "EVENT_TYPE_"), true,
+                     EnumNames(v1::EventType_descriptor()), true,
                      &event_type_);
 }
 

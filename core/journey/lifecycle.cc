@@ -7,7 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
+#include "core/base/enum_label.h"
 #include "core/base/proto_time.h"
 
 namespace smarketing {
@@ -64,14 +64,10 @@ constexpr char kEngineActorId[] = "smarketing";
 // "MQL" for LIFECYCLE_STAGE_MQL; "(none)" before capture.
 std::string StageName(Stage stage) {
   if (stage == v1::LIFECYCLE_STAGE_UNSPECIFIED) return "(none)";
-  return std::string(
-      absl::StripPrefix(v1::LifecycleStage_Name(stage), "LIFECYCLE_STAGE_"));
+  return absl::AsciiStrToUpper(EnumLabel(stage));
 }
 
-std::string ActorName(v1::Actor actor) {
-  return absl::AsciiStrToLower(
-      absl::StripPrefix(v1::Actor_Name(actor), "ACTOR_"));
-}
+std::string ActorName(v1::Actor actor) { return EnumLabel(actor); }
 
 // "marketing, sales or system".
 std::string ActorNames(uint8_t actors) {
@@ -124,8 +120,7 @@ const std::vector<std::string>& DisqualificationNames() {
     const auto* type = v1::DisqualificationReason_descriptor();
     for (int i = 0; i < type->value_count(); ++i) {
       if (type->value(i)->number() == 0) continue;
-      out->push_back(absl::AsciiStrToLower(absl::StripPrefix(
-          type->value(i)->name(), "DISQUALIFICATION_REASON_")));
+      out->push_back(EnumLabel(type->value(i)));
     }
     return out;
   }();
@@ -137,8 +132,7 @@ std::string DisqualificationName(v1::DisqualificationReason reason) {
       !v1::DisqualificationReason_IsValid(reason)) {
     reason = v1::DISQUALIFICATION_REASON_OTHER;
   }
-  return absl::AsciiStrToLower(absl::StripPrefix(
-      v1::DisqualificationReason_Name(reason), "DISQUALIFICATION_REASON_"));
+  return EnumLabel(reason);
 }
 
 bool IsSlaStage(Stage stage) {

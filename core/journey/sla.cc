@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
+#include "core/base/enum_label.h"
 #include "core/base/proto_time.h"
 
 namespace smarketing {
@@ -46,10 +45,7 @@ std::optional<absl::Duration> CheckDuration(
 }
 
 // "high" for PRIORITY_HIGH.
-std::string PriorityName(v1::Priority priority) {
-  return absl::AsciiStrToLower(
-      absl::StripPrefix(v1::Priority_Name(priority), "PRIORITY_"));
-}
+std::string PriorityName(v1::Priority priority) { return EnumLabel(priority); }
 
 std::optional<absl::Time> HappenedBy(const std::optional<absl::Time>& t,
                                      absl::Time now) {

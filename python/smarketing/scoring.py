@@ -24,20 +24,21 @@ PlaybookLike = Union[Playbook, str, os.PathLike]
 Explain = Literal["none", "column", "long"]
 
 
-def _short_names(enum: Any, prefix: str) -> list[str]:
-    """Short lower-case names by enum number ("mql" for LIFECYCLE_STAGE_MQL); "" for 0."""
-    names = [""] * (max(enum.values()) + 1)
-    for name, number in enum.items():
-        names[number] = "" if number == 0 else name[len(prefix):].lower()
+def _short_names(enum: Any) -> list[str]:
+    """Labels by enum number ("mql" for LIFECYCLE_STAGE_MQL), from the core; "" for 0."""
+    labels = _native.enum_labels(enum.DESCRIPTOR.full_name)
+    names = [""] * (max(labels) + 1)
+    for number, label in labels.items():
+        names[number] = "" if number == 0 else label
     return names
 
 
-STAGES: list[str] = _short_names(lifecycle_pb2.LifecycleStage, "LIFECYCLE_STAGE_")
+STAGES: list[str] = _short_names(lifecycle_pb2.LifecycleStage)
 """Lifecycle stages by number, short names ("mql", "nurture", "disqualified"...)."""
-PRIORITIES: list[str] = _short_names(priority_pb2.Priority, "PRIORITY_")
+PRIORITIES: list[str] = _short_names(priority_pb2.Priority)
 """Priorities by number: "", "low", "medium", "high", "urgent"."""
-_REASONS = _short_names(scoring_pb2.DisqualificationReason, "DISQUALIFICATION_REASON_")
-_KINDS = _short_names(score_result_pb2.RuleKind, "RULE_KIND_")
+_REASONS = _short_names(scoring_pb2.DisqualificationReason)
+_KINDS = _short_names(score_result_pb2.RuleKind)
 
 
 def as_playbook(playbook: PlaybookLike) -> Playbook:

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "core/base/enum_label.h"
 #include "core/base/version.h"
 #include "core/batch/batch_scorer.h"
 #include "core/playbook/compiled_playbook.h"
@@ -634,6 +635,22 @@ py::list TableLeads(const py::list& leads, const py::list& events, int64_t begin
   return out;
 }
 
+// Labels by number ("mql" for LIFECYCLE_STAGE_MQL) of an enum of the schema,
+// so that DataFrames name values exactly as Playbooks and reports do.
+py::dict EnumLabels(const std::string& type_name) {
+  const google::protobuf::EnumDescriptor* type =
+      google::protobuf::DescriptorPool::generated_pool()->FindEnumTypeByName(type_name);
+  if (type == nullptr) {
+    Raise(absl::NotFoundError(absl::StrCat("no enum type ", type_name, " in the schema")),
+          Subject::kInput);
+  }
+  py::dict out;
+  for (int i = 0; i < type->value_count(); ++i) {
+    out[py::int_(type->value(i)->number())] = EnumLabel(type->value(i));
+  }
+  return out;
+}
+
 }  // namespace
 }  // namespace smarketing
 
@@ -665,4 +682,5 @@ PYBIND11_MODULE(_native, m) {
   m.def("table_leads", &TableLeads, py::arg("leads"), py::arg("events"), py::arg("begin"),
         py::arg("end"));
   m.def("default_thread_count", &DefaultThreadCount);
+  m.def("enum_labels", &EnumLabels, py::arg("type_name"));
 }
