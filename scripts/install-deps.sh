@@ -25,12 +25,14 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# grpcurl and ghz exercise the service (tests, benchmark); they come from the
+# grpcurl and ghz exercise the service (tests, benchmark), buf lints the
+# schema and checks it for breaking changes; they come from the
 # Go module proxy, built into build-tools/go/bin, at pinned versions.
 gobin="$(cd "$(dirname "$0")/.." && pwd)/build-tools/go/bin"
 go_tools=(
   grpcurl=github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4
   ghz=github.com/bojand/ghz/cmd/ghz@v0.93.0
+  buf=github.com/bufbuild/buf/cmd/buf@v1.47.2
 )
 for tool in "${go_tools[@]}"; do
   [ -x "$gobin/${tool%%=*}" ] && continue

@@ -7,6 +7,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 jobs=${SMARKETING_JOBS:-$(nproc)}
 
+echo "== schema: buf lint and breaking-change check"
+"$root/scripts/check-proto.sh"
+
 echo "== build and test (RelWithDebInfo)"
 "$root/scripts/build.sh" "$root/build"
 ctest --test-dir "$root/build" --output-on-failure -j "$jobs"
