@@ -1222,85 +1222,74 @@ void FillEvent(Rng& rng, const Slot& slot, int64_t intent, const Text& id,
   }
 }
 
-}  // namespace
-
-LeadGenerator::LeadGenerator(LeadGeneratorOptions options)
-    : options_(options), now_ms_(absl::ToUnixMillis(options.now)) {
-  // Sixteenths keep the event count in integers; NaN and negatives mean none.
-  const double mean = options.mean_events;
-  mean_events_x16_ =
-      mean > 0 ? static_cast<int64_t>(std::min(mean, 10000.0) * 16 + 0.5) : 0;
-}
-
-void LeadGenerator::Generate(int64_t index, v1::Lead* lead) const {
-  ResetLead(lead);
-  Rng rng(StreamSeed(options_.seed, kLeadStream, static_cast<uint64_t>(index)));
-  Text id;
-  id << "lead-";
-  if (index < 0) id << '-';
-  id.Number(index < 0 ? 0 - static_cast<uint64_t>(index)
-                      : static_cast<uint64_t>(index));
-  Assign(lead->mutable_id(), id);
-
-  // Who: a company of the world, or one of the out-of-target kinds.
-  v1::Company* company = lead->mutable_company();
-  v1::Contact* contact = lead->mutable_contact();
+// Who the lead is: a company of the world or one of the out-of-target kinds,
+// and a person there. What the later draws depend on is returned.
+struct Identity {
+  CompanyFacts facts;
   const FixedCompany* fixed = nullptr;
   const FakeIdentity* fake = nullptr;
   bool student = false;
-  CompanyFacts facts;
+  bool personal_email = false;
+};
+
+Identity DrawIdentity(uint64_t seed, Rng& rng, v1::Lead* lead) {
+  Identity who;
+  v1::Company* company = lead->mutable_company();
+  v1::Contact* contact = lead->mutable_contact();
   const uint32_t kind = rng.Below(10000);
   if (kind < kCompetitorBp) {
-    fixed = &PickAny(rng, kCompetitors);
+    who.fixed = &PickAny(rng, kCompetitors);
   } else if (kind < kCompetitorBp + kStudentBp) {
-    fixed = &PickAny(rng, kUniversities);
-    student = true;
+    who.fixed = &PickAny(rng, kUniversities);
+    who.student = true;
   } else if (kind < kCompetitorBp + kStudentBp + kFakeBp) {
-    fake = &PickAny(rng, kFakes);
+    who.fake = &PickAny(rng, kFakes);
   }
-  if (fixed != nullptr) {
-    SetFixedCompany(*fixed, company);
-    facts.country = FindCountry(fixed->country);
-    facts.industry = FindIndustry(fixed->industry);
-    facts.employees = fixed->employees;
-  } else if (fake != nullptr) {
-    Assign(company->mutable_name(), fake->company);
-    Assign(company->mutable_domain(), fake->domain);
+  if (who.fixed != nullptr) {
+    SetFixedCompany(*who.fixed, company);
+    who.facts.country = FindCountry(who.fixed->country);
+    who.facts.industry = FindIndustry(who.fixed->industry);
+    who.facts.employees = who.fixed->employees;
+  } else if (who.fake != nullptr) {
+    Assign(company->mutable_name(), who.fake->company);
+    Assign(company->mutable_domain(), who.fake->domain);
   } else {
-    facts = MakeCompany(options_.seed, rng.Below64(kCompanies), company);
+    who.facts = MakeCompany(seed, rng.Below64(kCompanies), company);
   }
 
   const NameGroup& names =
-      facts.country == nullptr || rng.Chance(kForeignNameBp)
+      who.facts.country == nullptr || rng.Chance(kForeignNameBp)
           ? *PickAny(rng, kAllNames)
-          : *facts.country->names;
+          : *who.facts.country->names;
   const Name& first = names.first[rng.Below(names.first.size())];
   const Name& last = names.last[rng.Below(names.last.size())];
-  bool personal_email = false;
-  if (fake != nullptr) {
-    Assign(contact->mutable_first_name(), fake->first);
-    Assign(contact->mutable_last_name(), fake->last);
-    Assign(contact->mutable_email(), fake->email);
+  if (who.fake != nullptr) {
+    Assign(contact->mutable_first_name(), who.fake->first);
+    Assign(contact->mutable_last_name(), who.fake->last);
+    Assign(contact->mutable_email(), who.fake->email);
   } else {
     Assign(contact->mutable_first_name(), first.display);
     Assign(contact->mutable_last_name(), last.display);
-    personal_email = rng.Chance(student ? 4000 : kPersonalEmailBp);
-    SetEmail(rng, first, last, fixed != nullptr ? fixed->email_domain
-                                                : company->domain(),
-             personal_email, contact);
-    if (facts.country != nullptr && rng.Chance(kPhoneBp)) {
-      SetPhone(rng, *facts.country, contact);
+    who.personal_email = rng.Chance(who.student ? 4000 : kPersonalEmailBp);
+    SetEmail(rng, first, last, who.fixed != nullptr ? who.fixed->email_domain
+                                                    : company->domain(),
+             who.personal_email, contact);
+    if (who.facts.country != nullptr && rng.Chance(kPhoneBp)) {
+      SetPhone(rng, *who.facts.country, contact);
     }
   }
+  return who;
+}
 
-  // Role.
-  if (student) {
+// Job title, seniority and department; none for a fake identity.
+void DrawRole(Rng& rng, const Identity& who, v1::Lead* lead) {
+  if (who.student) {
     const absl::string_view title = PickAny(rng, kStudentTitles);
     Assign(lead->mutable_job_title(), title);
     lead->set_seniority(v1::SENIORITY_INDIVIDUAL_CONTRIBUTOR);
     if (rng.Chance(5000)) Assign(lead->mutable_department(), "marketing");
-  } else if (fake == nullptr) {
-    const v1::Seniority seniority = PickSeniority(rng, facts.employees);
+  } else if (who.fake == nullptr) {
+    const v1::Seniority seniority = PickSeniority(rng, who.facts.employees);
     const Department* department;
     if (seniority == v1::SENIORITY_OWNER ||
         (seniority == v1::SENIORITY_C_LEVEL && rng.Chance(4000))) {
@@ -1315,16 +1304,18 @@ void LeadGenerator::Generate(int64_t index, v1::Lead* lead) const {
       Assign(lead->mutable_department(), department->name);
     }
   }
+}
 
-  // How they came in.
+// How they came in (source, campaign, product) and what they consented to.
+const Source& DrawOrigin(Rng& rng, const Identity& who, v1::Lead* lead) {
   const Source& source = Pick<kSources>(rng);
   Assign(lead->mutable_source(), source.name);
   const absl::string_view campaign = PickAny(rng, source.campaigns);
   if (!campaign.empty()) Assign(lead->mutable_campaign(), campaign);
   if (!rng.Chance(kNoProductBp)) {
     const absl::string_view product =
-        (facts.employees >= 1000 ? Pick<kProductsLarge>(rng)
-                                 : Pick<kProductsSmall>(rng)).text;
+        (who.facts.employees >= 1000 ? Pick<kProductsLarge>(rng)
+                                     : Pick<kProductsSmall>(rng)).text;
     Assign(lead->mutable_product(), product);
   }
 
@@ -1337,21 +1328,25 @@ void LeadGenerator::Generate(int64_t index, v1::Lead* lead) const {
     consent->set_do_not_email(rng.Chance(kDoNotEmailBp));
     consent->set_do_not_call(rng.Chance(kDoNotCallBp));
   }
+  return source;
+}
 
-  // Intent (basis points) rises with fit: most leads are just browsing.
-  const int fit = TrueFit(*lead);
-  const int64_t r = rng.Below(10000);
-  const int64_t intent = r * r / 10000 * (40 + fit) / 140;
-
-  // Attributes are drawn now and written once the events say whether the
-  // person started a trial.
-  Entry attributes[6];
-  size_t attribute_count = 0;
-  if (!rng.Chance(1000)) attributes[attribute_count++] = {"plan", Pick<kPlans>(rng).text};
+// Attributes are drawn before the events and written once the events say
+// whether the person started a trial. `stack` holds the text that the
+// tech_stack entry views.
+struct Attributes {
+  Entry entries[6];
+  size_t count = 0;
   Text stack;
+};
+
+void DrawAttributes(Rng& rng, const Source& source, const Identity& who,
+                    Attributes* out) {
+  if (!rng.Chance(1000)) out->entries[out->count++] = {"plan", Pick<kPlans>(rng).text};
+  Text& stack = out->stack;
   if (rng.Chance(7000)) {
     const absl::string_view crm = Pick<kCrms>(rng).text;
-    attributes[attribute_count++] = {"crm", crm};
+    out->entries[out->count++] = {"crm", crm};
     if (rng.Chance(8500)) {
       for (const absl::string_view tool :
            {crm, Pick<kWarehouses>(rng).text, Pick<kAutomation>(rng).text,
@@ -1363,31 +1358,35 @@ void LeadGenerator::Generate(int64_t index, v1::Lead* lead) const {
         if (stack.size() > 0) stack << ',';
         stack << tool;
       }
-      if (stack.size() > 0) attributes[attribute_count++] = {"tech_stack", stack};
+      if (stack.size() > 0) out->entries[out->count++] = {"tech_stack", stack};
     }
   }
   if (rng.Chance(source.lead_magnet_bp)) {
-    attributes[attribute_count++] = {"lead_magnet", PickAny(rng, kLeadMagnets)};
+    out->entries[out->count++] = {"lead_magnet", PickAny(rng, kLeadMagnets)};
   }
-  if (facts.employees > 0 && rng.Chance(5500)) {
+  if (who.facts.employees > 0 && rng.Chance(5500)) {
     // Seats for the marketing and sales teams: a few per cent of staff.
     const int64_t seats = std::clamp<int64_t>(
-        facts.employees * (2 + rng.Below(6)) / 100, 1, 500);
-    attributes[attribute_count++] = {"seats", {}, static_cast<double>(seats), true};
+        who.facts.employees * (2 + rng.Below(6)) / 100, 1, 500);
+    out->entries[out->count++] = {"seats", {}, static_cast<double>(seats), true};
   }
+}
 
-  // Events: counts over 0..2*mean, more for people who fit, within the
-  // lead's lifetime (mostly long: leads pile up), and skewed toward the
-  // present, more so for people close to buying.
+// Events: counts over 0..2*mean, more for people who fit, within the lead's
+// lifetime (mostly long: leads pile up), and skewed toward the present, more
+// so for people close to buying. Sets the lead's creation time; returns
+// whether the person started a trial.
+bool DrawEvents(Rng& rng, int64_t now_ms, int64_t mean_events_x16, int64_t intent,
+                int fit, bool personal_email, const Text& id, v1::Lead* lead) {
   const int64_t activity_1 = rng.Below(65536);
   const int64_t activity_2 = rng.Below(65536);
   const int64_t activity = std::clamp<int64_t>(
       (activity_1 + activity_2) / 2 + (fit - 50) * 65536 / 500, 0, 65535);
   const size_t n = static_cast<size_t>(
-      (activity * (2 * mean_events_x16_ + 16)) >> 20);
+      (activity * (2 * mean_events_x16 + 16)) >> 20);
   const int64_t lifetime_1 = rng.Below64(kWindowMs);
   const int64_t lifetime_ms = 1 + std::max(lifetime_1, rng.Below64(kWindowMs));
-  SetTimestamp(now_ms_ - lifetime_ms, lead->mutable_created_at());
+  SetTimestamp(now_ms - lifetime_ms, lead->mutable_created_at());
   thread_local std::vector<Slot> slots;
   slots.resize(n);
   const int draws = intent > 5000 ? 3 : 2;
@@ -1396,7 +1395,7 @@ void LeadGenerator::Generate(int64_t index, v1::Lead* lead) const {
     for (int d = 0; d < draws; ++d) {
       age = std::min(age, rng.Below64(lifetime_ms));
     }
-    slot.time_ms = now_ms_ - 1 - age;
+    slot.time_ms = now_ms - 1 - age;
     slot.type = Pick<kAmbientEvents>(rng).type;
   }
   std::sort(slots.begin(), slots.end(), [](const Slot& a, const Slot& b) {
@@ -1419,16 +1418,52 @@ void LeadGenerator::Generate(int64_t index, v1::Lead* lead) const {
     }
   }
   TruncateEvents(lead, written);
-  if (trial) {
-    if (attribute_count == 0 || attributes[0].key != "plan") {
-      std::move_backward(attributes, attributes + attribute_count,
-                         attributes + attribute_count + 1);
-      ++attribute_count;
-    }
-    attributes[0] = {"plan", "trial"};
-  }
-  SetStruct(attributes, attribute_count, lead->mutable_attributes());
+  return trial;
+}
 
+}  // namespace
+
+LeadGenerator::LeadGenerator(LeadGeneratorOptions options)
+    : options_(options), now_ms_(absl::ToUnixMillis(options.now)) {
+  // Sixteenths keep the event count in integers; NaN and negatives mean none.
+  const double mean = options.mean_events;
+  mean_events_x16_ =
+      mean > 0 ? static_cast<int64_t>(std::min(mean, 10000.0) * 16 + 0.5) : 0;
+}
+
+void LeadGenerator::Generate(int64_t index, v1::Lead* lead) const {
+  ResetLead(lead);
+  Rng rng(StreamSeed(options_.seed, kLeadStream, static_cast<uint64_t>(index)));
+  Text id;
+  id << "lead-";
+  if (index < 0) id << '-';
+  id.Number(index < 0 ? 0 - static_cast<uint64_t>(index)
+                      : static_cast<uint64_t>(index));
+  Assign(lead->mutable_id(), id);
+
+  const Identity who = DrawIdentity(options_.seed, rng, lead);
+  DrawRole(rng, who, lead);
+  const Source& source = DrawOrigin(rng, who, lead);
+
+  // Intent (basis points) rises with fit: most leads are just browsing.
+  const int fit = TrueFit(*lead);
+  const int64_t r = rng.Below(10000);
+  const int64_t intent = r * r / 10000 * (40 + fit) / 140;
+
+  Attributes attributes;
+  DrawAttributes(rng, source, who, &attributes);
+  const bool trial = DrawEvents(rng, now_ms_, mean_events_x16_, intent, fit,
+                                who.personal_email, id, lead);
+  if (trial) {
+    Entry* entries = attributes.entries;
+    if (attributes.count == 0 || entries[0].key != "plan") {
+      std::move_backward(entries, entries + attributes.count,
+                         entries + attributes.count + 1);
+      ++attributes.count;
+    }
+    entries[0] = {"plan", "trial"};
+  }
+  SetStruct(attributes.entries, attributes.count, lead->mutable_attributes());
 }
 
 LeadGenerator::Outcome LeadGenerator::OutcomeOf(const v1::Lead& lead,
