@@ -554,58 +554,171 @@ int64_t TransitionMatrix::changed() const {
   return n;
 }
 
+namespace {
+
+// Compares how two Playbooks treat each lead, and tallies the differences:
+// grade, stage and team transitions, score changes and the largest of them.
+// Measure runs on many threads at once, each with its own Tally.
+class ImpactMeter {
+ public:
+  ImpactMeter(const LeadEngine& before, const LeadEngine& after,
+              const LeadImpactOptions& options)
+      : before_(before),
+        after_(after),
+        options_(options),
+        top_(static_cast<size_t>(std::max(0, options.top))),
+        old_playbook_(before.playbook()->playbook()),
+        new_playbook_(after.playbook()->playbook()),
+        grades_(old_playbook_, new_playbook_),
+        teams_(old_playbook_, new_playbook_),
+        routes_before_(Routes(before)),
+        routes_after_(Routes(after)),
+        // A lead's team depends on the lead, its persona, the routing and
+        // the calendars only: when a change leaves those alone, a lead both
+        // versions qualify with the same persona is routed once.
+        same_routing_(google::protobuf::util::MessageDifferencer::Equals(
+                          old_playbook_.routing(), new_playbook_.routing()) &&
+                      google::protobuf::util::MessageDifferencer::Equals(
+                          old_playbook_.sla().default_calendar(),
+                          new_playbook_.sla().default_calendar())) {
+    for (v1::LifecycleStage stage : kStages) {
+      stage_labels_.push_back(stage == v1::LIFECYCLE_STAGE_UNSPECIFIED
+                                  ? "-"
+                                  : EnumLabel(v1::LifecycleStage_descriptor(), stage));
+    }
+  }
+
+  bool routed() const { return routes_before_ || routes_after_; }
+
+  Tally NewTally() const {
+    Tally t;
+    t.grades.assign(grade_count() * grade_count(), 0);
+    t.stages.assign(stage_count() * stage_count(), 0);
+    t.teams.assign(team_count() * team_count(), 0);
+    return t;
+  }
+
+  // Tallies one lead whose scores by both versions are `sb` and `sa`.
+  void Count(const v1::Lead& lead, int64_t line, int64_t index,
+              const LeadScore& sb, const LeadScore& sa, Tally* t) const {
+    // Only qualified leads are routed.
+    std::string team_before, team_after;
+    if (routes_before_ && sb.stage == v1::LIFECYCLE_STAGE_MQL) {
+      team_before = TeamOf(before_, lead, PersonaId(old_playbook_, sb), options_.now);
+    }
+    if (routes_after_ && sa.stage == v1::LIFECYCLE_STAGE_MQL) {
+      team_after = same_routing_ && sb.stage == v1::LIFECYCLE_STAGE_MQL &&
+                           PersonaId(old_playbook_, sb) == PersonaId(new_playbook_, sa)
+                       ? team_before
+                       : TeamOf(after_, lead, PersonaId(new_playbook_, sa), options_.now);
+    }
+    ++t->leads;
+    const int gb = sb.grade >= 0 ? grades_.before[sb.grade] : grades_.none;
+    const int ga = sa.grade >= 0 ? grades_.after[sa.grade] : grades_.none;
+    const int stb = StageIndex(sb.stage);
+    const int sta = StageIndex(sa.stage);
+    const int tb = teams_.Find(team_before);
+    const int ta = teams_.Find(team_after);
+    ++t->grades[gb * grade_count() + ga];
+    ++t->stages[stb * stage_count() + sta];
+    ++t->teams[tb * team_count() + ta];
+    if (gb != ga || stb != sta || tb != ta) ++t->changed_leads;
+    const double delta = sa.total - sb.total;
+    if (delta != 0) ++t->score_changes;
+    // The largest changes of score, and any change of stage or team after
+    // them.
+    if (top_ == 0 || (delta == 0 && stb == sta && tb == ta)) return;
+    Tally::Kept candidate{std::abs(delta), index, {}};
+    if (t->largest.size() == top_) {
+      if (!RanksBefore(candidate, t->largest.front())) return;
+      std::pop_heap(t->largest.begin(), t->largest.end(), RanksBefore);
+      t->largest.pop_back();
+    }
+    LeadDelta& d = candidate.delta;
+    d.lead_id = lead.id();
+    d.line = line;
+    d.total_before = sb.total;
+    d.total_after = sa.total;
+    d.grade_before = grades_.labels[gb];
+    d.grade_after = grades_.labels[ga];
+    d.stage_before = sb.stage;
+    d.stage_after = sa.stage;
+    d.team_before = teams_.labels[tb];
+    d.team_after = teams_.labels[ta];
+    t->largest.push_back(std::move(candidate));
+    std::push_heap(t->largest.begin(), t->largest.end(), RanksBefore);
+  }
+
+  // The threads' tallies added up into *impact.
+  void Merge(std::vector<Tally>& tallies, LeadImpact* impact) const {
+    std::vector<int64_t> grade_counts(grade_count() * grade_count(), 0);
+    std::vector<int64_t> stage_counts(stage_count() * stage_count(), 0);
+    std::vector<int64_t> team_counts(team_count() * team_count(), 0);
+    std::vector<Tally::Kept> kept;
+    for (Tally& t : tallies) {
+      impact->leads += t.leads;
+      impact->score_changes += t.score_changes;
+      impact->changed_leads += t.changed_leads;
+      for (size_t i = 0; i < grade_counts.size(); ++i) grade_counts[i] += t.grades[i];
+      for (size_t i = 0; i < stage_counts.size(); ++i) stage_counts[i] += t.stages[i];
+      for (size_t i = 0; i < team_counts.size(); ++i) team_counts[i] += t.teams[i];
+      for (Tally::Kept& k : t.largest) kept.push_back(std::move(k));
+    }
+    std::sort(kept.begin(), kept.end(), RanksBefore);
+    if (kept.size() > top_) kept.resize(top_);
+    for (Tally::Kept& k : kept) impact->largest.push_back(std::move(k.delta));
+    impact->routed = routed();
+    impact->grades = Matrix(grades_.labels, grade_counts);
+    impact->stages = Matrix(stage_labels_, stage_counts);
+    if (impact->routed) impact->teams = Matrix(teams_.labels, team_counts);
+  }
+
+ private:
+  static absl::string_view PersonaId(const v1::Playbook& p, const LeadScore& score) {
+    return score.persona >= 0 ? absl::string_view(p.personas(score.persona).id()) : "";
+  }
+  int grade_count() const { return static_cast<int>(grades_.labels.size()); }
+  int stage_count() const { return static_cast<int>(std::size(kStages)); }
+  int team_count() const { return static_cast<int>(teams_.labels.size()); }
+
+  const LeadEngine& before_;
+  const LeadEngine& after_;
+  const LeadImpactOptions& options_;
+  const size_t top_;
+  const v1::Playbook& old_playbook_;
+  const v1::Playbook& new_playbook_;
+  const GradeLabels grades_;
+  const TeamLabels teams_;
+  std::vector<std::string> stage_labels_;
+  const bool routes_before_;
+  const bool routes_after_;
+  const bool same_routing_;
+};
+
+}  // namespace
+
 absl::StatusOr<LeadImpact> MeasureLeadImpact(
     std::shared_ptr<const LeadEngine> before,
     std::shared_ptr<const LeadEngine> after, LeadBlockReader* reader,
     const LeadImpactOptions& options) {
   const int threads = options.threads > 0 ? options.threads : DefaultThreadCount();
-  const size_t top = static_cast<size_t>(std::max(0, options.top));
-  const v1::Playbook& old_playbook = before->playbook()->playbook();
-  const v1::Playbook& new_playbook = after->playbook()->playbook();
-  const GradeLabels grades(old_playbook, new_playbook);
-  const TeamLabels teams(old_playbook, new_playbook);
-  const bool routes_before = Routes(*before);
-  const bool routes_after = Routes(*after);
-  // A lead's team depends on the lead, its persona, the routing and the
-  // calendars only: when a change leaves those alone, a lead both versions
-  // qualify with the same persona is routed once.
-  const bool same_routing =
-      google::protobuf::util::MessageDifferencer::Equals(old_playbook.routing(),
-                                                         new_playbook.routing()) &&
-      google::protobuf::util::MessageDifferencer::Equals(
-          old_playbook.sla().default_calendar(), new_playbook.sla().default_calendar());
-  auto persona_id = [](const v1::Playbook& p, const LeadScore& score) -> absl::string_view {
-    return score.persona >= 0 ? absl::string_view(p.personas(score.persona).id()) : "";
-  };
-  const int n_grades = static_cast<int>(grades.labels.size());
-  const int n_stages = static_cast<int>(std::size(kStages));
-  const int n_teams = static_cast<int>(teams.labels.size());
-  std::vector<std::string> stage_labels;
-  for (v1::LifecycleStage stage : kStages) {
-    stage_labels.push_back(stage == v1::LIFECYCLE_STAGE_UNSPECIFIED
-                               ? "-"
-                               : EnumLabel(v1::LifecycleStage_descriptor(), stage));
-  }
-
+  const ImpactMeter meter(*before, *after, options);
   struct Worker {
     std::unique_ptr<Scorer> before;
     std::unique_ptr<Scorer> after;
     ReusableLead lead;
     LeadScore score_before;
     LeadScore score_after;
-    Tally tally;
   };
   std::vector<Worker> workers(threads);
+  std::vector<Tally> tallies;
   for (Worker& w : workers) {
     w.before = std::make_unique<Scorer>(before->playbook());
     w.after = std::make_unique<Scorer>(after->playbook());
-    w.tally.grades.assign(n_grades * n_grades, 0);
-    w.tally.stages.assign(n_stages * n_stages, 0);
-    w.tally.teams.assign(n_teams * n_teams, 0);
+    tallies.push_back(meter.NewTally());
   }
 
   LeadImpact impact;
-  impact.routed = routes_before || routes_after;
   LeadBlock block;
   std::vector<absl::Status> statuses;
   for (;;) {
@@ -615,15 +728,12 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
     statuses.assign(block.size(), absl::OkStatus());
     ParallelFor(block.size(), threads, [&](int thread, int64_t begin, int64_t end) {
       Worker& w = workers[thread];
-      Tally& t = w.tally;
       for (int64_t i = begin; i < end; ++i) {
         v1::Lead& lead = *w.lead.Fresh();
         if (absl::Status st = block.Parse(i, &lead); !st.ok()) {
           statuses[i] = std::move(st);
           continue;
         }
-        const LeadScore& sb = w.score_before;
-        const LeadScore& sa = w.score_after;
         absl::Status st = w.before->Score(lead, options.now, &w.score_before);
         if (st.ok()) st = w.after->Score(lead, options.now, &w.score_after);
         if (!st.ok()) {
@@ -631,55 +741,8 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
               "line ", block.line(i), ": lead \"", lead.id(), "\": ", st.message()));
           continue;
         }
-        // Only qualified leads are routed.
-        std::string team_before, team_after;
-        if (routes_before && sb.stage == v1::LIFECYCLE_STAGE_MQL) {
-          team_before = TeamOf(*before, lead, persona_id(old_playbook, sb), options.now);
-        }
-        if (routes_after && sa.stage == v1::LIFECYCLE_STAGE_MQL) {
-          team_after = same_routing && sb.stage == v1::LIFECYCLE_STAGE_MQL &&
-                               persona_id(old_playbook, sb) == persona_id(new_playbook, sa)
-                           ? team_before
-                           : TeamOf(*after, lead, persona_id(new_playbook, sa), options.now);
-        }
-        ++t.leads;
-        const int gb = sb.grade >= 0 ? grades.before[sb.grade] : grades.none;
-        const int ga = sa.grade >= 0 ? grades.after[sa.grade] : grades.none;
-        const int stb = StageIndex(sb.stage);
-        const int sta = StageIndex(sa.stage);
-        const int tb = teams.Find(team_before);
-        const int ta = teams.Find(team_after);
-        ++t.grades[gb * n_grades + ga];
-        ++t.stages[stb * n_stages + sta];
-        ++t.teams[tb * n_teams + ta];
-        if (gb != ga || stb != sta || tb != ta) ++t.changed_leads;
-        const double delta = sa.total - sb.total;
-        if (delta != 0) ++t.score_changes;
-        // The largest changes of score, and any change of stage or team
-        // after them.
-        if (top == 0 || (delta == 0 && stb == sta && tb == ta)) continue;
-        Tally::Kept candidate{std::abs(delta), block.index(i), {}};
-        auto worse = [](const Tally::Kept& x, const Tally::Kept& y) {
-          return RanksBefore(x, y);
-        };
-        if (t.largest.size() == top) {
-          if (!RanksBefore(candidate, t.largest.front())) continue;
-          std::pop_heap(t.largest.begin(), t.largest.end(), worse);
-          t.largest.pop_back();
-        }
-        LeadDelta& d = candidate.delta;
-        d.lead_id = lead.id();
-        d.line = block.line(i);
-        d.total_before = sb.total;
-        d.total_after = sa.total;
-        d.grade_before = grades.labels[gb];
-        d.grade_after = grades.labels[ga];
-        d.stage_before = sb.stage;
-        d.stage_after = sa.stage;
-        d.team_before = teams.labels[tb];
-        d.team_after = teams.labels[ta];
-        t.largest.push_back(std::move(candidate));
-        std::push_heap(t.largest.begin(), t.largest.end(), worse);
+        meter.Count(lead, block.line(i), block.index(i), w.score_before,
+                     w.score_after, &tallies[thread]);
       }
     });
     for (absl::Status& status : statuses) {
@@ -690,27 +753,7 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
       }
     }
   }
-
-  std::vector<int64_t> grade_counts(n_grades * n_grades, 0);
-  std::vector<int64_t> stage_counts(n_stages * n_stages, 0);
-  std::vector<int64_t> team_counts(n_teams * n_teams, 0);
-  std::vector<Tally::Kept> kept;
-  for (Worker& w : workers) {
-    Tally& t = w.tally;
-    impact.leads += t.leads;
-    impact.score_changes += t.score_changes;
-    impact.changed_leads += t.changed_leads;
-    for (size_t i = 0; i < grade_counts.size(); ++i) grade_counts[i] += t.grades[i];
-    for (size_t i = 0; i < stage_counts.size(); ++i) stage_counts[i] += t.stages[i];
-    for (size_t i = 0; i < team_counts.size(); ++i) team_counts[i] += t.teams[i];
-    for (Tally::Kept& k : t.largest) kept.push_back(std::move(k));
-  }
-  std::sort(kept.begin(), kept.end(), RanksBefore);
-  if (kept.size() > top) kept.resize(top);
-  for (Tally::Kept& k : kept) impact.largest.push_back(std::move(k.delta));
-  impact.grades = Matrix(grades.labels, grade_counts);
-  impact.stages = Matrix(stage_labels, stage_counts);
-  if (impact.routed) impact.teams = Matrix(teams.labels, team_counts);
+  meter.Merge(tallies, &impact);
   return impact;
 }
 
