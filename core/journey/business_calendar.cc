@@ -64,7 +64,15 @@ bool BusinessCalendar::Compile(const v1::BusinessCalendar& calendar,
   periods_.clear();
   holidays_.clear();
   for (auto& day : spans_) day.clear();
+  CompileTimeZone(calendar, path, problems);
+  CompileWorkingHours(calendar, path, problems);
+  CompileHolidays(calendar, path, problems);
+  return problems->size() == before;
+}
 
+void BusinessCalendar::CompileTimeZone(const v1::BusinessCalendar& calendar,
+                                       const std::string& path,
+                                       ProblemList* problems) {
   if (calendar.time_zone().empty()) {
     problems->Add(absl::StrCat(path, ".time_zone"),
                   "required: an IANA time zone such as \"Europe/Paris\"");
@@ -101,7 +109,11 @@ bool BusinessCalendar::Compile(const v1::BusinessCalendar& calendar,
       period_by_year_.push_back(k);
     }
   }
+}
 
+void BusinessCalendar::CompileWorkingHours(const v1::BusinessCalendar& calendar,
+                                           const std::string& path,
+                                           ProblemList* problems) {
   // Spans per weekday with their index in working_hours, to name the entry
   // an overlap comes from.
   std::array<std::vector<std::pair<Span, int>>, 7> by_day;
@@ -162,7 +174,11 @@ bool BusinessCalendar::Compile(const v1::BusinessCalendar& calendar,
                   "at least one working span is required, or deadlines "
                   "could never fall due");
   }
+}
 
+void BusinessCalendar::CompileHolidays(const v1::BusinessCalendar& calendar,
+                                       const std::string& path,
+                                       ProblemList* problems) {
   for (int i = 0; i < calendar.holidays_size(); ++i) {
     const v1::LocalDate& date = calendar.holidays(i);
     const absl::CivilDay civil(date.year(), date.month(), date.day());
@@ -179,7 +195,6 @@ bool BusinessCalendar::Compile(const v1::BusinessCalendar& calendar,
   std::sort(holidays_.begin(), holidays_.end());
   holidays_.erase(std::unique(holidays_.begin(), holidays_.end()),
                   holidays_.end());
-  return problems->size() == before;
 }
 
 int BusinessCalendar::PeriodAt(int64_t utc) const {
