@@ -414,6 +414,8 @@ struct Tally {
     LeadDelta delta;
   };
   std::vector<Kept> largest;
+  // With list_changed: (index, lead) of every lead that changed.
+  std::vector<std::pair<int64_t, LeadDelta>> changed;
 };
 
 // True when x ranks before y among the largest changes.
@@ -622,9 +624,25 @@ class ImpactMeter {
     ++t->grades[gb * grade_count() + ga];
     ++t->stages[stb * stage_count() + sta];
     ++t->teams[tb * team_count() + ta];
-    if (gb != ga || stb != sta || tb != ta) ++t->changed_leads;
+    const bool changed = gb != ga || stb != sta || tb != ta;
+    if (changed) ++t->changed_leads;
     const double delta = sa.total - sb.total;
     if (delta != 0) ++t->score_changes;
+    auto describe = [&] {
+      LeadDelta d;
+      d.lead_id = lead.id();
+      d.line = line;
+      d.total_before = sb.total;
+      d.total_after = sa.total;
+      d.grade_before = grades_.labels[gb];
+      d.grade_after = grades_.labels[ga];
+      d.stage_before = sb.stage;
+      d.stage_after = sa.stage;
+      d.team_before = teams_.labels[tb];
+      d.team_after = teams_.labels[ta];
+      return d;
+    };
+    if (changed && options_.list_changed) t->changed.emplace_back(index, describe());
     // The largest changes of score, and any change of stage or team after
     // them.
     if (top_ == 0 || (delta == 0 && stb == sta && tb == ta)) return;
@@ -634,17 +652,7 @@ class ImpactMeter {
       std::pop_heap(t->largest.begin(), t->largest.end(), RanksBefore);
       t->largest.pop_back();
     }
-    LeadDelta& d = candidate.delta;
-    d.lead_id = lead.id();
-    d.line = line;
-    d.total_before = sb.total;
-    d.total_after = sa.total;
-    d.grade_before = grades_.labels[gb];
-    d.grade_after = grades_.labels[ga];
-    d.stage_before = sb.stage;
-    d.stage_after = sa.stage;
-    d.team_before = teams_.labels[tb];
-    d.team_after = teams_.labels[ta];
+    candidate.delta = describe();
     t->largest.push_back(std::move(candidate));
     std::push_heap(t->largest.begin(), t->largest.end(), RanksBefore);
   }
@@ -655,6 +663,7 @@ class ImpactMeter {
     std::vector<int64_t> stage_counts(stage_count() * stage_count(), 0);
     std::vector<int64_t> team_counts(team_count() * team_count(), 0);
     std::vector<Tally::Kept> kept;
+    std::vector<std::pair<int64_t, LeadDelta>> changed;
     for (Tally& t : tallies) {
       impact->leads += t.leads;
       impact->score_changes += t.score_changes;
@@ -663,7 +672,11 @@ class ImpactMeter {
       for (size_t i = 0; i < stage_counts.size(); ++i) stage_counts[i] += t.stages[i];
       for (size_t i = 0; i < team_counts.size(); ++i) team_counts[i] += t.teams[i];
       for (Tally::Kept& k : t.largest) kept.push_back(std::move(k));
+      for (auto& c : t.changed) changed.push_back(std::move(c));
     }
+    std::sort(changed.begin(), changed.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (auto& c : changed) impact->changed.push_back(std::move(c.second));
     std::sort(kept.begin(), kept.end(), RanksBefore);
     if (kept.size() > top_) kept.resize(top_);
     for (Tally::Kept& k : kept) impact->largest.push_back(std::move(k.delta));
@@ -697,12 +710,57 @@ class ImpactMeter {
 
 }  // namespace
 
-absl::StatusOr<LeadImpact> MeasureLeadImpact(
-    std::shared_ptr<const LeadEngine> before,
-    std::shared_ptr<const LeadEngine> after, LeadBlockReader* reader,
-    const LeadImpactOptions& options) {
-  const int threads = options.threads > 0 ? options.threads : DefaultThreadCount();
-  const ImpactMeter meter(*before, *after, options);
+namespace {
+
+// What each thread of a measure owns: a scorer per version, its lead, and
+// its tally.
+class ImpactWorkers {
+ public:
+  ImpactWorkers(const std::shared_ptr<const LeadEngine>& before,
+                const std::shared_ptr<const LeadEngine>& after,
+                const LeadImpactOptions& options)
+      : options_(options),
+        threads_(options.threads > 0 ? options.threads : DefaultThreadCount()),
+        meter_(*before, *after, options),
+        workers_(threads_) {
+    for (Worker& w : workers_) {
+      w.before = std::make_unique<Scorer>(before->playbook());
+      w.after = std::make_unique<Scorer>(after->playbook());
+      tallies_.push_back(meter_.NewTally());
+    }
+  }
+
+  int threads() const { return threads_; }
+  v1::Lead* FreshLead(int thread) { return workers_[thread].lead.Fresh(); }
+
+  // Scores `lead` with both versions on `thread` and counts it; an error
+  // names the line.
+  absl::Status Measure(int thread, const v1::Lead& lead, int64_t line, int64_t index) {
+    Worker& w = workers_[thread];
+    absl::Status st = w.before->Score(lead, options_.now, &w.score_before);
+    if (st.ok()) st = w.after->Score(lead, options_.now, &w.score_after);
+    if (!st.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line ", line, ": lead \"", lead.id(), "\": ", st.message()));
+    }
+    meter_.Count(lead, line, index, w.score_before, w.score_after, &tallies_[thread]);
+    return absl::OkStatus();
+  }
+
+  // Counts the refused leads among `statuses`, keeping the first messages.
+  void Refuse(const std::vector<absl::Status>& statuses, LeadImpact* impact) const {
+    for (const absl::Status& status : statuses) {
+      if (status.ok()) continue;
+      ++impact->refused;
+      if (static_cast<int>(impact->errors.size()) < options_.max_errors) {
+        impact->errors.emplace_back(status.message());
+      }
+    }
+  }
+
+  void Merge(LeadImpact* impact) { meter_.Merge(tallies_, impact); }
+
+ private:
   struct Worker {
     std::unique_ptr<Scorer> before;
     std::unique_ptr<Scorer> after;
@@ -710,14 +768,20 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
     LeadScore score_before;
     LeadScore score_after;
   };
-  std::vector<Worker> workers(threads);
-  std::vector<Tally> tallies;
-  for (Worker& w : workers) {
-    w.before = std::make_unique<Scorer>(before->playbook());
-    w.after = std::make_unique<Scorer>(after->playbook());
-    tallies.push_back(meter.NewTally());
-  }
+  const LeadImpactOptions& options_;
+  const int threads_;
+  const ImpactMeter meter_;
+  std::vector<Worker> workers_;
+  std::vector<Tally> tallies_;
+};
 
+}  // namespace
+
+absl::StatusOr<LeadImpact> MeasureLeadImpact(
+    std::shared_ptr<const LeadEngine> before,
+    std::shared_ptr<const LeadEngine> after, LeadBlockReader* reader,
+    const LeadImpactOptions& options) {
+  ImpactWorkers workers(before, after, options);
   LeadImpact impact;
   LeadBlock block;
   std::vector<absl::Status> statuses;
@@ -726,34 +790,37 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
     if (!more.ok()) return more.status();
     if (!*more) break;
     statuses.assign(block.size(), absl::OkStatus());
-    ParallelFor(block.size(), threads, [&](int thread, int64_t begin, int64_t end) {
-      Worker& w = workers[thread];
+    ParallelFor(block.size(), workers.threads(), [&](int thread, int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
-        v1::Lead& lead = *w.lead.Fresh();
-        if (absl::Status st = block.Parse(i, &lead); !st.ok()) {
-          statuses[i] = std::move(st);
-          continue;
+        v1::Lead& lead = *workers.FreshLead(thread);
+        statuses[i] = block.Parse(i, &lead);
+        if (statuses[i].ok()) {
+          statuses[i] = workers.Measure(thread, lead, block.line(i), block.index(i));
         }
-        absl::Status st = w.before->Score(lead, options.now, &w.score_before);
-        if (st.ok()) st = w.after->Score(lead, options.now, &w.score_after);
-        if (!st.ok()) {
-          statuses[i] = absl::InvalidArgumentError(absl::StrCat(
-              "line ", block.line(i), ": lead \"", lead.id(), "\": ", st.message()));
-          continue;
-        }
-        meter.Count(lead, block.line(i), block.index(i), w.score_before,
-                     w.score_after, &tallies[thread]);
       }
     });
-    for (absl::Status& status : statuses) {
-      if (status.ok()) continue;
-      ++impact.refused;
-      if (static_cast<int>(impact.errors.size()) < options.max_errors) {
-        impact.errors.emplace_back(status.message());
-      }
-    }
+    workers.Refuse(statuses, &impact);
   }
-  meter.Merge(tallies, &impact);
+  workers.Merge(&impact);
+  return impact;
+}
+
+absl::StatusOr<LeadImpact> MeasureTableImpact(
+    std::shared_ptr<const LeadEngine> before,
+    std::shared_ptr<const LeadEngine> after, const LeadTable& table,
+    const LeadImpactOptions& options) {
+  ImpactWorkers workers(before, after, options);
+  LeadImpact impact;
+  std::vector<absl::Status> statuses(table.size());
+  std::vector<std::unique_ptr<TableLeadBuilder>> builders(workers.threads());
+  ParallelFor(table.size(), workers.threads(), [&](int thread, int64_t begin, int64_t end) {
+    if (builders[thread] == nullptr) builders[thread] = std::make_unique<TableLeadBuilder>(table);
+    for (int64_t row = begin; row < end; ++row) {
+      statuses[row] = workers.Measure(thread, builders[thread]->Build(row), row, row);
+    }
+  });
+  workers.Refuse(statuses, &impact);
+  workers.Merge(&impact);
   return impact;
 }
 

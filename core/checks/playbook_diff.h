@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/batch/lead_table.h"
 #include "core/leads/lead_blocks.h"
 #include "core/journey/lead_engine.h"
 #include "core/base/problems.h"
@@ -84,7 +85,7 @@ struct TransitionMatrix {
 // A lead whose score moved, before and after.
 struct LeadDelta {
   std::string lead_id;
-  // Line of the lead in the sample file.
+  // Line of the lead in the sample file; row (from 0) of a table.
   int64_t line = 0;
   double total_before = 0;
   double total_after = 0;
@@ -107,6 +108,9 @@ struct LeadImpactOptions {
   int top = 10;
   // How many refused records to keep the message of.
   int max_errors = 20;
+  // Also list every lead whose grade, stage or team changed
+  // (LeadImpact::changed).
+  bool list_changed = false;
 };
 
 struct LeadImpact {
@@ -124,6 +128,9 @@ struct LeadImpact {
   // Leads whose total score moved, and whose grade, stage or team changed.
   int64_t score_changes = 0;
   int64_t changed_leads = 0;
+  // With list_changed: every lead whose grade, stage or team changed, in
+  // input order.
+  std::vector<LeadDelta> changed;
   // Leads that changed (score, stage or team), the largest change of total
   // score first; ties in file order.
   std::vector<LeadDelta> largest;
@@ -139,6 +146,13 @@ struct LeadImpact {
 absl::StatusOr<LeadImpact> MeasureLeadImpact(
     std::shared_ptr<const LeadEngine> before,
     std::shared_ptr<const LeadEngine> after, LeadBlockReader* reader,
+    const LeadImpactOptions& options);
+
+// The same measure over the leads of a table (Python's DataFrames), each
+// lead's `line` being its row.
+absl::StatusOr<LeadImpact> MeasureTableImpact(
+    std::shared_ptr<const LeadEngine> before,
+    std::shared_ptr<const LeadEngine> after, const LeadTable& table,
     const LeadImpactOptions& options);
 
 // A limit on how many leads may change before the check fails: a share of

@@ -20,6 +20,7 @@
 #include "core/base/enum_label.h"
 #include "core/base/version.h"
 #include "core/batch/batch_scorer.h"
+#include "core/checks/playbook_diff.h"
 #include "core/playbook/compiled_playbook.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
@@ -460,6 +461,64 @@ class NativePlaybook {
     return result;
   }
 
+  // What changes from this Playbook to `after` on the leads of a table:
+  // the core's lead impact (the command line's diff), with every lead whose
+  // grade, stage or team changed.
+  py::dict Impact(const NativePlaybook& after, const py::list& leads,
+                  const py::list& events, int64_t now_nanos, int threads) const {
+    std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
+    LeadImpactOptions options;
+    options.now = FromNanos(now_nanos);
+    options.threads = threads;
+    options.top = 0;
+    options.list_changed = true;
+    absl::StatusOr<LeadImpact> impact;
+    {
+      py::gil_scoped_release release;
+      impact = MeasureTableImpact(engine_, after.engine_, *bound->table, options);
+    }
+    Check(impact.status(), Subject::kLead);
+    if (impact->refused > 0) {
+      Raise(absl::InvalidArgumentError(impact->errors.front()), Subject::kLead);
+    }
+    auto matrix = [](const TransitionMatrix& m) {
+      py::list labels;
+      for (const std::string& label : m.labels) labels.append(ToPy(label));
+      return py::make_tuple(labels, py::cast(m.counts));
+    };
+    py::dict result;
+    result["leads"] = impact->leads;
+    result["grades"] = matrix(impact->grades);
+    result["stages"] = matrix(impact->stages);
+    if (impact->routed) result["teams"] = matrix(impact->teams);
+    const size_t n = impact->changed.size();
+    std::vector<int64_t> row(n);
+    std::vector<double> total_before(n), total_after(n);
+    py::list grade_before, grade_after, stage_before, stage_after, team_before, team_after;
+    for (size_t i = 0; i < n; ++i) {
+      const LeadDelta& d = impact->changed[i];
+      row[i] = d.line;
+      total_before[i] = d.total_before;
+      total_after[i] = d.total_after;
+      grade_before.append(ToPy(d.grade_before));
+      grade_after.append(ToPy(d.grade_after));
+      stage_before.append(ToPy(EnumLabel(d.stage_before)));
+      stage_after.append(ToPy(EnumLabel(d.stage_after)));
+      team_before.append(ToPy(d.team_before));
+      team_after.append(ToPy(d.team_after));
+    }
+    result["row"] = ToNumpy(std::move(row));
+    result["total_before"] = ToNumpy(std::move(total_before));
+    result["total_after"] = ToNumpy(std::move(total_after));
+    result["grade_before"] = grade_before;
+    result["grade_after"] = grade_after;
+    result["stage_before"] = stage_before;
+    result["stage_after"] = stage_after;
+    result["team_before"] = team_before;
+    result["team_after"] = team_after;
+    return result;
+  }
+
  private:
   std::shared_ptr<const LeadEngine> engine_;
   std::shared_ptr<const CompiledPlaybook> compiled_;
@@ -667,7 +726,9 @@ PYBIND11_MODULE(_native, m) {
       .def("score", &NativePlaybook::Score, py::arg("lead"), py::arg("now_nanos"))
       .def("score_table", &NativePlaybook::ScoreTable, py::arg("leads"),
            py::arg("events"), py::arg("now_nanos"), py::arg("threads") = 0,
-           py::arg("explain") = "none", py::arg("route") = false);
+           py::arg("explain") = "none", py::arg("route") = false)
+      .def("impact", &NativePlaybook::Impact, py::arg("after"), py::arg("leads"),
+           py::arg("events"), py::arg("now_nanos"), py::arg("threads") = 0);
   m.def("parse_playbook", &ParsePlaybookText, py::arg("text"), py::arg("format"),
         py::arg("file") = "");
   m.def("message_to_yaml", &MessageToYamlText, py::arg("type_name"), py::arg("data"));

@@ -4,14 +4,18 @@
 #include "core/batch/lead_table.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <deque>
+#include <fstream>
 #include <numeric>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "core/checks/playbook_diff.h"
 #include "core/journey/lead_engine.h"
 #include "core/synthetic/lead_generator.h"
 #include "core/scoring/scorer.h"
@@ -354,6 +358,61 @@ TEST(LeadTableTest, ScoresDoNotDependOnThreadsAndRoutingIsTheCommandLines) {
     mqls += result->recommended_stage() == v1::LIFECYCLE_STAGE_MQL;
   }
   EXPECT_GT(mqls, 100);
+}
+
+// Python's diff measures a table; the command line, a file of the same
+// leads: the two must count alike, and list the same changed leads.
+TEST(LeadTableTest, TableImpactIsTheFileImpact) {
+  const Sample sample(3000);
+  std::string jsonl;
+  LeadGeneratorOptions generator_options;
+  generator_options.seed = 5;
+  generator_options.now = kNow;
+  LeadGenerator generator(generator_options);
+  v1::Lead lead;
+  for (int64_t i = 0; i < 3000; ++i) {
+    generator.Generate(i, &lead);
+    std::string line;
+    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(lead, &line).ok());
+    absl::StrAppend(&jsonl, line, "\n");
+  }
+  const std::string path = absl::StrCat(::testing::TempDir(), "/table-impact.jsonl");
+  std::ofstream(path) << jsonl;
+
+  v1::Playbook stricter = DemoPlaybook();
+  stricter.mutable_thresholds()->mutable_mql()->set_min_total(125);
+  auto before = LeadEngine::Create(DemoPlaybook());
+  auto after = LeadEngine::Create(stricter);
+  ASSERT_TRUE(before.ok() && after.ok());
+  LeadImpactOptions options;
+  options.now = kNow;
+  options.threads = 3;
+  options.list_changed = true;
+  auto reader = LeadBlockReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto from_file = MeasureLeadImpact(*before, *after, reader->get(), options);
+  auto from_table = MeasureTableImpact(*before, *after, *sample.Table(), options);
+  std::remove(path.c_str());
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  ASSERT_TRUE(from_table.ok()) << from_table.status();
+  EXPECT_EQ(from_table->leads, 3000);
+  EXPECT_EQ(from_table->refused, 0);
+  EXPECT_EQ(from_table->stages.counts, from_file->stages.counts);
+  EXPECT_EQ(from_table->grades.counts, from_file->grades.counts);
+  EXPECT_EQ(from_table->teams.counts, from_file->teams.counts);
+  EXPECT_GT(from_table->changed_leads, 10);
+  ASSERT_EQ(from_table->changed.size(), static_cast<size_t>(from_table->changed_leads));
+  ASSERT_EQ(from_file->changed.size(), from_table->changed.size());
+  for (size_t i = 0; i < from_table->changed.size(); ++i) {
+    const LeadDelta& t = from_table->changed[i];
+    const LeadDelta& f = from_file->changed[i];
+    EXPECT_EQ(t.lead_id, f.lead_id);
+    EXPECT_EQ(t.line + 1, f.line) << "rows count from 0, lines from 1";
+    EXPECT_EQ(t.stage_after, f.stage_after);
+    EXPECT_EQ(t.team_before, f.team_before);
+    EXPECT_EQ(t.team_after, f.team_after);
+    if (i > 0) EXPECT_LT(from_table->changed[i - 1].line, t.line) << "in input order";
+  }
 }
 
 }  // namespace

@@ -93,3 +93,24 @@ def test_score_of_one_lead_is_the_command_lines_json(demo, cli_leads, cli_result
         expected.ClearField("routing")
         expected.ClearField("sla")
         assert result == expected
+
+
+def test_diff_counts_what_the_command_line_counts(demo, cli_leads, tmp_path):
+    stricter = demo.copy()
+    stricter.message.thresholds.mql.min_total += 15
+    stricter.message.thresholds.sql.min_total = max(stricter.message.thresholds.sql.min_total,
+                                                    stricter.message.thresholds.mql.min_total)
+    stricter_path = tmp_path / "stricter.yaml"
+    stricter.save(stricter_path)
+    report = json.loads(run("diff", "--leads", str(cli_leads), "--now", NOW, "--format", "json",
+                            str(DEMO), str(stricter_path)))["impact"]
+    data = sm.read_leads(cli_leads)
+    d = sm.diff(demo, stricter, data.leads, data.events, now=NOW)
+    assert report["stage_changes"] > 0 and report["team_changes"] > 0
+    for field in ("grade", "stage", "team"):
+        matrix = getattr(d, f"{field}_transitions")
+        expected = report[f"{field}s"]
+        assert list(matrix.index) == expected["labels"], field
+        assert matrix.to_numpy().tolist() == expected["counts"], field
+        assert d.counts[f"{field}_changed"] == report[f"{field}_changes"]
+    assert len(d.changed) == report["changed_leads"]

@@ -38,3 +38,19 @@ def test_plots_draw(scores, sample):
                plots.calibration(ev), plots.funnel(scores)):
         assert ax.has_data()
     assert len(plots.funnel(scores).patches) >= 3
+
+
+def test_changed_leads_keep_the_index_of_the_leads(demo, sample):
+    stricter = demo.copy()
+    stricter.message.thresholds.mql.min_total += 20
+    stricter.message.thresholds.sql.min_total = max(stricter.message.thresholds.sql.min_total,
+                                                    stricter.message.thresholds.mql.min_total)
+    leads = sample.leads.set_axis([f"row-{i}" for i in range(len(sample.leads))])
+    d = sm.diff(demo, stricter, leads, sample.events, now=NOW)
+    assert len(d.changed) > 0
+    assert (leads.loc[d.changed.index, "id"] == d.changed["lead_id"]).all()
+    # An MQL that falls back to nurture is no longer routed.
+    moved = d.changed[d.changed["stage_changed"]]
+    assert moved["old_team"].notna().all() and moved["new_team"].isna().all()
+    assert d.team_transitions.loc[:, "-"].sum() >= len(moved)
+    assert (d.old["lead_id"].to_numpy() == leads["id"].to_numpy()).all()
