@@ -9,14 +9,21 @@ Python.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 import pandas as pd
 
 from .errors import ColumnError, Problem
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 ColumnSpec = tuple[str, str, Any, Any, Any]
+
+# Leads or events: a pandas DataFrame, or an Arrow table or record batch
+# (pyarrow is optional: `pip install 'smarketing[arrow]'`).
+Frame = Union[pd.DataFrame, "pa.Table", "pa.RecordBatch"]
 
 Now = Union[str, _dt.datetime, pd.Timestamp, np.datetime64]
 
@@ -142,10 +149,72 @@ def column_spec(table: str, name: Any, series: pd.Series) -> ColumnSpec:
                                     "datetimes or categories")
 
 
-def table_specs(table: str, frame: Optional[pd.DataFrame]) -> list[ColumnSpec]:
-    """Every column of a leads or events DataFrame, in the native form."""
+def is_arrow(frame: Any) -> bool:
+    """Whether `frame` is a pyarrow Table or RecordBatch (pyarrow is optional)."""
+    module = type(frame).__module__
+    return module.startswith("pyarrow") and hasattr(frame, "schema") and hasattr(frame, "column")
+
+
+def _arrow_present(column: Any) -> Optional[np.ndarray]:
+    if column.null_count == 0:
+        return None
+    return np.ascontiguousarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=np.uint8)
+
+
+def arrow_column_spec(table: str, name: str, column: Any) -> ColumnSpec:
+    """One Arrow column in the form the native module reads.
+
+    Numbers and timestamps without missing values cross without a copy (a
+    view of Arrow's buffer); missing values add a 'present' array. Text is
+    dictionary-encoded by Arrow into codes and a dictionary, so no Python
+    object is made per value. Booleans, bit-packed in Arrow, are unpacked.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    kind = column.type
+    if pa.types.is_dictionary(kind) and (pa.types.is_string(kind.value_type)
+                                        or pa.types.is_large_string(kind.value_type)):
+        codes = column.indices.fill_null(-1).cast(pa.int32()).to_numpy(zero_copy_only=False)
+        categories = column.dictionary.to_numpy(zero_copy_only=False).astype(object)
+        return ("codes", name, _contiguous(codes), _contiguous(categories), None)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return arrow_column_spec(table, name, pc.dictionary_encode(column))
+    if pa.types.is_timestamp(kind):
+        if kind.unit not in _TICKS_PER_SECOND:
+            raise column_error(table, name, f"unsupported timestamp unit {kind.unit}")
+        ticks = column.cast(pa.int64()).fill_null(_NAT).to_numpy(zero_copy_only=False)
+        return ("time", name, _contiguous(ticks), _TICKS_PER_SECOND[kind.unit], _arrow_present(column))
+    if pa.types.is_boolean(kind):
+        values = column.fill_null(False).to_numpy(zero_copy_only=False)
+        return ("bool", name, _contiguous(values).view(np.uint8), None, _arrow_present(column))
+    if pa.types.is_integer(kind):
+        if pa.types.is_uint64(kind) and column.null_count < len(column) and \
+                pc.max(column).as_py() > np.iinfo(np.int64).max:
+            raise column_error(table, name, "values beyond 2**63 - 1 cannot be read")
+        values = column.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+        return ("int", name, _contiguous(values), None, _arrow_present(column))
+    if pa.types.is_floating(kind):
+        values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        return ("double", name, _contiguous(values), None, _present(np.isnan(values)))
+    if pa.types.is_null(kind):
+        return ("double", name, np.full(len(column), np.nan), None, np.zeros(len(column), np.uint8))
+    raise column_error(table, name, f"unsupported Arrow type {kind}; use text, numbers, booleans, "
+                                    "timestamps or dictionaries of text")
+
+
+def table_specs(table: str, frame: Any) -> list[ColumnSpec]:
+    """Every column of a leads or events DataFrame (or Arrow table), in the native form."""
     if frame is None:
         return []
+    if is_arrow(frame):
+        names = frame.schema.names
+        if len(set(names)) != len(names):
+            duplicated = next(n for n in names if names.count(n) > 1)
+            raise column_error(table, duplicated, "appears twice")
+        return [arrow_column_spec(table, name, frame.column(i)) for i, name in enumerate(names)]
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{table} must be a pandas DataFrame, found {type(frame).__name__}")
     if frame.columns.has_duplicates:
@@ -154,16 +223,30 @@ def table_specs(table: str, frame: Optional[pd.DataFrame]) -> list[ColumnSpec]:
     return [column_spec(table, name, frame[name]) for name in frame.columns]
 
 
-def leads_specs(leads: pd.DataFrame, events: Optional[pd.DataFrame]) -> tuple[list[ColumnSpec], list[ColumnSpec]]:
-    if not isinstance(leads, pd.DataFrame):
-        raise TypeError(f"leads must be a pandas DataFrame, found {type(leads).__name__}")
-    if "id" not in leads.columns:
+def leads_specs(leads: Any, events: Any) -> tuple[list[ColumnSpec], list[ColumnSpec]]:
+    """Leads and events (DataFrames or Arrow tables) in the native form."""
+    if is_arrow(leads):
+        columns, rows = leads.schema.names, leads.num_rows
+    elif isinstance(leads, pd.DataFrame):
+        columns, rows = list(leads.columns), len(leads)
+    else:
+        raise TypeError(f"leads must be a pandas DataFrame or an Arrow table, found {type(leads).__name__}")
+    if "id" not in columns:
         raise column_error("leads", "id", "the id column is required")
-    if len(leads) == 0:
-        raise column_error("leads", "id", "the leads DataFrame is empty: there is nothing to score")
-    if events is not None and isinstance(events, pd.DataFrame) and len(events.columns) == 0:
+    if rows == 0:
+        raise column_error("leads", "id", "the leads table is empty: there is nothing to score")
+    if events is not None and len(events.schema.names if is_arrow(events) else events.columns) == 0:
         events = None
     return table_specs("leads", leads), table_specs("events", events)
+
+
+def lead_ids_and_index(leads: Any) -> tuple[np.ndarray, pd.Index]:
+    """The id column and the index results take: the DataFrame's own, or
+    row numbers for an Arrow table."""
+    if is_arrow(leads):
+        ids = leads.column("id").to_numpy(zero_copy_only=False)
+        return ids, pd.RangeIndex(leads.num_rows)
+    return leads["id"].to_numpy(), leads.index
 
 
 # --- From the native column form to DataFrames. ------------------------------

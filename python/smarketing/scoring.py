@@ -13,7 +13,7 @@ import pandas as pd
 import scipy.sparse
 
 from . import _native
-from ._tables import Now, leads_specs, to_nanos
+from ._tables import Frame, Now, lead_ids_and_index, leads_specs, to_nanos
 from .errors import LeadError
 from .playbook import Playbook
 from .v1 import lead_pb2, lifecycle_pb2, priority_pb2, score_result_pb2, scoring_pb2
@@ -118,20 +118,23 @@ def _categorical(codes: np.ndarray, labels: list[str], ordered: bool = False) ->
     return pd.Categorical.from_codes(codes, categories=labels, ordered=ordered)
 
 
-def _native_scores(playbook: Playbook, leads: pd.DataFrame, events: Optional[pd.DataFrame],
+def _native_scores(playbook: Playbook, leads: Frame, events: Optional[Frame],
                    now: Now, threads: Optional[int], explain: str, route: bool = False) -> dict:
     lead_specs, event_specs = leads_specs(leads, events)
     return playbook._compile().score_table(lead_specs, event_specs, to_nanos(now),
                                           _threads(threads), explain, route)
 
 
-def score_frame(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFrame] = None,
+def score_frame(playbook: PlaybookLike, leads: Frame, events: Optional[Frame] = None,
                 *, now: Now, explain: Explain = "column", route: bool = True,
                 threads: Optional[int] = None) -> pd.DataFrame:
     """Scores every lead of a DataFrame with its events, on all cores.
 
     The leads are built and scored in C++ from the columns, with the GIL
-    released; no message is made per row in Python.
+    released; no message is made per row in Python. Arrow tables (pyarrow
+    Table or RecordBatch) are read as they are: numbers and timestamps
+    without a copy, text dictionary-encoded by Arrow; the result is then
+    indexed by row number.
 
     Args:
         playbook: The Playbook, or a path to one.
@@ -179,7 +182,7 @@ def score_frame(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd
     routes = route and explain != "long" and len(pb.message.routing.teams) > 0
     native = _native_scores(pb, leads, events, now, threads,
                             {"none": "none", "column": "column", "long": "sentences"}[explain], routes)
-    lead_ids = leads["id"].to_numpy()
+    lead_ids, index = lead_ids_and_index(leads)
     if explain == "long":
         return _long_explanation(pb, native, lead_ids)
     message = pb.message
@@ -197,7 +200,7 @@ def score_frame(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd
         "disqualification_reason": _categorical(native["disqualification_reason"] - 1, _REASONS[1:]),
         "events_counted": native["events_counted"],
         "duplicate_events": native["duplicate_events"],
-    }, index=leads.index)
+    }, index=index)
     if explain == "column":
         frame["explanation"] = native["explanation"]
     return frame
