@@ -166,106 +166,134 @@ std::string RecyclePolicy::LossCodes() const {
   return JoinCodes(policy_.loss_reasons());
 }
 
+namespace {
+
+// Index in sla.policies of each priority's policy, to name duplicates.
+using PolicyIndex = std::array<int, v1::Priority_ARRAYSIZE>;
+
+// Whether policies[i] names a priority that no earlier policy has.
+bool CheckPolicyPriority(v1::Priority priority, int i, const std::string& policy_path,
+                         PolicyIndex* policy_index, ProblemList* problems) {
+  if (priority == v1::PRIORITY_UNSPECIFIED) {
+    problems->Add(absl::StrCat(policy_path, ".priority"),
+                  "required: low, medium, high or urgent");
+    return false;
+  }
+  if (!v1::Priority_IsValid(priority)) {
+    problems->Add(absl::StrCat(policy_path, ".priority"),
+                  absl::StrCat("unknown priority ", priority));
+    return false;
+  }
+  if (const int other = (*policy_index)[priority]; other >= 0) {
+    problems->Add(absl::StrCat(policy_path, ".priority"),
+                  absl::StrCat("priority ", PriorityName(priority),
+                               " already has a policy: policies[", other, "]"));
+    return false;
+  }
+  (*policy_index)[priority] = i;
+  return true;
+}
+
+// The policy's escalation steps, by increasing delay after the breach.
+bool CompileEscalations(const v1::SlaPolicy& proto, const std::string& policy_path,
+                        Sla::Policy* policy, ProblemList* problems) {
+  bool ok = true;
+  for (int j = 0; j < proto.escalations_size(); ++j) {
+    const v1::EscalationStep& step = proto.escalations(j);
+    const std::string step_path =
+        absl::StrCat(policy_path, ".escalations[", j, "]");
+    Sla::Policy::Escalation escalation;
+    const std::optional<absl::Duration> after_breach = CheckDuration(
+        step.after_breach(), false, Bound::kNotNegative,
+        absl::StrCat(step_path, ".after_breach"), problems);
+    if (after_breach.has_value()) {
+      escalation.after_breach = *after_breach;
+    } else {
+      ok = false;
+    }
+    if (after_breach.has_value() && !policy->escalations.empty() &&
+        escalation.after_breach <= policy->escalations.back().after_breach) {
+      problems->Add(
+          absl::StrCat(step_path, ".after_breach"),
+          absl::StrCat("must be after the previous step's (",
+                       absl::FormatDuration(
+                           policy->escalations.back().after_breach),
+                       "): steps come by increasing delay"));
+      ok = false;
+    }
+    escalation.action = step.action();
+    if (escalation.action == v1::ESCALATION_ACTION_UNSPECIFIED) {
+      problems->Add(absl::StrCat(step_path, ".action"),
+                    "required: remind_owner, reassign, "
+                    "escalate_to_manager or recycle");
+      ok = false;
+    } else if (!v1::EscalationAction_IsValid(escalation.action)) {
+      problems->Add(absl::StrCat(step_path, ".action"),
+                    absl::StrCat("unknown action ", escalation.action));
+      ok = false;
+    }
+    policy->escalations.push_back(escalation);
+  }
+  return ok;
+}
+
+// policies[i], or nothing when it has a problem.
+std::optional<Sla::Policy> CompilePolicy(const v1::SlaPolicy& proto, int i,
+                                         const std::string& path,
+                                         PolicyIndex* policy_index,
+                                         ProblemList* problems) {
+  const std::string policy_path = absl::StrCat(path, ".policies[", i, "]");
+  Sla::Policy policy;
+  policy.priority = proto.priority();
+  bool ok = CheckPolicyPriority(policy.priority, i, policy_path, policy_index, problems);
+
+  auto duration = [&](const google::protobuf::Duration& d, const std::string& field,
+                      absl::Duration* out) {
+    const std::optional<absl::Duration> value = CheckDuration(
+        d, true, Bound::kPositive, absl::StrCat(policy_path, ".", field), problems);
+    if (value.has_value()) *out = *value;
+    ok = ok && value.has_value();
+  };
+  duration(proto.first_touch(), "first_touch", &policy.first_touch);
+  duration(proto.accept_or_reject(), "accept_or_reject", &policy.accept_or_reject);
+  if (proto.has_feedback_after_meeting()) {
+    duration(proto.feedback_after_meeting(), "feedback_after_meeting",
+             &policy.feedback_after_meeting);
+  }
+  if (proto.at_risk_ratio() != 0) {
+    policy.at_risk_ratio = proto.at_risk_ratio();
+    if (!(policy.at_risk_ratio > 0 && policy.at_risk_ratio < 1)) {
+      problems->Add(absl::StrCat(policy_path, ".at_risk_ratio"),
+                    "must be between 0 and 1, both excluded (unset: 0.8)");
+      ok = false;
+    }
+  } else {
+    policy.at_risk_ratio = kDefaultAtRiskRatio;
+  }
+  ok = CompileEscalations(proto, policy_path, &policy, problems) && ok;
+  policy.first_touch_at_risk = policy.first_touch * policy.at_risk_ratio;
+  policy.accept_or_reject_at_risk =
+      policy.accept_or_reject * policy.at_risk_ratio;
+  policy.feedback_at_risk =
+      policy.feedback_after_meeting * policy.at_risk_ratio;
+  if (!ok) return std::nullopt;
+  return policy;
+}
+
+}  // namespace
+
 bool Sla::Compile(const v1::Sla& sla, const std::string& path,
                   ProblemList* problems) {
   const int before = problems->size();
   policies_ = {};
   has_policies_ = !sla.policies().empty();
   default_calendar_.reset();
-  // Index in sla.policies of each priority's policy, to name duplicates.
-  std::array<int, v1::Priority_ARRAYSIZE> policy_index;
+  PolicyIndex policy_index;
   policy_index.fill(-1);
-
   for (int i = 0; i < sla.policies_size(); ++i) {
-    const v1::SlaPolicy& proto = sla.policies(i);
-    const std::string policy_path = absl::StrCat(path, ".policies[", i, "]");
-    Policy policy;
-    bool ok = true;
-    policy.priority = proto.priority();
-    if (policy.priority == v1::PRIORITY_UNSPECIFIED) {
-      problems->Add(absl::StrCat(policy_path, ".priority"),
-                    "required: low, medium, high or urgent");
-      ok = false;
-    } else if (!v1::Priority_IsValid(policy.priority)) {
-      problems->Add(absl::StrCat(policy_path, ".priority"),
-                    absl::StrCat("unknown priority ", policy.priority));
-      ok = false;
-    } else if (const int other = policy_index[policy.priority]; other >= 0) {
-      problems->Add(absl::StrCat(policy_path, ".priority"),
-                    absl::StrCat("priority ", PriorityName(policy.priority),
-                                 " already has a policy: policies[", other,
-                                 "]"));
-      ok = false;
-    } else {
-      policy_index[policy.priority] = i;
-    }
-
-    auto duration = [&](const google::protobuf::Duration& d, bool required,
-                        Bound bound, const std::string& field,
-                        absl::Duration* out) {
-      const std::optional<absl::Duration> value = CheckDuration(
-          d, required, bound, absl::StrCat(policy_path, ".", field), problems);
-      if (value.has_value()) *out = *value;
-      ok = ok && value.has_value();
-      return value.has_value();
-    };
-    duration(proto.first_touch(), true, Bound::kPositive, "first_touch",
-             &policy.first_touch);
-    duration(proto.accept_or_reject(), true, Bound::kPositive,
-             "accept_or_reject", &policy.accept_or_reject);
-    if (proto.has_feedback_after_meeting()) {
-      duration(proto.feedback_after_meeting(), true, Bound::kPositive,
-               "feedback_after_meeting", &policy.feedback_after_meeting);
-    }
-    if (proto.at_risk_ratio() != 0) {
-      policy.at_risk_ratio = proto.at_risk_ratio();
-      if (!(policy.at_risk_ratio > 0 && policy.at_risk_ratio < 1)) {
-        problems->Add(absl::StrCat(policy_path, ".at_risk_ratio"),
-                      "must be between 0 and 1, both excluded (unset: 0.8)");
-        ok = false;
-      }
-    } else {
-      policy.at_risk_ratio = kDefaultAtRiskRatio;
-    }
-
-    for (int j = 0; j < proto.escalations_size(); ++j) {
-      const v1::EscalationStep& step = proto.escalations(j);
-      const std::string step_path =
-          absl::StrCat(policy_path, ".escalations[", j, "]");
-      Policy::Escalation escalation;
-      const bool valid =
-          duration(step.after_breach(), false, Bound::kNotNegative,
-                   absl::StrCat("escalations[", j, "].after_breach"),
-                   &escalation.after_breach);
-      if (valid && !policy.escalations.empty() &&
-          escalation.after_breach <= policy.escalations.back().after_breach) {
-        problems->Add(
-            absl::StrCat(step_path, ".after_breach"),
-            absl::StrCat("must be after the previous step's (",
-                         absl::FormatDuration(
-                             policy.escalations.back().after_breach),
-                         "): steps come by increasing delay"));
-        ok = false;
-      }
-      escalation.action = step.action();
-      if (escalation.action == v1::ESCALATION_ACTION_UNSPECIFIED) {
-        problems->Add(absl::StrCat(step_path, ".action"),
-                      "required: remind_owner, reassign, "
-                      "escalate_to_manager or recycle");
-        ok = false;
-      } else if (!v1::EscalationAction_IsValid(escalation.action)) {
-        problems->Add(absl::StrCat(step_path, ".action"),
-                      absl::StrCat("unknown action ", escalation.action));
-        ok = false;
-      }
-      policy.escalations.push_back(escalation);
-    }
-    policy.first_touch_at_risk = policy.first_touch * policy.at_risk_ratio;
-    policy.accept_or_reject_at_risk =
-        policy.accept_or_reject * policy.at_risk_ratio;
-    policy.feedback_at_risk =
-        policy.feedback_after_meeting * policy.at_risk_ratio;
-    if (ok) policies_[policy.priority] = std::move(policy);
+    std::optional<Policy> policy =
+        CompilePolicy(sla.policies(i), i, path, &policy_index, problems);
+    if (policy.has_value()) policies_[policy->priority] = *std::move(policy);
   }
 
   if (sla.has_default_calendar()) {
@@ -290,6 +318,91 @@ const Sla::Policy* Sla::policy(v1::Priority priority) const {
   return p.has_value() ? &*p : nullptr;
 }
 
+namespace {
+
+// Judges an SLA's deadlines one after the other, and keeps what its state
+// depends on.
+class DeadlineJudge {
+ public:
+  DeadlineJudge(absl::Time now, SlaEvaluation* result) : now_(now), result_(result) {}
+
+  // One deadline: `due`, at risk `at_risk_share` of business time after the
+  // start of `walk`, for `done` to happen.
+  void Judge(BusinessCalendar::Walk& walk, absl::Duration at_risk_share,
+             absl::Time due, const std::optional<absl::Time>& done) {
+    if (done.has_value()) {
+      if (*done > due) {
+        breached_ = true;
+        result_->breached_at = std::min(result_->breached_at, due);
+      }
+      return;
+    }
+    all_done_ = false;
+    if (now_ > due) {
+      breached_ = true;
+      result_->breached_at = std::min(result_->breached_at, due);
+      open_breach_ = std::min(open_breach_, due);
+      return;
+    }
+    next_due_ = std::min(next_due_, due);
+    const absl::Time risky = walk.After(at_risk_share);
+    if (now_ >= risky) {
+      at_risk_ = true;
+      next_risk_or_due_ = std::min(next_risk_or_due_, due);
+    } else {
+      next_risk_or_due_ = std::min(next_risk_or_due_, risky);
+    }
+  }
+
+  // The state, and when it next changes, from every deadline judged.
+  void Decide() {
+    if (breached_) {
+      result_->state = v1::SLA_STATE_BREACHED;
+      // Only a new open breach changes anything now: it starts escalating.
+      result_->next_change = next_due_;
+    } else if (all_done_) {
+      result_->state = v1::SLA_STATE_MET;
+    } else {
+      result_->state = at_risk_ ? v1::SLA_STATE_AT_RISK : v1::SLA_STATE_ON_TRACK;
+      result_->next_change = next_risk_or_due_;
+    }
+  }
+
+  // The earliest deadline passed with nothing done; InfiniteFuture if none.
+  absl::Time open_breach() const { return open_breach_; }
+
+ private:
+  const absl::Time now_;
+  SlaEvaluation* const result_;
+  bool breached_ = false;
+  bool at_risk_ = false;
+  bool all_done_ = true;
+  absl::Time open_breach_ = absl::InfiniteFuture();
+  // Of the deadlines still open and not breached: the next at-risk or due
+  // time, and the next due time.
+  absl::Time next_risk_or_due_ = absl::InfiniteFuture();
+  absl::Time next_due_ = absl::InfiniteFuture();
+};
+
+// The escalation steps already due for a breach open since `open_breach`,
+// and when the next one falls due: only that changes anything now.
+void Escalate(const Sla::Policy& p, const BusinessCalendar& calendar,
+              absl::Time open_breach, absl::Time now, SlaEvaluation* result) {
+  result->next_change = absl::InfiniteFuture();
+  BusinessCalendar::Walk from_breach(calendar, open_breach);
+  for (int i = 0; i < static_cast<int>(p.escalations.size()); ++i) {
+    const absl::Time step_at = from_breach.After(p.escalations[i].after_breach);
+    if (step_at > now) {
+      result->next_change = step_at;
+      break;
+    }
+    result->escalation_step = i;
+    result->escalation_due = p.escalations[i].action;
+  }
+}
+
+}  // namespace
+
 SlaEvaluation Sla::Evaluate(v1::Priority priority, absl::Time entered_at,
                             const SlaProgress& progress, absl::Time now,
                             const BusinessCalendar* calendar) const {
@@ -299,42 +412,7 @@ SlaEvaluation Sla::Evaluate(v1::Priority priority, absl::Time entered_at,
   const Policy* p = policy(priority);
   if (calendar == nullptr) calendar = default_calendar_.get();
   if (p == nullptr || calendar == nullptr) return result;
-
-  bool breached = false;
-  bool at_risk = false;
-  bool all_done = true;
-  absl::Time open_breach = absl::InfiniteFuture();
-  // Of the deadlines still open and not breached: the next at-risk or due
-  // time, and the next due time.
-  absl::Time next_risk_or_due = absl::InfiniteFuture();
-  absl::Time next_due = absl::InfiniteFuture();
-  // One deadline: `due`, at risk `at_risk_share` of business time after the
-  // start of `walk`, for `done` to happen.
-  auto judge = [&](BusinessCalendar::Walk& walk, absl::Duration at_risk_share,
-                   absl::Time due, const std::optional<absl::Time>& done) {
-    if (done.has_value()) {
-      if (*done > due) {
-        breached = true;
-        result.breached_at = std::min(result.breached_at, due);
-      }
-      return;
-    }
-    all_done = false;
-    if (now > due) {
-      breached = true;
-      result.breached_at = std::min(result.breached_at, due);
-      open_breach = std::min(open_breach, due);
-      return;
-    }
-    next_due = std::min(next_due, due);
-    const absl::Time risky = walk.After(at_risk_share);
-    if (now >= risky) {
-      at_risk = true;
-      next_risk_or_due = std::min(next_risk_or_due, due);
-    } else {
-      next_risk_or_due = std::min(next_risk_or_due, risky);
-    }
-  };
+  DeadlineJudge judge(now, &result);
 
   // Both deadlines count from the stage entry; walking to the earlier one
   // first lets the later continue from it, and likewise for at-risk times.
@@ -353,13 +431,13 @@ SlaEvaluation Sla::Evaluate(v1::Priority priority, absl::Time entered_at,
   const std::optional<absl::Time> decided =
       HappenedBy(progress.sales_decision_at, now);
   if (touch_first) {
-    judge(to_risk, p->first_touch_at_risk, result.first_touch_due, touched);
-    judge(to_risk, p->accept_or_reject_at_risk, result.accept_or_reject_due,
-          decided);
+    judge.Judge(to_risk, p->first_touch_at_risk, result.first_touch_due, touched);
+    judge.Judge(to_risk, p->accept_or_reject_at_risk, result.accept_or_reject_due,
+                decided);
   } else {
-    judge(to_risk, p->accept_or_reject_at_risk, result.accept_or_reject_due,
-          decided);
-    judge(to_risk, p->first_touch_at_risk, result.first_touch_due, touched);
+    judge.Judge(to_risk, p->accept_or_reject_at_risk, result.accept_or_reject_due,
+                decided);
+    judge.Judge(to_risk, p->first_touch_at_risk, result.first_touch_due, touched);
   }
 
   const std::optional<absl::Time> meeting =
@@ -371,34 +449,12 @@ SlaEvaluation Sla::Evaluate(v1::Priority priority, absl::Time entered_at,
     result.feedback_due = from_meeting.After(p->feedback_after_meeting);
     std::optional<absl::Time> feedback = HappenedBy(progress.feedback_at, now);
     if (feedback.has_value() && *feedback < *meeting) feedback.reset();
-    judge(meeting_risk, p->feedback_at_risk, result.feedback_due, feedback);
+    judge.Judge(meeting_risk, p->feedback_at_risk, result.feedback_due, feedback);
   }
 
-  if (breached) {
-    result.state = v1::SLA_STATE_BREACHED;
-    // Only a new open breach changes anything now: it starts escalating.
-    result.next_change = next_due;
-  } else if (all_done) {
-    result.state = v1::SLA_STATE_MET;
-  } else {
-    result.state = at_risk ? v1::SLA_STATE_AT_RISK : v1::SLA_STATE_ON_TRACK;
-    result.next_change = next_risk_or_due;
-  }
-
-  if (open_breach != absl::InfiniteFuture()) {
-    // Escalating already: only the next step changes anything.
-    result.next_change = absl::InfiniteFuture();
-    BusinessCalendar::Walk from_breach(*calendar, open_breach);
-    for (int i = 0; i < static_cast<int>(p->escalations.size()); ++i) {
-      const absl::Time step_at =
-          from_breach.After(p->escalations[i].after_breach);
-      if (step_at > now) {
-        result.next_change = step_at;
-        break;
-      }
-      result.escalation_step = i;
-      result.escalation_due = p->escalations[i].action;
-    }
+  judge.Decide();
+  if (judge.open_breach() != absl::InfiniteFuture()) {
+    Escalate(*p, *calendar, judge.open_breach(), now, &result);
   }
   return result;
 }
