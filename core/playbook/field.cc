@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/base/enum_label.h"
 
 namespace smarketing {
 namespace {
@@ -205,14 +206,11 @@ absl::string_view ShortEnumName(const google::protobuf::EnumDescriptor* type,
     auto* out = new std::vector<Names>;
     for (const auto* e :
          {v1::Seniority_descriptor(), v1::EventType_descriptor()}) {
-      const std::string prefix = absl::StrCat(e->value(0)->name().substr(
-          0, e->value(0)->name().size() - sizeof("UNSPECIFIED") + 1));
       Names& names = out->emplace_back();
       names.type = e;
       for (int i = 0; i < e->value_count(); ++i) {
         const int number = e->value(i)->number();
-        std::string name =
-            absl::AsciiStrToLower(e->value(i)->name().substr(prefix.size()));
+        std::string name = EnumLabel(e->value(i));
         if (number >= 0 && number < 256) {
           if (number >= static_cast<int>(names.by_number.size())) {
             names.by_number.resize(number + 1);

@@ -1,7 +1,9 @@
 // LeadTable: leads built from columns, one by one (Build) or over the
 // previous lead (TableLeadBuilder), the column forms data tools hand over,
 // and ScoreTable's scores and routing.
+#include "core/batch/lead_columns_writer.h"
 #include "core/batch/lead_table.h"
+#include "core/batch/score_table.h"
 
 #include <algorithm>
 #include <cstdio>
