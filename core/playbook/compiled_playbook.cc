@@ -203,7 +203,8 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
       const v1::PersonaCriterion& c = persona.criteria(j);
       const std::string cpath = At(path + ".criteria", j);
       ids.Add(c.id(), cpath + ".id");
-      if (!std::isfinite(c.weight()) || c.weight() <= 0 || c.weight() > 100) {
+      if (!std::isfinite(c.weight()) || c.weight() <= 0 ||
+          c.weight() > ScoringLimits::kCriterionWeight) {
         problems->Add(cpath + ".weight",
                       absl::StrCat("weight must be in (0, 100]; found ",
                                    c.weight()));
@@ -221,7 +222,7 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
     const v1::FitRule& r = p.fit_rules(i);
     const std::string path = At("fit_rules", i);
     ids.Add(r.id(), path + ".id");
-    CheckPoints(r.points(), 100, path + ".points", problems);
+    CheckPoints(r.points(), ScoringLimits::kFitRulePoints, path + ".points", problems);
     FitRule& rule = fit_rules_.emplace_back();
     rule.points = r.points();
     compile_when(r.when(), r.has_when(), true, FieldScope::kLead, path + ".when",
@@ -294,7 +295,7 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
     const v1::EngagementRule& r = engagement.rules(i);
     const std::string path = At("engagement.rules", i);
     ids.Add(r.id(), path + ".id");
-    CheckPoints(r.points(), 1000, path + ".points", problems);
+    CheckPoints(r.points(), ScoringLimits::kEngagementRulePoints, path + ".points", problems);
     EngagementRule& rule = engagement_rules_.emplace_back();
     rule.points = r.points();
     rule.max_points = r.max_points();

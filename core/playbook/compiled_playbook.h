@@ -16,6 +16,15 @@
 
 namespace smarketing {
 
+// The bounds validation puts on points and weights. Tools that write
+// Playbooks (the Python tuner) read them from here rather than restating them.
+struct ScoringLimits {
+  static constexpr double kCriterionWeight = 100;   // weight in (0, this]
+  static constexpr double kFitRulePoints = 100;     // |points| <= this
+  static constexpr double kEngagementRulePoints = 1000;
+  static constexpr double kMaxFit = 100;            // fit is clamped to [0, this]
+};
+
 class CompiledPlaybook {
  public:
   // Validates and compiles. On any problem: INVALID_ARGUMENT carrying them

@@ -110,7 +110,7 @@ void Scorer::ScoreFit(const EvalContext& context, LeadScore* out) {
     out->explanation.push_back({v1::RULE_KIND_FIT, -1, r, fit_rules[r].points,
                                 fit_rules[r].points, 0});
   }
-  out->fit = std::clamp(fit, 0.0, 100.0);
+  out->fit = std::clamp(fit, 0.0, ScoringLimits::kMaxFit);
   const auto& bands = playbook_->grade_bands();
   for (int b = static_cast<int>(bands.size()) - 1; b >= 0; --b) {
     if (out->fit >= bands[b].min_fit) {
@@ -296,9 +296,8 @@ absl::Status Scorer::Score(const v1::Lead& lead, absl::Time now,
     out->explanation.push_back({v1::RULE_KIND_HAND_RAISER, -1, h, 0, 0, 0});
   }
   const v1::StageThreshold& mql = playbook_->playbook().thresholds().mql();
-  const bool qualified = out->total >= mql.min_total() &&
-                         out->fit >= mql.min_fit() &&
-                         out->engagement >= mql.min_engagement();
+  const bool qualified =
+      MeetsThreshold(mql, out->fit, out->engagement, out->total);
   out->stage = out->hand_raiser || qualified ? v1::LIFECYCLE_STAGE_MQL
                                              : v1::LIFECYCLE_STAGE_NURTURE;
 

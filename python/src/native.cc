@@ -633,6 +633,39 @@ py::list TableLeads(const py::list& leads, const py::list& events, int64_t begin
   return out;
 }
 
+// The bounds validation puts on points, for tools that write Playbooks.
+py::dict Limits() {
+  py::dict limits;
+  limits["criterion_weight"] = ScoringLimits::kCriterionWeight;
+  limits["fit_rule_points"] = ScoringLimits::kFitRulePoints;
+  limits["engagement_rule_points"] = ScoringLimits::kEngagementRulePoints;
+  limits["max_fit"] = ScoringLimits::kMaxFit;
+  return limits;
+}
+
+// The core's stage rule over columns of scores: which rows meet `threshold`
+// (a serialized smarketing.v1.StageThreshold).
+py::array_t<bool> MeetsThresholdColumns(const py::bytes& threshold,
+                                        const py::array_t<double>& fit,
+                                        const py::array_t<double>& engagement,
+                                        const py::array_t<double>& total) {
+  const v1::StageThreshold t = ParseBytes<v1::StageThreshold>(threshold, Subject::kInput);
+  const py::ssize_t n = fit.size();
+  if (engagement.size() != n || total.size() != n) {
+    Raise(absl::InvalidArgumentError(absl::StrCat(
+              "fit, engagement and total must have the same length; found ", n,
+              ", ", engagement.size(), " and ", total.size())),
+          Subject::kInput);
+  }
+  py::array_t<bool> out(n);
+  auto f = fit.unchecked<1>();
+  auto e = engagement.unchecked<1>();
+  auto s = total.unchecked<1>();
+  auto o = out.mutable_unchecked<1>();
+  for (py::ssize_t i = 0; i < n; ++i) o(i) = MeetsThreshold(t, f(i), e(i), s(i));
+  return out;
+}
+
 }  // namespace
 }  // namespace smarketing
 
@@ -663,4 +696,7 @@ PYBIND11_MODULE(_native, m) {
   m.def("table_leads", &TableLeads, py::arg("leads"), py::arg("events"), py::arg("begin"),
         py::arg("end"));
   m.def("default_thread_count", &DefaultThreadCount);
+  m.def("limits", &Limits);
+  m.def("meets_threshold", &MeetsThresholdColumns, py::arg("threshold"), py::arg("fit"),
+        py::arg("engagement"), py::arg("total"));
 }
