@@ -31,7 +31,7 @@ _LIMITS = {"fit": _CORE_LIMITS["fit_rule_points"], "engagement": _CORE_LIMITS["e
 # dropped.
 _MIN_POINTS = 0.5
 # Penalties tried by cross-validation, on the mean log-loss per lead.
-_L2_GRID = tuple(float(v) for v in np.logspace(-5, 0, 11))
+_L2_GRID = tuple(float(v) for v in np.logspace(-5, 0, 6))
 
 
 class TuningError(ValueError):
@@ -346,12 +346,14 @@ def _set_points(message, rules: pd.DataFrame, offsets: dict[int, int], column: i
 def _rebalance(old: Playbook, new: Playbook, before: pd.DataFrame, after: pd.DataFrame) -> list[tuple]:
     """Moves grade bands, stage bounds and hand-raiser fit so that each keeps its share of the leads."""
     rows: list[tuple] = []
-    max_fit = _CORE_LIMITS["max_fit"]
-    old_fit, new_fit = before["fit"].to_numpy(), after["fit"].to_numpy()
     message = new.message
+    # The fit's range: the Playbook's fit model, or the core's default.
+    min_fit = message.fit.min if message.fit.HasField("min") else 0.0
+    max_fit = message.fit.max if message.fit.HasField("max") else _CORE_LIMITS["max_fit"]
+    old_fit, new_fit = before["fit"].to_numpy(), after["fit"].to_numpy()
     bands = sorted(range(len(message.grade_bands)), key=lambda i: message.grade_bands[i].min_fit)
     edges = [_same_share(old_fit, new_fit, message.grade_bands[i].min_fit) for i in bands[1:]]
-    bounds = [0.0] + edges + [max_fit]
+    bounds = [min_fit] + edges + [max_fit]
     if all(a < b for a, b in zip(bounds, bounds[1:])):
         for at, i in enumerate(bands):
             band = message.grade_bands[i]
@@ -368,7 +370,7 @@ def _rebalance(old: Playbook, new: Playbook, before: pd.DataFrame, after: pd.Dat
             field = f"min_{name}"
             cut = _same_share(*values[name], getattr(threshold, field))
             if name == "fit":
-                cut = min(max(cut, 0.0), max_fit)
+                cut = min(max(cut, min_fit), max_fit)
             if stage == "sql":
                 cut = max(cut, getattr(message.thresholds.mql, field)) if name != "engagement" else cut
             if cut != getattr(threshold, field):
@@ -376,7 +378,7 @@ def _rebalance(old: Playbook, new: Playbook, before: pd.DataFrame, after: pd.Dat
                              f"same share of leads meets the {stage.upper()} bound"))
                 setattr(threshold, field, cut)
     for rule in message.hand_raiser_rules:
-        cut = min(max(_same_share(old_fit, new_fit, rule.min_fit), 0.0), max_fit)
+        cut = min(max(_same_share(old_fit, new_fit, rule.min_fit), min_fit), max_fit)
         if cut != rule.min_fit:
             rows.append((f"hand_raiser_rules[{rule.id}].min_fit", rule.min_fit, cut,
                          "same share of leads has the fit to raise a hand"))
@@ -393,7 +395,7 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFr
          weeks: Optional[float] = None, weekly_mql: Optional[float] = None,
          min_mql_conversion: Optional[float] = None, weekly_sql: Optional[float] = None,
          min_sql_conversion: Optional[float] = None, version: Optional[str] = None,
-         threads: Optional[int] = None) -> TuningResult:
+         target: str = "converted", threads: Optional[int] = None) -> TuningResult:
     """Fits rule points to outcomes and thresholds to targets; returns a new Playbook.
 
     Safe by default:
@@ -436,6 +438,10 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFr
         weeks: Weeks the leads arrived over; needed only with a weekly
             target (default: the span of ``leads.created_at``).
         version: The new Playbook's version (default: the old one + "-tuned").
+        target: The outcome column to learn from when ``outcomes`` is a
+            DataFrame: "converted" (the default), "won", or sales'
+            acceptance (e.g. "accepted"): any boolean column. The
+            evaluations and thresholds then measure that outcome too.
 
     Raises:
         ValueError: no outcome varies, too few conversions to validate, or a
@@ -455,6 +461,10 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFr
         raise ValueError(f"prior_leads must not be negative, found {prior_leads!r}")
     if max_points is not None and not max_points > 0:
         raise ValueError(f"max_points must be positive, found {max_points!r}")
+    if target != "converted":
+        if not isinstance(outcomes, pd.DataFrame) or target not in outcomes.columns:
+            raise KeyError(f"target={target!r} needs outcomes as a DataFrame with a {target!r} column")
+        outcomes = outcomes.drop(columns=["converted"], errors="ignore").assign(converted=outcomes[target])
     weekly = weekly_mql is not None or weekly_sql is not None
     if weeks is None and weekly:
         weeks = _weeks(leads)

@@ -472,6 +472,19 @@ py::bytes ParsePlaybookText(const std::string& text, const std::string& format,
   return Serialize(source->playbook);
 }
 
+// Where each field of a Playbook was written: path -> (line, column), 1-based.
+py::dict PlaybookPositions(const std::string& text, const std::string& format) {
+  auto parsed_format = FormatFromName(format);
+  Check(parsed_format.status(), Subject::kInput);
+  absl::StatusOr<PlaybookSource> source = ParsePlaybook(text, *parsed_format, "");
+  Check(source.status(), Subject::kPlaybook);
+  py::dict positions;
+  for (const auto& [path, position] : source->positions) {
+    positions[py::str(path)] = py::make_tuple(position.line, position.column);
+  }
+  return positions;
+}
+
 py::str MessageToYamlText(const std::string& type_name, const py::bytes& data) {
   std::unique_ptr<google::protobuf::Message> message(Prototype(type_name)->New());
   const std::string_view view = data;
@@ -684,6 +697,7 @@ PYBIND11_MODULE(_native, m) {
            py::arg("explain") = "none", py::arg("route") = false);
   m.def("parse_playbook", &ParsePlaybookText, py::arg("text"), py::arg("format"),
         py::arg("file") = "");
+  m.def("playbook_positions", &PlaybookPositions, py::arg("text"), py::arg("format"));
   m.def("message_to_yaml", &MessageToYamlText, py::arg("type_name"), py::arg("data"));
   m.def("parse_yaml_message", &ParseYamlText, py::arg("type_name"), py::arg("text"),
         py::arg("file") = "");

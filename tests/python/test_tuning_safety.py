@@ -188,3 +188,17 @@ def test_stage_rule_comes_from_the_core(demo, scores):
     assert ((scores["stage"] == "mql")[eligible] == meets[eligible.to_numpy()]).all()
     with pytest.raises(sm.InputError, match="same length"):
         _native.meets_threshold(mql.SerializeToString(), np.zeros(2), np.zeros(3), np.zeros(2))
+
+
+def test_tuning_can_learn_from_sales_acceptance():
+    pb = _playbook({"strong": 10, "medium": 10, "weak": 10})
+    leads, outcomes = _data(3000, 9, {k: EFFECTS[k] for k in ("strong", "medium", "weak")})
+    # Sales accept leads with the medium attribute, whatever converts.
+    outcomes["accepted"] = (leads["attributes.medium"] == "yes").to_numpy() ^ (
+        np.random.default_rng(1).random(len(leads)) < 0.1)
+    by_acceptance = sm.tune(pb, leads, None, outcomes, now=NOW, target="accepted").changes.set_index("rule_id")
+    assert by_acceptance.loc["medium", "new_points"] > by_acceptance.loc["strong", "new_points"]
+    by_conversion = sm.tune(pb, leads, None, outcomes, now=NOW).changes.set_index("rule_id")
+    assert by_conversion.loc["strong", "new_points"] > by_conversion.loc["medium", "new_points"]
+    with pytest.raises(KeyError, match="nope"):
+        sm.tune(pb, leads, None, outcomes, now=NOW, target="nope")
