@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -187,10 +188,29 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
                  &property_slots_);
   };
 
-  // Personas.
-  if (p.personas_size() == 0) {
-    problems->Add("personas", "at least one persona is required");
+  // The fit model: its bounds frame every other fit setting.
+  const v1::FitModel& fit_model = p.fit();
+  fit_base_ = fit_model.base_points();
+  if (!std::isfinite(fit_base_) ||
+      std::abs(fit_base_) > ScoringLimits::kFitRulePoints) {
+    problems->Add("fit.base_points",
+                  absl::StrCat("must be within [-", ScoringLimits::kFitRulePoints,
+                               ", ", ScoringLimits::kFitRulePoints, "]; found ",
+                               fit_base_));
   }
+  if (fit_model.has_min()) min_fit_ = fit_model.min();
+  if (fit_model.has_max()) max_fit_ = fit_model.max();
+  if (!std::isfinite(min_fit_) || !std::isfinite(max_fit_) ||
+      min_fit_ >= max_fit_) {
+    problems->Add("fit", absl::StrCat("needs finite bounds with min below max; "
+                                      "found [",
+                                      min_fit_, ", ", max_fit_, "]"));
+    min_fit_ = 0;
+    max_fit_ = ScoringLimits::kMaxFit;
+  }
+  const std::string fit_range = absl::StrCat("[", min_fit_, ", ", max_fit_, "]");
+
+  // Personas: optional.
   for (int i = 0; i < p.personas_size(); ++i) {
     const v1::Persona& persona = p.personas(i);
     const std::string path = At("personas", i);
@@ -203,7 +223,8 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
       const v1::PersonaCriterion& c = persona.criteria(j);
       const std::string cpath = At(path + ".criteria", j);
       ids.Add(c.id(), cpath + ".id");
-      if (!std::isfinite(c.weight()) || c.weight() <= 0 || c.weight() > 100) {
+      if (!std::isfinite(c.weight()) || c.weight() <= 0 ||
+          c.weight() > ScoringLimits::kCriterionWeight) {
         problems->Add(cpath + ".weight",
                       absl::StrCat("weight must be in (0, 100]; found ",
                                    c.weight()));
@@ -221,14 +242,14 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
     const v1::FitRule& r = p.fit_rules(i);
     const std::string path = At("fit_rules", i);
     ids.Add(r.id(), path + ".id");
-    CheckPoints(r.points(), 100, path + ".points", problems);
+    CheckPoints(r.points(), ScoringLimits::kFitRulePoints, path + ".points", problems);
     FitRule& rule = fit_rules_.emplace_back();
     rule.points = r.points();
     compile_when(r.when(), r.has_when(), true, FieldScope::kLead, path + ".when",
                  &rule.when);
   }
 
-  // Grade bands: sorted by min, they must tile [0, 100].
+  // Grade bands: sorted by min, they must tile the fit range.
   absl::flat_hash_set<std::string> grades;
   if (p.grade_bands_size() == 0) {
     problems->Add("grade_bands", "at least one grade band is required");
@@ -242,10 +263,12 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
       problems->Add(path + ".grade",
                     absl::StrCat("duplicate grade \"", b.grade(), "\""));
     }
-    if (b.min_fit() < 0 || b.max_fit() > 100 || b.min_fit() >= b.max_fit()) {
-      problems->Add(path, absl::StrCat("a band needs 0 <= min_fit < max_fit <= "
-                                       "100; found [",
-                                       b.min_fit(), ", ", b.max_fit(), ")"));
+    if (b.min_fit() < min_fit_ || b.max_fit() > max_fit_ ||
+        b.min_fit() >= b.max_fit()) {
+      problems->Add(path, absl::StrCat("a band needs ", min_fit_,
+                                       " <= min_fit < max_fit <= ", max_fit_,
+                                       "; found [", b.min_fit(), ", ",
+                                       b.max_fit(), ")"));
       continue;
     }
     grade_bands_.push_back({b.min_fit(), b.max_fit(), i});
@@ -256,7 +279,7 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
             });
   if (!grade_bands_.empty() &&
       static_cast<int>(grade_bands_.size()) == p.grade_bands_size()) {
-    double covered = 0;
+    double covered = min_fit_;
     for (const GradeBand& band : grade_bands_) {
       const std::string path = At("grade_bands", band.index);
       if (band.min_fit > covered) {
@@ -271,17 +294,22 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
       }
       covered = std::max(covered, band.max_fit);
     }
-    if (covered < 100) {
+    if (covered < max_fit_) {
       problems->Add("grade_bands",
                     absl::StrCat("gap: no grade covers fit scores from ",
-                                 covered, " to 100"));
+                                 covered, " to ", max_fit_));
     }
   }
 
   // Engagement.
   const v1::EngagementModel& engagement = p.engagement();
   const double half_life = Seconds(engagement.half_life());
-  if (half_life <= 0) {
+  // Only rules without a half-life of their own need the model's.
+  const bool needs_half_life =
+      engagement.has_half_life() ||
+      std::any_of(engagement.rules().begin(), engagement.rules().end(),
+                  [](const v1::EngagementRule& r) { return !r.has_half_life(); });
+  if (needs_half_life && half_life <= 0) {
     problems->Add("engagement.half_life",
                   "a half-life greater than zero is required");
   }
@@ -289,12 +317,21 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
   if (!std::isfinite(engagement.max_score()) || engagement.max_score() < 0) {
     problems->Add("engagement.max_score", "must be a finite number > 0");
   }
+  if (engagement.has_min_score()) {
+    min_engagement_ = engagement.min_score();
+    if (!std::isfinite(min_engagement_) || min_engagement_ >= max_engagement_) {
+      problems->Add("engagement.min_score",
+                    absl::StrCat("must be a finite number below max_score (",
+                                 max_engagement_, "); found ", min_engagement_));
+      min_engagement_ = 0;
+    }
+  }
   engagement_by_type_.resize(v1::EventType_ARRAYSIZE);
   for (int i = 0; i < engagement.rules_size(); ++i) {
     const v1::EngagementRule& r = engagement.rules(i);
     const std::string path = At("engagement.rules", i);
     ids.Add(r.id(), path + ".id");
-    CheckPoints(r.points(), 1000, path + ".points", problems);
+    CheckPoints(r.points(), ScoringLimits::kEngagementRulePoints, path + ".points", problems);
     EngagementRule& rule = engagement_rules_.emplace_back();
     rule.points = r.points();
     rule.max_points = r.max_points();
@@ -368,15 +405,20 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
       }
       rule.event_type_mask |= uint64_t{1} << type;
     }
-    if (!std::isfinite(r.min_fit()) || r.min_fit() < 0 || r.min_fit() > 100) {
-      problems->Add(path + ".min_fit", "must be within [0, 100]");
+    if (!std::isfinite(r.min_fit()) || r.min_fit() < min_fit_ ||
+        r.min_fit() > max_fit_) {
+      problems->Add(path + ".min_fit", "must be within " + fit_range);
     }
     rule.min_fit = r.min_fit();
-    const double lookback = Seconds(r.lookback());
-    if (lookback <= 0) {
-      problems->Add(path + ".lookback", "a lookback greater than zero is required");
+    if (r.has_lookback()) {
+      const double lookback = Seconds(r.lookback());
+      if (lookback <= 0) {
+        problems->Add(path + ".lookback", "must be greater than zero when set");
+      }
+      rule.lookback_seconds = static_cast<int64_t>(lookback);
+    } else {
+      rule.lookback_seconds = std::numeric_limits<int64_t>::max();
     }
-    rule.lookback_seconds = static_cast<int64_t>(lookback);
     if (!v1::Priority_IsValid(r.priority())) {
       problems->Add(path + ".priority", "unknown priority");
     }
@@ -391,29 +433,40 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
   }
   auto check_threshold = [&](const v1::StageThreshold& t,
                              const std::string& path) {
-    if (!std::isfinite(t.min_total()) || t.min_total() < 0) {
-      problems->Add(path + ".min_total", "must be a finite number >= 0");
+    const double lowest_total = std::min(0.0, min_fit_ + min_engagement_);
+    if (!std::isfinite(t.min_total()) || t.min_total() < lowest_total) {
+      problems->Add(path + ".min_total",
+                    absl::StrCat("must be a finite number >= ", lowest_total));
     }
-    if (!std::isfinite(t.min_fit()) || t.min_fit() < 0 || t.min_fit() > 100) {
-      problems->Add(path + ".min_fit", "must be within [0, 100]");
+    if (!std::isfinite(t.min_fit()) || t.min_fit() < min_fit_ ||
+        t.min_fit() > max_fit_) {
+      problems->Add(path + ".min_fit", "must be within " + fit_range);
     }
-    if (!std::isfinite(t.min_engagement()) || t.min_engagement() < 0 ||
+    if (!std::isfinite(t.min_engagement()) ||
+        t.min_engagement() < std::min(0.0, min_engagement_) ||
         t.min_engagement() > max_engagement_) {
       problems->Add(path + ".min_engagement",
-                    absl::StrCat("must be within [0, ", max_engagement_,
+                    absl::StrCat("must be within [", std::min(0.0, min_engagement_),
+                                 ", ", max_engagement_,
                                  "] (engagement.max_score)"));
     }
-    if (t.min_total() > 100 + max_engagement_) {
+    if (t.min_total() > max_fit_ + max_engagement_) {
       problems->Add(path + ".min_total",
                     absl::StrCat("no lead can reach it: the highest total is ",
-                                 100 + max_engagement_));
+                                 max_fit_ + max_engagement_));
     }
   };
   const v1::StageThreshold& mql = p.thresholds().mql();
   check_threshold(mql, "thresholds.mql");
+  compile_when(mql.when(), mql.has_when(), false, FieldScope::kLead,
+               "thresholds.mql.when", &mql_when_);
   if (p.thresholds().has_sql()) {
     const v1::StageThreshold& sql = p.thresholds().sql();
     check_threshold(sql, "thresholds.sql");
+    if (sql.has_when()) {
+      problems->Add("thresholds.sql.when",
+                    "only the MQL threshold takes a condition");
+    }
     if (sql.min_total() < mql.min_total()) {
       problems->Add("thresholds.sql.min_total",
                     absl::StrCat("thresholds out of order: SQL (", sql.min_total(),
@@ -425,6 +478,25 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
                                  ") is below MQL (", mql.min_fit(), ")"));
     }
   }
+
+  // Disqualified leads and opt-out.
+  zero_disqualified_scores_ = p.disqualified().zero_scores();
+  if (!p.disqualified().grade().empty()) {
+    for (int i = 0; i < p.grade_bands_size(); ++i) {
+      if (p.grade_bands(i).grade() == p.disqualified().grade()) {
+        disqualified_grade_ = i;
+      }
+    }
+    if (disqualified_grade_ < 0) {
+      problems->Add("disqualified.grade",
+                    absl::StrCat("\"", p.disqualified().grade(),
+                                 "\" is not one of grade_bands"));
+    }
+  }
+  if (!v1::OptOutPolicy_IsValid(p.opt_out_policy())) {
+    problems->Add("opt_out_policy", "unknown opt-out policy");
+  }
+  opt_out_disqualifies_ = p.opt_out_policy() != v1::OPT_OUT_POLICY_NEVER_MQL;
 
   // Priority.
   const v1::PriorityPolicy& priority = p.priority();

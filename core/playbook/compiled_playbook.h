@@ -16,6 +16,15 @@
 
 namespace smarketing {
 
+// The bounds validation puts on points and weights. Tools that write
+// Playbooks (the Python tuner) read them from here rather than restating them.
+struct ScoringLimits {
+  static constexpr double kCriterionWeight = 100;   // weight in (0, this]
+  static constexpr double kFitRulePoints = 100;     // |points| <= this
+  static constexpr double kEngagementRulePoints = 1000;
+  static constexpr double kMaxFit = 100;            // fit is clamped to [0, this]
+};
+
 class CompiledPlaybook {
  public:
   // Validates and compiles. On any problem: INVALID_ARGUMENT carrying them
@@ -89,6 +98,20 @@ class CompiledPlaybook {
     return priority_rules_;
   }
   double max_engagement() const { return max_engagement_; }
+  double min_engagement() const { return min_engagement_; }
+  // fit = fit_base() + best persona fit + fit rules, within [min_fit(),
+  // max_fit()].
+  double fit_base() const { return fit_base_; }
+  double min_fit() const { return min_fit_; }
+  double max_fit() const { return max_fit_; }
+  // The MQL threshold's condition on the lead (empty: none).
+  const CompiledCondition& mql_when() const { return mql_when_; }
+  // Disqualified leads: scores reported as 0, and the grade band index
+  // they get (-1: the grade of their fit).
+  bool zero_disqualified_scores() const { return zero_disqualified_scores_; }
+  int disqualified_grade() const { return disqualified_grade_; }
+  // Opted-out leads are disqualified (else: never MQL).
+  bool opt_out_disqualifies() const { return opt_out_disqualifies_; }
   v1::Priority default_priority() const { return default_priority_; }
   bool has_window_caps() const { return has_window_caps_; }
 
@@ -112,6 +135,14 @@ class CompiledPlaybook {
   std::vector<HandRaiserRule> hand_raiser_rules_;
   std::vector<PriorityRule> priority_rules_;
   double max_engagement_ = 100;
+  double min_engagement_ = 0;
+  double fit_base_ = 0;
+  double min_fit_ = 0;
+  double max_fit_ = ScoringLimits::kMaxFit;
+  CompiledCondition mql_when_;
+  bool zero_disqualified_scores_ = false;
+  int disqualified_grade_ = -1;
+  bool opt_out_disqualifies_ = true;
   v1::Priority default_priority_ = v1::PRIORITY_MEDIUM;
   bool has_window_caps_ = false;
   SlotTable attribute_slots_;

@@ -367,6 +367,12 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline FieldValue Read(const FieldRef& field,
       return Text(lead.contact().last_name());
     case FieldId::kEmail:
       return Text(lead.contact().email());
+    case FieldId::kEmailDomain: {
+      const absl::string_view email = lead.contact().email();
+      const size_t at = email.rfind('@');
+      return Text(at == absl::string_view::npos ? absl::string_view()
+                                                : email.substr(at + 1));
+    }
     case FieldId::kPhone:
       return Text(lead.contact().phone());
     case FieldId::kJobTitle:
@@ -461,6 +467,7 @@ int CompiledCondition::CompileNode(const v1::Condition& c, FieldScope scope,
   if (c.has_in()) operators.push_back("in");
   if (c.has_range()) operators.push_back("range");
   if (c.has_contains()) operators.push_back("contains");
+  if (c.has_contains_any()) operators.push_back("contains_any");
   if (c.has_prefix()) operators.push_back("prefix");
   if (c.has_suffix()) operators.push_back("suffix");
   if (c.has_regex()) operators.push_back("regex");
@@ -473,7 +480,8 @@ int CompiledCondition::CompileNode(const v1::Condition& c, FieldScope scope,
         path,
         operators.empty()
             ? "a condition needs exactly one operator: equals, in, range, "
-              "contains, prefix, suffix, regex, exists, all, any or not"
+              "contains, contains_any, prefix, suffix, regex, exists, all, "
+              "any or not"
             : absl::StrCat("a condition has exactly one operator; found ",
                            absl::StrJoin(operators, ", ")));
     return index;
@@ -550,9 +558,13 @@ int CompiledCondition::CompileNode(const v1::Condition& c, FieldScope scope,
     node.has_max = range.has_max();
     node.min = range.min();
     node.max = range.max();
+    node.min_exclusive = range.min_exclusive();
+    node.max_inclusive = range.max_inclusive();
+    const bool point = !node.min_exclusive && node.max_inclusive;
     if (!node.has_min && !node.has_max) {
       problems->Add(absl::StrCat(path, ".range"), "needs min, max or both");
-    } else if (node.has_min && node.has_max && node.min >= node.max) {
+    } else if (node.has_min && node.has_max &&
+               (point ? node.min > node.max : node.min >= node.max)) {
       problems->Add(absl::StrCat(path, ".range.max"),
                     absl::StrCat("max (", node.max, ") must be above min (",
                                  node.min, ")"));
@@ -573,6 +585,26 @@ int CompiledCondition::CompileNode(const v1::Condition& c, FieldScope scope,
       problems->Add(absl::StrCat(path, ".", op), "must not be empty");
     }
     if (!node.case_sensitive) absl::AsciiStrToLower(&node.text);
+  } else if (op == "contains_any") {
+    node.op = Op::kContainsAny;
+    if (!textual) type_error(op);
+    const google::protobuf::ListValue& texts = c.contains_any();
+    if (texts.values_size() == 0) {
+      problems->Add(absl::StrCat(path, ".contains_any"), "needs at least one text");
+    }
+    for (int i = 0; i < texts.values_size(); ++i) {
+      const google::protobuf::Value& text = texts.values(i);
+      if (text.kind_case() != google::protobuf::Value::kStringValue ||
+          text.string_value().empty()) {
+        problems->Add(absl::StrCat(path, ".contains_any[", i, "]"),
+                      "must be a non-empty text");
+        continue;
+      }
+      Literal& literal = node.literals.emplace_back();
+      literal.kind = FieldValue::kString;
+      literal.text = text.string_value();
+      if (!node.case_sensitive) absl::AsciiStrToLower(&literal.text);
+    }
   } else if (op == "regex") {
     node.op = Op::kRegex;
     if (!textual) type_error("regex");
@@ -702,8 +734,10 @@ bool CompiledCondition::Eval(int index, const EvalContext& context) const {
       if (value.kind != FieldValue::kNumber && value.kind != FieldValue::kEnum) {
         return false;
       }
-      return (!node.has_min || value.number >= node.min) &&
-             (!node.has_max || value.number < node.max);
+      return (!node.has_min || (node.min_exclusive ? value.number > node.min
+                                                   : value.number >= node.min)) &&
+             (!node.has_max || (node.max_inclusive ? value.number <= node.max
+                                                   : value.number < node.max));
     default:
       break;
   }
@@ -715,6 +749,14 @@ bool CompiledCondition::Eval(int index, const EvalContext& context) const {
     case Op::kContains:
       return node.case_sensitive ? absl::StrContains(text, node.text)
                                  : ContainsLowered(text, node.text);
+    case Op::kContainsAny:
+      for (const Literal& literal : node.literals) {
+        if (node.case_sensitive ? absl::StrContains(text, literal.text)
+                                : ContainsLowered(text, literal.text)) {
+          return true;
+        }
+      }
+      return false;
     case Op::kPrefix:
       return node.case_sensitive ? absl::StartsWith(text, node.text)
                                  : StartsWithLowered(text, node.text);

@@ -98,6 +98,7 @@ class CompiledCondition {
     kIn,
     kRange,
     kContains,
+    kContainsAny,
     kPrefix,
     kSuffix,
     kRegex,
@@ -121,6 +122,8 @@ class CompiledCondition {
     double max = 0;
     bool has_min = false;
     bool has_max = false;
+    bool min_exclusive = false;
+    bool max_inclusive = false;
     std::vector<Literal> literals;
     std::string text;
     std::shared_ptr<const RE2> regex;

@@ -23,6 +23,7 @@ constexpr NamedField kLeadFields[] = {
     {"contact.first_name", FieldId::kFirstName, FieldType::kString},
     {"contact.last_name", FieldId::kLastName, FieldType::kString},
     {"contact.email", FieldId::kEmail, FieldType::kString},
+    {"contact.email_domain", FieldId::kEmailDomain, FieldType::kString},
     {"contact.phone", FieldId::kPhone, FieldType::kString},
     {"job_title", FieldId::kJobTitle, FieldType::kString},
     {"department", FieldId::kDepartment, FieldType::kString},

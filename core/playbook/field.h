@@ -28,6 +28,7 @@ enum class FieldId : uint8_t {
   kFirstName,
   kLastName,
   kEmail,
+  kEmailDomain,  // contact.email after its last '@'
   kPhone,
   kJobTitle,
   kDepartment,

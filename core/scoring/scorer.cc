@@ -102,7 +102,7 @@ void Scorer::ScoreFit(const EvalContext& context, LeadScore* out) {
   }
   out->explanation.insert(out->explanation.end(), best_persona_hits_.begin(),
                           best_persona_hits_.end());
-  double fit = best_fit;
+  double fit = playbook_->fit_base() + best_fit;
   const auto& fit_rules = playbook_->fit_rules();
   for (int r = 0; r < static_cast<int>(fit_rules.size()); ++r) {
     if (!fit_rules[r].when.Matches(context)) continue;
@@ -110,7 +110,7 @@ void Scorer::ScoreFit(const EvalContext& context, LeadScore* out) {
     out->explanation.push_back({v1::RULE_KIND_FIT, -1, r, fit_rules[r].points,
                                 fit_rules[r].points, 0});
   }
-  out->fit = std::clamp(fit, 0.0, 100.0);
+  out->fit = std::clamp(fit, playbook_->min_fit(), playbook_->max_fit());
   const auto& bands = playbook_->grade_bands();
   for (int b = static_cast<int>(bands.size()) - 1; b >= 0; --b) {
     if (out->fit >= bands[b].min_fit) {
@@ -247,7 +247,8 @@ void Scorer::ScoreEngagement(const v1::Lead& lead, absl::Time now,
     out->explanation.push_back({v1::RULE_KIND_ENGAGEMENT, -1, r, totals.raw,
                                 points, totals.events});
   }
-  out->engagement = std::clamp(engagement, 0.0, playbook_->max_engagement());
+  out->engagement = std::clamp(engagement, playbook_->min_engagement(),
+                               playbook_->max_engagement());
 }
 
 absl::Status Scorer::Score(const v1::Lead& lead, absl::Time now,
@@ -270,9 +271,12 @@ absl::Status Scorer::Score(const v1::Lead& lead, absl::Time now,
   out->total = out->fit + out->engagement;
 
   // Opt-out and disqualification take precedence over any score.
-  if (lead.consent().opted_out()) {
-    out->stage = v1::LIFECYCLE_STAGE_DISQUALIFIED;
-    out->disqualification_reason = v1::DISQUALIFICATION_REASON_OPTED_OUT;
+  const bool opted_out = lead.consent().opted_out();
+  if (opted_out) {
+    if (playbook_->opt_out_disqualifies()) {
+      out->stage = v1::LIFECYCLE_STAGE_DISQUALIFIED;
+      out->disqualification_reason = v1::DISQUALIFICATION_REASON_OPTED_OUT;
+    }
     out->explanation.push_back({v1::RULE_KIND_OPT_OUT, -1, -1, 0, 0, 0});
   }
   const auto& disqualifications = playbook_->disqualification_rules();
@@ -285,7 +289,15 @@ absl::Status Scorer::Score(const v1::Lead& lead, absl::Time now,
     }
     out->explanation.push_back({v1::RULE_KIND_DISQUALIFICATION, -1, r, 0, 0, 0});
   }
-  if (out->stage == v1::LIFECYCLE_STAGE_DISQUALIFIED) return absl::OkStatus();
+  if (out->stage == v1::LIFECYCLE_STAGE_DISQUALIFIED) {
+    if (playbook_->zero_disqualified_scores()) {
+      out->fit = out->engagement = out->total = 0;
+    }
+    if (playbook_->disqualified_grade() >= 0) {
+      out->grade = playbook_->disqualified_grade();
+    }
+    return absl::OkStatus();
+  }
 
   v1::Priority raised = v1::PRIORITY_UNSPECIFIED;
   const auto& raisers = playbook_->hand_raiser_rules();
@@ -296,11 +308,14 @@ absl::Status Scorer::Score(const v1::Lead& lead, absl::Time now,
     out->explanation.push_back({v1::RULE_KIND_HAND_RAISER, -1, h, 0, 0, 0});
   }
   const v1::StageThreshold& mql = playbook_->playbook().thresholds().mql();
-  const bool qualified = out->total >= mql.min_total() &&
-                         out->fit >= mql.min_fit() &&
-                         out->engagement >= mql.min_engagement();
-  out->stage = out->hand_raiser || qualified ? v1::LIFECYCLE_STAGE_MQL
-                                             : v1::LIFECYCLE_STAGE_NURTURE;
+  const bool qualified =
+      MeetsThreshold(mql, out->fit, out->engagement, out->total);
+  // An opted-out lead the Playbook keeps (OPT_OUT_POLICY_NEVER_MQL) and one
+  // the MQL condition excludes nurture whatever their scores.
+  const bool may_qualify = !opted_out && playbook_->mql_when().Matches(context);
+  out->stage = may_qualify && (out->hand_raiser || qualified)
+                   ? v1::LIFECYCLE_STAGE_MQL
+                   : v1::LIFECYCLE_STAGE_NURTURE;
 
   const v1::Playbook& p = playbook_->playbook();
   ScoreView view;
@@ -403,8 +418,11 @@ void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
       case v1::RULE_KIND_OPT_OUT:
         hit->set_rule_id("consent.opted_out");
         hit->set_sentence(
-            "The person asked not to be contacted: never solicited again, "
-            "whatever the score");
+            playbook_->opt_out_disqualifies()
+                ? "The person asked not to be contacted: never solicited "
+                  "again, whatever the score"
+                : "The person opted out: nurtured through other channels, "
+                  "never MQL, whatever the score");
         break;
       case v1::RULE_KIND_HAND_RAISER: {
         const v1::HandRaiserRule& rule = p.hand_raiser_rules(c.rule);

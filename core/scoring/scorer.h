@@ -48,6 +48,14 @@ struct LeadScore {
   std::vector<RuleContribution> explanation;
 };
 
+// The stage rule: whether scores meet a threshold (all bounds hold, >=).
+// The scorer and the Python tuner both decide MQL and SQL with it.
+inline bool MeetsThreshold(const v1::StageThreshold& threshold, double fit,
+                           double engagement, double total) {
+  return total >= threshold.min_total() && fit >= threshold.min_fit() &&
+         engagement >= threshold.min_engagement();
+}
+
 // Not thread-safe: it keeps scratch space between leads. Use one per thread;
 // they may share the CompiledPlaybook.
 class Scorer {

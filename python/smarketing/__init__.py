@@ -19,7 +19,7 @@ from .errors import ColumnError, InputError, LeadError, PlaybookError, Problem, 
 from .evaluation import Evaluation, evaluate
 from .playbook import Playbook
 from .scoring import RuleMatrix, rule_matrix, score, score_frame
-from .tuning import TuningResult, suggest_thresholds, tune
+from .tuning import TuningError, TuningResult, suggest_thresholds, tune
 
 __all__ = [
     "ColumnError",
@@ -33,6 +33,7 @@ __all__ = [
     "Problem",
     "RuleMatrix",
     "SmarketingError",
+    "TuningError",
     "TuningResult",
     "diff",
     "evaluate",

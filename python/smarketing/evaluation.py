@@ -14,18 +14,51 @@ import scipy.stats
 __all__ = ["Evaluation", "evaluate", "roc_auc", "align_outcomes"]
 
 
+def _series_on(scores: pd.DataFrame, series: pd.Series) -> np.ndarray:
+    """The values of ``series`` for each row of ``scores``, matched on the index.
+
+    A Series indexed like ``scores`` is aligned on that index; one indexed
+    by lead id, on the lead ids. Anything else is refused: matching by
+    position would pair outcomes with the wrong leads without a word.
+    """
+    if series.index.has_duplicates:
+        dup = series.index[series.index.duplicated()][0]
+        raise ValueError(f"outcomes lists index {dup!r} more than once")
+    for keys, what in ((scores.index, "the index of scores"),
+                       (pd.Index(scores["lead_id"]), "the lead ids of scores")):
+        missing = keys.difference(series.index)
+        if len(missing) == 0 and len(series) == len(keys):
+            return series.reindex(keys).to_numpy()
+    missing = scores.index.difference(series.index)
+    extra = series.index.difference(scores.index)
+    example = "; ".join(([f"no outcome for index {missing[0]!r}"] if len(missing) else [])
+                        + ([f"index {extra[0]!r} is not a scored lead"] if len(extra) else []))
+    raise ValueError(f"outcomes' index matches neither the index nor the lead ids of scores ({example}); "
+                     "give a Series indexed like scores, or a DataFrame with lead_id and converted")
+
+
 def align_outcomes(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, pd.Series, np.ndarray]) -> pd.DataFrame:
-    """The scores with converted/won/revenue columns, matched on lead_id.
+    """The scores with converted/won/revenue columns, matched on lead_id or the index.
 
     ``outcomes`` is a DataFrame with lead_id and converted (won and revenue
-    optional), or a boolean array or Series of conversions in the order of
-    ``scores``.
+    optional), matched on lead_id; a DataFrame with converted but no
+    lead_id, or a boolean Series, matched on the index (that of ``scores``,
+    or the lead ids); or a NumPy array of conversions in the order of
+    ``scores``. A mismatch (a scored lead without an outcome, an outcome
+    for no scored lead) is refused.
     """
     if not isinstance(scores, pd.DataFrame) or "lead_id" not in scores.columns or "total" not in scores.columns:
         raise ValueError("scores must be the DataFrame returned by score_frame (lead_id, total, grade, stage...)")
     if len(scores) == 0:
         raise ValueError("scores is empty: there is nothing to evaluate")
-    if isinstance(outcomes, pd.DataFrame):
+    if scores.index.has_duplicates:
+        raise ValueError("scores has a duplicated index; outcomes could not be matched to it")
+    if isinstance(outcomes, pd.DataFrame) and "lead_id" not in outcomes.columns and "converted" in outcomes.columns:
+        columns = [c for c in ("converted", "won", "revenue") if c in outcomes.columns]
+        joined = scores.copy()
+        for column in columns:
+            joined[column] = _series_on(scores, outcomes[column])
+    elif isinstance(outcomes, pd.DataFrame):
         missing = {"lead_id", "converted"} - set(outcomes.columns)
         if missing:
             raise KeyError(f"outcomes needs the columns {sorted(missing)}; it has {list(outcomes.columns)}")
@@ -41,6 +74,9 @@ def align_outcomes(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, pd.Series
             lead = joined.loc[joined["converted"].isna(), "lead_id"].iloc[0]
             raise ValueError(f"no outcome for lead {lead!r}: every scored lead needs one")
         joined.index = scores.index
+    elif isinstance(outcomes, pd.Series):
+        joined = scores.copy()
+        joined["converted"] = _series_on(scores, outcomes)
     else:
         values = np.asarray(outcomes)
         if values.shape != (len(scores),):
@@ -83,13 +119,19 @@ def _group_table(frame: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def _deciles(frame: pd.DataFrame, score: str) -> pd.DataFrame:
-    """Decile 1 holds the best-scored tenth of the leads."""
-    order = np.argsort(-frame[score].to_numpy(), kind="stable")
-    decile = np.empty(len(frame), dtype=np.int64)
-    decile[order] = np.arange(len(frame)) * 10 // len(frame) + 1
-    ranked = frame.assign(decile=decile)
+    """Decile 1 holds the best-scored tenth of the leads.
+
+    Leads with equal scores share a decile (that of the first of them in
+    score order), so that the table depends on the scores alone, never on
+    the order of the rows; a decile that a large tie skips is empty.
+    """
+    values = frame[score].to_numpy(dtype=float)
+    above = len(values) - scipy.stats.rankdata(values, method="max")  # leads scored strictly higher
+    decile = above * 10 // len(values) + 1
+    ranked = frame.assign(decile=pd.Categorical(decile, categories=range(1, 11)))
     table = _group_table(ranked, "decile")
-    table["min_score"] = ranked.groupby("decile")[score].min()
+    table.index = table.index.astype(int)
+    table["min_score"] = ranked.groupby("decile", observed=False)[score].min()
     base = frame["converted"].mean()
     table["lift"] = table["conversion_rate"] / base if base > 0 else np.nan
     table["cumulative_capture"] = table["conversions"].cumsum() / max(frame["converted"].sum(), 1)
@@ -133,13 +175,15 @@ class Evaluation:
         leads: Leads evaluated.
         base_rate: Share of them that converted.
         roc_auc: Chance that a converted lead outscores an unconverted one.
-        lift: Per score decile (1 = best tenth): leads, conversions,
+        lift: Per score decile (1 = best tenth; equal scores share a
+            decile, whatever the order of the rows): leads, conversions,
             conversion_rate, lift over the base rate, cumulative_capture.
         by_grade, by_stage: Volume and conversion per grade and per stage.
         mql: Precision and volume at the MQL threshold: mql_leads,
             mql_share, precision (conversion rate of MQLs), recall (share of
             conversions that were MQLs), other_rate (conversion of the rest).
-        calibration: Per score bin: leads, mean_score, observed_rate, and
+        calibration: Per score bin (quantile edges; equal scores share a
+            bin): leads, mean_score, observed_rate, and
             predicted_rate from a logistic fit of conversion on the score.
         logistic: (intercept, slope) of that fit: P = 1/(1+exp(-(a + b*score))).
     """
@@ -170,8 +214,10 @@ def evaluate(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, pd.Series, np.n
 
     Args:
         scores: The scored leads.
-        outcomes: lead_id and converted (won, revenue optional) per lead, or
-            a boolean conversion per row of ``scores``.
+        outcomes: lead_id and converted (won, revenue optional) per lead;
+            or converted per row matched on the index (a boolean Series, or
+            a DataFrame without lead_id); or a NumPy array in the order of
+            ``scores``. See :func:`align_outcomes`.
         score: The score column to rank leads by.
         bins: Score bins of the calibration table.
     """

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 from pathlib import Path
-from typing import Literal, Union
+from typing import Any, Literal, Optional, Union
 
 import pandas as pd
-from google.protobuf import json_format, text_format
+from google.protobuf import descriptor, json_format, text_format
 
 from . import _native
 from .errors import InputError, PlaybookError
@@ -67,6 +70,12 @@ class Playbook:
         self._format: PlaybookFormat = format
         self._file = file
         self._compiled: tuple[bytes, _native.CompiledPlaybook] | None = None
+        # The message as read from `source`, so that writing YAML back can
+        # edit only the values that changed since.
+        self._original: Optional[playbook_pb2.Playbook] = None
+        if isinstance(source, str) and format == "yaml":
+            self._original = playbook_pb2.Playbook()
+            self._original.CopyFrom(message)
 
     # --- Loading ------------------------------------------------------------
 
@@ -134,6 +143,7 @@ class Playbook:
         """An independent copy, to edit without touching this one."""
         copy = Playbook.from_message(self._message)
         copy._source, copy._format, copy._file = self._source, self._format, self._file
+        copy._original = self._original
         return copy
 
     def __eq__(self, other: object) -> bool:
@@ -181,7 +191,20 @@ class Playbook:
     # --- Writing ------------------------------------------------------------
 
     def to_yaml(self) -> str:
-        """The Playbook as YAML (snake_case names, full enum names), read back unchanged."""
+        """The Playbook as YAML, read back unchanged.
+
+        A Playbook read from YAML is written back as its file, with only the
+        values that changed since edited in place: comments, order and
+        layout are kept, so that the diff shows the change and nothing else
+        (an unchanged Playbook gives the file byte for byte). When a change
+        cannot be made in place (an element added or removed, a field that
+        was not written), the whole Playbook is written out anew
+        (snake_case names, full enum names).
+        """
+        if self._original is not None and isinstance(self._source, str):
+            edited = _edit_in_place(self._source, self._original, self._message)
+            if edited is not None:
+                return edited
         return _native.message_to_yaml("smarketing.v1.Playbook", self._serialized())
 
     def to_json(self) -> str:
@@ -245,3 +268,130 @@ class Playbook:
         at += len(pb.hand_raiser_rules)
         offsets[_KIND.RULE_KIND_PRIORITY] = at
         return offsets
+
+
+# --- Editing YAML in place ----------------------------------------------------
+
+_FD = descriptor.FieldDescriptor
+
+
+def _is_repeated(field: "descriptor.FieldDescriptor") -> bool:
+    # protobuf 6 dropped FieldDescriptor.label for is_repeated.
+    repeated = getattr(field, "is_repeated", None)
+    return repeated if repeated is not None else field.label == _FD.LABEL_REPEATED
+_NUMBER_TYPES = {_FD.TYPE_DOUBLE, _FD.TYPE_FLOAT, _FD.TYPE_INT32, _FD.TYPE_INT64, _FD.TYPE_UINT32,
+                 _FD.TYPE_UINT64, _FD.TYPE_SINT32, _FD.TYPE_SINT64, _FD.TYPE_FIXED32, _FD.TYPE_FIXED64,
+                 _FD.TYPE_SFIXED32, _FD.TYPE_SFIXED64}
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./@-]*")
+
+
+class _Structural(Exception):
+    """A change that is not a scalar written in the file: the file is written anew."""
+
+
+def _changed_scalars(old: Any, new: Any, path: str, out: list) -> None:
+    """(path, field, old value, new value) of every scalar that differs."""
+    if old.DESCRIPTOR.full_name.startswith("google.protobuf."):
+        if old != new:
+            raise _Structural(path)
+        return
+    fields = {f.name: f for f, _ in old.ListFields()} | {f.name: f for f, _ in new.ListFields()}
+    for name, field in fields.items():
+        at = f"{path}.{name}" if path else name
+        a, b = getattr(old, name), getattr(new, name)
+        if _is_repeated(field):
+            if len(a) != len(b):
+                raise _Structural(at)
+            for i, (x, y) in enumerate(zip(a, b)):
+                if field.type == _FD.TYPE_MESSAGE:
+                    _changed_scalars(x, y, f"{at}[{i}]", out)
+                elif x != y:
+                    out.append((f"{at}[{i}]", field, x, y))
+        elif field.type == _FD.TYPE_MESSAGE:
+            if old.HasField(name) != new.HasField(name):
+                raise _Structural(at)
+            _changed_scalars(a, b, at, out)
+        elif a != b or (field.has_presence and old.HasField(name) != new.HasField(name)):
+            out.append((at, field, a, b))
+
+
+def _token_end(line: str, start: int) -> int:
+    """Where the YAML scalar starting at ``start`` ends (exclusive)."""
+    quote = line[start:start + 1]
+    if quote in ("'", '"'):
+        i = start + 1
+        while i < len(line):
+            if quote == '"' and line[i] == "\\":
+                i += 2
+                continue
+            if line[i] == quote:
+                if quote == "'" and line[i + 1:i + 2] == "'":
+                    i += 2
+                    continue
+                return i + 1
+            i += 1
+        raise _Structural("an unterminated quoted scalar")
+    end = start
+    while end < len(line) and line[end] not in ",]}\n" and not line.startswith(" #", end):
+        end += 1
+    return len(line[:end].rstrip()) if end > start else end
+
+
+def _short_enum(field: Any, number: int) -> str:
+    enum = field.enum_type
+    prefix = enum.values_by_number[0].name[:-len("UNSPECIFIED")] if 0 in enum.values_by_number else ""
+    name = enum.values_by_number[number].name
+    return (name[len(prefix):] if name.startswith(prefix) else name).lower()
+
+
+def _format_scalar(field: Any, value: Any, old_token: str) -> str:
+    if field.type == _FD.TYPE_BOOL:
+        return "true" if value else "false"
+    if field.type == _FD.TYPE_ENUM:
+        return _short_enum(field, value)
+    if field.type in _NUMBER_TYPES:
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise _Structural("a non-finite number")
+            if value == int(value) and abs(value) < 1e15:
+                return str(int(value))
+        return repr(value)
+    text = str(value)
+    if old_token.startswith("'"):
+        return "'" + text.replace("'", "''") + "'"
+    if old_token.startswith('"') or not _PLAIN.fullmatch(text) or text.lower() in ("true", "false", "null"):
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+def _edit_in_place(source: str, original: playbook_pb2.Playbook, message: playbook_pb2.Playbook) -> Optional[str]:
+    """``source`` with the scalars that changed from ``original`` to ``message`` rewritten; None if it cannot."""
+    if original == message:
+        return source
+    changes: list = []
+    try:
+        _changed_scalars(original, message, "", changes)
+        positions = _native.playbook_positions(source, "yaml")
+        lines = source.splitlines(keepends=True)
+        edits: dict[int, list] = {}
+        for path, field, _, value in changes:
+            if path not in positions:
+                raise _Structural(path)
+            line, column = positions[path]
+            edits.setdefault(line - 1, []).append((column - 1, field, value))
+        for index, line_edits in edits.items():
+            text = lines[index]
+            for start, field, value in sorted(line_edits, key=lambda e: -e[0]):
+                end = _token_end(text, start)
+                token = text[start:end]
+                text = text[:start] + _format_scalar(field, value, token) + text[end:]
+            lines[index] = text
+    except (_Structural, IndexError, KeyError):
+        return None
+    edited = "".join(lines)
+    # The edit must read back as the message, or the file is written anew.
+    try:
+        again = playbook_pb2.Playbook.FromString(_native.parse_playbook(edited, "yaml", ""))
+    except Exception:  # any parse failure means the in-place edit went wrong
+        return None
+    return edited if again == message else None

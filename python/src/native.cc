@@ -535,6 +535,19 @@ py::bytes ParsePlaybookText(const std::string& text, const std::string& format,
   return Serialize(source->playbook);
 }
 
+// Where each field of a Playbook was written: path -> (line, column), 1-based.
+py::dict PlaybookPositions(const std::string& text, const std::string& format) {
+  auto parsed_format = FormatFromName(format);
+  Check(parsed_format.status(), Subject::kInput);
+  absl::StatusOr<PlaybookSource> source = ParsePlaybook(text, *parsed_format, "");
+  Check(source.status(), Subject::kPlaybook);
+  py::dict positions;
+  for (const auto& [path, position] : source->positions) {
+    positions[py::str(path)] = py::make_tuple(position.line, position.column);
+  }
+  return positions;
+}
+
 py::str MessageToYamlText(const std::string& type_name, const py::bytes& data) {
   std::unique_ptr<google::protobuf::Message> message(Prototype(type_name)->New());
   const std::string_view view = data;
@@ -712,6 +725,39 @@ py::dict EnumLabels(const std::string& type_name) {
   return out;
 }
 
+// The bounds validation puts on points, for tools that write Playbooks.
+py::dict Limits() {
+  py::dict limits;
+  limits["criterion_weight"] = ScoringLimits::kCriterionWeight;
+  limits["fit_rule_points"] = ScoringLimits::kFitRulePoints;
+  limits["engagement_rule_points"] = ScoringLimits::kEngagementRulePoints;
+  limits["max_fit"] = ScoringLimits::kMaxFit;
+  return limits;
+}
+
+// The core's stage rule over columns of scores: which rows meet `threshold`
+// (a serialized smarketing.v1.StageThreshold).
+py::array_t<bool> MeetsThresholdColumns(const py::bytes& threshold,
+                                        const py::array_t<double>& fit,
+                                        const py::array_t<double>& engagement,
+                                        const py::array_t<double>& total) {
+  const v1::StageThreshold t = ParseBytes<v1::StageThreshold>(threshold, Subject::kInput);
+  const py::ssize_t n = fit.size();
+  if (engagement.size() != n || total.size() != n) {
+    Raise(absl::InvalidArgumentError(absl::StrCat(
+              "fit, engagement and total must have the same length; found ", n,
+              ", ", engagement.size(), " and ", total.size())),
+          Subject::kInput);
+  }
+  py::array_t<bool> out(n);
+  auto f = fit.unchecked<1>();
+  auto e = engagement.unchecked<1>();
+  auto s = total.unchecked<1>();
+  auto o = out.mutable_unchecked<1>();
+  for (py::ssize_t i = 0; i < n; ++i) o(i) = MeetsThreshold(t, f(i), e(i), s(i));
+  return out;
+}
+
 }  // namespace
 }  // namespace smarketing
 
@@ -733,6 +779,7 @@ PYBIND11_MODULE(_native, m) {
            py::arg("events"), py::arg("now_nanos"), py::arg("threads") = 0);
   m.def("parse_playbook", &ParsePlaybookText, py::arg("text"), py::arg("format"),
         py::arg("file") = "");
+  m.def("playbook_positions", &PlaybookPositions, py::arg("text"), py::arg("format"));
   m.def("message_to_yaml", &MessageToYamlText, py::arg("type_name"), py::arg("data"));
   m.def("parse_yaml_message", &ParseYamlText, py::arg("type_name"), py::arg("text"),
         py::arg("file") = "");
@@ -746,4 +793,7 @@ PYBIND11_MODULE(_native, m) {
         py::arg("end"));
   m.def("default_thread_count", &DefaultThreadCount);
   m.def("enum_labels", &EnumLabels, py::arg("type_name"));
+  m.def("limits", &Limits);
+  m.def("meets_threshold", &MeetsThresholdColumns, py::arg("threshold"), py::arg("fit"),
+        py::arg("engagement"), py::arg("total"));
 }

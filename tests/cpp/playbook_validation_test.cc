@@ -203,10 +203,11 @@ TEST(PlaybookValidationTest, MetadataNameAndVersionAreRequired) {
   EXPECT_EQ(problems.size(), 2u) << Listing(problems);
 }
 
-TEST(PlaybookValidationTest, AtLeastOnePersona) {
+TEST(PlaybookValidationTest, PersonasAreOptional) {
+  // A plain points scorecard needs no placeholder persona.
   v1::Playbook p = Minimal();
   p.clear_personas();
-  EXPECT_TRUE(OnlyProblem(p, "personas", "at least one persona is required"));
+  EXPECT_TRUE(Valid(p));
 }
 
 TEST(PlaybookValidationTest, AtLeastOneCriterion) {
@@ -405,11 +406,20 @@ TEST(PlaybookValidationTest, AtLeastOneGradeBand) {
 // ---------------------------------------------------------------------------
 // Engagement
 
-TEST(PlaybookValidationTest, HalfLifeIsRequiredAndPositive) {
+TEST(PlaybookValidationTest, HalfLifeIsRequiredByRulesWithoutTheirOwn) {
   v1::Playbook p = Minimal();
   p.mutable_engagement()->clear_half_life();
-  EXPECT_TRUE(OnlyProblem(p, "engagement.half_life",
+  EXPECT_TRUE(Valid(p));  // no engagement rule: nothing decays
+  v1::Playbook own = WithEngagementRule();
+  own.mutable_engagement()->clear_half_life();
+  EXPECT_TRUE(OnlyProblem(own, "engagement.half_life",
                           "a half-life greater than zero is required"));
+  own.mutable_engagement()->mutable_rules(0)->mutable_half_life()->set_seconds(3600);
+  EXPECT_TRUE(Valid(own));
+}
+
+TEST(PlaybookValidationTest, HalfLifeIsPositive) {
+  v1::Playbook p = Minimal();
   p.mutable_engagement()->mutable_half_life()->set_seconds(0);
   EXPECT_TRUE(OnlyProblem(p, "engagement.half_life", "greater than zero"));
   p.mutable_engagement()->mutable_half_life()->set_seconds(-3600);
@@ -516,9 +526,8 @@ TEST(PlaybookValidationTest, DisqualificationNeedsAReason) {
 }
 
 TEST(PlaybookValidationTest, HandRaiserLookback) {
-  EXPECT_TRUE(OnlyProblem(
-      WithHandRaiser("{id: h, event_types: [demo_request], min_fit: 50}"),
-      "hand_raiser_rules[0].lookback", "a lookback greater than zero is required"));
+  // Optional: without one, any past event raises a hand.
+  EXPECT_TRUE(Valid(WithHandRaiser("{id: h, event_types: [demo_request], min_fit: 50}")));
   EXPECT_TRUE(OnlyProblem(
       WithHandRaiser("{id: h, event_types: [demo_request], lookback: 0s}"),
       "hand_raiser_rules[0].lookback", "greater than zero"));

@@ -76,3 +76,48 @@ def test_evaluation_errors(scores, sample):
         sm.evaluate(pd.DataFrame({"x": [1]}), sample.outcomes)
     with pytest.raises(KeyError):
         sm.evaluate(scores, sample.outcomes, score="nope")
+
+
+def test_a_series_is_aligned_on_the_index_not_the_position(scores, sample):
+    converted = pd.Series(sample.outcomes["converted"].to_numpy(), index=scores.index)
+    expected = sm.evaluate(scores, converted).roc_auc
+    shuffled = converted.sample(frac=1, random_state=3)
+    assert sm.evaluate(scores, shuffled).roc_auc == expected
+    by_lead = pd.Series(converted.to_numpy(), index=scores["lead_id"]).sample(frac=1, random_state=4)
+    assert sm.evaluate(scores, by_lead).roc_auc == expected
+    frame = pd.DataFrame({"converted": shuffled, "revenue": 1.0})
+    assert sm.evaluate(scores, frame).roc_auc == expected
+
+
+def test_a_series_that_does_not_match_is_refused(scores, sample):
+    converted = pd.Series(sample.outcomes["converted"].to_numpy(), index=scores.index)
+    with pytest.raises(ValueError, match="no outcome for index"):
+        sm.evaluate(scores, converted.iloc[1:])
+    with pytest.raises(ValueError, match="is not a scored lead"):
+        sm.evaluate(scores, converted.set_axis(converted.index + 1))
+    with pytest.raises(ValueError, match="more than once"):
+        sm.evaluate(scores, pd.concat([converted, converted.iloc[:1]]))
+
+
+def _tied_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    # Half the leads at one score, the rest spread: a tie that straddles deciles.
+    tied = scores.copy()
+    tied["total"] = np.where(np.arange(len(tied)) % 2 == 0, 50.0, tied["total"].round(-1))
+    return tied
+
+
+def test_ties_share_a_decile_and_a_bin_whatever_the_row_order(scores, sample):
+    tied = _tied_scores(scores)
+    a = sm.evaluate(tied, sample.outcomes)
+    permutation = np.random.default_rng(5).permutation(len(tied))
+    b = sm.evaluate(tied.iloc[permutation], sample.outcomes)
+    pd.testing.assert_frame_equal(a.lift, b.lift)
+    pd.testing.assert_frame_equal(a.calibration, b.calibration)
+    assert list(a.lift.index) == list(range(1, 11))
+    assert a.lift["leads"].sum() == len(tied)
+    assert (a.lift["leads"] == 0).any()  # the big tie skips deciles
+    at_50 = a.lift.loc[a.lift["min_score"] == 50]
+    assert len(at_50) == 1 and at_50["leads"].iloc[0] >= (tied["total"] == 50).sum()
+    filled = a.lift.dropna(subset=["min_score"])
+    assert filled["min_score"].is_monotonic_decreasing
+    assert a.lift["cumulative_capture"].is_monotonic_increasing
