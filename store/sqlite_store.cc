@@ -4,6 +4,7 @@
 // the columns that queries filter on beside them.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -59,8 +60,26 @@ CREATE TABLE routing_state(
   id INTEGER PRIMARY KEY CHECK (id = 1),
   body BLOB NOT NULL);
 )sql",
+    // Event counts and SLA states kept with each lead, so that listings
+    // read neither the events nor the leads they skip; the events of a lead
+    // by arrival, so that a long history is read from its end.
+    R"sql(
+ALTER TABLE leads ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
+UPDATE leads SET event_count =
+  (SELECT COUNT(*) FROM events WHERE events.lead_id = leads.id);
+ALTER TABLE leads ADD COLUMN sla_state INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leads ADD COLUMN sla_valid_until_us INTEGER NOT NULL
+  DEFAULT -9223372036854775808;
+ALTER TABLE leads ADD COLUMN sla_playbook INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX events_by_lead ON events(lead_id);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+// What ReadLead reads, in its order.
+#define LEAD_COLUMNS                                                     \
+  "lead, lifecycle, score, revision, updated_at_us, event_count, "       \
+  "sla_state, sla_valid_until_us, sla_playbook"
 
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
@@ -173,6 +192,9 @@ class SqliteTransaction : public StoreTransaction {
   absl::Status GetEvents(
       absl::string_view lead_id,
       google::protobuf::RepeatedPtrField<v1::Event>* events) override;
+  absl::Status GetLatestEvents(
+      absl::string_view lead_id, int limit,
+      google::protobuf::RepeatedPtrField<v1::Event>* events) override;
   absl::StatusOr<int> CountEvents(absl::string_view lead_id) override;
   absl::Status AddFeedback(const v1::Feedback& feedback) override;
   absl::StatusOr<v1::RoutingState> GetRoutingState() override;
@@ -231,6 +253,7 @@ class SqliteStore : public Store {
     {
       std::lock_guard<std::mutex> db_lock(mu_);
       CommitGroup(group);
+      if (erased_) CheckpointAfterErasure();
     }
     lock.lock();
     for (PendingWrite* write : group) write->done = true;
@@ -252,10 +275,12 @@ class SqliteStore : public Store {
     // Unset filters match everything, so one statement serves every
     // combination.
     Statement s = Prepare(
-        "SELECT lead, lifecycle, score, revision, updated_at_us FROM leads "
+        "SELECT " LEAD_COLUMNS " FROM leads "
         "WHERE id > ?1 AND (?2 = 0 OR stage = ?2) AND (?3 = '' OR team_id = ?3) "
         "AND (?4 = '' OR owner_id = ?4) AND (?5 = 0 OR team_id != '') "
-        "AND created_at_us >= ?6 AND created_at_us < ?7 "
+        "AND +created_at_us >= ?6 AND +created_at_us < ?7 "
+        "AND (?9 = 0 OR sla_state = ?9 OR sla_valid_until_us <= ?10 "
+        "OR updated_at_us > ?10 OR sla_playbook != ?11) "
         "ORDER BY id LIMIT ?8");
     s.Bind(1, after_id)
         .Bind(2, int64_t{filter.stage})
@@ -264,7 +289,10 @@ class SqliteStore : public Store {
         .Bind(5, int64_t{filter.routed_only})
         .Bind(6, ClampMicros(filter.created_from))
         .Bind(7, ClampMicros(filter.created_to))
-        .Bind(8, limit > 0 ? int64_t{limit} : int64_t{-1});
+        .Bind(8, limit > 0 ? int64_t{limit} : int64_t{-1})
+        .Bind(9, int64_t{filter.sla_state})
+        .Bind(10, ClampMicros(filter.sla_at))
+        .Bind(11, filter.sla_playbook);
     std::vector<StoredLead> leads;
     for (;;) {
       auto row = s.Step();
@@ -408,6 +436,8 @@ class SqliteStore : public Store {
     return Statement(db_, it->second);
   }
   sqlite3* db() const { return db_; }
+  // An erasure was written: checkpoint after the commit (see Write).
+  void NoteErasure() { erased_ = true; }
 
   static absl::Status ReadLead(const Statement& s, StoredLead* lead) {
     if (auto st = s.Message(0, &lead->lead); !st.ok()) return st;
@@ -415,6 +445,10 @@ class SqliteStore : public Store {
     if (auto st = s.Message(2, &lead->score); !st.ok()) return st;
     lead->revision = s.Int(3);
     lead->updated_at = FromMicros(s.Int(4));
+    lead->event_count = static_cast<int>(s.Int(5));
+    lead->sla_state = static_cast<v1::SlaState>(s.Int(6));
+    lead->sla_valid_until = FromMicros(s.Int(7));
+    lead->sla_playbook = s.Int(8);
     return absl::OkStatus();
   }
 
@@ -452,6 +486,15 @@ class SqliteStore : public Store {
     absl::Status status;
     bool done = false;
   };
+
+  // The write-ahead log keeps the pages an erasure changed, with the erased
+  // contact's details, until it is reused: copying it into the database
+  // (where secure_delete overwrote them) and truncating it leaves nothing
+  // of them on disk. A checkpoint that fails is retried after the next
+  // write. The caller holds mu_.
+  void CheckpointAfterErasure() {
+    erased_ = !Exec("PRAGMA wal_checkpoint(TRUNCATE)").ok();
+  }
 
   // Runs `group` in one transaction; the caller holds mu_.
   void CommitGroup(const std::vector<PendingWrite*>& group) {
@@ -548,14 +591,15 @@ class SqliteStore : public Store {
   std::condition_variable queue_cv_;
   std::vector<PendingWrite*> queue_;
   bool committing_ = false;
+  // A committed group erased a lead: checkpoint (see Write).
+  bool erased_ = false;
   absl::flat_hash_map<std::string, sqlite3_stmt*> statements_;
 };
 
 absl::StatusOr<std::optional<StoredLead>> SqliteTransaction::GetLead(
     absl::string_view lead_id) {
   Statement s = store_->Prepare(
-      "SELECT lead, lifecycle, score, revision, updated_at_us FROM leads "
-      "WHERE id = ?");
+      "SELECT " LEAD_COLUMNS " FROM leads WHERE id = ?");
   s.Bind(1, lead_id);
   auto row = s.Step();
   if (!row.ok()) return row.status();
@@ -569,8 +613,9 @@ absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
   if (auto st = CheckWritable(); !st.ok()) return st;
   Statement s = store_->Prepare(
       "INSERT OR REPLACE INTO leads(id, revision, stage, team_id, owner_id, "
-      "created_at_us, updated_at_us, lead, lifecycle, score) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "created_at_us, updated_at_us, lead, lifecycle, score, event_count, "
+      "sla_state, sla_valid_until_us, sla_playbook) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const auto& created = lead.lead.created_at();
   s.Bind(1, lead.lead.id())
       .Bind(2, lead.revision)
@@ -581,7 +626,11 @@ absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
       .Bind(7, ToMicros(lead.updated_at))
       .BindMessage(8, lead.lead)
       .BindMessage(9, lead.lifecycle)
-      .BindMessage(10, lead.score);
+      .BindMessage(10, lead.score)
+      .Bind(11, int64_t{lead.event_count})
+      .Bind(12, int64_t{lead.sla_state})
+      .Bind(13, SqliteStore::ClampMicros(lead.sla_valid_until))
+      .Bind(14, lead.sla_playbook);
   return s.Run();
 }
 
@@ -614,6 +663,23 @@ absl::Status SqliteTransaction::GetEvents(
     if (!*row) return absl::OkStatus();
     if (auto st = s.Message(0, events->Add()); !st.ok()) return st;
   }
+}
+
+absl::Status SqliteTransaction::GetLatestEvents(
+    absl::string_view lead_id, int limit,
+    google::protobuf::RepeatedPtrField<v1::Event>* events) {
+  Statement s = store_->Prepare(
+      "SELECT body FROM events WHERE lead_id = ? ORDER BY rowid DESC LIMIT ?");
+  s.Bind(1, lead_id).Bind(2, int64_t{limit});
+  const int first = events->size();
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (auto st = s.Message(0, events->Add()); !st.ok()) return st;
+  }
+  std::reverse(events->begin() + first, events->end());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> SqliteTransaction::CountEvents(absl::string_view lead_id) {
@@ -662,6 +728,7 @@ absl::StatusOr<int> SqliteTransaction::EraseLead(absl::string_view lead_id) {
   if (sqlite3_changes(store_->db()) == 0) {
     return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
   }
+  store_->NoteErasure();
   Statement feedback = store_->Prepare("DELETE FROM feedback WHERE lead_id = ?");
   feedback.Bind(1, lead_id);
   if (auto st = feedback.Run(); !st.ok()) return st;
