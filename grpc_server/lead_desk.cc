@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "core/scoring/lead_validation.h"
 #include "core/base/problems.h"
@@ -63,6 +64,21 @@ absl::Status CheckAmounts(const v1::Feedback& feedback) {
     return CheckMoney(feedback.won().margin(), "feedback.won.margin");
   }
   return absl::OkStatus();
+}
+
+// The lifecycle names the fields of the feedback it refuses; the request
+// holds the feedback as `feedback`.
+absl::Status InFeedback(absl::Status status) {
+  auto problems = ProblemsFromStatus(status);
+  if (!problems.has_value()) return status;
+  ProblemList renamed;
+  for (const v1::ValidationProblem& problem : problems->problems()) {
+    renamed.Add(absl::StrCat("feedback.", problem.path()), problem.message());
+  }
+  absl::Status out(status.code(), status.message());
+  out.SetPayload(kProblemsPayloadUrl,
+                 absl::Cord(renamed.problems().SerializeAsString()));
+  return out;
 }
 
 // Refuses a write that would store a record too large to be read back:
@@ -271,7 +287,7 @@ absl::StatusOr<LeadWrite> LeadDesk::ApplyFeedback(
                                                     routing);
                       });
                       !st.ok()) {
-                    return st;
+                    return InFeedback(st);
                   }
                   return txn.AddFeedback(feedback);
                 });

@@ -1043,5 +1043,32 @@ TEST_F(HardeningTest, ControlCharactersInALeadIdAreEscapedInTheLog) {
   EXPECT_THAT(log, HasSubstr("evil\\r level=error event=forged\\x00x"));
 }
 
+TEST_F(HardeningTest, LifecycleRefusalsNameTheFieldInABadRequest) {
+  Upsert(HotLead("named"));
+  v1::TransitionLeadRequest move;
+  move.set_lead_id("named");
+  move.set_to(v1::LIFECYCLE_STAGE_SAL);
+  v1::TransitionLeadResponse moved;
+  grpc::Status st = leads_->TransitionLead(As(kSales).get(), move, &moved);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"actor"});
+  move.set_actor(v1::ACTOR_SALES);
+  move.set_to(static_cast<v1::LifecycleStage>(42));
+  st = leads_->TransitionLead(As(kSales).get(), move, &moved);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"to"});
+  move.set_to(v1::LIFECYCLE_STAGE_SAL);
+  TimeToProto(absl::Now() - absl::Hours(24 * 365), move.mutable_at());
+  st = leads_->TransitionLead(As(kSales).get(), move, &moved);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"at"});
+  st = Feedback("named", [](v1::Feedback*) {});
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"feedback.outcome"});
+  st = Feedback("named", [](v1::Feedback* f) {
+    f->mutable_accepted();
+    f->clear_at();
+  });
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"feedback.at"});
+}
+
 }  // namespace
 }  // namespace smarketing
