@@ -318,9 +318,16 @@ absl::StatusOr<LeadWrite> LeadDesk::RecordFirstTouch(absl::string_view lead_id,
   return Modify(lead_id, 0, false, now,
                 [&](const LeadEngine& engine, StoreTransaction&,
                     LeadWrite* write, v1::RoutingState*) {
-                  return Move(write, [&](LeadState* state) {
+                  const std::string before =
+                      write->lead.lifecycle.SerializeAsString();
+                  absl::Status st = Move(write, [&](LeadState* state) {
                     return engine.RecordFirstTouch(at, now, state);
                   });
+                  // A touch already recorded changes nothing.
+                  write->unchanged =
+                      st.ok() &&
+                      write->lead.lifecycle.SerializeAsString() == before;
+                  return st;
                 });
 }
 

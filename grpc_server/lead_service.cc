@@ -16,6 +16,22 @@ namespace {
 // Events per RecordEvents request: bounds one transaction.
 constexpr int kMaxEventsPerRequest = 10000;
 
+// request_id is echoed back: an identifier, not a payload.
+constexpr size_t kMaxRequestIdBytes = 256;
+
+// What RecordEvents and StreamEvents check before writing.
+absl::Status CheckEventsRequest(const v1::RecordEventsRequest& request) {
+  if (request.events_size() > kMaxEventsPerRequest) {
+    return FieldError("events", absl::StrCat("at most ", kMaxEventsPerRequest,
+                                             " events per request"));
+  }
+  if (request.request_id().size() > kMaxRequestIdBytes) {
+    return FieldError("request_id", absl::StrCat("at most ", kMaxRequestIdBytes,
+                                                 " bytes"));
+  }
+  return absl::OkStatus();
+}
+
 // A ListLeads page's leads, serialized: a page always fits in a response
 // that clients with gRPC's default limit (4 MiB) accept, however large the
 // stored leads (kMaxLeadRecordBytes).
@@ -86,7 +102,13 @@ grpc::Status LeadServiceImpl::UpsertLead(grpc::ServerContext* context,
   return ToGrpcStatus([&]() -> absl::Status {
     auto write = WriteLead(
         *deps_.tokens, *context, Role::kMarketing, "lead_upserted",
-        [&](absl::Time now) {
+        [&](absl::Time now) -> absl::StatusOr<LeadWrite> {
+          // As many events as RecordEvents takes: bounds one transaction.
+          if (request->lead().events_size() > kMaxEventsPerRequest) {
+            return FieldError("lead.events",
+                              absl::StrCat("at most ", kMaxEventsPerRequest,
+                                           " events per request"));
+          }
           return deps_.leads->Upsert(request->lead(),
                                      request->expected_revision(), now);
         },
@@ -103,10 +125,7 @@ grpc::Status LeadServiceImpl::RecordEvents(
   return ToGrpcStatus([&]() -> absl::Status {
     auto caller = deps_.tokens->Authorize(*context, Role::kMarketing);
     if (!caller.ok()) return caller.status();
-    if (request->events_size() > kMaxEventsPerRequest) {
-      return FieldError("events", absl::StrCat("at most ", kMaxEventsPerRequest,
-                                               " events per request"));
-    }
+    if (auto st = CheckEventsRequest(*request); !st.ok()) return st;
     auto write = deps_.leads->RecordEvents(
         request->lead_id(), request->events(), absl::Now());
     if (!write.ok()) return write.status();
@@ -129,11 +148,7 @@ grpc::Status LeadServiceImpl::StreamEvents(
       if (context->IsCancelled()) {
         return absl::CancelledError("the client cancelled the stream");
       }
-      if (request.events_size() > kMaxEventsPerRequest) {
-        return FieldError("events", absl::StrCat("at most ",
-                                                 kMaxEventsPerRequest,
-                                                 " events per request"));
-      }
+      if (auto st = CheckEventsRequest(request); !st.ok()) return st;
       // The stream ends at the first refused request: what was
       // acknowledged before it stays recorded.
       auto write = deps_.leads->RecordEvents(

@@ -123,6 +123,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         "cannot listen on ", options.listen,
         ": the address is in use (another server?) or not valid here"));
   }
+  // Health checks may name a service, as load balancers and Kubernetes'
+  // gRPC probes do.
+  for (const char* service :
+       {v1::ScoringService::service_full_name(),
+        v1::PlaybookService::service_full_name(),
+        v1::LeadService::service_full_name(),
+        v1::ReportService::service_full_name()}) {
+    server->server_->GetHealthCheckService()->SetServingStatus(service, true);
+  }
   Log("info", "server_started",
       {{"listen", options.listen},
        {"port", absl::StrCat(server->port_)},

@@ -1,6 +1,7 @@
 // The service end to end in-process: a real server on a loopback port, real
 // gRPC clients, every RPC, its error paths and the role matrix.
 #include <grpcpp/create_channel.h>
+#include <grpcpp/impl/codegen/client_unary_call.h>
 #include <grpcpp/security/credentials.h>
 
 #include <atomic>
@@ -18,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "grpc/health/v1/health.pb.h"
 #include "gtest/gtest.h"
 #include "core/playbook/playbook_loader.h"
 #include "core/base/proto_time.h"
@@ -1068,6 +1070,47 @@ TEST_F(HardeningTest, LifecycleRefusalsNameTheFieldInABadRequest) {
     f->clear_at();
   });
   EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"feedback.at"});
+}
+
+TEST_F(HardeningTest, SmallerFindings) {
+  Upsert(HotLead("small"));
+  // A first touch already recorded changes nothing, not even the revision.
+  v1::RecordFirstTouchRequest touch;
+  touch.set_lead_id("small");
+  v1::RecordFirstTouchResponse touched;
+  ASSERT_TRUE(leads_->RecordFirstTouch(As(kSales).get(), touch, &touched).ok());
+  const int64_t revision = touched.lead().revision();
+  ASSERT_TRUE(leads_->RecordFirstTouch(As(kSales).get(), touch, &touched).ok());
+  EXPECT_EQ(touched.lead().revision(), revision);
+
+  // request_id is an identifier, not a payload to echo.
+  v1::RecordEventsRequest events;
+  events.set_lead_id("small");
+  *events.add_events() = PageView("small-view");
+  events.set_request_id(std::string(10000, 'r'));
+  v1::RecordEventsResponse recorded;
+  grpc::Status st = leads_->RecordEvents(As(kMarketing).get(), events, &recorded);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"request_id"});
+
+  // UpsertLead takes as many events as RecordEvents.
+  v1::Lead many = HotLead("many");
+  for (int i = 0; i < 10000; ++i) {
+    *many.add_events() = PageView(absl::StrCat("many-", i));
+  }
+  st = TryUpsert(many);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"lead.events"});
+
+  // Health checks may name a service.
+  // (Only the health service's messages are generated.)
+  const grpc::internal::RpcMethod health_check(
+      "/grpc.health.v1.Health/Check", grpc::internal::RpcMethod::NORMAL_RPC);
+  grpc::health::v1::HealthCheckRequest check;
+  check.set_service("smarketing.v1.LeadService");
+  grpc::health::v1::HealthCheckResponse serving;
+  st = grpc::internal::BlockingUnaryCall(channel_.get(), health_check,
+                                         As("").get(), check, &serving);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(serving.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
 }  // namespace
