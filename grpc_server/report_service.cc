@@ -58,10 +58,11 @@ grpc::Status ReportServiceImpl::ListSlaLeads(
     filter.sla_playbook = version->number;
     std::vector<std::pair<SlaListingKey, v1::SlaLead>> leads;
     // One pass per listed state, in which the store skips the leads known
-    // to be in another.
+    // to be in another; the states it keeps say nothing of the past.
+    const bool past = *now < absl::Now();
     for (v1::SlaState state : {v1::SLA_STATE_BREACHED, v1::SLA_STATE_AT_RISK}) {
       if (!IsListedSlaState(state, request->breached_only())) continue;
-      filter.sla_state = state;
+      if (!past) filter.sla_state = state;
       absl::Status st = ForEachLead(
           *context, *deps_.store, filter, [&](const StoredLead& lead) {
             v1::SlaStatus sla = version->engine->SlaStatusAt(

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -71,6 +72,9 @@ ALTER TABLE leads ADD COLUMN sla_state INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE leads ADD COLUMN sla_valid_until_us INTEGER NOT NULL
   DEFAULT -9223372036854775808;
 ALTER TABLE leads ADD COLUMN sla_playbook INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX leads_by_sla_state ON leads(sla_state, sla_playbook, id);
+CREATE INDEX leads_by_sla_validity ON leads(sla_valid_until_us);
+CREATE INDEX leads_by_sla_playbook ON leads(sla_playbook);
 CREATE INDEX events_by_lead ON events(lead_id);
 )sql",
 };
@@ -80,6 +84,36 @@ constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 #define LEAD_COLUMNS                                                     \
   "lead, lifecycle, score, revision, updated_at_us, event_count, "       \
   "sla_state, sla_valid_until_us, sla_playbook"
+
+// What LeadFilter asks of the leads, but their SLA state, after lead id ?1;
+// unset filters match everything.
+#define LEAD_FILTERS                                                        \
+  "id > ?1 AND (?2 = 0 OR stage = ?2) AND (?3 = '' OR team_id = ?3) "      \
+  "AND (?4 = '' OR owner_id = ?4) AND (?5 = 0 OR team_id != '') "          \
+  "AND +created_at_us >= ?6 AND +created_at_us < ?7"
+
+// SQLite's result code `rc` with its message as a status: a full disk or a
+// store that cannot be written (made read-only, an I/O error) is a state
+// the operator can fix and the client can retry after.
+absl::Status StoreError(int rc, absl::string_view message) {
+  const std::string what = absl::StrCat("store: ", message);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::AbortedError(what);
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(what);
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+      return absl::UnavailableError(what);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(what);
+    default:
+      return absl::InternalError(what);
+  }
+}
 
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
@@ -156,19 +190,7 @@ class Statement {
     if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = Error(rc);
   }
   absl::Status Error(int rc) const {
-    const std::string what = absl::StrCat("store: ", sqlite3_errmsg(db_));
-    switch (rc & 0xff) {
-      case SQLITE_BUSY:
-      case SQLITE_LOCKED:
-        return absl::AbortedError(what);
-      case SQLITE_FULL:
-        return absl::ResourceExhaustedError(what);
-      case SQLITE_CORRUPT:
-      case SQLITE_NOTADB:
-        return absl::DataLossError(what);
-      default:
-        return absl::InternalError(what);
-    }
+    return StoreError(rc, sqlite3_errmsg(db_));
   }
 
   sqlite3* db_;
@@ -272,27 +294,77 @@ class SqliteStore : public Store {
       const LeadFilter& filter, absl::string_view after_id,
       int limit) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (filter.sla_state != v1::SLA_STATE_UNSPECIFIED) {
+      return ListBySlaState(filter, after_id, limit);
+    }
     // Unset filters match everything, so one statement serves every
-    // combination.
+    // combination. created_at is not an index here: bounded by infinities,
+    // SQLite would read every lead through it and sort them for each page.
     Statement s = Prepare(
-        "SELECT " LEAD_COLUMNS " FROM leads "
-        "WHERE id > ?1 AND (?2 = 0 OR stage = ?2) AND (?3 = '' OR team_id = ?3) "
-        "AND (?4 = '' OR owner_id = ?4) AND (?5 = 0 OR team_id != '') "
-        "AND +created_at_us >= ?6 AND +created_at_us < ?7 "
-        "AND (?9 = 0 OR sla_state = ?9 OR sla_valid_until_us <= ?10 "
-        "OR updated_at_us > ?10 OR sla_playbook != ?11) "
-        "ORDER BY id LIMIT ?8");
-    s.Bind(1, after_id)
+        "SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
+        " ORDER BY id LIMIT ?8");
+    return ReadLeads(BindFilter(s, filter, after_id, limit));
+  }
+
+  // Leads in an SLA state (see LeadFilter): those kept in it and still in
+  // it, through an index in id order, merged with those whose kept state
+  // does not tell, found through their own indexes (a scan of every lead
+  // otherwise). The caller holds mu_.
+  absl::StatusOr<std::vector<StoredLead>> ListBySlaState(
+      const LeadFilter& filter, absl::string_view after_id, int limit) {
+    Statement kept = Prepare(
+        "SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
+        " AND sla_state = ?9 AND sla_valid_until_us > ?10 "
+        "AND sla_playbook = ?11 ORDER BY id LIMIT ?8");
+    auto in_state =
+        ReadLeads(BindSlaFilter(BindFilter(kept, filter, after_id, limit), filter));
+    if (!in_state.ok()) return in_state.status();
+    Statement unknown = Prepare(
+        "SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
+        " AND ?9 != 0 AND id IN (SELECT id FROM leads WHERE "
+        "sla_valid_until_us <= ?10 UNION ALL SELECT id FROM leads WHERE "
+        "sla_playbook < ?11 UNION ALL SELECT id FROM leads WHERE "
+        "sla_playbook > ?11) ORDER BY id LIMIT ?8");
+    auto to_evaluate = ReadLeads(
+        BindSlaFilter(BindFilter(unknown, filter, after_id, limit), filter));
+    if (!to_evaluate.ok()) return to_evaluate.status();
+    std::vector<StoredLead> leads;
+    leads.reserve(in_state->size() + to_evaluate->size());
+    std::merge(std::make_move_iterator(in_state->begin()),
+               std::make_move_iterator(in_state->end()),
+               std::make_move_iterator(to_evaluate->begin()),
+               std::make_move_iterator(to_evaluate->end()),
+               std::back_inserter(leads),
+               [](const StoredLead& a, const StoredLead& b) {
+                 return a.lead.id() < b.lead.id();
+               });
+    if (limit > 0 && static_cast<int>(leads.size()) > limit) {
+      leads.resize(limit);
+    }
+    return leads;
+  }
+
+  // Binds a statement written with LEAD_FILTERS and the limit ?8.
+  static Statement& BindFilter(Statement& s, const LeadFilter& filter,
+                               absl::string_view after_id, int limit) {
+    return s.Bind(1, after_id)
         .Bind(2, int64_t{filter.stage})
         .Bind(3, filter.team_id)
         .Bind(4, filter.owner_id)
         .Bind(5, int64_t{filter.routed_only})
         .Bind(6, ClampMicros(filter.created_from))
         .Bind(7, ClampMicros(filter.created_to))
-        .Bind(8, limit > 0 ? int64_t{limit} : int64_t{-1})
-        .Bind(9, int64_t{filter.sla_state})
+        .Bind(8, limit > 0 ? int64_t{limit} : int64_t{-1});
+  }
+
+  // And the SLA filter's ?9 to ?11.
+  static Statement& BindSlaFilter(Statement& s, const LeadFilter& filter) {
+    return s.Bind(9, int64_t{filter.sla_state})
         .Bind(10, ClampMicros(filter.sla_at))
         .Bind(11, filter.sla_playbook);
+  }
+
+  static absl::StatusOr<std::vector<StoredLead>> ReadLeads(Statement& s) {
     std::vector<StoredLead> leads;
     for (;;) {
       auto row = s.Step();
@@ -461,9 +533,9 @@ class SqliteStore : public Store {
  private:
   absl::Status Exec(const char* sql) {
     char* error = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-      absl::Status st = absl::InternalError(
-          absl::StrCat("store: ", error ? error : "unknown error"));
+    if (const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &error);
+        rc != SQLITE_OK) {
+      absl::Status st = StoreError(rc, error ? error : sqlite3_errstr(rc));
       sqlite3_free(error);
       return st;
     }

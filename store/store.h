@@ -70,10 +70,11 @@ struct LeadFilter {
   // Only leads created in [created_from, created_to).
   absl::Time created_from = absl::InfinitePast();
   absl::Time created_to = absl::InfiniteFuture();
-  // When set: the leads whose stored SLA state (see StoredLead) is this one,
-  // and every lead whose stored state does not tell its state at `sla_at`
-  // (before its last write, from sla_valid_until, or from another Playbook
-  // version than `sla_playbook`). The caller evaluates the leads it gets.
+  // When set: the leads whose stored SLA state (see StoredLead) is this one
+  // and holds at `sla_at`, and every lead whose stored state does not tell
+  // (from sla_valid_until on, or kept by another Playbook version than
+  // `sla_playbook`). The caller evaluates the leads it gets. For times
+  // before the leads' last writes, leave it unset and evaluate them all.
   v1::SlaState sla_state = v1::SLA_STATE_UNSPECIFIED;
   absl::Time sla_at = absl::InfinitePast();
   int64_t sla_playbook = 0;
