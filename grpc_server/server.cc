@@ -7,11 +7,13 @@
 
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "core/journey/lead_engine.h"
 #include "grpc_server/log.h"
+#include "grpc_server/request_errors.h"
 #include "core/playbook/playbook_loader.h"
 
 namespace smarketing {
@@ -117,6 +119,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(server->playbook_service_.get());
   builder.RegisterService(server->lead_service_.get());
   builder.RegisterService(server->report_.get());
+  std::vector<std::unique_ptr<
+      grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(UndecodableRequestInterceptors());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat(

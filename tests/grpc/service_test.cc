@@ -2,6 +2,7 @@
 // gRPC clients, every RPC, its error paths and the role matrix.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/impl/codegen/client_unary_call.h>
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/security/credentials.h>
 
 #include <atomic>
@@ -1111,6 +1112,25 @@ TEST_F(HardeningTest, SmallerFindings) {
                                          As("").get(), check, &serving);
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(serving.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(HardeningTest, AnUndecodableRequestIsAnInvalidArgumentSayingSo) {
+  const std::string garbage = "\xff\xff\xff\xff";
+  for (const char* method : {"/smarketing.v1.ScoringService/ScoreLead",
+                             "/smarketing.v1.LeadService/UpsertLead",
+                             "/smarketing.v1.LeadService/GetLead"}) {
+    grpc::Slice slice(garbage);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::Status st = grpc::internal::BlockingUnaryCall(
+        channel_.get(),
+        grpc::internal::RpcMethod(method,
+                                  grpc::internal::RpcMethod::NORMAL_RPC),
+        As(kAdmin).get(), request, &response);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << method;
+    EXPECT_THAT(st.error_message(), HasSubstr("could not be decoded"))
+        << method;
+  }
 }
 
 }  // namespace
