@@ -44,18 +44,23 @@ def stubs():
     sys.path.insert(0, str(out))
 
 
-def start(binary, store):
+def start(binary, store, prefix=()):
+    """Starts the server on `store`, the command after `prefix` (e.g. one
+    that drops privileges)."""
     process = subprocess.Popen(
-        [binary, "--listen=127.0.0.1:0", f"--store={store}",
+        [*prefix, binary, "--listen=127.0.0.1:0", f"--store={store}",
          f"--token_file={TOKENS}",
          f"--demo_playbook={ROOT / 'examples/playbooks/demo.yaml'}"],
         stderr=subprocess.PIPE, text=True)
+    log = []
     for line in process.stderr:
+        log.append(line)
         match = re.search(r"event=server_started .*port=(\d+)", line)
         if match:
             threading.Thread(target=process.stderr.read, daemon=True).start()
             return process, f"127.0.0.1:{match.group(1)}"
-    raise RuntimeError("the server did not start")
+    process.wait()
+    raise RuntimeError("the server did not start: " + "".join(log).strip())
 
 
 def hot_lead(lead_pb2, event_pb2, lead_id, now):

@@ -826,6 +826,13 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) 
     return absl::UnavailableError(
         absl::StrCat("store: cannot open ", path, ": ", what));
   }
+  // SQLite opens a file it may not write read-only, silently: every write
+  // would then fail.
+  if (sqlite3_db_readonly(db, "main") == 1) {
+    sqlite3_close(db);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store: ", path, " is read-only: the server must be able to write it"));
+  }
   auto store = std::make_unique<SqliteStore>(db);
   if (auto st = store->Initialize(); !st.ok()) return st;
   return store;
