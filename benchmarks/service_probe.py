@@ -13,6 +13,7 @@ Needs grpcio and grpcio-tools (tests/service/run.sh builds such a venv).
 """
 
 import argparse
+import atexit
 import datetime
 import pathlib
 import re
@@ -31,7 +32,8 @@ READER = (("authorization", "Bearer demo-reader-token-0000000000"),)
 
 
 def stubs():
-    out = pathlib.Path(tempfile.mkdtemp(prefix="smarketing-probe-"))
+    out = pathlib.Path(tempfile.mkdtemp(prefix="smarketing-stubs-"))
+    atexit.register(shutil.rmtree, out, True)
     protos = [str(p.relative_to(ROOT / "proto"))
               for p in (ROOT / "proto").rglob("*.proto")
               if "grpc/health" not in str(p)]
