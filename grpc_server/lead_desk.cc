@@ -1,8 +1,10 @@
 #include "grpc_server/lead_desk.h"
 
+#include <cmath>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "core/scoring/lead_validation.h"
 #include "core/base/problems.h"
@@ -14,6 +16,104 @@ namespace {
 absl::Status CheckLeadId(absl::string_view lead_id) {
   if (lead_id.empty()) return FieldError("lead_id", "required");
   return absl::OkStatus();
+}
+
+absl::Status CheckNote(absl::string_view note, absl::string_view path) {
+  if (note.size() > kMaxNoteBytes) {
+    return FieldError(path, absl::StrCat("is ", note.size(),
+                                         " bytes long; at most ",
+                                         kMaxNoteBytes));
+  }
+  return absl::OkStatus();
+}
+
+// Refuses a reported time ahead of the server's clock by more than
+// kMaxClockSkew. Malformed times are left to the lifecycle's checks.
+absl::Status CheckNotAhead(const google::protobuf::Timestamp& at,
+                           absl::string_view path, absl::Time now) {
+  if (!IsValidTimestamp(at) || TimeFromProto(at) <= now + kMaxClockSkew) {
+    return absl::OkStatus();
+  }
+  return FieldError(path, absl::StrCat(
+      "is ", absl::FormatTime(TimeFromProto(at), absl::UTCTimeZone()),
+      ", ahead of the server's clock (",
+      absl::FormatTime(now, absl::UTCTimeZone()), ") by more than ",
+      absl::FormatDuration(kMaxClockSkew)));
+}
+
+absl::Status CheckMoney(const v1::Money& money, absl::string_view path) {
+  if (std::isfinite(money.amount()) && money.amount() >= 0) {
+    return absl::OkStatus();
+  }
+  return FieldError(absl::StrCat(path, ".amount"),
+                    absl::StrCat("must be a finite amount, not negative; "
+                                 "found ", money.amount()));
+}
+
+// The amounts of feedback, checked before they reach the reports.
+absl::Status CheckAmounts(const v1::Feedback& feedback) {
+  if (feedback.has_opportunity_created()) {
+    return CheckMoney(feedback.opportunity_created().amount(),
+                      "feedback.opportunity_created.amount");
+  }
+  if (feedback.has_won()) {
+    if (auto st = CheckMoney(feedback.won().revenue(), "feedback.won.revenue");
+        !st.ok()) {
+      return st;
+    }
+    return CheckMoney(feedback.won().margin(), "feedback.won.margin");
+  }
+  return absl::OkStatus();
+}
+
+// The lifecycle names the fields of the feedback it refuses; the request
+// holds the feedback as `feedback`.
+absl::Status InFeedback(absl::Status status) {
+  auto problems = ProblemsFromStatus(status);
+  if (!problems.has_value()) return status;
+  ProblemList renamed;
+  for (const v1::ValidationProblem& problem : problems->problems()) {
+    renamed.Add(absl::StrCat("feedback.", problem.path()), problem.message());
+  }
+  absl::Status out(status.code(), status.message());
+  out.SetPayload(kProblemsPayloadUrl,
+                 absl::Cord(renamed.problems().SerializeAsString()));
+  return out;
+}
+
+// Refuses a write that would store a record too large to be read back:
+// the limit applies to what is stored, so that a refused write changes
+// nothing and an accepted one can always be answered and listed.
+absl::Status CheckRecordSize(const StoredLead& lead) {
+  const size_t size = lead.lead.ByteSizeLong() +
+                      lead.lifecycle.ByteSizeLong() +
+                      lead.score.ByteSizeLong();
+  if (size > kMaxLeadRecordBytes) {
+    return FieldError("lead", absl::StrCat(
+        "the stored lead would take ", size, " bytes; at most ",
+        kMaxLeadRecordBytes, " (its data, lifecycle history and score)"));
+  }
+  return absl::OkStatus();
+}
+
+// Keeps the lead's SLA state with the time until which it holds, for
+// listings by SLA state (see StoredLead).
+void KeepSlaState(const LeadEngine& engine, int64_t playbook, absl::Time now,
+                  StoredLead* lead) {
+  const SlaEvaluation sla =
+      engine.EvaluateSla({lead->lifecycle, lead->score}, now);
+  lead->sla_state = sla.state;
+  lead->sla_valid_until = sla.next_change;
+  lead->sla_playbook = playbook;
+}
+
+// Unknown fields would be stored and returned unread: dropped, as the
+// schema's readers drop them.
+google::protobuf::RepeatedPtrField<v1::Event> KnownFieldsOnly(
+    const google::protobuf::RepeatedPtrField<v1::Event>& events) {
+  google::protobuf::RepeatedPtrField<v1::Event> known = events;
+  for (v1::Event& event : known) event.DiscardUnknownFields();
+  return known;
 }
 
 // Stores the request's events and counts what was new.
@@ -29,12 +129,14 @@ absl::Status AddEvents(StoreTransaction& txn,
   return absl::OkStatus();
 }
 
-// Rescores the lead with all its stored events.
+// Rescores the lead with its latest stored events (kScoredEventsPerLead).
 absl::Status Rescore(const LeadEngine& engine, StoreTransaction& txn,
                      absl::Time now, LeadWrite* write,
                      v1::RoutingState* routing) {
   v1::Lead full = write->lead.lead;
-  if (auto st = txn.GetEvents(full.id(), full.mutable_events()); !st.ok()) {
+  if (auto st = txn.GetLatestEvents(full.id(), kScoredEventsPerLead,
+                                    full.mutable_events());
+      !st.ok()) {
     return st;
   }
   LeadState state{std::move(write->lead.lifecycle),
@@ -95,13 +197,14 @@ absl::StatusOr<LeadWrite> LeadDesk::Modify(absl::string_view lead_id,
     auto routing = txn.GetRoutingState();
     if (!routing.ok()) return routing.status();
     if (auto st = change(engine, txn, &write, &*routing); !st.ok()) return st;
-    auto count = txn.CountEvents(lead_id);
-    if (!count.ok()) return count.status();
-    write.event_count = *count;
+    write.lead.event_count += write.recorded;
+    write.event_count = write.lead.event_count;
     if (write.unchanged) return absl::OkStatus();
     ++write.lead.revision;
     write.lead.updated_at = now;
+    KeepSlaState(engine, version->number, now, &write.lead);
     write.lead.lead.clear_events();
+    if (auto st = CheckRecordSize(write.lead); !st.ok()) return st;
     if (auto st = txn.PutLead(write.lead); !st.ok()) return st;
     return txn.PutRoutingState(*routing);
   });
@@ -113,6 +216,7 @@ absl::StatusOr<LeadWrite> LeadDesk::Upsert(v1::Lead lead,
                                            int64_t expected_revision,
                                            absl::Time now) {
   if (auto st = ValidateLead(lead); !st.ok()) return st;
+  lead.DiscardUnknownFields();
   const std::string id = lead.id();
   return Modify(id, expected_revision, /*may_create=*/true, now,
                 [&](const LeadEngine& engine, StoreTransaction& txn,
@@ -136,8 +240,11 @@ absl::StatusOr<LeadWrite> LeadDesk::Upsert(v1::Lead lead,
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::RecordEvents(
-    absl::string_view lead_id, const google::protobuf::RepeatedPtrField<v1::Event>& events,
+    absl::string_view lead_id,
+    const google::protobuf::RepeatedPtrField<v1::Event>& request_events,
     absl::Time now) {
+  const google::protobuf::RepeatedPtrField<v1::Event> events =
+      KnownFieldsOnly(request_events);
   for (int i = 0; i < events.size(); ++i) {
     if (auto st = ValidateEvent(events[i], absl::StrCat("events[", i, "]"));
         !st.ok()) {
@@ -157,11 +264,20 @@ absl::StatusOr<LeadWrite> LeadDesk::RecordEvents(
                 });
 }
 
-absl::StatusOr<LeadWrite> LeadDesk::ApplyFeedback(const v1::Feedback& feedback,
-                                                  int64_t expected_revision,
-                                                  absl::Time now) {
+absl::StatusOr<LeadWrite> LeadDesk::ApplyFeedback(
+    const v1::Feedback& request_feedback, int64_t expected_revision,
+    absl::Time now) {
+  v1::Feedback feedback = request_feedback;
+  feedback.DiscardUnknownFields();
   if (feedback.lead_id().empty()) {
     return FieldError("feedback.lead_id", "required");
+  }
+  if (auto st = CheckNote(feedback.note(), "feedback.note"); !st.ok()) {
+    return st;
+  }
+  if (auto st = CheckAmounts(feedback); !st.ok()) return st;
+  if (auto st = CheckNotAhead(feedback.at(), "feedback.at", now); !st.ok()) {
+    return st;
   }
   return Modify(feedback.lead_id(), expected_revision, false, now,
                 [&](const LeadEngine& engine, StoreTransaction& txn,
@@ -171,7 +287,7 @@ absl::StatusOr<LeadWrite> LeadDesk::ApplyFeedback(const v1::Feedback& feedback,
                                                     routing);
                       });
                       !st.ok()) {
-                    return st;
+                    return InFeedback(st);
                   }
                   return txn.AddFeedback(feedback);
                 });
@@ -181,6 +297,8 @@ absl::StatusOr<LeadWrite> LeadDesk::Transition(absl::string_view lead_id,
                                                const v1::StageTransition& move,
                                                int64_t expected_revision,
                                                absl::Time now) {
+  if (auto st = CheckNote(move.note(), "note"); !st.ok()) return st;
+  if (auto st = CheckNotAhead(move.at(), "at", now); !st.ok()) return st;
   return Modify(lead_id, expected_revision, false, now,
                 [&](const LeadEngine& engine, StoreTransaction&,
                     LeadWrite* write, v1::RoutingState* routing) {
@@ -194,12 +312,22 @@ absl::StatusOr<LeadWrite> LeadDesk::Transition(absl::string_view lead_id,
 absl::StatusOr<LeadWrite> LeadDesk::RecordFirstTouch(absl::string_view lead_id,
                                                      absl::Time at,
                                                      absl::Time now) {
+  google::protobuf::Timestamp at_proto;
+  TimeToProto(at, &at_proto);
+  if (auto st = CheckNotAhead(at_proto, "at", now); !st.ok()) return st;
   return Modify(lead_id, 0, false, now,
                 [&](const LeadEngine& engine, StoreTransaction&,
                     LeadWrite* write, v1::RoutingState*) {
-                  return Move(write, [&](LeadState* state) {
+                  const std::string before =
+                      write->lead.lifecycle.SerializeAsString();
+                  absl::Status st = Move(write, [&](LeadState* state) {
                     return engine.RecordFirstTouch(at, now, state);
                   });
+                  // A touch already recorded changes nothing.
+                  write->unchanged =
+                      st.ok() &&
+                      write->lead.lifecycle.SerializeAsString() == before;
+                  return st;
                 });
 }
 

@@ -16,6 +16,23 @@
 
 namespace smarketing {
 
+// The largest lead record stored: its data, lifecycle history and latest
+// score, serialized. Far below the message limit, so that every stored lead
+// can be read, listed and answered with.
+inline constexpr size_t kMaxLeadRecordBytes = 1 << 20;
+// Free-text notes on feedback and manual moves.
+inline constexpr size_t kMaxNoteBytes = 4 << 10;
+// The events a stored lead is scored on: its latest ones by arrival. Older
+// events stay stored (GetLead lists them) but no longer count, so that a
+// write costs the same however long the lead's history; engagement decays
+// over weeks and is capped per day, so they would count for little.
+inline constexpr int kScoredEventsPerLead = 1000;
+
+// How far ahead of the server's clock a reported time (a move, a first
+// touch, feedback) may be: client clocks drift, but a time far ahead would
+// bar every later move until then.
+inline constexpr absl::Duration kMaxClockSkew = absl::Minutes(5);
+
 // A lead after a write.
 struct LeadWrite {
   StoredLead lead;

@@ -1,6 +1,8 @@
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "grpc_server/log.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
@@ -13,6 +15,46 @@ namespace {
 
 // Events per RecordEvents request: bounds one transaction.
 constexpr int kMaxEventsPerRequest = 10000;
+
+// request_id is echoed back: an identifier, not a payload.
+constexpr size_t kMaxRequestIdBytes = 256;
+
+// What RecordEvents and StreamEvents check before writing.
+absl::Status CheckEventsRequest(const v1::RecordEventsRequest& request) {
+  if (request.events_size() > kMaxEventsPerRequest) {
+    return FieldError("events", absl::StrCat("at most ", kMaxEventsPerRequest,
+                                             " events per request"));
+  }
+  if (request.request_id().size() > kMaxRequestIdBytes) {
+    return FieldError("request_id", absl::StrCat("at most ", kMaxRequestIdBytes,
+                                                 " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+// A ListLeads page's leads, serialized: a page always fits in a response
+// that clients with gRPC's default limit (4 MiB) accept, however large the
+// stored leads (kMaxLeadRecordBytes).
+constexpr size_t kListBytes = 3 << 20;
+
+// ListLeads' page token: the last lead id examined, marked so that a
+// token the service did not return is refused rather than read as a lead
+// id.
+constexpr absl::string_view kLeadPagePrefix = "l1.";
+
+std::string LeadPageToken(absl::string_view after) {
+  return absl::StrCat(kLeadPagePrefix, absl::WebSafeBase64Escape(after));
+}
+
+absl::StatusOr<std::string> LeadPagePosition(absl::string_view token) {
+  std::string after;
+  if (token.empty()) return after;
+  if (!absl::ConsumePrefix(&token, kLeadPagePrefix) ||
+      !absl::WebSafeBase64Unescape(token, &after)) {
+    return FieldError("page_token", "not a token this service returned");
+  }
+  return after;
+}
 
 void ToResponse(const LeadWrite& write, const v1::RecordEventsRequest& request,
                 v1::RecordEventsResponse* response) {
@@ -60,7 +102,13 @@ grpc::Status LeadServiceImpl::UpsertLead(grpc::ServerContext* context,
   return ToGrpcStatus([&]() -> absl::Status {
     auto write = WriteLead(
         *deps_.tokens, *context, Role::kMarketing, "lead_upserted",
-        [&](absl::Time now) {
+        [&](absl::Time now) -> absl::StatusOr<LeadWrite> {
+          // As many events as RecordEvents takes: bounds one transaction.
+          if (request->lead().events_size() > kMaxEventsPerRequest) {
+            return FieldError("lead.events",
+                              absl::StrCat("at most ", kMaxEventsPerRequest,
+                                           " events per request"));
+          }
           return deps_.leads->Upsert(request->lead(),
                                      request->expected_revision(), now);
         },
@@ -77,10 +125,7 @@ grpc::Status LeadServiceImpl::RecordEvents(
   return ToGrpcStatus([&]() -> absl::Status {
     auto caller = deps_.tokens->Authorize(*context, Role::kMarketing);
     if (!caller.ok()) return caller.status();
-    if (request->events_size() > kMaxEventsPerRequest) {
-      return FieldError("events", absl::StrCat("at most ", kMaxEventsPerRequest,
-                                               " events per request"));
-    }
+    if (auto st = CheckEventsRequest(*request); !st.ok()) return st;
     auto write = deps_.leads->RecordEvents(
         request->lead_id(), request->events(), absl::Now());
     if (!write.ok()) return write.status();
@@ -103,11 +148,7 @@ grpc::Status LeadServiceImpl::StreamEvents(
       if (context->IsCancelled()) {
         return absl::CancelledError("the client cancelled the stream");
       }
-      if (request.events_size() > kMaxEventsPerRequest) {
-        return FieldError("events", absl::StrCat("at most ",
-                                                 kMaxEventsPerRequest,
-                                                 " events per request"));
-      }
+      if (auto st = CheckEventsRequest(request); !st.ok()) return st;
       // The stream ends at the first refused request: what was
       // acknowledged before it stays recorded.
       auto write = deps_.leads->RecordEvents(
@@ -150,9 +191,7 @@ grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* context,
           return st;
         }
       }
-      auto count = txn.CountEvents(lead.lead.id());
-      if (!count.ok()) return count.status();
-      event_count = *count;
+      event_count = lead.event_count;
       return absl::OkStatus();
     });
     if (!st.ok()) return st;
@@ -173,35 +212,53 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
     absl::StatusOr<int> page = PageSize(request->page_size(), 100);
     if (!page.ok()) return page.status();
     const int page_size = *page;
+    if (!v1::LifecycleStage_IsValid(request->stage())) {
+      return FieldError("stage", absl::StrCat("unknown stage ", request->stage()));
+    }
+    if (!v1::SlaState_IsValid(request->sla_state())) {
+      return FieldError("sla_state", absl::StrCat("unknown SLA state ",
+                                                  request->sla_state()));
+    }
+    auto after = LeadPagePosition(request->page_token());
+    if (!after.ok()) return after.status();
     auto version = deps_.playbooks->Get(0);
     if (!version.ok()) return version.status();
+    const absl::Time now = absl::Now();
     LeadFilter filter;
     filter.stage = request->stage();
     filter.team_id = request->team_id();
     filter.owner_id = request->owner_id();
-    const absl::Time now = absl::Now();
-    // The SLA state depends on the time, so it is filtered here, a store
-    // page at a time; the page token is the last lead id seen.
-    std::string after = request->page_token();
+    filter.sla_state = request->sla_state();
+    filter.sla_at = now;
+    filter.sla_playbook = version->number;
+    // The SLA state depends on the time: the store narrows the leads down
+    // to those that may be in it, and they are evaluated here, a store page
+    // at a time. The page ends at page_size leads or kListBytes, and the
+    // next one starts after the last lead examined.
+    size_t bytes = 0;
     for (;;) {
-      auto leads = deps_.store->ListLeads(filter, after, page_size);
+      if (auto st = CheckNotCancelled(*context); !st.ok()) return st;
+      auto leads = deps_.store->ListLeads(filter, *after, page_size);
       if (!leads.ok()) return leads.status();
       for (const StoredLead& lead : *leads) {
-        after = lead.lead.id();
         v1::LeadRecord record;
-        ToLeadRecord(lead, 0, *version->engine, now, &record);
+        ToLeadRecord(lead, lead.event_count, *version->engine, now, &record);
         if (request->sla_state() != v1::SLA_STATE_UNSPECIFIED &&
             record.sla().state() != request->sla_state()) {
+          *after = lead.lead.id();
           continue;
         }
+        const size_t size = record.ByteSizeLong();
+        if (response->leads_size() == page_size ||
+            (response->leads_size() > 0 && bytes + size > kListBytes)) {
+          response->set_next_page_token(LeadPageToken(*after));
+          return absl::OkStatus();
+        }
+        bytes += size;
+        *after = lead.lead.id();
         *response->add_leads() = std::move(record);
-        if (response->leads_size() == page_size) break;
       }
       if (static_cast<int>(leads->size()) < page_size) return absl::OkStatus();
-      if (response->leads_size() == page_size) {
-        response->set_next_page_token(after);
-        return absl::OkStatus();
-      }
     }
   }());
 }

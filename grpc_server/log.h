@@ -15,7 +15,8 @@ namespace smarketing {
 using LogField = std::pair<absl::string_view, std::string>;
 
 // Writes "ts=... level=... event=... key=value..." atomically. Values with
-// blanks, quotes or '=' are quoted.
+// blanks, quotes, '=', backslashes or control characters are quoted, with
+// backslashes, quotes and control characters escaped (\n, \r, \t, \xHH).
 void Log(absl::string_view level, absl::string_view event,
          std::initializer_list<LogField> fields = {});
 

@@ -30,7 +30,7 @@ ABSL_FLAG(std::string, token_file, "",
 ABSL_FLAG(std::string, demo_playbook, "",
           "Playbook file published and activated when the store has no "
           "active version");
-ABSL_FLAG(int, max_message_bytes, 16 << 20,
+ABSL_FLAG(int, max_message_bytes, 32 << 20,
           "largest request or response, in bytes");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "on SIGTERM or SIGINT, how long calls in flight may take to finish");

@@ -1,8 +1,10 @@
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/journey/sla_listing.h"
 #include "core/review/closed_loop.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
@@ -16,11 +18,14 @@ namespace {
 // Leads read from the store at a time, for reports over many leads.
 constexpr int kScanPage = 1000;
 
-// Calls fn on every lead matching `filter`, a store page at a time.
+// Calls fn on every lead matching `filter`, a store page at a time, until
+// the call is cancelled or its deadline passes.
 template <typename Fn>
-absl::Status ForEachLead(Store& store, const LeadFilter& filter, Fn fn) {
+absl::Status ForEachLead(const grpc::ServerContext& context, Store& store,
+                         const LeadFilter& filter, Fn fn) {
   std::string after;
   for (;;) {
+    if (auto st = CheckNotCancelled(context); !st.ok()) return st;
     auto leads = store.ListLeads(filter, after, kScanPage);
     if (!leads.ok()) return leads.status();
     for (const StoredLead& lead : *leads) {
@@ -49,43 +54,36 @@ grpc::Status ReportServiceImpl::ListSlaLeads(
     filter.team_id = request->team_id();
     filter.owner_id = request->owner_id();
     filter.routed_only = true;
-    std::vector<v1::SlaLead> leads;
-    absl::Status st = ForEachLead(*deps_.store, filter, [&](const StoredLead& lead) {
-      v1::SlaStatus sla =
-          version->engine->SlaStatusAt({lead.lifecycle, lead.score}, *now);
-      const bool listed =
-          sla.state() == v1::SLA_STATE_BREACHED ||
-          (!request->breached_only() && sla.state() == v1::SLA_STATE_AT_RISK);
-      if (!listed) return absl::OkStatus();
-      v1::SlaLead& out = leads.emplace_back();
-      out.set_lead_id(lead.lead.id());
-      out.set_team_id(lead.score.routing().team_id());
-      out.set_owner_id(lead.score.routing().owner_id());
-      out.set_stage(lead.lifecycle.stage());
-      *out.mutable_sla() = std::move(sla);
-      return absl::OkStatus();
-    });
-    if (!st.ok()) return st;
-    // The earliest deadline first within each owner; deadlines that do not
-    // apply are unset and sort last.
-    auto due = [](const v1::SlaLead& l) {
-      auto key = [](bool set, const google::protobuf::Timestamp& t) {
-        return set ? std::make_pair(t.seconds(), t.nanos())
-                   : std::make_pair(INT64_MAX, 0);
-      };
-      const auto& s = l.sla();
-      return std::min({key(s.has_first_touch_due(), s.first_touch_due()),
-                       key(s.has_accept_or_reject_due(), s.accept_or_reject_due()),
-                       key(s.has_feedback_due(), s.feedback_due())});
-    };
+    filter.sla_at = *now;
+    filter.sla_playbook = version->number;
+    std::vector<std::pair<SlaListingKey, v1::SlaLead>> leads;
+    // One pass per listed state, in which the store skips the leads known
+    // to be in another; the states it keeps say nothing of the past.
+    const bool past = *now < absl::Now();
+    for (v1::SlaState state : {v1::SLA_STATE_BREACHED, v1::SLA_STATE_AT_RISK}) {
+      if (!IsListedSlaState(state, request->breached_only())) continue;
+      if (!past) filter.sla_state = state;
+      absl::Status st = ForEachLead(
+          *context, *deps_.store, filter, [&](const StoredLead& lead) {
+            v1::SlaStatus sla = version->engine->SlaStatusAt(
+                {lead.lifecycle, lead.score}, *now);
+            if (sla.state() != state) return absl::OkStatus();
+            const v1::RoutingDecision& routing = lead.score.routing();
+            auto& [key, out] = leads.emplace_back();
+            key = SlaListingKeyOf(lead.lead.id(), routing.team_id(),
+                                  routing.owner_id(), sla);
+            out.set_lead_id(lead.lead.id());
+            out.set_team_id(routing.team_id());
+            out.set_owner_id(routing.owner_id());
+            out.set_stage(lead.lifecycle.stage());
+            *out.mutable_sla() = std::move(sla);
+            return absl::OkStatus();
+          });
+      if (!st.ok()) return st;
+    }
     std::sort(leads.begin(), leads.end(),
-              [&](const v1::SlaLead& a, const v1::SlaLead& b) {
-                return std::forward_as_tuple(a.team_id(), a.owner_id(), due(a),
-                                             a.lead_id()) <
-                       std::forward_as_tuple(b.team_id(), b.owner_id(), due(b),
-                                             b.lead_id());
-              });
-    for (v1::SlaLead& lead : leads) *response->add_leads() = std::move(lead);
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [key, lead] : leads) *response->add_leads() = std::move(lead);
     return absl::OkStatus();
   }());
 }
@@ -112,7 +110,7 @@ grpc::Status ReportServiceImpl::GetClosedLoopReport(
     filter.created_from = start;
     filter.created_to = end;
     ClosedLoopReportBuilder builder(start, end);
-    absl::Status st = ForEachLead(*deps_.store, filter, [&](const StoredLead& lead) {
+    absl::Status st = ForEachLead(*context, *deps_.store, filter, [&](const StoredLead& lead) {
       auto feedback = deps_.store->ListFeedback(lead.lead.id());
       if (!feedback.ok()) return feedback.status();
       builder.Add(lead.lead, lead.lifecycle, lead.score.persona_id(), *feedback);

@@ -145,7 +145,9 @@ grpc::Status ScoringServiceImpl::ExplainLead(
             absl::StrCat("no lead ", request->lead_id()));
       }
       lead = std::move((*stored)->lead);
-      return txn.GetEvents(lead.id(), lead.mutable_events());
+      // The events the stored score counts (see kScoredEventsPerLead).
+      return txn.GetLatestEvents(lead.id(), kScoredEventsPerLead,
+                                 lead.mutable_events());
     });
     if (!st.ok()) return st;
     auto result =

@@ -7,11 +7,13 @@
 
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "core/journey/lead_engine.h"
 #include "grpc_server/log.h"
+#include "grpc_server/request_errors.h"
 #include "core/playbook/playbook_loader.h"
 
 namespace smarketing {
@@ -108,16 +110,34 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, *credentials, &server->port_);
+  // gRPC sets SO_REUSEPORT by default: a second server on a port in use
+  // would start and take part of the traffic, with a store of its own.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->scoring_.get());
   builder.RegisterService(server->playbook_service_.get());
   builder.RegisterService(server->lead_service_.get());
   builder.RegisterService(server->report_.get());
+  std::vector<std::unique_ptr<
+      grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(UndecodableRequestInterceptors());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen,
+        ": the address is in use (another server?) or not valid here"));
+  }
+  // Health checks may name a service, as load balancers and Kubernetes'
+  // gRPC probes do.
+  for (const char* service :
+       {v1::ScoringService::service_full_name(),
+        v1::PlaybookService::service_full_name(),
+        v1::LeadService::service_full_name(),
+        v1::ReportService::service_full_name()}) {
+    server->server_->GetHealthCheckService()->SetServingStatus(service, true);
   }
   Log("info", "server_started",
       {{"listen", options.listen},

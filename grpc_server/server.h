@@ -33,8 +33,9 @@ struct ServerOptions {
   std::string token_file;
   // A Playbook file published and activated when the store has none.
   std::string demo_playbook;
-  // Largest request or response accepted.
-  int max_message_bytes = 16 << 20;
+  // Largest request or response accepted: a ScoreLeads request of the
+  // most leads it takes, with their events, is about 18 MB.
+  int max_message_bytes = 32 << 20;
 };
 
 class Server {

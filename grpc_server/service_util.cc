@@ -1,5 +1,7 @@
 #include "grpc_server/service_util.h"
 
+#include <chrono>
+
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
 
@@ -20,6 +22,16 @@ absl::StatusOr<int> PageSize(int32_t requested, int default_size) {
     return FieldError("page_size", "must be in [0, 1000]");
   }
   return requested == 0 ? default_size : requested;
+}
+
+absl::Status CheckNotCancelled(const grpc::ServerContext& context) {
+  if (context.deadline() <= std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError("the call's deadline passed");
+  }
+  if (context.IsCancelled()) {
+    return absl::CancelledError("the call was cancelled");
+  }
+  return absl::OkStatus();
 }
 
 void ToLeadRecord(const StoredLead& lead, int event_count,

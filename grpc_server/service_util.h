@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include <grpcpp/server_context.h>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -24,6 +26,11 @@ absl::StatusOr<absl::Time> RequestTime(bool has_field,
 // The page size a list request asks for, `default_size` when unset;
 // INVALID_ARGUMENT on `page_size` outside [0, 1000].
 absl::StatusOr<int> PageSize(int32_t requested, int default_size);
+
+// DEADLINE_EXCEEDED or CANCELLED once the client's deadline has passed or
+// the call was cancelled (by the client, or by a shutdown past its grace),
+// for handlers that loop to stop early.
+absl::Status CheckNotCancelled(const grpc::ServerContext& context);
 
 // `lead` as a response shows it, with its SLA status as of `now` under
 // `engine`.

@@ -4,7 +4,9 @@
 // the columns that queries filter on beside them.
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <iterator>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -59,8 +61,59 @@ CREATE TABLE routing_state(
   id INTEGER PRIMARY KEY CHECK (id = 1),
   body BLOB NOT NULL);
 )sql",
+    // Event counts and SLA states kept with each lead, so that listings
+    // read neither the events nor the leads they skip; the events of a lead
+    // by arrival, so that a long history is read from its end.
+    R"sql(
+ALTER TABLE leads ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
+UPDATE leads SET event_count =
+  (SELECT COUNT(*) FROM events WHERE events.lead_id = leads.id);
+ALTER TABLE leads ADD COLUMN sla_state INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leads ADD COLUMN sla_valid_until_us INTEGER NOT NULL
+  DEFAULT -9223372036854775808;
+ALTER TABLE leads ADD COLUMN sla_playbook INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX leads_by_sla_state ON leads(sla_state, sla_playbook, id);
+CREATE INDEX leads_by_sla_validity ON leads(sla_valid_until_us);
+CREATE INDEX leads_by_sla_playbook ON leads(sla_playbook);
+CREATE INDEX events_by_lead ON events(lead_id);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+// What ReadLead reads, in its order.
+#define LEAD_COLUMNS                                                     \
+  "lead, lifecycle, score, revision, updated_at_us, event_count, "       \
+  "sla_state, sla_valid_until_us, sla_playbook"
+
+// What LeadFilter asks of the leads, but their SLA state, after lead id ?1;
+// unset filters match everything.
+#define LEAD_FILTERS                                                        \
+  "id > ?1 AND (?2 = 0 OR stage = ?2) AND (?3 = '' OR team_id = ?3) "      \
+  "AND (?4 = '' OR owner_id = ?4) AND (?5 = 0 OR team_id != '') "          \
+  "AND +created_at_us >= ?6 AND +created_at_us < ?7"
+
+// SQLite's result code `rc` with its message as a status: a full disk or a
+// store that cannot be written (made read-only, an I/O error) is a state
+// the operator can fix and the client can retry after.
+absl::Status StoreError(int rc, absl::string_view message) {
+  const std::string what = absl::StrCat("store: ", message);
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::AbortedError(what);
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(what);
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+      return absl::UnavailableError(what);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(what);
+    default:
+      return absl::InternalError(what);
+  }
+}
 
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
@@ -137,19 +190,7 @@ class Statement {
     if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = Error(rc);
   }
   absl::Status Error(int rc) const {
-    const std::string what = absl::StrCat("store: ", sqlite3_errmsg(db_));
-    switch (rc & 0xff) {
-      case SQLITE_BUSY:
-      case SQLITE_LOCKED:
-        return absl::AbortedError(what);
-      case SQLITE_FULL:
-        return absl::ResourceExhaustedError(what);
-      case SQLITE_CORRUPT:
-      case SQLITE_NOTADB:
-        return absl::DataLossError(what);
-      default:
-        return absl::InternalError(what);
-    }
+    return StoreError(rc, sqlite3_errmsg(db_));
   }
 
   sqlite3* db_;
@@ -172,6 +213,9 @@ class SqliteTransaction : public StoreTransaction {
                          std::vector<bool>* stored) override;
   absl::Status GetEvents(
       absl::string_view lead_id,
+      google::protobuf::RepeatedPtrField<v1::Event>* events) override;
+  absl::Status GetLatestEvents(
+      absl::string_view lead_id, int limit,
       google::protobuf::RepeatedPtrField<v1::Event>* events) override;
   absl::StatusOr<int> CountEvents(absl::string_view lead_id) override;
   absl::Status AddFeedback(const v1::Feedback& feedback) override;
@@ -231,6 +275,7 @@ class SqliteStore : public Store {
     {
       std::lock_guard<std::mutex> db_lock(mu_);
       CommitGroup(group);
+      if (erased_) CheckpointAfterErasure();
     }
     lock.lock();
     for (PendingWrite* write : group) write->done = true;
@@ -249,15 +294,60 @@ class SqliteStore : public Store {
       const LeadFilter& filter, absl::string_view after_id,
       int limit) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (filter.sla_state != v1::SLA_STATE_UNSPECIFIED) {
+      return ListBySlaState(filter, after_id, limit);
+    }
     // Unset filters match everything, so one statement serves every
-    // combination.
+    // combination. created_at is not an index here: bounded by infinities,
+    // SQLite would read every lead through it and sort them for each page.
     Statement s = Prepare(
-        "SELECT lead, lifecycle, score, revision, updated_at_us FROM leads "
-        "WHERE id > ?1 AND (?2 = 0 OR stage = ?2) AND (?3 = '' OR team_id = ?3) "
-        "AND (?4 = '' OR owner_id = ?4) AND (?5 = 0 OR team_id != '') "
-        "AND created_at_us >= ?6 AND created_at_us < ?7 "
-        "ORDER BY id LIMIT ?8");
-    s.Bind(1, after_id)
+        "SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
+        " ORDER BY id LIMIT ?8");
+    return ReadLeads(BindFilter(s, filter, after_id, limit));
+  }
+
+  // Leads in an SLA state (see LeadFilter): those kept in it and still in
+  // it, through an index in id order, merged with those whose kept state
+  // does not tell, found through their own indexes (a scan of every lead
+  // otherwise). The caller holds mu_.
+  absl::StatusOr<std::vector<StoredLead>> ListBySlaState(
+      const LeadFilter& filter, absl::string_view after_id, int limit) {
+    Statement kept = Prepare(
+        "SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
+        " AND sla_state = ?9 AND sla_valid_until_us > ?10 "
+        "AND sla_playbook = ?11 ORDER BY id LIMIT ?8");
+    auto in_state =
+        ReadLeads(BindSlaFilter(BindFilter(kept, filter, after_id, limit), filter));
+    if (!in_state.ok()) return in_state.status();
+    Statement unknown = Prepare(
+        "SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
+        " AND ?9 != 0 AND id IN (SELECT id FROM leads WHERE "
+        "sla_valid_until_us <= ?10 UNION ALL SELECT id FROM leads WHERE "
+        "sla_playbook < ?11 UNION ALL SELECT id FROM leads WHERE "
+        "sla_playbook > ?11) ORDER BY id LIMIT ?8");
+    auto to_evaluate = ReadLeads(
+        BindSlaFilter(BindFilter(unknown, filter, after_id, limit), filter));
+    if (!to_evaluate.ok()) return to_evaluate.status();
+    std::vector<StoredLead> leads;
+    leads.reserve(in_state->size() + to_evaluate->size());
+    std::merge(std::make_move_iterator(in_state->begin()),
+               std::make_move_iterator(in_state->end()),
+               std::make_move_iterator(to_evaluate->begin()),
+               std::make_move_iterator(to_evaluate->end()),
+               std::back_inserter(leads),
+               [](const StoredLead& a, const StoredLead& b) {
+                 return a.lead.id() < b.lead.id();
+               });
+    if (limit > 0 && static_cast<int>(leads.size()) > limit) {
+      leads.resize(limit);
+    }
+    return leads;
+  }
+
+  // Binds a statement written with LEAD_FILTERS and the limit ?8.
+  static Statement& BindFilter(Statement& s, const LeadFilter& filter,
+                               absl::string_view after_id, int limit) {
+    return s.Bind(1, after_id)
         .Bind(2, int64_t{filter.stage})
         .Bind(3, filter.team_id)
         .Bind(4, filter.owner_id)
@@ -265,6 +355,16 @@ class SqliteStore : public Store {
         .Bind(6, ClampMicros(filter.created_from))
         .Bind(7, ClampMicros(filter.created_to))
         .Bind(8, limit > 0 ? int64_t{limit} : int64_t{-1});
+  }
+
+  // And the SLA filter's ?9 to ?11.
+  static Statement& BindSlaFilter(Statement& s, const LeadFilter& filter) {
+    return s.Bind(9, int64_t{filter.sla_state})
+        .Bind(10, ClampMicros(filter.sla_at))
+        .Bind(11, filter.sla_playbook);
+  }
+
+  static absl::StatusOr<std::vector<StoredLead>> ReadLeads(Statement& s) {
     std::vector<StoredLead> leads;
     for (;;) {
       auto row = s.Step();
@@ -408,6 +508,8 @@ class SqliteStore : public Store {
     return Statement(db_, it->second);
   }
   sqlite3* db() const { return db_; }
+  // An erasure was written: checkpoint after the commit (see Write).
+  void NoteErasure() { erased_ = true; }
 
   static absl::Status ReadLead(const Statement& s, StoredLead* lead) {
     if (auto st = s.Message(0, &lead->lead); !st.ok()) return st;
@@ -415,6 +517,10 @@ class SqliteStore : public Store {
     if (auto st = s.Message(2, &lead->score); !st.ok()) return st;
     lead->revision = s.Int(3);
     lead->updated_at = FromMicros(s.Int(4));
+    lead->event_count = static_cast<int>(s.Int(5));
+    lead->sla_state = static_cast<v1::SlaState>(s.Int(6));
+    lead->sla_valid_until = FromMicros(s.Int(7));
+    lead->sla_playbook = s.Int(8);
     return absl::OkStatus();
   }
 
@@ -427,9 +533,9 @@ class SqliteStore : public Store {
  private:
   absl::Status Exec(const char* sql) {
     char* error = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-      absl::Status st = absl::InternalError(
-          absl::StrCat("store: ", error ? error : "unknown error"));
+    if (const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &error);
+        rc != SQLITE_OK) {
+      absl::Status st = StoreError(rc, error ? error : sqlite3_errstr(rc));
       sqlite3_free(error);
       return st;
     }
@@ -452,6 +558,15 @@ class SqliteStore : public Store {
     absl::Status status;
     bool done = false;
   };
+
+  // The write-ahead log keeps the pages an erasure changed, with the erased
+  // contact's details, until it is reused: copying it into the database
+  // (where secure_delete overwrote them) and truncating it leaves nothing
+  // of them on disk. A checkpoint that fails is retried after the next
+  // write. The caller holds mu_.
+  void CheckpointAfterErasure() {
+    erased_ = !Exec("PRAGMA wal_checkpoint(TRUNCATE)").ok();
+  }
 
   // Runs `group` in one transaction; the caller holds mu_.
   void CommitGroup(const std::vector<PendingWrite*>& group) {
@@ -548,14 +663,15 @@ class SqliteStore : public Store {
   std::condition_variable queue_cv_;
   std::vector<PendingWrite*> queue_;
   bool committing_ = false;
+  // A committed group erased a lead: checkpoint (see Write).
+  bool erased_ = false;
   absl::flat_hash_map<std::string, sqlite3_stmt*> statements_;
 };
 
 absl::StatusOr<std::optional<StoredLead>> SqliteTransaction::GetLead(
     absl::string_view lead_id) {
   Statement s = store_->Prepare(
-      "SELECT lead, lifecycle, score, revision, updated_at_us FROM leads "
-      "WHERE id = ?");
+      "SELECT " LEAD_COLUMNS " FROM leads WHERE id = ?");
   s.Bind(1, lead_id);
   auto row = s.Step();
   if (!row.ok()) return row.status();
@@ -569,8 +685,9 @@ absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
   if (auto st = CheckWritable(); !st.ok()) return st;
   Statement s = store_->Prepare(
       "INSERT OR REPLACE INTO leads(id, revision, stage, team_id, owner_id, "
-      "created_at_us, updated_at_us, lead, lifecycle, score) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "created_at_us, updated_at_us, lead, lifecycle, score, event_count, "
+      "sla_state, sla_valid_until_us, sla_playbook) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const auto& created = lead.lead.created_at();
   s.Bind(1, lead.lead.id())
       .Bind(2, lead.revision)
@@ -581,7 +698,11 @@ absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
       .Bind(7, ToMicros(lead.updated_at))
       .BindMessage(8, lead.lead)
       .BindMessage(9, lead.lifecycle)
-      .BindMessage(10, lead.score);
+      .BindMessage(10, lead.score)
+      .Bind(11, int64_t{lead.event_count})
+      .Bind(12, int64_t{lead.sla_state})
+      .Bind(13, SqliteStore::ClampMicros(lead.sla_valid_until))
+      .Bind(14, lead.sla_playbook);
   return s.Run();
 }
 
@@ -614,6 +735,23 @@ absl::Status SqliteTransaction::GetEvents(
     if (!*row) return absl::OkStatus();
     if (auto st = s.Message(0, events->Add()); !st.ok()) return st;
   }
+}
+
+absl::Status SqliteTransaction::GetLatestEvents(
+    absl::string_view lead_id, int limit,
+    google::protobuf::RepeatedPtrField<v1::Event>* events) {
+  Statement s = store_->Prepare(
+      "SELECT body FROM events WHERE lead_id = ? ORDER BY rowid DESC LIMIT ?");
+  s.Bind(1, lead_id).Bind(2, int64_t{limit});
+  const int first = events->size();
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (auto st = s.Message(0, events->Add()); !st.ok()) return st;
+  }
+  std::reverse(events->begin() + first, events->end());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> SqliteTransaction::CountEvents(absl::string_view lead_id) {
@@ -662,6 +800,7 @@ absl::StatusOr<int> SqliteTransaction::EraseLead(absl::string_view lead_id) {
   if (sqlite3_changes(store_->db()) == 0) {
     return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
   }
+  store_->NoteErasure();
   Statement feedback = store_->Prepare("DELETE FROM feedback WHERE lead_id = ?");
   feedback.Bind(1, lead_id);
   if (auto st = feedback.Run(); !st.ok()) return st;
@@ -686,6 +825,13 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) 
     sqlite3_close(db);
     return absl::UnavailableError(
         absl::StrCat("store: cannot open ", path, ": ", what));
+  }
+  // SQLite opens a file it may not write read-only, silently: every write
+  // would then fail.
+  if (sqlite3_db_readonly(db, "main") == 1) {
+    sqlite3_close(db);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store: ", path, " is read-only: the server must be able to write it"));
   }
   auto store = std::make_unique<SqliteStore>(db);
   if (auto st = store->Initialize(); !st.ok()) return st;

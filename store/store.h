@@ -24,6 +24,7 @@
 #include "smarketing/v1/playbook.pb.h"
 #include "smarketing/v1/routing_state.pb.h"
 #include "smarketing/v1/score_result.pb.h"
+#include "smarketing/v1/sla_status.pb.h"
 
 namespace smarketing {
 
@@ -37,6 +38,15 @@ struct StoredLead {
   // Incremented by every write of the lead: a client's optimistic lock.
   int64_t revision = 0;
   absl::Time updated_at = absl::UnixEpoch();
+  // How many events are stored for the lead.
+  int event_count = 0;
+  // The lead's SLA state as evaluated at its last write by Playbook version
+  // `sla_playbook`, and until when it holds if nothing happens to the lead:
+  // lets a listing by SLA state skip the leads whose state is known
+  // without evaluating them. The defaults mean "unknown".
+  v1::SlaState sla_state = v1::SLA_STATE_UNSPECIFIED;
+  absl::Time sla_valid_until = absl::InfinitePast();
+  int64_t sla_playbook = 0;
 };
 
 // A published Playbook version. Immutable except for `active`.
@@ -60,6 +70,14 @@ struct LeadFilter {
   // Only leads created in [created_from, created_to).
   absl::Time created_from = absl::InfinitePast();
   absl::Time created_to = absl::InfiniteFuture();
+  // When set: the leads whose stored SLA state (see StoredLead) is this one
+  // and holds at `sla_at`, and every lead whose stored state does not tell
+  // (from sla_valid_until on, or kept by another Playbook version than
+  // `sla_playbook`). The caller evaluates the leads it gets. For times
+  // before the leads' last writes, leave it unset and evaluate them all.
+  v1::SlaState sla_state = v1::SLA_STATE_UNSPECIFIED;
+  absl::Time sla_at = absl::InfinitePast();
+  int64_t sla_playbook = 0;
 };
 
 // Reads and writes inside one transaction: all of its writes become durable
@@ -82,6 +100,11 @@ class StoreTransaction {
   virtual absl::Status GetEvents(absl::string_view lead_id,
                                  google::protobuf::RepeatedPtrField<v1::Event>*
                                      events) = 0;
+  // The lead's latest `limit` events by arrival, oldest first: reads no
+  // more of a long history than asked for.
+  virtual absl::Status GetLatestEvents(
+      absl::string_view lead_id, int limit,
+      google::protobuf::RepeatedPtrField<v1::Event>* events) = 0;
   virtual absl::StatusOr<int> CountEvents(absl::string_view lead_id) = 0;
   virtual absl::Status AddFeedback(const v1::Feedback& feedback) = 0;
   // The routing state shared by all leads; empty before the first routing.

@@ -1,5 +1,6 @@
 #include "core/journey/lead_engine.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -172,11 +173,29 @@ v1::SlaStatus LeadEngine::SlaStatusAt(const LeadState& state,
   v1::SlaStatus status;
   const std::optional<absl::Time> start = SlaStart(state.lifecycle);
   if (!start.has_value() || !sla_.has_policies()) return status;
-  const SlaEvaluation evaluation = sla_.Evaluate(
-      state.score.priority(), *start, SlaProgressOf(state.lifecycle), now,
-      routing_.TeamCalendar(state.score.routing().team_id()));
-  SlaEvaluationToProto(evaluation, &status);
+  SlaEvaluationToProto(EvaluateSla(state, now), &status);
   return status;
+}
+
+SlaEvaluation LeadEngine::EvaluateSla(const LeadState& state,
+                                      absl::Time now) const {
+  const std::optional<absl::Time> start = SlaStart(state.lifecycle);
+  if (!start.has_value() || !sla_.has_policies()) return SlaEvaluation();
+  const SlaProgress progress = SlaProgressOf(state.lifecycle);
+  SlaEvaluation evaluation =
+      sla_.Evaluate(state.score.priority(), *start, progress, now,
+                    routing_.TeamCalendar(state.score.routing().team_id()));
+  // What is recorded as happening later counts from then on, which the
+  // evaluation's next change does not foresee.
+  for (const std::optional<absl::Time>& at :
+       {std::optional<absl::Time>(*start), progress.first_touched_at,
+        progress.sales_decision_at, progress.meeting_held_at,
+        progress.feedback_at}) {
+    if (at.has_value() && *at > now) {
+      evaluation.next_change = std::min(evaluation.next_change, *at);
+    }
+  }
+  return evaluation;
 }
 
 }  // namespace smarketing

@@ -91,6 +91,10 @@ class LeadEngine {
   // Where the lead stands against the SLA at `now`: unset (state
   // UNSPECIFIED) when the SLA does not count for it.
   v1::SlaStatus SlaStatusAt(const LeadState& state, absl::Time now) const;
+  // The same evaluation with the time until which it holds
+  // (SlaEvaluation::next_change); state UNSPECIFIED and holding forever
+  // when the SLA does not count for the lead.
+  SlaEvaluation EvaluateSla(const LeadState& state, absl::Time now) const;
 
  private:
   LeadEngine() = default;

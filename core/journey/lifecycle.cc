@@ -5,9 +5,11 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/enum_label.h"
+#include "core/base/problems.h"
 #include "core/base/proto_time.h"
 
 namespace smarketing {
@@ -142,13 +144,25 @@ bool IsSlaStage(Stage stage) {
          stage == v1::LIFECYCLE_STAGE_OPPORTUNITY;
 }
 
+// INVALID_ARGUMENT naming the field at `path` of the move or the feedback
+// for the fronts (a google.rpc.BadRequest in the service); the message
+// stays as written.
+absl::Status InvalidField(absl::string_view path, absl::string_view message) {
+  ProblemList problems;
+  problems.Add(path, message);
+  absl::Status status = absl::InvalidArgumentError(message);
+  status.SetPayload(kProblemsPayloadUrl,
+                    absl::Cord(problems.problems().SerializeAsString()));
+  return status;
+}
+
 absl::Status CheckTime(const google::protobuf::Timestamp& at, bool has,
                        absl::string_view what) {
   if (!has) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " is required"));
+    return InvalidField("at", absl::StrCat(what, " is required"));
   }
   if (!IsValidTimestamp(at)) {
-    return absl::InvalidArgumentError(
+    return InvalidField("at",
         absl::StrCat(what, " is not a valid timestamp"));
   }
   return absl::OkStatus();
@@ -195,7 +209,7 @@ absl::Status Lifecycle::CheckReason(const TransitionRule& rule,
   const std::string move =
       absl::StrCat(StageName(rule.from), " -> ", StageName(rule.to));
   if (reason.empty()) {
-    return absl::InvalidArgumentError(
+    return InvalidField("reason_code",
         absl::StrCat(move, " needs ", ReasonKindName(rule.reason)));
   }
   const v1::ReasonCode* rejection = recycle_->FindRejection(reason);
@@ -206,29 +220,29 @@ absl::Status Lifecycle::CheckReason(const TransitionRule& rule,
         if (actor == v1::ACTOR_SYSTEM && reason == kSlaBreachReason) {
           return absl::OkStatus();
         }
-        return absl::InvalidArgumentError(absl::StrCat(
+        return InvalidField("reason_code", absl::StrCat(
             "the system recycles a lead with \"", kSlaBreachReason,
             "\" only, and only the system does"));
       }
       if (rejection == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(
+        return InvalidField("reason_code", absl::StrCat(
             "unknown rejection reason \"", reason,
             "\"; the Playbook agrees on: ", recycle_->RejectionCodes()));
       }
       if (!rejection->recycle()) {
-        return absl::InvalidArgumentError(
+        return InvalidField("reason_code",
             absl::StrCat("rejection reason \"", reason,
                          "\" disqualifies the lead: move it to DISQUALIFIED"));
       }
       return absl::OkStatus();
     case ReasonKind::kLoss:
       if (loss == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(
+        return InvalidField("reason_code", absl::StrCat(
             "unknown loss reason \"", reason,
             "\"; the Playbook agrees on: ", recycle_->LossCodes()));
       }
       if (!loss->recycle()) {
-        return absl::InvalidArgumentError(
+        return InvalidField("reason_code",
             absl::StrCat("loss reason \"", reason,
                          "\" disqualifies the lead: move it to DISQUALIFIED"));
       }
@@ -241,11 +255,11 @@ absl::Status Lifecycle::CheckReason(const TransitionRule& rule,
       for (const v1::ReasonCode* code : {rejection, loss}) {
         if (code == nullptr) continue;
         if (!code->recycle()) return absl::OkStatus();
-        return absl::InvalidArgumentError(
+        return InvalidField("reason_code",
             absl::StrCat("reason \"", reason,
                          "\" recycles the lead: move it to NURTURE"));
       }
-      return absl::InvalidArgumentError(absl::StrCat(
+      return InvalidField("reason_code", absl::StrCat(
           "unknown disqualification reason \"", reason, "\"; expected ",
           absl::StrJoin(names, ", "),
           ", or a rejection or loss reason that does not recycle"));
@@ -260,16 +274,15 @@ absl::Status Lifecycle::Transition(const v1::StageTransition& move,
                                    v1::LeadLifecycle* lifecycle) const {
   if (move.actor() == v1::ACTOR_UNSPECIFIED ||
       !v1::Actor_IsValid(move.actor())) {
-    return absl::InvalidArgumentError(
-        "actor is required: marketing, sales or system");
+    return InvalidField("actor",
+                        "actor is required: marketing, sales or system");
   }
   if (absl::Status status = CheckTime(move.at(), move.has_at(), "at");
       !status.ok()) {
     return status;
   }
   if (!v1::LifecycleStage_IsValid(move.to())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown stage ", move.to()));
+    return InvalidField("to", absl::StrCat("unknown stage ", move.to()));
   }
   const Stage from = lifecycle->stage();
   const Stage to = move.to();
@@ -298,7 +311,7 @@ absl::Status Lifecycle::Transition(const v1::StageTransition& move,
   const absl::Time at = TimeFromProto(move.at());
   if (lifecycle->has_stage_entered_at() &&
       at < TimeFromProto(lifecycle->stage_entered_at())) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return InvalidField("at", absl::StrCat(
         "at (", absl::FormatTime(at, absl::UTCTimeZone()),
         ") is before the lead's last move (",
         absl::FormatTime(TimeFromProto(lifecycle->stage_entered_at()),
@@ -403,7 +416,8 @@ absl::Status Lifecycle::ApplyFeedback(const v1::Feedback& feedback,
       status = by_reason(recycle_->OnLoss(feedback.lost().reason_code(), at));
       break;
     case v1::Feedback::OUTCOME_NOT_SET:
-      status = absl::InvalidArgumentError(
+      status = InvalidField(
+          "outcome",
           "feedback needs an outcome: accepted, rejected, meeting_held, "
           "opportunity_created, won or lost");
       break;

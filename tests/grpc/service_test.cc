@@ -1,9 +1,12 @@
 // The service end to end in-process: a real server on a loopback port, real
 // gRPC clients, every RPC, its error paths and the role matrix.
 #include <grpcpp/create_channel.h>
+#include <grpcpp/impl/codegen/client_unary_call.h>
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/security/credentials.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,9 +20,11 @@
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "grpc/health/v1/health.pb.h"
 #include "gtest/gtest.h"
 #include "core/playbook/playbook_loader.h"
 #include "core/base/proto_time.h"
+#include "core/scoring/lead_validation.h"
 #include "grpc_server/server.h"
 
 namespace smarketing {
@@ -837,6 +842,295 @@ TEST_F(TlsTest, ServesTlsAndMutualTls) {
   with_cert.pem_private_key = Read("client.key");
   with_cert.pem_cert_chain = Read("client.pem");
   EXPECT_EQ(Score(grpc::SslCredentials(with_cert)), grpc::StatusCode::OK);
+}
+
+// Issue 12's service probe, each finding kept fixed.
+class HardeningTest : public ServiceTest {
+ protected:
+  int64_t Revision(const std::string& id) { return Get(id).revision(); }
+
+  grpc::Status TryUpsert(const v1::Lead& lead) {
+    v1::UpsertLeadRequest request;
+    *request.mutable_lead() = lead;
+    v1::UpsertLeadResponse response;
+    return leads_->UpsertLead(As(kMarketing).get(), request, &response);
+  }
+
+  // Every lead ListLeads returns for `request`, page after page.
+  std::vector<std::string> ListAll(v1::ListLeadsRequest request) {
+    std::vector<std::string> ids;
+    for (int page = 0; page < 100; ++page) {
+      v1::ListLeadsResponse listed;
+      grpc::Status st = leads_->ListLeads(As(kReader).get(), request, &listed);
+      EXPECT_TRUE(st.ok()) << st.error_code() << " " << st.error_message();
+      for (const auto& l : listed.leads()) ids.push_back(l.lead().id());
+      if (!st.ok() || listed.next_page_token().empty()) break;
+      request.set_page_token(listed.next_page_token());
+    }
+    return ids;
+  }
+
+  // A lead that takes about `bytes` once stored.
+  static v1::Lead BigLead(const std::string& id, size_t bytes) {
+    v1::Lead lead = HotLead(id);
+    const size_t chunk = kMaxTextBytes - 16;
+    for (size_t i = 0; i * chunk < bytes; ++i) {
+      (*lead.mutable_attributes()->mutable_fields())[absl::StrCat("a", i)]
+          .set_string_value(std::string(chunk, 'x'));
+    }
+    return lead;
+  }
+};
+
+TEST_F(HardeningTest, ASecondServerOnAUsedPortRefusesToStart) {
+  ServerOptions second = options_;
+  second.listen = absl::StrCat("127.0.0.1:", server_->port());
+  second.store_path = (dir_.path() / "second.db").string();
+  auto server = Server::Start(second);
+  ASSERT_FALSE(server.ok());
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("in use"));
+}
+
+TEST_F(HardeningTest, ALongFeedbackNoteIsRefusedAndChangesNothing) {
+  Upsert(HotLead("noted"));
+  const int64_t revision = Revision("noted");
+  grpc::Status st = Feedback("noted", [](v1::Feedback* f) {
+    f->mutable_accepted();
+    f->set_note(std::string(kMaxNoteBytes + 1, 'n'));
+  });
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"feedback.note"});
+  EXPECT_EQ(Revision("noted"), revision);
+}
+
+TEST_F(HardeningTest, ALeadTooLargeToReadBackIsRefusedAndNotStored) {
+  grpc::Status st = TryUpsert(BigLead("huge", 2 * kMaxLeadRecordBytes));
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"lead"});
+  Get("huge", &st);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(HardeningTest, UnknownFieldsOfALeadAreNotStored) {
+  std::string wire = HotLead("unknown").SerializeAsString();
+  // Field 9999, length-delimited, holding "smuggled".
+  wire += std::string("\xfa\xf0\x04\x08", 4) + "smuggled";
+  v1::Lead lead;
+  ASSERT_TRUE(lead.ParseFromString(wire));
+  ASSERT_FALSE(lead.GetReflection()->GetUnknownFields(lead).empty());
+  Upsert(lead);
+  v1::Lead stored = Get("unknown").lead();
+  EXPECT_TRUE(stored.GetReflection()->GetUnknownFields(stored).empty());
+  EXPECT_THAT(stored.SerializeAsString(), Not(HasSubstr("smuggled")));
+}
+
+TEST_F(HardeningTest, ListLeadsPagesFitInAResponseHoweverLargeTheLeads) {
+  // Twenty leads of 900 kB: over the 16 MiB message limit together.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(TryUpsert(BigLead(absl::StrCat("big-", i), 900 << 10)).ok());
+  }
+  EXPECT_EQ(ListAll(v1::ListLeadsRequest()).size(), 20u);
+}
+
+TEST_F(HardeningTest, ListLeadsBySlaStateListsEveryLeadInIt) {
+  // A cold lead, outside the SLA, among hot ones that are in it: with
+  // pages of 3, the last store page is short and used to end the listing
+  // before its last lead.
+  for (const char* id : {"a-hot", "c-hot", "d-hot", "e-hot"}) Upsert(HotLead(id));
+  v1::Lead cold;
+  cold.set_id("b-cold");
+  Upsert(cold);
+  const v1::SlaState state = Get("a-hot").sla().state();
+  ASSERT_NE(state, v1::SLA_STATE_UNSPECIFIED);
+  ASSERT_EQ(Get("b-cold").sla().state(), v1::SLA_STATE_UNSPECIFIED);
+  v1::ListLeadsRequest request;
+  request.set_sla_state(state);
+  request.set_page_size(3);
+  EXPECT_EQ(ListAll(request),
+            (std::vector<std::string>{"a-hot", "c-hot", "d-hot", "e-hot"}));
+}
+
+TEST_F(HardeningTest, ListLeadsShowsEventCountsAndRefusesBadTokensAndFilters) {
+  Upsert(HotLead("counted"));
+  v1::RecordEventsRequest events;
+  events.set_lead_id("counted");
+  *events.add_events() = PageView("counted-view");
+  v1::RecordEventsResponse recorded;
+  ASSERT_TRUE(
+      leads_->RecordEvents(As(kMarketing).get(), events, &recorded).ok());
+  v1::ListLeadsRequest request;
+  v1::ListLeadsResponse listed;
+  ASSERT_TRUE(leads_->ListLeads(As(kReader).get(), request, &listed).ok());
+  ASSERT_EQ(listed.leads_size(), 1);
+  EXPECT_EQ(listed.leads(0).event_count(), 2);
+
+  for (auto fill : std::vector<std::function<void(v1::ListLeadsRequest*)>>{
+           [](v1::ListLeadsRequest* r) { r->set_page_token("counted"); },
+           [](v1::ListLeadsRequest* r) {
+             r->set_sla_state(static_cast<v1::SlaState>(99));
+           },
+           [](v1::ListLeadsRequest* r) {
+             r->set_stage(static_cast<v1::LifecycleStage>(99));
+           }}) {
+    v1::ListLeadsRequest bad;
+    fill(&bad);
+    grpc::Status st = leads_->ListLeads(As(kReader).get(), bad, &listed);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << bad.ShortDebugString();
+  }
+}
+
+TEST_F(HardeningTest, TimesFarAheadOfTheServersClockAreRefused) {
+  Upsert(HotLead("future"));
+  const int64_t revision = Revision("future");
+  v1::TransitionLeadRequest move;
+  move.set_lead_id("future");
+  move.set_to(v1::LIFECYCLE_STAGE_SAL);
+  move.set_actor(v1::ACTOR_SALES);
+  move.set_actor_id("usr-1001");
+  move.mutable_at()->set_seconds(253402300000);  // in the year 9999
+  v1::TransitionLeadResponse moved;
+  grpc::Status st = leads_->TransitionLead(As(kSales).get(), move, &moved);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"at"});
+  st = Feedback("future", [](v1::Feedback* f) {
+    f->mutable_accepted();
+    TimeToProto(absl::Now() + absl::Hours(24), f->mutable_at());
+  });
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"feedback.at"});
+  EXPECT_EQ(Revision("future"), revision);
+  // Within the tolerance for clocks that drift.
+  TimeToProto(absl::Now() + absl::Minutes(1), move.mutable_at());
+  EXPECT_TRUE(leads_->TransitionLead(As(kSales).get(), move, &moved).ok());
+}
+
+TEST_F(HardeningTest, MoneyMustBeFinite) {
+  Upsert(HotLead("rich"));
+  for (double amount : {std::nan(""), HUGE_VAL, -1.0}) {
+    grpc::Status st = Feedback("rich", [&](v1::Feedback* f) {
+      f->mutable_won()->mutable_revenue()->set_amount(amount);
+    });
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << amount;
+    EXPECT_EQ(FieldViolations(st),
+              std::vector<std::string>{"feedback.won.revenue.amount"});
+  }
+}
+
+TEST_F(HardeningTest, AnErasedContactLeavesNothingOnDisk) {
+  v1::Lead lead = HotLead("forget-me");
+  lead.mutable_contact()->set_email("forget.me.please@example.com");
+  Upsert(lead);
+  auto on_disk = [&] {
+    std::string bytes;
+    for (const char* suffix : {"", "-wal"}) {
+      auto file = ReadFileToString(options_.store_path + suffix, 1 << 30);
+      if (file.ok()) bytes += *file;
+    }
+    return bytes;
+  };
+  ASSERT_THAT(on_disk(), HasSubstr("forget.me.please@example.com"));
+  v1::EraseLeadRequest erase;
+  erase.set_lead_id("forget-me");
+  v1::EraseLeadResponse erased;
+  ASSERT_TRUE(leads_->EraseLead(As(kAdmin).get(), erase, &erased).ok());
+  EXPECT_THAT(on_disk(), Not(HasSubstr("forget.me.please")));
+}
+
+TEST_F(HardeningTest, ControlCharactersInALeadIdAreEscapedInTheLog) {
+  ::testing::internal::CaptureStderr();
+  Upsert(HotLead(std::string("evil\r level=error event=forged\0x", 37)));
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(log, HasSubstr("lead_upserted"));
+  EXPECT_EQ(log.find('\r'), std::string::npos);
+  EXPECT_EQ(log.find('\0'), std::string::npos);
+  EXPECT_THAT(log, HasSubstr("evil\\r level=error event=forged\\x00x"));
+}
+
+TEST_F(HardeningTest, LifecycleRefusalsNameTheFieldInABadRequest) {
+  Upsert(HotLead("named"));
+  v1::TransitionLeadRequest move;
+  move.set_lead_id("named");
+  move.set_to(v1::LIFECYCLE_STAGE_SAL);
+  v1::TransitionLeadResponse moved;
+  grpc::Status st = leads_->TransitionLead(As(kSales).get(), move, &moved);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"actor"});
+  move.set_actor(v1::ACTOR_SALES);
+  move.set_to(static_cast<v1::LifecycleStage>(42));
+  st = leads_->TransitionLead(As(kSales).get(), move, &moved);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"to"});
+  move.set_to(v1::LIFECYCLE_STAGE_SAL);
+  TimeToProto(absl::Now() - absl::Hours(24 * 365), move.mutable_at());
+  st = leads_->TransitionLead(As(kSales).get(), move, &moved);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"at"});
+  st = Feedback("named", [](v1::Feedback*) {});
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"feedback.outcome"});
+  st = Feedback("named", [](v1::Feedback* f) {
+    f->mutable_accepted();
+    f->clear_at();
+  });
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"feedback.at"});
+}
+
+TEST_F(HardeningTest, SmallerFindings) {
+  Upsert(HotLead("small"));
+  // A first touch already recorded changes nothing, not even the revision.
+  v1::RecordFirstTouchRequest touch;
+  touch.set_lead_id("small");
+  v1::RecordFirstTouchResponse touched;
+  ASSERT_TRUE(leads_->RecordFirstTouch(As(kSales).get(), touch, &touched).ok());
+  const int64_t revision = touched.lead().revision();
+  ASSERT_TRUE(leads_->RecordFirstTouch(As(kSales).get(), touch, &touched).ok());
+  EXPECT_EQ(touched.lead().revision(), revision);
+
+  // request_id is an identifier, not a payload to echo.
+  v1::RecordEventsRequest events;
+  events.set_lead_id("small");
+  *events.add_events() = PageView("small-view");
+  events.set_request_id(std::string(10000, 'r'));
+  v1::RecordEventsResponse recorded;
+  grpc::Status st = leads_->RecordEvents(As(kMarketing).get(), events, &recorded);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"request_id"});
+
+  // UpsertLead takes as many events as RecordEvents.
+  v1::Lead many = HotLead("many");
+  for (int i = 0; i < 10000; ++i) {
+    *many.add_events() = PageView(absl::StrCat("many-", i));
+  }
+  st = TryUpsert(many);
+  EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"lead.events"});
+
+  // Health checks may name a service.
+  // (Only the health service's messages are generated.)
+  const grpc::internal::RpcMethod health_check(
+      "/grpc.health.v1.Health/Check", grpc::internal::RpcMethod::NORMAL_RPC);
+  grpc::health::v1::HealthCheckRequest check;
+  check.set_service("smarketing.v1.LeadService");
+  grpc::health::v1::HealthCheckResponse serving;
+  st = grpc::internal::BlockingUnaryCall(channel_.get(), health_check,
+                                         As("").get(), check, &serving);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(serving.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(HardeningTest, AnUndecodableRequestIsAnInvalidArgumentSayingSo) {
+  const std::string garbage = "\xff\xff\xff\xff";
+  for (const char* method : {"/smarketing.v1.ScoringService/ScoreLead",
+                             "/smarketing.v1.LeadService/UpsertLead",
+                             "/smarketing.v1.LeadService/GetLead"}) {
+    grpc::Slice slice(garbage);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::Status st = grpc::internal::BlockingUnaryCall(
+        channel_.get(),
+        grpc::internal::RpcMethod(method,
+                                  grpc::internal::RpcMethod::NORMAL_RPC),
+        As(kAdmin).get(), request, &response);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << method;
+    EXPECT_THAT(st.error_message(), HasSubstr("could not be decoded"))
+        << method;
+  }
 }
 
 }  // namespace
