@@ -1,5 +1,6 @@
 #include "grpc_server/lead_desk.h"
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -7,9 +8,13 @@
 #include "core/scoring/lead_validation.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
+#include "core/journey/lead_change.h"
 
 namespace smarketing {
 namespace {
+
+// Escalation steps one RunSla carries out at most; a Playbook has a few.
+constexpr int kMaxSlaStepsPerRun = 32;
 
 absl::Status CheckLeadId(absl::string_view lead_id) {
   if (lead_id.empty()) return FieldError("lead_id", "required");
@@ -37,6 +42,7 @@ absl::Status Rescore(const LeadEngine& engine, StoreTransaction& txn,
   if (auto st = txn.GetEvents(full.id(), full.mutable_events()); !st.ok()) {
     return st;
   }
+  write->rescored = true;
   LeadState state{std::move(write->lead.lifecycle),
                   std::move(write->lead.score)};
   absl::Status st = engine.Refresh(full, now, &ThreadScorer(engine.playbook()),
@@ -57,12 +63,35 @@ absl::Status Move(LeadWrite* write, Fn fn) {
   return st;
 }
 
+// Stamps `change` and appends it to the feed.
+absl::Status AppendChange(StoreTransaction& txn, absl::Time now,
+                          const WriteActor& actor, int64_t revision,
+                          v1::Change* change) {
+  TimeToProto(now, change->mutable_at());
+  change->set_actor(actor.kind);
+  change->set_actor_id(actor.id);
+  change->set_revision(revision);
+  return txn.AppendChange(change);
+}
+
+// When the scheduler must look at the lead next.
+absl::Time NextSlaCheck(const LeadEngine& engine, LeadWrite* write,
+                        absl::Time now) {
+  LeadState state{std::move(write->lead.lifecycle),
+                  std::move(write->lead.score)};
+  const absl::Time due = engine.NextSlaCheck(state, now);
+  write->lead.lifecycle = std::move(state.lifecycle);
+  write->lead.score = std::move(state.score);
+  return due;
+}
+
 }  // namespace
 
 absl::StatusOr<LeadWrite> LeadDesk::Modify(absl::string_view lead_id,
                                            int64_t expected_revision,
                                            bool may_create, absl::Time now,
-                                           Change change) {
+                                           Change change,
+                                           const WriteActor& actor) {
   if (auto st = CheckLeadId(lead_id); !st.ok()) return st;
   auto version = playbooks_->Get(0);
   if (!version.ok()) return version.status();
@@ -70,10 +99,12 @@ absl::StatusOr<LeadWrite> LeadDesk::Modify(absl::string_view lead_id,
   write.engine = version->engine;
   const LeadEngine& engine = *write.engine;
   absl::Status status = store_->Write([&](StoreTransaction& txn) -> absl::Status {
+    std::optional<LeadState> before;
     auto existing = txn.GetLead(lead_id);
     if (!existing.ok()) return existing.status();
     if (existing->has_value()) {
       write.lead = **std::move(existing);
+      before = LeadState{write.lead.lifecycle, write.lead.score};
       if (expected_revision > 0 && write.lead.revision != expected_revision) {
         return absl::AbortedError(absl::StrCat(
             "lead ", lead_id, " is at revision ", write.lead.revision,
@@ -98,20 +129,36 @@ absl::StatusOr<LeadWrite> LeadDesk::Modify(absl::string_view lead_id,
     auto count = txn.CountEvents(lead_id);
     if (!count.ok()) return count.status();
     write.event_count = *count;
+    if (auto st = txn.SetSlaDue(lead_id, NextSlaCheck(engine, &write, now));
+        !st.ok()) {
+      return st;
+    }
     if (write.unchanged) return absl::OkStatus();
     ++write.lead.revision;
     write.lead.updated_at = now;
     write.lead.lead.clear_events();
     if (auto st = txn.PutLead(write.lead); !st.ok()) return st;
-    return txn.PutRoutingState(*routing);
+    if (auto st = txn.PutRoutingState(*routing); !st.ok()) return st;
+    const LeadState after{write.lead.lifecycle, write.lead.score};
+    DescribeLeadChange(write.lead.lead, before ? &*before : nullptr, after,
+                       write.rescored, write.feedback, &write.change);
+    if (write.change.kinds().empty()) {
+      write.change.Clear();
+      return absl::OkStatus();
+    }
+    return AppendChange(txn, now, actor, write.lead.revision, &write.change);
   });
   if (!status.ok()) return status;
+  if (feed_ != nullptr && write.change.cursor() > 0) {
+    feed_->Committed(write.change.cursor());
+  }
   return write;
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::Upsert(v1::Lead lead,
                                            int64_t expected_revision,
-                                           absl::Time now) {
+                                           absl::Time now,
+                                           const WriteActor& actor) {
   if (auto st = ValidateLead(lead); !st.ok()) return st;
   const std::string id = lead.id();
   return Modify(id, expected_revision, /*may_create=*/true, now,
@@ -132,12 +179,13 @@ absl::StatusOr<LeadWrite> LeadDesk::Upsert(v1::Lead lead,
                     return st;
                   }
                   return Rescore(engine, txn, now, write, routing);
-                });
+                },
+                actor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::RecordEvents(
     absl::string_view lead_id, const google::protobuf::RepeatedPtrField<v1::Event>& events,
-    absl::Time now) {
+    absl::Time now, const WriteActor& actor) {
   for (int i = 0; i < events.size(); ++i) {
     if (auto st = ValidateEvent(events[i], absl::StrCat("events[", i, "]"));
         !st.ok()) {
@@ -154,12 +202,14 @@ absl::StatusOr<LeadWrite> LeadDesk::RecordEvents(
                     return absl::OkStatus();
                   }
                   return Rescore(engine, txn, now, write, routing);
-                });
+                },
+                actor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::ApplyFeedback(const v1::Feedback& feedback,
                                                   int64_t expected_revision,
-                                                  absl::Time now) {
+                                                  absl::Time now,
+                                                  const WriteActor& actor) {
   if (feedback.lead_id().empty()) {
     return FieldError("feedback.lead_id", "required");
   }
@@ -173,14 +223,17 @@ absl::StatusOr<LeadWrite> LeadDesk::ApplyFeedback(const v1::Feedback& feedback,
                       !st.ok()) {
                     return st;
                   }
+                  write->feedback = true;
                   return txn.AddFeedback(feedback);
-                });
+                },
+                actor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::Transition(absl::string_view lead_id,
                                                const v1::StageTransition& move,
                                                int64_t expected_revision,
-                                               absl::Time now) {
+                                               absl::Time now,
+                                               const WriteActor& actor) {
   return Modify(lead_id, expected_revision, false, now,
                 [&](const LeadEngine& engine, StoreTransaction&,
                     LeadWrite* write, v1::RoutingState* routing) {
@@ -188,32 +241,94 @@ absl::StatusOr<LeadWrite> LeadDesk::Transition(absl::string_view lead_id,
                   return Move(write, [&](LeadState* state) {
                     return engine.Transition(lead, move, now, state, routing);
                   });
-                });
+                },
+                actor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::RecordFirstTouch(absl::string_view lead_id,
                                                      absl::Time at,
-                                                     absl::Time now) {
+                                                     absl::Time now,
+                                                     const WriteActor& actor) {
   return Modify(lead_id, 0, false, now,
                 [&](const LeadEngine& engine, StoreTransaction&,
                     LeadWrite* write, v1::RoutingState*) {
                   return Move(write, [&](LeadState* state) {
                     return engine.RecordFirstTouch(at, now, state);
                   });
-                });
+                },
+                actor);
 }
 
-absl::StatusOr<int> LeadDesk::Erase(absl::string_view lead_id) {
+absl::StatusOr<int> LeadDesk::Erase(absl::string_view lead_id,
+                                    const WriteActor& actor) {
   if (auto st = CheckLeadId(lead_id); !st.ok()) return st;
   int erased = 0;
+  v1::Change change;
   absl::Status st = store_->Write([&](StoreTransaction& txn) -> absl::Status {
     auto n = txn.EraseLead(lead_id);
     if (!n.ok()) return n.status();
     erased = *n;
-    return absl::OkStatus();
+    change.set_lead_id(std::string(lead_id));
+    change.add_kinds(v1::CHANGE_KIND_LEAD_ERASED);
+    return AppendChange(txn, absl::Now(), actor, 0, &change);
   });
   if (!st.ok()) return st;
+  if (feed_ != nullptr) feed_->Committed(change.cursor());
   return erased;
+}
+
+// --- What the SLA scheduler does to one lead ---
+
+absl::StatusOr<LeadWrite> LeadDesk::RunSla(absl::string_view lead_id,
+                                           absl::Time now) {
+  // One step per transaction, so that each has its own entry in the feed;
+  // a step's record in the lifecycle commits with its effect.
+  absl::StatusOr<LeadWrite> written;
+  for (int round = 0; round <= kMaxSlaStepsPerRun; ++round) {
+    bool stepped = false;
+    written = Modify(
+        lead_id, 0, /*may_create=*/false, now,
+        [&](const LeadEngine& engine, StoreTransaction&, LeadWrite* write,
+            v1::RoutingState* routing) -> absl::Status {
+          const std::vector<DueSlaStep> due = [&] {
+            const LeadState state{write->lead.lifecycle, write->lead.score};
+            return engine.DueSlaSteps(state, now);
+          }();
+          if (!due.empty()) {
+            stepped = true;
+            return Move(write, [&](LeadState* state) {
+              return engine.ApplySlaStep(due.front(), now, state, routing);
+            });
+          }
+          const LeadState state{write->lead.lifecycle, write->lead.score};
+          v1::SlaStatus sla = engine.SlaStatusAt(state, now);
+          if (sla.state() == write->lead.score.sla().state()) {
+            write->unchanged = true;
+          } else {
+            *write->lead.score.mutable_sla() = std::move(sla);
+          }
+          return absl::OkStatus();
+        });
+    if (!written.ok() || !stepped) break;
+  }
+  return written;
+}
+
+absl::StatusOr<LeadWrite> LeadDesk::AssignFromQueue(absl::string_view lead_id,
+                                                    absl::Time now) {
+  return Modify(lead_id, 0, /*may_create=*/false, now,
+                [&](const LeadEngine& engine, StoreTransaction&,
+                    LeadWrite* write, v1::RoutingState* routing) {
+                  bool assigned = false;
+                  absl::Status st = Move(write, [&](LeadState* state) {
+                    auto done = engine.AssignFromQueue(now, state, routing);
+                    if (!done.ok()) return done.status();
+                    assigned = *done;
+                    return absl::OkStatus();
+                  });
+                  if (st.ok() && !assigned) write->unchanged = true;
+                  return st;
+                });
 }
 
 }  // namespace smarketing

@@ -86,8 +86,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
   server->playbooks_ = std::make_unique<Playbooks>(server->store_.get());
-  server->leads_ = std::make_unique<LeadDesk>(server->store_.get(),
-                                              server->playbooks_.get());
+  server->feed_ = std::make_unique<ChangeFeed>(server->store_.get());
+  server->leads_ = std::make_unique<LeadDesk>(
+      server->store_.get(), server->playbooks_.get(), server->feed_.get());
   if (auto st = PublishDemo(options.demo_playbook, *server->store_,
                             *server->playbooks_);
       !st.ok()) {
@@ -95,7 +96,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
 
   const ServiceDeps deps{server->store_.get(), server->playbooks_.get(),
-                         server->leads_.get(), &server->tokens_};
+                         server->leads_.get(), &server->tokens_,
+                         server->feed_.get()};
   server->scoring_ = std::make_unique<ScoringServiceImpl>(deps);
   server->playbook_service_ = std::make_unique<PlaybookServiceImpl>(deps);
   server->lead_service_ = std::make_unique<LeadServiceImpl>(deps);
@@ -119,13 +121,26 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen));
   }
+  if (options.scheduler) {
+    if (options.scheduler_tick <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("--scheduler_tick must be positive");
+    }
+    std::function<absl::Time()> clock = options.clock;
+    if (!clock) clock = [] { return absl::Now(); };
+    server->scheduler_ = std::make_unique<Scheduler>(
+        server->store_.get(), server->leads_.get(), std::move(clock));
+    server->scheduler_->Start(options.scheduler_tick);
+  }
   Log("info", "server_started",
       {{"listen", options.listen},
        {"port", absl::StrCat(server->port_)},
        {"tls", options.tls_cert.empty() ? "off"
                : options.tls_client_ca.empty() ? "on"
                                                : "mutual"},
-       {"tokens", absl::StrCat(server->tokens_.size())}});
+       {"tokens", absl::StrCat(server->tokens_.size())},
+       {"scheduler", options.scheduler
+                         ? absl::FormatDuration(options.scheduler_tick)
+                         : "off"}});
   return server;
 }
 
@@ -134,6 +149,7 @@ Server::~Server() {
 }
 
 void Server::Shutdown(absl::Duration grace) {
+  if (scheduler_ != nullptr) scheduler_->Stop();
   if (server_ == nullptr) return;
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoNanoseconds(grace));

@@ -7,6 +7,7 @@
 #include <grpcpp/support/message_allocator.h>
 
 #include "grpc_server/auth.h"
+#include "grpc_server/change_feed.h"
 #include "grpc_server/lead_desk.h"
 #include "grpc_server/playbooks.h"
 #include "smarketing/v1/lead_service.grpc.pb.h"
@@ -23,6 +24,7 @@ struct ServiceDeps {
   Playbooks* playbooks = nullptr;
   LeadDesk* leads = nullptr;
   const TokenTable* tokens = nullptr;
+  ChangeFeed* feed = nullptr;
 };
 
 // ScoreLead's request and response on an arena per call: parsing a lead
@@ -117,6 +119,13 @@ class LeadServiceImpl final : public v1::LeadService::Service {
   grpc::Status EraseLead(grpc::ServerContext* context,
                          const v1::EraseLeadRequest* request,
                          v1::EraseLeadResponse* response) override;
+  // The change feed (change_service.cc).
+  grpc::Status ListChanges(grpc::ServerContext* context,
+                           const v1::ListChangesRequest* request,
+                           v1::ListChangesResponse* response) override;
+  grpc::Status WatchChanges(grpc::ServerContext* context,
+                            const v1::WatchChangesRequest* request,
+                            grpc::ServerWriter<v1::Change>* writer) override;
 
  private:
   ServiceDeps deps_;
