@@ -102,6 +102,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->playbook_service_ = std::make_unique<PlaybookServiceImpl>(deps);
   server->lead_service_ = std::make_unique<LeadServiceImpl>(deps);
   server->report_ = std::make_unique<ReportServiceImpl>(deps);
+  server->team_service_ = std::make_unique<TeamServiceImpl>(deps);
 
   grpc::EnableDefaultHealthCheckService(true);
   // gRPC's health service registers no descriptors; naming one of these
@@ -116,6 +117,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(server->playbook_service_.get());
   builder.RegisterService(server->lead_service_.get());
   builder.RegisterService(server->report_.get());
+  builder.RegisterService(server->team_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(

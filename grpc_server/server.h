@@ -73,6 +73,7 @@ class Server {
   std::unique_ptr<PlaybookServiceImpl> playbook_service_;
   std::unique_ptr<LeadServiceImpl> lead_service_;
   std::unique_ptr<ReportServiceImpl> report_;
+  std::unique_ptr<TeamServiceImpl> team_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<Scheduler> scheduler_;
   int port_ = 0;

@@ -14,6 +14,7 @@
 #include "smarketing/v1/playbook_service.grpc.pb.h"
 #include "smarketing/v1/report_service.grpc.pb.h"
 #include "smarketing/v1/scoring_service.grpc.pb.h"
+#include "smarketing/v1/team_service.grpc.pb.h"
 #include "store/store.h"
 
 namespace smarketing {
@@ -141,6 +142,21 @@ class ReportServiceImpl final : public v1::ReportService::Service {
       grpc::ServerContext* context,
       const v1::GetClosedLoopReportRequest* request,
       v1::GetClosedLoopReportResponse* response) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
+// People changes (team_service.cc).
+class TeamServiceImpl final : public v1::TeamService::Service {
+ public:
+  explicit TeamServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  grpc::Status SetMemberStatus(grpc::ServerContext* context,
+                               const v1::SetMemberStatusRequest* request,
+                               v1::SetMemberStatusResponse* response) override;
+  grpc::Status GetMemberStatus(grpc::ServerContext* context,
+                               const v1::GetMemberStatusRequest* request,
+                               v1::GetMemberStatusResponse* response) override;
 
  private:
   ServiceDeps deps_;

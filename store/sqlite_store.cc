@@ -70,6 +70,15 @@ CREATE TABLE sla_due(
   due_us INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX sla_due_by_time ON sla_due(due_us);
 )sql",
+    // Version 3: who changed a member's availability, capacity or teams,
+    // and when.
+    R"sql(
+CREATE TABLE member_audit(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  member_id TEXT NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX member_audit_by_member ON member_audit(member_id, id);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -191,6 +200,7 @@ class SqliteTransaction : public StoreTransaction {
   absl::StatusOr<int> EraseLead(absl::string_view lead_id) override;
   absl::Status AppendChange(v1::Change* change) override;
   absl::Status SetSlaDue(absl::string_view lead_id, absl::Time due) override;
+  absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) override;
 
  private:
   absl::Status CheckWritable() const {
@@ -447,6 +457,24 @@ class SqliteStore : public Store {
         .Bind(2, after_id)
         .Bind(3, limit > 0 ? int64_t{limit} : int64_t{-1});
     return Texts(s);
+  }
+
+  // --- People changes ---
+
+  absl::StatusOr<std::vector<v1::MemberStatusChange>> ListMemberAudit(
+      absl::string_view member_id, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s = Prepare(
+        "SELECT body FROM member_audit WHERE member_id = ? ORDER BY id DESC "
+        "LIMIT ?");
+    s.Bind(1, member_id).Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
+    std::vector<v1::MemberStatusChange> out;
+    for (;;) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      if (auto st = s.Message(0, &out.emplace_back()); !st.ok()) return st;
+    }
   }
 
   // For SqliteTransaction; the caller holds mu_. Statements are prepared
@@ -767,6 +795,17 @@ absl::Status SqliteTransaction::SetSlaDue(absl::string_view lead_id,
       "INSERT INTO sla_due(lead_id, due_us) VALUES (?1, ?2) "
       "ON CONFLICT(lead_id) DO UPDATE SET due_us = ?2 WHERE due_us != ?2");
   s.Bind(1, lead_id).Bind(2, SqliteStore::ClampMicros(due));
+  return s.Run();
+}
+
+// --- People changes ---
+
+absl::Status SqliteTransaction::AppendMemberAudit(
+    const v1::MemberStatusChange& change) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare(
+      "INSERT INTO member_audit(member_id, body) VALUES (?, ?)");
+  s.Bind(1, change.status().member_id()).BindMessage(2, change);
   return s.Run();
 }
 

@@ -22,6 +22,7 @@
 #include "smarketing/v1/lead.pb.h"
 #include "smarketing/v1/lifecycle.pb.h"
 #include "smarketing/v1/lifecycle_state.pb.h"
+#include "smarketing/v1/member_status.pb.h"
 #include "smarketing/v1/playbook.pb.h"
 #include "smarketing/v1/routing_state.pb.h"
 #include "smarketing/v1/score_result.pb.h"
@@ -100,6 +101,11 @@ class StoreTransaction {
   // When the scheduler must look at the lead next; InfiniteFuture() when
   // never (the lead leaves the schedule).
   virtual absl::Status SetSlaDue(absl::string_view lead_id, absl::Time due) = 0;
+
+  // --- People changes (schema version 3) ---
+
+  // Appends a change of a member's status to the audit log.
+  virtual absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) = 0;
 };
 
 class Store {
@@ -155,6 +161,12 @@ class Store {
   // `after_id`, by id, at most `limit`.
   virtual absl::StatusOr<std::vector<std::string>> ListQueuedLeads(
       absl::string_view after_id, int limit) = 0;
+
+  // --- People changes (schema version 3) ---
+
+  // The latest changes of a member's status, newest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<v1::MemberStatusChange>> ListMemberAudit(
+      absl::string_view member_id, int limit) = 0;
 };
 
 // Opens (creating or migrating as needed) the SQLite database at `path`.

@@ -126,6 +126,28 @@ class SchedulerTest : public ::testing::Test {
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                    grpc::InsecureChannelCredentials());
     leads_ = v1::LeadService::NewStub(channel_);
+    team_ = v1::TeamService::NewStub(channel_);
+  }
+
+  // Sets `paths` of `status` as the holder of `token`.
+  grpc::Status SetStatus(const std::string& token,
+                         const v1::MemberStatus& status,
+                         std::initializer_list<const char*> paths,
+                         v1::MemberStatus* out = nullptr) {
+    v1::SetMemberStatusRequest request;
+    *request.mutable_status() = status;
+    for (const char* path : paths) request.mutable_update_mask()->add_paths(path);
+    v1::SetMemberStatusResponse response;
+    grpc::Status st = team_->SetMemberStatus(As(token).get(), request, &response);
+    if (out != nullptr) *out = response.status();
+    return st;
+  }
+
+  static v1::MemberStatus Paused(const std::string& id, bool paused = true) {
+    v1::MemberStatus status;
+    status.set_member_id(id);
+    status.set_paused(paused);
+    return status;
   }
 
   void StopServer() {
@@ -214,6 +236,7 @@ class SchedulerTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::LeadService::Stub> leads_;
+  std::unique_ptr<v1::TeamService::Stub> team_;
 };
 
 TEST_F(SchedulerTest, CarriesOutEveryStepKindOnceInOrder) {
@@ -529,6 +552,127 @@ TEST_F(SchedulerTest, FeedRefusesBadRequests) {
   EXPECT_TRUE(Has(changes.front(), v1::CHANGE_KIND_LEAD_CREATED));
   EXPECT_TRUE(Has(changes.back(), v1::CHANGE_KIND_LEAD_ERASED));
   EXPECT_EQ(changes.back().actor_id(), "ada");
+}
+
+// People change, the Playbook does not: routing honours a pause, an
+// absence, a capacity and a team change from the next decision on.
+TEST_F(SchedulerTest, RoutingHonoursPeopleChangesAtOnce) {
+  options_.scheduler = false;
+  StartServer();
+  // usr-1001 is away from now on: round-robin skips them.
+  v1::MemberStatus away;
+  away.set_member_id("usr-1001");
+  v1::TimeInterval* interval = away.add_out_of_office();
+  TimeToProto(absl::Now() - absl::Minutes(1), interval->mutable_start());
+  TimeToProto(absl::Now() + absl::Hours(24), interval->mutable_end());
+  v1::MemberStatus stored;
+  grpc::Status st = SetStatus(kMarketing, away, {"out_of_office"}, &stored);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(stored.updated_by(), "mia");
+  for (int i = 0; i < 4; ++i) {
+    const v1::LeadRecord lead = UpsertHotLead(absl::StrCat("rr-", i));
+    EXPECT_EQ(lead.routing().team_id(), "emea-midmarket");
+    EXPECT_NE(lead.routing().owner_id(), "usr-1001");
+    EXPECT_FALSE(lead.routing().owner_id().empty());
+  }
+
+  // The other two pause as well: the team cannot take the lead, and it
+  // goes to the fallback team.
+  ASSERT_TRUE(SetStatus(kMarketing, Paused("usr-1002"), {"paused"}).ok());
+  ASSERT_TRUE(SetStatus(kMarketing, Paused("usr-1003"), {"paused"}).ok());
+  v1::LeadRecord lead = UpsertHotLead("fallback");
+  EXPECT_EQ(lead.routing().team_id(), "global-inside-sales");
+  EXPECT_NE(lead.routing().explanation().find("paused"), std::string::npos)
+      << lead.routing().explanation();
+
+  // A newcomer joins the team (admins only): they take the next lead.
+  v1::MemberStatus newcomer;
+  newcomer.set_member_id("usr-1999");
+  newcomer.mutable_teams()->add_team_ids("emea-midmarket");
+  st = SetStatus(kMarketing, newcomer, {"teams"});
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  st = SetStatus(kAdmin, newcomer, {"teams"});
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  lead = UpsertHotLead("newcomer");
+  EXPECT_EQ(lead.routing().team_id(), "emea-midmarket");
+  EXPECT_EQ(lead.routing().owner_id(), "usr-1999");
+
+  // The audit log: who changed what, newest first.
+  v1::GetMemberStatusRequest get;
+  get.set_member_id("usr-1002");
+  ASSERT_TRUE(SetStatus(kAdmin, Paused("usr-1002", false), {"paused"}).ok());
+  v1::GetMemberStatusResponse got;
+  ASSERT_TRUE(team_->GetMemberStatus(As(kReader).get(), get, &got).ok());
+  EXPECT_FALSE(got.status().paused());
+  ASSERT_EQ(got.changes_size(), 2);
+  EXPECT_EQ(got.changes(0).status().updated_by(), "ada");
+  EXPECT_FALSE(got.changes(0).status().paused());
+  EXPECT_EQ(got.changes(1).status().updated_by(), "mia");
+  EXPECT_TRUE(got.changes(1).status().paused());
+  EXPECT_EQ(got.changes(1).fields(0), "paused");
+}
+
+TEST_F(SchedulerTest, PeopleChangesRefuseBadInputAndChangeNothing) {
+  options_.scheduler = false;
+  StartServer();
+  auto refused = [&](const v1::MemberStatus& status,
+                     std::initializer_list<const char*> paths,
+                     const std::string& field) {
+    grpc::Status st = SetStatus(kAdmin, status, paths);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    EXPECT_NE(st.error_message().find(field), std::string::npos)
+        << st.error_message();
+  };
+  refused(Paused(""), {"paused"}, "status.member_id");
+  refused(Paused("usr-nobody"), {"paused"}, "status.member_id");
+  refused(Paused("usr-1001"), {}, "update_mask");
+  refused(Paused("usr-1001"), {"holidays"}, "update_mask");
+  v1::MemberStatus backwards;
+  backwards.set_member_id("usr-1001");
+  v1::TimeInterval* interval = backwards.add_out_of_office();
+  TimeToProto(absl::Now(), interval->mutable_start());
+  TimeToProto(absl::Now() - absl::Hours(1), interval->mutable_end());
+  refused(backwards, {"out_of_office"}, "status.out_of_office[0].end");
+  v1::MemberStatus capacity;
+  capacity.set_member_id("usr-1201");
+  capacity.set_max_open_leads(-1);
+  refused(capacity, {"max_open_leads"}, "status.max_open_leads");
+  v1::MemberStatus team;
+  team.set_member_id("usr-1001");
+  team.mutable_teams()->add_team_ids("no-such-team");
+  refused(team, {"teams"}, "status.teams.team_ids[0]");
+  grpc::ClientContext anonymous;
+  v1::SetMemberStatusResponse response;
+  EXPECT_EQ(team_->SetMemberStatus(&anonymous, {}, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(SetStatus(kSales, Paused("usr-1001"), {"paused"}).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::GetMemberStatusRequest get;
+  get.set_member_id("usr-1001");
+  v1::GetMemberStatusResponse got;
+  ASSERT_TRUE(team_->GetMemberStatus(As(kReader).get(), get, &got).ok());
+  EXPECT_FALSE(got.status().paused());
+  EXPECT_EQ(got.changes_size(), 0);
+  // Routing is as the Playbook says.
+  EXPECT_FALSE(UpsertHotLead("as-before").routing().owner_id().empty());
+}
+
+// Everyone is paused: a new MQL waits in the queue until someone is
+// unpaused, and the scheduler gives it to them at its next pass.
+TEST_F(SchedulerTest, SchedulerAssignsQueuedLeadWhenAMemberIsUnpaused) {
+  StartServer();
+  for (const char* id : {"usr-1001", "usr-1002", "usr-1003", "usr-1101",
+                         "usr-1102", "usr-1103", "usr-1201", "usr-1202"}) {
+    ASSERT_TRUE(SetStatus(kMarketing, Paused(id), {"paused"}).ok()) << id;
+  }
+  const v1::LeadRecord created = UpsertHotLead("waiting");
+  ASSERT_TRUE(created.routing().owner_id().empty());
+  SetClock(absl::Now());
+  EXPECT_EQ(server_->scheduler()->RunOnce().assigned, 0);
+  ASSERT_TRUE(SetStatus(kMarketing, Paused("usr-1202", false), {"paused"}).ok());
+  EXPECT_EQ(server_->scheduler()->RunOnce().assigned, 1);
+  EXPECT_EQ(Get("waiting").routing().owner_id(), "usr-1202");
 }
 
 }  // namespace
