@@ -1,10 +1,13 @@
 #include "grpc_server/lead_desk.h"
 
+#include <algorithm>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "core/scoring/lead_validation.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
@@ -87,6 +90,62 @@ absl::Time NextSlaCheck(const LeadEngine& engine, LeadWrite* write,
 
 }  // namespace
 
+absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
+                                absl::string_view lead_id,
+                                int64_t expected_revision, bool may_create,
+                                absl::Time now, Change change,
+                                const WriteActor& actor, LeadWrite* out) {
+  LeadWrite& write = *out;
+  std::optional<LeadState> before;
+  auto existing = txn.GetLead(lead_id);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {
+    write.lead = **std::move(existing);
+    before = LeadState{write.lead.lifecycle, write.lead.score};
+    if (expected_revision > 0 && write.lead.revision != expected_revision) {
+      return absl::AbortedError(absl::StrCat(
+          "lead ", lead_id, " is at revision ", write.lead.revision,
+          ", not ", expected_revision, ": it changed meanwhile"));
+    }
+  } else {
+    if (!may_create) return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
+    if (expected_revision > 0) {
+      return absl::AbortedError(absl::StrCat(
+          "lead ", lead_id, " does not exist, not at revision ",
+          expected_revision));
+    }
+    auto lifecycle = engine.Start(now);
+    if (!lifecycle.ok()) return lifecycle.status();
+    write.lead.lifecycle = *std::move(lifecycle);
+    write.lead.lead.set_id(std::string(lead_id));
+    write.created = true;
+  }
+  auto routing = txn.GetRoutingState();
+  if (!routing.ok()) return routing.status();
+  if (auto st = change(engine, txn, &write, &*routing); !st.ok()) return st;
+  auto count = txn.CountEvents(lead_id);
+  if (!count.ok()) return count.status();
+  write.event_count = *count;
+  if (auto st = txn.SetSlaDue(lead_id, NextSlaCheck(engine, &write, now));
+      !st.ok()) {
+    return st;
+  }
+  if (write.unchanged) return absl::OkStatus();
+  ++write.lead.revision;
+  write.lead.updated_at = now;
+  write.lead.lead.clear_events();
+  if (auto st = txn.PutLead(write.lead); !st.ok()) return st;
+  if (auto st = txn.PutRoutingState(*routing); !st.ok()) return st;
+  const LeadState after{write.lead.lifecycle, write.lead.score};
+  DescribeLeadChange(write.lead.lead, before ? &*before : nullptr, after,
+                     write.rescored, write.feedback, &write.change);
+  if (write.change.kinds().empty()) {
+    write.change.Clear();
+    return absl::OkStatus();
+  }
+  return AppendChange(txn, now, actor, write.lead.revision, &write.change);
+}
+
 absl::StatusOr<LeadWrite> LeadDesk::Modify(absl::string_view lead_id,
                                            int64_t expected_revision,
                                            bool may_create, absl::Time now,
@@ -97,56 +156,9 @@ absl::StatusOr<LeadWrite> LeadDesk::Modify(absl::string_view lead_id,
   if (!version.ok()) return version.status();
   LeadWrite write;
   write.engine = version->engine;
-  const LeadEngine& engine = *write.engine;
-  absl::Status status = store_->Write([&](StoreTransaction& txn) -> absl::Status {
-    std::optional<LeadState> before;
-    auto existing = txn.GetLead(lead_id);
-    if (!existing.ok()) return existing.status();
-    if (existing->has_value()) {
-      write.lead = **std::move(existing);
-      before = LeadState{write.lead.lifecycle, write.lead.score};
-      if (expected_revision > 0 && write.lead.revision != expected_revision) {
-        return absl::AbortedError(absl::StrCat(
-            "lead ", lead_id, " is at revision ", write.lead.revision,
-            ", not ", expected_revision, ": it changed meanwhile"));
-      }
-    } else {
-      if (!may_create) return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
-      if (expected_revision > 0) {
-        return absl::AbortedError(absl::StrCat(
-            "lead ", lead_id, " does not exist, not at revision ",
-            expected_revision));
-      }
-      auto lifecycle = engine.Start(now);
-      if (!lifecycle.ok()) return lifecycle.status();
-      write.lead.lifecycle = *std::move(lifecycle);
-      write.lead.lead.set_id(std::string(lead_id));
-      write.created = true;
-    }
-    auto routing = txn.GetRoutingState();
-    if (!routing.ok()) return routing.status();
-    if (auto st = change(engine, txn, &write, &*routing); !st.ok()) return st;
-    auto count = txn.CountEvents(lead_id);
-    if (!count.ok()) return count.status();
-    write.event_count = *count;
-    if (auto st = txn.SetSlaDue(lead_id, NextSlaCheck(engine, &write, now));
-        !st.ok()) {
-      return st;
-    }
-    if (write.unchanged) return absl::OkStatus();
-    ++write.lead.revision;
-    write.lead.updated_at = now;
-    write.lead.lead.clear_events();
-    if (auto st = txn.PutLead(write.lead); !st.ok()) return st;
-    if (auto st = txn.PutRoutingState(*routing); !st.ok()) return st;
-    const LeadState after{write.lead.lifecycle, write.lead.score};
-    DescribeLeadChange(write.lead.lead, before ? &*before : nullptr, after,
-                       write.rescored, write.feedback, &write.change);
-    if (write.change.kinds().empty()) {
-      write.change.Clear();
-      return absl::OkStatus();
-    }
-    return AppendChange(txn, now, actor, write.lead.revision, &write.change);
+  absl::Status status = store_->Write([&](StoreTransaction& txn) {
+    return ModifyIn(txn, *version->engine, lead_id, expected_revision,
+                    may_create, now, change, actor, &write);
   });
   if (!status.ok()) return status;
   if (feed_ != nullptr && write.change.cursor() > 0) {
@@ -329,6 +341,86 @@ absl::StatusOr<LeadWrite> LeadDesk::AssignFromQueue(absl::string_view lead_id,
                   if (st.ok() && !assigned) write->unchanged = true;
                   return st;
                 });
+}
+
+// --- Bulk import ---
+
+LeadDesk::Change LeadDesk::ImportChange(const v1::Lead& lead, absl::Time now) {
+  return [&lead, now](const LeadEngine& engine, StoreTransaction& txn,
+                      LeadWrite* write, v1::RoutingState* routing) {
+    v1::Lead incoming = lead;
+    google::protobuf::RepeatedPtrField<v1::Event> events;
+    events.Swap(incoming.mutable_events());
+    if (!incoming.has_created_at()) {
+      if (write->created) {
+        TimeToProto(now, incoming.mutable_created_at());
+      } else {
+        *incoming.mutable_created_at() = write->lead.lead.created_at();
+      }
+    }
+    if (auto st = AddEvents(txn, events, write); !st.ok()) return st;
+    // The same record imported again changes nothing.
+    if (!write->created && write->recorded == 0 &&
+        google::protobuf::util::MessageDifferencer::Equals(incoming,
+                                                           write->lead.lead)) {
+      write->unchanged = true;
+      return absl::OkStatus();
+    }
+    write->lead.lead = std::move(incoming);
+    return Rescore(engine, txn, now, write, routing);
+  };
+}
+
+std::vector<absl::StatusOr<LeadWrite>> LeadDesk::Import(
+    const std::vector<v1::Lead>& leads, absl::Time now,
+    const WriteActor& actor) {
+  std::vector<absl::StatusOr<LeadWrite>> out(leads.size());
+  auto version = playbooks_->Get(0);
+  if (!version.ok()) {
+    for (auto& result : out) result = version.status();
+    return out;
+  }
+  std::vector<size_t> valid;
+  for (size_t i = 0; i < leads.size(); ++i) {
+    absl::Status st = ValidateLead(leads[i]);
+    if (st.ok()) {
+      valid.push_back(i);
+    } else {
+      out[i] = st;
+    }
+  }
+  // The whole batch in one transaction: one disk sync for all its leads.
+  std::vector<LeadWrite> writes(valid.size());
+  absl::Status batch = store_->Write([&](StoreTransaction& txn) -> absl::Status {
+    for (size_t k = 0; k < valid.size(); ++k) {
+      const v1::Lead& lead = leads[valid[k]];
+      writes[k] = LeadWrite();
+      writes[k].engine = version->engine;
+      if (auto st = ModifyIn(txn, *version->engine, lead.id(), 0,
+                             /*may_create=*/true, now, ImportChange(lead, now),
+                             actor, &writes[k]);
+          !st.ok()) {
+        return st;
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (batch.ok()) {
+    int64_t latest = 0;
+    for (size_t k = 0; k < valid.size(); ++k) {
+      latest = std::max(latest, writes[k].change.cursor());
+      out[valid[k]] = std::move(writes[k]);
+    }
+    if (feed_ != nullptr && latest > 0) feed_->Committed(latest);
+    return out;
+  }
+  // A lead the store or the engine refused rolled the batch back: each
+  // lead again on its own, so that only that one is refused.
+  for (size_t i : valid) {
+    out[i] = Modify(leads[i].id(), 0, /*may_create=*/true, now,
+                    ImportChange(leads[i], now), actor);
+  }
+  return out;
 }
 
 }  // namespace smarketing

@@ -7,7 +7,9 @@
 #define SMARKETING_GRPC_SERVER_LEAD_DESK_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
@@ -96,10 +98,20 @@ class LeadDesk {
   absl::StatusOr<LeadWrite> AssignFromQueue(absl::string_view lead_id,
                                             absl::Time now);
 
+  // --- Bulk import ---
+
+  // Stores `leads` with their events, in one transaction when all can be
+  // stored, else each on its own: result i is lead i's write, or why it
+  // was refused. A lead already stored with the same data and no new event
+  // is left alone (`unchanged`).
+  std::vector<absl::StatusOr<LeadWrite>> Import(
+      const std::vector<v1::Lead>& leads, absl::Time now,
+      const WriteActor& actor);
+
  private:
   // What a write does to the loaded lead (write->lead), inside the
   // transaction.
-  using Change = absl::FunctionRef<absl::Status(
+  using Change = std::function<absl::Status(
       const LeadEngine& engine, StoreTransaction& txn, LeadWrite* write,
       v1::RoutingState* routing)>;
 
@@ -112,6 +124,15 @@ class LeadDesk {
                                    int64_t expected_revision, bool may_create,
                                    absl::Time now, Change change,
                                    const WriteActor& actor = {});
+
+  // Modify's work inside a transaction the caller runs.
+  static absl::Status ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
+                               absl::string_view lead_id,
+                               int64_t expected_revision, bool may_create,
+                               absl::Time now, Change change,
+                               const WriteActor& actor, LeadWrite* out);
+  // What an import does to one lead.
+  static Change ImportChange(const v1::Lead& lead, absl::Time now);
 
   Store* store_;
   Playbooks* playbooks_;

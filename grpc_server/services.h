@@ -127,6 +127,10 @@ class LeadServiceImpl final : public v1::LeadService::Service {
   grpc::Status WatchChanges(grpc::ServerContext* context,
                             const v1::WatchChangesRequest* request,
                             grpc::ServerWriter<v1::Change>* writer) override;
+  // Bulk import (import_service.cc).
+  grpc::Status ImportLeads(grpc::ServerContext* context,
+                           grpc::ServerReader<v1::ImportLeadsRequest>* reader,
+                           v1::ImportLeadsResponse* response) override;
 
  private:
   ServiceDeps deps_;
