@@ -261,8 +261,8 @@ int Import(int argc, char** argv) {
   std::cout << "received " << response.received() << ", created "
             << response.created() << ", updated " << response.updated()
             << ", unchanged " << response.unchanged() << ", refused "
-            << response.rejected() + unreadable << " (" << unreadable
-            << " unreadable); events recorded " << response.events_recorded()
+            << response.rejected() + unreadable << ", unreadable "
+            << unreadable << "; events recorded " << response.events_recorded()
             << ", already stored " << response.events_duplicate() << "\n";
   return response.rejected() + unreadable > 0 ? kRejected : kOk;
 }
