@@ -24,25 +24,37 @@ absl::Status CheckLeadId(absl::string_view lead_id) {
   return absl::OkStatus();
 }
 
-// Stores the request's events and counts what was new.
+// Stores the request's events and counts what was new; appends the new
+// ones to `stored_now` when given.
 absl::Status AddEvents(StoreTransaction& txn,
                        const google::protobuf::RepeatedPtrField<v1::Event>& events,
-                       LeadWrite* write) {
+                       LeadWrite* write,
+                       google::protobuf::RepeatedPtrField<v1::Event>* stored_now =
+                           nullptr) {
   std::vector<bool> stored;
   if (auto st = txn.AddEvents(write->lead.lead.id(), events, &stored);
       !st.ok()) {
     return st;
   }
-  for (bool s : stored) ++(s ? write->recorded : write->duplicates);
+  for (size_t i = 0; i < stored.size(); ++i) {
+    ++(stored[i] ? write->recorded : write->duplicates);
+    if (stored[i] && stored_now != nullptr) *stored_now->Add() = events[i];
+  }
   return absl::OkStatus();
 }
 
-// Rescores the lead with all its stored events.
+// Rescores the lead with all its stored events: `all_events` when the
+// caller knows them (a lead created by this write), else read back.
 absl::Status Rescore(const LeadEngine& engine, StoreTransaction& txn,
                      absl::Time now, LeadWrite* write,
-                     v1::RoutingState* routing) {
+                     v1::RoutingState* routing,
+                     google::protobuf::RepeatedPtrField<v1::Event>* all_events =
+                         nullptr) {
   v1::Lead full = write->lead.lead;
-  if (auto st = txn.GetEvents(full.id(), full.mutable_events()); !st.ok()) {
+  if (all_events != nullptr) {
+    full.mutable_events()->Swap(all_events);
+  } else if (auto st = txn.GetEvents(full.id(), full.mutable_events());
+             !st.ok()) {
     return st;
   }
   write->rescored = true;
@@ -94,7 +106,8 @@ absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
                                 absl::string_view lead_id,
                                 int64_t expected_revision, bool may_create,
                                 absl::Time now, Change change,
-                                const WriteActor& actor, LeadWrite* out) {
+                                const WriteActor& actor, LeadWrite* out,
+                                v1::RoutingState* shared_routing) {
   LeadWrite& write = *out;
   std::optional<LeadState> before;
   auto existing = txn.GetLead(lead_id);
@@ -120,9 +133,14 @@ absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
     write.lead.lead.set_id(std::string(lead_id));
     write.created = true;
   }
-  auto routing = txn.GetRoutingState();
-  if (!routing.ok()) return routing.status();
-  if (auto st = change(engine, txn, &write, &*routing); !st.ok()) return st;
+  absl::StatusOr<v1::RoutingState> own_routing;
+  v1::RoutingState* routing = shared_routing;
+  if (routing == nullptr) {
+    own_routing = txn.GetRoutingState();
+    if (!own_routing.ok()) return own_routing.status();
+    routing = &*own_routing;
+  }
+  if (auto st = change(engine, txn, &write, routing); !st.ok()) return st;
   auto count = txn.CountEvents(lead_id);
   if (!count.ok()) return count.status();
   write.event_count = *count;
@@ -135,7 +153,9 @@ absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
   write.lead.updated_at = now;
   write.lead.lead.clear_events();
   if (auto st = txn.PutLead(write.lead); !st.ok()) return st;
-  if (auto st = txn.PutRoutingState(*routing); !st.ok()) return st;
+  if (shared_routing == nullptr) {
+    if (auto st = txn.PutRoutingState(*routing); !st.ok()) return st;
+  }
   const LeadState after{write.lead.lifecycle, write.lead.score};
   DescribeLeadChange(write.lead.lead, before ? &*before : nullptr, after,
                      write.rescored, write.feedback, &write.change);
@@ -358,7 +378,14 @@ LeadDesk::Change LeadDesk::ImportChange(const v1::Lead& lead, absl::Time now) {
         *incoming.mutable_created_at() = write->lead.lead.created_at();
       }
     }
-    if (auto st = AddEvents(txn, events, write); !st.ok()) return st;
+    // A new lead's events are those of the record: no need to read them
+    // back to score it.
+    google::protobuf::RepeatedPtrField<v1::Event> stored_now;
+    if (auto st = AddEvents(txn, events, write,
+                            write->created ? &stored_now : nullptr);
+        !st.ok()) {
+      return st;
+    }
     // The same record imported again changes nothing.
     if (!write->created && write->recorded == 0 &&
         google::protobuf::util::MessageDifferencer::Equals(incoming,
@@ -367,7 +394,8 @@ LeadDesk::Change LeadDesk::ImportChange(const v1::Lead& lead, absl::Time now) {
       return absl::OkStatus();
     }
     write->lead.lead = std::move(incoming);
-    return Rescore(engine, txn, now, write, routing);
+    return Rescore(engine, txn, now, write, routing,
+                   write->created ? &stored_now : nullptr);
   };
 }
 
@@ -389,21 +417,25 @@ std::vector<absl::StatusOr<LeadWrite>> LeadDesk::Import(
       out[i] = st;
     }
   }
-  // The whole batch in one transaction: one disk sync for all its leads.
+  // The whole batch in one transaction: one disk sync for all its leads,
+  // and one read and write of the routing state, which grows with the
+  // accounts known.
   std::vector<LeadWrite> writes(valid.size());
   absl::Status batch = store_->Write([&](StoreTransaction& txn) -> absl::Status {
+    auto routing = txn.GetRoutingState();
+    if (!routing.ok()) return routing.status();
     for (size_t k = 0; k < valid.size(); ++k) {
       const v1::Lead& lead = leads[valid[k]];
       writes[k] = LeadWrite();
       writes[k].engine = version->engine;
       if (auto st = ModifyIn(txn, *version->engine, lead.id(), 0,
                              /*may_create=*/true, now, ImportChange(lead, now),
-                             actor, &writes[k]);
+                             actor, &writes[k], &*routing);
           !st.ok()) {
         return st;
       }
     }
-    return absl::OkStatus();
+    return txn.PutRoutingState(*routing);
   });
   if (batch.ok()) {
     int64_t latest = 0;

@@ -125,12 +125,14 @@ class LeadDesk {
                                    absl::Time now, Change change,
                                    const WriteActor& actor = {});
 
-  // Modify's work inside a transaction the caller runs.
+  // Modify's work inside a transaction the caller runs. With
+  // `shared_routing` the caller reads and stores the routing state.
   static absl::Status ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
                                absl::string_view lead_id,
                                int64_t expected_revision, bool may_create,
                                absl::Time now, Change change,
-                               const WriteActor& actor, LeadWrite* out);
+                               const WriteActor& actor, LeadWrite* out,
+                               v1::RoutingState* shared_routing = nullptr);
   // What an import does to one lead.
   static Change ImportChange(const v1::Lead& lead, absl::Time now);
 

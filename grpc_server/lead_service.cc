@@ -44,8 +44,8 @@ WriteActor ActorOf(const Caller& caller) {
 }
 
 // What every RPC that writes one lead and answers with its record does:
-// authorizes the caller for `role`, calls `write(now, actor)`, logs `event` and
-// shows the written lead in `out` as of `now`.
+// authorizes the caller for `role`, calls `write(now, actor)`, logs `event`
+// and shows the written lead in `out` as of `now`.
 template <typename WriteFn>
 absl::StatusOr<LeadWrite> WriteLead(const TokenTable& tokens,
                                     const grpc::ServerContext& context,
