@@ -17,6 +17,9 @@
 #include "core/batch/batch_scorer.h"
 #include "cli/commands.h"
 #include "cli/report.h"
+#ifdef SMARKETING_CLI_IMPORT
+#include "cli/import_command.h"
+#endif
 
 ABSL_FLAG(std::string, now, "",
           "Scoring time, RFC 3339 (e.g. 2026-11-23T09:00:00Z); default: the "
@@ -59,6 +62,9 @@ Commands:
                               and print one ScoreResult per line as JSON.
   sample-leads                Print realistic synthetic leads as JSON lines
                               (--count, --seed, --mean_events, --now).
+  import --server HOST:PORT FILE
+                              Load leads and events into smarketing-server
+                              (smarketing import --help).
 
 A Playbook may be a file or a git revision of one: main:playbooks/prod.yaml
 (read with `git show`; the path is relative to the repository's root).
@@ -163,6 +169,12 @@ absl::StatusOr<Options> OptionsFromFlags() {
 }
 
 int Main(int argc, char** argv) {
+#ifdef SMARKETING_CLI_IMPORT
+  // Its flags are its own (see import_command.cc).
+  if (argc > 1 && absl::string_view(argv[1]) == "import") {
+    return Import(argc, argv);
+  }
+#endif
   for (int i = 1; i < argc; ++i) {
     const absl::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h" || arg == "help") {

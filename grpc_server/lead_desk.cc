@@ -1,17 +1,25 @@
 #include "grpc_server/lead_desk.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "core/scoring/lead_validation.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
+#include "core/journey/lead_change.h"
 
 namespace smarketing {
 namespace {
+
+// Escalation steps one RunSla carries out at most; a Playbook has a few.
+constexpr int kMaxSlaStepsPerRun = 32;
 
 absl::Status CheckLeadId(absl::string_view lead_id) {
   if (lead_id.empty()) return FieldError("lead_id", "required");
@@ -116,29 +124,45 @@ google::protobuf::RepeatedPtrField<v1::Event> KnownFieldsOnly(
   return known;
 }
 
-// Stores the request's events and counts what was new.
+// Stores the request's events and counts what was new; appends the new
+// ones to `stored_now` when given.
 absl::Status AddEvents(StoreTransaction& txn,
                        const google::protobuf::RepeatedPtrField<v1::Event>& events,
-                       LeadWrite* write) {
+                       LeadWrite* write,
+                       google::protobuf::RepeatedPtrField<v1::Event>* stored_now =
+                           nullptr) {
   std::vector<bool> stored;
   if (auto st = txn.AddEvents(write->lead.lead.id(), events, &stored);
       !st.ok()) {
     return st;
   }
-  for (bool s : stored) ++(s ? write->recorded : write->duplicates);
+  for (size_t i = 0; i < stored.size(); ++i) {
+    ++(stored[i] ? write->recorded : write->duplicates);
+    if (stored[i] && stored_now != nullptr) *stored_now->Add() = events[i];
+  }
   return absl::OkStatus();
 }
 
-// Rescores the lead with its latest stored events (kScoredEventsPerLead).
+// Rescores the lead with its latest stored events (kScoredEventsPerLead):
+// from `all_events` when the caller knows them (a lead created by this
+// write), else read back.
 absl::Status Rescore(const LeadEngine& engine, StoreTransaction& txn,
                      absl::Time now, LeadWrite* write,
-                     v1::RoutingState* routing) {
+                     v1::RoutingState* routing,
+                     google::protobuf::RepeatedPtrField<v1::Event>* all_events =
+                         nullptr) {
   v1::Lead full = write->lead.lead;
-  if (auto st = txn.GetLatestEvents(full.id(), kScoredEventsPerLead,
-                                    full.mutable_events());
-      !st.ok()) {
+  if (all_events != nullptr) {
+    if (all_events->size() > kScoredEventsPerLead) {
+      all_events->DeleteSubrange(0, all_events->size() - kScoredEventsPerLead);
+    }
+    full.mutable_events()->Swap(all_events);
+  } else if (auto st = txn.GetLatestEvents(full.id(), kScoredEventsPerLead,
+                                           full.mutable_events());
+             !st.ok()) {
     return st;
   }
+  write->rescored = true;
   LeadState state{std::move(write->lead.lifecycle),
                   std::move(write->lead.score)};
   absl::Status st = engine.Refresh(full, now, &ThreadScorer(engine.playbook()),
@@ -159,62 +183,120 @@ absl::Status Move(LeadWrite* write, Fn fn) {
   return st;
 }
 
+// Stamps `change` and appends it to the feed.
+absl::Status AppendChange(StoreTransaction& txn, absl::Time now,
+                          const WriteActor& actor, int64_t revision,
+                          v1::Change* change) {
+  TimeToProto(now, change->mutable_at());
+  change->set_actor(actor.kind);
+  change->set_actor_id(actor.id);
+  change->set_revision(revision);
+  return txn.AppendChange(change);
+}
+
+// When the scheduler must look at the lead next.
+absl::Time NextSlaCheck(const LeadEngine& engine, LeadWrite* write,
+                        absl::Time now) {
+  LeadState state{std::move(write->lead.lifecycle),
+                  std::move(write->lead.score)};
+  const absl::Time due = engine.NextSlaCheck(state, now);
+  write->lead.lifecycle = std::move(state.lifecycle);
+  write->lead.score = std::move(state.score);
+  return due;
+}
+
 }  // namespace
+
+absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
+                                int64_t playbook, absl::string_view lead_id,
+                                int64_t expected_revision, bool may_create,
+                                absl::Time now, Change change,
+                                const WriteActor& actor, LeadWrite* out,
+                                v1::RoutingState* shared_routing) {
+  LeadWrite& write = *out;
+  std::optional<LeadState> before;
+  auto existing = txn.GetLead(lead_id);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {
+    write.lead = **std::move(existing);
+    before = LeadState{write.lead.lifecycle, write.lead.score};
+    if (expected_revision > 0 && write.lead.revision != expected_revision) {
+      return absl::AbortedError(absl::StrCat(
+          "lead ", lead_id, " is at revision ", write.lead.revision,
+          ", not ", expected_revision, ": it changed meanwhile"));
+    }
+  } else {
+    if (!may_create) return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
+    if (expected_revision > 0) {
+      return absl::AbortedError(absl::StrCat(
+          "lead ", lead_id, " does not exist, not at revision ",
+          expected_revision));
+    }
+    auto lifecycle = engine.Start(now);
+    if (!lifecycle.ok()) return lifecycle.status();
+    write.lead.lifecycle = *std::move(lifecycle);
+    write.lead.lead.set_id(std::string(lead_id));
+    write.created = true;
+  }
+  absl::StatusOr<v1::RoutingState> own_routing;
+  v1::RoutingState* routing = shared_routing;
+  if (routing == nullptr) {
+    own_routing = txn.GetRoutingState();
+    if (!own_routing.ok()) return own_routing.status();
+    routing = &*own_routing;
+  }
+  if (auto st = change(engine, txn, &write, routing); !st.ok()) return st;
+  write.lead.event_count += write.recorded;
+  write.event_count = write.lead.event_count;
+  if (auto st = txn.SetSlaDue(lead_id, NextSlaCheck(engine, &write, now));
+      !st.ok()) {
+    return st;
+  }
+  if (write.unchanged) return absl::OkStatus();
+  ++write.lead.revision;
+  write.lead.updated_at = now;
+  KeepSlaState(engine, playbook, now, &write.lead);
+  write.lead.lead.clear_events();
+  if (auto st = CheckRecordSize(write.lead); !st.ok()) return st;
+  if (auto st = txn.PutLead(write.lead); !st.ok()) return st;
+  if (shared_routing == nullptr) {
+    if (auto st = txn.PutRoutingState(*routing); !st.ok()) return st;
+  }
+  const LeadState after{write.lead.lifecycle, write.lead.score};
+  DescribeLeadChange(write.lead.lead, before ? &*before : nullptr, after,
+                     write.rescored, write.feedback, &write.change);
+  if (write.change.kinds().empty()) {
+    write.change.Clear();
+    return absl::OkStatus();
+  }
+  return AppendChange(txn, now, actor, write.lead.revision, &write.change);
+}
 
 absl::StatusOr<LeadWrite> LeadDesk::Modify(absl::string_view lead_id,
                                            int64_t expected_revision,
                                            bool may_create, absl::Time now,
-                                           Change change) {
+                                           Change change,
+                                           const WriteActor& actor) {
   if (auto st = CheckLeadId(lead_id); !st.ok()) return st;
   auto version = playbooks_->Get(0);
   if (!version.ok()) return version.status();
   LeadWrite write;
   write.engine = version->engine;
-  const LeadEngine& engine = *write.engine;
-  absl::Status status = store_->Write([&](StoreTransaction& txn) -> absl::Status {
-    auto existing = txn.GetLead(lead_id);
-    if (!existing.ok()) return existing.status();
-    if (existing->has_value()) {
-      write.lead = **std::move(existing);
-      if (expected_revision > 0 && write.lead.revision != expected_revision) {
-        return absl::AbortedError(absl::StrCat(
-            "lead ", lead_id, " is at revision ", write.lead.revision,
-            ", not ", expected_revision, ": it changed meanwhile"));
-      }
-    } else {
-      if (!may_create) return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
-      if (expected_revision > 0) {
-        return absl::AbortedError(absl::StrCat(
-            "lead ", lead_id, " does not exist, not at revision ",
-            expected_revision));
-      }
-      auto lifecycle = engine.Start(now);
-      if (!lifecycle.ok()) return lifecycle.status();
-      write.lead.lifecycle = *std::move(lifecycle);
-      write.lead.lead.set_id(std::string(lead_id));
-      write.created = true;
-    }
-    auto routing = txn.GetRoutingState();
-    if (!routing.ok()) return routing.status();
-    if (auto st = change(engine, txn, &write, &*routing); !st.ok()) return st;
-    write.lead.event_count += write.recorded;
-    write.event_count = write.lead.event_count;
-    if (write.unchanged) return absl::OkStatus();
-    ++write.lead.revision;
-    write.lead.updated_at = now;
-    KeepSlaState(engine, version->number, now, &write.lead);
-    write.lead.lead.clear_events();
-    if (auto st = CheckRecordSize(write.lead); !st.ok()) return st;
-    if (auto st = txn.PutLead(write.lead); !st.ok()) return st;
-    return txn.PutRoutingState(*routing);
+  absl::Status status = store_->Write([&](StoreTransaction& txn) {
+    return ModifyIn(txn, *version->engine, version->number, lead_id, expected_revision,
+                    may_create, now, change, actor, &write);
   });
   if (!status.ok()) return status;
+  if (feed_ != nullptr && write.change.cursor() > 0) {
+    feed_->Committed(write.change.cursor());
+  }
   return write;
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::Upsert(v1::Lead lead,
                                            int64_t expected_revision,
-                                           absl::Time now) {
+                                           absl::Time now,
+                                           const WriteActor& actor) {
   if (auto st = ValidateLead(lead); !st.ok()) return st;
   lead.DiscardUnknownFields();
   const std::string id = lead.id();
@@ -236,13 +318,14 @@ absl::StatusOr<LeadWrite> LeadDesk::Upsert(v1::Lead lead,
                     return st;
                   }
                   return Rescore(engine, txn, now, write, routing);
-                });
+                },
+                actor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::RecordEvents(
     absl::string_view lead_id,
     const google::protobuf::RepeatedPtrField<v1::Event>& request_events,
-    absl::Time now) {
+    absl::Time now, const WriteActor& actor) {
   const google::protobuf::RepeatedPtrField<v1::Event> events =
       KnownFieldsOnly(request_events);
   for (int i = 0; i < events.size(); ++i) {
@@ -261,12 +344,13 @@ absl::StatusOr<LeadWrite> LeadDesk::RecordEvents(
                     return absl::OkStatus();
                   }
                   return Rescore(engine, txn, now, write, routing);
-                });
+                },
+                actor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::ApplyFeedback(
     const v1::Feedback& request_feedback, int64_t expected_revision,
-    absl::Time now) {
+    absl::Time now, const WriteActor& actor) {
   v1::Feedback feedback = request_feedback;
   feedback.DiscardUnknownFields();
   if (feedback.lead_id().empty()) {
@@ -289,14 +373,17 @@ absl::StatusOr<LeadWrite> LeadDesk::ApplyFeedback(
                       !st.ok()) {
                     return InFeedback(st);
                   }
+                  write->feedback = true;
                   return txn.AddFeedback(feedback);
-                });
+                },
+                actor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::Transition(absl::string_view lead_id,
                                                const v1::StageTransition& move,
                                                int64_t expected_revision,
-                                               absl::Time now) {
+                                               absl::Time now,
+                                               const WriteActor& actor) {
   if (auto st = CheckNote(move.note(), "note"); !st.ok()) return st;
   if (auto st = CheckNotAhead(move.at(), "at", now); !st.ok()) return st;
   return Modify(lead_id, expected_revision, false, now,
@@ -306,42 +393,197 @@ absl::StatusOr<LeadWrite> LeadDesk::Transition(absl::string_view lead_id,
                   return Move(write, [&](LeadState* state) {
                     return engine.Transition(lead, move, now, state, routing);
                   });
-                });
+                },
+                actor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::RecordFirstTouch(absl::string_view lead_id,
                                                      absl::Time at,
-                                                     absl::Time now) {
+                                                     absl::Time now,
+                                                     const WriteActor& actor) {
   google::protobuf::Timestamp at_proto;
   TimeToProto(at, &at_proto);
   if (auto st = CheckNotAhead(at_proto, "at", now); !st.ok()) return st;
   return Modify(lead_id, 0, false, now,
                 [&](const LeadEngine& engine, StoreTransaction&,
                     LeadWrite* write, v1::RoutingState*) {
+                  // A first touch already recorded changes nothing.
                   const std::string before =
                       write->lead.lifecycle.SerializeAsString();
                   absl::Status st = Move(write, [&](LeadState* state) {
                     return engine.RecordFirstTouch(at, now, state);
                   });
-                  // A touch already recorded changes nothing.
                   write->unchanged =
                       st.ok() &&
                       write->lead.lifecycle.SerializeAsString() == before;
                   return st;
-                });
+                },
+                actor);
 }
 
-absl::StatusOr<int> LeadDesk::Erase(absl::string_view lead_id) {
+absl::StatusOr<int> LeadDesk::Erase(absl::string_view lead_id,
+                                    const WriteActor& actor) {
   if (auto st = CheckLeadId(lead_id); !st.ok()) return st;
   int erased = 0;
+  v1::Change change;
   absl::Status st = store_->Write([&](StoreTransaction& txn) -> absl::Status {
     auto n = txn.EraseLead(lead_id);
     if (!n.ok()) return n.status();
     erased = *n;
-    return absl::OkStatus();
+    change.set_lead_id(std::string(lead_id));
+    change.add_kinds(v1::CHANGE_KIND_LEAD_ERASED);
+    return AppendChange(txn, absl::Now(), actor, 0, &change);
   });
   if (!st.ok()) return st;
+  if (feed_ != nullptr) feed_->Committed(change.cursor());
   return erased;
+}
+
+// --- What the SLA scheduler does to one lead ---
+
+absl::StatusOr<LeadWrite> LeadDesk::RunSla(absl::string_view lead_id,
+                                           absl::Time now) {
+  // One step per transaction, so that each has its own entry in the feed;
+  // a step's record in the lifecycle commits with its effect.
+  absl::StatusOr<LeadWrite> written;
+  for (int round = 0; round <= kMaxSlaStepsPerRun; ++round) {
+    bool stepped = false;
+    written = Modify(
+        lead_id, 0, /*may_create=*/false, now,
+        [&](const LeadEngine& engine, StoreTransaction&, LeadWrite* write,
+            v1::RoutingState* routing) -> absl::Status {
+          const std::vector<DueSlaStep> due = [&] {
+            const LeadState state{write->lead.lifecycle, write->lead.score};
+            return engine.DueSlaSteps(state, now);
+          }();
+          if (!due.empty()) {
+            stepped = true;
+            return Move(write, [&](LeadState* state) {
+              return engine.ApplySlaStep(due.front(), now, state, routing);
+            });
+          }
+          const LeadState state{write->lead.lifecycle, write->lead.score};
+          v1::SlaStatus sla = engine.SlaStatusAt(state, now);
+          if (sla.state() == write->lead.score.sla().state()) {
+            write->unchanged = true;
+          } else {
+            *write->lead.score.mutable_sla() = std::move(sla);
+          }
+          return absl::OkStatus();
+        });
+    if (!written.ok() || !stepped) break;
+  }
+  return written;
+}
+
+absl::StatusOr<LeadWrite> LeadDesk::AssignFromQueue(absl::string_view lead_id,
+                                                    absl::Time now) {
+  return Modify(lead_id, 0, /*may_create=*/false, now,
+                [&](const LeadEngine& engine, StoreTransaction&,
+                    LeadWrite* write, v1::RoutingState* routing) {
+                  bool assigned = false;
+                  absl::Status st = Move(write, [&](LeadState* state) {
+                    auto done = engine.AssignFromQueue(now, state, routing);
+                    if (!done.ok()) return done.status();
+                    assigned = *done;
+                    return absl::OkStatus();
+                  });
+                  if (st.ok() && !assigned) write->unchanged = true;
+                  return st;
+                });
+}
+
+// --- Bulk import ---
+
+LeadDesk::Change LeadDesk::ImportChange(const v1::Lead& lead, absl::Time now) {
+  return [&lead, now](const LeadEngine& engine, StoreTransaction& txn,
+                      LeadWrite* write, v1::RoutingState* routing) {
+    v1::Lead incoming = lead;
+    incoming.DiscardUnknownFields();
+    google::protobuf::RepeatedPtrField<v1::Event> events;
+    events.Swap(incoming.mutable_events());
+    if (!incoming.has_created_at()) {
+      if (write->created) {
+        TimeToProto(now, incoming.mutable_created_at());
+      } else {
+        *incoming.mutable_created_at() = write->lead.lead.created_at();
+      }
+    }
+    // A new lead's events are those of the record: no need to read them
+    // back to score it.
+    google::protobuf::RepeatedPtrField<v1::Event> stored_now;
+    if (auto st = AddEvents(txn, events, write,
+                            write->created ? &stored_now : nullptr);
+        !st.ok()) {
+      return st;
+    }
+    // The same record imported again changes nothing.
+    if (!write->created && write->recorded == 0 &&
+        google::protobuf::util::MessageDifferencer::Equals(incoming,
+                                                           write->lead.lead)) {
+      write->unchanged = true;
+      return absl::OkStatus();
+    }
+    write->lead.lead = std::move(incoming);
+    return Rescore(engine, txn, now, write, routing,
+                   write->created ? &stored_now : nullptr);
+  };
+}
+
+std::vector<absl::StatusOr<LeadWrite>> LeadDesk::Import(
+    const std::vector<v1::Lead>& leads, absl::Time now,
+    const WriteActor& actor) {
+  std::vector<absl::StatusOr<LeadWrite>> out(leads.size());
+  auto version = playbooks_->Get(0);
+  if (!version.ok()) {
+    for (auto& result : out) result = version.status();
+    return out;
+  }
+  std::vector<size_t> valid;
+  for (size_t i = 0; i < leads.size(); ++i) {
+    absl::Status st = ValidateLead(leads[i]);
+    if (st.ok()) {
+      valid.push_back(i);
+    } else {
+      out[i] = st;
+    }
+  }
+  // The whole batch in one transaction: one disk sync for all its leads,
+  // and one read and write of the routing state, which grows with the
+  // accounts known.
+  std::vector<LeadWrite> writes(valid.size());
+  absl::Status batch = store_->Write([&](StoreTransaction& txn) -> absl::Status {
+    auto routing = txn.GetRoutingState();
+    if (!routing.ok()) return routing.status();
+    for (size_t k = 0; k < valid.size(); ++k) {
+      const v1::Lead& lead = leads[valid[k]];
+      writes[k] = LeadWrite();
+      writes[k].engine = version->engine;
+      if (auto st = ModifyIn(txn, *version->engine, version->number, lead.id(), 0,
+                             /*may_create=*/true, now, ImportChange(lead, now),
+                             actor, &writes[k], &*routing);
+          !st.ok()) {
+        return st;
+      }
+    }
+    return txn.PutRoutingState(*routing);
+  });
+  if (batch.ok()) {
+    int64_t latest = 0;
+    for (size_t k = 0; k < valid.size(); ++k) {
+      latest = std::max(latest, writes[k].change.cursor());
+      out[valid[k]] = std::move(writes[k]);
+    }
+    if (feed_ != nullptr && latest > 0) feed_->Committed(latest);
+    return out;
+  }
+  // A lead the store or the engine refused rolled the batch back: each
+  // lead again on its own, so that only that one is refused.
+  for (size_t i : valid) {
+    out[i] = Modify(leads[i].id(), 0, /*may_create=*/true, now,
+                    ImportChange(leads[i], now), actor);
+  }
+  return out;
 }
 
 }  // namespace smarketing

@@ -7,10 +7,14 @@
 #define SMARKETING_GRPC_SERVER_LEAD_DESK_H_
 
 #include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "grpc_server/change_feed.h"
 #include "grpc_server/playbooks.h"
 #include "store/store.h"
 
@@ -32,6 +36,12 @@ inline constexpr int kScoredEventsPerLead = 1000;
 // touch, feedback) may be: client clocks drift, but a time far ahead would
 // bar every later move until then.
 inline constexpr absl::Duration kMaxClockSkew = absl::Minutes(5);
+// Who makes a write, as the change feed records it.
+struct WriteActor {
+  v1::Actor kind = v1::ACTOR_SYSTEM;
+  // The token holder's name; "smarketing" for the service itself.
+  std::string id = "smarketing";
+};
 
 // A lead after a write.
 struct LeadWrite {
@@ -46,54 +56,105 @@ struct LeadWrite {
   int recorded = 0;
   int duplicates = 0;
   int event_count = 0;
+  // The write rescored the lead, recorded feedback: for the change feed.
+  bool rescored = false;
+  bool feedback = false;
+  // The change feed's entry for the write; cursor 0 when the write changed
+  // nothing a consumer follows.
+  v1::Change change;
 };
 
 class LeadDesk {
  public:
-  LeadDesk(Store* store, Playbooks* playbooks)
-      : store_(store), playbooks_(playbooks) {}
+  // `feed`, when set, hears of every change committed.
+  LeadDesk(Store* store, Playbooks* playbooks, ChangeFeed* feed = nullptr)
+      : store_(store), playbooks_(playbooks), feed_(feed) {}
 
   // Creates or replaces the lead's data, records its events and rescores
   // it. ABORTED when expected_revision > 0 and differs from the stored one.
   absl::StatusOr<LeadWrite> Upsert(v1::Lead lead, int64_t expected_revision,
-                                   absl::Time now);
+                                   absl::Time now,
+                                   const WriteActor& actor = {});
 
   // Records the events not stored yet and rescores the lead.
   absl::StatusOr<LeadWrite> RecordEvents(absl::string_view lead_id,
                                          const google::protobuf::RepeatedPtrField<v1::Event>& events,
-                                         absl::Time now);
+                                         absl::Time now,
+                                         const WriteActor& actor = {});
 
   absl::StatusOr<LeadWrite> ApplyFeedback(const v1::Feedback& feedback,
                                           int64_t expected_revision,
-                                          absl::Time now);
+                                          absl::Time now,
+                                          const WriteActor& actor = {});
 
   absl::StatusOr<LeadWrite> Transition(absl::string_view lead_id,
                                        const v1::StageTransition& move,
                                        int64_t expected_revision,
-                                       absl::Time now);
+                                       absl::Time now,
+                                       const WriteActor& actor = {});
 
   absl::StatusOr<LeadWrite> RecordFirstTouch(absl::string_view lead_id,
-                                             absl::Time at, absl::Time now);
+                                             absl::Time at, absl::Time now,
+                                             const WriteActor& actor = {});
 
   // The number of events erased with the lead.
-  absl::StatusOr<int> Erase(absl::string_view lead_id);
+  absl::StatusOr<int> Erase(absl::string_view lead_id,
+                            const WriteActor& actor = {});
+
+  // --- What the SLA scheduler does to one lead, as the system ---
+
+  // Carries out the escalation steps due at `now` and not carried out yet
+  // (LeadEngine::DueSlaSteps), in order, and refreshes the lead's SLA
+  // state; all in one transaction with the record of each step in the
+  // lead's lifecycle, so a step is applied once even if the process dies.
+  // A lead that is gone leaves the schedule.
+  absl::StatusOr<LeadWrite> RunSla(absl::string_view lead_id, absl::Time now);
+
+  // Gives a lead waiting in its team's queue to a member who can take it.
+  absl::StatusOr<LeadWrite> AssignFromQueue(absl::string_view lead_id,
+                                            absl::Time now);
+
+  // --- Bulk import ---
+
+  // Stores `leads` with their events, in one transaction when all can be
+  // stored, else each on its own: result i is lead i's write, or why it
+  // was refused. A lead already stored with the same data and no new event
+  // is left alone (`unchanged`).
+  std::vector<absl::StatusOr<LeadWrite>> Import(
+      const std::vector<v1::Lead>& leads, absl::Time now,
+      const WriteActor& actor);
 
  private:
   // What a write does to the loaded lead (write->lead), inside the
   // transaction.
-  using Change = absl::FunctionRef<absl::Status(
+  using Change = std::function<absl::Status(
       const LeadEngine& engine, StoreTransaction& txn, LeadWrite* write,
       v1::RoutingState* routing)>;
 
   // Loads the lead (NOT_FOUND unless `may_create`: a new lead starts NEW),
   // checks its revision, applies `change` with the active Playbook and
   // stores the lead and the routing state.
+  // Every write appends its change to the feed and updates the lead's SLA
+  // due time in the same transaction.
   absl::StatusOr<LeadWrite> Modify(absl::string_view lead_id,
                                    int64_t expected_revision, bool may_create,
-                                   absl::Time now, Change change);
+                                   absl::Time now, Change change,
+                                   const WriteActor& actor = {});
+
+  // Modify's work inside a transaction the caller runs. With
+  // `shared_routing` the caller reads and stores the routing state.
+  static absl::Status ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
+                               int64_t playbook, absl::string_view lead_id,
+                               int64_t expected_revision, bool may_create,
+                               absl::Time now, Change change,
+                               const WriteActor& actor, LeadWrite* out,
+                               v1::RoutingState* shared_routing = nullptr);
+  // What an import does to one lead.
+  static Change ImportChange(const v1::Lead& lead, absl::Time now);
 
   Store* store_;
   Playbooks* playbooks_;
+  ChangeFeed* feed_;
 };
 
 }  // namespace smarketing

@@ -75,9 +75,19 @@ void LogWrite(absl::string_view event, const LeadWrite& write,
        {"by", caller.name}});
 }
 
+// Who the change feed says made a write: sales for the sales role, else
+// marketing (admins act for marketing).
+WriteActor ActorOf(const Caller& caller) {
+  WriteActor actor;
+  actor.kind = caller.role == Role::kSales ? v1::ACTOR_SALES
+                                           : v1::ACTOR_MARKETING;
+  actor.id = caller.name;
+  return actor;
+}
+
 // What every RPC that writes one lead and answers with its record does:
-// authorizes the caller for `role`, calls `write(now)`, logs `event` and
-// shows the written lead in `out` as of `now`.
+// authorizes the caller for `role`, calls `write(now, actor)`, logs `event`
+// and shows the written lead in `out` as of `now`.
 template <typename WriteFn>
 absl::StatusOr<LeadWrite> WriteLead(const TokenTable& tokens,
                                     const grpc::ServerContext& context,
@@ -86,7 +96,7 @@ absl::StatusOr<LeadWrite> WriteLead(const TokenTable& tokens,
   auto caller = tokens.Authorize(context, role);
   if (!caller.ok()) return caller.status();
   const absl::Time now = absl::Now();
-  absl::StatusOr<LeadWrite> written = write(now);
+  absl::StatusOr<LeadWrite> written = write(now, ActorOf(*caller));
   if (!written.ok()) return written.status();
   LogWrite(event, *written, *caller);
   ToLeadRecord(written->lead, written->event_count, *written->engine, now,
@@ -102,7 +112,7 @@ grpc::Status LeadServiceImpl::UpsertLead(grpc::ServerContext* context,
   return ToGrpcStatus([&]() -> absl::Status {
     auto write = WriteLead(
         *deps_.tokens, *context, Role::kMarketing, "lead_upserted",
-        [&](absl::Time now) -> absl::StatusOr<LeadWrite> {
+        [&](absl::Time now, const WriteActor& actor) -> absl::StatusOr<LeadWrite> {
           // As many events as RecordEvents takes: bounds one transaction.
           if (request->lead().events_size() > kMaxEventsPerRequest) {
             return FieldError("lead.events",
@@ -110,7 +120,7 @@ grpc::Status LeadServiceImpl::UpsertLead(grpc::ServerContext* context,
                                            " events per request"));
           }
           return deps_.leads->Upsert(request->lead(),
-                                     request->expected_revision(), now);
+                                     request->expected_revision(), now, actor);
         },
         response->mutable_lead());
     if (!write.ok()) return write.status();
@@ -127,7 +137,7 @@ grpc::Status LeadServiceImpl::RecordEvents(
     if (!caller.ok()) return caller.status();
     if (auto st = CheckEventsRequest(*request); !st.ok()) return st;
     auto write = deps_.leads->RecordEvents(
-        request->lead_id(), request->events(), absl::Now());
+        request->lead_id(), request->events(), absl::Now(), ActorOf(*caller));
     if (!write.ok()) return write.status();
     ToResponse(*write, *request, response);
     return absl::OkStatus();
@@ -152,7 +162,7 @@ grpc::Status LeadServiceImpl::StreamEvents(
       // The stream ends at the first refused request: what was
       // acknowledged before it stays recorded.
       auto write = deps_.leads->RecordEvents(
-          request.lead_id(), request.events(), absl::Now());
+          request.lead_id(), request.events(), absl::Now(), ActorOf(*caller));
       if (!write.ok()) return write.status();
       recorded += write->recorded;
       response.Clear();
@@ -269,9 +279,9 @@ grpc::Status LeadServiceImpl::RecordFeedback(
   return ToGrpcStatus(
       WriteLead(
           *deps_.tokens, *context, Role::kSales, "feedback_recorded",
-          [&](absl::Time now) {
+          [&](absl::Time now, const WriteActor& actor) {
             return deps_.leads->ApplyFeedback(
-                request->feedback(), request->expected_revision(), now);
+                request->feedback(), request->expected_revision(), now, actor);
           },
           response->mutable_lead())
           .status());
@@ -283,7 +293,8 @@ grpc::Status LeadServiceImpl::TransitionLead(
   return ToGrpcStatus(
       WriteLead(
           *deps_.tokens, *context, Role::kSales, "lead_moved",
-          [&](absl::Time now) -> absl::StatusOr<LeadWrite> {
+          [&](absl::Time now,
+              const WriteActor& actor) -> absl::StatusOr<LeadWrite> {
             auto at = RequestTime(request->has_at(), request->at(), "at");
             if (!at.ok()) return at.status();
             v1::StageTransition move;
@@ -294,7 +305,8 @@ grpc::Status LeadServiceImpl::TransitionLead(
             move.set_reason_code(request->reason_code());
             move.set_note(request->note());
             return deps_.leads->Transition(request->lead_id(), move,
-                                           request->expected_revision(), now);
+                                           request->expected_revision(), now,
+                                           actor);
           },
           response->mutable_lead())
           .status());
@@ -306,10 +318,12 @@ grpc::Status LeadServiceImpl::RecordFirstTouch(
   return ToGrpcStatus(
       WriteLead(
           *deps_.tokens, *context, Role::kSales, "lead_touched",
-          [&](absl::Time now) -> absl::StatusOr<LeadWrite> {
+          [&](absl::Time now,
+              const WriteActor& actor) -> absl::StatusOr<LeadWrite> {
             auto at = RequestTime(request->has_at(), request->at(), "at");
             if (!at.ok()) return at.status();
-            return deps_.leads->RecordFirstTouch(request->lead_id(), *at, now);
+            return deps_.leads->RecordFirstTouch(request->lead_id(), *at, now,
+                                                 actor);
           },
           response->mutable_lead())
           .status());
@@ -321,7 +335,7 @@ grpc::Status LeadServiceImpl::EraseLead(grpc::ServerContext* context,
   return ToGrpcStatus([&]() -> absl::Status {
     auto caller = deps_.tokens->Authorize(*context, Role::kAdmin);
     if (!caller.ok()) return caller.status();
-    auto erased = deps_.leads->Erase(request->lead_id());
+    auto erased = deps_.leads->Erase(request->lead_id(), ActorOf(*caller));
     if (!erased.ok()) return erased.status();
     Log("info", "lead_erased",
         {{"lead_id", request->lead_id()},

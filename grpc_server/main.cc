@@ -32,6 +32,11 @@ ABSL_FLAG(std::string, demo_playbook, "",
           "active version");
 ABSL_FLAG(int, max_message_bytes, 32 << 20,
           "largest request or response, in bytes");
+ABSL_FLAG(std::string, scheduler, "on",
+          "on: run the SLA scheduler (escalation steps, SLA states, team "
+          "queues); off: for replicas that must not act");
+ABSL_FLAG(absl::Duration, scheduler_tick, absl::Seconds(10),
+          "how often the SLA scheduler looks for due steps, e.g. 10s");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "on SIGTERM or SIGINT, how long calls in flight may take to finish");
 
@@ -75,6 +80,15 @@ int main(int argc, char** argv) {
   options.token_file = absl::GetFlag(FLAGS_token_file);
   options.demo_playbook = absl::GetFlag(FLAGS_demo_playbook);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  const std::string scheduler = absl::GetFlag(FLAGS_scheduler);
+  if (scheduler != "on" && scheduler != "off") {
+    smarketing::Log("error", "server_not_started",
+                    {{"error", absl::StrCat("--scheduler must be on or off; "
+                                            "found \"", scheduler, "\"")}});
+    return 2;
+  }
+  options.scheduler = scheduler == "on";
+  options.scheduler_tick = absl::GetFlag(FLAGS_scheduler_tick);
   auto server = smarketing::Server::Start(options);
   if (!server.ok()) {
     smarketing::Log("error", "server_not_started",

@@ -88,8 +88,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   if (!store.ok()) return store.status();
   server->store_ = *std::move(store);
   server->playbooks_ = std::make_unique<Playbooks>(server->store_.get());
-  server->leads_ = std::make_unique<LeadDesk>(server->store_.get(),
-                                              server->playbooks_.get());
+  server->feed_ = std::make_unique<ChangeFeed>(server->store_.get());
+  server->leads_ = std::make_unique<LeadDesk>(
+      server->store_.get(), server->playbooks_.get(), server->feed_.get());
   if (auto st = PublishDemo(options.demo_playbook, *server->store_,
                             *server->playbooks_);
       !st.ok()) {
@@ -97,11 +98,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
 
   const ServiceDeps deps{server->store_.get(), server->playbooks_.get(),
-                         server->leads_.get(), &server->tokens_};
+                         server->leads_.get(), &server->tokens_,
+                         server->feed_.get()};
   server->scoring_ = std::make_unique<ScoringServiceImpl>(deps);
   server->playbook_service_ = std::make_unique<PlaybookServiceImpl>(deps);
   server->lead_service_ = std::make_unique<LeadServiceImpl>(deps);
   server->report_ = std::make_unique<ReportServiceImpl>(deps);
+  server->team_service_ = std::make_unique<TeamServiceImpl>(deps);
 
   grpc::EnableDefaultHealthCheckService(true);
   // gRPC's health service registers no descriptors; naming one of these
@@ -119,6 +122,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(server->playbook_service_.get());
   builder.RegisterService(server->lead_service_.get());
   builder.RegisterService(server->report_.get());
+  builder.RegisterService(server->team_service_.get());
   std::vector<std::unique_ptr<
       grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
@@ -139,13 +143,26 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         v1::ReportService::service_full_name()}) {
     server->server_->GetHealthCheckService()->SetServingStatus(service, true);
   }
+  if (options.scheduler) {
+    if (options.scheduler_tick <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("--scheduler_tick must be positive");
+    }
+    std::function<absl::Time()> clock = options.clock;
+    if (!clock) clock = [] { return absl::Now(); };
+    server->scheduler_ = std::make_unique<Scheduler>(
+        server->store_.get(), server->leads_.get(), std::move(clock));
+    server->scheduler_->Start(options.scheduler_tick);
+  }
   Log("info", "server_started",
       {{"listen", options.listen},
        {"port", absl::StrCat(server->port_)},
        {"tls", options.tls_cert.empty() ? "off"
                : options.tls_client_ca.empty() ? "on"
                                                : "mutual"},
-       {"tokens", absl::StrCat(server->tokens_.size())}});
+       {"tokens", absl::StrCat(server->tokens_.size())},
+       {"scheduler", options.scheduler
+                         ? absl::FormatDuration(options.scheduler_tick)
+                         : "off"}});
   return server;
 }
 
@@ -154,6 +171,7 @@ Server::~Server() {
 }
 
 void Server::Shutdown(absl::Duration grace) {
+  if (scheduler_ != nullptr) scheduler_->Stop();
   if (server_ == nullptr) return;
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoNanoseconds(grace));

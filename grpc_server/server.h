@@ -4,6 +4,7 @@
 #ifndef SMARKETING_GRPC_SERVER_SERVER_H_
 #define SMARKETING_GRPC_SERVER_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "grpc_server/auth.h"
 #include "grpc_server/lead_desk.h"
 #include "grpc_server/playbooks.h"
+#include "grpc_server/scheduler.h"
 #include "grpc_server/services.h"
 #include "store/store.h"
 
@@ -36,6 +38,12 @@ struct ServerOptions {
   // Largest request or response accepted: a ScoreLeads request of the
   // most leads it takes, with their events, is about 18 MB.
   int max_message_bytes = 32 << 20;
+  // The SLA scheduler: off for replicas that must not act.
+  bool scheduler = true;
+  // How often the scheduler looks for due steps and queued leads.
+  absl::Duration scheduler_tick = absl::Seconds(10);
+  // The scheduler's clock; absl::Now when unset. Tests move it by hand.
+  std::function<absl::Time()> clock;
 };
 
 class Server {
@@ -51,18 +59,24 @@ class Server {
   // has passed, then cancels the rest.
   void Shutdown(absl::Duration grace);
 
+  // The SLA scheduler; nullptr when off.
+  Scheduler* scheduler() { return scheduler_.get(); }
+
  private:
   Server() = default;
 
   std::unique_ptr<Store> store_;
   std::unique_ptr<Playbooks> playbooks_;
+  std::unique_ptr<ChangeFeed> feed_;
   std::unique_ptr<LeadDesk> leads_;
   TokenTable tokens_;
   std::unique_ptr<ScoringServiceImpl> scoring_;
   std::unique_ptr<PlaybookServiceImpl> playbook_service_;
   std::unique_ptr<LeadServiceImpl> lead_service_;
   std::unique_ptr<ReportServiceImpl> report_;
+  std::unique_ptr<TeamServiceImpl> team_service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<Scheduler> scheduler_;
   int port_ = 0;
 };
 

@@ -7,12 +7,14 @@
 #include <grpcpp/support/message_allocator.h>
 
 #include "grpc_server/auth.h"
+#include "grpc_server/change_feed.h"
 #include "grpc_server/lead_desk.h"
 #include "grpc_server/playbooks.h"
 #include "smarketing/v1/lead_service.grpc.pb.h"
 #include "smarketing/v1/playbook_service.grpc.pb.h"
 #include "smarketing/v1/report_service.grpc.pb.h"
 #include "smarketing/v1/scoring_service.grpc.pb.h"
+#include "smarketing/v1/team_service.grpc.pb.h"
 #include "store/store.h"
 
 namespace smarketing {
@@ -23,6 +25,7 @@ struct ServiceDeps {
   Playbooks* playbooks = nullptr;
   LeadDesk* leads = nullptr;
   const TokenTable* tokens = nullptr;
+  ChangeFeed* feed = nullptr;
 };
 
 // ScoreLead's request and response on an arena per call: parsing a lead
@@ -117,6 +120,17 @@ class LeadServiceImpl final : public v1::LeadService::Service {
   grpc::Status EraseLead(grpc::ServerContext* context,
                          const v1::EraseLeadRequest* request,
                          v1::EraseLeadResponse* response) override;
+  // The change feed (change_service.cc).
+  grpc::Status ListChanges(grpc::ServerContext* context,
+                           const v1::ListChangesRequest* request,
+                           v1::ListChangesResponse* response) override;
+  grpc::Status WatchChanges(grpc::ServerContext* context,
+                            const v1::WatchChangesRequest* request,
+                            grpc::ServerWriter<v1::Change>* writer) override;
+  // Bulk import (import_service.cc).
+  grpc::Status ImportLeads(grpc::ServerContext* context,
+                           grpc::ServerReader<v1::ImportLeadsRequest>* reader,
+                           v1::ImportLeadsResponse* response) override;
 
  private:
   ServiceDeps deps_;
@@ -132,6 +146,21 @@ class ReportServiceImpl final : public v1::ReportService::Service {
       grpc::ServerContext* context,
       const v1::GetClosedLoopReportRequest* request,
       v1::GetClosedLoopReportResponse* response) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
+// People changes (team_service.cc).
+class TeamServiceImpl final : public v1::TeamService::Service {
+ public:
+  explicit TeamServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  grpc::Status SetMemberStatus(grpc::ServerContext* context,
+                               const v1::SetMemberStatusRequest* request,
+                               v1::SetMemberStatusResponse* response) override;
+  grpc::Status GetMemberStatus(grpc::ServerContext* context,
+                               const v1::GetMemberStatusRequest* request,
+                               v1::GetMemberStatusResponse* response) override;
 
  private:
   ServiceDeps deps_;

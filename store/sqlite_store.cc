@@ -61,7 +61,7 @@ CREATE TABLE routing_state(
   id INTEGER PRIMARY KEY CHECK (id = 1),
   body BLOB NOT NULL);
 )sql",
-    // Event counts and SLA states kept with each lead, so that listings
+    // Version 2: event counts and SLA states kept with each lead, so that listings
     // read neither the events nor the leads they skip; the events of a lead
     // by arrival, so that a long history is read from its end.
     R"sql(
@@ -76,6 +76,26 @@ CREATE INDEX leads_by_sla_state ON leads(sla_state, sla_playbook, id);
 CREATE INDEX leads_by_sla_validity ON leads(sla_valid_until_us);
 CREATE INDEX leads_by_sla_playbook ON leads(sla_playbook);
 CREATE INDEX events_by_lead ON events(lead_id);
+)sql",
+    // Version 3: the change feed, and when the SLA scheduler must look at
+    // each lead next.
+    R"sql(
+CREATE TABLE changes(
+  cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+  body BLOB NOT NULL);
+CREATE TABLE sla_due(
+  lead_id TEXT PRIMARY KEY,
+  due_us INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX sla_due_by_time ON sla_due(due_us);
+)sql",
+    // Version 4: who changed a member's availability, capacity or teams,
+    // and when.
+    R"sql(
+CREATE TABLE member_audit(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  member_id TEXT NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX member_audit_by_member ON member_audit(member_id, id);
 )sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -222,6 +242,9 @@ class SqliteTransaction : public StoreTransaction {
   absl::StatusOr<v1::RoutingState> GetRoutingState() override;
   absl::Status PutRoutingState(const v1::RoutingState& state) override;
   absl::StatusOr<int> EraseLead(absl::string_view lead_id) override;
+  absl::Status AppendChange(v1::Change* change) override;
+  absl::Status SetSlaDue(absl::string_view lead_id, absl::Time due) override;
+  absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) override;
 
  private:
   absl::Status CheckWritable() const {
@@ -493,6 +516,67 @@ class SqliteStore : public Store {
     return out;
   }
 
+  // --- The change feed and the SLA scheduler ---
+
+  absl::StatusOr<std::vector<v1::Change>> ListChanges(int64_t after_cursor,
+                                                      int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s = Prepare(
+        "SELECT cursor, body FROM changes WHERE cursor > ? ORDER BY cursor "
+        "LIMIT ?");
+    s.Bind(1, after_cursor).Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
+    std::vector<v1::Change> out;
+    for (;;) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      v1::Change& change = out.emplace_back();
+      if (auto st = s.Message(1, &change); !st.ok()) return st;
+      change.set_cursor(s.Int(0));
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<std::string>> ListSlaDue(absl::Time now,
+                                                      int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s = Prepare(
+        "SELECT lead_id FROM sla_due WHERE due_us <= ? ORDER BY due_us, "
+        "lead_id LIMIT ?");
+    s.Bind(1, ClampMicros(now)).Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
+    return Texts(s);
+  }
+
+  absl::StatusOr<std::vector<std::string>> ListQueuedLeads(
+      absl::string_view after_id, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s = Prepare(
+        "SELECT id FROM leads WHERE stage = ? AND id > ? AND team_id != '' "
+        "AND owner_id = '' ORDER BY id LIMIT ?");
+    s.Bind(1, int64_t{v1::LIFECYCLE_STAGE_MQL})
+        .Bind(2, after_id)
+        .Bind(3, limit > 0 ? int64_t{limit} : int64_t{-1});
+    return Texts(s);
+  }
+
+  // --- People changes ---
+
+  absl::StatusOr<std::vector<v1::MemberStatusChange>> ListMemberAudit(
+      absl::string_view member_id, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s = Prepare(
+        "SELECT body FROM member_audit WHERE member_id = ? ORDER BY id DESC "
+        "LIMIT ?");
+    s.Bind(1, member_id).Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
+    std::vector<v1::MemberStatusChange> out;
+    for (;;) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      if (auto st = s.Message(0, &out.emplace_back()); !st.ok()) return st;
+    }
+  }
+
   // For SqliteTransaction; the caller holds mu_. Statements are prepared
   // once and kept for the life of the connection.
   Statement Prepare(const char* sql) {
@@ -531,6 +615,17 @@ class SqliteStore : public Store {
   }
 
  private:
+  // The first column of every row.
+  static absl::StatusOr<std::vector<std::string>> Texts(Statement& s) {
+    std::vector<std::string> out;
+    for (;;) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      out.push_back(s.Text(0));
+    }
+  }
+
   absl::Status Exec(const char* sql) {
     char* error = nullptr;
     if (const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &error);
@@ -804,10 +899,53 @@ absl::StatusOr<int> SqliteTransaction::EraseLead(absl::string_view lead_id) {
   Statement feedback = store_->Prepare("DELETE FROM feedback WHERE lead_id = ?");
   feedback.Bind(1, lead_id);
   if (auto st = feedback.Run(); !st.ok()) return st;
+  if (auto st = SetSlaDue(lead_id, absl::InfiniteFuture()); !st.ok()) {
+    return st;
+  }
   Statement events = store_->Prepare("DELETE FROM events WHERE lead_id = ?");
   events.Bind(1, lead_id);
   if (auto st = events.Run(); !st.ok()) return st;
   return sqlite3_changes(store_->db());
+}
+
+// --- The change feed and the SLA scheduler ---
+
+absl::Status SqliteTransaction::AppendChange(v1::Change* change) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  // The cursor is the row's key, not part of the stored body.
+  change->clear_cursor();
+  Statement s = store_->Prepare("INSERT INTO changes(body) VALUES (?)");
+  s.BindMessage(1, *change);
+  if (auto st = s.Run(); !st.ok()) return st;
+  change->set_cursor(sqlite3_last_insert_rowid(store_->db()));
+  return absl::OkStatus();
+}
+
+absl::Status SqliteTransaction::SetSlaDue(absl::string_view lead_id,
+                                          absl::Time due) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  if (due == absl::InfiniteFuture()) {
+    Statement s = store_->Prepare("DELETE FROM sla_due WHERE lead_id = ?");
+    s.Bind(1, lead_id);
+    return s.Run();
+  }
+  // An unchanged due time writes nothing: most writes do not move it.
+  Statement s = store_->Prepare(
+      "INSERT INTO sla_due(lead_id, due_us) VALUES (?1, ?2) "
+      "ON CONFLICT(lead_id) DO UPDATE SET due_us = ?2 WHERE due_us != ?2");
+  s.Bind(1, lead_id).Bind(2, SqliteStore::ClampMicros(due));
+  return s.Run();
+}
+
+// --- People changes ---
+
+absl::Status SqliteTransaction::AppendMemberAudit(
+    const v1::MemberStatusChange& change) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare(
+      "INSERT INTO member_audit(member_id, body) VALUES (?, ?)");
+  s.Bind(1, change.status().member_id()).BindMessage(2, change);
+  return s.Run();
 }
 
 }  // namespace

@@ -17,10 +17,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "smarketing/v1/change.pb.h"
 #include "smarketing/v1/event.pb.h"
 #include "smarketing/v1/lead.pb.h"
 #include "smarketing/v1/lifecycle.pb.h"
 #include "smarketing/v1/lifecycle_state.pb.h"
+#include "smarketing/v1/member_status.pb.h"
 #include "smarketing/v1/playbook.pb.h"
 #include "smarketing/v1/routing_state.pb.h"
 #include "smarketing/v1/score_result.pb.h"
@@ -113,6 +115,20 @@ class StoreTransaction {
   // Erases the lead, its events and its feedback; returns how many events
   // were erased. NOT_FOUND when there is no such lead.
   virtual absl::StatusOr<int> EraseLead(absl::string_view lead_id) = 0;
+
+  // --- The change feed and the SLA scheduler (schema version 2) ---
+
+  // Appends `change` to the change log and sets its cursor, which is
+  // greater than every cursor committed before it.
+  virtual absl::Status AppendChange(v1::Change* change) = 0;
+  // When the scheduler must look at the lead next; InfiniteFuture() when
+  // never (the lead leaves the schedule).
+  virtual absl::Status SetSlaDue(absl::string_view lead_id, absl::Time due) = 0;
+
+  // --- People changes (schema version 3) ---
+
+  // Appends a change of a member's status to the audit log.
+  virtual absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) = 0;
 };
 
 class Store {
@@ -154,6 +170,26 @@ class Store {
   // `limit`.
   virtual absl::StatusOr<std::vector<PlaybookRecord>> ListPlaybooks(
       int64_t before, int limit) = 0;
+
+  // --- The change feed and the SLA scheduler (schema version 2) ---
+
+  // Changes with a cursor after `after_cursor`, by cursor, at most `limit`.
+  virtual absl::StatusOr<std::vector<v1::Change>> ListChanges(
+      int64_t after_cursor, int limit) = 0;
+  // Leads whose SLA due time (StoreTransaction::SetSlaDue) is at or before
+  // `now`, earliest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<std::string>> ListSlaDue(absl::Time now,
+                                                              int limit) = 0;
+  // MQLs waiting in a team's queue (a team, no owner) with an id after
+  // `after_id`, by id, at most `limit`.
+  virtual absl::StatusOr<std::vector<std::string>> ListQueuedLeads(
+      absl::string_view after_id, int limit) = 0;
+
+  // --- People changes (schema version 3) ---
+
+  // The latest changes of a member's status, newest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<v1::MemberStatusChange>> ListMemberAudit(
+      absl::string_view member_id, int limit) = 0;
 };
 
 // Opens (creating or migrating as needed) the SQLite database at `path`.

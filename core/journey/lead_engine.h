@@ -7,6 +7,7 @@
 #define SMARKETING_CORE_JOURNEY_LEAD_ENGINE_H_
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,6 +25,13 @@
 #include "smarketing/v1/score_result.pb.h"
 
 namespace smarketing {
+
+// An SLA escalation step due on a lead and not carried out yet.
+struct DueSlaStep {
+  // Index in the priority's escalations.
+  int step = -1;
+  v1::EscalationAction action = v1::ESCALATION_ACTION_UNSPECIFIED;
+};
 
 // A stored lead's evolving state: its lifecycle and its latest score, whose
 // `routing` is the lead's current team and owner (kept across rescoring)
@@ -95,6 +103,38 @@ class LeadEngine {
   // (SlaEvaluation::next_change); state UNSPECIFIED and holding forever
   // when the SLA does not count for the lead.
   SlaEvaluation EvaluateSla(const LeadState& state, absl::Time now) const;
+
+  // What the service's scheduler carries out (lead_engine_sla.cc).
+  //
+  // The escalation steps due at `now` on the lead's open SLA breach that
+  // its lifecycle (sla_actions) does not record for the current episode
+  // (since mql_at), oldest first. Empty when the lead moved on: touched,
+  // accepted, recycled, or out of the stages the SLA counts in.
+  std::vector<DueSlaStep> DueSlaSteps(const LeadState& state,
+                                      absl::Time now) const;
+
+  // Carries out `step` at `now` as the system and records it in the
+  // lifecycle's sla_actions: REMIND_OWNER and ESCALATE_TO_MANAGER record
+  // whom to tell (the owner, the team's manager); REASSIGN gives the lead
+  // to another member by the team's strategy (recorded in `routing`);
+  // RECYCLE sends it to NURTURE with "sla_breach". A step the lifecycle
+  // refuses (the system never recycles an OPPORTUNITY) is recorded with a
+  // note and changes nothing else. Refreshes the SLA status.
+  absl::Status ApplySlaStep(const DueSlaStep& step, absl::Time now,
+                            LeadState* state,
+                            v1::RoutingState* routing) const;
+
+  // A lead waiting in its team's queue (MQL with a team and no owner) is
+  // given to a member who can take it now, by the team's strategy. Returns
+  // whether it was; the SLA keeps counting from mql_at, as the Playbook
+  // says.
+  absl::StatusOr<bool> AssignFromQueue(absl::Time now, LeadState* state,
+                                       v1::RoutingState* routing) const;
+
+  // When the scheduler must look at the lead again after `now`: now when a
+  // step is due and not carried out, else the next at-risk time, due time
+  // or escalation step; InfiniteFuture() when never.
+  absl::Time NextSlaCheck(const LeadState& state, absl::Time now) const;
 
  private:
   LeadEngine() = default;

@@ -18,6 +18,20 @@ int32_t OpenLeads(const v1::RoutingState& state, const std::string& owner) {
   return it == state.open_leads().end() ? 0 : it->second;
 }
 
+// What people changed about the member since the Playbook; nullptr when
+// nothing.
+const v1::MemberStatus* StatusOf(const v1::RoutingState& state,
+                                 const std::string& member_id) {
+  if (state.members().empty()) return nullptr;
+  const auto it = state.members().find(member_id);
+  return it == state.members().end() ? nullptr : &it->second;
+}
+
+bool InTeam(const v1::MemberStatus& status, absl::string_view team_id) {
+  const auto& ids = status.teams().team_ids();
+  return std::find(ids.begin(), ids.end(), team_id) != ids.end();
+}
+
 }  // namespace
 
 std::string AccountKey(absl::string_view domain) {
@@ -229,18 +243,75 @@ const char* Routing::Unavailability(const Team& team, const Member& member,
   for (const auto& [start, end] : member.out_of_office) {
     if (now >= start && now < end) return "out of office";
   }
+  if (const v1::MemberStatus* status = StatusOf(state, member.id)) {
+    if (status->paused()) return "paused";
+    for (const v1::TimeInterval& away : status->out_of_office()) {
+      if (now >= TimeFromProto(away.start()) && now < TimeFromProto(away.end())) {
+        return "out of office";
+      }
+    }
+  }
   if (!team_working) return "outside working hours";
   if (team.strategy == v1::ASSIGNMENT_STRATEGY_CAPACITY &&
-      OpenLeads(state, member.id) >= member.max_open_leads) {
+      OpenLeads(state, member.id) >= MaxOpenLeads(member, state)) {
     return "at capacity";
   }
   return nullptr;
 }
 
+int32_t Routing::MaxOpenLeads(const Member& member,
+                              const v1::RoutingState& state) {
+  const v1::MemberStatus* status = StatusOf(state, member.id);
+  return status != nullptr && status->max_open_leads() > 0
+             ? status->max_open_leads()
+             : member.max_open_leads;
+}
+
+std::vector<Routing::Member> Routing::Roster(
+    const Team& team, const v1::RoutingState& state) const {
+  std::vector<Member> roster;
+  for (const Member& m : team.sales) {
+    const v1::MemberStatus* status = StatusOf(state, m.id);
+    if (status != nullptr && status->has_teams() && !InTeam(*status, team.id)) {
+      continue;
+    }
+    roster.push_back(m);
+  }
+  // Members people added to the team, by id: the state's map has no order.
+  std::vector<Member> added;
+  for (const auto& [id, status] : state.members()) {
+    if (!status.has_teams() || !InTeam(status, team.id)) continue;
+    const bool listed =
+        std::any_of(team.sales.begin(), team.sales.end(),
+                    [&](const Member& m) { return m.id == id; });
+    if (listed) continue;
+    // Someone the Playbook knows in another team keeps their weight and
+    // capacity there; a newcomer gets weight 1.
+    Member member;
+    member.id = id;
+    member.weight = 1;
+    member.available = true;
+    for (const Team& other : teams_) {
+      for (const Member& m : other.sales) {
+        if (m.id == id) member = m;
+      }
+    }
+    added.push_back(std::move(member));
+  }
+  std::sort(added.begin(), added.end(),
+            [](const Member& a, const Member& b) { return a.id < b.id; });
+  for (Member& m : added) roster.push_back(std::move(m));
+  return roster;
+}
+
 std::string Routing::Assign(const Team& team, absl::string_view excluded,
                             absl::Time now, v1::RoutingState* state,
                             std::string* explanation) const {
-  if (team.sales.empty()) {
+  std::vector<Member> roster;
+  if (!state->members().empty()) roster = Roster(team, *state);
+  const std::vector<Member>& sales =
+      state->members().empty() ? team.sales : roster;
+  if (sales.empty()) {
     absl::StrAppend(explanation, "Team ", team.id, " has no sales member. ");
     return "";
   }
@@ -257,8 +328,8 @@ std::string Routing::Assign(const Team& team, absl::string_view excluded,
   // Members who may take the lead, and why the others may not.
   absl::InlinedVector<int, 16> eligible;
   std::string skipped;
-  for (int i = 0; i < static_cast<int>(team.sales.size()); ++i) {
-    const Member& m = team.sales[i];
+  for (int i = 0; i < static_cast<int>(sales.size()); ++i) {
+    const Member& m = sales[i];
     if (m.id == excluded) continue;
     const char* why = Unavailability(team, m, now, working, *state);
     if (why == nullptr && team.strategy == v1::ASSIGNMENT_STRATEGY_WEIGHTED &&
@@ -282,25 +353,26 @@ std::string Routing::Assign(const Team& team, absl::string_view excluded,
   int best = -1;
   double total_weight = 0;
   for (int i : eligible) {
-    const Member& m = team.sales[i];
+    const Member& m = sales[i];
     if (best < 0) {
       best = i;
       total_weight = m.weight;
       continue;
     }
     const v1::MemberRotation& mine = rotation_of(m);
-    const v1::MemberRotation& theirs = rotation_of(team.sales[best]);
+    const v1::MemberRotation& theirs = rotation_of(sales[best]);
     bool better = false;
     switch (team.strategy) {
       case v1::ASSIGNMENT_STRATEGY_WEIGHTED:
         total_weight += m.weight;
         better = mine.weighted_credit() + m.weight >
-                 theirs.weighted_credit() + team.sales[best].weight;
+                 theirs.weighted_credit() + sales[best].weight;
         break;
       case v1::ASSIGNMENT_STRATEGY_CAPACITY: {
-        const int64_t room = m.max_open_leads - OpenLeads(*state, m.id);
-        const int64_t best_room = team.sales[best].max_open_leads -
-                                  OpenLeads(*state, team.sales[best].id);
+        const int64_t room =
+            MaxOpenLeads(m, *state) - OpenLeads(*state, m.id);
+        const int64_t best_room = MaxOpenLeads(sales[best], *state) -
+                                  OpenLeads(*state, sales[best].id);
         better = room > best_room ||
                  (room == best_room &&
                   mine.last_assignment() < theirs.last_assignment());
@@ -313,15 +385,15 @@ std::string Routing::Assign(const Team& team, absl::string_view excluded,
     if (better) best = i;
   }
 
-  const Member& owner = team.sales[best];
+  const Member& owner = sales[best];
   const int32_t open_before = OpenLeads(*state, owner.id);
   switch (team.strategy) {
     case v1::ASSIGNMENT_STRATEGY_WEIGHTED:
       // Smooth weighted round-robin: everyone eligible earns their weight,
       // the chosen one pays the total.
       for (int i : eligible) {
-        v1::MemberRotation& r = rotations[team.sales[i].id];
-        r.set_weighted_credit(r.weighted_credit() + team.sales[i].weight);
+        v1::MemberRotation& r = rotations[sales[i].id];
+        r.set_weighted_credit(r.weighted_credit() + sales[i].weight);
       }
       rotations[owner.id].set_weighted_credit(
           rotations[owner.id].weighted_credit() - total_weight);
@@ -332,7 +404,7 @@ std::string Routing::Assign(const Team& team, absl::string_view excluded,
     case v1::ASSIGNMENT_STRATEGY_CAPACITY:
       absl::StrAppend(explanation, "Capacity: ", owner.id,
                       " has the most room (", open_before, " of ",
-                      owner.max_open_leads, " open leads)");
+                      MaxOpenLeads(owner, *state), " open leads)");
       break;
     default:
       absl::StrAppend(explanation, "Round-robin: ", owner.id,
@@ -366,8 +438,11 @@ v1::RoutingDecision Routing::Route(const EvalContext& lead,
       const v1::AccountOwner& known = it->second;
       const int team = FindTeam(known.team_id());
       const Member* member = nullptr;
+      std::vector<Member> roster;
       if (team >= 0) {
-        for (const Member& m : teams_[team].sales) {
+        roster = state->members().empty() ? teams_[team].sales
+                                          : Roster(teams_[team], *state);
+        for (const Member& m : roster) {
           if (m.id == known.owner_id()) member = &m;
         }
       }

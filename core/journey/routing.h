@@ -29,7 +29,9 @@ namespace smarketing {
 
 // A sales member takes a lead only when available: `available` is set, no
 // out-of-office interval holds the time, and the team's calendar (its own,
-// else the SLA's default) is in working hours. Marketing members never own
+// else the SLA's default) is in working hours. What people change without
+// a new Playbook version (RoutingState.members: a pause, more absences, a
+// capacity, other teams) applies on top of the Playbook's members. Marketing members never own
 // leads. Within a team:
 //   ROUND_ROBIN gives the lead to the available member assigned longest ago
 //     (never assigned first, then in the order of the Playbook), so shares
@@ -125,6 +127,14 @@ class Routing {
   const char* Unavailability(const Team& team, const Member& member,
                              absl::Time now, bool team_working,
                              const v1::RoutingState& state) const;
+  // The team's sales members once people changes (RoutingState.members:
+  // teams) are applied: the Playbook's, less those moved out, then those
+  // moved in, by id.
+  std::vector<Member> Roster(const Team& team,
+                             const v1::RoutingState& state) const;
+  // The member's capacity, as people changed it.
+  static int32_t MaxOpenLeads(const Member& member,
+                              const v1::RoutingState& state);
   int FindTeam(absl::string_view id) const;
   // "teams: a, b" for "unknown team" messages.
   std::string TeamIds() const;

@@ -42,7 +42,7 @@ def stubs():
     modules = {}
     for name in ["lead", "event", "lifecycle", "lead_service",
                  "playbook_service", "report_service", "scoring_service",
-                 "sla_status"]:
+                 "sla_status", "change", "sla", "priority"]:
         modules[name] = importlib.import_module(f"smarketing.v1.{name}_pb2")
         try:
             modules[name + "_grpc"] = importlib.import_module(
@@ -58,8 +58,10 @@ def stubs():
 class Server:
     """A smarketing-server process with its store and token file."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, playbook=None, args=()):
         self.workdir = pathlib.Path(workdir)
+        self.playbook = playbook or ROOT / "examples/playbooks/demo.yaml"
+        self.args = list(args)
         self.store = self.workdir / "store.db"
         self.token_file = self.workdir / "tokens"
         self.token_file.write_text("".join(
@@ -74,7 +76,7 @@ class Server:
         self.process = subprocess.Popen(
             [binary, "--listen=127.0.0.1:0", f"--store={self.store}",
              f"--token_file={self.token_file}",
-             f"--demo_playbook={ROOT / 'examples/playbooks/demo.yaml'}"],
+             f"--demo_playbook={self.playbook}", *self.args],
             stderr=subprocess.PIPE, text=True)
         for line in self.process.stderr:
             self.log.append(line)
