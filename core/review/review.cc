@@ -238,7 +238,7 @@ absl::StatusOr<std::unique_ptr<ReviewBuilder>> ReviewBuilder::Create(
   }
 
   const std::string& team_filter = request.filter.team_id();
-  for (const v1::Objective& objective : playbook.objectives()) {
+  for (const v1::Objective& objective : b->playbook_.objectives()) {
     if (!team_filter.empty() && !objective.team_id().empty() &&
         objective.team_id() != team_filter) {
       continue;
@@ -247,8 +247,7 @@ absl::StatusOr<std::unique_ptr<ReviewBuilder>> ReviewBuilder::Create(
       return absl::CivilDay(d.year(), d.month(), d.day());
     };
     Objective o;
-    o.objective = &b->playbook_.objectives(
-        static_cast<int>(&objective - &playbook.objectives(0)));
+    o.objective = &objective;
     o.start = b->zone_.At(absl::CivilSecond(day(objective.period_start()))).pre;
     o.end =
         b->zone_.At(absl::CivilSecond(day(objective.period_end()) + 1)).pre;
