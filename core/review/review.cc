@@ -155,8 +155,8 @@ absl::StatusOr<absl::TimeZone> ReportingTimeZone(const v1::Playbook& playbook) {
   const std::string& name = playbook.metadata().reporting_time_zone();
   absl::TimeZone zone = absl::UTCTimeZone();
   if (!name.empty() && !absl::LoadTimeZone(name, &zone)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "metadata.reporting_time_zone: unknown IANA time zone \"", name, "\""));
+    return FieldError("metadata.reporting_time_zone",
+                      absl::StrCat("unknown IANA time zone \"", name, "\""));
   }
   return zone;
 }
@@ -179,15 +179,14 @@ absl::StatusOr<ReviewPeriod> IsoWeek(absl::string_view week,
                                   &tail) == 2 &&
                       text[4] == '-' && text[5] == 'W';
   if (!parsed || year < 1 || number < 1 || number > 53) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": an ISO week such as \"2026-W48\" is expected; found \"",
-        week, "\""));
+    return FieldError(field, absl::StrCat("an ISO week such as \"2026-W48\" "
+                                          "is expected; found \"",
+                                          week, "\""));
   }
   const absl::CivilDay monday =
       MondayOf(absl::CivilDay(year, 1, 4)) + 7 * (number - 1);
   if (IsoWeekLabel(monday) != absl::StrFormat("%04d-W%02d", year, number)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", year, " has no week ", number));
+    return FieldError(field, absl::StrCat(year, " has no week ", number));
   }
   return IsoWeekOf(zone.At(absl::CivilSecond(monday)).pre, zone);
 }
@@ -196,7 +195,7 @@ absl::StatusOr<std::unique_ptr<ReviewBuilder>> ReviewBuilder::Create(
     const v1::Playbook& playbook, absl::string_view playbook_version,
     const ReviewRequest& request) {
   if (request.period.end <= request.period.start) {
-    return absl::InvalidArgumentError("period_end: must be after period_start");
+    return FieldError("period_end", "must be after period_start");
   }
   auto zone = ReportingTimeZone(playbook);
   if (!zone.ok()) return zone.status();
