@@ -1,7 +1,9 @@
 // The weekly review: every figure computed by hand on small hand-built
 // lead histories, in the Paris reporting time zone.
 #include "core/review/review.h"
+#include "core/review/review_render.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -466,6 +468,37 @@ TEST(ReviewTest, RefusesAnEmptyPeriodAndAnUnknownTimeZone) {
   EXPECT_THAT(::smarketing::testing::ProblemLines(
                   CompiledPlaybook::Compile(minimal).status()),
               HasSubstr("metadata.reporting_time_zone: unknown IANA time zone"));
+}
+
+TEST(ReviewRenderTest, EveryFormatShowsTheHeadlineNumbers) {
+  std::vector<History> leads = Week48();
+  // Ids come from whoever feeds the store: the page must not run them.
+  leads.emplace_back("<script>x</script>", "emea", "bob")
+      .Mql("2026-11-24T08:00:00Z")
+      .Reject("2026-11-24T09:00:00Z", "no_budget");
+  const v1::Review review = Review(leads, "2026-W48", kNow);
+  const std::string html = RenderReviewHtml(review);
+  EXPECT_THAT(html, HasSubstr("data-figure=\"mqls\">4<"));
+  EXPECT_THAT(html, HasSubstr("data-figure=\"rejected\">3<"));
+  EXPECT_THAT(html, HasSubstr("data-figure=\"acceptance_rate\">25.0%<"));
+  EXPECT_THAT(html, HasSubstr("data-figure=\"untreated\">2<"));
+  EXPECT_THAT(html, HasSubstr("&lt;script&gt;x&lt;/script&gt;"));
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("<script>")));
+  // Self-contained: no asset fetched from anywhere.
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("src=")));
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("href=")));
+  EXPECT_EQ(std::count(html.begin(), html.end(), '\n'), 1);
+  EXPECT_THAT(html, HasSubstr("<svg"));
+
+  const std::string text = RenderReviewText(review);
+  EXPECT_THAT(text, HasSubstr("Weekly review 2026-W48"));
+  EXPECT_THAT(text, HasSubstr("MQLs: 4 (+2 vs previous)"));
+  EXPECT_THAT(text, HasSubstr("Acceptance rate: 25.0%"));
+  EXPECT_THAT(text, HasSubstr("nov-mqls"));
+  const std::string markdown = RenderReviewMarkdown(review);
+  EXPECT_THAT(markdown, HasSubstr("# Weekly review 2026-W48"));
+  EXPECT_THAT(markdown, HasSubstr("| objective | metric |"));
+  EXPECT_THAT(markdown, HasSubstr("- MQLs: 4 (+2 vs previous)"));
 }
 
 }  // namespace
