@@ -31,6 +31,11 @@ ABSL_FLAG(std::string, demo_playbook, "",
           "active version");
 ABSL_FLAG(int, max_message_bytes, 16 << 20,
           "largest request or response, in bytes");
+ABSL_FLAG(std::string, http_listen, "",
+          "host:port of an HTTP listener serving /review (the weekly review "
+          "page), /metrics (Prometheus) and /healthz; off when empty. Same "
+          "tokens as gRPC (Bearer, or Basic with the token as password) and "
+          "the same TLS files");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "on SIGTERM or SIGINT, how long calls in flight may take to finish");
 
@@ -47,7 +52,7 @@ int main(int argc, char** argv) {
       "with health checking and reflection.\n"
       "Usage: smarketing-server --token_file=FILE [--listen=HOST:PORT] "
       "[--store=FILE] [--demo_playbook=FILE] [--tls_cert=PEM --tls_key=PEM "
-      "[--tls_client_ca=PEM]]");
+      "[--tls_client_ca=PEM]] [--http_listen=HOST:PORT]");
   absl::ParseCommandLine(argc, argv);
   // Debian's abseil checks every absl::Mutex acquisition (gRPC takes many
   // per call) for lock-order cycles; that bookkeeping showed up as the
@@ -71,6 +76,7 @@ int main(int argc, char** argv) {
   options.token_file = absl::GetFlag(FLAGS_token_file);
   options.demo_playbook = absl::GetFlag(FLAGS_demo_playbook);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.http_listen = absl::GetFlag(FLAGS_http_listen);
   auto server = smarketing::Server::Start(options);
   if (!server.ok()) {
     smarketing::Log("error", "server_not_started",

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
@@ -84,7 +85,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 
   auto store = OpenSqliteStore(options.store_path);
   if (!store.ok()) return store.status();
-  server->store_ = *std::move(store);
+  server->store_ = TimedStore(*std::move(store), &server->metrics_);
   server->playbooks_ = std::make_unique<Playbooks>(server->store_.get());
   server->leads_ = std::make_unique<LeadDesk>(server->store_.get(),
                                               server->playbooks_.get());
@@ -114,10 +115,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(server->playbook_service_.get());
   builder.RegisterService(server->lead_service_.get());
   builder.RegisterService(server->report_.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(MetricsInterceptorFactory(&server->metrics_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen));
+  }
+  if (!options.http_listen.empty()) {
+    auto http = HttpServer::Start(
+        {options.http_listen, options.tls_cert, options.tls_key,
+         options.tls_client_ca},
+        {server->store_.get(), server->playbooks_.get(), &server->tokens_,
+         &server->metrics_});
+    if (!http.ok()) return http.status();
+    server->http_ = *std::move(http);
   }
   Log("info", "server_started",
       {{"listen", options.listen},
@@ -134,6 +148,7 @@ Server::~Server() {
 }
 
 void Server::Shutdown(absl::Duration grace) {
+  if (http_ != nullptr) http_->Stop();
   if (server_ == nullptr) return;
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoNanoseconds(grace));

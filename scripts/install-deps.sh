@@ -11,6 +11,7 @@ apt_packages=(
   python3-dev python3-venv
   libxml2-utils
   openssl
+  libcpp-httplib-dev
 )
 
 missing=()

@@ -1,6 +1,7 @@
 // ReportService.GetReview end to end: a real server on a loopback port with
 // the demo Playbook, leads worked through the service's own RPCs.
 #include <grpcpp/create_channel.h>
+#include <httplib.h>
 #include <grpcpp/security/credentials.h>
 
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "core/base/proto_time.h"
+#include "grpc_server/prometheus_text.h"
 #include "grpc_server/server.h"
 
 namespace smarketing {
@@ -44,6 +46,7 @@ class ReviewServiceTest : public ::testing::Test {
     options.token_file = (dir_ / "tokens").string();
     options.demo_playbook =
         absl::StrCat(SMARKETING_SOURCE_DIR, "/examples/playbooks/demo.yaml");
+    options.http_listen = "127.0.0.1:0";
     auto server = Server::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -218,6 +221,81 @@ TEST_F(ReviewServiceTest, NeedsAReaderToken) {
   for (const char* token : {kReader, kSales, kMarketing, kAdmin}) {
     EXPECT_TRUE(GetReview({}, &response, token).ok()) << token;
   }
+}
+
+TEST_F(ReviewServiceTest, HttpServesThePageAndMetricsToReadersOnly) {
+  UpsertMql("http-lead", "cmp-a");
+  httplib::Client http("127.0.0.1", server_->http_port());
+  auto health = http.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+
+  for (const char* path : {"/review", "/metrics"}) {
+    SCOPED_TRACE(path);
+    auto missing = http.Get(path);
+    ASSERT_TRUE(missing);
+    EXPECT_EQ(missing->status, 401);
+    EXPECT_THAT(missing->get_header_value("WWW-Authenticate"),
+                ::testing::HasSubstr("Basic"));
+    EXPECT_THAT(missing->body, ::testing::Not(::testing::HasSubstr("http-lead")));
+    auto wrong = http.Get(path, {{"Authorization", "Bearer not-a-valid-token-xxxx"}});
+    ASSERT_TRUE(wrong);
+    EXPECT_EQ(wrong->status, 401);
+    httplib::Client basic("127.0.0.1", server_->http_port());
+    basic.set_basic_auth("ann", kReader);
+    auto ok = basic.Get(path);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 200);
+  }
+
+  auto page = http.Get("/review?week=nonsense",
+                       {{"Authorization", absl::StrCat("Bearer ", kReader)}});
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 400);
+  EXPECT_THAT(page->body, ::testing::HasSubstr("week"));
+
+  page = http.Get("/review?campaign=cmp-a",
+                  {{"Authorization", absl::StrCat("Bearer ", kReader)}});
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_THAT(page->body, ::testing::HasSubstr("data-figure=\"mqls\">1<"));
+  EXPECT_THAT(page->body, ::testing::HasSubstr("http-lead"));
+
+  auto metrics = http.Get("/metrics",
+                          {{"Authorization", absl::StrCat("Bearer ", kReader)}});
+  ASSERT_TRUE(metrics);
+  EXPECT_THAT(metrics->body,
+              ::testing::HasSubstr("smarketing_rpc_calls_total{method=\"/"
+                                   "smarketing.v1.LeadService/UpsertLead\","
+                                   "code=\"OK\"} 1\n"));
+  EXPECT_THAT(metrics->body, ::testing::HasSubstr("smarketing_leads{stage=\"mql\"} 1\n"));
+  EXPECT_THAT(metrics->body,
+              ::testing::HasSubstr("smarketing_events_ingested_total 1\n"));
+}
+
+TEST(PrometheusTextTest, WritesFamiliesEscapedLabelsAndCumulativeBuckets) {
+  PrometheusText out;
+  out.Family("calls_total", "Calls\\handled.\nPer method.", "counter");
+  out.Sample("calls_total", {{"method", "a\"b\\c\nd"}}, 3);
+  Histogram h({0.1, 1});
+  h.Observe(0.05);
+  h.Observe(0.1);
+  h.Observe(0.5);
+  h.Observe(7);
+  out.Family("latency_seconds", "Latency.", "histogram");
+  out.Observations("latency_seconds", {{"m", "x"}}, h);
+  EXPECT_EQ(out.text(),
+            "# HELP calls_total Calls\\\\handled.\\nPer method.\n"
+            "# TYPE calls_total counter\n"
+            "calls_total{method=\"a\\\"b\\\\c\\nd\"} 3\n"
+            "# HELP latency_seconds Latency.\n"
+            "# TYPE latency_seconds histogram\n"
+            "latency_seconds_bucket{m=\"x\",le=\"0.1\"} 2\n"
+            "latency_seconds_bucket{m=\"x\",le=\"1\"} 3\n"
+            "latency_seconds_bucket{m=\"x\",le=\"+Inf\"} 4\n"
+            "latency_seconds_sum{m=\"x\"} 7.65\n"
+            "latency_seconds_count{m=\"x\"} 4\n");
 }
 
 }  // namespace
