@@ -12,6 +12,7 @@ apt_packages=(
   libxml2-utils
   openssl
   libcpp-httplib-dev
+  chromium
 )
 
 missing=()
