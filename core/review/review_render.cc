@@ -35,6 +35,8 @@ std::string Number(double v) {
 std::string Percent(double v) { return absl::StrFormat("%.1f%%", 100 * v); }
 
 std::string Signed(double v, bool rate) {
+  // No "-0.0": a change that rounds to nothing reads as none.
+  if (std::fabs(rate ? 100 * v : v) < 0.05) v = 0;
   if (rate) return absl::StrFormat("%+.1f pts", 100 * v);
   return (v >= 0 ? "+" : "") + Number(v);
 }

@@ -34,13 +34,20 @@ constexpr char kAdmin[] = "admin-token-ddddddddddddddddd";
 class ReviewServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    MakeDir();
+    Start(ServerOptions());
+  }
+
+  void MakeDir() {
     std::string pattern =
         (std::filesystem::temp_directory_path() / "smarketing-XXXXXX").string();
     dir_ = mkdtemp(pattern.data());
     std::ofstream(dir_ / "tokens")
         << kReader << " reader ann\n" << kSales << " sales sam\n"
         << kMarketing << " marketing mia\n" << kAdmin << " admin ada\n";
-    ServerOptions options;
+  }
+
+  void Start(ServerOptions options) {
     options.listen = "127.0.0.1:0";
     options.store_path = (dir_ / "store.db").string();
     options.token_file = (dir_ / "tokens").string();
@@ -50,13 +57,14 @@ class ReviewServiceTest : public ::testing::Test {
     auto server = Server::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
+    if (!options.tls_cert.empty()) return;
     auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                        grpc::InsecureChannelCredentials());
     leads_ = v1::LeadService::NewStub(channel);
     reports_ = v1::ReportService::NewStub(channel);
   }
   void TearDown() override {
-    server_->Shutdown(absl::Seconds(5));
+    if (server_ != nullptr) server_->Shutdown(absl::Seconds(5));
     std::filesystem::remove_all(dir_);
   }
 
@@ -272,6 +280,58 @@ TEST_F(ReviewServiceTest, HttpServesThePageAndMetricsToReadersOnly) {
   EXPECT_THAT(metrics->body, ::testing::HasSubstr("smarketing_leads{stage=\"mql\"} 1\n"));
   EXPECT_THAT(metrics->body,
               ::testing::HasSubstr("smarketing_events_ingested_total 1\n"));
+}
+
+// HTTPS with the gRPC listener's certificate, and client certificates
+// required when --tls_client_ca is given.
+class ReviewHttpsTest : public ReviewServiceTest {
+ protected:
+  void SetUp() override {
+    MakeDir();
+    const std::string cmd = absl::StrCat(
+        "(cd ", dir_.string(),
+        " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca"
+        " -keyout ca.key -out ca.pem"
+        " && openssl req -newkey rsa:2048 -nodes -subj /CN=localhost"
+        " -keyout server.key -out server.csr"
+        " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > san.ext"
+        " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key"
+        " -CAcreateserial -days 1 -extfile san.ext -out server.pem"
+        " && openssl req -newkey rsa:2048 -nodes -subj /CN=client"
+        " -keyout client.key -out client.csr"
+        " && openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key"
+        " -CAcreateserial -days 1 -out client.pem) >/dev/null 2>&1");
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl failed";
+    ServerOptions options;
+    options.tls_cert = (dir_ / "server.pem").string();
+    options.tls_key = (dir_ / "server.key").string();
+    options.tls_client_ca = (dir_ / "ca.pem").string();
+    Start(options);
+  }
+};
+
+TEST_F(ReviewHttpsTest, ServesThePageOverTlsToClientsWithACertificate) {
+  const std::string ca = (dir_ / "ca.pem").string();
+  httplib::SSLClient with_cert("127.0.0.1", server_->http_port(),
+                               (dir_ / "client.pem").string(),
+                               (dir_ / "client.key").string());
+  with_cert.set_ca_cert_path(ca.c_str());
+  with_cert.enable_server_certificate_verification(true);
+  with_cert.set_bearer_token_auth(kReader);
+  auto page = with_cert.Get("/review");
+  ASSERT_TRUE(page) << httplib::to_string(page.error());
+  EXPECT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, ::testing::HasSubstr("<svg"));
+
+  httplib::SSLClient without_cert("127.0.0.1", server_->http_port());
+  without_cert.set_ca_cert_path(ca.c_str());
+  without_cert.enable_server_certificate_verification(true);
+  without_cert.set_bearer_token_auth(kReader);
+  EXPECT_FALSE(without_cert.Get("/review"));
+  // Plain HTTP to the TLS port gets no page.
+  httplib::Client plain("127.0.0.1", server_->http_port());
+  auto refused = plain.Get("/review", {{"Authorization", absl::StrCat("Bearer ", kReader)}});
+  EXPECT_TRUE(!refused || refused->status != 200);
 }
 
 TEST(PrometheusTextTest, WritesFamiliesEscapedLabelsAndCumulativeBuckets) {
