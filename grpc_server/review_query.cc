@@ -11,7 +11,7 @@ namespace smarketing {
 namespace {
 
 // Leads read from the store at a time.
-constexpr int kScanPage = 1000;
+constexpr int kScanPage = 200;
 // A review longer than a year is not a review; it also bounds the work of
 // the calendar arithmetic.
 constexpr absl::Duration kMaxPeriod = absl::Hours(24 * 366);
