@@ -20,6 +20,8 @@ namespace {
 
 // Requests carry no body; query strings are short.
 constexpr size_t kMaxPayload = 1 << 14;
+// A page nobody waits for any more should not keep reading the store.
+constexpr absl::Duration kReviewTimeout = absl::Seconds(120);
 
 // The token of "Bearer TOKEN" or of "Basic base64(user:TOKEN)"; empty when
 // neither.
@@ -63,7 +65,7 @@ int HttpStatus(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument: return 400;
     case absl::StatusCode::kNotFound: return 404;
-    case absl::StatusCode::kCancelled: return 499;
+    case absl::StatusCode::kCancelled: return 503;
     default: return 500;
   }
 }
@@ -111,8 +113,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     request.mutable_filter()->set_source(req.get_param_value("source"));
     request.mutable_filter()->set_persona_id(req.get_param_value("persona"));
     const absl::Time start = absl::Now();
-    auto review = ComputeReview(*deps.store, *deps.playbooks, request,
-                                absl::Now(), [] { return false; });
+    auto review = ComputeReview(*deps.store, *deps.playbooks, request, start,
+                                [start] { return absl::Now() - start > kReviewTimeout; });
     if (!review.ok()) {
       res.status = HttpStatus(review.status());
       res.set_content(absl::StrCat(review.status().message(), "\n"),
