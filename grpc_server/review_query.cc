@@ -72,9 +72,13 @@ absl::StatusOr<v1::Review> ComputeReview(Store& store, Playbooks& playbooks,
     auto leads = store.ListLeads(LeadFilter(), after, kScanPage);
     if (!leads.ok()) return leads.status();
     for (const StoredLead& lead : *leads) {
-      auto feedback = store.ListFeedback(lead.lead.id());
-      if (!feedback.ok()) return feedback.status();
-      (*builder)->Add(lead.lead, lead.lifecycle, lead.score, *feedback);
+      std::vector<v1::Feedback> feedback;
+      if (MayHaveFeedback(lead.lifecycle)) {
+        auto listed = store.ListFeedback(lead.lead.id());
+        if (!listed.ok()) return listed.status();
+        feedback = *std::move(listed);
+      }
+      (*builder)->Add(lead.lead, lead.lifecycle, lead.score, feedback);
     }
     if (static_cast<int>(leads->size()) < kScanPage) break;
     after = leads->back().lead.id();

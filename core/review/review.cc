@@ -151,6 +151,13 @@ void FinishRate(v1::OnTimeRate* rate) {
 
 }  // namespace
 
+bool MayHaveFeedback(const v1::LeadLifecycle& lifecycle) {
+  for (const v1::StageTransition& t : lifecycle.history()) {
+    if (t.actor() == v1::ACTOR_SALES || ChainIndex(t.to()) > 0) return true;
+  }
+  return false;
+}
+
 absl::StatusOr<absl::TimeZone> ReportingTimeZone(const v1::Playbook& playbook) {
   const std::string& name = playbook.metadata().reporting_time_zone();
   absl::TimeZone zone = absl::UTCTimeZone();

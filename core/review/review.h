@@ -59,6 +59,12 @@ struct ReviewRequest {
   absl::Time now = absl::UnixEpoch();
 };
 
+// Whether sales may have given feedback on a lead with this lifecycle: every
+// feedback the lifecycle accepts records a move by sales, or is a meeting on
+// a lead already past SAL. A reader of a large store skips the feedback of
+// the other leads, most of them.
+bool MayHaveFeedback(const v1::LeadLifecycle& lifecycle);
+
 class ReviewBuilder {
  public:
   // Compiles what the review needs of `playbook` (a valid one: its SLA and
