@@ -74,11 +74,6 @@ class ReviewBuilder {
       const v1::Playbook& playbook, absl::string_view playbook_version,
       const ReviewRequest& request);
 
-  // The earliest instant whose history the review reads: leads whose last
-  // change is before it cannot change any figure but the untreated list and
-  // the objectives, so a caller may not skip them; informative.
-  absl::Time history_start() const { return weeks_.front(); }
-
   // Counts one stored lead: its latest score (team, owner, persona, grade,
   // priority), its lifecycle history and its feedback, oldest first.
   void Add(const v1::Lead& lead, const v1::LeadLifecycle& lifecycle,
