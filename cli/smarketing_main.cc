@@ -2,6 +2,7 @@
 // as people and CI pipelines run it. This file holds the flags and picks the
 // command; the commands are in *_commands.cc, their reports in report.cc.
 // Exit codes: 0 ok, 1 the check failed, 2 usage or input error.
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@
 #include "cli/report.h"
 #ifdef SMARKETING_CLI_IMPORT
 #include "cli/import_command.h"
+#endif
+#ifdef SMARKETING_CLI_REMOTE
+#include "cli/review_command.h"
 #endif
 
 ABSL_FLAG(std::string, now, "",
@@ -42,6 +46,14 @@ ABSL_FLAG(std::string, max_changed_leads, "",
 ABSL_FLAG(int64_t, count, 1000, "sample-leads: how many leads.");
 ABSL_FLAG(uint64_t, seed, 1, "sample-leads: the seed; same seed, same leads.");
 ABSL_FLAG(double, mean_events, 20, "sample-leads: mean events per lead.");
+ABSL_FLAG(std::string, server, "", "review: host:port of smarketing-server.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "review: PEM file of the CA of the server's certificate (TLS).");
+ABSL_FLAG(std::string, week, "", "review: ISO week, e.g. 2026-W48 (default: this week).");
+ABSL_FLAG(std::string, team, "", "review: only this team's leads.");
+ABSL_FLAG(std::string, campaign, "", "review: only this campaign's leads.");
+ABSL_FLAG(std::string, source, "", "review: only this source's leads.");
+ABSL_FLAG(std::string, persona, "", "review: only this persona's leads.");
 
 namespace smarketing::cli {
 namespace {
@@ -65,12 +77,17 @@ Commands:
   import --server HOST:PORT FILE
                               Load leads and events into smarketing-server
                               (smarketing import --help).
+  review --server HOST:PORT   The weekly review from a running service
+                              (--week, --team, --campaign, --source,
+                              --persona, --tls_ca; --format=text|json|
+                              markdown|html); the token in SMARKETING_TOKEN.
 
 A Playbook may be a file or a git revision of one: main:playbooks/prod.yaml
 (read with `git show`; the path is relative to the repository's root).
 
 Flags:
   --format=text|json|junit|github   report of validate, test and diff
+                                    (review: text|json|markdown|html)
                                     (colour only on a terminal, without NO_COLOR)
   --leads=FILE      diff: sample of leads     --top=N   largest changes (10)
   --max-grade-changes=LIMIT  --max-stage-changes=LIMIT
@@ -137,7 +154,7 @@ bool CheckFlags(int argc, char** argv, std::string* error) {
 }
 
 // The parsed flags, checked; a usage error names the flag.
-absl::StatusOr<Options> OptionsFromFlags() {
+absl::StatusOr<Options> OptionsFromFlags(const std::string& command) {
   Options options;
   if (const std::string now = absl::GetFlag(FLAGS_now); !now.empty()) {
     absl::Time t;
@@ -150,9 +167,13 @@ absl::StatusOr<Options> OptionsFromFlags() {
   const int threads = absl::GetFlag(FLAGS_threads);
   options.threads = threads > 0 ? threads : DefaultThreadCount();
   options.explain = absl::GetFlag(FLAGS_explain);
-  absl::StatusOr<OutputFormat> format = ParseOutputFormat(absl::GetFlag(FLAGS_format));
-  if (!format.ok()) return format.status();
-  options.format = *format;
+  // review has formats of its own, checked by the command.
+  if (command != "review") {
+    absl::StatusOr<OutputFormat> format =
+        ParseOutputFormat(absl::GetFlag(FLAGS_format));
+    if (!format.ok()) return format.status();
+    options.format = *format;
+  }
   options.format_given = !absl::GetFlag(FLAGS_format).empty() &&
                          absl::GetFlag(FLAGS_format) != "text";
   options.leads = absl::GetFlag(FLAGS_leads);
@@ -190,16 +211,35 @@ int Main(int argc, char** argv) {
   std::string error;
   if (!CheckFlags(argc, argv, &error)) return UsageError(error);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  absl::StatusOr<Options> options = OptionsFromFlags();
-  if (!options.ok()) return UsageError(options.status().message());
   if (positional.size() < 2) return UsageError("a command is required");
   const std::string command = positional[1];
+  absl::StatusOr<Options> options = OptionsFromFlags(command);
+  if (!options.ok()) return UsageError(options.status().message());
   const std::vector<std::string> args(positional.begin() + 2, positional.end());
   if (command == "validate") return Validate(args, *options);
   if (command == "test") return Test(args, *options);
   if (command == "diff") return Diff(args, *options);
   if (command == "score") return Score(args, *options);
   if (command == "sample-leads") return SampleLeads(args, *options);
+  if (command == "review") {
+    if (!args.empty()) return UsageError("review takes no arguments, only flags");
+#ifdef SMARKETING_CLI_REMOTE
+    ReviewOptions review;
+    review.server = absl::GetFlag(FLAGS_server);
+    review.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+    review.week = absl::GetFlag(FLAGS_week);
+    review.team = absl::GetFlag(FLAGS_team);
+    review.campaign = absl::GetFlag(FLAGS_campaign);
+    review.source = absl::GetFlag(FLAGS_source);
+    review.persona = absl::GetFlag(FLAGS_persona);
+    review.format = absl::GetFlag(FLAGS_format);
+    const char* token = std::getenv("SMARKETING_TOKEN");
+    review.token = token != nullptr ? token : "";
+    return Review(review);
+#else
+    return UsageError("review: this smarketing was built without gRPC");
+#endif
+  }
   return UsageError(absl::StrCat("unknown command \"", command, "\""));
 }
 

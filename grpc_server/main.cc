@@ -37,6 +37,11 @@ ABSL_FLAG(std::string, scheduler, "on",
           "queues); off: for replicas that must not act");
 ABSL_FLAG(absl::Duration, scheduler_tick, absl::Seconds(10),
           "how often the SLA scheduler looks for due steps, e.g. 10s");
+ABSL_FLAG(std::string, http_listen, "",
+          "host:port of an HTTP listener serving /review (the weekly review "
+          "page), /metrics (Prometheus) and /healthz; off when empty. Same "
+          "tokens as gRPC (Bearer, or Basic with the token as password) and "
+          "the same TLS files");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "on SIGTERM or SIGINT, how long calls in flight may take to finish");
 
@@ -56,7 +61,7 @@ int main(int argc, char** argv) {
       "with health checking and reflection.\n"
       "Usage: smarketing-server --token_file=FILE [--listen=HOST:PORT] "
       "[--store=FILE] [--demo_playbook=FILE] [--tls_cert=PEM --tls_key=PEM "
-      "[--tls_client_ca=PEM]]");
+      "[--tls_client_ca=PEM]] [--http_listen=HOST:PORT]");
   absl::ParseCommandLine(argc, argv);
   // Debian's abseil checks every absl::Mutex acquisition (gRPC takes many
   // per call) for lock-order cycles; that bookkeeping showed up as the
@@ -89,6 +94,7 @@ int main(int argc, char** argv) {
   }
   options.scheduler = scheduler == "on";
   options.scheduler_tick = absl::GetFlag(FLAGS_scheduler_tick);
+  options.http_listen = absl::GetFlag(FLAGS_http_listen);
   auto server = smarketing::Server::Start(options);
   if (!server.ok()) {
     smarketing::Log("error", "server_not_started",

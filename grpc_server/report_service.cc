@@ -8,6 +8,7 @@
 #include "core/review/closed_loop.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
+#include "grpc_server/review_query.h"
 #include "grpc_server/service_util.h"
 #include "grpc_server/services.h"
 #include "grpc_server/status.h"
@@ -118,6 +119,23 @@ grpc::Status ReportServiceImpl::GetClosedLoopReport(
     });
     if (!st.ok()) return st;
     *response->mutable_report() = builder.Build();
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status ReportServiceImpl::GetReview(grpc::ServerContext* context,
+                                          const v1::GetReviewRequest* request,
+                                          v1::GetReviewResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
+        !st.ok()) {
+      return st;
+    }
+    auto review = ComputeReview(*deps_.store, *deps_.playbooks, *request,
+                                absl::Now(),
+                                [context] { return context->IsCancelled(); });
+    if (!review.ok()) return review.status();
+    *response->mutable_review() = *std::move(review);
     return absl::OkStatus();
   }());
 }

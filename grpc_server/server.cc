@@ -86,7 +86,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 
   auto store = OpenSqliteStore(options.store_path);
   if (!store.ok()) return store.status();
-  server->store_ = *std::move(store);
+  server->store_ = TimedStore(*std::move(store), &server->metrics_);
   server->playbooks_ = std::make_unique<Playbooks>(server->store_.get());
   server->feed_ = std::make_unique<ChangeFeed>(server->store_.get());
   server->leads_ = std::make_unique<LeadDesk>(
@@ -127,6 +127,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(UndecodableRequestInterceptors());
+  interceptors.push_back(MetricsInterceptorFactory(&server->metrics_));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
@@ -140,7 +141,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
        {v1::ScoringService::service_full_name(),
         v1::PlaybookService::service_full_name(),
         v1::LeadService::service_full_name(),
-        v1::ReportService::service_full_name()}) {
+        v1::ReportService::service_full_name(),
+        v1::TeamService::service_full_name()}) {
     server->server_->GetHealthCheckService()->SetServingStatus(service, true);
   }
   if (options.scheduler) {
@@ -152,6 +154,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     server->scheduler_ = std::make_unique<Scheduler>(
         server->store_.get(), server->leads_.get(), std::move(clock));
     server->scheduler_->Start(options.scheduler_tick);
+  }
+  if (!options.http_listen.empty()) {
+    auto http = HttpServer::Start(
+        {options.http_listen, options.tls_cert, options.tls_key,
+         options.tls_client_ca},
+        {server->store_.get(), server->playbooks_.get(), &server->tokens_,
+         &server->metrics_});
+    if (!http.ok()) return http.status();
+    server->http_ = *std::move(http);
   }
   Log("info", "server_started",
       {{"listen", options.listen},
@@ -172,6 +183,7 @@ Server::~Server() {
 
 void Server::Shutdown(absl::Duration grace) {
   if (scheduler_ != nullptr) scheduler_->Stop();
+  if (http_ != nullptr) http_->Stop();
   if (server_ == nullptr) return;
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoNanoseconds(grace));

@@ -13,7 +13,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpc_server/auth.h"
+#include "grpc_server/http_server.h"
 #include "grpc_server/lead_desk.h"
+#include "grpc_server/metrics.h"
 #include "grpc_server/playbooks.h"
 #include "grpc_server/scheduler.h"
 #include "grpc_server/services.h"
@@ -44,6 +46,9 @@ struct ServerOptions {
   absl::Duration scheduler_tick = absl::Seconds(10);
   // The scheduler's clock; absl::Now when unset. Tests move it by hand.
   std::function<absl::Time()> clock;
+  // host:port of the HTTP listener (/review, /metrics, /healthz); none
+  // when empty. Uses the TLS files above when they are set.
+  std::string http_listen;
 };
 
 class Server {
@@ -54,6 +59,8 @@ class Server {
 
   // The port listened on.
   int port() const { return port_; }
+  // The HTTP listener's port; 0 without one.
+  int http_port() const { return http_ != nullptr ? http_->port() : 0; }
 
   // Stops accepting calls, lets the calls in flight finish until `grace`
   // has passed, then cancels the rest.
@@ -65,6 +72,8 @@ class Server {
  private:
   Server() = default;
 
+  // Before the store, which reports into it, and the listeners.
+  ServiceMetrics metrics_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Playbooks> playbooks_;
   std::unique_ptr<ChangeFeed> feed_;
@@ -75,6 +84,7 @@ class Server {
   std::unique_ptr<LeadServiceImpl> lead_service_;
   std::unique_ptr<ReportServiceImpl> report_;
   std::unique_ptr<TeamServiceImpl> team_service_;
+  std::unique_ptr<HttpServer> http_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<Scheduler> scheduler_;
   int port_ = 0;

@@ -146,6 +146,9 @@ class ReportServiceImpl final : public v1::ReportService::Service {
       grpc::ServerContext* context,
       const v1::GetClosedLoopReportRequest* request,
       v1::GetClosedLoopReportResponse* response) override;
+  grpc::Status GetReview(grpc::ServerContext* context,
+                         const v1::GetReviewRequest* request,
+                         v1::GetReviewResponse* response) override;
 
  private:
   ServiceDeps deps_;

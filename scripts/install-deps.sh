@@ -12,6 +12,8 @@ apt_packages=(
   libxml2-utils
   openjdk-17-jre-headless
   openssl
+  libcpp-httplib-dev
+  chromium
 )
 
 missing=()

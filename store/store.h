@@ -116,7 +116,7 @@ class StoreTransaction {
   // were erased. NOT_FOUND when there is no such lead.
   virtual absl::StatusOr<int> EraseLead(absl::string_view lead_id) = 0;
 
-  // --- The change feed and the SLA scheduler (schema version 2) ---
+  // --- The change feed and the SLA scheduler (schema version 3) ---
 
   // Appends `change` to the change log and sets its cursor, which is
   // greater than every cursor committed before it.
@@ -125,7 +125,7 @@ class StoreTransaction {
   // never (the lead leaves the schedule).
   virtual absl::Status SetSlaDue(absl::string_view lead_id, absl::Time due) = 0;
 
-  // --- People changes (schema version 3) ---
+  // --- People changes (schema version 4) ---
 
   // Appends a change of a member's status to the audit log.
   virtual absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) = 0;
@@ -171,7 +171,7 @@ class Store {
   virtual absl::StatusOr<std::vector<PlaybookRecord>> ListPlaybooks(
       int64_t before, int limit) = 0;
 
-  // --- The change feed and the SLA scheduler (schema version 2) ---
+  // --- The change feed and the SLA scheduler (schema version 3) ---
 
   // Changes with a cursor after `after_cursor`, by cursor, at most `limit`.
   virtual absl::StatusOr<std::vector<v1::Change>> ListChanges(
@@ -185,7 +185,7 @@ class Store {
   virtual absl::StatusOr<std::vector<std::string>> ListQueuedLeads(
       absl::string_view after_id, int limit) = 0;
 
-  // --- People changes (schema version 3) ---
+  // --- People changes (schema version 4) ---
 
   // The latest changes of a member's status, newest first, at most `limit`.
   virtual absl::StatusOr<std::vector<v1::MemberStatusChange>> ListMemberAudit(

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "google/protobuf/duration.pb.h"
 
 namespace smarketing {
@@ -132,6 +133,13 @@ void CompiledPlaybook::CheckMetadataAndObjectives(ProblemList* problems) const {
   if (metadata.name().empty()) problems->Add("metadata.name", "a name is required");
   if (metadata.version().empty()) {
     problems->Add("metadata.version", "a version is required");
+  }
+  absl::TimeZone reporting_zone;
+  if (!metadata.reporting_time_zone().empty() &&
+      !absl::LoadTimeZone(metadata.reporting_time_zone(), &reporting_zone)) {
+    problems->Add("metadata.reporting_time_zone",
+                  absl::StrCat("unknown IANA time zone \"",
+                               metadata.reporting_time_zone(), "\""));
   }
   absl::flat_hash_set<std::string> team_ids;
   for (const v1::Team& team : playbook_.routing().teams()) {

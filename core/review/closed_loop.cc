@@ -6,24 +6,8 @@
 
 namespace smarketing {
 
-ClosedLoopReportBuilder::ClosedLoopReportBuilder(absl::Time start,
-                                                 absl::Time end)
-    : start_(start), end_(end) {}
-
-void ClosedLoopReportBuilder::Add(const v1::Lead& lead,
-                                  const v1::LeadLifecycle& lifecycle,
-                                  absl::string_view persona_id,
-                                  absl::Span<const v1::Feedback> feedback) {
-  if (!lead.has_created_at()) return;
-  const absl::Time created = TimeFromProto(lead.created_at());
-  if (created < start_ || created >= end_) return;
-
-  // This lead's contribution, added to each of its segments.
+v1::FunnelCounts LeadOutcomes(absl::Span<const v1::Feedback> feedback) {
   v1::FunnelCounts one;
-  one.set_leads(1);
-  for (const v1::StageTransition& t : lifecycle.history()) {
-    if (t.to() == v1::LIFECYCLE_STAGE_MQL) one.set_mqls(1);
-  }
   for (const v1::Feedback& f : feedback) {
     switch (f.outcome_case()) {
       case v1::Feedback::kAccepted:
@@ -51,21 +35,12 @@ void ClosedLoopReportBuilder::Add(const v1::Lead& lead,
         break;
     }
   }
-  absl::Duration touch = absl::InfiniteDuration();
-  if (lifecycle.has_mql_at() && lifecycle.has_first_touched_at()) {
-    touch = TimeFromProto(lifecycle.first_touched_at()) -
-            TimeFromProto(lifecycle.mql_at());
-    one.set_touched(1);
-  }
-  AddTo(one, &touch, &total_);
-  AddTo(one, &touch, &by_campaign_[lead.campaign()]);
-  AddTo(one, &touch, &by_source_[lead.source()]);
-  AddTo(one, &touch, &by_persona_[std::string(persona_id)]);
+  return one;
 }
 
-void ClosedLoopReportBuilder::AddTo(const v1::FunnelCounts& lead,
-                                    absl::Duration* touch, Counts* counts) {
-  v1::FunnelCounts& c = counts->counts;
+void FunnelTally::Add(const v1::FunnelCounts& lead,
+                      absl::Duration time_to_first_touch) {
+  v1::FunnelCounts& c = counts_;
   c.set_leads(c.leads() + lead.leads());
   c.set_mqls(c.mqls() + lead.mqls());
   c.set_accepted(c.accepted() + lead.accepted());
@@ -80,13 +55,12 @@ void ClosedLoopReportBuilder::AddTo(const v1::FunnelCounts& lead,
   c.set_revenue(c.revenue() + lead.revenue());
   c.set_margin(c.margin() + lead.margin());
   c.set_touched(c.touched() + lead.touched());
-  if (lead.touched() > 0) counts->times_to_first_touch.push_back(*touch);
+  if (lead.touched() > 0) times_to_first_touch_.push_back(time_to_first_touch);
 }
 
-void ClosedLoopReportBuilder::Finish(const Counts& counts,
-                                     v1::FunnelCounts* out) {
-  *out = counts.counts;
-  std::vector<absl::Duration> times = counts.times_to_first_touch;
+void FunnelTally::Finish(v1::FunnelCounts* out) const {
+  *out = counts_;
+  std::vector<absl::Duration> times = times_to_first_touch_;
   if (times.empty()) return;
   std::sort(times.begin(), times.end());
   const size_t n = times.size();
@@ -99,19 +73,49 @@ void ClosedLoopReportBuilder::Finish(const Counts& counts,
       static_cast<int32_t>(nanos % 1000000000));
 }
 
+ClosedLoopReportBuilder::ClosedLoopReportBuilder(absl::Time start,
+                                                 absl::Time end)
+    : start_(start), end_(end) {}
+
+void ClosedLoopReportBuilder::Add(const v1::Lead& lead,
+                                  const v1::LeadLifecycle& lifecycle,
+                                  absl::string_view persona_id,
+                                  absl::Span<const v1::Feedback> feedback) {
+  if (!lead.has_created_at()) return;
+  const absl::Time created = TimeFromProto(lead.created_at());
+  if (created < start_ || created >= end_) return;
+
+  // This lead's contribution, added to each of its segments.
+  v1::FunnelCounts one = LeadOutcomes(feedback);
+  one.set_leads(1);
+  for (const v1::StageTransition& t : lifecycle.history()) {
+    if (t.to() == v1::LIFECYCLE_STAGE_MQL) one.set_mqls(1);
+  }
+  absl::Duration touch = absl::InfiniteDuration();
+  if (lifecycle.has_mql_at() && lifecycle.has_first_touched_at()) {
+    touch = TimeFromProto(lifecycle.first_touched_at()) -
+            TimeFromProto(lifecycle.mql_at());
+    one.set_touched(1);
+  }
+  total_.Add(one, touch);
+  by_campaign_[lead.campaign()].Add(one, touch);
+  by_source_[lead.source()].Add(one, touch);
+  by_persona_[std::string(persona_id)].Add(one, touch);
+}
+
 v1::ClosedLoopReport ClosedLoopReportBuilder::Build() const {
   v1::ClosedLoopReport report;
   TimeToProto(start_, report.mutable_period_start());
   TimeToProto(end_, report.mutable_period_end());
-  Finish(total_, report.mutable_total());
+  total_.Finish(report.mutable_total());
   for (const auto& [map, out] :
        {std::pair{&by_campaign_, report.mutable_by_campaign()},
         std::pair{&by_source_, report.mutable_by_source()},
         std::pair{&by_persona_, report.mutable_by_persona()}}) {
-    for (const auto& [key, counts] : *map) {
+    for (const auto& [key, tally] : *map) {
       v1::FunnelSegment* segment = out->Add();
       segment->set_key(key);
-      Finish(counts, segment->mutable_counts());
+      tally.Finish(segment->mutable_counts());
     }
   }
   return report;

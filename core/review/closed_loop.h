@@ -19,6 +19,24 @@
 
 namespace smarketing {
 
+// What one lead's feedback adds to its group's funnel: each outcome counts
+// the lead once (every rejection counts for its reason); revenue and margin
+// add up over its wins.
+v1::FunnelCounts LeadOutcomes(absl::Span<const v1::Feedback> feedback);
+
+// The funnel counts of one group of leads, added one lead at a time.
+class FunnelTally {
+ public:
+  // `time_to_first_touch` when the lead counts as touched.
+  void Add(const v1::FunnelCounts& lead, absl::Duration time_to_first_touch);
+  // The sums, with the median time to first touch over the touched leads.
+  void Finish(v1::FunnelCounts* out) const;
+
+ private:
+  v1::FunnelCounts counts_;
+  std::vector<absl::Duration> times_to_first_touch_;
+};
+
 // Adds leads one at a time, so that a store can stream them.
 class ClosedLoopReportBuilder {
  public:
@@ -37,20 +55,12 @@ class ClosedLoopReportBuilder {
   v1::ClosedLoopReport Build() const;
 
  private:
-  struct Counts {
-    v1::FunnelCounts counts;
-    std::vector<absl::Duration> times_to_first_touch;
-  };
-  static void AddTo(const v1::FunnelCounts& lead, absl::Duration* touch,
-                    Counts* counts);
-  static void Finish(const Counts& counts, v1::FunnelCounts* out);
-
   absl::Time start_;
   absl::Time end_;
-  Counts total_;
-  std::map<std::string, Counts> by_campaign_;
-  std::map<std::string, Counts> by_source_;
-  std::map<std::string, Counts> by_persona_;
+  FunnelTally total_;
+  std::map<std::string, FunnelTally> by_campaign_;
+  std::map<std::string, FunnelTally> by_source_;
+  std::map<std::string, FunnelTally> by_persona_;
 };
 
 }  // namespace smarketing

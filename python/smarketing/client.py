@@ -21,12 +21,13 @@ except ImportError:  # pragma: no cover - depends on the install
 from ._tables import Now, to_nanos
 from .errors import LeadError, PlaybookError, Problem, SmarketingError
 from .playbook import Playbook
+from .review import Review
 from .scoring import to_lead
 from .v1 import (lead_pb2, lead_service_pb2, lead_service_pb2_grpc, playbook_service_pb2,
-                 playbook_service_pb2_grpc, report_service_pb2_grpc, score_result_pb2,
-                 scoring_service_pb2, scoring_service_pb2_grpc)
+                 playbook_service_pb2_grpc, report_service_pb2, report_service_pb2_grpc,
+                 score_result_pb2, scoring_service_pb2, scoring_service_pb2_grpc)
 
-__all__ = ["Client", "ServiceError"]
+__all__ = ["Client", "Review", "ServiceError"]
 
 LeadLike = Union[lead_pb2.Lead, Mapping[str, Any], bytes]
 
@@ -183,3 +184,25 @@ class Client:
         """The stored record of a lead: the lead, its score, stage, owner and SLA."""
         request = lead_service_pb2.GetLeadRequest(lead_id=lead_id, include_events=include_events)
         return self._call(self.leads.GetLead, request).lead
+
+    def review(self, week: Optional[str] = None, *, team: str = "", campaign: str = "", source: str = "",
+               persona: str = "", now: Optional[Now] = None, timeout: Optional[float] = None) -> Review:
+        """The weekly review (``ReportService.GetReview``) as DataFrames.
+
+        Args:
+            week: ISO week in the Playbook's reporting time zone, e.g.
+                ``"2026-W48"``; the current week when None.
+            team, campaign, source, persona: Only these leads.
+            now: The time to evaluate at; the server's clock when None.
+            timeout: Seconds to wait; the client's timeout when None (a review
+                reads every stored lead: allow for a large store).
+        """
+        request = report_service_pb2.GetReviewRequest(week=week or "")
+        request.filter.team_id, request.filter.campaign = team, campaign
+        request.filter.source, request.filter.persona_id = source, persona
+        _timestamp(now, request)
+        try:
+            response = self.reports.GetReview(request, timeout=timeout or self.timeout)
+        except grpc.RpcError as error:
+            raise ServiceError(f"{error.code().name}: {error.details()}", error.code()) from None
+        return Review.from_message(response.review)

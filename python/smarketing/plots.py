@@ -15,7 +15,8 @@ from .evaluation import Evaluation, align_outcomes
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["score_distribution", "lift_curve", "calibration", "funnel"]
+__all__ = ["score_distribution", "lift_curve", "calibration", "funnel", "review_objectives", "review_funnel",
+           "review_sla_by_owner", "review_rejection_reasons", "review_weekly"]
 
 _FUNNEL = ["new", "nurture", "mql", "sal", "sql", "opportunity", "customer"]
 
@@ -92,4 +93,75 @@ def funnel(scores: pd.DataFrame, *, ax: Optional["Axes"] = None) -> "Axes":
         ax.text(value, y, f" {value}", va="center")
     ax.set_xlabel("leads")
     ax.set_title("Funnel")
+    return ax
+
+
+_STATUS_COLORS = {"on_track": "tab:green", "at_risk": "tab:orange", "off_track": "tab:red"}
+
+
+def review_objectives(review, *, ax: Optional["Axes"] = None) -> "Axes":
+    """Share of each objective's target done, with the pace expected by now as a tick."""
+    ax = _axes(ax)
+    o = review.objectives
+    names = list(o["objective"])[::-1]
+    done = [0.0 if pd.isna(v) else float(v) for v in o["share_done"]][::-1]
+    pace = [float(e) / t if t else 0.0 for e, t in zip(o["expected_by_now"], o["target"])][::-1]
+    colors = [_STATUS_COLORS.get(s, "tab:grey") for s in o["status"]][::-1]
+    ax.barh(names, done, color=colors)
+    ax.scatter(pace, names, marker="|", s=300, color="black", label="pace expected by now")
+    ax.set_xlabel("share of target")
+    ax.set_title("Objectives")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def review_funnel(review, *, ax: Optional["Axes"] = None) -> "Axes":
+    """Leads entering each stage in the period, against the previous period."""
+    ax = _axes(ax)
+    f = review.funnel
+    y = np.arange(len(f))[::-1]
+    ax.barh(y + 0.2, f["entered"], height=0.4, color="tab:blue", label="period")
+    ax.barh(y - 0.2, f["previous"], height=0.4, color="tab:grey", label="previous")
+    ax.set_yticks(y, f["stage"])
+    ax.set_xlabel("leads entering")
+    ax.set_title("Funnel")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def review_sla_by_owner(review, *, ax: Optional["Axes"] = None) -> "Axes":
+    """Share of first touches on time per team and owner."""
+    ax = _axes(ax)
+    s = review.sla_by_owner.dropna(subset=["first_touch_on_time"])
+    labels = [f"{t} / {o or '(queue)'}" for t, o in zip(s["team"], s["owner"])]
+    ax.barh(labels[::-1], list(s["first_touch_on_time"])[::-1], color="tab:blue")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("first touch on time")
+    ax.set_title("SLA per owner")
+    return ax
+
+
+def review_rejection_reasons(review, *, ax: Optional["Axes"] = None) -> "Axes":
+    """Rejections per reason code, most frequent on top."""
+    ax = _axes(ax)
+    r = review.rejection_reasons
+    ax.barh(list(r["reason"])[::-1], list(r["count"])[::-1], color="tab:purple")
+    ax.set_xlabel("rejections")
+    ax.set_title("Rejection reasons")
+    return ax
+
+
+def review_weekly(review, *, ax: Optional["Axes"] = None) -> "Axes":
+    """MQLs per week (bars) and the acceptance rate (line, right axis)."""
+    ax = _axes(ax)
+    w = review.weekly
+    x = np.arange(len(w))
+    ax.bar(x, w["mqls"], color="tab:blue", label="MQLs")
+    ax.set_xticks(x, [week[-3:] for week in w["week"]])
+    ax.set_ylabel("MQLs")
+    rate_ax = ax.twinx()
+    rate_ax.plot(x, w["acceptance_rate"].astype(float), color="tab:orange", marker="o", label="acceptance rate")
+    rate_ax.set_ylim(0, 1)
+    rate_ax.set_ylabel("acceptance rate")
+    ax.set_title("Last 12 weeks")
     return ax

@@ -229,4 +229,17 @@ expect_status "score with a broken Playbook" 2
 run score "$tmp/playbook.yaml" "$tmp/absent.jsonl" --now "$now"
 expect_status "score a missing leads file" 2
 
+# review's usage errors need no server (tests/python/test_review.py runs it
+# against one).
+SMARKETING_TOKEN= run review --server 127.0.0.1:9
+expect_status "review without a token" 2
+expect_line "review says where the token goes" "$tmp/err" "SMARKETING_TOKEN"
+SMARKETING_TOKEN=some-token-0123456789 run review
+expect_status "review without --server" 2
+SMARKETING_TOKEN=some-token-0123456789 run review --server 127.0.0.1:9 --format pdf
+expect_status "review with an unknown format" 2
+expect_line "review names its formats" "$tmp/err" "text, json, markdown or html"
+SMARKETING_TOKEN=some-token-0123456789 run review extra --server 127.0.0.1:9
+expect_status "review with an argument" 2
+
 finish

@@ -1,0 +1,125 @@
+"""How long GetReview takes for one week over a store with 12 weeks of
+history, and whether ScoreLead keeps answering meanwhile.
+
+Builds the store once with smarketing-demo-history (under eatmydata when it
+is installed: the history is written one durable transaction at a time),
+starts smarketing-server on it, measures ScoreLead latency alone, then
+again while GetReview runs back to back, and prints both with the review
+times.
+
+    pip install '.[client]'
+    python benchmarks/review_benchmark.py --build build --leads-per-day 120
+
+--leads-per-day 120 gives about 10,000 leads over 12 weeks; the issue's
+target (1,000,000 leads in under 2 s) needs about 12,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import smarketing.client as smc
+from smarketing.v1 import lead_pb2, scoring_service_pb2
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "review-benchmark-token-0123456789"
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p * len(values)))]
+
+
+def score_loop(target, stop, latencies):
+    client = smc.Client(target, token=TOKEN, timeout=30)
+    lead = lead_pb2.Lead(id="bench", job_title="CMO", seniority=lead_pb2.SENIORITY_C_LEVEL,
+                         company=lead_pb2.Company(industry="software", employee_count=250, country="FR"))
+    request = scoring_service_pb2.ScoreLeadRequest(lead=lead)
+    while not stop.is_set():
+        start = time.perf_counter()
+        client.scoring.ScoreLead(request, timeout=30)
+        latencies.append(time.perf_counter() - start)
+    client.close()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", default=str(ROOT / "build"))
+    parser.add_argument("--store", help="reuse or create this store (default: a temporary one)")
+    parser.add_argument("--leads-per-day", type=int, default=120)
+    parser.add_argument("--end", default="2026-11-27T18:00:00Z")
+    parser.add_argument("--week", default="2026-W47")
+    parser.add_argument("--reviews", type=int, default=3)
+    args = parser.parse_args()
+    build = Path(args.build)
+    workdir = Path(tempfile.mkdtemp(prefix="smarketing-review-bench-"))
+    store = Path(args.store) if args.store else workdir / "store.db"
+    if not store.exists():
+        command = [str(build / "grpc_server/smarketing-demo-history"), f"--store={store}",
+                   f"--playbook={ROOT / 'examples/playbooks/demo.yaml'}", "--weeks=12",
+                   f"--leads_per_day={args.leads_per_day}", f"--end={args.end}"]
+        if shutil.which("eatmydata"):
+            command.insert(0, "eatmydata")
+        start = time.perf_counter()
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        print(f"history: {out.strip()} in {time.perf_counter() - start:.0f} s")
+    with sqlite3.connect(store) as db:
+        stored = db.execute("SELECT count(*) FROM leads").fetchone()[0]
+    print(f"store: {stored} leads with 12 weeks of history")
+    tokens = workdir / "tokens"
+    tokens.write_text(f"{TOKEN} reader benchmark\n")
+    server = subprocess.Popen([str(build / "grpc_server/smarketing-server"), "--listen=127.0.0.1:0",
+                               f"--store={store}", f"--token_file={tokens}"], stderr=subprocess.PIPE, text=True)
+    port = None
+    for line in server.stderr:
+        match = re.search(r"event=server_started .*port=(\d+)", line)
+        if match:
+            port = int(match.group(1))
+            break
+    assert port, "the server did not start"
+    target = f"127.0.0.1:{port}"
+    threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()
+    try:
+        alone = []
+        stop = threading.Event()
+        t = threading.Thread(target=score_loop, args=(target, stop, alone))
+        t.start()
+        time.sleep(5)
+        stop.set()
+        t.join()
+
+        during, times = [], []
+        stop = threading.Event()
+        t = threading.Thread(target=score_loop, args=(target, stop, during))
+        t.start()
+        with smc.Client(target, token=TOKEN, timeout=3600) as client:
+            for _ in range(args.reviews):
+                start = time.perf_counter()
+                review = client.review(args.week)
+                times.append(time.perf_counter() - start)
+        stop.set()
+        t.join()
+        leads = sum(int(v) for v in review.funnel["entered"])
+        print(f"GetReview {args.week}: median {statistics.median(times):.2f} s, min {min(times):.2f} s "
+              f"over {len(times)} calls ({review.headline['mqls']['value']:.0f} MQLs in the week, "
+              f"{leads} stage entries)")
+        print(f"ScoreLead alone:          {len(alone)} calls, p50 {1000 * percentile(alone, 0.5):.2f} ms, "
+              f"p99 {1000 * percentile(alone, 0.99):.2f} ms")
+        print(f"ScoreLead during reviews: {len(during)} calls, p50 {1000 * percentile(during, 0.5):.2f} ms, "
+              f"p99 {1000 * percentile(during, 0.99):.2f} ms")
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+// The weekly review computed from stored lead histories and the Playbook:
+// objectives against their pace, marketing's and sales' sides of the SLA,
+// the funnel and its velocity, and the closed loop by MQL week. Leads are
+// added one at a time so that a store can stream them.
+#ifndef SMARKETING_CORE_REVIEW_REVIEW_H_
+#define SMARKETING_CORE_REVIEW_REVIEW_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "core/journey/business_calendar.h"
+#include "core/journey/sla.h"
+#include "core/review/closed_loop.h"
+#include "smarketing/v1/lead.pb.h"
+#include "smarketing/v1/lifecycle.pb.h"
+#include "smarketing/v1/lifecycle_state.pb.h"
+#include "smarketing/v1/playbook.pb.h"
+#include "smarketing/v1/review.pb.h"
+#include "smarketing/v1/score_result.pb.h"
+
+namespace smarketing {
+
+// The Playbook's reporting time zone (UTC when it declares none).
+// INVALID_ARGUMENT naming metadata.reporting_time_zone when unknown.
+absl::StatusOr<absl::TimeZone> ReportingTimeZone(const v1::Playbook& playbook);
+
+// A period of the review: [start, end), with its ISO week label when it is
+// one.
+struct ReviewPeriod {
+  absl::Time start;
+  absl::Time end;
+  std::string label;
+};
+
+// The ISO week "YYYY-Www" (e.g. "2026-W48") from Monday 00:00 to the next
+// Monday 00:00 in `zone`. INVALID_ARGUMENT naming `field` when malformed or
+// when the year has no such week.
+absl::StatusOr<ReviewPeriod> IsoWeek(absl::string_view week,
+                                     absl::TimeZone zone,
+                                     absl::string_view field = "week");
+
+// The ISO week holding `t` in `zone`.
+ReviewPeriod IsoWeekOf(absl::Time t, absl::TimeZone zone);
+
+// What to review.
+struct ReviewRequest {
+  ReviewPeriod period;
+  v1::ReviewFilter filter;
+  // The present: figures that depend on "now" (SLA deadlines fallen due,
+  // untreated leads, objectives to date) are taken at min(now, period end)
+  // or, for the SLA and untreated leads, at now.
+  absl::Time now = absl::UnixEpoch();
+};
+
+// Whether sales may have given feedback on a lead with this lifecycle: every
+// feedback the lifecycle accepts records a move by sales, or is a meeting on
+// a lead already past SAL. A reader of a large store skips the feedback of
+// the other leads, most of them.
+bool MayHaveFeedback(const v1::LeadLifecycle& lifecycle);
+
+class ReviewBuilder {
+ public:
+  // Compiles what the review needs of `playbook` (a valid one: its SLA and
+  // calendars). INVALID_ARGUMENT when the period is empty or the Playbook's
+  // reporting time zone or calendars are invalid.
+  static absl::StatusOr<std::unique_ptr<ReviewBuilder>> Create(
+      const v1::Playbook& playbook, absl::string_view playbook_version,
+      const ReviewRequest& request);
+
+  // Counts one stored lead: its latest score (team, owner, persona, grade,
+  // priority), its lifecycle history and its feedback, oldest first.
+  void Add(const v1::Lead& lead, const v1::LeadLifecycle& lifecycle,
+           const v1::ScoreResult& score,
+           absl::Span<const v1::Feedback> feedback);
+
+  v1::Review Build() const;
+
+ private:
+  ReviewBuilder() = default;
+
+  // Counts over one window of time.
+  struct WindowCounts {
+    int64_t mqls = 0;
+    int64_t accepted = 0;
+    int64_t rejected = 0;
+    std::map<v1::LifecycleStage, int64_t> entered;
+    // Index i: MQL episodes that reached kChain[i] or a later stage.
+    std::vector<int64_t> reached;
+    std::map<v1::LifecycleStage, std::vector<absl::Duration>> time_in_stage;
+  };
+  struct Compliance {
+    v1::SlaCompliance counts;
+    std::vector<double> hours_to_first_touch;
+  };
+  struct ObjectiveCounts {
+    int64_t mqls = 0;
+    int64_t opportunities = 0;
+    int64_t meetings = 0;
+    int64_t accepted = 0;
+    int64_t wins = 0;
+    int64_t wins_with_margin = 0;
+    double revenue = 0;
+    double margin = 0;
+  };
+  struct Objective {
+    const v1::Objective* objective;
+    absl::Time start;
+    absl::Time end;
+    const BusinessCalendar* calendar;
+    ObjectiveCounts counts;
+  };
+  struct Week {
+    FunnelTally total;
+    std::map<std::string, FunnelTally> by_campaign;
+    std::map<std::string, FunnelTally> by_source;
+    std::map<std::string, FunnelTally> by_persona;
+    int64_t mqls = 0;
+    int64_t accepted = 0;
+    int64_t rejected = 0;
+  };
+
+  const BusinessCalendar* CalendarOf(absl::string_view team_id) const;
+  bool Matches(const v1::Lead& lead, const v1::ScoreResult& score) const;
+  // Index of the week holding t among weeks_, or -1.
+  int WeekOf(absl::Time t) const;
+  void AddToObjectives(const v1::LeadLifecycle& lifecycle,
+                       const v1::ScoreResult& score,
+                       absl::Span<const v1::Feedback> feedback);
+  void AddCompliance(const v1::Lead& lead, const v1::LeadLifecycle& lifecycle,
+                     const v1::ScoreResult& score);
+  // Business days of [from, to) on `calendar` (every day when nullptr).
+  int BusinessDays(const BusinessCalendar* calendar, absl::Time from,
+                   absl::Time to) const;
+  v1::ObjectiveProgress Progress(const Objective& objective) const;
+
+  v1::Playbook playbook_;
+  std::string playbook_version_;
+  ReviewRequest request_;
+  absl::TimeZone zone_;
+  absl::Time as_of_;
+  absl::Time previous_start_;
+  Sla sla_;
+  std::shared_ptr<const BusinessCalendar> default_calendar_;
+  std::map<std::string, std::shared_ptr<const BusinessCalendar>, std::less<>>
+      team_calendars_;
+  // The 13 boundaries of the 12 weeks ending with the period's first week.
+  std::vector<absl::Time> weeks_;
+  std::vector<std::string> week_labels_;
+
+  WindowCounts period_;
+  WindowCounts previous_;
+  WindowCounts trailing4_;
+  WindowCounts trailing12_;
+  std::map<std::string, std::pair<int64_t, std::vector<std::string>>>
+      rejection_reasons_;
+  std::map<std::string, int64_t> by_persona_, by_grade_, by_source_,
+      by_campaign_;
+  int64_t recycled_ = 0;
+  int64_t requalified_ = 0;
+  Compliance total_;
+  Compliance previous_total_;
+  std::map<std::string, Compliance> by_team_;
+  std::map<std::pair<std::string, std::string>, Compliance> by_owner_;
+  std::vector<v1::UntreatedLead> untreated_;
+  std::vector<Objective> objectives_;
+  std::vector<Week> week_counts_;
+};
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_CORE_REVIEW_REVIEW_H_

@@ -1,0 +1,89 @@
+#include "grpc_server/review_query.h"
+
+#include <string>
+#include <vector>
+
+#include "core/base/problems.h"
+#include "core/base/proto_time.h"
+#include "core/review/review.h"
+
+namespace smarketing {
+namespace {
+
+// Leads read from the store at a time.
+constexpr int kScanPage = 200;
+// A review longer than a year is not a review; it also bounds the work of
+// the calendar arithmetic.
+constexpr absl::Duration kMaxPeriod = absl::Hours(24 * 366);
+
+absl::StatusOr<ReviewPeriod> RequestedPeriod(const v1::GetReviewRequest& request,
+                                             absl::TimeZone zone,
+                                             absl::Time now) {
+  const bool has_period = request.has_period_start() || request.has_period_end();
+  if (!request.week().empty() && has_period) {
+    return FieldError("week", "give either week or period_start and period_end");
+  }
+  if (!request.week().empty()) return IsoWeek(request.week(), zone, "week");
+  if (!has_period) return IsoWeekOf(now, zone);
+  if (!request.has_period_start() || !IsValidTimestamp(request.period_start())) {
+    return FieldError("period_start", "required with period_end, a valid timestamp");
+  }
+  if (!request.has_period_end() || !IsValidTimestamp(request.period_end())) {
+    return FieldError("period_end", "required with period_start, a valid timestamp");
+  }
+  ReviewPeriod period{TimeFromProto(request.period_start()),
+                      TimeFromProto(request.period_end()), ""};
+  if (period.end <= period.start) {
+    return FieldError("period_end", "must be after period_start");
+  }
+  if (period.end - period.start > kMaxPeriod) {
+    return FieldError("period_end", "at most 366 days after period_start");
+  }
+  return period;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Review> ComputeReview(Store& store, Playbooks& playbooks,
+                                         const v1::GetReviewRequest& request,
+                                         absl::Time now,
+                                         absl::FunctionRef<bool()> cancelled) {
+  if (request.has_now()) {
+    if (!IsValidTimestamp(request.now())) {
+      return FieldError("now", "a valid timestamp");
+    }
+    now = TimeFromProto(request.now());
+  }
+  auto version = playbooks.Get(0);
+  if (!version.ok()) return version.status();
+  const CompiledPlaybook& playbook = *version->engine->playbook();
+  auto zone = ReportingTimeZone(playbook.playbook());
+  if (!zone.ok()) return zone.status();
+  auto period = RequestedPeriod(request, *zone, now);
+  if (!period.ok()) return period.status();
+  auto builder = ReviewBuilder::Create(playbook.playbook(),
+                                       playbook.version_label(),
+                                       {*period, request.filter(), now});
+  if (!builder.ok()) return builder.status();
+
+  std::string after;
+  for (;;) {
+    if (cancelled()) return absl::CancelledError("the review was cancelled");
+    auto leads = store.ListLeads(LeadFilter(), after, kScanPage);
+    if (!leads.ok()) return leads.status();
+    for (const StoredLead& lead : *leads) {
+      std::vector<v1::Feedback> feedback;
+      if (MayHaveFeedback(lead.lifecycle)) {
+        auto listed = store.ListFeedback(lead.lead.id());
+        if (!listed.ok()) return listed.status();
+        feedback = *std::move(listed);
+      }
+      (*builder)->Add(lead.lead, lead.lifecycle, lead.score, feedback);
+    }
+    if (static_cast<int>(leads->size()) < kScanPage) break;
+    after = leads->back().lead.id();
+  }
+  return (*builder)->Build();
+}
+
+}  // namespace smarketing
