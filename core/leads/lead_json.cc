@@ -471,12 +471,14 @@ class Parser {
     if (p_ < end_ && *p_ == '.') {
       ++p_;
       int count = 0;
-      while (p_ < end_ && *p_ >= '0' && *p_ <= '9' && count < 10) {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+        // Past nine digits nanos would overflow: protobuf's parser decides.
+        if (count == 9) return false;
         nanos = nanos * 10 + (*p_ - '0');
         ++p_;
         ++count;
       }
-      if (count == 0 || count > 9) return false;
+      if (count == 0) return false;
       for (; count < 9; ++count) nanos *= 10;
     }
     if (end_ - p_ < 2 || p_[0] != 'Z' || p_[1] != '"') return false;
