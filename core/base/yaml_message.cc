@@ -40,10 +40,11 @@ using google::protobuf::Reflection;
 constexpr int kMaxDepth = 64;
 
 // Aliases let a short document stand for a huge one ("billion laughs"):
-// the values a document holds once its aliases are expanded are bounded.
-// Without aliases a document holds fewer values than bytes, so this is no
-// tighter than the size limits of the Playbook itself.
-constexpr uint64_t kMaxExpandedValues = 1'000'000;
+// the values a document holds once its aliases are expanded are bounded by
+// the larger of this and its size in bytes. Without aliases a document
+// holds fewer values than bytes, so the bound only ever stops aliases, and
+// the work of reading a document stays proportional to its size.
+constexpr uint64_t kMinExpandedValuesLimit = 1'000'000;
 
 // Where the first byte of `text` that YAML does not allow is, and what it
 // is: invalid UTF-8, or a control character other than tab and line breaks
@@ -79,10 +80,11 @@ bool FindDisallowedByte(absl::string_view text, SourcePosition* position,
 // Reads the document's events before it is loaded, to refuse what the
 // node tree would turn into endless or exponential work: an alias inside
 // the value its anchor names (a cycle), and aliases that expand the
-// document beyond kMaxExpandedValues.
+// document beyond `limit` values.
 class AliasChecker : public YAML::EventHandler {
  public:
-  explicit AliasChecker(ProblemList* problems) : problems_(problems) {}
+  AliasChecker(uint64_t limit, ProblemList* problems)
+      : limit_(limit), problems_(problems) {}
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
@@ -125,8 +127,8 @@ class AliasChecker : public YAML::EventHandler {
     uint64_t values;
   };
 
-  static uint64_t Sum(uint64_t a, uint64_t b) {
-    return std::min(a + b, kMaxExpandedValues + 1);  // Never overflows.
+  uint64_t Sum(uint64_t a, uint64_t b) const {
+    return std::min(a + b, limit_ + 1);  // Never overflows.
   }
 
   void Fail(const YAML::Mark& mark, absl::string_view message) {
@@ -138,10 +140,9 @@ class AliasChecker : public YAML::EventHandler {
     if (failed_) return;
     total_ = Sum(total_, values);
     if (!stack_.empty()) stack_.back().values = Sum(stack_.back().values, values);
-    if (total_ > kMaxExpandedValues) {
-      Fail(mark, absl::StrCat("the document holds more than ",
-                              kMaxExpandedValues,
-                              " values once its aliases are expanded"));
+    if (total_ > limit_) {
+      Fail(mark, absl::StrCat("aliases expand the document to more than ",
+                              limit_, " values"));
     }
   }
 
@@ -167,6 +168,7 @@ class AliasChecker : public YAML::EventHandler {
     }
   }
 
+  const uint64_t limit_;
   ProblemList* problems_;
   bool failed_ = false;
   uint64_t total_ = 0;
@@ -848,7 +850,8 @@ bool ParseYamlMessage(absl::string_view text, Message* message,
   try {
     std::istringstream stream{std::string(text)};
     YAML::Parser parser(stream);
-    AliasChecker checker(problems);
+    AliasChecker checker(
+        std::max<uint64_t>(kMinExpandedValuesLimit, text.size()), problems);
     parser.HandleNextDocument(checker);
     if (problems->size() != before) return false;
     stream.clear();
