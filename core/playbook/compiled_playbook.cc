@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "google/protobuf/duration.pb.h"
+#include "google/protobuf/struct.pb.h"
 
 namespace smarketing {
 namespace {
@@ -79,11 +80,57 @@ void CheckDate(const v1::LocalDate& date, const std::string& path,
   }
 }
 
+// Adds a problem for each list of `message` (at `path`) longer than its
+// limit. Lists within a list that is too long are not looked at: the
+// problem is the same, and the point is to stop early.
+void CheckListSizes(const google::protobuf::Message& message,
+                    const std::string& path, ProblemList* problems) {
+  const google::protobuf::Reflection* r = message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r->ListFields(message, &fields);
+  const bool literal =
+      message.GetDescriptor() == google::protobuf::ListValue::descriptor();
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    const std::string field_path =
+        path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
+    const bool is_message =
+        field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE;
+    if (!field->is_repeated()) {
+      if (is_message) {
+        CheckListSizes(r->GetMessage(message, field), field_path, problems);
+      }
+      continue;
+    }
+    const int size = r->FieldSize(message, field);
+    const int limit = literal ? kMaxPlaybookLiteralItems : kMaxPlaybookListItems;
+    if (size > limit) {
+      problems->Add(field_path, absl::StrCat("at most ", limit,
+                                             " items are accepted; found ", size));
+      continue;
+    }
+    if (!is_message) continue;
+    for (int i = 0; i < size; ++i) {
+      CheckListSizes(r->GetRepeatedMessage(message, field, i),
+                     field->is_map() ? field_path : At(field_path, i), problems);
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const CompiledPlaybook>> CompiledPlaybook::Compile(
     const v1::Playbook& playbook, const SourceMap* positions,
     absl::string_view file) {
+  {
+    // Before anything is copied or compiled: the limits bound that work.
+    ProblemList too_long(positions, file);
+    CheckListSizes(playbook, "", &too_long);
+    if (!too_long.empty()) {
+      return too_long.ToStatus(absl::StrCat(
+          "the Playbook", file.empty() ? "" : absl::StrCat(" ", file),
+          " is not valid"));
+    }
+  }
   std::shared_ptr<CompiledPlaybook> compiled(new CompiledPlaybook());
   compiled->playbook_ = playbook;
   compiled->version_label_ = absl::StrCat(playbook.metadata().name(), "@",
