@@ -10,6 +10,7 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev pybind11-dev
   python3-dev python3-venv
   libxml2-utils
+  clang libclang-rt-14-dev
   openssl
 )
 

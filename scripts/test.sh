@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up on a fresh machine and runs every test suite: the C++
 # suites (also under AddressSanitizer and UndefinedBehaviorSanitizer) and the
-# command-line checks, through ctest; and the Python package's tests.
+# command-line checks, through ctest; the Python package's tests; and each
+# fuzz target of tests/fuzz for a short time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
@@ -27,3 +28,6 @@ CMAKE_BUILD_TYPE=Debug "$root/scripts/build.sh" "$root/build-asan" \
   -DSMARKETING_SANITIZE=address,undefined -DSMARKETING_BUILD_BENCHMARKS=OFF
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs"
+
+echo "== fuzz targets (clang, ASan + UBSan), ${SMARKETING_FUZZ_SECONDS:-30} s each"
+"$root/scripts/fuzz.sh" "${SMARKETING_FUZZ_SECONDS:-30}"

@@ -11,6 +11,7 @@
 #include "absl/time/civil_time.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/struct.pb.h"
+#include "core/base/utf8.h"
 
 namespace smarketing {
 namespace {
@@ -81,9 +82,10 @@ void CheckDate(const v1::LocalDate& date, const std::string& path,
 }
 
 // Adds a problem for each list of `message` (at `path`) longer than its
-// limit. Lists within a list that is too long are not looked at: the
-// problem is the same, and the point is to stop early.
-void CheckListSizes(const google::protobuf::Message& message,
+// limit, and for each text that is not UTF-8 (protobuf's text and binary
+// parsers only log those). Lists within a list that is too long are not
+// looked at: the problem is the same, and the point is to stop early.
+void CheckShape(const google::protobuf::Message& message,
                     const std::string& path, ProblemList* problems) {
   const google::protobuf::Reflection* r = message.GetReflection();
   std::vector<const google::protobuf::FieldDescriptor*> fields;
@@ -95,9 +97,27 @@ void CheckListSizes(const google::protobuf::Message& message,
         path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
     const bool is_message =
         field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE;
+    if (field->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
+      std::string scratch;
+      const int count = field->is_repeated() ? r->FieldSize(message, field) : 1;
+      for (int i = 0; i < count && i <= kMaxPlaybookListItems; ++i) {
+        const std::string& text =
+            field->is_repeated()
+                ? r->GetRepeatedStringReference(message, field, i, &scratch)
+                : r->GetStringReference(message, field, &scratch);
+        const size_t bad = FindInvalidUtf8(text);
+        if (bad != absl::string_view::npos) {
+          problems->Add(field->is_repeated() ? At(field_path, i) : field_path,
+                        absl::StrCat("not valid UTF-8 (byte 0x",
+                                     absl::Hex(static_cast<unsigned char>(text[bad]),
+                                               absl::kZeroPad2),
+                                     " at offset ", bad, ")"));
+        }
+      }
+    }
     if (!field->is_repeated()) {
       if (is_message) {
-        CheckListSizes(r->GetMessage(message, field), field_path, problems);
+        CheckShape(r->GetMessage(message, field), field_path, problems);
       }
       continue;
     }
@@ -110,7 +130,7 @@ void CheckListSizes(const google::protobuf::Message& message,
     }
     if (!is_message) continue;
     for (int i = 0; i < size; ++i) {
-      CheckListSizes(r->GetRepeatedMessage(message, field, i),
+      CheckShape(r->GetRepeatedMessage(message, field, i),
                      field->is_map() ? field_path : At(field_path, i), problems);
     }
   }
@@ -123,10 +143,10 @@ absl::StatusOr<std::shared_ptr<const CompiledPlaybook>> CompiledPlaybook::Compil
     absl::string_view file) {
   {
     // Before anything is copied or compiled: the limits bound that work.
-    ProblemList too_long(positions, file);
-    CheckListSizes(playbook, "", &too_long);
-    if (!too_long.empty()) {
-      return too_long.ToStatus(absl::StrCat(
+    ProblemList misshapen(positions, file);
+    CheckShape(playbook, "", &misshapen);
+    if (!misshapen.empty()) {
+      return misshapen.ToStatus(absl::StrCat(
           "the Playbook", file.empty() ? "" : absl::StrCat(" ", file),
           " is not valid"));
     }

@@ -1297,5 +1297,33 @@ TEST(PlaybookLimitsTest, TooLongListsInADocumentHaveTheirLine) {
             "big.yaml:27:3: objectives: at most 1000 items are accepted; found 1001");
 }
 
+TEST(PlaybookLimitsTest, TextThatIsNotUtf8IsRefusedInEveryFormat) {
+  // protobuf's text and binary parsers only log invalid UTF-8; the problem
+  // quoting it then could not be serialized, and the service answered
+  // without its list of problems (found by tests/fuzz/playbook_fuzzer).
+  auto source = ParsePlaybook(
+      "metadata { name: \"t\" version: \"1\" owners: \"ok\" owners: \"b\xff" "d\" }\n"
+      "fit_rules { id: \"x\" points: 2 when { field: \"\xd5" "company.industry\" "
+      "equals { string_value: \"software\" } } }\n",
+      PlaybookFormat::kText, "p.textproto");
+  ASSERT_TRUE(source.ok()) << source.status();
+  const auto problems = ProblemsOf(source->playbook, nullptr, "p.textproto");
+  ASSERT_EQ(problems.size(), 2u) << Listing(problems);
+  EXPECT_EQ(FormatProblem(problems[0]),
+            "p.textproto: metadata.owners[1]: not valid UTF-8 (byte 0xff at offset 1)");
+  EXPECT_EQ(FormatProblem(problems[1]),
+            "p.textproto: fit_rules[0].when.field: not valid UTF-8 (byte 0xd5 at offset 0)");
+}
+
+TEST(ProblemListTest, TextThatIsNotUtf8IsEscapedSoTheProblemsSerialize) {
+  ProblemList problems;
+  problems.Add("a\xff", "unknown field \"\xd5x\"");
+  const auto listed = ProblemsFromStatus(problems.ToStatus("bad"));
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->problems_size(), 1);
+  EXPECT_EQ(listed->problems(0).path(), "a\\xff");
+  EXPECT_EQ(listed->problems(0).message(), "unknown field \\\"\\xd5x\\\"");
+}
+
 }  // namespace
 }  // namespace smarketing
