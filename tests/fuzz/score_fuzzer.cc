@@ -39,12 +39,12 @@ void TestOneInput(absl::string_view json) {
           absl::StrCat("a lead failed with ", result.status().ToString()));
     return;
   }
-  Check(result->fit() >= 0 && result->fit() <= 100, "fit outside [0, 100]");
-  Check(result->engagement() >= 0 &&
-            result->engagement() <=
+  Check(result->fit_score() >= 0 && result->fit_score() <= 100, "fit outside [0, 100]");
+  Check(result->engagement_score() >= 0 &&
+            result->engagement_score() <=
                 engine->playbook()->playbook().engagement().max_score(),
         "engagement outside [0, max_score]");
-  Check(std::isfinite(result->total()), "a total that is not finite");
+  Check(std::isfinite(result->total_score()), "a total that is not finite");
 
   LeadState state;
   absl::StatusOr<v1::LeadLifecycle> lifecycle = engine->Start(now);
