@@ -21,13 +21,15 @@
 namespace smarketing::fuzz {
 
 void TestOneInput(absl::string_view json) {
-  static const LeadEngine* engine = [] {
+  // Kept for the whole run, as the service keeps its active Playbook.
+  static const auto* demo = [] {
     auto source = LoadPlaybookFile(SMARKETING_SOURCE_DIR "/examples/playbooks/demo.yaml");
     if (!source.ok()) Fail(std::string(source.status().message()));
     auto created = LeadEngine::Create(source->playbook);
     if (!created.ok()) Fail(std::string(created.status().message()));
     return new std::shared_ptr<const LeadEngine>(*created);
-  }()->get();
+  }();
+  const LeadEngine* engine = demo->get();
   static Scorer* scorer = new Scorer(engine->playbook());
   const absl::Time now = absl::FromUnixSeconds(1795424400);  // 2026-11-23T09:00:00Z
 
