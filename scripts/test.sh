@@ -29,5 +29,21 @@ CMAKE_BUILD_TYPE=Debug "$root/scripts/build.sh" "$root/build-asan" \
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs"
 
+echo "== ThreadSanitizer: the command line's parallel reading, scoring and diff"
+tsan="$root/build-tsan"
+cmake -S "$root" -B "$tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DPython3_EXECUTABLE="${PYTHON:-/usr/bin/python3}" -DSMARKETING_SANITIZE=thread \
+  -DSMARKETING_BUILD_BENCHMARKS=OFF -DSMARKETING_BUILD_SERVER=OFF >/dev/null
+ninja -C "$tsan" -j "$jobs" smarketing
+# A report ends the program with exit code 66, failing the stage.
+export TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}"
+now=2026-11-23T09:00:00Z
+"$tsan/cli/smarketing" sample-leads --count 20000 --seed 5 --now "$now" >"$tsan/leads.jsonl"
+"$tsan/cli/smarketing" score --threads 4 --now "$now" \
+  "$root/examples/playbooks/demo.yaml" "$tsan/leads.jsonl" >/dev/null
+"$tsan/cli/smarketing" diff --threads 4 --leads "$tsan/leads.jsonl" --now "$now" \
+  "$root/examples/playbooks/demo.yaml" "$root/examples/playbooks/demo.yaml" >/dev/null
+unset TSAN_OPTIONS
+
 echo "== fuzz targets (clang, ASan + UBSan), ${SMARKETING_FUZZ_SECONDS:-30} s each"
 "$root/scripts/fuzz.sh" "${SMARKETING_FUZZ_SECONDS:-30}"
