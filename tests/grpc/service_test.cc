@@ -286,7 +286,7 @@ TEST_F(ServiceTest, ConcurrentValidationsAreBounded) {
   // Each of these documents takes a while to read; past a few at once,
   // calls are refused instead of each taking its share of memory.
   std::string document = "metadata: {name: big, version: '1'}\nfiller: [1";
-  while (document.size() + 4 < kMaxPlaybookBytes / 4) document += ",1";
+  while (document.size() + 4 < kMaxPlaybookBytes / 8) document += ",1";
   document += "]\n";
   v1::ValidatePlaybookRequest request;
   request.mutable_playbook()->set_document(document);
