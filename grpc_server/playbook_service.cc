@@ -1,3 +1,4 @@
+#include <atomic>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -14,10 +15,37 @@
 namespace smarketing {
 namespace {
 
+// Reading and compiling a Playbook near the limits takes up to seconds and
+// tens of megabytes (4,000 rules in 500 KB: 0.2 s and 43 MB, 2.6 s on a
+// busy 2-core machine): at most this many run at once, and a call beyond
+// them is answered RESOURCE_EXHAUSTED at once rather than queued past its
+// deadline.
+constexpr int kMaxConcurrentCompiles = 4;
+
+// One of the kMaxConcurrentCompiles places, held while it lives, if free.
+class CompileSlot {
+ public:
+  CompileSlot() : taken_(running_.fetch_add(1) < kMaxConcurrentCompiles) {}
+  ~CompileSlot() { running_.fetch_sub(1); }
+  CompileSlot(const CompileSlot&) = delete;
+  CompileSlot& operator=(const CompileSlot&) = delete;
+  bool taken() const { return taken_; }
+
+ private:
+  static inline std::atomic<int> running_{0};
+  const bool taken_;
+};
+
 // Compiles the Playbook of a request, with line and column in the problems
 // of a document.
 absl::StatusOr<std::shared_ptr<const LeadEngine>> Compile(
     const v1::PlaybookSource& source) {
+  const CompileSlot slot;
+  if (!slot.taken()) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "more than ", kMaxConcurrentCompiles,
+        " Playbooks are being validated or published at once; retry shortly"));
+  }
   switch (source.source_case()) {
     case v1::PlaybookSource::kPlaybook:
       return LeadEngine::Create(source.playbook());

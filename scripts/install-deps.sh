@@ -11,6 +11,7 @@ apt_packages=(
   python3-dev python3-venv
   libxml2-utils
   openjdk-17-jre-headless
+  clang libclang-rt-14-dev
   openssl
   libcpp-httplib-dev
   chromium

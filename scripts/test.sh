@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up on a fresh machine and runs every test suite: the C++
 # suites (also under AddressSanitizer and UndefinedBehaviorSanitizer) and the
-# command-line checks, through ctest; and the Python package's tests.
+# command-line checks, through ctest; the Python package's tests; and each
+# fuzz target of tests/fuzz for a short time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
@@ -30,3 +31,23 @@ CMAKE_BUILD_TYPE=Debug "$root/scripts/build.sh" "$root/build-asan" \
   -DSMARKETING_SANITIZE=address,undefined -DSMARKETING_BUILD_BENCHMARKS=OFF
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs"
+
+echo "== ThreadSanitizer: the core's suite and the command line's parallel reading, scoring and diff"
+tsan="$root/build-tsan"
+cmake -S "$root" -B "$tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DPython3_EXECUTABLE="${PYTHON:-/usr/bin/python3}" -DSMARKETING_SANITIZE=thread \
+  -DSMARKETING_BUILD_BENCHMARKS=OFF -DSMARKETING_BUILD_SERVER=OFF >/dev/null
+ninja -C "$tsan" -j "$jobs" smarketing smarketing_core_test
+# A report ends the program with exit code 66, failing the stage.
+export TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}"
+"$tsan/tests/cpp/smarketing_core_test" --gtest_brief=1
+now=2026-11-23T09:00:00Z
+"$tsan/cli/smarketing" sample-leads --count 20000 --seed 5 --now "$now" >"$tsan/leads.jsonl"
+"$tsan/cli/smarketing" score --threads 4 --now "$now" \
+  "$root/examples/playbooks/demo.yaml" "$tsan/leads.jsonl" >/dev/null
+"$tsan/cli/smarketing" diff --threads 4 --leads "$tsan/leads.jsonl" --now "$now" \
+  "$root/examples/playbooks/demo.yaml" "$root/examples/playbooks/demo.yaml" >/dev/null
+unset TSAN_OPTIONS
+
+echo "== fuzz targets (clang, ASan + UBSan), ${SMARKETING_FUZZ_SECONDS:-30} s each"
+"$root/scripts/fuzz.sh" "${SMARKETING_FUZZ_SECONDS:-30}"

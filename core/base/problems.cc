@@ -1,7 +1,9 @@
 #include "core/base/problems.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/utf8.h"
 
 namespace smarketing {
 namespace {
@@ -13,6 +15,14 @@ constexpr int kMaxProblemsInMessage = 20;
 std::string ParentPath(absl::string_view path) {
   const size_t cut = path.find_last_of(".[");
   return cut == absl::string_view::npos ? "" : std::string(path.substr(0, cut));
+}
+
+// A problem may quote the bad text it is about; bytes that are not UTF-8
+// are escaped so that the problem still serializes (protobuf strings must
+// be UTF-8) and prints as it was written.
+std::string Printable(absl::string_view text) {
+  if (FindInvalidUtf8(text) == absl::string_view::npos) return std::string(text);
+  return absl::CHexEscape(text);
 }
 
 }  // namespace
@@ -34,8 +44,8 @@ void ProblemList::Add(absl::string_view path, absl::string_view message) {
 void ProblemList::AddAt(absl::string_view path, SourcePosition position,
                         absl::string_view message) {
   v1::ValidationProblem* problem = problems_.add_problems();
-  problem->set_path(std::string(path));
-  problem->set_message(std::string(message));
+  problem->set_path(Printable(path));
+  problem->set_message(Printable(message));
   problem->set_line(position.line);
   problem->set_column(position.column);
   problem->set_file(file_);

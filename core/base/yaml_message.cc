@@ -1,9 +1,13 @@
 #include "core/base/yaml_message.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -18,6 +22,8 @@
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "core/base/utf8.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace smarketing {
@@ -33,6 +39,144 @@ using google::protobuf::Reflection;
 // Deeper documents are refused rather than risking the stack; no real
 // Playbook nests conditions anywhere near this.
 constexpr int kMaxDepth = 64;
+
+// Aliases let a short document stand for a huge one ("billion laughs"):
+// the values a document holds once its aliases are expanded are bounded by
+// the larger of this and its size in bytes. Without aliases a document
+// holds fewer values than bytes, so the bound only ever stops aliases, and
+// the work of reading a document stays proportional to its size.
+constexpr uint64_t kMinExpandedValuesLimit = 1'000'000;
+
+// Where the first byte of `text` that YAML does not allow is, and what it
+// is: invalid UTF-8, or a control character other than tab and line breaks
+// (yaml-cpp silently turns a NUL into other bytes).
+bool FindDisallowedByte(absl::string_view text, SourcePosition* position,
+                        std::string* what) {
+  size_t bad = FindInvalidUtf8(text);
+  for (size_t i = 0; i < std::min(bad, text.size()); ++i) {
+    const unsigned char c = text[i];
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+      bad = i;
+      *what = absl::StrCat("a control character (0x",
+                           absl::Hex(c, absl::kZeroPad2), ")");
+      break;
+    }
+  }
+  if (bad == absl::string_view::npos) return false;
+  if (what->empty()) {
+    *what = absl::StrCat("a byte that is not valid UTF-8 (0x",
+                         absl::Hex(static_cast<unsigned char>(text[bad]),
+                                   absl::kZeroPad2),
+                         ")");
+  }
+  const absl::string_view before = text.substr(0, bad);
+  const size_t line_start = before.rfind('\n');
+  position->line = 1 + std::count(before.begin(), before.end(), '\n');
+  position->column = 1 + static_cast<int>(line_start == absl::string_view::npos
+                                              ? bad
+                                              : bad - line_start - 1);
+  return true;
+}
+
+// Reads the document's events before it is loaded, to refuse what the
+// node tree would turn into endless or exponential work: an alias inside
+// the value its anchor names (a cycle), and aliases that expand the
+// document beyond `limit` values.
+class AliasChecker : public YAML::EventHandler {
+ public:
+  AliasChecker(uint64_t limit, ProblemList* problems)
+      : limit_(limit), problems_(problems) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    SetSize(anchor, 1);
+    Add(1, mark);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string&,
+                YAML::anchor_t anchor, const std::string&) override {
+    SetSize(anchor, 1);
+    Add(1, mark);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (failed_) return;
+    for (const Collection& open : stack_) {
+      if (open.anchor == anchor) {
+        Fail(mark, "an alias inside the value its anchor names: the value "
+                   "would contain itself");
+        return;
+      }
+    }
+    Add(anchor < sizes_.size() ? sizes_[anchor] : 1, mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&,
+                       YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    Open(anchor, mark);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&,
+                  YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    Open(anchor, mark);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  // A mapping or list being read, and the values it holds so far once
+  // expanded, itself included.
+  struct Collection {
+    YAML::anchor_t anchor;
+    uint64_t values;
+  };
+
+  uint64_t Sum(uint64_t a, uint64_t b) const {
+    return std::min(a + b, limit_ + 1);  // Never overflows.
+  }
+
+  void Fail(const YAML::Mark& mark, absl::string_view message) {
+    failed_ = true;
+    problems_->AddAt("", {mark.line + 1, mark.column + 1}, message);
+  }
+
+  void Add(uint64_t values, const YAML::Mark& mark) {
+    if (failed_) return;
+    total_ = Sum(total_, values);
+    if (!stack_.empty()) stack_.back().values = Sum(stack_.back().values, values);
+    if (total_ > limit_) {
+      Fail(mark, absl::StrCat("aliases expand the document to more than ",
+                              limit_, " values"));
+    }
+  }
+
+  void SetSize(YAML::anchor_t anchor, uint64_t values) {
+    if (anchor == YAML::NullAnchor) return;
+    if (sizes_.size() <= anchor) sizes_.resize(anchor + 1, 1);
+    sizes_[anchor] = values;
+  }
+
+  void Open(YAML::anchor_t anchor, const YAML::Mark& mark) {
+    Add(1, mark);
+    stack_.push_back({anchor, 1});
+  }
+
+  void Close() {
+    const Collection done = stack_.back();
+    stack_.pop_back();
+    SetSize(done.anchor, done.values);
+    // Its values already count in total_; the enclosing collection holds
+    // them too.
+    if (!stack_.empty()) {
+      stack_.back().values = Sum(stack_.back().values, done.values - 1);
+    }
+  }
+
+  const uint64_t limit_;
+  ProblemList* problems_;
+  bool failed_ = false;
+  uint64_t total_ = 0;
+  std::vector<Collection> stack_;
+  // Expanded values of each anchored value, by anchor number.
+  std::vector<uint64_t> sizes_;
+};
 
 SourcePosition PositionOf(const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
@@ -51,6 +195,9 @@ std::string Describe(const YAML::Node& node) {
     default: {
       std::string text = node.Scalar();
       if (text.size() > 40) text = absl::StrCat(text.substr(0, 40), "...");
+      if (FindInvalidUtf8(text) != absl::string_view::npos) {
+        text = absl::CHexEscape(text);
+      }
       return absl::StrCat("\"", text, "\"");
     }
   }
@@ -87,6 +234,7 @@ class YamlReader {
         Fail(path, key, "keys must be plain names");
         continue;
       }
+      if (!IsUtf8(key, path)) continue;
       const std::string& name = key.Scalar();
       const FieldDescriptor* field = type->FindFieldByName(name);
       if (field == nullptr) field = type->FindFieldByCamelcaseName(name);
@@ -125,6 +273,23 @@ class YamlReader {
       absl::StrAppend(&out, i ? ", " : "", type->field(i)->name());
     }
     return out;
+  }
+
+  // Whether a scalar's text is valid UTF-8, as protobuf strings must be;
+  // adds the problem when not. The document itself was checked, but
+  // yaml-cpp decodes the escapes \N and \_ to single Latin-1 bytes.
+  bool IsUtf8(const YAML::Node& node, const std::string& path) {
+    const std::string& text = node.Scalar();
+    const size_t bad = FindInvalidUtf8(text);
+    if (bad == absl::string_view::npos) return true;
+    Fail(path, node,
+         absl::StrCat("not valid UTF-8 (byte 0x",
+                      absl::Hex(static_cast<unsigned char>(text[bad]),
+                                absl::kZeroPad2),
+                      " at offset ", bad,
+                      "); write the character itself rather than the "
+                      "escapes \\N or \\_"));
+    return false;
   }
 
   void Record(const std::string& path, const YAML::Node& node) {
@@ -193,6 +358,7 @@ class YamlReader {
            absl::StrCat("expected a single value, found ", Describe(node)));
       return;
     }
+    if (!IsUtf8(node, path)) return;
     const std::string& text = node.Scalar();
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING: {
@@ -374,6 +540,11 @@ class YamlReader {
       auto* fields = static_cast<google::protobuf::Struct*>(message)->mutable_fields();
       for (const auto& entry : node) {
         const std::string& key = entry.first.Scalar();
+        if (!entry.first.IsScalar()) {
+          Fail(path, entry.first, "keys must be text");
+          continue;
+        }
+        if (!IsUtf8(entry.first, path)) continue;
         const std::string child_path = Join(path, key);
         if (fields->count(key) != 0) {
           Fail(child_path, entry.first, "given more than once");
@@ -401,6 +572,7 @@ class YamlReader {
     } else if (node.IsMap()) {
       ReadWellKnown(node, value->mutable_struct_value(), path, depth);
     } else {
+      if (!IsUtf8(node, path)) return;
       const std::string& text = node.Scalar();
       bool b;
       double d;
@@ -631,9 +803,24 @@ bool ParseYamlMessage(absl::string_view text, Message* message,
                       ProblemList* problems, SourceMap* positions) {
   message->Clear();
   const int before = problems->size();
+  SourcePosition bad_position;
+  std::string bad_byte;
+  if (FindDisallowedByte(text, &bad_position, &bad_byte)) {
+    problems->AddAt("", bad_position,
+                    absl::StrCat("not valid YAML: ", bad_byte));
+    return false;
+  }
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(text));
+    std::istringstream stream{std::string(text)};
+    YAML::Parser parser(stream);
+    AliasChecker checker(
+        std::max<uint64_t>(kMinExpandedValuesLimit, text.size()), problems);
+    parser.HandleNextDocument(checker);
+    if (problems->size() != before) return false;
+    stream.clear();
+    stream.seekg(0);
+    root = YAML::Load(stream);
   } catch (const YAML::Exception& e) {
     problems->AddAt("", {e.mark.line + 1, e.mark.column + 1},
                     absl::StrCat("not valid YAML: ", e.msg));

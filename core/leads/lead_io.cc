@@ -16,6 +16,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/type_resolver_util.h"
+#include "core/base/utf8.h"
 
 namespace smarketing {
 namespace {
@@ -24,6 +25,17 @@ absl::Status RecordError(absl::string_view name, int64_t line,
                          absl::string_view message) {
   return absl::InvalidArgumentError(
       absl::StrCat(name, ":", line, ": ", message));
+}
+
+// Protobuf strings must be UTF-8, and its JSON printer silently drops the
+// bytes that are not: "l\xff1" would come out as another lead's id "l1".
+absl::Status CheckUtf8(absl::string_view what, absl::string_view text) {
+  const size_t bad = FindInvalidUtf8(text);
+  if (bad == absl::string_view::npos) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      what, ": not valid UTF-8 (byte 0x",
+      absl::Hex(static_cast<unsigned char>(text[bad]), absl::kZeroPad2),
+      " at offset ", bad, ")"));
 }
 
 bool ParseBool(absl::string_view text, bool* out) {
@@ -183,7 +195,12 @@ absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::FromStream(
                                       "required"));
     }
     bool has_id = false;
-    for (std::string& column : reader->header_) {
+    for (size_t i = 0; i < reader->header_.size(); ++i) {
+      std::string& column = reader->header_[i];
+      if (auto st = CheckUtf8(absl::StrCat("header column ", i + 1), column);
+          !st.ok()) {
+        return RecordError(reader->name_, 1, st.message());
+      }
       column = std::string(absl::StripAsciiWhitespace(column));
       v1::Lead probe;
       if (auto st = SetColumn(column, "", &probe);
@@ -310,7 +327,9 @@ absl::StatusOr<bool> LeadReader::NextCsv(v1::Lead* lead) {
                                       " columns, found ", fields_.size()));
     }
     for (size_t i = 0; i < fields_.size(); ++i) {
-      if (auto st = SetColumn(header_[i], fields_[i], lead); !st.ok()) {
+      absl::Status st = CheckUtf8(absl::StrCat("column ", header_[i]), fields_[i]);
+      if (st.ok()) st = SetColumn(header_[i], fields_[i], lead);
+      if (!st.ok()) {
         return RecordError(name_, record_line_, st.message());
       }
     }

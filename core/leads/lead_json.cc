@@ -15,6 +15,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "core/base/utf8.h"
 #include "core/leads/lead_io.h"
 #include "smarketing/v1/event.pb.h"
 
@@ -123,24 +124,6 @@ int64_t DaysFromCivil(int64_t y, int m, int d) {
 }
 
 bool IsLeapYear(int y) { return y % 400 == 0 || (y % 4 == 0 && y % 100 != 0); }
-
-// Length of the valid UTF-8 sequence at p (its first byte >= 0x80), or 0.
-int Utf8SequenceLength(const unsigned char* p, const unsigned char* end) {
-  const unsigned char c = p[0];
-  auto cont = [&](int i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-    return p + i < end && p[i] >= lo && p[i] <= hi;
-  };
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
-  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
-    return cont(1) && cont(2) ? 3 : 0;
-  }
-  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
-  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
 
 void AppendUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
@@ -488,12 +471,14 @@ class Parser {
     if (p_ < end_ && *p_ == '.') {
       ++p_;
       int count = 0;
-      while (p_ < end_ && *p_ >= '0' && *p_ <= '9' && count < 10) {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+        // Past nine digits nanos would overflow: protobuf's parser decides.
+        if (count == 9) return false;
         nanos = nanos * 10 + (*p_ - '0');
         ++p_;
         ++count;
       }
-      if (count == 0 || count > 9) return false;
+      if (count == 0) return false;
       for (; count < 9; ++count) nanos *= 10;
     }
     if (end_ - p_ < 2 || p_[0] != 'Z' || p_[1] != '"') return false;

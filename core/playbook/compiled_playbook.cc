@@ -12,6 +12,8 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/duration.pb.h"
+#include "google/protobuf/struct.pb.h"
+#include "core/base/utf8.h"
 
 namespace smarketing {
 namespace {
@@ -81,11 +83,76 @@ void CheckDate(const v1::LocalDate& date, const std::string& path,
   }
 }
 
+// Adds a problem for each list of `message` (at `path`) longer than its
+// limit, and for each text that is not UTF-8 (protobuf's text and binary
+// parsers only log those). Lists within a list that is too long are not
+// looked at: the problem is the same, and the point is to stop early.
+void CheckShape(const google::protobuf::Message& message,
+                    const std::string& path, ProblemList* problems) {
+  const google::protobuf::Reflection* r = message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r->ListFields(message, &fields);
+  const bool literal =
+      message.GetDescriptor() == google::protobuf::ListValue::descriptor();
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    const std::string field_path =
+        path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
+    const bool is_message =
+        field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE;
+    if (field->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
+      std::string scratch;
+      const int count = field->is_repeated() ? r->FieldSize(message, field) : 1;
+      for (int i = 0; i < count && i <= kMaxPlaybookListItems; ++i) {
+        const std::string& text =
+            field->is_repeated()
+                ? r->GetRepeatedStringReference(message, field, i, &scratch)
+                : r->GetStringReference(message, field, &scratch);
+        const size_t bad = FindInvalidUtf8(text);
+        if (bad != absl::string_view::npos) {
+          problems->Add(field->is_repeated() ? At(field_path, i) : field_path,
+                        absl::StrCat("not valid UTF-8 (byte 0x",
+                                     absl::Hex(static_cast<unsigned char>(text[bad]),
+                                               absl::kZeroPad2),
+                                     " at offset ", bad, ")"));
+        }
+      }
+    }
+    if (!field->is_repeated()) {
+      if (is_message) {
+        CheckShape(r->GetMessage(message, field), field_path, problems);
+      }
+      continue;
+    }
+    const int size = r->FieldSize(message, field);
+    const int limit = literal ? kMaxPlaybookLiteralItems : kMaxPlaybookListItems;
+    if (size > limit) {
+      problems->Add(field_path, absl::StrCat("at most ", limit,
+                                             " items are accepted; found ", size));
+      continue;
+    }
+    if (!is_message) continue;
+    for (int i = 0; i < size; ++i) {
+      CheckShape(r->GetRepeatedMessage(message, field, i),
+                     field->is_map() ? field_path : At(field_path, i), problems);
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const CompiledPlaybook>> CompiledPlaybook::Compile(
     const v1::Playbook& playbook, const SourceMap* positions,
     absl::string_view file) {
+  {
+    // Before anything is copied or compiled: the limits bound that work.
+    ProblemList misshapen(positions, file);
+    CheckShape(playbook, "", &misshapen);
+    if (!misshapen.empty()) {
+      return misshapen.ToStatus(absl::StrCat(
+          "the Playbook", file.empty() ? "" : absl::StrCat(" ", file),
+          " is not valid"));
+    }
+  }
   std::shared_ptr<CompiledPlaybook> compiled(new CompiledPlaybook());
   compiled->playbook_ = playbook;
   compiled->version_label_ = absl::StrCat(playbook.metadata().name(), "@",

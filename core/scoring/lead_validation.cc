@@ -39,10 +39,12 @@ absl::Status CheckStruct(const google::protobuf::Struct& s, LazyPath path,
     return FieldError(path(), absl::StrCat("is nested more than ",
                                            kMaxValueDepth, " levels deep"));
   }
-  for (const auto& [key, value] : s.fields()) {
+  for (const auto& entry : s.fields()) {
+    // Not a structured binding: clang before 16 cannot capture one.
+    const std::string& key = entry.first;
     auto child = [&] { return absl::StrCat(path(), ".", key); };
     if (auto st = CheckText(key, child, kMaxIdBytes); !st.ok()) return st;
-    if (auto st = CheckValue(value, child, depth + 1); !st.ok()) return st;
+    if (auto st = CheckValue(entry.second, child, depth + 1); !st.ok()) return st;
   }
   return absl::OkStatus();
 }

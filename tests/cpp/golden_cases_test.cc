@@ -241,6 +241,21 @@ TEST(GoldenCasesTest, EveryProblemOfAFileIsListedWithItsPosition) {
           HasSubstr("cases.yaml:11:5: cases[3].lead: required")));
 }
 
+TEST(GoldenCasesTest, TextThatIsNotUtf8IsLocated) {
+  // The lead's id would otherwise lose its bad byte on the way out.
+  auto raw = ParseGoldenCases("cases:\n  - name: x\n    lead: {id: \"l\xff" "1\"}\n",
+                              "cases.yaml");
+  ASSERT_FALSE(raw.ok());
+  EXPECT_THAT(ProblemLines(raw.status()),
+              ElementsAre(HasSubstr("cases.yaml:3:18: not valid YAML: a byte that "
+                                    "is not valid UTF-8 (0xff)")));
+  auto escaped = ParseGoldenCases("cases:\n  - name: x\n    lead: {id: \"l\\_1\"}\n",
+                                  "cases.yaml");
+  ASSERT_FALSE(escaped.ok());
+  EXPECT_THAT(ProblemLines(escaped.status()),
+              ElementsAre(HasSubstr("cases.yaml:3:16: cases[0].lead.id: not valid UTF-8")));
+}
+
 TEST(GoldenCasesTest, SyntaxAndUnknownFieldsAreLocated) {
   auto unknown = ParseGoldenCases("cases:\n  - name: x\n    expected: {grade: A}\n",
                                   "cases.yaml");

@@ -324,6 +324,29 @@ TEST(CsvTest, BadValuesNameTheColumnAndLine) {
   }
 }
 
+TEST(CsvTest, TextThatIsNotUtf8IsRefusedWithColumnAndLine) {
+  // protobuf's JSON printer drops invalid bytes: "l\xff1" came out as the
+  // id of another lead, "l1", and "\xff" as an empty id.
+  const ReadAll all = Csv(
+      "id,company_name,attributes.plan\n"
+      "l\xff" "1,Acme,pro\n"
+      "\xff,Acme,pro\n"
+      "l2,Ac\xc3,pro\n"
+      "l3,Acme,\xed\xa0\x80\n"
+      "l4,Caf\xc3\xa9,pro\n");
+  ASSERT_EQ(all.errors.size(), 4u) << Errors(all);
+  EXPECT_EQ(all.errors[0], "leads:2: column id: not valid UTF-8 (byte 0xff at offset 1)");
+  EXPECT_EQ(all.errors[1], "leads:3: column id: not valid UTF-8 (byte 0xff at offset 0)");
+  EXPECT_EQ(all.errors[2],
+            "leads:4: column company_name: not valid UTF-8 (byte 0xc3 at offset 2)");
+  EXPECT_EQ(all.errors[3],
+            "leads:5: column attributes.plan: not valid UTF-8 (byte 0xed at offset 0)");
+  ASSERT_EQ(all.leads.size(), 1u);
+  EXPECT_EQ(all.leads[0].company().name(), "Caf\xc3\xa9");
+  EXPECT_THAT(CsvHeaderError("id,na\xffme\n"),
+              HasSubstr("leads.csv:1: header column 2: not valid UTF-8 (byte 0xff at offset 2)"));
+}
+
 TEST(CsvTest, BoolSpellings) {
   const ReadAll all = Csv(
       "id,opted_out,do_not_email,do_not_call\n"

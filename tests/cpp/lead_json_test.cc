@@ -118,6 +118,21 @@ TEST(LeadJsonTest, EverythingElseIsLeftToProtobuf) {
   }
 }
 
+TEST(LeadJsonTest, LongTimestampFractionsAreLeftToProtobuf) {
+  // Ten or more fraction digits once overflowed an int in the fast reader
+  // (undefined behaviour that the ASan and UBSan suite stops at).
+  ExpectSameAsProtobuf(R"({"id":"a","created_at":"2026-01-01T00:00:00.123456789Z"})", true);
+  ExpectSameAsProtobuf(R"({"id":"a","created_at":"2026-01-01T00:00:00.999999999Z"})", true);
+  for (const char* json : {
+           R"({"id":"a","created_at":"2026-01-01T00:00:00.3000000000Z"})",
+           R"({"id":"a","created_at":"2026-01-01T00:00:00.9999999999Z"})",
+           R"({"id":"a","created_at":"2026-01-01T00:00:00.99999999999999999999Z"})",
+           R"({"id":"a","events":[{"occurred_at":"2026-01-01T00:00:00.30000000001Z"}]})",
+       }) {
+    ExpectSameAsProtobuf(json, false);
+  }
+}
+
 // A file, removed at the end of the test.
 class TempFile {
  public:

@@ -1267,5 +1267,72 @@ TEST(PlaybookLoaderTest, OversizedTextIsRefused) {
   EXPECT_THAT(ProblemLines(source.status()), HasSubstr("at most"));
 }
 
+TEST(PlaybookLimitsTest, ListsLongerThanTheLimitAreRefusedBeforeCompiling) {
+  // 100,000 rules once took 10 s and 700 MB to validate, per call.
+  v1::Playbook playbook = Minimal();
+  for (int i = 0; i <= kMaxPlaybookListItems; ++i) {
+    v1::FitRule* rule = playbook.add_fit_rules();
+    rule->set_id(absl::StrCat("fit-", i));
+    rule->mutable_when()->set_field("company.industry");
+    rule->mutable_when()->mutable_equals()->set_string_value("software");
+    rule->set_points(1);
+  }
+  auto* criterion = playbook.mutable_personas(0)->mutable_criteria(1)->mutable_when();
+  const int seniorities = criterion->in().values_size();
+  for (int i = seniorities; i <= kMaxPlaybookLiteralItems; ++i) {
+    criterion->mutable_in()->add_values()->set_string_value("vp");
+  }
+  const auto problems = ProblemsOf(playbook);
+  ASSERT_EQ(problems.size(), 2u) << Listing(problems);
+  EXPECT_EQ(problems[0].path(), "personas[0].criteria[1].when.in.values");
+  EXPECT_EQ(problems[0].message(), "at most 10000 items are accepted; found 10001");
+  EXPECT_EQ(problems[1].path(), "fit_rules");
+  EXPECT_EQ(problems[1].message(), "at most 1000 items are accepted; found 1001");
+  playbook.mutable_fit_rules()->RemoveLast();
+  criterion->mutable_in()->mutable_values()->RemoveLast();
+  EXPECT_THAT(ProblemsOf(playbook), ::testing::IsEmpty());
+}
+
+TEST(PlaybookLimitsTest, TooLongListsInADocumentHaveTheirLine) {
+  std::string yaml = absl::StrCat(MinimalPlaybookYaml(), "objectives:\n");
+  for (int i = 0; i <= kMaxPlaybookListItems; ++i) {
+    absl::StrAppend(&yaml, "  - {id: o", i, "}\n");
+  }
+  auto source = ParsePlaybook(yaml, PlaybookFormat::kYaml, "big.yaml");
+  ASSERT_TRUE(source.ok()) << source.status();
+  const auto problems = ProblemsOf(source->playbook, &source->positions, "big.yaml");
+  ASSERT_EQ(problems.size(), 1u) << Listing(problems);
+  EXPECT_EQ(FormatProblem(problems[0]),
+            "big.yaml:27:3: objectives: at most 1000 items are accepted; found 1001");
+}
+
+TEST(PlaybookLimitsTest, TextThatIsNotUtf8IsRefusedInEveryFormat) {
+  // protobuf's text and binary parsers only log invalid UTF-8; the problem
+  // quoting it then could not be serialized, and the service answered
+  // without its list of problems (found by tests/fuzz/playbook_fuzzer).
+  auto source = ParsePlaybook(
+      "metadata { name: \"t\" version: \"1\" owners: \"ok\" owners: \"b\xff" "d\" }\n"
+      "fit_rules { id: \"x\" points: 2 when { field: \"\xd5" "company.industry\" "
+      "equals { string_value: \"software\" } } }\n",
+      PlaybookFormat::kText, "p.textproto");
+  ASSERT_TRUE(source.ok()) << source.status();
+  const auto problems = ProblemsOf(source->playbook, nullptr, "p.textproto");
+  ASSERT_EQ(problems.size(), 2u) << Listing(problems);
+  EXPECT_EQ(FormatProblem(problems[0]),
+            "p.textproto: metadata.owners[1]: not valid UTF-8 (byte 0xff at offset 1)");
+  EXPECT_EQ(FormatProblem(problems[1]),
+            "p.textproto: fit_rules[0].when.field: not valid UTF-8 (byte 0xd5 at offset 0)");
+}
+
+TEST(ProblemListTest, TextThatIsNotUtf8IsEscapedSoTheProblemsSerialize) {
+  ProblemList problems;
+  problems.Add("a\xff", "unknown field \"\xd5x\"");
+  const auto listed = ProblemsFromStatus(problems.ToStatus("bad"));
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->problems_size(), 1);
+  EXPECT_EQ(listed->problems(0).path(), "a\\xff");
+  EXPECT_EQ(listed->problems(0).message(), "unknown field \\\"\\xd5x\\\"");
+}
+
 }  // namespace
 }  // namespace smarketing

@@ -914,5 +914,98 @@ TEST(MessageToYamlTest, StructKeysAreSortedForStableReviews) {
   EXPECT_LT(mid, zeta);
 }
 
+// ---------------------------------------------------------------------------
+// Aliases and bytes that would hang the reader or change text silently
+
+TEST(YamlMessageTest, RefusesAnAliasInsideItsOwnAnchor) {
+  // Each of these 40-byte Playbooks once made validation run forever.
+  v1::ValidationProblem problem = OnlyProblem<v1::Playbook>(
+      "fit_rules: [{when: &w {any: [*w, *w]}}]\n");
+  EXPECT_THAT(problem.message(), HasSubstr("would contain itself"));
+  EXPECT_EQ(problem.line(), 1);
+  EXPECT_EQ(problem.column(), 30);
+  problem = OnlyProblem<v1::Playbook>(
+      "fit_rules: [{when: {equals: &v [*v, *v]}}]\n");
+  EXPECT_THAT(problem.message(), HasSubstr("would contain itself"));
+  EXPECT_EQ(problem.column(), 33);
+  problem = OnlyProblem<v1::Playbook>(
+      "personas:\n"
+      "  - &p\n"
+      "    id: x\n"
+      "    criteria: [{when: {field: a, equals: *p}}]\n");
+  EXPECT_THAT(problem.message(), HasSubstr("would contain itself"));
+  EXPECT_EQ(problem.line(), 4);
+}
+
+TEST(YamlMessageTest, BoundsWhatAliasesExpandTo) {
+  // Nine levels of nine aliases: 9^9 values from under 300 bytes.
+  std::string yaml = "fit_rules: [{when: {equals: [&a0 [1,1,1,1,1,1,1,1,1]";
+  for (int level = 1; level < 9; ++level) {
+    absl::StrAppend(&yaml, ", &a", level, " [");
+    for (int i = 0; i < 9; ++i) absl::StrAppend(&yaml, i ? "," : "", "*a", level - 1);
+    absl::StrAppend(&yaml, "]");
+  }
+  absl::StrAppend(&yaml, "]}}]\n");
+  const v1::ValidationProblem problem = OnlyProblem<v1::Playbook>(yaml);
+  EXPECT_THAT(problem.message(),
+              HasSubstr("aliases expand the document to more than 1000000 values"));
+  EXPECT_EQ(problem.line(), 1);
+  EXPECT_GT(problem.column(), 1);
+}
+
+TEST(YamlMessageTest, AliasesThatRepeatAValueStillWork) {
+  const auto playbook = MustParse<v1::Playbook>(
+      "fit_rules:\n"
+      "  - {id: a, when: &big {field: company.employee_count, range: {min: 500}}, points: 1}\n"
+      "  - {id: b, when: *big, points: 2}\n");
+  ASSERT_EQ(playbook.fit_rules_size(), 2);
+  EXPECT_TRUE(MessageDifferencer::Equals(playbook.fit_rules(0).when(),
+                                         playbook.fit_rules(1).when()));
+}
+
+TEST(YamlMessageTest, RefusesTextThatIsNotUtf8WithItsPosition) {
+  v1::ValidationProblem problem =
+      OnlyProblem<v1::Playbook>("metadata:\n  name: \"ac\xffme\"\n");
+  EXPECT_THAT(problem.message(), HasSubstr("not valid UTF-8 (0xff)"));
+  EXPECT_EQ(problem.line(), 2);
+  EXPECT_EQ(problem.column(), 12);
+  // A lone continuation byte and a truncated sequence in a comment too: the
+  // whole document must be UTF-8.
+  problem = OnlyProblem<v1::Playbook>("# caf\xc3\nmetadata: {name: x}\n");
+  EXPECT_THAT(problem.message(), HasSubstr("not valid UTF-8 (0xc3)"));
+  EXPECT_EQ(problem.line(), 1);
+  EXPECT_EQ(problem.column(), 6);
+}
+
+TEST(YamlMessageTest, RefusesControlCharactersSuchAsNul) {
+  // yaml-cpp read "acme\0b2b" as "acme\x08" "2b".
+  const v1::ValidationProblem problem = OnlyProblem<v1::Playbook>(
+      std::string("metadata:\n  name: acme\0b2b\n", 26));
+  EXPECT_THAT(problem.message(), HasSubstr("control character (0x00)"));
+  EXPECT_EQ(problem.line(), 2);
+  EXPECT_EQ(problem.column(), 13);
+}
+
+TEST(YamlMessageTest, RefusesEscapesThatYamlCppDecodesToLatin1) {
+  // yaml-cpp decodes \_ and \N to the single bytes 0xA0 and 0x85, which
+  // protobuf's JSON printer then drops: "acme\_b2b" scored as "acmeb2b".
+  v1::ValidationProblem problem =
+      OnlyProblem<v1::Playbook>("metadata:\n  name: \"acme\\_b2b\"\n");
+  EXPECT_EQ(problem.path(), "metadata.name");
+  EXPECT_THAT(problem.message(), HasSubstr("not valid UTF-8 (byte 0xa0 at offset 4)"));
+  EXPECT_EQ(problem.line(), 2);
+  problem = OnlyProblem<v1::Lead>("attributes: {\"plan\\N\": pro}\n");
+  EXPECT_EQ(problem.path(), "attributes");
+  EXPECT_THAT(problem.message(), HasSubstr("byte 0x85"));
+  problem = OnlyProblem<v1::Lead>("attributes: {plan: \"pro\\_\"}\n");
+  EXPECT_EQ(problem.path(), "attributes.plan");
+  problem = OnlyProblem<v1::Playbook>("\"meta\\Ndata\": {}\n");
+  EXPECT_THAT(problem.message(), HasSubstr("byte 0x85"));
+  // Escapes yaml-cpp encodes as UTF-8 are fine.
+  const auto playbook =
+      MustParse<v1::Playbook>("metadata: {name: \"caf\\xe9 \\u00e9\\L\"}\n");
+  EXPECT_EQ(playbook.metadata().name(), "caf\xc3\xa9 \xc3\xa9\xe2\x80\xa8");
+}
+
 }  // namespace
 }  // namespace smarketing

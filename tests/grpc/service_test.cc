@@ -287,6 +287,47 @@ TEST_F(ServiceTest, ValidateListsEveryProblemWithItsLine) {
   EXPECT_EQ(response.problems().problems_size(), 0);
 }
 
+TEST_F(ServiceTest, ConcurrentValidationsAreBounded) {
+  // Each of these documents takes a while to read; past a few at once,
+  // calls are refused instead of each taking its share of memory.
+  std::string document = "metadata: {name: big, version: '1'}\nfiller: [1";
+  while (document.size() + 4 < kMaxPlaybookBytes / 8) document += ",1";
+  document += "]\n";
+  v1::ValidatePlaybookRequest request;
+  request.mutable_playbook()->set_document(document);
+  constexpr int kCalls = 16;
+  std::vector<grpc::Status> statuses(kCalls);
+  std::vector<v1::ValidatePlaybookResponse> responses(kCalls);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCalls; ++i) {
+    threads.emplace_back([&, i] {
+      statuses[i] = playbooks_->ValidatePlaybook(As(kMarketing).get(), request,
+                                                 &responses[i]);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  int answered = 0, refused = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    if (statuses[i].ok()) {
+      ++answered;
+      ASSERT_EQ(responses[i].problems().problems_size(), 1);
+      EXPECT_EQ(responses[i].problems().problems(0).path(), "filler");
+    } else {
+      ++refused;
+      EXPECT_EQ(statuses[i].error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+          << statuses[i].error_message();
+      EXPECT_THAT(statuses[i].error_message(), HasSubstr("retry shortly"));
+    }
+  }
+  EXPECT_GE(answered, 1);
+  EXPECT_GE(refused, 1);
+  // Once they are done, the places are free again.
+  v1::ValidatePlaybookResponse response;
+  request.mutable_playbook()->set_document(ReadDemo());
+  EXPECT_TRUE(
+      playbooks_->ValidatePlaybook(As(kMarketing).get(), request, &response).ok());
+}
+
 TEST_F(ServiceTest, PublishesActivatesAndRollsBackVersions) {
   // A refused Playbook publishes nothing.
   v1::PublishPlaybookRequest bad;

@@ -1,0 +1,50 @@
+// UTF-8 validity, for the readers that must refuse text protobuf would
+// otherwise silently alter (its JSON printer drops invalid bytes).
+#ifndef SMARKETING_CORE_BASE_UTF8_H_
+#define SMARKETING_CORE_BASE_UTF8_H_
+
+#include <cstddef>
+
+#include "absl/strings/string_view.h"
+
+namespace smarketing {
+
+// Length of the valid UTF-8 sequence at p (its first byte >= 0x80), or 0.
+// Overlong forms, surrogates and code points past U+10FFFF are invalid.
+inline int Utf8SequenceLength(const unsigned char* p, const unsigned char* end) {
+  const unsigned char c = p[0];
+  auto cont = [&](int i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return p + i < end && p[i] >= lo && p[i] <= hi;
+  };
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) {
+    return cont(1) && cont(2) ? 3 : 0;
+  }
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+// Offset of the first byte of `text` that does not start a valid UTF-8
+// sequence, or absl::string_view::npos when all of it is valid.
+inline size_t FindInvalidUtf8(absl::string_view text) {
+  const auto* begin = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = begin + text.size();
+  for (const unsigned char* p = begin; p < end;) {
+    if (*p < 0x80) {
+      ++p;
+      continue;
+    }
+    const int n = Utf8SequenceLength(p, end);
+    if (n == 0) return static_cast<size_t>(p - begin);
+    p += n;
+  }
+  return absl::string_view::npos;
+}
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_CORE_BASE_UTF8_H_

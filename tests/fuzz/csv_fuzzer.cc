@@ -1,0 +1,45 @@
+// The CSV lead reader on any bytes: every record is a lead or an error
+// naming the line, reading always reaches the end, and a lead read is one
+// protobuf's JSON printer writes without loss (all its text is UTF-8).
+#include <cstddef>
+#include <cstdint>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "core/leads/lead_io.h"
+#include "tests/fuzz/fuzz_util.h"
+
+namespace smarketing::fuzz {
+
+void TestOneInput(absl::string_view csv) {
+  std::istringstream in{std::string(csv)};
+  auto reader = LeadReader::FromStream(&in, LeadFormat::kCsv, "fuzz.csv");
+  if (!reader.ok()) return;
+  v1::Lead lead;
+  // Each record consumes at least one byte: more reads than bytes is a loop.
+  for (size_t reads = 0; reads <= csv.size() + 1; ++reads) {
+    absl::StatusOr<bool> more = (*reader)->Next(&lead);
+    if (!more.ok()) {
+      Check(more.status().code() == absl::StatusCode::kInvalidArgument,
+            more.status().ToString());
+      continue;
+    }
+    if (!*more) return;
+    v1::Lead again;
+    const absl::Status status = ParseLeadJson(ToStableJson(lead), &again);
+    Check(status.ok(), absl::StrCat("a lead read does not print as JSON: ",
+                                    status.message()));
+    Check(Bytes(again) == Bytes(lead), "printing a lead read as JSON changed it");
+  }
+  Fail("the reader never reached the end");
+}
+
+}  // namespace smarketing::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  smarketing::fuzz::TestOneInput(
+      absl::string_view(reinterpret_cast<const char*>(data), size));
+  return 0;
+}
