@@ -185,9 +185,10 @@ TEST_F(ReviewServiceTest, ReviewsTheCurrentWeekOfStoredLeadsWithoutErasedOnes) {
   v1::GetReviewRequest request;
   request.set_week(review.period_label());
   request.mutable_filter()->set_campaign("cmp-b");
-  ASSERT_TRUE(GetReview(request, &response).ok());
-  EXPECT_EQ(response.review().marketing().mqls().value(), 1);
-  EXPECT_EQ(response.review().period_start().seconds(),
+  v1::GetReviewResponse filtered;
+  ASSERT_TRUE(GetReview(request, &filtered).ok());
+  EXPECT_EQ(filtered.review().marketing().mqls().value(), 1);
+  EXPECT_EQ(filtered.review().period_start().seconds(),
             review.period_start().seconds());
 }
 

@@ -1079,7 +1079,9 @@ TEST_F(HardeningTest, AnErasedContactLeavesNothingOnDisk) {
 
 TEST_F(HardeningTest, ControlCharactersInALeadIdAreEscapedInTheLog) {
   ::testing::internal::CaptureStderr();
-  Upsert(HotLead(std::string("evil\r level=error event=forged\0x", 37)));
+  // The id holds a NUL: the literal's length, not strlen's, makes it.
+  static constexpr char kEvil[] = "evil\r level=error event=forged\0x";
+  Upsert(HotLead(std::string(kEvil, sizeof(kEvil) - 1)));
   const std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_THAT(log, HasSubstr("lead_upserted"));
   EXPECT_EQ(log.find('\r'), std::string::npos);
