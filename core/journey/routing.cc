@@ -283,7 +283,7 @@ std::vector<Routing::Member> Routing::Roster(
     if (!status.has_teams() || !InTeam(status, team.id)) continue;
     const bool listed =
         std::any_of(team.sales.begin(), team.sales.end(),
-                    [&](const Member& m) { return m.id == id; });
+                    [&id = id](const Member& m) { return m.id == id; });
     if (listed) continue;
     // Someone the Playbook knows in another team keeps their weight and
     // capacity there; a newcomer gets weight 1.
