@@ -5,6 +5,9 @@
 #   targets: lead_json playbook condition score csv (default: all)
 # New inputs go to build-fuzz/corpus/<target>/ (kept between runs); a crash
 # leaves its input in build-fuzz/findings/ and makes the script exit 1.
+# SMARKETING_FUZZ_RUNS=N runs N inputs per target from a fixed seed instead,
+# so that a run is repeatable: the test suite's check, where a finding must
+# come from the change under test and not from a luckier draw.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-3600}
@@ -24,6 +27,8 @@ ninja -C "$build" -j "$jobs" "${targets[@]/%/_fuzzer}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 mkdir -p "$build/findings"
+repeatable=()
+[ -n "${SMARKETING_FUZZ_RUNS:-}" ] && repeatable=(-runs="$SMARKETING_FUZZ_RUNS" -seed=1)
 failed=()
 for target in "${targets[@]}"; do
   corpus="$build/corpus/$target"
@@ -32,7 +37,7 @@ for target in "${targets[@]}"; do
   echo "== fuzz $target for ${seconds}s"
   # -timeout: an input that takes longer is a hang, reported like a crash.
   if "$build/tests/fuzz/${target}_fuzzer" "$corpus" "$root/tests/fuzz/corpus/$target" \
-      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 "${repeatable[@]}" \
       -print_final_stats=1 -artifact_prefix="$build/findings/$target-" \
       >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

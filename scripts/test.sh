@@ -49,5 +49,6 @@ now=2026-11-23T09:00:00Z
   "$root/examples/playbooks/demo.yaml" "$root/examples/playbooks/demo.yaml" >/dev/null
 unset TSAN_OPTIONS
 
-echo "== fuzz targets (clang, ASan + UBSan), ${SMARKETING_FUZZ_SECONDS:-30} s each"
-"$root/scripts/fuzz.sh" "${SMARKETING_FUZZ_SECONDS:-30}"
+fuzz_runs=${SMARKETING_FUZZ_RUNS:-40000}
+echo "== fuzz targets (clang, ASan + UBSan), $fuzz_runs inputs each from a fixed seed"
+SMARKETING_FUZZ_RUNS=$fuzz_runs "$root/scripts/fuzz.sh" 120

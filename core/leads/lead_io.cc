@@ -16,6 +16,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/type_resolver_util.h"
+#include "core/base/proto_time.h"
 #include "core/base/utf8.h"
 
 namespace smarketing {
@@ -128,9 +129,14 @@ absl::Status SetColumn(const std::string& column, const std::string& value,
       return bad("expected an RFC 3339 time");
     }
     const int64_t s = absl::ToUnixSeconds(t);
-    lead->mutable_created_at()->set_seconds(s);
-    lead->mutable_created_at()->set_nanos(static_cast<int32_t>(
+    google::protobuf::Timestamp created;
+    created.set_seconds(s);
+    created.set_nanos(static_cast<int32_t>(
         absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
+    // What a Timestamp can hold, as the JSON-lines reader requires: a year
+    // such as -26 parses, but no JSON printer or store could write it.
+    if (!IsValidTimestamp(created)) return bad("is not a valid time (years 1 to 9999)");
+    *lead->mutable_created_at() = created;
   } else if (column == "events") {
     // Parse the array through a wrapper object so protobuf's JSON parser
     // checks every event field.

@@ -312,6 +312,12 @@ TEST(CsvTest, BadValuesNameTheColumnAndLine) {
       {"do_not_email\nl1,TRUEISH", "column do_not_email: expected true or false"},
       {"seniority\nl1,emperor", "column seniority: unknown seniority \"emperor\""},
       {"created_at\nl1,2026-01-01", "column created_at: expected an RFC 3339 time"},
+      // Found by the CSV fuzzer: RFC 3339 parsing takes years a Timestamp
+      // cannot hold, and the lead could then not be printed or stored.
+      {"created_at\nl1,-026-11-01T10:00:00Z",
+       "column created_at: is not a valid time (years 1 to 9999)"},
+      {"created_at\nl1,0000-11-01T10:00:00Z",
+       "column created_at: is not a valid time (years 1 to 9999)"},
       {"events\nl1,not json", "column events: not a JSON array of events"},
   };
   for (const auto& [body, message] : cases) {
