@@ -46,8 +46,10 @@ def main() -> None:
              .config("spark.ui.enabled", "false").config("spark.driver.memory", "8g")
              .config("spark.sql.shuffle.partitions", str(4 * cores)).getOrCreate())
     with tempfile.TemporaryDirectory() as folder:
-        data.leads.to_parquet(f"{folder}/leads.parquet")
-        data.events.to_parquet(f"{folder}/events.parquet")
+        # Spark reads timestamps in microseconds, as warehouses store them.
+        for name, frame in (("leads", data.leads), ("events", data.events)):
+            frame.to_parquet(f"{folder}/{name}.parquet", coerce_timestamps="us",
+                             allow_truncated_timestamps=True)
         leads = spark.read.parquet(f"{folder}/leads.parquet")
         events = spark.read.parquet(f"{folder}/events.parquet")
         start = time.perf_counter()
