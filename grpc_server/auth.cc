@@ -122,8 +122,8 @@ absl::StatusOr<Caller> TokenTable::Find(absl::string_view token) const {
   return found->caller;
 }
 
-absl::StatusOr<Caller> TokenTable::Authorize(
-    const grpc::ServerContextBase& context, Role needed) const {
+absl::StatusOr<Caller> TokenTable::Authenticate(
+    const grpc::ServerContextBase& context) const {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
@@ -136,14 +136,7 @@ absl::StatusOr<Caller> TokenTable::Authorize(
     return absl::UnauthenticatedError(
         "the authorization metadata must read \"Bearer <token>\"");
   }
-  auto caller = Find(absl::StripAsciiWhitespace(value.substr(kBearer.size())));
-  if (!caller.ok()) return caller.status();
-  if (caller->role < needed) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("this call needs the ", RoleName(needed),
-                     " role; the token has ", RoleName(caller->role)));
-  }
-  return caller;
+  return Find(absl::StripAsciiWhitespace(value.substr(kBearer.size())));
 }
 
 }  // namespace smarketing

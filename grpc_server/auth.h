@@ -1,8 +1,7 @@
-// Who may call what. Every call carries "authorization: Bearer <token>";
-// the token file maps tokens to a role and the name of their holder. Roles
-// are cumulative: reader (score, read) < sales (also feedback and stage
-// moves) < marketing (also upsert leads and events, validate and publish
-// Playbooks) < admin (also activate Playbooks, erase leads).
+// Who is calling. Every call carries "authorization: Bearer <token>"; the
+// token file maps tokens to a role and the name of their holder. Roles are
+// cumulative, reader < sales < marketing < admin; what each role may call is
+// declared in access.h.
 #ifndef SMARKETING_GRPC_SERVER_AUTH_H_
 #define SMARKETING_GRPC_SERVER_AUTH_H_
 
@@ -41,10 +40,10 @@ class TokenTable {
   // entry in constant time, so timing reveals nothing about tokens.
   absl::StatusOr<Caller> Find(absl::string_view token) const;
 
-  // Authenticates the call from its metadata (UNAUTHENTICATED) and checks
-  // that its role is at least `needed` (PERMISSION_DENIED).
-  absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
-                                   Role needed) const;
+  // The caller of the call, from its "authorization" metadata, or
+  // UNAUTHENTICATED. What the caller may do is decided in access.h.
+  absl::StatusOr<Caller> Authenticate(
+      const grpc::ServerContextBase& context) const;
 
   size_t size() const { return entries_.size(); }
 

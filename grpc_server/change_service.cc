@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/problems.h"
+#include "grpc_server/access.h"
 #include "grpc_server/log.h"
 #include "grpc_server/services.h"
 #include "grpc_server/status.h"
@@ -35,10 +36,8 @@ grpc::Status LeadServiceImpl::ListChanges(grpc::ServerContext* context,
                                           const v1::ListChangesRequest* request,
                                           v1::ListChangesResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
-        !st.ok()) {
-      return st;
-    }
+    auto caller = Authorize(*deps_.tokens, *context, "LeadService.ListChanges");
+    if (!caller.ok()) return caller.status();
     if (auto st = CheckCursor(request->after_cursor()); !st.ok()) return st;
     if (request->limit() < 0 || request->limit() > kMaxLimit) {
       return FieldError("limit", absl::StrCat("must be in [0, ", kMaxLimit,
@@ -60,7 +59,8 @@ grpc::Status LeadServiceImpl::WatchChanges(
     grpc::ServerContext* context, const v1::WatchChangesRequest* request,
     grpc::ServerWriter<v1::Change>* writer) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = deps_.tokens->Authorize(*context, Role::kReader);
+    auto caller =
+        Authorize(*deps_.tokens, *context, "LeadService.WatchChanges");
     if (!caller.ok()) return caller.status();
     if (auto st = CheckCursor(request->after_cursor()); !st.ok()) return st;
     int64_t cursor = request->after_cursor();

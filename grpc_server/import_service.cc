@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/problems.h"
+#include "grpc_server/access.h"
 #include "grpc_server/log.h"
 #include "grpc_server/services.h"
 #include "grpc_server/status.h"
@@ -48,7 +49,7 @@ grpc::Status LeadServiceImpl::ImportLeads(
     grpc::ServerReader<v1::ImportLeadsRequest>* reader,
     v1::ImportLeadsResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = deps_.tokens->Authorize(*context, Role::kMarketing);
+    auto caller = Authorize(*deps_.tokens, *context, "LeadService.ImportLeads");
     if (!caller.ok()) return caller.status();
     const WriteActor actor = ImportActor(*caller);
     v1::ImportLeadsRequest request;

@@ -3,9 +3,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "grpc_server/log.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
+#include "grpc_server/access.h"
+#include "grpc_server/log.h"
 #include "grpc_server/service_util.h"
 #include "grpc_server/services.h"
 #include "grpc_server/status.h"
@@ -86,14 +87,15 @@ WriteActor ActorOf(const Caller& caller) {
 }
 
 // What every RPC that writes one lead and answers with its record does:
-// authorizes the caller for `role`, calls `write(now, actor)`, logs `event`
+// authorizes the caller for `method`, calls `write(now, actor)`, logs `event`
 // and shows the written lead in `out` as of `now`.
 template <typename WriteFn>
 absl::StatusOr<LeadWrite> WriteLead(const TokenTable& tokens,
                                     const grpc::ServerContext& context,
-                                    Role role, absl::string_view event,
-                                    WriteFn write, v1::LeadRecord* out) {
-  auto caller = tokens.Authorize(context, role);
+                                    absl::string_view method,
+                                    absl::string_view event, WriteFn write,
+                                    v1::LeadRecord* out) {
+  auto caller = Authorize(tokens, context, method);
   if (!caller.ok()) return caller.status();
   const absl::Time now = absl::Now();
   absl::StatusOr<LeadWrite> written = write(now, ActorOf(*caller));
@@ -111,8 +113,9 @@ grpc::Status LeadServiceImpl::UpsertLead(grpc::ServerContext* context,
                                          v1::UpsertLeadResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
     auto write = WriteLead(
-        *deps_.tokens, *context, Role::kMarketing, "lead_upserted",
-        [&](absl::Time now, const WriteActor& actor) -> absl::StatusOr<LeadWrite> {
+        *deps_.tokens, *context, "LeadService.UpsertLead", "lead_upserted",
+        [&](absl::Time now,
+            const WriteActor& actor) -> absl::StatusOr<LeadWrite> {
           // As many events as RecordEvents takes: bounds one transaction.
           if (request->lead().events_size() > kMaxEventsPerRequest) {
             return FieldError("lead.events",
@@ -133,7 +136,8 @@ grpc::Status LeadServiceImpl::RecordEvents(
     grpc::ServerContext* context, const v1::RecordEventsRequest* request,
     v1::RecordEventsResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = deps_.tokens->Authorize(*context, Role::kMarketing);
+    auto caller =
+        Authorize(*deps_.tokens, *context, "LeadService.RecordEvents");
     if (!caller.ok()) return caller.status();
     if (auto st = CheckEventsRequest(*request); !st.ok()) return st;
     auto write = deps_.leads->RecordEvents(
@@ -149,7 +153,8 @@ grpc::Status LeadServiceImpl::StreamEvents(
     grpc::ServerReaderWriter<v1::RecordEventsResponse, v1::RecordEventsRequest>*
         stream) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = deps_.tokens->Authorize(*context, Role::kMarketing);
+    auto caller =
+        Authorize(*deps_.tokens, *context, "LeadService.StreamEvents");
     if (!caller.ok()) return caller.status();
     v1::RecordEventsRequest request;
     v1::RecordEventsResponse response;
@@ -179,10 +184,8 @@ grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* context,
                                       const v1::GetLeadRequest* request,
                                       v1::GetLeadResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
-        !st.ok()) {
-      return st;
-    }
+    auto caller = Authorize(*deps_.tokens, *context, "LeadService.GetLead");
+    if (!caller.ok()) return caller.status();
     if (request->lead_id().empty()) return FieldError("lead_id", "required");
     auto version = deps_.playbooks->Get(0);
     if (!version.ok()) return version.status();
@@ -215,10 +218,8 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
                                         const v1::ListLeadsRequest* request,
                                         v1::ListLeadsResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
-        !st.ok()) {
-      return st;
-    }
+    auto caller = Authorize(*deps_.tokens, *context, "LeadService.ListLeads");
+    if (!caller.ok()) return caller.status();
     absl::StatusOr<int> page = PageSize(request->page_size(), 100);
     if (!page.ok()) return page.status();
     const int page_size = *page;
@@ -278,7 +279,8 @@ grpc::Status LeadServiceImpl::RecordFeedback(
     v1::RecordFeedbackResponse* response) {
   return ToGrpcStatus(
       WriteLead(
-          *deps_.tokens, *context, Role::kSales, "feedback_recorded",
+          *deps_.tokens, *context, "LeadService.RecordFeedback",
+          "feedback_recorded",
           [&](absl::Time now, const WriteActor& actor) {
             return deps_.leads->ApplyFeedback(
                 request->feedback(), request->expected_revision(), now, actor);
@@ -292,7 +294,7 @@ grpc::Status LeadServiceImpl::TransitionLead(
     v1::TransitionLeadResponse* response) {
   return ToGrpcStatus(
       WriteLead(
-          *deps_.tokens, *context, Role::kSales, "lead_moved",
+          *deps_.tokens, *context, "LeadService.TransitionLead", "lead_moved",
           [&](absl::Time now,
               const WriteActor& actor) -> absl::StatusOr<LeadWrite> {
             auto at = RequestTime(request->has_at(), request->at(), "at");
@@ -317,7 +319,8 @@ grpc::Status LeadServiceImpl::RecordFirstTouch(
     v1::RecordFirstTouchResponse* response) {
   return ToGrpcStatus(
       WriteLead(
-          *deps_.tokens, *context, Role::kSales, "lead_touched",
+          *deps_.tokens, *context, "LeadService.RecordFirstTouch",
+          "lead_touched",
           [&](absl::Time now,
               const WriteActor& actor) -> absl::StatusOr<LeadWrite> {
             auto at = RequestTime(request->has_at(), request->at(), "at");
@@ -333,7 +336,7 @@ grpc::Status LeadServiceImpl::EraseLead(grpc::ServerContext* context,
                                         const v1::EraseLeadRequest* request,
                                         v1::EraseLeadResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = deps_.tokens->Authorize(*context, Role::kAdmin);
+    auto caller = Authorize(*deps_.tokens, *context, "LeadService.EraseLead");
     if (!caller.ok()) return caller.status();
     auto erased = deps_.leads->Erase(request->lead_id(), ActorOf(*caller));
     if (!erased.ok()) return erased.status();

@@ -3,11 +3,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "core/journey/lead_engine.h"
-#include "grpc_server/log.h"
-#include "core/playbook/playbook_loader.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
+#include "core/journey/lead_engine.h"
+#include "core/playbook/playbook_loader.h"
+#include "grpc_server/access.h"
+#include "grpc_server/log.h"
 #include "grpc_server/service_util.h"
 #include "grpc_server/services.h"
 #include "grpc_server/status.h"
@@ -80,10 +81,9 @@ grpc::Status PlaybookServiceImpl::ValidatePlaybook(
     grpc::ServerContext* context, const v1::ValidatePlaybookRequest* request,
     v1::ValidatePlaybookResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    if (auto st = deps_.tokens->Authorize(*context, Role::kMarketing).status();
-        !st.ok()) {
-      return st;
-    }
+    auto caller =
+        Authorize(*deps_.tokens, *context, "PlaybookService.ValidatePlaybook");
+    if (!caller.ok()) return caller.status();
     auto engine = Compile(request->playbook());
     if (engine.ok()) return absl::OkStatus();
     // Problems are this call's answer, not its failure.
@@ -98,8 +98,9 @@ grpc::Status PlaybookServiceImpl::PublishPlaybook(
     grpc::ServerContext* context, const v1::PublishPlaybookRequest* request,
     v1::PublishPlaybookResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = deps_.tokens->Authorize(
-        *context, request->activate() ? Role::kAdmin : Role::kMarketing);
+    auto caller =
+        Authorize(*deps_.tokens, *context, "PlaybookService.PublishPlaybook",
+                  /*elevated=*/request->activate());
     if (!caller.ok()) return caller.status();
     auto engine = Compile(request->playbook());
     if (!engine.ok()) return engine.status();
@@ -120,7 +121,8 @@ grpc::Status PlaybookServiceImpl::ActivatePlaybook(
     grpc::ServerContext* context, const v1::ActivatePlaybookRequest* request,
     v1::ActivatePlaybookResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = deps_.tokens->Authorize(*context, Role::kAdmin);
+    auto caller =
+        Authorize(*deps_.tokens, *context, "PlaybookService.ActivatePlaybook");
     if (!caller.ok()) return caller.status();
     if (request->number() <= 0) return FieldError("number", "required, > 0");
     auto record = deps_.playbooks->Activate(request->number(),
@@ -137,10 +139,9 @@ grpc::Status PlaybookServiceImpl::GetPlaybook(
     grpc::ServerContext* context, const v1::GetPlaybookRequest* request,
     v1::GetPlaybookResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
-        !st.ok()) {
-      return st;
-    }
+    auto caller =
+        Authorize(*deps_.tokens, *context, "PlaybookService.GetPlaybook");
+    if (!caller.ok()) return caller.status();
     if (request->number() < 0) return FieldError("number", "must be >= 0");
     auto record = deps_.store->GetPlaybook(request->number());
     if (!record.ok()) return record.status();
@@ -155,10 +156,9 @@ grpc::Status PlaybookServiceImpl::ListPlaybookVersions(
     const v1::ListPlaybookVersionsRequest* request,
     v1::ListPlaybookVersionsResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
-        !st.ok()) {
-      return st;
-    }
+    auto caller = Authorize(*deps_.tokens, *context,
+                            "PlaybookService.ListPlaybookVersions");
+    if (!caller.ok()) return caller.status();
     absl::StatusOr<int> page = PageSize(request->page_size(), 50);
     if (!page.ok()) return page.status();
     const int page_size = *page;

@@ -4,10 +4,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/journey/sla_listing.h"
-#include "core/review/closed_loop.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
+#include "core/journey/sla_listing.h"
+#include "core/review/closed_loop.h"
+#include "grpc_server/access.h"
 #include "grpc_server/review_query.h"
 #include "grpc_server/service_util.h"
 #include "grpc_server/services.h"
@@ -43,10 +44,9 @@ grpc::Status ReportServiceImpl::ListSlaLeads(
     grpc::ServerContext* context, const v1::ListSlaLeadsRequest* request,
     v1::ListSlaLeadsResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
-        !st.ok()) {
-      return st;
-    }
+    auto caller =
+        Authorize(*deps_.tokens, *context, "ReportService.ListSlaLeads");
+    if (!caller.ok()) return caller.status();
     auto now = RequestTime(request->has_now(), request->now(), "now");
     if (!now.ok()) return now.status();
     auto version = deps_.playbooks->Get(0);
@@ -93,10 +93,9 @@ grpc::Status ReportServiceImpl::GetClosedLoopReport(
     grpc::ServerContext* context, const v1::GetClosedLoopReportRequest* request,
     v1::GetClosedLoopReportResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
-        !st.ok()) {
-      return st;
-    }
+    auto caller =
+        Authorize(*deps_.tokens, *context, "ReportService.GetClosedLoopReport");
+    if (!caller.ok()) return caller.status();
     if (!request->has_period_start() ||
         !IsValidTimestamp(request->period_start())) {
       return FieldError("period_start", "required, a valid timestamp");
@@ -106,7 +105,8 @@ grpc::Status ReportServiceImpl::GetClosedLoopReport(
     }
     const absl::Time start = TimeFromProto(request->period_start());
     const absl::Time end = TimeFromProto(request->period_end());
-    if (end <= start) return FieldError("period_end", "must be after period_start");
+    if (end <= start)
+      return FieldError("period_end", "must be after period_start");
     LeadFilter filter;
     filter.created_from = start;
     filter.created_to = end;
@@ -127,10 +127,8 @@ grpc::Status ReportServiceImpl::GetReview(grpc::ServerContext* context,
                                           const v1::GetReviewRequest* request,
                                           v1::GetReviewResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
-        !st.ok()) {
-      return st;
-    }
+    auto caller = Authorize(*deps_.tokens, *context, "ReportService.GetReview");
+    if (!caller.ok()) return caller.status();
     auto review = ComputeReview(*deps_.store, *deps_.playbooks, *request,
                                 absl::Now(),
                                 [context] { return context->IsCancelled(); });

@@ -1,8 +1,9 @@
 #include <google/protobuf/arena.h>
 
-#include "core/scoring/lead_validation.h"
-#include "grpc_server/log.h"
 #include "core/base/problems.h"
+#include "core/scoring/lead_validation.h"
+#include "grpc_server/access.h"
+#include "grpc_server/log.h"
 #include "grpc_server/service_util.h"
 #include "grpc_server/services.h"
 #include "grpc_server/status.h"
@@ -43,10 +44,9 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(
     v1::ScoreLeadResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus([&]() -> absl::Status {
-    if (auto caller = deps_.tokens->Authorize(*context, Role::kReader);
-        !caller.ok()) {
-      return caller.status();
-    }
+    auto caller =
+        Authorize(*deps_.tokens, *context, "ScoringService.ScoreLead");
+    if (!caller.ok()) return caller.status();
     auto now = RequestTime(request->has_now(), request->now(), "now");
     if (!now.ok()) return now.status();
     auto version = deps_.playbooks->Get(request->playbook_number());
@@ -69,10 +69,9 @@ grpc::Status ScoringServiceImpl::ScoreLeads(
     grpc::ServerReaderWriter<v1::ScoreLeadsResponse, v1::ScoreLeadsRequest>*
         stream) {
   return ToGrpcStatus([&]() -> absl::Status {
-    if (auto caller = deps_.tokens->Authorize(*context, Role::kReader);
-        !caller.ok()) {
-      return caller.status();
-    }
+    auto caller =
+        Authorize(*deps_.tokens, *context, "ScoringService.ScoreLeads");
+    if (!caller.ok()) return caller.status();
     v1::ScoreLeadsResponse response;
     LeadScore score;
     int64_t leads = 0;
@@ -127,10 +126,9 @@ grpc::Status ScoringServiceImpl::ExplainLead(
     grpc::ServerContext* context, const v1::ExplainLeadRequest* request,
     v1::ExplainLeadResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    if (auto caller = deps_.tokens->Authorize(*context, Role::kReader);
-        !caller.ok()) {
-      return caller.status();
-    }
+    auto caller =
+        Authorize(*deps_.tokens, *context, "ScoringService.ExplainLead");
+    if (!caller.ok()) return caller.status();
     if (request->lead_id().empty()) return FieldError("lead_id", "required");
     auto now = RequestTime(request->has_now(), request->now(), "now");
     if (!now.ok()) return now.status();

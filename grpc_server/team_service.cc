@@ -11,6 +11,7 @@
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
 #include "core/journey/member_status.h"
+#include "grpc_server/access.h"
 #include "grpc_server/log.h"
 #include "grpc_server/services.h"
 #include "grpc_server/status.h"
@@ -32,8 +33,8 @@ grpc::Status TeamServiceImpl::SetMemberStatus(
     // Moving people between teams reshapes routing: admins only.
     const bool teams =
         std::find(fields.begin(), fields.end(), "teams") != fields.end();
-    auto caller = deps_.tokens->Authorize(
-        *context, teams ? Role::kAdmin : Role::kMarketing);
+    auto caller = Authorize(*deps_.tokens, *context,
+                            "TeamService.SetMemberStatus", /*elevated=*/teams);
     if (!caller.ok()) return caller.status();
     auto active = deps_.store->GetPlaybook(0);
     if (!active.ok()) return active.status();
@@ -72,11 +73,11 @@ grpc::Status TeamServiceImpl::GetMemberStatus(
     grpc::ServerContext* context, const v1::GetMemberStatusRequest* request,
     v1::GetMemberStatusResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    if (auto st = deps_.tokens->Authorize(*context, Role::kReader).status();
-        !st.ok()) {
-      return st;
-    }
-    if (request->member_id().empty()) return FieldError("member_id", "required");
+    auto caller =
+        Authorize(*deps_.tokens, *context, "TeamService.GetMemberStatus");
+    if (!caller.ok()) return caller.status();
+    if (request->member_id().empty())
+      return FieldError("member_id", "required");
     absl::Status st = deps_.store->Read([&](StoreTransaction& txn) -> absl::Status {
       auto routing = txn.GetRoutingState();
       if (!routing.ok()) return routing.status();

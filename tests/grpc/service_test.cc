@@ -2,8 +2,8 @@
 // gRPC clients, every RPC, its error paths and the role matrix.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/impl/codegen/client_unary_call.h>
-#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/byte_buffer.h>
 
 #include <atomic>
 #include <cmath>
@@ -11,21 +11,23 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/base/proto_time.h"
+#include "core/playbook/playbook_loader.h"
+#include "core/scoring/lead_validation.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.pb.h"
-#include "gtest/gtest.h"
-#include "core/playbook/playbook_loader.h"
-#include "core/base/proto_time.h"
-#include "core/scoring/lead_validation.h"
+#include "grpc_server/access.h"
 #include "grpc_server/server.h"
+#include "gtest/gtest.h"
 
 namespace smarketing {
 namespace {
@@ -91,6 +93,7 @@ class ServiceTest : public ::testing::Test {
     playbooks_ = v1::PlaybookService::NewStub(channel_);
     leads_ = v1::LeadService::NewStub(channel_);
     reports_ = v1::ReportService::NewStub(channel_);
+    teams_ = v1::TeamService::NewStub(channel_);
   }
 
   void RestartServer() {
@@ -186,6 +189,7 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<v1::PlaybookService::Stub> playbooks_;
   std::unique_ptr<v1::LeadService::Stub> leads_;
   std::unique_ptr<v1::ReportService::Stub> reports_;
+  std::unique_ptr<v1::TeamService::Stub> teams_;
 };
 
 // The google.rpc.BadRequest field paths of a failed call.
@@ -649,120 +653,161 @@ TEST_F(ServiceTest, TransitionsGoThroughTheLifecycleRules) {
   EXPECT_EQ(moved.lead().lifecycle().stage(), v1::LIFECYCLE_STAGE_SAL);
 }
 
-// Every RPC with its least role: without a token or with a wrong one,
-// UNAUTHENTICATED; with any lesser role, PERMISSION_DENIED; with its role
-// and above, anything but those two.
+// Every RPC against its rule in the access table: without a token or with
+// a wrong one, UNAUTHENTICATED; with a role below the rule's,
+// PERMISSION_DENIED; with its role and above, anything but those two. Every
+// rule must have a call here, and its elevated part a call of its own.
 TEST_F(ServiceTest, RoleMatrix) {
   using Call = std::function<grpc::Status(grpc::ClientContext*)>;
-  struct Rpc {
-    const char* name;
-    Role role;
-    Call call;
-  };
-  const std::vector<Rpc> rpcs = {
-      {"ScoreLead", Role::kReader,
+  // (method, elevated) -> a call of it.
+  const std::map<std::pair<std::string, bool>, Call> calls = {
+      {{"ScoringService.ScoreLead", false},
        [&](grpc::ClientContext* c) {
          v1::ScoreLeadResponse r;
          return scoring_->ScoreLead(c, {}, &r);
        }},
-      {"ScoreLeads", Role::kReader,
+      {{"ScoringService.ScoreLeads", false},
        [&](grpc::ClientContext* c) {
          auto s = scoring_->ScoreLeads(c);
          s->WritesDone();
          return s->Finish();
        }},
-      {"ExplainLead", Role::kReader,
+      {{"ScoringService.ExplainLead", false},
        [&](grpc::ClientContext* c) {
          v1::ExplainLeadResponse r;
          return scoring_->ExplainLead(c, {}, &r);
        }},
-      {"ValidatePlaybook", Role::kMarketing,
+      {{"PlaybookService.ValidatePlaybook", false},
        [&](grpc::ClientContext* c) {
          v1::ValidatePlaybookResponse r;
          return playbooks_->ValidatePlaybook(c, {}, &r);
        }},
-      {"PublishPlaybook", Role::kMarketing,
+      {{"PlaybookService.PublishPlaybook", false},
        [&](grpc::ClientContext* c) {
          v1::PublishPlaybookResponse r;
          return playbooks_->PublishPlaybook(c, {}, &r);
        }},
-      {"PublishPlaybook(activate)", Role::kAdmin,
+      {{"PlaybookService.PublishPlaybook", true},
        [&](grpc::ClientContext* c) {
          v1::PublishPlaybookRequest q;
          q.set_activate(true);
          v1::PublishPlaybookResponse r;
          return playbooks_->PublishPlaybook(c, q, &r);
        }},
-      {"ActivatePlaybook", Role::kAdmin,
+      {{"PlaybookService.ActivatePlaybook", false},
        [&](grpc::ClientContext* c) {
          v1::ActivatePlaybookResponse r;
          return playbooks_->ActivatePlaybook(c, {}, &r);
        }},
-      {"GetPlaybook", Role::kReader,
+      {{"PlaybookService.GetPlaybook", false},
        [&](grpc::ClientContext* c) {
          v1::GetPlaybookResponse r;
          return playbooks_->GetPlaybook(c, {}, &r);
        }},
-      {"ListPlaybookVersions", Role::kReader,
+      {{"PlaybookService.ListPlaybookVersions", false},
        [&](grpc::ClientContext* c) {
          v1::ListPlaybookVersionsResponse r;
          return playbooks_->ListPlaybookVersions(c, {}, &r);
        }},
-      {"UpsertLead", Role::kMarketing,
+      {{"LeadService.UpsertLead", false},
        [&](grpc::ClientContext* c) {
          v1::UpsertLeadResponse r;
          return leads_->UpsertLead(c, {}, &r);
        }},
-      {"RecordEvents", Role::kMarketing,
+      {{"LeadService.RecordEvents", false},
        [&](grpc::ClientContext* c) {
          v1::RecordEventsResponse r;
          return leads_->RecordEvents(c, {}, &r);
        }},
-      {"StreamEvents", Role::kMarketing,
+      {{"LeadService.StreamEvents", false},
        [&](grpc::ClientContext* c) {
          auto s = leads_->StreamEvents(c);
          s->WritesDone();
          return s->Finish();
        }},
-      {"GetLead", Role::kReader,
+      {{"LeadService.GetLead", false},
        [&](grpc::ClientContext* c) {
          v1::GetLeadResponse r;
          return leads_->GetLead(c, {}, &r);
        }},
-      {"ListLeads", Role::kReader,
+      {{"LeadService.ListLeads", false},
        [&](grpc::ClientContext* c) {
          v1::ListLeadsResponse r;
          return leads_->ListLeads(c, {}, &r);
        }},
-      {"RecordFeedback", Role::kSales,
+      {{"LeadService.RecordFeedback", false},
        [&](grpc::ClientContext* c) {
          v1::RecordFeedbackResponse r;
          return leads_->RecordFeedback(c, {}, &r);
        }},
-      {"TransitionLead", Role::kSales,
+      {{"LeadService.TransitionLead", false},
        [&](grpc::ClientContext* c) {
          v1::TransitionLeadResponse r;
          return leads_->TransitionLead(c, {}, &r);
        }},
-      {"RecordFirstTouch", Role::kSales,
+      {{"LeadService.RecordFirstTouch", false},
        [&](grpc::ClientContext* c) {
          v1::RecordFirstTouchResponse r;
          return leads_->RecordFirstTouch(c, {}, &r);
        }},
-      {"EraseLead", Role::kAdmin,
+      {{"LeadService.EraseLead", false},
        [&](grpc::ClientContext* c) {
          v1::EraseLeadResponse r;
          return leads_->EraseLead(c, {}, &r);
        }},
-      {"ListSlaLeads", Role::kReader,
+      {{"ReportService.ListSlaLeads", false},
        [&](grpc::ClientContext* c) {
          v1::ListSlaLeadsResponse r;
          return reports_->ListSlaLeads(c, {}, &r);
        }},
-      {"GetClosedLoopReport", Role::kReader,
+      {{"ReportService.GetClosedLoopReport", false},
        [&](grpc::ClientContext* c) {
          v1::GetClosedLoopReportResponse r;
          return reports_->GetClosedLoopReport(c, {}, &r);
+       }},
+      {{"LeadService.ListChanges", false},
+       [&](grpc::ClientContext* c) {
+         v1::ListChangesResponse r;
+         return leads_->ListChanges(c, {}, &r);
+       }},
+      {{"LeadService.WatchChanges", false},
+       [&](grpc::ClientContext* c) {
+         c->set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(300));
+         auto s = leads_->WatchChanges(c, {});
+         v1::Change change;
+         while (s->Read(&change)) {
+         }
+         return s->Finish();
+       }},
+      {{"LeadService.ImportLeads", false},
+       [&](grpc::ClientContext* c) {
+         v1::ImportLeadsResponse r;
+         auto s = leads_->ImportLeads(c, &r);
+         s->WritesDone();
+         return s->Finish();
+       }},
+      {{"ReportService.GetReview", false},
+       [&](grpc::ClientContext* c) {
+         v1::GetReviewResponse r;
+         return reports_->GetReview(c, {}, &r);
+       }},
+      {{"TeamService.SetMemberStatus", false},
+       [&](grpc::ClientContext* c) {
+         v1::SetMemberStatusResponse r;
+         return teams_->SetMemberStatus(c, {}, &r);
+       }},
+      {{"TeamService.SetMemberStatus", true},
+       [&](grpc::ClientContext* c) {
+         v1::SetMemberStatusRequest q;
+         q.mutable_update_mask()->add_paths("teams");
+         v1::SetMemberStatusResponse r;
+         return teams_->SetMemberStatus(c, q, &r);
+       }},
+      {{"TeamService.GetMemberStatus", false},
+       [&](grpc::ClientContext* c) {
+         v1::GetMemberStatusResponse r;
+         return teams_->GetMemberStatus(c, {}, &r);
        }},
   };
   const std::vector<std::pair<Role, const char*>> tokens = {
@@ -770,23 +815,34 @@ TEST_F(ServiceTest, RoleMatrix) {
       {Role::kSales, kSales},
       {Role::kMarketing, kMarketing},
       {Role::kAdmin, kAdmin}};
-  for (const Rpc& rpc : rpcs) {
-    SCOPED_TRACE(rpc.name);
-    EXPECT_EQ(rpc.call(As("").get()).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED);
-    EXPECT_EQ(rpc.call(As("not-a-token-of-this-server").get()).error_code(),
-              grpc::StatusCode::UNAUTHENTICATED);
-    for (const auto& [role, token] : tokens) {
-      SCOPED_TRACE(RoleName(role));
-      const grpc::StatusCode code = rpc.call(As(token).get()).error_code();
-      if (role < rpc.role) {
-        EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED);
-      } else {
-        EXPECT_NE(code, grpc::StatusCode::PERMISSION_DENIED);
-        EXPECT_NE(code, grpc::StatusCode::UNAUTHENTICATED);
+  size_t checked = 0;
+  for (const MethodAccess& rule : MethodAccessTable()) {
+    for (const bool elevated : {false, true}) {
+      if (elevated && rule.elevated_part.empty()) continue;
+      SCOPED_TRACE(absl::StrCat(rule.method, elevated ? " (elevated)" : ""));
+      auto call = calls.find({std::string(rule.method), elevated});
+      ASSERT_NE(call, calls.end()) << "no call of this method in the test";
+      ++checked;
+      const Role needed = elevated ? rule.elevated_role : rule.role;
+      EXPECT_EQ(call->second(As("").get()).error_code(),
+                grpc::StatusCode::UNAUTHENTICATED);
+      EXPECT_EQ(
+          call->second(As("not-a-token-of-this-server").get()).error_code(),
+          grpc::StatusCode::UNAUTHENTICATED);
+      for (const auto& [role, token] : tokens) {
+        SCOPED_TRACE(RoleName(role));
+        const grpc::StatusCode code =
+            call->second(As(token).get()).error_code();
+        if (role < needed) {
+          EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED);
+        } else {
+          EXPECT_NE(code, grpc::StatusCode::PERMISSION_DENIED);
+          EXPECT_NE(code, grpc::StatusCode::UNAUTHENTICATED);
+        }
       }
     }
   }
+  EXPECT_EQ(checked, calls.size()) << "a call here has no rule in the table";
 }
 
 TEST(TokenTableTest, RefusesShortDuplicateAndUnknownEntries) {
