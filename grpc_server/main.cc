@@ -1,10 +1,12 @@
 // smarketing-server: the smarketing core behind gRPC, with its lead store.
 #include <csignal>
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
@@ -45,23 +47,50 @@ ABSL_FLAG(std::string, http_listen, "",
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "on SIGTERM or SIGINT, how long calls in flight may take to finish");
 
+namespace {
+
+constexpr char kUsage[] =
+    "serves the smarketing gRPC API (scoring, Playbooks, leads, reports) "
+    "with health checking and reflection.\n"
+    "Usage: smarketing-server --token_file=FILE [--listen=HOST:PORT] "
+    "[--store=FILE] [--demo_playbook=FILE] [--tls_cert=PEM --tls_key=PEM "
+    "[--tls_client_ca=PEM]] [--http_listen=HOST:PORT]";
+
+// --help lists this program's flags and exits 0. Debian's abseil would exit
+// 1, and look for the flags in a source file named after the program.
+bool PrintHelpIfAsked(int argc, char** argv) {
+  bool asked = false;
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    asked |= arg == "--help" || arg == "-h" || arg == "--helpfull";
+  }
+  if (!asked) return false;
+  std::map<std::string, const absl::CommandLineFlag*> flags;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (absl::EndsWith(flag->Filename(), "grpc_server/main.cc")) {
+      flags.emplace(std::string(name), flag);
+    }
+  }
+  std::printf("smarketing-server %s: %s\n\nFlags:\n",
+              std::string(smarketing::Version()).c_str(), kUsage);
+  for (const auto& [name, flag] : flags) {
+    std::printf("  --%s (default \"%s\")\n      %s\n", name.c_str(),
+                flag->DefaultValue().c_str(), flag->Help().c_str());
+  }
+  return true;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  // --help lists this file's flags: abseil would look for a source file
-  // named after the program, and find none.
+  if (PrintHelpIfAsked(argc, argv)) return 0;
   absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view path) {
-    return absl::EndsWith(path, "grpc_server/main.cc");
-  };
   usage.version_string = [] {
     return absl::StrCat("smarketing-server ", smarketing::Version(), "\n");
   };
   absl::SetFlagsUsageConfig(usage);
-  absl::SetProgramUsageMessage(
-      "serves the smarketing gRPC API (scoring, Playbooks, leads, reports) "
-      "with health checking and reflection.\n"
-      "Usage: smarketing-server --token_file=FILE [--listen=HOST:PORT] "
-      "[--store=FILE] [--demo_playbook=FILE] [--tls_cert=PEM --tls_key=PEM "
-      "[--tls_client_ca=PEM]] [--http_listen=HOST:PORT]");
+  absl::SetProgramUsageMessage(kUsage);
   absl::ParseCommandLine(argc, argv);
   // Debian's abseil checks every absl::Mutex acquisition (gRPC takes many
   // per call) for lock-order cycles; that bookkeeping showed up as the

@@ -2,13 +2,15 @@
 through grpcio and stubs generated from the same proto files."""
 
 import datetime
+import os
+import subprocess
 
 import grpc
 import pytest
 from google.protobuf import timestamp_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from conftest import auth
+from conftest import ROOT, auth
 
 
 def ts(delta=datetime.timedelta()):
@@ -174,3 +176,19 @@ def test_a_rejected_lead_is_recycled_to_nurture_with_its_reason(clients, stubs):
         metadata=auth("reader")).report
     assert report.total.rejected == 1
     assert dict(report.total.rejection_reasons) == {"bad_timing": 1}
+
+
+def test_help_and_version_exit_zero():
+    """Operators read --help and --version before anything else; both exit 0
+    and describe this program."""
+    binary = os.environ.get(
+        "SMARKETING_SERVER", str(ROOT / "build/grpc_server/smarketing-server"))
+    shown = subprocess.run([binary, "--help"], capture_output=True, text=True,
+                           timeout=30)
+    assert shown.returncode == 0, shown.stderr
+    assert "--token_file" in shown.stdout and "--listen" in shown.stdout
+    version = subprocess.run([binary, "--version"], capture_output=True,
+                             text=True, timeout=30)
+    assert version.returncode == 0
+    assert version.stdout.strip() == \
+        f"smarketing-server {(ROOT / 'VERSION').read_text().strip()}"
