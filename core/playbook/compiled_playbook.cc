@@ -16,27 +16,8 @@
 #include "core/base/utf8.h"
 
 namespace smarketing {
-namespace {
 
 constexpr size_t kMaxRuleIdBytes = 128;
-
-std::string At(absl::string_view base, int index) {
-  return absl::StrCat(base, "[", index, "]");
-}
-
-// Seconds of a Duration, or -1 when it is malformed.
-double Seconds(const google::protobuf::Duration& d) {
-  if (d.nanos() <= -1000000000 || d.nanos() >= 1000000000 ||
-      (d.seconds() > 0 && d.nanos() < 0) || (d.seconds() < 0 && d.nanos() > 0)) {
-    return -1;
-  }
-  return static_cast<double>(d.seconds()) + d.nanos() * 1e-9;
-}
-
-bool IsRate(v1::ObjectiveMetric metric) {
-  return metric == v1::OBJECTIVE_METRIC_MEETING_RATE ||
-         metric == v1::OBJECTIVE_METRIC_SIGNING_RATE;
-}
 
 // Rule and persona ids share one namespace so that an explanation's rule id
 // names exactly one thing.
@@ -64,6 +45,27 @@ class IdRegistry {
   ProblemList* problems_;
   absl::flat_hash_map<std::string, std::string> seen_;
 };
+
+namespace {
+
+std::string At(absl::string_view base, int index) {
+  return absl::StrCat(base, "[", index, "]");
+}
+
+// Seconds of a Duration, or -1 when it is malformed.
+double Seconds(const google::protobuf::Duration& d) {
+  if (d.nanos() <= -1000000000 || d.nanos() >= 1000000000 ||
+      (d.seconds() > 0 && d.nanos() < 0) ||
+      (d.seconds() < 0 && d.nanos() > 0)) {
+    return -1;
+  }
+  return static_cast<double>(d.seconds()) + d.nanos() * 1e-9;
+}
+
+bool IsRate(v1::ObjectiveMetric metric) {
+  return metric == v1::OBJECTIVE_METRIC_MEETING_RATE ||
+         metric == v1::OBJECTIVE_METRIC_SIGNING_RATE;
+}
 
 void CheckPoints(double points, double limit, const std::string& path,
                  ProblemList* problems) {
@@ -250,20 +252,40 @@ void CompiledPlaybook::CheckMetadataAndObjectives(ProblemList* problems) const {
 }
 
 void CompiledPlaybook::CompileScoring(ProblemList* problems) {
-  const v1::Playbook& p = playbook_;
+  // Rule and persona ids are checked across all sections.
   IdRegistry ids(problems);
-  auto compile_when = [&](const v1::Condition& when, bool has_when,
-                          bool required, FieldScope scope,
-                          const std::string& path, CompiledCondition* out) {
-    if (!has_when) {
-      if (required) problems->Add(path, "a condition is required");
-      return;
-    }
-    out->Compile(when, scope, path, problems, &attribute_slots_,
-                 &property_slots_);
-  };
+  CompileFitModel(problems);
+  CompilePersonas(ids, problems);
+  CompileFitRules(ids, problems);
+  CompileGradeBands(problems);
+  CompileEngagement(ids, problems);
+  CompileDisqualificationRules(ids, problems);
+  CompileHandRaiserRules(ids, problems);
+  CompileThresholds(problems);
+  CompileDisqualifiedAndOptOut(problems);
+  CompilePriority(ids, problems);
+}
 
-  // The fit model: its bounds frame every other fit setting.
+void CompiledPlaybook::CompileWhen(const v1::Condition& when, bool has_when,
+                                   bool required, FieldScope scope,
+                                   const std::string& path,
+                                   CompiledCondition* out,
+                                   ProblemList* problems) {
+  if (!has_when) {
+    if (required) problems->Add(path, "a condition is required");
+    return;
+  }
+  out->Compile(when, scope, path, problems, &attribute_slots_,
+               &property_slots_);
+}
+
+std::string CompiledPlaybook::FitRange() const {
+  return absl::StrCat("[", min_fit_, ", ", max_fit_, "]");
+}
+
+// The fit model: its bounds frame every other fit setting.
+void CompiledPlaybook::CompileFitModel(ProblemList* problems) {
+  const v1::Playbook& p = playbook_;
   const v1::FitModel& fit_model = p.fit();
   fit_base_ = fit_model.base_points();
   if (!std::isfinite(fit_base_) ||
@@ -283,9 +305,11 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
     min_fit_ = 0;
     max_fit_ = ScoringLimits::kMaxFit;
   }
-  const std::string fit_range = absl::StrCat("[", min_fit_, ", ", max_fit_, "]");
+}
 
-  // Personas: optional.
+// Personas: optional.
+void CompiledPlaybook::CompilePersonas(IdRegistry& ids, ProblemList* problems) {
+  const v1::Playbook& p = playbook_;
   for (int i = 0; i < p.personas_size(); ++i) {
     const v1::Persona& persona = p.personas(i);
     const std::string path = At("personas", i);
@@ -307,12 +331,15 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
       Criterion& criterion = compiled.criteria.emplace_back();
       criterion.weight = c.weight();
       compiled.total_weight += c.weight();
-      compile_when(c.when(), c.has_when(), true, FieldScope::kLead,
-                   cpath + ".when", &criterion.when);
+      CompileWhen(c.when(), c.has_when(), true, FieldScope::kLead,
+                  cpath + ".when", &criterion.when, problems);
     }
   }
+}
 
-  // Fit rules.
+// Fit rules.
+void CompiledPlaybook::CompileFitRules(IdRegistry& ids, ProblemList* problems) {
+  const v1::Playbook& p = playbook_;
   for (int i = 0; i < p.fit_rules_size(); ++i) {
     const v1::FitRule& r = p.fit_rules(i);
     const std::string path = At("fit_rules", i);
@@ -320,11 +347,14 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
     CheckPoints(r.points(), ScoringLimits::kFitRulePoints, path + ".points", problems);
     FitRule& rule = fit_rules_.emplace_back();
     rule.points = r.points();
-    compile_when(r.when(), r.has_when(), true, FieldScope::kLead, path + ".when",
-                 &rule.when);
+    CompileWhen(r.when(), r.has_when(), true, FieldScope::kLead, path + ".when",
+                &rule.when, problems);
   }
+}
 
-  // Grade bands: sorted by min, they must tile the fit range.
+// Grade bands: sorted by min, they must tile the fit range.
+void CompiledPlaybook::CompileGradeBands(ProblemList* problems) {
+  const v1::Playbook& p = playbook_;
   absl::flat_hash_set<std::string> grades;
   if (p.grade_bands_size() == 0) {
     problems->Add("grade_bands", "at least one grade band is required");
@@ -375,8 +405,12 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
                                  covered, " to ", max_fit_));
     }
   }
+}
 
-  // Engagement.
+// Engagement.
+void CompiledPlaybook::CompileEngagement(IdRegistry& ids,
+                                         ProblemList* problems) {
+  const v1::Playbook& p = playbook_;
   const v1::EngagementModel& engagement = p.engagement();
   const double half_life = Seconds(engagement.half_life());
   // Only rules without a half-life of their own need the model's.
@@ -446,11 +480,15 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
       rule.window_max_events = r.window_cap().max_events();
       has_window_caps_ = true;
     }
-    compile_when(r.when(), r.has_when(), false, FieldScope::kEvent,
-                 path + ".when", &rule.when);
+    CompileWhen(r.when(), r.has_when(), false, FieldScope::kEvent,
+                path + ".when", &rule.when, problems);
   }
+}
 
-  // Disqualification.
+// Disqualification.
+void CompiledPlaybook::CompileDisqualificationRules(IdRegistry& ids,
+                                                    ProblemList* problems) {
+  const v1::Playbook& p = playbook_;
   for (int i = 0; i < p.disqualification_rules_size(); ++i) {
     const v1::DisqualificationRule& r = p.disqualification_rules(i);
     const std::string path = At("disqualification_rules", i);
@@ -459,11 +497,15 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
         !v1::DisqualificationReason_IsValid(r.reason())) {
       problems->Add(path + ".reason", "a known reason is required");
     }
-    compile_when(r.when(), r.has_when(), true, FieldScope::kLead, path + ".when",
-                 &disqualification_rules_.emplace_back().when);
+    CompileWhen(r.when(), r.has_when(), true, FieldScope::kLead, path + ".when",
+                &disqualification_rules_.emplace_back().when, problems);
   }
+}
 
-  // Hand-raisers.
+// Hand-raisers.
+void CompiledPlaybook::CompileHandRaiserRules(IdRegistry& ids,
+                                              ProblemList* problems) {
+  const v1::Playbook& p = playbook_;
   for (int i = 0; i < p.hand_raiser_rules_size(); ++i) {
     const v1::HandRaiserRule& r = p.hand_raiser_rules(i);
     const std::string path = At("hand_raiser_rules", i);
@@ -482,7 +524,7 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
     }
     if (!std::isfinite(r.min_fit()) || r.min_fit() < min_fit_ ||
         r.min_fit() > max_fit_) {
-      problems->Add(path + ".min_fit", "must be within " + fit_range);
+      problems->Add(path + ".min_fit", "must be within " + FitRange());
     }
     rule.min_fit = r.min_fit();
     if (r.has_lookback()) {
@@ -498,11 +540,14 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
       problems->Add(path + ".priority", "unknown priority");
     }
     rule.priority = r.priority();
-    compile_when(r.when(), r.has_when(), false, FieldScope::kEvent,
-                 path + ".when", &rule.when);
+    CompileWhen(r.when(), r.has_when(), false, FieldScope::kEvent,
+                path + ".when", &rule.when, problems);
   }
+}
 
-  // Thresholds: MQL first, SQL above it.
+// Thresholds: MQL first, SQL above it.
+void CompiledPlaybook::CompileThresholds(ProblemList* problems) {
+  const v1::Playbook& p = playbook_;
   if (!p.has_thresholds() || !p.thresholds().has_mql()) {
     problems->Add("thresholds.mql", "the MQL threshold is required");
   }
@@ -515,7 +560,7 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
     }
     if (!std::isfinite(t.min_fit()) || t.min_fit() < min_fit_ ||
         t.min_fit() > max_fit_) {
-      problems->Add(path + ".min_fit", "must be within " + fit_range);
+      problems->Add(path + ".min_fit", "must be within " + FitRange());
     }
     if (!std::isfinite(t.min_engagement()) ||
         t.min_engagement() < std::min(0.0, min_engagement_) ||
@@ -533,8 +578,8 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
   };
   const v1::StageThreshold& mql = p.thresholds().mql();
   check_threshold(mql, "thresholds.mql");
-  compile_when(mql.when(), mql.has_when(), false, FieldScope::kLead,
-               "thresholds.mql.when", &mql_when_);
+  CompileWhen(mql.when(), mql.has_when(), false, FieldScope::kLead,
+              "thresholds.mql.when", &mql_when_, problems);
   if (p.thresholds().has_sql()) {
     const v1::StageThreshold& sql = p.thresholds().sql();
     check_threshold(sql, "thresholds.sql");
@@ -553,8 +598,11 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
                                  ") is below MQL (", mql.min_fit(), ")"));
     }
   }
+}
 
-  // Disqualified leads and opt-out.
+// Disqualified leads and opt-out.
+void CompiledPlaybook::CompileDisqualifiedAndOptOut(ProblemList* problems) {
+  const v1::Playbook& p = playbook_;
   zero_disqualified_scores_ = p.disqualified().zero_scores();
   if (!p.disqualified().grade().empty()) {
     for (int i = 0; i < p.grade_bands_size(); ++i) {
@@ -572,8 +620,11 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
     problems->Add("opt_out_policy", "unknown opt-out policy");
   }
   opt_out_disqualifies_ = p.opt_out_policy() != v1::OPT_OUT_POLICY_NEVER_MQL;
+}
 
-  // Priority.
+// Priority.
+void CompiledPlaybook::CompilePriority(IdRegistry& ids, ProblemList* problems) {
+  const v1::Playbook& p = playbook_;
   const v1::PriorityPolicy& priority = p.priority();
   if (!v1::Priority_IsValid(priority.default_priority())) {
     problems->Add("priority.default_priority", "unknown priority");
@@ -588,8 +639,8 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
         !v1::Priority_IsValid(r.priority())) {
       problems->Add(path + ".priority", "a known priority is required");
     }
-    compile_when(r.when(), r.has_when(), true, FieldScope::kScore,
-                 path + ".when", &priority_rules_.emplace_back().when);
+    CompileWhen(r.when(), r.has_when(), true, FieldScope::kScore,
+                path + ".when", &priority_rules_.emplace_back().when, problems);
   }
 }
 

@@ -16,6 +16,9 @@
 
 namespace smarketing {
 
+// The rule and persona ids a Playbook declared so far (compiled_playbook.cc).
+class IdRegistry;
+
 // The bounds validation puts on points and weights. Tools that write
 // Playbooks (the Python tuner) read them from here rather than restating them.
 struct ScoringLimits {
@@ -131,7 +134,26 @@ class CompiledPlaybook {
 
  private:
   CompiledPlaybook() = default;
+  // Checks the scoring sections of the Playbook and fills the members below,
+  // one section of the Playbook per function, in the Playbook's order.
   void CompileScoring(ProblemList* problems);
+  void CompileFitModel(ProblemList* problems);
+  void CompilePersonas(IdRegistry& ids, ProblemList* problems);
+  void CompileFitRules(IdRegistry& ids, ProblemList* problems);
+  void CompileGradeBands(ProblemList* problems);
+  void CompileEngagement(IdRegistry& ids, ProblemList* problems);
+  void CompileDisqualificationRules(IdRegistry& ids, ProblemList* problems);
+  void CompileHandRaiserRules(IdRegistry& ids, ProblemList* problems);
+  void CompileThresholds(ProblemList* problems);
+  void CompileDisqualifiedAndOptOut(ProblemList* problems);
+  void CompilePriority(IdRegistry& ids, ProblemList* problems);
+  // Compiles a rule's condition into `out`; a missing one is a problem when
+  // `required`.
+  void CompileWhen(const v1::Condition& when, bool has_when, bool required,
+                   FieldScope scope, const std::string& path,
+                   CompiledCondition* out, ProblemList* problems);
+  // "[min_fit, max_fit]", for messages.
+  std::string FitRange() const;
   void CheckMetadataAndObjectives(ProblemList* problems) const;
 
   v1::Playbook playbook_;
