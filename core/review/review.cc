@@ -624,7 +624,18 @@ v1::Review ReviewBuilder::Build() const {
 
   for (const Objective& o : objectives_) *review.add_objectives() = Progress(o);
 
-  v1::MarketingScorecard& m = *review.mutable_marketing();
+  BuildMarketing(review.mutable_marketing());
+  BuildSales(review.mutable_sales());
+  BuildFunnel(review.mutable_funnel());
+  BuildWeeks(&review);
+  return review;
+}
+
+// Marketing's side of the SLA: MQLs against the objective, how sales
+// received them, why it rejected some, where they came from.
+void ReviewBuilder::BuildMarketing(v1::MarketingScorecard* scorecard) const {
+  const ReviewPeriod& p = request_.period;
+  v1::MarketingScorecard& m = *scorecard;
   *m.mutable_mqls() = MakeFigure(period_.mqls, previous_.mqls);
   for (const Objective& o : objectives_) {
     if (o.objective->metric() != v1::OBJECTIVE_METRIC_MQLS) continue;
@@ -666,8 +677,12 @@ v1::Review ReviewBuilder::Build() const {
   AddKeyCounts(by_campaign_, m.mutable_mqls_by_campaign());
   m.set_recycled(recycled_);
   m.set_requalified(requalified_);
+}
 
-  v1::SalesScorecard& s = *review.mutable_sales();
+// Sales' side of the SLA: on-time rates and time to first touch overall,
+// per team and per owner, and the MQLs nobody has touched yet.
+void ReviewBuilder::BuildSales(v1::SalesScorecard* scorecard) const {
+  v1::SalesScorecard& s = *scorecard;
   const auto finish = [](const Compliance& g, const std::string& team,
                          const std::string& owner, v1::SlaCompliance* out) {
     *out = g.counts;
@@ -704,8 +719,12 @@ v1::Review ReviewBuilder::Build() const {
   const auto previous_median = Median(previous_total_.hours_to_first_touch);
   *s.mutable_median_hours_to_first_touch() =
       RatioFigure(median, previous_median);
+}
 
-  v1::FunnelReview& f = *review.mutable_funnel();
+// The funnel: leads entering each stage, conversions along the chain, time
+// spent in each stage.
+void ReviewBuilder::BuildFunnel(v1::FunnelReview* funnel) const {
+  v1::FunnelReview& f = *funnel;
   for (v1::LifecycleStage stage : kStages) {
     v1::StageCount* c = f.add_entered();
     c->set_stage(stage);
@@ -739,10 +758,13 @@ v1::Review ReviewBuilder::Build() const {
     t->set_stage(stage);
     *t->mutable_median_hours() = RatioFigure(now, before);
   }
+}
 
+// The closed loop and the trend, week by week.
+void ReviewBuilder::BuildWeeks(v1::Review* review) const {
   for (int w = 0; w < kWeeks; ++w) {
     const Week& wk = week_counts_[w];
-    v1::ClosedLoopWeek* c = review.add_closed_loop();
+    v1::ClosedLoopWeek* c = review->add_closed_loop();
     c->set_week(week_labels_[w]);
     TimeToProto(weeks_[w], c->mutable_week_start());
     wk.total.Finish(c->mutable_total());
@@ -756,7 +778,7 @@ v1::Review ReviewBuilder::Build() const {
         tally.Finish(segment->mutable_counts());
       }
     }
-    v1::WeeklyPoint* point = review.add_weekly();
+    v1::WeeklyPoint* point = review->add_weekly();
     point->set_week(week_labels_[w]);
     TimeToProto(weeks_[w], point->mutable_week_start());
     point->set_mqls(wk.mqls);
@@ -765,7 +787,6 @@ v1::Review ReviewBuilder::Build() const {
     point->set_acceptance_rate(
         Ratio(wk.accepted, wk.accepted + wk.rejected).value_or(0));
   }
-  return review;
 }
 
 }  // namespace smarketing

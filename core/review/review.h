@@ -139,6 +139,11 @@ class ReviewBuilder {
   int BusinessDays(const BusinessCalendar* calendar, absl::Time from,
                    absl::Time to) const;
   v1::ObjectiveProgress Progress(const Objective& objective) const;
+  // Build's sections, one per part of the Review.
+  void BuildMarketing(v1::MarketingScorecard* scorecard) const;
+  void BuildSales(v1::SalesScorecard* scorecard) const;
+  void BuildFunnel(v1::FunnelReview* funnel) const;
+  void BuildWeeks(v1::Review* review) const;
 
   v1::Playbook playbook_;
   std::string playbook_version_;
