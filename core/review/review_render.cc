@@ -128,10 +128,9 @@ std::vector<std::string> ComplianceRow(const v1::SlaCompliance& c,
           absl::StrCat(c.escalations())};
 }
 
-std::vector<Section> Layout(const v1::Review& review) {
-  std::vector<Section> sections;
-
-  Section& objectives = sections.emplace_back();
+// Every objective with its progress.
+Section ObjectivesSection(const v1::Review& review) {
+  Section objectives;
   objectives.title = "Objectives";
   Table table{{"objective", "metric", "actual", "target", "done",
                "expected by now", "projection", "status"},
@@ -157,9 +156,13 @@ std::vector<Section> Layout(const v1::Review& review) {
   } else {
     objectives.tables.emplace_back("", std::move(table));
   }
+  return objectives;
+}
 
+// Marketing's side of the SLA.
+Section MarketingSection(const v1::Review& review) {
+  Section marketing;
   const v1::MarketingScorecard& m = review.marketing();
-  Section& marketing = sections.emplace_back();
   marketing.title = "Marketing: MQLs delivered";
   marketing.lines = {
       absl::StrCat("MQLs: ", FigureText(m.mqls()),
@@ -182,9 +185,13 @@ std::vector<Section> Layout(const v1::Review& review) {
                             absl::StrJoin(r.example_lead_ids(), ", ")});
   }
   if (!reasons.rows.empty()) marketing.tables.emplace_back("", std::move(reasons));
+  return marketing;
+}
 
+// Sales' side of the SLA, with the untreated MQLs.
+Section SalesSection(const v1::Review& review) {
+  Section sales;
   const v1::SalesScorecard& s = review.sales();
-  Section& sales = sections.emplace_back();
   sales.title = "Sales: follow-up under the SLA";
   sales.lines = {
       absl::StrCat("First touch on time: ", FigureText(s.first_touch_rate(), true)),
@@ -217,9 +224,13 @@ std::vector<Section> Layout(const v1::Review& review) {
          EnumLabel(v1::SlaState_descriptor(), u.sla_state())});
   }
   if (!untreated.rows.empty()) sales.tables.emplace_back("", std::move(untreated));
+  return sales;
+}
 
+// Stages entered, conversions and time in stage.
+Section FunnelSection(const v1::Review& review) {
+  Section funnel;
   const v1::FunnelReview& f = review.funnel();
-  Section& funnel = sections.emplace_back();
   funnel.title = "Funnel and velocity";
   Table entered{{"stage", "entered", "median hours in stage"}, {}};
   for (const v1::StageCount& c : f.entered()) {
@@ -240,8 +251,12 @@ std::vector<Section> Layout(const v1::Review& review) {
          Percent(c.trailing_12_weeks())});
   }
   funnel.tables.emplace_back("", std::move(conversions));
+  return funnel;
+}
 
-  Section& weeks = sections.emplace_back();
+// The trend of the last 12 weeks.
+Section WeeksSection(const v1::Review& review) {
+  Section weeks;
   weeks.title = "Last 12 weeks, by the week leads became MQL";
   Table weekly{{"week", "MQLs", "accepted", "rejected", "acceptance",
                 "meetings", "opportunities", "wins", "revenue"},
@@ -260,6 +275,16 @@ std::vector<Section> Layout(const v1::Review& review) {
          loop ? Number(loop->revenue()) : ""});
   }
   weeks.tables.emplace_back("", std::move(weekly));
+  return weeks;
+}
+
+std::vector<Section> Layout(const v1::Review& review) {
+  std::vector<Section> sections;
+  sections.push_back(ObjectivesSection(review));
+  sections.push_back(MarketingSection(review));
+  sections.push_back(SalesSection(review));
+  sections.push_back(FunnelSection(review));
+  sections.push_back(WeeksSection(review));
   return sections;
 }
 
