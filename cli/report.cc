@@ -815,6 +815,110 @@ std::string RenderValidate(const ValidateReport& report, OutputFormat format,
   return "";
 }
 
+namespace {
+
+// The text report, with GitHub workflow commands before each file's cases
+// when `format` is kGithub.
+std::string TestText(const TestReport& report, OutputFormat format,
+                     const Style& style, int passed, int failed) {
+  std::string out;
+  for (const TestReport::Suite& s : report.suites) {
+    if (format == OutputFormat::kGithub) {
+      for (const GoldenCaseOutcome& o : s.outcomes) {
+        for (const ExpectationFailure& f : o.failures) {
+          out += GithubCommand("error", s.file, f.position.line, f.position.column,
+                               absl::StrCat("Golden case ", o.name, " failed"),
+                               absl::StrCat(FailureLine(f), "\n", DecisionLine(o.result)));
+        }
+      }
+    }
+    absl::StrAppend(&out, style.Bold(absl::StrCat("Golden cases of ", s.file)), " with ",
+                    report.playbook_version, " (", report.playbook, ")\n");
+    for (const GoldenCaseOutcome& o : s.outcomes) {
+      if (o.passed()) {
+        absl::StrAppend(&out, "  ", style.Green("PASS"), "  ", o.name, "\n");
+        continue;
+      }
+      absl::StrAppend(&out, "  ", style.Red("FAIL"), "  ", o.name, "  ",
+                      style.Dim(Place(s.file, o.position)), "\n");
+      for (const ExpectationFailure& f : o.failures) {
+        absl::StrAppend(&out, "        ", FailureLine(f), "  ",
+                        style.Dim(Place(s.file, f.position)), "\n");
+      }
+      absl::StrAppend(&out, Decision(o.result, "        "));
+    }
+  }
+  absl::StrAppend(&out, failed ? style.Red(absl::StrCat(passed, " passed, ", failed, " failed"))
+                               : style.Green(absl::StrCat(passed, " passed, 0 failed")),
+                  "\n");
+  return out;
+}
+
+std::string TestJson(const TestReport& report, int passed, int failed) {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("command", "test")
+      .Field("ok", failed == 0)
+      .Field("playbook", report.playbook)
+      .Field("version", report.playbook_version)
+      .Field("passed", passed)
+      .Field("failed", failed);
+  w.Key("suites").BeginArray();
+  for (const TestReport::Suite& s : report.suites) {
+    w.BeginObject().Field("file", s.file);
+    w.Key("cases").BeginArray();
+    for (const GoldenCaseOutcome& o : s.outcomes) {
+      w.BeginObject()
+          .Field("name", o.name)
+          .Field("line", o.position.line)
+          .Field("column", o.position.column)
+          .Field("passed", o.passed());
+      w.Key("failures").BeginArray();
+      for (const ExpectationFailure& f : o.failures) {
+        w.BeginObject()
+            .Field("field", f.field)
+            .Field("expected", f.expected)
+            .Field("actual", f.actual)
+            .Field("path", f.path)
+            .Field("line", f.position.line)
+            .Field("column", f.position.column)
+            .EndObject();
+      }
+      w.EndArray();
+      w.Key("result").Raw(ScoreResultJson(o.result));
+      w.EndObject();
+    }
+    w.EndArray().EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Finish();
+}
+
+std::string TestJunit(const TestReport& report) {
+  std::vector<JunitSuite> suites;
+  for (const TestReport::Suite& s : report.suites) {
+    JunitSuite& suite = suites.emplace_back();
+    suite.name = s.file;
+    suite.elapsed = s.elapsed;
+    for (const GoldenCaseOutcome& o : s.outcomes) {
+      JunitCase& c = suite.cases.emplace_back();
+      c.name = o.name;
+      c.classname = s.file;
+      c.file = s.file;
+      c.line = o.position.line;
+      if (!o.passed()) {
+        c.failure = o.failures.size() == 1
+                        ? FailureLine(o.failures[0])
+                        : absl::StrCat(o.failures.size(), " expectations failed");
+        c.details = CaseDetails(s.file, o);
+      }
+    }
+  }
+  return Junit("smarketing test", suites);
+}
+
+}  // namespace
+
 std::string RenderTest(const TestReport& report, OutputFormat format, bool color) {
   // Colour is for people at a terminal, never inside workflow commands' logs.
   const Style style(color && format == OutputFormat::kText);
@@ -822,100 +926,12 @@ std::string RenderTest(const TestReport& report, OutputFormat format, bool color
   const int failed = CountPassed(report, false);
   switch (format) {
     case OutputFormat::kText:
-    case OutputFormat::kGithub: {
-      std::string out;
-      for (const TestReport::Suite& s : report.suites) {
-        if (format == OutputFormat::kGithub) {
-          for (const GoldenCaseOutcome& o : s.outcomes) {
-            for (const ExpectationFailure& f : o.failures) {
-              out += GithubCommand("error", s.file, f.position.line, f.position.column,
-                                   absl::StrCat("Golden case ", o.name, " failed"),
-                                   absl::StrCat(FailureLine(f), "\n", DecisionLine(o.result)));
-            }
-          }
-        }
-        absl::StrAppend(&out, style.Bold(absl::StrCat("Golden cases of ", s.file)), " with ",
-                        report.playbook_version, " (", report.playbook, ")\n");
-        for (const GoldenCaseOutcome& o : s.outcomes) {
-          if (o.passed()) {
-            absl::StrAppend(&out, "  ", style.Green("PASS"), "  ", o.name, "\n");
-            continue;
-          }
-          absl::StrAppend(&out, "  ", style.Red("FAIL"), "  ", o.name, "  ",
-                          style.Dim(Place(s.file, o.position)), "\n");
-          for (const ExpectationFailure& f : o.failures) {
-            absl::StrAppend(&out, "        ", FailureLine(f), "  ",
-                            style.Dim(Place(s.file, f.position)), "\n");
-          }
-          absl::StrAppend(&out, Decision(o.result, "        "));
-        }
-      }
-      absl::StrAppend(&out, failed ? style.Red(absl::StrCat(passed, " passed, ", failed, " failed"))
-                                   : style.Green(absl::StrCat(passed, " passed, 0 failed")),
-                      "\n");
-      return out;
-    }
-    case OutputFormat::kJson: {
-      JsonWriter w;
-      w.BeginObject()
-          .Field("command", "test")
-          .Field("ok", failed == 0)
-          .Field("playbook", report.playbook)
-          .Field("version", report.playbook_version)
-          .Field("passed", passed)
-          .Field("failed", failed);
-      w.Key("suites").BeginArray();
-      for (const TestReport::Suite& s : report.suites) {
-        w.BeginObject().Field("file", s.file);
-        w.Key("cases").BeginArray();
-        for (const GoldenCaseOutcome& o : s.outcomes) {
-          w.BeginObject()
-              .Field("name", o.name)
-              .Field("line", o.position.line)
-              .Field("column", o.position.column)
-              .Field("passed", o.passed());
-          w.Key("failures").BeginArray();
-          for (const ExpectationFailure& f : o.failures) {
-            w.BeginObject()
-                .Field("field", f.field)
-                .Field("expected", f.expected)
-                .Field("actual", f.actual)
-                .Field("path", f.path)
-                .Field("line", f.position.line)
-                .Field("column", f.position.column)
-                .EndObject();
-          }
-          w.EndArray();
-          w.Key("result").Raw(ScoreResultJson(o.result));
-          w.EndObject();
-        }
-        w.EndArray().EndObject();
-      }
-      w.EndArray().EndObject();
-      return w.Finish();
-    }
-    case OutputFormat::kJunit: {
-      std::vector<JunitSuite> suites;
-      for (const TestReport::Suite& s : report.suites) {
-        JunitSuite& suite = suites.emplace_back();
-        suite.name = s.file;
-        suite.elapsed = s.elapsed;
-        for (const GoldenCaseOutcome& o : s.outcomes) {
-          JunitCase& c = suite.cases.emplace_back();
-          c.name = o.name;
-          c.classname = s.file;
-          c.file = s.file;
-          c.line = o.position.line;
-          if (!o.passed()) {
-            c.failure = o.failures.size() == 1
-                            ? FailureLine(o.failures[0])
-                            : absl::StrCat(o.failures.size(), " expectations failed");
-            c.details = CaseDetails(s.file, o);
-          }
-        }
-      }
-      return Junit("smarketing test", suites);
-    }
+    case OutputFormat::kGithub:
+      return TestText(report, format, style, passed, failed);
+    case OutputFormat::kJson:
+      return TestJson(report, passed, failed);
+    case OutputFormat::kJunit:
+      return TestJunit(report);
   }
   return "";
 }
