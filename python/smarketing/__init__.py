@@ -13,6 +13,7 @@ the command line and the service, so a score here is the score everywhere.
 """
 
 from ._native import __version__
+from .backtest import Backtest, backtest
 from .checks import DATA_PROBLEM_KINDS, check_data
 from .data import LeadData, lead_at, lead_messages, leads_frame, read_leads, sample_leads, sample_outcomes
 from .diff import PlaybookDiff, diff
@@ -23,6 +24,7 @@ from .scoring import RuleMatrix, rule_matrix, score, score_frame
 from .tuning import TuningError, TuningResult, suggest_thresholds, tune
 
 __all__ = [
+    "Backtest",
     "ColumnError",
     "DATA_PROBLEM_KINDS",
     "DataWarning",
@@ -38,6 +40,7 @@ __all__ = [
     "SmarketingError",
     "TuningError",
     "TuningResult",
+    "backtest",
     "check_data",
     "diff",
     "evaluate",

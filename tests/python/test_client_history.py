@@ -109,3 +109,40 @@ def test_history_needs_a_token(stored):
         with pytest.raises(client_module.ServiceError) as caught:
             stranger.history()
     assert caught.value.code == "UNAUTHENTICATED"
+
+
+def test_backtest_compares_a_candidate_with_what_happened(stored, demo):
+    with client_module.Client(stored, token=TOKEN) as client:
+        history = client.history(since="2026-11-01T00:00:00Z")
+    # A candidate that hands every lead over, and one that hands none.
+    everyone = demo.copy()
+    everyone.message.thresholds.mql.min_total = 0
+    everyone.message.thresholds.mql.min_fit = 0
+    everyone.message.thresholds.mql.min_engagement = 0
+    del everyone.message.disqualification_rules[:]
+    result = sm.backtest(everyone, history, now=NOW)
+    summary = result.summary()
+    assert summary.loc["mqls", "actual"] == 2 and summary.loc["mqls", "candidate"] == 3
+    assert summary.loc["accepted", "candidate"] == 1 and summary.loc["rejected", "candidate"] == 1
+    assert summary.loc["acceptance_rate", "actual"] == 0.5
+    assert summary.loc["wins", "candidate"] == 1 and summary.loc["wins_missed", "candidate"] == 0
+    assert summary.loc["unseen", "candidate"] == 1
+    assert result.changes()["lead_id"].tolist() == ["hist-c"]
+
+    nobody = demo.copy()
+    nobody.message.thresholds.mql.min_total = 190
+    nobody.message.thresholds.sql.min_total = 200
+    del nobody.message.hand_raiser_rules[:]
+    summary = sm.backtest(nobody, history, now=NOW).summary()
+    assert summary.loc["mqls", "candidate"] == 0 and summary.loc["wins_missed", "candidate"] == 1
+
+
+def test_backtest_refuses_outcomes_that_do_not_match(stored, demo):
+    with client_module.Client(stored, token=TOKEN) as client:
+        history = client.history(since="2026-11-01T00:00:00Z", events=False)
+    shuffled = sm.LeadData(history.leads, history.events, history.outcomes.iloc[:2])
+    with pytest.raises(ValueError, match="hist-c"):
+        sm.backtest(demo, shuffled, now=NOW)
+    with pytest.raises(ValueError, match="lack the columns won"):
+        sm.backtest(demo, sm.LeadData(history.leads, history.events,
+                                      history.outcomes.drop(columns="won")), now=NOW)
