@@ -578,6 +578,13 @@ void ColumnProblems(absl::string_view table, absl::string_view prefix,
   }
 }
 
+// Contact details are never quoted in a report: it may be pasted into a
+// ticket or a CI log.
+bool Personal(FieldId id) {
+  return id == FieldId::kEmail || id == FieldId::kFirstName ||
+         id == FieldId::kLastName || id == FieldId::kPhone || id == FieldId::kLeadId;
+}
+
 // Problems of one condition with the values it read.
 void LeafProblems(const Leaf& leaf, int64_t leads, int64_t events,
                   bool every_lead, std::vector<DataProblem>* out) {
@@ -698,8 +705,11 @@ void LeafProblems(const Leaf& leaf, int64_t leads, int64_t events,
                        total > kShown ? absl::StrCat(" and ", total - kShown, " more") : "",
                        total == 1 ? " is" : " are", " never found in ",
                        leaf.field_path, " (", Rows(leaf.strings.rows, row),
-                       " with text; e.g. ",
-                       Quoted(leaf.strings.example), ")",
+                       " with text",
+                       Personal(leaf.field.id)
+                           ? ""
+                           : absl::StrCat("; e.g. ", Quoted(leaf.strings.example)),
+                       ")",
                        leaf.case_sensitive ? "" : ", ASCII case ignored"));
     }
   }

@@ -143,6 +143,21 @@ TEST(DataCheckTest, RulesThatNeverFireAndValuesNeverSeen) {
   EXPECT_FALSE(IsWarning(unseen[0]->kind));
 }
 
+TEST(DataCheckTest, ContactDetailsAreNeverQuoted) {
+  DataChecker checker(MustCompileYaml(absl::StrCat(MinimalPlaybookYaml(), R"(
+fit_rules:
+  - id: ceo
+    when: {field: contact.email, in: [ceo@example.com]}
+    points: 5
+)")));
+  checker.AddLead(LeadFromYaml("{id: l1, contact: {email: jane.doe@corp.example}}"));
+  const auto problems = checker.Finish();
+  auto unseen = Find(problems, DataProblemKind::kUnseenValue, "leads.email");
+  ASSERT_THAT(unseen, SizeIs(1));
+  EXPECT_THAT(unseen[0]->message, ::testing::Not(HasSubstr("jane")));
+  EXPECT_THAT(unseen[0]->message, HasSubstr("\"ceo@example.com\" is never found"));
+}
+
 TEST(DataCheckTest, ColumnsNoRuleReads) {
   const auto problems = CheckTwoLeads();
   auto found = Find(problems, DataProblemKind::kUnreadColumn);
