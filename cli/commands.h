@@ -27,7 +27,7 @@ struct Options {
   int threads = 1;
   // --explain (score).
   bool explain = true;
-  // --format (validate, test, diff), and whether one other than text was
+  // --format (validate, test, diff, check-data), and whether one other than text was
   // asked for.
   OutputFormat format = OutputFormat::kText;
   bool format_given = false;
@@ -53,6 +53,7 @@ int Test(const std::vector<std::string>& args, const Options& options);
 int Diff(const std::vector<std::string>& args, const Options& options);
 int Score(const std::vector<std::string>& args, const Options& options);
 int SampleLeads(const std::vector<std::string>& args, const Options& options);
+int CheckData(const std::vector<std::string>& args, const Options& options);
 
 }  // namespace smarketing::cli
 

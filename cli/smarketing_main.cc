@@ -72,6 +72,11 @@ Commands:
                               Exit 1 if NEW is invalid or a limit is exceeded.
   score PLAYBOOK LEADS        Score leads (JSON lines, or .csv; "-" for stdin)
                               and print one ScoreResult per line as JSON.
+  check-data PLAYBOOK LEADS   Check leads (JSON lines or .csv) against the
+                              Playbook's conditions: numbers or booleans
+                              written as text, keys with dots, unknown
+                              columns, rules no lead fires... Exit 1 on any
+                              warning (--format=text|json).
   sample-leads                Print realistic synthetic leads as JSON lines
                               (--count, --seed, --mean_events, --now).
   import --server HOST:PORT FILE
@@ -220,6 +225,7 @@ int Main(int argc, char** argv) {
   if (command == "test") return Test(args, *options);
   if (command == "diff") return Diff(args, *options);
   if (command == "score") return Score(args, *options);
+  if (command == "check-data") return CheckData(args, *options);
   if (command == "sample-leads") return SampleLeads(args, *options);
   if (command == "review") {
     if (!args.empty()) return UsageError("review takes no arguments, only flags");

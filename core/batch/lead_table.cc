@@ -456,7 +456,50 @@ std::string KnownNames(const Known* begin, const Known* end,
   return absl::StrJoin(names, ", ");
 }
 
+// Every unknown column of a table at once: data exported from elsewhere
+// often has several, and fixing them one run at a time wastes an afternoon.
+absl::Status UnknownColumns(absl::string_view table, const std::vector<Column>& columns,
+                            bool (*known)(absl::string_view), const std::string& names) {
+  ProblemList problems;
+  std::vector<std::string> unknown;
+  for (const Column& column : columns) {
+    if (known(column.name)) continue;
+    unknown.push_back(absl::StrCat("\"", column.name, "\""));
+    problems.Add(absl::StrCat(table, ".", column.name),
+                 absl::StrCat("unknown column; ", table == "leads" ? "lead" : "event",
+                              " columns are ", names));
+  }
+  if (unknown.empty()) return absl::OkStatus();
+  return problems.ToStatus(absl::StrCat(
+      table, ": unknown column", unknown.size() == 1 ? " " : "s ",
+      absl::StrJoin(unknown, ", ")));
+}
+
 }  // namespace
+
+bool IsLeadColumn(absl::string_view name) {
+  if (absl::StartsWith(name, "attributes.") && name.size() > 11) return true;
+  for (const Known& k : kLeadColumns) {
+    if (name == k.name) return true;
+  }
+  return false;
+}
+
+bool IsEventColumn(absl::string_view name) {
+  if (absl::StartsWith(name, "properties.") && name.size() > 11) return true;
+  for (const Known& k : kEventColumns) {
+    if (name == k.name) return true;
+  }
+  return false;
+}
+
+std::string KnownLeadColumnNames() {
+  return KnownNames(std::begin(kLeadColumns), std::end(kLeadColumns), "attributes.<key>");
+}
+
+std::string KnownEventColumnNames() {
+  return KnownNames(std::begin(kEventColumns), std::end(kEventColumns), "properties.<key>");
+}
 
 struct LeadTable::Field {
   Target target;
@@ -471,6 +514,11 @@ absl::Status LeadTable::BindLeads(std::vector<Column> columns) {
   lead_columns_ = std::move(columns);
   if (lead_columns_.empty()) {
     return ColumnError(kTable, "id", "the leads table has no columns; id is required");
+  }
+  if (auto st = UnknownColumns(kTable, lead_columns_, &IsLeadColumn,
+                               KnownLeadColumnNames());
+      !st.ok()) {
+    return st;
   }
   rows_ = lead_columns_[0].size();
   absl::flat_hash_map<std::string, int> seen;
@@ -582,6 +630,11 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
   constexpr absl::string_view kTable = "events";
   event_columns_ = std::move(columns);
   if (event_columns_.empty()) return absl::OkStatus();
+  if (auto st = UnknownColumns(kTable, event_columns_, &IsEventColumn,
+                               KnownEventColumnNames());
+      !st.ok()) {
+    return st;
+  }
   event_rows_ = event_columns_[0].size();
   absl::flat_hash_map<std::string, int> seen;
   int type_column = -1;

@@ -67,6 +67,14 @@ struct Column {
   }
 };
 
+// Whether LeadTable reads a leads (events) column of this name:
+// attributes.<key> (properties.<key>) or one of the names above.
+bool IsLeadColumn(absl::string_view name);
+bool IsEventColumn(absl::string_view name);
+// The names, for messages: "id, first_name, ..., attributes.<key>".
+std::string KnownLeadColumnNames();
+std::string KnownEventColumnNames();
+
 // Leads and their events as columns, checked once. A missing value leaves its
 // field unset (an attribute or property absent), except where the lead or
 // event cannot be read without it: a lead's id, an event's lead_id, id
@@ -78,7 +86,8 @@ class LeadTable {
   // scoring, and groups events by lead (keeping their order). Errors are
   // INVALID_ARGUMENT naming the table ("leads" or "events"), the column and
   // the first bad row, with the problem attached (path "leads.<column>" or
-  // "events.<column>"). Without an `id` column in events, each event row is
+  // "events.<column>"); unknown columns are all named at once, a problem
+  // each. Without an `id` column in events, each event row is
   // a distinct event.
   static absl::StatusOr<std::unique_ptr<LeadTable>> Create(
       std::vector<Column> leads, std::vector<Column> events);

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -39,10 +40,13 @@ absl::Status CheckUtf8(absl::string_view what, absl::string_view text) {
       " at offset ", bad, ")"));
 }
 
+// Any case: pandas writes True and False, spreadsheets TRUE and FALSE.
 bool ParseBool(absl::string_view text, bool* out) {
-  if (text == "true" || text == "1" || text == "yes") {
+  if (absl::EqualsIgnoreCase(text, "true") || text == "1" ||
+      absl::EqualsIgnoreCase(text, "yes")) {
     *out = true;
-  } else if (text == "false" || text == "0" || text == "no" || text.empty()) {
+  } else if (absl::EqualsIgnoreCase(text, "false") || text == "0" ||
+             absl::EqualsIgnoreCase(text, "no") || text.empty()) {
     *out = false;
   } else {
     return false;
@@ -157,7 +161,8 @@ absl::Status SetColumn(const std::string& column, const std::string& value,
     bool b;
     if (absl::SimpleAtod(value, &d) && std::isfinite(d)) {
       attribute.set_number_value(d);
-    } else if (value == "true" || value == "false") {
+    } else if (absl::EqualsIgnoreCase(value, "true") ||
+               absl::EqualsIgnoreCase(value, "false")) {
       ParseBool(value, &b);
       attribute.set_bool_value(b);
     } else {
@@ -174,20 +179,24 @@ absl::Status SetColumn(const std::string& column, const std::string& value,
 LeadReader::~LeadReader() = default;
 
 absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::Open(
-    const std::string& path, std::optional<LeadFormat> format) {
+    const std::string& path, std::optional<LeadFormat> format,
+    bool skip_unknown_columns) {
   const LeadFormat chosen = format.value_or(
       absl::EndsWithIgnoreCase(path, ".csv") ? LeadFormat::kCsv
                                              : LeadFormat::kJsonLines);
-  if (path == "-") return FromStream(&std::cin, chosen, "<stdin>");
+  if (path == "-") {
+    return FromStream(&std::cin, chosen, "<stdin>", skip_unknown_columns);
+  }
   auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
   if (!*file) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  auto reader = FromStream(file.get(), chosen, path);
+  auto reader = FromStream(file.get(), chosen, path, skip_unknown_columns);
   if (reader.ok()) (*reader)->owned_ = std::move(file);
   return reader;
 }
 
 absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::FromStream(
-    std::istream* in, LeadFormat format, std::string name) {
+    std::istream* in, LeadFormat format, std::string name,
+    bool skip_unknown_columns) {
   std::unique_ptr<LeadReader> reader(new LeadReader());
   reader->in_ = in;
   reader->format_ = format;
@@ -201,6 +210,8 @@ absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::FromStream(
                                       "required"));
     }
     bool has_id = false;
+    std::vector<std::string> unknown;
+    reader->skip_.assign(reader->header_.size(), false);
     for (size_t i = 0; i < reader->header_.size(); ++i) {
       std::string& column = reader->header_[i];
       if (auto st = CheckUtf8(absl::StrCat("header column ", i + 1), column);
@@ -211,10 +222,17 @@ absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::FromStream(
       v1::Lead probe;
       if (auto st = SetColumn(column, "", &probe);
           !st.ok() && absl::StrContains(st.message(), "unknown column")) {
-        return RecordError(reader->name_, 1,
-                           absl::StrCat("unknown column \"", column, "\""));
+        reader->skip_[i] = true;
+        reader->unknown_columns_.push_back(column);
+        unknown.push_back(absl::StrCat("\"", column, "\""));
       }
       has_id |= column == "id";
+    }
+    if (!unknown.empty() && !skip_unknown_columns) {
+      return RecordError(
+          reader->name_, 1,
+          absl::StrCat("unknown column", unknown.size() == 1 ? " " : "s ",
+                       absl::StrJoin(unknown, ", ")));
     }
     if (!has_id) return RecordError(reader->name_, 1, "the id column is required");
   }
@@ -333,6 +351,7 @@ absl::StatusOr<bool> LeadReader::NextCsv(v1::Lead* lead) {
                                       " columns, found ", fields_.size()));
     }
     for (size_t i = 0; i < fields_.size(); ++i) {
+      if (skip_[i]) continue;
       absl::Status st = CheckUtf8(absl::StrCat("column ", header_[i]), fields_[i]);
       if (st.ok()) st = SetColumn(header_[i], fields_[i], lead);
       if (!st.ok()) {

@@ -7,7 +7,9 @@
 // annual_revenue, country, region, source, campaign, product, opted_out,
 // do_not_email, do_not_call, created_at (RFC 3339), events (a JSON array of
 // events in the protobuf JSON mapping), and attributes.<key> for each
-// attribute (numbers, true/false and text are told apart by their form).
+// attribute (numbers, true/false in any case and text are told apart by
+// their form). Booleans are true/false in any case (pandas writes True and
+// False), 1/0 or yes/no.
 #ifndef SMARKETING_CORE_LEADS_LEAD_IO_H_
 #define SMARKETING_CORE_LEADS_LEAD_IO_H_
 
@@ -32,12 +34,21 @@ inline constexpr size_t kMaxRecordBytes = 64 << 20;
 class LeadReader {
  public:
   // `path` "-" reads standard input; the format comes from the extension
-  // (.csv, otherwise JSON lines) unless given.
+  // (.csv, otherwise JSON lines) unless given. Unknown CSV columns are
+  // refused, all named at once, unless `skip_unknown_columns`: they are then
+  // left out and listed by unknown_columns() (for checking data).
   static absl::StatusOr<std::unique_ptr<LeadReader>> Open(
-      const std::string& path, std::optional<LeadFormat> format = std::nullopt);
+      const std::string& path, std::optional<LeadFormat> format = std::nullopt,
+      bool skip_unknown_columns = false);
   // Reads from a stream the caller keeps alive.
   static absl::StatusOr<std::unique_ptr<LeadReader>> FromStream(
-      std::istream* in, LeadFormat format, std::string name = "<stream>");
+      std::istream* in, LeadFormat format, std::string name = "<stream>",
+      bool skip_unknown_columns = false);
+
+  // The CSV columns left out by skip_unknown_columns, in header order.
+  const std::vector<std::string>& unknown_columns() const {
+    return unknown_columns_;
+  }
 
   ~LeadReader();
 
@@ -63,6 +74,8 @@ class LeadReader {
   int64_t next_line_ = 1;
   int64_t record_line_ = 0;
   std::vector<std::string> header_;
+  std::vector<bool> skip_;  // per header column
+  std::vector<std::string> unknown_columns_;
   std::vector<std::string> fields_;
   std::string buffer_;
 };

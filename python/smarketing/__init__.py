@@ -13,16 +13,21 @@ the command line and the service, so a score here is the score everywhere.
 """
 
 from ._native import __version__
+from .backtest import Backtest, backtest
+from .checks import DATA_PROBLEM_KINDS, check_data
 from .data import LeadData, lead_at, lead_messages, leads_frame, read_leads, sample_leads, sample_outcomes
 from .diff import PlaybookDiff, diff
-from .errors import ColumnError, InputError, LeadError, PlaybookError, Problem, SmarketingError
+from .errors import ColumnError, DataWarning, InputError, LeadError, PlaybookError, Problem, SmarketingError
 from .evaluation import Evaluation, evaluate
 from .playbook import Playbook
 from .scoring import RuleMatrix, rule_matrix, score, score_frame
 from .tuning import TuningError, TuningResult, suggest_thresholds, tune
 
 __all__ = [
+    "Backtest",
     "ColumnError",
+    "DATA_PROBLEM_KINDS",
+    "DataWarning",
     "Evaluation",
     "InputError",
     "LeadData",
@@ -35,6 +40,8 @@ __all__ = [
     "SmarketingError",
     "TuningError",
     "TuningResult",
+    "backtest",
+    "check_data",
     "diff",
     "evaluate",
     "lead_at",

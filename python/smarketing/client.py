@@ -11,7 +11,10 @@ publish a Playbook, read a lead.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+
+import pandas as pd
 
 try:
     import grpc
@@ -19,11 +22,12 @@ except ImportError:  # pragma: no cover - depends on the install
     raise ImportError("the client needs grpcio: pip install 'smarketing[client]'") from None
 
 from ._tables import Now, to_nanos
+from .data import LeadData, leads_frame
 from .errors import LeadError, PlaybookError, Problem, SmarketingError
 from .playbook import Playbook
 from .review import Review
-from .scoring import to_lead
-from .v1 import (lead_pb2, lead_service_pb2, lead_service_pb2_grpc, playbook_service_pb2,
+from .scoring import STAGES, to_lead
+from .v1 import (lead_pb2, lead_service_pb2, lifecycle_pb2, lead_service_pb2_grpc, playbook_service_pb2,
                  playbook_service_pb2_grpc, report_service_pb2, report_service_pb2_grpc,
                  score_result_pb2, scoring_service_pb2, scoring_service_pb2_grpc)
 
@@ -65,6 +69,50 @@ class _Metadata(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientIntercep
 
     def intercept_stream_stream(self, continuation, details, requests):
         return continuation(self._details(details), requests)
+
+
+_SALES_DECISIONS = (lifecycle_pb2.LIFECYCLE_STAGE_NURTURE, lifecycle_pb2.LIFECYCLE_STAGE_DISQUALIFIED)
+_ACCEPTED_STAGES = (lifecycle_pb2.LIFECYCLE_STAGE_SAL, lifecycle_pb2.LIFECYCLE_STAGE_SQL,
+                    lifecycle_pb2.LIFECYCLE_STAGE_OPPORTUNITY, lifecycle_pb2.LIFECYCLE_STAGE_CUSTOMER)
+
+
+def _outcome(record: Any) -> dict:
+    """What became of a stored lead, read from its stage history: the
+    service records sales' feedback as transitions (accepted: to SAL;
+    rejected: from MQL back to nurture or out, with the reason; won: to
+    CUSTOMER; lost: from SAL, SQL or OPPORTUNITY back, with the reason)."""
+    reached = set()
+    out: dict = {"lead_id": record.lead.id, "stage": STAGES[record.lifecycle.stage] or None,
+                 "mql_at": pd.NaT, "rejected": False, "rejection_reason": None,
+                 "lost": False, "loss_reason": None}
+    for t in record.lifecycle.history:
+        reached.add(t.to)
+        origin = getattr(t, "from")  # a Python keyword
+        if t.to == lifecycle_pb2.LIFECYCLE_STAGE_MQL and out["mql_at"] is pd.NaT:
+            out["mql_at"] = pd.Timestamp(t.at.seconds * 1_000_000_000 + t.at.nanos, tz="UTC")
+        if t.actor != lifecycle_pb2.ACTOR_SALES or t.to not in _SALES_DECISIONS:
+            continue
+        if origin == lifecycle_pb2.LIFECYCLE_STAGE_MQL:
+            out["rejected"], out["rejection_reason"] = True, t.reason_code or None
+        elif origin in _ACCEPTED_STAGES[:-1]:
+            out["lost"], out["loss_reason"] = True, t.reason_code or None
+    out["mql"] = lifecycle_pb2.LIFECYCLE_STAGE_MQL in reached
+    out["accepted"] = any(stage in reached for stage in _ACCEPTED_STAGES)
+    out["sql"] = any(stage in reached for stage in _ACCEPTED_STAGES[1:])
+    out["converted"] = any(stage in reached for stage in _ACCEPTED_STAGES[2:])
+    out["won"] = lifecycle_pb2.LIFECYCLE_STAGE_CUSTOMER in reached
+    return out
+
+
+def _outcomes(records: Sequence[Any]) -> pd.DataFrame:
+    columns = ["lead_id", "stage", "mql", "mql_at", "accepted", "rejected", "rejection_reason", "sql",
+               "converted", "won", "lost", "loss_reason"]
+    frame = pd.DataFrame([_outcome(r) for r in records], columns=columns)
+    frame["stage"] = pd.Categorical(frame["stage"], categories=STAGES[1:])
+    frame["mql_at"] = pd.to_datetime(frame["mql_at"], utc=True)
+    for column in ("mql", "accepted", "rejected", "sql", "converted", "won", "lost"):
+        frame[column] = frame[column].astype(bool)
+    return frame
 
 
 def _timestamp(now: Optional[Now], message: Any) -> None:
@@ -184,6 +232,78 @@ class Client:
         """The stored record of a lead: the lead, its score, stage, owner and SLA."""
         request = lead_service_pb2.GetLeadRequest(lead_id=lead_id, include_events=include_events)
         return self._call(self.leads.GetLead, request).lead
+
+    def history(self, *, since: Optional[Now] = None, events: bool = True, limit: int = 100_000,
+                page_size: int = 1000) -> LeadData:
+        """The service's leads with what became of them, as training data.
+
+        Reads the stored leads page by page (``LeadService.ListLeads``) and,
+        with ``events``, each lead's events (``GetLead``, one call per lead),
+        each call bounded by the client's timeout.
+
+        Args:
+            since: Only leads created at or after this time (their
+                ``created_at``; leads without one are left out); every lead
+                when None.
+            events: Also read the events (one call per lead).
+            limit: Read at most this many leads; a ``UserWarning`` says when
+                more were left out (narrow ``since`` or raise ``limit``).
+            page_size: Leads per ListLeads call, 1 to 1000.
+
+        Returns:
+            :class:`LeadData`: ``leads`` and ``events`` as :func:`score_frame`
+            reads them, and ``outcomes``, one row per lead, from its stage
+            history: lead_id, stage (current), mql and mql_at (first time it
+            became an MQL), accepted, rejected and rejection_reason, sql,
+            converted (became an opportunity),
+            won, lost and loss_reason (a lead rejected, recycled and accepted
+            later is both rejected and accepted; the reasons are the latest
+            ones). ``evaluate`` and ``tune`` read it as
+            it is (``tune(..., target="accepted")`` learns from sales'
+            acceptance).
+
+        Raises:
+            ServiceError: the service refused a call (a reader token is
+                enough) or did not answer in time.
+        """
+        if not 1 <= page_size <= 1000:
+            raise ValueError(f"page_size must be within [1, 1000], found {page_size}")
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, found {limit}")
+        since_nanos = None if since is None else to_nanos(since, "since")
+        records = []
+        token = ""
+        truncated = False
+        while True:
+            page = self._call(self.leads.ListLeads,
+                              lead_service_pb2.ListLeadsRequest(page_size=page_size, page_token=token))
+            for record in page.leads:
+                if since_nanos is not None:
+                    created = record.lead.created_at
+                    if not record.lead.HasField("created_at") or \
+                            created.seconds * 1_000_000_000 + created.nanos < since_nanos:
+                        continue
+                if len(records) == limit:
+                    truncated = True
+                    break
+                records.append(record)
+            token = page.next_page_token
+            if truncated or not token:
+                break
+        if truncated:
+            warnings.warn(f"history stopped at limit={limit} leads; more are stored: narrow since= or "
+                          "raise limit=", UserWarning, stacklevel=2)
+        if events:
+            leads = [self._call(self.leads.GetLead, lead_service_pb2.GetLeadRequest(
+                lead_id=record.lead.id, include_events=True)).lead.lead
+                for record in records]
+        else:
+            leads = [record.lead for record in records]
+        if not leads:
+            return LeadData(pd.DataFrame({"id": pd.Series([], dtype=object)}),
+                            pd.DataFrame(), _outcomes([]))
+        data = leads_frame(leads)
+        return LeadData(data.leads, data.events, _outcomes(records))
 
     def review(self, week: Optional[str] = None, *, team: str = "", campaign: str = "", source: str = "",
                persona: str = "", now: Optional[Now] = None, timeout: Optional[float] = None) -> Review:

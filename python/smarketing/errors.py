@@ -17,6 +17,7 @@ __all__ = [
     "LeadError",
     "ColumnError",
     "InputError",
+    "DataWarning",
 ]
 
 
@@ -118,3 +119,26 @@ def _from_status(subject: str, code: str, message: str,
     if subject == "lead":
         return LeadError(message, found, code)
     return InputError(message, found, code)
+
+
+class DataWarning(UserWarning):
+    """Data that the Playbook's conditions cannot read as intended: scores
+    are computed, but some rules silently never match (numbers or booleans
+    written as text, keys with dots, types changing between rows).
+
+    Raised as a warning by :func:`smarketing.score_frame`, once per column;
+    :func:`smarketing.check_data` lists every problem.
+
+    Attributes:
+        kind: ``"number_as_text"``, ``"bool_as_text"``, ``"type_mismatch"``,
+            ``"mixed_types"`` or ``"unreachable_key"``.
+        column: The data column, e.g. ``"leads.attributes.age"``.
+        rule: The Playbook path of the condition, e.g.
+            ``"fit_rules[3].when.range"`` ("" for a column's own problem).
+    """
+
+    def __init__(self, message: str, kind: str = "", column: str = "", rule: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.column = column
+        self.rule = rule

@@ -196,9 +196,10 @@ class Playbook:
         A Playbook read from YAML is written back as its file, with only the
         values that changed since edited in place: comments, order and
         layout are kept, so that the diff shows the change and nothing else
-        (an unchanged Playbook gives the file byte for byte). When a change
-        cannot be made in place (an element added or removed, a field that
-        was not written), the whole Playbook is written out anew
+        (an unchanged Playbook gives the file byte for byte); a new section
+        of plain values (``fit: {base_points: ...}``) is appended. When a
+        change cannot be made in place (an element added or removed, a
+        field that was not written), the whole Playbook is written out anew
         (snake_case names, full enum names).
         """
         if self._original is not None and isinstance(self._source, str):
@@ -364,12 +365,37 @@ def _format_scalar(field: Any, value: Any, old_token: str) -> str:
     return text
 
 
+def _added_sections(original: playbook_pb2.Playbook,
+                    message: playbook_pb2.Playbook) -> tuple[playbook_pb2.Playbook, str]:
+    """Top-level sections of scalars that ``message`` has and the file does
+    not (the tuner's ``fit: {base_points: ...}``), as YAML to append; with
+    ``original`` as if it had them."""
+    text = ""
+    base = playbook_pb2.Playbook()
+    base.CopyFrom(original)
+    for field, value in message.ListFields():
+        if field.type != _FD.TYPE_MESSAGE or _is_repeated(field) or original.HasField(field.name):
+            continue
+        lines = []
+        for inner, scalar in value.ListFields():
+            if inner.type == _FD.TYPE_MESSAGE or _is_repeated(inner):
+                raise _Structural(field.name)
+            lines.append(f"  {inner.name}: {_format_scalar(inner, scalar, '')}\n")
+        text += f"{field.name}:\n" + "".join(lines)
+        getattr(base, field.name).CopyFrom(value)
+    return base, text
+
+
 def _edit_in_place(source: str, original: playbook_pb2.Playbook, message: playbook_pb2.Playbook) -> Optional[str]:
-    """``source`` with the scalars that changed from ``original`` to ``message`` rewritten; None if it cannot."""
+    """``source`` with the scalars that changed from ``original`` to ``message`` rewritten, and new
+    sections of scalars appended; None if it cannot."""
     if original == message:
         return source
     changes: list = []
     try:
+        original, appended = _added_sections(original, message)
+        if appended:
+            source += ("" if source.endswith("\n") else "\n") + appended
         _changed_scalars(original, message, "", changes)
         positions = _native.playbook_positions(source, "yaml")
         lines = source.splitlines(keepends=True)

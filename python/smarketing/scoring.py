@@ -170,10 +170,17 @@ def score_frame(playbook: PlaybookLike, leads: Frame, events: Optional[Frame] = 
         queue), disqualification_reason, events_counted, duplicate_events
         (and explanation).
 
+    Warns:
+        DataWarning: once per column whose values some condition cannot
+            match as intended (numbers or booleans written as text, keys
+            with dots, types changing between rows), found on a sample of
+            10,000 leads; the scores are unchanged. :func:`check_data` lists
+            every problem.
+
     Raises:
-        ColumnError: a column is missing, unknown, of the wrong dtype, or
-            holds a missing value where one is required; it names the table,
-            column and row.
+        ColumnError: a column is missing, unknown (every unknown column is
+            named), of the wrong dtype, or holds a missing value where one
+            is required; it names the table, column and row.
         LeadError: the core refused a lead; ``path`` names its row and field.
     """
     if explain not in ("none", "column", "long"):
@@ -182,6 +189,9 @@ def score_frame(playbook: PlaybookLike, leads: Frame, events: Optional[Frame] = 
     routes = route and explain != "long" and len(pb.message.routing.teams) > 0
     native = _native_scores(pb, leads, events, now, threads,
                             {"none": "none", "column": "column", "long": "sentences"}[explain], routes)
+    # Imported here: the checks build on this module.
+    from .checks import warn_data_problems
+    warn_data_problems(pb, leads, events)
     lead_ids, index = lead_ids_and_index(leads)
     if explain == "long":
         return _long_explanation(pb, native, lead_ids)

@@ -343,6 +343,27 @@ def _set_points(message, rules: pd.DataFrame, offsets: dict[int, int], column: i
     rule.points = points
 
 
+def _fewest_clamped(raw: np.ndarray, base: float, lo: float, hi: float) -> tuple[float, int, int]:
+    """The base points (within the schema's [-100, 100], to 0.1) that leave
+    the fewest leads beyond the fit's bounds, where the clamp ties them;
+    the nearest to ``base`` among equals. Returns it with the number of
+    leads clamped at ``base`` and at it."""
+    r = np.sort(raw)
+
+    def clamped(b: np.ndarray) -> np.ndarray:
+        return np.searchsorted(r, lo - b, "left") + (len(r) - np.searchsorted(r, hi - b, "right"))
+
+    # Each lead lifted exactly onto the floor or lowered onto the ceiling
+    # (rounded inwards, so that it stays within), and the current base.
+    limit = _CORE_LIMITS["fit_rule_points"]  # the schema bounds the base like a fit rule
+    candidates = np.unique(np.concatenate([
+        np.ceil((lo - r) * 10) / 10, np.floor((hi - r) * 10) / 10, [base]]))
+    candidates = candidates[(candidates >= -limit) & (candidates <= limit)]
+    counts = clamped(candidates)
+    best = np.lexsort((np.abs(candidates - base), counts))[0]
+    return float(candidates[best]), int(clamped(np.array([base]))[0]), int(counts[best])
+
+
 def _rebalance(old: Playbook, new: Playbook, before: pd.DataFrame, after: pd.DataFrame) -> list[tuple]:
     """Moves grade bands, stage bounds and hand-raiser fit so that each keeps its share of the leads."""
     rows: list[tuple] = []
@@ -395,7 +416,8 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFr
          weeks: Optional[float] = None, weekly_mql: Optional[float] = None,
          min_mql_conversion: Optional[float] = None, weekly_sql: Optional[float] = None,
          min_sql_conversion: Optional[float] = None, version: Optional[str] = None,
-         target: str = "converted", threads: Optional[int] = None) -> TuningResult:
+         target: str = "converted", fit_base: bool = True,
+         threads: Optional[int] = None) -> TuningResult:
     """Fits rule points to outcomes and thresholds to targets; returns a new Playbook.
 
     Safe by default:
@@ -413,6 +435,11 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFr
       ``min_support`` worked leads keeps them.
     - Persona criteria are held fixed (the personas marketing and sales
       agreed on): the persona fit enters the fit as it is.
+    - With ``fit_base`` (the default, when fit rules are tuned), the fit's
+      base points (``fit.base_points``, the intercept) are moved so that the
+      fewest worked leads fall beyond the fit's bounds, where the clamp
+      would tie them (all at 0, say): grades and thresholds then tell
+      those leads apart.
     - Points are bounded: within the core's limits and, unless
       ``max_points`` says otherwise, twice the largest points of their kind
       in the input.
@@ -438,6 +465,7 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFr
         weeks: Weeks the leads arrived over; needed only with a weekly
             target (default: the span of ``leads.created_at``).
         version: The new Playbook's version (default: the old one + "-tuned").
+        fit_base: Fit the base points (see above); False keeps them.
         target: The outcome column to learn from when ``outcomes`` is a
             DataFrame: "converted" (the default), "won", or sales'
             acceptance (e.g. "accepted"): any boolean column. The
@@ -561,6 +589,23 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFr
 
     _, beta = fit(scale, l2)
     new, points = candidate(beta)
+    base_rows = []
+    if fit_base and "fit" in kinds:
+        # The fit before its clamp, with the tuned points: the base points
+        # are moved so that the fewest leads are tied at the fit's bounds.
+        fit_columns = np.flatnonzero((rules["kind"] == "fit").to_numpy())
+        tuned_points = dict(zip(tuned.tolist(), points.tolist()))
+        all_points = rules["points"].to_numpy()
+        factors = np.array([tuned_points.get(c, all_points[c]) / all_points[c] for c in fit_columns])
+        base = new.message.fit.base_points
+        raw = base + persona_fit + (m[:, fit_columns] @ factors if len(fit_columns) else 0.0)
+        lo = new.message.fit.min if new.message.fit.HasField("min") else 0.0
+        hi = new.message.fit.max if new.message.fit.HasField("max") else _CORE_LIMITS["max_fit"]
+        best, clamped_before, clamped_after = _fewest_clamped(raw - base, base, lo, hi)
+        if clamped_after < clamped_before:
+            new.message.fit.base_points = best
+            base_rows.append(("fit.base_points", base, best,
+                              f"{clamped_after} worked leads at the fit's bounds instead of {clamped_before}"))
     coefficient = np.full(len(tuned), np.nan)
     coefficient[free] = beta
     change_rows = []
@@ -584,7 +629,7 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFr
     new.validate()
 
     after_scores = score_frame(new, leads, events, now=now, explain="none", threads=threads)
-    setting_rows = _rebalance(old, new, before_scores, after_scores) if rebalance else []
+    setting_rows = base_rows + (_rebalance(old, new, before_scores, after_scores) if rebalance else [])
     if setting_rows:
         new.validate()
         after_scores = score_frame(new, leads, events, now=now, explain="none", threads=threads)

@@ -20,6 +20,7 @@
 #include "core/base/enum_label.h"
 #include "core/base/version.h"
 #include "core/batch/batch_scorer.h"
+#include "core/checks/data_check.h"
 #include "core/checks/playbook_diff.h"
 #include "core/playbook/compiled_playbook.h"
 #include "google/protobuf/descriptor.h"
@@ -463,6 +464,31 @@ class NativePlaybook {
     return result;
   }
 
+  // The data of a table checked against this Playbook (core/checks/
+  // data_check.h): one tuple per problem, (kind, severity, column, rule,
+  // rows, example, message). `max_leads` > 0 checks an even sample.
+  py::list CheckTable(const py::list& leads, const py::list& events,
+                      int64_t max_leads) const {
+    ColumnsFromPython lead_columns(leads, "leads");
+    ColumnsFromPython event_columns(events, "events");
+    DataCheckOptions options;
+    options.max_leads = max_leads;
+    absl::StatusOr<std::vector<DataProblem>> problems;
+    {
+      py::gil_scoped_release release;
+      problems = CheckLeadColumns(compiled_, lead_columns.columns(),
+                                  event_columns.columns(), options);
+    }
+    Check(problems.status(), Subject::kInput);
+    py::list out;
+    for (const DataProblem& p : *problems) {
+      out.append(py::make_tuple(std::string(DataProblemKindName(p.kind)),
+                                IsWarning(p.kind) ? "warning" : "note", ToPy(p.column),
+                                ToPy(p.rule), p.rows, ToPy(p.example), ToPy(p.message)));
+    }
+    return out;
+  }
+
   // What changes from this Playbook to `after` on the leads of a table:
   // the core's lead impact (the command line's diff), with every lead whose
   // grade, stage or team changed.
@@ -775,6 +801,8 @@ PYBIND11_MODULE(_native, m) {
       .def("score_table", &NativePlaybook::ScoreTable, py::arg("leads"),
            py::arg("events"), py::arg("now_nanos"), py::arg("threads") = 0,
            py::arg("explain") = "none", py::arg("route") = false)
+      .def("check_table", &NativePlaybook::CheckTable, py::arg("leads"),
+           py::arg("events"), py::arg("max_leads") = 0)
       .def("impact", &NativePlaybook::Impact, py::arg("after"), py::arg("leads"),
            py::arg("events"), py::arg("now_nanos"), py::arg("threads") = 0);
   m.def("parse_playbook", &ParsePlaybookText, py::arg("text"), py::arg("format"),

@@ -147,6 +147,26 @@ TEST(PlaybookDiffTest, SectionsAndConditionsChangeFieldByField) {
                   "changed thresholds; mql.min_total: 100 -> 90"));
 }
 
+TEST(PlaybookDiffTest, SettingsOfTheRicherLanguageAreListed) {
+  // Sections and fields added to the language since the diff was written
+  // are compared like the others, with nothing to keep in step.
+  std::string after = Replace(Base(), "when: {field: company.domain, in: [rival.com]}",
+                              "when: {field: company.domain, contains_any: [rival, foe]}");
+  after = Replace(after, "range: {min: 1000}", "range: {min: 1000, min_exclusive: true}");
+  after += R"(
+fit: {base_points: 5}
+disqualified: {zero_scores: true, grade: D}
+opt_out_policy: never_mql
+)";
+  EXPECT_THAT(Lines(Diff(Base(), after)),
+              ElementsAre("changed fit_rules \"big\"; when.range.min_exclusive: (unset) -> true",
+                          "changed disqualification_rules \"competitor\"; when.in: [\"rival.com\"] -> (unset)"
+                          "; when.contains_any: (unset) -> [\"rival\",\"foe\"]",
+                          "changed fit; base_points: (unset) -> 5",
+                          "changed disqualified; zero_scores: (unset) -> true; grade: (unset) -> \"D\"",
+                          "changed playbook; opt_out_policy: (unset) -> never_mql"));
+}
+
 TEST(PlaybookDiffTest, GradeBandsSlaPoliciesAndTeamsHaveTheirKeys) {
   std::string after = Replace(Base(), "{grade: A, min_fit: 80, max_fit: 100}",
                               "{grade: A, min_fit: 85, max_fit: 100}");

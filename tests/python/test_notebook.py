@@ -19,3 +19,6 @@ def test_the_tuning_notebook_runs():
     text = "".join(o.get("text", "") for o in outputs)
     assert "ROC AUC" in text and "wrote" in text
     assert any("image/png" in o.get("data", {}) for o in outputs)
+    shown = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert "unread_column" in shown  # the data checked
+    assert "acceptance_rate" in shown and "wins_missed" in shown  # the back-test

@@ -202,3 +202,29 @@ def test_tuning_can_learn_from_sales_acceptance():
     assert by_conversion.loc["strong", "new_points"] > by_conversion.loc["medium", "new_points"]
     with pytest.raises(KeyError, match="nope"):
         sm.tune(pb, leads, None, outcomes, now=NOW, target="nope")
+
+
+def test_the_base_points_are_fitted_so_that_leads_do_not_tie_at_the_fit_floor():
+    # Hand-set points sending a third of the leads below 0, where the clamp
+    # ties them all.
+    effects = {"strong": (0.4, 1.5), "medium": (0.3, 0.7), "harmful": (0.3, -2.5)}
+    pb = _playbook({"strong": 10, "medium": 5, "harmful": -20})
+    leads, outcomes = _data(5000, 6, effects)
+    kept = sm.tune(pb, leads, None, outcomes, now=NOW, fit_base=False)
+    assert kept.playbook.message.fit.base_points == 0
+    assert "fit.base_points" not in set(kept.settings["setting"])
+    result = sm.tune(pb, leads, None, outcomes, now=NOW)
+    base = result.playbook.message.fit.base_points
+    assert 0 < base <= 100
+    row = result.settings.set_index("setting").loc["fit.base_points"]
+    assert (row["old"], row["new"]) == (0, base) and "at the fit's bounds" in row["reason"]
+
+    assert row["reason"].startswith("0 worked leads at the fit's bounds instead of ")
+
+    def fits(tuned):
+        return sm.score_frame(tuned.playbook, leads, now=NOW)["fit"]
+
+    # The groups the clamp tied at 0 are told apart.
+    assert fits(result).nunique() > fits(kept).nunique()
+    # Ranking is no worse for telling the leads at the floor apart.
+    assert result.after.roc_auc >= kept.after.roc_auc

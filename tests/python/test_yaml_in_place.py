@@ -42,6 +42,18 @@ def test_changed_values_are_edited_in_place_keeping_comments_and_layout(tmp_path
     assert sm.Playbook.load(tmp_path / "edited.yaml") == pb
 
 
+def test_a_new_section_of_values_is_appended():
+    text = DEMO.read_text()
+    pb = sm.Playbook.load(DEMO)
+    assert not pb.message.HasField("fit")
+    pb.message.fit.base_points = 4.7
+    pb.message.fit_rules[0].points = 7.5
+    out = pb.to_yaml()
+    assert out.endswith("\nfit:\n  base_points: 4.7\n")
+    assert len(_changed_lines(text, out)) == 2 + 2  # the points, and the two lines appended
+    assert sm.Playbook.from_yaml(out) == pb
+
+
 def test_a_structural_change_writes_the_playbook_anew():
     pb = sm.Playbook.load(DEMO)
     del pb.message.fit_rules[0]
