@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <vector>
 
 namespace smarketing {
 
@@ -32,26 +33,6 @@ void ParallelFor(int64_t count, int threads,
   for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
   work(0);
   for (std::thread& thread : pool) thread.join();
-}
-
-void ScoreBatch(std::shared_ptr<const CompiledPlaybook> playbook,
-                absl::Span<const v1::Lead* const> leads, absl::Time now,
-                int threads, std::vector<LeadScore>* scores,
-                std::vector<absl::Status>* statuses) {
-  const int64_t count = static_cast<int64_t>(leads.size());
-  scores->resize(count);
-  statuses->assign(count, absl::OkStatus());
-  if (threads <= 0) threads = DefaultThreadCount();
-  std::vector<std::unique_ptr<Scorer>> scorers;
-  for (int t = 0; t < threads; ++t) {
-    scorers.push_back(std::make_unique<Scorer>(playbook));
-  }
-  ParallelFor(count, threads, [&](int thread, int64_t begin, int64_t end) {
-    Scorer& scorer = *scorers[thread];
-    for (int64_t i = begin; i < end; ++i) {
-      (*statuses)[i] = scorer.Score(*leads[i], now, &(*scores)[i]);
-    }
-  });
 }
 
 }  // namespace smarketing

@@ -1,6 +1,7 @@
 #include "core/leads/lead_blocks.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -97,6 +98,10 @@ absl::StatusOr<std::unique_ptr<LeadBlockReader>> LeadBlockReader::Open(
       return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
     }
     reader->close_fd_ = true;
+    struct stat st;
+    if (::fstat(reader->fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+      reader->total_bytes_ = st.st_size;
+    }
   }
   reader->pending_ = std::async(std::launch::async, ReadChunk, reader->fd_,
                                 reader->name_, std::string(), 0);
@@ -111,6 +116,7 @@ LeadBlockReader::Chunk LeadBlockReader::ReadChunk(int fd, std::string name,
   // which would cost as much as reading.
   if (buffer.size() < carry + kChunkBytes) buffer.resize(carry + kChunkBytes);
   chunk.size = carry;
+  chunk.carry = carry;
   while (chunk.size < buffer.size()) {
     const ssize_t n = ::read(fd, buffer.data() + chunk.size, buffer.size() - chunk.size);
     if (n < 0) {
@@ -151,6 +157,7 @@ absl::StatusOr<bool> LeadBlockReader::NextJson(LeadBlock* block) {
     if (!chunk.status.ok()) return chunk.status;
     const char* data = chunk.buffer.data();
     const size_t size = chunk.size;
+    done_bytes_ += static_cast<int64_t>(size - chunk.carry);
     size_t begin = 0;
     if (skipping_) {
       const char* newline = static_cast<const char*>(std::memchr(data, '\n', size));

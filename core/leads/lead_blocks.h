@@ -87,6 +87,12 @@ class LeadBlockReader {
   // file. An error (the file cannot be read) ends reading.
   absl::StatusOr<bool> Next(LeadBlock* block);
 
+  // Share of the file handed out in blocks so far, in [0, 1]; negative when
+  // unknown (standard input, a pipe, CSV).
+  double fraction_done() const {
+    return total_bytes_ > 0 ? static_cast<double>(done_bytes_) / total_bytes_ : -1;
+  }
+
  private:
   LeadBlockReader() = default;
   // JSON lines: bytes read into a buffer that is reused from block to
@@ -94,6 +100,7 @@ class LeadBlockReader {
   struct Chunk {
     std::string buffer;
     size_t size = 0;  // bytes of `buffer` in use
+    size_t carry = 0;  // of which carried over from the previous chunk
     bool eof = false;
     absl::Status status;
   };
@@ -110,6 +117,8 @@ class LeadBlockReader {
   bool close_fd_ = false;
   std::future<Chunk> pending_;
   int64_t next_line_ = 1;
+  int64_t total_bytes_ = -1;
+  int64_t done_bytes_ = 0;
   int64_t next_index_ = 0;
   // A record longer than kMaxRecordBytes is being skipped.
   bool skipping_ = false;

@@ -1,0 +1,113 @@
+#include "core/batch/score_lines.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/batch/batch_scorer.h"
+#include "core/batch/score_json.h"
+
+namespace smarketing {
+
+absl::StatusOr<ScoreLinesSummary> ScoreToJsonLines(
+    const LeadEngine& engine, LeadSource& source, const ScoreLinesOptions& options,
+    const std::function<bool(absl::string_view)>& write,
+    const std::function<void(absl::string_view)>& refuse) {
+  LeadPipeline pipeline({engine.playbook()}, options.now, options.threads);
+  const bool sentences = options.explanation == Explanation::kSentences;
+  struct Worker {
+    ScoreJsonWriter writer;
+    v1::ScoreResult result;
+  };
+  std::vector<Worker> workers(pipeline.threads());
+  // Per lead of the block: its JSON line, or its error.
+  std::vector<std::string> lines;
+  std::vector<std::string> errors;
+  std::vector<v1::LifecycleStage> stages;
+  // MQLs of the block, kept whole until they are routed.
+  struct Mql {
+    v1::Lead lead;
+    v1::ScoreResult result;
+  };
+  std::vector<Mql> mqls;
+  std::vector<int64_t> mql_index;
+  v1::RoutingState routing;
+  std::string buffer;
+  ScoreLinesSummary summary;
+  int64_t read = 0;
+
+  auto on_lead = [&](const ScoredLead& s) {
+    if (!s.status.ok()) {
+      errors[s.i] = s.lead == nullptr
+                        ? std::string(s.status.message())
+                        : absl::StrCat(options.name, ":", source.line(s.i), ": lead \"",
+                                       s.lead->id(), "\": ", s.status.message());
+      return;
+    }
+    errors[s.i].clear();
+    LeadScore& score = s.scores[0];
+    stages[s.i] = score.stage;
+    if (options.explanation == Explanation::kNone) score.explanation.clear();
+    const Scorer& scorer = pipeline.scorer(s.thread, 0);
+    if (score.stage == v1::LIFECYCLE_STAGE_MQL) {
+      mqls[s.i].lead.CopyFrom(*s.lead);
+      scorer.ToProto(*s.lead, score, options.now, &mqls[s.i].result, sentences);
+      return;
+    }
+    Worker& w = workers[s.thread];
+    scorer.ToProto(*s.lead, score, options.now, &w.result, sentences);
+    lines[s.i].clear();
+    w.writer.Append(w.result, &lines[s.i]);
+  };
+
+  auto on_block = [&](const LeadSource&, int64_t n) -> absl::Status {
+    mql_index.clear();
+    for (int64_t i = 0; i < n; ++i) {
+      if (!errors[i].empty() || stages[i] != v1::LIFECYCLE_STAGE_MQL) continue;
+      engine.AssignNewMql(mqls[i].lead, options.now, &routing, &mqls[i].result);
+      mql_index.push_back(i);
+    }
+    ParallelFor(static_cast<int64_t>(mql_index.size()), pipeline.threads(),
+                [&](int thread, int64_t begin, int64_t end) {
+                  for (int64_t k = begin; k < end; ++k) {
+                    const int64_t i = mql_index[k];
+                    lines[i].clear();
+                    workers[thread].writer.Append(mqls[i].result, &lines[i]);
+                  }
+                });
+    buffer.clear();
+    for (int64_t i = 0; i < n; ++i) {
+      if (!errors[i].empty()) {
+        refuse(errors[i]);
+        ++summary.refused;
+        continue;
+      }
+      ++summary.scored;
+      ++summary.by_stage[stages[i]];
+      buffer += lines[i];
+      buffer += '\n';
+    }
+    if (!write(buffer)) return absl::AbortedError("the output was closed");
+    read += n;
+    if (options.progress) options.progress(read, source.fraction_done());
+    return absl::OkStatus();
+  };
+
+  // The block's storage is sized before its leads are scored.
+  auto on_start = [&](int64_t n) {
+    if (static_cast<int64_t>(lines.size()) < n) {
+      lines.resize(n);
+      errors.resize(n);
+      stages.resize(n);
+      mqls.resize(n);
+    }
+    for (int64_t i = 0; i < n; ++i) stages[i] = v1::LIFECYCLE_STAGE_UNSPECIFIED;
+  };
+  if (absl::Status st = pipeline.Run(source, on_start, on_lead, on_block); !st.ok()) {
+    return st;
+  }
+  return summary;
+}
+
+}  // namespace smarketing
