@@ -1,7 +1,8 @@
 // Reads a lead file in blocks of records so that parsing, the costly part,
 // runs in parallel: one thread reads the bytes (the next block while the
-// current one is being worked on), every thread parses and scores its share
-// of the block. Memory stays bounded by two blocks whatever the file size.
+// current one is being worked on) and finds where records end, every thread
+// parses and scores its share of the block, JSON lines and CSV alike.
+// Memory stays bounded by two blocks whatever the file size.
 //
 // Formats and messages are those of LeadReader (lead_io.h): JSON lines in
 // the protobuf JSON mapping, or CSV.
@@ -43,16 +44,17 @@ class LeadBlock {
   friend class LeadBlockReader;
   struct Record {
     int64_t line = 0;
-    // JSON lines: the record's bytes in data_.
+    // The record's bytes in data_.
     size_t offset = 0;
     size_t size = 0;
-    // CSV (parsed while reading) or an unreadable record.
-    std::unique_ptr<v1::Lead> lead;
+    // Not ok: an unreadable record.
     absl::Status status;
   };
   void Reset();
 
   std::string name_;
+  // CSV: the columns; null for JSON lines.
+  std::shared_ptr<const std::vector<std::string>> header_;
   std::string data_;
   std::vector<Record> records_;
   int64_t first_index_ = 0;
@@ -108,6 +110,7 @@ class LeadBlockReader {
   // that the previous chunk cut).
   static Chunk ReadChunk(int fd, std::string name, std::string buffer,
                          size_t carry);
+  absl::Status ReadCsvHeader();
   absl::StatusOr<bool> NextJson(LeadBlock* block);
   absl::StatusOr<bool> NextCsv(LeadBlock* block);
 
@@ -124,7 +127,7 @@ class LeadBlockReader {
   bool skipping_ = false;
   int64_t skipped_line_ = 0;
   int64_t skipped_bytes_ = 0;
-  std::unique_ptr<LeadReader> csv_;
+  std::shared_ptr<const std::vector<std::string>> header_;  // CSV
 };
 
 }  // namespace smarketing
