@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "core/base/utf8.h"
 #include "google/protobuf/util/json_util.h"
@@ -54,6 +55,8 @@ void AppendU16(uint32_t unit, std::string* out) {
                   kHex[(unit >> 4) & 15], kHex[unit & 15]};
   out->append(text, 6);
 }
+
+void AppendDouble(double value, std::string* out);
 
 class Printer {
  public:
@@ -138,18 +141,7 @@ class Printer {
       out_->append(value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
       return;
     }
-    // protobuf's SimpleDtoa: %.15g when it reads back to the same double,
-    // otherwise %.17g. to_chars with a precision is printf's %g.
-    char text[32];
-    auto printed = std::to_chars(text, text + sizeof(text), value,
-                                 std::chars_format::general, 15);
-    double back = 0;
-    std::from_chars(text, printed.ptr, back);
-    if (back != value) {
-      printed = std::to_chars(text, text + sizeof(text), value,
-                              std::chars_format::general, 17);
-    }
-    out_->append(text, printed.ptr - text);
+    AppendDouble(value, out_);
   }
 
   void Int32(const char* key, int32_t value) {
@@ -186,6 +178,81 @@ class Printer {
   bool first_ = true;
   bool valid_ = true;
 };
+
+// protobuf's SimpleDtoa: printf's %.15g when it reads back to the same
+// double, otherwise %.17g. Both are derived here from the shortest
+// representation (std::to_chars, Ryu), much cheaper than printf's path: a
+// double whose shortest form has at most 15 digits prints those digits in
+// %g's layout (the double is closer to them than half a unit of the 15th
+// digit, so %.15g rounds to them too); one that needs more fails %.15g's
+// round trip and gets %.17g.
+void AppendDouble(double value, std::string* out) {
+  char text[40];
+  if (value == std::trunc(value) && std::fabs(value) < 1e15) {
+    auto printed = std::to_chars(text, text + sizeof(text), static_cast<int64_t>(value));
+    if (value == 0 && std::signbit(value)) {
+      out->append("-0");
+    } else {
+      out->append(text, printed.ptr - text);
+    }
+    return;
+  }
+  if (std::fabs(value) < std::numeric_limits<double>::min()) {
+    // Subnormals carry fewer digits than the argument above needs: printf's
+    // way, as SimpleDtoa does it.
+    auto printed = std::to_chars(text, text + sizeof(text), value,
+                                 std::chars_format::general, 15);
+    double back = 0;
+    std::from_chars(text, printed.ptr, back);
+    if (back != value) {
+      printed = std::to_chars(text, text + sizeof(text), value,
+                              std::chars_format::general, 17);
+    }
+    out->append(text, printed.ptr - text);
+    return;
+  }
+  const auto shortest =
+      std::to_chars(text, text + sizeof(text), value, std::chars_format::scientific);
+  const char* p = text;
+  const char* end = shortest.ptr;
+  const bool negative = *p == '-';
+  if (negative) ++p;
+  // d[.ddd]e[+-]XX
+  char digits[20];
+  int count = 0;
+  const char* e = p;
+  for (; *e != 'e'; ++e) {
+    if (*e != '.') digits[count++] = *e;
+  }
+  int exponent = 0;
+  std::from_chars(e + (e[1] == '+' ? 2 : 1), end, exponent);
+  if (count > 15) {
+    auto printed = std::to_chars(text, text + sizeof(text), value,
+                                 std::chars_format::general, 17);
+    out->append(text, printed.ptr - text);
+    return;
+  }
+  if (exponent < -4 || exponent >= 15) {
+    out->append(text, end - text);  // to_chars' exponent form is printf's
+    return;
+  }
+  if (negative) out->push_back('-');
+  if (exponent < 0) {
+    out->append("0.");
+    out->append(static_cast<size_t>(-exponent - 1), '0');
+    out->append(digits, count);
+    return;
+  }
+  const int integer = exponent + 1;
+  if (count <= integer) {
+    out->append(digits, count);
+    out->append(static_cast<size_t>(integer - count), '0');
+    return;
+  }
+  out->append(digits, integer);
+  out->push_back('.');
+  out->append(digits + integer, count - integer);
+}
 
 // The civil date of a day counted from 1970-01-01 (H. Hinnant's
 // civil_from_days).

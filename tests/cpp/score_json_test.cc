@@ -2,10 +2,13 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "absl/base/casts.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/journey/lead_engine.h"
 #include "core/scoring/scorer.h"
 #include "core/synthetic/lead_generator.h"
@@ -118,6 +121,32 @@ TEST(ScoreJsonTest, PrintsEdgeValuesAsProtobufDoes) {
       *result.mutable_sla()->mutable_first_touch_due() = result.scored_at();
     }
     EXPECT_EQ(Ours(result), Protobuf(result)) << "case " << i;
+  }
+}
+
+TEST(ScoreJsonTest, PrintsDoublesOfEveryMagnitudeAsProtobufDoes) {
+  std::mt19937_64 random(11);
+  v1::ScoreResult result;
+  for (int i = 0; i < 20000; ++i) {
+    double value;
+    switch (i % 4) {
+      case 0:  // any bit pattern
+        value = absl::bit_cast<double>(random());
+        if (!std::isfinite(value)) continue;
+        break;
+      case 1:  // scores: a few decimals
+        value = static_cast<double>(random() % 2000000) / 100 - 10000;
+        break;
+      case 2:  // decayed points: many digits
+        value = static_cast<double>(random() % 1000000) * std::exp(-static_cast<double>(random() % 100) / 7);
+        break;
+      default:  // powers of ten around %g's switch to exponents
+        value = std::pow(10.0, static_cast<int>(random() % 44) - 22) *
+                (1 + static_cast<double>(random() % 1000) / 1000);
+        break;
+    }
+    result.set_total_score(value);
+    ASSERT_EQ(Ours(result), Protobuf(result)) << absl::StrFormat("%.17g", value);
   }
 }
 
