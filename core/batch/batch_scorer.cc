@@ -12,10 +12,9 @@ int DefaultThreadCount() {
 }
 
 void ParallelFor(int64_t count, int threads,
-                 const std::function<void(int, int64_t, int64_t)>& fn) {
+                 const std::function<void(int, int64_t, int64_t)>& fn, int64_t chunk) {
   if (threads <= 0) threads = DefaultThreadCount();
   threads = static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(count, 1)));
-  constexpr int64_t kChunk = 1024;
   if (threads == 1) {
     if (count > 0) fn(0, 0, count);
     return;
@@ -23,9 +22,9 @@ void ParallelFor(int64_t count, int threads,
   std::atomic<int64_t> next{0};
   auto work = [&](int thread) {
     for (;;) {
-      const int64_t begin = next.fetch_add(kChunk);
+      const int64_t begin = next.fetch_add(chunk);
       if (begin >= count) return;
-      fn(thread, begin, std::min(count, begin + kChunk));
+      fn(thread, begin, std::min(count, begin + chunk));
     }
   };
   std::vector<std::thread> pool;

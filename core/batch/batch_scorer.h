@@ -12,9 +12,11 @@ namespace smarketing {
 int DefaultThreadCount();
 
 // Calls `fn(thread_index, begin, end)` on `threads` threads over contiguous
-// chunks of [0, count). Chunks are small so that threads stay busy.
+// chunks of [0, count), `chunk` indexes at most, handed out in turn so that
+// threads stay busy.
 void ParallelFor(int64_t count, int threads,
-                 const std::function<void(int, int64_t, int64_t)>& fn);
+                 const std::function<void(int, int64_t, int64_t)>& fn,
+                 int64_t chunk = 1024);
 
 }  // namespace smarketing
 
