@@ -96,8 +96,8 @@ void BM_ScorePipeline(benchmark::State& state) {
     std::unique_ptr<LeadSource> source = LeadListSource(f.pointers);
     absl::Status run = pipeline.Run(
         *source, nullptr,
-        [&](const ScoredLead& s) { totals[source->index(s.i)] = s.scores[0].total; },
-        [](const LeadSource&, int64_t) { return absl::OkStatus(); });
+        [&](const ScoredLead& s) { totals[source->index(s.slot, s.i)] = s.scores[0].total; },
+        [](int, int64_t) { return absl::OkStatus(); });
     if (!run.ok()) state.SkipWithError("refused");
     benchmark::DoNotOptimize(totals.data());
   }

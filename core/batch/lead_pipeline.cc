@@ -1,6 +1,7 @@
 #include "core/batch/lead_pipeline.h"
 
 #include <algorithm>
+#include <future>
 #include <utility>
 
 #include "core/batch/batch_scorer.h"
@@ -14,25 +15,25 @@ class FileSource : public LeadSource {
 
   void SetThreads(int threads) override { leads_ = std::vector<ReusableLead>(threads); }
 
-  absl::StatusOr<int64_t> NextBlock() override {
-    absl::StatusOr<bool> more = reader_->Next(&block_);
+  absl::StatusOr<int64_t> NextBlock(int slot) override {
+    absl::StatusOr<bool> more = reader_->Next(&blocks_[slot]);
     if (!more.ok()) return more.status();
-    return *more ? block_.size() : 0;
+    return *more ? blocks_[slot].size() : 0;
   }
 
-  absl::StatusOr<const v1::Lead*> Read(int thread, int64_t i) override {
+  absl::StatusOr<const v1::Lead*> Read(int thread, int slot, int64_t i) override {
     v1::Lead* lead = leads_[thread].Fresh();
-    if (absl::Status st = block_.Parse(i, lead); !st.ok()) return st;
+    if (absl::Status st = blocks_[slot].Parse(i, lead); !st.ok()) return st;
     return lead;
   }
 
-  int64_t line(int64_t i) const override { return block_.line(i); }
-  int64_t index(int64_t i) const override { return block_.index(i); }
+  int64_t line(int slot, int64_t i) const override { return blocks_[slot].line(i); }
+  int64_t index(int slot, int64_t i) const override { return blocks_[slot].index(i); }
   double fraction_done() const override { return reader_->fraction_done(); }
 
  private:
   LeadBlockReader* reader_;
-  LeadBlock block_;
+  LeadBlock blocks_[2];
   std::vector<ReusableLead> leads_;
 };
 
@@ -49,28 +50,29 @@ class TableSource : public LeadSource {
     }
   }
 
-  absl::StatusOr<int64_t> NextBlock() override {
-    first_ += size_;
-    size_ = std::min(kBlockRows, table_.size() - first_);
-    return size_;
+  absl::StatusOr<int64_t> NextBlock(int slot) override {
+    first_[slot] = next_;
+    const int64_t size = std::min(kBlockRows, table_.size() - next_);
+    next_ += size;
+    return size;
   }
 
-  absl::StatusOr<const v1::Lead*> Read(int thread, int64_t i) override {
-    return &builders_[thread]->Build(first_ + i);
+  absl::StatusOr<const v1::Lead*> Read(int thread, int slot, int64_t i) override {
+    return &builders_[thread]->Build(first_[slot] + i);
   }
 
-  int64_t line(int64_t i) const override { return first_ + i; }
-  int64_t index(int64_t i) const override { return first_ + i; }
+  int64_t line(int slot, int64_t i) const override { return first_[slot] + i; }
+  int64_t index(int slot, int64_t i) const override { return first_[slot] + i; }
   double fraction_done() const override {
-    return table_.size() == 0 ? 1 : static_cast<double>(first_ + size_) / table_.size();
+    return table_.size() == 0 ? 1 : static_cast<double>(next_) / table_.size();
   }
 
  private:
   static constexpr int64_t kBlockRows = 65536;
   const LeadTable& table_;
   std::vector<std::unique_ptr<TableLeadBuilder>> builders_;
-  int64_t first_ = 0;
-  int64_t size_ = 0;
+  int64_t first_[2] = {0, 0};
+  int64_t next_ = 0;
 };
 
 class ListSource : public LeadSource {
@@ -79,24 +81,26 @@ class ListSource : public LeadSource {
 
   void SetThreads(int) override {}
 
-  absl::StatusOr<int64_t> NextBlock() override {
-    first_ += size_;
-    size_ = std::min<int64_t>(kBlockLeads, static_cast<int64_t>(leads_.size()) - first_);
-    return size_;
+  absl::StatusOr<int64_t> NextBlock(int slot) override {
+    first_[slot] = next_;
+    const int64_t size =
+        std::min<int64_t>(kBlockLeads, static_cast<int64_t>(leads_.size()) - next_);
+    next_ += size;
+    return size;
   }
 
-  absl::StatusOr<const v1::Lead*> Read(int, int64_t i) override {
-    return leads_[first_ + i];
+  absl::StatusOr<const v1::Lead*> Read(int, int slot, int64_t i) override {
+    return leads_[first_[slot] + i];
   }
 
-  int64_t line(int64_t i) const override { return first_ + i; }
-  int64_t index(int64_t i) const override { return first_ + i; }
+  int64_t line(int slot, int64_t i) const override { return first_[slot] + i; }
+  int64_t index(int slot, int64_t i) const override { return first_[slot] + i; }
 
  private:
   static constexpr int64_t kBlockLeads = 65536;
   absl::Span<const v1::Lead* const> leads_;
-  int64_t first_ = 0;
-  int64_t size_ = 0;
+  int64_t first_[2] = {0, 0};
+  int64_t next_ = 0;
 };
 
 }  // namespace
@@ -131,20 +135,33 @@ constexpr int64_t kChunkLeads = 64;
 absl::Status LeadPipeline::Run(LeadSource& source, const StartFn& on_start,
                                const LeadFn& on_lead, const BlockFn& on_block) {
   source.SetThreads(threads_);
-  for (;;) {
-    absl::StatusOr<int64_t> n = source.NextBlock();
-    if (!n.ok()) return n.status();
-    if (*n == 0) return absl::OkStatus();
-    if (on_start) on_start(*n);
+  // The block scored before is finished (on_block) on a thread of its own
+  // while this one is scored: routing and writing then keep no worker
+  // waiting.
+  int finishing = -1;
+  int64_t finishing_size = 0;
+  for (int slot = 0;; slot = 1 - slot) {
+    absl::StatusOr<int64_t> n = source.NextBlock(slot);
+    if (!n.ok() || *n == 0) {
+      absl::Status last =
+          finishing >= 0 ? on_block(finishing, finishing_size) : absl::OkStatus();
+      return n.ok() ? last : n.status();
+    }
+    if (on_start) on_start(slot, *n);
+    std::future<absl::Status> finished;
+    if (finishing >= 0) {
+      finished = std::async(std::launch::async, on_block, finishing, finishing_size);
+    }
     ParallelFor(*n, threads_, [&](int thread, int64_t begin, int64_t end) {
       Worker& w = workers_[thread];
       ScoredLead scored;
       scored.thread = thread;
+      scored.slot = slot;
       for (int64_t i = begin; i < end; ++i) {
         scored.i = i;
         scored.lead = nullptr;
         scored.scores = {};
-        absl::StatusOr<const v1::Lead*> lead = source.Read(thread, i);
+        absl::StatusOr<const v1::Lead*> lead = source.Read(thread, slot, i);
         if (!lead.ok()) {
           scored.status = std::move(lead).status();
           on_lead(scored);
@@ -159,7 +176,11 @@ absl::Status LeadPipeline::Run(LeadSource& source, const StartFn& on_start,
         on_lead(scored);
       }
     }, kChunkLeads);
-    if (absl::Status st = on_block(source, *n); !st.ok()) return st;
+    if (finished.valid()) {
+      if (absl::Status st = finished.get(); !st.ok()) return st;
+    }
+    finishing = slot;
+    finishing_size = *n;
   }
 }
 

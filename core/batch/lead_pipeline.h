@@ -23,24 +23,27 @@
 
 namespace smarketing {
 
-// Where leads come from, a block at a time.
+// Where leads come from, a block at a time. Two blocks are held at once, in
+// slots 0 and 1: the pipeline finishes one (routing, writing) while the
+// next is scored.
 class LeadSource {
  public:
   virtual ~LeadSource() = default;
   // Called once, before the first block: Read's `thread` is below it.
   virtual void SetThreads(int threads) = 0;
-  // Makes the next block current: its number of leads, 0 at the end. An
-  // error (the input cannot be read) ends the run.
-  virtual absl::StatusOr<int64_t> NextBlock() = 0;
-  // Lead i of the current block, read on worker `thread`; valid until that
+  // Fills `slot` with the next block, leaving the other slot alone: its
+  // number of leads, 0 at the end. An error (the input cannot be read) ends
+  // the run.
+  virtual absl::StatusOr<int64_t> NextBlock(int slot) = 0;
+  // Lead i of the block in `slot`, read on worker `thread`; valid until that
   // thread reads another lead. Called once per lead. A record that is not a
   // lead is INVALID_ARGUMENT naming where it is.
-  virtual absl::StatusOr<const v1::Lead*> Read(int thread, int64_t i) = 0;
-  // Where lead i of the current block is: its line in a file, its row in a
-  // table or a list.
-  virtual int64_t line(int64_t i) const = 0;
-  // Position of lead i of the current block in the whole input, 0-based.
-  virtual int64_t index(int64_t i) const = 0;
+  virtual absl::StatusOr<const v1::Lead*> Read(int thread, int slot, int64_t i) = 0;
+  // Where lead i of the block in `slot` is: its line in a file, its row in
+  // a table or a list.
+  virtual int64_t line(int slot, int64_t i) const = 0;
+  // Position of lead i of the block in `slot` in the whole input, 0-based.
+  virtual int64_t index(int slot, int64_t i) const = 0;
   // Share of the input read so far, in [0, 1]; negative when unknown (a
   // pipe).
   virtual double fraction_done() const { return -1; }
@@ -56,6 +59,7 @@ std::unique_ptr<LeadSource> LeadListSource(absl::Span<const v1::Lead* const> lea
 // A lead of the current block, on the worker thread that scored it.
 struct ScoredLead {
   int thread = 0;
+  int slot = 0;   // of the block
   int64_t i = 0;  // in the block
   // Null when the record could not be read (`status` says why, naming
   // where it is).
@@ -78,16 +82,17 @@ class LeadPipeline {
   // The scorer of Playbook `k` on worker `thread` (for ToProto).
   const Scorer& scorer(int thread, int k) const { return *workers_[thread].scorers[k]; }
 
-  // `n` leads in the block about to be scored.
-  using StartFn = std::function<void(int64_t n)>;
+  // `n` leads in the block of `slot`, about to be scored.
+  using StartFn = std::function<void(int slot, int64_t n)>;
   using LeadFn = std::function<void(const ScoredLead&)>;
-  // `n` leads of the block; `source` still points at it.
-  using BlockFn = std::function<absl::Status(const LeadSource& source, int64_t n)>;
+  // The `n` leads of the block in `slot` are scored.
+  using BlockFn = std::function<absl::Status(int slot, int64_t n)>;
 
-  // For each block of `source`: `on_start` (may be empty) on the calling
-  // thread, `on_lead` for every lead, in parallel on the worker threads,
-  // then `on_block` on the calling thread. An error of the source or of
-  // `on_block` stops the run and is returned.
+  // For each block of `source`, in input order: `on_start` (may be empty),
+  // `on_lead` for every lead, in parallel on the worker threads, then
+  // `on_block`, one block at a time and while the next block is scored:
+  // what on_block touches must be kept per slot. An error of the source or
+  // of `on_block` stops the run and is returned.
   absl::Status Run(LeadSource& source, const StartFn& on_start, const LeadFn& on_lead,
                    const BlockFn& on_block);
 

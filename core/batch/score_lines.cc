@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/batch/batch_scorer.h"
 #include "core/batch/score_json.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -57,71 +56,70 @@ absl::StatusOr<ScoreLinesSummary> ScoreToJsonLines(
     v1::ScoreResult result;
   };
   std::vector<Worker> workers(pipeline.threads());
-  // Per lead of the block: its JSON line, or its error.
-  std::vector<std::string> lines;
-  std::vector<std::string> errors;
-  std::vector<v1::LifecycleStage> stages;
-  // MQLs of the block, kept whole until they are routed.
+  // What each lead of a block leaves for on_block: its JSON line, or its
+  // error; MQLs kept whole until they are routed. One per slot.
   struct Mql {
     v1::Lead lead;
     v1::ScoreResult result;
   };
-  std::vector<Mql> mqls;
-  std::vector<int64_t> mql_index;
+  struct Block {
+    std::vector<std::string> lines;
+    std::vector<std::string> errors;
+    std::vector<v1::LifecycleStage> stages;
+    std::vector<Mql> mqls;
+  };
+  Block blocks[2];
+  // on_block's own, as it runs beside the workers.
+  ScoreJsonWriter block_writer;
   v1::RoutingState routing;
   std::string buffer;
   ScoreLinesSummary summary;
   int64_t read = 0;
 
   auto on_lead = [&](const ScoredLead& s) {
+    Block& block = blocks[s.slot];
     if (!s.status.ok()) {
-      errors[s.i] = s.lead == nullptr
-                        ? std::string(s.status.message())
-                        : absl::StrCat(options.name, ":", source.line(s.i), ": lead \"",
-                                       s.lead->id(), "\": ", s.status.message());
+      block.errors[s.i] =
+          s.lead == nullptr
+              ? std::string(s.status.message())
+              : absl::StrCat(options.name, ":", source.line(s.slot, s.i), ": lead \"",
+                             s.lead->id(), "\": ", s.status.message());
       return;
     }
-    errors[s.i].clear();
+    block.errors[s.i].clear();
     LeadScore& score = s.scores[0];
-    stages[s.i] = score.stage;
+    block.stages[s.i] = score.stage;
     if (options.explanation == Explanation::kNone) score.explanation.clear();
     const Scorer& scorer = pipeline.scorer(s.thread, 0);
     if (score.stage == v1::LIFECYCLE_STAGE_MQL) {
-      CopyForRouting(*s.lead, &mqls[s.i].lead);
-      scorer.ToProto(*s.lead, score, options.now, &mqls[s.i].result, sentences);
+      CopyForRouting(*s.lead, &block.mqls[s.i].lead);
+      scorer.ToProto(*s.lead, score, options.now, &block.mqls[s.i].result, sentences);
       return;
     }
     Worker& w = workers[s.thread];
     scorer.ToProto(*s.lead, score, options.now, &w.result, sentences);
-    lines[s.i].clear();
-    w.writer.Append(w.result, &lines[s.i]);
+    block.lines[s.i].clear();
+    w.writer.Append(w.result, &block.lines[s.i]);
   };
 
-  auto on_block = [&](const LeadSource&, int64_t n) -> absl::Status {
-    mql_index.clear();
-    for (int64_t i = 0; i < n; ++i) {
-      if (!errors[i].empty() || stages[i] != v1::LIFECYCLE_STAGE_MQL) continue;
-      engine.AssignNewMql(mqls[i].lead, options.now, &routing, &mqls[i].result);
-      mql_index.push_back(i);
-    }
-    ParallelFor(static_cast<int64_t>(mql_index.size()), pipeline.threads(),
-                [&](int thread, int64_t begin, int64_t end) {
-                  for (int64_t k = begin; k < end; ++k) {
-                    const int64_t i = mql_index[k];
-                    lines[i].clear();
-                    workers[thread].writer.Append(mqls[i].result, &lines[i]);
-                  }
-                });
+  auto on_block = [&](int slot, int64_t n) -> absl::Status {
+    Block& block = blocks[slot];
     buffer.clear();
     for (int64_t i = 0; i < n; ++i) {
-      if (!errors[i].empty()) {
-        refuse(errors[i]);
+      if (!block.errors[i].empty()) {
+        refuse(block.errors[i]);
         ++summary.refused;
         continue;
       }
       ++summary.scored;
-      ++summary.by_stage[stages[i]];
-      buffer += lines[i];
+      ++summary.by_stage[block.stages[i]];
+      if (block.stages[i] == v1::LIFECYCLE_STAGE_MQL) {
+        Mql& mql = block.mqls[i];
+        engine.AssignNewMql(mql.lead, options.now, &routing, &mql.result);
+        block_writer.Append(mql.result, &buffer);
+      } else {
+        buffer += block.lines[i];
+      }
       buffer += '\n';
     }
     if (!write(buffer)) return absl::AbortedError("the output was closed");
@@ -131,14 +129,14 @@ absl::StatusOr<ScoreLinesSummary> ScoreToJsonLines(
   };
 
   // The block's storage is sized before its leads are scored.
-  auto on_start = [&](int64_t n) {
-    if (static_cast<int64_t>(lines.size()) < n) {
-      lines.resize(n);
-      errors.resize(n);
-      stages.resize(n);
-      mqls.resize(n);
+  auto on_start = [&](int slot, int64_t n) {
+    Block& block = blocks[slot];
+    if (static_cast<int64_t>(block.lines.size()) < n) {
+      block.lines.resize(n);
+      block.errors.resize(n);
+      block.stages.resize(n);
+      block.mqls.resize(n);
     }
-    for (int64_t i = 0; i < n; ++i) stages[i] = v1::LIFECYCLE_STAGE_UNSPECIFIED;
   };
   if (absl::Status st = pipeline.Run(source, on_start, on_lead, on_block); !st.ok()) {
     return st;

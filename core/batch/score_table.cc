@@ -82,15 +82,15 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
   std::unique_ptr<LeadSource> source = TableLeadSource(table);
   // Per lead of the block, appended in row order once the block is scored,
   // so that results do not depend on the thread count.
-  std::vector<std::vector<RuleContribution>> lead_contributions;
-  std::vector<std::vector<std::string>> lead_sentences;
+  std::vector<std::vector<RuleContribution>> lead_contributions[2];  // per slot
+  std::vector<std::vector<std::string>> lead_sentences[2];
   std::vector<v1::ScoreResult> results(pipeline.threads());
   std::mutex error_mutex;
   int64_t error_row = n;
   absl::Status error;
 
   auto on_lead = [&](const ScoredLead& s) {
-    const int64_t r = source->index(s.i);
+    const int64_t r = source->index(s.slot, s.i);
     if (!s.status.ok()) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (r >= error_row) return;
@@ -124,32 +124,37 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
     out->events_counted[r] = score.events_counted;
     out->duplicate_events[r] = score.duplicate_events;
     if (!contributions) return;
-    lead_contributions[s.i].assign(score.explanation.begin(), score.explanation.end());
+    lead_contributions[s.slot][s.i].assign(score.explanation.begin(),
+                                           score.explanation.end());
     if (options.sentences) {
       v1::ScoreResult& result = results[s.thread];
       pipeline.scorer(s.thread, 0).ToProto(*s.lead, score, options.now, &result);
-      lead_sentences[s.i].clear();
+      std::vector<std::string>& sentences = lead_sentences[s.slot][s.i];
+      sentences.clear();
       for (v1::RuleHit& hit : *result.mutable_explanation()) {
-        lead_sentences[s.i].push_back(std::move(*hit.mutable_sentence()));
+        sentences.push_back(std::move(*hit.mutable_sentence()));
       }
     }
   };
-  auto on_start = [&](int64_t count) {
+  auto on_start = [&](int slot, int64_t count) {
     if (!contributions) return;
-    lead_contributions.resize(count);
-    if (options.sentences) lead_sentences.resize(count);
+    lead_contributions[slot].resize(count);
+    if (options.sentences) lead_sentences[slot].resize(count);
   };
-  auto on_block = [&](const LeadSource& block, int64_t count) -> absl::Status {
-    if (!error.ok()) return error;
+  auto on_block = [&](int slot, int64_t count) -> absl::Status {
+    {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error.ok()) return error;
+    }
     if (!contributions) return absl::OkStatus();
     for (int64_t i = 0; i < count; ++i) {
-      const int64_t r = block.index(i);
+      const int64_t r = source->index(slot, i);
+      const auto& list = lead_contributions[slot][i];
       out->contribution_begin[r + 1] =
-          out->contribution_begin[r] + static_cast<int64_t>(lead_contributions[i].size());
-      out->contributions.insert(out->contributions.end(), lead_contributions[i].begin(),
-                                lead_contributions[i].end());
+          out->contribution_begin[r] + static_cast<int64_t>(list.size());
+      out->contributions.insert(out->contributions.end(), list.begin(), list.end());
       if (!options.sentences) continue;
-      for (std::string& sentence : lead_sentences[i]) {
+      for (std::string& sentence : lead_sentences[slot][i]) {
         out->sentences.push_back(std::move(sentence));
       }
     }

@@ -724,24 +724,25 @@ absl::StatusOr<LeadImpact> MeasureImpact(const std::shared_ptr<const LeadEngine>
   std::vector<Tally> tallies;
   for (int t = 0; t < pipeline.threads(); ++t) tallies.push_back(meter.NewTally());
   LeadImpact impact;
-  std::vector<absl::Status> statuses;
+  std::vector<absl::Status> statuses[2];  // per slot
   int64_t read = 0;
   absl::Status run = pipeline.Run(
-      source, [&](int64_t n) { statuses.assign(n, absl::OkStatus()); },
+      source,
+      [&](int slot, int64_t n) { statuses[slot].assign(n, absl::OkStatus()); },
       [&](const ScoredLead& s) {
         if (s.lead == nullptr) {
-          statuses[s.i] = s.status;
+          statuses[s.slot][s.i] = s.status;
         } else if (!s.status.ok()) {
-          statuses[s.i] = absl::InvalidArgumentError(absl::StrCat(
-              "line ", source.line(s.i), ": lead \"", s.lead->id(), "\": ",
+          statuses[s.slot][s.i] = absl::InvalidArgumentError(absl::StrCat(
+              "line ", source.line(s.slot, s.i), ": lead \"", s.lead->id(), "\": ",
               s.status.message()));
         } else {
-          meter.Count(*s.lead, source.line(s.i), source.index(s.i), s.scores[0],
-                      s.scores[1], &tallies[s.thread]);
+          meter.Count(*s.lead, source.line(s.slot, s.i), source.index(s.slot, s.i),
+                      s.scores[0], s.scores[1], &tallies[s.thread]);
         }
       },
-      [&](const LeadSource& block, int64_t n) {
-        for (const absl::Status& status : statuses) {
+      [&](int slot, int64_t n) {
+        for (const absl::Status& status : statuses[slot]) {
           if (status.ok()) continue;
           ++impact.refused;
           if (static_cast<int>(impact.errors.size()) < options.max_errors) {
@@ -749,7 +750,7 @@ absl::StatusOr<LeadImpact> MeasureImpact(const std::shared_ptr<const LeadEngine>
           }
         }
         read += n;
-        if (options.progress) options.progress(read, block.fraction_done());
+        if (options.progress) options.progress(read, source.fraction_done());
         return absl::OkStatus();
       });
   if (!run.ok()) return run;

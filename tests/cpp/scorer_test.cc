@@ -510,9 +510,9 @@ TEST(ScorerBatchTest, ResultsAreBitForBitTheSameWhateverTheThreadCount) {
           if (!s.status.ok()) return;
           v1::ScoreResult result;
           pipeline.scorer(s.thread, 0).ToProto(*s.lead, s.scores[0], kNow, &result);
-          serialized[source->index(s.i)] = result.SerializeAsString();
+          serialized[source->index(s.slot, s.i)] = result.SerializeAsString();
         },
-        [](const LeadSource&, int64_t) { return absl::OkStatus(); });
+        [](int, int64_t) { return absl::OkStatus(); });
     EXPECT_TRUE(run.ok()) << run.message();
     std::string out;
     for (const std::string& s : serialized) out += s;
