@@ -208,25 +208,27 @@ void BM_ScoreToProtoOneThread(benchmark::State& state) {
 }
 BENCHMARK(BM_ScoreToProtoOneThread);
 
-// Printing a result with sentences as a JSON line: the writer of the
-// pipeline against protobuf's printer, which it replaces.
-const std::vector<v1::ScoreResult>& Results() {
-  static const auto* const results = [] {
+// Printing a result as a JSON line, with sentences (range(0) 1) or rule ids
+// and points (0): the writer of the pipeline against protobuf's printer,
+// which it replaces.
+const std::vector<v1::ScoreResult>& Results(bool sentences) {
+  static const std::vector<v1::ScoreResult>* results[2] = {};
+  if (results[sentences] == nullptr) {
     const Fixture& f = GetFixture();
     Scorer scorer(f.playbook);
     auto* r = new std::vector<v1::ScoreResult>(1000);
     LeadScore score;
     for (size_t i = 0; i < r->size(); ++i) {
       if (!scorer.Score(f.leads[i], kNow, &score).ok()) std::abort();
-      scorer.ToProto(f.leads[i], score, kNow, &(*r)[i]);
+      scorer.ToProto(f.leads[i], score, kNow, &(*r)[i], sentences);
     }
-    return r;
-  }();
-  return *results;
+    results[sentences] = r;
+  }
+  return *results[sentences];
 }
 
 void BM_PrintJsonWriter(benchmark::State& state) {
-  const auto& results = Results();
+  const auto& results = Results(state.range(0) == 1);
   ScoreJsonWriter writer;
   std::string out;
   size_t i = 0;
@@ -238,10 +240,10 @@ void BM_PrintJsonWriter(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_PrintJsonWriter);
+BENCHMARK(BM_PrintJsonWriter)->ArgName("sentences")->Arg(0)->Arg(1);
 
 void BM_PrintMessageToJsonString(benchmark::State& state) {
-  const auto& results = Results();
+  const auto& results = Results(state.range(0) == 1);
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   std::string out;
@@ -254,7 +256,7 @@ void BM_PrintMessageToJsonString(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_PrintMessageToJsonString);
+BENCHMARK(BM_PrintMessageToJsonString)->ArgName("sentences")->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace smarketing

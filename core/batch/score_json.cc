@@ -3,10 +3,14 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "core/base/utf8.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/generated_enum_reflection.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace smarketing {
@@ -57,6 +61,25 @@ void AppendU16(uint32_t unit, std::string* out) {
 }
 
 void AppendDouble(double value, std::string* out);
+
+// The names of an enum's values by number, looked up once: the generated
+// _Name functions search the descriptor on every call.
+template <typename E>
+const std::string& EnumName(int value) {
+  static const std::vector<std::string>* const names = [] {
+    const google::protobuf::EnumDescriptor* d = google::protobuf::GetEnumDescriptor<E>();
+    int max = 0;
+    for (int i = 0; i < d->value_count(); ++i) max = std::max(max, d->value(i)->number());
+    auto* n = new std::vector<std::string>(max + 1);
+    for (int i = 0; i < d->value_count(); ++i) {
+      const auto* v = d->value(i);
+      if (v->number() >= 0 && (*n)[v->number()].empty()) (*n)[v->number()] = v->name();
+    }
+    return n;
+  }();
+  static const std::string kNone;
+  return value >= 0 && value < static_cast<int>(names->size()) ? (*names)[value] : kNone;
+}
 
 class Printer {
  public:
@@ -185,7 +208,8 @@ class Printer {
 // double whose shortest form has at most 15 digits prints those digits in
 // %g's layout (the double is closer to them than half a unit of the 15th
 // digit, so %.15g rounds to them too); one that needs more fails %.15g's
-// round trip and gets %.17g.
+// round trip and gets %.17g, whose digits are the shortest form's when it
+// has 17.
 void AppendDouble(double value, std::string* out) {
   char text[40];
   if (value == std::trunc(value) && std::fabs(value) < 1e15) {
@@ -226,13 +250,16 @@ void AppendDouble(double value, std::string* out) {
   }
   int exponent = 0;
   std::from_chars(e + (e[1] == '+' ? 2 : 1), end, exponent);
-  if (count > 15) {
+  // 17 digits: the shortest form is then the double rounded to 17 digits,
+  // which %.17g prints. 16: %.17g's 17th digit is not in it.
+  if (count == 16) {
     auto printed = std::to_chars(text, text + sizeof(text), value,
                                  std::chars_format::general, 17);
     out->append(text, printed.ptr - text);
     return;
   }
-  if (exponent < -4 || exponent >= 15) {
+  const int precision = count > 15 ? 17 : 15;
+  if (exponent < -4 || exponent >= precision) {
     out->append(text, end - text);  // to_chars' exponent form is printf's
     return;
   }
@@ -350,11 +377,11 @@ void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
   p.Double("engagement_score", result.engagement_score());
   p.Double("total_score", result.total_score());
   p.Enum("recommended_stage", result.recommended_stage(),
-         v1::LifecycleStage_Name(result.recommended_stage()));
-  p.Enum("priority", result.priority(), v1::Priority_Name(result.priority()));
+         EnumName<v1::LifecycleStage>(result.recommended_stage()));
+  p.Enum("priority", result.priority(), EnumName<v1::Priority>(result.priority()));
   p.Bool("hand_raiser", result.hand_raiser());
   p.Enum("disqualification_reason", result.disqualification_reason(),
-         v1::DisqualificationReason_Name(result.disqualification_reason()));
+         EnumName<v1::DisqualificationReason>(result.disqualification_reason()));
   if (result.explanation_size() > 0) {
     p.Key("explanation");
     out->push_back('[');
@@ -364,7 +391,7 @@ void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
       first = false;
       p.Open();
       p.String("rule_id", hit.rule_id());
-      p.Enum("kind", hit.kind(), v1::RuleKind_Name(hit.kind()));
+      p.Enum("kind", hit.kind(), EnumName<v1::RuleKind>(hit.kind()));
       p.Double("raw_points", hit.raw_points());
       p.Double("points", hit.points());
       p.Int32("event_count", hit.event_count());
@@ -384,9 +411,9 @@ void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
     p.Open();
     p.String("team_id", r.team_id());
     p.String("owner_id", r.owner_id());
-    p.Enum("reason", r.reason(), v1::RoutingReason_Name(r.reason()));
+    p.Enum("reason", r.reason(), EnumName<v1::RoutingReason>(r.reason()));
     p.String("rule_id", r.rule_id());
-    p.Enum("strategy", r.strategy(), v1::AssignmentStrategy_Name(r.strategy()));
+    p.Enum("strategy", r.strategy(), EnumName<v1::AssignmentStrategy>(r.strategy()));
     p.String("explanation", r.explanation());
     p.Close();
   }
@@ -394,15 +421,15 @@ void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
     const v1::SlaStatus& s = result.sla();
     p.Key("sla");
     p.Open();
-    p.Enum("priority", s.priority(), v1::Priority_Name(s.priority()));
+    p.Enum("priority", s.priority(), EnumName<v1::Priority>(s.priority()));
     timestamp("stage_entered_at", s.has_stage_entered_at(), s.stage_entered_at());
     timestamp("first_touch_due", s.has_first_touch_due(), s.first_touch_due());
     timestamp("accept_or_reject_due", s.has_accept_or_reject_due(),
               s.accept_or_reject_due());
     timestamp("feedback_due", s.has_feedback_due(), s.feedback_due());
-    p.Enum("state", s.state(), v1::SlaState_Name(s.state()));
+    p.Enum("state", s.state(), EnumName<v1::SlaState>(s.state()));
     p.Enum("escalation_due", s.escalation_due(),
-           v1::EscalationAction_Name(s.escalation_due()));
+           EnumName<v1::EscalationAction>(s.escalation_due()));
     p.Close();
   }
   p.Close();
