@@ -20,6 +20,7 @@ namespace {
 // Bytes read at a time: thousands of typical leads, enough for every thread
 // to get several of ParallelFor's chunks.
 constexpr size_t kChunkBytes = 32 << 20;
+constexpr size_t kCarryRoom = 1 << 20;
 // Arena memory kept from lead to lead: room for a lead with hundreds of
 // events; larger ones borrow more until the next lead.
 constexpr size_t kLeadArenaBytes = 256 << 10;
@@ -144,8 +145,12 @@ LeadBlockReader::Chunk LeadBlockReader::ReadChunk(int fd, std::string name,
                                                   size_t carry) {
   Chunk chunk;
   // The buffer keeps its size between uses: growing a string writes zeros,
-  // which would cost as much as reading.
-  if (buffer.size() < carry + kChunkBytes) buffer.resize(carry + kChunkBytes);
+  // which would cost as much as reading, and maps fresh pages. Room for the
+  // usual carry (a record's start) comes with it, so that buffers stop
+  // growing after the first few.
+  if (buffer.size() < carry + kChunkBytes) {
+    buffer.resize(std::max(carry + kChunkBytes, kChunkBytes + kCarryRoom));
+  }
   chunk.size = carry;
   chunk.carry = carry;
   while (chunk.size < buffer.size()) {
