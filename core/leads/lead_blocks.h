@@ -2,7 +2,7 @@
 // runs in parallel: one thread reads the bytes (the next block while the
 // current one is being worked on) and finds where records end, every thread
 // parses and scores its share of the block, JSON lines and CSV alike.
-// Memory stays bounded by two blocks whatever the file size.
+// Memory stays bounded by a few blocks whatever the file size.
 //
 // Formats and messages are those of LeadReader (lead_io.h): JSON lines in
 // the protobuf JSON mapping, or CSV.
@@ -90,14 +90,14 @@ class LeadBlockReader {
   absl::StatusOr<bool> Next(LeadBlock* block);
 
   // Share of the file handed out in blocks so far, in [0, 1]; negative when
-  // unknown (standard input, a pipe, CSV).
+  // unknown (standard input, a pipe).
   double fraction_done() const {
     return total_bytes_ > 0 ? static_cast<double>(done_bytes_) / total_bytes_ : -1;
   }
 
  private:
   LeadBlockReader() = default;
-  // JSON lines: bytes read into a buffer that is reused from block to
+  // Bytes read into a buffer that is reused from block to
   // block, so that gigabytes stream through a few buffers.
   struct Chunk {
     std::string buffer;
