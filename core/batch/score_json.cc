@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "core/base/utf8.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/generated_enum_reflection.h"
@@ -62,8 +63,8 @@ void AppendU16(uint32_t unit, std::string* out) {
 
 void AppendDouble(double value, std::string* out);
 
-// The names of an enum's values by number, looked up once: the generated
-// _Name functions search the descriptor on every call.
+// The names of an enum's values by number, in quotes, looked up once: the
+// generated _Name functions search the descriptor on every call.
 template <typename E>
 const std::string& EnumName(int value) {
   static const std::vector<std::string>* const names = [] {
@@ -73,7 +74,9 @@ const std::string& EnumName(int value) {
     auto* n = new std::vector<std::string>(max + 1);
     for (int i = 0; i < d->value_count(); ++i) {
       const auto* v = d->value(i);
-      if (v->number() >= 0 && (*n)[v->number()].empty()) (*n)[v->number()] = v->name();
+      if (v->number() >= 0 && (*n)[v->number()].empty()) {
+        (*n)[v->number()] = "\"" + v->name() + "\"";
+      }
     }
     return n;
   }();
@@ -87,12 +90,27 @@ class Printer {
 
   bool valid() const { return valid_; }
 
-  void Key(const char* key) {
-    if (!first_) out_->push_back(',');
+  // `,"key":` in one append: a result has some hundred keys, and
+  // byte-by-byte pushes cost more than the rest of printing them.
+  void Key(absl::string_view key) {
+    char text[64];
+    if (key.size() > sizeof(text) - 4) {
+      if (!first_) out_->push_back(',');
+      first_ = false;
+      out_->push_back('"');
+      out_->append(key.data(), key.size());
+      out_->append("\":", 2);
+      return;
+    }
+    size_t n = 0;
+    if (!first_) text[n++] = ',';
     first_ = false;
-    out_->push_back('"');
-    out_->append(key);
-    out_->append("\":", 2);
+    text[n++] = '"';
+    std::memcpy(text + n, key.data(), key.size());
+    n += key.size();
+    text[n++] = '"';
+    text[n++] = ':';
+    out_->append(text, n);
   }
   void Open() {
     out_->push_back('{');
@@ -103,16 +121,27 @@ class Printer {
     first_ = false;
   }
 
-  void String(const char* key, const std::string& value) {
+  void String(absl::string_view key, const std::string& value) {
     if (value.empty()) return;
     Key(key);
     Quoted(value);
   }
 
   void Quoted(const std::string& value) {
-    out_->push_back('"');
     const auto* p = reinterpret_cast<const unsigned char*>(value.data());
     const auto* end = p + value.size();
+    const unsigned char* plain = p;
+    while (plain < end && *plain < 0x80 && kAsciiEscapes[*plain] == 0) ++plain;
+    if (plain == end) {  // nothing to escape, the usual case: one append
+      const size_t at = out_->size();
+      out_->resize(at + value.size() + 2);
+      char* text = out_->data() + at;
+      text[0] = '"';
+      std::memcpy(text + 1, value.data(), value.size());
+      text[value.size() + 1] = '"';
+      return;
+    }
+    out_->push_back('"');
     while (p < end) {
       const unsigned char* run = p;
       while (p < end && *p < 0x80 && kAsciiEscapes[*p] == 0) ++p;
@@ -152,7 +181,7 @@ class Printer {
     out_->push_back('"');
   }
 
-  void Double(const char* key, double value) {
+  void Double(absl::string_view key, double value) {
     // proto3 omits +0 only: -0 has another bit pattern.
     if (value == 0 && !std::signbit(value)) return;
     Key(key);
@@ -167,7 +196,7 @@ class Printer {
     AppendDouble(value, out_);
   }
 
-  void Int32(const char* key, int32_t value) {
+  void Int32(absl::string_view key, int32_t value) {
     if (value == 0) return;
     Key(key);
     char text[16];
@@ -175,14 +204,15 @@ class Printer {
     out_->append(text, printed.ptr - text);
   }
 
-  void Bool(const char* key, bool value) {
+  void Bool(absl::string_view key, bool value) {
     if (!value) return;
     Key(key);
     out_->append("true");
   }
 
-  // `name` is the enum's name for `value`, empty for a number without one.
-  void Enum(const char* key, int value, const std::string& name) {
+  // `name` is the enum's name for `value` in quotes, empty for a number
+  // without one.
+  void Enum(absl::string_view key, int value, const std::string& name) {
     if (value == 0) return;
     Key(key);
     if (name.empty()) {
@@ -191,9 +221,7 @@ class Printer {
       out_->append(text, printed.ptr - text);
       return;
     }
-    out_->push_back('"');
     out_->append(name);
-    out_->push_back('"');
   }
 
  private:
