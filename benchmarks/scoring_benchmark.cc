@@ -1,11 +1,25 @@
 // Leads scored per second with the demo Playbook and synthetic leads of about
-// 20 events, on one thread and on all threads. The explanation is recorded as
-// rule ids and points (LeadScore), as the service and bindings keep it.
+// 20 events: the scorer alone, the lead pipeline from leads in memory, and
+// smarketing score's work from a JSON lines or CSV file to JSON lines, on
+// one and two threads; and the price of printing a result.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/batch/batch_scorer.h"
+#include "absl/strings/str_replace.h"
+#include "core/batch/lead_pipeline.h"
+#include "core/batch/score_json.h"
+#include "core/batch/score_lines.h"
+#include "core/journey/lead_engine.h"
+#include "core/leads/lead_io.h"
+#include "google/protobuf/util/json_util.h"
 #include "benchmark/benchmark.h"
 #include "core/playbook/compiled_playbook.h"
 #include "core/synthetic/lead_generator.h"
@@ -72,19 +86,108 @@ void BM_ScoreOneThread(benchmark::State& state) {
 }
 BENCHMARK(BM_ScoreOneThread);
 
-void BM_ScoreAllThreads(benchmark::State& state) {
+// On the lead pipeline, from leads in memory: scoring alone, on 1 and 2
+// threads and all of them (0).
+void BM_ScorePipeline(benchmark::State& state) {
   const Fixture& f = GetFixture();
-  std::vector<LeadScore> scores;
-  std::vector<absl::Status> statuses;
-  const int threads = DefaultThreadCount();
+  LeadPipeline pipeline({f.playbook}, kNow, static_cast<int>(state.range(0)));
+  std::vector<double> totals(f.leads.size());
   for (auto _ : state) {
-    ScoreBatch(f.playbook, f.pointers, kNow, threads, &scores, &statuses);
-    benchmark::DoNotOptimize(scores.data());
+    std::unique_ptr<LeadSource> source = LeadListSource(f.pointers);
+    absl::Status run = pipeline.Run(
+        *source, nullptr,
+        [&](const ScoredLead& s) { totals[source->index(s.slot, s.i)] = s.scores[0].total; },
+        [](int, int64_t) { return absl::OkStatus(); });
+    if (!run.ok()) state.SkipWithError("refused");
+    benchmark::DoNotOptimize(totals.data());
   }
   state.SetItemsProcessed(state.iterations() * f.leads.size());
-  state.counters["threads"] = threads;
+  state.counters["threads"] = pipeline.threads();
 }
-BENCHMARK(BM_ScoreAllThreads)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ScorePipeline)->Arg(1)->Arg(2)->Arg(0)->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// A lead file of the fixture's first leads, written once.
+const std::string& LeadFile(int64_t count, bool csv) {
+  static std::string* paths[2] = {};
+  std::string*& path = paths[csv];
+  if (path != nullptr) return *path;
+  const Fixture& f = GetFixture();
+  path = new std::string(absl::StrCat(
+      std::filesystem::temp_directory_path().string(), "/smarketing_benchmark_",
+      ::getpid(), csv ? ".csv" : ".jsonl"));
+  std::ofstream out(*path, std::ios::binary);
+  if (csv) {
+    out << "id,job_title,seniority,industry,employee_count,country,source,events\n";
+    for (int64_t i = 0; i < count; ++i) {
+      const v1::Lead& lead = f.leads[i];
+      std::string events = "[]";
+      if (lead.events_size() > 0) {
+        v1::Lead events_only;
+        *events_only.mutable_events() = lead.events();
+        events = ToStableJson(events_only);
+        // {"events":[...]} to [...], quoted for CSV.
+        events = events.substr(10, events.size() - 11);
+      }
+      out << lead.id() << ",\"" << lead.job_title() << "\","
+          << v1::Seniority_Name(lead.seniority()) << ",\"" << lead.company().industry()
+          << "\"," << lead.company().employee_count() << "," << lead.company().country()
+          << "," << lead.source() << ",\"" << absl::StrReplaceAll(events, {{"\"", "\"\""}})
+          << "\"\n";
+    }
+  } else {
+    for (int64_t i = 0; i < count; ++i) out << ToStableJson(f.leads[i]) << "\n";
+  }
+  std::atexit([] {
+    for (std::string* p : paths) {
+      if (p != nullptr) std::remove(p->c_str());
+    }
+  });
+  return *path;
+}
+
+// smarketing score end to end but for the terminal: a lead file read,
+// parsed, scored, routed and printed as JSON lines (explanation as rule ids
+// and points), on range(0) threads; range(1) 1 for CSV.
+void BM_ScoreFile(benchmark::State& state) {
+  constexpr int64_t kLeads = 20000;
+  const bool csv = state.range(1) == 1;
+  const std::string& path = LeadFile(kLeads, csv);
+  auto engine = LeadEngine::Create(GetFixture().playbook->playbook());
+  if (!engine.ok()) {
+    state.SkipWithError("Playbook refused");
+    return;
+  }
+  ScoreLinesOptions options;
+  options.now = kNow;
+  options.threads = static_cast<int>(state.range(0));
+  options.name = path;
+  int64_t bytes = 0, refused = 0;
+  for (auto _ : state) {
+    auto reader = LeadBlockReader::Open(path);
+    if (!reader.ok()) {
+      state.SkipWithError("cannot read the lead file");
+      return;
+    }
+    std::unique_ptr<LeadSource> source = FileLeadSource(reader->get());
+    auto summary = ScoreToJsonLines(
+        **engine, *source, options,
+        [&](absl::string_view text) {
+          bytes += static_cast<int64_t>(text.size());
+          return true;
+        },
+        [&](absl::string_view) { ++refused; });
+    if (!summary.ok() || summary->scored != kLeads) state.SkipWithError("not every lead scored");
+  }
+  state.SetItemsProcessed(state.iterations() * kLeads);
+  state.counters["threads"] = options.threads;
+  state.counters["output_bytes_per_lead"] =
+      static_cast<double>(bytes) / static_cast<double>(state.iterations() * kLeads);
+}
+BENCHMARK(BM_ScoreFile)
+    ->ArgNames({"threads", "csv"})
+    ->Args({1, 0})->Args({2, 0})->Args({1, 1})->Args({2, 1})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // With the result converted to a message with sentences, as the command line
 // and the service return it: the price of the human explanation.
@@ -104,6 +207,56 @@ void BM_ScoreToProtoOneThread(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ScoreToProtoOneThread);
+
+// Printing a result as a JSON line, with sentences (range(0) 1) or rule ids
+// and points (0): the writer of the pipeline against protobuf's printer,
+// which it replaces.
+const std::vector<v1::ScoreResult>& Results(bool sentences) {
+  static const std::vector<v1::ScoreResult>* results[2] = {};
+  if (results[sentences] == nullptr) {
+    const Fixture& f = GetFixture();
+    Scorer scorer(f.playbook);
+    auto* r = new std::vector<v1::ScoreResult>(1000);
+    LeadScore score;
+    for (size_t i = 0; i < r->size(); ++i) {
+      if (!scorer.Score(f.leads[i], kNow, &score).ok()) std::abort();
+      scorer.ToProto(f.leads[i], score, kNow, &(*r)[i], sentences);
+    }
+    results[sentences] = r;
+  }
+  return *results[sentences];
+}
+
+void BM_PrintJsonWriter(benchmark::State& state) {
+  const auto& results = Results(state.range(0) == 1);
+  ScoreJsonWriter writer;
+  std::string out;
+  size_t i = 0;
+  for (auto _ : state) {
+    out.clear();
+    writer.Append(results[i], &out);
+    benchmark::DoNotOptimize(out.data());
+    if (++i == results.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PrintJsonWriter)->ArgName("sentences")->Arg(0)->Arg(1);
+
+void BM_PrintMessageToJsonString(benchmark::State& state) {
+  const auto& results = Results(state.range(0) == 1);
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  size_t i = 0;
+  for (auto _ : state) {
+    out.clear();
+    (void)google::protobuf::util::MessageToJsonString(results[i], &out, options);
+    benchmark::DoNotOptimize(out.data());
+    if (++i == results.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PrintMessageToJsonString)->ArgName("sentences")->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace smarketing

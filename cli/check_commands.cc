@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "core/checks/golden_cases.h"
 #include "core/leads/lead_blocks.h"
 #include "core/journey/lead_engine.h"
@@ -216,8 +217,15 @@ int Diff(const std::vector<std::string>& args, const Options& options) {
     impact_options.now = options.now.value_or(absl::Now());
     impact_options.threads = options.threads;
     impact_options.top = options.top;
+    ProgressLine progress("scored with both Playbooks");
+    if (progress.enabled()) {
+      impact_options.progress = [&](int64_t leads, double fraction) {
+        progress.Update(leads, fraction);
+      };
+    }
     absl::StatusOr<LeadImpact> impact = MeasureLeadImpact(
         old_playbook.engine, new_playbook.engine, reader->get(), impact_options);
+    progress.Clear();
     if (!impact.ok()) {
       std::cerr << impact.status().message() << "\n";
       return kUsageError;

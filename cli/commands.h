@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cli/report.h"
+#include "core/batch/score_lines.h"
 
 namespace smarketing::cli {
 
@@ -25,8 +26,8 @@ struct Options {
   std::optional<absl::Time> now;
   // --threads, resolved: at least 1.
   int threads = 1;
-  // --explain (score).
-  bool explain = true;
+  // --explain (score): none, ids (the default) or sentences.
+  Explanation explain = Explanation::kRuleIds;
   // --format (validate, test, diff, check-data), and whether one other than text was
   // asked for.
   OutputFormat format = OutputFormat::kText;

@@ -10,9 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/batch/batch_scorer.h"
+#include "core/batch/lead_pipeline.h"
+#include "core/batch/score_lines.h"
+#include "cli/progress.h"
 #include "cli/commands.h"
 #include "core/playbook/compiled_playbook.h"
-#include "google/protobuf/util/json_util.h"
 #include "core/leads/lead_blocks.h"
 #include "core/journey/lead_engine.h"
 #include "core/synthetic/lead_generator.h"
@@ -24,7 +26,7 @@
 namespace smarketing::cli {
 namespace {
 
-bool Write(const std::string& text) {
+bool Write(absl::string_view text) {
   return std::fwrite(text.data(), 1, text.size(), stdout) == text.size();
 }
 
@@ -59,100 +61,38 @@ int Score(const std::vector<std::string>& args, const Options& options) {
     std::cerr << reader.status().message() << "\n";
     return kUsageError;
   }
-
-  struct Worker {
-    std::unique_ptr<Scorer> scorer;
-    ReusableLead lead;
-    LeadScore score;
-    v1::ScoreResult result;
-  };
-  std::vector<Worker> workers(options.threads);
-  for (Worker& w : workers) w.scorer = std::make_unique<Scorer>(compiled);
-  google::protobuf::util::JsonPrintOptions json;
-  json.preserve_proto_field_names = true;
-
-  // Each block is parsed, scored and formatted in parallel, then written in
-  // input order.
-  int64_t scored = 0, rejected = 0, by_stage[v1::LifecycleStage_ARRAYSIZE] = {};
-  LeadBlock block;
-  std::vector<std::string> output;
-  std::vector<std::string> errors;
-  std::vector<v1::LifecycleStage> stages;
-  // MQLs of the block, kept whole until they are routed.
-  struct Mql {
-    v1::Lead lead;
-    v1::ScoreResult result;
-  };
-  std::vector<Mql> mqls;
-  v1::RoutingState routing;
-  std::string buffer;
-  for (;;) {
-    absl::StatusOr<bool> more = (*reader)->Next(&block);
-    if (!more.ok()) {
-      std::cerr << more.status().message() << "\n";
-      return kUsageError;
-    }
-    if (!*more) break;
-    const int64_t n = block.size();
-    output.resize(n);
-    errors.assign(n, std::string());
-    if (static_cast<int64_t>(mqls.size()) < n) mqls.resize(n);
-    stages.assign(n, v1::LIFECYCLE_STAGE_UNSPECIFIED);
-    ParallelFor(n, options.threads, [&](int thread, int64_t begin, int64_t end) {
-      Worker& w = workers[thread];
-      for (int64_t i = begin; i < end; ++i) {
-        v1::Lead& lead = *w.lead.Fresh();
-        if (absl::Status st = block.Parse(i, &lead); !st.ok()) {
-          errors[i] = std::string(st.message());
-          continue;
-        }
-        if (absl::Status st = w.scorer->Score(lead, now, &w.score); !st.ok()) {
-          errors[i] = absl::StrCat(args[1], ":", block.line(i), ": lead \"",
-                                   lead.id(), "\": ", st.message());
-          continue;
-        }
-        stages[i] = w.score.stage;
-        if (!options.explain) w.score.explanation.clear();
-        if (w.score.stage == v1::LIFECYCLE_STAGE_MQL) {
-          // Routing assigns owners in turn: it runs below, in input order,
-          // so the same file always gives the same owners.
-          mqls[i].lead.CopyFrom(lead);
-          w.scorer->ToProto(lead, w.score, now, &mqls[i].result);
-          continue;
-        }
-        w.scorer->ToProto(lead, w.score, now, &w.result);
-        output[i].clear();
-        (void)google::protobuf::util::MessageToJsonString(w.result, &output[i], json);
-      }
-    });
-    for (int64_t i = 0; i < n; ++i) {
-      if (!errors[i].empty() || stages[i] != v1::LIFECYCLE_STAGE_MQL) continue;
-      (*engine)->AssignNewMql(mqls[i].lead, now, &routing, &mqls[i].result);
-      output[i].clear();
-      (void)google::protobuf::util::MessageToJsonString(mqls[i].result, &output[i],
-                                                        json);
-    }
-    buffer.clear();
-    for (int64_t i = 0; i < n; ++i) {
-      if (!errors[i].empty()) {
-        std::cerr << errors[i] << "\n";
-        ++rejected;
-        continue;
-      }
-      ++scored;
-      ++by_stage[stages[i]];
-      absl::StrAppend(&buffer, output[i], "\n");
-    }
-    if (!Write(buffer)) return kUsageError;  // the reader went away
+  ScoreLinesOptions score_options;
+  score_options.now = now;
+  score_options.threads = options.threads;
+  score_options.explanation = options.explain;
+  score_options.name = args[1];
+  ProgressLine progress("scored");
+  if (progress.enabled()) {
+    score_options.progress = [&](int64_t leads, double fraction) {
+      progress.Update(leads, fraction);
+    };
+  }
+  std::unique_ptr<LeadSource> leads = FileLeadSource(reader->get());
+  absl::StatusOr<ScoreLinesSummary> summary = ScoreToJsonLines(
+      **engine, *leads, score_options, Write,
+      [&](absl::string_view error) {
+        progress.Clear();
+        std::cerr << error << "\n";
+      });
+  progress.Clear();
+  if (!summary.ok()) {
+    // ABORTED: the reader went away (`| head`), nothing to say.
+    if (!absl::IsAborted(summary.status())) std::cerr << summary.status().message() << "\n";
+    return kUsageError;
   }
   std::fflush(stdout);
-  std::cerr << "scored " << scored << " leads with " << compiled->version_label()
-            << ": " << by_stage[v1::LIFECYCLE_STAGE_MQL] << " MQL, "
-            << by_stage[v1::LIFECYCLE_STAGE_NURTURE] << " nurture, "
-            << by_stage[v1::LIFECYCLE_STAGE_DISQUALIFIED] << " disqualified";
-  if (rejected) std::cerr << "; " << rejected << " records refused";
+  std::cerr << "scored " << summary->scored << " leads with " << compiled->version_label()
+            << ": " << summary->by_stage[v1::LIFECYCLE_STAGE_MQL] << " MQL, "
+            << summary->by_stage[v1::LIFECYCLE_STAGE_NURTURE] << " nurture, "
+            << summary->by_stage[v1::LIFECYCLE_STAGE_DISQUALIFIED] << " disqualified";
+  if (summary->refused) std::cerr << "; " << summary->refused << " records refused";
   std::cerr << "\n";
-  return rejected ? kUsageError : kOk;
+  return summary->refused ? kUsageError : kOk;
 }
 
 int SampleLeads(const std::vector<std::string>& args, const Options& options) {

@@ -29,8 +29,9 @@ ABSL_FLAG(std::string, now, "",
           "Scoring time, RFC 3339 (e.g. 2026-11-23T09:00:00Z); default: the "
           "current time. Fix it for reproducible results.");
 ABSL_FLAG(int, threads, 0, "Threads for scoring; 0 for all cores.");
-ABSL_FLAG(bool, explain, true,
-          "Include the explanation (rules, points and sentences) in results.");
+ABSL_FLAG(std::string, explain, "ids",
+          "score: the explanation in results: ids (each rule that fired and "
+          "its points), sentences (and a sentence for people) or none.");
 ABSL_FLAG(std::string, format, "text",
           "validate, test, diff: text, json, junit or github.");
 ABSL_FLAG(std::string, leads, "", "diff: a sample of leads (JSON lines or .csv).");
@@ -99,7 +100,9 @@ Flags:
   --max-team-changes=LIMIT   --max-changed-leads=LIMIT
                     diff: fail above LIMIT, a share (5%) or a count (120)
   --now=RFC3339     scoring time (default: now)   --threads=N  (default: all)
-  --explain=false   score: omit explanations      --help       this text
+  --explain=ids|sentences|none   score: rules that fired with their points
+                    (ids, the default), with sentences, or no explanation
+  --help            this text
   --version         print the version and exit
 
 Exit codes: 0 ok, 1 the check failed, 2 usage or input error.
@@ -114,6 +117,22 @@ void NormalizeFlagNames(int argc, char** argv) {
     if (!absl::StartsWith(arg, "--")) continue;
     for (char* c = argv[i] + 2; *c != '\0' && *c != '='; ++c) {
       if (*c == '-') *c = '_';
+    }
+  }
+}
+
+// --explain was a boolean before it took a level: --explain, --explain=true
+// and --explain=false, --noexplain keep their meaning (sentences, none).
+void NormalizeExplainFlag(int argc, char** argv) {
+  static char kSentences[] = "--explain=sentences";
+  static char kNone[] = "--explain=none";
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--") return;
+    if (arg == "--explain" || arg == "--explain=true" || arg == "-explain") {
+      argv[i] = kSentences;
+    } else if (arg == "--explain=false" || arg == "--noexplain" || arg == "-noexplain") {
+      argv[i] = kNone;
     }
   }
 }
@@ -171,7 +190,16 @@ absl::StatusOr<Options> OptionsFromFlags(const std::string& command) {
   }
   const int threads = absl::GetFlag(FLAGS_threads);
   options.threads = threads > 0 ? threads : DefaultThreadCount();
-  options.explain = absl::GetFlag(FLAGS_explain);
+  if (const std::string explain = absl::GetFlag(FLAGS_explain); explain == "ids") {
+    options.explain = Explanation::kRuleIds;
+  } else if (explain == "sentences") {
+    options.explain = Explanation::kSentences;
+  } else if (explain == "none") {
+    options.explain = Explanation::kNone;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--explain: expected ids, sentences or none; found \"", explain, "\""));
+  }
   // review has formats of its own, checked by the command.
   if (command != "review") {
     absl::StatusOr<OutputFormat> format =
@@ -213,6 +241,7 @@ int Main(int argc, char** argv) {
     }
   }
   NormalizeFlagNames(argc, argv);
+  NormalizeExplainFlag(argc, argv);
   std::string error;
   if (!CheckFlags(argc, argv, &error)) return UsageError(error);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);

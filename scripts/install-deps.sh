@@ -7,7 +7,7 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev
   libabsl-dev libre2-dev libyaml-cpp-dev libsqlite3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev pybind11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev pybind11-dev libsimdjson-dev
   python3-dev python3-venv
   libxml2-utils
   openjdk-17-jre-headless

@@ -1,15 +1,14 @@
 #include "core/batch/score_table.h"
 
 #include <algorithm>
-#include <atomic>
-#include <functional>
-#include <thread>
+#include <memory>
+#include <mutex>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/problems.h"
-#include "core/batch/batch_scorer.h"
+#include "core/batch/lead_pipeline.h"
 
 namespace smarketing {
 
@@ -22,24 +21,6 @@ int32_t Code(const std::string& value, absl::flat_hash_map<std::string, int32_t>
       index->try_emplace(value, static_cast<int32_t>(dictionary->size()));
   if (inserted) dictionary->push_back(value);
   return it->second;
-}
-
-// Calls fn(thread, block) for every block of [0, blocks) on `threads`
-// threads, handing out blocks one at a time. (ParallelFor hands out 1024
-// indexes at a time: right for leads, but given blocks of 1024 leads it
-// left a million leads to a single thread.)
-void ForEachBlock(int64_t blocks, int threads,
-                  const std::function<void(int, int64_t)>& fn) {
-  threads = static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(blocks, 1)));
-  std::atomic<int64_t> next{0};
-  auto work = [&](int thread) {
-    for (int64_t b; (b = next.fetch_add(1)) < blocks;) fn(thread, b);
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (std::thread& thread : pool) thread.join();
 }
 
 // Routing depends on the assignments before it, so MQLs are routed one
@@ -91,113 +72,101 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
   out->events_counted.resize(n);
   out->duplicate_events.resize(n);
   const bool contributions = options.contributions || options.sentences;
-
-  // Blocks of leads, each with its own explanation storage, concatenated in
-  // lead order afterwards so that results do not depend on the thread count.
-  constexpr int64_t kBlock = 1024;
-  const int64_t blocks = (n + kBlock - 1) / kBlock;
-  std::vector<std::vector<RuleContribution>> block_contributions(
-      contributions ? blocks : 0);
-  std::vector<std::vector<std::string>> block_sentences(
-      options.sentences ? blocks : 0);
-  if (contributions) out->contribution_begin.assign(n + 1, 0);
-
-  const int threads = static_cast<int>(std::min<int64_t>(
-      options.threads > 0 ? options.threads : DefaultThreadCount(),
-      std::max<int64_t>(blocks, 1)));
-  struct Worker {
-    explicit Worker(const std::shared_ptr<const CompiledPlaybook>& playbook,
-                    const LeadTable& table)
-        : scorer(playbook), builder(table) {}
-    Scorer scorer;
-    // Each lead is built over the previous one: building it then
-    // allocates next to nothing, which would otherwise cost as much as
-    // scoring it.
-    TableLeadBuilder builder;
-    LeadScore score;
-    v1::ScoreResult result;
-  };
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.push_back(std::make_unique<Worker>(playbook, table));
+  if (contributions) {
+    out->contribution_begin.assign(n + 1, 0);
+    out->contributions.clear();
   }
+  out->sentences.clear();
+
+  LeadPipeline pipeline({playbook}, options.now, options.threads);
+  std::unique_ptr<LeadSource> source = TableLeadSource(table);
+  // Per lead of the block, appended in row order once the block is scored,
+  // so that results do not depend on the thread count.
+  std::vector<std::vector<RuleContribution>> lead_contributions[2];  // per slot
+  std::vector<std::vector<std::string>> lead_sentences[2];
+  std::vector<v1::ScoreResult> results(pipeline.threads());
   std::mutex error_mutex;
-  std::atomic<int64_t> error_row{n};
+  int64_t error_row = n;
   absl::Status error;
 
-  ForEachBlock(blocks, threads, [&](int thread, int64_t b) {
-    Worker& w = *workers[thread];
-    LeadScore& score = w.score;
-    // A later block cannot hold the first error.
-    if (b * kBlock > error_row.load(std::memory_order_relaxed)) return;
-    for (int64_t r = b * kBlock, end = std::min(n, r + kBlock); r < end; ++r) {
-      const v1::Lead& lead = w.builder.Build(r);
-      if (absl::Status st = w.scorer.Score(lead, options.now, &score); !st.ok()) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (r < error_row.load()) {
-          error_row.store(r);
-          std::string path;
-          if (auto problems = ProblemsFromStatus(st);
-              problems && problems->problems_size() > 0) {
-            path = problems->problems(0).path();
-          }
-          std::string where;
-          int index = 0;
-          if (absl::StartsWith(path, "events[") &&
-              absl::SimpleAtoi(path.substr(7, path.find(']') - 7), &index)) {
-            where = absl::StrCat(" (events row ", table.EventRow(r, index), ")");
-          }
-          error = FieldError(
-              absl::StrCat("leads[", r, "]", path.empty() ? "" : ".", path),
-              absl::StrCat("lead \"", lead.id(), "\"", where, ": ",
-                           st.message()));
-        }
-        return;
+  auto on_lead = [&](const ScoredLead& s) {
+    const int64_t r = source->index(s.slot, s.i);
+    if (!s.status.ok()) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (r >= error_row) return;
+      error_row = r;
+      std::string path;
+      if (auto problems = ProblemsFromStatus(s.status);
+          problems && problems->problems_size() > 0) {
+        path = problems->problems(0).path();
       }
-      out->fit[r] = score.fit;
-      out->engagement[r] = score.engagement;
-      out->total[r] = score.total;
-      out->persona[r] = score.persona;
-      out->grade[r] = score.grade;
-      out->stage[r] = score.stage;
-      out->priority[r] = score.priority;
-      out->disqualification_reason[r] = score.disqualification_reason;
-      out->hand_raiser[r] = score.hand_raiser;
-      out->events_counted[r] = score.events_counted;
-      out->duplicate_events[r] = score.duplicate_events;
-      if (!contributions) continue;
-      out->contribution_begin[r + 1] = static_cast<int64_t>(score.explanation.size());
-      auto& list = block_contributions[b];
-      list.insert(list.end(), score.explanation.begin(), score.explanation.end());
-      if (options.sentences) {
-        w.scorer.ToProto(lead, score, options.now, &w.result);
-        for (v1::RuleHit& hit : *w.result.mutable_explanation()) {
-          block_sentences[b].push_back(std::move(*hit.mutable_sentence()));
-        }
+      std::string where;
+      int index = 0;
+      if (absl::StartsWith(path, "events[") &&
+          absl::SimpleAtoi(path.substr(7, path.find(']') - 7), &index)) {
+        where = absl::StrCat(" (events row ", table.EventRow(r, index), ")");
+      }
+      error = FieldError(
+          absl::StrCat("leads[", r, "]", path.empty() ? "" : ".", path),
+          absl::StrCat("lead \"", s.lead->id(), "\"", where, ": ", s.status.message()));
+      return;
+    }
+    const LeadScore& score = s.scores[0];
+    out->fit[r] = score.fit;
+    out->engagement[r] = score.engagement;
+    out->total[r] = score.total;
+    out->persona[r] = score.persona;
+    out->grade[r] = score.grade;
+    out->stage[r] = score.stage;
+    out->priority[r] = score.priority;
+    out->disqualification_reason[r] = score.disqualification_reason;
+    out->hand_raiser[r] = score.hand_raiser;
+    out->events_counted[r] = score.events_counted;
+    out->duplicate_events[r] = score.duplicate_events;
+    if (!contributions) return;
+    lead_contributions[s.slot][s.i].assign(score.explanation.begin(),
+                                           score.explanation.end());
+    if (options.sentences) {
+      v1::ScoreResult& result = results[s.thread];
+      pipeline.scorer(s.thread, 0).ToProto(*s.lead, score, options.now, &result);
+      std::vector<std::string>& sentences = lead_sentences[s.slot][s.i];
+      sentences.clear();
+      for (v1::RuleHit& hit : *result.mutable_explanation()) {
+        sentences.push_back(std::move(*hit.mutable_sentence()));
       }
     }
-  });
-  if (!error.ok()) return error;
+  };
+  auto on_start = [&](int slot, int64_t count) {
+    if (!contributions) return;
+    lead_contributions[slot].resize(count);
+    if (options.sentences) lead_sentences[slot].resize(count);
+  };
+  auto on_block = [&](int slot, int64_t count) -> absl::Status {
+    {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error.ok()) return error;
+    }
+    if (!contributions) return absl::OkStatus();
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t r = source->index(slot, i);
+      const auto& list = lead_contributions[slot][i];
+      out->contribution_begin[r + 1] =
+          out->contribution_begin[r] + static_cast<int64_t>(list.size());
+      out->contributions.insert(out->contributions.end(), list.begin(), list.end());
+      if (!options.sentences) continue;
+      for (std::string& sentence : lead_sentences[slot][i]) {
+        out->sentences.push_back(std::move(sentence));
+      }
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status st = pipeline.Run(*source, on_start, on_lead, on_block); !st.ok()) {
+    return st;
+  }
   if (options.engine != nullptr) {
     if (absl::Status st = RouteTable(*options.engine, table, options, out);
         !st.ok()) {
       return st;
-    }
-  }
-  if (!contributions) return absl::OkStatus();
-  for (int64_t r = 0; r < n; ++r) {
-    out->contribution_begin[r + 1] += out->contribution_begin[r];
-  }
-  out->contributions.clear();
-  out->contributions.reserve(out->contribution_begin[n]);
-  for (auto& list : block_contributions) {
-    out->contributions.insert(out->contributions.end(), list.begin(), list.end());
-  }
-  out->sentences.clear();
-  if (options.sentences) {
-    out->sentences.reserve(out->contribution_begin[n]);
-    for (auto& list : block_sentences) {
-      for (std::string& s : list) out->sentences.push_back(std::move(s));
     }
   }
   return absl::OkStatus();

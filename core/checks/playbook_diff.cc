@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "core/batch/batch_scorer.h"
+#include "core/batch/lead_pipeline.h"
 #include "core/base/enum_label.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/duration.pb.h"
@@ -712,68 +712,51 @@ class ImpactMeter {
 
 namespace {
 
-// What each thread of a measure owns: a scorer per version, its lead, and
-// its tally.
-class ImpactWorkers {
- public:
-  ImpactWorkers(const std::shared_ptr<const LeadEngine>& before,
-                const std::shared_ptr<const LeadEngine>& after,
-                const LeadImpactOptions& options)
-      : options_(options),
-        threads_(options.threads > 0 ? options.threads : DefaultThreadCount()),
-        meter_(*before, *after, options),
-        workers_(threads_) {
-    for (Worker& w : workers_) {
-      w.before = std::make_unique<Scorer>(before->playbook());
-      w.after = std::make_unique<Scorer>(after->playbook());
-      tallies_.push_back(meter_.NewTally());
-    }
-  }
-
-  int threads() const { return threads_; }
-  v1::Lead* FreshLead(int thread) { return workers_[thread].lead.Fresh(); }
-
-  // Scores `lead` with both versions on `thread` and counts it; an error
-  // names the line.
-  absl::Status Measure(int thread, const v1::Lead& lead, int64_t line, int64_t index) {
-    Worker& w = workers_[thread];
-    absl::Status st = w.before->Score(lead, options_.now, &w.score_before);
-    if (st.ok()) st = w.after->Score(lead, options_.now, &w.score_after);
-    if (!st.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "line ", line, ": lead \"", lead.id(), "\": ", st.message()));
-    }
-    meter_.Count(lead, line, index, w.score_before, w.score_after, &tallies_[thread]);
-    return absl::OkStatus();
-  }
-
-  // Counts the refused leads among `statuses`, keeping the first messages.
-  void Refuse(const std::vector<absl::Status>& statuses, LeadImpact* impact) const {
-    for (const absl::Status& status : statuses) {
-      if (status.ok()) continue;
-      ++impact->refused;
-      if (static_cast<int>(impact->errors.size()) < options_.max_errors) {
-        impact->errors.emplace_back(status.message());
-      }
-    }
-  }
-
-  void Merge(LeadImpact* impact) { meter_.Merge(tallies_, impact); }
-
- private:
-  struct Worker {
-    std::unique_ptr<Scorer> before;
-    std::unique_ptr<Scorer> after;
-    ReusableLead lead;
-    LeadScore score_before;
-    LeadScore score_after;
-  };
-  const LeadImpactOptions& options_;
-  const int threads_;
-  const ImpactMeter meter_;
-  std::vector<Worker> workers_;
-  std::vector<Tally> tallies_;
-};
+// Both Playbooks score every lead of `source` on the lead pipeline; each
+// worker thread counts into its own tally.
+absl::StatusOr<LeadImpact> MeasureImpact(const std::shared_ptr<const LeadEngine>& before,
+                                         const std::shared_ptr<const LeadEngine>& after,
+                                         LeadSource& source,
+                                         const LeadImpactOptions& options) {
+  const ImpactMeter meter(*before, *after, options);
+  LeadPipeline pipeline({before->playbook(), after->playbook()}, options.now,
+                        options.threads);
+  std::vector<Tally> tallies;
+  for (int t = 0; t < pipeline.threads(); ++t) tallies.push_back(meter.NewTally());
+  LeadImpact impact;
+  std::vector<absl::Status> statuses[2];  // per slot
+  int64_t read = 0;
+  absl::Status run = pipeline.Run(
+      source,
+      [&](int slot, int64_t n) { statuses[slot].assign(n, absl::OkStatus()); },
+      [&](const ScoredLead& s) {
+        if (s.lead == nullptr) {
+          statuses[s.slot][s.i] = s.status;
+        } else if (!s.status.ok()) {
+          statuses[s.slot][s.i] = absl::InvalidArgumentError(absl::StrCat(
+              "line ", source.line(s.slot, s.i), ": lead \"", s.lead->id(), "\": ",
+              s.status.message()));
+        } else {
+          meter.Count(*s.lead, source.line(s.slot, s.i), source.index(s.slot, s.i),
+                      s.scores[0], s.scores[1], &tallies[s.thread]);
+        }
+      },
+      [&](int slot, int64_t n) {
+        for (const absl::Status& status : statuses[slot]) {
+          if (status.ok()) continue;
+          ++impact.refused;
+          if (static_cast<int>(impact.errors.size()) < options.max_errors) {
+            impact.errors.emplace_back(status.message());
+          }
+        }
+        read += n;
+        if (options.progress) options.progress(read, source.fraction_done());
+        return absl::OkStatus();
+      });
+  if (!run.ok()) return run;
+  meter.Merge(tallies, &impact);
+  return impact;
+}
 
 }  // namespace
 
@@ -781,47 +764,16 @@ absl::StatusOr<LeadImpact> MeasureLeadImpact(
     std::shared_ptr<const LeadEngine> before,
     std::shared_ptr<const LeadEngine> after, LeadBlockReader* reader,
     const LeadImpactOptions& options) {
-  ImpactWorkers workers(before, after, options);
-  LeadImpact impact;
-  LeadBlock block;
-  std::vector<absl::Status> statuses;
-  for (;;) {
-    absl::StatusOr<bool> more = reader->Next(&block);
-    if (!more.ok()) return more.status();
-    if (!*more) break;
-    statuses.assign(block.size(), absl::OkStatus());
-    ParallelFor(block.size(), workers.threads(), [&](int thread, int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        v1::Lead& lead = *workers.FreshLead(thread);
-        statuses[i] = block.Parse(i, &lead);
-        if (statuses[i].ok()) {
-          statuses[i] = workers.Measure(thread, lead, block.line(i), block.index(i));
-        }
-      }
-    });
-    workers.Refuse(statuses, &impact);
-  }
-  workers.Merge(&impact);
-  return impact;
+  std::unique_ptr<LeadSource> source = FileLeadSource(reader);
+  return MeasureImpact(before, after, *source, options);
 }
 
 absl::StatusOr<LeadImpact> MeasureTableImpact(
     std::shared_ptr<const LeadEngine> before,
     std::shared_ptr<const LeadEngine> after, const LeadTable& table,
     const LeadImpactOptions& options) {
-  ImpactWorkers workers(before, after, options);
-  LeadImpact impact;
-  std::vector<absl::Status> statuses(table.size());
-  std::vector<std::unique_ptr<TableLeadBuilder>> builders(workers.threads());
-  ParallelFor(table.size(), workers.threads(), [&](int thread, int64_t begin, int64_t end) {
-    if (builders[thread] == nullptr) builders[thread] = std::make_unique<TableLeadBuilder>(table);
-    for (int64_t row = begin; row < end; ++row) {
-      statuses[row] = workers.Measure(thread, builders[thread]->Build(row), row, row);
-    }
-  });
-  workers.Refuse(statuses, &impact);
-  workers.Merge(&impact);
-  return impact;
+  std::unique_ptr<LeadSource> source = TableLeadSource(table);
+  return MeasureImpact(before, after, *source, options);
 }
 
 absl::StatusOr<ChangeLimit> ParseChangeLimit(absl::string_view text) {

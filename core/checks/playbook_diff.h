@@ -13,6 +13,7 @@
 #define SMARKETING_CORE_CHECKS_PLAYBOOK_DIFF_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -111,6 +112,9 @@ struct LeadImpactOptions {
   // Also list every lead whose grade, stage or team changed
   // (LeadImpact::changed).
   bool list_changed = false;
+  // After each block: leads read so far and the share of the input done
+  // (negative when unknown).
+  std::function<void(int64_t leads, double fraction)> progress;
 };
 
 struct LeadImpact {

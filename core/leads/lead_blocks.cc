@@ -1,6 +1,7 @@
 #include "core/leads/lead_blocks.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,8 +20,7 @@ namespace {
 // Bytes read at a time: thousands of typical leads, enough for every thread
 // to get several of ParallelFor's chunks.
 constexpr size_t kChunkBytes = 32 << 20;
-// CSV records parsed (sequentially) per block.
-constexpr int kCsvBlockRecords = 8192;
+constexpr size_t kCarryRoom = 1 << 20;
 // Arena memory kept from lead to lead: room for a lead with hundreds of
 // events; larger ones borrow more until the next lead.
 constexpr size_t kLeadArenaBytes = 256 << 10;
@@ -58,12 +58,16 @@ void LeadBlock::Reset() {
 absl::Status LeadBlock::Parse(int64_t i, v1::Lead* lead) {
   Record& record = records_[i];
   if (!record.status.ok()) return record.status;
-  if (record.lead != nullptr) {
-    lead->Swap(record.lead.get());
+  const absl::string_view text(data_.data() + record.offset, record.size);
+  if (header_ != nullptr) {
+    thread_local std::vector<std::string> fields;
+    SplitCsvRecord(text, &fields);
+    if (absl::Status st = CsvFieldsToLead(*header_, fields, lead); !st.ok()) {
+      return RecordError(name_, record.line, st.message());
+    }
     return absl::OkStatus();
   }
-  absl::Status status = ParseLeadJsonQuickly(
-      absl::string_view(data_.data() + record.offset, record.size), lead);
+  absl::Status status = ParseLeadJsonQuickly(text, lead);
   if (!status.ok()) {
     return RecordError(name_, record.line,
                        absl::StrCat("not a lead: ", status.message()));
@@ -83,12 +87,6 @@ absl::StatusOr<std::unique_ptr<LeadBlockReader>> LeadBlockReader::Open(
                                         ? LeadFormat::kCsv
                                         : LeadFormat::kJsonLines);
   reader->name_ = path == "-" ? "<stdin>" : path;
-  if (reader->format_ == LeadFormat::kCsv) {
-    auto csv = LeadReader::Open(path, LeadFormat::kCsv);
-    if (!csv.ok()) return csv.status();
-    reader->csv_ = std::move(*csv);
-    return reader;
-  }
   if (path == "-") {
     reader->fd_ = STDIN_FILENO;
   } else {
@@ -97,10 +95,49 @@ absl::StatusOr<std::unique_ptr<LeadBlockReader>> LeadBlockReader::Open(
       return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
     }
     reader->close_fd_ = true;
+    struct stat st;
+    if (::fstat(reader->fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+      reader->total_bytes_ = st.st_size;
+    }
+  }
+  if (reader->format_ == LeadFormat::kCsv) {
+    if (absl::Status st = reader->ReadCsvHeader(); !st.ok()) return st;
+    return reader;
   }
   reader->pending_ = std::async(std::launch::async, ReadChunk, reader->fd_,
                                 reader->name_, std::string(), 0);
   return reader;
+}
+
+absl::Status LeadBlockReader::ReadCsvHeader() {
+  // The header is read at once, so that a bad one fails Open as it fails
+  // LeadReader::Open; the rest of the first chunk is the first to be split.
+  Chunk chunk = ReadChunk(fd_, name_, std::string(), 0);
+  if (!chunk.status.ok()) return chunk.status;
+  const absl::string_view data(chunk.buffer.data(), chunk.size);
+  int64_t lines = 0;
+  absl::StatusOr<size_t> n =
+      data.empty() ? absl::StatusOr<size_t>(0) : ScanCsvRecord(data, chunk.eof, &lines);
+  if (!n.ok()) return RecordError(name_, 1, n.status().message());
+  if (*n == 0 && !chunk.eof) return RecordError(name_, 1, "record too long");
+  if (*n == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name_, ": empty CSV file; a header row is required"));
+  }
+  std::vector<std::string> header;
+  SplitCsvRecord(data.substr(0, *n), &header);
+  if (absl::Status st = CheckCsvHeader(&header); !st.ok()) {
+    return RecordError(name_, 1, st.message());
+  }
+  header_ = std::make_shared<const std::vector<std::string>>(std::move(header));
+  next_line_ = 1 + lines;
+  std::memmove(chunk.buffer.data(), chunk.buffer.data() + *n, chunk.size - *n);
+  chunk.size -= *n;
+  chunk.carry = 0;
+  std::promise<Chunk> ready;
+  ready.set_value(std::move(chunk));
+  pending_ = ready.get_future();
+  return absl::OkStatus();
 }
 
 LeadBlockReader::Chunk LeadBlockReader::ReadChunk(int fd, std::string name,
@@ -108,9 +145,14 @@ LeadBlockReader::Chunk LeadBlockReader::ReadChunk(int fd, std::string name,
                                                   size_t carry) {
   Chunk chunk;
   // The buffer keeps its size between uses: growing a string writes zeros,
-  // which would cost as much as reading.
-  if (buffer.size() < carry + kChunkBytes) buffer.resize(carry + kChunkBytes);
+  // which would cost as much as reading, and maps fresh pages. Room for the
+  // usual carry (a record's start) comes with it, so that buffers stop
+  // growing after the first few.
+  if (buffer.size() < carry + kChunkBytes) {
+    buffer.resize(std::max(carry + kChunkBytes, kChunkBytes + kCarryRoom));
+  }
   chunk.size = carry;
+  chunk.carry = carry;
   while (chunk.size < buffer.size()) {
     const ssize_t n = ::read(fd, buffer.data() + chunk.size, buffer.size() - chunk.size);
     if (n < 0) {
@@ -151,6 +193,7 @@ absl::StatusOr<bool> LeadBlockReader::NextJson(LeadBlock* block) {
     if (!chunk.status.ok()) return chunk.status;
     const char* data = chunk.buffer.data();
     const size_t size = chunk.size;
+    done_bytes_ += static_cast<int64_t>(size - chunk.carry);
     size_t begin = 0;
     if (skipping_) {
       const char* newline = static_cast<const char*>(std::memchr(data, '\n', size));
@@ -213,23 +256,60 @@ absl::StatusOr<bool> LeadBlockReader::NextJson(LeadBlock* block) {
 }
 
 absl::StatusOr<bool> LeadBlockReader::NextCsv(LeadBlock* block) {
+  std::string spare = std::move(block->data_);
   block->Reset();
   block->name_ = name_;
+  block->header_ = header_;
   block->first_index_ = next_index_;
-  while (block->size() < kCsvBlockRecords) {
-    auto lead = std::make_unique<v1::Lead>();
-    absl::StatusOr<bool> more = csv_->Next(lead.get());
-    if (more.ok() && !*more) break;
-    LeadBlock::Record& record = block->records_.emplace_back();
-    record.line = csv_->line();
-    if (more.ok()) {
-      record.lead = std::move(lead);
-    } else {
-      record.status = more.status();
+  std::vector<LeadBlock::Record>& records = block->records_;
+  while (records.empty()) {
+    if (!pending_.valid()) return false;
+    Chunk chunk = pending_.get();
+    if (!chunk.status.ok()) return chunk.status;
+    const char* data = chunk.buffer.data();
+    const size_t size = chunk.size;
+    done_bytes_ += static_cast<int64_t>(size - chunk.carry);
+    size_t pos = 0;
+    while (pos < size) {
+      const int64_t line = next_line_;
+      int64_t lines = 0;
+      absl::StatusOr<size_t> n =
+          ScanCsvRecord(absl::string_view(data + pos, size - pos), chunk.eof, &lines);
+      if (!n.ok()) {  // an unterminated quote: the rest of the file
+        LeadBlock::Record& record = records.emplace_back();
+        record.line = line;
+        record.status = RecordError(name_, line, n.status().message());
+        pos = size;
+        break;
+      }
+      if (*n == 0) break;  // the record goes on in the next chunk
+      next_line_ += lines;
+      const absl::string_view text(data + pos, *n);
+      if (text.size() > kMaxRecordBytes) {
+        LeadBlock::Record& record = records.emplace_back();
+        record.line = line;
+        record.status = RecordError(name_, line, "record too long");
+      } else if (!IsBlankCsvRecord(text)) {
+        LeadBlock::Record& record = records.emplace_back();
+        record.line = line;
+        record.offset = pos;
+        record.size = text.size();
+      }
+      pos += *n;
     }
+    if (!chunk.eof) {
+      const size_t carry = size - pos;
+      if (carry > kMaxRecordBytes) return RecordError(name_, next_line_, "record too long");
+      if (spare.size() < carry) spare.resize(carry);
+      std::memcpy(spare.data(), data + pos, carry);
+      pending_ = std::async(std::launch::async, ReadChunk, fd_, name_, std::move(spare),
+                            carry);
+    }
+    spare = std::move(chunk.buffer);
+    if (!records.empty()) block->data_ = std::move(spare);
   }
   next_index_ += block->size();
-  return block->size() > 0;
+  return true;
 }
 
 }  // namespace smarketing

@@ -1,7 +1,8 @@
 // Reads a lead file in blocks of records so that parsing, the costly part,
 // runs in parallel: one thread reads the bytes (the next block while the
-// current one is being worked on), every thread parses and scores its share
-// of the block. Memory stays bounded by two blocks whatever the file size.
+// current one is being worked on) and finds where records end, every thread
+// parses and scores its share of the block, JSON lines and CSV alike.
+// Memory stays bounded by a few blocks whatever the file size.
 //
 // Formats and messages are those of LeadReader (lead_io.h): JSON lines in
 // the protobuf JSON mapping, or CSV.
@@ -43,16 +44,17 @@ class LeadBlock {
   friend class LeadBlockReader;
   struct Record {
     int64_t line = 0;
-    // JSON lines: the record's bytes in data_.
+    // The record's bytes in data_.
     size_t offset = 0;
     size_t size = 0;
-    // CSV (parsed while reading) or an unreadable record.
-    std::unique_ptr<v1::Lead> lead;
+    // Not ok: an unreadable record.
     absl::Status status;
   };
   void Reset();
 
   std::string name_;
+  // CSV: the columns; null for JSON lines.
+  std::shared_ptr<const std::vector<std::string>> header_;
   std::string data_;
   std::vector<Record> records_;
   int64_t first_index_ = 0;
@@ -87,13 +89,20 @@ class LeadBlockReader {
   // file. An error (the file cannot be read) ends reading.
   absl::StatusOr<bool> Next(LeadBlock* block);
 
+  // Share of the file handed out in blocks so far, in [0, 1]; negative when
+  // unknown (standard input, a pipe).
+  double fraction_done() const {
+    return total_bytes_ > 0 ? static_cast<double>(done_bytes_) / total_bytes_ : -1;
+  }
+
  private:
   LeadBlockReader() = default;
-  // JSON lines: bytes read into a buffer that is reused from block to
+  // Bytes read into a buffer that is reused from block to
   // block, so that gigabytes stream through a few buffers.
   struct Chunk {
     std::string buffer;
     size_t size = 0;  // bytes of `buffer` in use
+    size_t carry = 0;  // of which carried over from the previous chunk
     bool eof = false;
     absl::Status status;
   };
@@ -101,6 +110,7 @@ class LeadBlockReader {
   // that the previous chunk cut).
   static Chunk ReadChunk(int fd, std::string name, std::string buffer,
                          size_t carry);
+  absl::Status ReadCsvHeader();
   absl::StatusOr<bool> NextJson(LeadBlock* block);
   absl::StatusOr<bool> NextCsv(LeadBlock* block);
 
@@ -110,12 +120,14 @@ class LeadBlockReader {
   bool close_fd_ = false;
   std::future<Chunk> pending_;
   int64_t next_line_ = 1;
+  int64_t total_bytes_ = -1;
+  int64_t done_bytes_ = 0;
   int64_t next_index_ = 0;
   // A record longer than kMaxRecordBytes is being skipped.
   bool skipping_ = false;
   int64_t skipped_line_ = 0;
   int64_t skipped_bytes_ = 0;
-  std::unique_ptr<LeadReader> csv_;
+  std::shared_ptr<const std::vector<std::string>> header_;  // CSV
 };
 
 }  // namespace smarketing

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -19,6 +20,7 @@
 #include "google/protobuf/util/type_resolver_util.h"
 #include "core/base/proto_time.h"
 #include "core/base/utf8.h"
+#include "core/leads/lead_json.h"
 
 namespace smarketing {
 namespace {
@@ -142,14 +144,13 @@ absl::Status SetColumn(const std::string& column, const std::string& value,
     if (!IsValidTimestamp(created)) return bad("is not a valid time (years 1 to 9999)");
     *lead->mutable_created_at() = created;
   } else if (column == "events") {
-    // Parse the array through a wrapper object so protobuf's JSON parser
-    // checks every event field.
+    // Parse the array through a wrapper object so that every event field is
+    // checked.
+    // The fast reader gives protobuf's result and messages, much faster.
     v1::Lead holder;
-    auto status = google::protobuf::util::JsonStringToMessage(
-        absl::StrCat("{\"events\":", value, "}"), &holder);
+    auto status = ParseLeadJsonQuickly(absl::StrCat("{\"events\":", value, "}"), &holder);
     if (!status.ok()) {
-      return bad(absl::StrCat("not a JSON array of events: ",
-                              status.message().as_string()));
+      return bad(absl::StrCat("not a JSON array of events: ", status.message()));
     }
     for (v1::Event& event : *holder.mutable_events()) {
       *lead->add_events() = std::move(event);
@@ -175,6 +176,149 @@ absl::Status SetColumn(const std::string& column, const std::string& value,
 }
 
 }  // namespace
+
+absl::Status CheckCsvHeader(std::vector<std::string>* header,
+                            std::vector<bool>* skip) {
+  bool has_id = false;
+  std::vector<std::string> unknown;
+  if (skip != nullptr) skip->assign(header->size(), false);
+  for (size_t i = 0; i < header->size(); ++i) {
+    std::string& column = (*header)[i];
+    if (auto st = CheckUtf8(absl::StrCat("header column ", i + 1), column); !st.ok()) {
+      return st;
+    }
+    column = std::string(absl::StripAsciiWhitespace(column));
+    v1::Lead probe;
+    if (auto st = SetColumn(column, "", &probe);
+        !st.ok() && absl::StrContains(st.message(), "unknown column")) {
+      if (skip != nullptr) (*skip)[i] = true;
+      unknown.push_back(absl::StrCat("\"", column, "\""));
+    }
+    has_id |= column == "id";
+  }
+  if (!unknown.empty() && skip == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown column", unknown.size() == 1 ? " " : "s ",
+                     absl::StrJoin(unknown, ", ")));
+  }
+  if (!has_id) return absl::InvalidArgumentError("the id column is required");
+  return absl::OkStatus();
+}
+
+absl::Status CsvFieldsToLead(const std::vector<std::string>& header,
+                             const std::vector<std::string>& fields, v1::Lead* lead,
+                             const std::vector<bool>* skip) {
+  if (fields.size() != header.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected ", header.size(), " columns, found ", fields.size()));
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (skip != nullptr && (*skip)[i]) continue;
+    absl::Status st = CheckUtf8(absl::StrCat("column ", header[i]), fields[i]);
+    if (st.ok()) st = SetColumn(header[i], fields[i], lead);
+    if (!st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The state machine of LeadReader::ReadCsvRecord over bytes in memory: a
+// quote opens a quoted part only at the start of a field, "" in quotes is a
+// quote, a record ends at a newline outside quotes (a \r before it is
+// dropped). With `fields` null it only finds where the record ends.
+absl::StatusOr<size_t> CsvRecord(absl::string_view data, bool at_end, int64_t* lines,
+                                 std::vector<std::string>* fields) {
+  std::string field;
+  size_t field_size = 0;
+  char last = 0;  // the field's last byte, when field_size > 0
+  bool quoted = false;
+  auto append = [&](char c) {
+    ++field_size;
+    last = c;
+    if (fields != nullptr) field.push_back(c);
+  };
+  auto end_field = [&] {
+    if (fields != nullptr) fields->push_back(std::move(field));
+    field.clear();
+    field_size = 0;
+  };
+  if (fields != nullptr) fields->clear();
+  const size_t size = data.size();
+  for (size_t i = 0; i < size; ++i) {
+    const char c = data[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < size) {
+          if (data[i + 1] == '"') {
+            append('"');
+            ++i;
+          } else {
+            quoted = false;
+          }
+        } else if (!at_end) {
+          return 0;  // "" or the closing quote: the next byte tells
+        } else {
+          quoted = false;
+        }
+      } else {
+        // Quoted bytes up to the next quote, at once.
+        const void* quote = std::memchr(data.data() + i, '"', size - i);
+        const size_t j = quote != nullptr ? static_cast<const char*>(quote) - data.data() : size;
+        *lines += std::count(data.data() + i, data.data() + j, '\n');
+        if (fields != nullptr) field.append(data.data() + i, j - i);
+        field_size += j - i;
+        last = data[j - 1];
+        i = j - 1;
+      }
+    } else if (c == '"' && field_size == 0) {
+      quoted = true;
+    } else if (c == ',') {
+      end_field();
+    } else if (c == '\n') {
+      ++*lines;
+      if (field_size > 0 && last == '\r') {
+        --field_size;
+        if (fields != nullptr) field.pop_back();
+      }
+      end_field();
+      return i + 1;
+    } else {
+      // Unquoted bytes up to the next special one, at once.
+      size_t j = i + 1;
+      while (j < size && data[j] != ',' && data[j] != '\n') ++j;
+      if (fields != nullptr) field.append(data.data() + i, j - i);
+      field_size += j - i;
+      last = data[j - 1];
+      i = j - 1;
+    }
+  }
+  if (!at_end) return 0;
+  if (quoted) return absl::InvalidArgumentError("unterminated quote");
+  end_field();
+  return size;
+}
+
+}  // namespace
+
+absl::StatusOr<size_t> ScanCsvRecord(absl::string_view data, bool at_end,
+                                     int64_t* lines) {
+  return CsvRecord(data, at_end, lines, nullptr);
+}
+
+void SplitCsvRecord(absl::string_view record, std::vector<std::string>* fields) {
+  int64_t lines = 0;
+  (void)CsvRecord(record, /*at_end=*/true, &lines, fields);
+}
+
+bool IsBlankCsvRecord(absl::string_view record) {
+  // Only a few bytes can make a single empty field: "", \r, "\r" and
+  // their like.
+  if (record.size() > 5) return false;
+  std::vector<std::string> fields;
+  SplitCsvRecord(record, &fields);
+  return fields.size() == 1 && fields[0].empty();
+}
 
 LeadReader::~LeadReader() = default;
 
@@ -209,32 +353,14 @@ absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::FromStream(
           absl::StrCat(reader->name_, ": empty CSV file; a header row is "
                                       "required"));
     }
-    bool has_id = false;
-    std::vector<std::string> unknown;
-    reader->skip_.assign(reader->header_.size(), false);
-    for (size_t i = 0; i < reader->header_.size(); ++i) {
-      std::string& column = reader->header_[i];
-      if (auto st = CheckUtf8(absl::StrCat("header column ", i + 1), column);
-          !st.ok()) {
-        return RecordError(reader->name_, 1, st.message());
-      }
-      column = std::string(absl::StripAsciiWhitespace(column));
-      v1::Lead probe;
-      if (auto st = SetColumn(column, "", &probe);
-          !st.ok() && absl::StrContains(st.message(), "unknown column")) {
-        reader->skip_[i] = true;
-        reader->unknown_columns_.push_back(column);
-        unknown.push_back(absl::StrCat("\"", column, "\""));
-      }
-      has_id |= column == "id";
+    if (absl::Status st = CheckCsvHeader(
+            &reader->header_, skip_unknown_columns ? &reader->skip_ : nullptr);
+        !st.ok()) {
+      return RecordError(reader->name_, 1, st.message());
     }
-    if (!unknown.empty() && !skip_unknown_columns) {
-      return RecordError(
-          reader->name_, 1,
-          absl::StrCat("unknown column", unknown.size() == 1 ? " " : "s ",
-                       absl::StrJoin(unknown, ", ")));
+    for (size_t i = 0; i < reader->skip_.size(); ++i) {
+      if (reader->skip_[i]) reader->unknown_columns_.push_back(reader->header_[i]);
     }
-    if (!has_id) return RecordError(reader->name_, 1, "the id column is required");
   }
   return reader;
 }
@@ -345,18 +471,10 @@ absl::StatusOr<bool> LeadReader::NextCsv(v1::Lead* lead) {
     auto more = ReadCsvRecord(&fields_);
     if (!more.ok() || !*more) return more;
     if (fields_.size() == 1 && fields_[0].empty()) continue;  // blank line
-    if (fields_.size() != header_.size()) {
-      return RecordError(name_, record_line_,
-                         absl::StrCat("expected ", header_.size(),
-                                      " columns, found ", fields_.size()));
-    }
-    for (size_t i = 0; i < fields_.size(); ++i) {
-      if (skip_[i]) continue;
-      absl::Status st = CheckUtf8(absl::StrCat("column ", header_[i]), fields_[i]);
-      if (st.ok()) st = SetColumn(header_[i], fields_[i], lead);
-      if (!st.ok()) {
-        return RecordError(name_, record_line_, st.message());
-      }
+    if (absl::Status st = CsvFieldsToLead(header_, fields_, lead,
+                                          skip_.empty() ? nullptr : &skip_);
+        !st.ok()) {
+      return RecordError(name_, record_line_, st.message());
     }
     return true;
   }

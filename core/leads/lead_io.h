@@ -89,6 +89,29 @@ std::string ToStableJson(const google::protobuf::Message& message);
 // A lead parsed from one JSON object in the protobuf JSON mapping.
 absl::Status ParseLeadJson(absl::string_view json, v1::Lead* lead);
 
+// CSV records in memory, for LeadBlockReader (lead_blocks.h), which finds
+// records on its reading thread and parses them on others. Messages do not
+// say where: the caller adds the file and line.
+//
+// The length of the record at the start of `data` (not empty), its newline
+// included, and the newlines it holds in *lines. 0 when the record may go
+// on past `data` and `at_end` is false. INVALID_ARGUMENT "unterminated
+// quote" when `data` ends inside quotes and `at_end`.
+absl::StatusOr<size_t> ScanCsvRecord(absl::string_view data, bool at_end,
+                                     int64_t* lines);
+// The fields of a record ScanCsvRecord delimited.
+void SplitCsvRecord(absl::string_view record, std::vector<std::string>* fields);
+// Whether the record is a blank line, which is skipped.
+bool IsBlankCsvRecord(absl::string_view record);
+// Checks the header row and trims its column names. Unknown columns are
+// refused, all named at once; with `skip`, they are marked there instead.
+absl::Status CheckCsvHeader(std::vector<std::string>* header,
+                            std::vector<bool>* skip = nullptr);
+// The lead of a record's fields under `header`, but those `skip` marks.
+absl::Status CsvFieldsToLead(const std::vector<std::string>& header,
+                             const std::vector<std::string>& fields, v1::Lead* lead,
+                             const std::vector<bool>* skip = nullptr);
+
 }  // namespace smarketing
 
 #endif  // SMARKETING_CORE_LEADS_LEAD_IO_H_

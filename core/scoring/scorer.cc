@@ -350,7 +350,8 @@ absl::StatusOr<v1::ScoreResult> Scorer::Score(const v1::Lead& lead,
 }
 
 void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
-                     absl::Time now, v1::ScoreResult* out) const {
+                     absl::Time now, v1::ScoreResult* out,
+                     bool sentences) const {
   const v1::Playbook& p = playbook_->playbook();
   out->Clear();
   out->set_lead_id(lead.id());
@@ -383,7 +384,7 @@ void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
         const v1::PersonaCriterion& criterion = persona.criteria(c.rule);
         hit->set_rule_id(criterion.id());
         hit->set_persona_id(persona.id());
-        hit->set_sentence(absl::StrCat(
+        if (sentences) hit->set_sentence(absl::StrCat(
             Described(criterion.description(), criterion.id()), " (persona ",
             Described(persona.name(), persona.id()), "): ", Signed(c.points),
             " fit"));
@@ -392,14 +393,14 @@ void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
       case v1::RULE_KIND_FIT: {
         const v1::FitRule& rule = p.fit_rules(c.rule);
         hit->set_rule_id(rule.id());
-        hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
+        if (sentences) hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
                                        ": ", Signed(c.points), " fit"));
         break;
       }
       case v1::RULE_KIND_ENGAGEMENT: {
         const v1::EngagementRule& rule = p.engagement().rules(c.rule);
         hit->set_rule_id(rule.id());
-        hit->set_sentence(absl::StrCat(
+        if (sentences) hit->set_sentence(absl::StrCat(
             Described(rule.description(), rule.id()), ": ", c.event_count,
             c.event_count == 1 ? " event, " : " events, ", Signed(c.raw_points),
             " points, ", Signed(c.points),
@@ -409,7 +410,7 @@ void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
       case v1::RULE_KIND_DISQUALIFICATION: {
         const v1::DisqualificationRule& rule = p.disqualification_rules(c.rule);
         hit->set_rule_id(rule.id());
-        hit->set_sentence(absl::StrCat(
+        if (sentences) hit->set_sentence(absl::StrCat(
             "Disqualified (", ReasonName(rule.reason()),
             "): ", Described(rule.description(), rule.id()),
             "; never routed, never nurtured"));
@@ -417,7 +418,7 @@ void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
       }
       case v1::RULE_KIND_OPT_OUT:
         hit->set_rule_id("consent.opted_out");
-        hit->set_sentence(
+        if (sentences) hit->set_sentence(
             playbook_->opt_out_disqualifies()
                 ? "The person asked not to be contacted: never solicited "
                   "again, whatever the score"
@@ -427,7 +428,7 @@ void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
       case v1::RULE_KIND_HAND_RAISER: {
         const v1::HandRaiserRule& rule = p.hand_raiser_rules(c.rule);
         hit->set_rule_id(rule.id());
-        hit->set_sentence(absl::StrCat(
+        if (sentences) hit->set_sentence(absl::StrCat(
             Described(rule.description(), rule.id()),
             ": fast-tracked to MQL (fit ", absl::StrFormat("%.1f", score.fit),
             " >= ", absl::StrFormat("%.1f", rule.min_fit()), ")"));
@@ -436,7 +437,7 @@ void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
       case v1::RULE_KIND_PRIORITY: {
         const v1::PriorityRule& rule = p.priority().rules(c.rule);
         hit->set_rule_id(rule.id());
-        hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
+        if (sentences) hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
                                        ": priority ",
                                        PriorityName(rule.priority())));
         break;

@@ -70,9 +70,11 @@ class Scorer {
   // Scores and converts, with explanation sentences.
   absl::StatusOr<v1::ScoreResult> Score(const v1::Lead& lead, absl::Time now);
 
-  // The message form of a score, with a sentence per rule.
+  // The message form of a score, with a sentence per rule unless
+  // `sentences` is false (rule ids and points only: building sentences
+  // costs as much as scoring).
   void ToProto(const v1::Lead& lead, const LeadScore& score, absl::Time now,
-               v1::ScoreResult* out) const;
+               v1::ScoreResult* out, bool sentences = true) const;
 
   const CompiledPlaybook& playbook() const { return *playbook_; }
 

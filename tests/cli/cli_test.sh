@@ -202,6 +202,63 @@ fi
 run score "$tmp/playbook.yaml" - --now "$now" <"$tmp/leads.jsonl"
 expect_count "score reads standard input" "$tmp/out" 50
 
+# The explanation: rule ids and points by default, sentences when asked (as
+# --explain and --explain=true asked before), none with --explain=none or
+# the former --explain=false.
+run score "$tmp/playbook.yaml" "$tmp/leads.jsonl" --now "$now"
+cp "$tmp/out" "$tmp/ids.jsonl"
+if [ "$status" -eq 0 ] && grep -q '"rule_id"' "$tmp/out" && ! grep -q '"sentence"' "$tmp/out"; then
+  pass "score explains with rule ids and points by default"
+else
+  fail "score's default explanation: exit $status"
+fi
+run score "$tmp/playbook.yaml" "$tmp/leads.jsonl" --now "$now" --explain=sentences
+cp "$tmp/out" "$tmp/sentences.jsonl"
+if [ "$status" -eq 0 ] && grep -q '"sentence"' "$tmp/out"; then
+  pass "--explain=sentences adds the sentences"
+else
+  fail "--explain=sentences: exit $status"
+fi
+for old in --explain --explain=true; do
+  run score "$tmp/playbook.yaml" "$tmp/leads.jsonl" --now "$now" "$old"
+  if [ "$status" -eq 0 ] && cmp -s "$tmp/out" "$tmp/sentences.jsonl"; then
+    pass "$old still gives sentences"
+  else
+    fail "$old: exit $status, not the sentences"
+  fi
+done
+run score "$tmp/playbook.yaml" "$tmp/leads.jsonl" --now "$now" --explain=none
+cp "$tmp/out" "$tmp/none.jsonl"
+if [ "$status" -eq 0 ] && ! grep -q '"explanation"' "$tmp/out"; then
+  pass "--explain=none leaves the explanation out"
+else
+  fail "--explain=none: exit $status"
+fi
+run score "$tmp/playbook.yaml" "$tmp/leads.jsonl" --now "$now" --explain=false
+if [ "$status" -eq 0 ] && cmp -s "$tmp/out" "$tmp/none.jsonl"; then
+  pass "--explain=false still leaves the explanation out"
+else
+  fail "--explain=false: exit $status"
+fi
+run score "$tmp/playbook.yaml" "$tmp/leads.jsonl" --now "$now" --explain=verbose
+expect_status "--explain with an unknown level" 2
+expect_line "the level is named" "$tmp/err" 'expected ids, sentences or none; found "verbose"'
+
+# Progress is for terminals: with standard error in a file, score prints its
+# summary line alone and diff --leads nothing at all.
+run score "$tmp/playbook.yaml" "$tmp/leads.jsonl" --now "$now"
+if [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q '^scored 50 leads' "$tmp/err" && ! grep -q $'\r' "$tmp/err"; then
+  pass "score prints no progress when standard error is not a terminal"
+else
+  fail "score's standard error off a terminal: $(od -c "$tmp/err" | head -3)"
+fi
+run diff --leads "$tmp/leads.jsonl" --now "$now" "$tmp/playbook.yaml" "$tmp/playbook.yaml"
+if [ "$status" -eq 0 ] && [ ! -s "$tmp/err" ]; then
+  pass "diff --leads prints no progress when standard error is not a terminal"
+else
+  fail "diff --leads off a terminal: exit $status, standard error: $(head -c 200 "$tmp/err")"
+fi
+
 {
   head -n 20 "$tmp/leads.jsonl"
   echo '{"id": "broken", '

@@ -2,9 +2,11 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -214,6 +216,41 @@ TEST(LeadBlockReaderTest, CsvIsReadLikeLeadReader) {
   EXPECT_THAT(read.ids[1], HasSubstr("unknown seniority"));
   EXPECT_EQ(read.ids[2], "c3");
   EXPECT_EQ(read.lines, (std::vector<int64_t>{2, 3, 4}));
+}
+
+// Records are found on the reading thread and parsed on others: quotes,
+// newlines in quotes, CRLF, blank lines and errors must come out as
+// LeadReader, which reads record after record, gives them.
+TEST(LeadBlockReaderTest, TrickyCsvIsReadLikeLeadReader) {
+  const std::string csv =
+      "id,job_title,events\r\n"
+      "c1,\"VP, \"\"Sales\"\"\nEMEA\",\r\n"
+      "\r\n"
+      "\"\"\n"
+      "c2,ab\"c,\"[{\"\"id\"\":\"\"e1\"\",\"\"type\"\":\"\"EVENT_TYPE_PAGE_VIEW\"\",\"\"occurred_at\"\":"
+      "\"\"2026-11-20T10:00:00Z\"\"}]\"\n"
+      "c3,\"\"\"\"\n"
+      "c4,\"x\r\"\n"
+      "too,many,columns,here\n"
+      "c5,\"\"x\"\"y,\"[{\"\"kind\"\":1}]\"\n"
+      "c6,\"open\nquote\n";
+  const TempFile file("tricky.csv", csv);
+  const Read blocks = ReadAll(file.path());
+  std::istringstream in(csv);
+  auto reader = LeadReader::FromStream(&in, LeadFormat::kCsv, file.path());
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  Read one_by_one;
+  v1::Lead lead;
+  for (;;) {
+    absl::StatusOr<bool> more = (*reader)->Next(&lead);
+    if (more.ok() && !*more) break;
+    one_by_one.ids.push_back(more.ok() ? lead.id() : absl::StrCat("!", more.status().message()));
+    one_by_one.lines.push_back((*reader)->line());
+    if (!more.ok() && absl::StrContains(more.status().message(), "unterminated")) break;
+  }
+  EXPECT_EQ(blocks.ids, one_by_one.ids);
+  EXPECT_EQ(blocks.lines, one_by_one.lines);
+  EXPECT_EQ(blocks.ids.size(), 7u);  // c1 to c6 and the line of too many columns
 }
 
 TEST(LeadBlockReaderTest, AMissingFileIsNotFound) {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "core/batch/batch_scorer.h"
+#include "core/batch/lead_pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "core/synthetic/lead_generator.h"
@@ -500,17 +500,22 @@ TEST(ScorerBatchTest, ResultsAreBitForBitTheSameWhateverTheThreadCount) {
     pointers.push_back(&leads[i]);
   }
   auto serialize = [&](int threads) {
-    std::vector<LeadScore> scores;
-    std::vector<absl::Status> statuses;
-    ScoreBatch(playbook, pointers, kNow, threads, &scores, &statuses);
-    Scorer scorer(playbook);
+    LeadPipeline pipeline({playbook}, kNow, threads);
+    std::unique_ptr<LeadSource> source = LeadListSource(pointers);
+    std::vector<std::string> serialized(leads.size());
+    absl::Status run = pipeline.Run(
+        *source, nullptr,
+        [&](const ScoredLead& s) {
+          EXPECT_TRUE(s.status.ok()) << s.status.message();
+          if (!s.status.ok()) return;
+          v1::ScoreResult result;
+          pipeline.scorer(s.thread, 0).ToProto(*s.lead, s.scores[0], kNow, &result);
+          serialized[source->index(s.slot, s.i)] = result.SerializeAsString();
+        },
+        [](int, int64_t) { return absl::OkStatus(); });
+    EXPECT_TRUE(run.ok()) << run.message();
     std::string out;
-    for (size_t i = 0; i < leads.size(); ++i) {
-      EXPECT_TRUE(statuses[i].ok()) << statuses[i].message();
-      v1::ScoreResult result;
-      scorer.ToProto(leads[i], scores[i], kNow, &result);
-      out += result.SerializeAsString();
-    }
+    for (const std::string& s : serialized) out += s;
     return out;
   };
   const std::string one = serialize(1);

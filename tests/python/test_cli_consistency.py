@@ -36,7 +36,7 @@ def cli_leads(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def cli_results(cli_leads) -> list[score_result_pb2.ScoreResult]:
-    out = run("score", "--now", NOW, str(DEMO), str(cli_leads))
+    out = run("score", "--now", NOW, "--explain=sentences", str(DEMO), str(cli_leads))
     return [json_format.Parse(line, score_result_pb2.ScoreResult()) for line in out.decode().splitlines()]
 
 

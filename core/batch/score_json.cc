@@ -1,0 +1,473 @@
+#include "core/batch/score_json.h"
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "core/base/utf8.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/generated_enum_reflection.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace smarketing {
+namespace {
+
+// What protobuf's JSON printer (3.21, util/internal/json_escaping.cc)
+// escapes: the C0 controls, '"', '\\', '<', '>', DEL and the C1 controls,
+// and code points that are invisible or change the direction of text.
+bool EscapedCodePoint(uint32_t cp) {
+  if (cp < 0x80) return false;  // ASCII goes through kAsciiEscapes
+  if (cp <= 0x9F || cp == 0xAD) return true;
+  if (cp >= 0x600 && cp <= 0x603) return true;
+  if (cp == 0x6DD || cp == 0x70F) return true;
+  if (cp >= 0x17B4 && cp <= 0x17B5) return true;
+  if (cp >= 0x200B && cp <= 0x200F) return true;
+  if (cp >= 0x2028 && cp <= 0x202E) return true;
+  if (cp >= 0x2060 && cp <= 0x2064) return true;
+  if (cp >= 0x206A && cp <= 0x206F) return true;
+  if (cp == 0xFEFF) return true;
+  if (cp >= 0xFFF9 && cp <= 0xFFFB) return true;
+  if (cp >= 0x1D173 && cp <= 0x1D17A) return true;
+  if (cp == 0xE0001) return true;
+  return cp >= 0xE0020 && cp <= 0xE007F;
+}
+
+// 0: printed as is; 1: \uXXXX; otherwise the letter after the backslash.
+constexpr auto kAsciiEscapes = [] {
+  std::array<char, 128> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = 1;
+  table['\b'] = 'b';
+  table['\t'] = 't';
+  table['\n'] = 'n';
+  table['\f'] = 'f';
+  table['\r'] = 'r';
+  table['"'] = '"';
+  table['\\'] = '\\';
+  table['<'] = 1;
+  table['>'] = 1;
+  table[0x7F] = 1;
+  return table;
+}();
+
+void AppendU16(uint32_t unit, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char text[6] = {'\\', 'u', kHex[(unit >> 12) & 15], kHex[(unit >> 8) & 15],
+                  kHex[(unit >> 4) & 15], kHex[unit & 15]};
+  out->append(text, 6);
+}
+
+void AppendDouble(double value, std::string* out);
+
+// The names of an enum's values by number, in quotes, looked up once: the
+// generated _Name functions search the descriptor on every call.
+template <typename E>
+const std::string& EnumName(int value) {
+  static const std::vector<std::string>* const names = [] {
+    const google::protobuf::EnumDescriptor* d = google::protobuf::GetEnumDescriptor<E>();
+    int max = 0;
+    for (int i = 0; i < d->value_count(); ++i) max = std::max(max, d->value(i)->number());
+    auto* n = new std::vector<std::string>(max + 1);
+    for (int i = 0; i < d->value_count(); ++i) {
+      const auto* v = d->value(i);
+      if (v->number() >= 0 && (*n)[v->number()].empty()) {
+        (*n)[v->number()] = "\"" + v->name() + "\"";
+      }
+    }
+    return n;
+  }();
+  static const std::string kNone;
+  return value >= 0 && value < static_cast<int>(names->size()) ? (*names)[value] : kNone;
+}
+
+class Printer {
+ public:
+  explicit Printer(std::string* out) : out_(out) {}
+
+  bool valid() const { return valid_; }
+
+  // `,"key":` in one append: a result has some hundred keys, and
+  // byte-by-byte pushes cost more than the rest of printing them.
+  void Key(absl::string_view key) {
+    char text[64];
+    if (key.size() > sizeof(text) - 4) {
+      if (!first_) out_->push_back(',');
+      first_ = false;
+      out_->push_back('"');
+      out_->append(key.data(), key.size());
+      out_->append("\":", 2);
+      return;
+    }
+    size_t n = 0;
+    if (!first_) text[n++] = ',';
+    first_ = false;
+    text[n++] = '"';
+    std::memcpy(text + n, key.data(), key.size());
+    n += key.size();
+    text[n++] = '"';
+    text[n++] = ':';
+    out_->append(text, n);
+  }
+  void Open() {
+    out_->push_back('{');
+    first_ = true;
+  }
+  void Close() {
+    out_->push_back('}');
+    first_ = false;
+  }
+
+  void String(absl::string_view key, const std::string& value) {
+    if (value.empty()) return;
+    Key(key);
+    Quoted(value);
+  }
+
+  void Quoted(const std::string& value) {
+    const auto* p = reinterpret_cast<const unsigned char*>(value.data());
+    const auto* end = p + value.size();
+    const unsigned char* plain = p;
+    while (plain < end && *plain < 0x80 && kAsciiEscapes[*plain] == 0) ++plain;
+    if (plain == end) {  // nothing to escape, the usual case: one append
+      const size_t at = out_->size();
+      out_->resize(at + value.size() + 2);
+      char* text = out_->data() + at;
+      text[0] = '"';
+      std::memcpy(text + 1, value.data(), value.size());
+      text[value.size() + 1] = '"';
+      return;
+    }
+    out_->push_back('"');
+    while (p < end) {
+      const unsigned char* run = p;
+      while (p < end && *p < 0x80 && kAsciiEscapes[*p] == 0) ++p;
+      out_->append(reinterpret_cast<const char*>(run), p - run);
+      if (p == end) break;
+      if (*p < 0x80) {
+        const char escape = kAsciiEscapes[*p];
+        if (escape == 1) {
+          AppendU16(*p, out_);
+        } else {
+          const char text[2] = {'\\', escape};
+          out_->append(text, 2);
+        }
+        ++p;
+        continue;
+      }
+      const int n = Utf8SequenceLength(p, end);
+      if (n == 0) {
+        // protobuf's printer alters invalid UTF-8 in its own way: the
+        // caller leaves such a message to it.
+        valid_ = false;
+        return;
+      }
+      uint32_t cp = p[0] & (0xFF >> (n + 1));
+      for (int i = 1; i < n; ++i) cp = (cp << 6) | (p[i] & 0x3F);
+      if (!EscapedCodePoint(cp)) {
+        out_->append(reinterpret_cast<const char*>(p), n);
+      } else if (cp < 0x10000) {
+        AppendU16(cp, out_);
+      } else {
+        cp -= 0x10000;
+        AppendU16(0xD800 + (cp >> 10), out_);
+        AppendU16(0xDC00 + (cp & 0x3FF), out_);
+      }
+      p += n;
+    }
+    out_->push_back('"');
+  }
+
+  void Double(absl::string_view key, double value) {
+    // proto3 omits +0 only: -0 has another bit pattern.
+    if (value == 0 && !std::signbit(value)) return;
+    Key(key);
+    if (std::isnan(value)) {
+      out_->append("\"NaN\"");
+      return;
+    }
+    if (std::isinf(value)) {
+      out_->append(value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+      return;
+    }
+    AppendDouble(value, out_);
+  }
+
+  void Int32(absl::string_view key, int32_t value) {
+    if (value == 0) return;
+    Key(key);
+    char text[16];
+    auto printed = std::to_chars(text, text + sizeof(text), value);
+    out_->append(text, printed.ptr - text);
+  }
+
+  void Bool(absl::string_view key, bool value) {
+    if (!value) return;
+    Key(key);
+    out_->append("true");
+  }
+
+  // `name` is the enum's name for `value` in quotes, empty for a number
+  // without one.
+  void Enum(absl::string_view key, int value, const std::string& name) {
+    if (value == 0) return;
+    Key(key);
+    if (name.empty()) {
+      char text[16];
+      auto printed = std::to_chars(text, text + sizeof(text), value);
+      out_->append(text, printed.ptr - text);
+      return;
+    }
+    out_->append(name);
+  }
+
+ private:
+  std::string* out_;
+  bool first_ = true;
+  bool valid_ = true;
+};
+
+// protobuf's SimpleDtoa: printf's %.15g when it reads back to the same
+// double, otherwise %.17g. Both are derived here from the shortest
+// representation (std::to_chars, Ryu), much cheaper than printf's path: a
+// double whose shortest form has at most 15 digits prints those digits in
+// %g's layout (the double is closer to them than half a unit of the 15th
+// digit, so %.15g rounds to them too); one that needs more fails %.15g's
+// round trip and gets %.17g, whose digits are the shortest form's when it
+// has 17.
+void AppendDouble(double value, std::string* out) {
+  char text[40];
+  if (value == std::trunc(value) && std::fabs(value) < 1e15) {
+    auto printed = std::to_chars(text, text + sizeof(text), static_cast<int64_t>(value));
+    if (value == 0 && std::signbit(value)) {
+      out->append("-0");
+    } else {
+      out->append(text, printed.ptr - text);
+    }
+    return;
+  }
+  if (std::fabs(value) < std::numeric_limits<double>::min()) {
+    // Subnormals carry fewer digits than the argument above needs: printf's
+    // way, as SimpleDtoa does it.
+    auto printed = std::to_chars(text, text + sizeof(text), value,
+                                 std::chars_format::general, 15);
+    double back = 0;
+    std::from_chars(text, printed.ptr, back);
+    if (back != value) {
+      printed = std::to_chars(text, text + sizeof(text), value,
+                              std::chars_format::general, 17);
+    }
+    out->append(text, printed.ptr - text);
+    return;
+  }
+  const auto shortest =
+      std::to_chars(text, text + sizeof(text), value, std::chars_format::scientific);
+  const char* p = text;
+  const char* end = shortest.ptr;
+  const bool negative = *p == '-';
+  if (negative) ++p;
+  // d[.ddd]e[+-]XX
+  char digits[20];
+  int count = 0;
+  const char* e = p;
+  for (; *e != 'e'; ++e) {
+    if (*e != '.') digits[count++] = *e;
+  }
+  int exponent = 0;
+  std::from_chars(e + (e[1] == '+' ? 2 : 1), end, exponent);
+  // 17 digits: the shortest form is then the double rounded to 17 digits,
+  // which %.17g prints. 16: %.17g's 17th digit is not in it.
+  if (count == 16) {
+    auto printed = std::to_chars(text, text + sizeof(text), value,
+                                 std::chars_format::general, 17);
+    out->append(text, printed.ptr - text);
+    return;
+  }
+  const int precision = count > 15 ? 17 : 15;
+  if (exponent < -4 || exponent >= precision) {
+    out->append(text, end - text);  // to_chars' exponent form is printf's
+    return;
+  }
+  if (negative) out->push_back('-');
+  if (exponent < 0) {
+    out->append("0.");
+    out->append(static_cast<size_t>(-exponent - 1), '0');
+    out->append(digits, count);
+    return;
+  }
+  const int integer = exponent + 1;
+  if (count <= integer) {
+    out->append(digits, count);
+    out->append(static_cast<size_t>(integer - count), '0');
+    return;
+  }
+  out->append(digits, integer);
+  out->push_back('.');
+  out->append(digits + integer, count - integer);
+}
+
+// The civil date of a day counted from 1970-01-01 (H. Hinnant's
+// civil_from_days).
+void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
+}
+
+void AppendDigits(uint64_t value, int width, std::string* out) {
+  char text[20];
+  for (int i = width - 1; i >= 0; --i) {
+    text[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out->append(text, width);
+}
+
+// The range of google.protobuf.Timestamp: 0001-01-01 to 9999-12-31.
+constexpr int64_t kMinSeconds = -62135596800;
+constexpr int64_t kMaxSeconds = 253402300799;
+
+}  // namespace
+
+void ScoreJsonWriter::AppendTimestamp(int64_t seconds, int32_t nanos,
+                                      std::string* out) {
+  if (seconds != cached_seconds_ || nanos != cached_nanos_) {
+    std::string& text = cached_timestamp_;
+    text.clear();
+    text.push_back('"');
+    int64_t days = seconds / 86400;
+    int64_t rest = seconds % 86400;
+    if (rest < 0) {
+      rest += 86400;
+      --days;
+    }
+    int64_t year = 0;
+    unsigned month = 0, day = 0;
+    CivilFromDays(days, &year, &month, &day);
+    AppendDigits(static_cast<uint64_t>(year), 4, &text);
+    text.push_back('-');
+    AppendDigits(month, 2, &text);
+    text.push_back('-');
+    AppendDigits(day, 2, &text);
+    text.push_back('T');
+    AppendDigits(static_cast<uint64_t>(rest / 3600), 2, &text);
+    text.push_back(':');
+    AppendDigits(static_cast<uint64_t>(rest / 60 % 60), 2, &text);
+    text.push_back(':');
+    AppendDigits(static_cast<uint64_t>(rest % 60), 2, &text);
+    if (nanos != 0) {
+      text.push_back('.');
+      if (nanos % 1000000 == 0) {
+        AppendDigits(static_cast<uint64_t>(nanos / 1000000), 3, &text);
+      } else if (nanos % 1000 == 0) {
+        AppendDigits(static_cast<uint64_t>(nanos / 1000), 6, &text);
+      } else {
+        AppendDigits(static_cast<uint64_t>(nanos), 9, &text);
+      }
+    }
+    text.append("Z\"");
+    cached_seconds_ = seconds;
+    cached_nanos_ = nanos;
+  }
+  out->append(cached_timestamp_);
+}
+
+void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
+  const size_t start = out->size();
+  Printer p(out);
+  bool valid = true;
+  auto timestamp = [&](const char* key, bool has,
+                       const google::protobuf::Timestamp& t) {
+    if (!has) return;
+    if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
+        t.nanos() > 999999999) {
+      valid = false;  // protobuf refuses it: its message, not ours
+      return;
+    }
+    p.Key(key);
+    AppendTimestamp(t.seconds(), t.nanos(), out);
+  };
+
+  p.Open();
+  p.String("lead_id", result.lead_id());
+  p.Double("fit_score", result.fit_score());
+  p.String("grade", result.grade());
+  p.String("persona_id", result.persona_id());
+  p.Double("engagement_score", result.engagement_score());
+  p.Double("total_score", result.total_score());
+  p.Enum("recommended_stage", result.recommended_stage(),
+         EnumName<v1::LifecycleStage>(result.recommended_stage()));
+  p.Enum("priority", result.priority(), EnumName<v1::Priority>(result.priority()));
+  p.Bool("hand_raiser", result.hand_raiser());
+  p.Enum("disqualification_reason", result.disqualification_reason(),
+         EnumName<v1::DisqualificationReason>(result.disqualification_reason()));
+  if (result.explanation_size() > 0) {
+    p.Key("explanation");
+    out->push_back('[');
+    bool first = true;
+    for (const v1::RuleHit& hit : result.explanation()) {
+      if (!first) out->push_back(',');
+      first = false;
+      p.Open();
+      p.String("rule_id", hit.rule_id());
+      p.Enum("kind", hit.kind(), EnumName<v1::RuleKind>(hit.kind()));
+      p.Double("raw_points", hit.raw_points());
+      p.Double("points", hit.points());
+      p.Int32("event_count", hit.event_count());
+      p.String("sentence", hit.sentence());
+      p.String("persona_id", hit.persona_id());
+      p.Close();
+    }
+    out->push_back(']');
+  }
+  p.String("playbook_version", result.playbook_version());
+  timestamp("scored_at", result.has_scored_at(), result.scored_at());
+  p.Int32("events_counted", result.events_counted());
+  p.Int32("duplicate_events", result.duplicate_events());
+  if (result.has_routing()) {
+    const v1::RoutingDecision& r = result.routing();
+    p.Key("routing");
+    p.Open();
+    p.String("team_id", r.team_id());
+    p.String("owner_id", r.owner_id());
+    p.Enum("reason", r.reason(), EnumName<v1::RoutingReason>(r.reason()));
+    p.String("rule_id", r.rule_id());
+    p.Enum("strategy", r.strategy(), EnumName<v1::AssignmentStrategy>(r.strategy()));
+    p.String("explanation", r.explanation());
+    p.Close();
+  }
+  if (result.has_sla()) {
+    const v1::SlaStatus& s = result.sla();
+    p.Key("sla");
+    p.Open();
+    p.Enum("priority", s.priority(), EnumName<v1::Priority>(s.priority()));
+    timestamp("stage_entered_at", s.has_stage_entered_at(), s.stage_entered_at());
+    timestamp("first_touch_due", s.has_first_touch_due(), s.first_touch_due());
+    timestamp("accept_or_reject_due", s.has_accept_or_reject_due(),
+              s.accept_or_reject_due());
+    timestamp("feedback_due", s.has_feedback_due(), s.feedback_due());
+    p.Enum("state", s.state(), EnumName<v1::SlaState>(s.state()));
+    p.Enum("escalation_due", s.escalation_due(),
+           EnumName<v1::EscalationAction>(s.escalation_due()));
+    p.Close();
+  }
+  p.Close();
+  if (valid && p.valid()) return;
+  out->resize(start);
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(result, &text, options);
+  out->append(text);
+}
+
+}  // namespace smarketing
