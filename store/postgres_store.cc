@@ -970,15 +970,17 @@ class PostgresStore : public Store {
         group[0]->status = group[0]->fn(txn);
         if (!group[0]->status.ok()) return absl::OkStatus();
       } else {
+        // Savepoints by hand: libpqxx 6.4's subtransaction does not open
+        // its savepoint before a prepared statement, so that its abort
+        // rolled nothing back. A RELEASE that fails (a write that went on
+        // after an error) fails the whole group.
         for (PendingWrite* write : group) {
-          pqxx::subtransaction savepoint(tx, "write");
-          PostgresTransaction txn(&savepoint, false, &lost);
+          tx.exec("SAVEPOINT write");
+          PostgresTransaction txn(&tx, false, &lost);
           write->status = write->fn(txn);
-          if (write->status.ok()) {
-            savepoint.commit();
-          } else {
-            savepoint.abort();
-          }
+          tx.exec(write->status.ok()
+                      ? "RELEASE SAVEPOINT write"
+                      : "ROLLBACK TO SAVEPOINT write; RELEASE SAVEPOINT write");
         }
       }
       tx.commit();

@@ -258,6 +258,34 @@ TEST_P(StoreTest, AFailedWriteChangesNothing) {
   }).ok());
 }
 
+// Concurrent writes are committed in groups: a refused one is rolled back
+// alone, the others of its group are kept.
+TEST_P(StoreTest, ConcurrentWritesKeepOnlyThoseThatSucceeded) {
+  constexpr int kThreads = 8, kWrites = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> unexpected = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        const bool refuse = (t + i) % 2 == 1;
+        const absl::Status st = store_->Write([&](StoreTransaction& tx) -> absl::Status {
+          if (auto put = tx.PutLead(Lead(absl::StrCat("t", t, "-", i))); !put.ok()) return put;
+          return refuse ? absl::FailedPreconditionError("refused") : absl::OkStatus();
+        });
+        if (st.ok() == refuse) ++unexpected;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(unexpected, 0);
+  const std::vector<std::string> ids = ListIds({});
+  EXPECT_EQ(ids.size(), size_t{kThreads * kWrites / 2});
+  for (const std::string& id : ids) {
+    const size_t dash = id.find('-');
+    EXPECT_EQ((std::stoi(id.substr(1, dash - 1)) + std::stoi(id.substr(dash + 1))) % 2, 0) << id;
+  }
+}
+
 TEST_P(StoreTest, ReadRefusesWrites) {
   const absl::Status st = store_->Read([&](StoreTransaction& tx) { return tx.PutLead(Lead("l1")); });
   EXPECT_FALSE(st.ok());
