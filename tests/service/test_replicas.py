@@ -1,9 +1,10 @@
 """Three smarketing-server replicas on one PostgreSQL database, as behind a
 gRPC load balancer: round-robin stays exact whichever replica routes a
 lead; a Playbook activated through one replica is used by the others within
-a second; and kill -9 of a replica in the middle of a stream, again and
+a second; kill -9 of a replica in the middle of a stream, again and
 again, loses no acknowledged event and counts none twice once the client
-has retried elsewhere what was not acknowledged.
+has retried elsewhere what was not acknowledged; and the SLA scheduler,
+on in every replica, carries out each escalation step once.
 
 SMARKETING_REPLICA_KILLS sets how many kills (20 by default)."""
 
@@ -18,6 +19,7 @@ import pytest
 from google.protobuf import timestamp_pb2
 
 from conftest import ROOT, Server, auth, postgres_server
+from test_sla_scheduler import STEPS, all_changes, fast_sla_playbook
 
 REPLICAS = 3
 MQLS = 3000
@@ -41,23 +43,35 @@ def always_open_playbook(path):
     return path
 
 
-@pytest.fixture
-def replicas(tmp_path):
-    url = postgres_server().create_database()
-    playbook = always_open_playbook(tmp_path / "always-open.yaml")
-    servers = []
-    try:
-        # One after the other: the first publishes the demo Playbook, which
-        # the others find active.
+class Replicas(list):
+    """REPLICAS servers on one new database, stopped on exit."""
+
+    def __init__(self, tmp_path, playbook, tick):
+        super().__init__()
+        url = postgres_server().create_database()
+        # One after the other: the first publishes the Playbook, which the
+        # others find active.
         for i in range(REPLICAS):
             workdir = tmp_path / f"replica-{i}"
             workdir.mkdir()
-            servers.append(Server(workdir, playbook=playbook, store=url,
-                                  args=["--scheduler_tick=1s"]).start())
+            self.append(Server(workdir, playbook=playbook, store=url,
+                               args=[f"--scheduler_tick={tick}"]))
+            self[-1].start()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        for server in self:
+            if server.process:
+                server.stop()
+
+
+@pytest.fixture
+def replicas(tmp_path):
+    with Replicas(tmp_path, always_open_playbook(tmp_path / "always-open.yaml"),
+                  "1s") as servers:
         yield servers
-    finally:
-        for server in servers:
-            server.stop()
 
 
 def ago(**delta):
@@ -223,3 +237,61 @@ def test_kill_9_of_a_replica_mid_stream_loses_and_doubles_nothing(replicas, stub
         assert lead.event_count == len(expected)
     for channel in channels:
         channel.close()
+
+
+def urgent_lead(s, lead_id):
+    """A demo request just now: urgent, its first touch due within a second
+    and its escalation steps a second apart after that."""
+    lead = hot_lead(s, lead_id)
+    lead.events[0].occurred_at.CopyFrom(ago(seconds=0))
+    return lead
+
+
+def test_sla_steps_are_carried_out_once_by_one_replica_at_a_time(tmp_path, stubs):
+    """Every replica runs the scheduler (a 50 ms tick); the lease lets one
+    at a time act, and passes on when its holder is killed."""
+    s = stubs
+    with Replicas(tmp_path, fast_sla_playbook(tmp_path / "fast.yaml"), "50ms") as servers:
+        channels, leads = lead_stubs(s, servers)
+
+        def passes(server):
+            return sum("event=scheduler_pass" in line for line in list(server.log))
+
+        def escalate(first, count, through):
+            for i in range(first, first + count):
+                lead = leads[through[i % len(through)]].UpsertLead(
+                    s.lead_service.UpsertLeadRequest(lead=urgent_lead(s, f"late-{i}")),
+                    metadata=auth("marketing")).lead
+                assert lead.score.priority == s.priority.PRIORITY_URGENT
+            deadline = time.monotonic() + 60
+            pending = {f"late-{i}" for i in range(first, first + count)}
+            while pending and time.monotonic() < deadline:
+                for lead_id in sorted(pending):
+                    lead = leads[through[0]].GetLead(s.lead_service.GetLeadRequest(
+                        lead_id=lead_id), metadata=auth("reader")).lead
+                    if lead.lifecycle.stage == s.lifecycle.LIFECYCLE_STAGE_NURTURE:
+                        pending.discard(lead_id)
+                time.sleep(0.1)
+            assert not pending, f"{len(pending)} leads not recycled"
+
+        # The first replica, the first to tick, holds the lease.
+        escalate(0, 30, through=[0, 1, 2])
+        assert passes(servers[0]) > 0
+        assert passes(servers[1]) + passes(servers[2]) == 0, "two schedulers at once"
+        # Killed, it hands the lease over to one of the others.
+        servers[0].kill()
+        escalate(30, 30, through=[1, 2])
+        assert (passes(servers[1]) > 0) != (passes(servers[2]) > 0), \
+            [passes(server) for server in servers]
+
+        steps = collections.defaultdict(list)
+        for change in all_changes(leads[2], s):
+            if s.change.CHANGE_KIND_SLA_ESCALATED in change.kinds:
+                steps[change.lead_id].append(change.escalation_step)
+        for i in range(60):
+            lead = leads[2].GetLead(s.lead_service.GetLeadRequest(
+                lead_id=f"late-{i}"), metadata=auth("reader")).lead
+            assert [a.step for a in lead.lifecycle.sla_actions] == list(range(STEPS))
+            assert steps[f"late-{i}"] == list(range(STEPS))
+        for channel in channels:
+            channel.close()
