@@ -1,6 +1,6 @@
 """Three smarketing-server replicas on one PostgreSQL database, as behind a
-gRPC load balancer: round-robin stays exact whichever replica routes a
-lead; a Playbook activated through one replica is used by the others within
+gRPC load balancer: round-robin and weighted shares stay exact whichever
+replica routes a lead; a Playbook activated through one replica is used by the others within
 a second; kill -9 of a replica in the middle of a stream, again and
 again, loses no acknowledged event and counts none twice once the client
 has retried elsewhere what was not acknowledged; and the SLA scheduler,
@@ -24,12 +24,16 @@ from test_sla_scheduler import STEPS, all_changes, fast_sla_playbook
 REPLICAS = 3
 MQLS = 3000
 ROUND_ROBIN_TEAM = "emea-midmarket"
+# North American enterprise MQLs go to a team with weights 3, 2 and 1.
+WEIGHTED_MQLS = 600
+WEIGHTED_TEAM = "na-enterprise"
 
 
 def always_open_playbook(path):
-    """The demo Playbook with the default calendar open around the clock
-    without holidays (but 23:59 to midnight) and no one on leave, so that
-    MQLs are assigned at once whatever the day the test runs on."""
+    """The demo Playbook with every team on the default calendar, open
+    around the clock without holidays (but 23:59 to midnight), and no one on
+    leave, so that MQLs are assigned at once whatever the day the test runs
+    on."""
     text = (ROOT / "examples/playbooks/demo.yaml").read_text()
     hours = "".join(f'      - {{weekday: {day}, start: "00:00", end: "23:59"}}\n'
                     for day in ["monday", "tuesday", "wednesday", "thursday",
@@ -37,6 +41,8 @@ def always_open_playbook(path):
     start = text.index("    time_zone: Europe/Paris\n")
     end = text.index("  recycle:\n", start)
     text = text[:start] + "    time_zone: UTC\n    working_hours:\n" + hours + text[end:]
+    own = text.index("      calendar:\n        time_zone: America/New_York\n")
+    text = text[:own] + text[text.index("    # Small accounts", own):]
     leave = text.index("          out_of_office:\n")
     text = text[:leave] + text[text.index("        - {id: usr-1003", leave):]
     path.write_text(text)
@@ -93,30 +99,47 @@ def hot_lead(s, lead_id):
                               occurred_at=ago(minutes=5))])
 
 
+def enterprise_lead(s, lead_id):
+    """The same in a North American enterprise: the weighted team's."""
+    lead = hot_lead(s, lead_id)
+    lead.company.country, lead.company.region = "US", "NA"
+    lead.company.employee_count = 2000
+    return lead
+
+
 def lead_stubs(s, servers):
     channels = [grpc.insecure_channel(server.address) for server in servers]
     return channels, [s.lead_service_grpc.LeadServiceStub(c) for c in channels]
 
 
-def test_round_robin_is_exact_across_replicas(replicas, stubs):
+def test_round_robin_and_weights_are_exact_across_replicas(replicas, stubs):
     s = stubs
     channels, leads = lead_stubs(s, replicas)
+    # Every sixth lead an enterprise one, sent concurrently to all replicas.
+    every = (MQLS + WEIGHTED_MQLS) // WEIGHTED_MQLS
 
     def upsert(i):
+        make = enterprise_lead if i % every == 0 else hot_lead
         return leads[i % REPLICAS].UpsertLead(
-            s.lead_service.UpsertLeadRequest(lead=hot_lead(s, f"mql-{i}")),
+            s.lead_service.UpsertLeadRequest(lead=make(s, f"mql-{i}")),
             metadata=auth("marketing"), timeout=60).lead
 
     with concurrent.futures.ThreadPoolExecutor(4 * REPLICAS) as pool:
-        written = list(pool.map(upsert, range(MQLS)))
+        written = list(pool.map(upsert, range(MQLS + WEIGHTED_MQLS)))
     assert all(lead.lifecycle.stage == s.lifecycle.LIFECYCLE_STAGE_MQL
                for lead in written)
-    assert {lead.routing.team_id for lead in written} == {ROUND_ROBIN_TEAM}
-    shares = collections.Counter(lead.routing.owner_id for lead in written)
+    teams = collections.Counter(lead.routing.team_id for lead in written)
+    assert teams == {ROUND_ROBIN_TEAM: MQLS, WEIGHTED_TEAM: WEIGHTED_MQLS}
+    shares = collections.Counter(lead.routing.owner_id for lead in written
+                                 if lead.routing.team_id == ROUND_ROBIN_TEAM)
     assert len(shares) == 3 and "" not in shares, shares
     assert set(shares.values()) == {MQLS // len(shares)}, shares
+    weighted = collections.Counter(lead.routing.owner_id for lead in written
+                                   if lead.routing.team_id == WEIGHTED_TEAM)
+    assert weighted == {"usr-1101": WEIGHTED_MQLS // 2, "usr-1102": WEIGHTED_MQLS // 3,
+                        "usr-1103": WEIGHTED_MQLS // 6}, weighted
     # What is stored agrees with what was answered.
-    for lead in written[:: MQLS // 30]:
+    for lead in written[:: len(written) // 30]:
         stored = leads[0].GetLead(s.lead_service.GetLeadRequest(
             lead_id=lead.lead.id), metadata=auth("reader")).lead
         assert stored.routing.owner_id == lead.routing.owner_id
