@@ -9,6 +9,7 @@
 #       prints the server's URL, postgresql://smarketing@127.0.0.1:PORT
 #   scripts/tmp-postgres.sh createdb DIR NAME    prints the new database's URL
 #   scripts/tmp-postgres.sh stop DIR
+#   scripts/tmp-postgres.sh resume DIR    starts DIR's server again, same port
 #
 # Exit code 3 when the PostgreSQL binaries are missing (SMARKETING_PG_BIN,
 # default /usr/lib/postgresql/15/bin: Debian's postgresql-15 package).
@@ -23,6 +24,18 @@ if [ "$(id -u)" -eq 0 ]; then
   as_owner=(runuser -u "${SMARKETING_PG_USER:-nobody}" --)
 fi
 
+# Starts DIR's cluster on port $1 with the extra settings of $2; returns
+# pg_ctl's status.
+launch() {
+  "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+    -o "-p $1 -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 $2" \
+    start >/dev/null 2>&1 || return 1
+  echo "$1" >"$dir/port"
+  # The watchdog: stops the server when its owner is gone.
+  setsid bash -c "while kill -0 $(cat "$dir/owner") 2>/dev/null && [ -f '$dir/data/postmaster.pid' ]; do sleep 1; done
+    ${as_owner[*]} '$bin/pg_ctl' -D '$dir/data' -m immediate stop" >/dev/null 2>&1 </dev/null &
+}
+
 case "$cmd" in
 start)
   owner=${3:?usage: tmp-postgres.sh start DIR OWNER_PID}
@@ -34,15 +47,11 @@ start)
   "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U smarketing -A trust -E UTF8 \
     --locale=C --no-sync --no-instructions >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; exit 1; }
+  echo "$owner" >"$dir/owner"
+  echo "$*" >"$dir/settings"
   for _ in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 40000))
-    if "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 $*" \
-        start >/dev/null 2>&1; then
-      echo "$port" >"$dir/port"
-      # The watchdog: stops the server when its owner is gone.
-      setsid bash -c "while kill -0 $owner 2>/dev/null && [ -f '$dir/data/postmaster.pid' ]; do sleep 1; done
-        ${as_owner[*]} '$bin/pg_ctl' -D '$dir/data' -m immediate stop" >/dev/null 2>&1 </dev/null &
+    if launch "$port" "$*"; then
       echo "postgresql://smarketing@127.0.0.1:$port"
       exit 0
     fi
@@ -55,6 +64,9 @@ createdb)
   port=$(cat "$dir/port")
   "$bin/createdb" -h 127.0.0.1 -p "$port" -U smarketing "$name"
   echo "postgresql://smarketing@127.0.0.1:$port/$name"
+  ;;
+resume)
+  launch "$(cat "$dir/port")" "$(cat "$dir/settings")" || { cat "$dir/server.log" >&2; exit 1; }
   ;;
 stop)
   [ -f "$dir/data/postmaster.pid" ] || exit 0

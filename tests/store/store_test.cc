@@ -62,6 +62,10 @@ class TestPostgres {
   // The binaries are missing (as opposed to a server that fails to start).
   bool missing() const { return missing_; }
 
+  // Stops the server, or starts it again on the same port.
+  bool Pause() { return Run(Script("stop " + dir_)).second == 0; }
+  bool Resume() { return Run(Script("resume " + dir_)).second == 0; }
+
   // The URL of a new database named `name`.
   absl::StatusOr<std::string> CreateDatabase(const std::string& name) {
     if (!unavailable_.empty()) return absl::UnavailableError(unavailable_);
@@ -690,6 +694,45 @@ TEST_F(PostgresReplicasTest, ATextWithANulCharacterIsRefusedNotCut) {
   const absl::Status st = store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); });
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
   EXPECT_TRUE(store->ListLeads({}, "", 0)->empty());
+}
+
+// The server goes away and comes back: meanwhile every operation is
+// UNAVAILABLE, a client can retry; afterwards the store works again
+// without being reopened, the watch and the lease included.
+TEST_F(PostgresReplicasTest, ALostServerIsUnavailableUntilItComesBack) {
+  auto store = Open();
+  ASSERT_TRUE(store != nullptr);
+  StoredLead lead;
+  lead.lead.set_id("before");
+  ASSERT_TRUE(store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); }).ok());
+  ASSERT_TRUE(*store->HoldLease("sla-scheduler"));
+  std::atomic<int> watched = 0;
+  store->WatchPlaybooks([&] { ++watched; });
+
+  ASSERT_TRUE(TestPostgres::Get().Pause());
+  lead.lead.set_id("during");
+  const absl::Status write = store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); });
+  EXPECT_EQ(write.code(), absl::StatusCode::kUnavailable) << write;
+  EXPECT_THAT(std::string(write.message()), ::testing::Not(::testing::HasSubstr("postgresql://")));
+  EXPECT_EQ(store->ListLeads({}, "", 0).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store->GetPlaybook(0).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(store->HoldLease("sla-scheduler").ok());
+
+  ASSERT_TRUE(TestPostgres::Get().Resume());
+  lead.lead.set_id("after");
+  EXPECT_TRUE(store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); }).ok());
+  auto leads = store->ListLeads({}, "", 0);
+  ASSERT_TRUE(leads.ok()) << leads.status();
+  ASSERT_EQ(leads->size(), 2u);
+  EXPECT_EQ((*leads)[0].lead.id(), "after");
+  EXPECT_EQ((*leads)[1].lead.id(), "before");
+  EXPECT_TRUE(*store->HoldLease("sla-scheduler"));
+  // The watch listens again, and says so, as activations may have been
+  // missed meanwhile.
+  const int before = watched;
+  for (int i = 0; i < 300 && watched == before; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_GT(watched, before);
+  store->WatchPlaybooks(nullptr);
 }
 
 TEST(PostgresStoreTest, AnUnreachableServerIsUnavailableWithoutTheUrl) {
