@@ -397,8 +397,8 @@ Connection Connect(const std::string& url) {
 
 class PostgresStore;
 
-// Reads and writes of one transaction; `tx` is the transaction or, in a
-// group commit, the savepoint of one write.
+// Reads and writes of one transaction (in a group commit, of one write
+// inside its savepoint of the group's transaction).
 class PostgresTransaction : public StoreTransaction {
  public:
   PostgresTransaction(pqxx::transaction_base* tx, bool read_only, bool* lost)
