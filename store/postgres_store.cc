@@ -32,6 +32,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -167,9 +168,12 @@ constexpr PreparedSql kStatements[] = {
      "event_count = EXCLUDED.event_count, sla_state = EXCLUDED.sla_state, "
      "sla_valid_until_us = EXCLUDED.sla_valid_until_us, "
      "sla_playbook = EXCLUDED.sla_playbook"},
-    {"add_event",
-     "INSERT INTO events(lead_id, event_id, body) VALUES ($1, $2, $3) "
-     "ON CONFLICT DO NOTHING"},
+    // A request's events in one statement, in their order (arrival
+    // numbers follow it); RETURNING names those that were new.
+    {"add_events",
+     "INSERT INTO events(lead_id, event_id, body) SELECT $1, e.id, e.body "
+     "FROM unnest($2::text[], $3::bytea[]) WITH ORDINALITY AS e(id, body, n) "
+     "ORDER BY e.n ON CONFLICT DO NOTHING RETURNING event_id"},
     {"get_events", "SELECT body FROM events WHERE lead_id = $1 ORDER BY seq"},
     {"get_latest_events",
      "SELECT body FROM events WHERE lead_id = $1 ORDER BY seq DESC "
@@ -280,6 +284,16 @@ int Param(int v) { return v; }
 struct Unparsable : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// Appends `v` to an array literal as a quoted element.
+void AppendArrayElement(absl::string_view v, std::string* literal) {
+  literal->push_back('"');
+  for (const char c : v) {
+    if (c == '"' || c == '\\') literal->push_back('\\');
+    literal->push_back(c);
+  }
+  literal->push_back('"');
+}
 
 pqxx::binarystring Bytes(const google::protobuf::MessageLite& m) {
   return pqxx::binarystring(m.SerializeAsString());
@@ -436,12 +450,32 @@ class PostgresTransaction : public StoreTransaction {
       const google::protobuf::RepeatedPtrField<v1::Event>& events,
       std::vector<bool>* stored) override {
     stored->assign(events.size(), false);
+    if (events.empty()) return absl::OkStatus();
     return Run("AddEvents", true, [&] {
-      const std::string id = Text(lead_id);
+      // Array literals (libpqxx 6.4 passes no arrays): one round trip for
+      // the whole request instead of one per event.
+      std::string ids = "{";
+      std::string bodies = "{";
+      for (const v1::Event& event : events) {
+        if (ids.size() > 1) {
+          ids += ',';
+          bodies += ',';
+        }
+        AppendArrayElement(Text(event.id()), &ids);
+        AppendArrayElement(
+            absl::StrCat("\\x", absl::BytesToHexString(event.SerializeAsString())),
+            &bodies);
+      }
+      ids += '}';
+      bodies += '}';
+      absl::flat_hash_set<std::string> added;
+      for (const auto& row :
+           tx_->exec_prepared("add_events", Text(lead_id), ids, bodies)) {
+        added.emplace(row[0].c_str(), row[0].size());
+      }
+      // An id repeated within the request is new once, the first time.
       for (int i = 0; i < events.size(); ++i) {
-        const pqxx::result r = tx_->exec_prepared(
-            "add_event", id, Text(events[i].id()), Bytes(events[i]));
-        (*stored)[i] = r.affected_rows() == 1;
+        (*stored)[i] = added.erase(events[i].id()) > 0;
       }
     });
   }

@@ -326,6 +326,26 @@ TEST_P(StoreTest, EventsAreStoredOncePerIdInArrivalOrder) {
   }).ok());
 }
 
+TEST_P(StoreTest, EventIdsAndBodiesAreStoredAsGiven) {
+  const std::vector<std::string> ids = {"a\"b", "c\\d", "{e,f}", " g ", "NULL", "\u00e9t\u00e9", ""};
+  google::protobuf::RepeatedPtrField<v1::Event> events = Events(ids);
+  (*events[0].mutable_properties()->mutable_fields())["url"].set_string_value("/x?\"y\"\\z");
+  std::vector<bool> stored;
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) { return tx.AddEvents("l1", events, &stored); }).ok());
+  EXPECT_THAT(stored, ::testing::Each(true));
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) { return tx.AddEvents("l1", events, &stored); }).ok());
+  EXPECT_THAT(stored, ::testing::Each(false));
+  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) {
+    google::protobuf::RepeatedPtrField<v1::Event> got;
+    EXPECT_TRUE(tx.GetEvents("l1", &got).ok());
+    EXPECT_EQ(got.size(), events.size());
+    for (int i = 0; i < got.size() && i < events.size(); ++i) {
+      EXPECT_EQ(got[i].SerializeAsString(), events[i].SerializeAsString()) << i;
+    }
+    return absl::OkStatus();
+  }).ok());
+}
+
 TEST_P(StoreTest, FeedbackIsListedOldestFirst) {
   ASSERT_TRUE(Put(Lead("l1")).ok());
   for (const char* note : {"first", "second"}) {
