@@ -28,6 +28,7 @@ trap cleanup EXIT
 # Starts a replica on store $1 with log $2; appends its address to $targets.
 targets=
 start() {
+  : >"$2"
   "$server" --listen=127.0.0.1:0 --store="$1" \
     --token_file="$root/examples/demo_tokens.txt" \
     --demo_playbook="$root/examples/playbooks/demo.yaml" >/dev/null 2>"$2" &

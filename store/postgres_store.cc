@@ -525,15 +525,27 @@ class PostgresTransaction : public StoreTransaction {
     v1::RoutingState state;
     absl::Status st = Run("GetRoutingState", false, [&] {
       const pqxx::result r = tx_->exec_prepared("get_routing");
-      if (!r.empty()) ParseField(r[0][0], &state);
+      if (!r.empty()) {
+        const pqxx::binarystring bytes(r[0][0]);
+        routing_read_.emplace(bytes.str());
+        if (!state.ParseFromString(*routing_read_)) {
+          throw Unparsable("stored smarketing.v1.RoutingState does not parse");
+        }
+      }
     });
     if (!st.ok()) return st;
     return state;
   }
 
+  // Most writes leave the routing state as they read it: it is not sent
+  // back then (it grows with the accounts known).
   absl::Status PutRoutingState(const v1::RoutingState& state) override {
-    return Run("PutRoutingState", true,
-               [&] { tx_->exec_prepared("put_routing", Bytes(state)); });
+    return Run("PutRoutingState", true, [&] {
+      std::string bytes = state.SerializeAsString();
+      if (routing_read_.has_value() && *routing_read_ == bytes) return;
+      tx_->exec_prepared("put_routing", pqxx::binarystring(bytes));
+      routing_read_.emplace(std::move(bytes));
+    });
   }
 
   absl::StatusOr<int> EraseLead(absl::string_view lead_id) override {
@@ -608,6 +620,8 @@ class PostgresTransaction : public StoreTransaction {
   pqxx::transaction_base* tx_;
   bool read_only_;
   bool* lost_;
+  // The routing state as stored now in this transaction, once read.
+  std::optional<std::string> routing_read_;
 };
 
 // Connections for reads, opened when needed and kept for the next read.
