@@ -1006,11 +1006,25 @@ class PostgresStore : public Store {
     return *write_conn_;
   }
 
+  // A transaction on the write connection. A connection the server closed
+  // while it was idle (a restart, a failover) fails at BEGIN, before
+  // anything was written: it is opened again, once. The caller holds
+  // write_mu_.
+  std::unique_ptr<pqxx::work> BeginWrite() {
+    try {
+      return std::make_unique<pqxx::work>(WriteConnection());
+    } catch (const pqxx::broken_connection&) {
+      write_conn_.reset();
+      return std::make_unique<pqxx::work>(WriteConnection());
+    }
+  }
+
   // Runs `group` in one transaction; the caller holds write_mu_.
   void CommitGroup(const std::vector<PendingWrite*>& group) {
     bool lost = false;
     absl::Status commit = Guard("Write", &lost, [&] {
-      pqxx::work tx(WriteConnection());
+      const std::unique_ptr<pqxx::work> begun = BeginWrite();
+      pqxx::work& tx = *begun;
       tx.exec_prepared("lock_writes");
       if (group.size() == 1) {
         // Alone in its transaction: no savepoint needed.
@@ -1047,7 +1061,8 @@ class PostgresStore : public Store {
     std::lock_guard<std::mutex> lock(write_mu_);
     bool lost = false;
     absl::Status st = Guard(what, &lost, [&]() -> absl::Status {
-      pqxx::work tx(WriteConnection());
+      const std::unique_ptr<pqxx::work> begun = BeginWrite();
+      pqxx::work& tx = *begun;
       tx.exec_prepared("lock_writes");
       if (absl::Status result = fn(tx); !result.ok()) return result;
       tx.commit();
@@ -1059,22 +1074,36 @@ class PostgresStore : public Store {
 
   // Runs `fn(tx, lost)` in a read-only transaction on one snapshot.
   template <typename Fn>
+  // A pooled connection the server closed while it was idle fails at
+  // BEGIN, before anything was read: it is dropped and the next one tried,
+  // a new one at last.
   absl::Status WithRead(absl::string_view what, Fn&& fn) {
-    auto conn = reads_.Acquire();
-    if (!conn.ok()) return conn.status();
-    bool lost = false;
-    absl::Status st = Guard(what, &lost, [&]() -> absl::Status {
-      pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(**conn);
-      if (absl::Status result = fn(tx, &lost); !result.ok()) return result;
-      tx.commit();
-      return absl::OkStatus();
-    });
-    if (lost) {
-      reads_.Release(nullptr);
-    } else {
-      reads_.Release(*std::move(conn));
+    for (int attempt = 0;; ++attempt) {
+      auto conn = reads_.Acquire();
+      if (!conn.ok()) return conn.status();
+      bool lost = false;
+      bool stale = false;
+      absl::Status st = Guard(what, &lost, [&]() -> absl::Status {
+        std::optional<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>
+            tx;
+        try {
+          tx.emplace(**conn);
+        } catch (const pqxx::broken_connection&) {
+          if (attempt > kMaxReadConnections) throw;
+          stale = lost = true;
+          return absl::OkStatus();
+        }
+        if (absl::Status result = fn(*tx, &lost); !result.ok()) return result;
+        tx->commit();
+        return absl::OkStatus();
+      });
+      if (lost) {
+        reads_.Release(nullptr);
+      } else {
+        reads_.Release(*std::move(conn));
+      }
+      if (!stale) return st;
     }
-    return st;
   }
 
   template <typename Message, typename... Args>

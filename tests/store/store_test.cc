@@ -721,10 +721,14 @@ TEST_F(PostgresReplicasTest, ATextWithANulCharacterIsRefusedNotCut) {
 // without being reopened, the watch and the lease included.
 TEST_F(PostgresReplicasTest, ALostServerIsUnavailableUntilItComesBack) {
   auto store = Open();
-  ASSERT_TRUE(store != nullptr);
+  // Another replica, idle during the outage: its connections are closed
+  // under it.
+  auto idle = Open();
+  ASSERT_TRUE(store != nullptr && idle != nullptr);
   StoredLead lead;
   lead.lead.set_id("before");
   ASSERT_TRUE(store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); }).ok());
+  ASSERT_TRUE(idle->ListLeads({}, "", 0).ok());
   ASSERT_TRUE(*store->HoldLease("sla-scheduler"));
   std::atomic<int> watched = 0;
   store->WatchPlaybooks([&] { ++watched; });
@@ -747,6 +751,13 @@ TEST_F(PostgresReplicasTest, ALostServerIsUnavailableUntilItComesBack) {
   EXPECT_EQ((*leads)[0].lead.id(), "after");
   EXPECT_EQ((*leads)[1].lead.id(), "before");
   EXPECT_TRUE(*store->HoldLease("sla-scheduler"));
+  // The idle replica's first calls find closed connections, and open new
+  // ones rather than fail.
+  auto seen_by_idle = idle->ListLeads({}, "", 0);
+  ASSERT_TRUE(seen_by_idle.ok()) << seen_by_idle.status();
+  EXPECT_EQ(seen_by_idle->size(), 2u);
+  lead.lead.set_id("after-idle");
+  EXPECT_TRUE(idle->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); }).ok());
   // The watch listens again, and says so, as activations may have been
   // missed meanwhile.
   const int before = watched;
