@@ -31,11 +31,10 @@ WEIGHTED_TEAM = "na-enterprise"
 
 def always_open_playbook(path):
     """The demo Playbook with every team on the default calendar, open
-    around the clock without holidays (but 23:59 to midnight), and no one on
-    leave, so that MQLs are assigned at once whatever the day the test runs
-    on."""
+    around the clock without holidays, and no one on leave, so that MQLs
+    are assigned at once whatever the time the test runs at."""
     text = (ROOT / "examples/playbooks/demo.yaml").read_text()
-    hours = "".join(f'      - {{weekday: {day}, start: "00:00", end: "23:59"}}\n'
+    hours = "".join(f'      - {{weekday: {day}, start: "00:00", end: "24:00"}}\n'
                     for day in ["monday", "tuesday", "wednesday", "thursday",
                                 "friday", "saturday", "sunday"])
     start = text.index("    time_zone: Europe/Paris\n")
