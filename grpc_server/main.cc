@@ -62,8 +62,9 @@ int main(int argc, char** argv) {
       "serves the smarketing gRPC API (scoring, Playbooks, leads, reports) "
       "with health checking and reflection.\n"
       "Usage: smarketing-server --token_file=FILE [--listen=HOST:PORT] "
-      "[--store=FILE|postgresql://...] [--demo_playbook=FILE] [--tls_cert=PEM --tls_key=PEM "
-      "[--tls_client_ca=PEM]] [--http_listen=HOST:PORT]");
+      "[--store=FILE|postgresql://...] [--demo_playbook=FILE] "
+      "[--tls_cert=PEM --tls_key=PEM [--tls_client_ca=PEM]] "
+      "[--http_listen=HOST:PORT]");
   absl::ParseCommandLine(argc, argv);
   // Debian's abseil checks every absl::Mutex acquisition (gRPC takes many
   // per call) for lock-order cycles; that bookkeeping showed up as the
