@@ -15,7 +15,7 @@ if [ ! -x "$venv/bin/pytest" ]; then
 fi
 
 echo "== service: Python client journey and kill -9 crash test"
-(cd "$root/tests/service" && "$venv/bin/python" -m pytest -q -p no:cacheprovider .)
+(cd "$root/tests/service" && "$venv/bin/python" -m pytest -q -rs -p no:cacheprovider .)
 
 echo "== service: the same on PostgreSQL (a server the tests start)"
 (cd "$root/tests/service" && SMARKETING_TEST_STORE=postgres \
