@@ -71,6 +71,8 @@ class Postgres:
         done = subprocess.run(
             [self.SCRIPT, "start", self.dir, str(os.getpid()), "-c", "fsync=off"],
             capture_output=True, text=True)
+        if done.returncode != 0:
+            shutil.rmtree(self.dir, ignore_errors=True)
         if done.returncode == 3 and os.environ.get("CI") != "true":
             pytest.skip("PostgreSQL is not installed: " + done.stderr.strip())
         assert done.returncode == 0, done.stderr

@@ -87,6 +87,7 @@ class TestPostgres {
     auto [url, code] = Run(Script(
         absl::StrCat("start ", dir_, " ", getpid(), " -c fsync=off")));
     if (code != 0) {
+      std::filesystem::remove_all(dir_);
       missing_ = code == 3;
       unavailable_ = absl::StrCat(
           "PostgreSQL did not start (scripts/tmp-postgres.sh exit ", code, ")");
