@@ -16,13 +16,16 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "core/synthetic/lead_generator.h"
 #include "core/base/proto_time.h"
 #include "smarketing/v1/lead_service.grpc.pb.h"
 #include "smarketing/v1/scoring_service.grpc.pb.h"
 
-ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address");
+ABSL_FLAG(std::string, target, "127.0.0.1:50051",
+          "server address; several, comma-separated (replicas on one "
+          "database): ingest stream i goes to address i modulo their number");
 ABSL_FLAG(std::string, token, "", "bearer token (reader for score, "
                                   "marketing for ingest)");
 ABSL_FLAG(std::string, mode, "score", "score or ingest");
@@ -118,12 +121,12 @@ int Score(const std::shared_ptr<grpc::Channel>& channel) {
   return 0;
 }
 
-int Ingest(const std::shared_ptr<grpc::Channel>& channel) {
+int Ingest(const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
   const int streams = absl::GetFlag(FLAGS_streams);
   const int batch = absl::GetFlag(FLAGS_batch);
   const int requests = absl::GetFlag(FLAGS_requests);
   const int leads = absl::GetFlag(FLAGS_leads);
-  auto stub = v1::LeadService::NewStub(channel);
+  auto stub = v1::LeadService::NewStub(channels[0]);
   const std::string run = absl::StrCat(absl::ToUnixMicros(absl::Now()));
   for (int i = 0; i < leads; ++i) {
     v1::UpsertLeadRequest request;
@@ -141,7 +144,8 @@ int Ingest(const std::shared_ptr<grpc::Channel>& channel) {
   std::atomic<bool> failed{false};
   const double rate = Run(streams, int64_t{streams} * requests * batch, [&](int s) {
     auto context = Context();
-    auto stream = stub->StreamEvents(context.get());
+    auto stream = v1::LeadService::NewStub(channels[s % channels.size()])
+                      ->StreamEvents(context.get());
     v1::RecordEventsRequest request;
     v1::RecordEventsResponse response;
     for (int r = 0; r < requests; ++r) {
@@ -180,12 +184,19 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target),
-                                           grpc::InsecureChannelCredentials(),
-                                           args);
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (absl::string_view target :
+       absl::StrSplit(absl::GetFlag(FLAGS_target), ',', absl::SkipEmpty())) {
+    channels.push_back(grpc::CreateCustomChannel(
+        std::string(target), grpc::InsecureChannelCredentials(), args));
+  }
+  if (channels.empty()) {
+    std::fprintf(stderr, "--target is empty\n");
+    return 2;
+  }
   const std::string mode = absl::GetFlag(FLAGS_mode);
-  if (mode == "score") return smarketing::Score(channel);
-  if (mode == "ingest") return smarketing::Ingest(channel);
+  if (mode == "score") return smarketing::Score(channels[0]);
+  if (mode == "ingest") return smarketing::Ingest(channels);
   std::fprintf(stderr, "--mode must be score or ingest\n");
   return 2;
 }

@@ -19,7 +19,9 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to listen on; port 0 picks a free port");
 ABSL_FLAG(std::string, store, "smarketing.db",
-          "SQLite database file of the lead store, created when missing");
+          "the lead store: an SQLite database file, created when missing, "
+          "or a PostgreSQL database URL (postgresql://USER@HOST:PORT/DB), "
+          "which several replicas can share");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain of the server; with --tls_key, TLS only");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
@@ -53,8 +55,9 @@ constexpr char kUsage[] =
     "serves the smarketing gRPC API (scoring, Playbooks, leads, reports) "
     "with health checking and reflection.\n"
     "Usage: smarketing-server --token_file=FILE [--listen=HOST:PORT] "
-    "[--store=FILE] [--demo_playbook=FILE] [--tls_cert=PEM --tls_key=PEM "
-    "[--tls_client_ca=PEM]] [--http_listen=HOST:PORT]";
+    "[--store=FILE|postgresql://...] [--demo_playbook=FILE] "
+    "[--tls_cert=PEM --tls_key=PEM [--tls_client_ca=PEM]] "
+    "[--http_listen=HOST:PORT]";
 
 // --help lists this program's flags and exits 0. Debian's abseil would exit
 // 1, and look for the flags in a source file named after the program.

@@ -207,6 +207,12 @@ class TimedStoreImpl final : public Store {
       absl::string_view member_id, int limit) override {
     return inner_->ListMemberAudit(member_id, limit);
   }
+  void WatchPlaybooks(std::function<void()> changed) override {
+    inner_->WatchPlaybooks(std::move(changed));
+  }
+  absl::StatusOr<bool> HoldLease(absl::string_view name) override {
+    return inner_->HoldLease(name);
+  }
 
  private:
   std::unique_ptr<Store> inner_;

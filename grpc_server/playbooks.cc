@@ -4,13 +4,25 @@
 
 namespace smarketing {
 
+Playbooks::Playbooks(Store* store) : store_(store) {
+  store_->WatchPlaybooks([this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_ = 0;
+    ++generation_;
+  });
+}
+
+Playbooks::~Playbooks() { store_->WatchPlaybooks(nullptr); }
+
 absl::StatusOr<PlaybookVersionEngine> Playbooks::Get(int64_t number) {
+  int64_t generation = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     const int64_t wanted = number == 0 ? active_ : number;
     if (auto it = engines_.find(wanted); it != engines_.end()) {
       return PlaybookVersionEngine{wanted, it->second};
     }
+    generation = generation_;
   }
   auto record = store_->GetPlaybook(number);
   if (!record.ok()) return record.status();
@@ -24,7 +36,7 @@ absl::StatusOr<PlaybookVersionEngine> Playbooks::Get(int64_t number) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   engines_.emplace(record->number, *engine);
-  if (record->active) active_ = record->number;
+  if (record->active && generation == generation_) active_ = record->number;
   return PlaybookVersionEngine{record->number, *std::move(engine)};
 }
 

@@ -24,7 +24,10 @@ struct PlaybookVersionEngine {
 
 class Playbooks {
  public:
-  explicit Playbooks(Store* store) : store_(store) {}
+  // Drops the cached active version whenever the store says another
+  // process may have activated one (replicas sharing a database).
+  explicit Playbooks(Store* store);
+  ~Playbooks();
 
   // Version `number`, or the active one for 0. NOT_FOUND when none.
   absl::StatusOr<PlaybookVersionEngine> Get(int64_t number);
@@ -44,6 +47,9 @@ class Playbooks {
   absl::flat_hash_map<int64_t, std::shared_ptr<const LeadEngine>> engines_;
   // 0 until known.
   int64_t active_ = 0;
+  // Counts the drops of active_: a version read from the store before a
+  // drop may be stale and is not cached as the active one.
+  int64_t generation_ = 0;
 };
 
 // A Scorer for `playbook` owned by the calling thread: a Scorer keeps

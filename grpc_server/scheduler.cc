@@ -53,6 +53,16 @@ SchedulerPass Scheduler::RunOnce() {
   absl::MutexLock pass_lock(&pass_mu_);
   const absl::Time now = clock_();
   SchedulerPass pass;
+  // Replicas sharing a database run the scheduler one at a time: the
+  // others would only find the same leads due, and wait for the write lock
+  // to see that the steps were carried out.
+  auto leader = store_->HoldLease("sla-scheduler");
+  if (!leader.ok()) {
+    Log("warning", "scheduler_store_error",
+        {{"error", std::string(leader.status().message())}});
+    return pass;
+  }
+  if (!*leader) return pass;
   auto stopping = [this] {
     absl::MutexLock lock(&mu_);
     return stopping_;

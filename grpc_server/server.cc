@@ -15,6 +15,7 @@
 #include "grpc_server/log.h"
 #include "grpc_server/request_errors.h"
 #include "core/playbook/playbook_loader.h"
+#include "store/postgres_store.h"
 
 namespace smarketing {
 namespace {
@@ -84,7 +85,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   auto credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
 
-  auto store = OpenSqliteStore(options.store_path);
+  auto store = IsPostgresUrl(options.store_path)
+                   ? OpenPostgresStore(options.store_path)
+                   : OpenSqliteStore(options.store_path);
   if (!store.ok()) return store.status();
   server->store_ = TimedStore(*std::move(store), &server->metrics_);
   server->playbooks_ = std::make_unique<Playbooks>(server->store_.get());

@@ -26,7 +26,8 @@ namespace smarketing {
 struct ServerOptions {
   // host:port; port 0 picks a free port (see Server::port).
   std::string listen = "127.0.0.1:50051";
-  // The SQLite database file, created when missing.
+  // The SQLite database file, created when missing, or the URL of a
+  // PostgreSQL database (postgresql://...) shared by several replicas.
   std::string store_path = "smarketing.db";
   // PEM files. With a certificate and key the server speaks TLS only; with
   // a client CA as well it requires client certificates signed by it.

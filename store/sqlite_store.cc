@@ -561,6 +561,11 @@ class SqliteStore : public Store {
 
   // --- People changes ---
 
+  // --- One process per database file ---
+
+  void WatchPlaybooks(std::function<void()>) override {}
+  absl::StatusOr<bool> HoldLease(absl::string_view) override { return true; }
+
   absl::StatusOr<std::vector<v1::MemberStatusChange>> ListMemberAudit(
       absl::string_view member_id, int limit) override {
     std::lock_guard<std::mutex> lock(mu_);

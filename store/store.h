@@ -7,6 +7,7 @@
 #define SMARKETING_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -190,6 +191,20 @@ class Store {
   // The latest changes of a member's status, newest first, at most `limit`.
   virtual absl::StatusOr<std::vector<v1::MemberStatusChange>> ListMemberAudit(
       absl::string_view member_id, int limit) = 0;
+
+  // --- Several processes on one store (a server database) ---
+
+  // Calls `changed`, from a thread of the store, whenever another process
+  // may have changed which Playbook version is active, so that caches of it
+  // can be dropped; nullptr stops the calls (none is in progress once this
+  // returns). A store only one process uses never calls it.
+  virtual void WatchPlaybooks(std::function<void()> changed) = 0;
+  // Whether this process holds the lease `name`, taking it when no process
+  // does: work that must not run in two processes at once (the SLA
+  // scheduler) runs only while its lease is held. A lease is held until
+  // the process or its connection to the store ends; a store only one
+  // process uses always grants it.
+  virtual absl::StatusOr<bool> HoldLease(absl::string_view name) = 0;
 };
 
 // Opens (creating or migrating as needed) the SQLite database at `path`.

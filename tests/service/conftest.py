@@ -2,15 +2,20 @@
 grpcio-tools, and real smarketing-server processes on loopback ports.
 
 SMARKETING_SERVER names the server binary (default: build/grpc_server/
-smarketing-server under the repository root)."""
+smarketing-server under the repository root). With
+SMARKETING_TEST_STORE=postgres the servers store in a database of their own
+on a PostgreSQL server the session starts (scripts/tmp-postgres.sh) instead
+of an SQLite file."""
 
 import os
 import pathlib
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 
 import pytest
 
@@ -55,18 +60,71 @@ def stubs():
     return type("Stubs", (), modules)
 
 
+class Postgres:
+    """A PostgreSQL server of the test session, stopped at its end."""
+
+    SCRIPT = str(ROOT / "scripts/tmp-postgres.sh")
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="smarketing-pg-")
+        self.databases = 0
+        done = subprocess.run(
+            [self.SCRIPT, "start", self.dir, str(os.getpid()), "-c", "fsync=off"],
+            capture_output=True, text=True)
+        if done.returncode != 0:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        if done.returncode == 3 and os.environ.get("CI") != "true":
+            pytest.skip("PostgreSQL is not installed: " + done.stderr.strip())
+        assert done.returncode == 0, done.stderr
+
+    def create_database(self):
+        self.databases += 1
+        return subprocess.run(
+            [self.SCRIPT, "createdb", self.dir, f"db{self.databases}"],
+            capture_output=True, text=True, check=True).stdout.strip()
+
+    def stop(self):
+        subprocess.run([self.SCRIPT, "stop", self.dir], check=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_postgres = None
+
+
+def postgres_server():
+    """The session's PostgreSQL server, started at its first use."""
+    global _postgres
+    if _postgres is None:
+        _postgres = Postgres()
+    return _postgres
+
+
+def pytest_sessionfinish(session):
+    if _postgres is not None:
+        _postgres.stop()
+
+
+def new_store(workdir):
+    """Where a new server stores: an SQLite file in `workdir`, or a new
+    PostgreSQL database (SMARKETING_TEST_STORE=postgres)."""
+    if os.environ.get("SMARKETING_TEST_STORE") == "postgres":
+        return postgres_server().create_database()
+    return pathlib.Path(workdir) / "store.db"
+
+
 class Server:
     """A smarketing-server process with its store and token file."""
 
-    def __init__(self, workdir, playbook=None, args=()):
+    def __init__(self, workdir, playbook=None, args=(), store=None):
         self.workdir = pathlib.Path(workdir)
         self.playbook = playbook or ROOT / "examples/playbooks/demo.yaml"
         self.args = list(args)
-        self.store = self.workdir / "store.db"
+        self.store = store or new_store(self.workdir)
         self.token_file = self.workdir / "tokens"
         self.token_file.write_text("".join(
             f"{token} {role} test-{role}\n" for role, token in TOKENS.items()))
         self.process = None
+        self.reader = None
         self.port = None
         self.log = []
 
@@ -87,6 +145,12 @@ class Server:
             if "level=error" in line:
                 break
         assert self.port, "".join(self.log)
+        # Keeps reading the log: a server that logs more than the pipe holds
+        # would otherwise block on its next line.
+        self.reader = threading.Thread(
+            target=lambda stream: self.log.extend(stream),
+            args=(self.process.stderr,), daemon=True)
+        self.reader.start()
         return self
 
     @property
@@ -102,8 +166,8 @@ class Server:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=30)
-        if self.process:
-            self.log.extend(self.process.stderr.read().splitlines(True))
+        if self.reader:
+            self.reader.join(timeout=10)
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The service's tests with real clients against a built smarketing-server:
 # the Python journey and crash tests (grpcio, in a virtual environment of
-# their own), and grpcurl through reflection with the health check.
+# their own) on SQLite, then on PostgreSQL, with the replicas sharing a
+# PostgreSQL database; and grpcurl through reflection with the health check.
 # Usage: tests/service/run.sh BUILD_DIR
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,7 +15,11 @@ if [ ! -x "$venv/bin/pytest" ]; then
 fi
 
 echo "== service: Python client journey and kill -9 crash test"
-(cd "$root/tests/service" && "$venv/bin/python" -m pytest -q -p no:cacheprovider .)
+(cd "$root/tests/service" && "$venv/bin/python" -m pytest -q -rs -p no:cacheprovider .)
+
+echo "== service: the same on PostgreSQL (a server the tests start)"
+(cd "$root/tests/service" && SMARKETING_TEST_STORE=postgres \
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider -rs --ignore=test_replicas.py .)
 
 echo "== service: grpcurl through reflection"
 grpcurl="$root/build-tools/go/bin/grpcurl"

@@ -2,10 +2,14 @@
 // implementation (parameterised), on a real database in a temporary folder.
 #include "store/store.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <ostream>
 #include <memory>
@@ -13,33 +17,152 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "store/postgres_store.h"
 
 namespace smarketing {
 namespace {
 
 using ::testing::ElementsAre;
 
+// Runs `command` and returns its standard output, trimmed, and exit code.
+std::pair<std::string, int> Run(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return {"", -1};
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  const int status = pclose(pipe);
+  return {std::string(absl::StripAsciiWhitespace(out)),
+          WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+}
+
+// A PostgreSQL server of this test process (scripts/tmp-postgres.sh),
+// started at its first use and stopped at exit; a database per test.
+class TestPostgres {
+ public:
+  static TestPostgres& Get() {
+    static TestPostgres* server = new TestPostgres();
+    return *server;
+  }
+  static void Stop() {
+    TestPostgres& server = Get();
+    if (!server.url_.empty()) Run(server.Script("stop " + server.dir_));
+    std::filesystem::remove_all(server.dir_);
+  }
+
+  // Why the server does not run; empty when it does.
+  const std::string& unavailable() const { return unavailable_; }
+  // The binaries are missing (as opposed to a server that fails to start).
+  bool missing() const { return missing_; }
+
+  // Stops the server, or starts it again on the same port.
+  bool Pause() { return Run(Script("stop " + dir_)).second == 0; }
+  bool Resume() { return Run(Script("resume " + dir_)).second == 0; }
+
+  // The URL of a new database named `name`.
+  absl::StatusOr<std::string> CreateDatabase(const std::string& name) {
+    if (!unavailable_.empty()) return absl::UnavailableError(unavailable_);
+    auto [url, code] = Run(Script(absl::StrCat("createdb ", dir_, " ", name)));
+    if (code != 0) return absl::InternalError("createdb failed");
+    return url;
+  }
+
+ private:
+  TestPostgres() {
+    char pattern[] = "/tmp/smarketing-pg-XXXXXX";
+    if (mkdtemp(pattern) == nullptr) {
+      unavailable_ = "mkdtemp failed";
+      return;
+    }
+    dir_ = pattern;
+    // The tests kill no database server: syncing to disk would only slow
+    // them down.
+    auto [url, code] = Run(Script(
+        absl::StrCat("start ", dir_, " ", getpid(), " -c fsync=off")));
+    if (code != 0) {
+      std::filesystem::remove_all(dir_);
+      missing_ = code == 3;
+      unavailable_ = absl::StrCat(
+          "PostgreSQL did not start (scripts/tmp-postgres.sh exit ", code, ")");
+      return;
+    }
+    url_ = url;
+    std::atexit(&TestPostgres::Stop);
+  }
+  static std::string Script(const std::string& args) {
+    return absl::StrCat(SMARKETING_SOURCE_DIR, "/scripts/tmp-postgres.sh ",
+                        args);
+  }
+
+  std::string dir_;
+  std::string url_;
+  std::string unavailable_;
+  bool missing_ = false;
+};
+
 // A store implementation under test: how to open it on a fresh database.
 struct StoreKind {
   std::string name;
   std::function<absl::StatusOr<std::unique_ptr<Store>>(const std::string& dir)> open;
+  // Why it cannot be tested here; empty when it can.
+  std::function<std::string()> unavailable = [] { return std::string(); };
 };
 
 void PrintTo(const StoreKind& kind, std::ostream* os) { *os << kind.name; }
 
+// The database of the test whose folder is `dir`, created at its first use.
+absl::StatusOr<std::string> PostgresUrl(const std::string& dir) {
+  const std::string marker = dir + "/postgres-url";
+  if (std::ifstream in(marker); in) {
+    std::string url;
+    std::getline(in, url);
+    return url;
+  }
+  // mkdtemp's suffix makes the name unique; database names are case
+  // sensitive in a URL.
+  auto url = TestPostgres::Get().CreateDatabase(
+      absl::StrCat("t_", std::filesystem::path(dir).filename().string().substr(
+                             sizeof("smarketing-store-test-") - 1)));
+  if (url.ok()) std::ofstream(marker) << *url << "\n";
+  return url;
+}
+
 std::vector<StoreKind> StoreKinds() {
-  return {{"sqlite", [](const std::string& dir) {
+  return {{"sqlite",
+           [](const std::string& dir) {
              return OpenSqliteStore(dir + "/store.db");
-           }}};
+           }},
+          {"postgres",
+           [](const std::string& dir) -> absl::StatusOr<std::unique_ptr<Store>> {
+             auto url = PostgresUrl(dir);
+             if (!url.ok()) return url.status();
+             return OpenPostgresStore(*url);
+           },
+           [] { return TestPostgres::Get().unavailable(); }}};
+}
+
+// A test of an implementation that cannot run here is skipped, except in
+// CI (CI=true), where a missing PostgreSQL fails the suite instead of
+// hiding it.
+bool InCi() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
 }
 
 class StoreTest : public ::testing::TestWithParam<StoreKind> {
  protected:
   void SetUp() override {
+    if (const std::string why = GetParam().unavailable(); !why.empty()) {
+      if (InCi()) FAIL() << GetParam().name << ": " << why;
+      GTEST_SKIP() << GetParam().name << ": " << why;
+    }
     char pattern[] = "/tmp/smarketing-store-test-XXXXXX";
     ASSERT_NE(mkdtemp(pattern), nullptr);
     dir_ = pattern;
@@ -47,7 +170,7 @@ class StoreTest : public ::testing::TestWithParam<StoreKind> {
   }
   void TearDown() override {
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
   void Reopen() {
     store_.reset();
@@ -140,6 +263,34 @@ TEST_P(StoreTest, AFailedWriteChangesNothing) {
   }).ok());
 }
 
+// Concurrent writes are committed in groups: a refused one is rolled back
+// alone, the others of its group are kept.
+TEST_P(StoreTest, ConcurrentWritesKeepOnlyThoseThatSucceeded) {
+  constexpr int kThreads = 8, kWrites = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> unexpected = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        const bool refuse = (t + i) % 2 == 1;
+        const absl::Status st = store_->Write([&](StoreTransaction& tx) -> absl::Status {
+          if (auto put = tx.PutLead(Lead(absl::StrCat("t", t, "-", i))); !put.ok()) return put;
+          return refuse ? absl::FailedPreconditionError("refused") : absl::OkStatus();
+        });
+        if (st.ok() == refuse) ++unexpected;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(unexpected, 0);
+  const std::vector<std::string> ids = ListIds({});
+  EXPECT_EQ(ids.size(), size_t{kThreads * kWrites / 2});
+  for (const std::string& id : ids) {
+    const size_t dash = id.find('-');
+    EXPECT_EQ((std::stoi(id.substr(1, dash - 1)) + std::stoi(id.substr(dash + 1))) % 2, 0) << id;
+  }
+}
+
 TEST_P(StoreTest, ReadRefusesWrites) {
   const absl::Status st = store_->Read([&](StoreTransaction& tx) { return tx.PutLead(Lead("l1")); });
   EXPECT_FALSE(st.ok());
@@ -172,6 +323,26 @@ TEST_P(StoreTest, EventsAreStoredOncePerIdInArrivalOrder) {
     EXPECT_EQ(*tx.CountEvents("l1"), 3);
     EXPECT_EQ(*tx.CountEvents("l2"), 1);
     EXPECT_EQ(*tx.CountEvents("nobody"), 0);
+    return absl::OkStatus();
+  }).ok());
+}
+
+TEST_P(StoreTest, EventIdsAndBodiesAreStoredAsGiven) {
+  const std::vector<std::string> ids = {"a\"b", "c\\d", "{e,f}", " g ", "NULL", "\u00e9t\u00e9", ""};
+  google::protobuf::RepeatedPtrField<v1::Event> events = Events(ids);
+  (*events[0].mutable_properties()->mutable_fields())["url"].set_string_value("/x?\"y\"\\z");
+  std::vector<bool> stored;
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) { return tx.AddEvents("l1", events, &stored); }).ok());
+  EXPECT_THAT(stored, ::testing::Each(true));
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) { return tx.AddEvents("l1", events, &stored); }).ok());
+  EXPECT_THAT(stored, ::testing::Each(false));
+  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) {
+    google::protobuf::RepeatedPtrField<v1::Event> got;
+    EXPECT_TRUE(tx.GetEvents("l1", &got).ok());
+    EXPECT_EQ(got.size(), events.size());
+    for (int i = 0; i < got.size() && i < events.size(); ++i) {
+      EXPECT_EQ(got[i].SerializeAsString(), events[i].SerializeAsString()) << i;
+    }
     return absl::OkStatus();
   }).ok());
 }
@@ -352,6 +523,118 @@ TEST_P(StoreTest, ConcurrentWritersLoseNothingAndCountEventsOnce) {
   for (size_t i = 1; i < changes->size(); ++i) {
     EXPECT_LT((*changes)[i - 1].cursor(), (*changes)[i].cursor());
   }
+
+TEST_P(StoreTest, ChangesAreListedInCommitOrderAfterACursor) {
+  std::vector<int64_t> cursors;
+  for (const char* lead : {"a", "b", "c"}) {
+    v1::Change change;
+    change.set_lead_id(lead);
+    change.add_kinds(v1::CHANGE_KIND_LEAD_CREATED);
+    ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) { return tx.AppendChange(&change); }).ok());
+    cursors.push_back(change.cursor());
+  }
+  EXPECT_LT(cursors[0], cursors[1]);
+  EXPECT_LT(cursors[1], cursors[2]);
+  // A rolled-back change is never listed.
+  EXPECT_FALSE(store_->Write([&](StoreTransaction& tx) {
+    v1::Change change;
+    change.set_lead_id("rolled-back");
+    EXPECT_TRUE(tx.AppendChange(&change).ok());
+    return absl::AbortedError("no");
+  }).ok());
+  Reopen();
+  auto all = store_->ListChanges(0, 0);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[2].lead_id(), "c");
+  EXPECT_EQ((*all)[2].cursor(), cursors[2]);
+  auto after = store_->ListChanges(cursors[0], 1);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].lead_id(), "b");
+}
+
+TEST_P(StoreTest, SlaDueLeadsAreListedEarliestFirstUntilCleared) {
+  const absl::Time t = absl::FromUnixSeconds(1'790'000'000);
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) -> absl::Status {
+    if (auto st = tx.SetSlaDue("late", t + absl::Hours(2)); !st.ok()) return st;
+    if (auto st = tx.SetSlaDue("early", t); !st.ok()) return st;
+    if (auto st = tx.SetSlaDue("moved", t + absl::Hours(9)); !st.ok()) return st;
+    return tx.SetSlaDue("moved", t + absl::Hours(1));
+  }).ok());
+  EXPECT_THAT(*store_->ListSlaDue(t + absl::Hours(3), 0), ElementsAre("early", "moved", "late"));
+  EXPECT_THAT(*store_->ListSlaDue(t + absl::Hours(3), 1), ElementsAre("early"));
+  EXPECT_THAT(*store_->ListSlaDue(t - absl::Seconds(1), 0), ElementsAre());
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
+    return tx.SetSlaDue("early", absl::InfiniteFuture());
+  }).ok());
+  EXPECT_THAT(*store_->ListSlaDue(t + absl::Hours(3), 0), ElementsAre("moved", "late"));
+}
+
+TEST_P(StoreTest, QueuedLeadsAreMqlsOfATeamWithoutOwner) {
+  ASSERT_TRUE(Put(Lead("q2", v1::LIFECYCLE_STAGE_MQL, "emea", "")).ok());
+  ASSERT_TRUE(Put(Lead("q1", v1::LIFECYCLE_STAGE_MQL, "emea", "")).ok());
+  ASSERT_TRUE(Put(Lead("owned", v1::LIFECYCLE_STAGE_MQL, "emea", "ana")).ok());
+  ASSERT_TRUE(Put(Lead("unrouted", v1::LIFECYCLE_STAGE_MQL)).ok());
+  ASSERT_TRUE(Put(Lead("sal", v1::LIFECYCLE_STAGE_SAL, "emea", "")).ok());
+  EXPECT_THAT(*store_->ListQueuedLeads("", 0), ElementsAre("q1", "q2"));
+  EXPECT_THAT(*store_->ListQueuedLeads("q1", 10), ElementsAre("q2"));
+}
+
+TEST_P(StoreTest, LeadsBySlaStateIncludeThoseWhoseStateDoesNotTell) {
+  const absl::Time t = absl::FromUnixSeconds(1'790'000'000);
+  auto lead = [&](const std::string& id, v1::SlaState state, absl::Time until, int64_t playbook) {
+    StoredLead l = Lead(id);
+    l.sla_state = state;
+    l.sla_valid_until = until;
+    l.sla_playbook = playbook;
+    return l;
+  };
+  ASSERT_TRUE(Put(lead("breached", v1::SLA_STATE_BREACHED, absl::InfiniteFuture(), 1)).ok());
+  ASSERT_TRUE(Put(lead("on-time", v1::SLA_STATE_ON_TRACK, t + absl::Hours(1), 1)).ok());
+  ASSERT_TRUE(Put(lead("expired", v1::SLA_STATE_ON_TRACK, t - absl::Hours(1), 1)).ok());
+  ASSERT_TRUE(Put(lead("other-version", v1::SLA_STATE_ON_TRACK, absl::InfiniteFuture(), 2)).ok());
+  EXPECT_THAT(ListIds({.sla_state = v1::SLA_STATE_BREACHED, .sla_at = t, .sla_playbook = 1}),
+              ElementsAre("breached", "expired", "other-version"));
+  EXPECT_THAT(ListIds({.sla_state = v1::SLA_STATE_ON_TRACK, .sla_at = t, .sla_playbook = 1}, "", 2),
+              ElementsAre("expired", "on-time"));
+}
+
+TEST_P(StoreTest, LatestEventsAreTheLastArrivedOldestFirst) {
+  std::vector<bool> stored;
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
+    return tx.AddEvents("l1", Events({"e1", "e2", "e3", "e4"}), &stored);
+  }).ok());
+  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) {
+    google::protobuf::RepeatedPtrField<v1::Event> events;
+    EXPECT_TRUE(tx.GetLatestEvents("l1", 2, &events).ok());
+    std::vector<std::string> ids;
+    for (const v1::Event& e : events) ids.push_back(e.id());
+    EXPECT_THAT(ids, ElementsAre("e3", "e4"));
+    return absl::OkStatus();
+  }).ok());
+}
+
+TEST_P(StoreTest, MemberAuditIsListedNewestFirst) {
+  for (int capacity : {5, 6, 7}) {
+    v1::MemberStatusChange change;
+    change.mutable_status()->set_member_id("ana");
+    change.mutable_status()->set_max_open_leads(capacity);
+    ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) { return tx.AppendMemberAudit(change); }).ok());
+  }
+  auto audit = store_->ListMemberAudit("ana", 2);
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  ASSERT_EQ(audit->size(), 2u);
+  EXPECT_EQ((*audit)[0].status().max_open_leads(), 7);
+  EXPECT_EQ((*audit)[1].status().max_open_leads(), 6);
+  EXPECT_TRUE(store_->ListMemberAudit("bob", 0)->empty());
+}
+
+TEST_P(StoreTest, OneProcessAloneHoldsEveryLease) {
+  auto held = store_->HoldLease("sla-scheduler");
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_TRUE(*held);
+  EXPECT_TRUE(*store_->HoldLease("sla-scheduler")) << "held again by its holder";
 }
 
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest, ::testing::ValuesIn(StoreKinds()),
@@ -367,6 +650,181 @@ TEST(SqliteStoreTest, OpeningAFileThatIsNotADatabaseFails) {
   fclose(f);
   EXPECT_FALSE(OpenSqliteStore(path).ok());
   std::filesystem::remove_all(pattern);
+}
+
+// --- Several replicas on one PostgreSQL database ---
+
+class PostgresReplicasTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const std::string why = TestPostgres::Get().unavailable(); !why.empty()) {
+      if (InCi()) FAIL() << why;
+      GTEST_SKIP() << why;
+    }
+    char pattern[] = "/tmp/smarketing-store-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    auto url = PostgresUrl(dir_);
+    ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  std::unique_ptr<Store> Open() {
+    auto store = OpenPostgresStore(url_);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  std::string dir_;
+  std::string url_;
+};
+
+// Writes of three stores (three replicas) on one database are serialized:
+// each read-modify-write of the routing state sees the previous one,
+// whichever store made it, so no update is lost.
+TEST_F(PostgresReplicasTest, RoutingStateUpdatesFromEveryReplicaAreAllKept) {
+  constexpr int kReplicas = 3, kThreads = 4, kWrites = 50;
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int i = 0; i < kReplicas; ++i) stores.push_back(Open());
+  ASSERT_TRUE(stores.back() != nullptr);
+  std::atomic<int> failures = 0;
+  std::vector<std::thread> threads;
+  for (int r = 0; r < kReplicas; ++r) {
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, r] {
+        for (int i = 0; i < kWrites; ++i) {
+          absl::Status st = stores[r]->Write([&](StoreTransaction& tx) -> absl::Status {
+            auto state = tx.GetRoutingState();
+            if (!state.ok()) return state.status();
+            (*state->mutable_open_leads())["ana"] += 1;
+            return tx.PutRoutingState(*state);
+          });
+          if (!st.ok()) ++failures;
+        }
+      });
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  ASSERT_TRUE(stores[0]->Read([&](StoreTransaction& tx) {
+    EXPECT_EQ(tx.GetRoutingState()->open_leads().at("ana"), kReplicas * kThreads * kWrites);
+    return absl::OkStatus();
+  }).ok());
+}
+
+TEST_F(PostgresReplicasTest, AnActivationIsAnnouncedToTheOtherReplicas) {
+  auto a = Open(), b = Open();
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  v1::Playbook playbook;
+  playbook.mutable_metadata()->set_name("demo");
+  ASSERT_TRUE(a->PublishPlaybook(playbook, "ops", absl::Now(), true).ok());
+  ASSERT_TRUE(a->PublishPlaybook(playbook, "ops", absl::Now(), false).ok());
+  std::atomic<int> calls = 0;
+  b->WatchPlaybooks([&] { ++calls; });
+  // The first call comes when the watch listens.
+  for (int i = 0; i < 100 && calls == 0; ++i) absl::SleepFor(absl::Milliseconds(10));
+  const int before = calls;
+  ASSERT_GT(before, 0);
+  const absl::Time activated = absl::Now();
+  ASSERT_TRUE(a->ActivatePlaybook(2, 1).ok());
+  while (calls == before && absl::Now() - activated < absl::Seconds(5)) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_GT(calls, before);
+  EXPECT_LT(absl::Now() - activated, absl::Seconds(1));
+  EXPECT_EQ(b->GetPlaybook(0)->number, 2);
+  b->WatchPlaybooks(nullptr);
+  const int stopped = calls;
+  ASSERT_TRUE(a->ActivatePlaybook(1, 2).ok());
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(calls, stopped);
+}
+
+TEST_F(PostgresReplicasTest, ALeaseHasOneHolderAndPassesOnWhenItEnds) {
+  auto a = Open(), b = Open();
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  EXPECT_TRUE(*a->HoldLease("sla-scheduler"));
+  EXPECT_FALSE(*b->HoldLease("sla-scheduler"));
+  EXPECT_TRUE(*b->HoldLease("another"));
+  EXPECT_TRUE(*a->HoldLease("sla-scheduler"));
+  a.reset();
+  bool taken = false;
+  for (int i = 0; i < 100 && !taken; ++i) {
+    taken = *b->HoldLease("sla-scheduler");
+    if (!taken) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(taken);
+}
+
+TEST_F(PostgresReplicasTest, ATextWithANulCharacterIsRefusedNotCut) {
+  auto store = Open();
+  ASSERT_TRUE(store != nullptr);
+  StoredLead lead;
+  lead.lead.set_id(std::string("a\0b", 3));
+  const absl::Status st = store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); });
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_TRUE(store->ListLeads({}, "", 0)->empty());
+}
+
+// The server goes away and comes back: meanwhile every operation is
+// UNAVAILABLE, a client can retry; afterwards the store works again
+// without being reopened, the watch and the lease included.
+TEST_F(PostgresReplicasTest, ALostServerIsUnavailableUntilItComesBack) {
+  auto store = Open();
+  // Another replica, idle during the outage: its connections are closed
+  // under it.
+  auto idle = Open();
+  ASSERT_TRUE(store != nullptr && idle != nullptr);
+  StoredLead lead;
+  lead.lead.set_id("before");
+  ASSERT_TRUE(store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); }).ok());
+  ASSERT_TRUE(idle->ListLeads({}, "", 0).ok());
+  ASSERT_TRUE(*store->HoldLease("sla-scheduler"));
+  std::atomic<int> watched = 0;
+  store->WatchPlaybooks([&] { ++watched; });
+
+  ASSERT_TRUE(TestPostgres::Get().Pause());
+  lead.lead.set_id("during");
+  const absl::Status write = store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); });
+  EXPECT_EQ(write.code(), absl::StatusCode::kUnavailable) << write;
+  EXPECT_THAT(std::string(write.message()), ::testing::Not(::testing::HasSubstr("postgresql://")));
+  EXPECT_EQ(store->ListLeads({}, "", 0).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store->GetPlaybook(0).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(store->HoldLease("sla-scheduler").ok());
+
+  ASSERT_TRUE(TestPostgres::Get().Resume());
+  lead.lead.set_id("after");
+  EXPECT_TRUE(store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); }).ok());
+  auto leads = store->ListLeads({}, "", 0);
+  ASSERT_TRUE(leads.ok()) << leads.status();
+  ASSERT_EQ(leads->size(), 2u);
+  EXPECT_EQ((*leads)[0].lead.id(), "after");
+  EXPECT_EQ((*leads)[1].lead.id(), "before");
+  EXPECT_TRUE(*store->HoldLease("sla-scheduler"));
+  // The idle replica's first calls find closed connections, and open new
+  // ones rather than fail.
+  auto seen_by_idle = idle->ListLeads({}, "", 0);
+  ASSERT_TRUE(seen_by_idle.ok()) << seen_by_idle.status();
+  EXPECT_EQ(seen_by_idle->size(), 2u);
+  lead.lead.set_id("after-idle");
+  EXPECT_TRUE(idle->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); }).ok());
+  // The watch listens again, and says so, as activations may have been
+  // missed meanwhile.
+  const int before = watched;
+  for (int i = 0; i < 300 && watched == before; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_GT(watched, before);
+  store->WatchPlaybooks(nullptr);
+}
+
+TEST(PostgresStoreTest, AnUnreachableServerIsUnavailableWithoutTheUrl) {
+  // A closed port on loopback: refused at once.
+  auto store = OpenPostgresStore("postgresql://user:secret@127.0.0.1:1/db");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(store.status().message()),
+              ::testing::Not(::testing::HasSubstr("secret")));
 }
 
 }  // namespace
