@@ -37,6 +37,14 @@ ABSL_FLAG(std::string, scheduler, "on",
           "queues); off: for replicas that must not act");
 ABSL_FLAG(absl::Duration, scheduler_tick, absl::Seconds(10),
           "how often the SLA scheduler looks for due steps, e.g. 10s");
+ABSL_FLAG(int, rescore_batch, 200,
+          "leads per transaction when stored leads are evaluated again "
+          "after a Playbook activation or by the refresh");
+ABSL_FLAG(absl::Duration, refresh_interval, absl::Hours(24),
+          "how often every stored lead is evaluated again as engagement "
+          "decays (only leads whose grade, stage, priority, routing or SLA "
+          "state changes are written); 0 turns it off. With "
+          "--scheduler=off, neither rescoring nor the refresh runs");
 ABSL_FLAG(std::string, http_listen, "",
           "host:port of an HTTP listener serving /review (the weekly review "
           "page), /metrics (Prometheus) and /healthz; off when empty. Same "
@@ -94,6 +102,8 @@ int main(int argc, char** argv) {
   }
   options.scheduler = scheduler == "on";
   options.scheduler_tick = absl::GetFlag(FLAGS_scheduler_tick);
+  options.rescore_batch = absl::GetFlag(FLAGS_rescore_batch);
+  options.refresh_interval = absl::GetFlag(FLAGS_refresh_interval);
   options.http_listen = absl::GetFlag(FLAGS_http_listen);
   auto server = smarketing::Server::Start(options);
   if (!server.ok()) {

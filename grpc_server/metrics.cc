@@ -135,6 +135,13 @@ class CountingTransaction final : public StoreTransaction {
   absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) override {
     return inner_.AppendMemberAudit(change);
   }
+  absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore() override {
+    return inner_.GetLatestRescore();
+  }
+  absl::Status PutRescore(const v1::RescoreStatus& status) override {
+    return inner_.PutRescore(status);
+  }
+  absl::StatusOr<int64_t> CountLeads() override { return inner_.CountLeads(); }
 
  private:
   StoreTransaction& inner_;

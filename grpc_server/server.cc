@@ -97,9 +97,31 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return st;
   }
 
+  if (options.scheduler) {
+    if (options.scheduler_tick <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("--scheduler_tick must be positive");
+    }
+    if (options.rescore_batch <= 0) {
+      return absl::InvalidArgumentError("--rescore_batch must be positive");
+    }
+    if (options.refresh_interval < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          "--refresh_interval must not be negative");
+    }
+    std::function<absl::Time()> clock = options.clock;
+    if (!clock) clock = [] { return absl::Now(); };
+    server->scheduler_ = std::make_unique<Scheduler>(
+        server->store_.get(), server->leads_.get(), clock);
+    server->rescorer_ = std::make_unique<Rescorer>(
+        server->store_.get(), server->playbooks_.get(), server->leads_.get(),
+        clock,
+        RescorerOptions{options.rescore_batch, options.refresh_interval,
+                        options.scheduler_tick});
+  }
+
   const ServiceDeps deps{server->store_.get(), server->playbooks_.get(),
                          server->leads_.get(), &server->tokens_,
-                         server->feed_.get()};
+                         server->feed_.get(), server->rescorer_.get()};
   server->scoring_ = std::make_unique<ScoringServiceImpl>(deps);
   server->playbook_service_ = std::make_unique<PlaybookServiceImpl>(deps);
   server->lead_service_ = std::make_unique<LeadServiceImpl>(deps);
@@ -145,15 +167,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         v1::TeamService::service_full_name()}) {
     server->server_->GetHealthCheckService()->SetServingStatus(service, true);
   }
-  if (options.scheduler) {
-    if (options.scheduler_tick <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError("--scheduler_tick must be positive");
-    }
-    std::function<absl::Time()> clock = options.clock;
-    if (!clock) clock = [] { return absl::Now(); };
-    server->scheduler_ = std::make_unique<Scheduler>(
-        server->store_.get(), server->leads_.get(), std::move(clock));
+  if (server->scheduler_ != nullptr) {
     server->scheduler_->Start(options.scheduler_tick);
+    server->rescorer_->Start();
   }
   if (!options.http_listen.empty()) {
     auto http = HttpServer::Start(
@@ -173,7 +189,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
        {"tokens", absl::StrCat(server->tokens_.size())},
        {"scheduler", options.scheduler
                          ? absl::FormatDuration(options.scheduler_tick)
-                         : "off"}});
+                         : "off"},
+       {"refresh", !options.scheduler ? "off"
+                   : options.refresh_interval == absl::ZeroDuration()
+                       ? "off"
+                       : absl::FormatDuration(options.refresh_interval)}});
   return server;
 }
 
@@ -183,6 +203,7 @@ Server::~Server() {
 
 void Server::Shutdown(absl::Duration grace) {
   if (scheduler_ != nullptr) scheduler_->Stop();
+  if (rescorer_ != nullptr) rescorer_->Stop();
   if (http_ != nullptr) http_->Stop();
   if (server_ == nullptr) return;
   server_->Shutdown(std::chrono::system_clock::now() +

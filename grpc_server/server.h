@@ -17,6 +17,7 @@
 #include "grpc_server/lead_desk.h"
 #include "grpc_server/metrics.h"
 #include "grpc_server/playbooks.h"
+#include "grpc_server/rescorer.h"
 #include "grpc_server/scheduler.h"
 #include "grpc_server/services.h"
 #include "store/store.h"
@@ -44,7 +45,13 @@ struct ServerOptions {
   bool scheduler = true;
   // How often the scheduler looks for due steps and queued leads.
   absl::Duration scheduler_tick = absl::Seconds(10);
-  // The scheduler's clock; absl::Now when unset. Tests move it by hand.
+  // Rescoring in the background (see Rescorer), with the scheduler: a
+  // replica that must not act rescores nothing either. Leads per batch,
+  // and how often the periodic refresh runs (zero: never).
+  int rescore_batch = 200;
+  absl::Duration refresh_interval = absl::Hours(24);
+  // The scheduler's and the rescoring's clock; absl::Now when unset. Tests
+  // move it by hand.
   std::function<absl::Time()> clock;
   // host:port of the HTTP listener (/review, /metrics, /healthz); none
   // when empty. Uses the TLS files above when they are set.
@@ -68,6 +75,8 @@ class Server {
 
   // The SLA scheduler; nullptr when off.
   Scheduler* scheduler() { return scheduler_.get(); }
+  // Rescoring; nullptr when the scheduler is off.
+  Rescorer* rescorer() { return rescorer_.get(); }
 
  private:
   Server() = default;
@@ -87,6 +96,7 @@ class Server {
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<Rescorer> rescorer_;
   int port_ = 0;
 };
 

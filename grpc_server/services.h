@@ -10,6 +10,7 @@
 #include "grpc_server/change_feed.h"
 #include "grpc_server/lead_desk.h"
 #include "grpc_server/playbooks.h"
+#include "grpc_server/rescorer.h"
 #include "smarketing/v1/lead_service.grpc.pb.h"
 #include "smarketing/v1/playbook_service.grpc.pb.h"
 #include "smarketing/v1/report_service.grpc.pb.h"
@@ -26,6 +27,8 @@ struct ServiceDeps {
   LeadDesk* leads = nullptr;
   const TokenTable* tokens = nullptr;
   ChangeFeed* feed = nullptr;
+  // Told when a version is activated; nullptr when passes are off.
+  Rescorer* rescorer = nullptr;
 };
 
 // ScoreLead's request and response on an arena per call: parsing a lead
@@ -84,6 +87,9 @@ class PlaybookServiceImpl final : public v1::PlaybookService::Service {
       grpc::ServerContext* context,
       const v1::ListPlaybookVersionsRequest* request,
       v1::ListPlaybookVersionsResponse* response) override;
+  grpc::Status GetRescoreStatus(
+      grpc::ServerContext* context, const v1::GetRescoreStatusRequest* request,
+      v1::GetRescoreStatusResponse* response) override;
 
  private:
   ServiceDeps deps_;

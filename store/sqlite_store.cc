@@ -97,6 +97,13 @@ CREATE TABLE member_audit(
   body BLOB NOT NULL);
 CREATE INDEX member_audit_by_member ON member_audit(member_id, id);
 )sql",
+    // Version 5: the passes re-evaluating every stored lead, with their
+    // progress.
+    R"sql(
+CREATE TABLE rescore_passes(
+  pass INTEGER PRIMARY KEY,
+  body BLOB NOT NULL);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -245,6 +252,9 @@ class SqliteTransaction : public StoreTransaction {
   absl::Status AppendChange(v1::Change* change) override;
   absl::Status SetSlaDue(absl::string_view lead_id, absl::Time due) override;
   absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) override;
+  absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore() override;
+  absl::Status PutRescore(const v1::RescoreStatus& status) override;
+  absl::StatusOr<int64_t> CountLeads() override;
 
  private:
   absl::Status CheckWritable() const {
@@ -946,6 +956,35 @@ absl::Status SqliteTransaction::AppendMemberAudit(
       "INSERT INTO member_audit(member_id, body) VALUES (?, ?)");
   s.Bind(1, change.status().member_id()).BindMessage(2, change);
   return s.Run();
+}
+
+// --- Rescoring passes ---
+
+absl::StatusOr<std::optional<v1::RescoreStatus>>
+SqliteTransaction::GetLatestRescore() {
+  Statement s = store_->Prepare(
+      "SELECT body FROM rescore_passes ORDER BY pass DESC LIMIT 1");
+  auto row = s.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::nullopt;
+  v1::RescoreStatus status;
+  if (auto st = s.Message(0, &status); !st.ok()) return st;
+  return status;
+}
+
+absl::Status SqliteTransaction::PutRescore(const v1::RescoreStatus& status) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare(
+      "INSERT OR REPLACE INTO rescore_passes(pass, body) VALUES (?, ?)");
+  s.Bind(1, status.pass()).BindMessage(2, status);
+  return s.Run();
+}
+
+absl::StatusOr<int64_t> SqliteTransaction::CountLeads() {
+  Statement s = store_->Prepare("SELECT COUNT(*) FROM leads");
+  auto row = s.Step();
+  if (!row.ok()) return row.status();
+  return s.Int(0);
 }
 
 }  // namespace

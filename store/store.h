@@ -24,6 +24,7 @@
 #include "smarketing/v1/lifecycle_state.pb.h"
 #include "smarketing/v1/member_status.pb.h"
 #include "smarketing/v1/playbook.pb.h"
+#include "smarketing/v1/rescore.pb.h"
 #include "smarketing/v1/routing_state.pb.h"
 #include "smarketing/v1/score_result.pb.h"
 #include "smarketing/v1/sla_status.pb.h"
@@ -129,6 +130,15 @@ class StoreTransaction {
 
   // Appends a change of a member's status to the audit log.
   virtual absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) = 0;
+
+  // --- Rescoring passes (schema version 5) ---
+
+  // The pass with the highest number; nullopt when none was stored.
+  virtual absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore() = 0;
+  // Inserts or replaces the pass numbered `status.pass()`.
+  virtual absl::Status PutRescore(const v1::RescoreStatus& status) = 0;
+  // How many leads are stored.
+  virtual absl::StatusOr<int64_t> CountLeads() = 0;
 };
 
 class Store {
