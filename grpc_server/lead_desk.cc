@@ -539,12 +539,12 @@ absl::StatusOr<v1::RescoreStatus> LeadDesk::RescoreBatch(
     return store_->Write([&](StoreTransaction& txn) -> absl::Status {
       auto stored = txn.GetLatestRescore();
       if (!stored.ok()) return stored.status();
-      if (!stored->has_value() || (*stored)->pass() != progress->pass() ||
+      if (!stored->has_value() || (*stored)->pass_number() != progress->pass_number() ||
           (*stored)->state() != v1::RESCORE_STATE_RUNNING ||
           (*stored)->resume_after_lead_id() !=
               progress->resume_after_lead_id()) {
         return absl::AbortedError(absl::StrCat(
-            "rescoring pass ", progress->pass(),
+            "rescoring pass ", progress->pass_number(),
             " moved on elsewhere since it was read"));
       }
       auto routing = txn.GetRoutingState();

@@ -84,7 +84,7 @@ absl::StatusOr<std::optional<v1::RescoreStatus>> Rescorer::StartDue(
   if (!st.ok()) return st;
   if (!started) return latest;
   Log("info", "rescore_started",
-      {{"pass", absl::StrCat(started->pass())},
+      {{"pass", absl::StrCat(started->pass_number())},
        {"reason", EnumLabel(started->reason())},
        {"playbook", absl::StrCat(started->playbook_number())},
        {"leads", absl::StrCat(started->leads_total())}});
@@ -101,17 +101,17 @@ absl::StatusOr<v1::RescoreStatus> Rescorer::Finish(v1::RescoreStatus pass,
   absl::Status st = store_->Write([&](StoreTransaction& txn) -> absl::Status {
     auto stored = txn.GetLatestRescore();
     if (!stored.ok()) return stored.status();
-    if (!stored->has_value() || (*stored)->pass() != pass.pass() ||
+    if (!stored->has_value() || (*stored)->pass_number() != pass.pass_number() ||
         (*stored)->state() != v1::RESCORE_STATE_RUNNING ||
         (*stored)->resume_after_lead_id() != resume_after) {
       return absl::AbortedError(absl::StrCat(
-          "rescoring pass ", pass.pass(), " moved on elsewhere"));
+          "rescoring pass ", pass.pass_number(), " moved on elsewhere"));
     }
     return txn.PutRescore(pass);
   });
   if (!st.ok()) return st;
   Log("info", "rescore_finished",
-      {{"pass", absl::StrCat(pass.pass())},
+      {{"pass", absl::StrCat(pass.pass_number())},
        {"leads", absl::StrCat(pass.leads_done())},
        {"written", absl::StrCat(pass.leads_written())},
        {"changed", absl::StrCat(pass.leads_changed())},

@@ -976,7 +976,7 @@ absl::Status SqliteTransaction::PutRescore(const v1::RescoreStatus& status) {
   if (auto st = CheckWritable(); !st.ok()) return st;
   Statement s = store_->Prepare(
       "INSERT OR REPLACE INTO rescore_passes(pass, body) VALUES (?, ?)");
-  s.Bind(1, status.pass()).BindMessage(2, status);
+  s.Bind(1, status.pass_number()).BindMessage(2, status);
   return s.Run();
 }
 

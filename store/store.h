@@ -135,7 +135,7 @@ class StoreTransaction {
 
   // The pass with the highest number; nullopt when none was stored.
   virtual absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore() = 0;
-  // Inserts or replaces the pass numbered `status.pass()`.
+  // Inserts or replaces the pass numbered `status.pass_number()`.
   virtual absl::Status PutRescore(const v1::RescoreStatus& status) = 0;
   // How many leads are stored.
   virtual absl::StatusOr<int64_t> CountLeads() = 0;

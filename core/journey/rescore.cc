@@ -19,7 +19,7 @@ std::optional<v1::RescoreStatus> NextRescorePass(
     reason = v1::RESCORE_REASON_REFRESH;
   }
   v1::RescoreStatus next;
-  next.set_pass(latest != nullptr ? latest->pass() + 1 : 1);
+  next.set_pass_number(latest != nullptr ? latest->pass_number() + 1 : 1);
   next.set_reason(reason);
   next.set_state(v1::RESCORE_STATE_RUNNING);
   next.set_playbook_number(active_playbook);

@@ -11,7 +11,7 @@ const absl::Time kStart = absl::FromUnixSeconds(1'790'000'000);
 
 v1::RescoreStatus Pass(int64_t number, int64_t playbook, v1::RescoreState state) {
   v1::RescoreStatus pass;
-  pass.set_pass(number);
+  pass.set_pass_number(number);
   pass.set_playbook_number(playbook);
   pass.set_state(state);
   TimeToProto(kStart, pass.mutable_started_at());
@@ -21,7 +21,7 @@ v1::RescoreStatus Pass(int64_t number, int64_t playbook, v1::RescoreState state)
 TEST(NextRescorePass, TheFirstPassEvaluatesWithTheActiveVersion) {
   auto next = NextRescorePass(nullptr, 3, kStart, absl::ZeroDuration());
   ASSERT_TRUE(next.has_value());
-  EXPECT_EQ(next->pass(), 1);
+  EXPECT_EQ(next->pass_number(), 1);
   EXPECT_EQ(next->playbook_number(), 3);
   EXPECT_EQ(next->reason(), v1::RESCORE_REASON_ACTIVATION);
   EXPECT_EQ(next->state(), v1::RESCORE_STATE_RUNNING);
@@ -35,7 +35,7 @@ TEST(NextRescorePass, ARunningPassGoesOnUntilAnotherVersionIsActivated) {
                    .has_value());
   auto next = NextRescorePass(&running, 3, kStart, absl::Hours(1));
   ASSERT_TRUE(next.has_value());
-  EXPECT_EQ(next->pass(), 5);
+  EXPECT_EQ(next->pass_number(), 5);
   EXPECT_EQ(next->playbook_number(), 3);
   EXPECT_EQ(next->reason(), v1::RESCORE_REASON_ACTIVATION);
 }
@@ -56,7 +56,7 @@ TEST(NextRescorePass, TheRefreshIsDueAnIntervalAfterTheLastPassStarted) {
   auto next =
       NextRescorePass(&done, 2, kStart + absl::Hours(24), absl::Hours(24));
   ASSERT_TRUE(next.has_value());
-  EXPECT_EQ(next->pass(), 5);
+  EXPECT_EQ(next->pass_number(), 5);
   EXPECT_EQ(next->reason(), v1::RESCORE_REASON_REFRESH);
   // Off: never.
   EXPECT_FALSE(NextRescorePass(&done, 2, kStart + absl::Hours(24 * 365),

@@ -206,7 +206,7 @@ class RescoreTest : public ::testing::Test {
 TEST_F(RescoreTest, ActivationAppliesTheNewVersionToEveryLeadOnce) {
   // The demo version was activated at start, over no lead.
   v1::RescoreStatus first = RunPass();
-  EXPECT_EQ(first.pass(), 1);
+  EXPECT_EQ(first.pass_number(), 1);
   EXPECT_EQ(first.playbook_number(), 1);
   EXPECT_EQ(first.state(), v1::RESCORE_STATE_DONE);
   EXPECT_EQ(first.leads_done(), 0);
@@ -221,7 +221,7 @@ TEST_F(RescoreTest, ActivationAppliesTheNewVersionToEveryLeadOnce) {
   const v1::Playbook v2 = LowerMqlThreshold();
   ASSERT_EQ(Activate(v2), 2);
   const v1::RescoreStatus pass = RunPass();
-  EXPECT_EQ(pass.pass(), 2);
+  EXPECT_EQ(pass.pass_number(), 2);
   EXPECT_EQ(pass.reason(), v1::RESCORE_REASON_ACTIVATION);
   EXPECT_EQ(pass.state(), v1::RESCORE_STATE_DONE);
   EXPECT_EQ(pass.playbook_number(), 2);
@@ -278,7 +278,7 @@ TEST_F(RescoreTest, ActivationAppliesTheNewVersionToEveryLeadOnce) {
 
   // Nothing is due any more: running again changes nothing.
   const v1::RescoreStatus again = RunPass();
-  EXPECT_EQ(again.pass(), 2);
+  EXPECT_EQ(again.pass_number(), 2);
   EXPECT_EQ(AllChanges().size(), changes.size());
 }
 
@@ -291,12 +291,12 @@ TEST_F(RescoreTest, RefreshRewritesOnlyLeadsThatCrossedSomething) {
 
   // Not due before the interval has passed since the last pass started.
   SetClock(absl::Now() + absl::Hours(1));
-  EXPECT_EQ(RunPass().pass(), 1);
+  EXPECT_EQ(RunPass().pass_number(), 1);
 
   // Ten weeks later, engagement has decayed.
   SetClock(absl::Now() + absl::Hours(24 * 70));
   const v1::RescoreStatus pass = RunPass();
-  EXPECT_EQ(pass.pass(), 2);
+  EXPECT_EQ(pass.pass_number(), 2);
   EXPECT_EQ(pass.reason(), v1::RESCORE_REASON_REFRESH);
   EXPECT_EQ(pass.state(), v1::RESCORE_STATE_DONE);
   EXPECT_EQ(pass.playbook_number(), 1);
