@@ -214,6 +214,10 @@ class TimedStoreImpl final : public Store {
       absl::string_view member_id, int limit) override {
     return inner_->ListMemberAudit(member_id, limit);
   }
+  absl::StatusOr<std::vector<std::string>> ListLeadIds(
+      absl::string_view after_id, int limit) override {
+    return inner_->ListLeadIds(after_id, limit);
+  }
 
  private:
   std::unique_ptr<Store> inner_;

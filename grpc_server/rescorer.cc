@@ -139,15 +139,10 @@ absl::StatusOr<std::optional<v1::RescoreStatus>> Rescorer::RunOnce() {
       Wake();
       return pass;
     }
-    auto batch =
-        store_->ListLeads(LeadFilter(), pass.resume_after_lead_id(),
-                          options_.batch);
-    if (!batch.ok()) return batch.status();
-    if (batch->empty()) return Finish(std::move(pass), clock_());
-    std::vector<std::string> ids;
-    ids.reserve(batch->size());
-    for (const StoredLead& lead : *batch) ids.push_back(lead.lead.id());
-    auto done = leads_->RescoreBatch(pass, *version, ids, clock_());
+    auto ids = store_->ListLeadIds(pass.resume_after_lead_id(), options_.batch);
+    if (!ids.ok()) return ids.status();
+    if (ids->empty()) return Finish(std::move(pass), clock_());
+    auto done = leads_->RescoreBatch(pass, *version, *ids, clock_());
     if (!done.ok()) return done.status();
     pass = *std::move(done);
   }

@@ -587,6 +587,17 @@ class SqliteStore : public Store {
     }
   }
 
+  // --- Rescoring passes ---
+
+  absl::StatusOr<std::vector<std::string>> ListLeadIds(
+      absl::string_view after_id, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s =
+        Prepare("SELECT id FROM leads WHERE id > ? ORDER BY id LIMIT ?");
+    s.Bind(1, after_id).Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
+    return Texts(s);
+  }
+
   // For SqliteTransaction; the caller holds mu_. Statements are prepared
   // once and kept for the life of the connection.
   Statement Prepare(const char* sql) {

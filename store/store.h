@@ -200,6 +200,13 @@ class Store {
   // The latest changes of a member's status, newest first, at most `limit`.
   virtual absl::StatusOr<std::vector<v1::MemberStatusChange>> ListMemberAudit(
       absl::string_view member_id, int limit) = 0;
+
+  // --- Rescoring passes (schema version 5) ---
+
+  // Ids of the leads with an id after `after_id`, by id, at most `limit`:
+  // a pass's next batch, without reading the leads twice.
+  virtual absl::StatusOr<std::vector<std::string>> ListLeadIds(
+      absl::string_view after_id, int limit) = 0;
 };
 
 // Opens (creating or migrating as needed) the SQLite database at `path`.

@@ -300,6 +300,42 @@ TEST_P(StoreTest, PlaybookVersionsAreNumberedAndOneIsActive) {
   EXPECT_EQ((*older)[0].number, 1);
 }
 
+TEST_P(StoreTest, RescorePassesKeepTheLatestAndListLeadIdsPages) {
+  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
+    auto latest = tx.GetLatestRescore();
+    EXPECT_TRUE(latest.ok() && !latest->has_value());
+    EXPECT_EQ(*tx.CountLeads(), 0);
+    return absl::OkStatus();
+  }).ok());
+  for (const char* id : {"c", "a", "b"}) ASSERT_TRUE(Put(Lead(id)).ok());
+  v1::RescoreStatus pass;
+  pass.set_pass_number(1);
+  pass.set_state(v1::RESCORE_STATE_RUNNING);
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
+    return tx.PutRescore(pass);
+  }).ok());
+  pass.set_resume_after_lead_id("a");
+  pass.set_leads_done(1);
+  v1::RescoreStatus second;
+  second.set_pass_number(2);
+  second.set_playbook_number(7);
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) -> absl::Status {
+    if (auto st = tx.PutRescore(pass); !st.ok()) return st;
+    return tx.PutRescore(second);
+  }).ok());
+  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
+    auto latest = tx.GetLatestRescore();
+    EXPECT_TRUE(latest.ok() && latest->has_value());
+    EXPECT_EQ((*latest)->pass_number(), 2);
+    EXPECT_EQ((*latest)->playbook_number(), 7);
+    EXPECT_EQ(*tx.CountLeads(), 3);
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(*store_->ListLeadIds("", 2), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(*store_->ListLeadIds("b", 2), (std::vector<std::string>{"c"}));
+  EXPECT_TRUE(store_->ListLeadIds("c", 2)->empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest, ::testing::ValuesIn(StoreKinds()),
                          [](const auto& info) { return info.param.name; });
 
