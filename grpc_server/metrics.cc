@@ -142,6 +142,37 @@ class CountingTransaction final : public StoreTransaction {
     return inner_.PutRescore(status);
   }
   absl::StatusOr<int64_t> CountLeads() override { return inner_.CountLeads(); }
+  absl::StatusOr<int64_t> LatestChangeCursor() override {
+    return inner_.LatestChangeCursor();
+  }
+  absl::StatusOr<std::vector<v1::WebhookSubscription>> ListWebhooks() override {
+    return inner_.ListWebhooks();
+  }
+  absl::StatusOr<std::optional<v1::WebhookSubscription>> GetWebhook(
+      absl::string_view id) override {
+    return inner_.GetWebhook(id);
+  }
+  absl::Status PutWebhook(const v1::WebhookSubscription& webhook) override {
+    return inner_.PutWebhook(webhook);
+  }
+  absl::Status DeleteWebhook(absl::string_view id) override {
+    return inner_.DeleteWebhook(id);
+  }
+  absl::Status AddDeadLetter(const v1::DeadLetter& letter) override {
+    return inner_.AddDeadLetter(letter);
+  }
+  absl::StatusOr<std::vector<v1::DeadLetter>> ListDeadLetters(
+      absl::string_view subscription_id, int64_t after_cursor,
+      int limit) override {
+    return inner_.ListDeadLetters(subscription_id, after_cursor, limit);
+  }
+  absl::StatusOr<std::optional<v1::DeadLetter>> GetDeadLetter(
+      absl::string_view delivery_id) override {
+    return inner_.GetDeadLetter(delivery_id);
+  }
+  absl::Status DeleteDeadLetter(absl::string_view delivery_id) override {
+    return inner_.DeleteDeadLetter(delivery_id);
+  }
 
  private:
   StoreTransaction& inner_;

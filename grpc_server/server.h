@@ -20,6 +20,7 @@
 #include "grpc_server/rescorer.h"
 #include "grpc_server/scheduler.h"
 #include "grpc_server/services.h"
+#include "grpc_server/webhooks.h"
 #include "store/store.h"
 
 namespace smarketing {
@@ -50,6 +51,8 @@ struct ServerOptions {
   // and how often the periodic refresh runs (zero: never).
   int rescore_batch = 200;
   absl::Duration refresh_interval = absl::Hours(24);
+  // Webhook delivery, with the scheduler too (see WebhookOptions).
+  WebhookOptions webhooks;
   // The scheduler's and the rescoring's clock; absl::Now when unset. Tests
   // move it by hand.
   std::function<absl::Time()> clock;
@@ -77,6 +80,7 @@ class Server {
   Scheduler* scheduler() { return scheduler_.get(); }
   // Rescoring; nullptr when the scheduler is off.
   Rescorer* rescorer() { return rescorer_.get(); }
+  WebhookDeliverer* webhooks() { return webhooks_.get(); }
 
  private:
   Server() = default;
@@ -93,10 +97,13 @@ class Server {
   std::unique_ptr<LeadServiceImpl> lead_service_;
   std::unique_ptr<ReportServiceImpl> report_;
   std::unique_ptr<TeamServiceImpl> team_service_;
+  std::unique_ptr<WebhookServiceImpl> webhook_service_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<Rescorer> rescorer_;
+  // Always there for the WebhookService; delivers only with the scheduler.
+  std::unique_ptr<WebhookDeliverer> webhooks_;
   int port_ = 0;
 };
 

@@ -11,11 +11,13 @@
 #include "grpc_server/lead_desk.h"
 #include "grpc_server/playbooks.h"
 #include "grpc_server/rescorer.h"
+#include "grpc_server/webhooks.h"
 #include "smarketing/v1/lead_service.grpc.pb.h"
 #include "smarketing/v1/playbook_service.grpc.pb.h"
 #include "smarketing/v1/report_service.grpc.pb.h"
 #include "smarketing/v1/scoring_service.grpc.pb.h"
 #include "smarketing/v1/team_service.grpc.pb.h"
+#include "smarketing/v1/webhook_service.grpc.pb.h"
 #include "store/store.h"
 
 namespace smarketing {
@@ -29,6 +31,7 @@ struct ServiceDeps {
   ChangeFeed* feed = nullptr;
   // Told when a version is activated; nullptr when passes are off.
   Rescorer* rescorer = nullptr;
+  WebhookDeliverer* webhooks = nullptr;
 };
 
 // ScoreLead's request and response on an arena per call: parsing a lead
@@ -170,6 +173,30 @@ class TeamServiceImpl final : public v1::TeamService::Service {
   grpc::Status GetMemberStatus(grpc::ServerContext* context,
                                const v1::GetMemberStatusRequest* request,
                                v1::GetMemberStatusResponse* response) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
+// Webhook subscriptions and dead letters (webhook_service.cc).
+class WebhookServiceImpl final : public v1::WebhookService::Service {
+ public:
+  explicit WebhookServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  grpc::Status CreateWebhook(grpc::ServerContext* context,
+                             const v1::CreateWebhookRequest* request,
+                             v1::CreateWebhookResponse* response) override;
+  grpc::Status ListWebhooks(grpc::ServerContext* context,
+                            const v1::ListWebhooksRequest* request,
+                            v1::ListWebhooksResponse* response) override;
+  grpc::Status DeleteWebhook(grpc::ServerContext* context,
+                             const v1::DeleteWebhookRequest* request,
+                             v1::DeleteWebhookResponse* response) override;
+  grpc::Status ListDeadLetters(grpc::ServerContext* context,
+                               const v1::ListDeadLettersRequest* request,
+                               v1::ListDeadLettersResponse* response) override;
+  grpc::Status ReplayDeadLetter(grpc::ServerContext* context,
+                                const v1::ReplayDeadLetterRequest* request,
+                                v1::ReplayDeadLetterResponse* response) override;
 
  private:
   ServiceDeps deps_;

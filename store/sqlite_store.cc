@@ -104,6 +104,20 @@ CREATE TABLE rescore_passes(
   pass INTEGER PRIMARY KEY,
   body BLOB NOT NULL);
 )sql",
+    // Version 6: webhook subscriptions with their delivery cursor, and the
+    // changes given up on.
+    R"sql(
+CREATE TABLE webhooks(
+  id TEXT PRIMARY KEY,
+  body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE dead_letters(
+  delivery_id TEXT PRIMARY KEY,
+  subscription_id TEXT NOT NULL,
+  cursor INTEGER NOT NULL,
+  body BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX dead_letters_by_subscription ON
+  dead_letters(subscription_id, cursor);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -255,8 +269,41 @@ class SqliteTransaction : public StoreTransaction {
   absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore() override;
   absl::Status PutRescore(const v1::RescoreStatus& status) override;
   absl::StatusOr<int64_t> CountLeads() override;
+  absl::StatusOr<int64_t> LatestChangeCursor() override;
+  absl::StatusOr<std::vector<v1::WebhookSubscription>> ListWebhooks() override;
+  absl::StatusOr<std::optional<v1::WebhookSubscription>> GetWebhook(
+      absl::string_view id) override;
+  absl::Status PutWebhook(const v1::WebhookSubscription& webhook) override;
+  absl::Status DeleteWebhook(absl::string_view id) override;
+  absl::Status AddDeadLetter(const v1::DeadLetter& letter) override;
+  absl::StatusOr<std::vector<v1::DeadLetter>> ListDeadLetters(
+      absl::string_view subscription_id, int64_t after_cursor,
+      int limit) override;
+  absl::StatusOr<std::optional<v1::DeadLetter>> GetDeadLetter(
+      absl::string_view delivery_id) override;
+  absl::Status DeleteDeadLetter(absl::string_view delivery_id) override;
 
  private:
+  // The message in the first column of each row.
+  template <typename M>
+  static absl::StatusOr<std::vector<M>> Messages(Statement& s) {
+    std::vector<M> out;
+    for (;;) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      if (auto st = s.Message(0, &out.emplace_back()); !st.ok()) return st;
+    }
+  }
+  // The message in the first column of the first row, if any.
+  template <typename M>
+  static absl::StatusOr<std::optional<M>> OneMessage(Statement& s) {
+    auto all = Messages<M>(s);
+    if (!all.ok()) return all.status();
+    if (all->empty()) return std::nullopt;
+    return std::move(all->front());
+  }
+
   absl::Status CheckWritable() const {
     if (read_only_) {
       return absl::FailedPreconditionError("store: write in a read transaction");
@@ -996,6 +1043,91 @@ absl::StatusOr<int64_t> SqliteTransaction::CountLeads() {
   auto row = s.Step();
   if (!row.ok()) return row.status();
   return s.Int(0);
+}
+
+// --- Webhooks ---
+
+absl::StatusOr<int64_t> SqliteTransaction::LatestChangeCursor() {
+  Statement s = store_->Prepare("SELECT COALESCE(MAX(cursor), 0) FROM changes");
+  auto row = s.Step();
+  if (!row.ok()) return row.status();
+  return s.Int(0);
+}
+
+absl::StatusOr<std::vector<v1::WebhookSubscription>>
+SqliteTransaction::ListWebhooks() {
+  Statement s = store_->Prepare("SELECT body FROM webhooks ORDER BY id");
+  return Messages<v1::WebhookSubscription>(s);
+}
+
+absl::StatusOr<std::optional<v1::WebhookSubscription>>
+SqliteTransaction::GetWebhook(absl::string_view id) {
+  Statement s = store_->Prepare("SELECT body FROM webhooks WHERE id = ?");
+  s.Bind(1, id);
+  return OneMessage<v1::WebhookSubscription>(s);
+}
+
+absl::Status SqliteTransaction::PutWebhook(
+    const v1::WebhookSubscription& webhook) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare(
+      "INSERT OR REPLACE INTO webhooks(id, body) VALUES (?, ?)");
+  s.Bind(1, webhook.id()).BindMessage(2, webhook);
+  return s.Run();
+}
+
+absl::Status SqliteTransaction::DeleteWebhook(absl::string_view id) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare("DELETE FROM webhooks WHERE id = ?");
+  s.Bind(1, id);
+  if (auto st = s.Run(); !st.ok()) return st;
+  if (sqlite3_changes(store_->db()) == 0) {
+    return absl::NotFoundError(absl::StrCat("no webhook ", id));
+  }
+  Statement letters =
+      store_->Prepare("DELETE FROM dead_letters WHERE subscription_id = ?");
+  letters.Bind(1, id);
+  return letters.Run();
+}
+
+absl::Status SqliteTransaction::AddDeadLetter(const v1::DeadLetter& letter) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare(
+      "INSERT OR REPLACE INTO dead_letters(delivery_id, subscription_id, "
+      "cursor, body) VALUES (?, ?, ?, ?)");
+  s.Bind(1, letter.delivery().delivery_id())
+      .Bind(2, letter.delivery().subscription_id())
+      .Bind(3, letter.delivery().change().cursor())
+      .BindMessage(4, letter);
+  return s.Run();
+}
+
+absl::StatusOr<std::vector<v1::DeadLetter>> SqliteTransaction::ListDeadLetters(
+    absl::string_view subscription_id, int64_t after_cursor, int limit) {
+  Statement s = store_->Prepare(
+      "SELECT body FROM dead_letters WHERE subscription_id = ? AND cursor > ? "
+      "ORDER BY cursor LIMIT ?");
+  s.Bind(1, subscription_id)
+      .Bind(2, after_cursor)
+      .Bind(3, limit > 0 ? int64_t{limit} : int64_t{-1});
+  return Messages<v1::DeadLetter>(s);
+}
+
+absl::StatusOr<std::optional<v1::DeadLetter>> SqliteTransaction::GetDeadLetter(
+    absl::string_view delivery_id) {
+  Statement s =
+      store_->Prepare("SELECT body FROM dead_letters WHERE delivery_id = ?");
+  s.Bind(1, delivery_id);
+  return OneMessage<v1::DeadLetter>(s);
+}
+
+absl::Status SqliteTransaction::DeleteDeadLetter(
+    absl::string_view delivery_id) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s =
+      store_->Prepare("DELETE FROM dead_letters WHERE delivery_id = ?");
+  s.Bind(1, delivery_id);
+  return s.Run();
 }
 
 }  // namespace

@@ -28,6 +28,7 @@
 #include "smarketing/v1/routing_state.pb.h"
 #include "smarketing/v1/score_result.pb.h"
 #include "smarketing/v1/sla_status.pb.h"
+#include "smarketing/v1/webhook.pb.h"
 
 namespace smarketing {
 
@@ -139,6 +140,31 @@ class StoreTransaction {
   virtual absl::Status PutRescore(const v1::RescoreStatus& status) = 0;
   // How many leads are stored.
   virtual absl::StatusOr<int64_t> CountLeads() = 0;
+
+  // --- Webhooks (schema version 6) ---
+
+  // The cursor of the latest change appended; 0 when none.
+  virtual absl::StatusOr<int64_t> LatestChangeCursor() = 0;
+  // Every subscription, by id.
+  virtual absl::StatusOr<std::vector<v1::WebhookSubscription>> ListWebhooks() = 0;
+  // The subscription `id`; nullopt when none.
+  virtual absl::StatusOr<std::optional<v1::WebhookSubscription>> GetWebhook(
+      absl::string_view id) = 0;
+  // Inserts or replaces the subscription with `webhook.id()`.
+  virtual absl::Status PutWebhook(const v1::WebhookSubscription& webhook) = 0;
+  // Deletes the subscription and its dead letters; NOT_FOUND when none.
+  virtual absl::Status DeleteWebhook(absl::string_view id) = 0;
+  // Adds a dead letter (keyed by its delivery id; the same one again
+  // replaces it).
+  virtual absl::Status AddDeadLetter(const v1::DeadLetter& letter) = 0;
+  // A subscription's dead letters whose change's cursor is after
+  // `after_cursor`, by cursor, at most `limit`.
+  virtual absl::StatusOr<std::vector<v1::DeadLetter>> ListDeadLetters(
+      absl::string_view subscription_id, int64_t after_cursor, int limit) = 0;
+  // The dead letter with `delivery_id`; nullopt when none.
+  virtual absl::StatusOr<std::optional<v1::DeadLetter>> GetDeadLetter(
+      absl::string_view delivery_id) = 0;
+  virtual absl::Status DeleteDeadLetter(absl::string_view delivery_id) = 0;
 };
 
 class Store {

@@ -336,6 +336,56 @@ TEST_P(StoreTest, RescorePassesKeepTheLatestAndListLeadIdsPages) {
   EXPECT_TRUE(store_->ListLeadIds("c", 2)->empty());
 }
 
+TEST_P(StoreTest, WebhooksKeepTheirCursorAndDeadLetters) {
+  v1::WebhookSubscription webhook;
+  webhook.set_id("wh-1");
+  webhook.set_url("http://127.0.0.1:9/hook");
+  webhook.set_delivered_cursor(3);
+  v1::DeadLetter letter;
+  letter.mutable_delivery()->set_delivery_id("wh-1-7");
+  letter.mutable_delivery()->set_subscription_id("wh-1");
+  letter.mutable_delivery()->mutable_change()->set_cursor(7);
+  v1::DeadLetter later = letter;
+  later.mutable_delivery()->set_delivery_id("wh-1-9");
+  later.mutable_delivery()->mutable_change()->set_cursor(9);
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) -> absl::Status {
+    EXPECT_EQ(*tx.LatestChangeCursor(), 0);
+    v1::Change change;
+    change.set_lead_id("l1");
+    if (auto st = tx.AppendChange(&change); !st.ok()) return st;
+    EXPECT_EQ(*tx.LatestChangeCursor(), change.cursor());
+    if (auto st = tx.PutWebhook(webhook); !st.ok()) return st;
+    if (auto st = tx.AddDeadLetter(later); !st.ok()) return st;
+    return tx.AddDeadLetter(letter);
+  }).ok());
+  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
+    EXPECT_EQ(tx.ListWebhooks()->size(), 1u);
+    EXPECT_EQ((*tx.GetWebhook("wh-1"))->delivered_cursor(), 3);
+    EXPECT_FALSE(tx.GetWebhook("wh-2")->has_value());
+    auto letters = tx.ListDeadLetters("wh-1", 0, 10);
+    EXPECT_EQ(letters->size(), 2u);
+    EXPECT_EQ((*letters)[0].delivery().delivery_id(), "wh-1-7");
+    EXPECT_EQ(tx.ListDeadLetters("wh-1", 7, 10)->size(), 1u);
+    EXPECT_TRUE(tx.GetDeadLetter("wh-1-9")->has_value());
+    return absl::OkStatus();
+  }).ok());
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
+    return tx.DeleteDeadLetter("wh-1-9");
+  }).ok());
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
+    return tx.DeleteWebhook("wh-1");
+  }).ok());
+  EXPECT_TRUE(absl::IsNotFound(store_->Write([&](StoreTransaction& tx) {
+    return tx.DeleteWebhook("wh-1");
+  })));
+  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
+    EXPECT_TRUE(tx.ListWebhooks()->empty());
+    // The subscription's dead letters went with it.
+    EXPECT_FALSE(tx.GetDeadLetter("wh-1-7")->has_value());
+    return absl::OkStatus();
+  }).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest, ::testing::ValuesIn(StoreKinds()),
                          [](const auto& info) { return info.param.name; });
 
