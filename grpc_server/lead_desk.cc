@@ -261,6 +261,7 @@ absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
   write.lead.updated_at = now;
   KeepSlaState(engine, playbook, now, &write.lead);
   write.lead.lead.clear_events();
+  write.lead.account = AccountKey(write.lead.lead.company().domain());
   if (auto st = CheckRecordSize(write.lead); !st.ok()) return st;
   if (auto st = txn.PutLead(write.lead); !st.ok()) return st;
   if (shared_routing == nullptr) {

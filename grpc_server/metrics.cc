@@ -249,6 +249,15 @@ class TimedStoreImpl final : public Store {
       absl::string_view after_id, int limit) override {
     return inner_->ListLeadIds(after_id, limit);
   }
+  absl::StatusOr<std::vector<StoredLead>> ListAccountLeads(
+      absl::string_view account, absl::string_view after_id,
+      int limit) override {
+    return inner_->ListAccountLeads(account, after_id, limit);
+  }
+  absl::StatusOr<std::vector<std::string>> ListAccounts(
+      absl::string_view after_account, int limit) override {
+    return inner_->ListAccounts(after_account, limit);
+  }
 
  private:
   std::unique_ptr<Store> inner_;

@@ -136,6 +136,13 @@ class LeadServiceImpl final : public v1::LeadService::Service {
   grpc::Status WatchChanges(grpc::ServerContext* context,
                             const v1::WatchChangesRequest* request,
                             grpc::ServerWriter<v1::Change>* writer) override;
+  // Accounts (account_service.cc).
+  grpc::Status GetAccount(grpc::ServerContext* context,
+                          const v1::GetAccountRequest* request,
+                          v1::GetAccountResponse* response) override;
+  grpc::Status ListAccounts(grpc::ServerContext* context,
+                            const v1::ListAccountsRequest* request,
+                            v1::ListAccountsResponse* response) override;
   // Bulk import (import_service.cc).
   grpc::Status ImportLeads(grpc::ServerContext* context,
                            grpc::ServerReader<v1::ImportLeadsRequest>* reader,

@@ -118,13 +118,20 @@ CREATE TABLE dead_letters(
 CREATE INDEX dead_letters_by_subscription ON
   dead_letters(subscription_id, cursor);
 )sql",
+    // Version 7: the account (company domain key) of each lead. Leads
+    // stored before get theirs at their next write: the rescoring pass
+    // that follows the upgrade writes them all.
+    R"sql(
+ALTER TABLE leads ADD COLUMN account TEXT NOT NULL DEFAULT '';
+CREATE INDEX leads_by_account ON leads(account, id);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 // What ReadLead reads, in its order.
 #define LEAD_COLUMNS                                                     \
   "lead, lifecycle, score, revision, updated_at_us, event_count, "       \
-  "sla_state, sla_valid_until_us, sla_playbook"
+  "sla_state, sla_valid_until_us, sla_playbook, account"
 
 // What LeadFilter asks of the leads, but their SLA state, after lead id ?1;
 // unset filters match everything.
@@ -645,6 +652,30 @@ class SqliteStore : public Store {
     return Texts(s);
   }
 
+  // --- Accounts ---
+
+  absl::StatusOr<std::vector<StoredLead>> ListAccountLeads(
+      absl::string_view account, absl::string_view after_id,
+      int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s = Prepare("SELECT " LEAD_COLUMNS
+                          " FROM leads WHERE account = ? AND id > ? "
+                          "ORDER BY id LIMIT ?");
+    s.Bind(1, account).Bind(2, after_id).Bind(
+        3, limit > 0 ? int64_t{limit} : int64_t{-1});
+    return ReadLeads(s);
+  }
+
+  absl::StatusOr<std::vector<std::string>> ListAccounts(
+      absl::string_view after_account, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s = Prepare(
+        "SELECT DISTINCT account FROM leads WHERE account > ? "
+        "ORDER BY account LIMIT ?");
+    s.Bind(1, after_account).Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
+    return Texts(s);
+  }
+
   // For SqliteTransaction; the caller holds mu_. Statements are prepared
   // once and kept for the life of the connection.
   Statement Prepare(const char* sql) {
@@ -673,6 +704,7 @@ class SqliteStore : public Store {
     lead->sla_state = static_cast<v1::SlaState>(s.Int(6));
     lead->sla_valid_until = FromMicros(s.Int(7));
     lead->sla_playbook = s.Int(8);
+    lead->account = s.Text(9);
     return absl::OkStatus();
   }
 
@@ -849,8 +881,8 @@ absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
   Statement s = store_->Prepare(
       "INSERT OR REPLACE INTO leads(id, revision, stage, team_id, owner_id, "
       "created_at_us, updated_at_us, lead, lifecycle, score, event_count, "
-      "sla_state, sla_valid_until_us, sla_playbook) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "sla_state, sla_valid_until_us, sla_playbook, account) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const auto& created = lead.lead.created_at();
   s.Bind(1, lead.lead.id())
       .Bind(2, lead.revision)
@@ -865,7 +897,8 @@ absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
       .Bind(11, int64_t{lead.event_count})
       .Bind(12, int64_t{lead.sla_state})
       .Bind(13, SqliteStore::ClampMicros(lead.sla_valid_until))
-      .Bind(14, lead.sla_playbook);
+      .Bind(14, lead.sla_playbook)
+      .Bind(15, lead.account);
   return s.Run();
 }
 

@@ -51,6 +51,9 @@ struct StoredLead {
   v1::SlaState sla_state = v1::SLA_STATE_UNSPECIFIED;
   absl::Time sla_valid_until = absl::InfinitePast();
   int64_t sla_playbook = 0;
+  // The account the lead belongs to: the AccountKey of its company domain,
+  // set by the service at every write; empty without a domain.
+  std::string account;
 };
 
 // A published Playbook version. Immutable except for `active`.
@@ -82,6 +85,9 @@ struct LeadFilter {
   v1::SlaState sla_state = v1::SLA_STATE_UNSPECIFIED;
   absl::Time sla_at = absl::InfinitePast();
   int64_t sla_playbook = 0;
+  // The account the lead belongs to: the AccountKey of its company domain,
+  // set by the service at every write; empty without a domain.
+  std::string account;
 };
 
 // Reads and writes inside one transaction: all of its writes become durable
@@ -233,6 +239,17 @@ class Store {
   // a pass's next batch, without reading the leads twice.
   virtual absl::StatusOr<std::vector<std::string>> ListLeadIds(
       absl::string_view after_id, int limit) = 0;
+
+  // --- Accounts (schema version 7) ---
+
+  // The leads of `account` (StoredLead::account) with an id after
+  // `after_id`, by id, at most `limit`.
+  virtual absl::StatusOr<std::vector<StoredLead>> ListAccountLeads(
+      absl::string_view account, absl::string_view after_id, int limit) = 0;
+  // The distinct accounts of the stored leads after `after_account`, in
+  // order, at most `limit`; leads without one are left out.
+  virtual absl::StatusOr<std::vector<std::string>> ListAccounts(
+      absl::string_view after_account, int limit) = 0;
 };
 
 // Opens (creating or migrating as needed) the SQLite database at `path`.

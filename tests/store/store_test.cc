@@ -386,6 +386,26 @@ TEST_P(StoreTest, WebhooksKeepTheirCursorAndDeadLetters) {
   }).ok());
 }
 
+TEST_P(StoreTest, LeadsAreListedByAccount) {
+  for (const auto& [id, account] :
+       {std::pair<const char*, const char*>{"l3", "b.example"},
+        {"l1", "a.example"}, {"l2", "a.example"}, {"l4", ""}}) {
+    StoredLead lead = Lead(id);
+    lead.account = account;
+    ASSERT_TRUE(Put(lead).ok());
+  }
+  auto a = store_->ListAccountLeads("a.example", "", 10);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->size(), 2u);
+  EXPECT_EQ((*a)[0].lead.id(), "l1");
+  EXPECT_EQ((*a)[0].account, "a.example");
+  EXPECT_EQ(store_->ListAccountLeads("a.example", "l1", 10)->size(), 1u);
+  EXPECT_EQ(*store_->ListAccounts("", 10),
+            (std::vector<std::string>{"a.example", "b.example"}));
+  EXPECT_EQ(*store_->ListAccounts("a.example", 10),
+            (std::vector<std::string>{"b.example"}));
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest, ::testing::ValuesIn(StoreKinds()),
                          [](const auto& info) { return info.param.name; });
 
