@@ -180,6 +180,9 @@ class TeamServiceImpl final : public v1::TeamService::Service {
   grpc::Status GetMemberStatus(grpc::ServerContext* context,
                                const v1::GetMemberStatusRequest* request,
                                v1::GetMemberStatusResponse* response) override;
+  grpc::Status SetAccountOwners(
+      grpc::ServerContext* context, const v1::SetAccountOwnersRequest* request,
+      v1::SetAccountOwnersResponse* response) override;
 
  private:
   ServiceDeps deps_;

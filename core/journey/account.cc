@@ -4,6 +4,9 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "core/base/problems.h"
+#include "core/journey/routing.h"
 
 namespace smarketing {
 
@@ -66,6 +69,88 @@ v1::Account SummarizeAccount(absl::string_view domain,
     }
   }
   return account;
+}
+
+namespace {
+
+// Whether `member_id` takes leads as a sales member of `team`: by their
+// status's teams when they were moved, else by the Playbook.
+bool SalesMemberOf(const v1::Team& team, const std::string& member_id,
+                   const v1::RoutingState& routing) {
+  if (auto it = routing.members().find(member_id);
+      it != routing.members().end() && it->second.has_teams()) {
+    const auto& ids = it->second.teams().team_ids();
+    return std::find(ids.begin(), ids.end(), team.id()) != ids.end();
+  }
+  for (const v1::TeamMember& member : team.members()) {
+    if (member.id() == member_id) {
+      return member.role() == v1::MEMBER_ROLE_SALES;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<int> SetAccountOwners(
+    const v1::Playbook& playbook,
+    const google::protobuf::RepeatedPtrField<v1::AccountOwnerAssignment>& owners,
+    v1::RoutingState* routing) {
+  if (owners.size() > kMaxAccountOwnersPerRequest) {
+    return FieldError("owners", absl::StrCat("has ", owners.size(),
+                                             " entries; at most ",
+                                             kMaxAccountOwnersPerRequest));
+  }
+  absl::flat_hash_map<std::string, const v1::Team*> teams;
+  for (const v1::Team& team : playbook.routing().teams()) {
+    teams.emplace(team.id(), &team);
+  }
+  ProblemList problems;
+  for (int i = 0; i < owners.size(); ++i) {
+    const v1::AccountOwnerAssignment& owner = owners[i];
+    const std::string path = absl::StrCat("owners[", i, "]");
+    if (AccountKey(owner.domain()).empty()) {
+      problems.Add(absl::StrCat(path, ".domain"), "required");
+    }
+    if (owner.team_id().empty() && owner.owner_id().empty()) continue;
+    auto team = teams.find(owner.team_id());
+    if (team == teams.end()) {
+      problems.Add(absl::StrCat(path, ".team_id"),
+                   absl::StrCat("not a team of the active Playbook: \"",
+                                owner.team_id(), "\""));
+    } else if (!SalesMemberOf(*team->second, owner.owner_id(), *routing)) {
+      problems.Add(absl::StrCat(path, ".owner_id"),
+                   absl::StrCat("not a sales member of team ",
+                                owner.team_id(), ": \"", owner.owner_id(),
+                                "\""));
+    }
+  }
+  if (auto st = problems.ToStatus("the account owners are not valid");
+      !st.ok()) {
+    return st;
+  }
+  int changed = 0;
+  auto& accounts = *routing->mutable_account_owners();
+  for (const v1::AccountOwnerAssignment& owner : owners) {
+    const std::string key = AccountKey(owner.domain());
+    auto it = accounts.find(key);
+    if (owner.team_id().empty() && owner.owner_id().empty()) {
+      if (it != accounts.end()) {
+        accounts.erase(it);
+        ++changed;
+      }
+      continue;
+    }
+    if (it != accounts.end() && it->second.team_id() == owner.team_id() &&
+        it->second.owner_id() == owner.owner_id()) {
+      continue;
+    }
+    v1::AccountOwner& stored = accounts[key];
+    stored.set_team_id(owner.team_id());
+    stored.set_owner_id(owner.owner_id());
+    ++changed;
+  }
+  return changed;
 }
 
 }  // namespace smarketing

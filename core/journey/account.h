@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/journey/lead_engine.h"
 #include "smarketing/v1/account.pb.h"
@@ -32,6 +33,20 @@ v1::Account SummarizeAccount(absl::string_view domain,
                              const std::vector<AccountLead>& contacts,
                              bool truncated, const v1::Playbook& playbook,
                              const v1::RoutingState& routing);
+
+// Account owners one request may set.
+inline constexpr int kMaxAccountOwnersPerRequest = 10000;
+
+// Sets the owners of accounts in `routing` (account_owners, which routing
+// honours for the account's next leads): each owner must be a sales member
+// of their team, a team of `playbook`, by the Playbook or by their status
+// in `routing`; an empty team and owner removes the account's owner. On any
+// problem: INVALID_ARGUMENT naming each ("owners[3].owner_id"), and
+// `routing` is unchanged. Returns how many accounts changed owner.
+absl::StatusOr<int> SetAccountOwners(
+    const v1::Playbook& playbook,
+    const google::protobuf::RepeatedPtrField<v1::AccountOwnerAssignment>& owners,
+    v1::RoutingState* routing);
 
 }  // namespace smarketing
 

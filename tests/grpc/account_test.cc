@@ -4,6 +4,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include <cstdlib>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -20,6 +21,7 @@ namespace {
 
 constexpr char kReader[] = "reader-token-aaaaaaaaaaaaaaaa";
 constexpr char kMarketing[] = "marketing-token-ccccccccccccc";
+constexpr char kAdmin[] = "admin-token-ddddddddddddddddd";
 
 class AccountTest : public ::testing::Test {
  protected:
@@ -28,7 +30,8 @@ class AccountTest : public ::testing::Test {
         (std::filesystem::temp_directory_path() / "smarketing-XXXXXX").string();
     dir_ = mkdtemp(pattern.data());
     std::ofstream(dir_ / "tokens") << kReader << " reader ann\n"
-                                   << kMarketing << " marketing mia\n";
+                                   << kMarketing << " marketing mia\n"
+                                   << kAdmin << " admin ada\n";
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.store_path = (dir_ / "store.db").string();
@@ -39,9 +42,11 @@ class AccountTest : public ::testing::Test {
     auto server = Server::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    leads_ = v1::LeadService::NewStub(grpc::CreateChannel(
+    auto channel = grpc::CreateChannel(
         absl::StrCat("127.0.0.1:", server_->port()),
-        grpc::InsecureChannelCredentials()));
+        grpc::InsecureChannelCredentials());
+    leads_ = v1::LeadService::NewStub(channel);
+    team_ = v1::TeamService::NewStub(channel);
   }
   void TearDown() override {
     server_.reset();
@@ -84,6 +89,33 @@ class AccountTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<v1::LeadService::Stub> leads_;
+  std::unique_ptr<v1::TeamService::Stub> team_;
+
+  v1::Account Account(const std::string& domain) {
+    v1::GetAccountRequest request;
+    request.set_domain(domain);
+    v1::GetAccountResponse response;
+    grpc::Status st = leads_->GetAccount(As(kReader).get(), request, &response);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return response.account();
+  }
+
+  grpc::Status SetOwners(
+      const std::string& token,
+      std::initializer_list<std::array<const char*, 3>> owners,
+      int* changed = nullptr) {
+    v1::SetAccountOwnersRequest request;
+    for (const auto& [domain, team, owner] : owners) {
+      v1::AccountOwnerAssignment* entry = request.add_owners();
+      entry->set_domain(domain);
+      entry->set_team_id(team);
+      entry->set_owner_id(owner);
+    }
+    v1::SetAccountOwnersResponse response;
+    grpc::Status st = team_->SetAccountOwners(As(token).get(), request, &response);
+    if (changed != nullptr) *changed = response.changed();
+    return st;
+  }
 };
 
 TEST_F(AccountTest, AnAccountGathersItsContacts) {
@@ -169,6 +201,43 @@ TEST_F(AccountTest, AccountsArePagedByDomain) {
   request.set_page_size(101);
   grpc::Status st = leads_->ListAccounts(As(kReader).get(), request, &second);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(AccountTest, AccountOwnersAreImportedAllOrNothing) {
+  Upsert("c-1", "c.example", v1::SENIORITY_VP, "VP Sales", false);
+  int changed = 0;
+  ASSERT_TRUE(SetOwners(kAdmin, {{"WWW.C.example", "emea-midmarket", "usr-1002"},
+                                 {"d.example", "na-enterprise", "usr-1101"}},
+                        &changed)
+                  .ok());
+  EXPECT_EQ(changed, 2);
+  EXPECT_EQ(Account("c.example").owner().owner_id(), "usr-1002");
+  EXPECT_EQ(Account("c.example").owner().team_id(), "emea-midmarket");
+  // The same again changes nothing.
+  ASSERT_TRUE(SetOwners(kAdmin, {{"c.example", "emea-midmarket", "usr-1002"}},
+                        &changed)
+                  .ok());
+  EXPECT_EQ(changed, 0);
+
+  // An unknown team, a marketing member, a missing domain: all named, and
+  // nothing changes, not even the valid entry.
+  grpc::Status st =
+      SetOwners(kAdmin, {{"c.example", "emea-midmarket", "usr-1001"},
+                         {"e.example", "no-such-team", "usr-1001"},
+                         {"f.example", "emea-midmarket", "usr-2001"},
+                         {"", "emea-midmarket", "usr-1001"}});
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("owners[1].team_id"), std::string::npos);
+  EXPECT_NE(st.error_message().find("owners[2].owner_id"), std::string::npos);
+  EXPECT_NE(st.error_message().find("owners[3].domain"), std::string::npos);
+  EXPECT_EQ(Account("c.example").owner().owner_id(), "usr-1002");
+
+  EXPECT_EQ(SetOwners(kMarketing, {{"c.example", "", ""}}).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // An empty team and owner removes the account's owner.
+  ASSERT_TRUE(SetOwners(kAdmin, {{"c.example", "", ""}}, &changed).ok());
+  EXPECT_EQ(changed, 1);
+  EXPECT_FALSE(Account("c.example").has_owner());
 }
 
 }  // namespace
