@@ -15,6 +15,8 @@ constexpr MethodAccess kTable[] = {
     {"LeadService.RecordEvents", Role::kMarketing, Role::kMarketing, ""},
     {"LeadService.StreamEvents", Role::kMarketing, Role::kMarketing, ""},
     {"LeadService.GetLead", Role::kReader, Role::kReader, ""},
+    {"LeadService.GetAccount", Role::kReader, Role::kReader, ""},
+    {"LeadService.ListAccounts", Role::kReader, Role::kReader, ""},
     {"LeadService.ListLeads", Role::kReader, Role::kReader, ""},
     {"LeadService.RecordFeedback", Role::kSales, Role::kSales, ""},
     {"LeadService.TransitionLead", Role::kSales, Role::kSales, ""},
@@ -30,6 +32,7 @@ constexpr MethodAccess kTable[] = {
     {"PlaybookService.ActivatePlaybook", Role::kAdmin, Role::kAdmin, ""},
     {"PlaybookService.GetPlaybook", Role::kReader, Role::kReader, ""},
     {"PlaybookService.ListPlaybookVersions", Role::kReader, Role::kReader, ""},
+    {"PlaybookService.GetRescoreStatus", Role::kReader, Role::kReader, ""},
     {"ReportService.ListSlaLeads", Role::kReader, Role::kReader, ""},
     {"ReportService.GetClosedLoopReport", Role::kReader, Role::kReader, ""},
     {"ReportService.GetReview", Role::kReader, Role::kReader, ""},
@@ -39,6 +42,13 @@ constexpr MethodAccess kTable[] = {
     {"TeamService.SetMemberStatus", Role::kMarketing, Role::kAdmin,
      "update_mask \"teams\""},
     {"TeamService.GetMemberStatus", Role::kReader, Role::kReader, ""},
+    {"TeamService.SetAccountOwners", Role::kAdmin, Role::kAdmin, ""},
+    // Webhooks send lead data out of the service: admins only.
+    {"WebhookService.CreateWebhook", Role::kAdmin, Role::kAdmin, ""},
+    {"WebhookService.ListWebhooks", Role::kAdmin, Role::kAdmin, ""},
+    {"WebhookService.DeleteWebhook", Role::kAdmin, Role::kAdmin, ""},
+    {"WebhookService.ListDeadLetters", Role::kAdmin, Role::kAdmin, ""},
+    {"WebhookService.ReplayDeadLetter", Role::kAdmin, Role::kAdmin, ""},
 };
 
 const MethodAccess* Find(absl::string_view method) {

@@ -7,13 +7,17 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
+#include "absl/types/span.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "core/scoring/lead_validation.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
 #include "core/journey/lead_change.h"
+#include "core/journey/rescore.h"
+#include "grpc_server/log.h"
 
 namespace smarketing {
 namespace {
@@ -257,6 +261,7 @@ absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
   write.lead.updated_at = now;
   KeepSlaState(engine, playbook, now, &write.lead);
   write.lead.lead.clear_events();
+  write.lead.account = AccountKey(write.lead.lead.company().domain());
   if (auto st = CheckRecordSize(write.lead); !st.ok()) return st;
   if (auto st = txn.PutLead(write.lead); !st.ok()) return st;
   if (shared_routing == nullptr) {
@@ -269,6 +274,12 @@ absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
     write.change.Clear();
     return absl::OkStatus();
   }
+  if (write.rescore_pass) {
+    auto* kinds = write.change.mutable_kinds();
+    kinds->Add(v1::CHANGE_KIND_RESCORED);
+    std::rotate(kinds->begin(), kinds->end() - 1, kinds->end());
+  }
+  write.change.set_playbook_number(playbook);
   return AppendChange(txn, now, actor, write.lead.revision, &write.change);
 }
 
@@ -491,6 +502,116 @@ absl::StatusOr<LeadWrite> LeadDesk::AssignFromQueue(absl::string_view lead_id,
                   if (st.ok() && !assigned) write->unchanged = true;
                   return st;
                 });
+}
+
+// --- Rescoring passes ---
+
+LeadDesk::Change LeadDesk::RescoreChange(v1::RescoreReason reason,
+                                         absl::Time now) {
+  return [reason, now](const LeadEngine& engine, StoreTransaction& txn,
+                       LeadWrite* write, v1::RoutingState* routing) {
+    write->rescore_pass = true;
+    const LeadState before{write->lead.lifecycle, write->lead.score};
+    if (auto st = Rescore(engine, txn, now, write, routing); !st.ok()) {
+      return st;
+    }
+    // Rescore marks the write as a client's rescoring; a pass is told
+    // apart by its own kind.
+    write->rescored = false;
+    const LeadState after{write->lead.lifecycle, write->lead.score};
+    if (!RescoreKeeps(reason, write->lead.lead, before, after)) {
+      write->lead.lifecycle = before.lifecycle;
+      write->lead.score = before.score;
+      write->unchanged = true;
+    }
+    return absl::OkStatus();
+  };
+}
+
+absl::StatusOr<v1::RescoreStatus> LeadDesk::RescoreBatch(
+    const v1::RescoreStatus& pass, const PlaybookVersionEngine& version,
+    const std::vector<std::string>& lead_ids, absl::Time now) {
+  const WriteActor system;
+  // `skip`: leads left out, as the engine refused them alone.
+  auto run = [&](absl::Span<const std::string> ids,
+                 const absl::flat_hash_set<std::string>& skip,
+                 v1::RescoreStatus* progress,
+                 int64_t* latest_cursor) -> absl::Status {
+    return store_->Write([&](StoreTransaction& txn) -> absl::Status {
+      auto stored = txn.GetLatestRescore();
+      if (!stored.ok()) return stored.status();
+      if (!stored->has_value() || (*stored)->pass_number() != progress->pass_number() ||
+          (*stored)->state() != v1::RESCORE_STATE_RUNNING ||
+          (*stored)->resume_after_lead_id() !=
+              progress->resume_after_lead_id()) {
+        return absl::AbortedError(absl::StrCat(
+            "rescoring pass ", progress->pass_number(),
+            " moved on elsewhere since it was read"));
+      }
+      auto routing = txn.GetRoutingState();
+      if (!routing.ok()) return routing.status();
+      for (const std::string& id : ids) {
+        progress->set_leads_done(progress->leads_done() + 1);
+        progress->set_resume_after_lead_id(id);
+        if (skip.contains(id)) {
+          progress->set_leads_failed(progress->leads_failed() + 1);
+          continue;
+        }
+        LeadWrite write;
+        absl::Status st = ModifyIn(
+            txn, *version.engine, version.number, id, 0, /*may_create=*/false,
+            now, RescoreChange(progress->reason(), now), system, &write,
+            &*routing);
+        if (absl::IsNotFound(st)) continue;
+        if (!st.ok()) return st;
+        if (!write.unchanged) {
+          progress->set_leads_written(progress->leads_written() + 1);
+        }
+        if (write.change.cursor() > 0) {
+          progress->set_leads_changed(progress->leads_changed() + 1);
+          *latest_cursor = write.change.cursor();
+        }
+      }
+      if (auto st = txn.PutRoutingState(*routing); !st.ok()) return st;
+      return txn.PutRescore(*progress);
+    });
+  };
+
+  // What the engine refuses for one lead (a record grown too large, a
+  // lifecycle move it does not allow) rather than a store that failed.
+  auto refused_by_engine = [](const absl::Status& st) {
+    return absl::IsInvalidArgument(st) || absl::IsFailedPrecondition(st) ||
+           absl::IsOutOfRange(st);
+  };
+  v1::RescoreStatus progress = pass;
+  int64_t latest_cursor = 0;
+  absl::Status st = run(lead_ids, {}, &progress, &latest_cursor);
+  if (refused_by_engine(st)) {
+    // The batch was rolled back: each lead on its own, to leave out only
+    // the ones refused.
+    absl::flat_hash_set<std::string> refused;
+    progress = pass;
+    st = absl::OkStatus();
+    for (const std::string& id : lead_ids) {
+      v1::RescoreStatus attempt = progress;
+      absl::Status one = run({&id, 1}, refused, &attempt, &latest_cursor);
+      if (refused_by_engine(one)) {
+        Log("warning", "rescore_lead_failed",
+            {{"lead_id", id}, {"error", std::string(one.message())}});
+        refused.insert(id);
+        attempt = progress;
+        one = run({&id, 1}, refused, &attempt, &latest_cursor);
+      }
+      if (!one.ok()) {
+        st = one;
+        break;
+      }
+      progress = std::move(attempt);
+    }
+  }
+  if (feed_ != nullptr && latest_cursor > 0) feed_->Committed(latest_cursor);
+  if (!st.ok()) return st;
+  return progress;
 }
 
 // --- Bulk import ---

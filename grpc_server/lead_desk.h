@@ -56,9 +56,11 @@ struct LeadWrite {
   int recorded = 0;
   int duplicates = 0;
   int event_count = 0;
-  // The write rescored the lead, recorded feedback: for the change feed.
+  // The write rescored the lead, recorded feedback, evaluated it again in a
+  // rescoring pass: for the change feed.
   bool rescored = false;
   bool feedback = false;
+  bool rescore_pass = false;
   // The change feed's entry for the write; cursor 0 when the write changed
   // nothing a consumer follows.
   v1::Change change;
@@ -114,6 +116,20 @@ class LeadDesk {
   absl::StatusOr<LeadWrite> AssignFromQueue(absl::string_view lead_id,
                                             absl::Time now);
 
+  // --- Rescoring passes ---
+
+  // Evaluates `lead_ids` (the next leads of `pass`, by id) again with
+  // `version`, the pass's, at `now`, and stores what the pass keeps
+  // (RescoreKeeps), with their changes in the feed, in one transaction with
+  // the pass's progress: a batch is done once or not at all. ABORTED when
+  // the stored pass is no longer `pass` as given (another process went on
+  // with it). A lead the engine cannot evaluate is left as it is and
+  // counted as failed; a lead erased meanwhile is skipped. Returns the
+  // pass's progress as stored.
+  absl::StatusOr<v1::RescoreStatus> RescoreBatch(
+      const v1::RescoreStatus& pass, const PlaybookVersionEngine& version,
+      const std::vector<std::string>& lead_ids, absl::Time now);
+
   // --- Bulk import ---
 
   // Stores `leads` with their events, in one transaction when all can be
@@ -151,6 +167,8 @@ class LeadDesk {
                                v1::RoutingState* shared_routing = nullptr);
   // What an import does to one lead.
   static Change ImportChange(const v1::Lead& lead, absl::Time now);
+  // What a rescoring pass for `reason` does to one lead.
+  static Change RescoreChange(v1::RescoreReason reason, absl::Time now);
 
   Store* store_;
   Playbooks* playbooks_;

@@ -41,6 +41,25 @@ ABSL_FLAG(std::string, scheduler, "on",
           "queues); off: for replicas that must not act");
 ABSL_FLAG(absl::Duration, scheduler_tick, absl::Seconds(10),
           "how often the SLA scheduler looks for due steps, e.g. 10s");
+ABSL_FLAG(int, rescore_batch, 200,
+          "leads per transaction when stored leads are evaluated again "
+          "after a Playbook activation or by the refresh");
+ABSL_FLAG(absl::Duration, refresh_interval, absl::Hours(24),
+          "how often every stored lead is evaluated again as engagement "
+          "decays (only leads whose grade, stage, priority, routing or SLA "
+          "state changes are written); 0 turns it off. With "
+          "--scheduler=off, neither rescoring nor the refresh runs");
+ABSL_FLAG(absl::Duration, webhook_timeout, absl::Seconds(10),
+          "how long one webhook request may take, connection included");
+ABSL_FLAG(absl::Duration, webhook_retry_base, absl::Seconds(1),
+          "wait after a failed webhook attempt, doubled at each failure "
+          "(at most 1h)");
+ABSL_FLAG(int, webhook_max_attempts, 8,
+          "attempts at a change before it goes to the webhook's dead-letter "
+          "list");
+ABSL_FLAG(absl::Duration, webhook_tick, absl::Seconds(1),
+          "how often webhook delivery looks for new changes (with "
+          "--scheduler=on only)");
 ABSL_FLAG(std::string, http_listen, "",
           "host:port of an HTTP listener serving /review (the weekly review "
           "page), /metrics (Prometheus) and /healthz; off when empty. Same "
@@ -126,6 +145,12 @@ int main(int argc, char** argv) {
   }
   options.scheduler = scheduler == "on";
   options.scheduler_tick = absl::GetFlag(FLAGS_scheduler_tick);
+  options.rescore_batch = absl::GetFlag(FLAGS_rescore_batch);
+  options.refresh_interval = absl::GetFlag(FLAGS_refresh_interval);
+  options.webhooks.timeout = absl::GetFlag(FLAGS_webhook_timeout);
+  options.webhooks.retry_base = absl::GetFlag(FLAGS_webhook_retry_base);
+  options.webhooks.max_attempts = absl::GetFlag(FLAGS_webhook_max_attempts);
+  options.webhooks.tick = absl::GetFlag(FLAGS_webhook_tick);
   options.http_listen = absl::GetFlag(FLAGS_http_listen);
   auto server = smarketing::Server::Start(options);
   if (!server.ok()) {

@@ -135,6 +135,44 @@ class CountingTransaction final : public StoreTransaction {
   absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) override {
     return inner_.AppendMemberAudit(change);
   }
+  absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore() override {
+    return inner_.GetLatestRescore();
+  }
+  absl::Status PutRescore(const v1::RescoreStatus& status) override {
+    return inner_.PutRescore(status);
+  }
+  absl::StatusOr<int64_t> CountLeads() override { return inner_.CountLeads(); }
+  absl::StatusOr<int64_t> LatestChangeCursor() override {
+    return inner_.LatestChangeCursor();
+  }
+  absl::StatusOr<std::vector<v1::WebhookSubscription>> ListWebhooks() override {
+    return inner_.ListWebhooks();
+  }
+  absl::StatusOr<std::optional<v1::WebhookSubscription>> GetWebhook(
+      absl::string_view id) override {
+    return inner_.GetWebhook(id);
+  }
+  absl::Status PutWebhook(const v1::WebhookSubscription& webhook) override {
+    return inner_.PutWebhook(webhook);
+  }
+  absl::Status DeleteWebhook(absl::string_view id) override {
+    return inner_.DeleteWebhook(id);
+  }
+  absl::Status AddDeadLetter(const v1::DeadLetter& letter) override {
+    return inner_.AddDeadLetter(letter);
+  }
+  absl::StatusOr<std::vector<v1::DeadLetter>> ListDeadLetters(
+      absl::string_view subscription_id, int64_t after_cursor,
+      int limit) override {
+    return inner_.ListDeadLetters(subscription_id, after_cursor, limit);
+  }
+  absl::StatusOr<std::optional<v1::DeadLetter>> GetDeadLetter(
+      absl::string_view delivery_id) override {
+    return inner_.GetDeadLetter(delivery_id);
+  }
+  absl::Status DeleteDeadLetter(absl::string_view delivery_id) override {
+    return inner_.DeleteDeadLetter(delivery_id);
+  }
 
  private:
   StoreTransaction& inner_;
@@ -212,6 +250,19 @@ class TimedStoreImpl final : public Store {
   }
   absl::StatusOr<bool> HoldLease(absl::string_view name) override {
     return inner_->HoldLease(name);
+  }
+  absl::StatusOr<std::vector<std::string>> ListLeadIds(
+      absl::string_view after_id, int limit) override {
+    return inner_->ListLeadIds(after_id, limit);
+  }
+  absl::StatusOr<std::vector<StoredLead>> ListAccountLeads(
+      absl::string_view account, absl::string_view after_id,
+      int limit) override {
+    return inner_->ListAccountLeads(account, after_id, limit);
+  }
+  absl::StatusOr<std::vector<std::string>> ListAccounts(
+      absl::string_view after_account, int limit) override {
+    return inner_->ListAccounts(after_account, limit);
   }
 
  private:

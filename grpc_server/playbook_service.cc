@@ -107,6 +107,7 @@ grpc::Status PlaybookServiceImpl::PublishPlaybook(
     auto record = deps_.playbooks->Publish(*std::move(engine), caller->name,
                                            request->activate());
     if (!record.ok()) return record.status();
+    if (record->active && deps_.rescorer != nullptr) deps_.rescorer->Wake();
     Log("info", "playbook_published",
         {{"number", absl::StrCat(record->number)},
          {"label", record->label},
@@ -128,6 +129,7 @@ grpc::Status PlaybookServiceImpl::ActivatePlaybook(
     auto record = deps_.playbooks->Activate(request->number(),
                                             request->expected_active_number());
     if (!record.ok()) return record.status();
+    if (deps_.rescorer != nullptr) deps_.rescorer->Wake();
     Log("info", "playbook_activated",
         {{"number", absl::StrCat(record->number)}, {"by", caller->name}});
     ToVersion(*record, response->mutable_version());
@@ -179,6 +181,21 @@ grpc::Status PlaybookServiceImpl::ListPlaybookVersions(
           absl::StrCat((*records)[page_size - 1].number));
     }
     return absl::OkStatus();
+  }());
+}
+
+grpc::Status PlaybookServiceImpl::GetRescoreStatus(
+    grpc::ServerContext* context, const v1::GetRescoreStatusRequest* request,
+    v1::GetRescoreStatusResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    auto caller = Authorize(*deps_.tokens, *context, "PlaybookService.GetRescoreStatus");
+    if (!caller.ok()) return caller.status();
+    return deps_.store->Read([&](StoreTransaction& txn) -> absl::Status {
+      auto latest = txn.GetLatestRescore();
+      if (!latest.ok()) return latest.status();
+      if (latest->has_value()) *response->mutable_status() = **latest;
+      return absl::OkStatus();
+    });
   }());
 }
 

@@ -100,14 +100,48 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     return st;
   }
 
+  if (options.webhooks.timeout <= absl::ZeroDuration() ||
+      options.webhooks.retry_base <= absl::ZeroDuration() ||
+      options.webhooks.tick <= absl::ZeroDuration() ||
+      options.webhooks.max_attempts <= 0) {
+    return absl::InvalidArgumentError(
+        "--webhook_timeout, --webhook_retry_base, --webhook_tick and "
+        "--webhook_max_attempts must be positive");
+  }
+  std::function<absl::Time()> clock = options.clock;
+  if (!clock) clock = [] { return absl::Now(); };
+  server->webhooks_ = std::make_unique<WebhookDeliverer>(
+      server->store_.get(), clock, options.webhooks);
+  if (options.scheduler) {
+    if (options.scheduler_tick <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("--scheduler_tick must be positive");
+    }
+    if (options.rescore_batch <= 0) {
+      return absl::InvalidArgumentError("--rescore_batch must be positive");
+    }
+    if (options.refresh_interval < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          "--refresh_interval must not be negative");
+    }
+    server->scheduler_ = std::make_unique<Scheduler>(
+        server->store_.get(), server->leads_.get(), clock);
+    server->rescorer_ = std::make_unique<Rescorer>(
+        server->store_.get(), server->playbooks_.get(), server->leads_.get(),
+        clock,
+        RescorerOptions{options.rescore_batch, options.refresh_interval,
+                        options.scheduler_tick});
+  }
+
   const ServiceDeps deps{server->store_.get(), server->playbooks_.get(),
                          server->leads_.get(), &server->tokens_,
-                         server->feed_.get()};
+                         server->feed_.get(), server->rescorer_.get(),
+                         server->webhooks_.get()};
   server->scoring_ = std::make_unique<ScoringServiceImpl>(deps);
   server->playbook_service_ = std::make_unique<PlaybookServiceImpl>(deps);
   server->lead_service_ = std::make_unique<LeadServiceImpl>(deps);
   server->report_ = std::make_unique<ReportServiceImpl>(deps);
   server->team_service_ = std::make_unique<TeamServiceImpl>(deps);
+  server->webhook_service_ = std::make_unique<WebhookServiceImpl>(deps);
 
   grpc::EnableDefaultHealthCheckService(true);
   // gRPC's health service registers no descriptors; naming one of these
@@ -126,6 +160,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(server->lead_service_.get());
   builder.RegisterService(server->report_.get());
   builder.RegisterService(server->team_service_.get());
+  builder.RegisterService(server->webhook_service_.get());
   std::vector<std::unique_ptr<
       grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
@@ -145,18 +180,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         v1::PlaybookService::service_full_name(),
         v1::LeadService::service_full_name(),
         v1::ReportService::service_full_name(),
-        v1::TeamService::service_full_name()}) {
+        v1::TeamService::service_full_name(),
+        v1::WebhookService::service_full_name()}) {
     server->server_->GetHealthCheckService()->SetServingStatus(service, true);
   }
-  if (options.scheduler) {
-    if (options.scheduler_tick <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError("--scheduler_tick must be positive");
-    }
-    std::function<absl::Time()> clock = options.clock;
-    if (!clock) clock = [] { return absl::Now(); };
-    server->scheduler_ = std::make_unique<Scheduler>(
-        server->store_.get(), server->leads_.get(), std::move(clock));
+  if (server->scheduler_ != nullptr) {
     server->scheduler_->Start(options.scheduler_tick);
+    server->rescorer_->Start();
+    server->webhooks_->Start();
   }
   if (!options.http_listen.empty()) {
     auto http = HttpServer::Start(
@@ -176,7 +207,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
        {"tokens", absl::StrCat(server->tokens_.size())},
        {"scheduler", options.scheduler
                          ? absl::FormatDuration(options.scheduler_tick)
-                         : "off"}});
+                         : "off"},
+       {"refresh", !options.scheduler ? "off"
+                   : options.refresh_interval == absl::ZeroDuration()
+                       ? "off"
+                       : absl::FormatDuration(options.refresh_interval)}});
   return server;
 }
 
@@ -186,6 +221,8 @@ Server::~Server() {
 
 void Server::Shutdown(absl::Duration grace) {
   if (scheduler_ != nullptr) scheduler_->Stop();
+  if (rescorer_ != nullptr) rescorer_->Stop();
+  if (webhooks_ != nullptr) webhooks_->Stop();
   if (http_ != nullptr) http_->Stop();
   if (server_ == nullptr) return;
   server_->Shutdown(std::chrono::system_clock::now() +

@@ -17,8 +17,10 @@
 #include "grpc_server/lead_desk.h"
 #include "grpc_server/metrics.h"
 #include "grpc_server/playbooks.h"
+#include "grpc_server/rescorer.h"
 #include "grpc_server/scheduler.h"
 #include "grpc_server/services.h"
+#include "grpc_server/webhooks.h"
 #include "store/store.h"
 
 namespace smarketing {
@@ -45,7 +47,15 @@ struct ServerOptions {
   bool scheduler = true;
   // How often the scheduler looks for due steps and queued leads.
   absl::Duration scheduler_tick = absl::Seconds(10);
-  // The scheduler's clock; absl::Now when unset. Tests move it by hand.
+  // Rescoring in the background (see Rescorer), with the scheduler: a
+  // replica that must not act rescores nothing either. Leads per batch,
+  // and how often the periodic refresh runs (zero: never).
+  int rescore_batch = 200;
+  absl::Duration refresh_interval = absl::Hours(24);
+  // Webhook delivery, with the scheduler too (see WebhookOptions).
+  WebhookOptions webhooks;
+  // The scheduler's and the rescoring's clock; absl::Now when unset. Tests
+  // move it by hand.
   std::function<absl::Time()> clock;
   // host:port of the HTTP listener (/review, /metrics, /healthz); none
   // when empty. Uses the TLS files above when they are set.
@@ -69,6 +79,9 @@ class Server {
 
   // The SLA scheduler; nullptr when off.
   Scheduler* scheduler() { return scheduler_.get(); }
+  // Rescoring; nullptr when the scheduler is off.
+  Rescorer* rescorer() { return rescorer_.get(); }
+  WebhookDeliverer* webhooks() { return webhooks_.get(); }
 
  private:
   Server() = default;
@@ -85,9 +98,13 @@ class Server {
   std::unique_ptr<LeadServiceImpl> lead_service_;
   std::unique_ptr<ReportServiceImpl> report_;
   std::unique_ptr<TeamServiceImpl> team_service_;
+  std::unique_ptr<WebhookServiceImpl> webhook_service_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<Rescorer> rescorer_;
+  // Always there for the WebhookService; delivers only with the scheduler.
+  std::unique_ptr<WebhookDeliverer> webhooks_;
   int port_ = 0;
 };
 

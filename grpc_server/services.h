@@ -10,11 +10,14 @@
 #include "grpc_server/change_feed.h"
 #include "grpc_server/lead_desk.h"
 #include "grpc_server/playbooks.h"
+#include "grpc_server/rescorer.h"
+#include "grpc_server/webhooks.h"
 #include "smarketing/v1/lead_service.grpc.pb.h"
 #include "smarketing/v1/playbook_service.grpc.pb.h"
 #include "smarketing/v1/report_service.grpc.pb.h"
 #include "smarketing/v1/scoring_service.grpc.pb.h"
 #include "smarketing/v1/team_service.grpc.pb.h"
+#include "smarketing/v1/webhook_service.grpc.pb.h"
 #include "store/store.h"
 
 namespace smarketing {
@@ -26,6 +29,9 @@ struct ServiceDeps {
   LeadDesk* leads = nullptr;
   const TokenTable* tokens = nullptr;
   ChangeFeed* feed = nullptr;
+  // Told when a version is activated; nullptr when passes are off.
+  Rescorer* rescorer = nullptr;
+  WebhookDeliverer* webhooks = nullptr;
 };
 
 // ScoreLead's request and response on an arena per call: parsing a lead
@@ -84,6 +90,9 @@ class PlaybookServiceImpl final : public v1::PlaybookService::Service {
       grpc::ServerContext* context,
       const v1::ListPlaybookVersionsRequest* request,
       v1::ListPlaybookVersionsResponse* response) override;
+  grpc::Status GetRescoreStatus(
+      grpc::ServerContext* context, const v1::GetRescoreStatusRequest* request,
+      v1::GetRescoreStatusResponse* response) override;
 
  private:
   ServiceDeps deps_;
@@ -127,6 +136,13 @@ class LeadServiceImpl final : public v1::LeadService::Service {
   grpc::Status WatchChanges(grpc::ServerContext* context,
                             const v1::WatchChangesRequest* request,
                             grpc::ServerWriter<v1::Change>* writer) override;
+  // Accounts (account_service.cc).
+  grpc::Status GetAccount(grpc::ServerContext* context,
+                          const v1::GetAccountRequest* request,
+                          v1::GetAccountResponse* response) override;
+  grpc::Status ListAccounts(grpc::ServerContext* context,
+                            const v1::ListAccountsRequest* request,
+                            v1::ListAccountsResponse* response) override;
   // Bulk import (import_service.cc).
   grpc::Status ImportLeads(grpc::ServerContext* context,
                            grpc::ServerReader<v1::ImportLeadsRequest>* reader,
@@ -164,6 +180,33 @@ class TeamServiceImpl final : public v1::TeamService::Service {
   grpc::Status GetMemberStatus(grpc::ServerContext* context,
                                const v1::GetMemberStatusRequest* request,
                                v1::GetMemberStatusResponse* response) override;
+  grpc::Status SetAccountOwners(
+      grpc::ServerContext* context, const v1::SetAccountOwnersRequest* request,
+      v1::SetAccountOwnersResponse* response) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
+// Webhook subscriptions and dead letters (webhook_service.cc).
+class WebhookServiceImpl final : public v1::WebhookService::Service {
+ public:
+  explicit WebhookServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  grpc::Status CreateWebhook(grpc::ServerContext* context,
+                             const v1::CreateWebhookRequest* request,
+                             v1::CreateWebhookResponse* response) override;
+  grpc::Status ListWebhooks(grpc::ServerContext* context,
+                            const v1::ListWebhooksRequest* request,
+                            v1::ListWebhooksResponse* response) override;
+  grpc::Status DeleteWebhook(grpc::ServerContext* context,
+                             const v1::DeleteWebhookRequest* request,
+                             v1::DeleteWebhookResponse* response) override;
+  grpc::Status ListDeadLetters(grpc::ServerContext* context,
+                               const v1::ListDeadLettersRequest* request,
+                               v1::ListDeadLettersResponse* response) override;
+  grpc::Status ReplayDeadLetter(grpc::ServerContext* context,
+                                const v1::ReplayDeadLetterRequest* request,
+                                v1::ReplayDeadLetterResponse* response) override;
 
  private:
   ServiceDeps deps_;

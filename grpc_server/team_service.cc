@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
+#include "core/journey/account.h"
 #include "core/journey/member_status.h"
 #include "grpc_server/access.h"
 #include "grpc_server/log.h"
@@ -95,6 +96,35 @@ grpc::Status TeamServiceImpl::GetMemberStatus(
     for (v1::MemberStatusChange& change : *changes) {
       *response->add_changes() = std::move(change);
     }
+    return absl::OkStatus();
+  }());
+}
+
+grpc::Status TeamServiceImpl::SetAccountOwners(
+    grpc::ServerContext* context, const v1::SetAccountOwnersRequest* request,
+    v1::SetAccountOwnersResponse* response) {
+  return ToGrpcStatus([&]() -> absl::Status {
+    auto caller = Authorize(*deps_.tokens, *context, "TeamService.SetAccountOwners");
+    if (!caller.ok()) return caller.status();
+    auto active = deps_.store->GetPlaybook(0);
+    if (!active.ok()) return active.status();
+    int changed = 0;
+    absl::Status st = deps_.store->Write([&](StoreTransaction& txn) -> absl::Status {
+      auto routing = txn.GetRoutingState();
+      if (!routing.ok()) return routing.status();
+      auto set = smarketing::SetAccountOwners(active->playbook,
+                                              request->owners(), &*routing);
+      if (!set.ok()) return set.status();
+      changed = *set;
+      if (changed == 0) return absl::OkStatus();
+      return txn.PutRoutingState(*routing);
+    });
+    if (!st.ok()) return st;
+    Log("info", "account_owners_set",
+        {{"entries", absl::StrCat(request->owners_size())},
+         {"changed", absl::StrCat(changed)},
+         {"by", caller->name}});
+    response->set_changed(changed);
     return absl::OkStatus();
   }());
 }

@@ -13,7 +13,7 @@ apt_packages=(
   openjdk-17-jre-headless
   clang libclang-rt-14-dev
   openssl
-  libcpp-httplib-dev
+  libcpp-httplib-dev libcurl4-openssl-dev
   chromium
 )
 

@@ -97,13 +97,41 @@ CREATE TABLE member_audit(
   body BLOB NOT NULL);
 CREATE INDEX member_audit_by_member ON member_audit(member_id, id);
 )sql",
+    // Version 5: the passes re-evaluating every stored lead, with their
+    // progress.
+    R"sql(
+CREATE TABLE rescore_passes(
+  pass INTEGER PRIMARY KEY,
+  body BLOB NOT NULL);
+)sql",
+    // Version 6: webhook subscriptions with their delivery cursor, and the
+    // changes given up on.
+    R"sql(
+CREATE TABLE webhooks(
+  id TEXT PRIMARY KEY,
+  body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE dead_letters(
+  delivery_id TEXT PRIMARY KEY,
+  subscription_id TEXT NOT NULL,
+  cursor INTEGER NOT NULL,
+  body BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX dead_letters_by_subscription ON
+  dead_letters(subscription_id, cursor);
+)sql",
+    // Version 7: the account (company domain key) of each lead. Leads
+    // stored before get theirs at their next write: the rescoring pass
+    // that follows the upgrade writes them all.
+    R"sql(
+ALTER TABLE leads ADD COLUMN account TEXT NOT NULL DEFAULT '';
+CREATE INDEX leads_by_account ON leads(account, id);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 // What ReadLead reads, in its order.
 #define LEAD_COLUMNS                                                     \
   "lead, lifecycle, score, revision, updated_at_us, event_count, "       \
-  "sla_state, sla_valid_until_us, sla_playbook"
+  "sla_state, sla_valid_until_us, sla_playbook, account"
 
 // What LeadFilter asks of the leads, but their SLA state, after lead id ?1;
 // unset filters match everything.
@@ -245,8 +273,44 @@ class SqliteTransaction : public StoreTransaction {
   absl::Status AppendChange(v1::Change* change) override;
   absl::Status SetSlaDue(absl::string_view lead_id, absl::Time due) override;
   absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) override;
+  absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore() override;
+  absl::Status PutRescore(const v1::RescoreStatus& status) override;
+  absl::StatusOr<int64_t> CountLeads() override;
+  absl::StatusOr<int64_t> LatestChangeCursor() override;
+  absl::StatusOr<std::vector<v1::WebhookSubscription>> ListWebhooks() override;
+  absl::StatusOr<std::optional<v1::WebhookSubscription>> GetWebhook(
+      absl::string_view id) override;
+  absl::Status PutWebhook(const v1::WebhookSubscription& webhook) override;
+  absl::Status DeleteWebhook(absl::string_view id) override;
+  absl::Status AddDeadLetter(const v1::DeadLetter& letter) override;
+  absl::StatusOr<std::vector<v1::DeadLetter>> ListDeadLetters(
+      absl::string_view subscription_id, int64_t after_cursor,
+      int limit) override;
+  absl::StatusOr<std::optional<v1::DeadLetter>> GetDeadLetter(
+      absl::string_view delivery_id) override;
+  absl::Status DeleteDeadLetter(absl::string_view delivery_id) override;
 
  private:
+  // The message in the first column of each row.
+  template <typename M>
+  static absl::StatusOr<std::vector<M>> Messages(Statement& s) {
+    std::vector<M> out;
+    for (;;) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      if (auto st = s.Message(0, &out.emplace_back()); !st.ok()) return st;
+    }
+  }
+  // The message in the first column of the first row, if any.
+  template <typename M>
+  static absl::StatusOr<std::optional<M>> OneMessage(Statement& s) {
+    auto all = Messages<M>(s);
+    if (!all.ok()) return all.status();
+    if (all->empty()) return std::nullopt;
+    return std::move(all->front());
+  }
+
   absl::Status CheckWritable() const {
     if (read_only_) {
       return absl::FailedPreconditionError("store: write in a read transaction");
@@ -582,6 +646,41 @@ class SqliteStore : public Store {
     }
   }
 
+  // --- Rescoring passes ---
+
+  absl::StatusOr<std::vector<std::string>> ListLeadIds(
+      absl::string_view after_id, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s =
+        Prepare("SELECT id FROM leads WHERE id > ? ORDER BY id LIMIT ?");
+    s.Bind(1, after_id).Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
+    return Texts(s);
+  }
+
+  // --- Accounts ---
+
+  absl::StatusOr<std::vector<StoredLead>> ListAccountLeads(
+      absl::string_view account, absl::string_view after_id,
+      int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s = Prepare("SELECT " LEAD_COLUMNS
+                          " FROM leads WHERE account = ? AND id > ? "
+                          "ORDER BY id LIMIT ?");
+    s.Bind(1, account).Bind(2, after_id).Bind(
+        3, limit > 0 ? int64_t{limit} : int64_t{-1});
+    return ReadLeads(s);
+  }
+
+  absl::StatusOr<std::vector<std::string>> ListAccounts(
+      absl::string_view after_account, int limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s = Prepare(
+        "SELECT DISTINCT account FROM leads WHERE account > ? "
+        "ORDER BY account LIMIT ?");
+    s.Bind(1, after_account).Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
+    return Texts(s);
+  }
+
   // For SqliteTransaction; the caller holds mu_. Statements are prepared
   // once and kept for the life of the connection.
   Statement Prepare(const char* sql) {
@@ -610,6 +709,7 @@ class SqliteStore : public Store {
     lead->sla_state = static_cast<v1::SlaState>(s.Int(6));
     lead->sla_valid_until = FromMicros(s.Int(7));
     lead->sla_playbook = s.Int(8);
+    lead->account = s.Text(9);
     return absl::OkStatus();
   }
 
@@ -786,8 +886,8 @@ absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
   Statement s = store_->Prepare(
       "INSERT OR REPLACE INTO leads(id, revision, stage, team_id, owner_id, "
       "created_at_us, updated_at_us, lead, lifecycle, score, event_count, "
-      "sla_state, sla_valid_until_us, sla_playbook) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "sla_state, sla_valid_until_us, sla_playbook, account) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   const auto& created = lead.lead.created_at();
   s.Bind(1, lead.lead.id())
       .Bind(2, lead.revision)
@@ -802,7 +902,8 @@ absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
       .Bind(11, int64_t{lead.event_count})
       .Bind(12, int64_t{lead.sla_state})
       .Bind(13, SqliteStore::ClampMicros(lead.sla_valid_until))
-      .Bind(14, lead.sla_playbook);
+      .Bind(14, lead.sla_playbook)
+      .Bind(15, lead.account);
   return s.Run();
 }
 
@@ -950,6 +1051,120 @@ absl::Status SqliteTransaction::AppendMemberAudit(
   Statement s = store_->Prepare(
       "INSERT INTO member_audit(member_id, body) VALUES (?, ?)");
   s.Bind(1, change.status().member_id()).BindMessage(2, change);
+  return s.Run();
+}
+
+// --- Rescoring passes ---
+
+absl::StatusOr<std::optional<v1::RescoreStatus>>
+SqliteTransaction::GetLatestRescore() {
+  Statement s = store_->Prepare(
+      "SELECT body FROM rescore_passes ORDER BY pass DESC LIMIT 1");
+  auto row = s.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::nullopt;
+  v1::RescoreStatus status;
+  if (auto st = s.Message(0, &status); !st.ok()) return st;
+  return status;
+}
+
+absl::Status SqliteTransaction::PutRescore(const v1::RescoreStatus& status) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare(
+      "INSERT OR REPLACE INTO rescore_passes(pass, body) VALUES (?, ?)");
+  s.Bind(1, status.pass_number()).BindMessage(2, status);
+  return s.Run();
+}
+
+absl::StatusOr<int64_t> SqliteTransaction::CountLeads() {
+  Statement s = store_->Prepare("SELECT COUNT(*) FROM leads");
+  auto row = s.Step();
+  if (!row.ok()) return row.status();
+  return s.Int(0);
+}
+
+// --- Webhooks ---
+
+absl::StatusOr<int64_t> SqliteTransaction::LatestChangeCursor() {
+  Statement s = store_->Prepare("SELECT COALESCE(MAX(cursor), 0) FROM changes");
+  auto row = s.Step();
+  if (!row.ok()) return row.status();
+  return s.Int(0);
+}
+
+absl::StatusOr<std::vector<v1::WebhookSubscription>>
+SqliteTransaction::ListWebhooks() {
+  Statement s = store_->Prepare("SELECT body FROM webhooks ORDER BY id");
+  return Messages<v1::WebhookSubscription>(s);
+}
+
+absl::StatusOr<std::optional<v1::WebhookSubscription>>
+SqliteTransaction::GetWebhook(absl::string_view id) {
+  Statement s = store_->Prepare("SELECT body FROM webhooks WHERE id = ?");
+  s.Bind(1, id);
+  return OneMessage<v1::WebhookSubscription>(s);
+}
+
+absl::Status SqliteTransaction::PutWebhook(
+    const v1::WebhookSubscription& webhook) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare(
+      "INSERT OR REPLACE INTO webhooks(id, body) VALUES (?, ?)");
+  s.Bind(1, webhook.id()).BindMessage(2, webhook);
+  return s.Run();
+}
+
+absl::Status SqliteTransaction::DeleteWebhook(absl::string_view id) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare("DELETE FROM webhooks WHERE id = ?");
+  s.Bind(1, id);
+  if (auto st = s.Run(); !st.ok()) return st;
+  if (sqlite3_changes(store_->db()) == 0) {
+    return absl::NotFoundError(absl::StrCat("no webhook ", id));
+  }
+  Statement letters =
+      store_->Prepare("DELETE FROM dead_letters WHERE subscription_id = ?");
+  letters.Bind(1, id);
+  return letters.Run();
+}
+
+absl::Status SqliteTransaction::AddDeadLetter(const v1::DeadLetter& letter) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s = store_->Prepare(
+      "INSERT OR REPLACE INTO dead_letters(delivery_id, subscription_id, "
+      "cursor, body) VALUES (?, ?, ?, ?)");
+  s.Bind(1, letter.delivery().delivery_id())
+      .Bind(2, letter.delivery().subscription_id())
+      .Bind(3, letter.delivery().change().cursor())
+      .BindMessage(4, letter);
+  return s.Run();
+}
+
+absl::StatusOr<std::vector<v1::DeadLetter>> SqliteTransaction::ListDeadLetters(
+    absl::string_view subscription_id, int64_t after_cursor, int limit) {
+  Statement s = store_->Prepare(
+      "SELECT body FROM dead_letters WHERE subscription_id = ? AND cursor > ? "
+      "ORDER BY cursor LIMIT ?");
+  s.Bind(1, subscription_id)
+      .Bind(2, after_cursor)
+      .Bind(3, limit > 0 ? int64_t{limit} : int64_t{-1});
+  return Messages<v1::DeadLetter>(s);
+}
+
+absl::StatusOr<std::optional<v1::DeadLetter>> SqliteTransaction::GetDeadLetter(
+    absl::string_view delivery_id) {
+  Statement s =
+      store_->Prepare("SELECT body FROM dead_letters WHERE delivery_id = ?");
+  s.Bind(1, delivery_id);
+  return OneMessage<v1::DeadLetter>(s);
+}
+
+absl::Status SqliteTransaction::DeleteDeadLetter(
+    absl::string_view delivery_id) {
+  if (auto st = CheckWritable(); !st.ok()) return st;
+  Statement s =
+      store_->Prepare("DELETE FROM dead_letters WHERE delivery_id = ?");
+  s.Bind(1, delivery_id);
   return s.Run();
 }
 

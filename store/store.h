@@ -25,9 +25,11 @@
 #include "smarketing/v1/lifecycle_state.pb.h"
 #include "smarketing/v1/member_status.pb.h"
 #include "smarketing/v1/playbook.pb.h"
+#include "smarketing/v1/rescore.pb.h"
 #include "smarketing/v1/routing_state.pb.h"
 #include "smarketing/v1/score_result.pb.h"
 #include "smarketing/v1/sla_status.pb.h"
+#include "smarketing/v1/webhook.pb.h"
 
 namespace smarketing {
 
@@ -50,6 +52,9 @@ struct StoredLead {
   v1::SlaState sla_state = v1::SLA_STATE_UNSPECIFIED;
   absl::Time sla_valid_until = absl::InfinitePast();
   int64_t sla_playbook = 0;
+  // The account the lead belongs to: the AccountKey of its company domain,
+  // set by the service at every write; empty without a domain.
+  std::string account;
 };
 
 // A published Playbook version. Immutable except for `active`.
@@ -81,6 +86,9 @@ struct LeadFilter {
   v1::SlaState sla_state = v1::SLA_STATE_UNSPECIFIED;
   absl::Time sla_at = absl::InfinitePast();
   int64_t sla_playbook = 0;
+  // The account the lead belongs to: the AccountKey of its company domain,
+  // set by the service at every write; empty without a domain.
+  std::string account;
 };
 
 // Reads and writes inside one transaction: all of its writes become durable
@@ -130,6 +138,40 @@ class StoreTransaction {
 
   // Appends a change of a member's status to the audit log.
   virtual absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) = 0;
+
+  // --- Rescoring passes (schema version 5) ---
+
+  // The pass with the highest number; nullopt when none was stored.
+  virtual absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore() = 0;
+  // Inserts or replaces the pass numbered `status.pass_number()`.
+  virtual absl::Status PutRescore(const v1::RescoreStatus& status) = 0;
+  // How many leads are stored.
+  virtual absl::StatusOr<int64_t> CountLeads() = 0;
+
+  // --- Webhooks (schema version 6) ---
+
+  // The cursor of the latest change appended; 0 when none.
+  virtual absl::StatusOr<int64_t> LatestChangeCursor() = 0;
+  // Every subscription, by id.
+  virtual absl::StatusOr<std::vector<v1::WebhookSubscription>> ListWebhooks() = 0;
+  // The subscription `id`; nullopt when none.
+  virtual absl::StatusOr<std::optional<v1::WebhookSubscription>> GetWebhook(
+      absl::string_view id) = 0;
+  // Inserts or replaces the subscription with `webhook.id()`.
+  virtual absl::Status PutWebhook(const v1::WebhookSubscription& webhook) = 0;
+  // Deletes the subscription and its dead letters; NOT_FOUND when none.
+  virtual absl::Status DeleteWebhook(absl::string_view id) = 0;
+  // Adds a dead letter (keyed by its delivery id; the same one again
+  // replaces it).
+  virtual absl::Status AddDeadLetter(const v1::DeadLetter& letter) = 0;
+  // A subscription's dead letters whose change's cursor is after
+  // `after_cursor`, by cursor, at most `limit`.
+  virtual absl::StatusOr<std::vector<v1::DeadLetter>> ListDeadLetters(
+      absl::string_view subscription_id, int64_t after_cursor, int limit) = 0;
+  // The dead letter with `delivery_id`; nullopt when none.
+  virtual absl::StatusOr<std::optional<v1::DeadLetter>> GetDeadLetter(
+      absl::string_view delivery_id) = 0;
+  virtual absl::Status DeleteDeadLetter(absl::string_view delivery_id) = 0;
 };
 
 class Store {
@@ -191,6 +233,24 @@ class Store {
   // The latest changes of a member's status, newest first, at most `limit`.
   virtual absl::StatusOr<std::vector<v1::MemberStatusChange>> ListMemberAudit(
       absl::string_view member_id, int limit) = 0;
+
+  // --- Rescoring passes (schema version 5) ---
+
+  // Ids of the leads with an id after `after_id`, by id, at most `limit`:
+  // a pass's next batch, without reading the leads twice.
+  virtual absl::StatusOr<std::vector<std::string>> ListLeadIds(
+      absl::string_view after_id, int limit) = 0;
+
+  // --- Accounts (schema version 7) ---
+
+  // The leads of `account` (StoredLead::account) with an id after
+  // `after_id`, by id, at most `limit`.
+  virtual absl::StatusOr<std::vector<StoredLead>> ListAccountLeads(
+      absl::string_view account, absl::string_view after_id, int limit) = 0;
+  // The distinct accounts of the stored leads after `after_account`, in
+  // order, at most `limit`; leads without one are left out.
+  virtual absl::StatusOr<std::vector<std::string>> ListAccounts(
+      absl::string_view after_account, int limit) = 0;
 
   // --- Several processes on one store (a server database) ---
 

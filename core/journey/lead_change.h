@@ -1,7 +1,8 @@
 // What a write did to a stored lead, as an entry of the change feed: the
-// kinds of change (created, rescored, grade crossed, stage moved, routed,
-// reassigned, SLA at risk, breached or escalated, feedback) found by
-// comparing the lead before and after, and where it stands afterwards.
+// kinds of change (created, rescored, grade crossed, stage moved, priority
+// changed, routed, reassigned, SLA at risk, breached or escalated,
+// feedback) found by comparing the lead before and after, and where it
+// stands afterwards.
 #ifndef SMARKETING_CORE_JOURNEY_LEAD_CHANGE_H_
 #define SMARKETING_CORE_JOURNEY_LEAD_CHANGE_H_
 

@@ -94,6 +94,7 @@ class ServiceTest : public ::testing::Test {
     leads_ = v1::LeadService::NewStub(channel_);
     reports_ = v1::ReportService::NewStub(channel_);
     teams_ = v1::TeamService::NewStub(channel_);
+    webhooks_ = v1::WebhookService::NewStub(channel_);
   }
 
   void RestartServer() {
@@ -190,6 +191,7 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<v1::LeadService::Stub> leads_;
   std::unique_ptr<v1::ReportService::Stub> reports_;
   std::unique_ptr<v1::TeamService::Stub> teams_;
+  std::unique_ptr<v1::WebhookService::Stub> webhooks_;
 };
 
 // The google.rpc.BadRequest field paths of a failed call.
@@ -803,6 +805,51 @@ TEST_F(ServiceTest, RoleMatrix) {
          q.mutable_update_mask()->add_paths("teams");
          v1::SetMemberStatusResponse r;
          return teams_->SetMemberStatus(c, q, &r);
+       }},
+      {{"LeadService.GetAccount", false},
+       [&](grpc::ClientContext* c) {
+         v1::GetAccountResponse r;
+         return leads_->GetAccount(c, {}, &r);
+       }},
+      {{"LeadService.ListAccounts", false},
+       [&](grpc::ClientContext* c) {
+         v1::ListAccountsResponse r;
+         return leads_->ListAccounts(c, {}, &r);
+       }},
+      {{"PlaybookService.GetRescoreStatus", false},
+       [&](grpc::ClientContext* c) {
+         v1::GetRescoreStatusResponse r;
+         return playbooks_->GetRescoreStatus(c, {}, &r);
+       }},
+      {{"TeamService.SetAccountOwners", false},
+       [&](grpc::ClientContext* c) {
+         v1::SetAccountOwnersResponse r;
+         return teams_->SetAccountOwners(c, {}, &r);
+       }},
+      {{"WebhookService.CreateWebhook", false},
+       [&](grpc::ClientContext* c) {
+         v1::CreateWebhookResponse r;
+         return webhooks_->CreateWebhook(c, {}, &r);
+       }},
+      {{"WebhookService.ListWebhooks", false},
+       [&](grpc::ClientContext* c) {
+         v1::ListWebhooksResponse r;
+         return webhooks_->ListWebhooks(c, {}, &r);
+       }},
+      {{"WebhookService.DeleteWebhook", false},
+       [&](grpc::ClientContext* c) {
+         v1::DeleteWebhookResponse r;
+         return webhooks_->DeleteWebhook(c, {}, &r);
+       }},
+      {{"WebhookService.ListDeadLetters", false},
+       [&](grpc::ClientContext* c) {
+         v1::ListDeadLettersResponse r;
+         return webhooks_->ListDeadLetters(c, {}, &r);
+       }},
+      {{"WebhookService.ReplayDeadLetter", false},
+       [&](grpc::ClientContext* c) {
+         v1::ReplayDeadLetterResponse r;
+         return webhooks_->ReplayDeadLetter(c, {}, &r);
        }},
       {{"TeamService.GetMemberStatus", false},
        [&](grpc::ClientContext* c) {

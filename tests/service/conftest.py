@@ -47,7 +47,8 @@ def stubs():
     modules = {}
     for name in ["lead", "event", "lifecycle", "lead_service",
                  "playbook_service", "report_service", "scoring_service",
-                 "sla_status", "change", "sla", "priority"]:
+                 "sla_status", "change", "sla", "priority", "rescore",
+                 "webhook", "webhook_service"]:
         modules[name] = importlib.import_module(f"smarketing.v1.{name}_pb2")
         try:
             modules[name + "_grpc"] = importlib.import_module(

@@ -43,7 +43,8 @@ port=$(sed -n 's/.*event=server_started .*port=\([0-9]*\).*/\1/p' "$work/log")
 services=$("$grpcurl" -plaintext "127.0.0.1:$port" list)
 for s in grpc.health.v1.Health smarketing.v1.LeadService \
          smarketing.v1.PlaybookService smarketing.v1.ReportService \
-         smarketing.v1.ScoringService smarketing.v1.TeamService; do
+         smarketing.v1.ScoringService smarketing.v1.TeamService \
+         smarketing.v1.WebhookService; do
   grep -qx "$s" <<<"$services" || { echo "grpcurl list lacks $s"; exit 1; }
 done
 "$grpcurl" -plaintext "127.0.0.1:$port" grpc.health.v1.Health/Check \

@@ -637,6 +637,112 @@ TEST_P(StoreTest, OneProcessAloneHoldsEveryLease) {
   EXPECT_TRUE(*store_->HoldLease("sla-scheduler")) << "held again by its holder";
 }
 
+TEST_P(StoreTest, RescorePassesKeepTheLatestAndListLeadIdsPages) {
+  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
+    auto latest = tx.GetLatestRescore();
+    EXPECT_TRUE(latest.ok() && !latest->has_value());
+    EXPECT_EQ(*tx.CountLeads(), 0);
+    return absl::OkStatus();
+  }).ok());
+  for (const char* id : {"c", "a", "b"}) ASSERT_TRUE(Put(Lead(id)).ok());
+  v1::RescoreStatus pass;
+  pass.set_pass_number(1);
+  pass.set_state(v1::RESCORE_STATE_RUNNING);
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
+    return tx.PutRescore(pass);
+  }).ok());
+  pass.set_resume_after_lead_id("a");
+  pass.set_leads_done(1);
+  v1::RescoreStatus second;
+  second.set_pass_number(2);
+  second.set_playbook_number(7);
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) -> absl::Status {
+    if (auto st = tx.PutRescore(pass); !st.ok()) return st;
+    return tx.PutRescore(second);
+  }).ok());
+  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
+    auto latest = tx.GetLatestRescore();
+    EXPECT_TRUE(latest.ok() && latest->has_value());
+    EXPECT_EQ((*latest)->pass_number(), 2);
+    EXPECT_EQ((*latest)->playbook_number(), 7);
+    EXPECT_EQ(*tx.CountLeads(), 3);
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(*store_->ListLeadIds("", 2), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(*store_->ListLeadIds("b", 2), (std::vector<std::string>{"c"}));
+  EXPECT_TRUE(store_->ListLeadIds("c", 2)->empty());
+}
+
+TEST_P(StoreTest, WebhooksKeepTheirCursorAndDeadLetters) {
+  v1::WebhookSubscription webhook;
+  webhook.set_id("wh-1");
+  webhook.set_url("http://127.0.0.1:9/hook");
+  webhook.set_delivered_cursor(3);
+  v1::DeadLetter letter;
+  letter.mutable_delivery()->set_delivery_id("wh-1-7");
+  letter.mutable_delivery()->set_subscription_id("wh-1");
+  letter.mutable_delivery()->mutable_change()->set_cursor(7);
+  v1::DeadLetter later = letter;
+  later.mutable_delivery()->set_delivery_id("wh-1-9");
+  later.mutable_delivery()->mutable_change()->set_cursor(9);
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) -> absl::Status {
+    EXPECT_EQ(*tx.LatestChangeCursor(), 0);
+    v1::Change change;
+    change.set_lead_id("l1");
+    if (auto st = tx.AppendChange(&change); !st.ok()) return st;
+    EXPECT_EQ(*tx.LatestChangeCursor(), change.cursor());
+    if (auto st = tx.PutWebhook(webhook); !st.ok()) return st;
+    if (auto st = tx.AddDeadLetter(later); !st.ok()) return st;
+    return tx.AddDeadLetter(letter);
+  }).ok());
+  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
+    EXPECT_EQ(tx.ListWebhooks()->size(), 1u);
+    EXPECT_EQ((*tx.GetWebhook("wh-1"))->delivered_cursor(), 3);
+    EXPECT_FALSE(tx.GetWebhook("wh-2")->has_value());
+    auto letters = tx.ListDeadLetters("wh-1", 0, 10);
+    EXPECT_EQ(letters->size(), 2u);
+    EXPECT_EQ((*letters)[0].delivery().delivery_id(), "wh-1-7");
+    EXPECT_EQ(tx.ListDeadLetters("wh-1", 7, 10)->size(), 1u);
+    EXPECT_TRUE(tx.GetDeadLetter("wh-1-9")->has_value());
+    return absl::OkStatus();
+  }).ok());
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
+    return tx.DeleteDeadLetter("wh-1-9");
+  }).ok());
+  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
+    return tx.DeleteWebhook("wh-1");
+  }).ok());
+  EXPECT_TRUE(absl::IsNotFound(store_->Write([&](StoreTransaction& tx) {
+    return tx.DeleteWebhook("wh-1");
+  })));
+  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
+    EXPECT_TRUE(tx.ListWebhooks()->empty());
+    // The subscription's dead letters went with it.
+    EXPECT_FALSE(tx.GetDeadLetter("wh-1-7")->has_value());
+    return absl::OkStatus();
+  }).ok());
+}
+
+TEST_P(StoreTest, LeadsAreListedByAccount) {
+  for (const auto& [id, account] :
+       {std::pair<const char*, const char*>{"l3", "b.example"},
+        {"l1", "a.example"}, {"l2", "a.example"}, {"l4", ""}}) {
+    StoredLead lead = Lead(id);
+    lead.account = account;
+    ASSERT_TRUE(Put(lead).ok());
+  }
+  auto a = store_->ListAccountLeads("a.example", "", 10);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->size(), 2u);
+  EXPECT_EQ((*a)[0].lead.id(), "l1");
+  EXPECT_EQ((*a)[0].account, "a.example");
+  EXPECT_EQ(store_->ListAccountLeads("a.example", "l1", 10)->size(), 1u);
+  EXPECT_EQ(*store_->ListAccounts("", 10),
+            (std::vector<std::string>{"a.example", "b.example"}));
+  EXPECT_EQ(*store_->ListAccounts("a.example", 10),
+            (std::vector<std::string>{"b.example"}));
+}
+
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest, ::testing::ValuesIn(StoreKinds()),
                          [](const auto& info) { return info.param.name; });
 
