@@ -24,7 +24,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from google.protobuf import json_format
 
 import smarketing as sm
@@ -369,7 +368,7 @@ def main() -> int:
           f"(one evaluation per lead)")
 
     expected = scores.iloc[:n]
-    same = sum(1 for r, (total, stage) in zip(results, zip(expected["total"], expected["stage"]))
+    same = sum(1 for r, (total, stage) in zip(results, zip(expected["total"], expected["stage"], strict=False), strict=False)
                if abs(r["total"] - total) < 1e-6 and r["stage"] == stage)
     print(f"zen-engine agrees with smarketing on {same:,} of {n:,} leads (total score and stage)")
     print(f"ratio: smarketing is {ours / theirs:,.0f}x faster per lead")

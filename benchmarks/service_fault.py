@@ -99,7 +99,6 @@ def main():
     parser.add_argument("--disk-mib", type=int, default=4)
     args = parser.parse_args()
     stubs()
-    from smarketing.v1 import event_pb2, lead_pb2, lead_service_pb2, lead_service_pb2_grpc
     pb = type("pb", (), dict(locals()))
     work = pathlib.Path(tempfile.mkdtemp(prefix="smarketing-fault-"))
     disk = work / "disk"

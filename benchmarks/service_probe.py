@@ -37,8 +37,8 @@ def stubs():
     protos = [str(p.relative_to(ROOT / "proto"))
               for p in (ROOT / "proto").rglob("*.proto")
               if "grpc/health" not in str(p)]
-    from grpc_tools import protoc
     import grpc_tools
+    from grpc_tools import protoc
     include = str(pathlib.Path(grpc_tools.__file__).parent / "_proto")
     assert protoc.main(["protoc", f"-I{ROOT / 'proto'}", f"-I{include}",
                         f"--python_out={out}", f"--grpc_python_out={out}",
@@ -98,8 +98,8 @@ def main():
     args = parser.parse_args()
     stubs()
     import grpc
-    from smarketing.v1 import (event_pb2, lead_pb2, lead_service_pb2,
-                               lead_service_pb2_grpc, sla_status_pb2)
+
+    from smarketing.v1 import event_pb2, lead_pb2, lead_service_pb2, lead_service_pb2_grpc, sla_status_pb2
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
     work = pathlib.Path(tempfile.mkdtemp(prefix="smarketing-probe-"))
     process, address = start(args.server, work / "store.db")

@@ -136,10 +136,7 @@ def main():
     args = parser.parse_args()
     stubs()
     import grpc
-    from smarketing.v1 import (event_pb2, lead_pb2, lead_service_pb2,
-                               lead_service_pb2_grpc, lifecycle_pb2,
-                               scoring_service_pb2, scoring_service_pb2_grpc,
-                               sla_status_pb2)
+
     pb = type("pb", (), dict(locals()))
     work = pathlib.Path(tempfile.mkdtemp(prefix="smarketing-soak-"))
     process, address = start(args.server, work / "store.db")

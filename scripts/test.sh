@@ -20,7 +20,10 @@ echo "== Python package (pip install . into a fresh venv) and its tests"
 venv="$root/build/python-venv"
 rm -rf "$venv"
 python3 -m venv "$venv"
-CMAKE_BUILD_PARALLEL_LEVEL="$jobs" "$venv/bin/pip" install --quiet "$root[plot,client,spark]" pytest nbclient ipykernel jsonschema pyyaml prometheus_client
+CMAKE_BUILD_PARALLEL_LEVEL="$jobs" "$venv/bin/pip" install --quiet "$root[plot,client,spark]" pytest nbclient ipykernel jsonschema pyyaml prometheus_client \
+  ruff mypy types-protobuf
+echo "== Python lint (ruff) and types (mypy), as configured in pyproject.toml"
+(cd "$root" && "$venv/bin/ruff" check python tests benchmarks && "$venv/bin/mypy")
 # From tests/python, so that the tests import the installed package; the
 # command line and the service built above are compared with it.
 (cd "$root/tests/python" && SMARKETING_CLI="$root/build/cli/smarketing" \

@@ -12,7 +12,7 @@ the command line and the service, so a score here is the score everywhere.
 >>> sm.evaluate(scores, data.outcomes).roc_auc
 """
 
-from ._native import __version__
+from ._native import __version__ as __version__
 from .backtest import Backtest, backtest
 from .checks import DATA_PROBLEM_KINDS, check_data
 from .data import LeadData, lead_at, lead_messages, leads_frame, read_leads, sample_leads, sample_outcomes

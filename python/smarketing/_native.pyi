@@ -4,7 +4,7 @@ Messages cross as serialized protobuf bytes; tables as lists of column specs
 (kind, name, values, extra, present) built by smarketing._tables.
 """
 
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +14,7 @@ NativeColumns = dict[str, Any]
 __version__: str
 
 class CompiledPlaybook:
-    def __init__(self, playbook: bytes, source: Union[str, bytes, None] = None,
+    def __init__(self, playbook: bytes, source: str | bytes | None = None,
                  format: str = "yaml", file: str = "") -> None: ...
     @property
     def version_label(self) -> str: ...
@@ -26,7 +26,7 @@ class CompiledPlaybook:
     def impact(self, after: CompiledPlaybook, leads: list[ColumnSpec], events: list[ColumnSpec],
                now_nanos: int, threads: int = 0) -> dict[str, Any]: ...
 
-def parse_playbook(text: Union[str, bytes], format: str, file: str = "") -> bytes: ...
+def parse_playbook(text: str | bytes, format: str, file: str = "") -> bytes: ...
 def message_to_yaml(type_name: str, data: bytes) -> str: ...
 def parse_yaml_message(type_name: str, text: str, file: str = "") -> bytes: ...
 def sample_leads(count: int, seed: int, now_nanos: int, mean_events: float = 20.0,

@@ -9,7 +9,7 @@ Python.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,7 @@ _NAT = np.iinfo(np.int64).min  # NaT, in every unit
 _TICKS_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 
-def _present(mask: np.ndarray) -> Optional[np.ndarray]:
+def _present(mask: np.ndarray) -> np.ndarray | None:
     """The 'present' array the core reads: None when nothing is missing."""
     if not mask.any():
         return None
@@ -110,13 +110,13 @@ def column_spec(table: str, name: Any, series: pd.Series) -> ColumnSpec:
     if pd.api.types.is_integer_dtype(dtype):
         if dtype == np.int64:  # numpy int64: as is, never missing
             return ("int", name, _contiguous(series.to_numpy()), None, None)
-        missing = None if isinstance(dtype, np.dtype) else np.asarray(series.isna())
+        nullable = not isinstance(dtype, np.dtype)
         values = series.to_numpy(dtype=np.float64 if dtype == np.uint64 else np.int64, na_value=0)
         if dtype == np.uint64:
             if (values > np.iinfo(np.int64).max).any():
                 raise column_error(table, name, "values beyond 2**63 - 1 cannot be read")
             values = values.astype(np.int64)
-        present = None if missing is None else _present(missing)
+        present = _present(np.asarray(series.isna())) if nullable else None
         return ("int", name, np.ascontiguousarray(values, dtype=np.int64), None, present)
     if pd.api.types.is_float_dtype(dtype):
         if dtype == np.float64:
@@ -129,7 +129,7 @@ def column_spec(table: str, name: Any, series: pd.Series) -> ColumnSpec:
         if not isinstance(objects, np.ndarray) or objects.dtype != object:
             objects = series.to_numpy(dtype=object, na_value=None)  # pyarrow storage: converted
         return ("objects", name, _contiguous(objects), None, None)
-    if dtype == object:
+    if dtype == object:  # noqa: E721 (a numpy dtype equals the type it holds)
         # Object columns hold what pandas could not type: text (the usual
         # case: the core reads None, NaN and pd.NA as missing and refuses,
         # naming the row, anything else that is not text), or booleans,
@@ -155,7 +155,7 @@ def is_arrow(frame: Any) -> bool:
     return module.startswith("pyarrow") and hasattr(frame, "schema") and hasattr(frame, "column")
 
 
-def _arrow_present(column: Any) -> Optional[np.ndarray]:
+def _arrow_present(column: Any) -> np.ndarray | None:
     if column.null_count == 0:
         return None
     return np.ascontiguousarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=np.uint8)

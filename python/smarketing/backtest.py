@@ -4,7 +4,6 @@ have handed to sales, against what sales did with the leads it was given."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -69,7 +68,7 @@ class Backtest:
 
 
 def backtest(candidate: PlaybookLike, history: LeadData, *, now: Now,
-             threads: Optional[int] = None) -> Backtest:
+             threads: int | None = None) -> Backtest:
     """Replays stored leads with a candidate Playbook and compares its
     decisions with what happened.
 

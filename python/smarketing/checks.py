@@ -5,7 +5,6 @@ check-data`` runs the same ones on files)."""
 from __future__ import annotations
 
 import warnings
-from typing import Optional
 
 import pandas as pd
 
@@ -41,7 +40,7 @@ def _problems(rows: list[tuple]) -> pd.DataFrame:
     return frame
 
 
-def check_data(playbook: PlaybookLike, leads: Frame, events: Optional[Frame] = None) -> pd.DataFrame:
+def check_data(playbook: PlaybookLike, leads: Frame, events: Frame | None = None) -> pd.DataFrame:
     """Checks leads and events against every condition of the Playbook.
 
     Reports, one row each: unknown columns (all of them, where scoring
@@ -76,7 +75,7 @@ def check_data(playbook: PlaybookLike, leads: Frame, events: Optional[Frame] = N
     return _problems(pb._compile().check_table(lead_specs, event_specs, 0))
 
 
-def warn_data_problems(playbook: PlaybookLike, leads: Frame, events: Optional[Frame],
+def warn_data_problems(playbook: PlaybookLike, leads: Frame, events: Frame | None,
                        stacklevel: int = 3) -> None:
     """Warns (DataWarning) once per column for the problems of a sample of
     the leads that change scores silently."""

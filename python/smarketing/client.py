@@ -12,7 +12,8 @@ publish a Playbook, read a lead.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Union
 
 import pandas as pd
 
@@ -27,9 +28,19 @@ from .errors import LeadError, PlaybookError, Problem, SmarketingError
 from .playbook import Playbook
 from .review import Review
 from .scoring import STAGES, to_lead
-from .v1 import (lead_pb2, lead_service_pb2, lifecycle_pb2, lead_service_pb2_grpc, playbook_service_pb2,
-                 playbook_service_pb2_grpc, report_service_pb2, report_service_pb2_grpc,
-                 score_result_pb2, scoring_service_pb2, scoring_service_pb2_grpc)
+from .v1 import (
+    lead_pb2,
+    lead_service_pb2,
+    lead_service_pb2_grpc,
+    lifecycle_pb2,
+    playbook_service_pb2,
+    playbook_service_pb2_grpc,
+    report_service_pb2,
+    report_service_pb2_grpc,
+    score_result_pb2,
+    scoring_service_pb2,
+    scoring_service_pb2_grpc,
+)
 
 __all__ = ["Client", "Review", "ServiceError"]
 
@@ -43,7 +54,7 @@ class ServiceError(SmarketingError):
         status: The gRPC status code (``grpc.StatusCode``).
     """
 
-    def __init__(self, message: str, status: "grpc.StatusCode") -> None:
+    def __init__(self, message: str, status: grpc.StatusCode) -> None:
         super().__init__(message, code=status.name)
         self.status = status
 
@@ -115,7 +126,7 @@ def _outcomes(records: Sequence[Any]) -> pd.DataFrame:
     return frame
 
 
-def _timestamp(now: Optional[Now], message: Any) -> None:
+def _timestamp(now: Now | None, message: Any) -> None:
     if now is not None:
         nanos = to_nanos(now)
         message.now.seconds, message.now.nanos = divmod(nanos, 1_000_000_000)
@@ -132,8 +143,8 @@ class Client:
         timeout: Seconds each call may take.
     """
 
-    def __init__(self, target: str, *, token: Optional[str] = None,
-                 credentials: Optional["grpc.ChannelCredentials"] = None, timeout: float = 10.0) -> None:
+    def __init__(self, target: str, *, token: str | None = None,
+                 credentials: grpc.ChannelCredentials | None = None, timeout: float = 10.0) -> None:
         channel = (grpc.secure_channel(target, credentials) if credentials is not None
                    else grpc.insecure_channel(target))
         self._channel = channel
@@ -148,7 +159,7 @@ class Client:
     def close(self) -> None:
         self._channel.close()
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -160,14 +171,14 @@ class Client:
         except grpc.RpcError as error:
             raise ServiceError(f"{error.code().name}: {error.details()}", error.code()) from None
 
-    def score(self, lead: LeadLike, *, now: Optional[Now] = None,
+    def score(self, lead: LeadLike, *, now: Now | None = None,
               playbook_number: int = 0) -> score_result_pb2.ScoreResult:
         """Scores one lead with the active Playbook (or version ``playbook_number``)."""
         request = scoring_service_pb2.ScoreLeadRequest(lead=to_lead(lead), playbook_number=playbook_number)
         _timestamp(now, request)
         return self._call(self.scoring.ScoreLead, request).result
 
-    def score_many(self, leads: Iterable[LeadLike], *, now: Optional[Now] = None, playbook_number: int = 0,
+    def score_many(self, leads: Iterable[LeadLike], *, now: Now | None = None, playbook_number: int = 0,
                    explain: bool = True, batch: int = 1000) -> list[score_result_pb2.ScoreResult]:
         """Scores many leads over one stream, ``batch`` leads per message (at most 10,000).
 
@@ -233,7 +244,7 @@ class Client:
         request = lead_service_pb2.GetLeadRequest(lead_id=lead_id, include_events=include_events)
         return self._call(self.leads.GetLead, request).lead
 
-    def history(self, *, since: Optional[Now] = None, events: bool = True, limit: int = 100_000,
+    def history(self, *, since: Now | None = None, events: bool = True, limit: int = 100_000,
                 page_size: int = 1000) -> LeadData:
         """The service's leads with what became of them, as training data.
 
@@ -271,7 +282,7 @@ class Client:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, found {limit}")
         since_nanos = None if since is None else to_nanos(since, "since")
-        records = []
+        records: list[Any] = []  # LeadRecord messages
         token = ""
         truncated = False
         while True:
@@ -305,8 +316,8 @@ class Client:
         data = leads_frame(leads)
         return LeadData(data.leads, data.events, _outcomes(records))
 
-    def review(self, week: Optional[str] = None, *, team: str = "", campaign: str = "", source: str = "",
-               persona: str = "", now: Optional[Now] = None, timeout: Optional[float] = None) -> Review:
+    def review(self, week: str | None = None, *, team: str = "", campaign: str = "", source: str = "",
+               persona: str = "", now: Now | None = None, timeout: float | None = None) -> Review:
         """The weekly review (``ReportService.GetReview``) as DataFrames.
 
         Args:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal, Optional, Union
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ class LeadData:
 
     leads: pd.DataFrame
     events: pd.DataFrame
-    outcomes: Optional[pd.DataFrame] = None
+    outcomes: pd.DataFrame | None = None
 
 
 def _outcomes_frame(lead_ids: pd.Series, native: dict) -> pd.DataFrame:
@@ -65,7 +66,7 @@ def sample_leads(count: int, *, seed: int = 1, now: Now, mean_events: float = 20
                     _outcomes_frame(lead_frame["id"], outcomes))
 
 
-def sample_outcomes(leads: pd.DataFrame, events: Optional[pd.DataFrame] = None, *, seed: int = 1,
+def sample_outcomes(leads: pd.DataFrame, events: pd.DataFrame | None = None, *, seed: int = 1,
                     now: Now, mean_events: float = 20) -> pd.DataFrame:
     """Outcomes of synthetic leads as they are now, perhaps altered since :func:`sample_leads`.
 
@@ -84,7 +85,7 @@ def sample_outcomes(leads: pd.DataFrame, events: Optional[pd.DataFrame] = None, 
     return _outcomes_frame(leads["id"], native)
 
 
-def read_leads(path: Union[str, os.PathLike], format: Literal["", "jsonl", "csv"] = "") -> LeadData:
+def read_leads(path: str | os.PathLike, format: Literal["", "jsonl", "csv"] = "") -> LeadData:
     """Reads a lead file: JSON lines in the protobuf JSON mapping, or CSV.
 
     The format comes from the extension (``.csv``, otherwise JSON lines)
@@ -111,14 +112,14 @@ def leads_frame(leads: Iterable[lead_pb2.Lead]) -> LeadData:
     return LeadData(frame_from_native(lead_columns), frame_from_native(event_columns))
 
 
-def lead_at(leads: pd.DataFrame, events: Optional[pd.DataFrame], row: int) -> lead_pb2.Lead:
+def lead_at(leads: pd.DataFrame, events: pd.DataFrame | None, row: int) -> lead_pb2.Lead:
     """The ``smarketing.v1.Lead`` the core builds from row ``row`` (0-based position) of ``leads``."""
     lead_specs, event_specs = leads_specs(leads, events)
     data = _native.table_leads(lead_specs, event_specs, int(row), int(row) + 1)
     return lead_pb2.Lead.FromString(data[0])
 
 
-def lead_messages(leads: pd.DataFrame, events: Optional[pd.DataFrame] = None) -> list[lead_pb2.Lead]:
+def lead_messages(leads: pd.DataFrame, events: pd.DataFrame | None = None) -> list[lead_pb2.Lead]:
     """Every lead of the tables as the ``smarketing.v1.Lead`` the core builds, in row order."""
     lead_specs, event_specs = leads_specs(leads, events)
     return [lead_pb2.Lead.FromString(data)

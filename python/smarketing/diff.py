@@ -9,7 +9,6 @@ lead only.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Optional
 
 import pandas as pd
 
@@ -42,7 +41,7 @@ class PlaybookDiff:
     """
 
     def __init__(self, old: Playbook, new: Playbook, leads: pd.DataFrame,
-                 events: Optional[pd.DataFrame], now: Now, threads: Optional[int]) -> None:
+                 events: pd.DataFrame | None, now: Now, threads: int | None) -> None:
         lead_specs, event_specs = leads_specs(leads, events)
         native = old._compile().impact(new._compile(), lead_specs, event_specs, to_nanos(now),
                                        _threads(threads))
@@ -100,7 +99,7 @@ def _matrix(native: tuple[list[str], list[list[int]]], field: str) -> pd.DataFra
 
 
 def diff(old: PlaybookLike, new: PlaybookLike, leads: pd.DataFrame,
-         events: Optional[pd.DataFrame] = None, *, now: Now, threads: Optional[int] = None) -> PlaybookDiff:
+         events: pd.DataFrame | None = None, *, now: Now, threads: int | None = None) -> PlaybookDiff:
     """Scores the same leads with two Playbooks and lists what changes.
 
     The counts are those of ``smarketing diff --leads`` on the same leads.

@@ -7,8 +7,8 @@ table names the field, column and row to fix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 __all__ = [
     "SmarketingError",

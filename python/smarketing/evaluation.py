@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Union
 
 import numpy as np
 import pandas as pd
@@ -24,7 +23,7 @@ def _series_on(scores: pd.DataFrame, series: pd.Series) -> np.ndarray:
     if series.index.has_duplicates:
         dup = series.index[series.index.duplicated()][0]
         raise ValueError(f"outcomes lists index {dup!r} more than once")
-    for keys, what in ((scores.index, "the index of scores"),
+    for keys, _what in ((scores.index, "the index of scores"),
                        (pd.Index(scores["lead_id"]), "the lead ids of scores")):
         missing = keys.difference(series.index)
         if len(missing) == 0 and len(series) == len(keys):
@@ -37,7 +36,7 @@ def _series_on(scores: pd.DataFrame, series: pd.Series) -> np.ndarray:
                      "give a Series indexed like scores, or a DataFrame with lead_id and converted")
 
 
-def align_outcomes(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, pd.Series, np.ndarray]) -> pd.DataFrame:
+def align_outcomes(scores: pd.DataFrame, outcomes: pd.DataFrame | pd.Series | np.ndarray) -> pd.DataFrame:
     """The scores with converted/won/revenue columns, matched on lead_id or the index.
 
     ``outcomes`` is a DataFrame with lead_id and converted (won and revenue
@@ -208,7 +207,7 @@ class Evaluation:
                 f"precision {self.mql['precision']:.1%}, recall {self.mql['recall']:.1%}")
 
 
-def evaluate(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, pd.Series, np.ndarray], *,
+def evaluate(scores: pd.DataFrame, outcomes: pd.DataFrame | pd.Series | np.ndarray, *,
              score: str = "total", bins: int = 10) -> Evaluation:
     """Measures scores from :func:`smarketing.score_frame` against outcomes.
 

@@ -7,7 +7,7 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal
 
 import pandas as pd
 from google.protobuf import descriptor, json_format, text_format
@@ -34,7 +34,7 @@ _EXTENSIONS: dict[str, PlaybookFormat] = {
 _KIND = score_result_pb2.RuleKind
 
 
-def _format_of(path: Union[str, os.PathLike[str]]) -> PlaybookFormat:
+def _format_of(path: str | os.PathLike[str]) -> PlaybookFormat:
     suffix = Path(path).suffix.lower()
     try:
         return _EXTENSIONS[suffix]
@@ -59,7 +59,7 @@ class Playbook:
         >>> pb.save("tuned.yaml")
     """
 
-    def __init__(self, message: playbook_pb2.Playbook, *, source: Union[str, bytes, None] = None,
+    def __init__(self, message: playbook_pb2.Playbook, *, source: str | bytes | None = None,
                  format: PlaybookFormat = "yaml", file: str = "") -> None:
         if not isinstance(message, playbook_pb2.Playbook):
             raise TypeError(f"expected a smarketing.v1.Playbook message, found {type(message).__name__}")
@@ -72,7 +72,7 @@ class Playbook:
         self._compiled: tuple[bytes, _native.CompiledPlaybook] | None = None
         # The message as read from `source`, so that writing YAML back can
         # edit only the values that changed since.
-        self._original: Optional[playbook_pb2.Playbook] = None
+        self._original: playbook_pb2.Playbook | None = None
         if isinstance(source, str) and format == "yaml":
             self._original = playbook_pb2.Playbook()
             self._original.CopyFrom(message)
@@ -80,7 +80,7 @@ class Playbook:
     # --- Loading ------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: Union[str, os.PathLike[str]]) -> "Playbook":
+    def load(cls, path: str | os.PathLike[str]) -> Playbook:
         """Reads a Playbook file: .yaml/.yml, .json, .textproto/.txtpb/.pbtxt or .pb/.binpb.
 
         Raises:
@@ -94,8 +94,8 @@ class Playbook:
                                file=str(path))
 
     @classmethod
-    def from_string(cls, text: Union[str, bytes], format: PlaybookFormat = "yaml",
-                    *, file: str = "") -> "Playbook":
+    def from_string(cls, text: str | bytes, format: PlaybookFormat = "yaml",
+                    *, file: str = "") -> Playbook:
         """Parses a Playbook from YAML, JSON, protobuf text or binary protobuf.
 
         YAML follows the protobuf JSON mapping with the conveniences of the
@@ -111,12 +111,12 @@ class Playbook:
         return cls(message, source=text, format=format, file=file)
 
     @classmethod
-    def from_yaml(cls, text: str, *, file: str = "") -> "Playbook":
+    def from_yaml(cls, text: str, *, file: str = "") -> Playbook:
         """Parses a YAML Playbook (see :meth:`from_string`)."""
         return cls.from_string(text, "yaml", file=file)
 
     @classmethod
-    def from_message(cls, message: playbook_pb2.Playbook) -> "Playbook":
+    def from_message(cls, message: playbook_pb2.Playbook) -> Playbook:
         """Wraps a copy of a generated ``smarketing.v1.Playbook`` message."""
         if not isinstance(message, playbook_pb2.Playbook):
             raise TypeError(f"expected a smarketing.v1.Playbook message, found {type(message).__name__}")
@@ -139,7 +139,7 @@ class Playbook:
     def version(self) -> str:
         return self._message.metadata.version
 
-    def copy(self) -> "Playbook":
+    def copy(self) -> Playbook:
         """An independent copy, to edit without touching this one."""
         copy = Playbook.from_message(self._message)
         copy._source, copy._format, copy._file = self._source, self._format, self._file
@@ -164,7 +164,7 @@ class Playbook:
                 data, self._source, self._format, self._file))
         return self._compiled[1]
 
-    def validate(self) -> "Playbook":
+    def validate(self) -> Playbook:
         """Checks the whole Playbook and returns it.
 
         Raises:
@@ -212,7 +212,7 @@ class Playbook:
         """The Playbook in the protobuf JSON mapping, with snake_case names."""
         return json_format.MessageToJson(self._message, preserving_proto_field_name=True)
 
-    def save(self, path: Union[str, os.PathLike[str]]) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Writes the Playbook in the format its extension names (as :meth:`load`)."""
         fmt = _format_of(path)
         if fmt == "binary":
@@ -276,10 +276,10 @@ class Playbook:
 _FD = descriptor.FieldDescriptor
 
 
-def _is_repeated(field: "descriptor.FieldDescriptor") -> bool:
+def _is_repeated(field: descriptor.FieldDescriptor) -> bool:
     # protobuf 6 dropped FieldDescriptor.label for is_repeated.
     repeated = getattr(field, "is_repeated", None)
-    return repeated if repeated is not None else field.label == _FD.LABEL_REPEATED
+    return repeated if repeated is not None else field.label == _FD.LABEL_REPEATED  # type: ignore[attr-defined]
 _NUMBER_TYPES = {_FD.TYPE_DOUBLE, _FD.TYPE_FLOAT, _FD.TYPE_INT32, _FD.TYPE_INT64, _FD.TYPE_UINT32,
                  _FD.TYPE_UINT64, _FD.TYPE_SINT32, _FD.TYPE_SINT64, _FD.TYPE_FIXED32, _FD.TYPE_FIXED64,
                  _FD.TYPE_SFIXED32, _FD.TYPE_SFIXED64}
@@ -303,7 +303,7 @@ def _changed_scalars(old: Any, new: Any, path: str, out: list) -> None:
         if _is_repeated(field):
             if len(a) != len(b):
                 raise _Structural(at)
-            for i, (x, y) in enumerate(zip(a, b)):
+            for i, (x, y) in enumerate(zip(a, b, strict=False)):
                 if field.type == _FD.TYPE_MESSAGE:
                     _changed_scalars(x, y, f"{at}[{i}]", out)
                 elif x != y:
@@ -386,7 +386,7 @@ def _added_sections(original: playbook_pb2.Playbook,
     return base, text
 
 
-def _edit_in_place(source: str, original: playbook_pb2.Playbook, message: playbook_pb2.Playbook) -> Optional[str]:
+def _edit_in_place(source: str, original: playbook_pb2.Playbook, message: playbook_pb2.Playbook) -> str | None:
     """``source`` with the scalars that changed from ``original`` to ``message`` rewritten, and new
     sections of scalars appended; None if it cannot."""
     if original == message:

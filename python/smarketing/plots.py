@@ -5,7 +5,7 @@ Each function draws on ``ax`` (a new figure's axes when None) and returns it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ __all__ = ["score_distribution", "lift_curve", "calibration", "funnel", "review_
 _FUNNEL = ["new", "nurture", "mql", "sal", "sql", "opportunity", "customer"]
 
 
-def _axes(ax: Optional["Axes"]) -> "Axes":
+def _axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
     try:
@@ -31,8 +31,8 @@ def _axes(ax: Optional["Axes"]) -> "Axes":
     return plt.subplots(figsize=(7, 4))[1]
 
 
-def score_distribution(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, pd.Series, np.ndarray], *,
-                       score: str = "total", bins: int = 40, ax: Optional["Axes"] = None) -> "Axes":
+def score_distribution(scores: pd.DataFrame, outcomes: pd.DataFrame | pd.Series | np.ndarray, *,
+                       score: str = "total", bins: int = 40, ax: Axes | None = None) -> Axes:
     """Histograms of the score of converted and unconverted leads, each normalised."""
     frame = align_outcomes(scores, outcomes)
     ax = _axes(ax)
@@ -40,7 +40,7 @@ def score_distribution(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, pd.Se
     for converted, label in ((False, "not converted"), (True, "converted")):
         values = frame.loc[frame["converted"] == converted, score]
         if len(values):
-            ax.hist(values, bins=edges, density=True, alpha=0.55, label=f"{label} ({len(values)})")
+            ax.hist(values, bins=edges.tolist(), density=True, alpha=0.55, label=f"{label} ({len(values)})")
     ax.set_xlabel(f"{score} score")
     ax.set_ylabel("density")
     ax.set_title("Score by outcome")
@@ -48,7 +48,7 @@ def score_distribution(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, pd.Se
     return ax
 
 
-def lift_curve(evaluation: Evaluation, *, ax: Optional["Axes"] = None) -> "Axes":
+def lift_curve(evaluation: Evaluation, *, ax: Axes | None = None) -> Axes:
     """Lift per score decile (bars) and the share of conversions captured (line)."""
     ax = _axes(ax)
     lift = evaluation.lift
@@ -66,7 +66,7 @@ def lift_curve(evaluation: Evaluation, *, ax: Optional["Axes"] = None) -> "Axes"
     return ax
 
 
-def calibration(evaluation: Evaluation, *, ax: Optional["Axes"] = None) -> "Axes":
+def calibration(evaluation: Evaluation, *, ax: Axes | None = None) -> Axes:
     """Observed conversion per score bin against the logistic fit of the score."""
     ax = _axes(ax)
     table = evaluation.calibration
@@ -79,7 +79,7 @@ def calibration(evaluation: Evaluation, *, ax: Optional["Axes"] = None) -> "Axes
     return ax
 
 
-def funnel(scores: pd.DataFrame, *, ax: Optional["Axes"] = None) -> "Axes":
+def funnel(scores: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Leads per lifecycle stage, in funnel order, with disqualified leads apart."""
     if "stage" not in scores.columns:
         raise KeyError("scores has no stage column: pass score_frame's result")
@@ -99,13 +99,13 @@ def funnel(scores: pd.DataFrame, *, ax: Optional["Axes"] = None) -> "Axes":
 _STATUS_COLORS = {"on_track": "tab:green", "at_risk": "tab:orange", "off_track": "tab:red"}
 
 
-def review_objectives(review, *, ax: Optional["Axes"] = None) -> "Axes":
+def review_objectives(review, *, ax: Axes | None = None) -> Axes:
     """Share of each objective's target done, with the pace expected by now as a tick."""
     ax = _axes(ax)
     o = review.objectives
     names = list(o["objective"])[::-1]
     done = [0.0 if pd.isna(v) else float(v) for v in o["share_done"]][::-1]
-    pace = [float(e) / t if t else 0.0 for e, t in zip(o["expected_by_now"], o["target"])][::-1]
+    pace = [float(e) / t if t else 0.0 for e, t in zip(o["expected_by_now"], o["target"], strict=False)][::-1]
     colors = [_STATUS_COLORS.get(s, "tab:grey") for s in o["status"]][::-1]
     ax.barh(names, done, color=colors)
     ax.scatter(pace, names, marker="|", s=300, color="black", label="pace expected by now")
@@ -115,7 +115,7 @@ def review_objectives(review, *, ax: Optional["Axes"] = None) -> "Axes":
     return ax
 
 
-def review_funnel(review, *, ax: Optional["Axes"] = None) -> "Axes":
+def review_funnel(review, *, ax: Axes | None = None) -> Axes:
     """Leads entering each stage in the period, against the previous period."""
     ax = _axes(ax)
     f = review.funnel
@@ -129,11 +129,11 @@ def review_funnel(review, *, ax: Optional["Axes"] = None) -> "Axes":
     return ax
 
 
-def review_sla_by_owner(review, *, ax: Optional["Axes"] = None) -> "Axes":
+def review_sla_by_owner(review, *, ax: Axes | None = None) -> Axes:
     """Share of first touches on time per team and owner."""
     ax = _axes(ax)
     s = review.sla_by_owner.dropna(subset=["first_touch_on_time"])
-    labels = [f"{t} / {o or '(queue)'}" for t, o in zip(s["team"], s["owner"])]
+    labels = [f"{t} / {o or '(queue)'}" for t, o in zip(s["team"], s["owner"], strict=False)]
     ax.barh(labels[::-1], list(s["first_touch_on_time"])[::-1], color="tab:blue")
     ax.set_xlim(0, 1)
     ax.set_xlabel("first touch on time")
@@ -141,7 +141,7 @@ def review_sla_by_owner(review, *, ax: Optional["Axes"] = None) -> "Axes":
     return ax
 
 
-def review_rejection_reasons(review, *, ax: Optional["Axes"] = None) -> "Axes":
+def review_rejection_reasons(review, *, ax: Axes | None = None) -> Axes:
     """Rejections per reason code, most frequent on top."""
     ax = _axes(ax)
     r = review.rejection_reasons
@@ -151,7 +151,7 @@ def review_rejection_reasons(review, *, ax: Optional["Axes"] = None) -> "Axes":
     return ax
 
 
-def review_weekly(review, *, ax: Optional["Axes"] = None) -> "Axes":
+def review_weekly(review, *, ax: Axes | None = None) -> Axes:
     """MQLs per week (bars) and the acceptance rate (line, right axis)."""
     ax = _axes(ax)
     w = review.weekly

@@ -58,7 +58,7 @@ class Review:
     weekly: pd.DataFrame
 
     @classmethod
-    def from_message(cls, review: Any) -> "Review":
+    def from_message(cls, review: Any) -> Review:
         m, s = review.marketing, review.sales
         headline = {
             "mqls": _figure(m.mqls), "accepted": _figure(m.accepted), "rejected": _figure(m.rejected),

@@ -29,10 +29,14 @@ SCHEMA_PATH = Path(__file__).with_name("playbook.schema.json")
 _FD = descriptor.FieldDescriptor
 
 
-def _is_repeated(field: "descriptor.FieldDescriptor") -> bool:
+# The same test as playbook._is_repeated: this module runs at build time,
+# before the package it belongs to can be imported.
+def _is_repeated(field: descriptor.FieldDescriptor) -> bool:
     # protobuf 6 dropped FieldDescriptor.label for is_repeated.
     repeated = getattr(field, "is_repeated", None)
-    return repeated if repeated is not None else field.label == _FD.LABEL_REPEATED
+    return repeated if repeated is not None else field.label == _FD.LABEL_REPEATED  # type: ignore[attr-defined]
+
+
 _INTEGERS = {_FD.TYPE_INT32, _FD.TYPE_SINT32, _FD.TYPE_SFIXED32, _FD.TYPE_UINT32, _FD.TYPE_FIXED32}
 _LONGS = {_FD.TYPE_INT64, _FD.TYPE_SINT64, _FD.TYPE_SFIXED64, _FD.TYPE_UINT64, _FD.TYPE_FIXED64}
 # What ParseHumanDuration reads: "7d", or absl's "1h30m", "90s", "250ms".
@@ -62,8 +66,10 @@ def _enum(enum: descriptor.EnumDescriptor) -> dict[str, Any]:
 
 def _field(field: _FD, defs: dict[str, Any]) -> dict[str, Any]:
     if field.type == _FD.TYPE_MESSAGE:
+        assert field.message_type is not None
         schema = _message_ref(field.message_type, defs)
     elif field.type == _FD.TYPE_ENUM:
+        assert field.enum_type is not None
         name = field.enum_type.full_name
         if name not in defs:
             defs[name] = _enum(field.enum_type)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, Optional, Union
+from typing import Any, Literal, Union
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,7 @@ def as_playbook(playbook: PlaybookLike) -> Playbook:
     raise TypeError(f"expected a Playbook or a path to one, found {type(playbook).__name__}")
 
 
-def _threads(threads: Optional[int]) -> int:
+def _threads(threads: int | None) -> int:
     if threads is None:
         return 0
     if not isinstance(threads, (int, np.integer)) or threads < 1:
@@ -69,7 +70,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot put a {type(value).__name__} in a lead")
 
 
-def to_lead(lead: Union[lead_pb2.Lead, Mapping[str, Any], bytes]) -> lead_pb2.Lead:
+def to_lead(lead: lead_pb2.Lead | Mapping[str, Any] | bytes) -> lead_pb2.Lead:
     """A ``smarketing.v1.Lead`` from a message, serialized bytes or a dict.
 
     A dict follows the protobuf JSON mapping with the Playbook's conveniences
@@ -89,7 +90,7 @@ def to_lead(lead: Union[lead_pb2.Lead, Mapping[str, Any], bytes]) -> lead_pb2.Le
     raise TypeError(f"expected a smarketing.v1.Lead, bytes or a dict, found {type(lead).__name__}")
 
 
-def score(playbook: PlaybookLike, lead: Union[lead_pb2.Lead, Mapping[str, Any], bytes],
+def score(playbook: PlaybookLike, lead: lead_pb2.Lead | Mapping[str, Any] | bytes,
           now: Now) -> score_result_pb2.ScoreResult:
     """Scores one lead at time ``now``.
 
@@ -118,16 +119,16 @@ def _categorical(codes: np.ndarray, labels: list[str], ordered: bool = False) ->
     return pd.Categorical.from_codes(codes, categories=labels, ordered=ordered)
 
 
-def _native_scores(playbook: Playbook, leads: Frame, events: Optional[Frame],
-                   now: Now, threads: Optional[int], explain: str, route: bool = False) -> dict:
+def _native_scores(playbook: Playbook, leads: Frame, events: Frame | None,
+                   now: Now, threads: int | None, explain: str, route: bool = False) -> dict:
     lead_specs, event_specs = leads_specs(leads, events)
     return playbook._compile().score_table(lead_specs, event_specs, to_nanos(now),
                                           _threads(threads), explain, route)
 
 
-def score_frame(playbook: PlaybookLike, leads: Frame, events: Optional[Frame] = None,
+def score_frame(playbook: PlaybookLike, leads: Frame, events: Frame | None = None,
                 *, now: Now, explain: Explain = "column", route: bool = True,
-                threads: Optional[int] = None) -> pd.DataFrame:
+                threads: int | None = None) -> pd.DataFrame:
     """Scores every lead of a DataFrame with its events, on all cores.
 
     The leads are built and scored in C++ from the columns, with the GIL
@@ -281,12 +282,12 @@ class RuleMatrix:
     def to_frame(self) -> pd.DataFrame:
         """The matrix as a dense DataFrame (leads x rule ids); for small sets of leads."""
         labels = [f"{k}:{p + '/' if p else ''}{r}" for k, r, p in
-                  zip(self.rules["kind"], self.rules["rule_id"], self.rules["persona_id"])]
+                  zip(self.rules["kind"], self.rules["rule_id"], self.rules["persona_id"], strict=False)]
         return pd.DataFrame(self.matrix.toarray(), index=self.lead_ids, columns=labels)
 
 
-def rule_matrix(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFrame] = None,
-                *, now: Now, threads: Optional[int] = None) -> RuleMatrix:
+def rule_matrix(playbook: PlaybookLike, leads: pd.DataFrame, events: pd.DataFrame | None = None,
+                *, now: Now, threads: int | None = None) -> RuleMatrix:
     """The contribution of every rule to every lead, as a sparse matrix.
 
     Takes the same arguments as :func:`score_frame`.

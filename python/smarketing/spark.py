@@ -16,7 +16,8 @@ and pyarrow, and Java 17 or later on the machine.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, Optional
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ._tables import Now, to_nanos
 from .playbook import Playbook
@@ -48,8 +49,8 @@ RESULT_COLUMNS: list[tuple[str, str]] = [
 _EVENTS = "__smarketing_events"
 
 
-def score_spark(playbook: PlaybookLike, leads: "DataFrame", events: Optional["DataFrame"] = None,
-                *, now: Now) -> "DataFrame":
+def score_spark(playbook: PlaybookLike, leads: DataFrame, events: DataFrame | None = None,
+                *, now: Now) -> DataFrame:
     """Scores every lead of a Spark DataFrame, on the executors.
 
     Args:
@@ -95,7 +96,7 @@ def score_spark(playbook: PlaybookLike, leads: "DataFrame", events: Optional["Da
     names = list(leads.columns)
     positional = leads.select(*[leads[f"`{name}`"].alias(f"c{i}") for i, name in enumerate(names)])
 
-    def score_batches(batches: Iterator["pa.RecordBatch"]) -> Iterator["pa.RecordBatch"]:
+    def score_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         compiled = Playbook.from_string(playbook_bytes, "binary")
         for batch in batches:
             if batch.num_rows == 0:
@@ -105,7 +106,7 @@ def score_spark(playbook: PlaybookLike, leads: "DataFrame", events: Optional["Da
     return positional.mapInArrow(score_batches, schema)
 
 
-def _score_batch(playbook: Playbook, batch: "pa.RecordBatch", now_nanos: int) -> "pa.RecordBatch":
+def _score_batch(playbook: Playbook, batch: pa.RecordBatch, now_nanos: int) -> pa.RecordBatch:
     """One Arrow batch of leads (with their events gathered in a list
     column) scored into one batch of results."""
     import pyarrow as pa

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,7 @@ class TuningError(ValueError):
         result: The :class:`TuningResult` that was refused, to inspect.
     """
 
-    def __init__(self, message: str, result: "TuningResult") -> None:
+    def __init__(self, message: str, result: TuningResult) -> None:
         super().__init__(message)
         self.result = result
 
@@ -85,7 +85,7 @@ def _meets(threshold, frame: pd.DataFrame, *, any_total: bool = False) -> np.nda
 
 
 def _threshold(totals: np.ndarray, converted: np.ndarray, always: int, always_converted: int,
-               weeks: float, weekly: Optional[float], min_conversion: Optional[float],
+               weeks: float, weekly: float | None, min_conversion: float | None,
                floor: float) -> float:
     """The lowest total threshold (>= floor) meeting both targets.
 
@@ -110,7 +110,7 @@ def _threshold(totals: np.ndarray, converted: np.ndarray, always: int, always_co
     return float(ranked[candidates[-1]])
 
 
-def _check_weeks(weeks: Optional[float], needed: bool) -> float:
+def _check_weeks(weeks: float | None, needed: bool) -> float:
     if weeks is None:
         if needed:
             raise ValueError("give weeks=: a weekly target needs the number of weeks the leads arrived over")
@@ -120,11 +120,11 @@ def _check_weeks(weeks: Optional[float], needed: bool) -> float:
     return float(weeks)
 
 
-def suggest_thresholds(scores: pd.DataFrame, outcomes: Union[pd.DataFrame, np.ndarray, pd.Series], *,
-                       playbook: PlaybookLike, weeks: Optional[float] = None,
-                       weekly_mql: Optional[float] = None, min_mql_conversion: Optional[float] = None,
-                       weekly_sql: Optional[float] = None,
-                       min_sql_conversion: Optional[float] = None) -> Thresholds:
+def suggest_thresholds(scores: pd.DataFrame, outcomes: pd.DataFrame | np.ndarray | pd.Series, *,
+                       playbook: PlaybookLike, weeks: float | None = None,
+                       weekly_mql: float | None = None, min_mql_conversion: float | None = None,
+                       weekly_sql: float | None = None,
+                       min_sql_conversion: float | None = None) -> Thresholds:
     """MQL and SQL total thresholds that meet a weekly volume and/or a conversion target.
 
     The volume is what the sales team can absorb per week; the conversion
@@ -375,7 +375,7 @@ def _rebalance(old: Playbook, new: Playbook, before: pd.DataFrame, after: pd.Dat
     bands = sorted(range(len(message.grade_bands)), key=lambda i: message.grade_bands[i].min_fit)
     edges = [_same_share(old_fit, new_fit, message.grade_bands[i].min_fit) for i in bands[1:]]
     bounds = [min_fit] + edges + [max_fit]
-    if all(a < b for a, b in zip(bounds, bounds[1:])):
+    if all(a < b for a, b in zip(bounds, bounds[1:], strict=False)):
         for at, i in enumerate(bands):
             band = message.grade_bands[i]
             if band.min_fit != bounds[at]:
@@ -407,17 +407,17 @@ def _rebalance(old: Playbook, new: Playbook, before: pd.DataFrame, after: pd.Dat
     return rows
 
 
-def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFrame],
-         outcomes: Union[pd.DataFrame, np.ndarray, pd.Series], *, now: Now,
-         l2: Optional[float] = None, kinds: Sequence[str] = ("fit", "engagement"),
+def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: pd.DataFrame | None,
+         outcomes: pd.DataFrame | np.ndarray | pd.Series, *, now: Now,
+         l2: float | None = None, kinds: Sequence[str] = ("fit", "engagement"),
          folds: int = 5, seed: int = 0, min_support: int = 10, prior_leads: float = 20,
-         max_points: Optional[float] = None,
+         max_points: float | None = None,
          force: bool = False, rebalance: bool = True,
-         weeks: Optional[float] = None, weekly_mql: Optional[float] = None,
-         min_mql_conversion: Optional[float] = None, weekly_sql: Optional[float] = None,
-         min_sql_conversion: Optional[float] = None, version: Optional[str] = None,
+         weeks: float | None = None, weekly_mql: float | None = None,
+         min_mql_conversion: float | None = None, weekly_sql: float | None = None,
+         min_sql_conversion: float | None = None, version: str | None = None,
          target: str = "converted", fit_base: bool = True,
-         threads: Optional[int] = None) -> TuningResult:
+         threads: int | None = None) -> TuningResult:
     """Fits rule points to outcomes and thresholds to targets; returns a new Playbook.
 
     Safe by default:
@@ -533,7 +533,7 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFr
     base_rate = y.mean()
     prior_strength = prior_leads * base_rate * (1 - base_rate) / len(y)
 
-    def fit(scale: float, penalty: float, rows: np.ndarray = slice(None)) -> tuple[float, np.ndarray]:
+    def fit(scale: float, penalty: float, rows: np.ndarray | slice = slice(None)) -> tuple[float, np.ndarray]:
         return _fit_logistic(x[rows], y[rows], persona_fit[rows] / scale, old_points[free] / scale,
                              penalty + prior_strength, bound_points[free] / scale)
 
@@ -572,7 +572,7 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFr
         pb = old.copy()
         for j, column in enumerate(tuned):
             if points[j] != old_points[j]:
-                _set_points(pb.message, rules, offsets, column, float(points[j]))
+                _set_points(pb.message, rules, offsets, int(column), float(points[j]))
         return pb, points
 
     # Held-out validation: tuned on the other folds, ranked on this one.
@@ -594,7 +594,7 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: Optional[pd.DataFr
         # The fit before its clamp, with the tuned points: the base points
         # are moved so that the fewest leads are tied at the fit's bounds.
         fit_columns = np.flatnonzero((rules["kind"] == "fit").to_numpy())
-        tuned_points = dict(zip(tuned.tolist(), points.tolist()))
+        tuned_points = dict(zip(tuned.tolist(), points.tolist(), strict=False))
         all_points = rules["points"].to_numpy()
         factors = np.array([tuned_points.get(c, all_points[c]) / all_points[c] for c in fit_columns])
         base = new.message.fit.base_points

@@ -64,7 +64,7 @@ def test_score_frame_gives_the_command_lines_results(demo, cli_leads, cli_result
     def label(value) -> str:
         return value if isinstance(value, str) else ""
 
-    for row, expected in zip(wide.itertuples(), cli_results):
+    for row, expected in zip(wide.itertuples(), cli_results, strict=False):
         assert row.lead_id == expected.lead_id
         assert row.fit == expected.fit_score and row.engagement == expected.engagement_score
         assert row.total == expected.total_score
@@ -78,7 +78,7 @@ def test_score_frame_gives_the_command_lines_results(demo, cli_leads, cli_result
         assert label(row.owner) == expected.routing.owner_id
         group = hits.get(row.lead_id)
         got = [] if group is None else list(zip(group["rule_id"], group["points"], group["raw_points"],
-                                                group["event_count"], group["sentence"]))
+                                                group["event_count"], group["sentence"], strict=False))
         assert got == [(h.rule_id, h.points, h.raw_points, h.event_count, h.sentence) for h in expected.explanation]
 
 

@@ -8,11 +8,11 @@ import time
 
 import pandas as pd
 import pytest
+from test_client import SERVER, TOKEN, client_module, server  # noqa: F401 - the server fixture
 
 import smarketing as sm
 
 from conftest import DEMO, NOW
-from test_client import SERVER, TOKEN, client_module, server  # noqa: F401 - the server fixture
 
 pytestmark = pytest.mark.skipif(
     not SERVER, reason="SMARKETING_SERVER is not set: point it at build/grpc_server/smarketing-server")

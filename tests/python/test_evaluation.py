@@ -11,8 +11,8 @@ from smarketing.evaluation import roc_auc
 
 
 def brute_force_auc(score, converted):
-    pos = [s for s, c in zip(score, converted) if c]
-    neg = [s for s, c in zip(score, converted) if not c]
+    pos = [s for s, c in zip(score, converted, strict=False) if c]
+    neg = [s for s, c in zip(score, converted, strict=False) if not c]
     wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p, n in itertools.product(pos, neg))
     return wins / (len(pos) * len(neg))
 

@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse
 
 import smarketing as sm
-from smarketing.v1 import lead_pb2, score_result_pb2
+from smarketing.v1 import score_result_pb2
 
 from conftest import NOW
 
@@ -308,7 +308,7 @@ def test_column_forms_read_as_they_are_give_the_same_scores(demo, sample):
     same(leads.assign(department=leads["department"].astype("string")), events)
     # Events not listed lead by lead (each lead's events keep their order).
     rng = np.random.default_rng(3)
-    rank = dict(zip(leads["id"], rng.permutation(len(leads))))
+    rank = dict(zip(leads["id"], rng.permutation(len(leads)), strict=False))
     shuffled = events.iloc[np.argsort(events["lead_id"].map(rank).to_numpy(), kind="stable")]
     assert not shuffled.index.is_monotonic_increasing
     same(leads, shuffled)

@@ -152,7 +152,7 @@ def test_grades_and_stages_keep_their_share_after_tuning():
     assert set(result.settings.columns) == {"setting", "old", "new", "reason"}
     bands = sorted(result.playbook.message.grade_bands, key=lambda b: b.min_fit)
     assert bands[0].min_fit == 0 and bands[-1].max_fit == 100
-    assert all(a.max_fit == b.min_fit for a, b in zip(bands, bands[1:]))
+    assert all(a.max_fit == b.min_fit for a, b in zip(bands, bands[1:], strict=False))
     fixed = sm.tune(pb, leads, None, outcomes, now=NOW, rebalance=False)
     assert len(fixed.settings) == 0
     assert fixed.playbook.message.grade_bands == pb.message.grade_bands

@@ -35,8 +35,8 @@ def stubs():
     protos = [str(p.relative_to(ROOT / "proto"))
               for p in (ROOT / "proto").rglob("*.proto")
               if "grpc/health" not in str(p)]
-    from grpc_tools import protoc
     import grpc_tools
+    from grpc_tools import protoc
     include = str(pathlib.Path(grpc_tools.__file__).parent / "_proto")
     rc = protoc.main(["protoc", f"-I{ROOT / 'proto'}", f"-I{include}",
                       f"--python_out={out}", f"--grpc_python_out={out}",

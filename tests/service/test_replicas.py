@@ -17,9 +17,9 @@ import time
 import grpc
 import pytest
 from google.protobuf import timestamp_pb2
+from test_sla_scheduler import STEPS, all_changes, fast_sla_playbook
 
 from conftest import ROOT, Server, auth, postgres_server
-from test_sla_scheduler import STEPS, all_changes, fast_sla_playbook
 
 REPLICAS = 3
 MQLS = 3000

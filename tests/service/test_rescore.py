@@ -10,9 +10,9 @@ import subprocess
 import time
 
 import grpc
+from test_import import cli, counts
 
 from conftest import ROOT, TOKENS, Server, auth
-from test_import import cli, counts
 
 LEADS = 1500
 
