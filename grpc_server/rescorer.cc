@@ -1,5 +1,6 @@
 #include "grpc_server/rescorer.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,27 @@
 #include "grpc_server/log.h"
 
 namespace smarketing {
+namespace {
+
+// The lease (Store::HoldLease) under which passes run: replicas sharing a
+// database run them one at a time, as two would evaluate every lead twice
+// and supersede each other's passes.
+constexpr char kRescoreLease[] = "rescorer";
+
+// The latest pass as stored; nullopt when none.
+absl::StatusOr<std::optional<v1::RescoreStatus>> LatestRescore(Store& store) {
+  std::optional<v1::RescoreStatus> latest;
+  absl::Status st = store.Read([&](StoreTransaction& txn) -> absl::Status {
+    auto stored = txn.GetLatestRescore();
+    if (!stored.ok()) return stored.status();
+    latest = *std::move(stored);
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return latest;
+}
+
+}  // namespace
 
 Rescorer::Rescorer(Store* store, Playbooks* playbooks, LeadDesk* leads,
                    std::function<absl::Time()> clock, RescorerOptions options)
@@ -119,8 +141,12 @@ absl::StatusOr<v1::RescoreStatus> Rescorer::Finish(v1::RescoreStatus pass,
   return pass;
 }
 
+// While another replica holds the lease, a run only reads the latest pass.
 absl::StatusOr<std::optional<v1::RescoreStatus>> Rescorer::RunOnce() {
   absl::MutexLock run_lock(&run_mu_);
+  auto leading = store_->HoldLease(kRescoreLease);
+  if (!leading.ok()) return leading.status();
+  if (!*leading) return LatestRescore(*store_);
   auto active = playbooks_->Get(0);
   if (absl::IsNotFound(active.status())) return std::nullopt;
   if (!active.ok()) return active.status();
@@ -139,6 +165,11 @@ absl::StatusOr<std::optional<v1::RescoreStatus>> Rescorer::RunOnce() {
       Wake();
       return pass;
     }
+    // The lease lost (its connection to the store broke) may be taken by
+    // another replica: the pass goes on where the lease is held.
+    leading = store_->HoldLease(kRescoreLease);
+    if (!leading.ok()) return leading.status();
+    if (!*leading) return pass;
     auto ids = store_->ListLeadIds(pass.resume_after_lead_id(), options_.batch);
     if (!ids.ok()) return ids.status();
     if (ids->empty()) return Finish(std::move(pass), clock_());

@@ -15,6 +15,10 @@
 namespace smarketing {
 namespace {
 
+// The lease (Store::HoldLease) under which changes are delivered: replicas
+// sharing a database deliver one at a time, as two would POST each change
+// twice and race on the subscriptions' cursors.
+constexpr char kWebhookLease[] = "webhook-delivery";
 // Changes read from the feed at a time.
 constexpr int kPage = 100;
 // What is kept of a receiver's answer: enough for an error message.
@@ -121,6 +125,13 @@ absl::Status WebhookDeliverer::Post(const v1::WebhookSubscription& webhook,
 
 int WebhookDeliverer::RunOnce() {
   absl::MutexLock run_lock(&run_mu_);
+  auto leading = store_->HoldLease(kWebhookLease);
+  if (!leading.ok()) {
+    Log("warning", "webhook_store_error",
+        {{"error", std::string(leading.status().message())}});
+    return 0;
+  }
+  if (!*leading) return 0;
   std::vector<v1::WebhookSubscription> webhooks;
   absl::Status st = store_->Read([&](StoreTransaction& txn) -> absl::Status {
     auto all = txn.ListWebhooks();

@@ -119,6 +119,34 @@ CREATE TABLE member_audit(
   body BYTEA NOT NULL);
 CREATE INDEX member_audit_by_member ON member_audit(member_id, id);
 )sql",
+    // Version 5: the passes re-evaluating every stored lead, with their
+    // progress.
+    R"sql(
+CREATE TABLE rescore_passes(
+  pass BIGINT PRIMARY KEY,
+  body BYTEA NOT NULL);
+)sql",
+    // Version 6: webhook subscriptions with their delivery cursor, and the
+    // changes given up on.
+    R"sql(
+CREATE TABLE webhooks(
+  id TEXT COLLATE "C" PRIMARY KEY,
+  body BYTEA NOT NULL);
+CREATE TABLE dead_letters(
+  delivery_id TEXT COLLATE "C" PRIMARY KEY,
+  subscription_id TEXT COLLATE "C" NOT NULL,
+  cursor BIGINT NOT NULL,
+  body BYTEA NOT NULL);
+CREATE INDEX dead_letters_by_subscription ON
+  dead_letters(subscription_id, cursor);
+)sql",
+    // Version 7: the account (company domain key) of each lead. Leads
+    // stored before get theirs at their next write: the rescoring pass
+    // that follows the upgrade writes them all.
+    R"sql(
+ALTER TABLE leads ADD COLUMN account TEXT COLLATE "C" NOT NULL DEFAULT '';
+CREATE INDEX leads_by_account ON leads(account, id);
+)sql",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -132,7 +160,7 @@ constexpr const char* kPlaybookChannel = "smarketing_playbooks";
 // What ReadLead reads, in its order.
 #define LEAD_COLUMNS                                                     \
   "lead, lifecycle, score, revision, updated_at_us, event_count, "       \
-  "sla_state, sla_valid_until_us, sla_playbook"
+  "sla_state, sla_valid_until_us, sla_playbook, account"
 
 // What LeadFilter asks of the leads, but their SLA state, after lead id $1;
 // unset filters match everything.
@@ -158,8 +186,9 @@ constexpr PreparedSql kStatements[] = {
     {"put_lead",
      "INSERT INTO leads(id, revision, stage, team_id, owner_id, "
      "created_at_us, updated_at_us, lead, lifecycle, score, event_count, "
-     "sla_state, sla_valid_until_us, sla_playbook) VALUES ($1, $2, $3, $4, "
-     "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO "
+     "sla_state, sla_valid_until_us, sla_playbook, account) VALUES ($1, $2, "
+     "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+     "ON CONFLICT (id) DO "
      "UPDATE SET revision = EXCLUDED.revision, stage = EXCLUDED.stage, "
      "team_id = EXCLUDED.team_id, owner_id = EXCLUDED.owner_id, "
      "created_at_us = EXCLUDED.created_at_us, "
@@ -167,7 +196,7 @@ constexpr PreparedSql kStatements[] = {
      "lifecycle = EXCLUDED.lifecycle, score = EXCLUDED.score, "
      "event_count = EXCLUDED.event_count, sla_state = EXCLUDED.sla_state, "
      "sla_valid_until_us = EXCLUDED.sla_valid_until_us, "
-     "sla_playbook = EXCLUDED.sla_playbook"},
+     "sla_playbook = EXCLUDED.sla_playbook, account = EXCLUDED.account"},
     // A request's events in one statement, in their order (arrival
     // numbers follow it); RETURNING names those that were new.
     {"add_events",
@@ -238,6 +267,40 @@ constexpr PreparedSql kStatements[] = {
     {"list_member_audit",
      "SELECT body FROM member_audit WHERE member_id = $1 ORDER BY id DESC "
      "LIMIT $2::bigint"},
+    {"get_latest_rescore",
+     "SELECT body FROM rescore_passes ORDER BY pass DESC LIMIT 1"},
+    {"put_rescore",
+     "INSERT INTO rescore_passes(pass, body) VALUES ($1, $2) "
+     "ON CONFLICT (pass) DO UPDATE SET body = EXCLUDED.body"},
+    {"count_leads", "SELECT COUNT(*) FROM leads"},
+    {"list_lead_ids",
+     "SELECT id FROM leads WHERE id > $1 ORDER BY id LIMIT $2::bigint"},
+    {"latest_change_cursor", "SELECT COALESCE(MAX(cursor), 0) FROM changes"},
+    {"list_webhooks", "SELECT body FROM webhooks ORDER BY id"},
+    {"get_webhook", "SELECT body FROM webhooks WHERE id = $1"},
+    {"put_webhook",
+     "INSERT INTO webhooks(id, body) VALUES ($1, $2) "
+     "ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body"},
+    {"delete_webhook", "DELETE FROM webhooks WHERE id = $1"},
+    {"delete_webhook_dead_letters",
+     "DELETE FROM dead_letters WHERE subscription_id = $1"},
+    {"add_dead_letter",
+     "INSERT INTO dead_letters(delivery_id, subscription_id, cursor, body) "
+     "VALUES ($1, $2, $3, $4) ON CONFLICT (delivery_id) DO UPDATE SET "
+     "subscription_id = EXCLUDED.subscription_id, cursor = EXCLUDED.cursor, "
+     "body = EXCLUDED.body"},
+    {"list_dead_letters",
+     "SELECT body FROM dead_letters WHERE subscription_id = $1 "
+     "AND cursor > $2::bigint ORDER BY cursor LIMIT $3::bigint"},
+    {"get_dead_letter",
+     "SELECT body FROM dead_letters WHERE delivery_id = $1"},
+    {"delete_dead_letter", "DELETE FROM dead_letters WHERE delivery_id = $1"},
+    {"list_account_leads",
+     "SELECT " LEAD_COLUMNS " FROM leads WHERE account = $1 AND id > $2 "
+     "ORDER BY id LIMIT $3::bigint"},
+    {"list_accounts",
+     "SELECT DISTINCT account FROM leads WHERE account > $1 "
+     "ORDER BY account LIMIT $2::bigint"},
     {"try_lease", "SELECT pg_try_advisory_lock($1::int, hashtext($2))"},
     {"ping", "SELECT 1"},
 };
@@ -441,7 +504,7 @@ class PostgresTransaction : public StoreTransaction {
           ToMicros(lead.updated_at), Bytes(lead.lead), Bytes(lead.lifecycle),
           Bytes(lead.score), lead.event_count,
           static_cast<int>(lead.sla_state), ClampMicros(lead.sla_valid_until),
-          lead.sla_playbook);
+          lead.sla_playbook, Text(lead.account));
     });
   }
 
@@ -589,6 +652,98 @@ class PostgresTransaction : public StoreTransaction {
     });
   }
 
+  absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore()
+      override {
+    return OneMessage<v1::RescoreStatus>("GetLatestRescore",
+                                         "get_latest_rescore");
+  }
+
+  absl::Status PutRescore(const v1::RescoreStatus& status) override {
+    return Run("PutRescore", true, [&] {
+      tx_->exec_prepared("put_rescore", status.pass_number(), Bytes(status));
+    });
+  }
+
+  absl::StatusOr<int64_t> CountLeads() override {
+    return Count("CountLeads", "count_leads");
+  }
+
+  absl::StatusOr<int64_t> LatestChangeCursor() override {
+    return Count("LatestChangeCursor", "latest_change_cursor");
+  }
+
+  absl::StatusOr<std::vector<v1::WebhookSubscription>> ListWebhooks()
+      override {
+    std::vector<v1::WebhookSubscription> out;
+    absl::Status st = Run("ListWebhooks", false, [&] {
+      for (const auto& row : tx_->exec_prepared("list_webhooks")) {
+        ParseField(row[0], &out.emplace_back());
+      }
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  absl::StatusOr<std::optional<v1::WebhookSubscription>> GetWebhook(
+      absl::string_view id) override {
+    return OneMessage<v1::WebhookSubscription>("GetWebhook", "get_webhook",
+                                               id);
+  }
+
+  absl::Status PutWebhook(const v1::WebhookSubscription& webhook) override {
+    return Run("PutWebhook", true, [&] {
+      tx_->exec_prepared("put_webhook", Text(webhook.id()), Bytes(webhook));
+    });
+  }
+
+  absl::Status DeleteWebhook(absl::string_view id) override {
+    bool found = false;
+    absl::Status st = Run("DeleteWebhook", true, [&] {
+      const std::string key = Text(id);
+      found = tx_->exec_prepared("delete_webhook", key).affected_rows() > 0;
+      if (found) tx_->exec_prepared("delete_webhook_dead_letters", key);
+    });
+    if (!st.ok()) return st;
+    if (!found) return absl::NotFoundError(absl::StrCat("no webhook ", id));
+    return absl::OkStatus();
+  }
+
+  absl::Status AddDeadLetter(const v1::DeadLetter& letter) override {
+    return Run("AddDeadLetter", true, [&] {
+      tx_->exec_prepared("add_dead_letter",
+                         Text(letter.delivery().delivery_id()),
+                         Text(letter.delivery().subscription_id()),
+                         letter.delivery().change().cursor(), Bytes(letter));
+    });
+  }
+
+  absl::StatusOr<std::vector<v1::DeadLetter>> ListDeadLetters(
+      absl::string_view subscription_id, int64_t after_cursor,
+      int limit) override {
+    std::vector<v1::DeadLetter> out;
+    absl::Status st = Run("ListDeadLetters", false, [&] {
+      for (const auto& row :
+           tx_->exec_prepared("list_dead_letters", Text(subscription_id),
+                              after_cursor, Limit(limit))) {
+        ParseField(row[0], &out.emplace_back());
+      }
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  absl::StatusOr<std::optional<v1::DeadLetter>> GetDeadLetter(
+      absl::string_view delivery_id) override {
+    return OneMessage<v1::DeadLetter>("GetDeadLetter", "get_dead_letter",
+                                      delivery_id);
+  }
+
+  absl::Status DeleteDeadLetter(absl::string_view delivery_id) override {
+    return Run("DeleteDeadLetter", true, [&] {
+      tx_->exec_prepared("delete_dead_letter", Text(delivery_id));
+    });
+  }
+
   static void ReadLead(const pqxx::row& row, StoredLead* lead) {
     ParseField(row[0], &lead->lead);
     ParseField(row[1], &lead->lifecycle);
@@ -599,6 +754,7 @@ class PostgresTransaction : public StoreTransaction {
     lead->sla_state = static_cast<v1::SlaState>(row[6].as<int>());
     lead->sla_valid_until = FromMicros(row[7].as<int64_t>());
     lead->sla_playbook = row[8].as<int64_t>();
+    lead->account.assign(row[9].c_str(), row[9].size());
   }
 
  private:
@@ -615,6 +771,30 @@ class PostgresTransaction : public StoreTransaction {
     });
     if (lost) *lost_ = true;
     return st;
+  }
+
+  // The message in the first column of the statement's first row, if any.
+  template <typename Message, typename... Args>
+  absl::StatusOr<std::optional<Message>> OneMessage(absl::string_view what,
+                                                    const char* statement,
+                                                    Args&&... args) {
+    std::optional<Message> out;
+    absl::Status st = Run(what, false, [&] {
+      const pqxx::result r = tx_->exec_prepared(statement, Param(args)...);
+      if (!r.empty()) ParseField(r[0][0], &out.emplace());
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  // The number the statement returns.
+  absl::StatusOr<int64_t> Count(absl::string_view what, const char* statement) {
+    int64_t n = 0;
+    absl::Status st = Run(what, false, [&] {
+      n = tx_->exec_prepared1(statement)[0].as<int64_t>();
+    });
+    if (!st.ok()) return st;
+    return n;
   }
 
   pqxx::transaction_base* tx_;
@@ -942,6 +1122,34 @@ class PostgresStore : public Store {
       absl::string_view member_id, int limit) override {
     return ReadMessages<v1::MemberStatusChange>(
         "ListMemberAudit", "list_member_audit", member_id, Limit(limit));
+  }
+
+  absl::StatusOr<std::vector<std::string>> ListLeadIds(
+      absl::string_view after_id, int limit) override {
+    return ReadTexts("ListLeadIds", "list_lead_ids", after_id, Limit(limit));
+  }
+
+  absl::StatusOr<std::vector<StoredLead>> ListAccountLeads(
+      absl::string_view account, absl::string_view after_id,
+      int limit) override {
+    std::vector<StoredLead> out;
+    absl::Status st = WithRead(
+        "ListAccountLeads", [&](pqxx::transaction_base& tx, bool*) {
+          for (const auto& row :
+               tx.exec_prepared("list_account_leads", Text(account),
+                                Text(after_id), Limit(limit))) {
+            PostgresTransaction::ReadLead(row, &out.emplace_back());
+          }
+          return absl::OkStatus();
+        });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  absl::StatusOr<std::vector<std::string>> ListAccounts(
+      absl::string_view after_account, int limit) override {
+    return ReadTexts("ListAccounts", "list_accounts", after_account,
+                     Limit(limit));
   }
 
   // --- Several replicas on one database ---

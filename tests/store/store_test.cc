@@ -523,6 +523,7 @@ TEST_P(StoreTest, ConcurrentWritersLoseNothingAndCountEventsOnce) {
   for (size_t i = 1; i < changes->size(); ++i) {
     EXPECT_LT((*changes)[i - 1].cursor(), (*changes)[i].cursor());
   }
+}
 
 TEST_P(StoreTest, ChangesAreListedInCommitOrderAfterACursor) {
   std::vector<int64_t> cursors;
