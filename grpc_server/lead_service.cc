@@ -208,6 +208,17 @@ grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* context,
       return absl::OkStatus();
     });
     if (!st.ok()) return st;
+    if (request->include_feedback()) {
+      auto feedback = deps_.store->ListFeedback(lead.lead.id());
+      if (!feedback.ok()) return feedback.status();
+      // Bounds the response whatever sales recorded.
+      constexpr size_t kMaxFeedback = 1000;
+      const size_t skip =
+          feedback->size() > kMaxFeedback ? feedback->size() - kMaxFeedback : 0;
+      for (size_t i = skip; i < feedback->size(); ++i) {
+        *response->add_feedback() = std::move((*feedback)[i]);
+      }
+    }
     ToLeadRecord(lead, event_count, *version->engine, absl::Now(),
                  response->mutable_lead());
     return absl::OkStatus();

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Union
 
+import numpy as np
 import pandas as pd
 
 try:
@@ -115,10 +116,22 @@ def _outcome(record: Any) -> dict:
     return out
 
 
-def _outcomes(records: Sequence[Any]) -> pd.DataFrame:
+def _revenue(feedback: Sequence[Any]) -> dict:
+    """Revenue and margin of the latest win sales reported (NaN without one)."""
+    out: dict = {"revenue": np.nan, "margin": np.nan, "currency": None}
+    for f in feedback:
+        if f.WhichOneof("outcome") == "won":
+            out = {"revenue": f.won.revenue.amount if f.won.HasField("revenue") else np.nan,
+                   "margin": f.won.margin.amount if f.won.HasField("margin") else np.nan,
+                   "currency": f.won.revenue.currency_code or None}
+    return out
+
+
+def _outcomes(records: Sequence[Any], feedback: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
     columns = ["lead_id", "stage", "mql", "mql_at", "accepted", "rejected", "rejection_reason", "sql",
-               "converted", "won", "lost", "loss_reason"]
-    frame = pd.DataFrame([_outcome(r) for r in records], columns=columns)
+               "converted", "won", "lost", "loss_reason", "revenue", "margin", "currency"]
+    frame = pd.DataFrame([{**_outcome(r), **_revenue(feedback.get(r.lead.id, ()))} for r in records],
+                         columns=columns)
     frame["stage"] = pd.Categorical(frame["stage"], categories=STAGES[1:])
     frame["mql_at"] = pd.to_datetime(frame["mql_at"], utc=True)
     for column in ("mql", "accepted", "rejected", "sql", "converted", "won", "lost"):
@@ -269,7 +282,8 @@ class Client:
             converted (became an opportunity),
             won, lost and loss_reason (a lead rejected, recycled and accepted
             later is both rejected and accepted; the reasons are the latest
-            ones). ``evaluate`` and ``tune`` read it as
+            ones), and revenue, margin and currency of the win sales
+            reported (missing for other leads). ``evaluate`` and ``tune`` read it as
             it is (``tune(..., target="accepted")`` learns from sales'
             acceptance).
 
@@ -304,17 +318,23 @@ class Client:
         if truncated:
             warnings.warn(f"history stopped at limit={limit} leads; more are stored: narrow since= or "
                           "raise limit=", UserWarning, stacklevel=2)
-        if events:
-            leads = [self._call(self.leads.GetLead, lead_service_pb2.GetLeadRequest(
-                lead_id=record.lead.id, include_events=True)).lead.lead
-                for record in records]
-        else:
-            leads = [record.lead for record in records]
+        # Events, and the feedback of won leads (their revenue), one GetLead
+        # per lead that needs either.
+        leads, feedback = [], {}
+        for record in records:
+            won = any(t.to == lifecycle_pb2.LIFECYCLE_STAGE_CUSTOMER for t in record.lifecycle.history)
+            if not events and not won:
+                leads.append(record.lead)
+                continue
+            got = self._call(self.leads.GetLead, lead_service_pb2.GetLeadRequest(
+                lead_id=record.lead.id, include_events=events, include_feedback=won))
+            leads.append(got.lead.lead if events else record.lead)
+            feedback[record.lead.id] = got.feedback
         if not leads:
             return LeadData(pd.DataFrame({"id": pd.Series([], dtype=object)}),
-                            pd.DataFrame(), _outcomes([]))
+                            pd.DataFrame(), _outcomes([], {}))
         data = leads_frame(leads)
-        return LeadData(data.leads, data.events, _outcomes(records))
+        return LeadData(data.leads, data.events, _outcomes(records, feedback))
 
     def review(self, week: str | None = None, *, team: str = "", campaign: str = "", source: str = "",
                persona: str = "", now: Now | None = None, timeout: float | None = None) -> Review:

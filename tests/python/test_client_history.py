@@ -76,6 +76,9 @@ def test_history_gives_leads_events_and_outcomes(stored):
     a, b, c = outcomes.loc["hist-a"], outcomes.loc["hist-b"], outcomes.loc["hist-c"]
     assert (a.mql, a.accepted, a.rejected, a.converted, a.won, a.lost) == (True, True, False, True, True, False)
     assert a.stage == "customer" and a.mql_at.tzinfo is not None
+    # The win's revenue, from sales' feedback.
+    assert (a.revenue, a.currency) == (9000, "EUR") and pd.isna(a.margin)
+    assert pd.isna(b.revenue) and pd.isna(b.currency)
     assert (b.mql, b.accepted, b.rejected, b.rejection_reason, b.won) == (True, False, True, "no_budget", False)
     assert (c.mql, c.accepted, c.rejected, c.won) == (False, False, False, False)
     assert pd.isna(c.mql_at)
@@ -91,6 +94,7 @@ def test_history_is_paged_and_bounded(stored):
         paged = client.history(since="2026-11-01T00:00:00Z", page_size=1, events=False)
         assert paged.leads["id"].tolist() == ["hist-a", "hist-b", "hist-c"]
         assert paged.events.empty
+        assert paged.outcomes.set_index("lead_id").loc["hist-a", "revenue"] == 9000
         everything = client.history(events=False)
         assert everything.leads["id"].tolist() == ["hist-a", "hist-b", "hist-c", "hist-d"]
         with pytest.warns(UserWarning, match="limit=2"):
