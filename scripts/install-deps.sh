@@ -11,7 +11,7 @@ apt_packages=(
   python3-dev python3-venv
   libxml2-utils
   openjdk-17-jre-headless
-  clang libclang-rt-14-dev
+  clang clang-format libclang-rt-14-dev
   openssl
   libcpp-httplib-dev libcurl4-openssl-dev
   chromium

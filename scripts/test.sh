@@ -11,6 +11,9 @@ jobs=${SMARKETING_JOBS:-$(nproc)}
 echo "== schema: buf lint and breaking-change check"
 "$root/scripts/check-proto.sh"
 
+echo "== C++ format (.clang-format)"
+"$root/scripts/check-format.sh"
+
 echo "== build and test (RelWithDebInfo)"
 "$root/scripts/build.sh" "$root/build"
 ctest --test-dir "$root/build" --output-on-failure -j "$jobs"
