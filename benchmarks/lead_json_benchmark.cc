@@ -49,7 +49,8 @@ void BM_FastLeadReader(benchmark::State& state) {
   int64_t bytes = 0;
   for (auto _ : state) {
     v1::Lead* lead = reusable.Fresh();
-    if (!ParseLeadJsonQuickly(lines[i], lead).ok()) state.SkipWithError("refused");
+    if (!ParseLeadJsonQuickly(lines[i], lead).ok())
+      state.SkipWithError("refused");
     benchmark::DoNotOptimize(lead);
     bytes += static_cast<int64_t>(lines[i].size());
     if (++i == lines.size()) i = 0;

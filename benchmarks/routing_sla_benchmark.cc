@@ -3,12 +3,12 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/time.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "benchmark/benchmark.h"
-#include "google/protobuf/text_format.h"
 #include "core/journey/routing.h"
 #include "core/journey/sla.h"
+#include "google/protobuf/text_format.h"
 
 namespace smarketing {
 namespace {
@@ -102,8 +102,8 @@ std::string RoutingText() {
                               "ASSIGNMENT_STRATEGY_WEIGHTED",
                               "ASSIGNMENT_STRATEGY_CAPACITY"};
   for (int t = 0; t < 3; ++t) {
-    absl::StrAppend(&text, "teams { id: \"", regions[t], "\" strategy: ",
-                    strategies[t], "\n");
+    absl::StrAppend(&text, "teams { id: \"", regions[t],
+                    "\" strategy: ", strategies[t], "\n");
     absl::StrAppend(&text, "  members { id: \"", regions[t],
                     "-marketer\" role: MEMBER_ROLE_MARKETING }\n");
     for (int m = 0; m < 5; ++m) {
@@ -134,8 +134,8 @@ void BM_Route(benchmark::State& state) {
   SlotTable properties;
   Routing routing;
   ProblemList problems;
-  if (!routing.Compile(proto, "routing", {}, nullptr, &attributes,
-                       &properties, &problems)) {
+  if (!routing.Compile(proto, "routing", {}, nullptr, &attributes, &properties,
+                       &problems)) {
     state.SkipWithError(problems.problems().DebugString().c_str());
     return;
   }
@@ -158,8 +158,7 @@ void BM_Route(benchmark::State& state) {
     EvalContext context;
     context.lead = &leads[i++ & (leads.size() - 1)];
     context.attributes = &no_attributes;
-    benchmark::DoNotOptimize(
-        routing.Route(context, "", now, &routing_state));
+    benchmark::DoNotOptimize(routing.Route(context, "", now, &routing_state));
   }
   state.counters["decisions/s"] = benchmark::Counter(
       static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);

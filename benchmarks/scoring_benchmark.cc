@@ -14,17 +14,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "benchmark/benchmark.h"
 #include "core/batch/lead_pipeline.h"
 #include "core/batch/score_json.h"
 #include "core/batch/score_lines.h"
 #include "core/journey/lead_engine.h"
 #include "core/leads/lead_io.h"
-#include "google/protobuf/util/json_util.h"
-#include "benchmark/benchmark.h"
 #include "core/playbook/compiled_playbook.h"
-#include "core/synthetic/lead_generator.h"
 #include "core/playbook/playbook_loader.h"
 #include "core/scoring/scorer.h"
+#include "core/synthetic/lead_generator.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace smarketing {
 namespace {
@@ -96,7 +96,9 @@ void BM_ScorePipeline(benchmark::State& state) {
     std::unique_ptr<LeadSource> source = LeadListSource(f.pointers);
     absl::Status run = pipeline.Run(
         *source, nullptr,
-        [&](const ScoredLead& s) { totals[source->index(s.slot, s.i)] = s.scores[0].total; },
+        [&](const ScoredLead& s) {
+          totals[source->index(s.slot, s.i)] = s.scores[0].total;
+        },
         [](int, int64_t) { return absl::OkStatus(); });
     if (!run.ok()) state.SkipWithError("refused");
     benchmark::DoNotOptimize(totals.data());
@@ -104,7 +106,11 @@ void BM_ScorePipeline(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * f.leads.size());
   state.counters["threads"] = pipeline.threads();
 }
-BENCHMARK(BM_ScorePipeline)->Arg(1)->Arg(2)->Arg(0)->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_ScorePipeline)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(0)
+    ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
 // A lead file of the fixture's first leads, written once.
@@ -118,7 +124,8 @@ const std::string& LeadFile(int64_t count, bool csv) {
       ::getpid(), csv ? ".csv" : ".jsonl"));
   std::ofstream out(*path, std::ios::binary);
   if (csv) {
-    out << "id,job_title,seniority,industry,employee_count,country,source,events\n";
+    out << "id,job_title,seniority,industry,employee_count,country,source,"
+           "events\n";
     for (int64_t i = 0; i < count; ++i) {
       const v1::Lead& lead = f.leads[i];
       std::string events = "[]";
@@ -130,10 +137,11 @@ const std::string& LeadFile(int64_t count, bool csv) {
         events = events.substr(10, events.size() - 11);
       }
       out << lead.id() << ",\"" << lead.job_title() << "\","
-          << v1::Seniority_Name(lead.seniority()) << ",\"" << lead.company().industry()
-          << "\"," << lead.company().employee_count() << "," << lead.company().country()
-          << "," << lead.source() << ",\"" << absl::StrReplaceAll(events, {{"\"", "\"\""}})
-          << "\"\n";
+          << v1::Seniority_Name(lead.seniority()) << ",\""
+          << lead.company().industry() << "\","
+          << lead.company().employee_count() << "," << lead.company().country()
+          << "," << lead.source() << ",\""
+          << absl::StrReplaceAll(events, {{"\"", "\"\""}}) << "\"\n";
     }
   } else {
     for (int64_t i = 0; i < count; ++i) out << ToStableJson(f.leads[i]) << "\n";
@@ -177,17 +185,23 @@ void BM_ScoreFile(benchmark::State& state) {
           return true;
         },
         [&](absl::string_view) { ++refused; });
-    if (!summary.ok() || summary->scored != kLeads) state.SkipWithError("not every lead scored");
+    if (!summary.ok() || summary->scored != kLeads)
+      state.SkipWithError("not every lead scored");
   }
   state.SetItemsProcessed(state.iterations() * kLeads);
   state.counters["threads"] = options.threads;
   state.counters["output_bytes_per_lead"] =
-      static_cast<double>(bytes) / static_cast<double>(state.iterations() * kLeads);
+      static_cast<double>(bytes) /
+      static_cast<double>(state.iterations() * kLeads);
 }
 BENCHMARK(BM_ScoreFile)
     ->ArgNames({"threads", "csv"})
-    ->Args({1, 0})->Args({2, 0})->Args({1, 1})->Args({2, 1})
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Args({1, 0})
+    ->Args({2, 0})
+    ->Args({1, 1})
+    ->Args({2, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // With the result converted to a message with sentences, as the command line
 // and the service return it: the price of the human explanation.
@@ -250,7 +264,8 @@ void BM_PrintMessageToJsonString(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     out.clear();
-    (void)google::protobuf::util::MessageToJsonString(results[i], &out, options);
+    (void)google::protobuf::util::MessageToJsonString(results[i], &out,
+                                                      options);
     benchmark::DoNotOptimize(out.data());
     if (++i == results.size()) i = 0;
   }

@@ -11,14 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
-#include "cli/progress.h"
-#include "core/checks/golden_cases.h"
-#include "core/leads/lead_blocks.h"
-#include "core/journey/lead_engine.h"
-#include "core/checks/playbook_diff.h"
 #include "cli/playbook_source.h"
-#include "core/base/problems.h"
+#include "cli/progress.h"
 #include "cli/report.h"
+#include "core/base/problems.h"
+#include "core/checks/golden_cases.h"
+#include "core/checks/playbook_diff.h"
+#include "core/journey/lead_engine.h"
+#include "core/leads/lead_blocks.h"
 
 namespace smarketing::cli {
 namespace {
@@ -28,7 +28,8 @@ void Print(const std::string& text) {
   std::fflush(stdout);
 }
 
-std::vector<v1::ValidationProblem> Problems(const v1::ValidationProblems& problems) {
+std::vector<v1::ValidationProblem> Problems(
+    const v1::ValidationProblems& problems) {
   return {problems.problems().begin(), problems.problems().end()};
 }
 
@@ -48,7 +49,8 @@ LoadedPlaybook Load(const std::string& arg) {
   absl::StatusOr<PlaybookSource> source = ReadPlaybookArgument(arg);
   absl::Status status = source.status();
   if (source.ok()) {
-    auto engine = LeadEngine::Create(source->playbook, &source->positions, source->file);
+    auto engine =
+        LeadEngine::Create(source->playbook, &source->positions, source->file);
     loaded.source = *std::move(source);
     if (engine.ok()) {
       loaded.engine = *std::move(engine);
@@ -94,12 +96,14 @@ int Validate(const std::vector<std::string>& args, const Options& options) {
          std::move(loaded.problems)});
   }
   Print(RenderValidate(report, options.format, UseColor()));
-  if (options.format == OutputFormat::kText) std::cerr << ValidateProblemsText(report);
+  if (options.format == OutputFormat::kText)
+    std::cerr << ValidateProblemsText(report);
   return failed ? kCheckFailed : kOk;
 }
 
 int Test(const std::vector<std::string>& args, const Options& options) {
-  if (args.size() < 2) return UsageError("test needs a PLAYBOOK and at least one CASES file");
+  if (args.size() < 2)
+    return UsageError("test needs a PLAYBOOK and at least one CASES file");
   LoadedPlaybook playbook = Load(args[0]);
   if (!playbook.error.ok()) {
     std::cerr << playbook.error.message() << "\n";
@@ -159,9 +163,11 @@ int Diff(const std::vector<std::string>& args, const Options& options) {
   for (const Limit& l : limit_flags) {
     if (l.text->empty()) continue;
     absl::StatusOr<ChangeLimit> limit = ParseChangeLimit(*l.text);
-    if (!limit.ok()) return UsageError(absl::StrCat(l.flag, ": ", limit.status().message()));
+    if (!limit.ok())
+      return UsageError(absl::StrCat(l.flag, ": ", limit.status().message()));
     if (options.leads.empty()) {
-      return UsageError(absl::StrCat(l.flag, " needs a sample of leads (--leads)"));
+      return UsageError(
+          absl::StrCat(l.flag, " needs a sample of leads (--leads)"));
     }
     LimitCheck& check = limits.emplace_back();
     check.flag = l.flag;
@@ -200,12 +206,12 @@ int Diff(const std::vector<std::string>& args, const Options& options) {
   if (!options.max_team_changes.empty() &&
       old_playbook.source->playbook.routing().teams().empty() &&
       new_playbook.source->playbook.routing().teams().empty()) {
-    return UsageError("--max-team-changes: neither Playbook routes leads to teams");
+    return UsageError(
+        "--max-team-changes: neither Playbook routes leads to teams");
   }
-  report.changes = DiffPlaybookRules(old_playbook.source->playbook,
-                                     new_playbook.source->playbook,
-                                     &old_playbook.source->positions,
-                                     &new_playbook.source->positions);
+  report.changes = DiffPlaybookRules(
+      old_playbook.source->playbook, new_playbook.source->playbook,
+      &old_playbook.source->positions, &new_playbook.source->positions);
   if (!options.leads.empty()) {
     absl::StatusOr<std::unique_ptr<LeadBlockReader>> reader =
         LeadBlockReader::Open(options.leads);
@@ -223,8 +229,9 @@ int Diff(const std::vector<std::string>& args, const Options& options) {
         progress.Update(leads, fraction);
       };
     }
-    absl::StatusOr<LeadImpact> impact = MeasureLeadImpact(
-        old_playbook.engine, new_playbook.engine, reader->get(), impact_options);
+    absl::StatusOr<LeadImpact> impact =
+        MeasureLeadImpact(old_playbook.engine, new_playbook.engine,
+                          reader->get(), impact_options);
     progress.Clear();
     if (!impact.ok()) {
       std::cerr << impact.status().message() << "\n";
@@ -249,7 +256,8 @@ int Diff(const std::vector<std::string>& args, const Options& options) {
     report.limits = std::move(limits);
   }
   Print(RenderDiff(report, options.format, UseColor()));
-  if (report.impact.has_value() && report.impact->refused > 0) return kUsageError;
+  if (report.impact.has_value() && report.impact->refused > 0)
+    return kUsageError;
   for (const LimitCheck& check : report.limits) {
     if (check.exceeded) return kCheckFailed;
   }

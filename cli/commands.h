@@ -28,8 +28,8 @@ struct Options {
   int threads = 1;
   // --explain (score): none, ids (the default) or sentences.
   Explanation explain = Explanation::kRuleIds;
-  // --format (validate, test, diff, check-data), and whether one other than text was
-  // asked for.
+  // --format (validate, test, diff, check-data), and whether one other than
+  // text was asked for.
   OutputFormat format = OutputFormat::kText;
   bool format_given = false;
   // diff: --leads, --top and the limits as written ("" when not given).

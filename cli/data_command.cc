@@ -21,7 +21,8 @@ namespace {
 
 // The rule's path with its file, line and column when the Playbook's source
 // knows them ("scorecard.yaml:12:9: fit_rules[0].when.range").
-v1::ValidationProblem Located(const PlaybookSource& source, const DataProblem& p) {
+v1::ValidationProblem Located(const PlaybookSource& source,
+                              const DataProblem& p) {
   ProblemList list(&source.positions, source.file);
   list.Add(p.rule, p.message);
   return list.problems().problems(0);
@@ -39,8 +40,8 @@ std::string Text(const PlaybookSource& source, const DataProblem& p) {
   return line + "\n";
 }
 
-std::string Json(const PlaybookSource& source, const std::vector<DataProblem>& problems,
-                 int64_t leads) {
+std::string Json(const PlaybookSource& source,
+                 const std::vector<DataProblem>& problems, int64_t leads) {
   google::protobuf::Struct root;
   auto& fields = *root.mutable_fields();
   fields["leads"].set_number_value(static_cast<double>(leads));
@@ -67,13 +68,16 @@ std::string Json(const PlaybookSource& source, const std::vector<DataProblem>& p
 }  // namespace
 
 int CheckData(const std::vector<std::string>& args, const Options& options) {
-  if (args.size() != 2) return UsageError("check-data needs PLAYBOOK and LEADS");
-  if (options.format != OutputFormat::kText && options.format != OutputFormat::kJson) {
+  if (args.size() != 2)
+    return UsageError("check-data needs PLAYBOOK and LEADS");
+  if (options.format != OutputFormat::kText &&
+      options.format != OutputFormat::kJson) {
     return UsageError("check-data prints text or json");
   }
   absl::StatusOr<PlaybookSource> source = ReadPlaybookArgument(args[0]);
   absl::StatusOr<std::shared_ptr<const LeadEngine>> engine =
-      source.ok() ? LeadEngine::Create(source->playbook, &source->positions, source->file)
+      source.ok() ? LeadEngine::Create(source->playbook, &source->positions,
+                                       source->file)
                   : source.status();
   if (!engine.ok()) {
     if (auto problems = ProblemsFromStatus(engine.status())) {
@@ -85,7 +89,8 @@ int CheckData(const std::vector<std::string>& args, const Options& options) {
     }
     return kUsageError;
   }
-  auto reader = LeadReader::Open(args[1], std::nullopt, /*skip_unknown_columns=*/true);
+  auto reader =
+      LeadReader::Open(args[1], std::nullopt, /*skip_unknown_columns=*/true);
   if (!reader.ok()) {
     std::cerr << reader.status().message() << "\n";
     return kUsageError;
@@ -114,8 +119,8 @@ int CheckData(const std::vector<std::string>& args, const Options& options) {
     for (const DataProblem& p : problems) out += Text(*source, p);
     const int notes = static_cast<int>(problems.size()) - warnings;
     absl::StrAppend(&out, args[1], ": ", checker.leads(), " leads checked, ",
-                    warnings, warnings == 1 ? " warning, " : " warnings, ", notes,
-                    notes == 1 ? " note\n" : " notes\n");
+                    warnings, warnings == 1 ? " warning, " : " warnings, ",
+                    notes, notes == 1 ? " note\n" : " notes\n");
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
   return warnings > 0 ? kCheckFailed : kOk;

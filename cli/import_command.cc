@@ -33,7 +33,8 @@ constexpr int kOk = 0;
 constexpr int kRejected = 1;
 constexpr int kUsageError = 2;
 
-constexpr char kImportUsage[] = R"(usage: smarketing import --server HOST:PORT [flags] FILE
+constexpr char kImportUsage[] =
+    R"(usage: smarketing import --server HOST:PORT [flags] FILE
 
 Loads leads with their events (JSON lines, or .csv; "-" for standard input)
 into smarketing-server. Idempotent by lead id and event id: run the same
@@ -155,7 +156,8 @@ class Progress {
     if (!final && now - last_ < absl::Milliseconds(250)) return;
     last_ = now;
     const double seconds = absl::ToDoubleSeconds(now - start_);
-    std::fprintf(stderr, "\r%lld leads sent, %.0f/s, %.0fs", static_cast<long long>(sent),
+    std::fprintf(stderr, "\r%lld leads sent, %.0f/s, %.0fs",
+                 static_cast<long long>(sent),
                  seconds > 0 ? sent / seconds : 0.0, seconds);
     if (final) std::fputc('\n', stderr);
     std::fflush(stderr);
@@ -261,8 +263,8 @@ int Import(int argc, char** argv) {
   std::cout << "received " << response.received() << ", created "
             << response.created() << ", updated " << response.updated()
             << ", unchanged " << response.unchanged() << ", refused "
-            << response.rejected() + unreadable << ", unreadable "
-            << unreadable << "; events recorded " << response.events_recorded()
+            << response.rejected() + unreadable << ", unreadable " << unreadable
+            << "; events recorded " << response.events_recorded()
             << ", already stored " << response.events_duplicate() << "\n";
   return response.rejected() + unreadable > 0 ? kRejected : kOk;
 }

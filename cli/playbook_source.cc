@@ -27,7 +27,8 @@ constexpr size_t kMaxErrorBytes = 4096;
 // returns what it printed.
 absl::StatusOr<std::string> GitShow(const std::string& spec) {
   int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0)
+    return absl::InternalError("pipe failed");
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
     ::close(out_pipe[0]);
     ::close(out_pipe[1]);
@@ -43,7 +44,8 @@ absl::StatusOr<std::string> GitShow(const std::string& spec) {
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid;
-  const int spawned = ::posix_spawnp(&pid, "git", &actions, nullptr, argv.data(), environ);
+  const int spawned =
+      ::posix_spawnp(&pid, "git", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
@@ -65,7 +67,8 @@ absl::StatusOr<std::string> GitShow(const std::string& spec) {
       break;
     }
     for (pollfd& fd : fds) {
-      if (fd.fd < 0 || (fd.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      if (fd.fd < 0 || (fd.revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+        continue;
       const ssize_t n = ::read(fd.fd, buffer, sizeof(buffer));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {

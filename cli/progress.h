@@ -18,7 +18,9 @@ class ProgressLine {
  public:
   // `verb`: what is done to the leads ("scored").
   explicit ProgressLine(const char* verb)
-      : enabled_(::isatty(STDERR_FILENO) == 1), verb_(verb), start_(absl::Now()) {}
+      : enabled_(::isatty(STDERR_FILENO) == 1),
+        verb_(verb),
+        start_(absl::Now()) {}
 
   bool enabled() const { return enabled_; }
 
@@ -30,7 +32,8 @@ class ProgressLine {
     if (now - last_ < absl::Milliseconds(250)) return;
     last_ = now;
     const double seconds = absl::ToDoubleSeconds(now - start_);
-    std::fprintf(stderr, "\r%lld leads %s, %.0f/s", static_cast<long long>(leads), verb_,
+    std::fprintf(stderr, "\r%lld leads %s, %.0f/s",
+                 static_cast<long long>(leads), verb_,
                  seconds > 0 ? static_cast<double>(leads) / seconds : 0.0);
     if (fraction > 0 && fraction <= 1) {
       std::fprintf(stderr, ", %.0f%%, %.0fs left", fraction * 100,

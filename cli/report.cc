@@ -23,11 +23,21 @@ std::string JsonQuote(absl::string_view text) {
   std::string out = "\"";
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           absl::StrAppendFormat(&out, "\\u%04x", c);
@@ -46,14 +56,30 @@ std::string XmlEscape(absl::string_view text) {
   std::string out;
   for (unsigned char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\n': out += "&#10;"; break;
-      case '\r': out += "&#13;"; break;
-      case '\t': out += "&#9;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\n':
+        out += "&#10;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      case '\t':
+        out += "&#9;";
+        break;
       default:
         if (c < 0x20) {
           out += "\xEF\xBF\xBD";
@@ -73,12 +99,14 @@ std::string XmlText(absl::string_view text) {
 // GitHub workflow commands: the message escapes %, CR and LF; property
 // values (file, title) also the separators : and ,.
 std::string GithubEscapeData(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"%", "%25"}, {"\r", "%0D"}, {"\n", "%0A"}});
+  return absl::StrReplaceAll(text,
+                             {{"%", "%25"}, {"\r", "%0D"}, {"\n", "%0A"}});
 }
 
 std::string GithubEscapeProperty(absl::string_view text) {
   return absl::StrReplaceAll(
-      text, {{"%", "%25"}, {"\r", "%0D"}, {"\n", "%0A"}, {":", "%3A"}, {",", "%2C"}});
+      text,
+      {{"%", "%25"}, {"\r", "%0D"}, {"\n", "%0A"}, {":", "%3A"}, {",", "%2C"}});
 }
 
 // ::error file=F,line=L,col=C,title=T::message
@@ -86,15 +114,17 @@ std::string GithubCommand(absl::string_view command, absl::string_view file,
                           int line, int column, absl::string_view title,
                           absl::string_view message) {
   std::vector<std::string> properties;
-  if (!file.empty()) properties.push_back(absl::StrCat("file=", GithubEscapeProperty(file)));
+  if (!file.empty())
+    properties.push_back(absl::StrCat("file=", GithubEscapeProperty(file)));
   if (!file.empty() && line > 0) {
     properties.push_back(absl::StrCat("line=", line));
     if (column > 0) properties.push_back(absl::StrCat("col=", column));
   }
-  if (!title.empty()) properties.push_back(absl::StrCat("title=", GithubEscapeProperty(title)));
+  if (!title.empty())
+    properties.push_back(absl::StrCat("title=", GithubEscapeProperty(title)));
   return absl::StrCat("::", command, properties.empty() ? "" : " ",
-                      absl::StrJoin(properties, ","), "::",
-                      GithubEscapeData(message), "\n");
+                      absl::StrJoin(properties, ","),
+                      "::", GithubEscapeData(message), "\n");
 }
 
 // ---- Numbers and places ---------------------------------------------------
@@ -114,7 +144,8 @@ std::string Signed(double value) {
 
 std::string Percent(int64_t part, int64_t whole) {
   if (whole == 0) return "0%";
-  return absl::StrCat(Num(100.0 * static_cast<double>(part) / static_cast<double>(whole)), "%");
+  return absl::StrCat(
+      Num(100.0 * static_cast<double>(part) / static_cast<double>(whole)), "%");
 }
 
 // The shortest text that reads back to the same double, for JSON.
@@ -192,12 +223,22 @@ class JsonWriter {
     return *this;
   }
   // Key and value at once.
-  JsonWriter& Field(absl::string_view key, absl::string_view s) { return Key(key).String(s); }
-  JsonWriter& Field(absl::string_view key, const char* s) { return Key(key).String(s); }
-  JsonWriter& Field(absl::string_view key, const std::string& s) { return Key(key).String(s); }
-  JsonWriter& Field(absl::string_view key, int64_t n) { return Key(key).Int(n); }
+  JsonWriter& Field(absl::string_view key, absl::string_view s) {
+    return Key(key).String(s);
+  }
+  JsonWriter& Field(absl::string_view key, const char* s) {
+    return Key(key).String(s);
+  }
+  JsonWriter& Field(absl::string_view key, const std::string& s) {
+    return Key(key).String(s);
+  }
+  JsonWriter& Field(absl::string_view key, int64_t n) {
+    return Key(key).Int(n);
+  }
   JsonWriter& Field(absl::string_view key, int n) { return Key(key).Int(n); }
-  JsonWriter& Field(absl::string_view key, double d) { return Key(key).Number(d); }
+  JsonWriter& Field(absl::string_view key, double d) {
+    return Key(key).Number(d);
+  }
   JsonWriter& Field(absl::string_view key, bool b) { return Key(key).Bool(b); }
 
   std::string Finish() { return absl::StrCat(out_, "\n"); }
@@ -229,7 +270,8 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-void ProblemsJson(const std::vector<v1::ValidationProblem>& problems, JsonWriter* w) {
+void ProblemsJson(const std::vector<v1::ValidationProblem>& problems,
+                  JsonWriter* w) {
   w->BeginArray();
   for (const v1::ValidationProblem& p : problems) {
     w->BeginObject()
@@ -254,10 +296,12 @@ std::string ProblemLines(const std::vector<v1::ValidationProblem>& problems) {
 void GithubProblems(const std::vector<v1::ValidationProblem>& problems,
                     absl::string_view fallback_file, std::string* out) {
   for (const v1::ValidationProblem& p : problems) {
-    const std::string message =
-        p.path().empty() ? p.message() : absl::StrCat(p.path(), ": ", p.message());
-    absl::StrAppend(out, GithubCommand("error", p.file().empty() ? fallback_file : p.file(),
-                                       p.line(), p.column(), "Invalid Playbook", message));
+    const std::string message = p.path().empty()
+                                    ? p.message()
+                                    : absl::StrCat(p.path(), ": ", p.message());
+    absl::StrAppend(
+        out, GithubCommand("error", p.file().empty() ? fallback_file : p.file(),
+                           p.line(), p.column(), "Invalid Playbook", message));
   }
 }
 
@@ -281,15 +325,17 @@ struct JunitSuite {
 };
 
 int Failures(const JunitSuite& suite) {
-  return static_cast<int>(std::count_if(suite.cases.begin(), suite.cases.end(),
-                                        [](const JunitCase& c) { return c.failure.has_value(); }));
+  return static_cast<int>(
+      std::count_if(suite.cases.begin(), suite.cases.end(),
+                    [](const JunitCase& c) { return c.failure.has_value(); }));
 }
 
 std::string Seconds(absl::Duration d) {
   return absl::StrFormat("%.3f", absl::ToDoubleSeconds(d));
 }
 
-std::string Junit(absl::string_view name, const std::vector<JunitSuite>& suites) {
+std::string Junit(absl::string_view name,
+                  const std::vector<JunitSuite>& suites) {
   int tests = 0, failures = 0;
   absl::Duration elapsed;
   for (const JunitSuite& s : suites) {
@@ -298,18 +344,19 @@ std::string Junit(absl::string_view name, const std::vector<JunitSuite>& suites)
     elapsed += s.elapsed;
   }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  absl::StrAppend(&out, "<testsuites name=\"", XmlEscape(name), "\" tests=\"", tests,
-                  "\" failures=\"", failures, "\" errors=\"0\" time=\"",
+  absl::StrAppend(&out, "<testsuites name=\"", XmlEscape(name), "\" tests=\"",
+                  tests, "\" failures=\"", failures, "\" errors=\"0\" time=\"",
                   Seconds(elapsed), "\">\n");
   for (const JunitSuite& s : suites) {
-    absl::StrAppend(&out, "  <testsuite name=\"", XmlEscape(s.name), "\" tests=\"",
-                    s.cases.size(), "\" failures=\"", Failures(s),
-                    "\" errors=\"0\" skipped=\"0\" time=\"", Seconds(s.elapsed),
-                    "\">\n");
+    absl::StrAppend(&out, "  <testsuite name=\"", XmlEscape(s.name),
+                    "\" tests=\"", s.cases.size(), "\" failures=\"",
+                    Failures(s), "\" errors=\"0\" skipped=\"0\" time=\"",
+                    Seconds(s.elapsed), "\">\n");
     for (const JunitCase& c : s.cases) {
       absl::StrAppend(&out, "    <testcase name=\"", XmlEscape(c.name),
                       "\" classname=\"", XmlEscape(c.classname), "\"");
-      if (!c.file.empty()) absl::StrAppend(&out, " file=\"", XmlEscape(c.file), "\"");
+      if (!c.file.empty())
+        absl::StrAppend(&out, " file=\"", XmlEscape(c.file), "\"");
       if (c.line > 0) absl::StrAppend(&out, " line=\"", c.line, "\"");
       if (!c.failure.has_value() && c.system_out.empty()) {
         out += "/>\n";
@@ -317,8 +364,9 @@ std::string Junit(absl::string_view name, const std::vector<JunitSuite>& suites)
       }
       out += ">\n";
       if (c.failure.has_value()) {
-        absl::StrAppend(&out, "      <failure message=\"", XmlEscape(*c.failure),
-                        "\" type=\"failure\">", XmlText(c.details), "</failure>\n");
+        absl::StrAppend(&out, "      <failure message=\"",
+                        XmlEscape(*c.failure), "\" type=\"failure\">",
+                        XmlText(c.details), "</failure>\n");
       }
       if (!c.system_out.empty()) {
         absl::StrAppend(&out, "      <system-out>", XmlText(c.system_out),
@@ -348,8 +396,9 @@ std::string DecisionLine(const v1::ScoreResult& r) {
       StageLabel(r.recommended_stage()), ", priority ",
       EnumLabel(v1::Priority_descriptor(), r.priority()));
   if (r.has_routing()) {
-    absl::StrAppend(&out, ", team ", r.routing().team_id(), ", owner ",
-                    r.routing().owner_id().empty() ? "-" : r.routing().owner_id());
+    absl::StrAppend(
+        &out, ", team ", r.routing().team_id(), ", owner ",
+        r.routing().owner_id().empty() ? "-" : r.routing().owner_id());
   }
   return out;
 }
@@ -360,7 +409,8 @@ std::string Decision(const v1::ScoreResult& r, absl::string_view indent) {
   if (r.explanation().empty()) return out;
   absl::StrAppend(&out, indent, "explanation:\n");
   for (const v1::RuleHit& hit : r.explanation()) {
-    absl::StrAppend(&out, indent, "  ", hit.rule_id(), ": ", hit.sentence(), "\n");
+    absl::StrAppend(&out, indent, "  ", hit.rule_id(), ": ", hit.sentence(),
+                    "\n");
   }
   return out;
 }
@@ -408,23 +458,30 @@ std::string ChangeSummary(const RuleChange& c) {
 
 std::string MatrixText(absl::string_view title, const TransitionMatrix& m,
                        const Style& style) {
-  std::string out = absl::StrCat("  ", style.Bold(title),
-                                 style.Dim(" (rows: before, columns: after)"), "\n");
+  std::string out =
+      absl::StrCat("  ", style.Bold(title),
+                   style.Dim(" (rows: before, columns: after)"), "\n");
   size_t width = 6;
-  for (const std::string& label : m.labels) width = std::max(width, label.size());
+  for (const std::string& label : m.labels)
+    width = std::max(width, label.size());
   for (const auto& row : m.counts) {
     for (int64_t n : row) width = std::max(width, absl::StrCat(n).size());
   }
   absl::StrAppend(&out, "    ", std::string(width, ' '));
   for (const std::string& label : m.labels) {
-    absl::StrAppend(&out, "  ", absl::StrFormat("%*s", static_cast<int>(width), label));
+    absl::StrAppend(&out, "  ",
+                    absl::StrFormat("%*s", static_cast<int>(width), label));
   }
   out += "\n";
   for (size_t i = 0; i < m.labels.size(); ++i) {
-    absl::StrAppend(&out, "    ", absl::StrFormat("%-*s", static_cast<int>(width), m.labels[i]));
+    absl::StrAppend(
+        &out, "    ",
+        absl::StrFormat("%-*s", static_cast<int>(width), m.labels[i]));
     for (size_t j = 0; j < m.counts[i].size(); ++j) {
-      const std::string cell = absl::StrFormat("%*d", static_cast<int>(width), m.counts[i][j]);
-      absl::StrAppend(&out, "  ", i != j && m.counts[i][j] > 0 ? style.Yellow(cell) : cell);
+      const std::string cell =
+          absl::StrFormat("%*d", static_cast<int>(width), m.counts[i][j]);
+      absl::StrAppend(&out, "  ",
+                      i != j && m.counts[i][j] > 0 ? style.Yellow(cell) : cell);
     }
     out += "\n";
   }
@@ -432,9 +489,9 @@ std::string MatrixText(absl::string_view title, const TransitionMatrix& m,
 }
 
 std::string LeadDeltaLine(const LeadDelta& d) {
-  std::string out = absl::StrCat(d.lead_id, " (line ", d.line, "): total ",
-                                 Num(d.total_before), " -> ", Num(d.total_after), " (",
-                                 Signed(d.delta()), ")");
+  std::string out = absl::StrCat(
+      d.lead_id, " (line ", d.line, "): total ", Num(d.total_before), " -> ",
+      Num(d.total_after), " (", Signed(d.delta()), ")");
   if (d.grade_before != d.grade_after) {
     absl::StrAppend(&out, ", grade ", d.grade_before, " -> ", d.grade_after);
   }
@@ -450,8 +507,8 @@ std::string LeadDeltaLine(const LeadDelta& d) {
 
 std::string LimitLine(const LimitCheck& l) {
   return absl::StrCat(l.what, ": ", l.changed, " of ", l.total, " leads (",
-                      Percent(l.changed, l.total), "), limit ", FormatLimit(l.limit),
-                      " (", l.flag, ")");
+                      Percent(l.changed, l.total), "), limit ",
+                      FormatLimit(l.limit), " (", l.flag, ")");
 }
 
 bool DiffFailed(const DiffReport& r) {
@@ -471,7 +528,8 @@ std::string ChangesText(const DiffReport& r, const Style& style) {
   }
   std::string out = absl::StrCat(style.Bold("Rules"), ": ");
   if (r.changes.empty()) return absl::StrCat(out, "no change\n");
-  absl::StrAppend(&out, changed, " changed, ", added, " added, ", removed, " removed\n");
+  absl::StrAppend(&out, changed, " changed, ", added, " added, ", removed,
+                  " removed\n");
   for (const RuleChange& c : r.changes) {
     const std::string kind = std::string(ChangeKindName(c.kind));
     const std::string padded = absl::StrFormat("%-8s", kind);
@@ -494,18 +552,22 @@ std::string ImpactText(const DiffReport& r, const Style& style) {
   const LeadImpact& impact = *r.impact;
   std::string out = absl::StrCat(
       style.Bold("Lead impact"), ": ", impact.leads, " leads of ", r.leads_file,
-      " scored at ", absl::FormatTime(absl::RFC3339_sec, r.now, absl::UTCTimeZone()),
-      "\n");
+      " scored at ",
+      absl::FormatTime(absl::RFC3339_sec, r.now, absl::UTCTimeZone()), "\n");
   if (impact.refused > 0) {
-    absl::StrAppend(&out, "  ", style.Red(absl::StrCat(impact.refused, " records refused")), ":\n");
-    for (const std::string& e : impact.errors) absl::StrAppend(&out, "    ", e, "\n");
+    absl::StrAppend(&out, "  ",
+                    style.Red(absl::StrCat(impact.refused, " records refused")),
+                    ":\n");
+    for (const std::string& e : impact.errors)
+      absl::StrAppend(&out, "    ", e, "\n");
     if (impact.refused > static_cast<int64_t>(impact.errors.size())) {
       absl::StrAppend(&out, "    ...\n");
     }
   }
   auto count = [&](absl::string_view what, int64_t n) {
     absl::StrAppend(&out, "  ", absl::StrFormat("%-16s", what),
-                    absl::StrFormat("%10d", n), "  (", Percent(n, impact.leads), ")\n");
+                    absl::StrFormat("%10d", n), "  (", Percent(n, impact.leads),
+                    ")\n");
   };
   count("grade changed", impact.grades.changed());
   count("stage changed", impact.stages.changed());
@@ -515,7 +577,8 @@ std::string ImpactText(const DiffReport& r, const Style& style) {
   out += "\n";
   absl::StrAppend(&out, MatrixText("Stage", impact.stages, style));
   absl::StrAppend(&out, MatrixText("Grade", impact.grades, style));
-  if (impact.routed) absl::StrAppend(&out, MatrixText("Team", impact.teams, style));
+  if (impact.routed)
+    absl::StrAppend(&out, MatrixText("Team", impact.teams, style));
   if (!impact.largest.empty()) {
     absl::StrAppend(&out, "  ", style.Bold("Largest changes"),
                     style.Dim(" (by total score, then file order)"), "\n");
@@ -530,8 +593,10 @@ std::string LimitsText(const DiffReport& r, const Style& style) {
   if (r.limits.empty()) return "";
   std::string out = absl::StrCat(style.Bold("Limits"), "\n");
   for (const LimitCheck& l : r.limits) {
-    absl::StrAppend(&out, "  ", l.exceeded ? style.Red("EXCEEDED") : style.Green("ok      "),
-                    "  ", LimitLine(l), "\n");
+    absl::StrAppend(
+        &out, "  ",
+        l.exceeded ? style.Red("EXCEEDED") : style.Green("ok      "), "  ",
+        LimitLine(l), "\n");
   }
   return out;
 }
@@ -539,12 +604,14 @@ std::string LimitsText(const DiffReport& r, const Style& style) {
 std::string DiffText(const DiffReport& r, const Style& style) {
   std::string out = absl::StrCat(
       style.Bold("Playbook diff"), ": ", r.old_name,
-      r.old_version.empty() ? "" : absl::StrCat(" (", r.old_version, ")"), " -> ",
-      r.new_name, r.new_version.empty() ? "" : absl::StrCat(" (", r.new_version, ")"),
+      r.old_version.empty() ? "" : absl::StrCat(" (", r.old_version, ")"),
+      " -> ", r.new_name,
+      r.new_version.empty() ? "" : absl::StrCat(" (", r.new_version, ")"),
       "\n");
   if (!r.new_problems.empty()) {
-    absl::StrAppend(&out, style.Red(absl::StrCat(r.new_name, " is not a valid Playbook")),
-                    ":\n", ProblemLines(r.new_problems));
+    absl::StrAppend(
+        &out, style.Red(absl::StrCat(r.new_name, " is not a valid Playbook")),
+        ":\n", ProblemLines(r.new_problems));
     return out;
   }
   absl::StrAppend(&out, "\n", ChangesText(r, style));
@@ -568,8 +635,15 @@ void MatrixJson(const TransitionMatrix& m, JsonWriter* w) {
 std::string DiffJson(const DiffReport& r) {
   JsonWriter w;
   w.BeginObject().Field("command", "diff").Field("ok", !DiffFailed(r));
-  w.Key("old").BeginObject().Field("name", r.old_name).Field("version", r.old_version).EndObject();
-  w.Key("new").BeginObject().Field("name", r.new_name).Field("version", r.new_version);
+  w.Key("old")
+      .BeginObject()
+      .Field("name", r.old_name)
+      .Field("version", r.old_version)
+      .EndObject();
+  w.Key("new")
+      .BeginObject()
+      .Field("name", r.new_name)
+      .Field("version", r.new_version);
   w.Key("problems");
   ProblemsJson(r.new_problems, &w);
   w.EndObject();
@@ -598,9 +672,11 @@ std::string DiffJson(const DiffReport& r) {
   w.EndArray();
   if (r.impact.has_value()) {
     const LeadImpact& impact = *r.impact;
-    w.Key("impact").BeginObject()
+    w.Key("impact")
+        .BeginObject()
         .Field("leads_file", r.leads_file)
-        .Field("now", absl::FormatTime(absl::RFC3339_full, r.now, absl::UTCTimeZone()))
+        .Field("now",
+               absl::FormatTime(absl::RFC3339_full, r.now, absl::UTCTimeZone()))
         .Field("leads", impact.leads)
         .Field("refused", impact.refused);
     w.Key("errors").BeginArray();
@@ -662,8 +738,9 @@ std::string DiffJunit(const DiffReport& r) {
   valid.classname = classname;
   valid.file = r.new_name;
   if (!r.new_problems.empty()) {
-    valid.failure = absl::StrCat(r.new_problems.size(),
-                                 r.new_problems.size() == 1 ? " problem" : " problems");
+    valid.failure =
+        absl::StrCat(r.new_problems.size(),
+                     r.new_problems.size() == 1 ? " problem" : " problems");
     valid.details = ProblemLines(r.new_problems);
     return Junit("smarketing diff", {suite});
   }
@@ -707,8 +784,9 @@ std::string DiffGithub(const DiffReport& r) {
                              absl::StrCat(ChangeSummary(c), " (was at ",
                                           Place(r.old_name, c.position), ")"));
       } else {
-        out += GithubCommand("notice", r.new_name, c.position.line, c.position.column,
-                             "Playbook change", ChangeSummary(c));
+        out += GithubCommand("notice", r.new_name, c.position.line,
+                             c.position.column, "Playbook change",
+                             ChangeSummary(c));
       }
     }
     if (r.impact.has_value()) {
@@ -718,8 +796,8 @@ std::string DiffGithub(const DiffReport& r) {
     }
     for (const LimitCheck& l : r.limits) {
       if (l.exceeded) {
-        out += GithubCommand("error", r.new_name, 0, 0, "Lead impact over the limit",
-                             LimitLine(l));
+        out += GithubCommand("error", r.new_name, 0, 0,
+                             "Lead impact over the limit", LimitLine(l));
       }
     }
   }
@@ -735,8 +813,9 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
   if (text == "json") return OutputFormat::kJson;
   if (text == "junit") return OutputFormat::kJunit;
   if (text == "github") return OutputFormat::kGithub;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--format: unknown format \"", text, "\"; expected text, json, junit or github"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--format: unknown format \"", text,
+                   "\"; expected text, json, junit or github"));
 }
 
 bool UseColor() {
@@ -761,7 +840,8 @@ std::string RenderValidate(const ValidateReport& report, OutputFormat format,
       std::string out;
       for (const ValidateReport::File& f : report.files) {
         if (f.problems.empty()) {
-          absl::StrAppend(&out, f.path, ": ", style.Green("ok"), " (", f.version, ")\n");
+          absl::StrAppend(&out, f.path, ": ", style.Green("ok"), " (",
+                          f.version, ")\n");
         }
       }
       return out;
@@ -769,7 +849,8 @@ std::string RenderValidate(const ValidateReport& report, OutputFormat format,
     case OutputFormat::kJson: {
       JsonWriter w;
       bool ok = true;
-      for (const ValidateReport::File& f : report.files) ok &= f.problems.empty();
+      for (const ValidateReport::File& f : report.files)
+        ok &= f.problems.empty();
       w.BeginObject().Field("command", "validate").Field("ok", ok);
       w.Key("files").BeginArray();
       for (const ValidateReport::File& f : report.files) {
@@ -793,8 +874,9 @@ std::string RenderValidate(const ValidateReport& report, OutputFormat format,
         c.classname = "smarketing.validate";
         c.file = f.path;
         if (!f.problems.empty()) {
-          c.failure = absl::StrCat(f.problems.size(),
-                                   f.problems.size() == 1 ? " problem" : " problems");
+          c.failure =
+              absl::StrCat(f.problems.size(),
+                           f.problems.size() == 1 ? " problem" : " problems");
           c.details = ProblemLines(f.problems);
         }
       }
@@ -826,14 +908,16 @@ std::string TestText(const TestReport& report, OutputFormat format,
     if (format == OutputFormat::kGithub) {
       for (const GoldenCaseOutcome& o : s.outcomes) {
         for (const ExpectationFailure& f : o.failures) {
-          out += GithubCommand("error", s.file, f.position.line, f.position.column,
-                               absl::StrCat("Golden case ", o.name, " failed"),
-                               absl::StrCat(FailureLine(f), "\n", DecisionLine(o.result)));
+          out += GithubCommand(
+              "error", s.file, f.position.line, f.position.column,
+              absl::StrCat("Golden case ", o.name, " failed"),
+              absl::StrCat(FailureLine(f), "\n", DecisionLine(o.result)));
         }
       }
     }
-    absl::StrAppend(&out, style.Bold(absl::StrCat("Golden cases of ", s.file)), " with ",
-                    report.playbook_version, " (", report.playbook, ")\n");
+    absl::StrAppend(&out, style.Bold(absl::StrCat("Golden cases of ", s.file)),
+                    " with ", report.playbook_version, " (", report.playbook,
+                    ")\n");
     for (const GoldenCaseOutcome& o : s.outcomes) {
       if (o.passed()) {
         absl::StrAppend(&out, "  ", style.Green("PASS"), "  ", o.name, "\n");
@@ -848,9 +932,11 @@ std::string TestText(const TestReport& report, OutputFormat format,
       absl::StrAppend(&out, Decision(o.result, "        "));
     }
   }
-  absl::StrAppend(&out, failed ? style.Red(absl::StrCat(passed, " passed, ", failed, " failed"))
-                               : style.Green(absl::StrCat(passed, " passed, 0 failed")),
-                  "\n");
+  absl::StrAppend(
+      &out,
+      failed ? style.Red(absl::StrCat(passed, " passed, ", failed, " failed"))
+             : style.Green(absl::StrCat(passed, " passed, 0 failed")),
+      "\n");
   return out;
 }
 
@@ -907,9 +993,10 @@ std::string TestJunit(const TestReport& report) {
       c.file = s.file;
       c.line = o.position.line;
       if (!o.passed()) {
-        c.failure = o.failures.size() == 1
-                        ? FailureLine(o.failures[0])
-                        : absl::StrCat(o.failures.size(), " expectations failed");
+        c.failure =
+            o.failures.size() == 1
+                ? FailureLine(o.failures[0])
+                : absl::StrCat(o.failures.size(), " expectations failed");
         c.details = CaseDetails(s.file, o);
       }
     }
@@ -919,7 +1006,8 @@ std::string TestJunit(const TestReport& report) {
 
 }  // namespace
 
-std::string RenderTest(const TestReport& report, OutputFormat format, bool color) {
+std::string RenderTest(const TestReport& report, OutputFormat format,
+                       bool color) {
   // Colour is for people at a terminal, never inside workflow commands' logs.
   const Style style(color && format == OutputFormat::kText);
   const int passed = CountPassed(report, true);
@@ -936,12 +1024,17 @@ std::string RenderTest(const TestReport& report, OutputFormat format, bool color
   return "";
 }
 
-std::string RenderDiff(const DiffReport& report, OutputFormat format, bool color) {
+std::string RenderDiff(const DiffReport& report, OutputFormat format,
+                       bool color) {
   switch (format) {
-    case OutputFormat::kText: return DiffText(report, Style(color));
-    case OutputFormat::kJson: return DiffJson(report);
-    case OutputFormat::kJunit: return DiffJunit(report);
-    case OutputFormat::kGithub: return DiffGithub(report);
+    case OutputFormat::kText:
+      return DiffText(report, Style(color));
+    case OutputFormat::kJson:
+      return DiffJson(report);
+    case OutputFormat::kJunit:
+      return DiffJunit(report);
+    case OutputFormat::kGithub:
+      return DiffGithub(report);
   }
   return "";
 }

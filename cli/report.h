@@ -85,8 +85,10 @@ struct DiffReport {
 std::string RenderValidate(const ValidateReport& report, OutputFormat format,
                            bool color);
 std::string ValidateProblemsText(const ValidateReport& report);
-std::string RenderTest(const TestReport& report, OutputFormat format, bool color);
-std::string RenderDiff(const DiffReport& report, OutputFormat format, bool color);
+std::string RenderTest(const TestReport& report, OutputFormat format,
+                       bool color);
+std::string RenderDiff(const DiffReport& report, OutputFormat format,
+                       bool color);
 
 }  // namespace smarketing::cli
 

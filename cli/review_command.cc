@@ -40,7 +40,8 @@ int Review(const ReviewOptions& options) {
       grpc::InsecureChannelCredentials();
   if (!options.tls_ca.empty()) {
     std::ifstream in(options.tls_ca);
-    if (!in) return Fail(absl::StrCat("--tls_ca: cannot read ", options.tls_ca));
+    if (!in)
+      return Fail(absl::StrCat("--tls_ca: cannot read ", options.tls_ca));
     std::stringstream pem;
     pem << in.rdbuf();
     grpc::SslCredentialsOptions ssl;
@@ -71,7 +72,8 @@ int Review(const ReviewOptions& options) {
     print.add_whitespace = true;
     print.always_print_primitive_fields = true;
     print.preserve_proto_field_names = true;
-    if (!google::protobuf::util::MessageToJsonString(review, &json, print).ok()) {
+    if (!google::protobuf::util::MessageToJsonString(review, &json, print)
+             .ok()) {
       return Fail("cannot write the review as JSON");
     }
     std::cout << json;

@@ -14,10 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "core/base/version.h"
-#include "core/batch/batch_scorer.h"
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "core/base/version.h"
+#include "core/batch/batch_scorer.h"
 #ifdef SMARKETING_CLI_IMPORT
 #include "cli/import_command.h"
 #endif
@@ -34,7 +34,8 @@ ABSL_FLAG(std::string, explain, "ids",
           "its points), sentences (and a sentence for people) or none.");
 ABSL_FLAG(std::string, format, "text",
           "validate, test, diff: text, json, junit or github.");
-ABSL_FLAG(std::string, leads, "", "diff: a sample of leads (JSON lines or .csv).");
+ABSL_FLAG(std::string, leads, "",
+          "diff: a sample of leads (JSON lines or .csv).");
 ABSL_FLAG(int, top, 10, "diff: how many of the largest score changes to list.");
 ABSL_FLAG(std::string, max_grade_changes, "",
           "diff: fail when more leads change grade (5% or 120).");
@@ -42,15 +43,17 @@ ABSL_FLAG(std::string, max_stage_changes, "",
           "diff: fail when more leads change stage (5% or 120).");
 ABSL_FLAG(std::string, max_team_changes, "",
           "diff: fail when more leads change team (5% or 120).");
-ABSL_FLAG(std::string, max_changed_leads, "",
-          "diff: fail when more leads change grade, stage or team (5% or 120).");
+ABSL_FLAG(
+    std::string, max_changed_leads, "",
+    "diff: fail when more leads change grade, stage or team (5% or 120).");
 ABSL_FLAG(int64_t, count, 1000, "sample-leads: how many leads.");
 ABSL_FLAG(uint64_t, seed, 1, "sample-leads: the seed; same seed, same leads.");
 ABSL_FLAG(double, mean_events, 20, "sample-leads: mean events per lead.");
 ABSL_FLAG(std::string, server, "", "review: host:port of smarketing-server.");
 ABSL_FLAG(std::string, tls_ca, "",
           "review: PEM file of the CA of the server's certificate (TLS).");
-ABSL_FLAG(std::string, week, "", "review: ISO week, e.g. 2026-W48 (default: this week).");
+ABSL_FLAG(std::string, week, "",
+          "review: ISO week, e.g. 2026-W48 (default: this week).");
 ABSL_FLAG(std::string, team, "", "review: only this team's leads.");
 ABSL_FLAG(std::string, campaign, "", "review: only this campaign's leads.");
 ABSL_FLAG(std::string, source, "", "review: only this source's leads.");
@@ -131,7 +134,8 @@ void NormalizeExplainFlag(int argc, char** argv) {
     if (arg == "--") return;
     if (arg == "--explain" || arg == "--explain=true" || arg == "-explain") {
       argv[i] = kSentences;
-    } else if (arg == "--explain=false" || arg == "--noexplain" || arg == "-noexplain") {
+    } else if (arg == "--explain=false" || arg == "--noexplain" ||
+               arg == "-noexplain") {
       argv[i] = kNone;
     }
   }
@@ -147,12 +151,14 @@ bool CheckFlags(int argc, char** argv, std::string* error) {
       continue;
     }
     if (arg.empty()) continue;  // "-" is standard input
-    std::vector<absl::string_view> parts = absl::StrSplit(arg, absl::MaxSplits('=', 1));
+    std::vector<absl::string_view> parts =
+        absl::StrSplit(arg, absl::MaxSplits('=', 1));
     absl::string_view name = parts[0];
     const bool negated = absl::ConsumePrefix(&name, "no");
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     if (flag == nullptr && negated) flag = absl::FindCommandLineFlag(parts[0]);
-    if (flag == nullptr || flag->Filename().find("smarketing_main") == std::string::npos) {
+    if (flag == nullptr ||
+        flag->Filename().find("smarketing_main") == std::string::npos) {
       *error = absl::StrCat("unknown flag --", parts[0]);
       return false;
     }
@@ -184,13 +190,15 @@ absl::StatusOr<Options> OptionsFromFlags(const std::string& command) {
     absl::Time t;
     std::string error;
     if (!absl::ParseTime(absl::RFC3339_full, now, &t, &error)) {
-      return absl::InvalidArgumentError(absl::StrCat("--now: not an RFC 3339 time: ", now));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--now: not an RFC 3339 time: ", now));
     }
     options.now = t;
   }
   const int threads = absl::GetFlag(FLAGS_threads);
   options.threads = threads > 0 ? threads : DefaultThreadCount();
-  if (const std::string explain = absl::GetFlag(FLAGS_explain); explain == "ids") {
+  if (const std::string explain = absl::GetFlag(FLAGS_explain);
+      explain == "ids") {
     options.explain = Explanation::kRuleIds;
   } else if (explain == "sentences") {
     options.explain = Explanation::kSentences;
@@ -211,7 +219,8 @@ absl::StatusOr<Options> OptionsFromFlags(const std::string& command) {
                          absl::GetFlag(FLAGS_format) != "text";
   options.leads = absl::GetFlag(FLAGS_leads);
   options.top = absl::GetFlag(FLAGS_top);
-  if (options.top < 0) return absl::InvalidArgumentError("--top must not be negative");
+  if (options.top < 0)
+    return absl::InvalidArgumentError("--top must not be negative");
   options.max_grade_changes = absl::GetFlag(FLAGS_max_grade_changes);
   options.max_stage_changes = absl::GetFlag(FLAGS_max_stage_changes);
   options.max_team_changes = absl::GetFlag(FLAGS_max_team_changes);
@@ -257,7 +266,8 @@ int Main(int argc, char** argv) {
   if (command == "check-data") return CheckData(args, *options);
   if (command == "sample-leads") return SampleLeads(args, *options);
   if (command == "review") {
-    if (!args.empty()) return UsageError("review takes no arguments, only flags");
+    if (!args.empty())
+      return UsageError("review takes no arguments, only flags");
 #ifdef SMARKETING_CLI_REMOTE
     ReviewOptions review;
     review.server = absl::GetFlag(FLAGS_server);

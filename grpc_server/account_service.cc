@@ -76,13 +76,14 @@ grpc::Status LeadServiceImpl::ListAccounts(
     grpc::ServerContext* context, const v1::ListAccountsRequest* request,
     v1::ListAccountsResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = Authorize(*deps_.tokens, *context, "LeadService.ListAccounts");
+    auto caller =
+        Authorize(*deps_.tokens, *context, "LeadService.ListAccounts");
     if (!caller.ok()) return caller.status();
     absl::StatusOr<int> page = PageSize(request->page_size(), 20);
     if (!page.ok()) return page.status();
     if (*page > kMaxAccountsPerPage) {
-      return FieldError("page_size", absl::StrCat("at most ",
-                                                  kMaxAccountsPerPage));
+      return FieldError("page_size",
+                        absl::StrCat("at most ", kMaxAccountsPerPage));
     }
     auto version = deps_.playbooks->Get(0);
     if (!version.ok()) return version.status();
@@ -93,9 +94,9 @@ grpc::Status LeadServiceImpl::ListAccounts(
     if (!keys.ok()) return keys.status();
     for (int i = 0; i < static_cast<int>(keys->size()) && i < *page; ++i) {
       if (auto st = CheckNotCancelled(*context); !st.ok()) return st;
-      if (auto st = LoadAccount(*deps_.store,
-                                version->engine->playbook()->playbook(),
-                                *routing, (*keys)[i], response->add_accounts());
+      if (auto st =
+              LoadAccount(*deps_.store, version->engine->playbook()->playbook(),
+                          *routing, (*keys)[i], response->add_accounts());
           !st.ok() && !absl::IsNotFound(st)) {
         return st;
       }

@@ -23,9 +23,8 @@ std::array<unsigned char, 32> Digest(absl::string_view token) {
   // Fetched once, what remains is the hashing.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   std::array<unsigned char, 32> digest;
-  if (sha256 != nullptr && EVP_Digest(token.data(), token.size(),
-                                      digest.data(), nullptr, sha256,
-                                      nullptr) == 1) {
+  if (sha256 != nullptr && EVP_Digest(token.data(), token.size(), digest.data(),
+                                      nullptr, sha256, nullptr) == 1) {
     return digest;
   }
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(),
@@ -71,13 +70,13 @@ absl::StatusOr<TokenTable> TokenTable::Parse(absl::string_view text) {
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     // Messages name the line, never the token.
     if (fields.size() != 3) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "line ", line_number, ": expected \"TOKEN ROLE NAME\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line_number, ": expected \"TOKEN ROLE NAME\""));
     }
     if (fields[0].size() < kMinTokenBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "line ", line_number, ": tokens must be at least ", kMinTokenBytes,
-          " characters long"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line_number, ": tokens must be at least ",
+                       kMinTokenBytes, " characters long"));
     }
     Entry entry;
     entry.digest = Digest(fields[0]);
@@ -111,8 +110,7 @@ absl::StatusOr<Caller> TokenTable::Find(absl::string_view token) const {
   const Entry* found = nullptr;
   // No early exit: every entry is compared whatever matched.
   for (const Entry& entry : entries_) {
-    if (CRYPTO_memcmp(entry.digest.data(), digest.data(), digest.size()) ==
-        0) {
+    if (CRYPTO_memcmp(entry.digest.data(), digest.data(), digest.size()) == 0) {
       found = &entry;
     }
   }

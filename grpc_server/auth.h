@@ -5,11 +5,11 @@
 #ifndef SMARKETING_GRPC_SERVER_AUTH_H_
 #define SMARKETING_GRPC_SERVER_AUTH_H_
 
+#include <grpcpp/server_context.h>
+
 #include <array>
 #include <string>
 #include <vector>
-
-#include <grpcpp/server_context.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -30,7 +30,8 @@ ABSL_FLAG(std::string, store, "", "SQLite store to fill (required)");
 ABSL_FLAG(std::string, playbook, "",
           "Playbook published and activated when the store has none");
 ABSL_FLAG(int, weeks, 12, "weeks of history, ending at --end");
-ABSL_FLAG(int, leads_per_day, 40, "arrivals per day at the start (grows 3% a week)");
+ABSL_FLAG(int, leads_per_day, 40,
+          "arrivals per day at the start (grows 3% a week)");
 ABSL_FLAG(std::string, end, "", "end of the history, RFC 3339; default now");
 ABSL_FLAG(uint64_t, seed, 7, "same seed, same history");
 
@@ -63,7 +64,9 @@ class History {
     }
   }
 
-  double Uniform() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
+  double Uniform() {
+    return std::uniform_real_distribution<double>(0, 1)(rng_);
+  }
   absl::Duration Hours(double lo, double hi) {
     return absl::Seconds(3600 * (lo + (hi - lo) * Uniform()));
   }
@@ -95,38 +98,43 @@ class History {
     const bool student_wave = t > end_ - absl::Hours(24 * 7 * 6) &&
                               t < end_ - absl::Hours(24 * 7 * 4) &&
                               lead.lead.source() == "webinar";
-    double accept = grade == "A" ? 0.85 : grade == "B" ? 0.7 : grade == "C" ? 0.45 : 0.25;
+    double accept = grade == "A"   ? 0.85
+                    : grade == "B" ? 0.7
+                    : grade == "C" ? 0.45
+                                   : 0.25;
     if (student_wave) accept = 0.15;
     At(t + touch, [this, id, owner, accept, student_wave](absl::Time at) {
       if (!desk_->RecordFirstTouch(id, at, at).ok()) return;
-      At(at + Hours(0.5, 20), [this, id, owner, accept, student_wave](absl::Time at) {
-        v1::Feedback f = Feedback(id, owner, at);
-        if (Uniform() < accept) {
-          f.mutable_accepted();
-          if (Apply(f, at)) Accepted(id, owner, at);
-        } else {
-          f.mutable_rejected()->set_reason_code(
-              student_wave ? "out_of_target"
-                           : Pick<std::string>({"no_budget", "no_budget", "bad_timing",
-                                                "wrong_contact", "not_interested",
-                                                "competitor"}));
-          if (Apply(f, at) && Uniform() < 0.25) {
-            // Some recycled leads come back with a demo request.
-            At(at + Hours(24 * 31, 24 * 45), [this, id](absl::Time at) {
-              google::protobuf::RepeatedPtrField<v1::Event> events;
-              v1::Event* e = events.Add();
-              e->set_id(absl::StrCat(id, "-back-", absl::ToUnixSeconds(at)));
-              e->set_type(v1::EVENT_TYPE_DEMO_REQUEST);
-              TimeToProto(at, e->mutable_occurred_at());
-              auto written = desk_->RecordEvents(id, events, at);
-              if (written.ok() &&
-                  written->lead.lifecycle.stage() == v1::LIFECYCLE_STAGE_MQL) {
-                OnMql(written->lead, at);
-              }
-            });
-          }
-        }
-      });
+      At(at + Hours(0.5, 20),
+         [this, id, owner, accept, student_wave](absl::Time at) {
+           v1::Feedback f = Feedback(id, owner, at);
+           if (Uniform() < accept) {
+             f.mutable_accepted();
+             if (Apply(f, at)) Accepted(id, owner, at);
+           } else {
+             f.mutable_rejected()->set_reason_code(
+                 student_wave
+                     ? "out_of_target"
+                     : Pick<std::string>({"no_budget", "no_budget",
+                                          "bad_timing", "wrong_contact",
+                                          "not_interested", "competitor"}));
+             if (Apply(f, at) && Uniform() < 0.25) {
+               // Some recycled leads come back with a demo request.
+               At(at + Hours(24 * 31, 24 * 45), [this, id](absl::Time at) {
+                 google::protobuf::RepeatedPtrField<v1::Event> events;
+                 v1::Event* e = events.Add();
+                 e->set_id(absl::StrCat(id, "-back-", absl::ToUnixSeconds(at)));
+                 e->set_type(v1::EVENT_TYPE_DEMO_REQUEST);
+                 TimeToProto(at, e->mutable_occurred_at());
+                 auto written = desk_->RecordEvents(id, events, at);
+                 if (written.ok() && written->lead.lifecycle.stage() ==
+                                         v1::LIFECYCLE_STAGE_MQL) {
+                   OnMql(written->lead, at);
+                 }
+               });
+             }
+           }
+         });
     });
   }
 
@@ -141,26 +149,28 @@ class History {
         const double amount = 5000 * (2 + static_cast<int>(Uniform() * 18));
         f.mutable_opportunity_created()->mutable_amount()->set_amount(amount);
         if (!Apply(f, at)) return;
-        At(at + Hours(24 * 5, 24 * 25), [this, id, owner, amount](absl::Time at) {
-          v1::Feedback f = Feedback(id, owner, at);
-          if (Uniform() < 0.38) {
-            f.mutable_won()->mutable_revenue()->set_amount(amount);
-            f.mutable_won()->mutable_margin()->set_amount(amount * 0.7);
-          } else {
-            f.mutable_lost()->set_reason_code(Pick<std::string>(
-                {"price", "chose_competitor", "no_decision", "missing_feature",
-                 "security_review"}));
-          }
-          Apply(f, at);
-        });
+        At(at + Hours(24 * 5, 24 * 25),
+           [this, id, owner, amount](absl::Time at) {
+             v1::Feedback f = Feedback(id, owner, at);
+             if (Uniform() < 0.38) {
+               f.mutable_won()->mutable_revenue()->set_amount(amount);
+               f.mutable_won()->mutable_margin()->set_amount(amount * 0.7);
+             } else {
+               f.mutable_lost()->set_reason_code(Pick<std::string>(
+                   {"price", "chose_competitor", "no_decision",
+                    "missing_feature", "security_review"}));
+             }
+             Apply(f, at);
+           });
       });
     });
   }
 
   void Report() const {
-    std::printf("arrivals=%lld mqls=%lld feedback=%lld refused=%lld\n",
-                static_cast<long long>(arrivals_), static_cast<long long>(mqls_),
-                static_cast<long long>(feedback_), static_cast<long long>(refused_));
+    std::printf(
+        "arrivals=%lld mqls=%lld feedback=%lld refused=%lld\n",
+        static_cast<long long>(arrivals_), static_cast<long long>(mqls_),
+        static_cast<long long>(feedback_), static_cast<long long>(refused_));
   }
 
  private:
@@ -203,7 +213,8 @@ int Main() {
   if (const std::string e = absl::GetFlag(FLAGS_end); !e.empty()) {
     std::string error;
     if (!absl::ParseTime(absl::RFC3339_full, e, &end, &error)) {
-      std::fprintf(stderr, "smarketing-demo-history: --end: %s\n", error.c_str());
+      std::fprintf(stderr, "smarketing-demo-history: --end: %s\n",
+                   error.c_str());
       return 2;
     }
   }
@@ -221,10 +232,13 @@ int Main() {
                    std::string(source.status().message()).c_str());
       return 2;
     }
-    auto engine = LeadEngine::Create(source->playbook, &source->positions, source->file);
+    auto engine =
+        LeadEngine::Create(source->playbook, &source->positions, source->file);
     if (!engine.ok() ||
-        !playbooks.Publish(*std::move(engine), "smarketing-demo-history", true).ok()) {
-      std::fprintf(stderr, "smarketing-demo-history: cannot publish the Playbook\n");
+        !playbooks.Publish(*std::move(engine), "smarketing-demo-history", true)
+             .ok()) {
+      std::fprintf(stderr,
+                   "smarketing-demo-history: cannot publish the Playbook\n");
       return 1;
     }
   }
@@ -243,20 +257,21 @@ int Main() {
         weekday == absl::Weekday::saturday || weekday == absl::Weekday::sunday;
     // Fewer arrivals at weekends; a slow growth week after week.
     const double growth = 1 + 0.03 * (day / 7);
-    const int count = static_cast<int>(absl::GetFlag(FLAGS_leads_per_day) * growth *
-                                       (weekend ? 0.3 : 1.0));
+    const int count = static_cast<int>(absl::GetFlag(FLAGS_leads_per_day) *
+                                       growth * (weekend ? 0.3 : 1.0));
     for (int i = 0; i < count; ++i) {
       const absl::Time at = midnight + history.Hours(7, 20);
       const int64_t n = index++;
-      history.At(at, [&history, n, seed = absl::GetFlag(FLAGS_seed)](absl::Time at) {
-        LeadGeneratorOptions options;
-        options.seed = seed;
-        options.now = at;
-        v1::Lead lead;
-        LeadGenerator(options).Generate(n, &lead);
-        lead.set_id(absl::StrCat("demo-", n));
-        history.Arrive(std::move(lead), at);
-      });
+      history.At(
+          at, [&history, n, seed = absl::GetFlag(FLAGS_seed)](absl::Time at) {
+            LeadGeneratorOptions options;
+            options.seed = seed;
+            options.now = at;
+            v1::Lead lead;
+            LeadGenerator(options).Generate(n, &lead);
+            lead.set_id(absl::StrCat("demo-", n));
+            history.Arrive(std::move(lead), at);
+          });
     }
   }
   history.Run();

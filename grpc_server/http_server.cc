@@ -63,10 +63,14 @@ bool Authorized(const TokenTable& tokens, const httplib::Request& req,
 
 int HttpStatus(const absl::Status& status) {
   switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument: return 400;
-    case absl::StatusCode::kNotFound: return 404;
-    case absl::StatusCode::kCancelled: return 503;
-    default: return 500;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kCancelled:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -79,7 +83,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   if (tls) {
     auto ssl = std::make_unique<httplib::SSLServer>(
         options.tls_cert.c_str(), options.tls_key.c_str(),
-        options.tls_client_ca.empty() ? nullptr : options.tls_client_ca.c_str());
+        options.tls_client_ca.empty() ? nullptr
+                                      : options.tls_client_ca.c_str());
     if (!ssl->is_valid()) {
       return absl::InvalidArgumentError(
           "--http_listen: cannot use --tls_cert, --tls_key (and "
@@ -97,12 +102,12 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain; charset=utf-8");
   });
-  http.Get("/metrics", [deps](const httplib::Request& req,
-                              httplib::Response& res) {
-    if (!Authorized(*deps.tokens, req, res)) return;
-    res.set_content(deps.metrics->Render(*deps.store, *deps.playbooks),
-                    "text/plain; version=0.0.4; charset=utf-8");
-  });
+  http.Get("/metrics",
+           [deps](const httplib::Request& req, httplib::Response& res) {
+             if (!Authorized(*deps.tokens, req, res)) return;
+             res.set_content(deps.metrics->Render(*deps.store, *deps.playbooks),
+                             "text/plain; version=0.0.4; charset=utf-8");
+           });
   http.Get("/review", [deps](const httplib::Request& req,
                              httplib::Response& res) {
     if (!Authorized(*deps.tokens, req, res)) return;
@@ -113,8 +118,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     request.mutable_filter()->set_source(req.get_param_value("source"));
     request.mutable_filter()->set_persona_id(req.get_param_value("persona"));
     const absl::Time start = absl::Now();
-    auto review = ComputeReview(*deps.store, *deps.playbooks, request, start,
-                                [start] { return absl::Now() - start > kReviewTimeout; });
+    auto review =
+        ComputeReview(*deps.store, *deps.playbooks, request, start,
+                      [start] { return absl::Now() - start > kReviewTimeout; });
     if (!review.ok()) {
       res.status = HttpStatus(review.status());
       res.set_content(absl::StrCat(review.status().message(), "\n"),

@@ -59,9 +59,9 @@ grpc::Status LeadServiceImpl::ImportLeads(
         return absl::CancelledError("the client cancelled the import");
       }
       if (request.records_size() > kMaxRecordsPerRequest) {
-        return FieldError("records", absl::StrCat("at most ",
-                                                  kMaxRecordsPerRequest,
-                                                  " records per request"));
+        return FieldError("records",
+                          absl::StrCat("at most ", kMaxRecordsPerRequest,
+                                       " records per request"));
       }
       leads.clear();
       for (v1::ImportRecord& record : *request.mutable_records()) {

@@ -9,14 +9,14 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/cord.h"
-#include "absl/types/span.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/message_differencer.h"
-#include "core/scoring/lead_validation.h"
+#include "absl/types/span.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
 #include "core/journey/lead_change.h"
 #include "core/journey/rescore.h"
+#include "core/scoring/lead_validation.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "grpc_server/log.h"
 
 namespace smarketing {
@@ -32,9 +32,9 @@ absl::Status CheckLeadId(absl::string_view lead_id) {
 
 absl::Status CheckNote(absl::string_view note, absl::string_view path) {
   if (note.size() > kMaxNoteBytes) {
-    return FieldError(path, absl::StrCat("is ", note.size(),
-                                         " bytes long; at most ",
-                                         kMaxNoteBytes));
+    return FieldError(path,
+                      absl::StrCat("is ", note.size(), " bytes long; at most ",
+                                   kMaxNoteBytes));
   }
   return absl::OkStatus();
 }
@@ -46,11 +46,12 @@ absl::Status CheckNotAhead(const google::protobuf::Timestamp& at,
   if (!IsValidTimestamp(at) || TimeFromProto(at) <= now + kMaxClockSkew) {
     return absl::OkStatus();
   }
-  return FieldError(path, absl::StrCat(
-      "is ", absl::FormatTime(TimeFromProto(at), absl::UTCTimeZone()),
-      ", ahead of the server's clock (",
-      absl::FormatTime(now, absl::UTCTimeZone()), ") by more than ",
-      absl::FormatDuration(kMaxClockSkew)));
+  return FieldError(
+      path, absl::StrCat(
+                "is ", absl::FormatTime(TimeFromProto(at), absl::UTCTimeZone()),
+                ", ahead of the server's clock (",
+                absl::FormatTime(now, absl::UTCTimeZone()), ") by more than ",
+                absl::FormatDuration(kMaxClockSkew)));
 }
 
 absl::Status CheckMoney(const v1::Money& money, absl::string_view path) {
@@ -59,7 +60,8 @@ absl::Status CheckMoney(const v1::Money& money, absl::string_view path) {
   }
   return FieldError(absl::StrCat(path, ".amount"),
                     absl::StrCat("must be a finite amount, not negative; "
-                                 "found ", money.amount()));
+                                 "found ",
+                                 money.amount()));
 }
 
 // The amounts of feedback, checked before they reach the reports.
@@ -97,13 +99,13 @@ absl::Status InFeedback(absl::Status status) {
 // the limit applies to what is stored, so that a refused write changes
 // nothing and an accepted one can always be answered and listed.
 absl::Status CheckRecordSize(const StoredLead& lead) {
-  const size_t size = lead.lead.ByteSizeLong() +
-                      lead.lifecycle.ByteSizeLong() +
+  const size_t size = lead.lead.ByteSizeLong() + lead.lifecycle.ByteSizeLong() +
                       lead.score.ByteSizeLong();
   if (size > kMaxLeadRecordBytes) {
-    return FieldError("lead", absl::StrCat(
-        "the stored lead would take ", size, " bytes; at most ",
-        kMaxLeadRecordBytes, " (its data, lifecycle history and score)"));
+    return FieldError("lead",
+                      absl::StrCat("the stored lead would take ", size,
+                                   " bytes; at most ", kMaxLeadRecordBytes,
+                                   " (its data, lifecycle history and score)"));
   }
   return absl::OkStatus();
 }
@@ -130,11 +132,11 @@ google::protobuf::RepeatedPtrField<v1::Event> KnownFieldsOnly(
 
 // Stores the request's events and counts what was new; appends the new
 // ones to `stored_now` when given.
-absl::Status AddEvents(StoreTransaction& txn,
-                       const google::protobuf::RepeatedPtrField<v1::Event>& events,
-                       LeadWrite* write,
-                       google::protobuf::RepeatedPtrField<v1::Event>* stored_now =
-                           nullptr) {
+absl::Status AddEvents(
+    StoreTransaction& txn,
+    const google::protobuf::RepeatedPtrField<v1::Event>& events,
+    LeadWrite* write,
+    google::protobuf::RepeatedPtrField<v1::Event>* stored_now = nullptr) {
   std::vector<bool> stored;
   if (auto st = txn.AddEvents(write->lead.lead.id(), events, &stored);
       !st.ok()) {
@@ -150,11 +152,10 @@ absl::Status AddEvents(StoreTransaction& txn,
 // Rescores the lead with its latest stored events (kScoredEventsPerLead):
 // from `all_events` when the caller knows them (a lead created by this
 // write), else read back.
-absl::Status Rescore(const LeadEngine& engine, StoreTransaction& txn,
-                     absl::Time now, LeadWrite* write,
-                     v1::RoutingState* routing,
-                     google::protobuf::RepeatedPtrField<v1::Event>* all_events =
-                         nullptr) {
+absl::Status Rescore(
+    const LeadEngine& engine, StoreTransaction& txn, absl::Time now,
+    LeadWrite* write, v1::RoutingState* routing,
+    google::protobuf::RepeatedPtrField<v1::Event>* all_events = nullptr) {
   v1::Lead full = write->lead.lead;
   if (all_events != nullptr) {
     if (all_events->size() > kScoredEventsPerLead) {
@@ -226,15 +227,16 @@ absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
     before = LeadState{write.lead.lifecycle, write.lead.score};
     if (expected_revision > 0 && write.lead.revision != expected_revision) {
       return absl::AbortedError(absl::StrCat(
-          "lead ", lead_id, " is at revision ", write.lead.revision,
-          ", not ", expected_revision, ": it changed meanwhile"));
+          "lead ", lead_id, " is at revision ", write.lead.revision, ", not ",
+          expected_revision, ": it changed meanwhile"));
     }
   } else {
-    if (!may_create) return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
+    if (!may_create)
+      return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
     if (expected_revision > 0) {
-      return absl::AbortedError(absl::StrCat(
-          "lead ", lead_id, " does not exist, not at revision ",
-          expected_revision));
+      return absl::AbortedError(
+          absl::StrCat("lead ", lead_id, " does not exist, not at revision ",
+                       expected_revision));
     }
     auto lifecycle = engine.Start(now);
     if (!lifecycle.ok()) return lifecycle.status();
@@ -294,8 +296,8 @@ absl::StatusOr<LeadWrite> LeadDesk::Modify(absl::string_view lead_id,
   LeadWrite write;
   write.engine = version->engine;
   absl::Status status = store_->Write([&](StoreTransaction& txn) {
-    return ModifyIn(txn, *version->engine, version->number, lead_id, expected_revision,
-                    may_create, now, change, actor, &write);
+    return ModifyIn(txn, *version->engine, version->number, lead_id,
+                    expected_revision, may_create, now, change, actor, &write);
   });
   if (!status.ok()) return status;
   if (feed_ != nullptr && write.change.cursor() > 0) {
@@ -311,26 +313,26 @@ absl::StatusOr<LeadWrite> LeadDesk::Upsert(v1::Lead lead,
   if (auto st = ValidateLead(lead); !st.ok()) return st;
   lead.DiscardUnknownFields();
   const std::string id = lead.id();
-  return Modify(id, expected_revision, /*may_create=*/true, now,
-                [&](const LeadEngine& engine, StoreTransaction& txn,
-                    LeadWrite* write, v1::RoutingState* routing) {
-                  if (!lead.has_created_at()) {
-                    if (write->created) {
-                      TimeToProto(now, lead.mutable_created_at());
-                    } else {
-                      *lead.mutable_created_at() =
-                          write->lead.lead.created_at();
-                    }
-                  }
-                  google::protobuf::RepeatedPtrField<v1::Event> events;
-                  events.Swap(lead.mutable_events());
-                  write->lead.lead = std::move(lead);
-                  if (auto st = AddEvents(txn, events, write); !st.ok()) {
-                    return st;
-                  }
-                  return Rescore(engine, txn, now, write, routing);
-                },
-                actor);
+  return Modify(
+      id, expected_revision, /*may_create=*/true, now,
+      [&](const LeadEngine& engine, StoreTransaction& txn, LeadWrite* write,
+          v1::RoutingState* routing) {
+        if (!lead.has_created_at()) {
+          if (write->created) {
+            TimeToProto(now, lead.mutable_created_at());
+          } else {
+            *lead.mutable_created_at() = write->lead.lead.created_at();
+          }
+        }
+        google::protobuf::RepeatedPtrField<v1::Event> events;
+        events.Swap(lead.mutable_events());
+        write->lead.lead = std::move(lead);
+        if (auto st = AddEvents(txn, events, write); !st.ok()) {
+          return st;
+        }
+        return Rescore(engine, txn, now, write, routing);
+      },
+      actor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::RecordEvents(
@@ -345,18 +347,19 @@ absl::StatusOr<LeadWrite> LeadDesk::RecordEvents(
       return st;
     }
   }
-  return Modify(lead_id, 0, /*may_create=*/false, now,
-                [&](const LeadEngine& engine, StoreTransaction& txn,
-                    LeadWrite* write, v1::RoutingState* routing) {
-                  if (auto st = AddEvents(txn, events, write); !st.ok()) return st;
-                  // A retried delivery changes nothing.
-                  if (write->recorded == 0) {
-                    write->unchanged = true;
-                    return absl::OkStatus();
-                  }
-                  return Rescore(engine, txn, now, write, routing);
-                },
-                actor);
+  return Modify(
+      lead_id, 0, /*may_create=*/false, now,
+      [&](const LeadEngine& engine, StoreTransaction& txn, LeadWrite* write,
+          v1::RoutingState* routing) {
+        if (auto st = AddEvents(txn, events, write); !st.ok()) return st;
+        // A retried delivery changes nothing.
+        if (write->recorded == 0) {
+          write->unchanged = true;
+          return absl::OkStatus();
+        }
+        return Rescore(engine, txn, now, write, routing);
+      },
+      actor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::ApplyFeedback(
@@ -374,20 +377,22 @@ absl::StatusOr<LeadWrite> LeadDesk::ApplyFeedback(
   if (auto st = CheckNotAhead(feedback.at(), "feedback.at", now); !st.ok()) {
     return st;
   }
-  return Modify(feedback.lead_id(), expected_revision, false, now,
-                [&](const LeadEngine& engine, StoreTransaction& txn,
-                    LeadWrite* write, v1::RoutingState* routing) {
-                  if (auto st = Move(write, [&](LeadState* state) {
-                        return engine.ApplyFeedback(feedback, now, state,
-                                                    routing);
-                      });
-                      !st.ok()) {
-                    return InFeedback(st);
-                  }
-                  write->feedback = true;
-                  return txn.AddFeedback(feedback);
-                },
-                actor);
+  return Modify(
+      feedback.lead_id(), expected_revision, false, now,
+      [&](const LeadEngine& engine, StoreTransaction& txn, LeadWrite* write,
+          v1::RoutingState* routing) {
+        if (auto st = Move(write,
+                           [&](LeadState* state) {
+                             return engine.ApplyFeedback(feedback, now, state,
+                                                         routing);
+                           });
+            !st.ok()) {
+          return InFeedback(st);
+        }
+        write->feedback = true;
+        return txn.AddFeedback(feedback);
+      },
+      actor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::Transition(absl::string_view lead_id,
@@ -397,15 +402,16 @@ absl::StatusOr<LeadWrite> LeadDesk::Transition(absl::string_view lead_id,
                                                const WriteActor& actor) {
   if (auto st = CheckNote(move.note(), "note"); !st.ok()) return st;
   if (auto st = CheckNotAhead(move.at(), "at", now); !st.ok()) return st;
-  return Modify(lead_id, expected_revision, false, now,
-                [&](const LeadEngine& engine, StoreTransaction&,
-                    LeadWrite* write, v1::RoutingState* routing) {
-                  const v1::Lead lead = write->lead.lead;
-                  return Move(write, [&](LeadState* state) {
-                    return engine.Transition(lead, move, now, state, routing);
-                  });
-                },
-                actor);
+  return Modify(
+      lead_id, expected_revision, false, now,
+      [&](const LeadEngine& engine, StoreTransaction&, LeadWrite* write,
+          v1::RoutingState* routing) {
+        const v1::Lead lead = write->lead.lead;
+        return Move(write, [&](LeadState* state) {
+          return engine.Transition(lead, move, now, state, routing);
+        });
+      },
+      actor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::RecordFirstTouch(absl::string_view lead_id,
@@ -415,21 +421,20 @@ absl::StatusOr<LeadWrite> LeadDesk::RecordFirstTouch(absl::string_view lead_id,
   google::protobuf::Timestamp at_proto;
   TimeToProto(at, &at_proto);
   if (auto st = CheckNotAhead(at_proto, "at", now); !st.ok()) return st;
-  return Modify(lead_id, 0, false, now,
-                [&](const LeadEngine& engine, StoreTransaction&,
-                    LeadWrite* write, v1::RoutingState*) {
-                  // A first touch already recorded changes nothing.
-                  const std::string before =
-                      write->lead.lifecycle.SerializeAsString();
-                  absl::Status st = Move(write, [&](LeadState* state) {
-                    return engine.RecordFirstTouch(at, now, state);
-                  });
-                  write->unchanged =
-                      st.ok() &&
-                      write->lead.lifecycle.SerializeAsString() == before;
-                  return st;
-                },
-                actor);
+  return Modify(
+      lead_id, 0, false, now,
+      [&](const LeadEngine& engine, StoreTransaction&, LeadWrite* write,
+          v1::RoutingState*) {
+        // A first touch already recorded changes nothing.
+        const std::string before = write->lead.lifecycle.SerializeAsString();
+        absl::Status st = Move(write, [&](LeadState* state) {
+          return engine.RecordFirstTouch(at, now, state);
+        });
+        write->unchanged =
+            st.ok() && write->lead.lifecycle.SerializeAsString() == before;
+        return st;
+      },
+      actor);
 }
 
 absl::StatusOr<int> LeadDesk::Erase(absl::string_view lead_id,
@@ -540,13 +545,14 @@ absl::StatusOr<v1::RescoreStatus> LeadDesk::RescoreBatch(
     return store_->Write([&](StoreTransaction& txn) -> absl::Status {
       auto stored = txn.GetLatestRescore();
       if (!stored.ok()) return stored.status();
-      if (!stored->has_value() || (*stored)->pass_number() != progress->pass_number() ||
+      if (!stored->has_value() ||
+          (*stored)->pass_number() != progress->pass_number() ||
           (*stored)->state() != v1::RESCORE_STATE_RUNNING ||
           (*stored)->resume_after_lead_id() !=
               progress->resume_after_lead_id()) {
-        return absl::AbortedError(absl::StrCat(
-            "rescoring pass ", progress->pass_number(),
-            " moved on elsewhere since it was read"));
+        return absl::AbortedError(
+            absl::StrCat("rescoring pass ", progress->pass_number(),
+                         " moved on elsewhere since it was read"));
       }
       auto routing = txn.GetRoutingState();
       if (!routing.ok()) return routing.status();
@@ -558,10 +564,10 @@ absl::StatusOr<v1::RescoreStatus> LeadDesk::RescoreBatch(
           continue;
         }
         LeadWrite write;
-        absl::Status st = ModifyIn(
-            txn, *version.engine, version.number, id, 0, /*may_create=*/false,
-            now, RescoreChange(progress->reason(), now), system, &write,
-            &*routing);
+        absl::Status st = ModifyIn(txn, *version.engine, version.number, id, 0,
+                                   /*may_create=*/false, now,
+                                   RescoreChange(progress->reason(), now),
+                                   system, &write, &*routing);
         if (absl::IsNotFound(st)) continue;
         if (!st.ok()) return st;
         if (!write.unchanged) {
@@ -673,22 +679,24 @@ std::vector<absl::StatusOr<LeadWrite>> LeadDesk::Import(
   // and one read and write of the routing state, which grows with the
   // accounts known.
   std::vector<LeadWrite> writes(valid.size());
-  absl::Status batch = store_->Write([&](StoreTransaction& txn) -> absl::Status {
-    auto routing = txn.GetRoutingState();
-    if (!routing.ok()) return routing.status();
-    for (size_t k = 0; k < valid.size(); ++k) {
-      const v1::Lead& lead = leads[valid[k]];
-      writes[k] = LeadWrite();
-      writes[k].engine = version->engine;
-      if (auto st = ModifyIn(txn, *version->engine, version->number, lead.id(), 0,
-                             /*may_create=*/true, now, ImportChange(lead, now),
-                             actor, &writes[k], &*routing);
-          !st.ok()) {
-        return st;
-      }
-    }
-    return txn.PutRoutingState(*routing);
-  });
+  absl::Status batch =
+      store_->Write([&](StoreTransaction& txn) -> absl::Status {
+        auto routing = txn.GetRoutingState();
+        if (!routing.ok()) return routing.status();
+        for (size_t k = 0; k < valid.size(); ++k) {
+          const v1::Lead& lead = leads[valid[k]];
+          writes[k] = LeadWrite();
+          writes[k].engine = version->engine;
+          if (auto st =
+                  ModifyIn(txn, *version->engine, version->number, lead.id(), 0,
+                           /*may_create=*/true, now, ImportChange(lead, now),
+                           actor, &writes[k], &*routing);
+              !st.ok()) {
+            return st;
+          }
+        }
+        return txn.PutRoutingState(*routing);
+      });
   if (batch.ok()) {
     int64_t latest = 0;
     for (size_t k = 0; k < valid.size(); ++k) {

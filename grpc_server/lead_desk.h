@@ -79,10 +79,10 @@ class LeadDesk {
                                    const WriteActor& actor = {});
 
   // Records the events not stored yet and rescores the lead.
-  absl::StatusOr<LeadWrite> RecordEvents(absl::string_view lead_id,
-                                         const google::protobuf::RepeatedPtrField<v1::Event>& events,
-                                         absl::Time now,
-                                         const WriteActor& actor = {});
+  absl::StatusOr<LeadWrite> RecordEvents(
+      absl::string_view lead_id,
+      const google::protobuf::RepeatedPtrField<v1::Event>& events,
+      absl::Time now, const WriteActor& actor = {});
 
   absl::StatusOr<LeadWrite> ApplyFeedback(const v1::Feedback& feedback,
                                           int64_t expected_revision,

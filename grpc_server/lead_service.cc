@@ -27,8 +27,8 @@ absl::Status CheckEventsRequest(const v1::RecordEventsRequest& request) {
                                              " events per request"));
   }
   if (request.request_id().size() > kMaxRequestIdBytes) {
-    return FieldError("request_id", absl::StrCat("at most ", kMaxRequestIdBytes,
-                                                 " bytes"));
+    return FieldError("request_id",
+                      absl::StrCat("at most ", kMaxRequestIdBytes, " bytes"));
   }
   return absl::OkStatus();
 }
@@ -80,8 +80,8 @@ void LogWrite(absl::string_view event, const LeadWrite& write,
 // marketing (admins act for marketing).
 WriteActor ActorOf(const Caller& caller) {
   WriteActor actor;
-  actor.kind = caller.role == Role::kSales ? v1::ACTOR_SALES
-                                           : v1::ACTOR_MARKETING;
+  actor.kind =
+      caller.role == Role::kSales ? v1::ACTOR_SALES : v1::ACTOR_MARKETING;
   actor.id = caller.name;
   return actor;
 }
@@ -101,8 +101,7 @@ absl::StatusOr<LeadWrite> WriteLead(const TokenTable& tokens,
   absl::StatusOr<LeadWrite> written = write(now, ActorOf(*caller));
   if (!written.ok()) return written.status();
   LogWrite(event, *written, *caller);
-  ToLeadRecord(written->lead, written->event_count, *written->engine, now,
-               out);
+  ToLeadRecord(written->lead, written->event_count, *written->engine, now, out);
   return written;
 }
 
@@ -191,22 +190,25 @@ grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* context,
     if (!version.ok()) return version.status();
     StoredLead lead;
     int event_count = 0;
-    absl::Status st = deps_.store->Read([&](StoreTransaction& txn) -> absl::Status {
-      auto stored = txn.GetLead(request->lead_id());
-      if (!stored.ok()) return stored.status();
-      if (!stored->has_value()) {
-        return absl::NotFoundError(absl::StrCat("no lead ", request->lead_id()));
-      }
-      lead = **std::move(stored);
-      if (request->include_events()) {
-        if (auto st = txn.GetEvents(lead.lead.id(), lead.lead.mutable_events());
-            !st.ok()) {
-          return st;
-        }
-      }
-      event_count = lead.event_count;
-      return absl::OkStatus();
-    });
+    absl::Status st =
+        deps_.store->Read([&](StoreTransaction& txn) -> absl::Status {
+          auto stored = txn.GetLead(request->lead_id());
+          if (!stored.ok()) return stored.status();
+          if (!stored->has_value()) {
+            return absl::NotFoundError(
+                absl::StrCat("no lead ", request->lead_id()));
+          }
+          lead = **std::move(stored);
+          if (request->include_events()) {
+            if (auto st =
+                    txn.GetEvents(lead.lead.id(), lead.lead.mutable_events());
+                !st.ok()) {
+              return st;
+            }
+          }
+          event_count = lead.event_count;
+          return absl::OkStatus();
+        });
     if (!st.ok()) return st;
     if (request->include_feedback()) {
       auto feedback = deps_.store->ListFeedback(lead.lead.id());
@@ -235,7 +237,8 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
     if (!page.ok()) return page.status();
     const int page_size = *page;
     if (!v1::LifecycleStage_IsValid(request->stage())) {
-      return FieldError("stage", absl::StrCat("unknown stage ", request->stage()));
+      return FieldError("stage",
+                        absl::StrCat("unknown stage ", request->stage()));
     }
     if (!v1::SlaState_IsValid(request->sla_state())) {
       return FieldError("sla_state", absl::StrCat("unknown SLA state ",
@@ -288,16 +291,16 @@ grpc::Status LeadServiceImpl::ListLeads(grpc::ServerContext* context,
 grpc::Status LeadServiceImpl::RecordFeedback(
     grpc::ServerContext* context, const v1::RecordFeedbackRequest* request,
     v1::RecordFeedbackResponse* response) {
-  return ToGrpcStatus(
-      WriteLead(
-          *deps_.tokens, *context, "LeadService.RecordFeedback",
-          "feedback_recorded",
-          [&](absl::Time now, const WriteActor& actor) {
-            return deps_.leads->ApplyFeedback(
-                request->feedback(), request->expected_revision(), now, actor);
-          },
-          response->mutable_lead())
-          .status());
+  return ToGrpcStatus(WriteLead(
+                          *deps_.tokens, *context, "LeadService.RecordFeedback",
+                          "feedback_recorded",
+                          [&](absl::Time now, const WriteActor& actor) {
+                            return deps_.leads->ApplyFeedback(
+                                request->feedback(),
+                                request->expected_revision(), now, actor);
+                          },
+                          response->mutable_lead())
+                          .status());
 }
 
 grpc::Status LeadServiceImpl::TransitionLead(

@@ -18,16 +18,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "core/synthetic/lead_generator.h"
 #include "core/base/proto_time.h"
+#include "core/synthetic/lead_generator.h"
 #include "smarketing/v1/lead_service.grpc.pb.h"
 #include "smarketing/v1/scoring_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051",
           "server address; several, comma-separated (replicas on one "
           "database): ingest stream i goes to address i modulo their number");
-ABSL_FLAG(std::string, token, "", "bearer token (reader for score, "
-                                  "marketing for ingest)");
+ABSL_FLAG(std::string, token, "",
+          "bearer token (reader for score, "
+          "marketing for ingest)");
 ABSL_FLAG(std::string, mode, "score", "score or ingest");
 ABSL_FLAG(int, streams, 2, "concurrent streams");
 ABSL_FLAG(int, batch, 500, "leads (score) or events (ingest) per request");
@@ -60,8 +61,8 @@ int Score(const std::shared_ptr<grpc::Channel>& channel) {
   const int batch = absl::GetFlag(FLAGS_batch);
   const int requests = absl::GetFlag(FLAGS_requests);
   const absl::Time now = absl::Now();
-  LeadGenerator generator({.seed = 7, .now = now,
-                           .mean_events = absl::GetFlag(FLAGS_mean_events)});
+  LeadGenerator generator(
+      {.seed = 7, .now = now, .mean_events = absl::GetFlag(FLAGS_mean_events)});
   // Requests are built before the clock starts: the server is measured.
   v1::ScoreLeadsRequest request;
   for (int i = 0; i < batch; ++i) generator.Generate(i, request.add_leads());
@@ -85,39 +86,43 @@ int Score(const std::shared_ptr<grpc::Channel>& channel) {
       method_name.c_str(), grpc::internal::RpcMethod::BIDI_STREAMING);
   std::atomic<int64_t> scored{0};
   std::atomic<bool> failed{false};
-  const double rate = Run(streams, int64_t{streams} * requests * batch, [&](int) {
-    auto context = Context();
-    std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer,
-                                             v1::ScoreLeadsResponse>>
-        stream(grpc::internal::ClientReaderWriterFactory<
-               grpc::ByteBuffer, v1::ScoreLeadsResponse>::
-                   Create(channel.get(), method, context.get()));
-    v1::ScoreLeadsResponse response;
-    // Keep a few requests in flight so that neither side waits.
-    constexpr int kWindow = 4;
-    int sent = 0;
-    int received = 0;
-    while (received < requests) {
-      while (sent < requests && sent - received < kWindow) {
-        if (!stream->Write(serialized)) break;
-        ++sent;
-      }
-      if (!stream->Read(&response)) break;
-      scored += response.results_size();
-      ++received;
-    }
-    stream->WritesDone();
-    grpc::Status st = stream->Finish();
-    if (!st.ok()) {
-      std::fprintf(stderr, "stream failed: %s\n", st.error_message().c_str());
-      failed = true;
-    }
-  });
+  const double rate =
+      Run(streams, int64_t{streams} * requests * batch, [&](int) {
+        auto context = Context();
+        std::unique_ptr<
+            grpc::ClientReaderWriter<grpc::ByteBuffer, v1::ScoreLeadsResponse>>
+            stream(grpc::internal::ClientReaderWriterFactory<
+                   grpc::ByteBuffer,
+                   v1::ScoreLeadsResponse>::Create(channel.get(), method,
+                                                   context.get()));
+        v1::ScoreLeadsResponse response;
+        // Keep a few requests in flight so that neither side waits.
+        constexpr int kWindow = 4;
+        int sent = 0;
+        int received = 0;
+        while (received < requests) {
+          while (sent < requests && sent - received < kWindow) {
+            if (!stream->Write(serialized)) break;
+            ++sent;
+          }
+          if (!stream->Read(&response)) break;
+          scored += response.results_size();
+          ++received;
+        }
+        stream->WritesDone();
+        grpc::Status st = stream->Finish();
+        if (!st.ok()) {
+          std::fprintf(stderr, "stream failed: %s\n",
+                       st.error_message().c_str());
+          failed = true;
+        }
+      });
   if (failed) return 1;
-  std::printf("score_stream leads_per_second=%.0f leads=%lld streams=%d "
-              "batch=%d mean_events=%.0f\n",
-              rate, static_cast<long long>(scored.load()), streams, batch,
-              absl::GetFlag(FLAGS_mean_events));
+  std::printf(
+      "score_stream leads_per_second=%.0f leads=%lld streams=%d "
+      "batch=%d mean_events=%.0f\n",
+      rate, static_cast<long long>(scored.load()), streams, batch,
+      absl::GetFlag(FLAGS_mean_events));
   return 0;
 }
 
@@ -142,36 +147,40 @@ int Ingest(const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
   const absl::Time now = absl::Now();
   std::atomic<int64_t> recorded{0};
   std::atomic<bool> failed{false};
-  const double rate = Run(streams, int64_t{streams} * requests * batch, [&](int s) {
-    auto context = Context();
-    auto stream = v1::LeadService::NewStub(channels[s % channels.size()])
-                      ->StreamEvents(context.get());
-    v1::RecordEventsRequest request;
-    v1::RecordEventsResponse response;
-    for (int r = 0; r < requests; ++r) {
-      request.Clear();
-      request.set_lead_id(absl::StrCat("load-", (s * requests + r) % leads));
-      for (int e = 0; e < batch; ++e) {
-        v1::Event* event = request.add_events();
-        event->set_id(absl::StrCat(run, "-", s, "-", r, "-", e));
-        event->set_type(v1::EVENT_TYPE_EMAIL_OPEN);
-        TimeToProto(now - absl::Minutes(e), event->mutable_occurred_at());
-      }
-      // One request in flight: each acknowledgement is a durable commit.
-      if (!stream->Write(request) || !stream->Read(&response)) break;
-      recorded += response.recorded();
-    }
-    stream->WritesDone();
-    grpc::Status st = stream->Finish();
-    if (!st.ok()) {
-      std::fprintf(stderr, "stream failed: %s\n", st.error_message().c_str());
-      failed = true;
-    }
-  });
+  const double rate =
+      Run(streams, int64_t{streams} * requests * batch, [&](int s) {
+        auto context = Context();
+        auto stream = v1::LeadService::NewStub(channels[s % channels.size()])
+                          ->StreamEvents(context.get());
+        v1::RecordEventsRequest request;
+        v1::RecordEventsResponse response;
+        for (int r = 0; r < requests; ++r) {
+          request.Clear();
+          request.set_lead_id(
+              absl::StrCat("load-", (s * requests + r) % leads));
+          for (int e = 0; e < batch; ++e) {
+            v1::Event* event = request.add_events();
+            event->set_id(absl::StrCat(run, "-", s, "-", r, "-", e));
+            event->set_type(v1::EVENT_TYPE_EMAIL_OPEN);
+            TimeToProto(now - absl::Minutes(e), event->mutable_occurred_at());
+          }
+          // One request in flight: each acknowledgement is a durable commit.
+          if (!stream->Write(request) || !stream->Read(&response)) break;
+          recorded += response.recorded();
+        }
+        stream->WritesDone();
+        grpc::Status st = stream->Finish();
+        if (!st.ok()) {
+          std::fprintf(stderr, "stream failed: %s\n",
+                       st.error_message().c_str());
+          failed = true;
+        }
+      });
   if (failed) return 1;
-  std::printf("event_ingest events_per_second=%.0f events=%lld streams=%d "
-              "batch=%d\n",
-              rate, static_cast<long long>(recorded.load()), streams, batch);
+  std::printf(
+      "event_ingest events_per_second=%.0f events=%lld streams=%d "
+      "batch=%d\n",
+      rate, static_cast<long long>(recorded.load()), streams, batch);
   return 0;
 }
 

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <mutex>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -16,8 +16,7 @@ namespace {
 // value can neither end the line nor forge another.
 void Append(std::string* line, absl::string_view key, absl::string_view value) {
   const bool quote =
-      value.empty() ||
-      std::any_of(value.begin(), value.end(), [](char c) {
+      value.empty() || std::any_of(value.begin(), value.end(), [](char c) {
         return c == ' ' || c == '"' || c == '=' || c == '\\' ||
                absl::ascii_iscntrl(static_cast<unsigned char>(c));
       });
@@ -29,16 +28,26 @@ void Append(std::string* line, absl::string_view key, absl::string_view value) {
   line->push_back('"');
   for (char c : value) {
     switch (c) {
-      case '\\': *line += "\\\\"; break;
-      case '"': *line += "\\\""; break;
-      case '\n': *line += "\\n"; break;
-      case '\r': *line += "\\r"; break;
-      case '\t': *line += "\\t"; break;
+      case '\\':
+        *line += "\\\\";
+        break;
+      case '"':
+        *line += "\\\"";
+        break;
+      case '\n':
+        *line += "\\n";
+        break;
+      case '\r':
+        *line += "\\r";
+        break;
+      case '\t':
+        *line += "\\t";
+        break;
       default:
         if (absl::ascii_iscntrl(static_cast<unsigned char>(c))) {
-          absl::StrAppend(line, "\\x",
-                          absl::Hex(static_cast<unsigned char>(c),
-                                    absl::kZeroPad2));
+          absl::StrAppend(
+              line, "\\x",
+              absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
         } else {
           line->push_back(c);
         }
@@ -51,9 +60,9 @@ void Append(std::string* line, absl::string_view key, absl::string_view value) {
 
 void Log(absl::string_view level, absl::string_view event,
          std::initializer_list<LogField> fields) {
-  std::string line = absl::StrCat(
-      "ts=", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                              absl::UTCTimeZone()));
+  std::string line =
+      absl::StrCat("ts=", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                           absl::UTCTimeZone()));
   Append(&line, "level", level);
   Append(&line, "event", event);
   for (const auto& [key, value] : fields) Append(&line, key, value);

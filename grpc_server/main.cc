@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
   if (scheduler != "on" && scheduler != "off") {
     smarketing::Log("error", "server_not_started",
                     {{"error", absl::StrCat("--scheduler must be on or off; "
-                                            "found \"", scheduler, "\"")}});
+                                            "found \"",
+                                            scheduler, "\"")}});
     return 2;
   }
   options.scheduler = scheduler == "on";
@@ -162,6 +163,7 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal);
   smarketing::Log("info", "shutting_down",
                   {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  (*server)->Shutdown(
+      absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   return 0;
 }

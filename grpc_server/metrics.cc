@@ -23,24 +23,42 @@ constexpr int kScanPage = 1000;
 
 const char* CodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -49,10 +67,12 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   MetricsInterceptor(ServiceMetrics* metrics, std::string method)
       : metrics_(metrics), method_(std::move(method)), start_(absl::Now()) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      metrics_->ObserveRpc(method_, CodeName(methods->GetSendStatus().error_code()),
+      metrics_->ObserveRpc(method_,
+                           CodeName(methods->GetSendStatus().error_code()),
                            absl::Now() - start_);
     }
     methods->Proceed();
@@ -132,7 +152,8 @@ class CountingTransaction final : public StoreTransaction {
   absl::Status SetSlaDue(absl::string_view lead_id, absl::Time due) override {
     return inner_.SetSlaDue(lead_id, due);
   }
-  absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) override {
+  absl::Status AppendMemberAudit(
+      const v1::MemberStatusChange& change) override {
     return inner_.AppendMemberAudit(change);
   }
   absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore() override {
@@ -237,8 +258,8 @@ class TimedStoreImpl final : public Store {
                                                       int limit) override {
     return inner_->ListSlaDue(now, limit);
   }
-  absl::StatusOr<std::vector<std::string>> ListQueuedLeads(absl::string_view after_id,
-                                                           int limit) override {
+  absl::StatusOr<std::vector<std::string>> ListQueuedLeads(
+      absl::string_view after_id, int limit) override {
     return inner_->ListQueuedLeads(after_id, limit);
   }
   absl::StatusOr<std::vector<v1::MemberStatusChange>> ListMemberAudit(
@@ -280,7 +301,9 @@ void ServiceMetrics::ObserveRpc(const std::string& method,
   std::lock_guard<std::mutex> lock(mu_);
   auto it = rpcs_.find({method, code});
   if (it == rpcs_.end()) {
-    it = rpcs_.emplace(std::pair{method, code}, Rpc{0, Histogram(LatencyBounds())})
+    it = rpcs_
+             .emplace(std::pair{method, code},
+                      Rpc{0, Histogram(LatencyBounds())})
              .first;
   }
   ++it->second.calls;
@@ -302,8 +325,8 @@ std::string ServiceMetrics::Render(Store& store, Playbooks& playbooks) {
     const absl::Time now = absl::Now();
     if (now - leads_counted_at_ >= kLeadCountTtl) {
       std::map<std::string, int64_t> by_stage;
-      for (int s = v1::LIFECYCLE_STAGE_NEW; s <= v1::LIFECYCLE_STAGE_DISQUALIFIED;
-           ++s) {
+      for (int s = v1::LIFECYCLE_STAGE_NEW;
+           s <= v1::LIFECYCLE_STAGE_DISQUALIFIED; ++s) {
         by_stage[EnumLabel(v1::LifecycleStage_descriptor(), s)] = 0;
       }
       int64_t breaches = 0;
@@ -335,9 +358,11 @@ std::string ServiceMetrics::Render(Store& store, Playbooks& playbooks) {
         leads_counted_at_ = now;
       }
     }
-    out.Family("smarketing_leads", "Stored leads per lifecycle stage.", "gauge");
+    out.Family("smarketing_leads", "Stored leads per lifecycle stage.",
+               "gauge");
     for (const auto& [stage, n] : leads_by_stage_) {
-      out.Sample("smarketing_leads", {{"stage", stage}}, static_cast<double>(n));
+      out.Sample("smarketing_leads", {{"stage", stage}},
+                 static_cast<double>(n));
     }
     out.Family("smarketing_sla_breached_leads",
                "Leads whose SLA is breached now.", "gauge");
@@ -356,7 +381,8 @@ std::string ServiceMetrics::Render(Store& store, Playbooks& playbooks) {
              "gRPC call latency, by method and status code.", "histogram");
   for (const auto& [key, rpc] : rpcs_) {
     out.Observations("smarketing_rpc_latency_seconds",
-                     {{"method", key.first}, {"code", key.second}}, rpc.latency);
+                     {{"method", key.first}, {"code", key.second}},
+                     rpc.latency);
   }
   out.Family("smarketing_store_write_seconds",
              "Latency of store write transactions, commit included.",

@@ -52,9 +52,9 @@ absl::StatusOr<std::shared_ptr<const LeadEngine>> Compile(
       return LeadEngine::Create(source.playbook());
     case v1::PlaybookSource::kDocument: {
       if (source.document().size() > kMaxPlaybookBytes) {
-        return FieldError("playbook.document",
-                          absl::StrCat("larger than ", kMaxPlaybookBytes,
-                                       " bytes"));
+        return FieldError(
+            "playbook.document",
+            absl::StrCat("larger than ", kMaxPlaybookBytes, " bytes"));
       }
       auto parsed = ParsePlaybook(source.document(), PlaybookFormat::kYaml);
       if (!parsed.ok()) return parsed.status();
@@ -173,7 +173,8 @@ grpc::Status PlaybookServiceImpl::ListPlaybookVersions(
     // One more than asked tells whether a next page exists.
     auto records = deps_.store->ListPlaybooks(before, page_size + 1);
     if (!records.ok()) return records.status();
-    for (int i = 0; i < static_cast<int>(records->size()) && i < page_size; ++i) {
+    for (int i = 0; i < static_cast<int>(records->size()) && i < page_size;
+         ++i) {
       ToVersion((*records)[i], response->add_versions());
     }
     if (static_cast<int>(records->size()) > page_size) {
@@ -188,7 +189,8 @@ grpc::Status PlaybookServiceImpl::GetRescoreStatus(
     grpc::ServerContext* context, const v1::GetRescoreStatusRequest* request,
     v1::GetRescoreStatusResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = Authorize(*deps_.tokens, *context, "PlaybookService.GetRescoreStatus");
+    auto caller =
+        Authorize(*deps_.tokens, *context, "PlaybookService.GetRescoreStatus");
     if (!caller.ok()) return caller.status();
     return deps_.store->Read([&](StoreTransaction& txn) -> absl::Status {
       auto latest = txn.GetLatestRescore();

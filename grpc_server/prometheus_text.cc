@@ -33,7 +33,8 @@ std::string Value(double v) {
   if (std::isnan(v)) return "NaN";
   // The shortest of 15 or 17 digits that reads back as the same double.
   std::string text = absl::StrFormat("%.15g", v);
-  if (std::strtod(text.c_str(), nullptr) != v) text = absl::StrFormat("%.17g", v);
+  if (std::strtod(text.c_str(), nullptr) != v)
+    text = absl::StrFormat("%.17g", v);
   return text;
 }
 

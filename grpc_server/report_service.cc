@@ -100,7 +100,8 @@ grpc::Status ReportServiceImpl::GetClosedLoopReport(
         !IsValidTimestamp(request->period_start())) {
       return FieldError("period_start", "required, a valid timestamp");
     }
-    if (!request->has_period_end() || !IsValidTimestamp(request->period_end())) {
+    if (!request->has_period_end() ||
+        !IsValidTimestamp(request->period_end())) {
       return FieldError("period_end", "required, a valid timestamp");
     }
     const absl::Time start = TimeFromProto(request->period_start());
@@ -111,12 +112,14 @@ grpc::Status ReportServiceImpl::GetClosedLoopReport(
     filter.created_from = start;
     filter.created_to = end;
     ClosedLoopReportBuilder builder(start, end);
-    absl::Status st = ForEachLead(*context, *deps_.store, filter, [&](const StoredLead& lead) {
-      auto feedback = deps_.store->ListFeedback(lead.lead.id());
-      if (!feedback.ok()) return feedback.status();
-      builder.Add(lead.lead, lead.lifecycle, lead.score.persona_id(), *feedback);
-      return absl::OkStatus();
-    });
+    absl::Status st = ForEachLead(
+        *context, *deps_.store, filter, [&](const StoredLead& lead) {
+          auto feedback = deps_.store->ListFeedback(lead.lead.id());
+          if (!feedback.ok()) return feedback.status();
+          builder.Add(lead.lead, lead.lifecycle, lead.score.persona_id(),
+                      *feedback);
+          return absl::OkStatus();
+        });
     if (!st.ok()) return st;
     *response->mutable_report() = builder.Build();
     return absl::OkStatus();
@@ -129,9 +132,9 @@ grpc::Status ReportServiceImpl::GetReview(grpc::ServerContext* context,
   return ToGrpcStatus([&]() -> absl::Status {
     auto caller = Authorize(*deps_.tokens, *context, "ReportService.GetReview");
     if (!caller.ok()) return caller.status();
-    auto review = ComputeReview(*deps_.store, *deps_.playbooks, *request,
-                                absl::Now(),
-                                [context] { return context->IsCancelled(); });
+    auto review =
+        ComputeReview(*deps_.store, *deps_.playbooks, *request, absl::Now(),
+                      [context] { return context->IsCancelled(); });
     if (!review.ok()) return review.status();
     *response->mutable_review() = *std::move(review);
     return absl::OkStatus();

@@ -16,7 +16,8 @@ class UndecodableRequestInterceptor final
       grpc::experimental::ServerRpcInfo* info)
       : method_(info->method()) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     // The server decodes the request of a unary call before the handler
     // runs, and passes no message on when it could not.
     if (methods->QueryInterceptionHookPoint(

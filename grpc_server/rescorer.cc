@@ -123,7 +123,8 @@ absl::StatusOr<v1::RescoreStatus> Rescorer::Finish(v1::RescoreStatus pass,
   absl::Status st = store_->Write([&](StoreTransaction& txn) -> absl::Status {
     auto stored = txn.GetLatestRescore();
     if (!stored.ok()) return stored.status();
-    if (!stored->has_value() || (*stored)->pass_number() != pass.pass_number() ||
+    if (!stored->has_value() ||
+        (*stored)->pass_number() != pass.pass_number() ||
         (*stored)->state() != v1::RESCORE_STATE_RUNNING ||
         (*stored)->resume_after_lead_id() != resume_after) {
       return absl::AbortedError(absl::StrCat(

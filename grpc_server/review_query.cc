@@ -16,20 +16,24 @@ constexpr int kScanPage = 200;
 // the calendar arithmetic.
 constexpr absl::Duration kMaxPeriod = absl::Hours(24 * 366);
 
-absl::StatusOr<ReviewPeriod> RequestedPeriod(const v1::GetReviewRequest& request,
-                                             absl::TimeZone zone,
-                                             absl::Time now) {
-  const bool has_period = request.has_period_start() || request.has_period_end();
+absl::StatusOr<ReviewPeriod> RequestedPeriod(
+    const v1::GetReviewRequest& request, absl::TimeZone zone, absl::Time now) {
+  const bool has_period =
+      request.has_period_start() || request.has_period_end();
   if (!request.week().empty() && has_period) {
-    return FieldError("week", "give either week or period_start and period_end");
+    return FieldError("week",
+                      "give either week or period_start and period_end");
   }
   if (!request.week().empty()) return IsoWeek(request.week(), zone, "week");
   if (!has_period) return IsoWeekOf(now, zone);
-  if (!request.has_period_start() || !IsValidTimestamp(request.period_start())) {
-    return FieldError("period_start", "required with period_end, a valid timestamp");
+  if (!request.has_period_start() ||
+      !IsValidTimestamp(request.period_start())) {
+    return FieldError("period_start",
+                      "required with period_end, a valid timestamp");
   }
   if (!request.has_period_end() || !IsValidTimestamp(request.period_end())) {
-    return FieldError("period_end", "required with period_start, a valid timestamp");
+    return FieldError("period_end",
+                      "required with period_start, a valid timestamp");
   }
   ReviewPeriod period{TimeFromProto(request.period_start()),
                       TimeFromProto(request.period_end()), ""};
@@ -61,9 +65,9 @@ absl::StatusOr<v1::Review> ComputeReview(Store& store, Playbooks& playbooks,
   if (!zone.ok()) return zone.status();
   auto period = RequestedPeriod(request, *zone, now);
   if (!period.ok()) return period.status();
-  auto builder = ReviewBuilder::Create(playbook.playbook(),
-                                       playbook.version_label(),
-                                       {*period, request.filter(), now});
+  auto builder =
+      ReviewBuilder::Create(playbook.playbook(), playbook.version_label(),
+                            {*period, request.filter(), now});
   if (!builder.ok()) return builder.status();
 
   std::string after;

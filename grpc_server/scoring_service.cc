@@ -18,10 +18,10 @@ class ArenaMessageHolder final
     : public grpc::MessageHolder<v1::ScoreLeadRequest, v1::ScoreLeadResponse> {
  public:
   ArenaMessageHolder() : arena_(initial_block_, sizeof(initial_block_)) {
-    set_request(google::protobuf::Arena::CreateMessage<v1::ScoreLeadRequest>(
-        &arena_));
-    set_response(google::protobuf::Arena::CreateMessage<v1::ScoreLeadResponse>(
-        &arena_));
+    set_request(
+        google::protobuf::Arena::CreateMessage<v1::ScoreLeadRequest>(&arena_));
+    set_response(
+        google::protobuf::Arena::CreateMessage<v1::ScoreLeadResponse>(&arena_));
   }
   void Release() override { delete this; }
 
@@ -83,7 +83,8 @@ grpc::Status ScoringServiceImpl::ScoreLeads(
     for (;;) {
       google::protobuf::Arena arena(arena_options);
       auto& request =
-          *google::protobuf::Arena::CreateMessage<v1::ScoreLeadsRequest>(&arena);
+          *google::protobuf::Arena::CreateMessage<v1::ScoreLeadsRequest>(
+              &arena);
       if (!stream->Read(&request)) break;
       if (context->IsCancelled()) {
         return absl::CancelledError("the client cancelled the stream");
@@ -135,21 +136,21 @@ grpc::Status ScoringServiceImpl::ExplainLead(
     auto version = deps_.playbooks->Get(request->playbook_number());
     if (!version.ok()) return version.status();
     v1::Lead lead;
-    absl::Status st = deps_.store->Read([&](StoreTransaction& txn) -> absl::Status {
-      auto stored = txn.GetLead(request->lead_id());
-      if (!stored.ok()) return stored.status();
-      if (!stored->has_value()) {
-        return absl::NotFoundError(
-            absl::StrCat("no lead ", request->lead_id()));
-      }
-      lead = std::move((*stored)->lead);
-      // The events the stored score counts (see kScoredEventsPerLead).
-      return txn.GetLatestEvents(lead.id(), kScoredEventsPerLead,
-                                 lead.mutable_events());
-    });
+    absl::Status st =
+        deps_.store->Read([&](StoreTransaction& txn) -> absl::Status {
+          auto stored = txn.GetLead(request->lead_id());
+          if (!stored.ok()) return stored.status();
+          if (!stored->has_value()) {
+            return absl::NotFoundError(
+                absl::StrCat("no lead ", request->lead_id()));
+          }
+          lead = std::move((*stored)->lead);
+          // The events the stored score counts (see kScoredEventsPerLead).
+          return txn.GetLatestEvents(lead.id(), kScoredEventsPerLead,
+                                     lead.mutable_events());
+        });
     if (!st.ok()) return st;
-    auto result =
-        ThreadScorer(version->engine->playbook()).Score(lead, *now);
+    auto result = ThreadScorer(version->engine->playbook()).Score(lead, *now);
     if (!result.ok()) return result.status();
     *response->mutable_result() = *std::move(result);
     return absl::OkStatus();

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "grpc/health/v1/health.pb.h"
 #include "core/journey/lead_engine.h"
+#include "core/playbook/playbook_loader.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpc_server/log.h"
 #include "grpc_server/request_errors.h"
-#include "core/playbook/playbook_loader.h"
 #include "store/postgres_store.h"
 
 namespace smarketing {
@@ -30,8 +30,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     return grpc::InsecureServerCredentials();
   }
   if (options.tls_cert.empty() || options.tls_key.empty()) {
-    return absl::InvalidArgumentError(
-        "--tls_cert and --tls_key go together");
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
   }
   constexpr size_t kMaxPem = 1 << 20;
   grpc::SslServerCredentialsOptions ssl;
@@ -132,9 +131,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                         options.scheduler_tick});
   }
 
-  const ServiceDeps deps{server->store_.get(), server->playbooks_.get(),
-                         server->leads_.get(), &server->tokens_,
-                         server->feed_.get(), server->rescorer_.get(),
+  const ServiceDeps deps{server->store_.get(),   server->playbooks_.get(),
+                         server->leads_.get(),   &server->tokens_,
+                         server->feed_.get(),    server->rescorer_.get(),
                          server->webhooks_.get()};
   server->scoring_ = std::make_unique<ScoringServiceImpl>(deps);
   server->playbook_service_ = std::make_unique<PlaybookServiceImpl>(deps);
@@ -161,8 +160,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.RegisterService(server->report_.get());
   builder.RegisterService(server->team_service_.get());
   builder.RegisterService(server->webhook_service_.get());
-  std::vector<std::unique_ptr<
-      grpc::experimental::ServerInterceptorFactoryInterface>>
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(UndecodableRequestInterceptors());
   interceptors.push_back(MetricsInterceptorFactory(&server->metrics_));
@@ -175,13 +174,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   // Health checks may name a service, as load balancers and Kubernetes'
   // gRPC probes do.
-  for (const char* service :
-       {v1::ScoringService::service_full_name(),
-        v1::PlaybookService::service_full_name(),
-        v1::LeadService::service_full_name(),
-        v1::ReportService::service_full_name(),
-        v1::TeamService::service_full_name(),
-        v1::WebhookService::service_full_name()}) {
+  for (const char* service : {v1::ScoringService::service_full_name(),
+                              v1::PlaybookService::service_full_name(),
+                              v1::LeadService::service_full_name(),
+                              v1::ReportService::service_full_name(),
+                              v1::TeamService::service_full_name(),
+                              v1::WebhookService::service_full_name()}) {
     server->server_->GetHealthCheckService()->SetServingStatus(service, true);
   }
   if (server->scheduler_ != nullptr) {
@@ -190,18 +188,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     server->webhooks_->Start();
   }
   if (!options.http_listen.empty()) {
-    auto http = HttpServer::Start(
-        {options.http_listen, options.tls_cert, options.tls_key,
-         options.tls_client_ca},
-        {server->store_.get(), server->playbooks_.get(), &server->tokens_,
-         &server->metrics_});
+    auto http =
+        HttpServer::Start({options.http_listen, options.tls_cert,
+                           options.tls_key, options.tls_client_ca},
+                          {server->store_.get(), server->playbooks_.get(),
+                           &server->tokens_, &server->metrics_});
     if (!http.ok()) return http.status();
     server->http_ = *std::move(http);
   }
   Log("info", "server_started",
       {{"listen", options.listen},
        {"port", absl::StrCat(server->port_)},
-       {"tls", options.tls_cert.empty() ? "off"
+       {"tls", options.tls_cert.empty()        ? "off"
                : options.tls_client_ca.empty() ? "on"
                                                : "mutual"},
        {"tokens", absl::StrCat(server->tokens_.size())},

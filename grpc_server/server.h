@@ -4,11 +4,11 @@
 #ifndef SMARKETING_GRPC_SERVER_SERVER_H_
 #define SMARKETING_GRPC_SERVER_SERVER_H_
 
+#include <grpcpp/server.h>
+
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <grpcpp/server.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

@@ -3,15 +3,15 @@
 #ifndef SMARKETING_GRPC_SERVER_SERVICE_UTIL_H_
 #define SMARKETING_GRPC_SERVER_SERVICE_UTIL_H_
 
-#include <cstdint>
-
 #include <grpcpp/server_context.h>
+
+#include <cstdint>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "google/protobuf/timestamp.pb.h"
 #include "core/journey/lead_engine.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "smarketing/v1/lead_service.pb.h"
 #include "store/store.h"
 

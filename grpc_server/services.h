@@ -74,15 +74,15 @@ class ScoringServiceImpl final
 class PlaybookServiceImpl final : public v1::PlaybookService::Service {
  public:
   explicit PlaybookServiceImpl(ServiceDeps deps) : deps_(deps) {}
-  grpc::Status ValidatePlaybook(grpc::ServerContext* context,
-                                const v1::ValidatePlaybookRequest* request,
-                                v1::ValidatePlaybookResponse* response) override;
+  grpc::Status ValidatePlaybook(
+      grpc::ServerContext* context, const v1::ValidatePlaybookRequest* request,
+      v1::ValidatePlaybookResponse* response) override;
   grpc::Status PublishPlaybook(grpc::ServerContext* context,
                                const v1::PublishPlaybookRequest* request,
                                v1::PublishPlaybookResponse* response) override;
-  grpc::Status ActivatePlaybook(grpc::ServerContext* context,
-                                const v1::ActivatePlaybookRequest* request,
-                                v1::ActivatePlaybookResponse* response) override;
+  grpc::Status ActivatePlaybook(
+      grpc::ServerContext* context, const v1::ActivatePlaybookRequest* request,
+      v1::ActivatePlaybookResponse* response) override;
   grpc::Status GetPlaybook(grpc::ServerContext* context,
                            const v1::GetPlaybookRequest* request,
                            v1::GetPlaybookResponse* response) override;
@@ -123,9 +123,9 @@ class LeadServiceImpl final : public v1::LeadService::Service {
   grpc::Status TransitionLead(grpc::ServerContext* context,
                               const v1::TransitionLeadRequest* request,
                               v1::TransitionLeadResponse* response) override;
-  grpc::Status RecordFirstTouch(grpc::ServerContext* context,
-                                const v1::RecordFirstTouchRequest* request,
-                                v1::RecordFirstTouchResponse* response) override;
+  grpc::Status RecordFirstTouch(
+      grpc::ServerContext* context, const v1::RecordFirstTouchRequest* request,
+      v1::RecordFirstTouchResponse* response) override;
   grpc::Status EraseLead(grpc::ServerContext* context,
                          const v1::EraseLeadRequest* request,
                          v1::EraseLeadResponse* response) override;
@@ -204,9 +204,9 @@ class WebhookServiceImpl final : public v1::WebhookService::Service {
   grpc::Status ListDeadLetters(grpc::ServerContext* context,
                                const v1::ListDeadLettersRequest* request,
                                v1::ListDeadLettersResponse* response) override;
-  grpc::Status ReplayDeadLetter(grpc::ServerContext* context,
-                                const v1::ReplayDeadLetterRequest* request,
-                                v1::ReplayDeadLetterResponse* response) override;
+  grpc::Status ReplayDeadLetter(
+      grpc::ServerContext* context, const v1::ReplayDeadLetterRequest* request,
+      v1::ReplayDeadLetterResponse* response) override;
 
  private:
   ServiceDeps deps_;

@@ -15,7 +15,8 @@ grpc::Status WebhookServiceImpl::CreateWebhook(
     grpc::ServerContext* context, const v1::CreateWebhookRequest* request,
     v1::CreateWebhookResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = Authorize(*deps_.tokens, *context, "WebhookService.CreateWebhook");
+    auto caller =
+        Authorize(*deps_.tokens, *context, "WebhookService.CreateWebhook");
     if (!caller.ok()) return caller.status();
     v1::WebhookSubscription requested;
     requested.set_url(request->url());
@@ -34,7 +35,8 @@ grpc::Status WebhookServiceImpl::ListWebhooks(
     grpc::ServerContext* context, const v1::ListWebhooksRequest* request,
     v1::ListWebhooksResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = Authorize(*deps_.tokens, *context, "WebhookService.ListWebhooks");
+    auto caller =
+        Authorize(*deps_.tokens, *context, "WebhookService.ListWebhooks");
     if (!caller.ok()) return caller.status();
     auto webhooks = deps_.webhooks->List();
     if (!webhooks.ok()) return webhooks.status();
@@ -49,7 +51,8 @@ grpc::Status WebhookServiceImpl::DeleteWebhook(
     grpc::ServerContext* context, const v1::DeleteWebhookRequest* request,
     v1::DeleteWebhookResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = Authorize(*deps_.tokens, *context, "WebhookService.DeleteWebhook");
+    auto caller =
+        Authorize(*deps_.tokens, *context, "WebhookService.DeleteWebhook");
     if (!caller.ok()) return caller.status();
     if (request->id().empty()) return FieldError("id", "required");
     if (auto st = deps_.webhooks->Delete(request->id()); !st.ok()) return st;
@@ -63,7 +66,8 @@ grpc::Status WebhookServiceImpl::ListDeadLetters(
     grpc::ServerContext* context, const v1::ListDeadLettersRequest* request,
     v1::ListDeadLettersResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = Authorize(*deps_.tokens, *context, "WebhookService.ListDeadLetters");
+    auto caller =
+        Authorize(*deps_.tokens, *context, "WebhookService.ListDeadLetters");
     if (!caller.ok()) return caller.status();
     if (request->subscription_id().empty()) {
       return FieldError("subscription_id", "required");
@@ -94,7 +98,8 @@ grpc::Status WebhookServiceImpl::ReplayDeadLetter(
     grpc::ServerContext* context, const v1::ReplayDeadLetterRequest* request,
     v1::ReplayDeadLetterResponse* response) {
   return ToGrpcStatus([&]() -> absl::Status {
-    auto caller = Authorize(*deps_.tokens, *context, "WebhookService.ReplayDeadLetter");
+    auto caller =
+        Authorize(*deps_.tokens, *context, "WebhookService.ReplayDeadLetter");
     if (!caller.ok()) return caller.status();
     if (request->delivery_id().empty()) {
       return FieldError("delivery_id", "required");

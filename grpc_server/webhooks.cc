@@ -78,7 +78,8 @@ absl::Status WebhookDeliverer::Post(const v1::WebhookSubscription& webhook,
   std::string body;
   google::protobuf::util::JsonPrintOptions json;
   json.preserve_proto_field_names = true;
-  if (auto st = google::protobuf::util::MessageToJsonString(delivery, &body, json);
+  if (auto st =
+          google::protobuf::util::MessageToJsonString(delivery, &body, json);
       !st.ok()) {
     return absl::InternalError(std::string(st.message()));
   }
@@ -105,8 +106,9 @@ absl::Status WebhookDeliverer::Post(const v1::WebhookSubscription& webhook,
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(options_.timeout)));
+  curl_easy_setopt(
+      c, CURLOPT_TIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(options_.timeout)));
   // Signals would interrupt the server's other threads.
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, KeepAnswer);
@@ -140,7 +142,8 @@ int WebhookDeliverer::RunOnce() {
     return absl::OkStatus();
   });
   if (!st.ok()) {
-    Log("warning", "webhook_store_error", {{"error", std::string(st.message())}});
+    Log("warning", "webhook_store_error",
+        {{"error", std::string(st.message())}});
     return 0;
   }
   int delivered = 0;
@@ -210,9 +213,9 @@ int WebhookDeliverer::Deliver(v1::WebhookSubscription webhook, absl::Time now) {
            {"attempt", absl::StrCat(webhook.failures())},
            {"error", webhook.last_error()}});
       if (webhook.failures() < options_.max_attempts) {
-        TimeToProto(NextWebhookAttempt(webhook.failures(), now,
-                                       options_.retry_base),
-                    webhook.mutable_next_attempt_at());
+        TimeToProto(
+            NextWebhookAttempt(webhook.failures(), now, options_.retry_base),
+            webhook.mutable_next_attempt_at());
         save(nullptr);
         return delivered;
       }
@@ -248,9 +251,9 @@ absl::StatusOr<v1::WebhookSubscription> WebhookDeliverer::Create(
     auto all = txn.ListWebhooks();
     if (!all.ok()) return all.status();
     if (static_cast<int>(all->size()) >= options_.max_webhooks) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "there are ", all->size(), " webhooks already; at most ",
-          options_.max_webhooks));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("there are ", all->size(), " webhooks already; at most ",
+                       options_.max_webhooks));
     }
     auto latest = txn.LatestChangeCursor();
     if (!latest.ok()) return latest.status();
@@ -315,13 +318,12 @@ absl::Status WebhookDeliverer::Replay(absl::string_view delivery_id) {
     return absl::NotFoundError(absl::StrCat("no dead letter ", delivery_id));
   }
   if (auto posted = Post(*webhook, letter->delivery()); !posted.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the receiver did not acknowledge ", delivery_id, ": ",
-        posted.message()));
+    return absl::UnavailableError(
+        absl::StrCat("the receiver did not acknowledge ", delivery_id, ": ",
+                     posted.message()));
   }
-  return store_->Write([&](StoreTransaction& txn) {
-    return txn.DeleteDeadLetter(delivery_id);
-  });
+  return store_->Write(
+      [&](StoreTransaction& txn) { return txn.DeleteDeadLetter(delivery_id); });
 }
 
 }  // namespace smarketing

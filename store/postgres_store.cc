@@ -22,13 +22,12 @@
 #include <iterator>
 #include <mutex>
 #include <optional>
+#include <pqxx/pqxx>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -152,23 +151,23 @@ constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 // Advisory lock keys (pg_advisory_lock(class, key)): the migration, and the
 // leases (key: hashtext of the lease's name).
-constexpr int kMigrationLock = 0x736d6b74;  // "smkt"
+constexpr int kMigrationLock = 0x736d6b74;   // "smkt"
 constexpr int kLeaseLockClass = 0x736d6c73;  // "smls"
 // The channel on which Playbook activations are announced.
 constexpr const char* kPlaybookChannel = "smarketing_playbooks";
 
 // What ReadLead reads, in its order.
-#define LEAD_COLUMNS                                                     \
-  "lead, lifecycle, score, revision, updated_at_us, event_count, "       \
+#define LEAD_COLUMNS                                               \
+  "lead, lifecycle, score, revision, updated_at_us, event_count, " \
   "sla_state, sla_valid_until_us, sla_playbook, account"
 
 // What LeadFilter asks of the leads, but their SLA state, after lead id $1;
 // unset filters match everything.
-#define LEAD_FILTERS                                                          \
-  "id > $1 AND ($2::int = 0 OR stage = $2::int) "                             \
-  "AND ($3::text = '' OR team_id = $3::text) "                                \
-  "AND ($4::text = '' OR owner_id = $4::text) "                               \
-  "AND ($5::int = 0 OR team_id <> '') "                                       \
+#define LEAD_FILTERS                              \
+  "id > $1 AND ($2::int = 0 OR stage = $2::int) " \
+  "AND ($3::text = '' OR team_id = $3::text) "    \
+  "AND ($4::text = '' OR owner_id = $4::text) "   \
+  "AND ($5::int = 0 OR team_id <> '') "           \
   "AND created_at_us >= $6::bigint AND created_at_us < $7::bigint"
 
 #define PLAYBOOK_COLUMNS \
@@ -217,8 +216,7 @@ constexpr PreparedSql kStatements[] = {
     {"erase_lead", "DELETE FROM leads WHERE id = $1"},
     {"erase_feedback", "DELETE FROM feedback WHERE lead_id = $1"},
     {"erase_events", "DELETE FROM events WHERE lead_id = $1"},
-    {"append_change",
-     "INSERT INTO changes(body) VALUES ($1) RETURNING cursor"},
+    {"append_change", "INSERT INTO changes(body) VALUES ($1) RETURNING cursor"},
     {"clear_sla_due", "DELETE FROM sla_due WHERE lead_id = $1"},
     // An unchanged due time writes nothing: most writes do not move it.
     {"set_sla_due",
@@ -227,9 +225,8 @@ constexpr PreparedSql kStatements[] = {
      "WHERE sla_due.due_us <> EXCLUDED.due_us"},
     {"append_member_audit",
      "INSERT INTO member_audit(member_id, body) VALUES ($1, $2)"},
-    {"list_leads",
-     "SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
-     " ORDER BY id LIMIT $8::bigint"},
+    {"list_leads", "SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
+                   " ORDER BY id LIMIT $8::bigint"},
     {"list_leads_in_sla_state",
      "SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
      " AND sla_state = $9::int AND sla_valid_until_us > $10::bigint "
@@ -292,8 +289,7 @@ constexpr PreparedSql kStatements[] = {
     {"list_dead_letters",
      "SELECT body FROM dead_letters WHERE subscription_id = $1 "
      "AND cursor > $2::bigint ORDER BY cursor LIMIT $3::bigint"},
-    {"get_dead_letter",
-     "SELECT body FROM dead_letters WHERE delivery_id = $1"},
+    {"get_dead_letter", "SELECT body FROM dead_letters WHERE delivery_id = $1"},
     {"delete_dead_letter", "DELETE FROM dead_letters WHERE delivery_id = $1"},
     {"list_account_leads",
      "SELECT " LEAD_COLUMNS " FROM leads WHERE account = $1 AND id > $2 "
@@ -389,18 +385,21 @@ absl::Status ErrorStatus(absl::string_view what, std::exception_ptr error,
   try {
     std::rethrow_exception(error);
   } catch (const NulInText&) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "store: ", what, ": a text holds a NUL character, which PostgreSQL "
-        "cannot store"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("store: ", what,
+                     ": a text holds a NUL character, which PostgreSQL "
+                     "cannot store"));
   } catch (const pqxx::in_doubt_error&) {
     *connection_lost = true;
-    return absl::UnavailableError(absl::StrCat(
-        "store: ", what, ": the connection to PostgreSQL was lost during "
-        "COMMIT; whether the write was stored is unknown"));
+    return absl::UnavailableError(
+        absl::StrCat("store: ", what,
+                     ": the connection to PostgreSQL was lost during "
+                     "COMMIT; whether the write was stored is unknown"));
   } catch (const pqxx::broken_connection& e) {
     *connection_lost = true;
-    return absl::UnavailableError(absl::StrCat(
-        "store: ", what, ": no connection to PostgreSQL: ", FirstLine(e.what())));
+    return absl::UnavailableError(
+        absl::StrCat("store: ", what,
+                     ": no connection to PostgreSQL: ", FirstLine(e.what())));
   } catch (const pqxx::sql_error& e) {
     const std::string& state = e.sqlstate();
     const std::string text =
@@ -414,8 +413,8 @@ absl::Status ErrorStatus(absl::string_view what, std::exception_ptr error,
       return absl::UnavailableError(text);
     }
     if (state == "57014" || state == "55P03") {
-      return absl::UnavailableError(absl::StrCat(
-          text, ": a statement or the write lock took too long"));
+      return absl::UnavailableError(
+          absl::StrCat(text, ": a statement or the write lock took too long"));
     }
     if (cls == "40") return absl::AbortedError(text);
     if (cls == "53") return absl::ResourceExhaustedError(text);
@@ -495,16 +494,16 @@ class PostgresTransaction : public StoreTransaction {
   absl::Status PutLead(const StoredLead& lead) override {
     return Run("PutLead", true, [&] {
       const auto& created = lead.lead.created_at();
-      tx_->exec_prepared(
-          "put_lead", Text(lead.lead.id()), lead.revision,
-          static_cast<int>(lead.lifecycle.stage()),
-          Text(lead.score.routing().team_id()),
-          Text(lead.score.routing().owner_id()),
-          created.seconds() * 1000000 + created.nanos() / 1000,
-          ToMicros(lead.updated_at), Bytes(lead.lead), Bytes(lead.lifecycle),
-          Bytes(lead.score), lead.event_count,
-          static_cast<int>(lead.sla_state), ClampMicros(lead.sla_valid_until),
-          lead.sla_playbook, Text(lead.account));
+      tx_->exec_prepared("put_lead", Text(lead.lead.id()), lead.revision,
+                         static_cast<int>(lead.lifecycle.stage()),
+                         Text(lead.score.routing().team_id()),
+                         Text(lead.score.routing().owner_id()),
+                         created.seconds() * 1000000 + created.nanos() / 1000,
+                         ToMicros(lead.updated_at), Bytes(lead.lead),
+                         Bytes(lead.lifecycle), Bytes(lead.score),
+                         lead.event_count, static_cast<int>(lead.sla_state),
+                         ClampMicros(lead.sla_valid_until), lead.sla_playbook,
+                         Text(lead.account));
     });
   }
 
@@ -525,9 +524,9 @@ class PostgresTransaction : public StoreTransaction {
           bodies += ',';
         }
         AppendArrayElement(Text(event.id()), &ids);
-        AppendArrayElement(
-            absl::StrCat("\\x", absl::BytesToHexString(event.SerializeAsString())),
-            &bodies);
+        AppendArrayElement(absl::StrCat("\\x", absl::BytesToHexString(
+                                                   event.SerializeAsString())),
+                           &bodies);
       }
       ids += '}';
       bodies += '}';
@@ -622,7 +621,8 @@ class PostgresTransaction : public StoreTransaction {
           tx_->exec_prepared("erase_events", id).affected_rows());
     });
     if (!st.ok()) return st;
-    if (erased < 0) return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
+    if (erased < 0)
+      return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
     return erased;
   }
 
@@ -645,15 +645,15 @@ class PostgresTransaction : public StoreTransaction {
     });
   }
 
-  absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) override {
+  absl::Status AppendMemberAudit(
+      const v1::MemberStatusChange& change) override {
     return Run("AppendMemberAudit", true, [&] {
       tx_->exec_prepared("append_member_audit",
                          Text(change.status().member_id()), Bytes(change));
     });
   }
 
-  absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore()
-      override {
+  absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore() override {
     return OneMessage<v1::RescoreStatus>("GetLatestRescore",
                                          "get_latest_rescore");
   }
@@ -672,8 +672,7 @@ class PostgresTransaction : public StoreTransaction {
     return Count("LatestChangeCursor", "latest_change_cursor");
   }
 
-  absl::StatusOr<std::vector<v1::WebhookSubscription>> ListWebhooks()
-      override {
+  absl::StatusOr<std::vector<v1::WebhookSubscription>> ListWebhooks() override {
     std::vector<v1::WebhookSubscription> out;
     absl::Status st = Run("ListWebhooks", false, [&] {
       for (const auto& row : tx_->exec_prepared("list_webhooks")) {
@@ -686,8 +685,7 @@ class PostgresTransaction : public StoreTransaction {
 
   absl::StatusOr<std::optional<v1::WebhookSubscription>> GetWebhook(
       absl::string_view id) override {
-    return OneMessage<v1::WebhookSubscription>("GetWebhook", "get_webhook",
-                                               id);
+    return OneMessage<v1::WebhookSubscription>("GetWebhook", "get_webhook", id);
   }
 
   absl::Status PutWebhook(const v1::WebhookSubscription& webhook) override {
@@ -898,17 +896,18 @@ class PostgresStore : public Store {
             "; the store needs UTF8 (CREATE DATABASE ... ENCODING 'UTF8')"));
       }
       // Replicas starting together migrate one after the other.
-      tx.exec(absl::StrCat("SELECT pg_advisory_xact_lock(", kMigrationLock,
-                           ")"));
-      tx.exec("CREATE TABLE IF NOT EXISTS schema_version("
-              "version INTEGER NOT NULL)");
+      tx.exec(
+          absl::StrCat("SELECT pg_advisory_xact_lock(", kMigrationLock, ")"));
+      tx.exec(
+          "CREATE TABLE IF NOT EXISTS schema_version("
+          "version INTEGER NOT NULL)");
       const pqxx::row row =
           tx.exec1("SELECT COALESCE(MAX(version), 0) FROM schema_version");
       const int64_t version = row[0].as<int64_t>();
       if (version > kSchemaVersion) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "store: the database has schema version ", version,
-            ", newer than this program's ", kSchemaVersion));
+        return absl::FailedPreconditionError(
+            absl::StrCat("store: the database has schema version ", version,
+                         ", newer than this program's ", kSchemaVersion));
       }
       for (int64_t v = version; v < kSchemaVersion; ++v) {
         tx.exec(kMigrations[v]);
@@ -957,9 +956,9 @@ class PostgresStore : public Store {
     });
   }
 
-  absl::StatusOr<std::vector<StoredLead>> ListLeads(
-      const LeadFilter& filter, absl::string_view after_id,
-      int limit) override {
+  absl::StatusOr<std::vector<StoredLead>> ListLeads(const LeadFilter& filter,
+                                                    absl::string_view after_id,
+                                                    int limit) override {
     std::vector<StoredLead> leads;
     absl::Status st = WithRead("ListLeads", [&](pqxx::transaction_base& tx,
                                                 bool*) {
@@ -1008,13 +1007,13 @@ class PostgresStore : public Store {
 
   absl::StatusOr<std::vector<v1::Feedback>> ListFeedback(
       absl::string_view lead_id) override {
-    return ReadMessages<v1::Feedback>("ListFeedback", "list_feedback",
-                                      lead_id);
+    return ReadMessages<v1::Feedback>("ListFeedback", "list_feedback", lead_id);
   }
 
-  absl::StatusOr<PlaybookRecord> PublishPlaybook(
-      const v1::Playbook& playbook, absl::string_view published_by,
-      absl::Time published_at, bool activate) override {
+  absl::StatusOr<PlaybookRecord> PublishPlaybook(const v1::Playbook& playbook,
+                                                 absl::string_view published_by,
+                                                 absl::Time published_at,
+                                                 bool activate) override {
     PlaybookRecord record;
     absl::Status st = WithWrite("PublishPlaybook", [&](pqxx::work& tx) {
       const bool first = tx.exec_prepared("active_playbook").empty();
@@ -1025,11 +1024,11 @@ class PostgresStore : public Store {
       record.active = activate || first;
       record.playbook = playbook;
       if (record.active) tx.exec_prepared("deactivate_playbooks");
-      record.number = tx.exec_prepared1("insert_playbook", Text(record.label),
-                                        Text(record.published_by),
-                                        ToMicros(published_at), record.active,
-                                        Bytes(playbook))[0]
-                          .as<int64_t>();
+      record.number =
+          tx.exec_prepared1("insert_playbook", Text(record.label),
+                            Text(record.published_by), ToMicros(published_at),
+                            record.active, Bytes(playbook))[0]
+              .as<int64_t>();
       if (record.active) NotifyActivation(tx, record.number);
       return absl::OkStatus();
     });
@@ -1047,9 +1046,9 @@ class PostgresStore : public Store {
         const pqxx::result active = tx.exec_prepared("active_playbook");
         const int64_t current = active.empty() ? 0 : active[0][0].as<int64_t>();
         if (current != expected_active) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "the active Playbook version is ", current, ", not ",
-              expected_active));
+          return absl::FailedPreconditionError(
+              absl::StrCat("the active Playbook version is ", current, ", not ",
+                           expected_active));
         }
       }
       tx.exec_prepared("deactivate_playbooks");
@@ -1064,11 +1063,11 @@ class PostgresStore : public Store {
 
   absl::StatusOr<PlaybookRecord> GetPlaybook(int64_t number) override {
     absl::StatusOr<PlaybookRecord> record;
-    absl::Status st = WithRead("GetPlaybook", [&](pqxx::transaction_base& tx,
-                                                  bool*) {
-      record = LoadPlaybook(tx, number);
-      return absl::OkStatus();
-    });
+    absl::Status st =
+        WithRead("GetPlaybook", [&](pqxx::transaction_base& tx, bool*) {
+          record = LoadPlaybook(tx, number);
+          return absl::OkStatus();
+        });
     if (!st.ok()) return st;
     return record;
   }
@@ -1076,8 +1075,8 @@ class PostgresStore : public Store {
   absl::StatusOr<std::vector<PlaybookRecord>> ListPlaybooks(
       int64_t before, int limit) override {
     std::vector<PlaybookRecord> out;
-    absl::Status st = WithRead(
-        "ListPlaybooks", [&](pqxx::transaction_base& tx, bool*) {
+    absl::Status st =
+        WithRead("ListPlaybooks", [&](pqxx::transaction_base& tx, bool*) {
           for (const auto& row :
                tx.exec_prepared("list_playbooks", before, Limit(limit))) {
             ReadPlaybook(row, &out.emplace_back());
@@ -1091,10 +1090,10 @@ class PostgresStore : public Store {
   absl::StatusOr<std::vector<v1::Change>> ListChanges(int64_t after_cursor,
                                                       int limit) override {
     std::vector<v1::Change> out;
-    absl::Status st = WithRead(
-        "ListChanges", [&](pqxx::transaction_base& tx, bool*) {
-          for (const auto& row : tx.exec_prepared("list_changes", after_cursor,
-                                                  Limit(limit))) {
+    absl::Status st =
+        WithRead("ListChanges", [&](pqxx::transaction_base& tx, bool*) {
+          for (const auto& row :
+               tx.exec_prepared("list_changes", after_cursor, Limit(limit))) {
             v1::Change& change = out.emplace_back();
             ParseField(row[1], &change);
             change.set_cursor(row[0].as<int64_t>());
@@ -1133,8 +1132,8 @@ class PostgresStore : public Store {
       absl::string_view account, absl::string_view after_id,
       int limit) override {
     std::vector<StoredLead> out;
-    absl::Status st = WithRead(
-        "ListAccountLeads", [&](pqxx::transaction_base& tx, bool*) {
+    absl::Status st =
+        WithRead("ListAccountLeads", [&](pqxx::transaction_base& tx, bool*) {
           for (const auto& row :
                tx.exec_prepared("list_account_leads", Text(account),
                                 Text(after_id), Limit(limit))) {

@@ -61,9 +61,9 @@ CREATE TABLE routing_state(
   id INTEGER PRIMARY KEY CHECK (id = 1),
   body BLOB NOT NULL);
 )sql",
-    // Version 2: event counts and SLA states kept with each lead, so that listings
-    // read neither the events nor the leads they skip; the events of a lead
-    // by arrival, so that a long history is read from its end.
+    // Version 2: event counts and SLA states kept with each lead, so that
+    // listings read neither the events nor the leads they skip; the events of a
+    // lead by arrival, so that a long history is read from its end.
     R"sql(
 ALTER TABLE leads ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
 UPDATE leads SET event_count =
@@ -129,15 +129,15 @@ CREATE INDEX leads_by_account ON leads(account, id);
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 // What ReadLead reads, in its order.
-#define LEAD_COLUMNS                                                     \
-  "lead, lifecycle, score, revision, updated_at_us, event_count, "       \
+#define LEAD_COLUMNS                                               \
+  "lead, lifecycle, score, revision, updated_at_us, event_count, " \
   "sla_state, sla_valid_until_us, sla_playbook, account"
 
 // What LeadFilter asks of the leads, but their SLA state, after lead id ?1;
 // unset filters match everything.
-#define LEAD_FILTERS                                                        \
-  "id > ?1 AND (?2 = 0 OR stage = ?2) AND (?3 = '' OR team_id = ?3) "      \
-  "AND (?4 = '' OR owner_id = ?4) AND (?5 = 0 OR team_id != '') "          \
+#define LEAD_FILTERS                                                  \
+  "id > ?1 AND (?2 = 0 OR stage = ?2) AND (?3 = '' OR team_id = ?3) " \
+  "AND (?4 = '' OR owner_id = ?4) AND (?5 = 0 OR team_id != '') "     \
   "AND +created_at_us >= ?6 AND +created_at_us < ?7"
 
 // SQLite's result code `rc` with its message as a status: a full disk or a
@@ -256,9 +256,10 @@ class SqliteTransaction : public StoreTransaction {
   absl::StatusOr<std::optional<StoredLead>> GetLead(
       absl::string_view lead_id) override;
   absl::Status PutLead(const StoredLead& lead) override;
-  absl::Status AddEvents(absl::string_view lead_id,
-                         const google::protobuf::RepeatedPtrField<v1::Event>& events,
-                         std::vector<bool>* stored) override;
+  absl::Status AddEvents(
+      absl::string_view lead_id,
+      const google::protobuf::RepeatedPtrField<v1::Event>& events,
+      std::vector<bool>* stored) override;
   absl::Status GetEvents(
       absl::string_view lead_id,
       google::protobuf::RepeatedPtrField<v1::Event>* events) override;
@@ -313,7 +314,8 @@ class SqliteTransaction : public StoreTransaction {
 
   absl::Status CheckWritable() const {
     if (read_only_) {
-      return absl::FailedPreconditionError("store: write in a read transaction");
+      return absl::FailedPreconditionError(
+          "store: write in a read transaction");
     }
     return absl::OkStatus();
   }
@@ -377,9 +379,9 @@ class SqliteStore : public Store {
     return InTransaction("BEGIN", /*read_only=*/true, fn);
   }
 
-  absl::StatusOr<std::vector<StoredLead>> ListLeads(
-      const LeadFilter& filter, absl::string_view after_id,
-      int limit) override {
+  absl::StatusOr<std::vector<StoredLead>> ListLeads(const LeadFilter& filter,
+                                                    absl::string_view after_id,
+                                                    int limit) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (filter.sla_state != v1::SLA_STATE_UNSPECIFIED) {
       return ListBySlaState(filter, after_id, limit);
@@ -387,9 +389,9 @@ class SqliteStore : public Store {
     // Unset filters match everything, so one statement serves every
     // combination. created_at is not an index here: bounded by infinities,
     // SQLite would read every lead through it and sort them for each page.
-    Statement s = Prepare(
-        "SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
-        " ORDER BY id LIMIT ?8");
+    Statement s =
+        Prepare("SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
+                " ORDER BY id LIMIT ?8");
     return ReadLeads(BindFilter(s, filter, after_id, limit));
   }
 
@@ -399,12 +401,12 @@ class SqliteStore : public Store {
   // otherwise). The caller holds mu_.
   absl::StatusOr<std::vector<StoredLead>> ListBySlaState(
       const LeadFilter& filter, absl::string_view after_id, int limit) {
-    Statement kept = Prepare(
-        "SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
-        " AND sla_state = ?9 AND sla_valid_until_us > ?10 "
-        "AND sla_playbook = ?11 ORDER BY id LIMIT ?8");
-    auto in_state =
-        ReadLeads(BindSlaFilter(BindFilter(kept, filter, after_id, limit), filter));
+    Statement kept =
+        Prepare("SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
+                " AND sla_state = ?9 AND sla_valid_until_us > ?10 "
+                "AND sla_playbook = ?11 ORDER BY id LIMIT ?8");
+    auto in_state = ReadLeads(
+        BindSlaFilter(BindFilter(kept, filter, after_id, limit), filter));
     if (!in_state.ok()) return in_state.status();
     Statement unknown = Prepare(
         "SELECT " LEAD_COLUMNS " FROM leads WHERE " LEAD_FILTERS
@@ -479,13 +481,15 @@ class SqliteStore : public Store {
     return out;
   }
 
-  absl::StatusOr<PlaybookRecord> PublishPlaybook(
-      const v1::Playbook& playbook, absl::string_view published_by,
-      absl::Time published_at, bool activate) override {
+  absl::StatusOr<PlaybookRecord> PublishPlaybook(const v1::Playbook& playbook,
+                                                 absl::string_view published_by,
+                                                 absl::Time published_at,
+                                                 bool activate) override {
     std::lock_guard<std::mutex> lock(mu_);
     PlaybookRecord record;
     auto fn = [&](StoreTransaction&) -> absl::Status {
-      Statement any = Prepare("SELECT COUNT(*) FROM playbooks WHERE active = 1");
+      Statement any =
+          Prepare("SELECT COUNT(*) FROM playbooks WHERE active = 1");
       auto row = any.Step();
       if (!row.ok()) return row.status();
       const bool first = any.Int(0) == 0;
@@ -497,8 +501,9 @@ class SqliteStore : public Store {
       record.active = activate || first;
       record.playbook = playbook;
       if (record.active) {
-        if (auto st = Prepare("UPDATE playbooks SET active = 0 WHERE active = 1")
-                          .Run();
+        if (auto st =
+                Prepare("UPDATE playbooks SET active = 0 WHERE active = 1")
+                    .Run();
             !st.ok()) {
           return st;
         }
@@ -535,17 +540,18 @@ class SqliteStore : public Store {
         if (!row.ok()) return row.status();
         const int64_t current = *row ? active.Int(0) : 0;
         if (current != expected_active) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "the active Playbook version is ", current, ", not ",
-              expected_active));
+          return absl::FailedPreconditionError(
+              absl::StrCat("the active Playbook version is ", current, ", not ",
+                           expected_active));
         }
       }
-      if (auto st = Prepare("UPDATE playbooks SET active = 0 WHERE active = 1")
-                        .Run();
+      if (auto st =
+              Prepare("UPDATE playbooks SET active = 0 WHERE active = 1").Run();
           !st.ok()) {
         return st;
       }
-      Statement set = Prepare("UPDATE playbooks SET active = 1 WHERE number = ?");
+      Statement set =
+          Prepare("UPDATE playbooks SET active = 1 WHERE number = ?");
       set.Bind(1, number);
       if (auto st = set.Run(); !st.ok()) return st;
       record->active = true;
@@ -607,7 +613,8 @@ class SqliteStore : public Store {
     Statement s = Prepare(
         "SELECT lead_id FROM sla_due WHERE due_us <= ? ORDER BY due_us, "
         "lead_id LIMIT ?");
-    s.Bind(1, ClampMicros(now)).Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
+    s.Bind(1, ClampMicros(now))
+        .Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
     return Texts(s);
   }
 
@@ -666,8 +673,9 @@ class SqliteStore : public Store {
     Statement s = Prepare("SELECT " LEAD_COLUMNS
                           " FROM leads WHERE account = ? AND id > ? "
                           "ORDER BY id LIMIT ?");
-    s.Bind(1, account).Bind(2, after_id).Bind(
-        3, limit > 0 ? int64_t{limit} : int64_t{-1});
+    s.Bind(1, account)
+        .Bind(2, after_id)
+        .Bind(3, limit > 0 ? int64_t{limit} : int64_t{-1});
     return ReadLeads(s);
   }
 
@@ -812,15 +820,16 @@ class SqliteStore : public Store {
           if (!row.ok()) return row.status();
           const int64_t version = get.Int(0);
           if (version > kSchemaVersion) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                "store: the database has schema version ", version,
-                ", newer than this program's ", kSchemaVersion));
+            return absl::FailedPreconditionError(
+                absl::StrCat("store: the database has schema version ", version,
+                             ", newer than this program's ", kSchemaVersion));
           }
           for (int64_t v = version; v < kSchemaVersion; ++v) {
             if (auto st = Exec(kMigrations[v]); !st.ok()) return st;
           }
           if (version < kSchemaVersion) {
-            if (auto st = Exec("DELETE FROM schema_version"); !st.ok()) return st;
+            if (auto st = Exec("DELETE FROM schema_version"); !st.ok())
+              return st;
             Statement set =
                 Prepare("INSERT INTO schema_version(version) VALUES (?)");
             set.Bind(1, int64_t{kSchemaVersion});
@@ -870,8 +879,8 @@ class SqliteStore : public Store {
 
 absl::StatusOr<std::optional<StoredLead>> SqliteTransaction::GetLead(
     absl::string_view lead_id) {
-  Statement s = store_->Prepare(
-      "SELECT " LEAD_COLUMNS " FROM leads WHERE id = ?");
+  Statement s =
+      store_->Prepare("SELECT " LEAD_COLUMNS " FROM leads WHERE id = ?");
   s.Bind(1, lead_id);
   auto row = s.Step();
   if (!row.ok()) return row.status();
@@ -907,9 +916,10 @@ absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
   return s.Run();
 }
 
-absl::Status SqliteTransaction::AddEvents(absl::string_view lead_id,
-                                          const google::protobuf::RepeatedPtrField<v1::Event>& events,
-                                          std::vector<bool>* stored) {
+absl::Status SqliteTransaction::AddEvents(
+    absl::string_view lead_id,
+    const google::protobuf::RepeatedPtrField<v1::Event>& events,
+    std::vector<bool>* stored) {
   if (auto st = CheckWritable(); !st.ok()) return st;
   stored->assign(events.size(), false);
   Statement s = store_->Prepare(
@@ -1002,7 +1012,8 @@ absl::StatusOr<int> SqliteTransaction::EraseLead(absl::string_view lead_id) {
     return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
   }
   store_->NoteErasure();
-  Statement feedback = store_->Prepare("DELETE FROM feedback WHERE lead_id = ?");
+  Statement feedback =
+      store_->Prepare("DELETE FROM feedback WHERE lead_id = ?");
   feedback.Bind(1, lead_id);
   if (auto st = feedback.Run(); !st.ok()) return st;
   if (auto st = SetSlaDue(lead_id, absl::InfiniteFuture()); !st.ok()) {
@@ -1170,7 +1181,8 @@ absl::Status SqliteTransaction::DeleteDeadLetter(
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    const std::string& path) {
   sqlite3* db = nullptr;
   // FULLMUTEX is not needed: the store serializes its own use of the
   // connection.

@@ -104,13 +104,14 @@ class StoreTransaction {
   // Stores the events not stored yet for the lead (by event id). Sets
   // (*stored)[i] to whether events[i] was new; an id repeated within
   // `events` is new once.
-  virtual absl::Status AddEvents(absl::string_view lead_id,
-                                 const google::protobuf::RepeatedPtrField<v1::Event>& events,
-                                 std::vector<bool>* stored) = 0;
+  virtual absl::Status AddEvents(
+      absl::string_view lead_id,
+      const google::protobuf::RepeatedPtrField<v1::Event>& events,
+      std::vector<bool>* stored) = 0;
   // The lead's events, oldest first.
-  virtual absl::Status GetEvents(absl::string_view lead_id,
-                                 google::protobuf::RepeatedPtrField<v1::Event>*
-                                     events) = 0;
+  virtual absl::Status GetEvents(
+      absl::string_view lead_id,
+      google::protobuf::RepeatedPtrField<v1::Event>* events) = 0;
   // The lead's latest `limit` events by arrival, oldest first: reads no
   // more of a long history than asked for.
   virtual absl::Status GetLatestEvents(
@@ -137,12 +138,14 @@ class StoreTransaction {
   // --- People changes (schema version 4) ---
 
   // Appends a change of a member's status to the audit log.
-  virtual absl::Status AppendMemberAudit(const v1::MemberStatusChange& change) = 0;
+  virtual absl::Status AppendMemberAudit(
+      const v1::MemberStatusChange& change) = 0;
 
   // --- Rescoring passes (schema version 5) ---
 
   // The pass with the highest number; nullopt when none was stored.
-  virtual absl::StatusOr<std::optional<v1::RescoreStatus>> GetLatestRescore() = 0;
+  virtual absl::StatusOr<std::optional<v1::RescoreStatus>>
+  GetLatestRescore() = 0;
   // Inserts or replaces the pass numbered `status.pass_number()`.
   virtual absl::Status PutRescore(const v1::RescoreStatus& status) = 0;
   // How many leads are stored.
@@ -153,7 +156,8 @@ class StoreTransaction {
   // The cursor of the latest change appended; 0 when none.
   virtual absl::StatusOr<int64_t> LatestChangeCursor() = 0;
   // Every subscription, by id.
-  virtual absl::StatusOr<std::vector<v1::WebhookSubscription>> ListWebhooks() = 0;
+  virtual absl::StatusOr<std::vector<v1::WebhookSubscription>>
+  ListWebhooks() = 0;
   // The subscription `id`; nullopt when none.
   virtual absl::StatusOr<std::optional<v1::WebhookSubscription>> GetWebhook(
       absl::string_view id) = 0;

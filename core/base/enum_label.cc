@@ -36,7 +36,8 @@ const EnumValueDescriptor* FindEnumValue(const EnumDescriptor* type,
                                          absl::string_view text) {
   const std::string upper = absl::AsciiStrToUpper(text);
   if (const auto* value = type->FindValueByName(upper)) return value;
-  if (const auto* value = type->FindValueByName(EnumValuePrefix(type) + upper)) {
+  if (const auto* value =
+          type->FindValueByName(EnumValuePrefix(type) + upper)) {
     return value;
   }
   int number = 0;

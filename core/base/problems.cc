@@ -21,7 +21,8 @@ std::string ParentPath(absl::string_view path) {
 // are escaped so that the problem still serializes (protobuf strings must
 // be UTF-8) and prints as it was written.
 std::string Printable(absl::string_view text) {
-  if (FindInvalidUtf8(text) == absl::string_view::npos) return std::string(text);
+  if (FindInvalidUtf8(text) == absl::string_view::npos)
+    return std::string(text);
   return absl::CHexEscape(text);
 }
 
@@ -53,8 +54,8 @@ void ProblemList::AddAt(absl::string_view path, SourcePosition position,
 
 absl::Status ProblemList::ToStatus(absl::string_view what) const {
   if (empty()) return absl::OkStatus();
-  std::string message = absl::StrCat(what, ": ", size(),
-                                     size() == 1 ? " problem" : " problems");
+  std::string message =
+      absl::StrCat(what, ": ", size(), size() == 1 ? " problem" : " problems");
   int listed = 0;
   for (const v1::ValidationProblem& problem : problems_.problems()) {
     if (listed++ == kMaxProblemsInMessage) {

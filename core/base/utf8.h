@@ -11,7 +11,8 @@ namespace smarketing {
 
 // Length of the valid UTF-8 sequence at p (its first byte >= 0x80), or 0.
 // Overlong forms, surrogates and code points past U+10FFFF are invalid.
-inline int Utf8SequenceLength(const unsigned char* p, const unsigned char* end) {
+inline int Utf8SequenceLength(const unsigned char* p,
+                              const unsigned char* end) {
   const unsigned char c = p[0];
   auto cont = [&](int i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
     return p + i < end && p[i] >= lo && p[i] <= hi;

@@ -18,11 +18,11 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "core/base/enum_label.h"
+#include "core/base/utf8.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "core/base/utf8.h"
 #include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
@@ -64,10 +64,9 @@ bool FindDisallowedByte(absl::string_view text, SourcePosition* position,
   }
   if (bad == absl::string_view::npos) return false;
   if (what->empty()) {
-    *what = absl::StrCat("a byte that is not valid UTF-8 (0x",
-                         absl::Hex(static_cast<unsigned char>(text[bad]),
-                                   absl::kZeroPad2),
-                         ")");
+    *what = absl::StrCat(
+        "a byte that is not valid UTF-8 (0x",
+        absl::Hex(static_cast<unsigned char>(text[bad]), absl::kZeroPad2), ")");
   }
   const absl::string_view before = text.substr(0, bad);
   const size_t line_start = before.rfind('\n');
@@ -102,15 +101,17 @@ class AliasChecker : public YAML::EventHandler {
     if (failed_) return;
     for (const Collection& open : stack_) {
       if (open.anchor == anchor) {
-        Fail(mark, "an alias inside the value its anchor names: the value "
-                   "would contain itself");
+        Fail(mark,
+             "an alias inside the value its anchor names: the value "
+             "would contain itself");
         return;
       }
     }
     Add(anchor < sizes_.size() ? sizes_[anchor] : 1, mark);
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&,
-                       YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+                       YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
     Open(anchor, mark);
   }
   void OnSequenceEnd() override { Close(); }
@@ -140,7 +141,8 @@ class AliasChecker : public YAML::EventHandler {
   void Add(uint64_t values, const YAML::Mark& mark) {
     if (failed_) return;
     total_ = Sum(total_, values);
-    if (!stack_.empty()) stack_.back().values = Sum(stack_.back().values, values);
+    if (!stack_.empty())
+      stack_.back().values = Sum(stack_.back().values, values);
     if (total_ > limit_) {
       Fail(mark, absl::StrCat("aliases expand the document to more than ",
                               limit_, " values"));
@@ -215,8 +217,8 @@ class YamlReader {
                    const std::string& path, int depth) {
     Record(path, node);
     if (depth > kMaxDepth) {
-      Fail(path, node, absl::StrCat("nested more than ", kMaxDepth,
-                                    " levels deep"));
+      Fail(path, node,
+           absl::StrCat("nested more than ", kMaxDepth, " levels deep"));
       return;
     }
     const Descriptor* type = message->GetDescriptor();
@@ -253,12 +255,10 @@ class YamlReader {
           oneof != nullptr && !oneof->is_synthetic() &&
           message->GetReflection()->HasOneof(*message, oneof)) {
         Fail(field_path, key,
-             absl::StrCat("only one of \"", oneof->name(),
-                          "\" may be set"));
+             absl::StrCat("only one of \"", oneof->name(), "\" may be set"));
         continue;
       }
-      ReadField(entry.second, message, field, Join(path, field->name()),
-                depth);
+      ReadField(entry.second, message, field, Join(path, field->name()), depth);
     }
   }
 
@@ -283,12 +283,12 @@ class YamlReader {
     const size_t bad = FindInvalidUtf8(text);
     if (bad == absl::string_view::npos) return true;
     Fail(path, node,
-         absl::StrCat("not valid UTF-8 (byte 0x",
-                      absl::Hex(static_cast<unsigned char>(text[bad]),
-                                absl::kZeroPad2),
-                      " at offset ", bad,
-                      "); write the character itself rather than the "
-                      "escapes \\N or \\_"));
+         absl::StrCat(
+             "not valid UTF-8 (byte 0x",
+             absl::Hex(static_cast<unsigned char>(text[bad]), absl::kZeroPad2),
+             " at offset ", bad,
+             "); write the character itself rather than the "
+             "escapes \\N or \\_"));
     return false;
   }
 
@@ -310,7 +310,8 @@ class YamlReader {
       ReadMap(node, message, field, path, depth);
     } else if (field->is_repeated()) {
       if (!node.IsSequence()) {
-        Fail(path, node, absl::StrCat("expected a list, found ", Describe(node)));
+        Fail(path, node,
+             absl::StrCat("expected a list, found ", Describe(node)));
         return;
       }
       for (size_t i = 0; i < node.size(); ++i) {
@@ -326,7 +327,8 @@ class YamlReader {
                const FieldDescriptor* field, const std::string& path,
                int depth) {
     if (!node.IsMap()) {
-      Fail(path, node, absl::StrCat("expected a mapping, found ", Describe(node)));
+      Fail(path, node,
+           absl::StrCat("expected a mapping, found ", Describe(node)));
       return;
     }
     const FieldDescriptor* key_field = field->message_type()->map_key();
@@ -375,8 +377,8 @@ class YamlReader {
       case FieldDescriptor::CPPTYPE_BOOL: {
         bool value = false;
         if (!ParseBool(text, &value)) {
-          Fail(path, node, absl::StrCat("expected true or false, found ",
-                                        Describe(node)));
+          Fail(path, node,
+               absl::StrCat("expected true or false, found ", Describe(node)));
           return;
         }
         repeated ? r->AddBool(message, field, value)
@@ -387,8 +389,9 @@ class YamlReader {
       case FieldDescriptor::CPPTYPE_FLOAT: {
         double value = 0;
         if (!absl::SimpleAtod(text, &value) || !std::isfinite(value)) {
-          Fail(path, node, absl::StrCat("expected a finite number, found ",
-                                        Describe(node)));
+          Fail(
+              path, node,
+              absl::StrCat("expected a finite number, found ", Describe(node)));
           return;
         }
         if (field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT) {
@@ -431,20 +434,23 @@ class YamlReader {
     const bool repeated = field->is_repeated();
     const std::string& text = node.Scalar();
     auto fail = [&] {
-      Fail(path, node, absl::StrCat("expected a whole number in range, found ",
-                                    Describe(node)));
+      Fail(path, node,
+           absl::StrCat("expected a whole number in range, found ",
+                        Describe(node)));
     };
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_INT32: {
         int32_t v;
         if (!absl::SimpleAtoi(text, &v)) return fail();
-        repeated ? r->AddInt32(message, field, v) : r->SetInt32(message, field, v);
+        repeated ? r->AddInt32(message, field, v)
+                 : r->SetInt32(message, field, v);
         return;
       }
       case FieldDescriptor::CPPTYPE_INT64: {
         int64_t v;
         if (!absl::SimpleAtoi(text, &v)) return fail();
-        repeated ? r->AddInt64(message, field, v) : r->SetInt64(message, field, v);
+        repeated ? r->AddInt64(message, field, v)
+                 : r->SetInt64(message, field, v);
         return;
       }
       case FieldDescriptor::CPPTYPE_UINT32: {
@@ -521,7 +527,8 @@ class YamlReader {
     }
     if (name == "google.protobuf.ListValue") {
       if (!node.IsSequence()) {
-        Fail(path, node, absl::StrCat("expected a list, found ", Describe(node)));
+        Fail(path, node,
+             absl::StrCat("expected a list, found ", Describe(node)));
         return true;
       }
       auto* list = static_cast<google::protobuf::ListValue*>(message);
@@ -537,7 +544,8 @@ class YamlReader {
              absl::StrCat("expected a mapping, found ", Describe(node)));
         return true;
       }
-      auto* fields = static_cast<google::protobuf::Struct*>(message)->mutable_fields();
+      auto* fields =
+          static_cast<google::protobuf::Struct*>(message)->mutable_fields();
       for (const auto& entry : node) {
         const std::string& key = entry.first.Scalar();
         if (!entry.first.IsScalar()) {
@@ -561,8 +569,8 @@ class YamlReader {
                       const std::string& path, int depth) {
     Record(path, node);
     if (depth > kMaxDepth) {
-      Fail(path, node, absl::StrCat("nested more than ", kMaxDepth,
-                                    " levels deep"));
+      Fail(path, node,
+           absl::StrCat("nested more than ", kMaxDepth, " levels deep"));
       return;
     }
     if (node.IsNull()) {
@@ -720,10 +728,10 @@ class YamlWriter {
     }
     if (name == "google.protobuf.Timestamp") {
       const auto& t = static_cast<const google::protobuf::Timestamp&>(message);
-      out_ << absl::FormatTime(absl::RFC3339_full,
-                               absl::FromUnixSeconds(t.seconds()) +
-                                   absl::Nanoseconds(t.nanos()),
-                               absl::UTCTimeZone());
+      out_ << absl::FormatTime(
+          absl::RFC3339_full,
+          absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
+          absl::UTCTimeZone());
       return true;
     }
     if (name == "google.protobuf.Value") {

@@ -14,8 +14,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "google/protobuf/message.h"
 #include "core/base/problems.h"
+#include "google/protobuf/message.h"
 
 namespace smarketing {
 
@@ -23,8 +23,9 @@ namespace smarketing {
 // are added to `problems`; where each field was written is recorded in
 // `positions` (optional). Returns false when any problem was found; the
 // message is then incomplete and must not be used.
-bool ParseYamlMessage(absl::string_view text, google::protobuf::Message* message,
-                      ProblemList* problems, SourceMap* positions = nullptr);
+bool ParseYamlMessage(absl::string_view text,
+                      google::protobuf::Message* message, ProblemList* problems,
+                      SourceMap* positions = nullptr);
 
 // The message as block-style YAML with snake_case names and full enum names;
 // ParseYamlMessage reads it back to an equal message.

@@ -35,8 +35,9 @@ class TextEncoder {
     }
     auto it = index_.find(value);
     if (it == index_.end()) {
-      it = index_.emplace(std::string(value),
-                          static_cast<int32_t>(column_.dictionary.size()))
+      it = index_
+               .emplace(std::string(value),
+                        static_cast<int32_t>(column_.dictionary.size()))
                .first;
       column_.dictionary.emplace_back(value);
     }
@@ -109,8 +110,10 @@ struct ValueEncoder {
   }
 };
 
-void AddTime(bool has, const google::protobuf::Timestamp& t, Table::Times* out) {
-  constexpr int64_t kLimit = std::numeric_limits<int64_t>::max() / 1000000000 - 1;
+void AddTime(bool has, const google::protobuf::Timestamp& t,
+             Table::Times* out) {
+  constexpr int64_t kLimit =
+      std::numeric_limits<int64_t>::max() / 1000000000 - 1;
   const bool fits = has && t.seconds() > -kLimit && t.seconds() < kLimit;
   out->present.push_back(fits);
   out->nanos.push_back(fits ? t.seconds() * 1000000000 + t.nanos() : 0);
@@ -120,16 +123,26 @@ void AddTime(bool has, const google::protobuf::Timestamp& t, Table::Times* out) 
 
 class LeadColumnsWriter::Builder {
  public:
-  TextEncoder& Text(absl::string_view name) { return Get(&text_, &text_hint, name); }
+  TextEncoder& Text(absl::string_view name) {
+    return Get(&text_, &text_hint, name);
+  }
   TextEncoder& DistinctText(absl::string_view name) {
     TextEncoder& encoder = Get(&text_, &text_hint, name);
     encoder.set_distinct();
     return encoder;
   }
-  std::vector<int64_t>& Ints(absl::string_view name) { return Get(&ints_, &ints_hint, name); }
-  std::vector<double>& Doubles(absl::string_view name) { return Get(&doubles_, &doubles_hint, name); }
-  std::vector<uint8_t>& Bools(absl::string_view name) { return Get(&bools_, &bools_hint, name); }
-  Table::Times& Times(absl::string_view name) { return Get(&times_, &times_hint, name); }
+  std::vector<int64_t>& Ints(absl::string_view name) {
+    return Get(&ints_, &ints_hint, name);
+  }
+  std::vector<double>& Doubles(absl::string_view name) {
+    return Get(&doubles_, &doubles_hint, name);
+  }
+  std::vector<uint8_t>& Bools(absl::string_view name) {
+    return Get(&bools_, &bools_hint, name);
+  }
+  Table::Times& Times(absl::string_view name) {
+    return Get(&times_, &times_hint, name);
+  }
   // The column `prefix` + `key` (attributes.<key>, properties.<key>).
   ValueEncoder& Value(absl::string_view prefix, absl::string_view key) {
     auto it = value_index_.find(key);
@@ -150,9 +163,11 @@ class LeadColumnsWriter::Builder {
   Table Take() {
     Table table;
     table.rows = rows_;
-    for (auto& [name, encoder] : text_) table.text.emplace_back(name, encoder.Take());
+    for (auto& [name, encoder] : text_)
+      table.text.emplace_back(name, encoder.Take());
     for (auto& [name, v] : ints_) table.ints.emplace_back(name, std::move(v));
-    for (auto& [name, v] : doubles_) table.doubles.emplace_back(name, std::move(v));
+    for (auto& [name, v] : doubles_)
+      table.doubles.emplace_back(name, std::move(v));
     for (auto& [name, v] : bools_) table.bools.emplace_back(name, std::move(v));
     for (auto& [name, v] : times_) table.times.emplace_back(name, std::move(v));
     for (auto& [name, encoder] : values_) {
@@ -173,7 +188,8 @@ class LeadColumnsWriter::Builder {
   T& Get(std::vector<std::pair<std::string, T>>* list, size_t* hint_ptr,
          absl::string_view name) {
     size_t& hint = *hint_ptr;
-    if (hint < list->size() && (*list)[hint].first == name) return (*list)[hint++].second;
+    if (hint < list->size() && (*list)[hint].first == name)
+      return (*list)[hint++].second;
     for (size_t i = 0; i < list->size(); ++i) {
       if ((*list)[i].first == name) {
         hint = i + 1;
@@ -198,7 +214,8 @@ class LeadColumnsWriter::Builder {
 };
 
 LeadColumnsWriter::LeadColumnsWriter()
-    : leads_(std::make_unique<Builder>()), events_(std::make_unique<Builder>()) {}
+    : leads_(std::make_unique<Builder>()),
+      events_(std::make_unique<Builder>()) {}
 LeadColumnsWriter::~LeadColumnsWriter() = default;
 
 void LeadColumnsWriter::Add(const v1::Lead& lead) {
@@ -210,7 +227,8 @@ void LeadColumnsWriter::Add(const v1::Lead& lead) {
   b.DistinctText("phone").Add(lead.contact().phone());
   b.Text("job_title").Add(lead.job_title());
   b.Text("department").Add(lead.department());
-  b.Text("seniority").Add(ShortEnumName(v1::Seniority_descriptor(), lead.seniority()));
+  b.Text("seniority")
+      .Add(ShortEnumName(v1::Seniority_descriptor(), lead.seniority()));
   b.Text("company_name").Add(lead.company().name());
   b.Text("company_domain").Add(lead.company().domain());
   b.Text("industry").Add(lead.company().industry());
@@ -235,7 +253,8 @@ void LeadColumnsWriter::Add(const v1::Lead& lead) {
     e.Text("lead_id").Add(lead.id());
     e.DistinctText("id").Add(event.id());
     e.Text("type").Add(ShortEnumName(v1::EventType_descriptor(), event.type()));
-    AddTime(event.has_occurred_at(), event.occurred_at(), &e.Times("occurred_at"));
+    AddTime(event.has_occurred_at(), event.occurred_at(),
+            &e.Times("occurred_at"));
     e.Text("custom_type").Add(event.custom_type());
     for (const auto& [key, value] : event.properties().fields()) {
       e.Value("properties.", key).Add(value);
@@ -244,7 +263,11 @@ void LeadColumnsWriter::Add(const v1::Lead& lead) {
   }
 }
 
-LeadColumnsWriter::Table LeadColumnsWriter::TakeLeads() { return leads_->Take(); }
-LeadColumnsWriter::Table LeadColumnsWriter::TakeEvents() { return events_->Take(); }
+LeadColumnsWriter::Table LeadColumnsWriter::TakeLeads() {
+  return leads_->Take();
+}
+LeadColumnsWriter::Table LeadColumnsWriter::TakeEvents() {
+  return events_->Take();
+}
 
 }  // namespace smarketing

@@ -13,7 +13,9 @@ class FileSource : public LeadSource {
  public:
   explicit FileSource(LeadBlockReader* reader) : reader_(reader) {}
 
-  void SetThreads(int threads) override { leads_ = std::vector<ReusableLead>(threads); }
+  void SetThreads(int threads) override {
+    leads_ = std::vector<ReusableLead>(threads);
+  }
 
   absl::StatusOr<int64_t> NextBlock(int slot) override {
     absl::StatusOr<bool> more = reader_->Next(&blocks_[slot]);
@@ -21,14 +23,19 @@ class FileSource : public LeadSource {
     return *more ? blocks_[slot].size() : 0;
   }
 
-  absl::StatusOr<const v1::Lead*> Read(int thread, int slot, int64_t i) override {
+  absl::StatusOr<const v1::Lead*> Read(int thread, int slot,
+                                       int64_t i) override {
     v1::Lead* lead = leads_[thread].Fresh();
     if (absl::Status st = blocks_[slot].Parse(i, lead); !st.ok()) return st;
     return lead;
   }
 
-  int64_t line(int slot, int64_t i) const override { return blocks_[slot].line(i); }
-  int64_t index(int slot, int64_t i) const override { return blocks_[slot].index(i); }
+  int64_t line(int slot, int64_t i) const override {
+    return blocks_[slot].line(i);
+  }
+  int64_t index(int slot, int64_t i) const override {
+    return blocks_[slot].index(i);
+  }
   double fraction_done() const override { return reader_->fraction_done(); }
 
  private:
@@ -57,7 +64,8 @@ class TableSource : public LeadSource {
     return size;
   }
 
-  absl::StatusOr<const v1::Lead*> Read(int thread, int slot, int64_t i) override {
+  absl::StatusOr<const v1::Lead*> Read(int thread, int slot,
+                                       int64_t i) override {
     return &builders_[thread]->Build(first_[slot] + i);
   }
 
@@ -77,14 +85,15 @@ class TableSource : public LeadSource {
 
 class ListSource : public LeadSource {
  public:
-  explicit ListSource(absl::Span<const v1::Lead* const> leads) : leads_(leads) {}
+  explicit ListSource(absl::Span<const v1::Lead* const> leads)
+      : leads_(leads) {}
 
   void SetThreads(int) override {}
 
   absl::StatusOr<int64_t> NextBlock(int slot) override {
     first_[slot] = next_;
-    const int64_t size =
-        std::min<int64_t>(kBlockLeads, static_cast<int64_t>(leads_.size()) - next_);
+    const int64_t size = std::min<int64_t>(
+        kBlockLeads, static_cast<int64_t>(leads_.size()) - next_);
     next_ += size;
     return size;
   }
@@ -113,13 +122,17 @@ std::unique_ptr<LeadSource> TableLeadSource(const LeadTable& table) {
   return std::make_unique<TableSource>(table);
 }
 
-std::unique_ptr<LeadSource> LeadListSource(absl::Span<const v1::Lead* const> leads) {
+std::unique_ptr<LeadSource> LeadListSource(
+    absl::Span<const v1::Lead* const> leads) {
   return std::make_unique<ListSource>(leads);
 }
 
-LeadPipeline::LeadPipeline(std::vector<std::shared_ptr<const CompiledPlaybook>> playbooks,
-                           absl::Time now, int threads)
-    : now_(now), threads_(threads > 0 ? threads : DefaultThreadCount()), workers_(threads_) {
+LeadPipeline::LeadPipeline(
+    std::vector<std::shared_ptr<const CompiledPlaybook>> playbooks,
+    absl::Time now, int threads)
+    : now_(now),
+      threads_(threads > 0 ? threads : DefaultThreadCount()),
+      workers_(threads_) {
   for (Worker& w : workers_) {
     for (const auto& playbook : playbooks) {
       w.scorers.push_back(std::make_unique<Scorer>(playbook));
@@ -143,39 +156,44 @@ absl::Status LeadPipeline::Run(LeadSource& source, const StartFn& on_start,
   for (int slot = 0;; slot = 1 - slot) {
     absl::StatusOr<int64_t> n = source.NextBlock(slot);
     if (!n.ok() || *n == 0) {
-      absl::Status last =
-          finishing >= 0 ? on_block(finishing, finishing_size) : absl::OkStatus();
+      absl::Status last = finishing >= 0 ? on_block(finishing, finishing_size)
+                                         : absl::OkStatus();
       return n.ok() ? last : n.status();
     }
     if (on_start) on_start(slot, *n);
     std::future<absl::Status> finished;
     if (finishing >= 0) {
-      finished = std::async(std::launch::async, on_block, finishing, finishing_size);
+      finished =
+          std::async(std::launch::async, on_block, finishing, finishing_size);
     }
-    ParallelFor(*n, threads_, [&](int thread, int64_t begin, int64_t end) {
-      Worker& w = workers_[thread];
-      ScoredLead scored;
-      scored.thread = thread;
-      scored.slot = slot;
-      for (int64_t i = begin; i < end; ++i) {
-        scored.i = i;
-        scored.lead = nullptr;
-        scored.scores = {};
-        absl::StatusOr<const v1::Lead*> lead = source.Read(thread, slot, i);
-        if (!lead.ok()) {
-          scored.status = std::move(lead).status();
-          on_lead(scored);
-          continue;
-        }
-        scored.lead = *lead;
-        scored.status = absl::OkStatus();
-        for (size_t k = 0; k < w.scorers.size() && scored.status.ok(); ++k) {
-          scored.status = w.scorers[k]->Score(**lead, now_, &w.scores[k]);
-        }
-        if (scored.status.ok()) scored.scores = absl::MakeSpan(w.scores);
-        on_lead(scored);
-      }
-    }, kChunkLeads);
+    ParallelFor(
+        *n, threads_,
+        [&](int thread, int64_t begin, int64_t end) {
+          Worker& w = workers_[thread];
+          ScoredLead scored;
+          scored.thread = thread;
+          scored.slot = slot;
+          for (int64_t i = begin; i < end; ++i) {
+            scored.i = i;
+            scored.lead = nullptr;
+            scored.scores = {};
+            absl::StatusOr<const v1::Lead*> lead = source.Read(thread, slot, i);
+            if (!lead.ok()) {
+              scored.status = std::move(lead).status();
+              on_lead(scored);
+              continue;
+            }
+            scored.lead = *lead;
+            scored.status = absl::OkStatus();
+            for (size_t k = 0; k < w.scorers.size() && scored.status.ok();
+                 ++k) {
+              scored.status = w.scorers[k]->Score(**lead, now_, &w.scores[k]);
+            }
+            if (scored.status.ok()) scored.scores = absl::MakeSpan(w.scores);
+            on_lead(scored);
+          }
+        },
+        kChunkLeads);
     if (finished.valid()) {
       if (absl::Status st = finished.get(); !st.ok()) return st;
     }

@@ -38,7 +38,8 @@ class LeadSource {
   // Lead i of the block in `slot`, read on worker `thread`; valid until that
   // thread reads another lead. Called once per lead. A record that is not a
   // lead is INVALID_ARGUMENT naming where it is.
-  virtual absl::StatusOr<const v1::Lead*> Read(int thread, int slot, int64_t i) = 0;
+  virtual absl::StatusOr<const v1::Lead*> Read(int thread, int slot,
+                                               int64_t i) = 0;
   // Where lead i of the block in `slot` is: its line in a file, its row in
   // a table or a list.
   virtual int64_t line(int slot, int64_t i) const = 0;
@@ -54,7 +55,8 @@ std::unique_ptr<LeadSource> FileLeadSource(LeadBlockReader* reader);
 // The rows of a table (Python's DataFrames), in blocks.
 std::unique_ptr<LeadSource> TableLeadSource(const LeadTable& table);
 // Leads already in memory, kept alive by the caller.
-std::unique_ptr<LeadSource> LeadListSource(absl::Span<const v1::Lead* const> leads);
+std::unique_ptr<LeadSource> LeadListSource(
+    absl::Span<const v1::Lead* const> leads);
 
 // A lead of the current block, on the worker thread that scored it.
 struct ScoredLead {
@@ -80,7 +82,9 @@ class LeadPipeline {
   int threads() const { return threads_; }
   absl::Time now() const { return now_; }
   // The scorer of Playbook `k` on worker `thread` (for ToProto).
-  const Scorer& scorer(int thread, int k) const { return *workers_[thread].scorers[k]; }
+  const Scorer& scorer(int thread, int k) const {
+    return *workers_[thread].scorers[k];
+  }
 
   // `n` leads in the block of `slot`, about to be scored.
   using StartFn = std::function<void(int slot, int64_t n)>;
@@ -93,8 +97,8 @@ class LeadPipeline {
   // `on_block`, one block at a time and while the next block is scored:
   // what on_block touches must be kept per slot. An error of the source or
   // of `on_block` stops the run and is returned.
-  absl::Status Run(LeadSource& source, const StartFn& on_start, const LeadFn& on_lead,
-                   const BlockFn& on_block);
+  absl::Status Run(LeadSource& source, const StartFn& on_start,
+                   const LeadFn& on_lead, const BlockFn& on_block);
 
  private:
   struct Worker {

@@ -4,8 +4,8 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -17,11 +17,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "core/base/enum_label.h"
+#include "core/base/problems.h"
 #include "core/batch/batch_scorer.h"
 #include "core/playbook/field.h"
 #include "google/protobuf/util/json_util.h"
-#include "core/base/enum_label.h"
-#include "core/base/problems.h"
 
 namespace smarketing {
 
@@ -107,10 +107,8 @@ constexpr Known kLeadColumns[] = {
 };
 
 constexpr Known kEventColumns[] = {
-    {"lead_id", Target::kEventLeadId},
-    {"id", Target::kEventId},
-    {"type", Target::kEventType},
-    {"occurred_at", Target::kOccurredAt},
+    {"lead_id", Target::kEventLeadId},    {"id", Target::kEventId},
+    {"type", Target::kEventType},         {"occurred_at", Target::kOccurredAt},
     {"custom_type", Target::kCustomType},
 };
 
@@ -137,11 +135,13 @@ absl::Status ColumnError(absl::string_view table, absl::string_view column,
 
 absl::Status RowError(absl::string_view table, const Column& column,
                       int64_t row, absl::string_view message) {
-  return ColumnError(table, column.name, absl::StrCat("row ", row, ": ", message));
+  return ColumnError(table, column.name,
+                     absl::StrCat("row ", row, ": ", message));
 }
 
 // The text of a row; missing values read as empty.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::string_view TextAt(const Column& column, int64_t row) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::string_view TextAt(
+    const Column& column, int64_t row) {
   if (column.missing(row)) return {};
   if (column.categorical()) {
     const int32_t code = column.code(row);
@@ -150,7 +150,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::string_view TextAt(const Column& colum
   return column.text[row];
 }
 
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool IsMissing(const Column& column, int64_t row) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool IsMissing(const Column& column,
+                                                   int64_t row) {
   if (column.missing(row)) return true;
   return column.type == Column::Type::kText && column.categorical() &&
          column.code(row) < 0;
@@ -168,7 +169,8 @@ absl::string_view IdAt(const Column& column, int64_t row, std::string* buffer) {
 }
 
 // Row `row` of a kTime column as seconds and nanoseconds.
-void TimeAt(const Column& column, int64_t row, int64_t* seconds, int32_t* nanos) {
+void TimeAt(const Column& column, int64_t row, int64_t* seconds,
+            int32_t* nanos) {
   const int64_t ticks = column.ints[row];
   const int64_t per_second = column.ticks_per_second;
   *seconds = ticks / per_second;
@@ -180,7 +182,8 @@ void TimeAt(const Column& column, int64_t row, int64_t* seconds, int32_t* nanos)
   *nanos = static_cast<int32_t>(rest * (1000000000 / per_second));
 }
 
-void SetTime(const Column& column, int64_t row, google::protobuf::Timestamp* out) {
+void SetTime(const Column& column, int64_t row,
+             google::protobuf::Timestamp* out) {
   int64_t seconds;
   int32_t nanos;
   TimeAt(column, row, &seconds, &nanos);
@@ -202,7 +205,8 @@ class EnumNames {
     std::string upper = absl::AsciiStrToUpper(text);
     const google::protobuf::EnumValueDescriptor* value =
         type_->FindValueByName(upper);
-    if (value == nullptr) value = type_->FindValueByName(absl::StrCat(prefix_, upper));
+    if (value == nullptr)
+      value = type_->FindValueByName(absl::StrCat(prefix_, upper));
     if (value == nullptr) return false;
     *out = value->number();
     return true;
@@ -244,8 +248,10 @@ int64_t FirstNegative(absl::Span<const T> codes) {
 int64_t FirstMissing(const Column& column) {
   int64_t first = -1;
   if (!column.present.empty()) {
-    const void* zero = std::memchr(column.present.data(), 0, column.present.size());
-    if (zero != nullptr) first = static_cast<const uint8_t*>(zero) - column.present.data();
+    const void* zero =
+        std::memchr(column.present.data(), 0, column.present.size());
+    if (zero != nullptr)
+      first = static_cast<const uint8_t*>(zero) - column.present.data();
   }
   if (column.type == Column::Type::kText && column.categorical()) {
     int64_t negative = -1;
@@ -263,8 +269,8 @@ absl::Status ResolveEnum(absl::string_view table, const Column& column,
   out->assign(n, 0);
   auto unknown = [&](int64_t row, absl::string_view text) {
     return RowError(table, column, row,
-                    absl::StrCat("unknown value \"", text, "\"; expected one of ",
-                                 names.Known()));
+                    absl::StrCat("unknown value \"", text,
+                                 "\"; expected one of ", names.Known()));
   };
   auto missing = [&](int64_t row) {
     return RowError(table, column, row, "is missing; a value is required");
@@ -293,7 +299,8 @@ absl::Status ResolveEnum(absl::string_view table, const Column& column,
     std::vector<int32_t> numbers(column.dictionary.size(), -1);
     for (size_t i = 0; i < column.dictionary.size(); ++i) {
       int32_t number;
-      if (names.Find(column.dictionary[i], &number) && !(required && number == 0)) {
+      if (names.Find(column.dictionary[i], &number) &&
+          !(required && number == 0)) {
         numbers[i] = number;
       }
     }
@@ -382,8 +389,9 @@ absl::Status CheckLayout(absl::string_view table, const Column& column) {
     const int64_t t = column.ticks_per_second;
     if (t != 1 && t != 1000 && t != 1000000 && t != 1000000000) {
       return ColumnError(table, column.name,
-                         absl::StrCat(t, " ticks per second; expected 1, 1000, "
-                                         "1000000 or 1000000000"));
+                         absl::StrCat(t,
+                                      " ticks per second; expected 1, 1000, "
+                                      "1000000 or 1000000000"));
     }
     return absl::OkStatus();
   }
@@ -391,13 +399,14 @@ absl::Status CheckLayout(absl::string_view table, const Column& column) {
     return absl::OkStatus();
   }
   const int64_t limit = static_cast<int64_t>(column.dictionary.size());
-  const int64_t row = !column.codes8.empty()    ? FirstCodeAtLeast(column.codes8, limit)
-                      : !column.codes16.empty() ? FirstCodeAtLeast(column.codes16, limit)
-                                                : FirstCodeAtLeast(column.codes, limit);
+  const int64_t row =
+      !column.codes8.empty()    ? FirstCodeAtLeast(column.codes8, limit)
+      : !column.codes16.empty() ? FirstCodeAtLeast(column.codes16, limit)
+                                : FirstCodeAtLeast(column.codes, limit);
   if (row < 0) return absl::OkStatus();
   return RowError(table, column, row,
-                  absl::StrCat("category code ", column.code(row), " is not one of the ",
-                               limit, " categories"));
+                  absl::StrCat("category code ", column.code(row),
+                               " is not one of the ", limit, " categories"));
 }
 
 absl::Status CheckRequired(absl::string_view table, const Column& column) {
@@ -411,8 +420,9 @@ absl::Status CheckFinite(absl::string_view table, const Column& column) {
   if (column.type != Column::Type::kDouble) return absl::OkStatus();
   for (int64_t r = 0, n = column.size(); r < n; ++r) {
     if (!column.missing(r) && !std::isfinite(column.doubles[r])) {
-      return RowError(table, column, r,
-                      absl::StrCat(column.doubles[r], " is not a finite number"));
+      return RowError(
+          table, column, r,
+          absl::StrCat(column.doubles[r], " is not a finite number"));
     }
   }
   return absl::OkStatus();
@@ -441,7 +451,8 @@ void SetValue(const Column& column, int64_t row, google::protobuf::Value* out) {
       int32_t nanos;
       TimeAt(column, row, &seconds, &nanos);
       out->set_string_value(absl::FormatTime(
-          absl::RFC3339_full, absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos),
+          absl::RFC3339_full,
+          absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos),
           absl::UTCTimeZone()));
       break;
     }
@@ -458,21 +469,24 @@ std::string KnownNames(const Known* begin, const Known* end,
 
 // Every unknown column of a table at once: data exported from elsewhere
 // often has several, and fixing them one run at a time wastes an afternoon.
-absl::Status UnknownColumns(absl::string_view table, const std::vector<Column>& columns,
-                            bool (*known)(absl::string_view), const std::string& names) {
+absl::Status UnknownColumns(absl::string_view table,
+                            const std::vector<Column>& columns,
+                            bool (*known)(absl::string_view),
+                            const std::string& names) {
   ProblemList problems;
   std::vector<std::string> unknown;
   for (const Column& column : columns) {
     if (known(column.name)) continue;
     unknown.push_back(absl::StrCat("\"", column.name, "\""));
-    problems.Add(absl::StrCat(table, ".", column.name),
-                 absl::StrCat("unknown column; ", table == "leads" ? "lead" : "event",
-                              " columns are ", names));
+    problems.Add(
+        absl::StrCat(table, ".", column.name),
+        absl::StrCat("unknown column; ", table == "leads" ? "lead" : "event",
+                     " columns are ", names));
   }
   if (unknown.empty()) return absl::OkStatus();
-  return problems.ToStatus(absl::StrCat(
-      table, ": unknown column", unknown.size() == 1 ? " " : "s ",
-      absl::StrJoin(unknown, ", ")));
+  return problems.ToStatus(absl::StrCat(table, ": unknown column",
+                                        unknown.size() == 1 ? " " : "s ",
+                                        absl::StrJoin(unknown, ", ")));
 }
 
 }  // namespace
@@ -494,11 +508,13 @@ bool IsEventColumn(absl::string_view name) {
 }
 
 std::string KnownLeadColumnNames() {
-  return KnownNames(std::begin(kLeadColumns), std::end(kLeadColumns), "attributes.<key>");
+  return KnownNames(std::begin(kLeadColumns), std::end(kLeadColumns),
+                    "attributes.<key>");
 }
 
 std::string KnownEventColumnNames() {
-  return KnownNames(std::begin(kEventColumns), std::end(kEventColumns), "properties.<key>");
+  return KnownNames(std::begin(kEventColumns), std::end(kEventColumns),
+                    "properties.<key>");
 }
 
 struct LeadTable::Field {
@@ -513,7 +529,8 @@ absl::Status LeadTable::BindLeads(std::vector<Column> columns) {
   constexpr absl::string_view kTable = "leads";
   lead_columns_ = std::move(columns);
   if (lead_columns_.empty()) {
-    return ColumnError(kTable, "id", "the leads table has no columns; id is required");
+    return ColumnError(kTable, "id",
+                       "the leads table has no columns; id is required");
   }
   if (auto st = UnknownColumns(kTable, lead_columns_, &IsLeadColumn,
                                KnownLeadColumnNames());
@@ -549,13 +566,14 @@ absl::Status LeadTable::BindLeads(std::vector<Column> columns) {
       return ColumnError(
           kTable, column.name,
           absl::StrCat("unknown column; lead columns are ",
-                       KnownNames(std::begin(kLeadColumns), std::end(kLeadColumns),
-                                  "attributes.<key>")));
+                       KnownNames(std::begin(kLeadColumns),
+                                  std::end(kLeadColumns), "attributes.<key>")));
     }
     field.target = known->target;
     switch (field.target) {
       case Target::kId:
-        if (auto st = CheckType(kTable, column, {Column::Type::kText, Column::Type::kInt});
+        if (auto st = CheckType(kTable, column,
+                                {Column::Type::kText, Column::Type::kInt});
             !st.ok()) {
           return st;
         }
@@ -564,14 +582,15 @@ absl::Status LeadTable::BindLeads(std::vector<Column> columns) {
         break;
       case Target::kSeniority:
         if (auto st = ResolveEnum(kTable, column,
-                                  EnumNames(v1::Seniority_descriptor()),
-                                  false, &seniority_);
+                                  EnumNames(v1::Seniority_descriptor()), false,
+                                  &seniority_);
             !st.ok()) {
           return st;
         }
         break;
       case Target::kEmployeeCount:
-        if (auto st = CheckType(kTable, column, {Column::Type::kInt, Column::Type::kDouble});
+        if (auto st = CheckType(kTable, column,
+                                {Column::Type::kInt, Column::Type::kDouble});
             !st.ok()) {
           return st;
         }
@@ -579,15 +598,18 @@ absl::Status LeadTable::BindLeads(std::vector<Column> columns) {
           for (int64_t r = 0; r < rows_; ++r) {
             const double d = column.doubles[r];
             if (!column.missing(r) &&
-                (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9e15)) {
-              return RowError(kTable, column, r,
-                              absl::StrCat(d, " is not a whole number of employees"));
+                (!std::isfinite(d) || d != std::floor(d) ||
+                 std::fabs(d) > 9e15)) {
+              return RowError(
+                  kTable, column, r,
+                  absl::StrCat(d, " is not a whole number of employees"));
             }
           }
         }
         break;
       case Target::kAnnualRevenue:
-        if (auto st = CheckType(kTable, column, {Column::Type::kInt, Column::Type::kDouble});
+        if (auto st = CheckType(kTable, column,
+                                {Column::Type::kInt, Column::Type::kDouble});
             !st.ok()) {
           return st;
         }
@@ -596,24 +618,28 @@ absl::Status LeadTable::BindLeads(std::vector<Column> columns) {
       case Target::kOptedOut:
       case Target::kDoNotEmail:
       case Target::kDoNotCall:
-        if (auto st = CheckType(kTable, column, {Column::Type::kBool}); !st.ok()) {
+        if (auto st = CheckType(kTable, column, {Column::Type::kBool});
+            !st.ok()) {
           return st;
         }
         for (int64_t r = 0; r < rows_; ++r) {
           if (column.missing(r)) {
-            return RowError(kTable, column, r,
-                            "is missing; consent is never guessed: give true or "
-                            "false for every lead");
+            return RowError(
+                kTable, column, r,
+                "is missing; consent is never guessed: give true or "
+                "false for every lead");
           }
         }
         break;
       case Target::kCreatedAt:
-        if (auto st = CheckType(kTable, column, {Column::Type::kTime}); !st.ok()) {
+        if (auto st = CheckType(kTable, column, {Column::Type::kTime});
+            !st.ok()) {
           return st;
         }
         break;
       default:
-        if (auto st = CheckType(kTable, column, {Column::Type::kText}); !st.ok()) {
+        if (auto st = CheckType(kTable, column, {Column::Type::kText});
+            !st.ok()) {
           return st;
         }
         break;
@@ -644,13 +670,15 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
       return ColumnError(kTable, column.name, "appears twice");
     }
     if (column.size() != event_rows_) {
-      return ColumnError(kTable, column.name,
-                         absl::StrCat("has ", column.size(), " rows, but ",
-                                      event_columns_[0].name, " has ", event_rows_));
+      return ColumnError(
+          kTable, column.name,
+          absl::StrCat("has ", column.size(), " rows, but ",
+                       event_columns_[0].name, " has ", event_rows_));
     }
     if (auto st = CheckLayout(kTable, column); !st.ok()) return st;
     Field field{Target::kProperty, c, ""};
-    if (absl::StartsWith(column.name, "properties.") && column.name.size() > 11) {
+    if (absl::StartsWith(column.name, "properties.") &&
+        column.name.size() > 11) {
       field.key = column.name.substr(11);
       if (auto st = CheckFinite(kTable, column); !st.ok()) return st;
       property_fields_.push_back(field);
@@ -662,17 +690,18 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
       if (column.name == k.name) known = &k;
     }
     if (known == nullptr) {
-      return ColumnError(
-          kTable, column.name,
-          absl::StrCat("unknown column; event columns are ",
-                       KnownNames(std::begin(kEventColumns), std::end(kEventColumns),
-                                  "properties.<key>")));
+      return ColumnError(kTable, column.name,
+                         absl::StrCat("unknown column; event columns are ",
+                                      KnownNames(std::begin(kEventColumns),
+                                                 std::end(kEventColumns),
+                                                 "properties.<key>")));
     }
     field.target = known->target;
     switch (field.target) {
       case Target::kEventLeadId:
       case Target::kEventId:
-        if (auto st = CheckType(kTable, column, {Column::Type::kText, Column::Type::kInt});
+        if (auto st = CheckType(kTable, column,
+                                {Column::Type::kText, Column::Type::kInt});
             !st.ok()) {
           return st;
         }
@@ -683,14 +712,16 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
         type_column = c;
         break;
       case Target::kOccurredAt:
-        if (auto st = CheckType(kTable, column, {Column::Type::kTime}); !st.ok()) {
+        if (auto st = CheckType(kTable, column, {Column::Type::kTime});
+            !st.ok()) {
           return st;
         }
         if (auto st = CheckRequired(kTable, column); !st.ok()) return st;
         occurred_at_column_ = c;
         break;
       default:  // custom_type
-        if (auto st = CheckType(kTable, column, {Column::Type::kText}); !st.ok()) {
+        if (auto st = CheckType(kTable, column, {Column::Type::kText});
+            !st.ok()) {
           return st;
         }
         custom_type_column_ = c;
@@ -705,8 +736,7 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
     }
   }
   return ResolveEnum(kTable, event_columns_[type_column],
-                     EnumNames(v1::EventType_descriptor()), true,
-                     &event_type_);
+                     EnumNames(v1::EventType_descriptor()), true, &event_type_);
 }
 
 absl::Status LeadTable::GroupEvents() {
@@ -733,10 +763,10 @@ absl::Status LeadTable::GroupEvents() {
   for (int64_t r = 0; r < rows_; ++r) {
     auto [it, inserted] = rows.emplace(lead_key(r), r);
     if (!inserted) {
-      return RowError("leads", ids, r,
-                      absl::StrCat("lead id \"", lead_key(r),
-                                   "\" already appears on row ", it->second,
-                                   "; events could not tell them apart"));
+      return RowError(
+          "leads", ids, r,
+          absl::StrCat("lead id \"", lead_key(r), "\" already appears on row ",
+                       it->second, "; events could not tell them apart"));
     }
   }
 
@@ -750,7 +780,8 @@ absl::Status LeadTable::GroupEvents() {
   // lookup per category; otherwise one per event, kept in lead_of.
   std::vector<int64_t> by_code;
   std::vector<int64_t> lead_of;
-  const bool categorical = lead_id->type == Column::Type::kText && lead_id->categorical();
+  const bool categorical =
+      lead_id->type == Column::Type::kText && lead_id->categorical();
   if (categorical) {
     by_code.assign(lead_id->dictionary.size(), -1);
     for (size_t i = 0; i < by_code.size(); ++i) {
@@ -783,9 +814,10 @@ absl::Status LeadTable::GroupEvents() {
   }
   if (const int64_t e = first_unknown.load(); e < event_rows_) {
     std::string buffer;
-    return RowError("events", *lead_id, e,
-                    absl::StrCat("no lead has id \"", IdAt(*lead_id, e, &buffer),
-                                 "\"; give only the events of the leads given"));
+    return RowError(
+        "events", *lead_id, e,
+        absl::StrCat("no lead has id \"", IdAt(*lead_id, e, &buffer),
+                     "\"; give only the events of the leads given"));
   }
   // A stable counting sort keeps each lead's events in table order. Events
   // listed lead by lead, in the order of the leads, need no sorting.
@@ -802,7 +834,8 @@ absl::Status LeadTable::GroupEvents() {
     if (sorted) return;
     std::vector<int64_t> next(event_begin_.begin(), event_begin_.end() - 1);
     event_order_.resize(event_rows_);
-    for (int64_t e = 0; e < event_rows_; ++e) event_order_[next[lead_at(e)]++] = e;
+    for (int64_t e = 0; e < event_rows_; ++e)
+      event_order_[next[lead_at(e)]++] = e;
   };
   if (categorical) {
     VisitCodes(*lead_id, [&](auto codes) {
@@ -848,12 +881,13 @@ void LeadTable::MarkProperties() {
   if (property_fields_.empty() || property_fields_.size() > 32) return;
   property_present_.assign(event_rows_, 0);
   uint32_t* masks = property_present_.data();
-  ParallelFor(event_rows_, DefaultThreadCount(), [&](int, int64_t begin, int64_t end) {
-    for (size_t i = 0; i < property_fields_.size(); ++i) {
-      MarkPresent(event_columns_[property_fields_[i].column], 1u << i, begin, end,
-                  masks);
-    }
-  });
+  ParallelFor(event_rows_, DefaultThreadCount(),
+              [&](int, int64_t begin, int64_t end) {
+                for (size_t i = 0; i < property_fields_.size(); ++i) {
+                  MarkPresent(event_columns_[property_fields_[i].column],
+                              1u << i, begin, end, masks);
+                }
+              });
 }
 
 absl::StatusOr<std::unique_ptr<LeadTable>> LeadTable::Create(
@@ -881,26 +915,63 @@ namespace {
 // Unsets the field a missing value stands for, in a lead being reused.
 void ClearLeadField(Target target, const std::string& key, v1::Lead* lead) {
   switch (target) {
-    case Target::kFirstName: lead->mutable_contact()->clear_first_name(); break;
-    case Target::kLastName: lead->mutable_contact()->clear_last_name(); break;
-    case Target::kEmail: lead->mutable_contact()->clear_email(); break;
-    case Target::kPhone: lead->mutable_contact()->clear_phone(); break;
-    case Target::kJobTitle: lead->clear_job_title(); break;
-    case Target::kDepartment: lead->clear_department(); break;
-    case Target::kSeniority: lead->clear_seniority(); break;
-    case Target::kCompanyName: lead->mutable_company()->clear_name(); break;
-    case Target::kCompanyDomain: lead->mutable_company()->clear_domain(); break;
-    case Target::kIndustry: lead->mutable_company()->clear_industry(); break;
-    case Target::kEmployeeCount: lead->mutable_company()->clear_employee_count(); break;
-    case Target::kAnnualRevenue: lead->mutable_company()->clear_annual_revenue(); break;
-    case Target::kCountry: lead->mutable_company()->clear_country(); break;
-    case Target::kRegion: lead->mutable_company()->clear_region(); break;
-    case Target::kSource: lead->clear_source(); break;
-    case Target::kCampaign: lead->clear_campaign(); break;
-    case Target::kProduct: lead->clear_product(); break;
-    case Target::kCreatedAt: lead->clear_created_at(); break;
+    case Target::kFirstName:
+      lead->mutable_contact()->clear_first_name();
+      break;
+    case Target::kLastName:
+      lead->mutable_contact()->clear_last_name();
+      break;
+    case Target::kEmail:
+      lead->mutable_contact()->clear_email();
+      break;
+    case Target::kPhone:
+      lead->mutable_contact()->clear_phone();
+      break;
+    case Target::kJobTitle:
+      lead->clear_job_title();
+      break;
+    case Target::kDepartment:
+      lead->clear_department();
+      break;
+    case Target::kSeniority:
+      lead->clear_seniority();
+      break;
+    case Target::kCompanyName:
+      lead->mutable_company()->clear_name();
+      break;
+    case Target::kCompanyDomain:
+      lead->mutable_company()->clear_domain();
+      break;
+    case Target::kIndustry:
+      lead->mutable_company()->clear_industry();
+      break;
+    case Target::kEmployeeCount:
+      lead->mutable_company()->clear_employee_count();
+      break;
+    case Target::kAnnualRevenue:
+      lead->mutable_company()->clear_annual_revenue();
+      break;
+    case Target::kCountry:
+      lead->mutable_company()->clear_country();
+      break;
+    case Target::kRegion:
+      lead->mutable_company()->clear_region();
+      break;
+    case Target::kSource:
+      lead->clear_source();
+      break;
+    case Target::kCampaign:
+      lead->clear_campaign();
+      break;
+    case Target::kProduct:
+      lead->clear_product();
+      break;
+    case Target::kCreatedAt:
+      lead->clear_created_at();
+      break;
     case Target::kAttribute:
-      if (lead->has_attributes()) lead->mutable_attributes()->mutable_fields()->erase(key);
+      if (lead->has_attributes())
+        lead->mutable_attributes()->mutable_fields()->erase(key);
       break;
     default:  // never missing: id, consent
       break;
@@ -944,7 +1015,8 @@ void LeadTable::FillLead(int64_t row, bool reuse, v1::Lead* lead) const {
     switch (field.target) {
       case Target::kId:
         if (column.type == Column::Type::kInt) {
-          char* end = absl::numbers_internal::FastIntToBuffer(column.ints[row], digits);
+          char* end =
+              absl::numbers_internal::FastIntToBuffer(column.ints[row], digits);
           lead->mutable_id()->assign(digits, end - digits);
         } else {
           const absl::string_view id = TextAt(column, row);
@@ -1034,7 +1106,8 @@ void LeadTable::FillEvent(int64_t e, bool reuse, v1::Event* event) const {
       event_columns_[event_id_column_].type == Column::Type::kInt) {
     char digits[absl::numbers_internal::kFastToBufferSize];
     char* end = absl::numbers_internal::FastIntToBuffer(
-        event_id_column_ < 0 ? e : event_columns_[event_id_column_].ints[e], digits);
+        event_id_column_ < 0 ? e : event_columns_[event_id_column_].ints[e],
+        digits);
     event->mutable_id()->assign(digits, end - digits);
   } else {
     const absl::string_view id = TextAt(event_columns_[event_id_column_], e);
@@ -1073,7 +1146,8 @@ void LeadTable::FillEvent(int64_t e, bool reuse, v1::Event* event) const {
   size_t count = 0;
   for_each_present([&](size_t) { ++count; });
   if (count == 0) {
-    if (reuse && event->has_properties()) event->mutable_properties()->mutable_fields()->clear();
+    if (reuse && event->has_properties())
+      event->mutable_properties()->mutable_fields()->clear();
     return;
   }
   auto& properties = *event->mutable_properties()->mutable_fields();
@@ -1086,7 +1160,8 @@ void LeadTable::FillEvent(int64_t e, bool reuse, v1::Event* event) const {
   if (properties.size() == count) return;
   for (auto it = properties.begin(); it != properties.end();) {
     bool kept = false;
-    for_each_present([&](size_t i) { kept = kept || property_fields_[i].key == it->first; });
+    for_each_present(
+        [&](size_t i) { kept = kept || property_fields_[i].key == it->first; });
     if (kept) {
       ++it;
     } else {

@@ -23,8 +23,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "core/playbook/compiled_playbook.h"
 #include "core/journey/lead_engine.h"
+#include "core/playbook/compiled_playbook.h"
 #include "core/scoring/scorer.h"
 #include "smarketing/v1/lead.pb.h"
 

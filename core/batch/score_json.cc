@@ -1,9 +1,9 @@
 #include "core/batch/score_json.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -56,8 +56,12 @@ constexpr auto kAsciiEscapes = [] {
 
 void AppendU16(uint32_t unit, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  char text[6] = {'\\', 'u', kHex[(unit >> 12) & 15], kHex[(unit >> 8) & 15],
-                  kHex[(unit >> 4) & 15], kHex[unit & 15]};
+  char text[6] = {'\\',
+                  'u',
+                  kHex[(unit >> 12) & 15],
+                  kHex[(unit >> 8) & 15],
+                  kHex[(unit >> 4) & 15],
+                  kHex[unit & 15]};
   out->append(text, 6);
 }
 
@@ -68,9 +72,11 @@ void AppendDouble(double value, std::string* out);
 template <typename E>
 const std::string& EnumName(int value) {
   static const std::vector<std::string>* const names = [] {
-    const google::protobuf::EnumDescriptor* d = google::protobuf::GetEnumDescriptor<E>();
+    const google::protobuf::EnumDescriptor* d =
+        google::protobuf::GetEnumDescriptor<E>();
     int max = 0;
-    for (int i = 0; i < d->value_count(); ++i) max = std::max(max, d->value(i)->number());
+    for (int i = 0; i < d->value_count(); ++i)
+      max = std::max(max, d->value(i)->number());
     auto* n = new std::vector<std::string>(max + 1);
     for (int i = 0; i < d->value_count(); ++i) {
       const auto* v = d->value(i);
@@ -81,7 +87,8 @@ const std::string& EnumName(int value) {
     return n;
   }();
   static const std::string kNone;
-  return value >= 0 && value < static_cast<int>(names->size()) ? (*names)[value] : kNone;
+  return value >= 0 && value < static_cast<int>(names->size()) ? (*names)[value]
+                                                               : kNone;
 }
 
 class Printer {
@@ -241,7 +248,8 @@ class Printer {
 void AppendDouble(double value, std::string* out) {
   char text[40];
   if (value == std::trunc(value) && std::fabs(value) < 1e15) {
-    auto printed = std::to_chars(text, text + sizeof(text), static_cast<int64_t>(value));
+    auto printed =
+        std::to_chars(text, text + sizeof(text), static_cast<int64_t>(value));
     if (value == 0 && std::signbit(value)) {
       out->append("-0");
     } else {
@@ -263,8 +271,8 @@ void AppendDouble(double value, std::string* out) {
     out->append(text, printed.ptr - text);
     return;
   }
-  const auto shortest =
-      std::to_chars(text, text + sizeof(text), value, std::chars_format::scientific);
+  const auto shortest = std::to_chars(text, text + sizeof(text), value,
+                                      std::chars_format::scientific);
   const char* p = text;
   const char* end = shortest.ptr;
   const bool negative = *p == '-';
@@ -388,8 +396,8 @@ void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
   auto timestamp = [&](const char* key, bool has,
                        const google::protobuf::Timestamp& t) {
     if (!has) return;
-    if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
-        t.nanos() > 999999999) {
+    if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds ||
+        t.nanos() < 0 || t.nanos() > 999999999) {
       valid = false;  // protobuf refuses it: its message, not ours
       return;
     }
@@ -406,10 +414,12 @@ void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
   p.Double("total_score", result.total_score());
   p.Enum("recommended_stage", result.recommended_stage(),
          EnumName<v1::LifecycleStage>(result.recommended_stage()));
-  p.Enum("priority", result.priority(), EnumName<v1::Priority>(result.priority()));
+  p.Enum("priority", result.priority(),
+         EnumName<v1::Priority>(result.priority()));
   p.Bool("hand_raiser", result.hand_raiser());
-  p.Enum("disqualification_reason", result.disqualification_reason(),
-         EnumName<v1::DisqualificationReason>(result.disqualification_reason()));
+  p.Enum(
+      "disqualification_reason", result.disqualification_reason(),
+      EnumName<v1::DisqualificationReason>(result.disqualification_reason()));
   if (result.explanation_size() > 0) {
     p.Key("explanation");
     out->push_back('[');
@@ -441,7 +451,8 @@ void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
     p.String("owner_id", r.owner_id());
     p.Enum("reason", r.reason(), EnumName<v1::RoutingReason>(r.reason()));
     p.String("rule_id", r.rule_id());
-    p.Enum("strategy", r.strategy(), EnumName<v1::AssignmentStrategy>(r.strategy()));
+    p.Enum("strategy", r.strategy(),
+           EnumName<v1::AssignmentStrategy>(r.strategy()));
     p.String("explanation", r.explanation());
     p.Close();
   }
@@ -450,7 +461,8 @@ void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
     p.Key("sla");
     p.Open();
     p.Enum("priority", s.priority(), EnumName<v1::Priority>(s.priority()));
-    timestamp("stage_entered_at", s.has_stage_entered_at(), s.stage_entered_at());
+    timestamp("stage_entered_at", s.has_stage_entered_at(),
+              s.stage_entered_at());
     timestamp("first_touch_due", s.has_first_touch_due(), s.first_touch_due());
     timestamp("accept_or_reject_due", s.has_accept_or_reject_due(),
               s.accept_or_reject_due());

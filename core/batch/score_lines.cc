@@ -31,10 +31,12 @@ void CopyForRouting(const v1::Lead& from, v1::Lead* to) {
         reflection->SetString(to, field, reflection->GetString(from, field));
         break;
       case FieldDescriptor::CPPTYPE_ENUM:
-        reflection->SetEnumValue(to, field, reflection->GetEnumValue(from, field));
+        reflection->SetEnumValue(to, field,
+                                 reflection->GetEnumValue(from, field));
         break;
       case FieldDescriptor::CPPTYPE_MESSAGE:
-        reflection->MutableMessage(to, field)->CopyFrom(reflection->GetMessage(from, field));
+        reflection->MutableMessage(to, field)->CopyFrom(
+            reflection->GetMessage(from, field));
         break;
       default:
         to->CopyFrom(from);
@@ -46,7 +48,8 @@ void CopyForRouting(const v1::Lead& from, v1::Lead* to) {
 }  // namespace
 
 absl::StatusOr<ScoreLinesSummary> ScoreToJsonLines(
-    const LeadEngine& engine, LeadSource& source, const ScoreLinesOptions& options,
+    const LeadEngine& engine, LeadSource& source,
+    const ScoreLinesOptions& options,
     const std::function<bool(absl::string_view)>& write,
     const std::function<void(absl::string_view)>& refuse) {
   LeadPipeline pipeline({engine.playbook()}, options.now, options.threads);
@@ -82,8 +85,9 @@ absl::StatusOr<ScoreLinesSummary> ScoreToJsonLines(
       block.errors[s.i] =
           s.lead == nullptr
               ? std::string(s.status.message())
-              : absl::StrCat(options.name, ":", source.line(s.slot, s.i), ": lead \"",
-                             s.lead->id(), "\": ", s.status.message());
+              : absl::StrCat(options.name, ":", source.line(s.slot, s.i),
+                             ": lead \"", s.lead->id(),
+                             "\": ", s.status.message());
       return;
     }
     block.errors[s.i].clear();
@@ -93,7 +97,8 @@ absl::StatusOr<ScoreLinesSummary> ScoreToJsonLines(
     const Scorer& scorer = pipeline.scorer(s.thread, 0);
     if (score.stage == v1::LIFECYCLE_STAGE_MQL) {
       CopyForRouting(*s.lead, &block.mqls[s.i].lead);
-      scorer.ToProto(*s.lead, score, options.now, &block.mqls[s.i].result, sentences);
+      scorer.ToProto(*s.lead, score, options.now, &block.mqls[s.i].result,
+                     sentences);
       return;
     }
     Worker& w = workers[s.thread];
@@ -138,7 +143,8 @@ absl::StatusOr<ScoreLinesSummary> ScoreToJsonLines(
       block.mqls.resize(n);
     }
   };
-  if (absl::Status st = pipeline.Run(source, on_start, on_lead, on_block); !st.ok()) {
+  if (absl::Status st = pipeline.Run(source, on_start, on_lead, on_block);
+      !st.ok()) {
     return st;
   }
   return summary;

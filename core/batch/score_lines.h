@@ -49,7 +49,8 @@ struct ScoreLinesSummary {
 // `refuse` in input order. An error reading the input, or ABORTED when
 // `write` returns false (the reader went away), ends the run.
 absl::StatusOr<ScoreLinesSummary> ScoreToJsonLines(
-    const LeadEngine& engine, LeadSource& source, const ScoreLinesOptions& options,
+    const LeadEngine& engine, LeadSource& source,
+    const ScoreLinesOptions& options,
     const std::function<bool(absl::string_view)>& write,
     const std::function<void(absl::string_view)>& refuse);
 

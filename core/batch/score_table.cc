@@ -14,7 +14,8 @@ namespace smarketing {
 
 namespace {
 
-int32_t Code(const std::string& value, absl::flat_hash_map<std::string, int32_t>* index,
+int32_t Code(const std::string& value,
+             absl::flat_hash_map<std::string, int32_t>* index,
              std::vector<std::string>* dictionary) {
   if (value.empty()) return -1;
   auto [it, inserted] =
@@ -47,7 +48,8 @@ absl::Status RouteTable(const LeadEngine& engine, const LeadTable& table,
     if (out->persona[r] >= 0) {
       result.set_persona_id(playbook.personas(out->persona[r]).id());
     }
-    engine.AssignNewMql(builder.BuildWithoutEvents(r), options.now, &routing, &result);
+    engine.AssignNewMql(builder.BuildWithoutEvents(r), options.now, &routing,
+                        &result);
     out->team[r] = Code(result.routing().team_id(), &teams, &out->teams);
     out->owner[r] = Code(result.routing().owner_id(), &owners, &out->owners);
   }
@@ -57,8 +59,8 @@ absl::Status RouteTable(const LeadEngine& engine, const LeadTable& table,
 }  // namespace
 
 absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
-                        const LeadTable& table, const ScoreTableOptions& options,
-                        ScoreColumns* out) {
+                        const LeadTable& table,
+                        const ScoreTableOptions& options, ScoreColumns* out) {
   const int64_t n = table.size();
   out->fit.resize(n);
   out->engagement.resize(n);
@@ -108,7 +110,8 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
       }
       error = FieldError(
           absl::StrCat("leads[", r, "]", path.empty() ? "" : ".", path),
-          absl::StrCat("lead \"", s.lead->id(), "\"", where, ": ", s.status.message()));
+          absl::StrCat("lead \"", s.lead->id(), "\"", where, ": ",
+                       s.status.message()));
       return;
     }
     const LeadScore& score = s.scores[0];
@@ -128,7 +131,8 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
                                            score.explanation.end());
     if (options.sentences) {
       v1::ScoreResult& result = results[s.thread];
-      pipeline.scorer(s.thread, 0).ToProto(*s.lead, score, options.now, &result);
+      pipeline.scorer(s.thread, 0)
+          .ToProto(*s.lead, score, options.now, &result);
       std::vector<std::string>& sentences = lead_sentences[s.slot][s.i];
       sentences.clear();
       for (v1::RuleHit& hit : *result.mutable_explanation()) {
@@ -152,7 +156,8 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
       const auto& list = lead_contributions[slot][i];
       out->contribution_begin[r + 1] =
           out->contribution_begin[r] + static_cast<int64_t>(list.size());
-      out->contributions.insert(out->contributions.end(), list.begin(), list.end());
+      out->contributions.insert(out->contributions.end(), list.begin(),
+                                list.end());
       if (!options.sentences) continue;
       for (std::string& sentence : lead_sentences[slot][i]) {
         out->sentences.push_back(std::move(sentence));
@@ -160,7 +165,8 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
     }
     return absl::OkStatus();
   };
-  if (absl::Status st = pipeline.Run(*source, on_start, on_lead, on_block); !st.ok()) {
+  if (absl::Status st = pipeline.Run(*source, on_start, on_lead, on_block);
+      !st.ok()) {
     return st;
   }
   if (options.engine != nullptr) {

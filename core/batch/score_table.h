@@ -23,9 +23,9 @@ struct ScoreColumns {
   std::vector<double> fit;
   std::vector<double> engagement;
   std::vector<double> total;
-  std::vector<int32_t> persona;  // index in the Playbook, -1 for none
-  std::vector<int32_t> grade;    // index in grade_bands, -1 for none
-  std::vector<int32_t> stage;    // v1::LifecycleStage
+  std::vector<int32_t> persona;   // index in the Playbook, -1 for none
+  std::vector<int32_t> grade;     // index in grade_bands, -1 for none
+  std::vector<int32_t> stage;     // v1::LifecycleStage
   std::vector<int32_t> priority;  // v1::Priority
   std::vector<int32_t> disqualification_reason;
   std::vector<uint8_t> hand_raiser;
@@ -62,8 +62,8 @@ struct ScoreTableOptions {
 // with INVALID_ARGUMENT naming its row, id and field (and the events row for
 // an event field); the problem is attached with path "leads[row].<field>".
 absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
-                        const LeadTable& table, const ScoreTableOptions& options,
-                        ScoreColumns* out);
+                        const LeadTable& table,
+                        const ScoreTableOptions& options, ScoreColumns* out);
 
 }  // namespace smarketing
 

@@ -56,17 +56,20 @@ namespace {
 // written as a number.
 bool LooksNumeric(absl::string_view text) {
   double d;
-  return absl::SimpleAtod(absl::StripAsciiWhitespace(text), &d) && std::isfinite(d);
+  return absl::SimpleAtod(absl::StripAsciiWhitespace(text), &d) &&
+         std::isfinite(d);
 }
 
 bool LooksBoolean(absl::string_view text) {
   text = absl::StripAsciiWhitespace(text);
-  return absl::EqualsIgnoreCase(text, "true") || absl::EqualsIgnoreCase(text, "false");
+  return absl::EqualsIgnoreCase(text, "true") ||
+         absl::EqualsIgnoreCase(text, "false");
 }
 
 std::string Quoted(absl::string_view text) {
   constexpr size_t kShown = 40;
-  if (text.size() > kShown) return absl::StrCat("\"", text.substr(0, kShown), "...\"");
+  if (text.size() > kShown)
+    return absl::StrCat("\"", text.substr(0, kShown), "...\"");
   return absl::StrCat("\"", text, "\"");
 }
 
@@ -126,7 +129,8 @@ struct Leaf {
         if ((op == Op::kRange || number_literal) && LooksNumeric(value.text)) {
           numeric_strings.Add(value.text);
         }
-        if (bool_literal && LooksBoolean(value.text)) boolean_strings.Add(value.text);
+        if (bool_literal && LooksBoolean(value.text))
+          boolean_strings.Add(value.text);
         if (!texts.empty()) {
           key.assign(value.text.data(), value.text.size());
           if (!case_sensitive) absl::AsciiStrToLower(&key);
@@ -157,7 +161,8 @@ struct ValueColumn {
       case google::protobuf::Value::kStructValue:
       case google::protobuf::Value::kListValue:
         others.Add(value.kind_case() == google::protobuf::Value::kStructValue
-                       ? "{...}" : "[...]");
+                       ? "{...}"
+                       : "[...]");
         break;
       default:
         break;
@@ -254,7 +259,8 @@ struct DataChecker::State {
   absl::flat_hash_map<std::string, ValueColumn> properties;
   std::vector<std::string> attribute_order;
   std::vector<std::string> property_order;
-  std::vector<int64_t> scored_columns;  // leads with a value, per kScoredColumns
+  std::vector<int64_t>
+      scored_columns;  // leads with a value, per kScoredColumns
   std::vector<FieldRef> scored_fields;
   std::vector<std::pair<std::string, std::string>> unknown_columns;
 
@@ -278,7 +284,8 @@ void DataChecker::State::Walk(const v1::Condition& c, FieldScope scope,
   }
   if (c.has_not_()) Walk(c.not_(), scope, absl::StrCat(path, ".not"));
   if (c.field().empty()) return;
-  auto field = ResolveField(c.field(), scope, &attribute_slots, &property_slots);
+  auto field =
+      ResolveField(c.field(), scope, &attribute_slots, &property_slots);
   if (!field.ok()) return;
   switch (field->id) {
     case FieldId::kScoreFit:
@@ -314,11 +321,11 @@ void DataChecker::State::Walk(const v1::Condition& c, FieldScope scope,
              c.has_regex() || c.has_contains_any()) {
     leaf.op = Leaf::Op::kText;
     leaf.rule = absl::StrCat(path, ".",
-                             c.has_contains()   ? "contains"
-                             : c.has_prefix()   ? "prefix"
-                             : c.has_suffix()   ? "suffix"
-                             : c.has_regex()    ? "regex"
-                                                : "contains_any");
+                             c.has_contains() ? "contains"
+                             : c.has_prefix() ? "prefix"
+                             : c.has_suffix() ? "suffix"
+                             : c.has_regex()  ? "regex"
+                                              : "contains_any");
   } else {
     leaf.op = Leaf::Op::kExists;
     leaf.rule = path + ".exists";
@@ -331,7 +338,8 @@ void DataChecker::State::Walk(const v1::Condition& c, FieldScope scope,
         std::string key = leaf.case_sensitive
                               ? v->string_value()
                               : absl::AsciiStrToLower(v->string_value());
-        if (leaf.texts.emplace(key, static_cast<int>(leaf.texts.size())).second) {
+        if (leaf.texts.emplace(key, static_cast<int>(leaf.texts.size()))
+                .second) {
           leaf.text_order.push_back(v->string_value());
         }
         break;
@@ -362,14 +370,16 @@ DataChecker::DataChecker(std::shared_ptr<const CompiledPlaybook> playbook)
   for (int i = 0; i < p.personas_size(); ++i) {
     for (int j = 0; j < p.personas(i).criteria_size(); ++j) {
       const auto& c = p.personas(i).criteria(j);
-      const std::string path = absl::StrCat("personas[", i, "].criteria[", j, "]");
+      const std::string path =
+          absl::StrCat("personas[", i, "].criteria[", j, "]");
       when(c.when(), c.has_when(), FieldScope::kLead, path);
       s.rules.push_back({path, absl::StrCat(p.personas(i).id(), "/", c.id())});
     }
   }
   for (int i = 0; i < p.fit_rules_size(); ++i) {
     const std::string path = absl::StrCat("fit_rules[", i, "]");
-    when(p.fit_rules(i).when(), p.fit_rules(i).has_when(), FieldScope::kLead, path);
+    when(p.fit_rules(i).when(), p.fit_rules(i).has_when(), FieldScope::kLead,
+         path);
     s.rules.push_back({path, p.fit_rules(i).id()});
   }
   for (int i = 0; i < p.disqualification_rules_size(); ++i) {
@@ -406,8 +416,8 @@ DataChecker::DataChecker(std::shared_ptr<const CompiledPlaybook> playbook)
   }
   for (const LeadColumn& c : kScoredColumns) {
     SlotTable unused_attributes, unused_properties;
-    s.scored_fields.push_back(
-        *ResolveField(c.field, FieldScope::kLead, &unused_attributes, &unused_properties));
+    s.scored_fields.push_back(*ResolveField(
+        c.field, FieldScope::kLead, &unused_attributes, &unused_properties));
   }
   s.scored_columns.assign(std::size(kScoredColumns), 0);
   s.own_properties = std::make_unique<PropertyCache>(&s.property_slots);
@@ -503,7 +513,8 @@ void DataChecker::AddLead(const v1::Lead& lead) {
     const uint64_t type_bit = uint64_t{1} << event.type();
     for (int h = 0; h < static_cast<int>(raisers.size()); ++h) {
       if ((raisers[h].event_type_mask & type_bit) != 0 &&
-          !s.fired[s.first_hand_raiser + h] && raisers[h].when.Matches(context)) {
+          !s.fired[s.first_hand_raiser + h] &&
+          raisers[h].when.Matches(context)) {
         s.fired[s.first_hand_raiser + h] = 1;
       }
     }
@@ -517,12 +528,11 @@ namespace {
 
 // Problems of a column of attributes or properties on its own: dots in
 // its key, types changing from row to row.
-void ColumnProblems(absl::string_view table, absl::string_view prefix,
-                    absl::string_view path_prefix,
-                    const std::vector<std::string>& order,
-                    const absl::flat_hash_map<std::string, ValueColumn>& columns,
-                    const std::vector<Leaf>& leaves,
-                    std::vector<DataProblem>* out) {
+void ColumnProblems(
+    absl::string_view table, absl::string_view prefix,
+    absl::string_view path_prefix, const std::vector<std::string>& order,
+    const absl::flat_hash_map<std::string, ValueColumn>& columns,
+    const std::vector<Leaf>& leaves, std::vector<DataProblem>* out) {
   absl::string_view row = table == "leads" ? "lead" : "event";
   for (const std::string& key : order) {
     const ValueColumn& column = columns.at(key);
@@ -545,7 +555,8 @@ void ColumnProblems(absl::string_view table, absl::string_view prefix,
           ", so no condition can reach it",
           p.rule.empty() ? "" : absl::StrCat(" (", p.rule, " reads that path)"),
           "; rename the column without dots (", table, ".", prefix,
-          absl::StrReplaceAll(key, {{".", "_"}}), ") and the field of the "
+          absl::StrReplaceAll(key, {{".", "_"}}),
+          ") and the field of the "
           "conditions that read it");
       out->push_back(std::move(p));
     }
@@ -553,7 +564,8 @@ void ColumnProblems(absl::string_view table, absl::string_view prefix,
     if (column.numbers.rows > 0) kinds.emplace_back("numbers", &column.numbers);
     if (column.bools.rows > 0) kinds.emplace_back("booleans", &column.bools);
     if (column.strings.rows > 0) kinds.emplace_back("text", &column.strings);
-    if (column.others.rows > 0) kinds.emplace_back("lists or objects", &column.others);
+    if (column.others.rows > 0)
+      kinds.emplace_back("lists or objects", &column.others);
     if (kinds.size() < 2) continue;
     std::sort(kinds.begin(), kinds.end(), [](const auto& a, const auto& b) {
       return a.second->rows > b.second->rows;
@@ -582,7 +594,8 @@ void ColumnProblems(absl::string_view table, absl::string_view prefix,
 // ticket or a CI log.
 bool Personal(FieldId id) {
   return id == FieldId::kEmail || id == FieldId::kFirstName ||
-         id == FieldId::kLastName || id == FieldId::kPhone || id == FieldId::kLeadId;
+         id == FieldId::kLastName || id == FieldId::kPhone ||
+         id == FieldId::kLeadId;
 }
 
 // Problems of one condition with the values it read.
@@ -607,7 +620,8 @@ void LeafProblems(const Leaf& leaf, int64_t leads, int64_t events,
     if (leaf.op != Leaf::Op::kExists) {
       add(DataProblemKind::kNoValues, 0, "",
           absl::StrCat("no ", row, " has a value at ", leaf.field_path, " (",
-                       Rows(rows, row), " read): the condition can never hold; "
+                       Rows(rows, row),
+                       " read): the condition can never hold; "
                        "is the column missing, misspelt or named with dots?"));
     }
     return;
@@ -623,7 +637,8 @@ void LeafProblems(const Leaf& leaf, int64_t leads, int64_t events,
                        "), which a range never matches: convert the column to "
                        "numbers"));
     } else if (leaf.numbers.rows == 0) {
-      const KindCount& other = leaf.strings.rows > 0 ? leaf.strings : leaf.bools;
+      const KindCount& other =
+          leaf.strings.rows > 0 ? leaf.strings : leaf.bools;
       add(DataProblemKind::kTypeMismatch, other.rows, other.example,
           absl::StrCat("a range compares numbers, but ", leaf.field_path,
                        " holds ", leaf.strings.rows > 0 ? "text" : "booleans",
@@ -641,7 +656,8 @@ void LeafProblems(const Leaf& leaf, int64_t leads, int64_t events,
                        "), never equal to a number: convert the column to "
                        "numbers"));
     } else if (leaf.number_literal && leaf.numbers.rows == 0) {
-      const KindCount& other = leaf.strings.rows > 0 ? leaf.strings : leaf.bools;
+      const KindCount& other =
+          leaf.strings.rows > 0 ? leaf.strings : leaf.bools;
       add(DataProblemKind::kTypeMismatch, other.rows, other.example,
           absl::StrCat("the condition compares numbers, but ", leaf.field_path,
                        " holds ", leaf.strings.rows > 0 ? "text" : "booleans",
@@ -651,18 +667,21 @@ void LeafProblems(const Leaf& leaf, int64_t leads, int64_t events,
       const bool numbers = leaf.numbers.rows >= leaf.bools.rows;
       const KindCount& other = numbers ? leaf.numbers : leaf.bools;
       const std::string& literal = leaf.text_literal_example;
-      std::string fix = numbers && LooksNumeric(literal)
-                            ? absl::StrCat("write the value without quotes (",
-                                           absl::StripAsciiWhitespace(literal), ")")
-                        : !numbers && LooksBoolean(literal)
-                            ? absl::StrCat("write the value without quotes (",
-                                           absl::AsciiStrToLower(absl::StripAsciiWhitespace(literal)),
-                                           ")")
-                            : "compare with a value of the column's type";
+      std::string fix =
+          numbers && LooksNumeric(literal)
+              ? absl::StrCat("write the value without quotes (",
+                             absl::StripAsciiWhitespace(literal), ")")
+          : !numbers && LooksBoolean(literal)
+              ? absl::StrCat(
+                    "write the value without quotes (",
+                    absl::AsciiStrToLower(absl::StripAsciiWhitespace(literal)),
+                    ")")
+              : "compare with a value of the column's type";
       add(DataProblemKind::kTypeMismatch, other.rows, other.example,
-          absl::StrCat("the condition compares text (", Quoted(literal), "), but ",
-                       leaf.field_path, " holds ", numbers ? "numbers" : "booleans",
-                       " (", Quoted(other.example), ") in ", Rows(other.rows, row),
+          absl::StrCat("the condition compares text (", Quoted(literal),
+                       "), but ", leaf.field_path, " holds ",
+                       numbers ? "numbers" : "booleans", " (",
+                       Quoted(other.example), ") in ", Rows(other.rows, row),
                        " and no text: ", fix));
     }
     if (leaf.bool_literal && leaf.boolean_strings.rows > 0) {
@@ -674,7 +693,8 @@ void LeafProblems(const Leaf& leaf, int64_t leads, int64_t events,
                        "), never equal to a boolean: convert the column to "
                        "booleans"));
     } else if (leaf.bool_literal && leaf.bools.rows == 0) {
-      const KindCount& other = leaf.strings.rows > 0 ? leaf.strings : leaf.numbers;
+      const KindCount& other =
+          leaf.strings.rows > 0 ? leaf.strings : leaf.numbers;
       add(DataProblemKind::kTypeMismatch, other.rows, other.example,
           absl::StrCat("the condition compares booleans, but ", leaf.field_path,
                        " holds ", leaf.strings.rows > 0 ? "text" : "numbers",
@@ -686,13 +706,14 @@ void LeafProblems(const Leaf& leaf, int64_t leads, int64_t events,
     add(DataProblemKind::kTypeMismatch, other.rows, other.example,
         absl::StrCat("a text operator never matches ",
                      leaf.numbers.rows > 0 ? "numbers" : "booleans", ", and ",
-                     leaf.field_path, " holds only those (", Quoted(other.example),
-                     "): use equals, in or range"));
+                     leaf.field_path, " holds only those (",
+                     Quoted(other.example), "): use equals, in or range"));
   }
   if (every_lead && leaf.strings.rows > 0 && !leaf.text_order.empty()) {
     std::vector<std::string> unseen;
     for (const std::string& text : leaf.text_order) {
-      const std::string key = leaf.case_sensitive ? text : absl::AsciiStrToLower(text);
+      const std::string key =
+          leaf.case_sensitive ? text : absl::AsciiStrToLower(text);
       if (!leaf.seen[leaf.texts.at(key)]) unseen.push_back(Quoted(text));
     }
     if (!unseen.empty()) {
@@ -700,17 +721,17 @@ void LeafProblems(const Leaf& leaf, int64_t leads, int64_t events,
       const size_t total = unseen.size();
       if (total > kShown) unseen.resize(kShown);
       add(DataProblemKind::kUnseenValue, 0, "",
-          absl::StrCat(total == 1 ? "the value " : "the values ",
-                       absl::StrJoin(unseen, ", "),
-                       total > kShown ? absl::StrCat(" and ", total - kShown, " more") : "",
-                       total == 1 ? " is" : " are", " never found in ",
-                       leaf.field_path, " (", Rows(leaf.strings.rows, row),
-                       " with text",
-                       Personal(leaf.field.id)
-                           ? ""
-                           : absl::StrCat("; e.g. ", Quoted(leaf.strings.example)),
-                       ")",
-                       leaf.case_sensitive ? "" : ", ASCII case ignored"));
+          absl::StrCat(
+              total == 1 ? "the value " : "the values ",
+              absl::StrJoin(unseen, ", "),
+              total > kShown ? absl::StrCat(" and ", total - kShown, " more")
+                             : "",
+              total == 1 ? " is" : " are", " never found in ", leaf.field_path,
+              " (", Rows(leaf.strings.rows, row), " with text",
+              Personal(leaf.field.id)
+                  ? ""
+                  : absl::StrCat("; e.g. ", Quoted(leaf.strings.example)),
+              ")", leaf.case_sensitive ? "" : ", ASCII case ignored"));
     }
   }
 }
@@ -753,7 +774,8 @@ std::vector<DataProblem> DataChecker::Finish(bool every_lead) const {
     LeafProblems(leaf, s.leads, s.events, every_lead, &found);
     for (DataProblem& p : found) {
       // A field no lead has is said once, at its first reader.
-      if (p.kind == DataProblemKind::kNoValues && !no_values.insert(p.column).second) {
+      if (p.kind == DataProblemKind::kNoValues &&
+          !no_values.insert(p.column).second) {
         continue;
       }
       out.push_back(std::move(p));
@@ -798,19 +820,19 @@ std::vector<DataProblem> DataChecker::Finish(bool every_lead) const {
   for (size_t c = 0; c < std::size(kScoredColumns); ++c) {
     if (s.scored_columns[c] > 0 &&
         !read_fields.contains(static_cast<int>(s.scored_fields[c].id))) {
-      unread(absl::StrCat("leads.", kScoredColumns[c].column), s.scored_columns[c],
-             "lead");
+      unread(absl::StrCat("leads.", kScoredColumns[c].column),
+             s.scored_columns[c], "lead");
     }
   }
   for (const std::string& key : attribute_keys) {
     if (absl::StrContains(key, '.') || read_attributes.contains(key)) continue;
-    unread(absl::StrCat("leads.attributes.", key), s.attributes.at(key).present(),
-           "lead");
+    unread(absl::StrCat("leads.attributes.", key),
+           s.attributes.at(key).present(), "lead");
   }
   for (const std::string& key : property_keys) {
     if (absl::StrContains(key, '.') || read_properties.contains(key)) continue;
-    unread(absl::StrCat("events.properties.", key), s.properties.at(key).present(),
-           "event");
+    unread(absl::StrCat("events.properties.", key),
+           s.properties.at(key).present(), "event");
   }
   return out;
 }
@@ -855,7 +877,8 @@ class ColumnSample {
 
  private:
   template <typename T>
-  absl::Span<const T> Gather(absl::Span<const T> values, const std::vector<int64_t>& rows) {
+  absl::Span<const T> Gather(absl::Span<const T> values,
+                             const std::vector<int64_t>& rows) {
     auto& kept = Storage<T>().emplace_back();
     kept.reserve(rows.size());
     for (int64_t r : rows) kept.push_back(values[r]);
@@ -863,10 +886,14 @@ class ColumnSample {
   }
   template <typename T>
   std::deque<std::vector<T>>& Storage() {
-    if constexpr (std::is_same_v<T, absl::string_view>) return views_;
-    else if constexpr (std::is_same_v<T, int64_t>) return int64s_;
-    else if constexpr (std::is_same_v<T, double>) return doubles_;
-    else return bytes_;
+    if constexpr (std::is_same_v<T, absl::string_view>)
+      return views_;
+    else if constexpr (std::is_same_v<T, int64_t>)
+      return int64s_;
+    else if constexpr (std::is_same_v<T, double>)
+      return doubles_;
+    else
+      return bytes_;
   }
 
   std::deque<std::vector<absl::string_view>> views_;
@@ -887,12 +914,14 @@ absl::string_view IdAt(const Column& column, int64_t r, std::string* buffer) {
   if (column.categorical()) {
     const int32_t code = column.code(r);
     return code < 0 || code >= static_cast<int64_t>(column.dictionary.size())
-               ? absl::string_view() : column.dictionary[code];
+               ? absl::string_view()
+               : column.dictionary[code];
   }
   return column.text[r];
 }
 
-const Column* Named(const std::vector<Column>& columns, absl::string_view name) {
+const Column* Named(const std::vector<Column>& columns,
+                    absl::string_view name) {
   for (const Column& c : columns) {
     if (c.name == name) return &c;
   }
@@ -925,7 +954,8 @@ absl::StatusOr<std::vector<DataProblem>> CheckLeadColumns(
   const Column* ids = Named(leads, "id");
   const Column* lead_ids = Named(events, "lead_id");
   if (sampled && ids != nullptr &&
-      std::all_of(leads.begin(), leads.end(), [&](const Column& c) { return c.size() == n; }) &&
+      std::all_of(leads.begin(), leads.end(),
+                  [&](const Column& c) { return c.size() == n; }) &&
       (events.empty() || lead_ids != nullptr)) {
     // Evenly spread, so that a table sorted by date or source is sampled
     // over its whole length; with the events of the leads taken.
@@ -933,19 +963,22 @@ absl::StatusOr<std::vector<DataProblem>> CheckLeadColumns(
     absl::flat_hash_set<std::string> taken;
     std::string buffer;
     for (int64_t i = 0; i < options.max_leads; ++i) {
-      rows.push_back(static_cast<int64_t>(static_cast<double>(i) * n / options.max_leads));
+      rows.push_back(
+          static_cast<int64_t>(static_cast<double>(i) * n / options.max_leads));
       taken.insert(std::string(IdAt(*ids, rows.back(), &buffer)));
     }
     std::vector<int64_t> event_rows;
     if (!events.empty()) {
       for (int64_t e = 0; e < lead_ids->size(); ++e) {
-        if (taken.contains(IdAt(*lead_ids, e, &buffer))) event_rows.push_back(e);
+        if (taken.contains(IdAt(*lead_ids, e, &buffer)))
+          event_rows.push_back(e);
       }
     }
     for (Column& column : leads) column = sample.Take(column, rows);
     const int64_t event_count = events.empty() ? 0 : lead_ids->size();
     for (Column& column : events) {
-      if (column.size() == event_count) column = sample.Take(column, event_rows);
+      if (column.size() == event_count)
+        column = sample.Take(column, event_rows);
     }
   }
   auto table = LeadTable::Create(std::move(leads), std::move(events));
@@ -953,7 +986,8 @@ absl::StatusOr<std::vector<DataProblem>> CheckLeadColumns(
   DataChecker checker(std::move(playbook));
   for (const auto& [t, c] : unknown) checker.AddUnknownColumn(t, c);
   TableLeadBuilder builder(**table);
-  for (int64_t row = 0; row < (*table)->size(); ++row) checker.AddLead(builder.Build(row));
+  for (int64_t row = 0; row < (*table)->size(); ++row)
+    checker.AddLead(builder.Build(row));
   return checker.Finish(!sampled);
 }
 

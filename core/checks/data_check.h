@@ -96,9 +96,8 @@ struct DataCheckOptions {
 // reported, not refused, and the rest is checked; any other column error
 // (a wrong dtype, a missing id) is returned as LeadTable::Create returns it.
 absl::StatusOr<std::vector<DataProblem>> CheckLeadColumns(
-    std::shared_ptr<const CompiledPlaybook> playbook,
-    std::vector<Column> leads, std::vector<Column> events,
-    const DataCheckOptions& options = {});
+    std::shared_ptr<const CompiledPlaybook> playbook, std::vector<Column> leads,
+    std::vector<Column> events, const DataCheckOptions& options = {});
 
 }  // namespace smarketing
 

@@ -10,11 +10,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "core/base/enum_label.h"
-#include "core/scoring/lead_validation.h"
+#include "core/base/yaml_message.h"
 #include "core/playbook/playbook_loader.h"
+#include "core/scoring/lead_validation.h"
 #include "core/scoring/scorer.h"
 #include "smarketing/v1/routing_state.pb.h"
-#include "core/base/yaml_message.h"
 
 namespace smarketing {
 namespace {
@@ -89,12 +89,13 @@ void CheckCase(const v1::GoldenCase& c, const std::string& path,
   }
   const v1::Expectation& e = c.expect();
   const std::string expect = absl::StrCat(path, ".expect");
-  CheckBounds(e.has_min_total(), e.min_total(), e.has_max_total(), e.max_total(),
-              "total", expect, problems);
+  CheckBounds(e.has_min_total(), e.min_total(), e.has_max_total(),
+              e.max_total(), "total", expect, problems);
   CheckBounds(e.has_min_fit(), e.min_fit(), e.has_max_fit(), e.max_fit(), "fit",
               expect, problems);
-  CheckBounds(e.has_min_engagement(), e.min_engagement(), e.has_max_engagement(),
-              e.max_engagement(), "engagement", expect, problems);
+  CheckBounds(e.has_min_engagement(), e.min_engagement(),
+              e.has_max_engagement(), e.max_engagement(), "engagement", expect,
+              problems);
 }
 
 // Ids an explanation can name: every rule and persona criterion of the
@@ -133,7 +134,8 @@ class CaseChecker {
     if (e.stage() != v1::LIFECYCLE_STAGE_UNSPECIFIED &&
         e.stage() != result_.recommended_stage()) {
       Fail("stage", EnumLabel(v1::LifecycleStage_descriptor(), e.stage()),
-           EnumLabel(v1::LifecycleStage_descriptor(), result_.recommended_stage()));
+           EnumLabel(v1::LifecycleStage_descriptor(),
+                     result_.recommended_stage()));
     }
     if (!e.persona_id().empty() && e.persona_id() != result_.persona_id()) {
       Fail("persona_id", Quoted(e.persona_id()), Quoted(result_.persona_id()));
@@ -142,10 +144,13 @@ class CaseChecker {
       Fail("team_id", Quoted(e.team_id()), Routed(result_.routing().team_id()));
     }
     if (!e.owner_id().empty() && e.owner_id() != result_.routing().owner_id()) {
-      Fail("owner_id", Quoted(e.owner_id()), Routed(result_.routing().owner_id()));
+      Fail("owner_id", Quoted(e.owner_id()),
+           Routed(result_.routing().owner_id()));
     }
-    Bound(e.has_min_total(), e.min_total(), true, result_.total_score(), "min_total");
-    Bound(e.has_max_total(), e.max_total(), false, result_.total_score(), "max_total");
+    Bound(e.has_min_total(), e.min_total(), true, result_.total_score(),
+          "min_total");
+    Bound(e.has_max_total(), e.max_total(), false, result_.total_score(),
+          "max_total");
     Bound(e.has_min_fit(), e.min_fit(), true, result_.fit_score(), "min_fit");
     Bound(e.has_max_fit(), e.max_fit(), false, result_.fit_score(), "max_fit");
     Bound(e.has_min_engagement(), e.min_engagement(), true,
@@ -180,15 +185,19 @@ class CaseChecker {
       Fail("hand_raiser", e.hand_raiser() ? "true" : "false",
            result_.hand_raiser() ? "true" : "false");
     }
-    if (e.priority() != v1::PRIORITY_UNSPECIFIED && e.priority() != result_.priority()) {
+    if (e.priority() != v1::PRIORITY_UNSPECIFIED &&
+        e.priority() != result_.priority()) {
       Fail("priority", EnumLabel(v1::Priority_descriptor(), e.priority()),
            EnumLabel(v1::Priority_descriptor(), result_.priority()));
     }
-    if (e.disqualification_reason() != v1::DISQUALIFICATION_REASON_UNSPECIFIED &&
+    if (e.disqualification_reason() !=
+            v1::DISQUALIFICATION_REASON_UNSPECIFIED &&
         e.disqualification_reason() != result_.disqualification_reason()) {
       const auto* type = v1::DisqualificationReason_descriptor();
-      Fail("disqualification_reason", EnumLabel(type, e.disqualification_reason()),
-           result_.disqualification_reason() == v1::DISQUALIFICATION_REASON_UNSPECIFIED
+      Fail("disqualification_reason",
+           EnumLabel(type, e.disqualification_reason()),
+           result_.disqualification_reason() ==
+                   v1::DISQUALIFICATION_REASON_UNSPECIFIED
                ? "not disqualified"
                : EnumLabel(type, result_.disqualification_reason()));
     }
@@ -224,7 +233,8 @@ class CaseChecker {
   void Bound(bool has, double bound, bool is_min, double actual,
              absl::string_view field) {
     if (!has || (is_min ? actual >= bound : actual <= bound)) return;
-    Fail(field, absl::StrCat(is_min ? ">= " : "<= ", Number(bound)), Number(actual));
+    Fail(field, absl::StrCat(is_min ? ">= " : "<= ", Number(bound)),
+         Number(actual));
   }
 
   void Fail(absl::string_view field, std::string expected, std::string actual) {
@@ -269,7 +279,8 @@ absl::StatusOr<GoldenCaseSet> ParseGoldenCases(absl::string_view text,
   }
   absl::flat_hash_map<std::string, std::string> names;
   for (int i = 0; i < set.cases.cases_size(); ++i) {
-    CheckCase(set.cases.cases(i), absl::StrCat("cases[", i, "]"), &names, &problems);
+    CheckCase(set.cases.cases(i), absl::StrCat("cases[", i, "]"), &names,
+              &problems);
   }
   if (!problems.empty()) {
     return problems.ToStatus(absl::StrCat(file, ": invalid golden cases"));

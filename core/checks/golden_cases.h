@@ -17,8 +17,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "core/journey/lead_engine.h"
 #include "core/base/problems.h"
+#include "core/journey/lead_engine.h"
 #include "smarketing/v1/golden_case.pb.h"
 #include "smarketing/v1/score_result.pb.h"
 

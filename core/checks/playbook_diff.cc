@@ -11,14 +11,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "core/batch/lead_pipeline.h"
 #include "core/base/enum_label.h"
+#include "core/batch/lead_pipeline.h"
+#include "core/scoring/scorer.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "core/scoring/scorer.h"
 #include "smarketing/v1/calendar.pb.h"
 #include "smarketing/v1/routing_state.pb.h"
 
@@ -116,10 +116,10 @@ std::string FormatMessage(const Message& m) {
   }
   if (type == google::protobuf::Timestamp::descriptor()) {
     const auto& t = static_cast<const google::protobuf::Timestamp&>(m);
-    return absl::FormatTime(absl::RFC3339_full,
-                            absl::FromUnixSeconds(t.seconds()) +
-                                absl::Nanoseconds(t.nanos()),
-                            absl::UTCTimeZone());
+    return absl::FormatTime(
+        absl::RFC3339_full,
+        absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
+        absl::UTCTimeZone());
   }
   if (type == v1::LocalDate::descriptor()) {
     const auto& d = static_cast<const v1::LocalDate&>(m);
@@ -138,27 +138,38 @@ std::string FormatValue(const Message& m, const FieldDescriptor* f, int index) {
   const bool rep = f->is_repeated();
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
-      return absl::StrCat(rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f));
+      return absl::StrCat(rep ? r->GetRepeatedInt32(m, f, index)
+                              : r->GetInt32(m, f));
     case FieldDescriptor::CPPTYPE_INT64:
-      return absl::StrCat(rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f));
+      return absl::StrCat(rep ? r->GetRepeatedInt64(m, f, index)
+                              : r->GetInt64(m, f));
     case FieldDescriptor::CPPTYPE_UINT32:
-      return absl::StrCat(rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f));
+      return absl::StrCat(rep ? r->GetRepeatedUInt32(m, f, index)
+                              : r->GetUInt32(m, f));
     case FieldDescriptor::CPPTYPE_UINT64:
-      return absl::StrCat(rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f));
+      return absl::StrCat(rep ? r->GetRepeatedUInt64(m, f, index)
+                              : r->GetUInt64(m, f));
     case FieldDescriptor::CPPTYPE_DOUBLE:
-      return FormatDouble(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f));
+      return FormatDouble(rep ? r->GetRepeatedDouble(m, f, index)
+                              : r->GetDouble(m, f));
     case FieldDescriptor::CPPTYPE_FLOAT:
-      return FormatDouble(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f));
+      return FormatDouble(rep ? r->GetRepeatedFloat(m, f, index)
+                              : r->GetFloat(m, f));
     case FieldDescriptor::CPPTYPE_BOOL:
-      return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false";
+      return (rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f))
+                 ? "true"
+                 : "false";
     case FieldDescriptor::CPPTYPE_ENUM:
-      return EnumLabel(f->enum_type(), rep ? r->GetRepeatedEnumValue(m, f, index)
-                                           : r->GetEnumValue(m, f));
+      return EnumLabel(
+          f->enum_type(),
+          rep ? r->GetRepeatedEnumValue(m, f, index) : r->GetEnumValue(m, f));
     case FieldDescriptor::CPPTYPE_STRING:
-      return absl::StrCat("\"", rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f),
-                          "\"");
+      return absl::StrCat(
+          "\"", rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f),
+          "\"");
     case FieldDescriptor::CPPTYPE_MESSAGE:
-      return FormatMessage(rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f));
+      return FormatMessage(rep ? r->GetRepeatedMessage(m, f, index)
+                               : r->GetMessage(m, f));
   }
   return "";
 }
@@ -251,7 +262,8 @@ class Differ {
   }
 
   void AddField(std::vector<FieldChange>* fields, std::string name,
-                std::string before, std::string after, const std::string& path_b) {
+                std::string before, std::string after,
+                const std::string& path_b) {
     FieldChange& change = fields->emplace_back();
     change.field = std::move(name);
     change.before = std::move(before);
@@ -276,7 +288,8 @@ class Differ {
   void Field(const Message& a, const Message& b, const FieldDescriptor* f,
              const std::string& rel, const std::string& label,
              const std::string& path_a, const std::string& path_b,
-             std::vector<FieldChange>* fields, std::vector<RuleChange>* nested) {
+             std::vector<FieldChange>* fields,
+             std::vector<RuleChange>* nested) {
     const Reflection* r = a.GetReflection();
     const std::string name = Join(rel, f->name());
     const std::string fa = Join(path_a, f->name());
@@ -307,7 +320,8 @@ class Differ {
       // Same length: compare position by position ("when.all[1].in").
       for (int i = 0; i < na; ++i) {
         Fields(r->GetRepeatedMessage(a, f, i), r->GetRepeatedMessage(b, f, i),
-               At(name, i), label, At(path_a, i), At(path_b, i), fields, nested);
+               At(name, i), label, At(path_a, i), At(path_b, i), fields,
+               nested);
       }
       return;
     }
@@ -320,19 +334,22 @@ class Differ {
     // Long lists (holidays, values of an "in"): what left and what came.
     std::vector<std::string> removed, added;
     for (const std::string& item : before) {
-      if (std::find(after.begin(), after.end(), item) == after.end()) removed.push_back(item);
+      if (std::find(after.begin(), after.end(), item) == after.end())
+        removed.push_back(item);
     }
     for (const std::string& item : after) {
-      if (std::find(before.begin(), before.end(), item) == before.end()) added.push_back(item);
+      if (std::find(before.begin(), before.end(), item) == before.end())
+        added.push_back(item);
     }
     if (removed.empty() && added.empty()) {
       AddField(fields, absl::StrCat(name, " order"), FormatList(before),
                FormatList(after), path_b);
       return;
     }
-    AddField(fields, name,
-             removed.empty() ? "" : absl::StrCat("removed ", FormatList(removed)),
-             added.empty() ? "" : absl::StrCat("added ", FormatList(added)), path_b);
+    AddField(
+        fields, name,
+        removed.empty() ? "" : absl::StrCat("removed ", FormatList(removed)),
+        added.empty() ? "" : absl::StrCat("added ", FormatList(added)), path_b);
   }
 
   void KeyedList(const Message& a, const Message& b, const FieldDescriptor* f,
@@ -347,8 +364,10 @@ class Differ {
     // The first item of each key; a Playbook that repeats a key is refused
     // by validation anyway.
     absl::flat_hash_map<std::string, int> in_a, in_b;
-    for (int i = 0; i < na; ++i) in_a.emplace(KeyOf(r->GetRepeatedMessage(a, f, i), key), i);
-    for (int i = 0; i < nb; ++i) in_b.emplace(KeyOf(r->GetRepeatedMessage(b, f, i), key), i);
+    for (int i = 0; i < na; ++i)
+      in_a.emplace(KeyOf(r->GetRepeatedMessage(a, f, i), key), i);
+    for (int i = 0; i < nb; ++i)
+      in_b.emplace(KeyOf(r->GetRepeatedMessage(b, f, i), key), i);
     std::vector<std::string> common_after;
     for (int i = 0; i < nb; ++i) {
       const Message& item = r->GetRepeatedMessage(b, f, i);
@@ -388,8 +407,8 @@ class Differ {
     if (common_before != common_after) {
       // Where the first matching rule wins, order is the rule.
       AddField(fields, name.empty() ? "order" : absl::StrCat(name, " order"),
-               absl::StrJoin(common_before, ", "), absl::StrJoin(common_after, ", "),
-               path_b);
+               absl::StrJoin(common_before, ", "),
+               absl::StrJoin(common_after, ", "), path_b);
     }
   }
 
@@ -435,7 +454,8 @@ struct GradeLabels {
   GradeLabels(const v1::Playbook& a, const v1::Playbook& b) {
     absl::flat_hash_map<std::string, int> index;
     auto label = [&](const std::string& grade) {
-      auto [it, inserted] = index.emplace(grade, static_cast<int>(labels.size()));
+      auto [it, inserted] =
+          index.emplace(grade, static_cast<int>(labels.size()));
       if (inserted) labels.push_back(grade);
       return it->second;
     };
@@ -530,9 +550,12 @@ std::string TeamOf(const LeadEngine& engine, const v1::Lead& lead,
 
 absl::string_view ChangeKindName(ChangeKind kind) {
   switch (kind) {
-    case ChangeKind::kAdded: return "added";
-    case ChangeKind::kRemoved: return "removed";
-    case ChangeKind::kChanged: return "changed";
+    case ChangeKind::kAdded:
+      return "added";
+    case ChangeKind::kRemoved:
+      return "removed";
+    case ChangeKind::kChanged:
+      return "changed";
   }
   return "changed";
 }
@@ -584,9 +607,10 @@ class ImpactMeter {
                           old_playbook_.sla().default_calendar(),
                           new_playbook_.sla().default_calendar())) {
     for (v1::LifecycleStage stage : kStages) {
-      stage_labels_.push_back(stage == v1::LIFECYCLE_STAGE_UNSPECIFIED
-                                  ? "-"
-                                  : EnumLabel(v1::LifecycleStage_descriptor(), stage));
+      stage_labels_.push_back(
+          stage == v1::LIFECYCLE_STAGE_UNSPECIFIED
+              ? "-"
+              : EnumLabel(v1::LifecycleStage_descriptor(), stage));
     }
   }
 
@@ -602,17 +626,20 @@ class ImpactMeter {
 
   // Tallies one lead whose scores by both versions are `sb` and `sa`.
   void Count(const v1::Lead& lead, int64_t line, int64_t index,
-              const LeadScore& sb, const LeadScore& sa, Tally* t) const {
+             const LeadScore& sb, const LeadScore& sa, Tally* t) const {
     // Only qualified leads are routed.
     std::string team_before, team_after;
     if (routes_before_ && sb.stage == v1::LIFECYCLE_STAGE_MQL) {
-      team_before = TeamOf(before_, lead, PersonaId(old_playbook_, sb), options_.now);
+      team_before =
+          TeamOf(before_, lead, PersonaId(old_playbook_, sb), options_.now);
     }
     if (routes_after_ && sa.stage == v1::LIFECYCLE_STAGE_MQL) {
-      team_after = same_routing_ && sb.stage == v1::LIFECYCLE_STAGE_MQL &&
-                           PersonaId(old_playbook_, sb) == PersonaId(new_playbook_, sa)
-                       ? team_before
-                       : TeamOf(after_, lead, PersonaId(new_playbook_, sa), options_.now);
+      team_after =
+          same_routing_ && sb.stage == v1::LIFECYCLE_STAGE_MQL &&
+                  PersonaId(old_playbook_, sb) == PersonaId(new_playbook_, sa)
+              ? team_before
+              : TeamOf(after_, lead, PersonaId(new_playbook_, sa),
+                       options_.now);
     }
     ++t->leads;
     const int gb = sb.grade >= 0 ? grades_.before[sb.grade] : grades_.none;
@@ -642,7 +669,8 @@ class ImpactMeter {
       d.team_after = teams_.labels[ta];
       return d;
     };
-    if (changed && options_.list_changed) t->changed.emplace_back(index, describe());
+    if (changed && options_.list_changed)
+      t->changed.emplace_back(index, describe());
     // The largest changes of score, and any change of stage or team after
     // them.
     if (top_ == 0 || (delta == 0 && stb == sta && tb == ta)) return;
@@ -668,9 +696,12 @@ class ImpactMeter {
       impact->leads += t.leads;
       impact->score_changes += t.score_changes;
       impact->changed_leads += t.changed_leads;
-      for (size_t i = 0; i < grade_counts.size(); ++i) grade_counts[i] += t.grades[i];
-      for (size_t i = 0; i < stage_counts.size(); ++i) stage_counts[i] += t.stages[i];
-      for (size_t i = 0; i < team_counts.size(); ++i) team_counts[i] += t.teams[i];
+      for (size_t i = 0; i < grade_counts.size(); ++i)
+        grade_counts[i] += t.grades[i];
+      for (size_t i = 0; i < stage_counts.size(); ++i)
+        stage_counts[i] += t.stages[i];
+      for (size_t i = 0; i < team_counts.size(); ++i)
+        team_counts[i] += t.teams[i];
       for (Tally::Kept& k : t.largest) kept.push_back(std::move(k));
       for (auto& c : t.changed) changed.push_back(std::move(c));
     }
@@ -687,8 +718,11 @@ class ImpactMeter {
   }
 
  private:
-  static absl::string_view PersonaId(const v1::Playbook& p, const LeadScore& score) {
-    return score.persona >= 0 ? absl::string_view(p.personas(score.persona).id()) : "";
+  static absl::string_view PersonaId(const v1::Playbook& p,
+                                     const LeadScore& score) {
+    return score.persona >= 0
+               ? absl::string_view(p.personas(score.persona).id())
+               : "";
   }
   int grade_count() const { return static_cast<int>(grades_.labels.size()); }
   int stage_count() const { return static_cast<int>(std::size(kStages)); }
@@ -714,15 +748,16 @@ namespace {
 
 // Both Playbooks score every lead of `source` on the lead pipeline; each
 // worker thread counts into its own tally.
-absl::StatusOr<LeadImpact> MeasureImpact(const std::shared_ptr<const LeadEngine>& before,
-                                         const std::shared_ptr<const LeadEngine>& after,
-                                         LeadSource& source,
-                                         const LeadImpactOptions& options) {
+absl::StatusOr<LeadImpact> MeasureImpact(
+    const std::shared_ptr<const LeadEngine>& before,
+    const std::shared_ptr<const LeadEngine>& after, LeadSource& source,
+    const LeadImpactOptions& options) {
   const ImpactMeter meter(*before, *after, options);
   LeadPipeline pipeline({before->playbook(), after->playbook()}, options.now,
                         options.threads);
   std::vector<Tally> tallies;
-  for (int t = 0; t < pipeline.threads(); ++t) tallies.push_back(meter.NewTally());
+  for (int t = 0; t < pipeline.threads(); ++t)
+    tallies.push_back(meter.NewTally());
   LeadImpact impact;
   std::vector<absl::Status> statuses[2];  // per slot
   int64_t read = 0;
@@ -733,12 +768,13 @@ absl::StatusOr<LeadImpact> MeasureImpact(const std::shared_ptr<const LeadEngine>
         if (s.lead == nullptr) {
           statuses[s.slot][s.i] = s.status;
         } else if (!s.status.ok()) {
-          statuses[s.slot][s.i] = absl::InvalidArgumentError(absl::StrCat(
-              "line ", source.line(s.slot, s.i), ": lead \"", s.lead->id(), "\": ",
-              s.status.message()));
+          statuses[s.slot][s.i] = absl::InvalidArgumentError(
+              absl::StrCat("line ", source.line(s.slot, s.i), ": lead \"",
+                           s.lead->id(), "\": ", s.status.message()));
         } else {
-          meter.Count(*s.lead, source.line(s.slot, s.i), source.index(s.slot, s.i),
-                      s.scores[0], s.scores[1], &tallies[s.thread]);
+          meter.Count(*s.lead, source.line(s.slot, s.i),
+                      source.index(s.slot, s.i), s.scores[0], s.scores[1],
+                      &tallies[s.thread]);
         }
       },
       [&](int slot, int64_t n) {
@@ -794,7 +830,8 @@ absl::StatusOr<ChangeLimit> ParseChangeLimit(absl::string_view text) {
 bool ExceedsLimit(const ChangeLimit& limit, int64_t changed, int64_t total) {
   if (!limit.percent) return static_cast<double>(changed) > limit.value;
   // changed / total > value / 100, without dividing by zero.
-  return static_cast<double>(changed) * 100 > limit.value * static_cast<double>(total);
+  return static_cast<double>(changed) * 100 >
+         limit.value * static_cast<double>(total);
 }
 
 std::string FormatLimit(const ChangeLimit& limit) {

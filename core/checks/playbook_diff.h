@@ -21,10 +21,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "core/batch/lead_table.h"
-#include "core/leads/lead_blocks.h"
-#include "core/journey/lead_engine.h"
 #include "core/base/problems.h"
+#include "core/batch/lead_table.h"
+#include "core/journey/lead_engine.h"
+#include "core/leads/lead_blocks.h"
 #include "smarketing/v1/lifecycle.pb.h"
 #include "smarketing/v1/playbook.pb.h"
 

@@ -70,9 +70,9 @@ std::string WebhookSignature(absl::string_view secret, int64_t timestamp,
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(),
        digest, &length);
-  return absl::StrCat(
-      "sha256=", absl::BytesToHexString(absl::string_view(
-                     reinterpret_cast<const char*>(digest), length)));
+  return absl::StrCat("sha256=",
+                      absl::BytesToHexString(absl::string_view(
+                          reinterpret_cast<const char*>(digest), length)));
 }
 
 namespace {

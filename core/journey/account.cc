@@ -46,9 +46,9 @@ v1::Account SummarizeAccount(absl::string_view domain,
     if (auto it = seats.find(score.persona_id()); it != seats.end()) {
       it->second->add_lead_ids(contact.lead->id());
     }
-    account.set_best_fit_score(any ? std::max(account.best_fit_score(),
-                                              score.fit_score())
-                                   : score.fit_score());
+    account.set_best_fit_score(
+        any ? std::max(account.best_fit_score(), score.fit_score())
+            : score.fit_score());
     any = true;
     account.set_total_engagement_score(account.total_engagement_score() +
                                        score.engagement_score());
@@ -94,12 +94,13 @@ bool SalesMemberOf(const v1::Team& team, const std::string& member_id,
 
 absl::StatusOr<int> SetAccountOwners(
     const v1::Playbook& playbook,
-    const google::protobuf::RepeatedPtrField<v1::AccountOwnerAssignment>& owners,
+    const google::protobuf::RepeatedPtrField<v1::AccountOwnerAssignment>&
+        owners,
     v1::RoutingState* routing) {
   if (owners.size() > kMaxAccountOwnersPerRequest) {
-    return FieldError("owners", absl::StrCat("has ", owners.size(),
-                                             " entries; at most ",
-                                             kMaxAccountOwnersPerRequest));
+    return FieldError("owners",
+                      absl::StrCat("has ", owners.size(), " entries; at most ",
+                                   kMaxAccountOwnersPerRequest));
   }
   absl::flat_hash_map<std::string, const v1::Team*> teams;
   for (const v1::Team& team : playbook.routing().teams()) {
@@ -120,9 +121,8 @@ absl::StatusOr<int> SetAccountOwners(
                                 owner.team_id(), "\""));
     } else if (!SalesMemberOf(*team->second, owner.owner_id(), *routing)) {
       problems.Add(absl::StrCat(path, ".owner_id"),
-                   absl::StrCat("not a sales member of team ",
-                                owner.team_id(), ": \"", owner.owner_id(),
-                                "\""));
+                   absl::StrCat("not a sales member of team ", owner.team_id(),
+                                ": \"", owner.owner_id(), "\""));
     }
   }
   if (auto st = problems.ToStatus("the account owners are not valid");

@@ -45,7 +45,8 @@ inline constexpr int kMaxAccountOwnersPerRequest = 10000;
 // `routing` is unchanged. Returns how many accounts changed owner.
 absl::StatusOr<int> SetAccountOwners(
     const v1::Playbook& playbook,
-    const google::protobuf::RepeatedPtrField<v1::AccountOwnerAssignment>& owners,
+    const google::protobuf::RepeatedPtrField<v1::AccountOwnerAssignment>&
+        owners,
     v1::RoutingState* routing);
 
 }  // namespace smarketing

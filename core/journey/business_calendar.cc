@@ -58,8 +58,7 @@ absl::Time Clamp(absl::Time t) {
 }  // namespace
 
 bool BusinessCalendar::Compile(const v1::BusinessCalendar& calendar,
-                               const std::string& path,
-                               ProblemList* problems) {
+                               const std::string& path, ProblemList* problems) {
   const int before = problems->size();
   periods_.clear();
   holidays_.clear();
@@ -77,9 +76,9 @@ void BusinessCalendar::CompileTimeZone(const v1::BusinessCalendar& calendar,
     problems->Add(absl::StrCat(path, ".time_zone"),
                   "required: an IANA time zone such as \"Europe/Paris\"");
   } else if (!absl::LoadTimeZone(calendar.time_zone(), &zone_)) {
-    problems->Add(absl::StrCat(path, ".time_zone"),
-                  absl::StrCat("unknown IANA time zone \"",
-                               calendar.time_zone(), "\""));
+    problems->Add(
+        absl::StrCat(path, ".time_zone"),
+        absl::StrCat("unknown IANA time zone \"", calendar.time_zone(), "\""));
   } else {
     // Each period starts at a transition; the first reaches back forever.
     absl::Time t = absl::FromUnixSeconds(kTableBegin);
@@ -158,10 +157,9 @@ void BusinessCalendar::CompileWorkingHours(const v1::BusinessCalendar& calendar,
     for (size_t j = 0; j < day.size(); ++j) {
       const Span span = day[j].first;
       if (j > 0 && span.begin < day[j - 1].first.end) {
-        problems->Add(
-            absl::StrCat(path, ".working_hours[", day[j].second, "]"),
-            absl::StrCat("overlaps working_hours[", day[j - 1].second,
-                         "] on the same weekday"));
+        problems->Add(absl::StrCat(path, ".working_hours[", day[j].second, "]"),
+                      absl::StrCat("overlaps working_hours[", day[j - 1].second,
+                                   "] on the same weekday"));
       } else if (!spans_[d].empty() && spans_[d].back().end == span.begin) {
         spans_[d].back().end = span.end;  // adjacent spans work as one
       } else {
@@ -182,12 +180,11 @@ void BusinessCalendar::CompileHolidays(const v1::BusinessCalendar& calendar,
   for (int i = 0; i < calendar.holidays_size(); ++i) {
     const v1::LocalDate& date = calendar.holidays(i);
     const absl::CivilDay civil(date.year(), date.month(), date.day());
-    if (date.year() < 1 || date.year() > 9999 ||
-        civil.year() != date.year() || civil.month() != date.month() ||
-        civil.day() != date.day()) {
+    if (date.year() < 1 || date.year() > 9999 || civil.year() != date.year() ||
+        civil.month() != date.month() || civil.day() != date.day()) {
       problems->Add(absl::StrCat(path, ".holidays[", i, "]"),
-                    absl::StrFormat("%04d-%02d-%02d is not a date",
-                                    date.year(), date.month(), date.day()));
+                    absl::StrFormat("%04d-%02d-%02d is not a date", date.year(),
+                                    date.month(), date.day()));
       continue;
     }
     holidays_.push_back(civil - absl::CivilDay(1970, 1, 1));
@@ -264,8 +261,7 @@ absl::Time BusinessCalendar::AddBusinessTime(absl::Time start,
   return Walk(*this, start).After(duration);
 }
 
-BusinessCalendar::Walk::Walk(const BusinessCalendar& calendar,
-                             absl::Time start)
+BusinessCalendar::Walk::Walk(const BusinessCalendar& calendar, absl::Time start)
     : calendar_(&calendar), start_(start) {
   Restart();
 }

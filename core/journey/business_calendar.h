@@ -96,12 +96,12 @@ class BusinessCalendar {
 
   // The parts of Compile: the zone's table of UTC offsets, the weekly
   // working spans, and the holidays. Each adds the problems it finds.
-  void CompileTimeZone(const v1::BusinessCalendar& calendar, const std::string& path,
-                       ProblemList* problems);
-  void CompileWorkingHours(const v1::BusinessCalendar& calendar, const std::string& path,
-                           ProblemList* problems);
-  void CompileHolidays(const v1::BusinessCalendar& calendar, const std::string& path,
-                       ProblemList* problems);
+  void CompileTimeZone(const v1::BusinessCalendar& calendar,
+                       const std::string& path, ProblemList* problems);
+  void CompileWorkingHours(const v1::BusinessCalendar& calendar,
+                           const std::string& path, ProblemList* problems);
+  void CompileHolidays(const v1::BusinessCalendar& calendar,
+                       const std::string& path, ProblemList* problems);
 
   // The instant (seconds) at which the wall clock reads `local`, under the
   // skipped/repeated rules above. `hint` is the period last used, checked

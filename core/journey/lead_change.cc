@@ -28,8 +28,7 @@ void DescribeLeadChange(const v1::Lead& lead, const LeadState* before,
     add(v1::CHANGE_KIND_THRESHOLD_CROSSED);
   }
   if (old_stage != after.lifecycle.stage()) add(v1::CHANGE_KIND_STAGE_MOVED);
-  if (before != nullptr &&
-      before->score.priority() != after.score.priority()) {
+  if (before != nullptr && before->score.priority() != after.score.priority()) {
     add(v1::CHANGE_KIND_PRIORITY_CHANGED);
   }
 

@@ -72,8 +72,8 @@ absl::Status LeadEngine::Refresh(const v1::Lead& lead, absl::Time now,
   state->score = *std::move(score);
   const v1::LeadLifecycle before = state->lifecycle;
   auto moved = lifecycle_->ApplyRecommendation(
-      state->score.recommended_stage(),
-      state->score.disqualification_reason(), now, &state->lifecycle);
+      state->score.recommended_stage(), state->score.disqualification_reason(),
+      now, &state->lifecycle);
   if (!moved.ok()) return moved.status();
   AfterMove(lead, before, now, state, routing);
   return absl::OkStatus();
@@ -106,8 +106,7 @@ absl::Status LeadEngine::Transition(const v1::Lead& lead,
 
 absl::Status LeadEngine::RecordFirstTouch(absl::Time at, absl::Time now,
                                           LeadState* state) const {
-  if (auto st = lifecycle_->RecordFirstTouch(at, &state->lifecycle);
-      !st.ok()) {
+  if (auto st = lifecycle_->RecordFirstTouch(at, &state->lifecycle); !st.ok()) {
     return st;
   }
   *state->score.mutable_sla() = SlaStatusAt(*state, now);
@@ -116,8 +115,7 @@ absl::Status LeadEngine::RecordFirstTouch(absl::Time at, absl::Time now,
 
 void LeadEngine::AfterMove(const v1::Lead& lead,
                            const v1::LeadLifecycle& before, absl::Time now,
-                           LeadState* state,
-                           v1::RoutingState* routing) const {
+                           LeadState* state, v1::RoutingState* routing) const {
   const v1::LeadLifecycle& after = state->lifecycle;
   const std::string& owner = state->score.routing().owner_id();
   if (IsOpen(before.stage()) && !IsOpen(after.stage()) && !owner.empty()) {

@@ -13,12 +13,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "core/playbook/compiled_playbook.h"
-#include "core/journey/lifecycle.h"
 #include "core/base/problems.h"
+#include "core/journey/lifecycle.h"
 #include "core/journey/routing.h"
-#include "core/scoring/scorer.h"
 #include "core/journey/sla.h"
+#include "core/playbook/compiled_playbook.h"
+#include "core/scoring/scorer.h"
 #include "smarketing/v1/lead.pb.h"
 #include "smarketing/v1/lifecycle_state.pb.h"
 #include "smarketing/v1/routing_state.pb.h"
@@ -83,8 +83,7 @@ class LeadEngine {
   // Sales feedback through the lifecycle (see Lifecycle::ApplyFeedback).
   // Errors and partial updates as Refresh.
   absl::Status ApplyFeedback(const v1::Feedback& feedback, absl::Time now,
-                             LeadState* state,
-                             v1::RoutingState* routing) const;
+                             LeadState* state, v1::RoutingState* routing) const;
 
   // A manual move (see Lifecycle::Transition); a lead moved to MQL by hand
   // is routed like one the score qualified.
@@ -121,8 +120,7 @@ class LeadEngine {
   // refuses (the system never recycles an OPPORTUNITY) is recorded with a
   // note and changes nothing else. Refreshes the SLA status.
   absl::Status ApplySlaStep(const DueSlaStep& step, absl::Time now,
-                            LeadState* state,
-                            v1::RoutingState* routing) const;
+                            LeadState* state, v1::RoutingState* routing) const;
 
   // A lead waiting in its team's queue (MQL with a team and no owner) is
   // given to a member who can take it now, by the team's strategy. Returns

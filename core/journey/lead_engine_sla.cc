@@ -99,8 +99,7 @@ absl::Status LeadEngine::ApplySlaStep(const DueSlaStep& step, absl::Time now,
       move.set_reason_code(outcome.reason_code);
       move.set_note(absl::StrCat("SLA escalation step ", step.step + 1));
       const v1::LeadLifecycle before = state->lifecycle;
-      if (auto st = lifecycle_->Transition(move, &state->lifecycle);
-          !st.ok()) {
+      if (auto st = lifecycle_->Transition(move, &state->lifecycle); !st.ok()) {
         record.set_note(std::string(st.message()));
         break;
       }

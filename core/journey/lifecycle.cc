@@ -26,8 +26,8 @@ constexpr TransitionRule kTable[] = {
      kMarketing | kSystem, ReasonKind::kNone},
     {v1::LIFECYCLE_STAGE_NEW, v1::LIFECYCLE_STAGE_MQL, kMarketing | kSystem,
      ReasonKind::kNone},
-    {v1::LIFECYCLE_STAGE_NEW, v1::LIFECYCLE_STAGE_NURTURE,
-     kMarketing | kSystem, ReasonKind::kNone},
+    {v1::LIFECYCLE_STAGE_NEW, v1::LIFECYCLE_STAGE_NURTURE, kMarketing | kSystem,
+     ReasonKind::kNone},
     {v1::LIFECYCLE_STAGE_NEW, v1::LIFECYCLE_STAGE_DISQUALIFIED,
      kMarketing | kSystem, ReasonKind::kDisqualification},
     {v1::LIFECYCLE_STAGE_MQL, v1::LIFECYCLE_STAGE_SAL, kSales,
@@ -54,8 +54,8 @@ constexpr TransitionRule kTable[] = {
      ReasonKind::kLoss},
     {v1::LIFECYCLE_STAGE_OPPORTUNITY, v1::LIFECYCLE_STAGE_DISQUALIFIED,
      kSales | kSystem, ReasonKind::kDisqualification},
-    {v1::LIFECYCLE_STAGE_NURTURE, v1::LIFECYCLE_STAGE_MQL,
-     kMarketing | kSystem, ReasonKind::kNone},
+    {v1::LIFECYCLE_STAGE_NURTURE, v1::LIFECYCLE_STAGE_MQL, kMarketing | kSystem,
+     ReasonKind::kNone},
     {v1::LIFECYCLE_STAGE_NURTURE, v1::LIFECYCLE_STAGE_DISQUALIFIED,
      kMarketing | kSystem, ReasonKind::kDisqualification},
 };
@@ -103,8 +103,8 @@ std::string AllowedFrom(Stage from) {
   std::vector<std::string> moves;
   for (const TransitionRule& rule : kTable) {
     if (rule.from != from) continue;
-    std::string move = absl::StrCat(StageName(rule.to), " (",
-                                    ActorNames(rule.actors));
+    std::string move =
+        absl::StrCat(StageName(rule.to), " (", ActorNames(rule.actors));
     if (rule.reason != ReasonKind::kNone) {
       absl::StrAppend(&move, ", with ", ReasonKindName(rule.reason));
     }
@@ -138,8 +138,7 @@ std::string DisqualificationName(v1::DisqualificationReason reason) {
 }
 
 bool IsSlaStage(Stage stage) {
-  return stage == v1::LIFECYCLE_STAGE_MQL ||
-         stage == v1::LIFECYCLE_STAGE_SAL ||
+  return stage == v1::LIFECYCLE_STAGE_MQL || stage == v1::LIFECYCLE_STAGE_SAL ||
          stage == v1::LIFECYCLE_STAGE_SQL ||
          stage == v1::LIFECYCLE_STAGE_OPPORTUNITY;
 }
@@ -162,15 +161,13 @@ absl::Status CheckTime(const google::protobuf::Timestamp& at, bool has,
     return InvalidField("at", absl::StrCat(what, " is required"));
   }
   if (!IsValidTimestamp(at)) {
-    return InvalidField("at",
-        absl::StrCat(what, " is not a valid timestamp"));
+    return InvalidField("at", absl::StrCat(what, " is not a valid timestamp"));
   }
   return absl::OkStatus();
 }
 
-v1::StageTransition Move(Stage to, v1::Actor actor,
-                         absl::string_view actor_id, absl::Time at,
-                         absl::string_view reason = "") {
+v1::StageTransition Move(Stage to, v1::Actor actor, absl::string_view actor_id,
+                         absl::Time at, absl::string_view reason = "") {
   v1::StageTransition move;
   move.set_to(to);
   move.set_actor(actor);
@@ -202,14 +199,14 @@ absl::StatusOr<v1::LeadLifecycle> Lifecycle::Start(
   return lifecycle;
 }
 
-absl::Status Lifecycle::CheckReason(const TransitionRule& rule,
-                                    v1::Actor actor,
+absl::Status Lifecycle::CheckReason(const TransitionRule& rule, v1::Actor actor,
                                     const std::string& reason) const {
   if (rule.reason == ReasonKind::kNone) return absl::OkStatus();
   const std::string move =
       absl::StrCat(StageName(rule.from), " -> ", StageName(rule.to));
   if (reason.empty()) {
-    return InvalidField("reason_code",
+    return InvalidField(
+        "reason_code",
         absl::StrCat(move, " needs ", ReasonKindName(rule.reason)));
   }
   const v1::ReasonCode* rejection = recycle_->FindRejection(reason);
@@ -220,29 +217,34 @@ absl::Status Lifecycle::CheckReason(const TransitionRule& rule,
         if (actor == v1::ACTOR_SYSTEM && reason == kSlaBreachReason) {
           return absl::OkStatus();
         }
-        return InvalidField("reason_code", absl::StrCat(
-            "the system recycles a lead with \"", kSlaBreachReason,
-            "\" only, and only the system does"));
+        return InvalidField(
+            "reason_code",
+            absl::StrCat("the system recycles a lead with \"", kSlaBreachReason,
+                         "\" only, and only the system does"));
       }
       if (rejection == nullptr) {
-        return InvalidField("reason_code", absl::StrCat(
-            "unknown rejection reason \"", reason,
-            "\"; the Playbook agrees on: ", recycle_->RejectionCodes()));
+        return InvalidField("reason_code",
+                            absl::StrCat("unknown rejection reason \"", reason,
+                                         "\"; the Playbook agrees on: ",
+                                         recycle_->RejectionCodes()));
       }
       if (!rejection->recycle()) {
-        return InvalidField("reason_code",
+        return InvalidField(
+            "reason_code",
             absl::StrCat("rejection reason \"", reason,
                          "\" disqualifies the lead: move it to DISQUALIFIED"));
       }
       return absl::OkStatus();
     case ReasonKind::kLoss:
       if (loss == nullptr) {
-        return InvalidField("reason_code", absl::StrCat(
-            "unknown loss reason \"", reason,
-            "\"; the Playbook agrees on: ", recycle_->LossCodes()));
+        return InvalidField("reason_code",
+                            absl::StrCat("unknown loss reason \"", reason,
+                                         "\"; the Playbook agrees on: ",
+                                         recycle_->LossCodes()));
       }
       if (!loss->recycle()) {
-        return InvalidField("reason_code",
+        return InvalidField(
+            "reason_code",
             absl::StrCat("loss reason \"", reason,
                          "\" disqualifies the lead: move it to DISQUALIFIED"));
       }
@@ -255,14 +257,17 @@ absl::Status Lifecycle::CheckReason(const TransitionRule& rule,
       for (const v1::ReasonCode* code : {rejection, loss}) {
         if (code == nullptr) continue;
         if (!code->recycle()) return absl::OkStatus();
-        return InvalidField("reason_code",
+        return InvalidField(
+            "reason_code",
             absl::StrCat("reason \"", reason,
                          "\" recycles the lead: move it to NURTURE"));
       }
-      return InvalidField("reason_code", absl::StrCat(
-          "unknown disqualification reason \"", reason, "\"; expected ",
-          absl::StrJoin(names, ", "),
-          ", or a rejection or loss reason that does not recycle"));
+      return InvalidField(
+          "reason_code",
+          absl::StrCat(
+              "unknown disqualification reason \"", reason, "\"; expected ",
+              absl::StrJoin(names, ", "),
+              ", or a rejection or loss reason that does not recycle"));
     }
     case ReasonKind::kNone:
       break;
@@ -298,10 +303,10 @@ absl::Status Lifecycle::Transition(const v1::StageTransition& move,
                      " is not allowed; ", AllowedFrom(from)));
   }
   if ((rule->actors & (1 << move.actor())) == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        StageName(from), " -> ", StageName(to), " is made by ",
-        ActorNames(rule->actors), ", not ", ActorName(move.actor()), "; ",
-        AllowedFrom(from)));
+    return absl::FailedPreconditionError(
+        absl::StrCat(StageName(from), " -> ", StageName(to), " is made by ",
+                     ActorNames(rule->actors), ", not ",
+                     ActorName(move.actor()), "; ", AllowedFrom(from)));
   }
   if (lifecycle->opted_out() && to != v1::LIFECYCLE_STAGE_DISQUALIFIED) {
     return absl::FailedPreconditionError(
@@ -311,20 +316,21 @@ absl::Status Lifecycle::Transition(const v1::StageTransition& move,
   const absl::Time at = TimeFromProto(move.at());
   if (lifecycle->has_stage_entered_at() &&
       at < TimeFromProto(lifecycle->stage_entered_at())) {
-    return InvalidField("at", absl::StrCat(
-        "at (", absl::FormatTime(at, absl::UTCTimeZone()),
-        ") is before the lead's last move (",
-        absl::FormatTime(TimeFromProto(lifecycle->stage_entered_at()),
-                         absl::UTCTimeZone()),
-        ")"));
+    return InvalidField(
+        "at", absl::StrCat(
+                  "at (", absl::FormatTime(at, absl::UTCTimeZone()),
+                  ") is before the lead's last move (",
+                  absl::FormatTime(TimeFromProto(lifecycle->stage_entered_at()),
+                                   absl::UTCTimeZone()),
+                  ")"));
   }
   if (from == v1::LIFECYCLE_STAGE_NURTURE && to == v1::LIFECYCLE_STAGE_MQL &&
       lifecycle->has_nurture_until() &&
       at < TimeFromProto(lifecycle->nurture_until())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the lead was recycled and may become MQL again from ",
-        absl::FormatTime(TimeFromProto(lifecycle->nurture_until()),
-                         absl::UTCTimeZone())));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the lead was recycled and may become MQL again from ",
+                     absl::FormatTime(TimeFromProto(lifecycle->nurture_until()),
+                                      absl::UTCTimeZone())));
   }
   if (absl::Status status =
           CheckReason(*rule, move.actor(), move.reason_code());
@@ -524,8 +530,8 @@ SlaProgress SlaProgressOf(const v1::LeadLifecycle& lifecycle) {
   SlaProgress progress;
   progress.first_touched_at =
       time_of(lifecycle.has_first_touched_at(), lifecycle.first_touched_at());
-  progress.sales_decision_at = time_of(lifecycle.has_sales_decision_at(),
-                                       lifecycle.sales_decision_at());
+  progress.sales_decision_at =
+      time_of(lifecycle.has_sales_decision_at(), lifecycle.sales_decision_at());
   progress.meeting_held_at =
       time_of(lifecycle.has_meeting_held_at(), lifecycle.meeting_held_at());
   progress.feedback_at =

@@ -110,9 +110,10 @@ class Lifecycle {
   // RecordOptOut); MQL from NEW, and from NURTURE once the cooldown has
   // passed (engagement rose again); NURTURE from NEW. Stages that sales
   // owns are left alone. Returns whether the lead moved.
-  absl::StatusOr<bool> ApplyRecommendation(
-      v1::LifecycleStage recommended, v1::DisqualificationReason reason,
-      absl::Time at, v1::LeadLifecycle* lifecycle) const;
+  absl::StatusOr<bool> ApplyRecommendation(v1::LifecycleStage recommended,
+                                           v1::DisqualificationReason reason,
+                                           absl::Time at,
+                                           v1::LeadLifecycle* lifecycle) const;
 
   // The person asked not to be contacted: flags the lead and disqualifies
   // it ("opted_out") unless it is a customer or already disqualified.

@@ -34,8 +34,9 @@ absl::Status UpdateMemberStatus(const v1::Playbook& playbook,
     return FieldError("status.member_id", "required");
   }
   if (fields.empty()) {
-    return FieldError("update_mask", absl::StrCat("name the fields to set: ",
-                                                  absl::StrJoin(kFields, ", ")));
+    return FieldError(
+        "update_mask",
+        absl::StrCat("name the fields to set: ", absl::StrJoin(kFields, ", ")));
   }
   absl::flat_hash_set<std::string> set;
   for (const std::string& field : fields) {
@@ -55,9 +56,9 @@ absl::Status UpdateMemberStatus(const v1::Playbook& playbook,
   }
   if (set.contains("out_of_office")) {
     if (update.out_of_office_size() > kMaxMemberAbsences) {
-      return FieldError("status.out_of_office",
-                        absl::StrCat("at most ", kMaxMemberAbsences,
-                                     " absences"));
+      return FieldError(
+          "status.out_of_office",
+          absl::StrCat("at most ", kMaxMemberAbsences, " absences"));
     }
     for (int i = 0; i < update.out_of_office_size(); ++i) {
       const v1::TimeInterval& away = update.out_of_office(i);
@@ -72,8 +73,8 @@ absl::Status UpdateMemberStatus(const v1::Playbook& playbook,
   if (set.contains("max_open_leads") &&
       (update.max_open_leads() < 0 || update.max_open_leads() > kMaxCapacity)) {
     return FieldError("status.max_open_leads",
-                      absl::StrCat("must be in [0, ", kMaxCapacity,
-                                   "]; found ", update.max_open_leads()));
+                      absl::StrCat("must be in [0, ", kMaxCapacity, "]; found ",
+                                   update.max_open_leads()));
   }
   if (set.contains("teams")) {
     absl::flat_hash_set<std::string> known;
@@ -83,9 +84,9 @@ absl::Status UpdateMemberStatus(const v1::Playbook& playbook,
     const auto& ids = update.teams().team_ids();
     for (int i = 0; i < ids.size(); ++i) {
       if (!known.contains(ids[i])) {
-        return FieldError(absl::StrCat("status.teams.team_ids[", i, "]"),
-                          absl::StrCat("no team \"", ids[i],
-                                       "\" in the active Playbook"));
+        return FieldError(
+            absl::StrCat("status.teams.team_ids[", i, "]"),
+            absl::StrCat("no team \"", ids[i], "\" in the active Playbook"));
       }
     }
   }

@@ -66,10 +66,10 @@ bool Routing::Compile(const v1::Routing& routing, const std::string& path,
       problems->Add(team_path + ".id", "an id is required");
     } else if (auto [it, inserted] = team_index_.emplace(team.id, i);
                !inserted) {
-      problems->Add(team_path + ".id",
-                    absl::StrCat("duplicate id \"", team.id,
-                                 "\", already used at ", path, ".teams[",
-                                 it->second, "].id"));
+      problems->Add(
+          team_path + ".id",
+          absl::StrCat("duplicate id \"", team.id, "\", already used at ", path,
+                       ".teams[", it->second, "].id"));
     }
     if (team.strategy == v1::ASSIGNMENT_STRATEGY_UNSPECIFIED) {
       problems->Add(team_path + ".strategy",
@@ -88,10 +88,10 @@ bool Routing::Compile(const v1::Routing& routing, const std::string& path,
         problems->Add(member_path + ".id", "an id is required");
       } else if (auto [it, inserted] = member_ids.emplace(m.id(), j);
                  !inserted) {
-        problems->Add(member_path + ".id",
-                      absl::StrCat("duplicate id \"", m.id(),
-                                   "\", already used at ", team_path,
-                                   ".members[", it->second, "].id"));
+        problems->Add(
+            member_path + ".id",
+            absl::StrCat("duplicate id \"", m.id(), "\", already used at ",
+                         team_path, ".members[", it->second, "].id"));
       }
       if (m.role() == v1::MEMBER_ROLE_UNSPECIFIED) {
         problems->Add(member_path + ".role", "required: sales or marketing");
@@ -100,16 +100,14 @@ bool Routing::Compile(const v1::Routing& routing, const std::string& path,
                       absl::StrCat("unknown role ", m.role()));
       }
       if (!std::isfinite(m.weight()) || m.weight() < 0) {
-        problems->Add(member_path + ".weight",
-                      "must be a finite number >= 0");
+        problems->Add(member_path + ".weight", "must be a finite number >= 0");
       }
       if (team.strategy == v1::ASSIGNMENT_STRATEGY_CAPACITY &&
           m.role() == v1::MEMBER_ROLE_SALES && m.max_open_leads() <= 0) {
         problems->Add(member_path + ".max_open_leads",
                       "must be > 0 under the capacity strategy");
       } else if (m.max_open_leads() < 0) {
-        problems->Add(member_path + ".max_open_leads",
-                      "must not be negative");
+        problems->Add(member_path + ".max_open_leads", "must not be negative");
       }
       Member member;
       member.id = m.id();
@@ -167,12 +165,11 @@ bool Routing::Compile(const v1::Routing& routing, const std::string& path,
     rule.description = proto.description();
     if (rule.id.empty()) {
       problems->Add(rule_path + ".id", "an id is required");
-    } else if (auto [it, inserted] = rule_ids.emplace(rule.id, k);
-               !inserted) {
-      problems->Add(rule_path + ".id",
-                    absl::StrCat("duplicate id \"", rule.id,
-                                 "\", already used at ", path, ".rules[",
-                                 it->second, "].id"));
+    } else if (auto [it, inserted] = rule_ids.emplace(rule.id, k); !inserted) {
+      problems->Add(
+          rule_path + ".id",
+          absl::StrCat("duplicate id \"", rule.id, "\", already used at ", path,
+                       ".rules[", it->second, "].id"));
     }
     if (!proto.has_when()) {
       problems->Add(rule_path + ".when", "a condition is required");
@@ -183,9 +180,9 @@ bool Routing::Compile(const v1::Routing& routing, const std::string& path,
     if (proto.team_id().empty()) {
       problems->Add(rule_path + ".team_id", "required: the team it sends to");
     } else if ((rule.team = FindTeam(proto.team_id())) < 0) {
-      problems->Add(rule_path + ".team_id",
-                    absl::StrCat("unknown team \"", proto.team_id(), "\"; ",
-                                 TeamIds()));
+      problems->Add(
+          rule_path + ".team_id",
+          absl::StrCat("unknown team \"", proto.team_id(), "\"; ", TeamIds()));
     }
     for (int m = 0; m < proto.persona_ids_size(); ++m) {
       const std::string& persona = proto.persona_ids(m);
@@ -246,7 +243,8 @@ const char* Routing::Unavailability(const Team& team, const Member& member,
   if (const v1::MemberStatus* status = StatusOf(state, member.id)) {
     if (status->paused()) return "paused";
     for (const v1::TimeInterval& away : status->out_of_office()) {
-      if (now >= TimeFromProto(away.start()) && now < TimeFromProto(away.end())) {
+      if (now >= TimeFromProto(away.start()) &&
+          now < TimeFromProto(away.end())) {
         return "out of office";
       }
     }
@@ -345,8 +343,8 @@ std::string Routing::Assign(const Team& team, absl::string_view excluded,
   }
   if (eligible.empty()) {
     absl::StrAppend(explanation, "Nobody in team ", team.id,
-                    " can take the lead", skipped.empty() ? "" : ": ",
-                    skipped, ". ");
+                    " can take the lead", skipped.empty() ? "" : ": ", skipped,
+                    ". ");
     return "";
   }
 
@@ -369,8 +367,7 @@ std::string Routing::Assign(const Team& team, absl::string_view excluded,
                  theirs.weighted_credit() + sales[best].weight;
         break;
       case v1::ASSIGNMENT_STRATEGY_CAPACITY: {
-        const int64_t room =
-            MaxOpenLeads(m, *state) - OpenLeads(*state, m.id);
+        const int64_t room = MaxOpenLeads(m, *state) - OpenLeads(*state, m.id);
         const int64_t best_room = MaxOpenLeads(sales[best], *state) -
                                   OpenLeads(*state, sales[best].id);
         better = room > best_room ||
@@ -423,8 +420,7 @@ std::string Routing::Assign(const Team& team, absl::string_view excluded,
 }
 
 v1::RoutingDecision Routing::Route(const EvalContext& lead,
-                                   absl::string_view persona_id,
-                                   absl::Time now,
+                                   absl::string_view persona_id, absl::Time now,
                                    v1::RoutingState* state) const {
   v1::RoutingDecision decision;
   std::string explanation;
@@ -456,9 +452,8 @@ v1::RoutingDecision Routing::Route(const EvalContext& lead,
             t.calendar == nullptr || t.calendar->IsWorking(now);
         if (const char* why =
                 Unavailability(t, *member, now, working, *state)) {
-          absl::StrAppend(&explanation, "The owner of account ", account,
-                          ", ", member->id, " (team ", t.id, "), is ", why,
-                          ". ");
+          absl::StrAppend(&explanation, "The owner of account ", account, ", ",
+                          member->id, " (team ", t.id, "), is ", why, ". ");
         } else {
           decision.set_team_id(t.id);
           decision.set_owner_id(member->id);
@@ -545,8 +540,8 @@ absl::StatusOr<v1::RoutingDecision> Routing::Reassign(
     v1::RoutingState* state) const {
   const int team = FindTeam(current.team_id());
   if (team < 0) {
-    return absl::NotFoundError(absl::StrCat(
-        "team \"", current.team_id(), "\" is no longer in the Playbook"));
+    return absl::NotFoundError(absl::StrCat("team \"", current.team_id(),
+                                            "\" is no longer in the Playbook"));
   }
   std::string explanation;
   std::string owner =

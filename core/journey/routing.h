@@ -18,9 +18,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/base/problems.h"
 #include "core/journey/business_calendar.h"
 #include "core/playbook/condition.h"
-#include "core/base/problems.h"
 #include "smarketing/v1/routing.pb.h"
 #include "smarketing/v1/routing_decision.pb.h"
 #include "smarketing/v1/routing_state.pb.h"
@@ -31,8 +31,8 @@ namespace smarketing {
 // out-of-office interval holds the time, and the team's calendar (its own,
 // else the SLA's default) is in working hours. What people change without
 // a new Playbook version (RoutingState.members: a pause, more absences, a
-// capacity, other teams) applies on top of the Playbook's members. Marketing members never own
-// leads. Within a team:
+// capacity, other teams) applies on top of the Playbook's members. Marketing
+// members never own leads. Within a team:
 //   ROUND_ROBIN gives the lead to the available member assigned longest ago
 //     (never assigned first, then in the order of the Playbook), so shares
 //     stay even when members leave and come back, without a returning

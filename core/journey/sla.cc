@@ -74,20 +74,18 @@ bool RecyclePolicy::Compile(const v1::RecyclePolicy& policy,
                                    "\" is reserved for leads the SLA "
                                    "recycles"));
       } else if (auto [it, inserted] = codes->emplace(code, i); !inserted) {
-        problems->Add(code_path, absl::StrCat("duplicate code \"", code,
-                                              "\", also ", list, "[",
-                                              it->second, "]"));
+        problems->Add(code_path,
+                      absl::StrCat("duplicate code \"", code, "\", also ", list,
+                                   "[", it->second, "]"));
       }
     }
   };
-  compile_codes(policy.rejection_reasons(), "rejection_reasons",
-                &rejections_);
+  compile_codes(policy.rejection_reasons(), "rejection_reasons", &rejections_);
   compile_codes(policy.loss_reasons(), "loss_reasons", &losses_);
-  nurture_cooldown_ = CheckDuration(policy.nurture_cooldown(), false,
-                                    Bound::kNotNegative,
-                                    absl::StrCat(path, ".nurture_cooldown"),
-                                    problems)
-                          .value_or(absl::ZeroDuration());
+  nurture_cooldown_ =
+      CheckDuration(policy.nurture_cooldown(), false, Bound::kNotNegative,
+                    absl::StrCat(path, ".nurture_cooldown"), problems)
+          .value_or(absl::ZeroDuration());
   return problems->size() == before;
 }
 
@@ -172,7 +170,8 @@ namespace {
 using PolicyIndex = std::array<int, v1::Priority_ARRAYSIZE>;
 
 // Whether policies[i] names a priority that no earlier policy has.
-bool CheckPolicyPriority(v1::Priority priority, int i, const std::string& policy_path,
+bool CheckPolicyPriority(v1::Priority priority, int i,
+                         const std::string& policy_path,
                          PolicyIndex* policy_index, ProblemList* problems) {
   if (priority == v1::PRIORITY_UNSPECIFIED) {
     problems->Add(absl::StrCat(policy_path, ".priority"),
@@ -195,17 +194,18 @@ bool CheckPolicyPriority(v1::Priority priority, int i, const std::string& policy
 }
 
 // The policy's escalation steps, by increasing delay after the breach.
-bool CompileEscalations(const v1::SlaPolicy& proto, const std::string& policy_path,
-                        Sla::Policy* policy, ProblemList* problems) {
+bool CompileEscalations(const v1::SlaPolicy& proto,
+                        const std::string& policy_path, Sla::Policy* policy,
+                        ProblemList* problems) {
   bool ok = true;
   for (int j = 0; j < proto.escalations_size(); ++j) {
     const v1::EscalationStep& step = proto.escalations(j);
     const std::string step_path =
         absl::StrCat(policy_path, ".escalations[", j, "]");
     Sla::Policy::Escalation escalation;
-    const std::optional<absl::Duration> after_breach = CheckDuration(
-        step.after_breach(), false, Bound::kNotNegative,
-        absl::StrCat(step_path, ".after_breach"), problems);
+    const std::optional<absl::Duration> after_breach =
+        CheckDuration(step.after_breach(), false, Bound::kNotNegative,
+                      absl::StrCat(step_path, ".after_breach"), problems);
     if (after_breach.has_value()) {
       escalation.after_breach = *after_breach;
     } else {
@@ -213,12 +213,11 @@ bool CompileEscalations(const v1::SlaPolicy& proto, const std::string& policy_pa
     }
     if (after_breach.has_value() && !policy->escalations.empty() &&
         escalation.after_breach <= policy->escalations.back().after_breach) {
-      problems->Add(
-          absl::StrCat(step_path, ".after_breach"),
-          absl::StrCat("must be after the previous step's (",
-                       absl::FormatDuration(
-                           policy->escalations.back().after_breach),
-                       "): steps come by increasing delay"));
+      problems->Add(absl::StrCat(step_path, ".after_breach"),
+                    absl::StrCat("must be after the previous step's (",
+                                 absl::FormatDuration(
+                                     policy->escalations.back().after_breach),
+                                 "): steps come by increasing delay"));
       ok = false;
     }
     escalation.action = step.action();
@@ -245,17 +244,20 @@ std::optional<Sla::Policy> CompilePolicy(const v1::SlaPolicy& proto, int i,
   const std::string policy_path = absl::StrCat(path, ".policies[", i, "]");
   Sla::Policy policy;
   policy.priority = proto.priority();
-  bool ok = CheckPolicyPriority(policy.priority, i, policy_path, policy_index, problems);
+  bool ok = CheckPolicyPriority(policy.priority, i, policy_path, policy_index,
+                                problems);
 
-  auto duration = [&](const google::protobuf::Duration& d, const std::string& field,
-                      absl::Duration* out) {
-    const std::optional<absl::Duration> value = CheckDuration(
-        d, true, Bound::kPositive, absl::StrCat(policy_path, ".", field), problems);
+  auto duration = [&](const google::protobuf::Duration& d,
+                      const std::string& field, absl::Duration* out) {
+    const std::optional<absl::Duration> value =
+        CheckDuration(d, true, Bound::kPositive,
+                      absl::StrCat(policy_path, ".", field), problems);
     if (value.has_value()) *out = *value;
     ok = ok && value.has_value();
   };
   duration(proto.first_touch(), "first_touch", &policy.first_touch);
-  duration(proto.accept_or_reject(), "accept_or_reject", &policy.accept_or_reject);
+  duration(proto.accept_or_reject(), "accept_or_reject",
+           &policy.accept_or_reject);
   if (proto.has_feedback_after_meeting()) {
     duration(proto.feedback_after_meeting(), "feedback_after_meeting",
              &policy.feedback_after_meeting);
@@ -299,8 +301,7 @@ bool Sla::Compile(const v1::Sla& sla, const std::string& path,
   if (sla.has_default_calendar()) {
     auto calendar = std::make_shared<BusinessCalendar>();
     if (calendar->Compile(sla.default_calendar(),
-                          absl::StrCat(path, ".default_calendar"),
-                          problems)) {
+                          absl::StrCat(path, ".default_calendar"), problems)) {
       default_calendar_ = std::move(calendar);
     }
   } else if (has_policies_) {
@@ -324,7 +325,8 @@ namespace {
 // depends on.
 class DeadlineJudge {
  public:
-  DeadlineJudge(absl::Time now, SlaEvaluation* result) : now_(now), result_(result) {}
+  DeadlineJudge(absl::Time now, SlaEvaluation* result)
+      : now_(now), result_(result) {}
 
   // One deadline: `due`, at risk `at_risk_share` of business time after the
   // start of `walk`, for `done` to happen.
@@ -363,7 +365,8 @@ class DeadlineJudge {
     } else if (all_done_) {
       result_->state = v1::SLA_STATE_MET;
     } else {
-      result_->state = at_risk_ ? v1::SLA_STATE_AT_RISK : v1::SLA_STATE_ON_TRACK;
+      result_->state =
+          at_risk_ ? v1::SLA_STATE_AT_RISK : v1::SLA_STATE_ON_TRACK;
       result_->next_change = next_risk_or_due_;
     }
   }
@@ -431,25 +434,27 @@ SlaEvaluation Sla::Evaluate(v1::Priority priority, absl::Time entered_at,
   const std::optional<absl::Time> decided =
       HappenedBy(progress.sales_decision_at, now);
   if (touch_first) {
-    judge.Judge(to_risk, p->first_touch_at_risk, result.first_touch_due, touched);
-    judge.Judge(to_risk, p->accept_or_reject_at_risk, result.accept_or_reject_due,
-                decided);
+    judge.Judge(to_risk, p->first_touch_at_risk, result.first_touch_due,
+                touched);
+    judge.Judge(to_risk, p->accept_or_reject_at_risk,
+                result.accept_or_reject_due, decided);
   } else {
-    judge.Judge(to_risk, p->accept_or_reject_at_risk, result.accept_or_reject_due,
-                decided);
-    judge.Judge(to_risk, p->first_touch_at_risk, result.first_touch_due, touched);
+    judge.Judge(to_risk, p->accept_or_reject_at_risk,
+                result.accept_or_reject_due, decided);
+    judge.Judge(to_risk, p->first_touch_at_risk, result.first_touch_due,
+                touched);
   }
 
   const std::optional<absl::Time> meeting =
       HappenedBy(progress.meeting_held_at, now);
-  if (meeting.has_value() &&
-      p->feedback_after_meeting > absl::ZeroDuration()) {
+  if (meeting.has_value() && p->feedback_after_meeting > absl::ZeroDuration()) {
     BusinessCalendar::Walk from_meeting(*calendar, *meeting);
     BusinessCalendar::Walk meeting_risk = from_meeting;
     result.feedback_due = from_meeting.After(p->feedback_after_meeting);
     std::optional<absl::Time> feedback = HappenedBy(progress.feedback_at, now);
     if (feedback.has_value() && *feedback < *meeting) feedback.reset();
-    judge.Judge(meeting_risk, p->feedback_at_risk, result.feedback_due, feedback);
+    judge.Judge(meeting_risk, p->feedback_at_risk, result.feedback_due,
+                feedback);
   }
 
   judge.Decide();
@@ -459,8 +464,7 @@ SlaEvaluation Sla::Evaluate(v1::Priority priority, absl::Time entered_at,
   return result;
 }
 
-void SlaEvaluationToProto(const SlaEvaluation& evaluation,
-                          v1::SlaStatus* out) {
+void SlaEvaluationToProto(const SlaEvaluation& evaluation, v1::SlaStatus* out) {
   auto finite = [](absl::Time t) {
     return t != absl::InfiniteFuture() && t != absl::InfinitePast();
   };

@@ -15,8 +15,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "core/journey/business_calendar.h"
 #include "core/base/problems.h"
+#include "core/journey/business_calendar.h"
 #include "smarketing/v1/lifecycle.pb.h"
 #include "smarketing/v1/sla.pb.h"
 #include "smarketing/v1/sla_status.pb.h"
@@ -174,8 +174,7 @@ class Sla {
 
 // The evaluation as the schema's SlaStatus; deadlines that do not apply
 // stay unset. Reuses `out`'s storage.
-void SlaEvaluationToProto(const SlaEvaluation& evaluation,
-                          v1::SlaStatus* out);
+void SlaEvaluationToProto(const SlaEvaluation& evaluation, v1::SlaStatus* out);
 
 }  // namespace smarketing
 

@@ -27,13 +27,14 @@ constexpr size_t kLeadArenaBytes = 256 << 10;
 
 absl::Status RecordError(absl::string_view name, int64_t line,
                          absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(name, ":", line, ": ", message));
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, ":", line, ": ", message));
 }
 
 absl::Status TooLong(absl::string_view name, int64_t line, int64_t bytes) {
-  return RecordError(name, line,
-                     absl::StrCat("a line of ", bytes, " bytes; at most ",
-                                  kMaxRecordBytes));
+  return RecordError(
+      name, line,
+      absl::StrCat("a line of ", bytes, " bytes; at most ", kMaxRecordBytes));
 }
 
 }  // namespace
@@ -116,8 +117,9 @@ absl::Status LeadBlockReader::ReadCsvHeader() {
   if (!chunk.status.ok()) return chunk.status;
   const absl::string_view data(chunk.buffer.data(), chunk.size);
   int64_t lines = 0;
-  absl::StatusOr<size_t> n =
-      data.empty() ? absl::StatusOr<size_t>(0) : ScanCsvRecord(data, chunk.eof, &lines);
+  absl::StatusOr<size_t> n = data.empty()
+                                 ? absl::StatusOr<size_t>(0)
+                                 : ScanCsvRecord(data, chunk.eof, &lines);
   if (!n.ok()) return RecordError(name_, 1, n.status().message());
   if (*n == 0 && !chunk.eof) return RecordError(name_, 1, "record too long");
   if (*n == 0) {
@@ -154,7 +156,8 @@ LeadBlockReader::Chunk LeadBlockReader::ReadChunk(int fd, std::string name,
   chunk.size = carry;
   chunk.carry = carry;
   while (chunk.size < buffer.size()) {
-    const ssize_t n = ::read(fd, buffer.data() + chunk.size, buffer.size() - chunk.size);
+    const ssize_t n =
+        ::read(fd, buffer.data() + chunk.size, buffer.size() - chunk.size);
     if (n < 0) {
       if (errno == EINTR) continue;
       chunk.status = absl::DataLossError(
@@ -196,7 +199,8 @@ absl::StatusOr<bool> LeadBlockReader::NextJson(LeadBlock* block) {
     done_bytes_ += static_cast<int64_t>(size - chunk.carry);
     size_t begin = 0;
     if (skipping_) {
-      const char* newline = static_cast<const char*>(std::memchr(data, '\n', size));
+      const char* newline =
+          static_cast<const char*>(std::memchr(data, '\n', size));
       if (newline == nullptr && !chunk.eof) {
         skipped_bytes_ += static_cast<int64_t>(size);
         pending_ = std::async(std::launch::async, ReadChunk, fd_, name_,
@@ -214,7 +218,8 @@ absl::StatusOr<bool> LeadBlockReader::NextJson(LeadBlock* block) {
     // is a line too.
     size_t end = size;
     if (!chunk.eof) {
-      const void* last = size > begin ? ::memrchr(data + begin, '\n', size - begin) : nullptr;
+      const void* last =
+          size > begin ? ::memrchr(data + begin, '\n', size - begin) : nullptr;
       end = last != nullptr ? static_cast<const char*>(last) - data + 1 : begin;
     }
     for (size_t pos = begin; pos < end;) {
@@ -224,7 +229,8 @@ absl::StatusOr<bool> LeadBlockReader::NextJson(LeadBlock* block) {
       const int64_t line = next_line_++;
       const absl::string_view text(data + pos, line_end - pos);
       if (text.size() > kMaxRecordBytes) {
-        add_error(TooLong(name_, line, static_cast<int64_t>(text.size())), line);
+        add_error(TooLong(name_, line, static_cast<int64_t>(text.size())),
+                  line);
       } else if (!absl::StripLeadingAsciiWhitespace(text).empty()) {
         LeadBlock::Record& record = records.emplace_back();
         record.line = line;
@@ -273,8 +279,8 @@ absl::StatusOr<bool> LeadBlockReader::NextCsv(LeadBlock* block) {
     while (pos < size) {
       const int64_t line = next_line_;
       int64_t lines = 0;
-      absl::StatusOr<size_t> n =
-          ScanCsvRecord(absl::string_view(data + pos, size - pos), chunk.eof, &lines);
+      absl::StatusOr<size_t> n = ScanCsvRecord(
+          absl::string_view(data + pos, size - pos), chunk.eof, &lines);
       if (!n.ok()) {  // an unterminated quote: the rest of the file
         LeadBlock::Record& record = records.emplace_back();
         record.line = line;
@@ -299,11 +305,12 @@ absl::StatusOr<bool> LeadBlockReader::NextCsv(LeadBlock* block) {
     }
     if (!chunk.eof) {
       const size_t carry = size - pos;
-      if (carry > kMaxRecordBytes) return RecordError(name_, next_line_, "record too long");
+      if (carry > kMaxRecordBytes)
+        return RecordError(name_, next_line_, "record too long");
       if (spare.size() < carry) spare.resize(carry);
       std::memcpy(spare.data(), data + pos, carry);
-      pending_ = std::async(std::launch::async, ReadChunk, fd_, name_, std::move(spare),
-                            carry);
+      pending_ = std::async(std::launch::async, ReadChunk, fd_, name_,
+                            std::move(spare), carry);
     }
     spare = std::move(chunk.buffer);
     if (!records.empty()) block->data_ = std::move(spare);

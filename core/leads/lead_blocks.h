@@ -19,8 +19,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "google/protobuf/arena.h"
 #include "core/leads/lead_io.h"
+#include "google/protobuf/arena.h"
 #include "smarketing/v1/lead.pb.h"
 
 namespace smarketing {
@@ -92,7 +92,8 @@ class LeadBlockReader {
   // Share of the file handed out in blocks so far, in [0, 1]; negative when
   // unknown (standard input, a pipe).
   double fraction_done() const {
-    return total_bytes_ > 0 ? static_cast<double>(done_bytes_) / total_bytes_ : -1;
+    return total_bytes_ > 0 ? static_cast<double>(done_bytes_) / total_bytes_
+                            : -1;
   }
 
  private:
@@ -101,7 +102,7 @@ class LeadBlockReader {
   // block, so that gigabytes stream through a few buffers.
   struct Chunk {
     std::string buffer;
-    size_t size = 0;  // bytes of `buffer` in use
+    size_t size = 0;   // bytes of `buffer` in use
     size_t carry = 0;  // of which carried over from the previous chunk
     bool eof = false;
     absl::Status status;

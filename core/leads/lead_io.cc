@@ -13,14 +13,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "core/base/proto_time.h"
+#include "core/base/utf8.h"
+#include "core/leads/lead_json.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/type_resolver_util.h"
-#include "core/base/proto_time.h"
-#include "core/base/utf8.h"
-#include "core/leads/lead_json.h"
 
 namespace smarketing {
 namespace {
@@ -70,17 +70,26 @@ absl::Status SetColumn(const std::string& column, const std::string& value,
   };
   static constexpr Text kTexts[] = {
       {"id", [](v1::Lead* l) { return l->mutable_id(); }},
-      {"first_name", [](v1::Lead* l) { return l->mutable_contact()->mutable_first_name(); }},
-      {"last_name", [](v1::Lead* l) { return l->mutable_contact()->mutable_last_name(); }},
-      {"email", [](v1::Lead* l) { return l->mutable_contact()->mutable_email(); }},
-      {"phone", [](v1::Lead* l) { return l->mutable_contact()->mutable_phone(); }},
+      {"first_name",
+       [](v1::Lead* l) { return l->mutable_contact()->mutable_first_name(); }},
+      {"last_name",
+       [](v1::Lead* l) { return l->mutable_contact()->mutable_last_name(); }},
+      {"email",
+       [](v1::Lead* l) { return l->mutable_contact()->mutable_email(); }},
+      {"phone",
+       [](v1::Lead* l) { return l->mutable_contact()->mutable_phone(); }},
       {"job_title", [](v1::Lead* l) { return l->mutable_job_title(); }},
       {"department", [](v1::Lead* l) { return l->mutable_department(); }},
-      {"company_name", [](v1::Lead* l) { return l->mutable_company()->mutable_name(); }},
-      {"company_domain", [](v1::Lead* l) { return l->mutable_company()->mutable_domain(); }},
-      {"industry", [](v1::Lead* l) { return l->mutable_company()->mutable_industry(); }},
-      {"country", [](v1::Lead* l) { return l->mutable_company()->mutable_country(); }},
-      {"region", [](v1::Lead* l) { return l->mutable_company()->mutable_region(); }},
+      {"company_name",
+       [](v1::Lead* l) { return l->mutable_company()->mutable_name(); }},
+      {"company_domain",
+       [](v1::Lead* l) { return l->mutable_company()->mutable_domain(); }},
+      {"industry",
+       [](v1::Lead* l) { return l->mutable_company()->mutable_industry(); }},
+      {"country",
+       [](v1::Lead* l) { return l->mutable_company()->mutable_country(); }},
+      {"region",
+       [](v1::Lead* l) { return l->mutable_company()->mutable_region(); }},
       {"source", [](v1::Lead* l) { return l->mutable_source(); }},
       {"campaign", [](v1::Lead* l) { return l->mutable_campaign(); }},
       {"product", [](v1::Lead* l) { return l->mutable_product(); }},
@@ -94,8 +103,8 @@ absl::Status SetColumn(const std::string& column, const std::string& value,
   // Known before the empty-value shortcut: the header is checked with empty
   // values, and an unknown column must be refused there.
   static constexpr absl::string_view kTyped[] = {
-      "seniority",  "employee_count", "annual_revenue", "opted_out",
-      "do_not_email", "do_not_call",  "created_at",     "events"};
+      "seniority",    "employee_count", "annual_revenue", "opted_out",
+      "do_not_email", "do_not_call",    "created_at",     "events"};
   if (std::find(std::begin(kTyped), std::end(kTyped), column) ==
           std::end(kTyped) &&
       !(absl::StartsWith(column, "attributes.") && column.size() > 11)) {
@@ -141,16 +150,19 @@ absl::Status SetColumn(const std::string& column, const std::string& value,
         absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(s))));
     // What a Timestamp can hold, as the JSON-lines reader requires: a year
     // such as -26 parses, but no JSON printer or store could write it.
-    if (!IsValidTimestamp(created)) return bad("is not a valid time (years 1 to 9999)");
+    if (!IsValidTimestamp(created))
+      return bad("is not a valid time (years 1 to 9999)");
     *lead->mutable_created_at() = created;
   } else if (column == "events") {
     // Parse the array through a wrapper object so that every event field is
     // checked.
     // The fast reader gives protobuf's result and messages, much faster.
     v1::Lead holder;
-    auto status = ParseLeadJsonQuickly(absl::StrCat("{\"events\":", value, "}"), &holder);
+    auto status =
+        ParseLeadJsonQuickly(absl::StrCat("{\"events\":", value, "}"), &holder);
     if (!status.ok()) {
-      return bad(absl::StrCat("not a JSON array of events: ", status.message()));
+      return bad(
+          absl::StrCat("not a JSON array of events: ", status.message()));
     }
     for (v1::Event& event : *holder.mutable_events()) {
       *lead->add_events() = std::move(event);
@@ -184,7 +196,8 @@ absl::Status CheckCsvHeader(std::vector<std::string>* header,
   if (skip != nullptr) skip->assign(header->size(), false);
   for (size_t i = 0; i < header->size(); ++i) {
     std::string& column = (*header)[i];
-    if (auto st = CheckUtf8(absl::StrCat("header column ", i + 1), column); !st.ok()) {
+    if (auto st = CheckUtf8(absl::StrCat("header column ", i + 1), column);
+        !st.ok()) {
       return st;
     }
     column = std::string(absl::StripAsciiWhitespace(column));
@@ -206,8 +219,8 @@ absl::Status CheckCsvHeader(std::vector<std::string>* header,
 }
 
 absl::Status CsvFieldsToLead(const std::vector<std::string>& header,
-                             const std::vector<std::string>& fields, v1::Lead* lead,
-                             const std::vector<bool>* skip) {
+                             const std::vector<std::string>& fields,
+                             v1::Lead* lead, const std::vector<bool>* skip) {
   if (fields.size() != header.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "expected ", header.size(), " columns, found ", fields.size()));
@@ -227,7 +240,8 @@ namespace {
 // quote opens a quoted part only at the start of a field, "" in quotes is a
 // quote, a record ends at a newline outside quotes (a \r before it is
 // dropped). With `fields` null it only finds where the record ends.
-absl::StatusOr<size_t> CsvRecord(absl::string_view data, bool at_end, int64_t* lines,
+absl::StatusOr<size_t> CsvRecord(absl::string_view data, bool at_end,
+                                 int64_t* lines,
                                  std::vector<std::string>* fields) {
   std::string field;
   size_t field_size = 0;
@@ -264,7 +278,9 @@ absl::StatusOr<size_t> CsvRecord(absl::string_view data, bool at_end, int64_t* l
       } else {
         // Quoted bytes up to the next quote, at once.
         const void* quote = std::memchr(data.data() + i, '"', size - i);
-        const size_t j = quote != nullptr ? static_cast<const char*>(quote) - data.data() : size;
+        const size_t j = quote != nullptr
+                             ? static_cast<const char*>(quote) - data.data()
+                             : size;
         *lines += std::count(data.data() + i, data.data() + j, '\n');
         if (fields != nullptr) field.append(data.data() + i, j - i);
         field_size += j - i;
@@ -306,7 +322,8 @@ absl::StatusOr<size_t> ScanCsvRecord(absl::string_view data, bool at_end,
   return CsvRecord(data, at_end, lines, nullptr);
 }
 
-void SplitCsvRecord(absl::string_view record, std::vector<std::string>* fields) {
+void SplitCsvRecord(absl::string_view record,
+                    std::vector<std::string>* fields) {
   int64_t lines = 0;
   (void)CsvRecord(record, /*at_end=*/true, &lines, fields);
 }
@@ -350,8 +367,9 @@ absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::FromStream(
     if (!has_header.ok()) return has_header.status();
     if (!*has_header) {
       return absl::InvalidArgumentError(
-          absl::StrCat(reader->name_, ": empty CSV file; a header row is "
-                                      "required"));
+          absl::StrCat(reader->name_,
+                       ": empty CSV file; a header row is "
+                       "required"));
     }
     if (absl::Status st = CheckCsvHeader(
             &reader->header_, skip_unknown_columns ? &reader->skip_ : nullptr);
@@ -359,7 +377,8 @@ absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::FromStream(
       return RecordError(reader->name_, 1, st.message());
     }
     for (size_t i = 0; i < reader->skip_.size(); ++i) {
-      if (reader->skip_[i]) reader->unknown_columns_.push_back(reader->header_[i]);
+      if (reader->skip_[i])
+        reader->unknown_columns_.push_back(reader->header_[i]);
     }
   }
   return reader;
@@ -419,7 +438,8 @@ absl::StatusOr<bool> LeadReader::NextJson(v1::Lead* lead) {
   }
 }
 
-absl::StatusOr<bool> LeadReader::ReadCsvRecord(std::vector<std::string>* fields) {
+absl::StatusOr<bool> LeadReader::ReadCsvRecord(
+    std::vector<std::string>* fields) {
   fields->clear();
   record_line_ = next_line_;
   std::string field;

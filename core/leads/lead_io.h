@@ -109,7 +109,8 @@ absl::Status CheckCsvHeader(std::vector<std::string>* header,
                             std::vector<bool>* skip = nullptr);
 // The lead of a record's fields under `header`, but those `skip` marks.
 absl::Status CsvFieldsToLead(const std::vector<std::string>& header,
-                             const std::vector<std::string>& fields, v1::Lead* lead,
+                             const std::vector<std::string>& fields,
+                             v1::Lead* lead,
                              const std::vector<bool>* skip = nullptr);
 
 }  // namespace smarketing

@@ -12,11 +12,11 @@
 #include <emmintrin.h>
 #endif
 
+#include "core/base/utf8.h"
+#include "core/leads/lead_io.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "core/base/utf8.h"
-#include "core/leads/lead_io.h"
 #include "smarketing/v1/event.pb.h"
 
 namespace smarketing {
@@ -89,21 +89,30 @@ int FieldIndex(absl::string_view key, const FieldName (&fields)[N]) {
   return -1;
 }
 
-constexpr FieldName kLeadFields[] = {
-    {"id", ""},          {"contact", ""},    {"job_title", "jobTitle"},
-    {"department", ""},  {"seniority", ""},  {"company", ""},
-    {"source", ""},      {"campaign", ""},   {"product", ""},
-    {"consent", ""},     {"attributes", ""}, {"events", ""},
-    {"created_at", "createdAt"}};
+constexpr FieldName kLeadFields[] = {{"id", ""},
+                                     {"contact", ""},
+                                     {"job_title", "jobTitle"},
+                                     {"department", ""},
+                                     {"seniority", ""},
+                                     {"company", ""},
+                                     {"source", ""},
+                                     {"campaign", ""},
+                                     {"product", ""},
+                                     {"consent", ""},
+                                     {"attributes", ""},
+                                     {"events", ""},
+                                     {"created_at", "createdAt"}};
 constexpr FieldName kContactFields[] = {{"first_name", "firstName"},
                                         {"last_name", "lastName"},
                                         {"email", ""},
                                         {"phone", ""}};
-constexpr FieldName kCompanyFields[] = {
-    {"name", ""},     {"domain", ""},
-    {"industry", ""}, {"employee_count", "employeeCount"},
-    {"annual_revenue", "annualRevenue"}, {"country", ""},
-    {"region", ""}};
+constexpr FieldName kCompanyFields[] = {{"name", ""},
+                                        {"domain", ""},
+                                        {"industry", ""},
+                                        {"employee_count", "employeeCount"},
+                                        {"annual_revenue", "annualRevenue"},
+                                        {"country", ""},
+                                        {"region", ""}};
 constexpr FieldName kConsentFields[] = {{"opted_out", "optedOut"},
                                         {"do_not_email", "doNotEmail"},
                                         {"do_not_call", "doNotCall"}};
@@ -147,7 +156,8 @@ void AppendUtf8(uint32_t cp, std::string* out) {
 // backslash, control character or non-ASCII byte, or to a point near `end`
 // that the caller finishes byte by byte. Strings are most of a lead file,
 // and this is where the reader spends its time.
-const unsigned char* SkipPlain(const unsigned char* p, const unsigned char* end) {
+const unsigned char* SkipPlain(const unsigned char* p,
+                               const unsigned char* end) {
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
@@ -156,9 +166,9 @@ const unsigned char* SkipPlain(const unsigned char* p, const unsigned char* end)
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     // As signed bytes, non-ASCII bytes are negative: below 0x20 like
     // control characters.
-    const __m128i special =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                     _mm_cmplt_epi8(v, space));
+    const __m128i special = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+        _mm_cmplt_epi8(v, space));
     const int mask = _mm_movemask_epi8(special);
     if (mask != 0) return p + __builtin_ctz(mask);
     p += 16;
@@ -183,7 +193,8 @@ class Parser {
 
  private:
   void SkipSpace() {
-    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
+    while (p_ < end_ &&
+           (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) {
       ++p_;
     }
   }
@@ -218,7 +229,8 @@ class Parser {
       if (p_ >= end_) return false;
       const unsigned char c = *p_;
       if (c == '"') {
-        if (out != nullptr) out->append(reinterpret_cast<const char*>(start), p_ - start);
+        if (out != nullptr)
+          out->append(reinterpret_cast<const char*>(start), p_ - start);
         ++p_;
         return true;
       }
@@ -266,16 +278,34 @@ class Parser {
     if (p_ >= end_) return false;
     const unsigned char c = *p_++;
     switch (c) {
-      case '"': out->push_back('"'); return true;
-      case '\\': out->push_back('\\'); return true;
-      case '/': out->push_back('/'); return true;
-      case 'b': out->push_back('\b'); return true;
-      case 'f': out->push_back('\f'); return true;
-      case 'n': out->push_back('\n'); return true;
-      case 'r': out->push_back('\r'); return true;
-      case 't': out->push_back('\t'); return true;
-      case 'u': break;
-      default: return false;
+      case '"':
+        out->push_back('"');
+        return true;
+      case '\\':
+        out->push_back('\\');
+        return true;
+      case '/':
+        out->push_back('/');
+        return true;
+      case 'b':
+        out->push_back('\b');
+        return true;
+      case 'f':
+        out->push_back('\f');
+        return true;
+      case 'n':
+        out->push_back('\n');
+        return true;
+      case 'r':
+        out->push_back('\r');
+        return true;
+      case 't':
+        out->push_back('\t');
+        return true;
+      case 'u':
+        break;
+      default:
+        return false;
     }
     uint32_t cp;
     if (!Hex4(&cp) || cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) return false;
@@ -303,7 +333,8 @@ class Parser {
     if (!Consume('"')) return false;
     const unsigned char* start = p_;
     if (!StringBody(nullptr)) return false;
-    *key = absl::string_view(reinterpret_cast<const char*>(start), p_ - 1 - start);
+    *key =
+        absl::string_view(reinterpret_cast<const char*>(start), p_ - 1 - start);
     return Consume(':');
   }
 
@@ -371,7 +402,8 @@ class Parser {
   static int64_t IntegerValue(absl::string_view text) {
     const bool negative = text[0] == '-';
     int64_t v = 0;
-    for (size_t i = negative ? 1 : 0; i < text.size(); ++i) v = v * 10 + (text[i] - '0');
+    for (size_t i = negative ? 1 : 0; i < text.size(); ++i)
+      v = v * 10 + (text[i] - '0');
     return negative ? -v : v;
   }
 
@@ -386,7 +418,8 @@ class Parser {
       *out = static_cast<double>(IntegerValue(text));
       return true;
     }
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *out);
+    const auto [end, error] =
+        std::from_chars(text.data(), text.data() + text.size(), *out);
     return error == std::errc() && end == text.data() + text.size() &&
            std::isfinite(*out);
   }
@@ -407,7 +440,8 @@ class Parser {
           (digits > 1 && *first_digit == '0')) {
         return false;
       }
-      text = absl::string_view(reinterpret_cast<const char*>(start), p_ - start);
+      text =
+          absl::string_view(reinterpret_cast<const char*>(start), p_ - start);
       ++p_;
     } else if (!Number(&text, &integer, &digits)) {
       return false;
@@ -433,7 +467,8 @@ class Parser {
     const unsigned char* start = p_;
     if (!StringBody(nullptr)) return false;
     return names.Find(
-        absl::string_view(reinterpret_cast<const char*>(start), p_ - 1 - start), out);
+        absl::string_view(reinterpret_cast<const char*>(start), p_ - 1 - start),
+        out);
   }
 
   // RFC 3339 in UTC: YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z. Offsets and other forms
@@ -550,10 +585,14 @@ class Parser {
       const int field = FieldIndex(key, kContactFields);
       if (!seen.First(field)) return false;
       switch (field) {
-        case 0: return String(contact->mutable_first_name());
-        case 1: return String(contact->mutable_last_name());
-        case 2: return String(contact->mutable_email());
-        default: return String(contact->mutable_phone());
+        case 0:
+          return String(contact->mutable_first_name());
+        case 1:
+          return String(contact->mutable_last_name());
+        case 2:
+          return String(contact->mutable_email());
+        default:
+          return String(contact->mutable_phone());
       }
     });
   }
@@ -564,9 +603,12 @@ class Parser {
       const int field = FieldIndex(key, kCompanyFields);
       if (!seen.First(field)) return false;
       switch (field) {
-        case 0: return String(company->mutable_name());
-        case 1: return String(company->mutable_domain());
-        case 2: return String(company->mutable_industry());
+        case 0:
+          return String(company->mutable_name());
+        case 1:
+          return String(company->mutable_domain());
+        case 2:
+          return String(company->mutable_industry());
         case 3: {
           int64_t n;
           if (!Int64(&n)) return false;
@@ -579,8 +621,10 @@ class Parser {
           company->set_annual_revenue(d);
           return true;
         }
-        case 5: return String(company->mutable_country());
-        default: return String(company->mutable_region());
+        case 5:
+          return String(company->mutable_country());
+        default:
+          return String(company->mutable_region());
       }
     });
   }
@@ -593,9 +637,15 @@ class Parser {
       bool b;
       if (!Bool(&b)) return false;
       switch (field) {
-        case 0: consent->set_opted_out(b); break;
-        case 1: consent->set_do_not_email(b); break;
-        default: consent->set_do_not_call(b); break;
+        case 0:
+          consent->set_opted_out(b);
+          break;
+        case 1:
+          consent->set_do_not_email(b);
+          break;
+        default:
+          consent->set_do_not_call(b);
+          break;
       }
       return true;
     });
@@ -607,16 +657,20 @@ class Parser {
       const int field = FieldIndex(key, kEventFields);
       if (!seen.First(field)) return false;
       switch (field) {
-        case 0: return String(event->mutable_id());
+        case 0:
+          return String(event->mutable_id());
         case 1: {
           int type;
           if (!Enum(EventTypeNames(), &type)) return false;
           event->set_type(static_cast<v1::EventType>(type));
           return true;
         }
-        case 2: return Timestamp(event->mutable_occurred_at());
-        case 3: return Struct(event->mutable_properties(), 0);
-        default: return String(event->mutable_custom_type());
+        case 2:
+          return Timestamp(event->mutable_occurred_at());
+        case 3:
+          return Struct(event->mutable_properties(), 0);
+        default:
+          return String(event->mutable_custom_type());
       }
     });
   }
@@ -627,25 +681,36 @@ class Parser {
       const int field = FieldIndex(key, kLeadFields);
       if (!seen.First(field)) return false;
       switch (field) {
-        case 0: return String(lead->mutable_id());
-        case 1: return ContactObject(lead->mutable_contact());
-        case 2: return String(lead->mutable_job_title());
-        case 3: return String(lead->mutable_department());
+        case 0:
+          return String(lead->mutable_id());
+        case 1:
+          return ContactObject(lead->mutable_contact());
+        case 2:
+          return String(lead->mutable_job_title());
+        case 3:
+          return String(lead->mutable_department());
         case 4: {
           int seniority;
           if (!Enum(SeniorityNames(), &seniority)) return false;
           lead->set_seniority(static_cast<v1::Seniority>(seniority));
           return true;
         }
-        case 5: return CompanyObject(lead->mutable_company());
-        case 6: return String(lead->mutable_source());
-        case 7: return String(lead->mutable_campaign());
-        case 8: return String(lead->mutable_product());
-        case 9: return ConsentObject(lead->mutable_consent());
-        case 10: return Struct(lead->mutable_attributes(), 0);
+        case 5:
+          return CompanyObject(lead->mutable_company());
+        case 6:
+          return String(lead->mutable_source());
+        case 7:
+          return String(lead->mutable_campaign());
+        case 8:
+          return String(lead->mutable_product());
+        case 9:
+          return ConsentObject(lead->mutable_consent());
+        case 10:
+          return Struct(lead->mutable_attributes(), 0);
         case 11:
           return Array([&] { return EventObject(lead->add_events()); });
-        default: return Timestamp(lead->mutable_created_at());
+        default:
+          return Timestamp(lead->mutable_created_at());
       }
     });
   }

@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "core/base/utf8.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/struct.pb.h"
-#include "core/base/utf8.h"
 
 namespace smarketing {
 
@@ -90,7 +90,7 @@ void CheckDate(const v1::LocalDate& date, const std::string& path,
 // parsers only log those). Lists within a list that is too long are not
 // looked at: the problem is the same, and the point is to stop early.
 void CheckShape(const google::protobuf::Message& message,
-                    const std::string& path, ProblemList* problems) {
+                const std::string& path, ProblemList* problems) {
   const google::protobuf::Reflection* r = message.GetReflection();
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   r->ListFields(message, &fields);
@@ -111,11 +111,12 @@ void CheckShape(const google::protobuf::Message& message,
                 : r->GetStringReference(message, field, &scratch);
         const size_t bad = FindInvalidUtf8(text);
         if (bad != absl::string_view::npos) {
-          problems->Add(field->is_repeated() ? At(field_path, i) : field_path,
-                        absl::StrCat("not valid UTF-8 (byte 0x",
-                                     absl::Hex(static_cast<unsigned char>(text[bad]),
-                                               absl::kZeroPad2),
-                                     " at offset ", bad, ")"));
+          problems->Add(
+              field->is_repeated() ? At(field_path, i) : field_path,
+              absl::StrCat("not valid UTF-8 (byte 0x",
+                           absl::Hex(static_cast<unsigned char>(text[bad]),
+                                     absl::kZeroPad2),
+                           " at offset ", bad, ")"));
         }
       }
     }
@@ -126,25 +127,27 @@ void CheckShape(const google::protobuf::Message& message,
       continue;
     }
     const int size = r->FieldSize(message, field);
-    const int limit = literal ? kMaxPlaybookLiteralItems : kMaxPlaybookListItems;
+    const int limit =
+        literal ? kMaxPlaybookLiteralItems : kMaxPlaybookListItems;
     if (size > limit) {
-      problems->Add(field_path, absl::StrCat("at most ", limit,
-                                             " items are accepted; found ", size));
+      problems->Add(
+          field_path,
+          absl::StrCat("at most ", limit, " items are accepted; found ", size));
       continue;
     }
     if (!is_message) continue;
     for (int i = 0; i < size; ++i) {
       CheckShape(r->GetRepeatedMessage(message, field, i),
-                     field->is_map() ? field_path : At(field_path, i), problems);
+                 field->is_map() ? field_path : At(field_path, i), problems);
     }
   }
 }
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const CompiledPlaybook>> CompiledPlaybook::Compile(
-    const v1::Playbook& playbook, const SourceMap* positions,
-    absl::string_view file) {
+absl::StatusOr<std::shared_ptr<const CompiledPlaybook>>
+CompiledPlaybook::Compile(const v1::Playbook& playbook,
+                          const SourceMap* positions, absl::string_view file) {
   {
     // Before anything is copied or compiled: the limits bound that work.
     ProblemList misshapen(positions, file);
@@ -169,12 +172,12 @@ absl::StatusOr<std::shared_ptr<const CompiledPlaybook>> CompiledPlaybook::Compil
     std::vector<v1::ValidationProblem> sorted(
         problems.problems().problems().begin(),
         problems.problems().problems().end());
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const v1::ValidationProblem& a,
-                        const v1::ValidationProblem& b) {
-                       return std::make_pair(a.line(), a.column()) <
-                              std::make_pair(b.line(), b.column());
-                     });
+    std::stable_sort(
+        sorted.begin(), sorted.end(),
+        [](const v1::ValidationProblem& a, const v1::ValidationProblem& b) {
+          return std::make_pair(a.line(), a.column()) <
+                 std::make_pair(b.line(), b.column());
+        });
     ProblemList ordered(nullptr, file);
     for (const v1::ValidationProblem& p : sorted) {
       ordered.AddAt(p.path(), {p.line(), p.column()}, p.message());
@@ -199,7 +202,8 @@ v1::ValidationProblems ValidatePlaybook(const v1::Playbook& playbook,
 
 void CompiledPlaybook::CheckMetadataAndObjectives(ProblemList* problems) const {
   const v1::PlaybookMetadata& metadata = playbook_.metadata();
-  if (metadata.name().empty()) problems->Add("metadata.name", "a name is required");
+  if (metadata.name().empty())
+    problems->Add("metadata.name", "a name is required");
   if (metadata.version().empty()) {
     problems->Add("metadata.version", "a version is required");
   }
@@ -221,7 +225,8 @@ void CompiledPlaybook::CheckMetadataAndObjectives(ProblemList* problems) const {
     if (o.id().empty()) {
       problems->Add(path + ".id", "an id is required");
     } else if (!objective_ids.insert(o.id()).second) {
-      problems->Add(path + ".id", absl::StrCat("duplicate id \"", o.id(), "\""));
+      problems->Add(path + ".id",
+                    absl::StrCat("duplicate id \"", o.id(), "\""));
     }
     if (!o.team_id().empty() && !team_ids.contains(o.team_id())) {
       problems->Add(path + ".team_id",
@@ -229,11 +234,11 @@ void CompiledPlaybook::CheckMetadataAndObjectives(ProblemList* problems) const {
     }
     CheckDate(o.period_start(), path + ".period_start", problems);
     CheckDate(o.period_end(), path + ".period_end", problems);
-    const auto start = absl::CivilDay(o.period_start().year(),
-                                      o.period_start().month(),
-                                      o.period_start().day());
-    const auto end = absl::CivilDay(o.period_end().year(), o.period_end().month(),
-                                    o.period_end().day());
+    const auto start =
+        absl::CivilDay(o.period_start().year(), o.period_start().month(),
+                       o.period_start().day());
+    const auto end = absl::CivilDay(
+        o.period_end().year(), o.period_end().month(), o.period_end().day());
     if (end < start) {
       problems->Add(path + ".period_end", "the period ends before it starts");
     }
@@ -290,10 +295,10 @@ void CompiledPlaybook::CompileFitModel(ProblemList* problems) {
   fit_base_ = fit_model.base_points();
   if (!std::isfinite(fit_base_) ||
       std::abs(fit_base_) > ScoringLimits::kFitRulePoints) {
-    problems->Add("fit.base_points",
-                  absl::StrCat("must be within [-", ScoringLimits::kFitRulePoints,
-                               ", ", ScoringLimits::kFitRulePoints, "]; found ",
-                               fit_base_));
+    problems->Add(
+        "fit.base_points",
+        absl::StrCat("must be within [-", ScoringLimits::kFitRulePoints, ", ",
+                     ScoringLimits::kFitRulePoints, "]; found ", fit_base_));
   }
   if (fit_model.has_min()) min_fit_ = fit_model.min();
   if (fit_model.has_max()) max_fit_ = fit_model.max();
@@ -324,9 +329,9 @@ void CompiledPlaybook::CompilePersonas(IdRegistry& ids, ProblemList* problems) {
       ids.Add(c.id(), cpath + ".id");
       if (!std::isfinite(c.weight()) || c.weight() <= 0 ||
           c.weight() > ScoringLimits::kCriterionWeight) {
-        problems->Add(cpath + ".weight",
-                      absl::StrCat("weight must be in (0, 100]; found ",
-                                   c.weight()));
+        problems->Add(
+            cpath + ".weight",
+            absl::StrCat("weight must be in (0, 100]; found ", c.weight()));
       }
       Criterion& criterion = compiled.criteria.emplace_back();
       criterion.weight = c.weight();
@@ -344,7 +349,8 @@ void CompiledPlaybook::CompileFitRules(IdRegistry& ids, ProblemList* problems) {
     const v1::FitRule& r = p.fit_rules(i);
     const std::string path = At("fit_rules", i);
     ids.Add(r.id(), path + ".id");
-    CheckPoints(r.points(), ScoringLimits::kFitRulePoints, path + ".points", problems);
+    CheckPoints(r.points(), ScoringLimits::kFitRulePoints, path + ".points",
+                problems);
     FitRule& rule = fit_rules_.emplace_back();
     rule.points = r.points();
     CompileWhen(r.when(), r.has_when(), true, FieldScope::kLead, path + ".when",
@@ -370,10 +376,10 @@ void CompiledPlaybook::CompileGradeBands(ProblemList* problems) {
     }
     if (b.min_fit() < min_fit_ || b.max_fit() > max_fit_ ||
         b.min_fit() >= b.max_fit()) {
-      problems->Add(path, absl::StrCat("a band needs ", min_fit_,
-                                       " <= min_fit < max_fit <= ", max_fit_,
-                                       "; found [", b.min_fit(), ", ",
-                                       b.max_fit(), ")"));
+      problems->Add(
+          path, absl::StrCat("a band needs ", min_fit_,
+                             " <= min_fit < max_fit <= ", max_fit_, "; found [",
+                             b.min_fit(), ", ", b.max_fit(), ")"));
       continue;
     }
     grade_bands_.push_back({b.min_fit(), b.max_fit(), i});
@@ -394,8 +400,7 @@ void CompiledPlaybook::CompileGradeBands(ProblemList* problems) {
       } else if (band.min_fit < covered) {
         problems->Add(path + ".min_fit",
                       absl::StrCat("overlap: fit scores from ", band.min_fit,
-                                   " to ", covered,
-                                   " already have a grade"));
+                                   " to ", covered, " already have a grade"));
       }
       covered = std::max(covered, band.max_fit);
     }
@@ -416,8 +421,9 @@ void CompiledPlaybook::CompileEngagement(IdRegistry& ids,
   // Only rules without a half-life of their own need the model's.
   const bool needs_half_life =
       engagement.has_half_life() ||
-      std::any_of(engagement.rules().begin(), engagement.rules().end(),
-                  [](const v1::EngagementRule& r) { return !r.has_half_life(); });
+      std::any_of(
+          engagement.rules().begin(), engagement.rules().end(),
+          [](const v1::EngagementRule& r) { return !r.has_half_life(); });
   if (needs_half_life && half_life <= 0) {
     problems->Add("engagement.half_life",
                   "a half-life greater than zero is required");
@@ -429,9 +435,10 @@ void CompiledPlaybook::CompileEngagement(IdRegistry& ids,
   if (engagement.has_min_score()) {
     min_engagement_ = engagement.min_score();
     if (!std::isfinite(min_engagement_) || min_engagement_ >= max_engagement_) {
-      problems->Add("engagement.min_score",
-                    absl::StrCat("must be a finite number below max_score (",
-                                 max_engagement_, "); found ", min_engagement_));
+      problems->Add(
+          "engagement.min_score",
+          absl::StrCat("must be a finite number below max_score (",
+                       max_engagement_, "); found ", min_engagement_));
       min_engagement_ = 0;
     }
   }
@@ -440,7 +447,8 @@ void CompiledPlaybook::CompileEngagement(IdRegistry& ids,
     const v1::EngagementRule& r = engagement.rules(i);
     const std::string path = At("engagement.rules", i);
     ids.Add(r.id(), path + ".id");
-    CheckPoints(r.points(), ScoringLimits::kEngagementRulePoints, path + ".points", problems);
+    CheckPoints(r.points(), ScoringLimits::kEngagementRulePoints,
+                path + ".points", problems);
     EngagementRule& rule = engagement_rules_.emplace_back();
     rule.points = r.points();
     rule.max_points = r.max_points();
@@ -448,7 +456,8 @@ void CompiledPlaybook::CompileEngagement(IdRegistry& ids,
       problems->Add(path + ".max_points", "must be >= 0 (0 for no cap)");
     }
     if (r.event_types_size() == 0) {
-      problems->Add(path + ".event_types", "at least one event type is required");
+      problems->Add(path + ".event_types",
+                    "at least one event type is required");
     }
     for (int j = 0; j < r.event_types_size(); ++j) {
       const int type = r.event_types(j);
@@ -466,7 +475,8 @@ void CompiledPlaybook::CompileEngagement(IdRegistry& ids,
         problems->Add(path + ".half_life", "must be greater than zero");
       }
     }
-    rule.inverse_half_life_seconds = rule_half_life > 0 ? 1 / rule_half_life : 0;
+    rule.inverse_half_life_seconds =
+        rule_half_life > 0 ? 1 / rule_half_life : 0;
     if (r.has_window_cap()) {
       const double window = Seconds(r.window_cap().window());
       if (window < 1 || window != std::floor(window)) {
@@ -512,7 +522,8 @@ void CompiledPlaybook::CompileHandRaiserRules(IdRegistry& ids,
     ids.Add(r.id(), path + ".id");
     HandRaiserRule& rule = hand_raiser_rules_.emplace_back();
     if (r.event_types_size() == 0) {
-      problems->Add(path + ".event_types", "at least one event type is required");
+      problems->Add(path + ".event_types",
+                    "at least one event type is required");
     }
     for (int j = 0; j < r.event_types_size(); ++j) {
       const int type = r.event_types(j);
@@ -565,10 +576,10 @@ void CompiledPlaybook::CompileThresholds(ProblemList* problems) {
     if (!std::isfinite(t.min_engagement()) ||
         t.min_engagement() < std::min(0.0, min_engagement_) ||
         t.min_engagement() > max_engagement_) {
-      problems->Add(path + ".min_engagement",
-                    absl::StrCat("must be within [", std::min(0.0, min_engagement_),
-                                 ", ", max_engagement_,
-                                 "] (engagement.max_score)"));
+      problems->Add(
+          path + ".min_engagement",
+          absl::StrCat("must be within [", std::min(0.0, min_engagement_), ", ",
+                       max_engagement_, "] (engagement.max_score)"));
     }
     if (t.min_total() > max_fit_ + max_engagement_) {
       problems->Add(path + ".min_total",
@@ -588,14 +599,16 @@ void CompiledPlaybook::CompileThresholds(ProblemList* problems) {
                     "only the MQL threshold takes a condition");
     }
     if (sql.min_total() < mql.min_total()) {
-      problems->Add("thresholds.sql.min_total",
-                    absl::StrCat("thresholds out of order: SQL (", sql.min_total(),
-                                 ") is below MQL (", mql.min_total(), ")"));
+      problems->Add(
+          "thresholds.sql.min_total",
+          absl::StrCat("thresholds out of order: SQL (", sql.min_total(),
+                       ") is below MQL (", mql.min_total(), ")"));
     }
     if (sql.min_fit() < mql.min_fit()) {
-      problems->Add("thresholds.sql.min_fit",
-                    absl::StrCat("thresholds out of order: SQL (", sql.min_fit(),
-                                 ") is below MQL (", mql.min_fit(), ")"));
+      problems->Add(
+          "thresholds.sql.min_fit",
+          absl::StrCat("thresholds out of order: SQL (", sql.min_fit(),
+                       ") is below MQL (", mql.min_fit(), ")"));
     }
   }
 }

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "core/playbook/condition.h"
 #include "core/base/problems.h"
+#include "core/playbook/condition.h"
 #include "smarketing/v1/playbook.pb.h"
 
 namespace smarketing {
@@ -22,10 +22,10 @@ class IdRegistry;
 // The bounds validation puts on points and weights. Tools that write
 // Playbooks (the Python tuner) read them from here rather than restating them.
 struct ScoringLimits {
-  static constexpr double kCriterionWeight = 100;   // weight in (0, this]
-  static constexpr double kFitRulePoints = 100;     // |points| <= this
+  static constexpr double kCriterionWeight = 100;  // weight in (0, this]
+  static constexpr double kFitRulePoints = 100;    // |points| <= this
   static constexpr double kEngagementRulePoints = 1000;
-  static constexpr double kMaxFit = 100;            // fit is clamped to [0, this]
+  static constexpr double kMaxFit = 100;  // fit is clamped to [0, this]
 };
 
 // Limits that keep validating and publishing a Playbook cheap (a Playbook
@@ -71,7 +71,7 @@ class CompiledPlaybook {
   struct EngagementRule {
     CompiledCondition when;
     double points = 0;
-    double max_points = 0;  // 0: no cap
+    double max_points = 0;       // 0: no cap
     int64_t window_seconds = 0;  // 0: no window cap
     int window_max_events = 0;
     double inverse_half_life_seconds = 0;

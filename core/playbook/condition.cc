@@ -63,7 +63,9 @@ FieldValue Enum(const google::protobuf::EnumDescriptor* type, int number) {
   return v;
 }
 
-char Lower(char c) { return absl::ascii_tolower(static_cast<unsigned char>(c)); }
+char Lower(char c) {
+  return absl::ascii_tolower(static_cast<unsigned char>(c));
+}
 
 // absl::ascii_tolower on 8 bytes at once: bytes 'A' to 'Z' gain 0x20.
 uint64_t Lower8(uint64_t x) {
@@ -77,8 +79,8 @@ uint64_t Lower8(uint64_t x) {
 
 // Case-insensitive tests against text that compilation already lower-cased
 // (`lower`): the same results as absl's *IgnoreCase, inlined.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool EqualsLowered(absl::string_view text,
-                                                      absl::string_view lower) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool EqualsLowered(
+    absl::string_view text, absl::string_view lower) {
   if (text.size() != lower.size()) return false;
   const char* a = text.data();
   const char* b = lower.data();
@@ -132,8 +134,8 @@ class ByteScanner {
 #if defined(__SSE2__)
     __m128i block;
     if (n == 16) {
-      block = _mm_loadu_si128(
-          reinterpret_cast<const __m128i*>(text.data() + base));
+      block =
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + base));
     } else {
       alignas(16) char buffer[16] = {};
       std::memcpy(buffer, text.data() + base, n);
@@ -154,7 +156,8 @@ class ByteScanner {
       const char c = text[base + i];
       if (static_cast<unsigned char>(c) >= 0x80) *high = true;
       for (int t = 0; t < count_; ++t) {
-        if (static_cast<char>(c | 0x20) == targets_[t]) bits |= uint32_t{1} << i;
+        if (static_cast<char>(c | 0x20) == targets_[t])
+          bits |= uint32_t{1} << i;
       }
     }
     return bits;
@@ -231,15 +234,17 @@ class RegexPrefilter {
     if (out->passes_[0]) return nullptr;
     for (int a = 0; a < static_cast<int>(out->atoms_.size()); ++a) {
       const std::string& atom = out->atoms_[a];
-      for (const unsigned char c : {static_cast<unsigned char>(atom[0]),
-                                    static_cast<unsigned char>(absl::ascii_toupper(atom[0]))}) {
+      for (const unsigned char c :
+           {static_cast<unsigned char>(atom[0]),
+            static_cast<unsigned char>(absl::ascii_toupper(atom[0]))}) {
         out->first_[c] |= 1u << a;
       }
       if (atom.size() == 1) {
         for (uint32_t& second : out->second_) second |= 1u << a;
       } else {
-        for (const unsigned char c : {static_cast<unsigned char>(atom[1]),
-                                      static_cast<unsigned char>(absl::ascii_toupper(atom[1]))}) {
+        for (const unsigned char c :
+             {static_cast<unsigned char>(atom[1]),
+              static_cast<unsigned char>(absl::ascii_toupper(atom[1]))}) {
           out->second_[c] |= 1u << a;
         }
       }
@@ -492,23 +497,23 @@ int CompiledCondition::CompileNode(const v1::Condition& c, FieldScope scope,
   if (op == "all" || op == "any" || op == "not") {
     if (!c.field().empty()) {
       problems->Add(absl::StrCat(path, ".field"),
-                    absl::StrCat("\"", op, "\" combines conditions and takes "
-                                           "no field; put the field in each of "
-                                           "them"));
+                    absl::StrCat("\"", op,
+                                 "\" combines conditions and takes "
+                                 "no field; put the field in each of "
+                                 "them"));
     }
     std::vector<int> children;
     if (op == "not") {
-      children.push_back(CompileNode(c.not_(), scope, absl::StrCat(path, ".not"),
-                                     depth + 1, problems, attributes,
-                                     properties));
+      children.push_back(CompileNode(c.not_(), scope,
+                                     absl::StrCat(path, ".not"), depth + 1,
+                                     problems, attributes, properties));
       nodes_[index].op = Op::kNot;
     } else {
       const auto& list = op == "all" ? c.all() : c.any();
       for (int i = 0; i < list.size(); ++i) {
-        children.push_back(CompileNode(list[i], scope,
-                                       absl::StrCat(path, ".", op, "[", i, "]"),
-                                       depth + 1, problems, attributes,
-                                       properties));
+        children.push_back(CompileNode(
+            list[i], scope, absl::StrCat(path, ".", op, "[", i, "]"), depth + 1,
+            problems, attributes, properties));
       }
       nodes_[index].op = op == "all" ? Op::kAll : Op::kAny;
     }
@@ -590,7 +595,8 @@ int CompiledCondition::CompileNode(const v1::Condition& c, FieldScope scope,
     if (!textual) type_error(op);
     const google::protobuf::ListValue& texts = c.contains_any();
     if (texts.values_size() == 0) {
-      problems->Add(absl::StrCat(path, ".contains_any"), "needs at least one text");
+      problems->Add(absl::StrCat(path, ".contains_any"),
+                    "needs at least one text");
     }
     for (int i = 0; i < texts.values_size(); ++i) {
       const google::protobuf::Value& text = texts.values(i);
@@ -652,10 +658,10 @@ bool CompiledCondition::CompileLiteral(const google::protobuf::Value& value,
         for (int i = 1; i < e->value_count(); ++i) {
           names.emplace_back(ShortEnumName(e, e->value(i)->number()));
         }
-        problems->Add(path, absl::StrCat("\"", value.string_value(),
-                                         "\" is not a ", e->name(),
-                                         "; expected one of: ",
-                                         absl::StrJoin(names, ", ")));
+        problems->Add(
+            path,
+            absl::StrCat("\"", value.string_value(), "\" is not a ", e->name(),
+                         "; expected one of: ", absl::StrJoin(names, ", ")));
         return false;
       }
       if (type != FieldType::kString && type != FieldType::kDynamic) break;
@@ -731,11 +737,13 @@ bool CompiledCondition::Eval(int index, const EvalContext& context) const {
       }
       return false;
     case Op::kRange:
-      if (value.kind != FieldValue::kNumber && value.kind != FieldValue::kEnum) {
+      if (value.kind != FieldValue::kNumber &&
+          value.kind != FieldValue::kEnum) {
         return false;
       }
-      return (!node.has_min || (node.min_exclusive ? value.number > node.min
-                                                   : value.number >= node.min)) &&
+      return (!node.has_min ||
+              (node.min_exclusive ? value.number > node.min
+                                  : value.number >= node.min)) &&
              (!node.has_max || (node.max_inclusive ? value.number <= node.max
                                                    : value.number < node.max));
     default:

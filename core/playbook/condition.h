@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "core/playbook/field.h"
 #include "core/base/problems.h"
+#include "core/playbook/field.h"
 #include "re2/re2.h"
 #include "smarketing/v1/condition.pb.h"
 
@@ -50,7 +50,8 @@ class PropertyCache {
   }
   const FieldValue& Get(int slot) {
     if (generations_[slot] != generation_) {
-      values_[slot] = FromProtoValue(slots_->Resolve(event_->properties(), slot));
+      values_[slot] =
+          FromProtoValue(slots_->Resolve(event_->properties(), slot));
       generations_[slot] = generation_;
     }
     return values_[slot];

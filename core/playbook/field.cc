@@ -127,8 +127,9 @@ const google::protobuf::Value* SlotTable::Resolve(
   return value;
 }
 
-void SlotTable::Resolve(const google::protobuf::Struct& root,
-                        std::vector<const google::protobuf::Value*>* out) const {
+void SlotTable::Resolve(
+    const google::protobuf::Struct& root,
+    std::vector<const google::protobuf::Value*>* out) const {
   out->resize(paths_.size());
   for (int i = 0; i < size(); ++i) (*out)[i] = Resolve(root, i);
 }

@@ -5,9 +5,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/yaml_message.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
-#include "core/base/yaml_message.h"
 
 namespace smarketing {
 namespace {
@@ -47,7 +47,8 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path,
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
-  if (size < 0) return absl::InvalidArgumentError(absl::StrCat(path, ": not a file"));
+  if (size < 0)
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a file"));
   if (static_cast<size_t>(size) > max_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": ", size, " bytes; at most ", max_bytes, " are accepted"));
@@ -66,9 +67,9 @@ absl::StatusOr<PlaybookSource> ParsePlaybook(absl::string_view text,
   source.file = std::string(file);
   ProblemList problems(nullptr, file);
   if (text.size() > kMaxPlaybookBytes) {
-    problems.Add("", absl::StrCat("the Playbook is ", text.size(),
-                                  " bytes; at most ", kMaxPlaybookBytes,
-                                  " are accepted"));
+    problems.Add(
+        "", absl::StrCat("the Playbook is ", text.size(), " bytes; at most ",
+                         kMaxPlaybookBytes, " are accepted"));
     return problems.ToStatus("the Playbook cannot be read");
   }
   switch (format) {
@@ -81,8 +82,8 @@ absl::StatusOr<PlaybookSource> ParsePlaybook(absl::string_view text,
       google::protobuf::TextFormat::Parser parser;
       TextErrorCollector collector(&problems);
       parser.RecordErrorsTo(&collector);
-      google::protobuf::io::ArrayInputStream input(text.data(),
-                                                   static_cast<int>(text.size()));
+      google::protobuf::io::ArrayInputStream input(
+          text.data(), static_cast<int>(text.size()));
       if (!parser.Parse(&input, &source.playbook) && problems.empty()) {
         problems.Add("", "not a valid protobuf text Playbook");
       }
@@ -95,7 +96,8 @@ absl::StatusOr<PlaybookSource> ParsePlaybook(absl::string_view text,
       }
       break;
   }
-  if (!problems.empty()) return problems.ToStatus("the Playbook cannot be read");
+  if (!problems.empty())
+    return problems.ToStatus("the Playbook cannot be read");
   return source;
 }
 

@@ -51,13 +51,20 @@ bool In(absl::Time t, absl::Time start, absl::Time end) {
 // Monday = 0.
 int WeekdayIndex(absl::CivilDay day) {
   switch (absl::GetWeekday(day)) {
-    case absl::Weekday::monday: return 0;
-    case absl::Weekday::tuesday: return 1;
-    case absl::Weekday::wednesday: return 2;
-    case absl::Weekday::thursday: return 3;
-    case absl::Weekday::friday: return 4;
-    case absl::Weekday::saturday: return 5;
-    case absl::Weekday::sunday: return 6;
+    case absl::Weekday::monday:
+      return 0;
+    case absl::Weekday::tuesday:
+      return 1;
+    case absl::Weekday::wednesday:
+      return 2;
+    case absl::Weekday::thursday:
+      return 3;
+    case absl::Weekday::friday:
+      return 4;
+    case absl::Weekday::saturday:
+      return 5;
+    case absl::Weekday::sunday:
+      return 6;
   }
   return 0;
 }
@@ -89,8 +96,8 @@ std::optional<double> Ratio(int64_t num, int64_t den) {
 
 v1::Figure RatioFigure(std::optional<double> value,
                        std::optional<double> previous) {
-  return MakeFigure(value.value_or(0), previous.value_or(0),
-                    value.has_value(), previous.has_value());
+  return MakeFigure(value.value_or(0), previous.value_or(0), value.has_value(),
+                    previous.has_value());
 }
 
 double Hours(absl::Duration d) { return absl::ToDoubleHours(d); }
@@ -120,8 +127,9 @@ void AddKeyCounts(const std::map<std::string, int64_t>& counts,
                   google::protobuf::RepeatedPtrField<v1::KeyCount>* out) {
   std::vector<std::pair<std::string, int64_t>> sorted(counts.begin(),
                                                       counts.end());
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::stable_sort(
+      sorted.begin(), sorted.end(),
+      [](const auto& a, const auto& b) { return a.second > b.second; });
   for (const auto& [key, n] : sorted) {
     v1::KeyCount* k = out->Add();
     k->set_key(key);
@@ -181,10 +189,10 @@ absl::StatusOr<ReviewPeriod> IsoWeek(absl::string_view week,
   int number = 0;
   char tail = 0;
   const std::string text(week);
-  const bool parsed = text.size() >= 8 && text.size() <= 9 &&
-                      std::sscanf(text.c_str(), "%4d-W%2d%c", &year, &number,
-                                  &tail) == 2 &&
-                      text[4] == '-' && text[5] == 'W';
+  const bool parsed =
+      text.size() >= 8 && text.size() <= 9 &&
+      std::sscanf(text.c_str(), "%4d-W%2d%c", &year, &number, &tail) == 2 &&
+      text[4] == '-' && text[5] == 'W';
   if (!parsed || year < 1 || number < 1 || number > 53) {
     return FieldError(field, absl::StrCat("an ISO week such as \"2026-W48\" "
                                           "is expected; found \"",
@@ -255,8 +263,7 @@ absl::StatusOr<std::unique_ptr<ReviewBuilder>> ReviewBuilder::Create(
     Objective o;
     o.objective = &objective;
     o.start = b->zone_.At(absl::CivilSecond(day(objective.period_start()))).pre;
-    o.end =
-        b->zone_.At(absl::CivilSecond(day(objective.period_end()) + 1)).pre;
+    o.end = b->zone_.At(absl::CivilSecond(day(objective.period_end()) + 1)).pre;
     if (o.start >= period.end || o.end <= period.start) continue;
     o.calendar = b->CalendarOf(objective.team_id());
     b->objectives_.push_back(o);
@@ -380,7 +387,8 @@ void ReviewBuilder::Add(const v1::Lead& lead,
     if (In(at, p.start, p.end)) {
       ++(accepted ? period_.accepted : period_.rejected);
       if (!accepted) {
-        auto& [count, examples] = rejection_reasons_[f.rejected().reason_code()];
+        auto& [count, examples] =
+            rejection_reasons_[f.rejected().reason_code()];
         ++count;
         if (examples.size() < kRejectionExamples) {
           examples.push_back(lead.id());
@@ -515,8 +523,7 @@ int ReviewBuilder::BusinessDays(const BusinessCalendar* calendar,
   for (absl::CivilDay d = absl::ToCivilDay(from, zone);; ++d) {
     const absl::Time start = std::max(from, zone.At(absl::CivilSecond(d)).pre);
     if (start >= to) break;
-    const absl::Time end =
-        std::min(to, zone.At(absl::CivilSecond(d + 1)).pre);
+    const absl::Time end = std::min(to, zone.At(absl::CivilSecond(d + 1)).pre);
     if (calendar == nullptr ||
         calendar->BusinessTimeBetween(start, end) > absl::ZeroDuration()) {
       ++days;
@@ -536,8 +543,8 @@ v1::ObjectiveProgress ReviewBuilder::Progress(const Objective& o) const {
   *out.mutable_period_end() = objective.period_end();
   out.set_target(objective.target());
   const int total = BusinessDays(o.calendar, o.start, o.end);
-  const int elapsed =
-      BusinessDays(o.calendar, o.start, std::max(o.start, std::min(o.end, as_of_)));
+  const int elapsed = BusinessDays(o.calendar, o.start,
+                                   std::max(o.start, std::min(o.end, as_of_)));
   out.set_business_days_total(total);
   out.set_business_days_elapsed(elapsed);
 
@@ -587,9 +594,9 @@ v1::ObjectiveProgress ReviewBuilder::Progress(const Objective& o) const {
     out.set_available(false);
     out.set_unavailable_reason(missing);
     out.set_status(v1::OBJECTIVE_STATUS_NO_DATA);
-    out.set_expected_by_now(
-        rate ? objective.target()
-             : total > 0 ? objective.target() * elapsed / total : 0);
+    out.set_expected_by_now(rate        ? objective.target()
+                            : total > 0 ? objective.target() * elapsed / total
+                                        : 0);
     return out;
   }
   const double target = objective.target();
@@ -643,10 +650,10 @@ void ReviewBuilder::BuildMarketing(v1::MarketingScorecard* scorecard) const {
     const auto pro_rata = [&](absl::Time from, absl::Time to) {
       from = std::max(from, o.start);
       to = std::min(to, o.end);
-      return to > from && total > 0 ? o.objective->target() *
-                                          BusinessDays(o.calendar, from, to) /
-                                          total
-                                    : 0.0;
+      return to > from && total > 0
+                 ? o.objective->target() * BusinessDays(o.calendar, from, to) /
+                       total
+                 : 0.0;
     };
     *m.mutable_mql_target() =
         MakeFigure(pro_rata(p.start, p.end), pro_rata(previous_start_, p.start),
@@ -669,7 +676,8 @@ void ReviewBuilder::BuildMarketing(v1::MarketingScorecard* scorecard) const {
     v1::RejectionReasonCount* out = m.add_rejection_reasons();
     out->set_reason_code(r->first);
     out->set_count(r->second.first);
-    for (const std::string& id : r->second.second) out->add_example_lead_ids(id);
+    for (const std::string& id : r->second.second)
+      out->add_example_lead_ids(id);
   }
   AddKeyCounts(by_persona_, m.mutable_mqls_by_persona());
   AddKeyCounts(by_grade_, m.mutable_mqls_by_grade());
@@ -702,9 +710,12 @@ void ReviewBuilder::BuildSales(v1::SalesScorecard* scorecard) const {
     finish(g, key.first, key.second, s.add_by_owner());
   }
   std::vector<v1::UntreatedLead> untreated = untreated_;
-  const auto older = [](const v1::UntreatedLead& a, const v1::UntreatedLead& b) {
-    return std::make_tuple(a.mql_at().seconds(), a.mql_at().nanos(), a.lead_id()) <
-           std::make_tuple(b.mql_at().seconds(), b.mql_at().nanos(), b.lead_id());
+  const auto older = [](const v1::UntreatedLead& a,
+                        const v1::UntreatedLead& b) {
+    return std::make_tuple(a.mql_at().seconds(), a.mql_at().nanos(),
+                           a.lead_id()) < std::make_tuple(b.mql_at().seconds(),
+                                                          b.mql_at().nanos(),
+                                                          b.lead_id());
   };
   const size_t kept = std::min<size_t>(untreated.size(), kMaxUntreated);
   std::partial_sort(untreated.begin(), untreated.begin() + kept,

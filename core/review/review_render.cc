@@ -73,7 +73,8 @@ std::string Rate(const v1::OnTimeRate& r) {
   return absl::StrCat(Percent(r.rate()), " (", r.on_time(), "/", r.due(), ")");
 }
 
-std::string Time(const google::protobuf::Timestamp& t, const std::string& zone) {
+std::string Time(const google::protobuf::Timestamp& t,
+                 const std::string& zone) {
   absl::TimeZone tz;
   if (!absl::LoadTimeZone(zone, &tz)) tz = absl::UTCTimeZone();
   return absl::FormatTime("%Y-%m-%d %H:%M", TimeFromProto(t), tz);
@@ -84,8 +85,8 @@ std::string KeyCounts(
   if (counts.empty()) return "none";
   std::vector<std::string> parts;
   for (const v1::KeyCount& k : counts) {
-    parts.push_back(absl::StrCat(k.key().empty() ? "(none)" : k.key(), " ",
-                                 k.count()));
+    parts.push_back(
+        absl::StrCat(k.key().empty() ? "(none)" : k.key(), " ", k.count()));
   }
   return absl::StrJoin(parts, ", ");
 }
@@ -94,38 +95,40 @@ std::string Title(const v1::Review& review) {
   const std::string period =
       !review.period_label().empty()
           ? review.period_label()
-          : absl::StrCat(Time(review.period_start(), review.time_zone()), " to ",
-                         Time(review.period_end(), review.time_zone()));
+          : absl::StrCat(Time(review.period_start(), review.time_zone()),
+                         " to ", Time(review.period_end(), review.time_zone()));
   return absl::StrCat("Weekly review ", period);
 }
 
 std::string Subtitle(const v1::Review& review) {
-  std::string text = absl::StrCat(
-      review.time_zone(), ", Playbook ", review.playbook_version(), ", as of ",
-      Time(review.as_of(), review.time_zone()));
+  std::string text =
+      absl::StrCat(review.time_zone(), ", Playbook ", review.playbook_version(),
+                   ", as of ", Time(review.as_of(), review.time_zone()));
   const v1::ReviewFilter& f = review.filter();
   std::vector<std::string> filters;
   if (!f.team_id().empty()) filters.push_back("team " + f.team_id());
   if (!f.campaign().empty()) filters.push_back("campaign " + f.campaign());
   if (!f.source().empty()) filters.push_back("source " + f.source());
   if (!f.persona_id().empty()) filters.push_back("persona " + f.persona_id());
-  if (!filters.empty()) absl::StrAppend(&text, "; ", absl::StrJoin(filters, ", "));
+  if (!filters.empty())
+    absl::StrAppend(&text, "; ", absl::StrJoin(filters, ", "));
   return text;
 }
 
 std::vector<std::string> ComplianceRow(const v1::SlaCompliance& c,
                                        const std::string& who) {
-  return {who,
-          absl::StrCat(c.mqls()),
-          Rate(c.first_touch()),
-          Rate(c.accept_or_reject()),
-          Rate(c.feedback_after_meeting()),
-          c.touched() > 0 ? absl::StrFormat("%.1f", c.median_hours_to_first_touch())
-                          : "n/a",
-          c.touched() > 0 ? absl::StrFormat("%.1f", c.p90_hours_to_first_touch())
-                          : "n/a",
-          absl::StrCat(c.breaches()),
-          absl::StrCat(c.escalations())};
+  return {
+      who,
+      absl::StrCat(c.mqls()),
+      Rate(c.first_touch()),
+      Rate(c.accept_or_reject()),
+      Rate(c.feedback_after_meeting()),
+      c.touched() > 0 ? absl::StrFormat("%.1f", c.median_hours_to_first_touch())
+                      : "n/a",
+      c.touched() > 0 ? absl::StrFormat("%.1f", c.p90_hours_to_first_touch())
+                      : "n/a",
+      absl::StrCat(c.breaches()),
+      absl::StrCat(c.escalations())};
 }
 
 // Every objective with its progress.
@@ -139,10 +142,9 @@ Section ObjectivesSection(const v1::Review& review) {
     const std::string metric =
         EnumLabel(v1::ObjectiveMetric_descriptor(), o.metric());
     if (!o.available()) {
-      table.rows.push_back({o.objective_id(), metric,
-                            "n/a: " + o.unavailable_reason(),
-                            Value(o.target(), o.metric()), "", "", "",
-                            Status(o.status())});
+      table.rows.push_back(
+          {o.objective_id(), metric, "n/a: " + o.unavailable_reason(),
+           Value(o.target(), o.metric()), "", "", "", Status(o.status())});
       continue;
     }
     table.rows.push_back(
@@ -152,7 +154,8 @@ Section ObjectivesSection(const v1::Review& review) {
          Value(o.projection(), o.metric()), Status(o.status())});
   }
   if (table.rows.empty()) {
-    objectives.lines.push_back("No objective of the Playbook covers the period.");
+    objectives.lines.push_back(
+        "No objective of the Playbook covers the period.");
   } else {
     objectives.tables.emplace_back("", std::move(table));
   }
@@ -184,7 +187,8 @@ Section MarketingSection(const v1::Review& review) {
     reasons.rows.push_back({r.reason_code(), absl::StrCat(r.count()),
                             absl::StrJoin(r.example_lead_ids(), ", ")});
   }
-  if (!reasons.rows.empty()) marketing.tables.emplace_back("", std::move(reasons));
+  if (!reasons.rows.empty())
+    marketing.tables.emplace_back("", std::move(reasons));
   return marketing;
 }
 
@@ -194,16 +198,18 @@ Section SalesSection(const v1::Review& review) {
   const v1::SalesScorecard& s = review.sales();
   sales.title = "Sales: follow-up under the SLA";
   sales.lines = {
-      absl::StrCat("First touch on time: ", FigureText(s.first_touch_rate(), true)),
-      absl::StrCat("Median business hours to first touch: ",
-                   s.median_hours_to_first_touch().available()
-                       ? absl::StrFormat("%.1f", s.median_hours_to_first_touch().value())
-                       : "n/a"),
+      absl::StrCat("First touch on time: ",
+                   FigureText(s.first_touch_rate(), true)),
+      absl::StrCat(
+          "Median business hours to first touch: ",
+          s.median_hours_to_first_touch().available()
+              ? absl::StrFormat("%.1f", s.median_hours_to_first_touch().value())
+              : "n/a"),
       absl::StrCat("Untreated MQLs now: ", s.untreated_size())};
-  Table compliance{{"team / owner", "MQLs", "first touch on time",
-                    "decision on time", "feedback on time", "median h",
-                    "p90 h", "breaches", "escalations"},
-                   {}};
+  Table compliance{
+      {"team / owner", "MQLs", "first touch on time", "decision on time",
+       "feedback on time", "median h", "p90 h", "breaches", "escalations"},
+      {}};
   compliance.rows.push_back(ComplianceRow(s.total(), "all"));
   for (const v1::SlaCompliance& c : s.by_team()) {
     compliance.rows.push_back(ComplianceRow(c, c.team_id()));
@@ -219,11 +225,13 @@ Section SalesSection(const v1::Review& review) {
                   {}};
   for (const v1::UntreatedLead& u : s.untreated()) {
     untreated.rows.push_back(
-        {u.lead_id(), u.team_id(), u.owner_id(), Time(u.mql_at(), review.time_zone()),
+        {u.lead_id(), u.team_id(), u.owner_id(),
+         Time(u.mql_at(), review.time_zone()),
          absl::StrFormat("%.1f", u.business_hours_waiting()),
          EnumLabel(v1::SlaState_descriptor(), u.sla_state())});
   }
-  if (!untreated.rows.empty()) sales.tables.emplace_back("", std::move(untreated));
+  if (!untreated.rows.empty())
+    sales.tables.emplace_back("", std::move(untreated));
   return sales;
 }
 
@@ -263,8 +271,9 @@ Section WeeksSection(const v1::Review& review) {
                {}};
   for (int i = 0; i < review.weekly_size(); ++i) {
     const v1::WeeklyPoint& w = review.weekly(i);
-    const v1::FunnelCounts* loop =
-        i < review.closed_loop_size() ? &review.closed_loop(i).total() : nullptr;
+    const v1::FunnelCounts* loop = i < review.closed_loop_size()
+                                       ? &review.closed_loop(i).total()
+                                       : nullptr;
     weekly.rows.push_back(
         {w.week(), absl::StrCat(w.mqls()), absl::StrCat(w.accepted()),
          absl::StrCat(w.rejected()),
@@ -325,12 +334,23 @@ std::string Escape(absl::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -355,7 +375,8 @@ std::string BarChart(const std::string& title, const std::vector<Bar>& bars,
   std::string svg = absl::StrFormat(
       "<svg class=\"chart\" role=\"img\" aria-label=\"%s\" width=\"%d\" "
       "height=\"%d\" viewBox=\"0 0 %d %d\">",
-      Escape(title), kLabel + kWidth + 140, height, kLabel + kWidth + 140, height);
+      Escape(title), kLabel + kWidth + 140, height, kLabel + kWidth + 140,
+      height);
   for (size_t i = 0; i < bars.size(); ++i) {
     const Bar& b = bars[i];
     const int y = static_cast<int>(i) * kRow + 5;
@@ -382,10 +403,14 @@ std::string BarChart(const std::string& title, const std::vector<Bar>& bars,
 
 std::string StatusColor(v1::ObjectiveStatus status) {
   switch (status) {
-    case v1::OBJECTIVE_STATUS_ON_TRACK: return "#2e8b57";
-    case v1::OBJECTIVE_STATUS_AT_RISK: return "#e0a100";
-    case v1::OBJECTIVE_STATUS_OFF_TRACK: return "#c0392b";
-    default: return "#9aa5b1";
+    case v1::OBJECTIVE_STATUS_ON_TRACK:
+      return "#2e8b57";
+    case v1::OBJECTIVE_STATUS_AT_RISK:
+      return "#e0a100";
+    case v1::OBJECTIVE_STATUS_OFF_TRACK:
+      return "#c0392b";
+    default:
+      return "#9aa5b1";
   }
 }
 
@@ -403,17 +428,18 @@ std::string ObjectivesChart(const v1::Review& review) {
     b.color = StatusColor(o.status());
     bars.push_back(b);
   }
-  return BarChart("Objectives: share of target done, dashed line the pace "
-                  "expected by now",
-                  bars, 1);
+  return BarChart(
+      "Objectives: share of target done, dashed line the pace "
+      "expected by now",
+      bars, 1);
 }
 
 std::string FunnelChart(const v1::Review& review) {
   std::vector<Bar> bars;
   double max = 0;
   for (const v1::StageCount& c : review.funnel().entered()) {
-    bars.push_back({Stage(c.stage()), c.entered().value(),
-                    Number(c.entered().value())});
+    bars.push_back(
+        {Stage(c.stage()), c.entered().value(), Number(c.entered().value())});
     max = std::max(max, c.entered().value());
   }
   return BarChart("Leads entering each stage", bars, max);
@@ -474,11 +500,12 @@ std::string WeeklyChart(const v1::Review& review) {
         "text-anchor=\"middle\" class=\"small\">%s</text>",
         x + 6, kTop + kHeight - h, kColumn - 12, h, x + kColumn / 2,
         kTop + kHeight - h - 4, w.mqls(), x + kColumn / 2, kTop + kHeight + 16,
-        Escape(w.week().substr(w.week().size() >= 3 ? w.week().size() - 3 : 0)));
+        Escape(
+            w.week().substr(w.week().size() >= 3 ? w.week().size() - 3 : 0)));
     if (w.accepted() + w.rejected() > 0) {
-      points.push_back(absl::StrFormat(
-          "%d,%.1f", x + kColumn / 2,
-          kTop + kHeight - w.acceptance_rate() * kHeight));
+      points.push_back(
+          absl::StrFormat("%d,%.1f", x + kColumn / 2,
+                          kTop + kHeight - w.acceptance_rate() * kHeight));
     }
   }
   if (!points.empty()) {
@@ -496,11 +523,13 @@ std::string WeeklyChart(const v1::Review& review) {
 
 std::string HtmlTable(const Table& t) {
   std::string out = "<table><thead><tr>";
-  for (const auto& h : t.header) absl::StrAppend(&out, "<th>", Escape(h), "</th>");
+  for (const auto& h : t.header)
+    absl::StrAppend(&out, "<th>", Escape(h), "</th>");
   out += "</tr></thead><tbody>";
   for (const auto& row : t.rows) {
     out += "<tr>";
-    for (const auto& cell : row) absl::StrAppend(&out, "<td>", Escape(cell), "</td>");
+    for (const auto& cell : row)
+      absl::StrAppend(&out, "<td>", Escape(cell), "</td>");
     out += "</tr>";
   }
   return out + "</tbody></table>";
@@ -573,7 +602,8 @@ std::string RenderReviewHtml(const v1::Review& review) {
       "</title><style>"
       "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;"
       "color:#1d2733;padding:0 1em}"
-      "h1{margin-bottom:0}h2{border-bottom:2px solid #d5dde6;padding-bottom:4px;"
+      "h1{margin-bottom:0}h2{border-bottom:2px solid "
+      "#d5dde6;padding-bottom:4px;"
       "margin-top:1.6em}.sub{color:#5a6b7d}"
       ".kpis{display:flex;flex-wrap:wrap;gap:12px;margin:1em 0}"
       ".kpi{border:1px solid #d5dde6;border-radius:8px;padding:10px 16px;"
@@ -594,26 +624,23 @@ std::string RenderReviewHtml(const v1::Review& review) {
       &out,
       Headline("mqls", "MQLs", FigureValue(m.mqls(), false),
                Change(m.mqls(), false)),
-      Headline("accepted", "Accepted by sales", FigureValue(m.accepted(), false),
-               Change(m.accepted(), false)),
-      Headline("rejected", "Rejected by sales", FigureValue(m.rejected(), false),
-               Change(m.rejected(), false)),
+      Headline("accepted", "Accepted by sales",
+               FigureValue(m.accepted(), false), Change(m.accepted(), false)),
+      Headline("rejected", "Rejected by sales",
+               FigureValue(m.rejected(), false), Change(m.rejected(), false)),
       Headline("acceptance_rate", "Acceptance rate",
                FigureValue(m.acceptance_rate(), true),
                Change(m.acceptance_rate(), true)),
       Headline("first_touch_rate", "First touch on time",
                FigureValue(s.first_touch_rate(), true),
                Change(s.first_touch_rate(), true)),
-      Headline("untreated", "Untreated MQLs now", absl::StrCat(s.untreated_size()),
-               ""),
+      Headline("untreated", "Untreated MQLs now",
+               absl::StrCat(s.untreated_size()), ""),
       "</div>");
   const std::vector<Section> sections = Layout(review);
   const std::vector<std::string> charts = {
-      ObjectivesChart(review),
-      ReasonsChart(review) ,
-      OwnersChart(review),
-      FunnelChart(review),
-      WeeklyChart(review)};
+      ObjectivesChart(review), ReasonsChart(review), OwnersChart(review),
+      FunnelChart(review), WeeklyChart(review)};
   for (size_t i = 0; i < sections.size(); ++i) {
     const Section& section = sections[i];
     absl::StrAppend(&out, "<section><h2>", Escape(section.title), "</h2>");

@@ -18,9 +18,9 @@ template <typename PathFn>
 absl::Status CheckText(const std::string& value, PathFn path,
                        size_t limit = kMaxTextBytes) {
   if (value.size() > limit) {
-    return FieldError(path(), absl::StrCat("is ", value.size(),
-                                         " bytes long; at most ", limit,
-                                         " are accepted"));
+    return FieldError(path(),
+                      absl::StrCat("is ", value.size(), " bytes long; at most ",
+                                   limit, " are accepted"));
   }
   return absl::OkStatus();
 }
@@ -44,7 +44,8 @@ absl::Status CheckStruct(const google::protobuf::Struct& s, LazyPath path,
     const std::string& key = entry.first;
     auto child = [&] { return absl::StrCat(path(), ".", key); };
     if (auto st = CheckText(key, child, kMaxIdBytes); !st.ok()) return st;
-    if (auto st = CheckValue(entry.second, child, depth + 1); !st.ok()) return st;
+    if (auto st = CheckValue(entry.second, child, depth + 1); !st.ok())
+      return st;
   }
   return absl::OkStatus();
 }
@@ -102,7 +103,8 @@ bool StructIsValid(const google::protobuf::Struct& s, int depth) {
   size_t remaining = fields.size();
   if (remaining == 0) return true;
   for (auto it = fields.begin();; ++it) {
-    if (it->first.size() > kMaxIdBytes || !ValueIsValid(it->second, depth + 1)) {
+    if (it->first.size() > kMaxIdBytes ||
+        !ValueIsValid(it->second, depth + 1)) {
       return false;
     }
     if (--remaining == 0) return true;
@@ -199,7 +201,8 @@ absl::Status ValidateEvent(const v1::Event& event, absl::string_view path) {
                       "is required: it is how a retried delivery is counted "
                       "once");
   }
-  if (auto st = CheckText(event.id(), [&] { return at("id"); }, kMaxIdBytes);
+  if (auto st = CheckText(
+          event.id(), [&] { return at("id"); }, kMaxIdBytes);
       !st.ok()) {
     return st;
   }
@@ -213,8 +216,8 @@ absl::Status ValidateEvent(const v1::Event& event, absl::string_view path) {
   if (event.type() == v1::EVENT_TYPE_CUSTOM && event.custom_type().empty()) {
     return FieldError(at("custom_type"), "is required for a custom event");
   }
-  if (auto st = CheckText(event.custom_type(), [&] { return at("custom_type"); },
-                          kMaxIdBytes);
+  if (auto st = CheckText(
+          event.custom_type(), [&] { return at("custom_type"); }, kMaxIdBytes);
       !st.ok()) {
     return st;
   }
@@ -227,13 +230,15 @@ absl::Status ValidateEvent(const v1::Event& event, absl::string_view path) {
     return st;
   }
   if (event.properties().fields().empty()) return absl::OkStatus();
-  return CheckStruct(event.properties(), [&] { return at("properties"); }, 1);
+  return CheckStruct(
+      event.properties(), [&] { return at("properties"); }, 1);
 }
 
 absl::Status ValidateLead(const v1::Lead& lead) {
   if (LeadIsValid(lead)) return absl::OkStatus();
   if (lead.id().empty()) return FieldError("id", "is required");
-  if (auto st = CheckText(lead.id(), [] { return "id"; }, kMaxIdBytes);
+  if (auto st = CheckText(
+          lead.id(), [] { return "id"; }, kMaxIdBytes);
       !st.ok()) {
     return st;
   }
@@ -279,16 +284,16 @@ absl::Status ValidateLead(const v1::Lead& lead) {
     return st;
   }
   if (lead.has_created_at()) {
-    if (auto st = CheckTimestamp(lead.created_at(), [] { return "created_at"; });
+    if (auto st =
+            CheckTimestamp(lead.created_at(), [] { return "created_at"; });
         !st.ok()) {
       return st;
     }
   }
   if (lead.events_size() > kMaxEventsPerLead) {
-    return FieldError("events", absl::StrCat("has ", lead.events_size(),
-                                             " events; at most ",
-                                             kMaxEventsPerLead,
-                                             " are accepted per lead"));
+    return FieldError(
+        "events", absl::StrCat("has ", lead.events_size(), " events; at most ",
+                               kMaxEventsPerLead, " are accepted per lead"));
   }
   for (int i = 0; i < lead.events_size(); ++i) {
     if (auto st = ValidateEvent(lead.events(i), "events"); !st.ok()) {

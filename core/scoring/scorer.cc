@@ -88,9 +88,9 @@ void Scorer::ScoreFit(const EvalContext& context, LeadScore* out) {
       const CompiledPlaybook::Criterion& criterion = persona.criteria[c];
       if (!criterion.when.Matches(context)) continue;
       matched += criterion.weight;
-      persona_hits_.push_back({v1::RULE_KIND_PERSONA_CRITERION, p, c,
-                               criterion.weight,
-                               100 * criterion.weight / persona.total_weight, 0});
+      persona_hits_.push_back(
+          {v1::RULE_KIND_PERSONA_CRITERION, p, c, criterion.weight,
+           100 * criterion.weight / persona.total_weight, 0});
     }
     const double fit = 100 * matched / persona.total_weight;
     // Strictly greater: on a tie the persona declared first wins.
@@ -226,7 +226,8 @@ void Scorer::ScoreEngagement(const v1::Lead& lead, absl::Time now,
           in_window = 0;
         }
         if (++in_window > rule.window_max_events) continue;
-        const double age = static_cast<double>(now_s - s) + (now_ns - ns) * 1e-9;
+        const double age =
+            static_cast<double>(now_s - s) + (now_ns - ns) * 1e-9;
         totals.raw += rule.points;
         totals.decayed +=
             rule.points * std::exp2(-age * rule.inverse_half_life_seconds);
@@ -244,8 +245,8 @@ void Scorer::ScoreEngagement(const v1::Lead& lead, absl::Time now,
       points = std::clamp(points, -rules[r].max_points, rules[r].max_points);
     }
     engagement += points;
-    out->explanation.push_back({v1::RULE_KIND_ENGAGEMENT, -1, r, totals.raw,
-                                points, totals.events});
+    out->explanation.push_back(
+        {v1::RULE_KIND_ENGAGEMENT, -1, r, totals.raw, points, totals.events});
   }
   out->engagement = std::clamp(engagement, playbook_->min_engagement(),
                                playbook_->max_engagement());
@@ -287,7 +288,8 @@ absl::Status Scorer::Score(const v1::Lead& lead, absl::Time now,
       out->disqualification_reason =
           playbook_->playbook().disqualification_rules(r).reason();
     }
-    out->explanation.push_back({v1::RULE_KIND_DISQUALIFICATION, -1, r, 0, 0, 0});
+    out->explanation.push_back(
+        {v1::RULE_KIND_DISQUALIFICATION, -1, r, 0, 0, 0});
   }
   if (out->stage == v1::LIFECYCLE_STAGE_DISQUALIFIED) {
     if (playbook_->zero_disqualified_scores()) {
@@ -384,62 +386,70 @@ void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
         const v1::PersonaCriterion& criterion = persona.criteria(c.rule);
         hit->set_rule_id(criterion.id());
         hit->set_persona_id(persona.id());
-        if (sentences) hit->set_sentence(absl::StrCat(
-            Described(criterion.description(), criterion.id()), " (persona ",
-            Described(persona.name(), persona.id()), "): ", Signed(c.points),
-            " fit"));
+        if (sentences)
+          hit->set_sentence(absl::StrCat(
+              Described(criterion.description(), criterion.id()), " (persona ",
+              Described(persona.name(), persona.id()), "): ", Signed(c.points),
+              " fit"));
         break;
       }
       case v1::RULE_KIND_FIT: {
         const v1::FitRule& rule = p.fit_rules(c.rule);
         hit->set_rule_id(rule.id());
-        if (sentences) hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
-                                       ": ", Signed(c.points), " fit"));
+        if (sentences)
+          hit->set_sentence(
+              absl::StrCat(Described(rule.description(), rule.id()), ": ",
+                           Signed(c.points), " fit"));
         break;
       }
       case v1::RULE_KIND_ENGAGEMENT: {
         const v1::EngagementRule& rule = p.engagement().rules(c.rule);
         hit->set_rule_id(rule.id());
-        if (sentences) hit->set_sentence(absl::StrCat(
-            Described(rule.description(), rule.id()), ": ", c.event_count,
-            c.event_count == 1 ? " event, " : " events, ", Signed(c.raw_points),
-            " points, ", Signed(c.points),
-            " engagement after time decay and caps"));
+        if (sentences)
+          hit->set_sentence(absl::StrCat(
+              Described(rule.description(), rule.id()), ": ", c.event_count,
+              c.event_count == 1 ? " event, " : " events, ",
+              Signed(c.raw_points), " points, ", Signed(c.points),
+              " engagement after time decay and caps"));
         break;
       }
       case v1::RULE_KIND_DISQUALIFICATION: {
         const v1::DisqualificationRule& rule = p.disqualification_rules(c.rule);
         hit->set_rule_id(rule.id());
-        if (sentences) hit->set_sentence(absl::StrCat(
-            "Disqualified (", ReasonName(rule.reason()),
-            "): ", Described(rule.description(), rule.id()),
-            "; never routed, never nurtured"));
+        if (sentences)
+          hit->set_sentence(
+              absl::StrCat("Disqualified (", ReasonName(rule.reason()),
+                           "): ", Described(rule.description(), rule.id()),
+                           "; never routed, never nurtured"));
         break;
       }
       case v1::RULE_KIND_OPT_OUT:
         hit->set_rule_id("consent.opted_out");
-        if (sentences) hit->set_sentence(
-            playbook_->opt_out_disqualifies()
-                ? "The person asked not to be contacted: never solicited "
-                  "again, whatever the score"
-                : "The person opted out: nurtured through other channels, "
-                  "never MQL, whatever the score");
+        if (sentences)
+          hit->set_sentence(
+              playbook_->opt_out_disqualifies()
+                  ? "The person asked not to be contacted: never solicited "
+                    "again, whatever the score"
+                  : "The person opted out: nurtured through other channels, "
+                    "never MQL, whatever the score");
         break;
       case v1::RULE_KIND_HAND_RAISER: {
         const v1::HandRaiserRule& rule = p.hand_raiser_rules(c.rule);
         hit->set_rule_id(rule.id());
-        if (sentences) hit->set_sentence(absl::StrCat(
-            Described(rule.description(), rule.id()),
-            ": fast-tracked to MQL (fit ", absl::StrFormat("%.1f", score.fit),
-            " >= ", absl::StrFormat("%.1f", rule.min_fit()), ")"));
+        if (sentences)
+          hit->set_sentence(absl::StrCat(
+              Described(rule.description(), rule.id()),
+              ": fast-tracked to MQL (fit ", absl::StrFormat("%.1f", score.fit),
+              " >= ", absl::StrFormat("%.1f", rule.min_fit()), ")"));
         break;
       }
       case v1::RULE_KIND_PRIORITY: {
         const v1::PriorityRule& rule = p.priority().rules(c.rule);
         hit->set_rule_id(rule.id());
-        if (sentences) hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
-                                       ": priority ",
-                                       PriorityName(rule.priority())));
+        if (sentences)
+          hit->set_sentence(
+              absl::StrCat(Described(rule.description(), rule.id()),
+                           ": priority ", PriorityName(rule.priority())));
         break;
       }
       default:

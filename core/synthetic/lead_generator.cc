@@ -65,8 +65,10 @@ class Rng {
     const uint64_t low = a_lo * b_lo;
     const uint64_t mid1 = a_hi * b_lo;
     const uint64_t mid2 = a_lo * b_hi;
-    const uint64_t carry = ((low >> 32) + (mid1 & 0xffffffff) + (mid2 & 0xffffffff)) >> 32;
-    return static_cast<int64_t>(a_hi * b_hi + (mid1 >> 32) + (mid2 >> 32) + carry);
+    const uint64_t carry =
+        ((low >> 32) + (mid1 & 0xffffffff) + (mid2 & 0xffffffff)) >> 32;
+    return static_cast<int64_t>(a_hi * b_hi + (mid1 >> 32) + (mid2 >> 32) +
+                                carry);
   }
   // True with probability bp / 10000.
   bool Chance(int64_t bp) { return Below(10000) < bp; }
@@ -173,7 +175,8 @@ class Text {
     return *this;
   }
   Text& Digits(Rng& rng, int count) {
-    for (int i = 0; i < count; ++i) *this << static_cast<char>('0' + rng.Below(10));
+    for (int i = 0; i < count; ++i)
+      *this << static_cast<char>('0' + rng.Below(10));
     return *this;
   }
   size_t size() const { return size_; }
@@ -204,83 +207,92 @@ struct NameGroup {
 };
 
 constexpr Name kFrFirst[] = {
-    {"Camille", "camille"}, {"Léa", "lea"},         {"Hélène", "helene"},
-    {"Julien", "julien"},   {"Thomas", "thomas"},   {"Chloé", "chloe"},
-    {"Nicolas", "nicolas"}, {"Manon", "manon"},     {"Antoine", "antoine"},
-    {"Inès", "ines"},       {"Mathieu", "mathieu"}, {"Sophie", "sophie"},
+    {"Camille", "camille"},   {"Léa", "lea"},         {"Hélène", "helene"},
+    {"Julien", "julien"},     {"Thomas", "thomas"},   {"Chloé", "chloe"},
+    {"Nicolas", "nicolas"},   {"Manon", "manon"},     {"Antoine", "antoine"},
+    {"Inès", "ines"},         {"Mathieu", "mathieu"}, {"Sophie", "sophie"},
     {"Jean-Luc", "jean-luc"}, {"Élodie", "elodie"}};
 constexpr Name kFrLast[] = {
-    {"Martin", "martin"},     {"Bernard", "bernard"},   {"Dubois", "dubois"},
-    {"Lefèvre", "lefevre"},   {"Moreau", "moreau"},     {"Laurent", "laurent"},
-    {"Girard", "girard"},     {"Rousseau", "rousseau"}, {"Fontaine", "fontaine"},
-    {"Chevalier", "chevalier"}, {"Garnier", "garnier"}, {"Faure", "faure"},
+    {"Martin", "martin"},     {"Bernard", "bernard"},
+    {"Dubois", "dubois"},     {"Lefèvre", "lefevre"},
+    {"Moreau", "moreau"},     {"Laurent", "laurent"},
+    {"Girard", "girard"},     {"Rousseau", "rousseau"},
+    {"Fontaine", "fontaine"}, {"Chevalier", "chevalier"},
+    {"Garnier", "garnier"},   {"Faure", "faure"},
     {"Mercier", "mercier"},   {"Roux", "roux"}};
 constexpr Name kDeFirst[] = {
-    {"Lukas", "lukas"},   {"Anna", "anna"},     {"Felix", "felix"},
-    {"Lena", "lena"},     {"Jonas", "jonas"},   {"Sophia", "sophia"},
-    {"Maximilian", "maximilian"}, {"Laura", "laura"}, {"Jürgen", "juergen"},
-    {"Katharina", "katharina"}, {"Niklas", "niklas"}, {"Jana", "jana"}};
+    {"Lukas", "lukas"},           {"Anna", "anna"},
+    {"Felix", "felix"},           {"Lena", "lena"},
+    {"Jonas", "jonas"},           {"Sophia", "sophia"},
+    {"Maximilian", "maximilian"}, {"Laura", "laura"},
+    {"Jürgen", "juergen"},        {"Katharina", "katharina"},
+    {"Niklas", "niklas"},         {"Jana", "jana"}};
 constexpr Name kDeLast[] = {
-    {"Müller", "mueller"},   {"Schmidt", "schmidt"}, {"Schneider", "schneider"},
-    {"Fischer", "fischer"},  {"Weber", "weber"},     {"Becker", "becker"},
-    {"Wagner", "wagner"},    {"Hoffmann", "hoffmann"}, {"Schäfer", "schaefer"},
-    {"Koch", "koch"},        {"Richter", "richter"}, {"Wolf", "wolf"}};
+    {"Müller", "mueller"},      {"Schmidt", "schmidt"},
+    {"Schneider", "schneider"}, {"Fischer", "fischer"},
+    {"Weber", "weber"},         {"Becker", "becker"},
+    {"Wagner", "wagner"},       {"Hoffmann", "hoffmann"},
+    {"Schäfer", "schaefer"},    {"Koch", "koch"},
+    {"Richter", "richter"},     {"Wolf", "wolf"}};
 constexpr Name kEnFirst[] = {
-    {"James", "james"},   {"Olivia", "olivia"}, {"Emily", "emily"},
-    {"Michael", "michael"}, {"Sarah", "sarah"}, {"David", "david"},
+    {"James", "james"},     {"Olivia", "olivia"}, {"Emily", "emily"},
+    {"Michael", "michael"}, {"Sarah", "sarah"},   {"David", "david"},
     {"Jessica", "jessica"}, {"Daniel", "daniel"}, {"Emma", "emma"},
-    {"Ryan", "ryan"},     {"Hannah", "hannah"}, {"Chris", "chris"},
-    {"Megan", "megan"},   {"Jordan", "jordan"}};
+    {"Ryan", "ryan"},       {"Hannah", "hannah"}, {"Chris", "chris"},
+    {"Megan", "megan"},     {"Jordan", "jordan"}};
 constexpr Name kEnLast[] = {
-    {"Smith", "smith"},     {"Johnson", "johnson"}, {"Williams", "williams"},
-    {"Brown", "brown"},     {"Taylor", "taylor"},   {"Davies", "davies"},
-    {"Wilson", "wilson"},   {"Miller", "miller"},   {"O'Brien", "obrien"},
-    {"Clarke", "clarke"},   {"Walker", "walker"},   {"Thompson", "thompson"},
+    {"Smith", "smith"},       {"Johnson", "johnson"}, {"Williams", "williams"},
+    {"Brown", "brown"},       {"Taylor", "taylor"},   {"Davies", "davies"},
+    {"Wilson", "wilson"},     {"Miller", "miller"},   {"O'Brien", "obrien"},
+    {"Clarke", "clarke"},     {"Walker", "walker"},   {"Thompson", "thompson"},
     {"Anderson", "anderson"}, {"Harris", "harris"}};
 constexpr Name kEsFirst[] = {
-    {"Lucía", "lucia"},     {"Javier", "javier"}, {"Carmen", "carmen"},
-    {"Alejandro", "alejandro"}, {"Sofía", "sofia"}, {"Diego", "diego"},
-    {"María", "maria"},     {"Pablo", "pablo"},   {"Valentina", "valentina"},
-    {"Andrés", "andres"}};
-constexpr Name kEsLast[] = {
-    {"García", "garcia"},   {"Fernández", "fernandez"}, {"López", "lopez"},
-    {"Martínez", "martinez"}, {"Sánchez", "sanchez"},   {"Romero", "romero"},
-    {"Torres", "torres"},   {"Navarro", "navarro"},     {"Gómez", "gomez"},
-    {"Ruiz", "ruiz"}};
+    {"Lucía", "lucia"},         {"Javier", "javier"},
+    {"Carmen", "carmen"},       {"Alejandro", "alejandro"},
+    {"Sofía", "sofia"},         {"Diego", "diego"},
+    {"María", "maria"},         {"Pablo", "pablo"},
+    {"Valentina", "valentina"}, {"Andrés", "andres"}};
+constexpr Name kEsLast[] = {{"García", "garcia"},   {"Fernández", "fernandez"},
+                            {"López", "lopez"},     {"Martínez", "martinez"},
+                            {"Sánchez", "sanchez"}, {"Romero", "romero"},
+                            {"Torres", "torres"},   {"Navarro", "navarro"},
+                            {"Gómez", "gomez"},     {"Ruiz", "ruiz"}};
 constexpr Name kItFirst[] = {
-    {"Giulia", "giulia"}, {"Marco", "marco"}, {"Francesca", "francesca"},
+    {"Giulia", "giulia"}, {"Marco", "marco"},   {"Francesca", "francesca"},
     {"Luca", "luca"},     {"Chiara", "chiara"}, {"Alessandro", "alessandro"},
     {"Sara", "sara"},     {"Matteo", "matteo"}};
-constexpr Name kItLast[] = {
-    {"Rossi", "rossi"},     {"Russo", "russo"},   {"Ferrari", "ferrari"},
-    {"Esposito", "esposito"}, {"Bianchi", "bianchi"}, {"Romano", "romano"},
-    {"Colombo", "colombo"}, {"Ricci", "ricci"}};
+constexpr Name kItLast[] = {{"Rossi", "rossi"},     {"Russo", "russo"},
+                            {"Ferrari", "ferrari"}, {"Esposito", "esposito"},
+                            {"Bianchi", "bianchi"}, {"Romano", "romano"},
+                            {"Colombo", "colombo"}, {"Ricci", "ricci"}};
 constexpr Name kPtFirst[] = {{"João", "joao"},   {"Ana", "ana"},
                              {"Pedro", "pedro"}, {"Beatriz", "beatriz"},
                              {"Lucas", "lucas"}, {"Mariana", "mariana"}};
-constexpr Name kPtLast[] = {{"Silva", "silva"},     {"Santos", "santos"},
+constexpr Name kPtLast[] = {{"Silva", "silva"},       {"Santos", "santos"},
                             {"Oliveira", "oliveira"}, {"Souza", "souza"},
-                            {"Pereira", "pereira"}, {"Costa", "costa"}};
-constexpr Name kNlFirst[] = {{"Daan", "daan"},   {"Sanne", "sanne"},
-                             {"Bram", "bram"},   {"Lotte", "lotte"},
+                            {"Pereira", "pereira"},   {"Costa", "costa"}};
+constexpr Name kNlFirst[] = {{"Daan", "daan"},     {"Sanne", "sanne"},
+                             {"Bram", "bram"},     {"Lotte", "lotte"},
                              {"Jeroen", "jeroen"}, {"Eva", "eva"}};
-constexpr Name kNlLast[] = {{"de Jong", "dejong"}, {"Jansen", "jansen"},
+constexpr Name kNlLast[] = {{"de Jong", "dejong"},   {"Jansen", "jansen"},
                             {"de Vries", "devries"}, {"van Dijk", "vandijk"},
-                            {"Bakker", "bakker"},  {"Visser", "visser"}};
-constexpr Name kNordicFirst[] = {{"Erik", "erik"},   {"Ingrid", "ingrid"},
-                                 {"Lars", "lars"},   {"Astrid", "astrid"},
+                            {"Bakker", "bakker"},    {"Visser", "visser"}};
+constexpr Name kNordicFirst[] = {{"Erik", "erik"},     {"Ingrid", "ingrid"},
+                                 {"Lars", "lars"},     {"Astrid", "astrid"},
                                  {"Mikkel", "mikkel"}, {"Sofie", "sofie"}};
-constexpr Name kNordicLast[] = {{"Johansson", "johansson"}, {"Nielsen", "nielsen"},
-                                {"Andersen", "andersen"},   {"Larsen", "larsen"},
-                                {"Lindqvist", "lindqvist"}, {"Hansen", "hansen"}};
-constexpr Name kPlFirst[] = {{"Piotr", "piotr"},     {"Katarzyna", "katarzyna"},
-                             {"Tomasz", "tomasz"},   {"Agnieszka", "agnieszka"},
-                             {"Michał", "michal"},   {"Magdalena", "magdalena"}};
-constexpr Name kPlLast[] = {{"Nowak", "nowak"},           {"Kowalczyk", "kowalczyk"},
-                            {"Wiśniewski", "wisniewski"}, {"Wójcik", "wojcik"},
-                            {"Kamiński", "kaminski"},     {"Lewandowski", "lewandowski"}};
-constexpr Name kRuFirst[] = {{"Alexei", "alexei"}, {"Dmitry", "dmitry"},
-                             {"Sergey", "sergey"}, {"Ivan", "ivan"},
+constexpr Name kNordicLast[] = {
+    {"Johansson", "johansson"}, {"Nielsen", "nielsen"},
+    {"Andersen", "andersen"},   {"Larsen", "larsen"},
+    {"Lindqvist", "lindqvist"}, {"Hansen", "hansen"}};
+constexpr Name kPlFirst[] = {{"Piotr", "piotr"},   {"Katarzyna", "katarzyna"},
+                             {"Tomasz", "tomasz"}, {"Agnieszka", "agnieszka"},
+                             {"Michał", "michal"}, {"Magdalena", "magdalena"}};
+constexpr Name kPlLast[] = {
+    {"Nowak", "nowak"},           {"Kowalczyk", "kowalczyk"},
+    {"Wiśniewski", "wisniewski"}, {"Wójcik", "wojcik"},
+    {"Kamiński", "kaminski"},     {"Lewandowski", "lewandowski"}};
+constexpr Name kRuFirst[] = {{"Alexei", "alexei"},   {"Dmitry", "dmitry"},
+                             {"Sergey", "sergey"},   {"Ivan", "ivan"},
                              {"Mikhail", "mikhail"}, {"Pavel", "pavel"}};
 constexpr Name kRuLast[] = {{"Ivanov", "ivanov"},   {"Petrov", "petrov"},
                             {"Sokolov", "sokolov"}, {"Volkov", "volkov"},
@@ -288,9 +300,10 @@ constexpr Name kRuLast[] = {{"Ivanov", "ivanov"},   {"Petrov", "petrov"},
 constexpr Name kJpFirst[] = {{"Hiroshi", "hiroshi"}, {"Yuki", "yuki"},
                              {"Kenji", "kenji"},     {"Aiko", "aiko"},
                              {"Haruto", "haruto"},   {"Sakura", "sakura"}};
-constexpr Name kJpLast[] = {{"Tanaka", "tanaka"},       {"Sato", "sato"},
-                            {"Suzuki", "suzuki"},       {"Takahashi", "takahashi"},
-                            {"Watanabe", "watanabe"},   {"Nakamura", "nakamura"}};
+constexpr Name kJpLast[] = {
+    {"Tanaka", "tanaka"},     {"Sato", "sato"},
+    {"Suzuki", "suzuki"},     {"Takahashi", "takahashi"},
+    {"Watanabe", "watanabe"}, {"Nakamura", "nakamura"}};
 constexpr Name kInFirst[] = {{"Priya", "priya"},   {"Arjun", "arjun"},
                              {"Rahul", "rahul"},   {"Ananya", "ananya"},
                              {"Vikram", "vikram"}, {"Sneha", "sneha"}};
@@ -300,8 +313,8 @@ constexpr Name kInLast[] = {{"Sharma", "sharma"}, {"Patel", "patel"},
 constexpr Name kSgFirst[] = {{"Wei Ling", "weiling"}, {"Jun Jie", "junjie"},
                              {"Hui Min", "huimin"},   {"Kai", "kai"},
                              {"Mei", "mei"},          {"Darren", "darren"}};
-constexpr Name kSgLast[] = {{"Tan", "tan"}, {"Lim", "lim"}, {"Chen", "chen"},
-                            {"Wong", "wong"}, {"Ng", "ng"}, {"Lee", "lee"}};
+constexpr Name kSgLast[] = {{"Tan", "tan"},   {"Lim", "lim"}, {"Chen", "chen"},
+                            {"Wong", "wong"}, {"Ng", "ng"},   {"Lee", "lee"}};
 
 constexpr NameGroup kFrNames{kFrFirst, kFrLast};
 constexpr NameGroup kDeNames{kDeFirst, kDeLast};
@@ -320,8 +333,9 @@ constexpr NameGroup kSgNames{kSgFirst, kSgLast};
 // Teams are international: this share of people carry names from anywhere.
 constexpr int64_t kForeignNameBp = 2000;
 constexpr const NameGroup* kAllNames[] = {
-    &kFrNames, &kDeNames, &kEnNames, &kEnNames, &kEsNames, &kItNames, &kPtNames,
-    &kNlNames, &kNordicNames, &kPlNames, &kJpNames, &kInNames, &kSgNames};
+    &kFrNames, &kDeNames, &kEnNames, &kEnNames,     &kEsNames,
+    &kItNames, &kPtNames, &kNlNames, &kNordicNames, &kPlNames,
+    &kJpNames, &kInNames, &kSgNames};
 
 enum class PhoneStyle : uint8_t { kFrench, kNorthAmerican, kGeneric };
 
@@ -340,47 +354,282 @@ struct Country {
 // Weighted toward Acme's home markets. RU, BY, IR and CU are there because
 // real forms receive them and the demo Playbook refuses them.
 constexpr Country kCountries[] = {
-    {"FR", "EMEA", 150, "+33", ".fr", &kFrNames, {"SAS", "SA"}, PhoneStyle::kFrench},
-    {"DE", "EMEA", 95, "+49", ".de", &kDeNames, {"GmbH", "AG"}, PhoneStyle::kGeneric},
-    {"GB", "EMEA", 95, "+44", ".co.uk", &kEnNames, {"Ltd", "plc"}, PhoneStyle::kGeneric},
-    {"US", "NA", 210, "+1", ".com", &kEnNames, {"Inc.", "LLC"}, PhoneStyle::kNorthAmerican},
-    {"CA", "NA", 55, "+1", ".ca", &kEnNames, {"Inc.", "Ltd."}, PhoneStyle::kNorthAmerican},
-    {"ES", "EMEA", 30, "+34", ".es", &kEsNames, {"S.L.", "S.A."}, PhoneStyle::kGeneric},
-    {"IT", "EMEA", 28, "+39", ".it", &kItNames, {"S.r.l.", "S.p.A."}, PhoneStyle::kGeneric},
-    {"NL", "EMEA", 28, "+31", ".nl", &kNlNames, {"B.V.", "N.V."}, PhoneStyle::kGeneric},
-    {"BE", "EMEA", 18, "+32", ".be", &kFrNames, {"SA", "NV"}, PhoneStyle::kGeneric},
-    {"CH", "EMEA", 18, "+41", ".ch", &kDeNames, {"AG", "SA"}, PhoneStyle::kGeneric},
-    {"SE", "EMEA", 14, "+46", ".se", &kNordicNames, {"AB", "AB"}, PhoneStyle::kGeneric},
-    {"DK", "EMEA", 8, "+45", ".dk", &kNordicNames, {"A/S", "ApS"}, PhoneStyle::kGeneric},
-    {"NO", "EMEA", 6, "+47", ".no", &kNordicNames, {"AS", "ASA"}, PhoneStyle::kGeneric},
-    {"IE", "EMEA", 10, "+353", ".ie", &kEnNames, {"Ltd", "DAC"}, PhoneStyle::kGeneric},
-    {"PL", "EMEA", 10, "+48", ".pl", &kPlNames, {"sp. z o.o.", "S.A."}, PhoneStyle::kGeneric},
-    {"PT", "EMEA", 8, "+351", ".pt", &kPtNames, {"Lda.", "S.A."}, PhoneStyle::kGeneric},
-    {"AE", "EMEA", 8, "+971", ".ae", &kEnNames, {"LLC", "FZ-LLC"}, PhoneStyle::kGeneric},
-    {"ZA", "EMEA", 6, "+27", ".co.za", &kEnNames, {"(Pty) Ltd", "Ltd"}, PhoneStyle::kGeneric},
-    {"IL", "EMEA", 6, "+972", ".co.il", &kEnNames, {"Ltd", "Ltd"}, PhoneStyle::kGeneric},
-    {"AU", "APAC", 20, "+61", ".com.au", &kEnNames, {"Pty Ltd", "Ltd"}, PhoneStyle::kGeneric},
-    {"NZ", "APAC", 4, "+64", ".co.nz", &kEnNames, {"Ltd", "Limited"}, PhoneStyle::kGeneric},
-    {"SG", "APAC", 12, "+65", ".sg", &kSgNames, {"Pte. Ltd.", "Pte. Ltd."}, PhoneStyle::kGeneric},
-    {"JP", "APAC", 10, "+81", ".co.jp", &kJpNames, {"K.K.", "G.K."}, PhoneStyle::kGeneric},
-    {"IN", "APAC", 18, "+91", ".in", &kInNames, {"Pvt. Ltd.", "Ltd."}, PhoneStyle::kGeneric},
-    {"BR", "LATAM", 15, "+55", ".com.br", &kPtNames, {"Ltda.", "S.A."}, PhoneStyle::kGeneric},
-    {"MX", "LATAM", 12, "+52", ".mx", &kEsNames, {"S.A. de C.V.", "S. de R.L."}, PhoneStyle::kGeneric},
-    {"AR", "LATAM", 5, "+54", ".com.ar", &kEsNames, {"S.A.", "S.R.L."}, PhoneStyle::kGeneric},
-    {"CL", "LATAM", 4, "+56", ".cl", &kEsNames, {"SpA", "S.A."}, PhoneStyle::kGeneric},
-    {"CO", "LATAM", 4, "+57", ".co", &kEsNames, {"S.A.S.", "S.A."}, PhoneStyle::kGeneric},
-    {"RU", "EMEA", 4, "+7", ".ru", &kRuNames, {"OOO", "AO"}, PhoneStyle::kGeneric, true},
-    {"BY", "EMEA", 1, "+375", ".by", &kRuNames, {"OOO", "OAO"}, PhoneStyle::kGeneric, true},
-    {"IR", "EMEA", 1, "+98", ".ir", &kEnNames, {"Co.", "Ltd"}, PhoneStyle::kGeneric, true},
-    {"CU", "LATAM", 1, "+53", ".cu", &kEsNames, {"S.A.", "S.A."}, PhoneStyle::kGeneric, true},
+    {"FR",
+     "EMEA",
+     150,
+     "+33",
+     ".fr",
+     &kFrNames,
+     {"SAS", "SA"},
+     PhoneStyle::kFrench},
+    {"DE",
+     "EMEA",
+     95,
+     "+49",
+     ".de",
+     &kDeNames,
+     {"GmbH", "AG"},
+     PhoneStyle::kGeneric},
+    {"GB",
+     "EMEA",
+     95,
+     "+44",
+     ".co.uk",
+     &kEnNames,
+     {"Ltd", "plc"},
+     PhoneStyle::kGeneric},
+    {"US",
+     "NA",
+     210,
+     "+1",
+     ".com",
+     &kEnNames,
+     {"Inc.", "LLC"},
+     PhoneStyle::kNorthAmerican},
+    {"CA",
+     "NA",
+     55,
+     "+1",
+     ".ca",
+     &kEnNames,
+     {"Inc.", "Ltd."},
+     PhoneStyle::kNorthAmerican},
+    {"ES",
+     "EMEA",
+     30,
+     "+34",
+     ".es",
+     &kEsNames,
+     {"S.L.", "S.A."},
+     PhoneStyle::kGeneric},
+    {"IT",
+     "EMEA",
+     28,
+     "+39",
+     ".it",
+     &kItNames,
+     {"S.r.l.", "S.p.A."},
+     PhoneStyle::kGeneric},
+    {"NL",
+     "EMEA",
+     28,
+     "+31",
+     ".nl",
+     &kNlNames,
+     {"B.V.", "N.V."},
+     PhoneStyle::kGeneric},
+    {"BE",
+     "EMEA",
+     18,
+     "+32",
+     ".be",
+     &kFrNames,
+     {"SA", "NV"},
+     PhoneStyle::kGeneric},
+    {"CH",
+     "EMEA",
+     18,
+     "+41",
+     ".ch",
+     &kDeNames,
+     {"AG", "SA"},
+     PhoneStyle::kGeneric},
+    {"SE",
+     "EMEA",
+     14,
+     "+46",
+     ".se",
+     &kNordicNames,
+     {"AB", "AB"},
+     PhoneStyle::kGeneric},
+    {"DK",
+     "EMEA",
+     8,
+     "+45",
+     ".dk",
+     &kNordicNames,
+     {"A/S", "ApS"},
+     PhoneStyle::kGeneric},
+    {"NO",
+     "EMEA",
+     6,
+     "+47",
+     ".no",
+     &kNordicNames,
+     {"AS", "ASA"},
+     PhoneStyle::kGeneric},
+    {"IE",
+     "EMEA",
+     10,
+     "+353",
+     ".ie",
+     &kEnNames,
+     {"Ltd", "DAC"},
+     PhoneStyle::kGeneric},
+    {"PL",
+     "EMEA",
+     10,
+     "+48",
+     ".pl",
+     &kPlNames,
+     {"sp. z o.o.", "S.A."},
+     PhoneStyle::kGeneric},
+    {"PT",
+     "EMEA",
+     8,
+     "+351",
+     ".pt",
+     &kPtNames,
+     {"Lda.", "S.A."},
+     PhoneStyle::kGeneric},
+    {"AE",
+     "EMEA",
+     8,
+     "+971",
+     ".ae",
+     &kEnNames,
+     {"LLC", "FZ-LLC"},
+     PhoneStyle::kGeneric},
+    {"ZA",
+     "EMEA",
+     6,
+     "+27",
+     ".co.za",
+     &kEnNames,
+     {"(Pty) Ltd", "Ltd"},
+     PhoneStyle::kGeneric},
+    {"IL",
+     "EMEA",
+     6,
+     "+972",
+     ".co.il",
+     &kEnNames,
+     {"Ltd", "Ltd"},
+     PhoneStyle::kGeneric},
+    {"AU",
+     "APAC",
+     20,
+     "+61",
+     ".com.au",
+     &kEnNames,
+     {"Pty Ltd", "Ltd"},
+     PhoneStyle::kGeneric},
+    {"NZ",
+     "APAC",
+     4,
+     "+64",
+     ".co.nz",
+     &kEnNames,
+     {"Ltd", "Limited"},
+     PhoneStyle::kGeneric},
+    {"SG",
+     "APAC",
+     12,
+     "+65",
+     ".sg",
+     &kSgNames,
+     {"Pte. Ltd.", "Pte. Ltd."},
+     PhoneStyle::kGeneric},
+    {"JP",
+     "APAC",
+     10,
+     "+81",
+     ".co.jp",
+     &kJpNames,
+     {"K.K.", "G.K."},
+     PhoneStyle::kGeneric},
+    {"IN",
+     "APAC",
+     18,
+     "+91",
+     ".in",
+     &kInNames,
+     {"Pvt. Ltd.", "Ltd."},
+     PhoneStyle::kGeneric},
+    {"BR",
+     "LATAM",
+     15,
+     "+55",
+     ".com.br",
+     &kPtNames,
+     {"Ltda.", "S.A."},
+     PhoneStyle::kGeneric},
+    {"MX",
+     "LATAM",
+     12,
+     "+52",
+     ".mx",
+     &kEsNames,
+     {"S.A. de C.V.", "S. de R.L."},
+     PhoneStyle::kGeneric},
+    {"AR",
+     "LATAM",
+     5,
+     "+54",
+     ".com.ar",
+     &kEsNames,
+     {"S.A.", "S.R.L."},
+     PhoneStyle::kGeneric},
+    {"CL",
+     "LATAM",
+     4,
+     "+56",
+     ".cl",
+     &kEsNames,
+     {"SpA", "S.A."},
+     PhoneStyle::kGeneric},
+    {"CO",
+     "LATAM",
+     4,
+     "+57",
+     ".co",
+     &kEsNames,
+     {"S.A.S.", "S.A."},
+     PhoneStyle::kGeneric},
+    {"RU",
+     "EMEA",
+     4,
+     "+7",
+     ".ru",
+     &kRuNames,
+     {"OOO", "AO"},
+     PhoneStyle::kGeneric,
+     true},
+    {"BY",
+     "EMEA",
+     1,
+     "+375",
+     ".by",
+     &kRuNames,
+     {"OOO", "OAO"},
+     PhoneStyle::kGeneric,
+     true},
+    {"IR",
+     "EMEA",
+     1,
+     "+98",
+     ".ir",
+     &kEnNames,
+     {"Co.", "Ltd"},
+     PhoneStyle::kGeneric,
+     true},
+    {"CU",
+     "LATAM",
+     1,
+     "+53",
+     ".cu",
+     &kEsNames,
+     {"S.A.", "S.A."},
+     PhoneStyle::kGeneric,
+     true},
 };
 
 struct Industry {
   absl::string_view name;
   uint32_t weight;
-  absl::string_view stems[3];  // company name endings
+  absl::string_view stems[3];    // company name endings
   int64_t revenue_per_employee;  // EUR, typical
-  int fit_points;  // how much Acme's offer suits it, 0-15
+  int fit_points;                // how much Acme's offer suits it, 0-15
 };
 
 constexpr Industry kIndustries[] = {
@@ -423,7 +672,9 @@ struct Department {
 
 constexpr int kExecutive = 10;  // index in kDepartments
 constexpr Department kDepartments[] = {
-    {"marketing", 380, 30,
+    {"marketing",
+     380,
+     30,
      {{"Marketing Coordinator", "Growth Marketer"},
       {"Marketing Specialist", "Digital Marketing Analyst"},
       {"Marketing Manager", "Demand Generation Manager"},
@@ -431,7 +682,9 @@ constexpr Department kDepartments[] = {
       {"VP Marketing", "VP Demand Generation"},
       {"Chief Marketing Officer", "CMO"},
       {"Founder", "Co-founder"}}},
-    {"sales", 100, 18,
+    {"sales",
+     100,
+     18,
      {{"Sales Representative", "Business Developer"},
       {"Account Executive", "Sales Development Representative"},
       {"Sales Manager", "Regional Sales Manager"},
@@ -439,7 +692,9 @@ constexpr Department kDepartments[] = {
       {"VP Sales", "VP Commercial"},
       {"Chief Sales Officer", "Chief Commercial Officer"},
       {"Founder", "Co-founder"}}},
-    {"revenue_operations", 80, 28,
+    {"revenue_operations",
+     80,
+     28,
      {{"Operations Analyst", "CRM Administrator"},
       {"Revenue Operations Analyst", "Marketing Operations Specialist"},
       {"RevOps Manager", "Marketing Operations Manager"},
@@ -447,7 +702,9 @@ constexpr Department kDepartments[] = {
       {"VP Revenue Operations", "VP Go-to-Market Operations"},
       {"Chief Revenue Officer", "CRO"},
       {"Founder", "Co-founder"}}},
-    {"data", 90, 24,
+    {"data",
+     90,
+     24,
      {{"Data Analyst", "BI Developer"},
       {"Data Analyst", "Analytics Engineer"},
       {"Analytics Manager", "BI Manager"},
@@ -455,7 +712,9 @@ constexpr Department kDepartments[] = {
       {"VP Data", "VP Analytics"},
       {"Chief Data Officer", "Chief Analytics Officer"},
       {"Founder", "Co-founder"}}},
-    {"it", 90, 14,
+    {"it",
+     90,
+     14,
      {{"IT Specialist", "Developer"},
       {"Software Engineer", "Systems Administrator"},
       {"IT Manager", "Engineering Manager"},
@@ -463,7 +722,9 @@ constexpr Department kDepartments[] = {
       {"VP Engineering", "VP IT"},
       {"Chief Technology Officer", "Chief Information Officer"},
       {"Founder", "Co-founder"}}},
-    {"product", 70, 15,
+    {"product",
+     70,
+     15,
      {{"Product Owner", "Product Analyst"},
       {"Product Manager", "Product Analyst"},
       {"Group Product Manager", "Product Marketing Manager"},
@@ -471,7 +732,9 @@ constexpr Department kDepartments[] = {
       {"VP Product", "VP Product Management"},
       {"Chief Product Officer", "CPO"},
       {"Founder", "Co-founder"}}},
-    {"finance", 40, 8,
+    {"finance",
+     40,
+     8,
      {{"Accountant", "Controller"},
       {"Financial Analyst", "Accountant"},
       {"Finance Manager", "FP&A Manager"},
@@ -479,7 +742,9 @@ constexpr Department kDepartments[] = {
       {"VP Finance", "VP Financial Planning"},
       {"Chief Financial Officer", "CFO"},
       {"Founder", "Co-founder"}}},
-    {"customer_success", 40, 8,
+    {"customer_success",
+     40,
+     8,
      {{"Support Agent", "Customer Success Associate"},
       {"Customer Success Manager", "Support Specialist"},
       {"Customer Success Team Lead", "Support Manager"},
@@ -487,7 +752,9 @@ constexpr Department kDepartments[] = {
       {"VP Customer Success", "VP Customer Experience"},
       {"Chief Customer Officer", "Chief Experience Officer"},
       {"Founder", "Co-founder"}}},
-    {"operations", 50, 8,
+    {"operations",
+     50,
+     8,
      {{"Operations Assistant", "Project Coordinator"},
       {"Operations Analyst", "Project Coordinator"},
       {"Operations Manager", "Project Manager"},
@@ -495,7 +762,9 @@ constexpr Department kDepartments[] = {
       {"VP Operations", "VP Business Operations"},
       {"Chief Operating Officer", "COO"},
       {"Founder", "Co-founder"}}},
-    {"hr", 20, 3,
+    {"hr",
+     20,
+     3,
      {{"HR Assistant", "Recruiter"},
       {"HR Specialist", "Talent Acquisition Partner"},
       {"HR Manager", "Recruiting Manager"},
@@ -503,7 +772,9 @@ constexpr Department kDepartments[] = {
       {"VP People", "VP Human Resources"},
       {"Chief People Officer", "Chief Human Resources Officer"},
       {"Founder", "Co-founder"}}},
-    {"executive", 0, 20,
+    {"executive",
+     0,
+     20,
      {{"Executive Assistant", "Chief of Staff"},
       {"Executive Assistant", "Chief of Staff"},
       {"Office Manager", "Chief of Staff"},
@@ -522,20 +793,31 @@ struct SeniorityWeight {
 };
 // Small companies are run by founders; large ones have layers.
 constexpr SeniorityWeight kSenioritySmall[] = {
-    {v1::SENIORITY_INDIVIDUAL_CONTRIBUTOR, 20}, {v1::SENIORITY_MANAGER, 10},
-    {v1::SENIORITY_DIRECTOR, 5}, {v1::SENIORITY_VP, 2},
-    {v1::SENIORITY_C_LEVEL, 25}, {v1::SENIORITY_OWNER, 38}};
+    {v1::SENIORITY_INDIVIDUAL_CONTRIBUTOR, 20},
+    {v1::SENIORITY_MANAGER, 10},
+    {v1::SENIORITY_DIRECTOR, 5},
+    {v1::SENIORITY_VP, 2},
+    {v1::SENIORITY_C_LEVEL, 25},
+    {v1::SENIORITY_OWNER, 38}};
 constexpr SeniorityWeight kSeniorityMid[] = {
-    {v1::SENIORITY_INDIVIDUAL_CONTRIBUTOR, 30}, {v1::SENIORITY_MANAGER, 27},
-    {v1::SENIORITY_DIRECTOR, 18}, {v1::SENIORITY_VP, 8},
-    {v1::SENIORITY_C_LEVEL, 9}, {v1::SENIORITY_OWNER, 8}};
+    {v1::SENIORITY_INDIVIDUAL_CONTRIBUTOR, 30},
+    {v1::SENIORITY_MANAGER, 27},
+    {v1::SENIORITY_DIRECTOR, 18},
+    {v1::SENIORITY_VP, 8},
+    {v1::SENIORITY_C_LEVEL, 9},
+    {v1::SENIORITY_OWNER, 8}};
 constexpr SeniorityWeight kSeniorityLarge[] = {
-    {v1::SENIORITY_INDIVIDUAL_CONTRIBUTOR, 34}, {v1::SENIORITY_MANAGER, 30},
-    {v1::SENIORITY_DIRECTOR, 20}, {v1::SENIORITY_VP, 9},
-    {v1::SENIORITY_C_LEVEL, 5}, {v1::SENIORITY_OWNER, 2}};
+    {v1::SENIORITY_INDIVIDUAL_CONTRIBUTOR, 34},
+    {v1::SENIORITY_MANAGER, 30},
+    {v1::SENIORITY_DIRECTOR, 20},
+    {v1::SENIORITY_VP, 9},
+    {v1::SENIORITY_C_LEVEL, 5},
+    {v1::SENIORITY_OWNER, 2}};
 constexpr SeniorityWeight kSeniorityEnterprise[] = {
-    {v1::SENIORITY_INDIVIDUAL_CONTRIBUTOR, 36}, {v1::SENIORITY_MANAGER, 32},
-    {v1::SENIORITY_DIRECTOR, 20}, {v1::SENIORITY_VP, 9},
+    {v1::SENIORITY_INDIVIDUAL_CONTRIBUTOR, 36},
+    {v1::SENIORITY_MANAGER, 32},
+    {v1::SENIORITY_DIRECTOR, 20},
+    {v1::SENIORITY_VP, 9},
     {v1::SENIORITY_C_LEVEL, 3}};
 
 struct Choice {
@@ -564,25 +846,31 @@ struct FixedCompany {
 // Playbook disqualifies their domains.
 constexpr FixedCompany kCompetitors[] = {
     {"Mixpanel", "mixpanel.com", "mixpanel.com", "US", "NA", "software", 400},
-    {"Amplitude", "amplitude.com", "amplitude.com", "US", "NA", "software", 700},
+    {"Amplitude", "amplitude.com", "amplitude.com", "US", "NA", "software",
+     700},
     {"Heap", "heap.io", "heap.io", "US", "NA", "software", 300},
-    {"Contentsquare", "contentsquare.com", "contentsquare.com", "FR", "EMEA", "software", 1500},
+    {"Contentsquare", "contentsquare.com", "contentsquare.com", "FR", "EMEA",
+     "software", 1500},
     {"Piwik PRO", "piwik.pro", "piwik.pro", "PL", "EMEA", "software", 200},
     {"Dreamdata", "dreamdata.io", "dreamdata.io", "DK", "EMEA", "software", 80},
 };
 
 constexpr FixedCompany kUniversities[] = {
-    {"Université Paris-Saclay", "universite-paris-saclay.fr", "etu.universite-paris-saclay.fr", "FR", "EMEA", "education", 9000},
+    {"Université Paris-Saclay", "universite-paris-saclay.fr",
+     "etu.universite-paris-saclay.fr", "FR", "EMEA", "education", 9000},
     {"HEC Paris", "hec.edu", "hec.edu", "FR", "EMEA", "education", 1100},
-    {"Technische Universität München", "tum.de", "mytum.de", "DE", "EMEA", "education", 11000},
-    {"University of Manchester", "manchester.ac.uk", "student.manchester.ac.uk", "GB", "EMEA", "education", 12000},
+    {"Technische Universität München", "tum.de", "mytum.de", "DE", "EMEA",
+     "education", 11000},
+    {"University of Manchester", "manchester.ac.uk", "student.manchester.ac.uk",
+     "GB", "EMEA", "education", 12000},
     {"Boston University", "bu.edu", "bu.edu", "US", "NA", "education", 10000},
-    {"University of Toronto", "utoronto.ca", "mail.utoronto.ca", "CA", "NA", "education", 21000},
+    {"University of Toronto", "utoronto.ca", "mail.utoronto.ca", "CA", "NA",
+     "education", 21000},
 };
 
 constexpr absl::string_view kStudentTitles[] = {
-    "Student", "Master's Student", "MBA Candidate", "Marketing Intern",
-    "PhD Student", "Stagiaire marketing"};
+    "Student",          "Master's Student", "MBA Candidate",
+    "Marketing Intern", "PhD Student",      "Stagiaire marketing"};
 
 struct FakeIdentity {
   absl::string_view first, last, email, company, domain;
@@ -595,8 +883,10 @@ constexpr FakeIdentity kFakes[] = {
     {"Mickey", "Mouse", "mickey@example.org", "Disney", "example.org"},
 };
 
-constexpr Choice kPersonalDomains[] = {
-    {"gmail.com", 60}, {"yahoo.com", 20}, {"hotmail.com", 10}, {"outlook.com", 10}};
+constexpr Choice kPersonalDomains[] = {{"gmail.com", 60},
+                                       {"yahoo.com", 20},
+                                       {"hotmail.com", 10},
+                                       {"outlook.com", 10}};
 
 // Products of the demo Playbook; enterprise-suite sells to large accounts.
 constexpr Choice kProductsSmall[] = {
@@ -613,32 +903,77 @@ struct Source {
 
 constexpr Source kSources[] = {
     {"organic_search", 180, {"seo-always-on", "", "seo-always-on"}, 3000},
-    {"paid_search", 140, {"2026-q4-google-ads-brand", "2026-q4-google-ads-attribution", "2026-q3-google-ads-competitors"}, 2000},
-    {"paid_social", 120, {"2026-q4-linkedin-abm-enterprise", "2026-10-linkedin-lead-gen-benchmarks", "2026-q4-linkedin-abm-enterprise"}, 6000},
-    {"webinar", 90, {"2026-10-webinar-attribution-101", "2026-11-webinar-pipeline-analytics", "2026-09-webinar-dashboard-masterclass"}, 0},
-    {"content_syndication", 80, {"2026-q4-syndication-state-of-analytics", "2026-q3-syndication-benchmarks", "2026-q4-syndication-state-of-analytics"}, 10000},
-    {"event", 60, {"2026-10-paris-martech-summit", "2026-09-dmexco-cologne", "2026-11-london-b2b-marketing-expo"}, 0},
-    {"partner", 60, {"partner-hubspot-marketplace", "partner-agency-network", "partner-snowflake-marketplace"}, 0},
-    {"referral", 50, {"customer-referral-program", "customer-referral-program", ""}, 0},
+    {"paid_search",
+     140,
+     {"2026-q4-google-ads-brand", "2026-q4-google-ads-attribution",
+      "2026-q3-google-ads-competitors"},
+     2000},
+    {"paid_social",
+     120,
+     {"2026-q4-linkedin-abm-enterprise", "2026-10-linkedin-lead-gen-benchmarks",
+      "2026-q4-linkedin-abm-enterprise"},
+     6000},
+    {"webinar",
+     90,
+     {"2026-10-webinar-attribution-101", "2026-11-webinar-pipeline-analytics",
+      "2026-09-webinar-dashboard-masterclass"},
+     0},
+    {"content_syndication",
+     80,
+     {"2026-q4-syndication-state-of-analytics",
+      "2026-q3-syndication-benchmarks",
+      "2026-q4-syndication-state-of-analytics"},
+     10000},
+    {"event",
+     60,
+     {"2026-10-paris-martech-summit", "2026-09-dmexco-cologne",
+      "2026-11-london-b2b-marketing-expo"},
+     0},
+    {"partner",
+     60,
+     {"partner-hubspot-marketplace", "partner-agency-network",
+      "partner-snowflake-marketplace"},
+     0},
+    {"referral",
+     50,
+     {"customer-referral-program", "customer-referral-program", ""},
+     0},
     {"direct", 80, {"", "", ""}, 0},
-    {"email", 60, {"2026-q4-newsletter", "2026-11-nurture-reactivation", "2026-q4-newsletter"}, 2000},
-    {"review_site", 40, {"g2-category-page", "capterra-listing", "g2-category-page"}, 0},
-    {"outbound", 40, {"2026-q4-sdr-outbound-emea", "2026-q4-sdr-outbound-na", ""}, 0},
+    {"email",
+     60,
+     {"2026-q4-newsletter", "2026-11-nurture-reactivation",
+      "2026-q4-newsletter"},
+     2000},
+    {"review_site",
+     40,
+     {"g2-category-page", "capterra-listing", "g2-category-page"},
+     0},
+    {"outbound",
+     40,
+     {"2026-q4-sdr-outbound-emea", "2026-q4-sdr-outbound-na", ""},
+     0},
 };
 
 constexpr absl::string_view kLeadMagnets[] = {
-    "ebook-state-of-marketing-analytics-2026", "whitepaper-multi-touch-attribution",
-    "report-b2b-benchmarks-2026", "template-roi-calculator",
-    "checklist-gdpr-analytics"};
+    "ebook-state-of-marketing-analytics-2026",
+    "whitepaper-multi-touch-attribution", "report-b2b-benchmarks-2026",
+    "template-roi-calculator", "checklist-gdpr-analytics"};
 
-constexpr Choice kPlans[] = {{"none", 55}, {"free", 25}, {"trial", 12}, {"starter", 8}};
-constexpr Choice kCrms[] = {{"salesforce", 35}, {"hubspot", 30}, {"pipedrive", 10},
-                            {"dynamics365", 8}, {"zoho", 5}, {"none", 12}};
-constexpr Choice kWarehouses[] = {{"snowflake", 25}, {"bigquery", 25}, {"redshift", 12},
-                                  {"databricks", 8}, {"", 30}};
-constexpr Choice kAutomation[] = {{"marketo", 20}, {"pardot", 15}, {"hubspot", 25},
-                                  {"brevo", 10}, {"mailchimp", 10}, {"", 20}};
-constexpr Choice kBiTools[] = {{"looker", 20}, {"tableau", 25}, {"power_bi", 25}, {"", 30}};
+constexpr Choice kPlans[] = {
+    {"none", 55}, {"free", 25}, {"trial", 12}, {"starter", 8}};
+constexpr Choice kCrms[] = {{"salesforce", 35}, {"hubspot", 30},
+                            {"pipedrive", 10},  {"dynamics365", 8},
+                            {"zoho", 5},        {"none", 12}};
+constexpr Choice kWarehouses[] = {{"snowflake", 25},
+                                  {"bigquery", 25},
+                                  {"redshift", 12},
+                                  {"databricks", 8},
+                                  {"", 30}};
+constexpr Choice kAutomation[] = {{"marketo", 20},   {"pardot", 15},
+                                  {"hubspot", 25},   {"brevo", 10},
+                                  {"mailchimp", 10}, {"", 20}};
+constexpr Choice kBiTools[] = {
+    {"looker", 20}, {"tableau", 25}, {"power_bi", 25}, {"", 30}};
 
 // --- Events. ---------------------------------------------------------------
 
@@ -658,41 +993,57 @@ constexpr EventWeight kAmbientEvents[] = {
     {v1::EVENT_TYPE_FORM_SUBMISSION, 4},
 };
 
-constexpr Choice kBuyingPages[] = {
-    {"/pricing", 30}, {"/pricing/enterprise", 8}, {"/product/attribution", 12},
-    {"/product/insights", 12}, {"/product/enterprise-suite", 6},
-    {"/integrations/salesforce", 6}, {"/integrations/hubspot", 6},
-    {"/customers", 8}, {"/compare/acme-vs-mixpanel", 5}, {"/security", 4},
-    {"/demo", 3}};
+constexpr Choice kBuyingPages[] = {{"/pricing", 30},
+                                   {"/pricing/enterprise", 8},
+                                   {"/product/attribution", 12},
+                                   {"/product/insights", 12},
+                                   {"/product/enterprise-suite", 6},
+                                   {"/integrations/salesforce", 6},
+                                   {"/integrations/hubspot", 6},
+                                   {"/customers", 8},
+                                   {"/compare/acme-vs-mixpanel", 5},
+                                   {"/security", 4},
+                                   {"/demo", 3}};
 constexpr Choice kResearchPages[] = {
-    {"/", 20}, {"/blog/multi-touch-attribution-guide", 10},
-    {"/blog/marketing-mix-modeling-101", 8}, {"/blog/b2b-funnel-benchmarks-2026", 8},
-    {"/blog/gdpr-compliant-analytics", 5}, {"/docs/getting-started", 8},
-    {"/docs/api/events", 5}, {"/docs/integrations/snowflake", 4},
-    {"/resources/webinars", 5}, {"/about", 4}, {"/careers", 4},
-    {"/careers/senior-data-engineer", 3}, {"/pricing", 6}};
+    {"/", 20},
+    {"/blog/multi-touch-attribution-guide", 10},
+    {"/blog/marketing-mix-modeling-101", 8},
+    {"/blog/b2b-funnel-benchmarks-2026", 8},
+    {"/blog/gdpr-compliant-analytics", 5},
+    {"/docs/getting-started", 8},
+    {"/docs/api/events", 5},
+    {"/docs/integrations/snowflake", 4},
+    {"/resources/webinars", 5},
+    {"/about", 4},
+    {"/careers", 4},
+    {"/careers/senior-data-engineer", 3},
+    {"/pricing", 6}};
 constexpr Choice kEmails[] = {
-    {"newsletter-2026-10", 20}, {"newsletter-2026-11", 20},
+    {"newsletter-2026-10", 20},     {"newsletter-2026-11", 20},
     {"nurture-attribution-01", 12}, {"nurture-attribution-02", 10},
-    {"nurture-attribution-03", 8}, {"webinar-invite-pipeline-analytics", 12},
-    {"product-update-q4", 10}, {"event-invite-paris-summit", 8}};
+    {"nurture-attribution-03", 8},  {"webinar-invite-pipeline-analytics", 12},
+    {"product-update-q4", 10},      {"event-invite-paris-summit", 8}};
 constexpr Choice kAssets[] = {
     {"ebook-state-of-marketing-analytics-2026.pdf", 30},
     {"whitepaper-multi-touch-attribution.pdf", 20},
     {"report-b2b-benchmarks-2026.pdf", 20},
     {"template-roi-calculator.xlsx", 15},
     {"checklist-gdpr-analytics.pdf", 15}};
-constexpr absl::string_view kWebinars[] = {
-    "2026-09-dashboard-masterclass", "2026-10-attribution-101",
-    "2026-11-pipeline-analytics-live"};
-constexpr Choice kForms[] = {
-    {"newsletter", 45}, {"event-registration", 20}, {"roi-calculator", 15}, {"contact", 20}};
+constexpr absl::string_view kWebinars[] = {"2026-09-dashboard-masterclass",
+                                           "2026-10-attribution-101",
+                                           "2026-11-pipeline-analytics-live"};
+constexpr Choice kForms[] = {{"newsletter", 45},
+                             {"event-registration", 20},
+                             {"roi-calculator", 15},
+                             {"contact", 20}};
 constexpr Choice kSalesTopics[] = {
     {"pricing", 40}, {"enterprise", 25}, {"partnership", 15}, {"support", 20}};
-constexpr Choice kTrialActions[] = {
-    {"trial_activated", 35}, {"dashboard_created", 25},
-    {"integration_connected", 25}, {"dashboard_shared", 15}};
-constexpr absl::string_view kIntegrations[] = {"salesforce", "hubspot", "snowflake", "bigquery"};
+constexpr Choice kTrialActions[] = {{"trial_activated", 35},
+                                    {"dashboard_created", 25},
+                                    {"integration_connected", 25},
+                                    {"dashboard_shared", 15}};
+constexpr absl::string_view kIntegrations[] = {"salesforce", "hubspot",
+                                               "snowflake", "bigquery"};
 
 constexpr int64_t kDayMs = 86400000;
 constexpr int64_t kWindowMs = 120 * kDayMs;
@@ -826,7 +1177,8 @@ CompanyFacts MakeCompany(uint64_t seed, int64_t number, v1::Company* company) {
     const int64_t factor_q20 = LogUniformQ20(rng, 22, 42) / 10;
     const int64_t revenue =
         ((facts.employees * facts.industry->revenue_per_employee) >> 10) *
-        factor_q20 >> 10;
+            factor_q20 >>
+        10;
     company->set_annual_revenue(static_cast<double>(revenue / 1000 * 1000));
   }
 
@@ -852,8 +1204,8 @@ CompanyFacts MakeCompany(uint64_t seed, int64_t number, v1::Company* company) {
   domain << brand.view();
   if (facts.country == nullptr || facts.country->code == "US" ||
       rng.Chance(4000)) {
-    const bool tech = facts.industry->name == "software" ||
-                      facts.industry->name == "saas";
+    const bool tech =
+        facts.industry->name == "software" || facts.industry->name == "saas";
     domain << (tech && rng.Chance(3000) ? ".io" : ".com");
   } else {
     domain << facts.country->tld;
@@ -875,9 +1227,12 @@ void SetFixedCompany(const FixedCompany& fixed, v1::Company* company) {
 
 v1::Seniority PickSeniority(Rng& rng, int64_t employees) {
   if (rng.Chance(kUnknownSeniorityBp)) return v1::SENIORITY_UNSPECIFIED;
-  if (employees > 0 && employees < 10) return Pick<kSenioritySmall>(rng).seniority;
-  if (employees > 0 && employees < 200) return Pick<kSeniorityMid>(rng).seniority;
-  if (employees > 0 && employees < 5000) return Pick<kSeniorityLarge>(rng).seniority;
+  if (employees > 0 && employees < 10)
+    return Pick<kSenioritySmall>(rng).seniority;
+  if (employees > 0 && employees < 200)
+    return Pick<kSeniorityMid>(rng).seniority;
+  if (employees > 0 && employees < 5000)
+    return Pick<kSeniorityLarge>(rng).seniority;
   return Pick<kSeniorityEnterprise>(rng).seniority;
 }
 
@@ -966,16 +1321,19 @@ void SetValue(const Entry& entry, google::protobuf::Value* value) {
 
 // Makes `s` hold exactly these entries, keeping the map entries (and their
 // buffers) of the keys it already had: a reused Lead's maps mostly do.
-void SetStruct(const Entry* entries, size_t count, google::protobuf::Struct* s) {
+void SetStruct(const Entry* entries, size_t count,
+               google::protobuf::Struct* s) {
   DropUnknownFields(s);
   auto& fields = *s->mutable_fields();
-  if (count == 1 && fields.size() == 1 && fields.begin()->first == entries[0].key) {
+  if (count == 1 && fields.size() == 1 &&
+      fields.begin()->first == entries[0].key) {
     SetValue(entries[0], &fields.begin()->second);
     return;
   }
   for (auto it = fields.begin(); it != fields.end();) {
     bool wanted = false;
-    for (size_t i = 0; i < count; ++i) wanted = wanted || entries[i].key == it->first;
+    for (size_t i = 0; i < count; ++i)
+      wanted = wanted || entries[i].key == it->first;
     it = wanted ? std::next(it) : fields.erase(it);
   }
   for (size_t i = 0; i < count; ++i) {
@@ -999,8 +1357,10 @@ void ResetLead(v1::Lead* lead) {
   std::unique_ptr<v1::Contact> contact(lead->release_contact());
   std::unique_ptr<v1::Company> company(lead->release_company());
   std::unique_ptr<v1::Consent> consent(lead->release_consent());
-  std::unique_ptr<google::protobuf::Struct> attributes(lead->release_attributes());
-  std::unique_ptr<google::protobuf::Timestamp> created_at(lead->release_created_at());
+  std::unique_ptr<google::protobuf::Struct> attributes(
+      lead->release_attributes());
+  std::unique_ptr<google::protobuf::Timestamp> created_at(
+      lead->release_created_at());
   google::protobuf::RepeatedPtrField<v1::Event> events;
   events.Swap(lead->mutable_events());
   lead->Clear();  // and so whatever else a newer schema added
@@ -1017,7 +1377,8 @@ void ResetLead(v1::Lead* lead) {
     consent->Clear();
     lead->set_allocated_consent(consent.release());
   }
-  if (attributes != nullptr) lead->set_allocated_attributes(attributes.release());
+  if (attributes != nullptr)
+    lead->set_allocated_attributes(attributes.release());
   if (created_at != nullptr) {
     created_at->Clear();
     lead->set_allocated_created_at(created_at.release());
@@ -1064,14 +1425,17 @@ v1::Event* NextEvent(v1::Lead* lead, int k, v1::EventType type) {
     }
   }
   v1::Event* event = events->Mutable(k);
-  std::unique_ptr<google::protobuf::Timestamp> time(event->release_occurred_at());
-  std::unique_ptr<google::protobuf::Struct> properties(event->release_properties());
+  std::unique_ptr<google::protobuf::Timestamp> time(
+      event->release_occurred_at());
+  std::unique_ptr<google::protobuf::Struct> properties(
+      event->release_properties());
   event->Clear();
   if (time != nullptr) {
     time->Clear();
     event->set_allocated_occurred_at(time.release());
   }
-  if (properties != nullptr) event->set_allocated_properties(properties.release());
+  if (properties != nullptr)
+    event->set_allocated_properties(properties.release());
   return event;
 }
 
@@ -1102,7 +1466,8 @@ struct Slot {
 };
 
 bool IsEmail(v1::EventType type) {
-  return type == v1::EVENT_TYPE_EMAIL_OPEN || type == v1::EVENT_TYPE_EMAIL_CLICK;
+  return type == v1::EVENT_TYPE_EMAIL_OPEN ||
+         type == v1::EVENT_TYPE_EMAIL_CLICK;
 }
 
 // Email events after slot `from` become page views: mail stops reaching
@@ -1143,7 +1508,8 @@ void PlanEvents(Rng& rng, int64_t intent, int fit, bool personal_email,
   }
   // Hand-raisers: rare, recent, and mostly from people who fit.
   if (rng.Chance(60 + intent * fit / 700)) {
-    const size_t h = n - 1 - rng.Below(static_cast<uint32_t>(std::max<size_t>(1, n / 4)));
+    const size_t h =
+        n - 1 - rng.Below(static_cast<uint32_t>(std::max<size_t>(1, n / 4)));
     slots[h].type = rng.Chance(6500) ? v1::EVENT_TYPE_DEMO_REQUEST
                                      : v1::EVENT_TYPE_CONTACT_SALES;
   }
@@ -1192,7 +1558,8 @@ void FillEvent(Rng& rng, const Slot& slot, int64_t intent, const Text& id,
       if (lead.product().empty()) {
         SetProperties(p, {{"form", "demo-request"}});
       } else {
-        SetProperties(p, {{"form", "demo-request"}, {"product", lead.product()}});
+        SetProperties(p,
+                      {{"form", "demo-request"}, {"product", lead.product()}});
       }
       break;
     case v1::EVENT_TYPE_CONTACT_SALES:
@@ -1271,8 +1638,8 @@ Identity DrawIdentity(uint64_t seed, Rng& rng, v1::Lead* lead) {
     Assign(contact->mutable_first_name(), first.display);
     Assign(contact->mutable_last_name(), last.display);
     who.personal_email = rng.Chance(who.student ? 4000 : kPersonalEmailBp);
-    SetEmail(rng, first, last, who.fixed != nullptr ? who.fixed->email_domain
-                                                    : company->domain(),
+    SetEmail(rng, first, last,
+             who.fixed != nullptr ? who.fixed->email_domain : company->domain(),
              who.personal_email, contact);
     if (who.facts.country != nullptr && rng.Chance(kPhoneBp)) {
       SetPhone(rng, *who.facts.country, contact);
@@ -1315,7 +1682,8 @@ const Source& DrawOrigin(Rng& rng, const Identity& who, v1::Lead* lead) {
   if (!rng.Chance(kNoProductBp)) {
     const absl::string_view product =
         (who.facts.employees >= 1000 ? Pick<kProductsLarge>(rng)
-                                     : Pick<kProductsSmall>(rng)).text;
+                                     : Pick<kProductsSmall>(rng))
+            .text;
     Assign(lead->mutable_product(), product);
   }
 
@@ -1342,7 +1710,8 @@ struct Attributes {
 
 void DrawAttributes(Rng& rng, const Source& source, const Identity& who,
                     Attributes* out) {
-  if (!rng.Chance(1000)) out->entries[out->count++] = {"plan", Pick<kPlans>(rng).text};
+  if (!rng.Chance(1000))
+    out->entries[out->count++] = {"plan", Pick<kPlans>(rng).text};
   Text& stack = out->stack;
   if (rng.Chance(7000)) {
     const absl::string_view crm = Pick<kCrms>(rng).text;
@@ -1368,7 +1737,8 @@ void DrawAttributes(Rng& rng, const Source& source, const Identity& who,
     // Seats for the marketing and sales teams: a few per cent of staff.
     const int64_t seats = std::clamp<int64_t>(
         who.facts.employees * (2 + rng.Below(6)) / 100, 1, 500);
-    out->entries[out->count++] = {"seats", {}, static_cast<double>(seats), true};
+    out->entries[out->count++] = {
+        "seats", {}, static_cast<double>(seats), true};
   }
 }
 
@@ -1376,14 +1746,15 @@ void DrawAttributes(Rng& rng, const Source& source, const Identity& who,
 // lifetime (mostly long: leads pile up), and skewed toward the present, more
 // so for people close to buying. Sets the lead's creation time; returns
 // whether the person started a trial.
-bool DrawEvents(Rng& rng, int64_t now_ms, int64_t mean_events_x16, int64_t intent,
-                int fit, bool personal_email, const Text& id, v1::Lead* lead) {
+bool DrawEvents(Rng& rng, int64_t now_ms, int64_t mean_events_x16,
+                int64_t intent, int fit, bool personal_email, const Text& id,
+                v1::Lead* lead) {
   const int64_t activity_1 = rng.Below(65536);
   const int64_t activity_2 = rng.Below(65536);
   const int64_t activity = std::clamp<int64_t>(
       (activity_1 + activity_2) / 2 + (fit - 50) * 65536 / 500, 0, 65535);
-  const size_t n = static_cast<size_t>(
-      (activity * (2 * mean_events_x16 + 16)) >> 20);
+  const size_t n =
+      static_cast<size_t>((activity * (2 * mean_events_x16 + 16)) >> 20);
   const int64_t lifetime_1 = rng.Below64(kWindowMs);
   const int64_t lifetime_ms = 1 + std::max(lifetime_1, rng.Below64(kWindowMs));
   SetTimestamp(now_ms - lifetime_ms, lead->mutable_created_at());
@@ -1472,7 +1843,8 @@ LeadGenerator::Outcome LeadGenerator::OutcomeOf(const v1::Lead& lead,
   if (lead.consent().opted_out() || NeverBuys(lead)) {
     return outcome;
   }
-  Rng rng(StreamSeed(options_.seed, kOutcomeStream, static_cast<uint64_t>(index)));
+  Rng rng(
+      StreamSeed(options_.seed, kOutcomeStream, static_cast<uint64_t>(index)));
   int hand_raises = 0, trials = 0, pricing = 0, webinars = 0, downloads = 0,
       clicks = 0, unsubscribes = 0;
   for (const v1::Event& event : lead.events()) {
@@ -1516,9 +1888,11 @@ LeadGenerator::Outcome LeadGenerator::OutcomeOf(const v1::Lead& lead,
   }
   const double fit = TrueFit(lead) / 100.0;
   const double engagement =
-      std::min(1.0, 0.45 * std::min(hand_raises, 1) + 0.25 * std::min(trials, 1) +
-                        0.06 * std::min(pricing, 5) + 0.05 * std::min(webinars, 3) +
-                        0.03 * std::min(downloads, 4) + 0.01 * std::min(clicks, 10)) -
+      std::min(1.0,
+               0.45 * std::min(hand_raises, 1) + 0.25 * std::min(trials, 1) +
+                   0.06 * std::min(pricing, 5) + 0.05 * std::min(webinars, 3) +
+                   0.03 * std::min(downloads, 4) +
+                   0.01 * std::min(clicks, 10)) -
       0.3 * std::min(unsubscribes, 1);
   const double logit = -9.5 + 6.5 * fit + 7.0 * engagement;
   const double p_convert = 1 / (1 + Exp(-logit));
@@ -1534,7 +1908,8 @@ LeadGenerator::Outcome LeadGenerator::OutcomeOf(const v1::Lead& lead,
       price *= 1.6;
     }
     const double noise = 0.7 + 0.8 * rng.Uniform();
-    outcome.revenue = static_cast<double>(static_cast<int64_t>(price * noise / 100)) * 100;
+    outcome.revenue =
+        static_cast<double>(static_cast<int64_t>(price * noise / 100)) * 100;
   }
   return outcome;
 }

@@ -18,24 +18,24 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "core/base/enum_label.h"
+#include "core/base/problems.h"
 #include "core/base/version.h"
+#include "core/base/yaml_message.h"
 #include "core/batch/batch_scorer.h"
-#include "core/checks/data_check.h"
-#include "core/checks/playbook_diff.h"
-#include "core/playbook/compiled_playbook.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/dynamic_message.h"
-#include "google/protobuf/message.h"
-#include "core/synthetic/lead_generator.h"
-#include "core/journey/lead_engine.h"
-#include "core/leads/lead_io.h"
 #include "core/batch/lead_columns_writer.h"
 #include "core/batch/lead_table.h"
 #include "core/batch/score_table.h"
+#include "core/checks/data_check.h"
+#include "core/checks/playbook_diff.h"
+#include "core/journey/lead_engine.h"
+#include "core/leads/lead_io.h"
+#include "core/playbook/compiled_playbook.h"
 #include "core/playbook/playbook_loader.h"
-#include "core/base/problems.h"
 #include "core/scoring/scorer.h"
-#include "core/base/yaml_message.h"
+#include "core/synthetic/lead_generator.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/message.h"
 
 namespace py = pybind11;
 
@@ -58,11 +58,13 @@ enum class Subject { kPlaybook, kLead, kInput };
   const char* subject_name = subject == Subject::kPlaybook ? "playbook"
                              : subject == Subject::kLead   ? "lead"
                                                            : "input";
-  py::object error = py::module_::import("smarketing.errors")
-                         .attr("_from_status")(
-                             subject_name, absl::StatusCodeToString(status.code()),
-                             std::string(status.message()), problems);
-  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())), error.ptr());
+  py::object error =
+      py::module_::import("smarketing.errors")
+          .attr("_from_status")(subject_name,
+                                absl::StatusCodeToString(status.code()),
+                                std::string(status.message()), problems);
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())),
+                  error.ptr());
   throw py::error_already_set();
 }
 
@@ -76,9 +78,10 @@ absl::Time FromNanos(int64_t nanos) { return absl::FromUnixNanos(nanos); }
 template <typename T>
 py::array_t<T> ToNumpy(std::vector<T>&& values) {
   auto* owned = new std::vector<T>(std::move(values));
-  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-  return py::array_t<T>({static_cast<py::ssize_t>(owned->size())}, owned->data(),
-                        owner);
+  py::capsule owner(owned,
+                    [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>({static_cast<py::ssize_t>(owned->size())},
+                        owned->data(), owner);
 }
 
 py::str ToPy(const std::string& text) {
@@ -104,9 +107,9 @@ M ParseBytes(const py::bytes& data, Subject subject) {
   M message;
   const std::string_view view = data;
   if (!message.ParseFromArray(view.data(), static_cast<int>(view.size()))) {
-    Raise(absl::InvalidArgumentError(absl::StrCat(
-              "not a serialized ", M::descriptor()->full_name(), " (",
-              view.size(), " bytes)")),
+    Raise(absl::InvalidArgumentError(
+              absl::StrCat("not a serialized ", M::descriptor()->full_name(),
+                           " (", view.size(), " bytes)")),
           subject);
   }
   return message;
@@ -123,8 +126,9 @@ absl::StatusOr<PlaybookFormat> FormatFromName(const std::string& name) {
   if (name == "json") return PlaybookFormat::kJson;
   if (name == "text") return PlaybookFormat::kText;
   if (name == "binary") return PlaybookFormat::kBinary;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown Playbook format \"", name, "\"; use yaml, json, text or binary"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown Playbook format \"", name,
+                   "\"; use yaml, json, text or binary"));
 }
 
 // --- Tables from Python. ----------------------------------------------------
@@ -150,7 +154,8 @@ class ColumnsFromPython {
         std::vector<uint8_t>& present_rows = presents_.emplace_back();
         ReadObjects(values, table, column.name, &present_rows);
         column.text = absl::MakeConstSpan(views_.back());
-        if (!present_rows.empty()) column.present = absl::MakeConstSpan(present_rows);
+        if (!present_rows.empty())
+          column.present = absl::MakeConstSpan(present_rows);
       } else if (kind == "codes") {
         column.type = Column::Type::kText;
         // pandas keeps categorical codes in the narrowest integer type.
@@ -223,8 +228,9 @@ class ColumnsFromPython {
       PyObject* item = items[i];
       if (PyUnicode_CheckExact(item) && PyUnicode_IS_COMPACT_ASCII(item)) {
         // Most text: ASCII, which is its own UTF-8, read in place.
-        views[i] = absl::string_view(static_cast<const char*>(PyUnicode_DATA(item)),
-                                     static_cast<size_t>(PyUnicode_GET_LENGTH(item)));
+        views[i] =
+            absl::string_view(static_cast<const char*>(PyUnicode_DATA(item)),
+                              static_cast<size_t>(PyUnicode_GET_LENGTH(item)));
         continue;
       }
       if (PyUnicode_Check(item)) {
@@ -266,7 +272,8 @@ struct BoundTable {
   std::unique_ptr<LeadTable> table;
 };
 
-std::unique_ptr<BoundTable> MakeTable(const py::list& leads, const py::list& events) {
+std::unique_ptr<BoundTable> MakeTable(const py::list& leads,
+                                      const py::list& events) {
   auto bound = std::make_unique<BoundTable>(leads, events);
   absl::StatusOr<std::unique_ptr<LeadTable>> table;
   {
@@ -283,10 +290,14 @@ std::unique_ptr<BoundTable> MakeTable(const py::list& leads, const py::list& eve
 
 py::object TextToPython(LeadColumnsWriter::TextColumn&& column) {
   if (column.codes.empty()) {
-    py::array result(py::dtype("O"), std::vector<py::ssize_t>{static_cast<py::ssize_t>(column.values.size())});
+    py::array result(py::dtype("O"),
+                     std::vector<py::ssize_t>{
+                         static_cast<py::ssize_t>(column.values.size())});
     PyObject** items = static_cast<PyObject**>(result.mutable_data());
     for (size_t i = 0; i < column.values.size(); ++i) {
-      PyObject* item = column.values[i].empty() ? Py_None : ToPy(column.values[i]).release().ptr();
+      PyObject* item = column.values[i].empty()
+                           ? Py_None
+                           : ToPy(column.values[i]).release().ptr();
       if (item == Py_None) Py_INCREF(item);
       Py_XDECREF(items[i]);
       items[i] = item;
@@ -294,19 +305,23 @@ py::object TextToPython(LeadColumnsWriter::TextColumn&& column) {
     return py::make_tuple("objects", result);
   }
   py::list dictionary;
-  for (const std::string& value : column.dictionary) dictionary.append(ToPy(value));
+  for (const std::string& value : column.dictionary)
+    dictionary.append(ToPy(value));
   return py::make_tuple("codes", ToNumpy(std::move(column.codes)), dictionary);
 }
 
 py::dict TableToPython(LeadColumnsWriter::Table&& table) {
   py::dict out;
   out["__rows__"] = table.rows;
-  for (auto& [name, column] : table.text) out[py::str(name)] = TextToPython(std::move(column));
-  for (auto& [name, v] : table.ints) out[py::str(name)] = py::make_tuple("int", ToNumpy(std::move(v)));
+  for (auto& [name, column] : table.text)
+    out[py::str(name)] = TextToPython(std::move(column));
+  for (auto& [name, v] : table.ints)
+    out[py::str(name)] = py::make_tuple("int", ToNumpy(std::move(v)));
   for (auto& [name, v] : table.doubles) {
     out[py::str(name)] = py::make_tuple("double", ToNumpy(std::move(v)));
   }
-  for (auto& [name, v] : table.bools) out[py::str(name)] = py::make_tuple("bool", ToNumpy(std::move(v)));
+  for (auto& [name, v] : table.bools)
+    out[py::str(name)] = py::make_tuple("bool", ToNumpy(std::move(v)));
   for (auto& [name, v] : table.times) {
     out[py::str(name)] = py::make_tuple("time", ToNumpy(std::move(v.nanos)),
                                         ToNumpy(std::move(v.present)));
@@ -322,7 +337,8 @@ py::dict TableToPython(LeadColumnsWriter::Table&& table) {
 py::tuple WriterToPython(LeadColumnsWriter* writer) {
   LeadColumnsWriter::Table leads = writer->TakeLeads();
   LeadColumnsWriter::Table events = writer->TakeEvents();
-  return py::make_tuple(TableToPython(std::move(leads)), TableToPython(std::move(events)));
+  return py::make_tuple(TableToPython(std::move(leads)),
+                        TableToPython(std::move(events)));
 }
 
 // --- The compiled Playbook. -------------------------------------------------
@@ -333,7 +349,8 @@ class NativePlaybook {
   // Playbook, problems carry its lines and columns.
   NativePlaybook(const py::bytes& playbook, const py::object& source,
                  const std::string& format, const std::string& file) {
-    v1::Playbook message = ParseBytes<v1::Playbook>(playbook, Subject::kPlaybook);
+    v1::Playbook message =
+        ParseBytes<v1::Playbook>(playbook, Subject::kPlaybook);
     SourceMap positions;
     bool have_positions = false;
     if (!source.is_none()) {
@@ -341,16 +358,17 @@ class NativePlaybook {
       Check(parsed_format.status(), Subject::kInput);
       const std::string text = source.cast<std::string>();
       auto parsed = ParsePlaybook(text, *parsed_format, file);
-      if (parsed.ok() && parsed->playbook.SerializeAsString() ==
-                             message.SerializeAsString()) {
+      if (parsed.ok() &&
+          parsed->playbook.SerializeAsString() == message.SerializeAsString()) {
         positions = std::move(parsed->positions);
         have_positions = true;
       }
     }
     // The lead engine compiles the whole Playbook (scoring, routing, SLA),
     // so validation here is the service's.
-    auto engine = LeadEngine::Create(
-        message, have_positions ? &positions : nullptr, have_positions ? file : "");
+    auto engine =
+        LeadEngine::Create(message, have_positions ? &positions : nullptr,
+                           have_positions ? file : "");
     Check(engine.status(), Subject::kPlaybook);
     engine_ = std::move(*engine);
     compiled_ = engine_->playbook();
@@ -374,13 +392,14 @@ class NativePlaybook {
   // points), "sentences" (also one sentence per rule) or "column" (the
   // sentences joined per lead).
   py::dict ScoreTable(const py::list& leads, const py::list& events,
-                      int64_t now_nanos, int threads, const std::string& explain,
-                      bool route) const {
-    if (explain != "none" && explain != "contributions" && explain != "sentences" &&
-        explain != "column") {
-      Raise(absl::InvalidArgumentError(absl::StrCat(
-                "explain must be none, contributions, sentences or column; found ",
-                explain)),
+                      int64_t now_nanos, int threads,
+                      const std::string& explain, bool route) const {
+    if (explain != "none" && explain != "contributions" &&
+        explain != "sentences" && explain != "column") {
+      Raise(absl::InvalidArgumentError(
+                absl::StrCat("explain must be none, contributions, sentences "
+                             "or column; found ",
+                             explain)),
             Subject::kInput);
     }
     std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
@@ -407,7 +426,8 @@ class NativePlaybook {
     result["grade"] = ToNumpy(std::move(out.grade));
     result["stage"] = ToNumpy(std::move(out.stage));
     result["priority"] = ToNumpy(std::move(out.priority));
-    result["disqualification_reason"] = ToNumpy(std::move(out.disqualification_reason));
+    result["disqualification_reason"] =
+        ToNumpy(std::move(out.disqualification_reason));
     result["hand_raiser"] = ToNumpy(std::move(out.hand_raiser));
     result["events_counted"] = ToNumpy(std::move(out.events_counted));
     result["duplicate_events"] = ToNumpy(std::move(out.duplicate_events));
@@ -421,7 +441,8 @@ class NativePlaybook {
     if (explain == "none") return result;
 
     const size_t hits = out.contributions.size();
-    std::vector<int32_t> kind(hits), persona(hits), rule(hits), event_count(hits);
+    std::vector<int32_t> kind(hits), persona(hits), rule(hits),
+        event_count(hits);
     std::vector<double> raw_points(hits), points(hits);
     for (size_t i = 0; i < hits; ++i) {
       const RuleContribution& c = out.contributions[i];
@@ -434,12 +455,14 @@ class NativePlaybook {
     }
     if (explain == "column") {
       const int64_t n = table->size();
-      py::array column(py::dtype("O"), std::vector<py::ssize_t>{static_cast<py::ssize_t>(n)});
+      py::array column(py::dtype("O"),
+                       std::vector<py::ssize_t>{static_cast<py::ssize_t>(n)});
       PyObject** items = static_cast<PyObject**>(column.mutable_data());
       std::string joined;
       for (int64_t r = 0; r < n; ++r) {
         joined.clear();
-        for (int64_t i = out.contribution_begin[r]; i < out.contribution_begin[r + 1]; ++i) {
+        for (int64_t i = out.contribution_begin[r];
+             i < out.contribution_begin[r + 1]; ++i) {
           if (!joined.empty()) joined += '\n';
           joined += out.sentences[i];
         }
@@ -483,8 +506,9 @@ class NativePlaybook {
     py::list out;
     for (const DataProblem& p : *problems) {
       out.append(py::make_tuple(std::string(DataProblemKindName(p.kind)),
-                                IsWarning(p.kind) ? "warning" : "note", ToPy(p.column),
-                                ToPy(p.rule), p.rows, ToPy(p.example), ToPy(p.message)));
+                                IsWarning(p.kind) ? "warning" : "note",
+                                ToPy(p.column), ToPy(p.rule), p.rows,
+                                ToPy(p.example), ToPy(p.message)));
     }
     return out;
   }
@@ -493,7 +517,8 @@ class NativePlaybook {
   // the core's lead impact (the command line's diff), with every lead whose
   // grade, stage or team changed.
   py::dict Impact(const NativePlaybook& after, const py::list& leads,
-                  const py::list& events, int64_t now_nanos, int threads) const {
+                  const py::list& events, int64_t now_nanos,
+                  int threads) const {
     std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
     LeadImpactOptions options;
     options.now = FromNanos(now_nanos);
@@ -503,7 +528,8 @@ class NativePlaybook {
     absl::StatusOr<LeadImpact> impact;
     {
       py::gil_scoped_release release;
-      impact = MeasureTableImpact(engine_, after.engine_, *bound->table, options);
+      impact =
+          MeasureTableImpact(engine_, after.engine_, *bound->table, options);
     }
     Check(impact.status(), Subject::kLead);
     if (impact->refused > 0) {
@@ -522,7 +548,8 @@ class NativePlaybook {
     const size_t n = impact->changed.size();
     std::vector<int64_t> row(n);
     std::vector<double> total_before(n), total_after(n);
-    py::list grade_before, grade_after, stage_before, stage_after, team_before, team_after;
+    py::list grade_before, grade_after, stage_before, stage_after, team_before,
+        team_after;
     for (size_t i = 0; i < n; ++i) {
       const LeadDelta& d = impact->changed[i];
       row[i] = d.line;
@@ -556,7 +583,8 @@ py::bytes ParsePlaybookText(const std::string& text, const std::string& format,
                             const std::string& file) {
   auto parsed_format = FormatFromName(format);
   Check(parsed_format.status(), Subject::kInput);
-  absl::StatusOr<PlaybookSource> source = ParsePlaybook(text, *parsed_format, file);
+  absl::StatusOr<PlaybookSource> source =
+      ParsePlaybook(text, *parsed_format, file);
   Check(source.status(), Subject::kPlaybook);
   return Serialize(source->playbook);
 }
@@ -565,7 +593,8 @@ py::bytes ParsePlaybookText(const std::string& text, const std::string& format,
 py::dict PlaybookPositions(const std::string& text, const std::string& format) {
   auto parsed_format = FormatFromName(format);
   Check(parsed_format.status(), Subject::kInput);
-  absl::StatusOr<PlaybookSource> source = ParsePlaybook(text, *parsed_format, "");
+  absl::StatusOr<PlaybookSource> source =
+      ParsePlaybook(text, *parsed_format, "");
   Check(source.status(), Subject::kPlaybook);
   py::dict positions;
   for (const auto& [path, position] : source->positions) {
@@ -575,7 +604,8 @@ py::dict PlaybookPositions(const std::string& text, const std::string& format) {
 }
 
 py::str MessageToYamlText(const std::string& type_name, const py::bytes& data) {
-  std::unique_ptr<google::protobuf::Message> message(Prototype(type_name)->New());
+  std::unique_ptr<google::protobuf::Message> message(
+      Prototype(type_name)->New());
   const std::string_view view = data;
   if (!message->ParseFromArray(view.data(), static_cast<int>(view.size()))) {
     Raise(absl::InvalidArgumentError(
@@ -587,11 +617,13 @@ py::str MessageToYamlText(const std::string& type_name, const py::bytes& data) {
 
 py::bytes ParseYamlText(const std::string& type_name, const std::string& text,
                         const std::string& file) {
-  std::unique_ptr<google::protobuf::Message> message(Prototype(type_name)->New());
+  std::unique_ptr<google::protobuf::Message> message(
+      Prototype(type_name)->New());
   ProblemList problems(nullptr, file);
   if (!ParseYamlMessage(text, message.get(), &problems)) {
     Raise(problems.ToStatus(absl::StrCat("the ", type_name, " cannot be read")),
-          type_name == "smarketing.v1.Playbook" ? Subject::kPlaybook : Subject::kInput);
+          type_name == "smarketing.v1.Playbook" ? Subject::kPlaybook
+                                                : Subject::kInput);
   }
   return Serialize(*message);
 }
@@ -619,7 +651,8 @@ py::tuple SampleLeads(int64_t count, uint64_t seed, int64_t now_nanos,
     v1::Lead lead;
     for (int64_t i = 0; i < count; ++i) {
       generator.Generate(start + i, &lead);
-      const LeadGenerator::Outcome outcome = generator.OutcomeOf(lead, start + i);
+      const LeadGenerator::Outcome outcome =
+          generator.OutcomeOf(lead, start + i);
       converted[i] = outcome.converted;
       won[i] = outcome.won;
       revenue[i] = outcome.revenue;
@@ -636,14 +669,16 @@ py::tuple SampleLeads(int64_t count, uint64_t seed, int64_t now_nanos,
 
 // Outcomes of leads as they are in a table (perhaps altered since they were
 // generated): OutcomeOf for each row, `index` giving the generator index.
-py::dict Outcomes(const py::list& leads, const py::list& events, uint64_t seed,
-                  int64_t now_nanos, double mean_events,
-                  py::array_t<int64_t, py::array::c_style | py::array::forcecast> index) {
+py::dict Outcomes(
+    const py::list& leads, const py::list& events, uint64_t seed,
+    int64_t now_nanos, double mean_events,
+    py::array_t<int64_t, py::array::c_style | py::array::forcecast> index) {
   std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
   const LeadTable* table = bound->table.get();
   if (index.ndim() != 1 || index.size() != table->size()) {
-    Raise(absl::InvalidArgumentError(absl::StrCat(
-              "index has ", index.size(), " values for ", table->size(), " leads")),
+    Raise(absl::InvalidArgumentError(absl::StrCat("index has ", index.size(),
+                                                  " values for ", table->size(),
+                                                  " leads")),
           Subject::kInput);
   }
   const int64_t n = table->size();
@@ -661,7 +696,8 @@ py::dict Outcomes(const py::list& leads, const py::list& events, uint64_t seed,
       TableLeadBuilder builder(*table);
       for (int64_t r = begin; r < end; ++r) {
         const v1::Lead& lead = builder.Build(r);
-        const LeadGenerator::Outcome outcome = generator.OutcomeOf(lead, indexes[r]);
+        const LeadGenerator::Outcome outcome =
+            generator.OutcomeOf(lead, indexes[r]);
         converted[r] = outcome.converted;
         won[r] = outcome.won;
         revenue[r] = outcome.revenue;
@@ -706,14 +742,15 @@ py::tuple ReadLeads(const std::string& path, const std::string& format) {
 py::tuple LeadsToColumns(const py::list& leads) {
   LeadColumnsWriter writer;
   for (const py::handle item : leads) {
-    writer.Add(ParseBytes<v1::Lead>(py::reinterpret_borrow<py::bytes>(item), Subject::kLead));
+    writer.Add(ParseBytes<v1::Lead>(py::reinterpret_borrow<py::bytes>(item),
+                                    Subject::kLead));
   }
   return WriterToPython(&writer);
 }
 
 // Leads [begin, end) of a table as serialized messages.
-py::list TableLeads(const py::list& leads, const py::list& events, int64_t begin,
-                    int64_t end) {
+py::list TableLeads(const py::list& leads, const py::list& events,
+                    int64_t begin, int64_t end) {
   std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
   const LeadTable* table = bound->table.get();
   if (begin < 0 || end > table->size() || begin > end) {
@@ -739,9 +776,11 @@ py::list TableLeads(const py::list& leads, const py::list& events, int64_t begin
 // so that DataFrames name values exactly as Playbooks and reports do.
 py::dict EnumLabels(const std::string& type_name) {
   const google::protobuf::EnumDescriptor* type =
-      google::protobuf::DescriptorPool::generated_pool()->FindEnumTypeByName(type_name);
+      google::protobuf::DescriptorPool::generated_pool()->FindEnumTypeByName(
+          type_name);
   if (type == nullptr) {
-    Raise(absl::NotFoundError(absl::StrCat("no enum type ", type_name, " in the schema")),
+    Raise(absl::NotFoundError(
+              absl::StrCat("no enum type ", type_name, " in the schema")),
           Subject::kInput);
   }
   py::dict out;
@@ -767,7 +806,8 @@ py::array_t<bool> MeetsThresholdColumns(const py::bytes& threshold,
                                         const py::array_t<double>& fit,
                                         const py::array_t<double>& engagement,
                                         const py::array_t<double>& total) {
-  const v1::StageThreshold t = ParseBytes<v1::StageThreshold>(threshold, Subject::kInput);
+  const v1::StageThreshold t =
+      ParseBytes<v1::StageThreshold>(threshold, Subject::kInput);
   const py::ssize_t n = fit.size();
   if (engagement.size() != n || total.size() != n) {
     Raise(absl::InvalidArgumentError(absl::StrCat(
@@ -780,7 +820,8 @@ py::array_t<bool> MeetsThresholdColumns(const py::bytes& threshold,
   auto e = engagement.unchecked<1>();
   auto s = total.unchecked<1>();
   auto o = out.mutable_unchecked<1>();
-  for (py::ssize_t i = 0; i < n; ++i) o(i) = MeetsThreshold(t, f(i), e(i), s(i));
+  for (py::ssize_t i = 0; i < n; ++i)
+    o(i) = MeetsThreshold(t, f(i), e(i), s(i));
   return out;
 }
 
@@ -789,7 +830,8 @@ py::array_t<bool> MeetsThresholdColumns(const py::bytes& threshold,
 
 PYBIND11_MODULE(_native, m) {
   using namespace smarketing;
-  m.doc() = "The smarketing C++ core. Use the smarketing package, not this module.";
+  m.doc() =
+      "The smarketing C++ core. Use the smarketing package, not this module.";
   m.attr("__version__") = std::string(Version());
   py::class_<NativePlaybook>(m, "CompiledPlaybook")
       .def(py::init<const py::bytes&, const py::object&, const std::string&,
@@ -797,31 +839,37 @@ PYBIND11_MODULE(_native, m) {
            py::arg("playbook"), py::arg("source") = py::none(),
            py::arg("format") = "yaml", py::arg("file") = "")
       .def_property_readonly("version_label", &NativePlaybook::version_label)
-      .def("score", &NativePlaybook::Score, py::arg("lead"), py::arg("now_nanos"))
+      .def("score", &NativePlaybook::Score, py::arg("lead"),
+           py::arg("now_nanos"))
       .def("score_table", &NativePlaybook::ScoreTable, py::arg("leads"),
            py::arg("events"), py::arg("now_nanos"), py::arg("threads") = 0,
            py::arg("explain") = "none", py::arg("route") = false)
       .def("check_table", &NativePlaybook::CheckTable, py::arg("leads"),
            py::arg("events"), py::arg("max_leads") = 0)
-      .def("impact", &NativePlaybook::Impact, py::arg("after"), py::arg("leads"),
-           py::arg("events"), py::arg("now_nanos"), py::arg("threads") = 0);
-  m.def("parse_playbook", &ParsePlaybookText, py::arg("text"), py::arg("format"),
-        py::arg("file") = "");
-  m.def("playbook_positions", &PlaybookPositions, py::arg("text"), py::arg("format"));
-  m.def("message_to_yaml", &MessageToYamlText, py::arg("type_name"), py::arg("data"));
-  m.def("parse_yaml_message", &ParseYamlText, py::arg("type_name"), py::arg("text"),
-        py::arg("file") = "");
+      .def("impact", &NativePlaybook::Impact, py::arg("after"),
+           py::arg("leads"), py::arg("events"), py::arg("now_nanos"),
+           py::arg("threads") = 0);
+  m.def("parse_playbook", &ParsePlaybookText, py::arg("text"),
+        py::arg("format"), py::arg("file") = "");
+  m.def("playbook_positions", &PlaybookPositions, py::arg("text"),
+        py::arg("format"));
+  m.def("message_to_yaml", &MessageToYamlText, py::arg("type_name"),
+        py::arg("data"));
+  m.def("parse_yaml_message", &ParseYamlText, py::arg("type_name"),
+        py::arg("text"), py::arg("file") = "");
   m.def("sample_leads", &SampleLeads, py::arg("count"), py::arg("seed"),
-        py::arg("now_nanos"), py::arg("mean_events") = 20.0, py::arg("start") = 0);
-  m.def("outcomes", &Outcomes, py::arg("leads"), py::arg("events"), py::arg("seed"),
-        py::arg("now_nanos"), py::arg("mean_events"), py::arg("index"));
+        py::arg("now_nanos"), py::arg("mean_events") = 20.0,
+        py::arg("start") = 0);
+  m.def("outcomes", &Outcomes, py::arg("leads"), py::arg("events"),
+        py::arg("seed"), py::arg("now_nanos"), py::arg("mean_events"),
+        py::arg("index"));
   m.def("read_leads", &ReadLeads, py::arg("path"), py::arg("format") = "");
   m.def("leads_to_columns", &LeadsToColumns, py::arg("leads"));
-  m.def("table_leads", &TableLeads, py::arg("leads"), py::arg("events"), py::arg("begin"),
-        py::arg("end"));
+  m.def("table_leads", &TableLeads, py::arg("leads"), py::arg("events"),
+        py::arg("begin"), py::arg("end"));
   m.def("default_thread_count", &DefaultThreadCount);
   m.def("enum_labels", &EnumLabels, py::arg("type_name"));
   m.def("limits", &Limits);
-  m.def("meets_threshold", &MeetsThresholdColumns, py::arg("threshold"), py::arg("fit"),
-        py::arg("engagement"), py::arg("total"));
+  m.def("meets_threshold", &MeetsThresholdColumns, py::arg("threshold"),
+        py::arg("fit"), py::arg("engagement"), py::arg("total"));
 }

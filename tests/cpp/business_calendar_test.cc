@@ -35,13 +35,13 @@ v1::BusinessCalendar Proto(const std::string& text) {
 }
 
 // Monday to Friday, `spans` each day ("09:00-12:00"), plus extra text.
-std::string Weekdays(const std::string& zone,
-                     const std::vector<std::pair<std::string, std::string>>&
-                         spans,
-                     const std::string& extra = "") {
+std::string Weekdays(
+    const std::string& zone,
+    const std::vector<std::pair<std::string, std::string>>& spans,
+    const std::string& extra = "") {
   std::string text = absl::StrCat("time_zone: \"", zone, "\"\n");
-  for (const char* day : {"MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY",
-                          "FRIDAY"}) {
+  for (const char* day :
+       {"MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"}) {
     for (const auto& [start, end] : spans) {
       absl::StrAppend(&text, "working_hours { weekday: WEEKDAY_", day,
                       " start: \"", start, "\" end: \"", end, "\" }\n");
@@ -61,8 +61,8 @@ BusinessCalendar Compile(const std::string& text) {
 // Paris office: 09:00-12:00 and 13:00-18:00 on weekdays (8 hours a day),
 // closed on 1 May and Christmas.
 BusinessCalendar ParisOffice() {
-  return Compile(Weekdays("Europe/Paris", {{"09:00", "12:00"},
-                                           {"13:00", "18:00"}},
+  return Compile(Weekdays("Europe/Paris",
+                          {{"09:00", "12:00"}, {"13:00", "18:00"}},
                           "holidays { year: 2026 month: 5 day: 1 }\n"
                           "holidays { year: 2026 month: 12 day: 25 }\n"));
 }
@@ -92,8 +92,7 @@ TEST(BusinessCalendarTest, WithinOneDay) {
   // Across lunch: 2 hours before, 1 after.
   EXPECT_EQ(paris.AddBusinessTime(T("2026-03-02T10:00:00+01:00"), Hours(3)),
             T("2026-03-02T14:00:00+01:00"));
-  EXPECT_EQ(paris.AddBusinessTime(T("2026-03-02T17:30:00+01:00"),
-                                  Minutes(30)),
+  EXPECT_EQ(paris.AddBusinessTime(T("2026-03-02T17:30:00+01:00"), Minutes(30)),
             T("2026-03-02T18:00:00+01:00"));
   // Sub-second precision is kept.
   EXPECT_EQ(paris.AddBusinessTime(T("2026-03-02T10:00:00.25+01:00"),
@@ -116,8 +115,7 @@ TEST(BusinessCalendarTest, AcrossNightsAndWeekends) {
   EXPECT_EQ(paris.AddBusinessTime(T("2026-03-02T09:00:00+01:00"), Hours(41)),
             T("2026-03-09T10:00:00+01:00"));
   // Three weeks of 40 hours.
-  EXPECT_EQ(paris.AddBusinessTime(T("2026-03-02T09:00:00+01:00"),
-                                  Hours(120)),
+  EXPECT_EQ(paris.AddBusinessTime(T("2026-03-02T09:00:00+01:00"), Hours(120)),
             T("2026-03-20T18:00:00+01:00"));
 }
 
@@ -264,8 +262,7 @@ TEST(BusinessCalendarTest, SpansAcrossTheChangedHour) {
   EXPECT_FALSE(night.IsWorking(T("2026-10-25T04:00:00+01:00")));
   // 1h30 from 01:30 winter time on the spring Sunday: 01:30-02:00, then
   // 03:00-04:00 summer time.
-  EXPECT_EQ(night.AddBusinessTime(T("2026-03-29T01:30:00+01:00"),
-                                  Minutes(90)),
+  EXPECT_EQ(night.AddBusinessTime(T("2026-03-29T01:30:00+01:00"), Minutes(90)),
             T("2026-03-29T04:00:00+02:00"));
 
   // A span starting inside the skipped hour starts when clocks jump.
@@ -391,8 +388,8 @@ struct Problem {
 std::vector<Problem> ProblemsOf(const std::string& text) {
   BusinessCalendar calendar;
   ProblemList problems;
-  EXPECT_FALSE(calendar.Compile(Proto(text), "sla.default_calendar",
-                                &problems));
+  EXPECT_FALSE(
+      calendar.Compile(Proto(text), "sla.default_calendar", &problems));
   std::vector<Problem> out;
   for (const auto& p : problems.problems().problems()) {
     out.push_back({p.path(), p.message()});
@@ -423,9 +420,8 @@ TEST(BusinessCalendarValidationTest, TimeZone) {
 }
 
 TEST(BusinessCalendarValidationTest, WorkingHours) {
-  ExpectProblems("time_zone: \"UTC\"",
-                 {{"sla.default_calendar.working_hours",
-                   "at least one working span"}});
+  ExpectProblems("time_zone: \"UTC\"", {{"sla.default_calendar.working_hours",
+                                         "at least one working span"}});
   ExpectProblems(
       "time_zone: \"UTC\"\n"
       "working_hours { start: \"09:00\" end: \"17:00\" }\n"

@@ -2,8 +2,8 @@
 // rejection reasons, revenue, and the median time to first touch.
 #include "core/review/closed_loop.h"
 
-#include "gtest/gtest.h"
 #include "core/base/proto_time.h"
+#include "gtest/gtest.h"
 #include "tests/cpp/test_util.h"
 
 namespace smarketing {
@@ -76,8 +76,9 @@ TEST(ClosedLoopTest, CountsEachLeadOncePerStageAndSumsItsWins) {
   EXPECT_EQ(report.by_campaign(0).key(), "cmp-a");
   EXPECT_EQ(report.by_campaign(0).counts().leads(), 2);
   // Even count: the mean of the two middle values.
-  EXPECT_EQ(report.by_campaign(0).counts().median_time_to_first_touch().seconds(),
-            2 * 3600);
+  EXPECT_EQ(
+      report.by_campaign(0).counts().median_time_to_first_touch().seconds(),
+      2 * 3600);
   ASSERT_EQ(report.by_source_size(), 2);
   EXPECT_EQ(report.by_source(0).key(), "ads");
   EXPECT_EQ(report.by_source(0).counts().leads(), 2);

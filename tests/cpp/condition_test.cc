@@ -9,14 +9,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/problems.h"
+#include "core/base/yaml_message.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "core/base/problems.h"
 #include "smarketing/v1/condition.pb.h"
 #include "smarketing/v1/event.pb.h"
 #include "smarketing/v1/lead.pb.h"
 #include "tests/cpp/test_util.h"
-#include "core/base/yaml_message.h"
 
 namespace smarketing {
 namespace {
@@ -42,7 +42,8 @@ v1::Event EventFromYaml(absl::string_view yaml) {
 // Compiles a condition the way CompiledPlaybook does and evaluates it.
 class Evaluator {
  public:
-  explicit Evaluator(absl::string_view yaml, FieldScope scope = FieldScope::kLead) {
+  explicit Evaluator(absl::string_view yaml,
+                     FieldScope scope = FieldScope::kLead) {
     ProblemList problems;
     compiled_ok_ = condition_.Compile(ConditionFromYaml(yaml), scope, "when",
                                       &problems, &attributes_, &properties_);
@@ -148,11 +149,11 @@ product: Analytics
   };
   for (const auto& [field, value] : cases) {
     SCOPED_TRACE(field);
-    EXPECT_TRUE(Evaluator(absl::StrCat("{field: ", field, ", equals: \"", value,
-                                       "\"}"))
-                    .Matches(lead));
-    EXPECT_FALSE(
-        Evaluator(absl::StrCat("{field: ", field, ", equals: other}")).Matches(lead));
+    EXPECT_TRUE(
+        Evaluator(absl::StrCat("{field: ", field, ", equals: \"", value, "\"}"))
+            .Matches(lead));
+    EXPECT_FALSE(Evaluator(absl::StrCat("{field: ", field, ", equals: other}"))
+                     .Matches(lead));
   }
 }
 
@@ -164,7 +165,8 @@ TEST(ConditionTest, InMatchesAnyValue) {
   EXPECT_FALSE(LeadMatches(when, "company: {country: IT}"));
   EXPECT_FALSE(LeadMatches(when, "company: {country: F}"));
 
-  const char* exact = "{field: company.country, in: [FR, de], case_sensitive: true}";
+  const char* exact =
+      "{field: company.country, in: [FR, de], case_sensitive: true}";
   EXPECT_TRUE(LeadMatches(exact, "company: {country: FR}"));
   EXPECT_FALSE(LeadMatches(exact, "company: {country: fr}"));
   EXPECT_TRUE(LeadMatches(exact, "company: {country: de}"));
@@ -194,7 +196,8 @@ TEST(ConditionTest, EqualsOnBools) {
   EXPECT_FALSE(LeadMatches(opted_out, "id: l"));
   // An unset consent flag reads as false, a value: leads without consent
   // data are not contacted as if they had refused.
-  EXPECT_TRUE(LeadMatches("{field: consent.do_not_email, equals: false}", "id: l"));
+  EXPECT_TRUE(
+      LeadMatches("{field: consent.do_not_email, equals: false}", "id: l"));
   EXPECT_TRUE(LeadMatches("{field: consent.do_not_call, equals: true}",
                           "consent: {do_not_call: true}"));
 }
@@ -202,11 +205,13 @@ TEST(ConditionTest, EqualsOnBools) {
 TEST(ConditionTest, EnumsByShortOrFullNameInAnyCase) {
   for (const char* literal : {"vp", "VP", "SENIORITY_VP", "seniority_vp"}) {
     SCOPED_TRACE(literal);
-    const Evaluator when(absl::StrCat("{field: seniority, equals: ", literal, "}"));
+    const Evaluator when(
+        absl::StrCat("{field: seniority, equals: ", literal, "}"));
     EXPECT_TRUE(when.Matches(LeadFromYaml("seniority: vp")));
     EXPECT_FALSE(when.Matches(LeadFromYaml("seniority: director")));
   }
-  const Evaluator in("{field: seniority, in: [director, SENIORITY_C_LEVEL, Owner]}");
+  const Evaluator in(
+      "{field: seniority, in: [director, SENIORITY_C_LEVEL, Owner]}");
   EXPECT_TRUE(in.Matches(LeadFromYaml("seniority: c_level")));
   EXPECT_TRUE(in.Matches(LeadFromYaml("seniority: owner")));
   EXPECT_FALSE(in.Matches(LeadFromYaml("seniority: manager")));
@@ -215,7 +220,8 @@ TEST(ConditionTest, EnumsByShortOrFullNameInAnyCase) {
 }
 
 TEST(ConditionTest, EnumTextOperatorsUseTheShortName) {
-  EXPECT_TRUE(LeadMatches("{field: seniority, suffix: level}", "seniority: c_level"));
+  EXPECT_TRUE(
+      LeadMatches("{field: seniority, suffix: level}", "seniority: c_level"));
   EXPECT_TRUE(LeadMatches("{field: seniority, regex: \"^(vp|c_level)$\"}",
                           "seniority: vp"));
   EXPECT_FALSE(LeadMatches("{field: seniority, regex: \"^(vp|c_level)$\"}",
@@ -226,7 +232,8 @@ TEST(ConditionTest, EnumTextOperatorsUseTheShortName) {
 // range
 
 TEST(ConditionTest, RangeIncludesMinAndExcludesMax) {
-  const Evaluator when("{field: company.employee_count, range: {min: 50, max: 250}}");
+  const Evaluator when(
+      "{field: company.employee_count, range: {min: 50, max: 250}}");
   auto with = [](int n) {
     return LeadFromYaml(absl::StrCat("company: {employee_count: ", n, "}"));
   };
@@ -237,10 +244,13 @@ TEST(ConditionTest, RangeIncludesMinAndExcludesMax) {
 }
 
 TEST(ConditionTest, RangeWithOneBound) {
-  const Evaluator at_least("{field: company.annual_revenue, range: {min: 1e6}}");
+  const Evaluator at_least(
+      "{field: company.annual_revenue, range: {min: 1e6}}");
   EXPECT_TRUE(at_least.Matches(LeadFromYaml("company: {annual_revenue: 1e6}")));
-  EXPECT_TRUE(at_least.Matches(LeadFromYaml("company: {annual_revenue: 1e12}")));
-  EXPECT_FALSE(at_least.Matches(LeadFromYaml("company: {annual_revenue: 999999.99}")));
+  EXPECT_TRUE(
+      at_least.Matches(LeadFromYaml("company: {annual_revenue: 1e12}")));
+  EXPECT_FALSE(
+      at_least.Matches(LeadFromYaml("company: {annual_revenue: 999999.99}")));
   const Evaluator below("{field: company.employee_count, range: {max: 10}}");
   EXPECT_TRUE(below.Matches(LeadFromYaml("company: {employee_count: 9}")));
   EXPECT_FALSE(below.Matches(LeadFromYaml("company: {employee_count: 10}")));
@@ -259,7 +269,8 @@ TEST(ConditionTest, UnknownNumbersAreMissingNotZero) {
   const Evaluator small("{field: company.employee_count, range: {max: 10}}");
   EXPECT_FALSE(small.Matches(LeadFromYaml("company: {employee_count: 0}")));
   EXPECT_FALSE(small.Matches(LeadFromYaml("id: l")));
-  EXPECT_FALSE(LeadMatches("{field: company.employee_count, equals: 0}", "id: l"));
+  EXPECT_FALSE(
+      LeadMatches("{field: company.employee_count, equals: 0}", "id: l"));
   EXPECT_FALSE(LeadMatches("{field: company.annual_revenue, range: {max: 1e6}}",
                            "company: {annual_revenue: 0}"));
 }
@@ -277,9 +288,12 @@ TEST(ConditionTest, ContainsPrefixSuffixIgnoreCaseByDefault) {
   EXPECT_TRUE(LeadMatches("{field: job_title, suffix: MARKETING}", lead));
   EXPECT_FALSE(LeadMatches("{field: job_title, suffix: head}", lead));
   // The needle may be the whole value, but not longer.
-  EXPECT_TRUE(LeadMatches("{field: job_title, contains: head of marketing}", lead));
-  EXPECT_FALSE(LeadMatches("{field: job_title, contains: head of marketing!}", lead));
-  EXPECT_FALSE(LeadMatches("{field: job_title, prefix: head of marketing ops}", lead));
+  EXPECT_TRUE(
+      LeadMatches("{field: job_title, contains: head of marketing}", lead));
+  EXPECT_FALSE(
+      LeadMatches("{field: job_title, contains: head of marketing!}", lead));
+  EXPECT_FALSE(
+      LeadMatches("{field: job_title, prefix: head of marketing ops}", lead));
 }
 
 TEST(ConditionTest, ContainsPrefixSuffixCaseSensitive) {
@@ -288,10 +302,14 @@ TEST(ConditionTest, ContainsPrefixSuffixCaseSensitive) {
       "{field: job_title, contains: Marketing, case_sensitive: true}", lead));
   EXPECT_FALSE(LeadMatches(
       "{field: job_title, contains: marketing, case_sensitive: true}", lead));
-  EXPECT_TRUE(LeadMatches("{field: job_title, prefix: Head, case_sensitive: true}", lead));
-  EXPECT_FALSE(LeadMatches("{field: job_title, prefix: head, case_sensitive: true}", lead));
-  EXPECT_TRUE(LeadMatches("{field: job_title, suffix: ing, case_sensitive: true}", lead));
-  EXPECT_FALSE(LeadMatches("{field: job_title, suffix: ING, case_sensitive: true}", lead));
+  EXPECT_TRUE(LeadMatches(
+      "{field: job_title, prefix: Head, case_sensitive: true}", lead));
+  EXPECT_FALSE(LeadMatches(
+      "{field: job_title, prefix: head, case_sensitive: true}", lead));
+  EXPECT_TRUE(LeadMatches(
+      "{field: job_title, suffix: ing, case_sensitive: true}", lead));
+  EXPECT_FALSE(LeadMatches(
+      "{field: job_title, suffix: ING, case_sensitive: true}", lead));
 }
 
 TEST(ConditionTest, ContainsFindsLaterOccurrences) {
@@ -307,22 +325,27 @@ TEST(ConditionTest, ContainsFindsLaterOccurrences) {
 
 TEST(ConditionTest, RegexMatchesAnywhereAndIgnoresCaseByDefault) {
   const char* lead = "job_title: Senior Head of Sales";
-  EXPECT_TRUE(LeadMatches("{field: job_title, regex: \"head of (sales|marketing)\"}", lead));
+  EXPECT_TRUE(LeadMatches(
+      "{field: job_title, regex: \"head of (sales|marketing)\"}", lead));
   EXPECT_TRUE(LeadMatches("{field: job_title, regex: sales}", lead));
   EXPECT_FALSE(LeadMatches("{field: job_title, regex: \"^head\"}", lead));
   EXPECT_TRUE(LeadMatches("{field: job_title, regex: \"^senior\"}", lead));
   EXPECT_TRUE(LeadMatches("{field: job_title, regex: \"SALES$\"}", lead));
   EXPECT_FALSE(LeadMatches("{field: job_title, regex: \"^sales$\"}", lead));
-  EXPECT_TRUE(LeadMatches("{field: contact.email, regex: \"@acme\\\\.(io|com)$\"}",
-                          "contact: {email: bob@ACME.io}"));
-  EXPECT_FALSE(LeadMatches("{field: contact.email, regex: \"@acme\\\\.(io|com)$\"}",
-                           "contact: {email: bob@acmexio}"));
+  EXPECT_TRUE(
+      LeadMatches("{field: contact.email, regex: \"@acme\\\\.(io|com)$\"}",
+                  "contact: {email: bob@ACME.io}"));
+  EXPECT_FALSE(
+      LeadMatches("{field: contact.email, regex: \"@acme\\\\.(io|com)$\"}",
+                  "contact: {email: bob@acmexio}"));
 }
 
 TEST(ConditionTest, RegexCaseSensitive) {
   const char* lead = "job_title: Head of Sales";
-  EXPECT_TRUE(LeadMatches("{field: job_title, regex: \"^Head\", case_sensitive: true}", lead));
-  EXPECT_FALSE(LeadMatches("{field: job_title, regex: \"^head\", case_sensitive: true}", lead));
+  EXPECT_TRUE(LeadMatches(
+      "{field: job_title, regex: \"^Head\", case_sensitive: true}", lead));
+  EXPECT_FALSE(LeadMatches(
+      "{field: job_title, regex: \"^head\", case_sensitive: true}", lead));
 }
 
 TEST(ConditionTest, RegexCannotMatchAMissingValue) {
@@ -335,10 +358,14 @@ TEST(ConditionTest, RegexCannotMatchAMissingValue) {
 // exists
 
 TEST(ConditionTest, ExistsOnLeadFields) {
-  EXPECT_TRUE(LeadMatches("{field: job_title, exists: true}", "job_title: CTO"));
-  EXPECT_FALSE(LeadMatches("{field: job_title, exists: true}", "job_title: \"\""));
-  EXPECT_TRUE(LeadMatches("{field: job_title, exists: false}", "job_title: \"\""));
-  EXPECT_FALSE(LeadMatches("{field: job_title, exists: false}", "job_title: CTO"));
+  EXPECT_TRUE(
+      LeadMatches("{field: job_title, exists: true}", "job_title: CTO"));
+  EXPECT_FALSE(
+      LeadMatches("{field: job_title, exists: true}", "job_title: \"\""));
+  EXPECT_TRUE(
+      LeadMatches("{field: job_title, exists: false}", "job_title: \"\""));
+  EXPECT_FALSE(
+      LeadMatches("{field: job_title, exists: false}", "job_title: CTO"));
   EXPECT_FALSE(LeadMatches("{field: company.employee_count, exists: true}",
                            "company: {employee_count: 0}"));
   EXPECT_TRUE(LeadMatches("{field: company.employee_count, exists: false}",
@@ -346,7 +373,8 @@ TEST(ConditionTest, ExistsOnLeadFields) {
   EXPECT_TRUE(LeadMatches("{field: company.employee_count, exists: true}",
                           "company: {employee_count: 1}"));
   EXPECT_FALSE(LeadMatches("{field: seniority, exists: true}", "id: l"));
-  EXPECT_TRUE(LeadMatches("{field: seniority, exists: true}", "seniority: manager"));
+  EXPECT_TRUE(
+      LeadMatches("{field: seniority, exists: true}", "seniority: manager"));
 }
 
 TEST(ConditionTest, ExistsOnAttributes) {
@@ -391,42 +419,61 @@ attributes:
   zip: "01234"
   tech: {crm: {vendor: Salesforce, seats: 12}}
 )");
-  EXPECT_TRUE(Evaluator("{field: attributes.plan, equals: enterprise}").Matches(lead));
+  EXPECT_TRUE(
+      Evaluator("{field: attributes.plan, equals: enterprise}").Matches(lead));
   EXPECT_TRUE(Evaluator("{field: attributes.seats, equals: 40}").Matches(lead));
-  EXPECT_TRUE(Evaluator("{field: attributes.seats, range: {min: 10, max: 50}}").Matches(lead));
-  EXPECT_TRUE(Evaluator("{field: attributes.trial, equals: true}").Matches(lead));
-  EXPECT_FALSE(Evaluator("{field: attributes.trial, equals: false}").Matches(lead));
-  EXPECT_TRUE(Evaluator("{field: attributes.tech.crm.vendor, equals: salesforce}")
+  EXPECT_TRUE(Evaluator("{field: attributes.seats, range: {min: 10, max: 50}}")
                   .Matches(lead));
+  EXPECT_TRUE(
+      Evaluator("{field: attributes.trial, equals: true}").Matches(lead));
+  EXPECT_FALSE(
+      Evaluator("{field: attributes.trial, equals: false}").Matches(lead));
+  EXPECT_TRUE(
+      Evaluator("{field: attributes.tech.crm.vendor, equals: salesforce}")
+          .Matches(lead));
   EXPECT_TRUE(Evaluator("{field: attributes.tech.crm.seats, range: {min: 12}}")
                   .Matches(lead));
-  EXPECT_TRUE(Evaluator("{field: attributes.plan, prefix: enter}").Matches(lead));
-  // Types never convert: text "01234" is not the number 1234, nor 40 the text "40".
-  EXPECT_FALSE(Evaluator("{field: attributes.zip, equals: 1234}").Matches(lead));
-  EXPECT_TRUE(Evaluator("{field: attributes.zip, equals: \"01234\"}").Matches(lead));
-  EXPECT_FALSE(Evaluator("{field: attributes.seats, equals: \"40\"}").Matches(lead));
-  EXPECT_FALSE(Evaluator("{field: attributes.zip, range: {min: 0}}").Matches(lead));
-  EXPECT_FALSE(Evaluator("{field: attributes.seats, contains: \"4\"}").Matches(lead));
-  EXPECT_FALSE(Evaluator("{field: attributes.trial, equals: \"true\"}").Matches(lead));
+  EXPECT_TRUE(
+      Evaluator("{field: attributes.plan, prefix: enter}").Matches(lead));
+  // Types never convert: text "01234" is not the number 1234, nor 40 the text
+  // "40".
+  EXPECT_FALSE(
+      Evaluator("{field: attributes.zip, equals: 1234}").Matches(lead));
+  EXPECT_TRUE(
+      Evaluator("{field: attributes.zip, equals: \"01234\"}").Matches(lead));
+  EXPECT_FALSE(
+      Evaluator("{field: attributes.seats, equals: \"40\"}").Matches(lead));
+  EXPECT_FALSE(
+      Evaluator("{field: attributes.zip, range: {min: 0}}").Matches(lead));
+  EXPECT_FALSE(
+      Evaluator("{field: attributes.seats, contains: \"4\"}").Matches(lead));
+  EXPECT_FALSE(
+      Evaluator("{field: attributes.trial, equals: \"true\"}").Matches(lead));
 }
 
 TEST(ConditionTest, AttributePathThroughANonMappingIsMissing) {
   const v1::Lead lead = LeadFromYaml("attributes: {plan: pro, tech: {crm: x}}");
-  EXPECT_FALSE(Evaluator("{field: attributes.plan.name, exists: true}").Matches(lead));
-  EXPECT_FALSE(Evaluator("{field: attributes.tech.crm.vendor, exists: true}").Matches(lead));
-  EXPECT_FALSE(Evaluator("{field: attributes.tech.erp, exists: true}").Matches(lead));
+  EXPECT_FALSE(
+      Evaluator("{field: attributes.plan.name, exists: true}").Matches(lead));
+  EXPECT_FALSE(Evaluator("{field: attributes.tech.crm.vendor, exists: true}")
+                   .Matches(lead));
+  EXPECT_FALSE(
+      Evaluator("{field: attributes.tech.erp, exists: true}").Matches(lead));
   // A mapping is not a comparable value.
-  EXPECT_FALSE(Evaluator("{field: attributes.tech, exists: true}").Matches(lead));
+  EXPECT_FALSE(
+      Evaluator("{field: attributes.tech, exists: true}").Matches(lead));
 }
 
 TEST(ConditionTest, SameAttributeInSeveralConditionsSharesOneSlot) {
   SlotTable attributes, properties;
   ProblemList problems;
   CompiledCondition a, b;
-  ASSERT_TRUE(a.Compile(ConditionFromYaml("{field: attributes.plan, exists: true}"),
-                        FieldScope::kLead, "a", &problems, &attributes, &properties));
-  ASSERT_TRUE(b.Compile(ConditionFromYaml("{field: attributes.plan, equals: pro}"),
-                        FieldScope::kLead, "b", &problems, &attributes, &properties));
+  ASSERT_TRUE(
+      a.Compile(ConditionFromYaml("{field: attributes.plan, exists: true}"),
+                FieldScope::kLead, "a", &problems, &attributes, &properties));
+  ASSERT_TRUE(
+      b.Compile(ConditionFromYaml("{field: attributes.plan, equals: pro}"),
+                FieldScope::kLead, "b", &problems, &attributes, &properties));
   EXPECT_EQ(attributes.size(), 1);
   EXPECT_EQ(properties.size(), 0);
 }
@@ -437,8 +484,9 @@ TEST(ConditionTest, SameAttributeInSeveralConditionsSharesOneSlot) {
 TEST(ConditionTest, EventTypeAndCustomType) {
   EXPECT_TRUE(EventMatches("{field: event.type, equals: demo_request}",
                            "{id: e, type: demo_request}"));
-  EXPECT_TRUE(EventMatches("{field: event.type, equals: EVENT_TYPE_DEMO_REQUEST}",
-                           "{id: e, type: demo_request}"));
+  EXPECT_TRUE(
+      EventMatches("{field: event.type, equals: EVENT_TYPE_DEMO_REQUEST}",
+                   "{id: e, type: demo_request}"));
   EXPECT_FALSE(EventMatches("{field: event.type, equals: demo_request}",
                             "{id: e, type: page_view}"));
   EXPECT_TRUE(EventMatches("{field: event.type, in: [email_open, email_click]}",
@@ -460,28 +508,39 @@ properties:
   empty: ~
   utm: {source: LinkedIn, medium: paid}
 )";
-  EXPECT_TRUE(EventMatches("{field: event.properties.url, contains: /pricing}", event));
+  EXPECT_TRUE(
+      EventMatches("{field: event.properties.url, contains: /pricing}", event));
   EXPECT_FALSE(EventMatches(
-      "{field: event.properties.url, contains: /pricing, case_sensitive: true}", event));
-  EXPECT_TRUE(EventMatches("{field: event.properties.url, regex: \"/pricing(\\\\?|$)\"}",
-                           event));
-  EXPECT_TRUE(EventMatches("{field: event.properties.seconds, range: {min: 60}}", event));
-  EXPECT_FALSE(EventMatches("{field: event.properties.seconds, range: {min: 120}}", event));
-  EXPECT_TRUE(EventMatches("{field: event.properties.returning, equals: true}", event));
-  EXPECT_TRUE(EventMatches("{field: event.properties.utm.source, equals: linkedin}", event));
-  EXPECT_TRUE(EventMatches("{field: event.properties.utm.campaign, exists: false}", event));
-  EXPECT_FALSE(EventMatches("{field: event.properties.empty, exists: true}", event));
-  EXPECT_FALSE(EventMatches("{field: event.properties.referrer, contains: x}", event));
+      "{field: event.properties.url, contains: /pricing, case_sensitive: true}",
+      event));
+  EXPECT_TRUE(EventMatches(
+      "{field: event.properties.url, regex: \"/pricing(\\\\?|$)\"}", event));
+  EXPECT_TRUE(EventMatches(
+      "{field: event.properties.seconds, range: {min: 60}}", event));
+  EXPECT_FALSE(EventMatches(
+      "{field: event.properties.seconds, range: {min: 120}}", event));
+  EXPECT_TRUE(
+      EventMatches("{field: event.properties.returning, equals: true}", event));
+  EXPECT_TRUE(EventMatches(
+      "{field: event.properties.utm.source, equals: linkedin}", event));
+  EXPECT_TRUE(EventMatches(
+      "{field: event.properties.utm.campaign, exists: false}", event));
+  EXPECT_FALSE(
+      EventMatches("{field: event.properties.empty, exists: true}", event));
+  EXPECT_FALSE(
+      EventMatches("{field: event.properties.referrer, contains: x}", event));
 }
 
 TEST(ConditionTest, EventRulesMayAlsoReadTheLead) {
   const char* when =
       "{all: [{field: event.type, equals: webinar_attendance}, {field: "
       "attributes.plan, equals: pro}, {field: company.country, equals: FR}]}";
-  EXPECT_TRUE(EventMatches(when, "{id: e, type: webinar_attendance}",
-                           "{company: {country: FR}, attributes: {plan: pro}}"));
-  EXPECT_FALSE(EventMatches(when, "{id: e, type: webinar_attendance}",
-                            "{company: {country: DE}, attributes: {plan: pro}}"));
+  EXPECT_TRUE(
+      EventMatches(when, "{id: e, type: webinar_attendance}",
+                   "{company: {country: FR}, attributes: {plan: pro}}"));
+  EXPECT_FALSE(
+      EventMatches(when, "{id: e, type: webinar_attendance}",
+                   "{company: {country: DE}, attributes: {plan: pro}}"));
 }
 
 TEST(ConditionTest, PropertyCacheIsResetForEachEvent) {
@@ -527,12 +586,14 @@ TEST(ConditionTest, ScoreFields) {
   score.grade = "A";
   score.persona = "software-buyer";
   EXPECT_TRUE(ScoreMatches("{field: score.fit, range: {min: 80}}", score));
-  EXPECT_FALSE(ScoreMatches("{field: score.fit, range: {min: 80, max: 85}}", score));
+  EXPECT_FALSE(
+      ScoreMatches("{field: score.fit, range: {min: 80, max: 85}}", score));
   EXPECT_TRUE(ScoreMatches("{field: score.engagement, equals: 40}", score));
   EXPECT_TRUE(ScoreMatches("{field: score.total, range: {min: 125}}", score));
   EXPECT_TRUE(ScoreMatches("{field: score.hand_raiser, equals: true}", score));
   EXPECT_TRUE(ScoreMatches("{field: score.grade, in: [a, b]}", score));
-  EXPECT_FALSE(ScoreMatches("{field: score.grade, equals: a, case_sensitive: true}", score));
+  EXPECT_FALSE(ScoreMatches(
+      "{field: score.grade, equals: a, case_sensitive: true}", score));
   EXPECT_TRUE(ScoreMatches("{field: score.persona, prefix: software}", score));
 }
 
@@ -555,22 +616,30 @@ TEST(ConditionTest, AllAnyNot) {
     {field: company.industry, equals: software},
     {any: [{field: seniority, in: [vp, c_level]}, {field: job_title, contains: head}]},
     {not: {field: company.country, in: [KP, IR]}}]})";
-  EXPECT_TRUE(LeadMatches(when, "{company: {industry: software, country: FR}, seniority: vp}"));
-  EXPECT_TRUE(LeadMatches(when, "{company: {industry: software}, job_title: Head of IT}"));
-  EXPECT_FALSE(LeadMatches(when, "{company: {industry: software, country: KP}, seniority: vp}"));
-  EXPECT_FALSE(LeadMatches(when, "{company: {industry: retail}, seniority: vp}"));
-  EXPECT_FALSE(LeadMatches(when, "{company: {industry: software}, seniority: manager}"));
+  EXPECT_TRUE(LeadMatches(
+      when, "{company: {industry: software, country: FR}, seniority: vp}"));
+  EXPECT_TRUE(LeadMatches(
+      when, "{company: {industry: software}, job_title: Head of IT}"));
+  EXPECT_FALSE(LeadMatches(
+      when, "{company: {industry: software, country: KP}, seniority: vp}"));
+  EXPECT_FALSE(
+      LeadMatches(when, "{company: {industry: retail}, seniority: vp}"));
+  EXPECT_FALSE(
+      LeadMatches(when, "{company: {industry: software}, seniority: manager}"));
 }
 
 TEST(ConditionTest, NotOfNot) {
   EXPECT_TRUE(LeadMatches("{not: {not: {field: job_title, exists: true}}}",
                           "job_title: CTO"));
-  EXPECT_FALSE(LeadMatches("{not: {not: {field: job_title, exists: true}}}", "id: l"));
+  EXPECT_FALSE(
+      LeadMatches("{not: {not: {field: job_title, exists: true}}}", "id: l"));
 }
 
 TEST(ConditionTest, SingleChildCombinators) {
-  EXPECT_TRUE(LeadMatches("{all: [{field: job_title, exists: true}]}", "job_title: CTO"));
-  EXPECT_FALSE(LeadMatches("{any: [{field: job_title, exists: true}]}", "id: l"));
+  EXPECT_TRUE(LeadMatches("{all: [{field: job_title, exists: true}]}",
+                          "job_title: CTO"));
+  EXPECT_FALSE(
+      LeadMatches("{any: [{field: job_title, exists: true}]}", "id: l"));
 }
 
 // ---------------------------------------------------------------------------
@@ -613,7 +682,8 @@ TEST(ConditionTest, MissingValuesMakeEveryComparisonFalse) {
 
 TEST(ConditionTest, NotOfAMissingComparisonHolds) {
   // "not in the embargo list" must hold for a lead whose country is unknown.
-  EXPECT_TRUE(LeadMatches("{not: {field: company.country, in: [KP]}}", "id: l"));
+  EXPECT_TRUE(
+      LeadMatches("{not: {field: company.country, in: [KP]}}", "id: l"));
 }
 
 // ---------------------------------------------------------------------------
@@ -634,13 +704,16 @@ TEST(ConditionTest, FailedCompilationReportsUnderTheGivenPath) {
   ProblemList problems;
   CompiledCondition condition;
   EXPECT_FALSE(condition.Compile(
-      ConditionFromYaml("{any: [{field: job_title, exists: true}, {field: nope, "
-                        "equals: 1}, {field: job_title, regex: \"(\"}]}"),
+      ConditionFromYaml(
+          "{any: [{field: job_title, exists: true}, {field: nope, "
+          "equals: 1}, {field: job_title, regex: \"(\"}]}"),
       FieldScope::kLead, "fit_rules[3].when", &problems, &attributes,
       &properties));
   ASSERT_EQ(problems.size(), 2);
-  EXPECT_EQ(problems.problems().problems(0).path(), "fit_rules[3].when.any[1].field");
-  EXPECT_EQ(problems.problems().problems(1).path(), "fit_rules[3].when.any[2].regex");
+  EXPECT_EQ(problems.problems().problems(0).path(),
+            "fit_rules[3].when.any[1].field");
+  EXPECT_EQ(problems.problems().problems(1).path(),
+            "fit_rules[3].when.any[2].regex");
   // A condition that failed to compile is left empty rather than half-built.
   EXPECT_TRUE(condition.empty());
 }
@@ -649,12 +722,12 @@ TEST(ConditionTest, RecompilingReplacesThePreviousCondition) {
   SlotTable attributes, properties;
   ProblemList problems;
   CompiledCondition condition;
-  ASSERT_TRUE(condition.Compile(ConditionFromYaml("{field: job_title, equals: cto}"),
-                                FieldScope::kLead, "a", &problems, &attributes,
-                                &properties));
-  ASSERT_TRUE(condition.Compile(ConditionFromYaml("{field: job_title, equals: ceo}"),
-                                FieldScope::kLead, "a", &problems, &attributes,
-                                &properties));
+  ASSERT_TRUE(condition.Compile(
+      ConditionFromYaml("{field: job_title, equals: cto}"), FieldScope::kLead,
+      "a", &problems, &attributes, &properties));
+  ASSERT_TRUE(condition.Compile(
+      ConditionFromYaml("{field: job_title, equals: ceo}"), FieldScope::kLead,
+      "a", &problems, &attributes, &properties));
   const v1::Lead lead = LeadFromYaml("job_title: CEO");
   std::vector<const google::protobuf::Value*> resolved;
   EvalContext context;
@@ -664,9 +737,11 @@ TEST(ConditionTest, RecompilingReplacesThePreviousCondition) {
 }
 
 TEST(ShortEnumNameTest, NamesWithoutPrefix) {
-  EXPECT_EQ(ShortEnumName(v1::Seniority_descriptor(), v1::SENIORITY_C_LEVEL), "c_level");
-  EXPECT_EQ(ShortEnumName(v1::EventType_descriptor(), v1::EVENT_TYPE_DEMO_REQUEST),
-            "demo_request");
+  EXPECT_EQ(ShortEnumName(v1::Seniority_descriptor(), v1::SENIORITY_C_LEVEL),
+            "c_level");
+  EXPECT_EQ(
+      ShortEnumName(v1::EventType_descriptor(), v1::EVENT_TYPE_DEMO_REQUEST),
+      "demo_request");
   EXPECT_EQ(ShortEnumName(v1::EventType_descriptor(), 99), "");
 }
 

@@ -5,11 +5,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "core/base/problems.h"
 #include "core/batch/lead_table.h"
 #include "core/leads/lead_io.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "tests/cpp/test_util.h"
 
 namespace smarketing {
@@ -53,7 +53,8 @@ std::vector<const DataProblem*> Find(const std::vector<DataProblem>& problems,
                                      const std::string& column = "") {
   std::vector<const DataProblem*> found;
   for (const DataProblem& p : problems) {
-    if (p.kind == kind && (column.empty() || p.column == column)) found.push_back(&p);
+    if (p.kind == kind && (column.empty() || p.column == column))
+      found.push_back(&p);
   }
   return found;
 }
@@ -76,7 +77,8 @@ attributes: {age: "25", tenure: 12, subscribed: "False", mixed: one}
 
 TEST(DataCheckTest, NumbersWrittenAsTextUnderARange) {
   const auto problems = CheckTwoLeads();
-  auto found = Find(problems, DataProblemKind::kNumberAsText, "leads.attributes.age");
+  auto found =
+      Find(problems, DataProblemKind::kNumberAsText, "leads.attributes.age");
   ASSERT_THAT(found, SizeIs(1));
   EXPECT_EQ(found[0]->rule, "fit_rules[0].when.range");
   EXPECT_EQ(found[0]->rows, 2);
@@ -87,15 +89,18 @@ TEST(DataCheckTest, NumbersWrittenAsTextUnderARange) {
 
 TEST(DataCheckTest, TextLiteralAgainstNumbers) {
   const auto problems = CheckTwoLeads();
-  auto found = Find(problems, DataProblemKind::kTypeMismatch, "leads.attributes.tenure");
+  auto found =
+      Find(problems, DataProblemKind::kTypeMismatch, "leads.attributes.tenure");
   ASSERT_THAT(found, SizeIs(1));
   EXPECT_EQ(found[0]->rule, "fit_rules[1].when.equals");
-  EXPECT_THAT(found[0]->message, HasSubstr("write the value without quotes (30)"));
+  EXPECT_THAT(found[0]->message,
+              HasSubstr("write the value without quotes (30)"));
 }
 
 TEST(DataCheckTest, BooleansWrittenAsText) {
   const auto problems = CheckTwoLeads();
-  auto found = Find(problems, DataProblemKind::kBoolAsText, "leads.attributes.subscribed");
+  auto found = Find(problems, DataProblemKind::kBoolAsText,
+                    "leads.attributes.subscribed");
   ASSERT_THAT(found, SizeIs(1));
   EXPECT_EQ(found[0]->rule, "fit_rules[2].when.equals");
   EXPECT_EQ(found[0]->rows, 2);
@@ -103,13 +108,14 @@ TEST(DataCheckTest, BooleansWrittenAsText) {
 
 TEST(DataCheckTest, KeysWithDotsAreUnreachable) {
   const auto problems = CheckTwoLeads();
-  auto found =
-      Find(problems, DataProblemKind::kUnreachableKey, "leads.attributes.emp.var.rate");
+  auto found = Find(problems, DataProblemKind::kUnreachableKey,
+                    "leads.attributes.emp.var.rate");
   ASSERT_THAT(found, SizeIs(1));
   EXPECT_EQ(found[0]->rule, "fit_rules[3].when.range");
   EXPECT_THAT(found[0]->message, HasSubstr("attributes.emp_var_rate"));
   // The path the rule reads holds nothing, said once.
-  EXPECT_THAT(Find(problems, DataProblemKind::kNoValues, "leads.attributes.emp.var.rate"),
+  EXPECT_THAT(Find(problems, DataProblemKind::kNoValues,
+                   "leads.attributes.emp.var.rate"),
               SizeIs(1));
   // Not also reported as a column no rule reads.
   EXPECT_THAT(Find(problems, DataProblemKind::kUnreadColumn,
@@ -119,7 +125,8 @@ TEST(DataCheckTest, KeysWithDotsAreUnreachable) {
 
 TEST(DataCheckTest, TypesChangingBetweenRows) {
   const auto problems = CheckTwoLeads();
-  auto found = Find(problems, DataProblemKind::kMixedTypes, "leads.attributes.mixed");
+  auto found =
+      Find(problems, DataProblemKind::kMixedTypes, "leads.attributes.mixed");
   ASSERT_THAT(found, SizeIs(1));
   EXPECT_EQ(found[0]->rows, 1);
   EXPECT_THAT(found[0]->message, HasSubstr("numbers in 1 lead"));
@@ -129,12 +136,14 @@ TEST(DataCheckTest, TypesChangingBetweenRows) {
 TEST(DataCheckTest, RulesThatNeverFireAndValuesNeverSeen) {
   const auto problems = CheckTwoLeads();
   std::vector<std::string> never;
-  for (const DataProblem* p : Find(problems, DataProblemKind::kRuleNeverFires)) {
+  for (const DataProblem* p :
+       Find(problems, DataProblemKind::kRuleNeverFires)) {
     never.push_back(p->rule);
   }
-  EXPECT_THAT(never, ::testing::ElementsAre(
-                         "personas[0].criteria[1]", "fit_rules[0]", "fit_rules[1]",
-                         "fit_rules[2]", "fit_rules[3]", "engagement.rules[0]"));
+  EXPECT_THAT(never,
+              ::testing::ElementsAre("personas[0].criteria[1]", "fit_rules[0]",
+                                     "fit_rules[1]", "fit_rules[2]",
+                                     "fit_rules[3]", "engagement.rules[0]"));
   // "software" matches "Software" (case ignored); "retail" never occurs.
   auto unseen = Find(problems, DataProblemKind::kUnseenValue, "leads.industry");
   ASSERT_THAT(unseen, SizeIs(1));
@@ -150,12 +159,14 @@ fit_rules:
     when: {field: contact.email, in: [ceo@example.com]}
     points: 5
 )")));
-  checker.AddLead(LeadFromYaml("{id: l1, contact: {email: jane.doe@corp.example}}"));
+  checker.AddLead(
+      LeadFromYaml("{id: l1, contact: {email: jane.doe@corp.example}}"));
   const auto problems = checker.Finish();
   auto unseen = Find(problems, DataProblemKind::kUnseenValue, "leads.email");
   ASSERT_THAT(unseen, SizeIs(1));
   EXPECT_THAT(unseen[0]->message, ::testing::Not(HasSubstr("jane")));
-  EXPECT_THAT(unseen[0]->message, HasSubstr("\"ceo@example.com\" is never found"));
+  EXPECT_THAT(unseen[0]->message,
+              HasSubstr("\"ceo@example.com\" is never found"));
 }
 
 TEST(DataCheckTest, ColumnsNoRuleReads) {
@@ -163,8 +174,9 @@ TEST(DataCheckTest, ColumnsNoRuleReads) {
   auto found = Find(problems, DataProblemKind::kUnreadColumn);
   std::vector<std::string> columns;
   for (const DataProblem* p : found) columns.push_back(p->column);
-  EXPECT_THAT(columns, ::testing::UnorderedElementsAre("leads.attributes.colour",
-                                                       "leads.attributes.mixed"));
+  EXPECT_THAT(columns,
+              ::testing::UnorderedElementsAre("leads.attributes.colour",
+                                              "leads.attributes.mixed"));
 }
 
 TEST(DataCheckTest, CleanDataHasNoWarnings) {
@@ -184,8 +196,9 @@ company: {industry: software}
 attributes: {age: 20, tenure: "12", subscribed: false, emp: {var: {rate: 0}}}
 )"));
   for (const DataProblem& p : checker.Finish()) {
-    EXPECT_FALSE(IsWarning(p.kind)) << DataProblemKindName(p.kind) << " " << p.column
-                                    << " " << p.rule << ": " << p.message;
+    EXPECT_FALSE(IsWarning(p.kind))
+        << DataProblemKindName(p.kind) << " " << p.column << " " << p.rule
+        << ": " << p.message;
   }
 }
 
@@ -193,24 +206,27 @@ TEST(DataCheckTest, ColumnsReportEveryUnknownColumnAndSample) {
   std::vector<absl::string_view> ids = {"a", "b", "c", "d"};
   std::vector<absl::string_view> ages = {"31", "40", "50", "60"};
   std::vector<absl::string_view> junk = {"x", "y", "z", "w"};
-  auto text = [](const std::string& name, const std::vector<absl::string_view>& values) {
+  auto text = [](const std::string& name,
+                 const std::vector<absl::string_view>& values) {
     Column column;
     column.name = name;
     column.type = Column::Type::kText;
     column.text = absl::MakeConstSpan(values);
     return column;
   };
-  auto problems = CheckLeadColumns(
-      Playbook(), {text("id", ids), text("attributes.age", ages), text("colour", junk),
-                   text("emp.var.rate", junk)},
-      {});
+  auto problems =
+      CheckLeadColumns(Playbook(),
+                       {text("id", ids), text("attributes.age", ages),
+                        text("colour", junk), text("emp.var.rate", junk)},
+                       {});
   ASSERT_TRUE(problems.ok()) << problems.status();
   auto unknown = Find(*problems, DataProblemKind::kUnknownColumn);
   ASSERT_THAT(unknown, SizeIs(2));
   EXPECT_EQ(unknown[0]->column, "leads.colour");
   EXPECT_THAT(unknown[0]->message, HasSubstr("name it attributes.colour"));
   EXPECT_EQ(unknown[1]->column, "leads.emp.var.rate");
-  auto as_text = Find(*problems, DataProblemKind::kNumberAsText, "leads.attributes.age");
+  auto as_text =
+      Find(*problems, DataProblemKind::kNumberAsText, "leads.attributes.age");
   ASSERT_THAT(as_text, SizeIs(1));
   EXPECT_EQ(as_text[0]->rows, 4);
 
@@ -220,13 +236,15 @@ TEST(DataCheckTest, ColumnsReportEveryUnknownColumnAndSample) {
   auto sampled = CheckLeadColumns(
       Playbook(), {text("id", ids), text("attributes.age", ages)}, {}, options);
   ASSERT_TRUE(sampled.ok());
-  as_text = Find(*sampled, DataProblemKind::kNumberAsText, "leads.attributes.age");
+  as_text =
+      Find(*sampled, DataProblemKind::kNumberAsText, "leads.attributes.age");
   ASSERT_THAT(as_text, SizeIs(1));
   EXPECT_EQ(as_text[0]->rows, 2);
   EXPECT_THAT(Find(*sampled, DataProblemKind::kRuleNeverFires), IsEmpty());
 
   // Any other column error is the table's.
-  auto missing_id = CheckLeadColumns(Playbook(), {text("attributes.age", ages)}, {});
+  auto missing_id =
+      CheckLeadColumns(Playbook(), {text("attributes.age", ages)}, {});
   EXPECT_EQ(missing_id.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -238,7 +256,8 @@ TEST(DataCheckTest, LeadTableNamesEveryUnknownColumn) {
     column.text = absl::MakeConstSpan(values);
     return column;
   };
-  auto table = LeadTable::Create({text("id"), text("colour"), text("emp.var.rate")}, {});
+  auto table =
+      LeadTable::Create({text("id"), text("colour"), text("emp.var.rate")}, {});
   ASSERT_FALSE(table.ok());
   EXPECT_THAT(table.status().message(),
               HasSubstr("unknown columns \"colour\", \"emp.var.rate\""));
@@ -265,16 +284,19 @@ TEST(DataCheckTest, CsvReadsPandasBooleansAndNamesEveryUnknownColumn) {
             google::protobuf::Value::kBoolValue);
 
   std::istringstream unknown("id,colour,size\nl1,red,3\n");
-  auto refused = LeadReader::FromStream(&unknown, LeadFormat::kCsv, "leads.csv");
+  auto refused =
+      LeadReader::FromStream(&unknown, LeadFormat::kCsv, "leads.csv");
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.status().message(),
               HasSubstr("unknown columns \"colour\", \"size\""));
 
   std::istringstream skipped("id,colour,size\nl1,red,3\n");
-  auto skipping = LeadReader::FromStream(&skipped, LeadFormat::kCsv, "leads.csv",
-                                         /*skip_unknown_columns=*/true);
+  auto skipping =
+      LeadReader::FromStream(&skipped, LeadFormat::kCsv, "leads.csv",
+                             /*skip_unknown_columns=*/true);
   ASSERT_TRUE(skipping.ok()) << skipping.status();
-  EXPECT_THAT((*skipping)->unknown_columns(), ::testing::ElementsAre("colour", "size"));
+  EXPECT_THAT((*skipping)->unknown_columns(),
+              ::testing::ElementsAre("colour", "size"));
   ASSERT_TRUE(*(*skipping)->Next(&lead));
   EXPECT_EQ(lead.id(), "l1");
 }

@@ -24,17 +24,20 @@ using google::protobuf::FileDescriptor;
 std::vector<const EnumDescriptor*> SchemaEnums() {
   std::vector<const FileDescriptor*> files = {
       v1::Playbook::descriptor()->file(), v1::ScoreResult::descriptor()->file(),
-      v1::LeadLifecycle::descriptor()->file(), v1::GoldenCaseFile::descriptor()->file(),
+      v1::LeadLifecycle::descriptor()->file(),
+      v1::GoldenCaseFile::descriptor()->file(),
       v1::RoutingState::descriptor()->file()};
   absl::flat_hash_set<const FileDescriptor*> seen(files.begin(), files.end());
   std::vector<const EnumDescriptor*> enums;
   for (size_t i = 0; i < files.size(); ++i) {
     const FileDescriptor* file = files[i];
     for (int d = 0; d < file->dependency_count(); ++d) {
-      if (seen.insert(file->dependency(d)).second) files.push_back(file->dependency(d));
+      if (seen.insert(file->dependency(d)).second)
+        files.push_back(file->dependency(d));
     }
     if (file->package() != "smarketing.v1") continue;
-    for (int e = 0; e < file->enum_type_count(); ++e) enums.push_back(file->enum_type(e));
+    for (int e = 0; e < file->enum_type_count(); ++e)
+      enums.push_back(file->enum_type(e));
   }
   return enums;
 }
@@ -47,22 +50,27 @@ TEST(EnumLabelTest, EveryValueOfTheSchemaCarriesItsTypePrefix) {
     for (int i = 0; i < type->value_count(); ++i) {
       const auto* value = type->value(i);
       EXPECT_EQ(value->name().rfind(prefix, 0), 0u) << value->full_name();
-      EXPECT_EQ(FindEnumValue(type, EnumLabel(value)), value) << value->full_name();
+      EXPECT_EQ(FindEnumValue(type, EnumLabel(value)), value)
+          << value->full_name();
     }
-    EXPECT_EQ(type->value(0)->name(), prefix + "UNSPECIFIED") << type->full_name();
+    EXPECT_EQ(type->value(0)->name(), prefix + "UNSPECIFIED")
+        << type->full_name();
   }
 }
 
 TEST(EnumLabelTest, LabelsAndTheFormsPeopleWrite) {
   EXPECT_EQ(EnumLabel(v1::LIFECYCLE_STAGE_MQL), "mql");
   EXPECT_EQ(EnumLabel(v1::LifecycleStage_descriptor(), 99), "99");
-  EXPECT_EQ(EnumValuePrefix(v1::LifecycleStage_descriptor()), "LIFECYCLE_STAGE_");
+  EXPECT_EQ(EnumValuePrefix(v1::LifecycleStage_descriptor()),
+            "LIFECYCLE_STAGE_");
   const EnumDescriptor* stage = v1::LifecycleStage_descriptor();
   EXPECT_EQ(FindEnumValue(stage, "MQL")->number(), v1::LIFECYCLE_STAGE_MQL);
-  EXPECT_EQ(FindEnumValue(stage, "lifecycle_stage_mql")->number(), v1::LIFECYCLE_STAGE_MQL);
+  EXPECT_EQ(FindEnumValue(stage, "lifecycle_stage_mql")->number(),
+            v1::LIFECYCLE_STAGE_MQL);
   EXPECT_EQ(FindEnumValue(stage, "2"), stage->FindValueByNumber(2));
   EXPECT_EQ(FindEnumValue(stage, "marketing qualified"), nullptr);
-  EXPECT_EQ(EnumLabelList(stage).rfind("new, mql, ", 0), 0u) << EnumLabelList(stage);
+  EXPECT_EQ(EnumLabelList(stage).rfind("new, mql, ", 0), 0u)
+      << EnumLabelList(stage);
   EXPECT_EQ(EnumLabelList(stage).find("unspecified"), std::string::npos);
 }
 

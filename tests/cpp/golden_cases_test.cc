@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/playbook/playbook_loader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "core/playbook/playbook_loader.h"
 #include "tests/cpp/test_util.h"
 
 namespace smarketing {
@@ -53,7 +53,8 @@ routing:
 }
 
 std::shared_ptr<const LeadEngine> MustEngine(const std::string& yaml) {
-  auto engine = LeadEngine::Create(::smarketing::testing::PlaybookFromYaml(yaml));
+  auto engine =
+      LeadEngine::Create(::smarketing::testing::PlaybookFromYaml(yaml));
   EXPECT_TRUE(engine.ok()) << engine.status().message();
   return engine.ok() ? *engine : nullptr;
 }
@@ -83,7 +84,8 @@ GoldenCaseSet MustParse(const std::string& text) {
 // Runs one case of kCase with `expect` (indented lines under "expect:").
 GoldenCaseOutcome RunOne(const std::string& expect) {
   const GoldenCaseSet set = MustParse(absl::StrCat("cases:", kCase, expect));
-  std::vector<GoldenCaseOutcome> outcomes = RunGoldenCases(MustEngine(Playbook()), set);
+  std::vector<GoldenCaseOutcome> outcomes =
+      RunGoldenCases(MustEngine(Playbook()), set);
   EXPECT_EQ(outcomes.size(), 1u);
   return outcomes.empty() ? GoldenCaseOutcome() : outcomes[0];
 }
@@ -91,7 +93,8 @@ GoldenCaseOutcome RunOne(const std::string& expect) {
 std::vector<std::string> ProblemLines(const absl::Status& status) {
   std::vector<std::string> lines;
   if (auto problems = ProblemsFromStatus(status)) {
-    for (const auto& p : problems->problems()) lines.push_back(FormatProblem(p));
+    for (const auto& p : problems->problems())
+      lines.push_back(FormatProblem(p));
   }
   return lines;
 }
@@ -149,7 +152,8 @@ TEST(GoldenCasesTest, EachFailureShowsExpectedActualAndWhere) {
                           Field(&ExpectationFailure::field, "max_fit"),
                           Field(&ExpectationFailure::field, "hand_raiser"),
                           Field(&ExpectationFailure::field, "priority"),
-                          Field(&ExpectationFailure::field, "disqualification_reason")));
+                          Field(&ExpectationFailure::field,
+                                "disqualification_reason")));
   EXPECT_EQ(outcome.failures[1].expected, "nurture");
   EXPECT_EQ(outcome.failures[1].actual, "mql");
   EXPECT_EQ(outcome.failures[3].expected, ">= 130");
@@ -167,12 +171,14 @@ TEST(GoldenCasesTest, RulesThatMustOrMustNotFire) {
 )");
   ASSERT_EQ(outcome.failures.size(), 3u);
   EXPECT_EQ(outcome.failures[0].field, "fired_rules[1]");
-  EXPECT_EQ(outcome.failures[0].actual, "no rule \"no-such-rule\" in the Playbook");
+  EXPECT_EQ(outcome.failures[0].actual,
+            "no rule \"no-such-rule\" in the Playbook");
   EXPECT_EQ(outcome.failures[1].field, "not_fired_rules[0]");
   EXPECT_THAT(outcome.failures[1].actual, HasSubstr("Left a phone number"));
   // A rule that was renamed or removed must not pass silently.
   EXPECT_EQ(outcome.failures[2].field, "not_fired_rules[1]");
-  EXPECT_EQ(outcome.failures[2].actual, "no rule \"also-unknown\" in the Playbook");
+  EXPECT_EQ(outcome.failures[2].actual,
+            "no rule \"also-unknown\" in the Playbook");
   EXPECT_EQ(outcome.failures[2].path, "cases[0].expect.not_fired_rules[1]");
   EXPECT_GT(outcome.failures[2].position.line, 0);
 }
@@ -198,7 +204,8 @@ TEST(GoldenCasesTest, QualifiedLeadsAreRoutedAsTheServiceWould) {
     lead: {id: d, company: {industry: retail, region: EMEA}}
     expect: {team_id: emea}
 )");
-  const std::vector<GoldenCaseOutcome> outcomes = RunGoldenCases(MustEngine(Playbook()), set);
+  const std::vector<GoldenCaseOutcome> outcomes =
+      RunGoldenCases(MustEngine(Playbook()), set);
   ASSERT_EQ(outcomes.size(), 4u);
   ASSERT_EQ(outcomes[0].failures.size(), 1u);
   EXPECT_EQ(outcomes[0].failures[0].field, "team_id");
@@ -234,7 +241,8 @@ TEST(GoldenCasesTest, EveryProblemOfAFileIsListedWithItsPosition) {
           HasSubstr("cases.yaml:6:11: cases[1].name: duplicate name \"first\""),
           HasSubstr("cases.yaml:6:5: cases[1].now: required"),
           HasSubstr("cases[1].lead.events[0].id: is required"),
-          HasSubstr("cases.yaml:8:25: cases[1].expect.min_total: min_total 50 is above "
+          HasSubstr("cases.yaml:8:25: cases[1].expect.min_total: min_total 50 "
+                    "is above "
                     "max_total 10"),
           HasSubstr("cases.yaml:9:5: cases[2].name: a name is required"),
           HasSubstr("cases[2].expect: at least one expectation is required"),
@@ -243,28 +251,34 @@ TEST(GoldenCasesTest, EveryProblemOfAFileIsListedWithItsPosition) {
 
 TEST(GoldenCasesTest, TextThatIsNotUtf8IsLocated) {
   // The lead's id would otherwise lose its bad byte on the way out.
-  auto raw = ParseGoldenCases("cases:\n  - name: x\n    lead: {id: \"l\xff" "1\"}\n",
-                              "cases.yaml");
+  auto raw = ParseGoldenCases(
+      "cases:\n  - name: x\n    lead: {id: \"l\xff"
+      "1\"}\n",
+      "cases.yaml");
   ASSERT_FALSE(raw.ok());
-  EXPECT_THAT(ProblemLines(raw.status()),
-              ElementsAre(HasSubstr("cases.yaml:3:18: not valid YAML: a byte that "
-                                    "is not valid UTF-8 (0xff)")));
-  auto escaped = ParseGoldenCases("cases:\n  - name: x\n    lead: {id: \"l\\_1\"}\n",
-                                  "cases.yaml");
+  EXPECT_THAT(
+      ProblemLines(raw.status()),
+      ElementsAre(HasSubstr("cases.yaml:3:18: not valid YAML: a byte that "
+                            "is not valid UTF-8 (0xff)")));
+  auto escaped = ParseGoldenCases(
+      "cases:\n  - name: x\n    lead: {id: \"l\\_1\"}\n", "cases.yaml");
   ASSERT_FALSE(escaped.ok());
   EXPECT_THAT(ProblemLines(escaped.status()),
-              ElementsAre(HasSubstr("cases.yaml:3:16: cases[0].lead.id: not valid UTF-8")));
+              ElementsAre(HasSubstr(
+                  "cases.yaml:3:16: cases[0].lead.id: not valid UTF-8")));
 }
 
 TEST(GoldenCasesTest, SyntaxAndUnknownFieldsAreLocated) {
-  auto unknown = ParseGoldenCases("cases:\n  - name: x\n    expected: {grade: A}\n",
-                                  "cases.yaml");
+  auto unknown = ParseGoldenCases(
+      "cases:\n  - name: x\n    expected: {grade: A}\n", "cases.yaml");
   ASSERT_FALSE(unknown.ok());
   EXPECT_THAT(ProblemLines(unknown.status()),
-              ElementsAre(HasSubstr("cases.yaml:3:5: cases[0].expected: unknown field")));
+              ElementsAre(HasSubstr(
+                  "cases.yaml:3:5: cases[0].expected: unknown field")));
   auto syntax = ParseGoldenCases("cases:\n  - name: [unclosed\n", "cases.yaml");
   ASSERT_FALSE(syntax.ok());
-  EXPECT_THAT(ProblemLines(syntax.status()), ElementsAre(HasSubstr("cases.yaml:")));
+  EXPECT_THAT(ProblemLines(syntax.status()),
+              ElementsAre(HasSubstr("cases.yaml:")));
   auto empty = ParseGoldenCases("", "cases.yaml");
   ASSERT_FALSE(empty.ok());
   EXPECT_THAT(ProblemLines(empty.status()),
@@ -291,9 +305,10 @@ TEST(GoldenCasesTest, DemoCasesPassWithTheDemoPlaybook) {
   auto engine = LeadEngine::Create(source->playbook);
   ASSERT_TRUE(engine.ok()) << engine.status().message();
   for (const GoldenCaseOutcome& outcome : RunGoldenCases(*engine, *set)) {
-    EXPECT_TRUE(outcome.passed()) << outcome.name << ": " << outcome.failures[0].field
-                                  << ": expected " << outcome.failures[0].expected
-                                  << ", got " << outcome.failures[0].actual;
+    EXPECT_TRUE(outcome.passed())
+        << outcome.name << ": " << outcome.failures[0].field << ": expected "
+        << outcome.failures[0].expected << ", got "
+        << outcome.failures[0].actual;
   }
 }
 

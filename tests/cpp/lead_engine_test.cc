@@ -4,10 +4,10 @@
 #include "core/journey/lead_engine.h"
 
 #include "absl/strings/str_cat.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "tests/cpp/test_util.h"
 
 namespace smarketing {
@@ -52,7 +52,8 @@ class LeadEngineTest : public ::testing::Test {
     auto lifecycle = engine_->Start(at);
     EXPECT_TRUE(lifecycle.ok()) << lifecycle.status();
     state.lifecycle = *lifecycle;
-    EXPECT_TRUE(engine_->Refresh(lead, at, scorer_.get(), &state, &routing_).ok());
+    EXPECT_TRUE(
+        engine_->Refresh(lead, at, scorer_.get(), &state, &routing_).ok());
     return state;
   }
 
@@ -70,7 +71,8 @@ TEST_F(LeadEngineTest, RefusesRoutingAndSlaProblemsWithTheirPaths) {
   auto problems = ProblemsFromStatus(engine.status());
   ASSERT_TRUE(problems.has_value());
   std::string paths;
-  for (const auto& p : problems->problems()) absl::StrAppend(&paths, p.path(), " ");
+  for (const auto& p : problems->problems())
+    absl::StrAppend(&paths, p.path(), " ");
   EXPECT_THAT(paths, HasSubstr("routing.rules[0].team_id"));
   EXPECT_THAT(paths, HasSubstr("sla.policies[0].first_touch"));
 }
@@ -118,8 +120,9 @@ TEST_F(LeadEngineTest, ARejectionRecyclesTheLeadAndFreesItsOwner) {
 
 TEST_F(LeadEngineTest, AnUntouchedLeadBreachesItsSla) {
   LeadState state = Captured(HotLead("d"), kMonday10);
-  EXPECT_EQ(engine_->SlaStatusAt(state, kMonday10 + absl::Hours(24 * 7)).state(),
-            v1::SLA_STATE_BREACHED);
+  EXPECT_EQ(
+      engine_->SlaStatusAt(state, kMonday10 + absl::Hours(24 * 7)).state(),
+      v1::SLA_STATE_BREACHED);
   ASSERT_TRUE(engine_
                   ->RecordFirstTouch(kMonday10 + absl::Minutes(10),
                                      kMonday10 + absl::Minutes(10), &state)

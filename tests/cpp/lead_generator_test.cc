@@ -136,7 +136,8 @@ TEST(LeadGeneratorTest, ClearsWhateverTheLeadHeld) {
     event->set_id(absl::StrCat("stale-", i));
     event->set_type(v1::EVENT_TYPE_CUSTOM);
     event->set_custom_type("stale");
-    (*event->mutable_properties()->mutable_fields())["stale"].set_number_value(i);
+    (*event->mutable_properties()->mutable_fields())["stale"].set_number_value(
+        i);
     AddUnknownField(&(*event->mutable_properties()->mutable_fields())["url"]);
     AddUnknownField(event->mutable_properties());
     AddUnknownField(event->mutable_occurred_at());
@@ -255,7 +256,8 @@ TEST(LeadGeneratorTest, FieldsAreSane) {
       ASSERT_TRUE(lead.consent().do_not_email()) << lead.id();
     }
     const auto& attributes = lead.attributes().fields();
-    if (const auto seats = attributes.find("seats"); seats != attributes.end()) {
+    if (const auto seats = attributes.find("seats");
+        seats != attributes.end()) {
       ASSERT_TRUE(seats->second.has_number_value()) << lead.id();
       ASSERT_GE(seats->second.number_value(), 1) << lead.id();
     }
@@ -272,9 +274,9 @@ TEST(LeadGeneratorTest, CompaniesAreConsistentAcrossLeads) {
   for (int64_t index = 0; index < 20000; ++index) {
     generator.Generate(index, &lead);
     const v1::Company& c = lead.company();
-    const std::string facts = absl::StrCat(c.name(), "|", c.industry(), "|",
-                                           c.employee_count(), "|",
-                                           c.annual_revenue(), "|", c.country());
+    const std::string facts =
+        absl::StrCat(c.name(), "|", c.industry(), "|", c.employee_count(), "|",
+                     c.annual_revenue(), "|", c.country());
     const auto [it, inserted] = seen.emplace(c.domain(), facts);
     if (!inserted) {
       ++repeated;
@@ -317,7 +319,8 @@ TEST(LeadGeneratorTest, DistributionsLookLikeB2BLeads) {
       if (!ids.insert(event.id()).second) continue;
       ++unique_events;
       ++event_types[event.type()];
-      hand_raiser = hand_raiser || event.type() == v1::EVENT_TYPE_DEMO_REQUEST ||
+      hand_raiser = hand_raiser ||
+                    event.type() == v1::EVENT_TYPE_DEMO_REQUEST ||
                     event.type() == v1::EVENT_TYPE_CONTACT_SALES;
       if (event.type() == v1::EVENT_TYPE_PAGE_VIEW) {
         const std::string url = Property(event, "url");
@@ -328,7 +331,9 @@ TEST(LeadGeneratorTest, DistributionsLookLikeB2BLeads) {
     }
     hand_raisers += hand_raiser;
   }
-  auto share = [](int64_t n, int64_t of) { return static_cast<double>(n) / of; };
+  auto share = [](int64_t n, int64_t of) {
+    return static_cast<double>(n) / of;
+  };
 
   // About mean_events unique events per lead.
   EXPECT_NEAR(share(unique_events, kSample), 20, 2.5);
@@ -405,7 +410,8 @@ TEST(LeadGeneratorTest, OutcomesFollowFitAndIntent) {
     ASSERT_TRUE(!outcome.won || outcome.converted) << lead.id();
     ASSERT_EQ(outcome.won, outcome.revenue > 0) << lead.id();
     ASSERT_TRUE(std::isfinite(outcome.revenue)) << lead.id();
-    if (lead.consent().opted_out()) ASSERT_FALSE(outcome.converted) << lead.id();
+    if (lead.consent().opted_out())
+      ASSERT_FALSE(outcome.converted) << lead.id();
     converted += outcome.converted;
     won += outcome.won;
     bool hand_raiser = false;

@@ -64,8 +64,12 @@ ReadAll ReadText(const std::string& text, LeadFormat format) {
   return Read(reader->get());
 }
 
-ReadAll Jsonl(const std::string& text) { return ReadText(text, LeadFormat::kJsonLines); }
-ReadAll Csv(const std::string& text) { return ReadText(text, LeadFormat::kCsv); }
+ReadAll Jsonl(const std::string& text) {
+  return ReadText(text, LeadFormat::kJsonLines);
+}
+ReadAll Csv(const std::string& text) {
+  return ReadText(text, LeadFormat::kCsv);
+}
 
 // The error FromStream gives for a CSV whose header is refused.
 std::string CsvHeaderError(const std::string& text) {
@@ -181,11 +185,12 @@ TEST(ParseLeadJsonTest, ParsesOneObject) {
 // CSV
 
 TEST(CsvTest, HeaderNamesTheColumnsInAnyOrder) {
-  const ReadAll all = Csv(
-      "email,id, job_title ,seniority,company_name,employee_count,annual_revenue,"
-      "country,opted_out\n"
-      "ada@acme.io,l1,CTO,c_level,Acme,120,5e6,FR,false\n"
-      "bob@beta.io,l2,Head of IT,DIRECTOR,Beta,,,DE,yes\n");
+  const ReadAll all =
+      Csv("email,id, job_title "
+          ",seniority,company_name,employee_count,annual_revenue,"
+          "country,opted_out\n"
+          "ada@acme.io,l1,CTO,c_level,Acme,120,5e6,FR,false\n"
+          "bob@beta.io,l2,Head of IT,DIRECTOR,Beta,,,DE,yes\n");
   EXPECT_TRUE(all.errors.empty()) << Errors(all);
   ASSERT_EQ(all.leads.size(), 2u);
   const v1::Lead& a = all.leads[0];
@@ -207,12 +212,15 @@ TEST(CsvTest, HeaderNamesTheColumnsInAnyOrder) {
 }
 
 TEST(CsvTest, EveryColumn) {
-  const ReadAll all = Csv(
-      "id,first_name,last_name,email,phone,job_title,department,seniority,"
-      "company_name,company_domain,industry,employee_count,annual_revenue,country,"
-      "region,source,campaign,product,opted_out,do_not_email,do_not_call,created_at\n"
-      "l1,Ada,Lovelace,ada@acme.io,+33 1,CTO,IT,vp,Acme,acme.io,software,10,1.5,FR,"
-      "EMEA,webinar,q4,analytics,0,1,true,2026-01-02T03:04:05Z\n");
+  const ReadAll all =
+      Csv("id,first_name,last_name,email,phone,job_title,department,seniority,"
+          "company_name,company_domain,industry,employee_count,annual_revenue,"
+          "country,"
+          "region,source,campaign,product,opted_out,do_not_email,do_not_call,"
+          "created_at\n"
+          "l1,Ada,Lovelace,ada@acme.io,+33 "
+          "1,CTO,IT,vp,Acme,acme.io,software,10,1.5,FR,"
+          "EMEA,webinar,q4,analytics,0,1,true,2026-01-02T03:04:05Z\n");
   ASSERT_EQ(all.leads.size(), 1u) << Errors(all);
   const v1::Lead& l = all.leads[0];
   EXPECT_EQ(l.contact().first_name(), "Ada");
@@ -233,11 +241,11 @@ TEST(CsvTest, EveryColumn) {
 }
 
 TEST(CsvTest, QuotedFieldsWithCommasQuotesAndNewlines) {
-  const ReadAll all = Csv(
-      "id,company_name,job_title\n"
-      "l1,\"Acme, Inc.\",\"The \"\"Boss\"\"\"\n"
-      "l2,\"Two\nLines\",\"\"\n"
-      "l3,Plain,x\n");
+  const ReadAll all =
+      Csv("id,company_name,job_title\n"
+          "l1,\"Acme, Inc.\",\"The \"\"Boss\"\"\"\n"
+          "l2,\"Two\nLines\",\"\"\n"
+          "l3,Plain,x\n");
   EXPECT_TRUE(all.errors.empty()) << Errors(all);
   ASSERT_EQ(all.leads.size(), 3u);
   EXPECT_EQ(all.leads[0].company().name(), "Acme, Inc.");
@@ -292,7 +300,8 @@ TEST(CsvTest, UnknownColumnIsRefusedAtTheHeader) {
 }
 
 TEST(CsvTest, WrongColumnCountIsAnErrorThenReadingGoesOn) {
-  const ReadAll all = Csv("id,job_title,country\nl1,CTO\nl2,CEO,FR,extra\nl3,VP,DE\n");
+  const ReadAll all =
+      Csv("id,job_title,country\nl1,CTO\nl2,CEO,FR,extra\nl3,VP,DE\n");
   ASSERT_EQ(all.errors.size(), 2u);
   EXPECT_EQ(all.errors[0], "leads:2: expected 3 columns, found 2");
   EXPECT_EQ(all.errors[1], "leads:3: expected 3 columns, found 4");
@@ -302,16 +311,24 @@ TEST(CsvTest, WrongColumnCountIsAnErrorThenReadingGoesOn) {
 
 TEST(CsvTest, BadValuesNameTheColumnAndLine) {
   const std::pair<const char*, const char*> cases[] = {
-      {"employee_count\nl1,12.5", "column employee_count: expected a whole number"},
-      {"employee_count\nl1,many", "column employee_count: expected a whole number"},
+      {"employee_count\nl1,12.5",
+       "column employee_count: expected a whole number"},
+      {"employee_count\nl1,many",
+       "column employee_count: expected a whole number"},
       {"employee_count\nl1,99999999999999999999", "expected a whole number"},
-      {"annual_revenue\nl1,lots", "column annual_revenue: expected a finite number"},
-      {"annual_revenue\nl1,nan", "column annual_revenue: expected a finite number"},
-      {"annual_revenue\nl1,inf", "column annual_revenue: expected a finite number"},
+      {"annual_revenue\nl1,lots",
+       "column annual_revenue: expected a finite number"},
+      {"annual_revenue\nl1,nan",
+       "column annual_revenue: expected a finite number"},
+      {"annual_revenue\nl1,inf",
+       "column annual_revenue: expected a finite number"},
       {"opted_out\nl1,maybe", "column opted_out: expected true or false"},
-      {"do_not_email\nl1,TRUEISH", "column do_not_email: expected true or false"},
-      {"seniority\nl1,emperor", "column seniority: unknown seniority \"emperor\""},
-      {"created_at\nl1,2026-01-01", "column created_at: expected an RFC 3339 time"},
+      {"do_not_email\nl1,TRUEISH",
+       "column do_not_email: expected true or false"},
+      {"seniority\nl1,emperor",
+       "column seniority: unknown seniority \"emperor\""},
+      {"created_at\nl1,2026-01-01",
+       "column created_at: expected an RFC 3339 time"},
       // Found by the CSV fuzzer: RFC 3339 parsing takes years a Timestamp
       // cannot hold, and the lead could then not be printed or stored.
       {"created_at\nl1,-026-11-01T10:00:00Z",
@@ -333,32 +350,38 @@ TEST(CsvTest, BadValuesNameTheColumnAndLine) {
 TEST(CsvTest, TextThatIsNotUtf8IsRefusedWithColumnAndLine) {
   // protobuf's JSON printer drops invalid bytes: "l\xff1" came out as the
   // id of another lead, "l1", and "\xff" as an empty id.
-  const ReadAll all = Csv(
-      "id,company_name,attributes.plan\n"
-      "l\xff" "1,Acme,pro\n"
-      "\xff,Acme,pro\n"
-      "l2,Ac\xc3,pro\n"
-      "l3,Acme,\xed\xa0\x80\n"
-      "l4,Caf\xc3\xa9,pro\n");
+  const ReadAll all =
+      Csv("id,company_name,attributes.plan\n"
+          "l\xff"
+          "1,Acme,pro\n"
+          "\xff,Acme,pro\n"
+          "l2,Ac\xc3,pro\n"
+          "l3,Acme,\xed\xa0\x80\n"
+          "l4,Caf\xc3\xa9,pro\n");
   ASSERT_EQ(all.errors.size(), 4u) << Errors(all);
-  EXPECT_EQ(all.errors[0], "leads:2: column id: not valid UTF-8 (byte 0xff at offset 1)");
-  EXPECT_EQ(all.errors[1], "leads:3: column id: not valid UTF-8 (byte 0xff at offset 0)");
-  EXPECT_EQ(all.errors[2],
-            "leads:4: column company_name: not valid UTF-8 (byte 0xc3 at offset 2)");
+  EXPECT_EQ(all.errors[0],
+            "leads:2: column id: not valid UTF-8 (byte 0xff at offset 1)");
+  EXPECT_EQ(all.errors[1],
+            "leads:3: column id: not valid UTF-8 (byte 0xff at offset 0)");
+  EXPECT_EQ(
+      all.errors[2],
+      "leads:4: column company_name: not valid UTF-8 (byte 0xc3 at offset 2)");
   EXPECT_EQ(all.errors[3],
-            "leads:5: column attributes.plan: not valid UTF-8 (byte 0xed at offset 0)");
+            "leads:5: column attributes.plan: not valid UTF-8 (byte 0xed at "
+            "offset 0)");
   ASSERT_EQ(all.leads.size(), 1u);
   EXPECT_EQ(all.leads[0].company().name(), "Caf\xc3\xa9");
   EXPECT_THAT(CsvHeaderError("id,na\xffme\n"),
-              HasSubstr("leads.csv:1: header column 2: not valid UTF-8 (byte 0xff at offset 2)"));
+              HasSubstr("leads.csv:1: header column 2: not valid UTF-8 (byte "
+                        "0xff at offset 2)"));
 }
 
 TEST(CsvTest, BoolSpellings) {
-  const ReadAll all = Csv(
-      "id,opted_out,do_not_email,do_not_call\n"
-      "l1,true,1,yes\n"
-      "l2,false,0,no\n"
-      "l3,,,\n");
+  const ReadAll all =
+      Csv("id,opted_out,do_not_email,do_not_call\n"
+          "l1,true,1,yes\n"
+          "l2,false,0,no\n"
+          "l3,,,\n");
   ASSERT_EQ(all.leads.size(), 3u) << Errors(all);
   EXPECT_TRUE(all.leads[0].consent().opted_out());
   EXPECT_TRUE(all.leads[0].consent().do_not_email());
@@ -371,8 +394,9 @@ TEST(CsvTest, BoolSpellings) {
 }
 
 TEST(CsvTest, SenioritySpellings) {
-  const ReadAll all = Csv(
-      "id,seniority\nl1,vp\nl2,VP\nl3,SENIORITY_VP\nl4,c_level\nl5,Individual_Contributor\n");
+  const ReadAll all =
+      Csv("id,seniority\nl1,vp\nl2,VP\nl3,SENIORITY_VP\nl4,c_level\nl5,"
+          "Individual_Contributor\n");
   ASSERT_EQ(all.leads.size(), 5u) << Errors(all);
   EXPECT_EQ(all.leads[0].seniority(), v1::SENIORITY_VP);
   EXPECT_EQ(all.leads[1].seniority(), v1::SENIORITY_VP);
@@ -382,27 +406,30 @@ TEST(CsvTest, SenioritySpellings) {
 }
 
 TEST(CsvTest, EventsColumnIsAJsonArray) {
-  const ReadAll all = Csv(
-      "id,events\n"
-      "l1,\"[{\"\"id\"\":\"\"e1\"\",\"\"type\"\":\"\"EVENT_TYPE_DEMO_REQUEST\"\","
-      "\"\"occurredAt\"\":\"\"2026-11-20T10:00:00Z\"\"},"
-      "{\"\"id\"\":\"\"e2\"\",\"\"type\"\":\"\"EVENT_TYPE_PAGE_VIEW\"\","
-      "\"\"occurred_at\"\":\"\"2026-11-21T10:00:00Z\"\",\"\"properties\"\":"
-      "{\"\"url\"\":\"\"/pricing\"\"}}]\"\n"
-      "l2,[]\n"
-      "l3,\n");
+  const ReadAll all =
+      Csv("id,events\n"
+          "l1,\"[{\"\"id\"\":\"\"e1\"\",\"\"type\"\":\"\"EVENT_TYPE_DEMO_"
+          "REQUEST\"\","
+          "\"\"occurredAt\"\":\"\"2026-11-20T10:00:00Z\"\"},"
+          "{\"\"id\"\":\"\"e2\"\",\"\"type\"\":\"\"EVENT_TYPE_PAGE_VIEW\"\","
+          "\"\"occurred_at\"\":\"\"2026-11-21T10:00:00Z\"\",\"\"properties\"\":"
+          "{\"\"url\"\":\"\"/pricing\"\"}}]\"\n"
+          "l2,[]\n"
+          "l3,\n");
   ASSERT_EQ(all.leads.size(), 3u) << Errors(all);
   const v1::Lead& l = all.leads[0];
   ASSERT_EQ(l.events_size(), 2);
   EXPECT_EQ(l.events(0).id(), "e1");
   EXPECT_EQ(l.events(0).type(), v1::EVENT_TYPE_DEMO_REQUEST);
-  EXPECT_EQ(l.events(1).properties().fields().at("url").string_value(), "/pricing");
+  EXPECT_EQ(l.events(1).properties().fields().at("url").string_value(),
+            "/pricing");
   EXPECT_EQ(all.leads[1].events_size(), 0);
   EXPECT_EQ(all.leads[2].events_size(), 0);
 }
 
 TEST(CsvTest, EventsWithUnknownFieldsAreRefused) {
-  const ReadAll all = Csv("id,events\nl1,\"[{\"\"id\"\":\"\"e1\"\",\"\"kind\"\":1}]\"\n");
+  const ReadAll all =
+      Csv("id,events\nl1,\"[{\"\"id\"\":\"\"e1\"\",\"\"kind\"\":1}]\"\n");
   EXPECT_TRUE(all.leads.empty());
   ASSERT_EQ(all.errors.size(), 1u);
   EXPECT_THAT(all.errors[0], HasSubstr("column events"));
@@ -433,8 +460,10 @@ TEST(CsvTest, NonFiniteAttributeStaysText) {
   // A NaN attribute would be refused by lead validation; as text it is kept.
   const ReadAll all = Csv("id,attributes.code\nl1,nan\nl2,inf\n");
   ASSERT_EQ(all.leads.size(), 2u);
-  EXPECT_EQ(all.leads[0].attributes().fields().at("code").string_value(), "nan");
-  EXPECT_EQ(all.leads[1].attributes().fields().at("code").string_value(), "inf");
+  EXPECT_EQ(all.leads[0].attributes().fields().at("code").string_value(),
+            "nan");
+  EXPECT_EQ(all.leads[1].attributes().fields().at("code").string_value(),
+            "inf");
 }
 
 TEST(CsvTest, UnterminatedQuoteIsAnError) {

@@ -8,14 +8,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/leads/lead_blocks.h"
+#include "core/leads/lead_io.h"
+#include "core/synthetic/lead_generator.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "core/leads/lead_blocks.h"
-#include "core/synthetic/lead_generator.h"
-#include "core/leads/lead_io.h"
 #include "tests/cpp/test_util.h"
 
 namespace smarketing {
@@ -60,29 +60,32 @@ TEST(LeadJsonTest, GeneratedLeadsTakeTheFastPathInBothNamings) {
     generator.Generate(i, &lead);
     for (const auto& print : {proto_names, json_names}) {
       std::string json;
-      ASSERT_TRUE(google::protobuf::util::MessageToJsonString(lead, &json, print).ok());
+      ASSERT_TRUE(
+          google::protobuf::util::MessageToJsonString(lead, &json, print).ok());
       ExpectSameAsProtobuf(json, true);
     }
   }
 }
 
 TEST(LeadJsonTest, WhatLeadFilesWriteIsReadFast) {
-  for (const char* json : {
-           R"({"id":"a"})",
-           " \t{ \"id\" : \"a\" , \"events\" : [ ] , \"consent\" : { } , \"attributes\" : { } }\r\n",
-           R"({"id":"a","job_title":"Head of \"Growth\" \\ \/ \u00e9\ud83d\ude00\n\t\b\f\r"})",
-           R"({"id":"Zoë 東京 🚀","jobTitle":"Direktør"})",
-           R"({"id":"a","company":{"employee_count":"250","annual_revenue":1.5e3}})",
-           R"({"id":"a","company":{"employeeCount":-7,"annualRevenue":-0}})",
-           R"({"id":"a","company":{"employee_count":"0","annual_revenue":123456789012345}})",
-           R"({"id":"a","company":{"annual_revenue":0.1}})",
-           R"({"id":"a","seniority":"SENIORITY_VP","consent":{"opted_out":true,"doNotEmail":false}})",
-           R"({"id":"a","createdAt":"2026-02-28T23:59:59.5Z"})",
-           R"({"id":"a","created_at":"2024-02-29T00:00:00.123456789Z"})",
-           R"({"id":"a","created_at":"0001-01-01T00:00:00Z"})",
-           R"({"id":"a","attributes":{"n":1,"f":-2.5e-3,"b":true,"z":null,"s":"x","l":[1,"a",[],{}],"o":{"p":{"q":[null]}}}})",
-           R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_CUSTOM","customType":"trial","occurredAt":"2026-11-23T09:00:00Z","properties":{"url":"/pricing","n":3}}]})",
-       }) {
+  for (
+      const char* json : {
+          R"({"id":"a"})",
+          " \t{ \"id\" : \"a\" , \"events\" : [ ] , \"consent\" : { } , "
+          "\"attributes\" : { } }\r\n",
+          R"({"id":"a","job_title":"Head of \"Growth\" \\ \/ \u00e9\ud83d\ude00\n\t\b\f\r"})",
+          R"({"id":"Zoë 東京 🚀","jobTitle":"Direktør"})",
+          R"({"id":"a","company":{"employee_count":"250","annual_revenue":1.5e3}})",
+          R"({"id":"a","company":{"employeeCount":-7,"annualRevenue":-0}})",
+          R"({"id":"a","company":{"employee_count":"0","annual_revenue":123456789012345}})",
+          R"({"id":"a","company":{"annual_revenue":0.1}})",
+          R"({"id":"a","seniority":"SENIORITY_VP","consent":{"opted_out":true,"doNotEmail":false}})",
+          R"({"id":"a","createdAt":"2026-02-28T23:59:59.5Z"})",
+          R"({"id":"a","created_at":"2024-02-29T00:00:00.123456789Z"})",
+          R"({"id":"a","created_at":"0001-01-01T00:00:00Z"})",
+          R"({"id":"a","attributes":{"n":1,"f":-2.5e-3,"b":true,"z":null,"s":"x","l":[1,"a",[],{}],"o":{"p":{"q":[null]}}}})",
+          R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_CUSTOM","customType":"trial","occurredAt":"2026-11-23T09:00:00Z","properties":{"url":"/pricing","n":3}}]})",
+      }) {
     ExpectSameAsProtobuf(json, true);
   }
 }
@@ -123,14 +126,17 @@ TEST(LeadJsonTest, EverythingElseIsLeftToProtobuf) {
 TEST(LeadJsonTest, LongTimestampFractionsAreLeftToProtobuf) {
   // Ten or more fraction digits once overflowed an int in the fast reader
   // (undefined behaviour that the ASan and UBSan suite stops at).
-  ExpectSameAsProtobuf(R"({"id":"a","created_at":"2026-01-01T00:00:00.123456789Z"})", true);
-  ExpectSameAsProtobuf(R"({"id":"a","created_at":"2026-01-01T00:00:00.999999999Z"})", true);
-  for (const char* json : {
-           R"({"id":"a","created_at":"2026-01-01T00:00:00.3000000000Z"})",
-           R"({"id":"a","created_at":"2026-01-01T00:00:00.9999999999Z"})",
-           R"({"id":"a","created_at":"2026-01-01T00:00:00.99999999999999999999Z"})",
-           R"({"id":"a","events":[{"occurred_at":"2026-01-01T00:00:00.30000000001Z"}]})",
-       }) {
+  ExpectSameAsProtobuf(
+      R"({"id":"a","created_at":"2026-01-01T00:00:00.123456789Z"})", true);
+  ExpectSameAsProtobuf(
+      R"({"id":"a","created_at":"2026-01-01T00:00:00.999999999Z"})", true);
+  for (
+      const char* json : {
+          R"({"id":"a","created_at":"2026-01-01T00:00:00.3000000000Z"})",
+          R"({"id":"a","created_at":"2026-01-01T00:00:00.9999999999Z"})",
+          R"({"id":"a","created_at":"2026-01-01T00:00:00.99999999999999999999Z"})",
+          R"({"id":"a","events":[{"occurred_at":"2026-01-01T00:00:00.30000000001Z"}]})",
+      }) {
     ExpectSameAsProtobuf(json, false);
   }
 }
@@ -169,7 +175,8 @@ Read ReadAll(const std::string& path) {
     for (int64_t i = 0; i < block.size(); ++i) {
       v1::Lead* lead = reusable.Fresh();
       const absl::Status status = block.Parse(i, lead);
-      read.ids.push_back(status.ok() ? lead->id() : absl::StrCat("!", status.message()));
+      read.ids.push_back(status.ok() ? lead->id()
+                                     : absl::StrCat("!", status.message()));
       read.lines.push_back(block.line(i));
       read.indexes.push_back(block.index(i));
     }
@@ -178,13 +185,15 @@ Read ReadAll(const std::string& path) {
 }
 
 TEST(LeadBlockReaderTest, JsonLinesWithBlankLinesErrorsAndNoFinalNewline) {
-  const TempFile file("blocks.jsonl",
-                      "{\"id\":\"a\"}\n\n   \n{\"id\":\"b\"}\r\n{broken\n{\"id\":\"c\"}");
+  const TempFile file(
+      "blocks.jsonl",
+      "{\"id\":\"a\"}\n\n   \n{\"id\":\"b\"}\r\n{broken\n{\"id\":\"c\"}");
   const Read read = ReadAll(file.path());
   ASSERT_EQ(read.ids.size(), 4u);
   EXPECT_EQ(read.ids[0], "a");
   EXPECT_EQ(read.ids[1], "b");
-  EXPECT_THAT(read.ids[2], HasSubstr(absl::StrCat("!", file.path(), ":5: not a lead: ")));
+  EXPECT_THAT(read.ids[2],
+              HasSubstr(absl::StrCat("!", file.path(), ":5: not a lead: ")));
   EXPECT_EQ(read.ids[3], "c");
   EXPECT_EQ(read.lines, (std::vector<int64_t>{1, 4, 5, 6}));
   EXPECT_EQ(read.indexes, (std::vector<int64_t>{0, 1, 2, 3}));
@@ -196,7 +205,8 @@ TEST(LeadBlockReaderTest, ManyBlocksKeepTheirOrder) {
   std::string text;
   const int n = 20000;
   for (int i = 0; i < n; ++i) {
-    absl::StrAppend(&text, R"({"id":"lead-)", i, R"(","jobTitle":")", padding, "\"}\n");
+    absl::StrAppend(&text, R"({"id":"lead-)", i, R"(","jobTitle":")", padding,
+                    "\"}\n");
   }
   const TempFile file("many.jsonl", text);
   const Read read = ReadAll(file.path());
@@ -208,8 +218,9 @@ TEST(LeadBlockReaderTest, ManyBlocksKeepTheirOrder) {
 }
 
 TEST(LeadBlockReaderTest, CsvIsReadLikeLeadReader) {
-  const TempFile file("blocks.csv",
-                      "id,seniority,employee_count\nc1,director,250\nc2,nobody,10\nc3,,\n");
+  const TempFile file(
+      "blocks.csv",
+      "id,seniority,employee_count\nc1,director,250\nc2,nobody,10\nc3,,\n");
   const Read read = ReadAll(file.path());
   ASSERT_EQ(read.ids.size(), 3u);
   EXPECT_EQ(read.ids[0], "c1");
@@ -227,7 +238,8 @@ TEST(LeadBlockReaderTest, TrickyCsvIsReadLikeLeadReader) {
       "c1,\"VP, \"\"Sales\"\"\nEMEA\",\r\n"
       "\r\n"
       "\"\"\n"
-      "c2,ab\"c,\"[{\"\"id\"\":\"\"e1\"\",\"\"type\"\":\"\"EVENT_TYPE_PAGE_VIEW\"\",\"\"occurred_at\"\":"
+      "c2,ab\"c,\"[{\"\"id\"\":\"\"e1\"\",\"\"type\"\":\"\"EVENT_TYPE_PAGE_"
+      "VIEW\"\",\"\"occurred_at\"\":"
       "\"\"2026-11-20T10:00:00Z\"\"}]\"\n"
       "c3,\"\"\"\"\n"
       "c4,\"x\r\"\n"
@@ -244,13 +256,17 @@ TEST(LeadBlockReaderTest, TrickyCsvIsReadLikeLeadReader) {
   for (;;) {
     absl::StatusOr<bool> more = (*reader)->Next(&lead);
     if (more.ok() && !*more) break;
-    one_by_one.ids.push_back(more.ok() ? lead.id() : absl::StrCat("!", more.status().message()));
+    one_by_one.ids.push_back(
+        more.ok() ? lead.id() : absl::StrCat("!", more.status().message()));
     one_by_one.lines.push_back((*reader)->line());
-    if (!more.ok() && absl::StrContains(more.status().message(), "unterminated")) break;
+    if (!more.ok() &&
+        absl::StrContains(more.status().message(), "unterminated"))
+      break;
   }
   EXPECT_EQ(blocks.ids, one_by_one.ids);
   EXPECT_EQ(blocks.lines, one_by_one.lines);
-  EXPECT_EQ(blocks.ids.size(), 7u);  // c1 to c6 and the line of too many columns
+  EXPECT_EQ(blocks.ids.size(),
+            7u);  // c1 to c6 and the line of too many columns
 }
 
 TEST(LeadBlockReaderTest, AMissingFileIsNotFound) {

@@ -1,9 +1,7 @@
 // LeadTable: leads built from columns, one by one (Build) or over the
 // previous lead (TableLeadBuilder), the column forms data tools hand over,
 // and ScoreTable's scores and routing.
-#include "core/batch/lead_columns_writer.h"
 #include "core/batch/lead_table.h"
-#include "core/batch/score_table.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -13,14 +11,16 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "core/batch/lead_columns_writer.h"
+#include "core/batch/score_table.h"
+#include "core/checks/playbook_diff.h"
+#include "core/journey/lead_engine.h"
+#include "core/scoring/scorer.h"
+#include "core/synthetic/lead_generator.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "core/checks/playbook_diff.h"
-#include "core/journey/lead_engine.h"
-#include "core/synthetic/lead_generator.h"
-#include "core/scoring/scorer.h"
 #include "tests/cpp/test_util.h"
 
 namespace smarketing {
@@ -65,10 +65,11 @@ class Columns {
     }
     for (auto& [name, v] : table.values) {
       // The generator's attributes and properties are text or numbers.
-      const bool numbers = std::none_of(v.kinds.begin(), v.kinds.end(), [](uint8_t k) {
-        return k == LeadColumnsWriter::ValueColumn::kText ||
-               k == LeadColumnsWriter::ValueColumn::kBool;
-      });
+      const bool numbers =
+          std::none_of(v.kinds.begin(), v.kinds.end(), [](uint8_t k) {
+            return k == LeadColumnsWriter::ValueColumn::kText ||
+                   k == LeadColumnsWriter::ValueColumn::kBool;
+          });
       if (!numbers) {
         out.push_back(Text(name, v.text));
         continue;
@@ -96,12 +97,15 @@ class Columns {
       }
       return c;
     }
-    auto& dictionary = views_.emplace_back(text.dictionary.begin(), text.dictionary.end());
+    auto& dictionary =
+        views_.emplace_back(text.dictionary.begin(), text.dictionary.end());
     c.dictionary = absl::MakeConstSpan(dictionary);
     if (text.dictionary.size() < 128) {
-      c.codes8 = absl::MakeConstSpan(codes8_.emplace_back(text.codes.begin(), text.codes.end()));
+      c.codes8 = absl::MakeConstSpan(
+          codes8_.emplace_back(text.codes.begin(), text.codes.end()));
     } else if (text.dictionary.size() < 32768) {
-      c.codes16 = absl::MakeConstSpan(codes16_.emplace_back(text.codes.begin(), text.codes.end()));
+      c.codes16 = absl::MakeConstSpan(
+          codes16_.emplace_back(text.codes.begin(), text.codes.end()));
     } else {
       c.codes = absl::MakeConstSpan(text.codes);
     }
@@ -159,7 +163,8 @@ void ExpectSameLead(const v1::Lead& expected, const v1::Lead& actual) {
   std::string diff;
   google::protobuf::util::MessageDifferencer differencer;
   differencer.ReportDifferencesToString(&diff);
-  EXPECT_TRUE(differencer.Compare(Normalized(expected), Normalized(actual))) << diff;
+  EXPECT_TRUE(differencer.Compare(Normalized(expected), Normalized(actual)))
+      << diff;
 }
 
 TEST(LeadTableTest, BuilderGivesEveryLeadAsBuildDoesInAnyOrder) {
@@ -244,7 +249,8 @@ TEST(LeadTableTest, NothingLeaksFromOneLeadToTheNext) {
   EXPECT_EQ(b.events(0).occurred_at().seconds(), 300);
   EXPECT_EQ(b.events(0).custom_type(), "");
   ASSERT_EQ(b.events(0).properties().fields().size(), 1);
-  EXPECT_EQ(b.events(0).properties().fields().at("topic").string_value(), "blog");
+  EXPECT_EQ(b.events(0).properties().fields().at("topic").string_value(),
+            "blog");
   EXPECT_EQ(b.events(1).type(), v1::EVENT_TYPE_CUSTOM);
   EXPECT_EQ(b.events(1).custom_type(), "trial");
   const v1::Lead& c = builder.Build(2);
@@ -253,7 +259,8 @@ TEST(LeadTableTest, NothingLeaksFromOneLeadToTheNext) {
   const v1::Lead& a = builder.Build(0);
   EXPECT_EQ(a.attributes().fields().at("plan").number_value(), 3);
   ASSERT_EQ(a.events_size(), 2);
-  EXPECT_EQ(a.events(1).properties().fields().at("url").string_value(), "/docs");
+  EXPECT_EQ(a.events(1).properties().fields().at("url").string_value(),
+            "/docs");
 }
 
 TEST(LeadTableTest, EventsInAnyOrderOfLeadsKeepTheirOrderWithinALead) {
@@ -262,8 +269,8 @@ TEST(LeadTableTest, EventsInAnyOrderOfLeadsKeepTheirOrderWithinALead) {
   leads[0] = {"id", Column::Type::kText};
   leads[0].text = absl::MakeConstSpan(ids);
   std::vector<absl::string_view> lead_of = {"b", "a", "b", "a"};
-  std::vector<absl::string_view> types = {"page_view", "email_open", "demo_request",
-                                          "email_click"};
+  std::vector<absl::string_view> types = {"page_view", "email_open",
+                                          "demo_request", "email_click"};
   // Milliseconds, one of them before 1970.
   std::vector<int64_t> millis = {1500, -2500, 3000, 4000};
   std::vector<Column> events(3);
@@ -378,7 +385,8 @@ TEST(LeadTableTest, TableImpactIsTheFileImpact) {
     ASSERT_TRUE(google::protobuf::util::MessageToJsonString(lead, &line).ok());
     absl::StrAppend(&jsonl, line, "\n");
   }
-  const std::string path = absl::StrCat(::testing::TempDir(), "/table-impact.jsonl");
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "/table-impact.jsonl");
   std::ofstream(path) << jsonl;
 
   v1::Playbook stricter = DemoPlaybook();
@@ -393,7 +401,8 @@ TEST(LeadTableTest, TableImpactIsTheFileImpact) {
   auto reader = LeadBlockReader::Open(path);
   ASSERT_TRUE(reader.ok()) << reader.status();
   auto from_file = MeasureLeadImpact(*before, *after, reader->get(), options);
-  auto from_table = MeasureTableImpact(*before, *after, *sample.Table(), options);
+  auto from_table =
+      MeasureTableImpact(*before, *after, *sample.Table(), options);
   std::remove(path.c_str());
   ASSERT_TRUE(from_file.ok()) << from_file.status();
   ASSERT_TRUE(from_table.ok()) << from_table.status();
@@ -403,7 +412,8 @@ TEST(LeadTableTest, TableImpactIsTheFileImpact) {
   EXPECT_EQ(from_table->grades.counts, from_file->grades.counts);
   EXPECT_EQ(from_table->teams.counts, from_file->teams.counts);
   EXPECT_GT(from_table->changed_leads, 10);
-  ASSERT_EQ(from_table->changed.size(), static_cast<size_t>(from_table->changed_leads));
+  ASSERT_EQ(from_table->changed.size(),
+            static_cast<size_t>(from_table->changed_leads));
   ASSERT_EQ(from_file->changed.size(), from_table->changed.size());
   for (size_t i = 0; i < from_table->changed.size(); ++i) {
     const LeadDelta& t = from_table->changed[i];
@@ -413,7 +423,8 @@ TEST(LeadTableTest, TableImpactIsTheFileImpact) {
     EXPECT_EQ(t.stage_after, f.stage_after);
     EXPECT_EQ(t.team_before, f.team_before);
     EXPECT_EQ(t.team_after, f.team_after);
-    if (i > 0) EXPECT_LT(from_table->changed[i - 1].line, t.line) << "in input order";
+    if (i > 0)
+      EXPECT_LT(from_table->changed[i - 1].line, t.line) << "in input order";
   }
 }
 

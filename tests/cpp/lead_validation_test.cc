@@ -11,9 +11,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/problems.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "core/base/problems.h"
 #include "smarketing/v1/event.pb.h"
 #include "smarketing/v1/lead.pb.h"
 #include "tests/cpp/test_util.h"
@@ -42,7 +42,8 @@ created_at: "2026-01-01T00:00:00Z"
 
 // The lead is refused at exactly `path`, with `phrase` in the message, and
 // the problem is attached for callers that list field violations.
-::testing::AssertionResult RefusedAt(const v1::Lead& lead, absl::string_view path,
+::testing::AssertionResult RefusedAt(const v1::Lead& lead,
+                                     absl::string_view path,
                                      absl::string_view phrase) {
   const absl::Status status = ValidateLead(lead);
   if (status.ok()) return ::testing::AssertionFailure() << "accepted";
@@ -51,17 +52,18 @@ created_at: "2026-01-01T00:00:00Z"
   }
   auto problems = ProblemsFromStatus(status);
   if (!problems.has_value() || problems->problems_size() != 1) {
-    return ::testing::AssertionFailure() << "no single problem attached: " << status;
+    return ::testing::AssertionFailure()
+           << "no single problem attached: " << status;
   }
   const auto& p = problems->problems(0);
   if (p.path() != path || !absl::StrContains(p.message(), phrase)) {
     return ::testing::AssertionFailure()
-           << "expected " << path << ": ..." << phrase << "...; got " << p.path()
-           << ": " << p.message();
+           << "expected " << path << ": ..." << phrase << "...; got "
+           << p.path() << ": " << p.message();
   }
   if (!absl::StartsWith(status.message(), absl::StrCat(path, ": "))) {
-    return ::testing::AssertionFailure() << "message does not start with the path: "
-                                         << status.message();
+    return ::testing::AssertionFailure()
+           << "message does not start with the path: " << status.message();
   }
   return ::testing::AssertionSuccess();
 }
@@ -95,36 +97,68 @@ TEST(LeadValidationTest, HugeTextFieldIsRefusedWithItsSize) {
 }
 
 TEST(LeadValidationTest, EveryTextFieldHasTheLimit) {
-  const std::pair<const char*, std::function<void(v1::Lead*, std::string)>> fields[] = {
-      {"contact.first_name", [](v1::Lead* l, std::string s) { l->mutable_contact()->set_first_name(s); }},
-      {"contact.last_name", [](v1::Lead* l, std::string s) { l->mutable_contact()->set_last_name(s); }},
-      {"contact.email", [](v1::Lead* l, std::string s) { l->mutable_contact()->set_email(s); }},
-      {"contact.phone", [](v1::Lead* l, std::string s) { l->mutable_contact()->set_phone(s); }},
-      {"job_title", [](v1::Lead* l, std::string s) { l->set_job_title(s); }},
-      {"department", [](v1::Lead* l, std::string s) { l->set_department(s); }},
-      {"company.name", [](v1::Lead* l, std::string s) { l->mutable_company()->set_name(s); }},
-      {"company.domain", [](v1::Lead* l, std::string s) { l->mutable_company()->set_domain(s); }},
-      {"company.industry", [](v1::Lead* l, std::string s) { l->mutable_company()->set_industry(s); }},
-      {"company.country", [](v1::Lead* l, std::string s) { l->mutable_company()->set_country(s); }},
-      {"company.region", [](v1::Lead* l, std::string s) { l->mutable_company()->set_region(s); }},
-      {"source", [](v1::Lead* l, std::string s) { l->set_source(s); }},
-      {"campaign", [](v1::Lead* l, std::string s) { l->set_campaign(s); }},
-      {"product", [](v1::Lead* l, std::string s) { l->set_product(s); }},
-  };
+  const std::pair<const char*, std::function<void(v1::Lead*, std::string)>>
+      fields[] = {
+          {"contact.first_name",
+           [](v1::Lead* l, std::string s) {
+             l->mutable_contact()->set_first_name(s);
+           }},
+          {"contact.last_name",
+           [](v1::Lead* l, std::string s) {
+             l->mutable_contact()->set_last_name(s);
+           }},
+          {"contact.email",
+           [](v1::Lead* l, std::string s) {
+             l->mutable_contact()->set_email(s);
+           }},
+          {"contact.phone",
+           [](v1::Lead* l, std::string s) {
+             l->mutable_contact()->set_phone(s);
+           }},
+          {"job_title",
+           [](v1::Lead* l, std::string s) { l->set_job_title(s); }},
+          {"department",
+           [](v1::Lead* l, std::string s) { l->set_department(s); }},
+          {"company.name",
+           [](v1::Lead* l, std::string s) {
+             l->mutable_company()->set_name(s);
+           }},
+          {"company.domain",
+           [](v1::Lead* l, std::string s) {
+             l->mutable_company()->set_domain(s);
+           }},
+          {"company.industry",
+           [](v1::Lead* l, std::string s) {
+             l->mutable_company()->set_industry(s);
+           }},
+          {"company.country",
+           [](v1::Lead* l, std::string s) {
+             l->mutable_company()->set_country(s);
+           }},
+          {"company.region",
+           [](v1::Lead* l, std::string s) {
+             l->mutable_company()->set_region(s);
+           }},
+          {"source", [](v1::Lead* l, std::string s) { l->set_source(s); }},
+          {"campaign", [](v1::Lead* l, std::string s) { l->set_campaign(s); }},
+          {"product", [](v1::Lead* l, std::string s) { l->set_product(s); }},
+      };
   for (const auto& [path, set] : fields) {
     SCOPED_TRACE(path);
     v1::Lead lead = GoodLead();
     set(&lead, std::string(kMaxTextBytes, 'x'));
     EXPECT_TRUE(ValidateLead(lead).ok());
     set(&lead, std::string(kMaxTextBytes + 1, 'x'));
-    EXPECT_TRUE(RefusedAt(lead, path, "bytes long; at most 65536 are accepted"));
+    EXPECT_TRUE(
+        RefusedAt(lead, path, "bytes long; at most 65536 are accepted"));
   }
 }
 
 TEST(LeadValidationTest, NegativeEmployeeCount) {
   v1::Lead lead = GoodLead();
   lead.mutable_company()->set_employee_count(-1);
-  EXPECT_TRUE(RefusedAt(lead, "company.employee_count", "must not be negative"));
+  EXPECT_TRUE(
+      RefusedAt(lead, "company.employee_count", "must not be negative"));
   lead.mutable_company()->set_employee_count(0);
   EXPECT_TRUE(ValidateLead(lead).ok());
 }
@@ -152,7 +186,8 @@ TEST(LeadValidationTest, UnknownSeniorityNumber) {
 TEST(LeadValidationTest, CreatedAtInRange) {
   v1::Lead lead = GoodLead();
   lead.mutable_created_at()->set_seconds(253402300800);  // year 10000
-  EXPECT_TRUE(RefusedAt(lead, "created_at", "is not a valid time (years 1 to 9999)"));
+  EXPECT_TRUE(
+      RefusedAt(lead, "created_at", "is not a valid time (years 1 to 9999)"));
   lead.mutable_created_at()->set_seconds(253402300799);
   EXPECT_TRUE(ValidateLead(lead).ok());
   lead.mutable_created_at()->set_nanos(1000000000);
@@ -171,7 +206,8 @@ TEST(LeadValidationTest, AttributeNumbersMustBeFinite) {
 
 TEST(LeadValidationTest, AttributeNumbersInListsAndStructsMustBeFinite) {
   v1::Lead lead = GoodLead();
-  auto* tags = (*lead.mutable_attributes()->mutable_fields())["tags"].mutable_list_value();
+  auto* tags = (*lead.mutable_attributes()->mutable_fields())["tags"]
+                   .mutable_list_value();
   tags->add_values()->set_number_value(std::numeric_limits<double>::infinity());
   EXPECT_TRUE(RefusedAt(lead, "attributes.tags[2]", "must be a finite number"));
 
@@ -180,14 +216,16 @@ TEST(LeadValidationTest, AttributeNumbersInListsAndStructsMustBeFinite) {
         .mutable_struct_value()
         ->mutable_fields())["seats"]
       .set_number_value(-std::numeric_limits<double>::infinity());
-  EXPECT_TRUE(RefusedAt(lead, "attributes.tech.seats", "must be a finite number"));
+  EXPECT_TRUE(
+      RefusedAt(lead, "attributes.tech.seats", "must be a finite number"));
 }
 
 TEST(LeadValidationTest, AttributeKeysAndTextHaveLimits) {
   v1::Lead lead = GoodLead();
   const std::string key(257, 'k');
   (*lead.mutable_attributes()->mutable_fields())[key].set_bool_value(true);
-  EXPECT_TRUE(RefusedAt(lead, absl::StrCat("attributes.", key), "257 bytes long"));
+  EXPECT_TRUE(
+      RefusedAt(lead, absl::StrCat("attributes.", key), "257 bytes long"));
 
   lead = GoodLead();
   (*lead.mutable_attributes()->mutable_fields())["bio"].set_string_value(
@@ -216,7 +254,8 @@ TEST(LeadValidationTest, AttributesNestedTooDeep) {
               HasSubstr("is nested more than 16 levels deep"));
   auto problems = ProblemsFromStatus(status);
   ASSERT_TRUE(problems.has_value());
-  EXPECT_TRUE(absl::StartsWith(problems->problems(0).path(), "attributes.a.a.a"));
+  EXPECT_TRUE(
+      absl::StartsWith(problems->problems(0).path(), "attributes.a.a.a"));
 }
 
 TEST(LeadValidationTest, AttributeDepthLimitIsSixteen) {
@@ -231,15 +270,18 @@ TEST(LeadValidationTest, AttributeDepthLimitIsSixteen) {
 
 TEST(LeadValidationTest, DeepListsAreRefusedToo) {
   v1::Lead lead = GoodLead();
-  google::protobuf::Value* v = &(*lead.mutable_attributes()->mutable_fields())["deep"];
+  google::protobuf::Value* v =
+      &(*lead.mutable_attributes()->mutable_fields())["deep"];
   for (int i = 0; i < 40; ++i) v = v->mutable_list_value()->add_values();
   v->set_bool_value(true);
   const absl::Status status = ValidateLead(lead);
   ASSERT_FALSE(status.ok());
   auto problems = ProblemsFromStatus(status);
   ASSERT_TRUE(problems.has_value());
-  EXPECT_TRUE(absl::StartsWith(problems->problems(0).path(), "attributes.deep[0][0]"));
-  EXPECT_THAT(problems->problems(0).message(), HasSubstr("nested more than 16"));
+  EXPECT_TRUE(
+      absl::StartsWith(problems->problems(0).path(), "attributes.deep[0][0]"));
+  EXPECT_THAT(problems->problems(0).message(),
+              HasSubstr("nested more than 16"));
 }
 
 // ---------------------------------------------------------------------------
@@ -253,23 +295,27 @@ v1::Lead WithEvent(absl::string_view event_yaml) {
 }
 
 TEST(LeadValidationTest, EventIdIsRequired) {
-  EXPECT_TRUE(RefusedAt(WithEvent("{type: page_view, occurred_at: 2026-11-20T10:00:00Z}"),
-                        "events[2].id", "is required"));
+  EXPECT_TRUE(RefusedAt(
+      WithEvent("{type: page_view, occurred_at: 2026-11-20T10:00:00Z}"),
+      "events[2].id", "is required"));
 }
 
 TEST(LeadValidationTest, EventIdIsAtMost256Bytes) {
-  v1::Lead lead = WithEvent("{id: x, type: page_view, occurred_at: 2026-11-20T10:00:00Z}");
+  v1::Lead lead =
+      WithEvent("{id: x, type: page_view, occurred_at: 2026-11-20T10:00:00Z}");
   lead.mutable_events(2)->set_id(std::string(257, 'e'));
   EXPECT_TRUE(RefusedAt(lead, "events[2].id", "257 bytes long"));
 }
 
 TEST(LeadValidationTest, EventTypeIsRequired) {
-  EXPECT_TRUE(RefusedAt(WithEvent("{id: e3, occurred_at: 2026-11-20T10:00:00Z}"),
-                        "events[2].type", "is required"));
+  EXPECT_TRUE(
+      RefusedAt(WithEvent("{id: e3, occurred_at: 2026-11-20T10:00:00Z}"),
+                "events[2].type", "is required"));
 }
 
 TEST(LeadValidationTest, UnknownEventTypeNumber) {
-  v1::Lead lead = WithEvent("{id: e3, type: page_view, occurred_at: 2026-11-20T10:00:00Z}");
+  v1::Lead lead =
+      WithEvent("{id: e3, type: page_view, occurred_at: 2026-11-20T10:00:00Z}");
   lead.mutable_events(2)->set_type(static_cast<v1::EventType>(99));
   EXPECT_TRUE(RefusedAt(lead, "events[2].type", "unknown event type 99"));
 }
@@ -279,14 +325,15 @@ TEST(LeadValidationTest, CustomEventNeedsCustomType) {
       WithEvent("{id: e3, type: custom, occurred_at: 2026-11-20T10:00:00Z}"),
       "events[2].custom_type", "is required for a custom event"));
   v1::Lead lead = WithEvent(
-      "{id: e3, type: custom, custom_type: x, occurred_at: 2026-11-20T10:00:00Z}");
+      "{id: e3, type: custom, custom_type: x, occurred_at: "
+      "2026-11-20T10:00:00Z}");
   lead.mutable_events(2)->set_custom_type(std::string(257, 'c'));
   EXPECT_TRUE(RefusedAt(lead, "events[2].custom_type", "bytes long"));
 }
 
 TEST(LeadValidationTest, EventOccurredAtIsRequired) {
-  EXPECT_TRUE(RefusedAt(WithEvent("{id: e3, type: page_view}"), "events[2].occurred_at",
-                        "is required"));
+  EXPECT_TRUE(RefusedAt(WithEvent("{id: e3, type: page_view}"),
+                        "events[2].occurred_at", "is required"));
 }
 
 TEST(LeadValidationTest, EventTimestampOutOfRange) {
@@ -294,34 +341,35 @@ TEST(LeadValidationTest, EventTimestampOutOfRange) {
     int64_t seconds;
     int32_t nanos;
   } bad[] = {
-      {253402300800, 0},   // 10000-01-01
-      {-62135596801, 0},   // before 0001-01-01
-      {0, -1},
-      {0, 1000000000},
-      {INT64_MAX, 0},
+      {253402300800, 0},  // 10000-01-01
+      {-62135596801, 0},  // before 0001-01-01
+      {0, -1},           {0, 1000000000}, {INT64_MAX, 0},
   };
   for (const auto& t : bad) {
     SCOPED_TRACE(absl::StrCat(t.seconds, "s ", t.nanos, "ns"));
-    v1::Lead lead =
-        WithEvent("{id: e3, type: page_view, occurred_at: 2026-11-20T10:00:00Z}");
+    v1::Lead lead = WithEvent(
+        "{id: e3, type: page_view, occurred_at: 2026-11-20T10:00:00Z}");
     lead.mutable_events(2)->mutable_occurred_at()->set_seconds(t.seconds);
     lead.mutable_events(2)->mutable_occurred_at()->set_nanos(t.nanos);
     EXPECT_TRUE(RefusedAt(lead, "events[2].occurred_at",
                           "is not a valid time (years 1 to 9999)"));
   }
-  v1::Lead lead = WithEvent("{id: e3, type: page_view, occurred_at: 0001-01-01T00:00:00Z}");
+  v1::Lead lead =
+      WithEvent("{id: e3, type: page_view, occurred_at: 0001-01-01T00:00:00Z}");
   EXPECT_TRUE(ValidateLead(lead).ok()) << ValidateLead(lead);
 }
 
 TEST(LeadValidationTest, EventPropertiesAreChecked) {
   v1::Lead lead = WithEvent(
-      "{id: e3, type: page_view, occurred_at: 2026-11-20T10:00:00Z, properties: "
+      "{id: e3, type: page_view, occurred_at: 2026-11-20T10:00:00Z, "
+      "properties: "
       "{utm: {source: x}}}");
   (*(*lead.mutable_events(2)->mutable_properties()->mutable_fields())["utm"]
         .mutable_struct_value()
         ->mutable_fields())["weight"]
       .set_number_value(std::numeric_limits<double>::quiet_NaN());
-  EXPECT_TRUE(RefusedAt(lead, "events[2].properties.utm.weight", "must be a finite number"));
+  EXPECT_TRUE(RefusedAt(lead, "events[2].properties.utm.weight",
+                        "must be a finite number"));
 
   lead = GoodLead();
   *lead.mutable_events(0)->mutable_properties() = NestedStruct(30);
@@ -349,7 +397,8 @@ TEST(ValidateEventTest, UsesTheGivenPath) {
   event.set_id("e");
   const absl::Status status = ValidateEvent(event, "request.event");
   ASSERT_FALSE(status.ok());
-  EXPECT_EQ(ProblemsFromStatus(status)->problems(0).path(), "request.event.type");
+  EXPECT_EQ(ProblemsFromStatus(status)->problems(0).path(),
+            "request.event.type");
 }
 
 // ---------------------------------------------------------------------------
@@ -388,8 +437,9 @@ TEST(LeadValidationTest, AMillionEventsAreAccepted) {
 
 TEST(LeadValidationTest, OneMillionAndOneEventsAreRefused) {
   AliasedEvents many(kMaxEventsPerLead + 1);
-  EXPECT_TRUE(RefusedAt(many.lead(), "events",
-                        "has 1000001 events; at most 1000000 are accepted per lead"));
+  EXPECT_TRUE(
+      RefusedAt(many.lead(), "events",
+                "has 1000001 events; at most 1000000 are accepted per lead"));
 }
 
 }  // namespace

@@ -8,9 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "core/base/proto_time.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "core/base/proto_time.h"
 
 namespace smarketing {
 namespace {
@@ -90,22 +90,38 @@ std::string Short(v1::LifecycleStage stage) {
 // Every (from, to, actor) tried, with a fitting reason: exactly these pass.
 TEST_F(LifecycleTest, WholeTransitionTable) {
   const std::set<std::string> allowed = {
-      "UNSPECIFIED>NEW:marketing",      "UNSPECIFIED>NEW:system",
-      "NEW>MQL:marketing",              "NEW>MQL:system",
-      "NEW>NURTURE:marketing",          "NEW>NURTURE:system",
-      "NEW>DISQUALIFIED:marketing",     "NEW>DISQUALIFIED:system",
-      "MQL>SAL:sales",                  "MQL>NURTURE:sales",
-      "MQL>NURTURE:system",             "MQL>DISQUALIFIED:marketing",
-      "MQL>DISQUALIFIED:sales",         "MQL>DISQUALIFIED:system",
-      "SAL>SQL:sales",                  "SAL>NURTURE:sales",
-      "SAL>NURTURE:system",             "SAL>DISQUALIFIED:sales",
-      "SAL>DISQUALIFIED:system",        "SQL>OPPORTUNITY:sales",
-      "SQL>NURTURE:sales",              "SQL>NURTURE:system",
-      "SQL>DISQUALIFIED:sales",         "SQL>DISQUALIFIED:system",
-      "OPPORTUNITY>CUSTOMER:sales",     "OPPORTUNITY>NURTURE:sales",
-      "OPPORTUNITY>DISQUALIFIED:sales", "OPPORTUNITY>DISQUALIFIED:system",
-      "NURTURE>MQL:marketing",          "NURTURE>MQL:system",
-      "NURTURE>DISQUALIFIED:marketing", "NURTURE>DISQUALIFIED:system",
+      "UNSPECIFIED>NEW:marketing",
+      "UNSPECIFIED>NEW:system",
+      "NEW>MQL:marketing",
+      "NEW>MQL:system",
+      "NEW>NURTURE:marketing",
+      "NEW>NURTURE:system",
+      "NEW>DISQUALIFIED:marketing",
+      "NEW>DISQUALIFIED:system",
+      "MQL>SAL:sales",
+      "MQL>NURTURE:sales",
+      "MQL>NURTURE:system",
+      "MQL>DISQUALIFIED:marketing",
+      "MQL>DISQUALIFIED:sales",
+      "MQL>DISQUALIFIED:system",
+      "SAL>SQL:sales",
+      "SAL>NURTURE:sales",
+      "SAL>NURTURE:system",
+      "SAL>DISQUALIFIED:sales",
+      "SAL>DISQUALIFIED:system",
+      "SQL>OPPORTUNITY:sales",
+      "SQL>NURTURE:sales",
+      "SQL>NURTURE:system",
+      "SQL>DISQUALIFIED:sales",
+      "SQL>DISQUALIFIED:system",
+      "OPPORTUNITY>CUSTOMER:sales",
+      "OPPORTUNITY>NURTURE:sales",
+      "OPPORTUNITY>DISQUALIFIED:sales",
+      "OPPORTUNITY>DISQUALIFIED:system",
+      "NURTURE>MQL:marketing",
+      "NURTURE>MQL:system",
+      "NURTURE>DISQUALIFIED:marketing",
+      "NURTURE>DISQUALIFIED:system",
   };
   const std::pair<v1::Actor, const char*> actors[] = {
       {v1::ACTOR_MARKETING, "marketing"},
@@ -179,8 +195,7 @@ TEST_F(LifecycleTest, RefusalsNameTheAllowedMoves) {
 
   lead = At(v1::LIFECYCLE_STAGE_CUSTOMER);
   status = lifecycle_.Transition(
-      Move(v1::LIFECYCLE_STAGE_NURTURE, v1::ACTOR_SALES, kMonday,
-           "bad_timing"),
+      Move(v1::LIFECYCLE_STAGE_NURTURE, v1::ACTOR_SALES, kMonday, "bad_timing"),
       &lead);
   EXPECT_EQ(status.message(),
             "CUSTOMER -> NURTURE is not allowed; CUSTOMER is final");
@@ -196,8 +211,8 @@ TEST_F(LifecycleTest, RefusalsNameTheAllowedMoves) {
 
 TEST_F(LifecycleTest, BadInput) {
   v1::LeadLifecycle lead = At(v1::LIFECYCLE_STAGE_MQL);
-  v1::StageTransition move = Move(v1::LIFECYCLE_STAGE_SAL, v1::ACTOR_SALES,
-                                  kMonday);
+  v1::StageTransition move =
+      Move(v1::LIFECYCLE_STAGE_SAL, v1::ACTOR_SALES, kMonday);
   move.clear_actor();
   EXPECT_EQ(lifecycle_.Transition(move, &lead).message(),
             "actor is required: marketing, sales or system");
@@ -209,8 +224,7 @@ TEST_F(LifecycleTest, BadInput) {
             "at is not a valid timestamp");
   // Before the last move.
   const absl::Status early = lifecycle_.Transition(
-      Move(v1::LIFECYCLE_STAGE_SAL, v1::ACTOR_SALES,
-           kMonday - absl::Hours(2)),
+      Move(v1::LIFECYCLE_STAGE_SAL, v1::ACTOR_SALES, kMonday - absl::Hours(2)),
       &lead);
   EXPECT_EQ(early.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(early.message(),
@@ -237,8 +251,9 @@ TEST_F(LifecycleTest, Reasons) {
       {v1::LIFECYCLE_STAGE_MQL, v1::LIFECYCLE_STAGE_NURTURE, v1::ACTOR_SALES,
        "", "MQL -> NURTURE needs a recycle reason"},
       {v1::LIFECYCLE_STAGE_MQL, v1::LIFECYCLE_STAGE_NURTURE, v1::ACTOR_SALES,
-       "price", "unknown rejection reason \"price\"; the Playbook agrees on: "
-                "bad_timing, student"},
+       "price",
+       "unknown rejection reason \"price\"; the Playbook agrees on: "
+       "bad_timing, student"},
       {v1::LIFECYCLE_STAGE_MQL, v1::LIFECYCLE_STAGE_NURTURE, v1::ACTOR_SALES,
        "student",
        "rejection reason \"student\" disqualifies the lead: move it to "
@@ -260,8 +275,9 @@ TEST_F(LifecycleTest, Reasons) {
        "loss reason \"fake_project\" disqualifies the lead: move it to "
        "DISQUALIFIED"},
       {v1::LIFECYCLE_STAGE_NEW, v1::LIFECYCLE_STAGE_DISQUALIFIED,
-       v1::ACTOR_SYSTEM, "", "NEW -> DISQUALIFIED needs a disqualification "
-                             "reason"},
+       v1::ACTOR_SYSTEM, "",
+       "NEW -> DISQUALIFIED needs a disqualification "
+       "reason"},
       {v1::LIFECYCLE_STAGE_MQL, v1::LIFECYCLE_STAGE_DISQUALIFIED,
        v1::ACTOR_SALES, "bad_timing",
        "reason \"bad_timing\" recycles the lead: move it to NURTURE"},
@@ -277,8 +293,8 @@ TEST_F(LifecycleTest, Reasons) {
       {v1::LIFECYCLE_STAGE_NURTURE, v1::LIFECYCLE_STAGE_DISQUALIFIED,
        v1::ACTOR_MARKETING, "competitor", nullptr},
       // A reason on a move that needs none is recorded as given.
-      {v1::LIFECYCLE_STAGE_MQL, v1::LIFECYCLE_STAGE_SAL, v1::ACTOR_SALES,
-       "hot", nullptr},
+      {v1::LIFECYCLE_STAGE_MQL, v1::LIFECYCLE_STAGE_SAL, v1::ACTOR_SALES, "hot",
+       nullptr},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(absl::StrCat(Short(c.from), ">", Short(c.to), " ", c.reason));
@@ -323,10 +339,10 @@ TEST_F(LifecycleTest, HistoryKeepsEveryMoveAndRecycledLeadsComeBack) {
 
   // Engagement rises again: before the cooldown the system may not make it
   // an MQL, nor may marketing.
-  const absl::Status early = lifecycle_.Transition(
-      Move(v1::LIFECYCLE_STAGE_MQL, v1::ACTOR_MARKETING,
-           lost + absl::Hours(24 * 29)),
-      &lead);
+  const absl::Status early =
+      lifecycle_.Transition(Move(v1::LIFECYCLE_STAGE_MQL, v1::ACTOR_MARKETING,
+                                 lost + absl::Hours(24 * 29)),
+                            &lead);
   EXPECT_EQ(early.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(early.message(),
             "the lead was recycled and may become MQL again from "
@@ -407,16 +423,16 @@ TEST_F(LifecycleTest, OptedOutLeadsAreNeverSolicitedAgain) {
             "the lead opted out: it is never solicited again and may only be "
             "disqualified");
   absl::StatusOr<bool> moved = lifecycle_.ApplyRecommendation(
-      v1::LIFECYCLE_STAGE_MQL, v1::DISQUALIFICATION_REASON_UNSPECIFIED,
-      kMonday, &nurtured);
+      v1::LIFECYCLE_STAGE_MQL, v1::DISQUALIFICATION_REASON_UNSPECIFIED, kMonday,
+      &nurtured);
   ASSERT_TRUE(moved.ok());
   EXPECT_FALSE(*moved);
 
   // The scorer's opt-out disqualifies from any stage.
   v1::LeadLifecycle opportunity = At(v1::LIFECYCLE_STAGE_OPPORTUNITY);
-  moved = lifecycle_.ApplyRecommendation(
-      v1::LIFECYCLE_STAGE_DISQUALIFIED, v1::DISQUALIFICATION_REASON_OPTED_OUT,
-      kMonday, &opportunity);
+  moved = lifecycle_.ApplyRecommendation(v1::LIFECYCLE_STAGE_DISQUALIFIED,
+                                         v1::DISQUALIFICATION_REASON_OPTED_OUT,
+                                         kMonday, &opportunity);
   ASSERT_TRUE(moved.ok()) << moved.status();
   EXPECT_TRUE(*moved);
   EXPECT_EQ(opportunity.stage(), v1::LIFECYCLE_STAGE_DISQUALIFIED);
@@ -541,17 +557,17 @@ TEST_F(LifecycleTest, Feedback) {
                   .ok());
   EXPECT_EQ(lead.stage(), v1::LIFECYCLE_STAGE_DISQUALIFIED);
   lead = At(v1::LIFECYCLE_STAGE_MQL);
-  absl::Status status = lifecycle_.ApplyFeedback(
-      Feedback("rejected { }", kMonday), &lead);
+  absl::Status status =
+      lifecycle_.ApplyFeedback(Feedback("rejected { }", kMonday), &lead);
   EXPECT_EQ(status.message(),
             "unknown rejection reason \"\"; the Playbook agrees on: "
             "bad_timing, student");
 
   // meeting held: SAL -> SQL, recorded for the SLA
   lead = At(v1::LIFECYCLE_STAGE_SAL);
-  ASSERT_TRUE(lifecycle_
-                  .ApplyFeedback(Feedback("meeting_held {}", kMonday), &lead)
-                  .ok());
+  ASSERT_TRUE(
+      lifecycle_.ApplyFeedback(Feedback("meeting_held {}", kMonday), &lead)
+          .ok());
   EXPECT_EQ(lead.stage(), v1::LIFECYCLE_STAGE_SQL);
   EXPECT_EQ(TimeFromProto(lead.meeting_held_at()), kMonday);
   EXPECT_FALSE(lead.has_feedback_at());
@@ -567,8 +583,8 @@ TEST_F(LifecycleTest, Feedback) {
   EXPECT_EQ(TimeFromProto(lead.feedback_at()), later);
   // a meeting before acceptance is refused
   lead = At(v1::LIFECYCLE_STAGE_MQL);
-  status = lifecycle_.ApplyFeedback(Feedback("meeting_held {}", kMonday),
-                                    &lead);
+  status =
+      lifecycle_.ApplyFeedback(Feedback("meeting_held {}", kMonday), &lead);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(status.message(),
             "a meeting is recorded once sales accepted the lead (SAL, SQL or "
@@ -577,10 +593,10 @@ TEST_F(LifecycleTest, Feedback) {
 
   // opportunity created from SAL goes through SQL
   lead = At(v1::LIFECYCLE_STAGE_SAL);
-  ASSERT_TRUE(lifecycle_
-                  .ApplyFeedback(Feedback("opportunity_created {}", kMonday),
-                                 &lead)
-                  .ok());
+  ASSERT_TRUE(
+      lifecycle_
+          .ApplyFeedback(Feedback("opportunity_created {}", kMonday), &lead)
+          .ok());
   ASSERT_EQ(lead.history_size(), 2);
   EXPECT_EQ(lead.history(0).to(), v1::LIFECYCLE_STAGE_SQL);
   EXPECT_EQ(lead.history(1).to(), v1::LIFECYCLE_STAGE_OPPORTUNITY);
@@ -593,11 +609,10 @@ TEST_F(LifecycleTest, Feedback) {
 
   // won and lost
   lead = At(v1::LIFECYCLE_STAGE_OPPORTUNITY);
-  ASSERT_TRUE(
-      lifecycle_
-          .ApplyFeedback(Feedback("won { revenue { amount: 5 } }", kMonday),
-                         &lead)
-          .ok());
+  ASSERT_TRUE(lifecycle_
+                  .ApplyFeedback(
+                      Feedback("won { revenue { amount: 5 } }", kMonday), &lead)
+                  .ok());
   EXPECT_EQ(lead.stage(), v1::LIFECYCLE_STAGE_CUSTOMER);
   lead = At(v1::LIFECYCLE_STAGE_OPPORTUNITY);
   ASSERT_TRUE(lifecycle_
@@ -636,23 +651,21 @@ TEST_F(LifecycleTest, SlaView) {
   v1::LeadLifecycle lead = *started;
   EXPECT_EQ(SlaStart(lead), std::nullopt);
   const absl::Time mql = kMonday + absl::Hours(1);
-  ASSERT_TRUE(lifecycle_
-                  .Transition(Move(v1::LIFECYCLE_STAGE_MQL,
-                                   v1::ACTOR_SYSTEM, mql),
-                              &lead)
-                  .ok());
+  ASSERT_TRUE(
+      lifecycle_
+          .Transition(Move(v1::LIFECYCLE_STAGE_MQL, v1::ACTOR_SYSTEM, mql),
+                      &lead)
+          .ok());
   EXPECT_EQ(SlaStart(lead), mql);
   // A touch before the lead became MQL does not count; the first after does.
   ASSERT_TRUE(lifecycle_.RecordFirstTouch(kMonday, &lead).ok());
   EXPECT_FALSE(lead.has_first_touched_at());
+  ASSERT_TRUE(lifecycle_.RecordFirstTouch(mql + absl::Minutes(20), &lead).ok());
+  ASSERT_TRUE(lifecycle_.RecordFirstTouch(mql + absl::Minutes(50), &lead).ok());
   ASSERT_TRUE(
-      lifecycle_.RecordFirstTouch(mql + absl::Minutes(20), &lead).ok());
-  ASSERT_TRUE(
-      lifecycle_.RecordFirstTouch(mql + absl::Minutes(50), &lead).ok());
-  ASSERT_TRUE(lifecycle_
-                  .ApplyFeedback(Feedback("accepted {}", mql + absl::Hours(2)),
-                                 &lead)
-                  .ok());
+      lifecycle_
+          .ApplyFeedback(Feedback("accepted {}", mql + absl::Hours(2)), &lead)
+          .ok());
   ASSERT_TRUE(lifecycle_
                   .ApplyFeedback(
                       Feedback("meeting_held {}", mql + absl::Hours(3)), &lead)

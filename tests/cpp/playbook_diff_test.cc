@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "core/leads/lead_blocks.h"
 #include "core/playbook/playbook_loader.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "tests/cpp/test_util.h"
 
 namespace smarketing {
@@ -60,7 +60,8 @@ PlaybookSource Parse(const std::string& yaml) {
   return source.ok() ? *std::move(source) : PlaybookSource();
 }
 
-std::vector<RuleChange> Diff(const std::string& before, const std::string& after) {
+std::vector<RuleChange> Diff(const std::string& before,
+                             const std::string& after) {
   const PlaybookSource a = Parse(before);
   const PlaybookSource b = Parse(after);
   return DiffPlaybookRules(a.playbook, b.playbook, &a.positions, &b.positions);
@@ -80,7 +81,8 @@ std::vector<std::string> Lines(const std::vector<RuleChange>& changes) {
   return lines;
 }
 
-std::string Replace(std::string text, absl::string_view from, absl::string_view to) {
+std::string Replace(std::string text, absl::string_view from,
+                    absl::string_view to) {
   EXPECT_THAT(text, HasSubstr(from));
   return absl::StrReplaceAll(text, {{from, to}});
 }
@@ -106,8 +108,10 @@ TEST(PlaybookDiffTest, RulesAreMatchedByIdNotPosition) {
     points: 5
 )");
   const std::vector<RuleChange> changes = Diff(Base(), after);
-  EXPECT_THAT(Lines(changes), ElementsAre("changed fit_rules; order: has-phone, big -> big, has-phone",
-                                          "changed fit_rules \"big\"; points: 10 -> 15"));
+  EXPECT_THAT(
+      Lines(changes),
+      ElementsAre("changed fit_rules; order: has-phone, big -> big, has-phone",
+                  "changed fit_rules \"big\"; points: 10 -> 15"));
   EXPECT_EQ(changes[1].path, "fit_rules[0]");
   EXPECT_GT(changes[1].position.line, 0);
   EXPECT_GT(changes[1].fields[0].position.line, changes[1].position.line);
@@ -129,9 +133,11 @@ TEST(PlaybookDiffTest, AddedAndRemovedItemsAreLocatedInTheirPlaybook) {
   EXPECT_THAT(Lines(changes), ElementsAre("added engagement.rules \"webinar\"",
                                           "removed engagement.rules \"open\""));
   EXPECT_EQ(changes[0].path, "engagement.rules[1]");
-  EXPECT_EQ(changes[0].position.line, b.positions.at("engagement.rules[1]").line);
+  EXPECT_EQ(changes[0].position.line,
+            b.positions.at("engagement.rules[1]").line);
   EXPECT_EQ(changes[1].path, "engagement.rules[1]");
-  EXPECT_EQ(changes[1].position.line, a.positions.at("engagement.rules[1]").line);
+  EXPECT_EQ(changes[1].position.line,
+            a.positions.at("engagement.rules[1]").line);
 }
 
 TEST(PlaybookDiffTest, SectionsAndConditionsChangeFieldByField) {
@@ -150,21 +156,27 @@ TEST(PlaybookDiffTest, SectionsAndConditionsChangeFieldByField) {
 TEST(PlaybookDiffTest, SettingsOfTheRicherLanguageAreListed) {
   // Sections and fields added to the language since the diff was written
   // are compared like the others, with nothing to keep in step.
-  std::string after = Replace(Base(), "when: {field: company.domain, in: [rival.com]}",
-                              "when: {field: company.domain, contains_any: [rival, foe]}");
-  after = Replace(after, "range: {min: 1000}", "range: {min: 1000, min_exclusive: true}");
+  std::string after =
+      Replace(Base(), "when: {field: company.domain, in: [rival.com]}",
+              "when: {field: company.domain, contains_any: [rival, foe]}");
+  after = Replace(after, "range: {min: 1000}",
+                  "range: {min: 1000, min_exclusive: true}");
   after += R"(
 fit: {base_points: 5}
 disqualified: {zero_scores: true, grade: D}
 opt_out_policy: never_mql
 )";
-  EXPECT_THAT(Lines(Diff(Base(), after)),
-              ElementsAre("changed fit_rules \"big\"; when.range.min_exclusive: (unset) -> true",
-                          "changed disqualification_rules \"competitor\"; when.in: [\"rival.com\"] -> (unset)"
-                          "; when.contains_any: (unset) -> [\"rival\",\"foe\"]",
-                          "changed fit; base_points: (unset) -> 5",
-                          "changed disqualified; zero_scores: (unset) -> true; grade: (unset) -> \"D\"",
-                          "changed playbook; opt_out_policy: (unset) -> never_mql"));
+  EXPECT_THAT(
+      Lines(Diff(Base(), after)),
+      ElementsAre("changed fit_rules \"big\"; when.range.min_exclusive: "
+                  "(unset) -> true",
+                  "changed disqualification_rules \"competitor\"; when.in: "
+                  "[\"rival.com\"] -> (unset)"
+                  "; when.contains_any: (unset) -> [\"rival\",\"foe\"]",
+                  "changed fit; base_points: (unset) -> 5",
+                  "changed disqualified; zero_scores: (unset) -> true; grade: "
+                  "(unset) -> \"D\"",
+                  "changed playbook; opt_out_policy: (unset) -> never_mql"));
 }
 
 TEST(PlaybookDiffTest, GradeBandsSlaPoliciesAndTeamsHaveTheirKeys) {
@@ -181,11 +193,12 @@ TEST(PlaybookDiffTest, GradeBandsSlaPoliciesAndTeamsHaveTheirKeys) {
       members:
         - {id: u1, role: sales, available: true}
 )");
-  EXPECT_THAT(Lines(Diff(Base(), after)),
-              ElementsAre("changed grade_bands \"B\"; max_fit: 80 -> 85",
-                          "changed grade_bands \"A\"; min_fit: 80 -> 85",
-                          "added routing.teams \"emea\"",
-                          "changed sla.policies \"high\"; first_touch: 4h -> 2h"));
+  EXPECT_THAT(
+      Lines(Diff(Base(), after)),
+      ElementsAre("changed grade_bands \"B\"; max_fit: 80 -> 85",
+                  "changed grade_bands \"A\"; min_fit: 80 -> 85",
+                  "added routing.teams \"emea\"",
+                  "changed sla.policies \"high\"; first_touch: 4h -> 2h"));
 }
 
 TEST(PlaybookDiffTest, NestedListsBecomeTheirOwnItems) {
@@ -198,14 +211,16 @@ TEST(PlaybookDiffTest, NestedListsBecomeTheirOwnItems) {
         - {id: u2, role: sales, available: true}
 )";
   const std::string before = absl::StrCat(Base(), team);
-  const std::string after = Replace(
-      Replace(before, "{id: u1, role: sales, available: true}",
-              "{id: u1, role: sales, available: false}"),
-      "strategy: round_robin", "strategy: weighted");
-  EXPECT_THAT(Lines(Diff(before, after)),
-              ElementsAre("changed routing.teams \"emea\"; strategy: round_robin -> weighted",
-                          "changed routing.teams[emea].members \"u1\"; available: true -> "
-                          "(unset)"));
+  const std::string after =
+      Replace(Replace(before, "{id: u1, role: sales, available: true}",
+                      "{id: u1, role: sales, available: false}"),
+              "strategy: round_robin", "strategy: weighted");
+  EXPECT_THAT(
+      Lines(Diff(before, after)),
+      ElementsAre(
+          "changed routing.teams \"emea\"; strategy: round_robin -> weighted",
+          "changed routing.teams[emea].members \"u1\"; available: true -> "
+          "(unset)"));
 }
 
 TEST(PlaybookDiffTest, OrderOfPriorityRulesIsAChange) {
@@ -229,17 +244,20 @@ TEST(PlaybookDiffTest, OrderOfPriorityRulesIsAChange) {
       when: {field: score.grade, equals: A}
       priority: high
 )";
-  EXPECT_THAT(Lines(Diff(absl::StrCat(Base(), rules), absl::StrCat(Base(), swapped))),
-              ElementsAre("changed priority; rules order: first, second -> second, first"));
+  EXPECT_THAT(
+      Lines(Diff(absl::StrCat(Base(), rules), absl::StrCat(Base(), swapped))),
+      ElementsAre(
+          "changed priority; rules order: first, second -> second, first"));
 }
 
 // A JSON-lines file of leads, removed at the end of the test.
 class LeadFile {
  public:
   explicit LeadFile(const std::string& text)
-      : path_(absl::StrCat(::testing::TempDir(), "/leads-",
-                           ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                           ".jsonl")) {
+      : path_(absl::StrCat(
+            ::testing::TempDir(), "/leads-",
+            ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+            ".jsonl")) {
     std::ofstream(path_) << text;
   }
   ~LeadFile() { std::remove(path_.c_str()); }
@@ -254,11 +272,13 @@ class LeadFile {
 std::string Leads(int n) {
   std::string out;
   for (int i = 0; i < n; ++i) {
-    absl::StrAppend(&out, R"({"id":"lead-)", i,
-                    R"(","seniority":"SENIORITY_DIRECTOR","company":{"industry":"software"},"events":[)");
+    absl::StrAppend(
+        &out, R"({"id":"lead-)", i,
+        R"(","seniority":"SENIORITY_DIRECTOR","company":{"industry":"software"},"events":[)");
     for (int e = 0; e < i % 5; ++e) {
-      absl::StrAppend(&out, e ? "," : "", R"({"id":"e)", e,
-                      R"(","type":"EVENT_TYPE_EMAIL_CLICK","occurredAt":"2026-11-23T11:00:00Z"})");
+      absl::StrAppend(
+          &out, e ? "," : "", R"({"id":"e)", e,
+          R"(","type":"EVENT_TYPE_EMAIL_CLICK","occurredAt":"2026-11-23T11:00:00Z"})");
     }
     out += "]}\n";
   }
@@ -266,7 +286,8 @@ std::string Leads(int n) {
 }
 
 std::shared_ptr<const LeadEngine> MustEngine(const std::string& yaml) {
-  auto engine = LeadEngine::Create(::smarketing::testing::PlaybookFromYaml(yaml));
+  auto engine =
+      LeadEngine::Create(::smarketing::testing::PlaybookFromYaml(yaml));
   EXPECT_TRUE(engine.ok()) << engine.status().message();
   return engine.ok() ? *engine : nullptr;
 }
@@ -279,8 +300,8 @@ LeadImpact Measure(const std::string& before, const std::string& after,
   options.now = At("2026-11-23T12:00:00Z");
   options.threads = threads;
   options.top = top;
-  auto impact = MeasureLeadImpact(MustEngine(before), MustEngine(after), reader->get(),
-                                  options);
+  auto impact = MeasureLeadImpact(MustEngine(before), MustEngine(after),
+                                  reader->get(), options);
   EXPECT_TRUE(impact.ok()) << impact.status().message();
   return impact.ok() ? *std::move(impact) : LeadImpact();
 }
@@ -330,22 +351,26 @@ TEST(LeadImpactTest, TeamsOfQualifiedLeads) {
   fallback_team_id: global
 )";
   const std::string before = absl::StrCat(MinimalPlaybookYaml(), routing);
-  const std::string after = Replace(before, "when: {field: company.region, equals: EMEA}",
-                                    "when: {field: company.region, in: [EMEA, APAC]}");
+  const std::string after =
+      Replace(before, "when: {field: company.region, equals: EMEA}",
+              "when: {field: company.region, in: [EMEA, APAC]}");
   // Fit 100 is MQL in the minimal Playbook; a retail lead is nurtured.
   std::string leads;
   for (const char* region : {"EMEA", "APAC", "NA", "APAC"}) {
-    absl::StrAppend(&leads, R"({"id":")", region,
-                    R"(","seniority":"SENIORITY_VP","company":{"industry":"software","region":")",
-                    region, "\"}}\n");
+    absl::StrAppend(
+        &leads, R"({"id":")", region,
+        R"(","seniority":"SENIORITY_VP","company":{"industry":"software","region":")",
+        region, "\"}}\n");
   }
-  leads += R"({"id":"nurtured","company":{"industry":"retail","region":"APAC"}})" "\n";
+  leads +=
+      R"({"id":"nurtured","company":{"industry":"retail","region":"APAC"}})"
+      "\n";
   const LeadFile file(leads);
   const LeadImpact impact = Measure(before, after, file.path(), 2);
   ASSERT_TRUE(impact.routed);
   ASSERT_THAT(impact.teams.labels, ElementsAre("emea", "global", "-"));
-  EXPECT_EQ(impact.teams.counts,
-            (std::vector<std::vector<int64_t>>{{1, 0, 0}, {2, 1, 0}, {0, 0, 1}}));
+  EXPECT_EQ(impact.teams.counts, (std::vector<std::vector<int64_t>>{
+                                     {1, 0, 0}, {2, 1, 0}, {0, 0, 1}}));
   EXPECT_EQ(impact.teams.changed(), 2);
   EXPECT_EQ(impact.changed_leads, 2);
   EXPECT_EQ(impact.score_changes, 0);
@@ -357,7 +382,8 @@ TEST(LeadImpactTest, TeamsOfQualifiedLeads) {
 }
 
 TEST(LeadImpactTest, SameResultWhateverTheThreadCount) {
-  const std::string after = Replace(Base(), "      points: 10\n", "      points: 11\n");
+  const std::string after =
+      Replace(Base(), "      points: 10\n", "      points: 11\n");
   const LeadFile file(Leads(5000));
   const LeadImpact one = Measure(Base(), after, file.path(), 1, 50);
   const LeadImpact four = Measure(Base(), after, file.path(), 4, 50);
@@ -371,15 +397,17 @@ TEST(LeadImpactTest, SameResultWhateverTheThreadCount) {
 }
 
 TEST(LeadImpactTest, MalformedLeadsAreCountedAndNamed) {
-  const LeadFile file(absl::StrCat(Leads(3), "{not json}\n",
-                                   R"({"id":"bad-event","events":[{"type":"EVENT_TYPE_EMAIL_CLICK"}]})",
-                                   "\n"));
+  const LeadFile file(absl::StrCat(
+      Leads(3), "{not json}\n",
+      R"({"id":"bad-event","events":[{"type":"EVENT_TYPE_EMAIL_CLICK"}]})",
+      "\n"));
   const LeadImpact impact = Measure(Base(), Base(), file.path(), 2);
   EXPECT_EQ(impact.leads, 3);
   EXPECT_EQ(impact.refused, 2);
-  EXPECT_THAT(impact.errors,
-              ElementsAre(HasSubstr(absl::StrCat(file.path(), ":4: not a lead")),
-                          HasSubstr("line 5: lead \"bad-event\": events[0].id")));
+  EXPECT_THAT(
+      impact.errors,
+      ElementsAre(HasSubstr(absl::StrCat(file.path(), ":4: not a lead")),
+                  HasSubstr("line 5: lead \"bad-event\": events[0].id")));
 }
 
 TEST(ChangeLimitTest, ShareOrCount) {

@@ -13,16 +13,16 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/problems.h"
+#include "core/base/yaml_message.h"
 #include "core/playbook/compiled_playbook.h"
+#include "core/playbook/playbook_loader.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "core/playbook/playbook_loader.h"
-#include "core/base/problems.h"
 #include "tests/cpp/test_util.h"
-#include "core/base/yaml_message.h"
 
 namespace smarketing {
 namespace {
@@ -45,9 +45,9 @@ Message Yaml(absl::string_view yaml) {
 
 v1::Playbook Minimal() { return PlaybookFromYaml(MinimalPlaybookYaml()); }
 
-std::vector<v1::ValidationProblem> ProblemsOf(const v1::Playbook& playbook,
-                                              const SourceMap* positions = nullptr,
-                                              absl::string_view file = "") {
+std::vector<v1::ValidationProblem> ProblemsOf(
+    const v1::Playbook& playbook, const SourceMap* positions = nullptr,
+    absl::string_view file = "") {
   auto compiled = CompiledPlaybook::Compile(playbook, positions, file);
   if (compiled.ok()) return {};
   auto problems = ProblemsFromStatus(compiled.status());
@@ -59,7 +59,8 @@ std::vector<v1::ValidationProblem> ProblemsOf(const v1::Playbook& playbook,
 std::string Listing(const std::vector<v1::ValidationProblem>& problems) {
   if (problems.empty()) return "(no problem)";
   std::string out;
-  for (const auto& p : problems) absl::StrAppend(&out, "\n  ", FormatProblem(p));
+  for (const auto& p : problems)
+    absl::StrAppend(&out, "\n  ", FormatProblem(p));
   return out;
 }
 
@@ -88,8 +89,9 @@ std::string Listing(const std::vector<v1::ValidationProblem>& problems) {
       return ::testing::AssertionSuccess();
     }
   }
-  return ::testing::AssertionFailure() << "expected " << path << ": ..." << phrase
-                                       << "...; got" << Listing(problems);
+  return ::testing::AssertionFailure()
+         << "expected " << path << ": ..." << phrase << "...; got"
+         << Listing(problems);
 }
 
 ::testing::AssertionResult Valid(const v1::Playbook& playbook) {
@@ -223,7 +225,8 @@ TEST(PlaybookValidationTest, IdsAreRequired) {
   EXPECT_TRUE(OnlyProblem(p, "personas[0].id", "an id is required"));
   p = Minimal();
   p.mutable_personas(0)->mutable_criteria(1)->clear_id();
-  EXPECT_TRUE(OnlyProblem(p, "personas[0].criteria[1].id", "an id is required"));
+  EXPECT_TRUE(
+      OnlyProblem(p, "personas[0].criteria[1].id", "an id is required"));
   p = WithEngagementRule("{event_types: [page_view], points: 5}");
   EXPECT_TRUE(OnlyProblem(p, "engagement.rules[0].id", "an id is required"));
   p = WithPriorityRule(
@@ -242,9 +245,9 @@ TEST(PlaybookValidationTest, IdsHaveALengthLimit) {
 TEST(PlaybookValidationTest, DuplicateIdWithinOneKind) {
   v1::Playbook p = Minimal();
   p.mutable_personas(0)->mutable_criteria(1)->set_id("in-software");
-  EXPECT_TRUE(OnlyProblem(
-      p, "personas[0].criteria[1].id",
-      "duplicate id \"in-software\", already used at personas[0].criteria[0].id"));
+  EXPECT_TRUE(OnlyProblem(p, "personas[0].criteria[1].id",
+                          "duplicate id \"in-software\", already used at "
+                          "personas[0].criteria[0].id"));
 }
 
 TEST(PlaybookValidationTest, DuplicateIdsAcrossKindsShareOneRegistry) {
@@ -291,7 +294,8 @@ TEST(PlaybookValidationTest, CriterionWeightMustBeWithinZeroAndHundred) {
   v1::Playbook p = Minimal();
   p.mutable_personas(0)->mutable_criteria(1)->set_weight(
       std::numeric_limits<double>::quiet_NaN());
-  EXPECT_TRUE(OnlyProblem(p, "personas[0].criteria[1].weight", "weight must be"));
+  EXPECT_TRUE(
+      OnlyProblem(p, "personas[0].criteria[1].weight", "weight must be"));
   p.mutable_personas(0)->mutable_criteria(1)->set_weight(100);
   EXPECT_TRUE(Valid(p));
   p.mutable_personas(0)->mutable_criteria(1)->set_weight(0.01);
@@ -308,10 +312,13 @@ TEST(PlaybookValidationTest, ConditionRequiredWhereTheRuleHasNoOtherTest) {
   EXPECT_TRUE(OnlyProblem(p, "disqualification_rules[0].when",
                           "a condition is required"));
   p = WithPriorityRule("{id: pr, priority: high}");
-  EXPECT_TRUE(OnlyProblem(p, "priority.rules[0].when", "a condition is required"));
+  EXPECT_TRUE(
+      OnlyProblem(p, "priority.rules[0].when", "a condition is required"));
   // Engagement and hand-raiser rules are selected by event type already.
-  EXPECT_TRUE(Valid(WithEngagementRule("{id: e, event_types: [page_view], points: 1}")));
-  EXPECT_TRUE(Valid(WithHandRaiser("{id: h, event_types: [demo_request], lookback: 1d}")));
+  EXPECT_TRUE(Valid(
+      WithEngagementRule("{id: e, event_types: [page_view], points: 1}")));
+  EXPECT_TRUE(Valid(
+      WithHandRaiser("{id: h, event_types: [demo_request], lookback: 1d}")));
 }
 
 // ---------------------------------------------------------------------------
@@ -336,7 +343,8 @@ TEST(PlaybookValidationTest, FitRulePointsNonZeroWithinHundred) {
 v1::Playbook WithBands(absl::string_view bands_yaml) {
   v1::Playbook p = Minimal();
   p.clear_grade_bands();
-  v1::Playbook bands = Yaml<v1::Playbook>(absl::StrCat("grade_bands: ", bands_yaml));
+  v1::Playbook bands =
+      Yaml<v1::Playbook>(absl::StrCat("grade_bands: ", bands_yaml));
   *p.mutable_grade_bands() = bands.grade_bands();
   return p;
 }
@@ -352,7 +360,8 @@ TEST(PlaybookValidationTest, GradeBandGap) {
   EXPECT_TRUE(OnlyProblem(
       WithBands("[{grade: B, min_fit: 0, max_fit: 40}, {grade: A, min_fit: 45, "
                 "max_fit: 100}]"),
-      "grade_bands[1].min_fit", "gap: no grade covers fit scores from 40 to 45"));
+      "grade_bands[1].min_fit",
+      "gap: no grade covers fit scores from 40 to 45"));
   EXPECT_TRUE(OnlyProblem(WithBands("[{grade: A, min_fit: 10, max_fit: 100}]"),
                           "grade_bands[0].min_fit",
                           "gap: no grade covers fit scores from 0 to 10"));
@@ -400,7 +409,8 @@ TEST(PlaybookValidationTest, GradeLabelsRequiredAndUnique) {
 TEST(PlaybookValidationTest, AtLeastOneGradeBand) {
   v1::Playbook p = Minimal();
   p.clear_grade_bands();
-  EXPECT_TRUE(OnlyProblem(p, "grade_bands", "at least one grade band is required"));
+  EXPECT_TRUE(
+      OnlyProblem(p, "grade_bands", "at least one grade band is required"));
 }
 
 // ---------------------------------------------------------------------------
@@ -414,7 +424,8 @@ TEST(PlaybookValidationTest, HalfLifeIsRequiredByRulesWithoutTheirOwn) {
   own.mutable_engagement()->clear_half_life();
   EXPECT_TRUE(OnlyProblem(own, "engagement.half_life",
                           "a half-life greater than zero is required"));
-  own.mutable_engagement()->mutable_rules(0)->mutable_half_life()->set_seconds(3600);
+  own.mutable_engagement()->mutable_rules(0)->mutable_half_life()->set_seconds(
+      3600);
   EXPECT_TRUE(Valid(own));
 }
 
@@ -445,7 +456,8 @@ TEST(PlaybookValidationTest, RuleHalfLifeMustBePositiveWhenSet) {
 TEST(PlaybookValidationTest, EngagementMaxScoreMustBePositive) {
   v1::Playbook p = Minimal();
   p.mutable_engagement()->set_max_score(-10);
-  EXPECT_TRUE(HasProblem(p, "engagement.max_score", "must be a finite number > 0"));
+  EXPECT_TRUE(
+      HasProblem(p, "engagement.max_score", "must be a finite number > 0"));
 }
 
 TEST(PlaybookValidationTest, EngagementRulePoints) {
@@ -453,8 +465,8 @@ TEST(PlaybookValidationTest, EngagementRulePoints) {
     SCOPED_TRACE(points);
     v1::Playbook p = WithEngagementRule();
     p.mutable_engagement()->mutable_rules(0)->set_points(points);
-    EXPECT_TRUE(OnlyProblem(p, "engagement.rules[0].points",
-                            "within [-1000, 1000]"));
+    EXPECT_TRUE(
+        OnlyProblem(p, "engagement.rules[0].points", "within [-1000, 1000]"));
   }
   v1::Playbook p = WithEngagementRule();
   p.mutable_engagement()->mutable_rules(0)->set_points(-1000);
@@ -527,7 +539,8 @@ TEST(PlaybookValidationTest, DisqualificationNeedsAReason) {
 
 TEST(PlaybookValidationTest, HandRaiserLookback) {
   // Optional: without one, any past event raises a hand.
-  EXPECT_TRUE(Valid(WithHandRaiser("{id: h, event_types: [demo_request], min_fit: 50}")));
+  EXPECT_TRUE(Valid(
+      WithHandRaiser("{id: h, event_types: [demo_request], min_fit: 50}")));
   EXPECT_TRUE(OnlyProblem(
       WithHandRaiser("{id: h, event_types: [demo_request], lookback: 0s}"),
       "hand_raiser_rules[0].lookback", "greater than zero"));
@@ -558,7 +571,8 @@ TEST(PlaybookValidationTest, HandRaiserEventTypesAndPriority) {
       "hand_raiser_rules[0].event_types[0]", "unknown event type"));
   v1::Playbook p = WithHandRaiser();
   p.mutable_hand_raiser_rules(0)->set_priority(static_cast<v1::Priority>(17));
-  EXPECT_TRUE(OnlyProblem(p, "hand_raiser_rules[0].priority", "unknown priority"));
+  EXPECT_TRUE(
+      OnlyProblem(p, "hand_raiser_rules[0].priority", "unknown priority"));
 }
 
 // ---------------------------------------------------------------------------
@@ -567,20 +581,24 @@ TEST(PlaybookValidationTest, HandRaiserEventTypesAndPriority) {
 TEST(PlaybookValidationTest, MqlThresholdIsRequired) {
   v1::Playbook p = Minimal();
   p.clear_thresholds();
-  EXPECT_TRUE(OnlyProblem(p, "thresholds.mql", "the MQL threshold is required"));
+  EXPECT_TRUE(
+      OnlyProblem(p, "thresholds.mql", "the MQL threshold is required"));
   p = Minimal();
   p.mutable_thresholds()->clear_mql();
-  EXPECT_TRUE(OnlyProblem(p, "thresholds.mql", "the MQL threshold is required"));
+  EXPECT_TRUE(
+      OnlyProblem(p, "thresholds.mql", "the MQL threshold is required"));
 }
 
 TEST(PlaybookValidationTest, SqlBelowMqlIsOutOfOrder) {
   v1::Playbook p = Minimal();
   p.mutable_thresholds()->mutable_sql()->set_min_total(90);
-  EXPECT_TRUE(OnlyProblem(p, "thresholds.sql.min_total",
-                          "thresholds out of order: SQL (90) is below MQL (100)"));
+  EXPECT_TRUE(
+      OnlyProblem(p, "thresholds.sql.min_total",
+                  "thresholds out of order: SQL (90) is below MQL (100)"));
   p = Minimal();
   p.mutable_thresholds()->mutable_sql()->set_min_fit(40);
-  EXPECT_TRUE(OnlyProblem(p, "thresholds.sql.min_fit", "thresholds out of order"));
+  EXPECT_TRUE(
+      OnlyProblem(p, "thresholds.sql.min_fit", "thresholds out of order"));
   // Equal thresholds are allowed: SQL is "at least" MQL.
   p = Minimal();
   p.mutable_thresholds()->mutable_sql()->set_min_total(100);
@@ -599,17 +617,19 @@ TEST(PlaybookValidationTest, UnreachableMinTotal) {
   // The ceiling follows engagement.max_score.
   p.mutable_engagement()->set_max_score(50);
   p.mutable_thresholds()->mutable_sql()->set_min_total(151);
-  EXPECT_TRUE(OnlyProblem(p, "thresholds.sql.min_total",
-                          "the highest total is 150"));
+  EXPECT_TRUE(
+      OnlyProblem(p, "thresholds.sql.min_total", "the highest total is 150"));
 }
 
 TEST(PlaybookValidationTest, ThresholdBounds) {
   v1::Playbook p = Minimal();
   p.mutable_thresholds()->mutable_mql()->set_min_total(-1);
-  EXPECT_TRUE(OnlyProblem(p, "thresholds.mql.min_total", "must be a finite number >= 0"));
+  EXPECT_TRUE(OnlyProblem(p, "thresholds.mql.min_total",
+                          "must be a finite number >= 0"));
   p = Minimal();
   p.mutable_thresholds()->mutable_sql()->set_min_fit(101);
-  EXPECT_TRUE(OnlyProblem(p, "thresholds.sql.min_fit", "must be within [0, 100]"));
+  EXPECT_TRUE(
+      OnlyProblem(p, "thresholds.sql.min_fit", "must be within [0, 100]"));
   p = Minimal();
   p.mutable_thresholds()->mutable_mql()->set_min_engagement(101);
   EXPECT_TRUE(HasProblem(p, "thresholds.mql.min_engagement",
@@ -618,10 +638,12 @@ TEST(PlaybookValidationTest, ThresholdBounds) {
 
 TEST(PlaybookValidationTest, PriorityRuleNeedsAPriority) {
   EXPECT_TRUE(OnlyProblem(
-      WithPriorityRule("{id: pr, when: {field: score.total, range: {min: 150}}}"),
+      WithPriorityRule(
+          "{id: pr, when: {field: score.total, range: {min: 150}}}"),
       "priority.rules[0].priority", "a known priority is required"));
   v1::Playbook p = WithPriorityRule();
-  p.mutable_priority()->mutable_rules(0)->set_priority(static_cast<v1::Priority>(9));
+  p.mutable_priority()->mutable_rules(0)->set_priority(
+      static_cast<v1::Priority>(9));
   EXPECT_TRUE(OnlyProblem(p, "priority.rules[0].priority",
                           "a known priority is required"));
 }
@@ -647,7 +669,8 @@ TEST(PlaybookValidationTest, ObjectiveIds) {
 TEST(PlaybookValidationTest, ObjectiveUnknownTeam) {
   v1::Playbook p = WithObjective();
   p.mutable_objectives(0)->set_team_id("ghost");
-  EXPECT_TRUE(OnlyProblem(p, "objectives[0].team_id", "unknown team \"ghost\""));
+  EXPECT_TRUE(
+      OnlyProblem(p, "objectives[0].team_id", "unknown team \"ghost\""));
 }
 
 TEST(PlaybookValidationTest, ObjectiveKnownTeamIsAccepted) {
@@ -690,14 +713,16 @@ TEST(PlaybookValidationTest, ObjectiveEndsBeforeItStarts) {
                           "the period ends before it starts"));
   // A one-day period is fine: both ends are inclusive.
   p = WithObjective();
-  *p.mutable_objectives(0)->mutable_period_end() = p.objectives(0).period_start();
+  *p.mutable_objectives(0)->mutable_period_end() =
+      p.objectives(0).period_start();
   EXPECT_TRUE(Valid(p));
 }
 
 TEST(PlaybookValidationTest, ObjectiveMetricAndTarget) {
   v1::Playbook p = WithObjective();
   p.mutable_objectives(0)->clear_metric();
-  EXPECT_TRUE(OnlyProblem(p, "objectives[0].metric", "a known metric is required"));
+  EXPECT_TRUE(
+      OnlyProblem(p, "objectives[0].metric", "a known metric is required"));
 
   p = WithObjective();
   p.mutable_objectives(0)->set_metric(v1::OBJECTIVE_METRIC_MEETING_RATE);
@@ -723,11 +748,12 @@ TEST(PlaybookValidationTest, ObjectiveMetricAndTarget) {
 // Conditions
 
 TEST(PlaybookValidationTest, ConditionUnknownFieldListsKnownFields) {
-  const auto problems = ProblemsOf(
-      WithCriterionWhen("{field: company.size, range: {min: 50}}"));
+  const auto problems =
+      ProblemsOf(WithCriterionWhen("{field: company.size, range: {min: 50}}"));
   ASSERT_EQ(problems.size(), 1u) << Listing(problems);
   EXPECT_EQ(problems[0].path(), "personas[0].criteria[0].when.field");
-  EXPECT_THAT(problems[0].message(), HasSubstr("unknown field \"company.size\""));
+  EXPECT_THAT(problems[0].message(),
+              HasSubstr("unknown field \"company.size\""));
   EXPECT_THAT(problems[0].message(), HasSubstr("company.employee_count"));
   EXPECT_THAT(problems[0].message(), HasSubstr("attributes.<key>"));
   // Only what this rule may read is suggested.
@@ -742,10 +768,12 @@ TEST(PlaybookValidationTest, ConditionFieldIsRequired) {
 }
 
 TEST(PlaybookValidationTest, ConditionEmptyAttributeKey) {
-  EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{field: attributes..plan, exists: true}"),
-                          "personas[0].criteria[0].when.field", "has an empty key"));
-  EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{field: \"attributes.\", exists: true}"),
-                          "personas[0].criteria[0].when.field", "has an empty key"));
+  EXPECT_TRUE(
+      OnlyProblem(WithCriterionWhen("{field: attributes..plan, exists: true}"),
+                  "personas[0].criteria[0].when.field", "has an empty key"));
+  EXPECT_TRUE(
+      OnlyProblem(WithCriterionWhen("{field: \"attributes.\", exists: true}"),
+                  "personas[0].criteria[0].when.field", "has an empty key"));
 }
 
 TEST(PlaybookValidationTest, EventFieldsOnlyInEngagementAndHandRaiserRules) {
@@ -770,9 +798,10 @@ TEST(PlaybookValidationTest, EventFieldsOnlyInEngagementAndHandRaiserRules) {
 }
 
 TEST(PlaybookValidationTest, ScoreFieldsOnlyInPriorityRules) {
-  EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{field: score.fit, range: {min: 50}}"),
-                          "personas[0].criteria[0].when.field",
-                          "reads the score, which only priority rules have"));
+  EXPECT_TRUE(
+      OnlyProblem(WithCriterionWhen("{field: score.fit, range: {min: 50}}"),
+                  "personas[0].criteria[0].when.field",
+                  "reads the score, which only priority rules have"));
   EXPECT_TRUE(OnlyProblem(
       WithEngagementRule("{id: e, event_types: [page_view], points: 5, when: "
                          "{field: score.total, range: {min: 5}}}"),
@@ -784,7 +813,8 @@ TEST(PlaybookValidationTest, ScoreFieldsOnlyInPriorityRules) {
 
 TEST(PlaybookValidationTest, ConditionOperators) {
   EXPECT_TRUE(OnlyProblem(
-      WithCriterionWhen("{field: company.industry, equals: software, contains: soft}"),
+      WithCriterionWhen(
+          "{field: company.industry, equals: software, contains: soft}"),
       kWhen, "a condition has exactly one operator; found equals, contains"));
   EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{field: company.industry}"), kWhen,
                           "a condition needs exactly one operator"));
@@ -792,34 +822,42 @@ TEST(PlaybookValidationTest, ConditionOperators) {
   EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{all: []}"), kWhen,
                           "needs exactly one operator"));
   EXPECT_TRUE(OnlyProblem(
-      WithCriterionWhen("{field: company.industry, all: [{field: company.industry, "
-                        "equals: software}]}"),
+      WithCriterionWhen(
+          "{field: company.industry, all: [{field: company.industry, "
+          "equals: software}]}"),
       "personas[0].criteria[0].when.field", "takes no field"));
 }
 
 TEST(PlaybookValidationTest, ConditionEmptyIn) {
-  EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{field: company.industry, in: []}"),
-                          "personas[0].criteria[0].when.in",
-                          "needs at least one value"));
+  EXPECT_TRUE(OnlyProblem(
+      WithCriterionWhen("{field: company.industry, in: []}"),
+      "personas[0].criteria[0].when.in", "needs at least one value"));
 }
 
 TEST(PlaybookValidationTest, ConditionRange) {
-  EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{field: company.employee_count, range: {}}"),
-                          "personas[0].criteria[0].when.range",
-                          "needs min, max or both"));
   EXPECT_TRUE(OnlyProblem(
-      WithCriterionWhen("{field: company.employee_count, range: {min: 10, max: 10}}"),
-      "personas[0].criteria[0].when.range.max", "max (10) must be above min (10)"));
+      WithCriterionWhen("{field: company.employee_count, range: {}}"),
+      "personas[0].criteria[0].when.range", "needs min, max or both"));
   EXPECT_TRUE(OnlyProblem(
-      WithCriterionWhen("{field: company.employee_count, range: {min: 50, max: 10}}"),
+      WithCriterionWhen(
+          "{field: company.employee_count, range: {min: 10, max: 10}}"),
+      "personas[0].criteria[0].when.range.max",
+      "max (10) must be above min (10)"));
+  EXPECT_TRUE(OnlyProblem(
+      WithCriterionWhen(
+          "{field: company.employee_count, range: {min: 50, max: 10}}"),
       "personas[0].criteria[0].when.range.max", "must be above min"));
   EXPECT_TRUE(OnlyProblem(
       WithCriterionWhen("{field: company.industry, range: {min: 1}}"),
       "personas[0].criteria[0].when.range",
       "\"range\" cannot test \"company.industry\", which holds text"));
-  v1::Playbook p = WithCriterionWhen("{field: company.employee_count, range: {min: 1}}");
-  p.mutable_personas(0)->mutable_criteria(0)->mutable_when()->mutable_range()->set_min(
-      -std::numeric_limits<double>::infinity());
+  v1::Playbook p =
+      WithCriterionWhen("{field: company.employee_count, range: {min: 1}}");
+  p.mutable_personas(0)
+      ->mutable_criteria(0)
+      ->mutable_when()
+      ->mutable_range()
+      ->set_min(-std::numeric_limits<double>::infinity());
   EXPECT_TRUE(OnlyProblem(p, "personas[0].criteria[0].when.range",
                           "bounds must be finite"));
   // Seniority is ordered, so a range of levels is meaningful.
@@ -827,50 +865,57 @@ TEST(PlaybookValidationTest, ConditionRange) {
 }
 
 TEST(PlaybookValidationTest, ConditionRegexMustCompile) {
-  const auto problems =
-      ProblemsOf(WithCriterionWhen("{field: job_title, regex: \"(vp|head of\"}"));
+  const auto problems = ProblemsOf(
+      WithCriterionWhen("{field: job_title, regex: \"(vp|head of\"}"));
   ASSERT_EQ(problems.size(), 1u) << Listing(problems);
   EXPECT_EQ(problems[0].path(), "personas[0].criteria[0].when.regex");
   EXPECT_THAT(problems[0].message(), HasSubstr("does not compile: missing )"));
   // RE2 refuses backreferences, which could make matching exponential.
-  EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{field: job_title, regex: \"(a)\\\\1\"}"),
-                          "personas[0].criteria[0].when.regex", "does not compile"));
+  EXPECT_TRUE(
+      OnlyProblem(WithCriterionWhen("{field: job_title, regex: \"(a)\\\\1\"}"),
+                  "personas[0].criteria[0].when.regex", "does not compile"));
 }
 
 TEST(PlaybookValidationTest, TextOperatorsOnlyOnText) {
   EXPECT_TRUE(OnlyProblem(
       WithCriterionWhen("{field: company.employee_count, contains: \"5\"}"),
       "personas[0].criteria[0].when.contains",
-      "\"contains\" cannot test \"company.employee_count\", which holds a number"));
-  EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{field: consent.opted_out, prefix: t}"),
-                          "personas[0].criteria[0].when.prefix",
-                          "which holds true or false"));
+      "\"contains\" cannot test \"company.employee_count\", which holds a "
+      "number"));
+  EXPECT_TRUE(OnlyProblem(
+      WithCriterionWhen("{field: consent.opted_out, prefix: t}"),
+      "personas[0].criteria[0].when.prefix", "which holds true or false"));
   EXPECT_TRUE(OnlyProblem(
       WithCriterionWhen("{field: company.annual_revenue, regex: \"^1\"}"),
       "personas[0].criteria[0].when.regex", "holds a number"));
   EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{field: job_title, suffix: \"\"}"),
-                          "personas[0].criteria[0].when.suffix", "must not be empty"));
+                          "personas[0].criteria[0].when.suffix",
+                          "must not be empty"));
   // Attributes are typed per lead, so any operator is accepted on them.
-  EXPECT_TRUE(Valid(WithCriterionWhen("{field: attributes.plan, contains: pro}")));
-  EXPECT_TRUE(Valid(WithCriterionWhen("{field: attributes.seats, range: {min: 5}}")));
+  EXPECT_TRUE(
+      Valid(WithCriterionWhen("{field: attributes.plan, contains: pro}")));
+  EXPECT_TRUE(
+      Valid(WithCriterionWhen("{field: attributes.seats, range: {min: 5}}")));
 }
 
 TEST(PlaybookValidationTest, LiteralTypeMustMatchTheField) {
-  EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{field: company.industry, equals: 5}"),
-                          "personas[0].criteria[0].when.equals",
-                          "the field holds text; this value can never equal it"));
+  EXPECT_TRUE(
+      OnlyProblem(WithCriterionWhen("{field: company.industry, equals: 5}"),
+                  "personas[0].criteria[0].when.equals",
+                  "the field holds text; this value can never equal it"));
   EXPECT_TRUE(OnlyProblem(
       WithCriterionWhen("{field: company.employee_count, equals: \"50\"}"),
       "personas[0].criteria[0].when.equals", "the field holds a number"));
-  EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{field: consent.opted_out, equals: 1}"),
-                          "personas[0].criteria[0].when.equals",
-                          "holds true or false"));
+  EXPECT_TRUE(OnlyProblem(
+      WithCriterionWhen("{field: consent.opted_out, equals: 1}"),
+      "personas[0].criteria[0].when.equals", "holds true or false"));
   EXPECT_TRUE(OnlyProblem(
       WithCriterionWhen("{field: company.country, in: [FR, 33, DE]}"),
       "personas[0].criteria[0].when.in[1]", "can never equal it"));
-  EXPECT_TRUE(OnlyProblem(
-      WithCriterionWhen("{field: company.country, in: [FR, [DE]]}"),
-      "personas[0].criteria[0].when.in[1]", "expected text, a number or true/false"));
+  EXPECT_TRUE(
+      OnlyProblem(WithCriterionWhen("{field: company.country, in: [FR, [DE]]}"),
+                  "personas[0].criteria[0].when.in[1]",
+                  "expected text, a number or true/false"));
 }
 
 TEST(PlaybookValidationTest, UnknownSeniorityValue) {
@@ -883,8 +928,10 @@ TEST(PlaybookValidationTest, UnknownSeniorityValue) {
                         "individual_contributor, manager, director, vp, "
                         "c_level, owner"));
   EXPECT_TRUE(OnlyProblem(WithCriterionWhen("{field: seniority, equals: 3}"),
-                          "personas[0].criteria[0].when.equals", "can never equal it"));
-  EXPECT_TRUE(Valid(WithCriterionWhen("{field: seniority, equals: SENIORITY_VP}")));
+                          "personas[0].criteria[0].when.equals",
+                          "can never equal it"));
+  EXPECT_TRUE(
+      Valid(WithCriterionWhen("{field: seniority, equals: SENIORITY_VP}")));
 }
 
 TEST(PlaybookValidationTest, UnknownEventTypeValue) {
@@ -896,7 +943,8 @@ TEST(PlaybookValidationTest, UnknownEventTypeValue) {
 
 TEST(PlaybookValidationTest, ProblemsInsideCombinatorsHaveIndexedPaths) {
   const auto problems = ProblemsOf(WithCriterionWhen(
-      "{any: [{field: company.industry, equals: software}, {not: {all: [{field: "
+      "{any: [{field: company.industry, equals: software}, {not: {all: "
+      "[{field: "
       "job_title, exists: true}, {field: nope, exists: true}]}}]}"));
   ASSERT_EQ(problems.size(), 1u) << Listing(problems);
   EXPECT_EQ(problems[0].path(),
@@ -919,13 +967,15 @@ TEST(PlaybookValidationTest, ConditionsNestedUpToThirtyTwoLevels) {
   *p.mutable_personas(0)->mutable_criteria(0)->mutable_when() = NestedNots(33);
   std::string path = kWhen;
   for (int i = 0; i < 33; ++i) path += ".not";
-  EXPECT_TRUE(OnlyProblem(p, path, "conditions are nested more than 32 levels deep"));
+  EXPECT_TRUE(
+      OnlyProblem(p, path, "conditions are nested more than 32 levels deep"));
 }
 
 TEST(PlaybookValidationTest, VeryDeepConditionBuiltInCodeIsRefusedOnce) {
   // Protobuf callers (gRPC, Python) bypass the YAML depth limit.
   v1::Playbook p = Minimal();
-  *p.mutable_personas(0)->mutable_criteria(0)->mutable_when() = NestedNots(2000);
+  *p.mutable_personas(0)->mutable_criteria(0)->mutable_when() =
+      NestedNots(2000);
   const auto problems = ProblemsOf(p);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_THAT(problems[0].message(), HasSubstr("nested more than 32 levels"));
@@ -961,10 +1011,11 @@ objectives:
 )";
 
 TEST(PlaybookValidationTest, ListsEveryProblemAtOnceWithPositions) {
-  auto source = ParsePlaybook(kBrokenPlaybook, PlaybookFormat::kYaml, "acme.yaml");
+  auto source =
+      ParsePlaybook(kBrokenPlaybook, PlaybookFormat::kYaml, "acme.yaml");
   ASSERT_TRUE(source.ok()) << source.status();
-  auto compiled = CompiledPlaybook::Compile(source->playbook, &source->positions,
-                                            source->file);
+  auto compiled = CompiledPlaybook::Compile(source->playbook,
+                                            &source->positions, source->file);
   ASSERT_FALSE(compiled.ok());
   EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(compiled.status().message()),
@@ -983,7 +1034,8 @@ TEST(PlaybookValidationTest, ListsEveryProblemAtOnceWithPositions) {
       {"metadata.version", 1, 11, "a version is required"},
       {"personas[0].criteria[0].weight", 7, 17, "weight must be in (0, 100]"},
       {"personas[0].criteria[1].id", 8, 13, "duplicate id \"buyer\""},
-      {"personas[0].criteria[1].when.field", 9, 23, "unknown field \"company.size\""},
+      {"personas[0].criteria[1].when.field", 9, 23,
+       "unknown field \"company.size\""},
       {"grade_bands", 12, 3, "from 90 to 100"},
       {"thresholds.sql.min_total", 17, 20, "thresholds out of order"},
       {"objectives[0].period_start", 20, 19, "not a valid date: 2026-2-30"},
@@ -1006,7 +1058,8 @@ TEST(PlaybookValidationTest, ListsEveryProblemAtOnceWithPositions) {
 
 TEST(PlaybookValidationTest, ProblemsAreListedInDocumentOrder) {
   // validation.proto promises document order; people fix a file top-down.
-  auto source = ParsePlaybook(kBrokenPlaybook, PlaybookFormat::kYaml, "acme.yaml");
+  auto source =
+      ParsePlaybook(kBrokenPlaybook, PlaybookFormat::kYaml, "acme.yaml");
   ASSERT_TRUE(source.ok()) << source.status();
   const v1::ValidationProblems problems =
       ValidatePlaybook(source->playbook, &source->positions, source->file);
@@ -1016,7 +1069,8 @@ TEST(PlaybookValidationTest, ProblemsAreListedInDocumentOrder) {
     const auto& b = problems.problems(i);
     EXPECT_TRUE(a.line() < b.line() ||
                 (a.line() == b.line() && a.column() <= b.column()))
-        << FormatProblem(a) << "\n  listed before\n" << FormatProblem(b);
+        << FormatProblem(a) << "\n  listed before\n"
+        << FormatProblem(b);
   }
 }
 
@@ -1041,8 +1095,8 @@ thresholds:
 )";
   auto source = ParsePlaybook(yaml, PlaybookFormat::kYaml, "pb.yaml");
   ASSERT_TRUE(source.ok()) << source.status();
-  auto compiled = CompiledPlaybook::Compile(source->playbook, &source->positions,
-                                            source->file);
+  auto compiled = CompiledPlaybook::Compile(source->playbook,
+                                            &source->positions, source->file);
   ASSERT_FALSE(compiled.ok());
   auto problems = ProblemsFromStatus(compiled.status());
   ASSERT_TRUE(problems.has_value());
@@ -1065,15 +1119,17 @@ TEST(PlaybookValidationTest, WithoutPositionsProblemsHaveNoLine) {
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].line(), 0);
   EXPECT_EQ(problems[0].column(), 0);
-  EXPECT_EQ(FormatProblem(problems[0]),
-            "personas[0].criteria[1].weight: weight must be in (0, 100]; found 0");
+  EXPECT_EQ(
+      FormatProblem(problems[0]),
+      "personas[0].criteria[1].weight: weight must be in (0, 100]; found 0");
 }
 
 TEST(PlaybookValidationTest, ValidatePlaybookReturnsTheSameList) {
-  auto source = ParsePlaybook(kBrokenPlaybook, PlaybookFormat::kYaml, "acme.yaml");
+  auto source =
+      ParsePlaybook(kBrokenPlaybook, PlaybookFormat::kYaml, "acme.yaml");
   ASSERT_TRUE(source.ok());
-  auto compiled = CompiledPlaybook::Compile(source->playbook, &source->positions,
-                                            source->file);
+  auto compiled = CompiledPlaybook::Compile(source->playbook,
+                                            &source->positions, source->file);
   ASSERT_FALSE(compiled.ok());
   auto from_status = ProblemsFromStatus(compiled.status());
   ASSERT_TRUE(from_status.has_value());
@@ -1134,7 +1190,8 @@ TEST(PlaybookLoaderTest, TextFormatSyntaxErrorReportsItsLine) {
 }
 
 TEST(PlaybookLoaderTest, TextFormatUnterminatedReportsALine) {
-  auto source = ParsePlaybook("metadata {\n  name: \"acme\n", PlaybookFormat::kText);
+  auto source =
+      ParsePlaybook("metadata {\n  name: \"acme\n", PlaybookFormat::kText);
   ASSERT_FALSE(source.ok());
   auto problems = ProblemsFromStatus(source.status());
   ASSERT_TRUE(problems.has_value());
@@ -1147,7 +1204,8 @@ TEST(PlaybookLoaderTest, JsonLoadsAndCompiles) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   ASSERT_TRUE(
-      google::protobuf::util::MessageToJsonString(Minimal(), &json, options).ok());
+      google::protobuf::util::MessageToJsonString(Minimal(), &json, options)
+          .ok());
   auto source = ParsePlaybook(json, PlaybookFormat::kJson, "pb.json");
   ASSERT_TRUE(source.ok()) << source.status() << "\n" << json;
   EXPECT_TRUE(MessageDifferencer::Equals(source->playbook, Minimal()));
@@ -1177,7 +1235,8 @@ TEST(PlaybookLoaderTest, JsonProblemsCarryPositionsIntoValidation) {
 }
 
 TEST(PlaybookLoaderTest, BinaryLoads) {
-  auto source = ParsePlaybook(Minimal().SerializeAsString(), PlaybookFormat::kBinary);
+  auto source =
+      ParsePlaybook(Minimal().SerializeAsString(), PlaybookFormat::kBinary);
   ASSERT_TRUE(source.ok()) << source.status();
   EXPECT_TRUE(MessageDifferencer::Equals(source->playbook, Minimal()));
   EXPECT_FALSE(ParsePlaybook("\xff\xff\xff", PlaybookFormat::kBinary).ok());
@@ -1194,7 +1253,8 @@ TEST(PlaybookLoaderTest, FormatFromExtension) {
   EXPECT_EQ(*PlaybookFormatFromPath("b.binpb"), PlaybookFormat::kBinary);
   auto unknown = PlaybookFormatFromPath("b.toml");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_THAT(std::string(unknown.status().message()), HasSubstr("unknown Playbook format"));
+  EXPECT_THAT(std::string(unknown.status().message()),
+              HasSubstr("unknown Playbook format"));
 }
 
 class PlaybookFileTest : public ::testing::Test {
@@ -1216,7 +1276,8 @@ class PlaybookFileTest : public ::testing::Test {
 TEST_F(PlaybookFileTest, LoadsEachFormatByExtension) {
   std::string text, json;
   ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(Minimal(), &text));
-  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(Minimal(), &json).ok());
+  ASSERT_TRUE(
+      google::protobuf::util::MessageToJsonString(Minimal(), &json).ok());
   for (const auto& [name, content] :
        std::vector<std::pair<std::string, std::string>>{
            {"pb.yaml", MinimalPlaybookYaml()},
@@ -1240,8 +1301,9 @@ TEST_F(PlaybookFileTest, ProblemsNameTheFile) {
   ASSERT_TRUE(problems.has_value());
   ASSERT_EQ(problems->problems_size(), 1);
   EXPECT_EQ(FormatProblem(problems->problems(0)),
-            absl::StrCat(path, ":1:18: metadata.name: expected a single value, "
-                               "found a list"));
+            absl::StrCat(path,
+                         ":1:18: metadata.name: expected a single value, "
+                         "found a list"));
 }
 
 TEST_F(PlaybookFileTest, MissingFileIsNotFound) {
@@ -1277,7 +1339,8 @@ TEST(PlaybookLimitsTest, ListsLongerThanTheLimitAreRefusedBeforeCompiling) {
     rule->mutable_when()->mutable_equals()->set_string_value("software");
     rule->set_points(1);
   }
-  auto* criterion = playbook.mutable_personas(0)->mutable_criteria(1)->mutable_when();
+  auto* criterion =
+      playbook.mutable_personas(0)->mutable_criteria(1)->mutable_when();
   const int seniorities = criterion->in().values_size();
   for (int i = seniorities; i <= kMaxPlaybookLiteralItems; ++i) {
     criterion->mutable_in()->add_values()->set_string_value("vp");
@@ -1285,9 +1348,11 @@ TEST(PlaybookLimitsTest, ListsLongerThanTheLimitAreRefusedBeforeCompiling) {
   const auto problems = ProblemsOf(playbook);
   ASSERT_EQ(problems.size(), 2u) << Listing(problems);
   EXPECT_EQ(problems[0].path(), "personas[0].criteria[1].when.in.values");
-  EXPECT_EQ(problems[0].message(), "at most 10000 items are accepted; found 10001");
+  EXPECT_EQ(problems[0].message(),
+            "at most 10000 items are accepted; found 10001");
   EXPECT_EQ(problems[1].path(), "fit_rules");
-  EXPECT_EQ(problems[1].message(), "at most 1000 items are accepted; found 1001");
+  EXPECT_EQ(problems[1].message(),
+            "at most 1000 items are accepted; found 1001");
   playbook.mutable_fit_rules()->RemoveLast();
   criterion->mutable_in()->mutable_values()->RemoveLast();
   EXPECT_THAT(ProblemsOf(playbook), ::testing::IsEmpty());
@@ -1300,10 +1365,12 @@ TEST(PlaybookLimitsTest, TooLongListsInADocumentHaveTheirLine) {
   }
   auto source = ParsePlaybook(yaml, PlaybookFormat::kYaml, "big.yaml");
   ASSERT_TRUE(source.ok()) << source.status();
-  const auto problems = ProblemsOf(source->playbook, &source->positions, "big.yaml");
+  const auto problems =
+      ProblemsOf(source->playbook, &source->positions, "big.yaml");
   ASSERT_EQ(problems.size(), 1u) << Listing(problems);
-  EXPECT_EQ(FormatProblem(problems[0]),
-            "big.yaml:27:3: objectives: at most 1000 items are accepted; found 1001");
+  EXPECT_EQ(
+      FormatProblem(problems[0]),
+      "big.yaml:27:3: objectives: at most 1000 items are accepted; found 1001");
 }
 
 TEST(PlaybookLimitsTest, TextThatIsNotUtf8IsRefusedInEveryFormat) {
@@ -1311,17 +1378,21 @@ TEST(PlaybookLimitsTest, TextThatIsNotUtf8IsRefusedInEveryFormat) {
   // quoting it then could not be serialized, and the service answered
   // without its list of problems (found by tests/fuzz/playbook_fuzzer).
   auto source = ParsePlaybook(
-      "metadata { name: \"t\" version: \"1\" owners: \"ok\" owners: \"b\xff" "d\" }\n"
-      "fit_rules { id: \"x\" points: 2 when { field: \"\xd5" "company.industry\" "
+      "metadata { name: \"t\" version: \"1\" owners: \"ok\" owners: \"b\xff"
+      "d\" }\n"
+      "fit_rules { id: \"x\" points: 2 when { field: \"\xd5"
+      "company.industry\" "
       "equals { string_value: \"software\" } } }\n",
       PlaybookFormat::kText, "p.textproto");
   ASSERT_TRUE(source.ok()) << source.status();
   const auto problems = ProblemsOf(source->playbook, nullptr, "p.textproto");
   ASSERT_EQ(problems.size(), 2u) << Listing(problems);
   EXPECT_EQ(FormatProblem(problems[0]),
-            "p.textproto: metadata.owners[1]: not valid UTF-8 (byte 0xff at offset 1)");
+            "p.textproto: metadata.owners[1]: not valid UTF-8 (byte 0xff at "
+            "offset 1)");
   EXPECT_EQ(FormatProblem(problems[1]),
-            "p.textproto: fit_rules[0].when.field: not valid UTF-8 (byte 0xd5 at offset 0)");
+            "p.textproto: fit_rules[0].when.field: not valid UTF-8 (byte 0xd5 "
+            "at offset 0)");
 }
 
 TEST(ProblemListTest, TextThatIsNotUtf8IsEscapedSoTheProblemsSerialize) {

@@ -9,7 +9,8 @@ namespace {
 
 const absl::Time kStart = absl::FromUnixSeconds(1'790'000'000);
 
-v1::RescoreStatus Pass(int64_t number, int64_t playbook, v1::RescoreState state) {
+v1::RescoreStatus Pass(int64_t number, int64_t playbook,
+                       v1::RescoreState state) {
   v1::RescoreStatus pass;
   pass.set_pass_number(number);
   pass.set_playbook_number(playbook);
@@ -30,9 +31,9 @@ TEST(NextRescorePass, TheFirstPassEvaluatesWithTheActiveVersion) {
 
 TEST(NextRescorePass, ARunningPassGoesOnUntilAnotherVersionIsActivated) {
   const v1::RescoreStatus running = Pass(4, 2, v1::RESCORE_STATE_RUNNING);
-  EXPECT_FALSE(NextRescorePass(&running, 2, kStart + absl::Hours(100),
-                               absl::Hours(1))
-                   .has_value());
+  EXPECT_FALSE(
+      NextRescorePass(&running, 2, kStart + absl::Hours(100), absl::Hours(1))
+          .has_value());
   auto next = NextRescorePass(&running, 3, kStart, absl::Hours(1));
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->pass_number(), 5);
@@ -50,9 +51,9 @@ TEST(NextRescorePass, ARolledBackVersionIsAppliedAgain) {
 
 TEST(NextRescorePass, TheRefreshIsDueAnIntervalAfterTheLastPassStarted) {
   const v1::RescoreStatus done = Pass(4, 2, v1::RESCORE_STATE_DONE);
-  EXPECT_FALSE(NextRescorePass(&done, 2, kStart + absl::Hours(23),
-                               absl::Hours(24))
-                   .has_value());
+  EXPECT_FALSE(
+      NextRescorePass(&done, 2, kStart + absl::Hours(23), absl::Hours(24))
+          .has_value());
   auto next =
       NextRescorePass(&done, 2, kStart + absl::Hours(24), absl::Hours(24));
   ASSERT_TRUE(next.has_value());

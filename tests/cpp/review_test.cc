@@ -1,15 +1,15 @@
 // The weekly review: every figure computed by hand on small hand-built
 // lead histories, in the Paris reporting time zone.
 #include "core/review/review.h"
-#include "core/review/review_render.h"
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
+#include "core/base/proto_time.h"
+#include "core/review/review_render.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "core/base/proto_time.h"
 #include "tests/cpp/test_util.h"
 
 namespace smarketing {
@@ -74,7 +74,8 @@ struct History {
     score.mutable_routing()->set_owner_id(owner);
     lifecycle.set_stage(v1::LIFECYCLE_STAGE_NEW);
   }
-  History& Move(v1::LifecycleStage to, const char* at, const char* reason = "") {
+  History& Move(v1::LifecycleStage to, const char* at,
+                const char* reason = "") {
     v1::StageTransition* t = lifecycle.add_history();
     t->set_from(lifecycle.stage());
     t->set_to(to);
@@ -165,13 +166,16 @@ std::vector<History> Week48() {
   std::vector<History> leads;
   // Touched after 1 business hour, accepted on time, won.
   leads.emplace_back("a", "emea", "alice")
-      .Mql("2026-11-23T08:00:00Z").Touch("2026-11-23T09:00:00Z")
-      .Accept("2026-11-23T11:00:00Z").Meeting("2026-11-25T10:00:00Z")
+      .Mql("2026-11-23T08:00:00Z")
+      .Touch("2026-11-23T09:00:00Z")
+      .Accept("2026-11-23T11:00:00Z")
+      .Meeting("2026-11-25T10:00:00Z")
       .Won("2026-11-26T10:00:00Z", 500, 200);
   // MQL at 16:00 on Monday: 1 business hour that day, 2 the next morning,
   // so touched after 3 (due after 2: late); rejected within 8 (on time).
   leads.emplace_back("b", "emea", "alice")
-      .Mql("2026-11-23T15:00:00Z").Touch("2026-11-24T10:00:00Z")
+      .Mql("2026-11-23T15:00:00Z")
+      .Touch("2026-11-24T10:00:00Z")
       .Reject("2026-11-24T11:00:00Z", "no_budget");
   // Never touched: both deadlines missed; still waiting.
   leads.emplace_back("c", "emea", "bob").Mql("2026-11-25T08:00:00Z");
@@ -198,10 +202,11 @@ TEST(ReviewTest, IsoWeeksAreCutInTheReportingTimeZone) {
   // 2027 belongs to 2026-W53.
   EXPECT_TRUE(IsoWeek("2026-W53", Paris()).ok());
   EXPECT_EQ(IsoWeekOf(At("2027-01-01T12:00:00Z"), Paris()).label, "2026-W53");
-  for (const char* bad : {"2025-W53", "2026-48", "2026-W00", "2026-W5", "W48",
-                          "2026-W48x", ""}) {
+  for (const char* bad :
+       {"2025-W53", "2026-48", "2026-W00", "2026-W5", "W48", "2026-W48x", ""}) {
     auto period = IsoWeek(bad, Paris(), "week");
-    EXPECT_EQ(period.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(period.status().code(), absl::StatusCode::kInvalidArgument)
+        << bad;
     EXPECT_THAT(period.status().message(), HasSubstr("week")) << bad;
   }
 }
@@ -221,9 +226,11 @@ TEST(ReviewTest, EmptyPeriodHasZerosAndSaysWhatItCannotCompute) {
   EXPECT_EQ(review.weekly(11).week(), "2026-W48");
   EXPECT_EQ(review.closed_loop(11).total().mqls(), 0);
   // Counts are known to be zero; a rate of nothing is not a rate.
-  EXPECT_EQ(Objective(review, "nov-mqls").status(), v1::OBJECTIVE_STATUS_OFF_TRACK);
+  EXPECT_EQ(Objective(review, "nov-mqls").status(),
+            v1::OBJECTIVE_STATUS_OFF_TRACK);
   EXPECT_TRUE(Objective(review, "nov-mqls").available());
-  EXPECT_EQ(Objective(review, "nov-meetings").status(), v1::OBJECTIVE_STATUS_NO_DATA);
+  EXPECT_EQ(Objective(review, "nov-meetings").status(),
+            v1::OBJECTIVE_STATUS_NO_DATA);
   EXPECT_FALSE(Objective(review, "nov-meetings").available());
   EXPECT_THAT(Objective(review, "nov-meetings").unavailable_reason(),
               HasSubstr("no lead accepted"));
@@ -261,7 +268,8 @@ TEST(ReviewTest, ObjectivesOverlappingThePeriodWithPaceAndProjection) {
 TEST(ReviewTest, MarginWithoutDataIsSaidUnavailable) {
   std::vector<History> leads;
   leads.emplace_back("a", "emea", "alice")
-      .Mql("2026-11-23T08:00:00Z").Won("2026-11-24T08:00:00Z", 100, std::nullopt);
+      .Mql("2026-11-23T08:00:00Z")
+      .Won("2026-11-24T08:00:00Z", 100, std::nullopt);
   const v1::Review review = Review(leads, "2026-W48", kNow);
   const auto& margin = Objective(review, "nov-margin");
   EXPECT_FALSE(margin.available());
@@ -382,8 +390,10 @@ TEST(ReviewTest, WeekWithADaylightSavingChangeHas169Hours) {
   EXPECT_EQ(w43->start, At("2026-10-18T22:00:00Z"));
   EXPECT_EQ(w43->end, At("2026-10-25T23:00:00Z"));
   std::vector<History> leads;
-  leads.emplace_back("sunday-late", "emea", "alice").Mql("2026-10-25T22:30:00Z");
-  leads.emplace_back("monday-early", "emea", "alice").Mql("2026-10-25T23:30:00Z");
+  leads.emplace_back("sunday-late", "emea", "alice")
+      .Mql("2026-10-25T22:30:00Z");
+  leads.emplace_back("monday-early", "emea", "alice")
+      .Mql("2026-10-25T23:30:00Z");
   const v1::Review review = Review(leads, "2026-W43", kNow);
   EXPECT_EQ(review.marketing().mqls().value(), 1);
   const v1::Review next = Review(leads, "2026-W44", kNow);
@@ -397,9 +407,11 @@ TEST(ReviewTest, WeekWithADaylightSavingChangeHas169Hours) {
 TEST(ReviewTest, RecycledLeadThatRequalifiesCountsInEachEpisode) {
   std::vector<History> leads;
   leads.emplace_back("r", "emea", "alice")
-      .Mql("2026-11-17T09:00:00Z").Touch("2026-11-17T10:00:00Z")
+      .Mql("2026-11-17T09:00:00Z")
+      .Touch("2026-11-17T10:00:00Z")
       .Reject("2026-11-17T12:00:00Z", "no_budget")
-      .Mql("2026-11-24T09:00:00Z").Touch("2026-11-24T09:30:00Z")
+      .Mql("2026-11-24T09:00:00Z")
+      .Touch("2026-11-24T09:30:00Z")
       .Accept("2026-11-24T10:00:00Z");
   const v1::Review w48 = Review(leads, "2026-W48", kNow);
   EXPECT_EQ(w48.marketing().mqls().value(), 1);
@@ -452,22 +464,27 @@ TEST(ReviewTest, FiltersKeepOnlyMatchingLeads) {
 }
 
 TEST(ReviewTest, RefusesAnEmptyPeriodAndAnUnknownTimeZone) {
-  ReviewRequest request{{At("2026-11-23T00:00:00Z"), At("2026-11-23T00:00:00Z"), ""},
-                        {}, At(kNow)};
+  ReviewRequest request{
+      {At("2026-11-23T00:00:00Z"), At("2026-11-23T00:00:00Z"), ""},
+      {},
+      At(kNow)};
   EXPECT_EQ(ReviewBuilder::Create(PlaybookFromYaml(kPlaybook), "", request)
-                .status().code(),
+                .status()
+                .code(),
             absl::StatusCode::kInvalidArgument);
   v1::Playbook playbook = PlaybookFromYaml(kPlaybook);
   playbook.mutable_metadata()->set_reporting_time_zone("Mars/Olympus");
   auto zone = ReportingTimeZone(playbook);
-  EXPECT_THAT(zone.status().message(), HasSubstr("metadata.reporting_time_zone"));
+  EXPECT_THAT(zone.status().message(),
+              HasSubstr("metadata.reporting_time_zone"));
   // Publishing such a Playbook is refused with the same path.
   v1::Playbook minimal =
       PlaybookFromYaml(::smarketing::testing::MinimalPlaybookYaml());
   minimal.mutable_metadata()->set_reporting_time_zone("Mars/Olympus");
-  EXPECT_THAT(::smarketing::testing::ProblemLines(
-                  CompiledPlaybook::Compile(minimal).status()),
-              HasSubstr("metadata.reporting_time_zone: unknown IANA time zone"));
+  EXPECT_THAT(
+      ::smarketing::testing::ProblemLines(
+          CompiledPlaybook::Compile(minimal).status()),
+      HasSubstr("metadata.reporting_time_zone: unknown IANA time zone"));
 }
 
 TEST(ReviewTest, OnlyLeadsSalesMovedOrPastSalMayHaveFeedback) {
@@ -475,12 +492,14 @@ TEST(ReviewTest, OnlyLeadsSalesMovedOrPastSalMayHaveFeedback) {
   scored.Mql("2026-11-23T08:00:00Z");
   EXPECT_FALSE(MayHaveFeedback(scored.lifecycle));
   History rejected("r", "emea", "alice");
-  rejected.Mql("2026-11-23T08:00:00Z").Reject("2026-11-23T09:00:00Z", "no_budget");
+  rejected.Mql("2026-11-23T08:00:00Z")
+      .Reject("2026-11-23T09:00:00Z", "no_budget");
   rejected.lifecycle.mutable_history(1)->set_actor(v1::ACTOR_SALES);
   EXPECT_TRUE(MayHaveFeedback(rejected.lifecycle));
   // Moved to SQL by marketing: a meeting may be recorded on it.
   History moved("m", "emea", "alice");
-  moved.Mql("2026-11-23T08:00:00Z").Move(v1::LIFECYCLE_STAGE_SQL, "2026-11-23T09:00:00Z");
+  moved.Mql("2026-11-23T08:00:00Z")
+      .Move(v1::LIFECYCLE_STAGE_SQL, "2026-11-23T09:00:00Z");
   moved.lifecycle.mutable_history(1)->set_actor(v1::ACTOR_MARKETING);
   EXPECT_TRUE(MayHaveFeedback(moved.lifecycle));
 }

@@ -163,10 +163,10 @@ TEST(RoundRobinTest, StaysEvenWhenMembersLeaveAndComeBack) {
 }
 
 std::string WeightedTeam(const std::string& members) {
-  return "teams { id: \"w\" strategy: ASSIGNMENT_STRATEGY_WEIGHTED " +
-         members + "}\nteams { id: \"queue\" strategy: "
-                   "ASSIGNMENT_STRATEGY_ROUND_ROBIN }\n"
-                   "fallback_team_id: \"w\"";
+  return "teams { id: \"w\" strategy: ASSIGNMENT_STRATEGY_WEIGHTED " + members +
+         "}\nteams { id: \"queue\" strategy: "
+         "ASSIGNMENT_STRATEGY_ROUND_ROBIN }\n"
+         "fallback_team_id: \"w\"";
 }
 
 TEST(WeightedTest, ExactSharesAndSmoothAtEveryStep) {
@@ -202,10 +202,10 @@ TEST(WeightedTest, FractionalWeightsWithinOneLead) {
 TEST(WeightedTest, ZeroWeightsAndAbsences) {
   // A weight of 0 takes no leads; an absent member's share goes to the
   // others in proportion.
-  const auto c = Compile(WeightedTeam(
-      Member("ana", "weight: 1") + Member("bo", "weight: 3") +
-      Member("cy", absl::StrCat("weight: 4 ", kOnLeave)) +
-      Member("dee", "weight: 0")));
+  const auto c = Compile(
+      WeightedTeam(Member("ana", "weight: 1") + Member("bo", "weight: 3") +
+                   Member("cy", absl::StrCat("weight: 4 ", kOnLeave)) +
+                   Member("dee", "weight: 0")));
   v1::RoutingState state;
   EXPECT_EQ(Counts(*c, 400, &state), (Counted{{"ana", 100}, {"bo", 300}}));
 
@@ -271,8 +271,7 @@ TEST(CapacityTest, MostRoomFirstAndNeverBeyond) {
 }
 
 TEST(CapacityTest, NeverExceededOverALongRun) {
-  const std::map<std::string, int> limits = {{"ana", 3}, {"bo", 1},
-                                             {"cy", 7}};
+  const std::map<std::string, int> limits = {{"ana", 3}, {"bo", 1}, {"cy", 7}};
   const auto c = Compile(CapacityTeams(Member("ana", "max_open_leads: 3") +
                                        Member("bo", "max_open_leads: 1") +
                                        Member("cy", "max_open_leads: 7")));
@@ -348,8 +347,8 @@ TEST(AccountMatchingTest, TakesPrecedenceOverRules) {
 
 TEST(AccountMatchingTest, UnavailableOrGoneOwnerFallsBackToRules) {
   v1::RoutingState state;
-  (*state.mutable_account_owners())["acme.com"] = Parse<v1::AccountOwner>(
-      "team_id: \"emea\" owner_id: \"ana\"");
+  (*state.mutable_account_owners())["acme.com"] =
+      Parse<v1::AccountOwner>("team_id: \"emea\" owner_id: \"ana\"");
   const v1::Lead lead =
       Lead("company { region: \"AMER\" domain: \"acme.com\" }");
 
@@ -385,10 +384,9 @@ TEST(AccountMatchingTest, NoDomainAndCapacity) {
   EXPECT_TRUE(state.account_owners().empty());
 
   // An account owner at capacity does not get the account's next lead.
-  const auto cap = Compile(
-      "match_account_owner: true\n" +
-      CapacityTeams(Member("ana", "max_open_leads: 1") +
-                    Member("bo", "max_open_leads: 5")));
+  const auto cap = Compile("match_account_owner: true\n" +
+                           CapacityTeams(Member("ana", "max_open_leads: 1") +
+                                         Member("bo", "max_open_leads: 5")));
   v1::RoutingState cap_state;
   (*cap_state.mutable_account_owners())["acme.com"] =
       Parse<v1::AccountOwner>("team_id: \"cap\" owner_id: \"ana\"");
@@ -456,8 +454,7 @@ TEST(AvailabilityTest, UnavailableOutOfOfficeAndWorkingHours) {
   ASSERT_TRUE(always->Compile(proto, "sla.default_calendar", &problems));
   const auto c = Compile(
       "teams { id: \"emea\" strategy: ASSIGNMENT_STRATEGY_ROUND_ROBIN " +
-          Member("ana", "", false) + Member("bo", kOnLeave) +
-          Member("cy") +
+          Member("ana", "", false) + Member("bo", kOnLeave) + Member("cy") +
           "calendar { time_zone: \"UTC\" "
           "working_hours { weekday: WEEKDAY_TUESDAY start: \"09:00\" end: "
           "\"17:00\" } "
@@ -529,8 +526,8 @@ TEST(AvailabilityTest, RuleTeamIsTheFallbackTeam) {
 }
 
 TEST(AvailabilityTest, NoRulesNoFallback) {
-  const auto c = Compile("match_account_owner: true\n" +
-                         RoundRobinTeam({"ana"}));
+  const auto c =
+      Compile("match_account_owner: true\n" + RoundRobinTeam({"ana"}));
   v1::RoutingState state;
   const v1::RoutingDecision d =
       Route(*c, Lead("company { domain: \"acme.com\" }"), &state);
@@ -561,8 +558,8 @@ TEST(ReassignTest, AnotherMemberTakesTheLead) {
   EXPECT_FALSE(state.open_leads().contains("ana"));
   EXPECT_EQ(state.open_leads().at("bo"), 1);
 
-  const auto solo = Compile(RoundRobinTeam({"bo"}) +
-                            "fallback_team_id: \"emea\"");
+  const auto solo =
+      Compile(RoundRobinTeam({"bo"}) + "fallback_team_id: \"emea\"");
   moved = solo->routing.Reassign(*moved, kNow, &state);
   ASSERT_TRUE(moved.ok()) << moved.status();
   EXPECT_EQ(moved->owner_id(), "bo");
@@ -598,10 +595,9 @@ std::vector<std::pair<std::string, std::string>> ProblemsOf(
     const std::string& text) {
   Compiled compiled;
   ProblemList problems;
-  EXPECT_FALSE(compiled.routing.Compile(Parse<v1::Routing>(text), "routing",
-                                        kPersonas, nullptr,
-                                        &compiled.attributes,
-                                        &compiled.properties, &problems));
+  EXPECT_FALSE(compiled.routing.Compile(
+      Parse<v1::Routing>(text), "routing", kPersonas, nullptr,
+      &compiled.attributes, &compiled.properties, &problems));
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& p : problems.problems().problems()) {
     out.emplace_back(p.path(), p.message());
@@ -675,14 +671,20 @@ TEST(RoutingValidationTest, RulesAndFallback) {
     rules {}
     rules {
       id: "r"
-      when { field: "company.nope" equals { string_value: "x" } }
+      when {
+        field: "company.nope"
+        equals { string_value: "x" }
+      }
       team_id: "apac"
       persona_ids: "cmo"
       persona_ids: "ghost"
     }
     rules {
       id: "r"
-      when { field: "company.region" equals { string_value: "EMEA" } }
+      when {
+        field: "company.region"
+        equals { string_value: "EMEA" }
+      }
       team_id: "emea"
     }
   )pb");
@@ -690,11 +692,11 @@ TEST(RoutingValidationTest, RulesAndFallback) {
   EXPECT_EQ(problems[0], (std::pair<std::string, std::string>(
                              "routing.rules[0].id", "an id is required")));
   EXPECT_EQ(problems[1],
+            (std::pair<std::string, std::string>("routing.rules[0].when",
+                                                 "a condition is required")));
+  EXPECT_EQ(problems[2],
             (std::pair<std::string, std::string>(
-                "routing.rules[0].when", "a condition is required")));
-  EXPECT_EQ(problems[2], (std::pair<std::string, std::string>(
-                             "routing.rules[0].team_id",
-                             "required: the team it sends to")));
+                "routing.rules[0].team_id", "required: the team it sends to")));
   // The condition reports its own problem at its path.
   EXPECT_EQ(problems[3].first, "routing.rules[1].when.field");
   EXPECT_EQ(problems[4], (std::pair<std::string, std::string>(

@@ -26,7 +26,8 @@ std::string Protobuf(const v1::ScoreResult& result) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   std::string text;
-  EXPECT_TRUE(google::protobuf::util::MessageToJsonString(result, &text, options).ok());
+  EXPECT_TRUE(
+      google::protobuf::util::MessageToJsonString(result, &text, options).ok());
   return text;
 }
 
@@ -70,25 +71,53 @@ TEST(ScoreJsonTest, PrintsTheDemoLeadsAsProtobufDoes) {
 
 TEST(ScoreJsonTest, PrintsEdgeValuesAsProtobufDoes) {
   std::vector<std::string> texts = {
-      "", "plain", "quote \" backslash \\ slash /", "<script>&amp;</script>",
-      "tab\tnew\nline\rcr\bbs\fff", std::string("nul\0byte", 8), "\x01\x1f\x7f",
-      "é à ü ß ø 東京 Ελλάδα", "emoji 😀 🇫🇷 👩‍💻", "\xc2\x80\xc2\x9f\xc2\xa0\xc2\xad",
+      "",
+      "plain",
+      "quote \" backslash \\ slash /",
+      "<script>&amp;</script>",
+      "tab\tnew\nline\rcr\bbs\fff",
+      std::string("nul\0byte", 8),
+      "\x01\x1f\x7f",
+      "é à ü ß ø 東京 Ελλάδα",
+      "emoji 😀 🇫🇷 👩‍💻",
+      "\xc2\x80\xc2\x9f\xc2\xa0\xc2\xad",
       "\u0600\u06dd\u070f\u17b4\u200b\u200f\u2028\u2029\u202e\u2060\u206f",
-      "\ufeff\ufff9\ufffb\ufffd", "\U0001d173\U0001d17a\U000e0001\U000e0020\U000e007f",
+      "\ufeff\ufff9\ufffb\ufffd",
+      "\U0001d173\U0001d17a\U000e0001\U000e0020\U000e007f",
       "\U0010ffff \U0001f600"};
-  std::vector<double> doubles = {0.0, -0.0, 0.1, 1.0 / 3, 42, 12.5, -7.25, 1e15, 1e16,
-                                 1e21, 1e-7, 0.30000000000000004, 123456789012345678.0,
-                                 5e-324, std::numeric_limits<double>::max(),
+  std::vector<double> doubles = {0.0,
+                                 -0.0,
+                                 0.1,
+                                 1.0 / 3,
+                                 42,
+                                 12.5,
+                                 -7.25,
+                                 1e15,
+                                 1e16,
+                                 1e21,
+                                 1e-7,
+                                 0.30000000000000004,
+                                 123456789012345678.0,
+                                 5e-324,
+                                 std::numeric_limits<double>::max(),
                                  std::numeric_limits<double>::lowest(),
                                  std::numeric_limits<double>::quiet_NaN(),
                                  std::numeric_limits<double>::infinity(),
                                  -std::numeric_limits<double>::infinity()};
   std::vector<std::pair<int64_t, int32_t>> times = {
-      {0, 0}, {1795424400, 0}, {1795424400, 5000000}, {1795424400, 123456000},
-      {1795424400, 1}, {-1, 999999999}, {-62135596800, 0}, {253402300799, 999999999},
-      {951782400, 0} /* 2000-02-29 */, {-2208988800, 0} /* 1900 */};
+      {0, 0},
+      {1795424400, 0},
+      {1795424400, 5000000},
+      {1795424400, 123456000},
+      {1795424400, 1},
+      {-1, 999999999},
+      {-62135596800, 0},
+      {253402300799, 999999999},
+      {951782400, 0} /* 2000-02-29 */,
+      {-2208988800, 0} /* 1900 */};
   v1::ScoreResult result;
-  for (size_t i = 0; i < std::max({texts.size(), doubles.size(), times.size()}); ++i) {
+  for (size_t i = 0; i < std::max({texts.size(), doubles.size(), times.size()});
+       ++i) {
     const std::string& text = texts[i % texts.size()];
     const double d = doubles[i % doubles.size()];
     const auto [seconds, nanos] = times[i % times.size()];
@@ -103,7 +132,8 @@ TEST(ScoreJsonTest, PrintsEdgeValuesAsProtobufDoes) {
     result.set_hand_raiser(i % 2 == 1);
     result.set_events_counted(i % 3 == 0 ? std::numeric_limits<int32_t>::max()
                                          : -static_cast<int32_t>(i));
-    result.set_duplicate_events(std::numeric_limits<int32_t>::min() + static_cast<int32_t>(i));
+    result.set_duplicate_events(std::numeric_limits<int32_t>::min() +
+                                static_cast<int32_t>(i));
     result.mutable_scored_at()->set_seconds(seconds);
     result.mutable_scored_at()->set_nanos(nanos);
     for (int h = 0; h < 3; ++h) {
@@ -138,7 +168,8 @@ TEST(ScoreJsonTest, PrintsDoublesOfEveryMagnitudeAsProtobufDoes) {
         value = static_cast<double>(random() % 2000000) / 100 - 10000;
         break;
       case 2:  // decayed points: many digits
-        value = static_cast<double>(random() % 1000000) * std::exp(-static_cast<double>(random() % 100) / 7);
+        value = static_cast<double>(random() % 1000000) *
+                std::exp(-static_cast<double>(random() % 100) / 7);
         break;
       default:  // powers of ten around %g's switch to exponents
         value = std::pow(10.0, static_cast<int>(random() % 44) - 22) *
@@ -146,7 +177,8 @@ TEST(ScoreJsonTest, PrintsDoublesOfEveryMagnitudeAsProtobufDoes) {
         break;
     }
     result.set_total_score(value);
-    ASSERT_EQ(Ours(result), Protobuf(result)) << absl::StrFormat("%.17g", value);
+    ASSERT_EQ(Ours(result), Protobuf(result))
+        << absl::StrFormat("%.17g", value);
   }
 }
 
@@ -163,7 +195,8 @@ TEST(ScoreJsonTest, PrintsEveryField) {
   result.set_recommended_stage(v1::LIFECYCLE_STAGE_MQL);
   result.set_priority(static_cast<v1::Priority>(1));
   result.set_hand_raiser(true);
-  result.set_disqualification_reason(static_cast<v1::DisqualificationReason>(1));
+  result.set_disqualification_reason(
+      static_cast<v1::DisqualificationReason>(1));
   result.set_playbook_version("v3");
   result.mutable_scored_at()->set_seconds(1795424400);
   result.set_events_counted(3);
@@ -192,7 +225,8 @@ TEST(ScoreJsonTest, PrintsEveryField) {
   sla->set_state(static_cast<v1::SlaState>(1));
   sla->set_escalation_due(static_cast<v1::EscalationAction>(1));
   for (const google::protobuf::Message* m :
-       std::vector<const google::protobuf::Message*>{&result, hit, routing, sla}) {
+       std::vector<const google::protobuf::Message*>{&result, hit, routing,
+                                                     sla}) {
     std::vector<const google::protobuf::FieldDescriptor*> set;
     m->GetReflection()->ListFields(*m, &set);
     EXPECT_EQ(static_cast<int>(set.size()), m->GetDescriptor()->field_count())

@@ -5,11 +5,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/problems.h"
 #include "core/batch/lead_pipeline.h"
+#include "core/synthetic/lead_generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "core/synthetic/lead_generator.h"
-#include "core/base/problems.h"
 #include "tests/cpp/test_util.h"
 
 namespace smarketing {
@@ -32,8 +32,8 @@ seniority: director
 company: {industry: Software, domain: acme.com, employee_count: 250}
 )";
 
-v1::ScoreResult MustScore(const std::string& playbook_yaml, const v1::Lead& lead,
-                          absl::Time now = kNow) {
+v1::ScoreResult MustScore(const std::string& playbook_yaml,
+                          const v1::Lead& lead, absl::Time now = kNow) {
   Scorer scorer(MustCompileYaml(playbook_yaml));
   auto result = scorer.Score(lead, now);
   EXPECT_TRUE(result.ok()) << result.status().message();
@@ -66,7 +66,8 @@ std::string ClickPlaybook(absl::string_view rule_extra = "",
 }
 
 TEST(ScorerFitTest, FitIsTheWeightedShareOfMatchedCriteria) {
-  const v1::ScoreResult result = MustScore(MinimalPlaybookYaml(), LeadFromYaml(R"(
+  const v1::ScoreResult result =
+      MustScore(MinimalPlaybookYaml(), LeadFromYaml(R"(
 id: lead-1
 seniority: manager
 company: {industry: software}
@@ -80,7 +81,8 @@ company: {industry: software}
   EXPECT_DOUBLE_EQ(hit->raw_points(), 60);
   EXPECT_DOUBLE_EQ(hit->points(), 60);
   EXPECT_EQ(hit->persona_id(), "software-buyer");
-  EXPECT_EQ(hit->sentence(), "Works in software (persona Software buyer): +60.0 fit");
+  EXPECT_EQ(hit->sentence(),
+            "Works in software (persona Software buyer): +60.0 fit");
   EXPECT_EQ(FindHit(result, "senior"), nullptr);
 }
 
@@ -101,7 +103,8 @@ TEST(ScorerFitTest, BestPersonaWinsAndTheFirstDeclaredWinsATie) {
         weight: 2
 )");
   Scorer scorer(MustCompileYaml(yaml));
-  auto finance = scorer.Score(LeadFromYaml("{id: f, company: {industry: finance}}"), kNow);
+  auto finance =
+      scorer.Score(LeadFromYaml("{id: f, company: {industry: finance}}"), kNow);
   ASSERT_TRUE(finance.ok());
   EXPECT_EQ(finance->persona_id(), "finance-buyer");
   EXPECT_DOUBLE_EQ(finance->fit_score(), 100);
@@ -111,7 +114,8 @@ TEST(ScorerFitTest, BestPersonaWinsAndTheFirstDeclaredWinsATie) {
   ASSERT_TRUE(tie.ok());
   EXPECT_EQ(tie->persona_id(), "software-buyer");
 
-  auto none = scorer.Score(LeadFromYaml("{id: n, company: {industry: retail}}"), kNow);
+  auto none =
+      scorer.Score(LeadFromYaml("{id: n, company: {industry: retail}}"), kNow);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->persona_id(), "");
   EXPECT_DOUBLE_EQ(none->fit_score(), 0);
@@ -134,7 +138,8 @@ fit_rules:
   v1::ScoreResult result = MustScore(yaml, LeadFromYaml(kFitLead));
   EXPECT_DOUBLE_EQ(result.fit_score(), 90);
   ASSERT_NE(FindHit(result, "no-phone"), nullptr);
-  EXPECT_EQ(FindHit(result, "no-phone")->sentence(), "No phone number: -25.0 fit");
+  EXPECT_EQ(FindHit(result, "no-phone")->sentence(),
+            "No phone number: -25.0 fit");
 
   // 100 + 15 with a phone: clamped to 100.
   v1::Lead with_phone = LeadFromYaml(kFitLead);
@@ -165,13 +170,15 @@ thresholds: {mql: {min_total: 50}}
   EXPECT_EQ(MustScore(yaml, LeadFromYaml("{id: x}")).grade(), "D");
   EXPECT_EQ(MustScore(yaml, LeadFromYaml("{id: x, source: a}")).grade(), "C");
   EXPECT_EQ(MustScore(yaml, LeadFromYaml("{id: x, campaign: b}")).grade(), "B");
-  EXPECT_EQ(MustScore(yaml, LeadFromYaml("{id: x, source: a, campaign: b}")).grade(),
-            "A");
+  EXPECT_EQ(
+      MustScore(yaml, LeadFromYaml("{id: x, source: a, campaign: b}")).grade(),
+      "A");
 }
 
 TEST(ScorerEngagementTest, PointsHalveEveryHalfLife) {
   // 10 now + 10 seven days ago (5) + 10 fourteen days ago (2.5) = 17.5.
-  const v1::ScoreResult result = MustScore(ClickPlaybook(), FitLeadWithEvents(R"(
+  const v1::ScoreResult result =
+      MustScore(ClickPlaybook(), FitLeadWithEvents(R"(
   - {id: e1, type: email_click, occurred_at: "2026-11-23T12:00:00Z"}
   - {id: e2, type: email_click, occurred_at: "2026-11-16T12:00:00Z"}
   - {id: e3, type: email_click, occurred_at: "2026-11-09T12:00:00Z"}
@@ -190,16 +197,16 @@ TEST(ScorerEngagementTest, PointsHalveEveryHalfLife) {
 }
 
 TEST(ScorerEngagementTest, RuleHalfLifeOverridesTheModel) {
-  const v1::ScoreResult result = MustScore(
-      ClickPlaybook("      half_life: 1h\n"), FitLeadWithEvents(R"(
+  const v1::ScoreResult result =
+      MustScore(ClickPlaybook("      half_life: 1h\n"), FitLeadWithEvents(R"(
   - {id: e1, type: email_click, occurred_at: "2026-11-23T10:00:00Z"}
 )"));
   EXPECT_DOUBLE_EQ(result.engagement_score(), 2.5);
 }
 
 TEST(ScorerEngagementTest, MaxPointsCapsTheRuleTotalAfterDecay) {
-  const v1::ScoreResult result = MustScore(
-      ClickPlaybook("      max_points: 12\n"), FitLeadWithEvents(R"(
+  const v1::ScoreResult result =
+      MustScore(ClickPlaybook("      max_points: 12\n"), FitLeadWithEvents(R"(
   - {id: e1, type: email_click, occurred_at: "2026-11-23T12:00:00Z"}
   - {id: e2, type: email_click, occurred_at: "2026-11-23T12:00:00Z"}
 )"));
@@ -212,9 +219,10 @@ TEST(ScorerEngagementTest, WindowCapCountsTheEarliestEventsOfEachWindow) {
   // Half-life 1h; window of a day, 2 events: on 2026-11-23 the 09:00 (age 3h:
   // 1.25) and 10:00 (2h: 2.5) events count, 11:00 does not; the previous
   // day's event is in its own window (age 24h: 10 / 2^24).
-  const v1::ScoreResult result = MustScore(
-      ClickPlaybook("      half_life: 1h\n      window_cap: {window: 1d, max_events: 2}\n"),
-      FitLeadWithEvents(R"(
+  const v1::ScoreResult result =
+      MustScore(ClickPlaybook("      half_life: 1h\n      window_cap: {window: "
+                              "1d, max_events: 2}\n"),
+                FitLeadWithEvents(R"(
   - {id: e3, type: email_click, occurred_at: "2026-11-23T11:00:00Z"}
   - {id: e1, type: email_click, occurred_at: "2026-11-23T09:00:00Z"}
   - {id: e2, type: email_click, occurred_at: "2026-11-23T10:00:00Z"}
@@ -248,16 +256,18 @@ TEST(ScorerEngagementTest, NegativePointsLowerTheScoreWhichStaysAtLeastZero) {
 TEST(ScorerEngagementTest, EngagementIsCappedByTheModelMaximum) {
   std::string events;
   for (int i = 0; i < 30; ++i) {
-    absl::StrAppend(&events, "  - {id: e", i,
-                    ", type: email_click, occurred_at: \"2026-11-23T12:00:00Z\"}\n");
+    absl::StrAppend(
+        &events, "  - {id: e", i,
+        ", type: email_click, occurred_at: \"2026-11-23T12:00:00Z\"}\n");
   }
-  EXPECT_DOUBLE_EQ(MustScore(ClickPlaybook(), FitLeadWithEvents(events))
-                       .engagement_score(),
-                   100);
+  EXPECT_DOUBLE_EQ(
+      MustScore(ClickPlaybook(), FitLeadWithEvents(events)).engagement_score(),
+      100);
 }
 
 TEST(ScorerEngagementTest, ARetriedEventIsCountedOnce) {
-  const v1::ScoreResult result = MustScore(ClickPlaybook(), FitLeadWithEvents(R"(
+  const v1::ScoreResult result =
+      MustScore(ClickPlaybook(), FitLeadWithEvents(R"(
   - {id: same, type: email_click, occurred_at: "2026-11-23T12:00:00Z"}
   - {id: other, type: email_click, occurred_at: "2026-11-23T12:00:00Z"}
   - {id: same, type: email_click, occurred_at: "2026-11-23T12:00:00Z"}
@@ -269,7 +279,8 @@ TEST(ScorerEngagementTest, ARetriedEventIsCountedOnce) {
 }
 
 TEST(ScorerEngagementTest, EventsAfterNowAreIgnored) {
-  const v1::ScoreResult result = MustScore(ClickPlaybook(), FitLeadWithEvents(R"(
+  const v1::ScoreResult result =
+      MustScore(ClickPlaybook(), FitLeadWithEvents(R"(
   - {id: past, type: email_click, occurred_at: "2026-11-23T12:00:00Z"}
   - {id: future, type: email_click, occurred_at: "2026-11-23T12:00:00.000001Z"}
 )"));
@@ -357,7 +368,8 @@ TEST(ScorerStageTest, OptOutTakesPrecedenceOverAnyScore) {
   EXPECT_EQ(result.priority(), v1::PRIORITY_UNSPECIFIED);
   EXPECT_FALSE(result.hand_raiser());
   ASSERT_NE(FindHit(result, "consent.opted_out"), nullptr);
-  EXPECT_EQ(FindHit(result, "consent.opted_out")->kind(), v1::RULE_KIND_OPT_OUT);
+  EXPECT_EQ(FindHit(result, "consent.opted_out")->kind(),
+            v1::RULE_KIND_OPT_OUT);
   // The scores are still computed, for reporting.
   EXPECT_DOUBLE_EQ(result.fit_score(), 100);
 }
@@ -381,7 +393,8 @@ TEST(ScorerStageTest, DisqualificationTakesPrecedenceAndListsEveryRule) {
 }
 
 TEST(ScorerStageTest, HandRaiserFastTracksALeadWithEnoughFit) {
-  const std::string yaml = absl::StrCat(MinimalPlaybookYaml(), kPrecedenceRules);
+  const std::string yaml =
+      absl::StrCat(MinimalPlaybookYaml(), kPrecedenceRules);
   // Fit 100 (>= 70) and a demo request 29 days ago: MQL whatever the total.
   v1::Lead lead = FitLeadWithEvents(R"(
   - {id: d, type: demo_request, occurred_at: "2026-10-25T12:00:00Z"}
@@ -413,11 +426,13 @@ events:
 }
 
 TEST(ScorerStageTest, FirstMatchingPriorityRuleWinsElseTheDefault) {
-  const std::string yaml = absl::StrCat(MinimalPlaybookYaml(), kPrecedenceRules);
+  const std::string yaml =
+      absl::StrCat(MinimalPlaybookYaml(), kPrecedenceRules);
   std::string events;
   for (int i = 0; i < 4; ++i) {
-    absl::StrAppend(&events, "  - {id: e", i,
-                    ", type: email_click, occurred_at: \"2026-11-23T12:00:00Z\"}\n");
+    absl::StrAppend(
+        &events, "  - {id: e", i,
+        ", type: email_click, occurred_at: \"2026-11-23T12:00:00Z\"}\n");
   }
   v1::Lead hot = FitLeadWithEvents(events);
   hot.mutable_company()->set_domain("customer.com");
@@ -431,9 +446,10 @@ TEST(ScorerStageTest, FirstMatchingPriorityRuleWinsElseTheDefault) {
   a_grade.mutable_company()->set_domain("customer.com");
   EXPECT_EQ(MustScore(yaml, a_grade).priority(), v1::PRIORITY_MEDIUM);
 
-  EXPECT_EQ(MustScore(yaml, LeadFromYaml("{id: cold, company: {domain: x.org}}"))
-                .priority(),
-            v1::PRIORITY_LOW);
+  EXPECT_EQ(
+      MustScore(yaml, LeadFromYaml("{id: cold, company: {domain: x.org}}"))
+          .priority(),
+      v1::PRIORITY_LOW);
 }
 
 TEST(ScorerInputTest, AMalformedLeadIsRefusedWithTheFieldPath) {
@@ -509,7 +525,8 @@ TEST(ScorerBatchTest, ResultsAreBitForBitTheSameWhateverTheThreadCount) {
           EXPECT_TRUE(s.status.ok()) << s.status.message();
           if (!s.status.ok()) return;
           v1::ScoreResult result;
-          pipeline.scorer(s.thread, 0).ToProto(*s.lead, s.scores[0], kNow, &result);
+          pipeline.scorer(s.thread, 0)
+              .ToProto(*s.lead, s.scores[0], kNow, &result);
           serialized[source->index(s.slot, s.i)] = result.SerializeAsString();
         },
         [](int, int64_t) { return absl::OkStatus(); });

@@ -64,22 +64,32 @@ v1::ScoreResult ScoreWith(const std::string& playbook, absl::string_view lead) {
 }
 
 TEST(ScoringLanguageTest, BasePointsWithoutPersonas) {
-  const v1::ScoreResult r = ScoreWith(kScorecard, "{id: l, company: {employee_count: 5000}}");
+  const v1::ScoreResult r =
+      ScoreWith(kScorecard, "{id: l, company: {employee_count: 5000}}");
   EXPECT_DOUBLE_EQ(r.fit_score(), 30);  // 10 base + 20: max 5000 is inclusive
   EXPECT_EQ(r.grade(), "A");
   EXPECT_EQ(r.persona_id(), "");
 }
 
 TEST(ScoringLanguageTest, FitBoundsAllowNegativeFit) {
-  const v1::ScoreResult r = ScoreWith(
-      kScorecard, "{id: l, contact: {email: Jo@Mail.Example@gmail.com}, company: {employee_count: 10}}");
-  EXPECT_DOUBLE_EQ(r.fit_score(), -45);  // 10 - 40 - 15: e-mail domain after the last @
+  const v1::ScoreResult r =
+      ScoreWith(kScorecard,
+                "{id: l, contact: {email: Jo@Mail.Example@gmail.com}, company: "
+                "{employee_count: 10}}");
+  EXPECT_DOUBLE_EQ(r.fit_score(),
+                   -45);  // 10 - 40 - 15: e-mail domain after the last @
   EXPECT_EQ(r.grade(), "D");
 }
 
 TEST(ScoringLanguageTest, RangeBoundsCanBeInclusiveOrExclusive) {
-  EXPECT_DOUBLE_EQ(ScoreWith(kScorecard, "{id: l, company: {employee_count: 5001}}").fit_score(), 10);
-  EXPECT_DOUBLE_EQ(ScoreWith(kScorecard, "{id: l, company: {employee_count: 11}}").fit_score(), 10);
+  EXPECT_DOUBLE_EQ(
+      ScoreWith(kScorecard, "{id: l, company: {employee_count: 5001}}")
+          .fit_score(),
+      10);
+  EXPECT_DOUBLE_EQ(
+      ScoreWith(kScorecard, "{id: l, company: {employee_count: 11}}")
+          .fit_score(),
+      10);
   const std::string exclusive = R"(
 metadata: {name: t, version: "1"}
 fit_rules:
@@ -88,14 +98,25 @@ fit_rules:
 grade_bands: [{grade: A, min_fit: 0, max_fit: 100}]
 thresholds: {mql: {min_total: 90}}
 )";
-  EXPECT_DOUBLE_EQ(ScoreWith(exclusive, "{id: l, company: {employee_count: 100}}").fit_score(), 50);
-  EXPECT_DOUBLE_EQ(ScoreWith(exclusive, "{id: l, company: {employee_count: 101}}").fit_score(), 5);
+  EXPECT_DOUBLE_EQ(
+      ScoreWith(exclusive, "{id: l, company: {employee_count: 100}}")
+          .fit_score(),
+      50);
+  EXPECT_DOUBLE_EQ(
+      ScoreWith(exclusive, "{id: l, company: {employee_count: 101}}")
+          .fit_score(),
+      5);
 }
 
 TEST(ScoringLanguageTest, ContainsAnyMatchesAnyOfItsTexts) {
-  EXPECT_DOUBLE_EQ(ScoreWith(kScorecard, "{id: l, job_title: Senior Data Scientist}").fit_score(), 15);
-  EXPECT_DOUBLE_EQ(ScoreWith(kScorecard, "{id: l, job_title: BI ANALYST}").fit_score(), 15);
-  EXPECT_DOUBLE_EQ(ScoreWith(kScorecard, "{id: l, job_title: Engineer}").fit_score(), 10);
+  EXPECT_DOUBLE_EQ(
+      ScoreWith(kScorecard, "{id: l, job_title: Senior Data Scientist}")
+          .fit_score(),
+      15);
+  EXPECT_DOUBLE_EQ(
+      ScoreWith(kScorecard, "{id: l, job_title: BI ANALYST}").fit_score(), 15);
+  EXPECT_DOUBLE_EQ(
+      ScoreWith(kScorecard, "{id: l, job_title: Engineer}").fit_score(), 10);
 }
 
 TEST(ScoringLanguageTest, EngagementMayGoNegativeDownToItsFloor) {
@@ -136,12 +157,12 @@ disqualified: {zero_scores: true, grade: D}
   EXPECT_DOUBLE_EQ(r.total_score(), 0);
   EXPECT_EQ(r.grade(), "D");
   // Without the setting, the computed scores and grade are kept.
-  const v1::ScoreResult kept = ScoreWith(
-      absl::StrCat(kScorecard, R"(
+  const v1::ScoreResult kept =
+      ScoreWith(absl::StrCat(kScorecard, R"(
 disqualification_rules:
   - {id: competitor, when: {field: company.domain, equals: rival.com}, reason: competitor}
 )"),
-      "{id: l, company: {domain: rival.com, employee_count: 2000}}");
+                "{id: l, company: {domain: rival.com, employee_count: 2000}}");
   EXPECT_DOUBLE_EQ(kept.fit_score(), 30);
   EXPECT_EQ(kept.grade(), "A");
 }
@@ -158,7 +179,8 @@ events: [{id: e1, type: demo_request, occurred_at: "2026-11-23T10:00:00Z"}]
   const v1::ScoreResult nurtured =
       ScoreWith(absl::StrCat(kScorecard, "opt_out_policy: never_mql\n"), kHot);
   EXPECT_EQ(nurtured.recommended_stage(), v1::LIFECYCLE_STAGE_NURTURE);
-  EXPECT_EQ(nurtured.disqualification_reason(), v1::DISQUALIFICATION_REASON_UNSPECIFIED);
+  EXPECT_EQ(nurtured.disqualification_reason(),
+            v1::DISQUALIFICATION_REASON_UNSPECIFIED);
   EXPECT_DOUBLE_EQ(nurtured.fit_score(), 30);
   bool explained = false;
   for (const v1::RuleHit& hit : nurtured.explanation()) {
@@ -173,16 +195,19 @@ events: [{id: e1, type: demo_request, occurred_at: "2026-11-23T10:00:00Z"}]
 TEST(ScoringLanguageTest, TheMqlThresholdMayTakeACondition) {
   std::string yaml = kScorecard;
   yaml.replace(yaml.find("mql: {min_total: 40"), 19,
-               "mql: {when: {field: consent.do_not_email, equals: false}, min_total: 40");
+               "mql: {when: {field: consent.do_not_email, equals: false}, "
+               "min_total: 40");
   constexpr char kLead[] = R"(
 id: l
 company: {employee_count: 2000}
 events: [{id: e1, type: pricing_page_view, occurred_at: "2026-11-23T12:00:00Z"}]
 )";
-  EXPECT_EQ(ScoreWith(yaml, kLead).recommended_stage(), v1::LIFECYCLE_STAGE_MQL);
-  EXPECT_EQ(ScoreWith(yaml, absl::StrCat(kLead, "consent: {do_not_email: true}\n"))
-                .recommended_stage(),
-            v1::LIFECYCLE_STAGE_NURTURE);
+  EXPECT_EQ(ScoreWith(yaml, kLead).recommended_stage(),
+            v1::LIFECYCLE_STAGE_MQL);
+  EXPECT_EQ(
+      ScoreWith(yaml, absl::StrCat(kLead, "consent: {do_not_email: true}\n"))
+          .recommended_stage(),
+      v1::LIFECYCLE_STAGE_NURTURE);
 }
 
 std::string Problems(const std::string& yaml) {
@@ -197,33 +222,49 @@ grade_bands: [{grade: A, min_fit: 0, max_fit: 100}]
 thresholds: {mql: {min_total: 50}}
 )";
   EXPECT_EQ(Problems(base), "");
-  EXPECT_THAT(Problems(absl::StrCat(base, "fit: {min: 10, max: 10}\n")),
-              HasSubstr("fit: needs finite bounds with min below max; found [10, 10]"));
-  EXPECT_THAT(Problems(absl::StrCat(base, "fit: {base_points: 150}\n")),
-              HasSubstr("fit.base_points: must be within [-100, 100]; found 150"));
+  EXPECT_THAT(
+      Problems(absl::StrCat(base, "fit: {min: 10, max: 10}\n")),
+      HasSubstr("fit: needs finite bounds with min below max; found [10, 10]"));
+  EXPECT_THAT(
+      Problems(absl::StrCat(base, "fit: {base_points: 150}\n")),
+      HasSubstr("fit.base_points: must be within [-100, 100]; found 150"));
   EXPECT_THAT(Problems(absl::StrCat(base, "fit: {max: 50}\n")),
               HasSubstr("a band needs 0 <= min_fit < max_fit <= 50"));
   EXPECT_THAT(Problems(absl::StrCat(base, "engagement: {min_score: 200}\n")),
-              HasSubstr("engagement.min_score: must be a finite number below max_score (100)"));
+              HasSubstr("engagement.min_score: must be a finite number below "
+                        "max_score (100)"));
   EXPECT_THAT(Problems(absl::StrCat(base, "disqualified: {grade: Z}\n")),
               HasSubstr("disqualified.grade: \"Z\" is not one of grade_bands"));
   std::string sql = base;
   sql.replace(sql.find("}}"), 2,
               "}, sql: {min_total: 60, when: {field: source, equals: x}}}");
-  EXPECT_THAT(Problems(sql),
-              HasSubstr("thresholds.sql.when: only the MQL threshold takes a condition"));
-  const std::string rule = absl::StrCat(base, "fit_rules: [{id: r, points: 5, when: ");
-  EXPECT_THAT(Problems(absl::StrCat(rule, "{field: job_title, contains_any: []}}]\n")),
-              HasSubstr("fit_rules[0].when.contains_any: needs at least one text"));
-  EXPECT_THAT(Problems(absl::StrCat(rule, "{field: job_title, contains_any: [a, 3]}}]\n")),
-              HasSubstr("fit_rules[0].when.contains_any[1]: must be a non-empty text"));
-  EXPECT_THAT(Problems(absl::StrCat(rule, "{field: company.employee_count, contains_any: [a]}}]\n")),
-              HasSubstr("\"contains_any\" cannot test"));
-  EXPECT_THAT(Problems(absl::StrCat(rule, "{field: company.employee_count, range: {min: 5, max: 5}}}]\n")),
-              HasSubstr("max (5) must be above min (5)"));
-  EXPECT_EQ(Problems(absl::StrCat(
-                rule, "{field: company.employee_count, range: {min: 5, max: 5, max_inclusive: true}}}]\n")),
-            "");
+  EXPECT_THAT(
+      Problems(sql),
+      HasSubstr(
+          "thresholds.sql.when: only the MQL threshold takes a condition"));
+  const std::string rule =
+      absl::StrCat(base, "fit_rules: [{id: r, points: 5, when: ");
+  EXPECT_THAT(
+      Problems(absl::StrCat(rule, "{field: job_title, contains_any: []}}]\n")),
+      HasSubstr("fit_rules[0].when.contains_any: needs at least one text"));
+  EXPECT_THAT(
+      Problems(
+          absl::StrCat(rule, "{field: job_title, contains_any: [a, 3]}}]\n")),
+      HasSubstr("fit_rules[0].when.contains_any[1]: must be a non-empty text"));
+  EXPECT_THAT(
+      Problems(absl::StrCat(
+          rule, "{field: company.employee_count, contains_any: [a]}}]\n")),
+      HasSubstr("\"contains_any\" cannot test"));
+  EXPECT_THAT(
+      Problems(absl::StrCat(
+          rule,
+          "{field: company.employee_count, range: {min: 5, max: 5}}}]\n")),
+      HasSubstr("max (5) must be above min (5)"));
+  EXPECT_EQ(
+      Problems(absl::StrCat(rule,
+                            "{field: company.employee_count, range: {min: 5, "
+                            "max: 5, max_inclusive: true}}}]\n")),
+      "");
 }
 
 // examples/playbooks/scorecard.yaml sets every field above; its golden
@@ -232,17 +273,18 @@ TEST(ScoringLanguageTest, ScorecardExampleCasesPass) {
   auto set = LoadGoldenCasesFile(
       absl::StrCat(SMARKETING_SOURCE_DIR, "/examples/cases/scorecard.yaml"));
   ASSERT_TRUE(set.ok()) << set.status().message();
-  auto source = LoadPlaybookFile(
-      absl::StrCat(SMARKETING_SOURCE_DIR, "/examples/playbooks/scorecard.yaml"));
+  auto source = LoadPlaybookFile(absl::StrCat(
+      SMARKETING_SOURCE_DIR, "/examples/playbooks/scorecard.yaml"));
   ASSERT_TRUE(source.ok()) << source.status().message();
   auto engine = LeadEngine::Create(source->playbook);
   ASSERT_TRUE(engine.ok()) << engine.status().message();
   const std::vector<GoldenCaseOutcome> outcomes = RunGoldenCases(*engine, *set);
   EXPECT_EQ(outcomes.size(), 10u);
   for (const GoldenCaseOutcome& outcome : outcomes) {
-    EXPECT_TRUE(outcome.passed()) << outcome.name << ": " << outcome.failures[0].field
-                                  << ": expected " << outcome.failures[0].expected
-                                  << ", got " << outcome.failures[0].actual;
+    EXPECT_TRUE(outcome.passed())
+        << outcome.name << ": " << outcome.failures[0].field << ": expected "
+        << outcome.failures[0].expected << ", got "
+        << outcome.failures[0].actual;
   }
 }
 

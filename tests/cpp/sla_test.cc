@@ -39,45 +39,45 @@ constexpr char kParisOffice[] = R"pb(
 // breach, +2h, +8h and +16h of business time.
 std::string SlaText() {
   return std::string(R"pb(
-    policies {
-      priority: PRIORITY_HIGH
-      first_touch { seconds: 7200 }
-      accept_or_reject { seconds: 28800 }
-      feedback_after_meeting { seconds: 57600 }
-      escalations { action: ESCALATION_ACTION_REMIND_OWNER }
-      escalations {
-        after_breach { seconds: 7200 }
-        action: ESCALATION_ACTION_REASSIGN
-      }
-      escalations {
-        after_breach { seconds: 28800 }
-        action: ESCALATION_ACTION_ESCALATE_TO_MANAGER
-      }
-      escalations {
-        after_breach { seconds: 57600 }
-        action: ESCALATION_ACTION_RECYCLE
-      }
-    }
-    policies {
-      priority: PRIORITY_URGENT
-      first_touch { seconds: 1800 }
-      accept_or_reject { seconds: 14400 }
-      at_risk_ratio: 0.5
-    }
-    policies {
-      priority: PRIORITY_LOW
-      first_touch { seconds: 86400 }
-      accept_or_reject { seconds: 57600 }
-    }
-    recycle {
-      rejection_reasons { code: "bad_timing" recycle: true }
-      rejection_reasons { code: "no_budget" recycle: true }
-      rejection_reasons { code: "student" recycle: false }
-      loss_reasons { code: "lost_to_competitor" recycle: true }
-      loss_reasons { code: "fake_project" recycle: false }
-      nurture_cooldown { seconds: 2592000 }
-    }
-    default_calendar {)pb") +
+           policies {
+             priority: PRIORITY_HIGH
+             first_touch { seconds: 7200 }
+             accept_or_reject { seconds: 28800 }
+             feedback_after_meeting { seconds: 57600 }
+             escalations { action: ESCALATION_ACTION_REMIND_OWNER }
+             escalations {
+               after_breach { seconds: 7200 }
+               action: ESCALATION_ACTION_REASSIGN
+             }
+             escalations {
+               after_breach { seconds: 28800 }
+               action: ESCALATION_ACTION_ESCALATE_TO_MANAGER
+             }
+             escalations {
+               after_breach { seconds: 57600 }
+               action: ESCALATION_ACTION_RECYCLE
+             }
+           }
+           policies {
+             priority: PRIORITY_URGENT
+             first_touch { seconds: 1800 }
+             accept_or_reject { seconds: 14400 }
+             at_risk_ratio: 0.5
+           }
+           policies {
+             priority: PRIORITY_LOW
+             first_touch { seconds: 86400 }
+             accept_or_reject { seconds: 57600 }
+           }
+           recycle {
+             rejection_reasons { code: "bad_timing" recycle: true }
+             rejection_reasons { code: "no_budget" recycle: true }
+             rejection_reasons { code: "student" recycle: false }
+             loss_reasons { code: "lost_to_competitor" recycle: true }
+             loss_reasons { code: "fake_project" recycle: false }
+             nurture_cooldown { seconds: 2592000 }
+           }
+           default_calendar {)pb") +
          kParisOffice + "}";
 }
 
@@ -160,12 +160,9 @@ TEST_F(HighLeadTest, EveryEscalationStep) {
       {"2026-03-09T23:00:00+01:00", 1, v1::ESCALATION_ACTION_REASSIGN,
        "2026-03-10T09:30:00+01:00"},
       {"2026-03-10T09:30:00+01:00", 2,
-       v1::ESCALATION_ACTION_ESCALATE_TO_MANAGER,
-       "2026-03-11T09:30:00+01:00"},
-      {"2026-03-11T09:30:00+01:00", 3, v1::ESCALATION_ACTION_RECYCLE,
-       nullptr},
-      {"2026-04-30T12:00:00+02:00", 3, v1::ESCALATION_ACTION_RECYCLE,
-       nullptr},
+       v1::ESCALATION_ACTION_ESCALATE_TO_MANAGER, "2026-03-11T09:30:00+01:00"},
+      {"2026-03-11T09:30:00+01:00", 3, v1::ESCALATION_ACTION_RECYCLE, nullptr},
+      {"2026-04-30T12:00:00+02:00", 3, v1::ESCALATION_ACTION_RECYCLE, nullptr},
   };
   for (const Step& step : steps) {
     SCOPED_TRACE(step.now);
@@ -267,8 +264,7 @@ TEST_F(HighLeadTest, FeedbackAfterMeeting) {
   EXPECT_EQ(At("2026-03-12T14:00:01+01:00", progress).state,
             v1::SLA_STATE_BREACHED);
   progress.feedback_at = T("2026-03-12T13:00:00+01:00");
-  EXPECT_EQ(At("2026-03-12T14:00:01+01:00", progress).state,
-            v1::SLA_STATE_MET);
+  EXPECT_EQ(At("2026-03-12T14:00:01+01:00", progress).state, v1::SLA_STATE_MET);
 }
 
 TEST(SlaTest, OutOfHoursArrivalAndAtRiskRatio) {
@@ -334,9 +330,9 @@ TEST(SlaTest, TeamCalendar) {
       &proto));
   ASSERT_TRUE(new_york.Compile(proto, "routing.teams[0].calendar", &problems));
   // Friday 16:30 New York + 2h: Friday 0h30, Monday 09:00-10:30.
-  const SlaEvaluation e = sla.Evaluate(
-      v1::PRIORITY_HIGH, T("2026-03-06T16:30:00-05:00"), {},
-      T("2026-03-06T16:30:00-05:00"), &new_york);
+  const SlaEvaluation e =
+      sla.Evaluate(v1::PRIORITY_HIGH, T("2026-03-06T16:30:00-05:00"), {},
+                   T("2026-03-06T16:30:00-05:00"), &new_york);
   EXPECT_EQ(e.first_touch_due, T("2026-03-09T10:30:00-04:00"));
 }
 
@@ -376,8 +372,8 @@ TEST(SlaTest, ToProto) {
   SlaProgress progress;
   progress.meeting_held_at = T("2026-03-10T14:00:00+01:00");
   const SlaEvaluation e =
-      sla.Evaluate(v1::PRIORITY_HIGH, T("2026-03-06T16:30:00+01:00"),
-                   progress, T("2026-03-10T15:00:00+01:00"));
+      sla.Evaluate(v1::PRIORITY_HIGH, T("2026-03-06T16:30:00+01:00"), progress,
+                   T("2026-03-10T15:00:00+01:00"));
   v1::SlaStatus status;
   SlaEvaluationToProto(e, &status);
   v1::SlaStatus expected;
@@ -462,28 +458,30 @@ std::vector<std::pair<std::string, std::string>> ProblemsOf(
 using Problems = std::vector<std::pair<std::string, std::string>>;
 
 TEST(SlaValidationTest, Policies) {
-  const Problems problems = ProblemsOf(std::string(R"pb(
-    policies {}
-    policies {
-      priority: PRIORITY_HIGH
-      first_touch { seconds: -60 }
-      accept_or_reject { seconds: 1 nanos: -5 }
-      feedback_after_meeting {}
-      at_risk_ratio: 1
-    }
-    policies {
-      priority: PRIORITY_HIGH
-      first_touch { seconds: 40000000 }
-      accept_or_reject { seconds: 60 }
-      at_risk_ratio: -0.5
-    }
-    policies {
-      priority: 42
-      first_touch { seconds: 60 }
-      accept_or_reject { seconds: 60 }
-      at_risk_ratio: nan
-    }
-    default_calendar {)pb") + kParisOffice + "}");
+  const Problems problems =
+      ProblemsOf(std::string(R"pb(
+                   policies {}
+                   policies {
+                     priority: PRIORITY_HIGH
+                     first_touch { seconds: -60 }
+                     accept_or_reject { seconds: 1 nanos: -5 }
+                     feedback_after_meeting {}
+                     at_risk_ratio: 1
+                   }
+                   policies {
+                     priority: PRIORITY_HIGH
+                     first_touch { seconds: 40000000 }
+                     accept_or_reject { seconds: 60 }
+                     at_risk_ratio: -0.5
+                   }
+                   policies {
+                     priority: 42
+                     first_touch { seconds: 60 }
+                     accept_or_reject { seconds: 60 }
+                     at_risk_ratio: nan
+                   }
+                   default_calendar {)pb") +
+                 kParisOffice + "}");
   const Problems expected = {
       {"sla.policies[0].priority", "required: low, medium, high or urgent"},
       {"sla.policies[0].first_touch", "required, > 0"},
@@ -508,27 +506,32 @@ TEST(SlaValidationTest, Policies) {
 }
 
 TEST(SlaValidationTest, Escalations) {
-  const Problems problems = ProblemsOf(std::string(R"pb(
-    policies {
-      priority: PRIORITY_URGENT
-      first_touch { seconds: 60 }
-      accept_or_reject { seconds: 60 }
-      escalations {
-        after_breach { seconds: 3600 }
-        action: ESCALATION_ACTION_REMIND_OWNER
-      }
-      escalations {
-        after_breach { seconds: 3600 }
-        action: ESCALATION_ACTION_REASSIGN
-      }
-      escalations { after_breach { seconds: 7200 } }
-      escalations {
-        after_breach { seconds: -1 }
-        action: ESCALATION_ACTION_RECYCLE
-      }
-      escalations { after_breach { seconds: 9000 } action: 17 }
-    }
-    default_calendar {)pb") + kParisOffice + "}");
+  const Problems problems =
+      ProblemsOf(std::string(R"pb(
+                   policies {
+                     priority: PRIORITY_URGENT
+                     first_touch { seconds: 60 }
+                     accept_or_reject { seconds: 60 }
+                     escalations {
+                       after_breach { seconds: 3600 }
+                       action: ESCALATION_ACTION_REMIND_OWNER
+                     }
+                     escalations {
+                       after_breach { seconds: 3600 }
+                       action: ESCALATION_ACTION_REASSIGN
+                     }
+                     escalations { after_breach { seconds: 7200 } }
+                     escalations {
+                       after_breach { seconds: -1 }
+                       action: ESCALATION_ACTION_RECYCLE
+                     }
+                     escalations {
+                       after_breach { seconds: 9000 }
+                       action: 17
+                     }
+                   }
+                   default_calendar {)pb") +
+                 kParisOffice + "}");
   const Problems expected = {
       {"sla.policies[0].escalations[1].after_breach",
        "must be after the previous step's (1h): steps come by increasing "

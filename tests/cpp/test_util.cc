@@ -1,10 +1,10 @@
 #include "tests/cpp/test_util.h"
 
 #include "absl/strings/str_cat.h"
-#include "gtest/gtest.h"
-#include "core/playbook/playbook_loader.h"
 #include "core/base/problems.h"
 #include "core/base/yaml_message.h"
+#include "core/playbook/playbook_loader.h"
+#include "gtest/gtest.h"
 
 namespace smarketing::testing {
 
@@ -31,15 +31,19 @@ v1::Playbook PlaybookFromYaml(absl::string_view yaml) {
   return FromYaml<v1::Playbook>(yaml);
 }
 
-v1::Lead LeadFromYaml(absl::string_view yaml) { return FromYaml<v1::Lead>(yaml); }
+v1::Lead LeadFromYaml(absl::string_view yaml) {
+  return FromYaml<v1::Lead>(yaml);
+}
 
-std::shared_ptr<const CompiledPlaybook> MustCompile(const v1::Playbook& playbook) {
+std::shared_ptr<const CompiledPlaybook> MustCompile(
+    const v1::Playbook& playbook) {
   auto compiled = CompiledPlaybook::Compile(playbook);
   EXPECT_TRUE(compiled.ok()) << compiled.status().message();
   return compiled.ok() ? *compiled : nullptr;
 }
 
-std::shared_ptr<const CompiledPlaybook> MustCompileYaml(absl::string_view yaml) {
+std::shared_ptr<const CompiledPlaybook> MustCompileYaml(
+    absl::string_view yaml) {
   return MustCompile(PlaybookFromYaml(yaml));
 }
 

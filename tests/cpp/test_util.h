@@ -23,7 +23,8 @@ v1::Playbook PlaybookFromYaml(absl::string_view yaml);
 v1::Lead LeadFromYaml(absl::string_view yaml);
 
 // Compiles, failing the test with the problems if the Playbook is invalid.
-std::shared_ptr<const CompiledPlaybook> MustCompile(const v1::Playbook& playbook);
+std::shared_ptr<const CompiledPlaybook> MustCompile(
+    const v1::Playbook& playbook);
 std::shared_ptr<const CompiledPlaybook> MustCompileYaml(absl::string_view yaml);
 
 // The problems of an invalid Playbook, as "path: message" lines.

@@ -10,11 +10,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "core/base/problems.h"
+#include "core/playbook/playbook_loader.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "core/playbook/playbook_loader.h"
-#include "core/base/problems.h"
 #include "smarketing/v1/condition.pb.h"
 #include "smarketing/v1/event.pb.h"
 #include "smarketing/v1/lead.pb.h"
@@ -28,8 +28,8 @@ namespace {
 using ::google::protobuf::util::MessageDifferencer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::SizeIs;
 using testing::MinimalPlaybookYaml;
+using ::testing::SizeIs;
 
 // The outcome of one parse: whether it succeeded and what it reported.
 struct Parsed {
@@ -43,7 +43,8 @@ Parsed Parse(absl::string_view yaml, Message* message) {
   Parsed out;
   ProblemList problems;
   out.ok = ParseYamlMessage(yaml, message, &problems, &out.positions);
-  for (const auto& p : problems.problems().problems()) out.problems.push_back(p);
+  for (const auto& p : problems.problems().problems())
+    out.problems.push_back(p);
   return out;
 }
 
@@ -64,7 +65,8 @@ v1::ValidationProblem OnlyProblem(absl::string_view yaml) {
   Parsed parsed = Parse(yaml, &message);
   EXPECT_FALSE(parsed.ok) << "accepted:\n" << yaml;
   std::string all;
-  for (const auto& p : parsed.problems) absl::StrAppend(&all, FormatProblem(p), "\n");
+  for (const auto& p : parsed.problems)
+    absl::StrAppend(&all, FormatProblem(p), "\n");
   EXPECT_THAT(parsed.problems, SizeIs(1)) << all;
   return parsed.problems.empty() ? v1::ValidationProblem() : parsed.problems[0];
 }
@@ -95,7 +97,8 @@ consent: {doNotEmail: true}
 TEST(YamlMessageTest, PathsUseSnakeCaseWhateverTheSpelling) {
   // Problems must name a field the same way however it was written, so that
   // validation paths match the documentation.
-  const auto problem = OnlyProblem<v1::Lead>("company: {employeeCount: lots}\n");
+  const auto problem =
+      OnlyProblem<v1::Lead>("company: {employeeCount: lots}\n");
   EXPECT_EQ(problem.path(), "company.employee_count");
 }
 
@@ -158,9 +161,9 @@ engagement: {half_life: soon}
   EXPECT_FALSE(parsed.ok);
   std::vector<std::string> paths;
   for (const auto& p : parsed.problems) paths.push_back(p.path());
-  EXPECT_THAT(paths, ElementsAre("metadata.bogus", "personas",
-                                 "grade_bands[0].min_fit",
-                                 "engagement.half_life"));
+  EXPECT_THAT(
+      paths, ElementsAre("metadata.bogus", "personas", "grade_bands[0].min_fit",
+                         "engagement.half_life"));
 }
 
 // ---------------------------------------------------------------------------
@@ -352,7 +355,8 @@ attributes:
 
 TEST(YamlMessageTest, NonFiniteValuesStayText) {
   // A Value number must be finite to survive JSON; "nan" is kept as text.
-  const auto lead = MustParse<v1::Lead>("attributes: {a: nan, b: inf, c: .inf}");
+  const auto lead =
+      MustParse<v1::Lead>("attributes: {a: nan, b: inf, c: .inf}");
   const auto& f = lead.attributes().fields();
   EXPECT_EQ(f.at("a").kind_case(), google::protobuf::Value::kStringValue);
   EXPECT_EQ(f.at("b").kind_case(), google::protobuf::Value::kStringValue);
@@ -381,9 +385,11 @@ attributes:
   EXPECT_EQ(tags.values(3).struct_value().fields().at("kind").string_value(),
             "partner");
   EXPECT_EQ(tags.values(4).list_value().values_size(), 2);
-  EXPECT_EQ(f.at("empty_list").kind_case(), google::protobuf::Value::kListValue);
+  EXPECT_EQ(f.at("empty_list").kind_case(),
+            google::protobuf::Value::kListValue);
   EXPECT_EQ(f.at("empty_list").list_value().values_size(), 0);
-  EXPECT_EQ(f.at("empty_map").kind_case(), google::protobuf::Value::kStructValue);
+  EXPECT_EQ(f.at("empty_map").kind_case(),
+            google::protobuf::Value::kStructValue);
 }
 
 TEST(YamlMessageTest, ConditionLiteralsAreValues) {
@@ -465,7 +471,8 @@ TEST(YamlMessageTest, ListWhereSingleValueExpected) {
   const auto problem =
       OnlyProblem<v1::Playbook>("metadata: {name: [a, b], version: '1'}");
   EXPECT_EQ(problem.path(), "metadata.name");
-  EXPECT_THAT(problem.message(), HasSubstr("expected a single value, found a list"));
+  EXPECT_THAT(problem.message(),
+              HasSubstr("expected a single value, found a list"));
 }
 
 TEST(YamlMessageTest, MappingWhereSingleValueExpected) {
@@ -484,8 +491,10 @@ TEST(YamlMessageTest, ScalarWhereMessageExpected) {
 
 TEST(YamlMessageTest, LongScalarsAreShortenedInMessages) {
   const std::string long_name(500, 'x');
-  const auto problem = OnlyProblem<v1::Lead>(absl::StrCat("company: ", long_name));
-  EXPECT_THAT(problem.message(), HasSubstr(absl::StrCat(std::string(40, 'x'), "...")));
+  const auto problem =
+      OnlyProblem<v1::Lead>(absl::StrCat("company: ", long_name));
+  EXPECT_THAT(problem.message(),
+              HasSubstr(absl::StrCat(std::string(40, 'x'), "...")));
   EXPECT_LT(problem.message().size(), 200u);
 }
 
@@ -495,11 +504,14 @@ TEST(YamlMessageTest, KeysMustBeScalars) {
 }
 
 TEST(YamlMessageTest, BoolFields) {
-  EXPECT_TRUE(MustParse<v1::Condition>("case_sensitive: TRUE").case_sensitive());
-  EXPECT_FALSE(MustParse<v1::Condition>("case_sensitive: false").case_sensitive());
+  EXPECT_TRUE(
+      MustParse<v1::Condition>("case_sensitive: TRUE").case_sensitive());
+  EXPECT_FALSE(
+      MustParse<v1::Condition>("case_sensitive: false").case_sensitive());
   const auto problem = OnlyProblem<v1::Condition>("case_sensitive: yes");
   EXPECT_EQ(problem.path(), "case_sensitive");
-  EXPECT_THAT(problem.message(), HasSubstr("expected true or false, found \"yes\""));
+  EXPECT_THAT(problem.message(),
+              HasSubstr("expected true or false, found \"yes\""));
 }
 
 TEST(YamlMessageTest, NullLeavesAFieldUnset) {
@@ -541,21 +553,24 @@ TEST(YamlMessageTest, IntegersMustBeWholeAndInRange) {
   lead = MustParse<v1::Lead>("company: {employee_count: -9223372036854775808}");
   EXPECT_EQ(lead.company().employee_count(), INT64_MIN);
 
-  for (const char* text : {"9223372036854775808", "1.5", "1e3", "twelve", "12abc"}) {
+  for (const char* text :
+       {"9223372036854775808", "1.5", "1e3", "twelve", "12abc"}) {
     SCOPED_TRACE(text);
     const auto problem = OnlyProblem<v1::Lead>(
         absl::StrCat("company:\n  employee_count: ", text, "\n"));
     EXPECT_EQ(problem.path(), "company.employee_count");
     EXPECT_EQ(problem.line(), 2);
     EXPECT_EQ(problem.column(), 19);
-    EXPECT_THAT(problem.message(), HasSubstr("expected a whole number in range"));
+    EXPECT_THAT(problem.message(),
+                HasSubstr("expected a whole number in range"));
   }
 }
 
 TEST(YamlMessageTest, Int32RangeIsChecked) {
   const auto playbook = MustParse<v1::Playbook>(
       "engagement: {rules: [{id: r, window_cap: {max_events: 2147483647}}]}");
-  EXPECT_EQ(playbook.engagement().rules(0).window_cap().max_events(), INT32_MAX);
+  EXPECT_EQ(playbook.engagement().rules(0).window_cap().max_events(),
+            INT32_MAX);
   const auto problem = OnlyProblem<v1::Playbook>(
       "engagement: {rules: [{id: r, window_cap: {max_events: 2147483648}}]}");
   EXPECT_EQ(problem.path(), "engagement.rules[0].window_cap.max_events");
@@ -575,8 +590,8 @@ TEST(YamlMessageTest, MalformedYamlReportsLineAndColumn) {
 }
 
 TEST(YamlMessageTest, BadIndentationReportsItsLine) {
-  const auto problem = OnlyProblem<v1::Playbook>(
-      "metadata:\n  name: acme\n version: '1'\n");
+  const auto problem =
+      OnlyProblem<v1::Playbook>("metadata:\n  name: acme\n version: '1'\n");
   EXPECT_THAT(problem.message(), HasSubstr("not valid YAML"));
   EXPECT_EQ(problem.line(), 3);
 }
@@ -631,7 +646,8 @@ TEST(YamlMessageTest, DeeplyNestedConditionsAreRefusedNotCrashed) {
   const Parsed parsed = Parse(yaml, &playbook);
   EXPECT_FALSE(parsed.ok);
   ASSERT_THAT(parsed.problems, SizeIs(1));
-  EXPECT_THAT(parsed.problems[0].message(), HasSubstr("nested more than 64 levels"));
+  EXPECT_THAT(parsed.problems[0].message(),
+              HasSubstr("nested more than 64 levels"));
   EXPECT_THAT(parsed.problems[0].path(),
               ::testing::StartsWith("personas[0].criteria[0].when.not.not."));
   EXPECT_EQ(parsed.problems[0].line(), 5);
@@ -639,9 +655,9 @@ TEST(YamlMessageTest, DeeplyNestedConditionsAreRefusedNotCrashed) {
 
 TEST(YamlMessageTest, DeepFlowSequenceIsAProblemNotACrash) {
   constexpr int kDepth = 100000;
-  const std::string yaml = absl::StrCat("attributes:\n  deep: ",
-                                        std::string(kDepth, '['),
-                                        std::string(kDepth, ']'), "\n");
+  const std::string yaml =
+      absl::StrCat("attributes:\n  deep: ", std::string(kDepth, '['),
+                   std::string(kDepth, ']'), "\n");
   v1::Lead lead;
   const Parsed parsed = Parse(yaml, &lead);
   EXPECT_FALSE(parsed.ok);
@@ -665,14 +681,15 @@ TEST(YamlMessageTest, DeepFlowMappingIsAProblemNotACrash) {
 
 TEST(YamlMessageTest, ModeratelyNestedValuesAreRefusedPastTheLimit) {
   // Below what the YAML parser allows but past the reader's own limit.
-  const std::string yaml = absl::StrCat("attributes:\n  deep: ",
-                                        std::string(100, '['), "1",
-                                        std::string(100, ']'), "\n");
+  const std::string yaml =
+      absl::StrCat("attributes:\n  deep: ", std::string(100, '['), "1",
+                   std::string(100, ']'), "\n");
   v1::Lead lead;
   const Parsed parsed = Parse(yaml, &lead);
   EXPECT_FALSE(parsed.ok);
   ASSERT_THAT(parsed.problems, SizeIs(1));
-  EXPECT_THAT(parsed.problems[0].message(), HasSubstr("nested more than 64 levels"));
+  EXPECT_THAT(parsed.problems[0].message(),
+              HasSubstr("nested more than 64 levels"));
   EXPECT_THAT(parsed.problems[0].path(),
               ::testing::StartsWith("attributes.deep[0][0]"));
 }
@@ -686,8 +703,9 @@ personas:
       - {id: a, weight: 50, when: &software {field: company.industry, equals: software}}
       - {id: b, weight: 50, when: *software}
 )");
-  EXPECT_TRUE(MessageDifferencer::Equals(playbook.personas(0).criteria(0).when(),
-                                         playbook.personas(0).criteria(1).when()));
+  EXPECT_TRUE(
+      MessageDifferencer::Equals(playbook.personas(0).criteria(0).when(),
+                                 playbook.personas(0).criteria(1).when()));
 }
 
 // ---------------------------------------------------------------------------
@@ -746,7 +764,8 @@ TEST(YamlMessageTest, JsonIndentedWithTabsIsRead) {
   // Many editors indent JSON with tabs; reading JSON as YAML must not refuse
   // a file that every JSON parser accepts.
   const std::string json =
-      "{\n\t\"metadata\": {\n\t\t\"name\": \"acme\",\n\t\t\"version\": \"1\"\n\t}\n}\n";
+      "{\n\t\"metadata\": {\n\t\t\"name\": \"acme\",\n\t\t\"version\": "
+      "\"1\"\n\t}\n}\n";
   auto source = ParsePlaybook(json, PlaybookFormat::kJson);
   ASSERT_TRUE(source.ok()) << source.status().message();
   EXPECT_EQ(source->playbook.metadata().name(), "acme");
@@ -780,8 +799,8 @@ TEST(YamlMessageTest, JsonEmptyEntryIsAProblemOnItsLine) {
 TEST(MessageToYamlTest, RoundTripsARichPlaybook) {
   // Built from YAML, then enriched by hand with values that YAML easily
   // mistypes (strings that look like numbers, bools or nulls; newlines).
-  v1::Playbook playbook = testing::PlaybookFromYaml(absl::StrCat(
-      MinimalPlaybookYaml(), R"(
+  v1::Playbook playbook =
+      testing::PlaybookFromYaml(absl::StrCat(MinimalPlaybookYaml(), R"(
 fit_rules:
   - id: business-email
     description: "Business e-mail: not gmail"
@@ -816,7 +835,8 @@ objectives:
 )"));
   v1::EngagementRule* rule = playbook.mutable_engagement()->add_rules();
   rule->set_id("pricing");
-  rule->set_description("Line one\nline two: with \"quotes\" and 'apostrophes' # not a comment");
+  rule->set_description(
+      "Line one\nline two: with \"quotes\" and 'apostrophes' # not a comment");
   rule->add_event_types(v1::EVENT_TYPE_PAGE_VIEW);
   rule->set_points(0.1);
   rule->set_max_points(1e300);
@@ -850,7 +870,8 @@ objectives:
   v1::Playbook back;
   ProblemList problems;
   ASSERT_TRUE(ParseYamlMessage(yaml, &back, &problems))
-      << problems.ToStatus("round trip").message() << "\n" << yaml;
+      << problems.ToStatus("round trip").message() << "\n"
+      << yaml;
   std::string diff;
   MessageDifferencer differencer;
   differencer.ReportDifferencesToString(&diff);
@@ -886,7 +907,8 @@ created_at: "2026-01-01T00:00:00Z"
   v1::Lead back;
   ProblemList problems;
   ASSERT_TRUE(ParseYamlMessage(yaml, &back, &problems))
-      << problems.ToStatus("round trip").message() << "\n" << yaml;
+      << problems.ToStatus("round trip").message() << "\n"
+      << yaml;
   EXPECT_TRUE(MessageDifferencer::Equals(lead, back)) << yaml;
 }
 
@@ -905,7 +927,8 @@ TEST(MessageToYamlTest, WritesSnakeCaseAndFullEnumNames) {
 TEST(MessageToYamlTest, StructKeysAreSortedForStableReviews) {
   v1::Lead lead;
   auto& fields = *lead.mutable_attributes()->mutable_fields();
-  for (const char* key : {"zeta", "alpha", "mid"}) fields[key].set_number_value(1);
+  for (const char* key : {"zeta", "alpha", "mid"})
+    fields[key].set_number_value(1);
   const std::string yaml = MessageToYaml(lead);
   const size_t alpha = yaml.find("alpha"), mid = yaml.find("mid"),
                zeta = yaml.find("zeta");
@@ -919,13 +942,13 @@ TEST(MessageToYamlTest, StructKeysAreSortedForStableReviews) {
 
 TEST(YamlMessageTest, RefusesAnAliasInsideItsOwnAnchor) {
   // Each of these 40-byte Playbooks once made validation run forever.
-  v1::ValidationProblem problem = OnlyProblem<v1::Playbook>(
-      "fit_rules: [{when: &w {any: [*w, *w]}}]\n");
+  v1::ValidationProblem problem =
+      OnlyProblem<v1::Playbook>("fit_rules: [{when: &w {any: [*w, *w]}}]\n");
   EXPECT_THAT(problem.message(), HasSubstr("would contain itself"));
   EXPECT_EQ(problem.line(), 1);
   EXPECT_EQ(problem.column(), 30);
-  problem = OnlyProblem<v1::Playbook>(
-      "fit_rules: [{when: {equals: &v [*v, *v]}}]\n");
+  problem =
+      OnlyProblem<v1::Playbook>("fit_rules: [{when: {equals: &v [*v, *v]}}]\n");
   EXPECT_THAT(problem.message(), HasSubstr("would contain itself"));
   EXPECT_EQ(problem.column(), 33);
   problem = OnlyProblem<v1::Playbook>(
@@ -942,13 +965,15 @@ TEST(YamlMessageTest, BoundsWhatAliasesExpandTo) {
   std::string yaml = "fit_rules: [{when: {equals: [&a0 [1,1,1,1,1,1,1,1,1]";
   for (int level = 1; level < 9; ++level) {
     absl::StrAppend(&yaml, ", &a", level, " [");
-    for (int i = 0; i < 9; ++i) absl::StrAppend(&yaml, i ? "," : "", "*a", level - 1);
+    for (int i = 0; i < 9; ++i)
+      absl::StrAppend(&yaml, i ? "," : "", "*a", level - 1);
     absl::StrAppend(&yaml, "]");
   }
   absl::StrAppend(&yaml, "]}}]\n");
   const v1::ValidationProblem problem = OnlyProblem<v1::Playbook>(yaml);
-  EXPECT_THAT(problem.message(),
-              HasSubstr("aliases expand the document to more than 1000000 values"));
+  EXPECT_THAT(
+      problem.message(),
+      HasSubstr("aliases expand the document to more than 1000000 values"));
   EXPECT_EQ(problem.line(), 1);
   EXPECT_GT(problem.column(), 1);
 }
@@ -956,7 +981,8 @@ TEST(YamlMessageTest, BoundsWhatAliasesExpandTo) {
 TEST(YamlMessageTest, AliasesThatRepeatAValueStillWork) {
   const auto playbook = MustParse<v1::Playbook>(
       "fit_rules:\n"
-      "  - {id: a, when: &big {field: company.employee_count, range: {min: 500}}, points: 1}\n"
+      "  - {id: a, when: &big {field: company.employee_count, range: {min: "
+      "500}}, points: 1}\n"
       "  - {id: b, when: *big, points: 2}\n");
   ASSERT_EQ(playbook.fit_rules_size(), 2);
   EXPECT_TRUE(MessageDifferencer::Equals(playbook.fit_rules(0).when(),
@@ -992,7 +1018,8 @@ TEST(YamlMessageTest, RefusesEscapesThatYamlCppDecodesToLatin1) {
   v1::ValidationProblem problem =
       OnlyProblem<v1::Playbook>("metadata:\n  name: \"acme\\_b2b\"\n");
   EXPECT_EQ(problem.path(), "metadata.name");
-  EXPECT_THAT(problem.message(), HasSubstr("not valid UTF-8 (byte 0xa0 at offset 4)"));
+  EXPECT_THAT(problem.message(),
+              HasSubstr("not valid UTF-8 (byte 0xa0 at offset 4)"));
   EXPECT_EQ(problem.line(), 2);
   problem = OnlyProblem<v1::Lead>("attributes: {\"plan\\N\": pro}\n");
   EXPECT_EQ(problem.path(), "attributes");

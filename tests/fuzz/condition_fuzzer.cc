@@ -45,7 +45,9 @@ priority:
   default_priority: medium
 )";
 
-absl::Time Now() { return absl::FromUnixSeconds(1795424400); }  // 2026-11-23T09:00:00Z
+absl::Time Now() {
+  return absl::FromUnixSeconds(1795424400);
+}  // 2026-11-23T09:00:00Z
 
 const std::vector<v1::Lead>& Leads() {
   static const auto* leads = [] {
@@ -72,7 +74,8 @@ void Score(const v1::Playbook& playbook) {
   LeadScore score;
   for (const v1::Lead& lead : Leads()) {
     const absl::Status status = scorer.Score(lead, Now(), &score);
-    Check(status.ok(), absl::StrCat("a valid lead failed to score: ", status.message()));
+    Check(status.ok(),
+          absl::StrCat("a valid lead failed to score: ", status.message()));
     Check(score.fit >= 0 && score.fit <= 100, "fit outside [0, 100]");
     Check(score.engagement >= 0 && score.engagement <= 100,
           "engagement outside [0, max_score]");

@@ -31,7 +31,8 @@ void TestOneInput(absl::string_view csv) {
     const absl::Status status = ParseLeadJson(ToStableJson(lead), &again);
     Check(status.ok(), absl::StrCat("a lead read does not print as JSON: ",
                                     status.message()));
-    Check(Bytes(again) == Bytes(lead), "printing a lead read as JSON changed it");
+    Check(Bytes(again) == Bytes(lead),
+          "printing a lead read as JSON changed it");
   }
   Fail("the reader never reached the end");
 }

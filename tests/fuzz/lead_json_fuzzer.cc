@@ -18,14 +18,16 @@ void TestOneInput(absl::string_view json) {
   const absl::Status slow = ParseLeadJson(json, &reference);
   v1::Lead fast;
   if (ParseLeadJsonFast(json, &fast)) {
-    Check(slow.ok(), absl::StrCat("the fast path took a line protobuf refuses: ",
-                                  slow.message()));
+    Check(slow.ok(),
+          absl::StrCat("the fast path took a line protobuf refuses: ",
+                       slow.message()));
     Check(Bytes(fast) == Bytes(reference),
           "the fast path read another lead than protobuf");
   }
   v1::Lead quick;
   const absl::Status quick_status = ParseLeadJsonQuickly(json, &quick);
-  Check(quick_status.ok() == slow.ok(), "ParseLeadJsonQuickly disagrees on success");
+  Check(quick_status.ok() == slow.ok(),
+        "ParseLeadJsonQuickly disagrees on success");
   Check(quick_status.message() == slow.message(),
         "ParseLeadJsonQuickly gives another error than protobuf");
   if (slow.ok()) {

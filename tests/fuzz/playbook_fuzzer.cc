@@ -20,7 +20,8 @@ void TestOneInput(absl::string_view input) {
   static constexpr PlaybookFormat kFormats[] = {
       PlaybookFormat::kYaml, PlaybookFormat::kJson, PlaybookFormat::kText,
       PlaybookFormat::kBinary};
-  const PlaybookFormat format = kFormats[static_cast<unsigned char>(input[0]) % 4];
+  const PlaybookFormat format =
+      kFormats[static_cast<unsigned char>(input[0]) % 4];
   absl::StatusOr<PlaybookSource> source =
       ParsePlaybook(input.substr(1), format, "fuzz");
   if (!source.ok()) {
@@ -36,7 +37,8 @@ void TestOneInput(absl::string_view input) {
     Check(Bytes(again) == Bytes(source->playbook),
           "MessageToYaml and back changed the Playbook");
   }
-  auto engine = LeadEngine::Create(source->playbook, &source->positions, "fuzz");
+  auto engine =
+      LeadEngine::Create(source->playbook, &source->positions, "fuzz");
   if (!engine.ok()) {
     Check(ProblemsFromStatus(engine.status()).has_value(),
           "an invalid Playbook has no problems listed");

@@ -13,9 +13,9 @@
 #include "absl/time/time.h"
 #include "core/journey/lead_engine.h"
 #include "core/leads/lead_json.h"
-#include "smarketing/v1/routing_state.pb.h"
 #include "core/playbook/playbook_loader.h"
 #include "core/scoring/scorer.h"
+#include "smarketing/v1/routing_state.pb.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace smarketing::fuzz {
@@ -23,7 +23,8 @@ namespace smarketing::fuzz {
 void TestOneInput(absl::string_view json) {
   // Kept for the whole run, as the service keeps its active Playbook.
   static const auto* demo = [] {
-    auto source = LoadPlaybookFile(SMARKETING_SOURCE_DIR "/examples/playbooks/demo.yaml");
+    auto source =
+        LoadPlaybookFile(SMARKETING_SOURCE_DIR "/examples/playbooks/demo.yaml");
     if (!source.ok()) Fail(std::string(source.status().message()));
     auto created = LeadEngine::Create(source->playbook);
     if (!created.ok()) Fail(std::string(created.status().message()));
@@ -31,7 +32,8 @@ void TestOneInput(absl::string_view json) {
   }();
   const LeadEngine* engine = demo->get();
   static Scorer* scorer = new Scorer(engine->playbook());
-  const absl::Time now = absl::FromUnixSeconds(1795424400);  // 2026-11-23T09:00:00Z
+  const absl::Time now =
+      absl::FromUnixSeconds(1795424400);  // 2026-11-23T09:00:00Z
 
   v1::Lead lead;
   if (!ParseLeadJsonQuickly(json, &lead).ok()) return;
@@ -41,7 +43,8 @@ void TestOneInput(absl::string_view json) {
           absl::StrCat("a lead failed with ", result.status().ToString()));
     return;
   }
-  Check(result->fit_score() >= 0 && result->fit_score() <= 100, "fit outside [0, 100]");
+  Check(result->fit_score() >= 0 && result->fit_score() <= 100,
+        "fit outside [0, 100]");
   Check(result->engagement_score() >= 0 &&
             result->engagement_score() <=
                 engine->playbook()->playbook().engagement().max_score(),
@@ -53,9 +56,11 @@ void TestOneInput(absl::string_view json) {
   Check(lifecycle.ok(), "a lifecycle cannot start");
   state.lifecycle = *lifecycle;
   v1::RoutingState routing;
-  const absl::Status refreshed = engine->Refresh(lead, now, scorer, &state, &routing);
-  Check(refreshed.ok() || refreshed.code() == absl::StatusCode::kInvalidArgument,
-        absl::StrCat("refreshing failed with ", refreshed.ToString()));
+  const absl::Status refreshed =
+      engine->Refresh(lead, now, scorer, &state, &routing);
+  Check(
+      refreshed.ok() || refreshed.code() == absl::StatusCode::kInvalidArgument,
+      absl::StrCat("refreshing failed with ", refreshed.ToString()));
 }
 
 }  // namespace smarketing::fuzz

@@ -3,8 +3,8 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
-#include <cstdlib>
 #include <array>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -12,9 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "core/base/proto_time.h"
 #include "grpc_server/server.h"
+#include "gtest/gtest.h"
 
 namespace smarketing {
 namespace {
@@ -42,9 +42,9 @@ class AccountTest : public ::testing::Test {
     auto server = Server::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto channel = grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()),
-        grpc::InsecureChannelCredentials());
+    auto channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials());
     leads_ = v1::LeadService::NewStub(channel);
     team_ = v1::TeamService::NewStub(channel);
   }
@@ -81,7 +81,8 @@ class AccountTest : public ::testing::Test {
       TimeToProto(absl::Now() - absl::Minutes(5), event->mutable_occurred_at());
     }
     v1::UpsertLeadResponse response;
-    grpc::Status st = leads_->UpsertLead(As(kMarketing).get(), request, &response);
+    grpc::Status st =
+        leads_->UpsertLead(As(kMarketing).get(), request, &response);
     EXPECT_TRUE(st.ok()) << st.error_message();
     return response.lead();
   }
@@ -112,7 +113,8 @@ class AccountTest : public ::testing::Test {
       entry->set_owner_id(owner);
     }
     v1::SetAccountOwnersResponse response;
-    grpc::Status st = team_->SetAccountOwners(As(token).get(), request, &response);
+    grpc::Status st =
+        team_->SetAccountOwners(As(token).get(), request, &response);
     if (changed != nullptr) *changed = response.changed();
     return st;
   }
@@ -121,9 +123,9 @@ class AccountTest : public ::testing::Test {
 TEST_F(AccountTest, AnAccountGathersItsContacts) {
   const v1::LeadRecord cmo =
       Upsert("acme-cmo", "acme.example", v1::SENIORITY_C_LEVEL, "CMO", true);
-  const v1::LeadRecord manager = Upsert("acme-mgr", "www.ACME.example",
-                                        v1::SENIORITY_MANAGER,
-                                        "Marketing Manager", false);
+  const v1::LeadRecord manager =
+      Upsert("acme-mgr", "www.ACME.example", v1::SENIORITY_MANAGER,
+             "Marketing Manager", false);
   ASSERT_EQ(cmo.lifecycle().stage(), v1::LIFECYCLE_STAGE_MQL);
   // Routed to a team; to an owner in the team's working hours, else it
   // waits in the team's queue (the scheduler is off here).
@@ -147,9 +149,9 @@ TEST_F(AccountTest, AnAccountGathersItsContacts) {
   EXPECT_EQ(account.contacts(1).grade(), manager.score().grade());
   EXPECT_EQ(account.best_fit_score(),
             std::max(cmo.score().fit_score(), manager.score().fit_score()));
-  EXPECT_DOUBLE_EQ(account.total_engagement_score(),
-                   cmo.score().engagement_score() +
-                       manager.score().engagement_score());
+  EXPECT_DOUBLE_EQ(
+      account.total_engagement_score(),
+      cmo.score().engagement_score() + manager.score().engagement_score());
   EXPECT_EQ(account.open_contacts(),
             (cmo.lifecycle().stage() == v1::LIFECYCLE_STAGE_MQL) +
                 (manager.lifecycle().stage() == v1::LIFECYCLE_STAGE_MQL));
@@ -206,17 +208,18 @@ TEST_F(AccountTest, AccountsArePagedByDomain) {
 TEST_F(AccountTest, AccountOwnersAreImportedAllOrNothing) {
   Upsert("c-1", "c.example", v1::SENIORITY_VP, "VP Sales", false);
   int changed = 0;
-  ASSERT_TRUE(SetOwners(kAdmin, {{"WWW.C.example", "emea-midmarket", "usr-1002"},
-                                 {"d.example", "na-enterprise", "usr-1101"}},
+  ASSERT_TRUE(SetOwners(kAdmin,
+                        {{"WWW.C.example", "emea-midmarket", "usr-1002"},
+                         {"d.example", "na-enterprise", "usr-1101"}},
                         &changed)
                   .ok());
   EXPECT_EQ(changed, 2);
   EXPECT_EQ(Account("c.example").owner().owner_id(), "usr-1002");
   EXPECT_EQ(Account("c.example").owner().team_id(), "emea-midmarket");
   // The same again changes nothing.
-  ASSERT_TRUE(SetOwners(kAdmin, {{"c.example", "emea-midmarket", "usr-1002"}},
-                        &changed)
-                  .ok());
+  ASSERT_TRUE(
+      SetOwners(kAdmin, {{"c.example", "emea-midmarket", "usr-1002"}}, &changed)
+          .ok());
   EXPECT_EQ(changed, 0);
 
   // An unknown team, a marketing member, a missing domain: all named, and

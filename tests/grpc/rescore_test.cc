@@ -3,9 +3,9 @@
 // newly active Playbook version is applied to every stored lead once, with
 // its changes in the feed; the refresh rewrites only the leads whose
 // decayed engagement crossed something.
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
-#include <google/protobuf/util/json_util.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -18,13 +18,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "core/base/proto_time.h"
 #include "core/playbook/compiled_playbook.h"
 #include "core/playbook/playbook_loader.h"
 #include "core/scoring/scorer.h"
 #include "core/synthetic/lead_generator.h"
 #include "grpc_server/server.h"
+#include "gtest/gtest.h"
 
 namespace smarketing {
 namespace {
@@ -67,9 +67,9 @@ v1::Playbook LowerMqlThreshold() {
 class RescoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::ofstream(dir_.path() / "tokens")
-        << kReader << " reader ann\n" << kMarketing << " marketing mia\n"
-        << kAdmin << " admin ada\n";
+    std::ofstream(dir_.path() / "tokens") << kReader << " reader ann\n"
+                                          << kMarketing << " marketing mia\n"
+                                          << kAdmin << " admin ada\n";
     options_.listen = "127.0.0.1:0";
     options_.store_path = (dir_.path() / "store.db").string();
     options_.token_file = (dir_.path() / "tokens").string();
@@ -85,16 +85,17 @@ class RescoreTest : public ::testing::Test {
     clock_ = absl::Now();
     std::string json;
     ASSERT_TRUE(
-        google::protobuf::util::MessageToJsonString(DemoPlaybook(), &json).ok());
+        google::protobuf::util::MessageToJsonString(DemoPlaybook(), &json)
+            .ok());
     std::ofstream(dir_.path() / "playbook.json") << json;
     options_.demo_playbook = (dir_.path() / "playbook.json").string();
 
     auto server = Server::Start(options_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto channel = grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->port()),
-        grpc::InsecureChannelCredentials());
+    auto channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials());
     leads_ = v1::LeadService::NewStub(channel);
     playbooks_ = v1::PlaybookService::NewStub(channel);
   }

@@ -1,8 +1,8 @@
 // ReportService.GetReview end to end: a real server on a loopback port with
 // the demo Playbook, leads worked through the service's own RPCs.
 #include <grpcpp/create_channel.h>
-#include <httplib.h>
 #include <grpcpp/security/credentials.h>
+#include <httplib.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,13 +13,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/base/proto_time.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "gtest/gtest.h"
-#include "core/base/proto_time.h"
 #include "grpc_server/prometheus_text.h"
 #include "grpc_server/server.h"
+#include "gtest/gtest.h"
 
 namespace smarketing {
 namespace {
@@ -42,9 +42,10 @@ class ReviewServiceTest : public ::testing::Test {
     std::string pattern =
         (std::filesystem::temp_directory_path() / "smarketing-XXXXXX").string();
     dir_ = mkdtemp(pattern.data());
-    std::ofstream(dir_ / "tokens")
-        << kReader << " reader ann\n" << kSales << " sales sam\n"
-        << kMarketing << " marketing mia\n" << kAdmin << " admin ada\n";
+    std::ofstream(dir_ / "tokens") << kReader << " reader ann\n"
+                                   << kSales << " sales sam\n"
+                                   << kMarketing << " marketing mia\n"
+                                   << kAdmin << " admin ada\n";
   }
 
   void Start(ServerOptions options) {
@@ -58,8 +59,9 @@ class ReviewServiceTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     if (!options.tls_cert.empty()) return;
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                       grpc::InsecureChannelCredentials());
+    auto channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials());
     leads_ = v1::LeadService::NewStub(channel);
     reports_ = v1::ReportService::NewStub(channel);
   }
@@ -97,7 +99,8 @@ class ReviewServiceTest : public ::testing::Test {
     event->set_type(v1::EVENT_TYPE_DEMO_REQUEST);
     TimeToProto(absl::Now() - absl::Hours(1), event->mutable_occurred_at());
     v1::UpsertLeadResponse response;
-    grpc::Status st = leads_->UpsertLead(As(kMarketing).get(), request, &response);
+    grpc::Status st =
+        leads_->UpsertLead(As(kMarketing).get(), request, &response);
     ASSERT_TRUE(st.ok()) << st.error_message();
     ASSERT_EQ(response.lead().lifecycle().stage(), v1::LIFECYCLE_STAGE_MQL);
   }
@@ -108,12 +111,14 @@ class ReviewServiceTest : public ::testing::Test {
     request.mutable_feedback()->set_actor_id("usr-1001");
     TimeToProto(absl::Now(), request.mutable_feedback()->mutable_at());
     if (rejection != nullptr) {
-      request.mutable_feedback()->mutable_rejected()->set_reason_code(rejection);
+      request.mutable_feedback()->mutable_rejected()->set_reason_code(
+          rejection);
     } else {
       request.mutable_feedback()->mutable_accepted();
     }
     v1::RecordFeedbackResponse response;
-    grpc::Status st = leads_->RecordFeedback(As(kSales).get(), request, &response);
+    grpc::Status st =
+        leads_->RecordFeedback(As(kSales).get(), request, &response);
     ASSERT_TRUE(st.ok()) << st.error_message();
   }
 
@@ -208,7 +213,8 @@ TEST_F(ReviewServiceTest, BadPeriodsAreRefusedNamingTheField) {
   request.clear_week();
   st = GetReview(request, &response);
   EXPECT_THAT(FieldViolations(st), ElementsAre("period_end"));
-  TimeToProto(absl::Now() + absl::Hours(24 * 400), request.mutable_period_end());
+  TimeToProto(absl::Now() + absl::Hours(24 * 400),
+              request.mutable_period_end());
   st = GetReview(request, &response);
   EXPECT_THAT(FieldViolations(st), ElementsAre("period_end"));
   TimeToProto(absl::Now() - absl::Hours(1), request.mutable_period_end());
@@ -225,8 +231,9 @@ TEST_F(ReviewServiceTest, NeedsAReaderToken) {
   v1::GetReviewResponse response;
   EXPECT_EQ(GetReview({}, &response, "").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(GetReview({}, &response, "not-a-token-at-all-xxxxxxxxx").error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      GetReview({}, &response, "not-a-token-at-all-xxxxxxxxx").error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
   for (const char* token : {kReader, kSales, kMarketing, kAdmin}) {
     EXPECT_TRUE(GetReview({}, &response, token).ok()) << token;
   }
@@ -246,8 +253,10 @@ TEST_F(ReviewServiceTest, HttpServesThePageAndMetricsToReadersOnly) {
     EXPECT_EQ(missing->status, 401);
     EXPECT_THAT(missing->get_header_value("WWW-Authenticate"),
                 ::testing::HasSubstr("Basic"));
-    EXPECT_THAT(missing->body, ::testing::Not(::testing::HasSubstr("http-lead")));
-    auto wrong = http.Get(path, {{"Authorization", "Bearer not-a-valid-token-xxxx"}});
+    EXPECT_THAT(missing->body,
+                ::testing::Not(::testing::HasSubstr("http-lead")));
+    auto wrong =
+        http.Get(path, {{"Authorization", "Bearer not-a-valid-token-xxxx"}});
     ASSERT_TRUE(wrong);
     EXPECT_EQ(wrong->status, 401);
     httplib::Client basic("127.0.0.1", server_->http_port());
@@ -271,14 +280,15 @@ TEST_F(ReviewServiceTest, HttpServesThePageAndMetricsToReadersOnly) {
   EXPECT_THAT(page->body, ::testing::HasSubstr("data-figure=\"mqls\">1<"));
   EXPECT_THAT(page->body, ::testing::HasSubstr("http-lead"));
 
-  auto metrics = http.Get("/metrics",
-                          {{"Authorization", absl::StrCat("Bearer ", kReader)}});
+  auto metrics = http.Get(
+      "/metrics", {{"Authorization", absl::StrCat("Bearer ", kReader)}});
   ASSERT_TRUE(metrics);
   EXPECT_THAT(metrics->body,
               ::testing::HasSubstr("smarketing_rpc_calls_total{method=\"/"
                                    "smarketing.v1.LeadService/UpsertLead\","
                                    "code=\"OK\"} 1\n"));
-  EXPECT_THAT(metrics->body, ::testing::HasSubstr("smarketing_leads{stage=\"mql\"} 1\n"));
+  EXPECT_THAT(metrics->body,
+              ::testing::HasSubstr("smarketing_leads{stage=\"mql\"} 1\n"));
   EXPECT_THAT(metrics->body,
               ::testing::HasSubstr("smarketing_events_ingested_total 1\n"));
 }
@@ -291,7 +301,8 @@ class ReviewHttpsTest : public ReviewServiceTest {
     MakeDir();
     const std::string cmd = absl::StrCat(
         "(cd ", dir_.string(),
-        " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca"
+        " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
+        "/CN=test-ca"
         " -keyout ca.key -out ca.pem"
         " && openssl req -newkey rsa:2048 -nodes -subj /CN=localhost"
         " -keyout server.key -out server.csr"
@@ -331,7 +342,8 @@ TEST_F(ReviewHttpsTest, ServesThePageOverTlsToClientsWithACertificate) {
   EXPECT_FALSE(without_cert.Get("/review"));
   // Plain HTTP to the TLS port gets no page.
   httplib::Client plain("127.0.0.1", server_->http_port());
-  auto refused = plain.Get("/review", {{"Authorization", absl::StrCat("Bearer ", kReader)}});
+  auto refused = plain.Get(
+      "/review", {{"Authorization", absl::StrCat("Bearer ", kReader)}});
   EXPECT_TRUE(!refused || refused->status != 200);
 }
 

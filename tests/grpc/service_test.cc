@@ -148,7 +148,8 @@ class ServiceTest : public ::testing::Test {
     v1::UpsertLeadRequest request;
     *request.mutable_lead() = lead;
     v1::UpsertLeadResponse response;
-    grpc::Status st = leads_->UpsertLead(As(kMarketing).get(), request, &response);
+    grpc::Status st =
+        leads_->UpsertLead(As(kMarketing).get(), request, &response);
     EXPECT_TRUE(st.ok()) << st.error_message();
     return response.lead();
   }
@@ -177,7 +178,8 @@ class ServiceTest : public ::testing::Test {
     fill(request.mutable_feedback());
     request.set_expected_revision(expected_revision);
     v1::RecordFeedbackResponse response;
-    grpc::Status st = leads_->RecordFeedback(As(kSales).get(), request, &response);
+    grpc::Status st =
+        leads_->RecordFeedback(As(kSales).get(), request, &response);
     if (lead != nullptr) *lead = response.lead();
     return st;
   }
@@ -239,9 +241,9 @@ TEST_F(ServiceTest, UnknownPlaybookVersionIsNotFound) {
   *request.mutable_lead() = HotLead("x");
   request.set_playbook_number(42);
   v1::ScoreLeadResponse response;
-  EXPECT_EQ(scoring_->ScoreLead(As(kReader).get(), request, &response)
-                .error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      scoring_->ScoreLead(As(kReader).get(), request, &response).error_code(),
+      grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ServiceTest, ScoreLeadsStreamsBatchesAndReportsBadLeadsInPlace) {
@@ -331,7 +333,8 @@ TEST_F(ServiceTest, ConcurrentValidationsAreBounded) {
   v1::ValidatePlaybookResponse response;
   request.mutable_playbook()->set_document(ReadDemo());
   EXPECT_TRUE(
-      playbooks_->ValidatePlaybook(As(kMarketing).get(), request, &response).ok());
+      playbooks_->ValidatePlaybook(As(kMarketing).get(), request, &response)
+          .ok());
 }
 
 TEST_F(ServiceTest, PublishesActivatesAndRollsBackVersions) {
@@ -355,14 +358,16 @@ TEST_F(ServiceTest, PublishesActivatesAndRollsBackVersions) {
   v1::ListPlaybookVersionsRequest list;
   list.set_page_size(1);
   v1::ListPlaybookVersionsResponse versions;
-  ASSERT_TRUE(playbooks_->ListPlaybookVersions(As(kReader).get(), list, &versions)
-                  .ok());
+  ASSERT_TRUE(
+      playbooks_->ListPlaybookVersions(As(kReader).get(), list, &versions)
+          .ok());
   ASSERT_EQ(versions.versions_size(), 1);
   EXPECT_EQ(versions.versions(0).number(), 2);
   ASSERT_FALSE(versions.next_page_token().empty());
   list.set_page_token(versions.next_page_token());
-  ASSERT_TRUE(playbooks_->ListPlaybookVersions(As(kReader).get(), list, &versions)
-                  .ok());
+  ASSERT_TRUE(
+      playbooks_->ListPlaybookVersions(As(kReader).get(), list, &versions)
+          .ok());
   ASSERT_EQ(versions.versions_size(), 1);
   EXPECT_EQ(versions.versions(0).number(), 1);
   EXPECT_TRUE(versions.versions(0).active());
@@ -383,7 +388,8 @@ TEST_F(ServiceTest, PublishesActivatesAndRollsBackVersions) {
             grpc::StatusCode::FAILED_PRECONDITION);
   activate.set_expected_active_number(1);
   ASSERT_TRUE(
-      playbooks_->ActivatePlaybook(As(kAdmin).get(), activate, &activated).ok());
+      playbooks_->ActivatePlaybook(As(kAdmin).get(), activate, &activated)
+          .ok());
   EXPECT_TRUE(activated.version().active());
   activate.set_number(7);
   activate.clear_expected_active_number();
@@ -400,7 +406,8 @@ TEST_F(ServiceTest, PublishesActivatesAndRollsBackVersions) {
   // Roll back, and the choice survives a restart.
   activate.set_number(1);
   ASSERT_TRUE(
-      playbooks_->ActivatePlaybook(As(kAdmin).get(), activate, &activated).ok());
+      playbooks_->ActivatePlaybook(As(kAdmin).get(), activate, &activated)
+          .ok());
   RestartServer();
   ASSERT_TRUE(playbooks_->GetPlaybook(As(kReader).get(), get, &got).ok());
   EXPECT_EQ(got.version().number(), 1);
@@ -426,11 +433,13 @@ TEST_F(ServiceTest, AQualifiedLeadIsRoutedWithSlaDeadlinesAndWorkedToAWin) {
   *events.add_events() = PageView("pv-1");
   *events.add_events() = PageView("pv-2");
   v1::RecordEventsResponse recorded;
-  ASSERT_TRUE(leads_->RecordEvents(As(kMarketing).get(), events, &recorded).ok());
+  ASSERT_TRUE(
+      leads_->RecordEvents(As(kMarketing).get(), events, &recorded).ok());
   EXPECT_EQ(recorded.recorded(), 2);
   EXPECT_EQ(recorded.duplicates(), 1);
   const int64_t after_events = recorded.revision();
-  ASSERT_TRUE(leads_->RecordEvents(As(kMarketing).get(), events, &recorded).ok());
+  ASSERT_TRUE(
+      leads_->RecordEvents(As(kMarketing).get(), events, &recorded).ok());
   EXPECT_EQ(recorded.recorded(), 0);
   EXPECT_EQ(recorded.duplicates(), 3);
   // A retried delivery changes nothing, not even the revision.
@@ -439,8 +448,9 @@ TEST_F(ServiceTest, AQualifiedLeadIsRoutedWithSlaDeadlinesAndWorkedToAWin) {
 
   // The events moved the lead on: its first revision is stale, refused,
   // and the refusal changes nothing.
-  EXPECT_EQ(Feedback("journey", [](v1::Feedback* f) { f->mutable_accepted(); },
-                     nullptr, revision)
+  EXPECT_EQ(Feedback(
+                "journey", [](v1::Feedback* f) { f->mutable_accepted(); },
+                nullptr, revision)
                 .error_code(),
             grpc::StatusCode::ABORTED);
   EXPECT_EQ(Get("journey").lifecycle().stage(), v1::LIFECYCLE_STAGE_MQL);
@@ -452,35 +462,39 @@ TEST_F(ServiceTest, AQualifiedLeadIsRoutedWithSlaDeadlinesAndWorkedToAWin) {
   EXPECT_TRUE(touched.lead().lifecycle().has_first_touched_at());
 
   ASSERT_TRUE(
-      Feedback("journey", [](v1::Feedback* f) { f->mutable_accepted(); }, &lead)
+      Feedback(
+          "journey", [](v1::Feedback* f) { f->mutable_accepted(); }, &lead)
           .ok());
   EXPECT_EQ(lead.lifecycle().stage(), v1::LIFECYCLE_STAGE_SAL);
-  ASSERT_TRUE(Feedback("journey",
-                       [](v1::Feedback* f) { f->mutable_meeting_held(); }, &lead)
-                  .ok());
-  ASSERT_TRUE(Feedback("journey",
-                       [](v1::Feedback* f) {
-                         f->mutable_opportunity_created()
-                             ->mutable_amount()
-                             ->set_amount(50000);
-                       },
-                       &lead)
-                  .ok());
+  ASSERT_TRUE(
+      Feedback(
+          "journey", [](v1::Feedback* f) { f->mutable_meeting_held(); }, &lead)
+          .ok());
+  ASSERT_TRUE(
+      Feedback(
+          "journey",
+          [](v1::Feedback* f) {
+            f->mutable_opportunity_created()->mutable_amount()->set_amount(
+                50000);
+          },
+          &lead)
+          .ok());
   EXPECT_EQ(lead.lifecycle().stage(), v1::LIFECYCLE_STAGE_OPPORTUNITY);
-  ASSERT_TRUE(Feedback("journey",
-                       [](v1::Feedback* f) {
-                         f->mutable_won()->mutable_revenue()->set_amount(48000);
-                         f->mutable_won()->mutable_margin()->set_amount(30000);
-                       },
-                       &lead)
+  ASSERT_TRUE(Feedback(
+                  "journey",
+                  [](v1::Feedback* f) {
+                    f->mutable_won()->mutable_revenue()->set_amount(48000);
+                    f->mutable_won()->mutable_margin()->set_amount(30000);
+                  },
+                  &lead)
                   .ok());
   EXPECT_EQ(lead.lifecycle().stage(), v1::LIFECYCLE_STAGE_CUSTOMER);
   EXPECT_GE(lead.lifecycle().history_size(), 6);
 
   // A customer cannot be accepted again: FAILED_PRECONDITION, nothing changes.
-  EXPECT_EQ(
-      Feedback("journey", [](v1::Feedback* f) { f->mutable_accepted(); }).error_code(),
-      grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Feedback("journey", [](v1::Feedback* f) { f->mutable_accepted(); })
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(Get("journey").revision(), lead.revision());
 
   v1::GetClosedLoopReportRequest report;
@@ -488,7 +502,8 @@ TEST_F(ServiceTest, AQualifiedLeadIsRoutedWithSlaDeadlinesAndWorkedToAWin) {
   TimeToProto(absl::Now() + absl::Hours(24), report.mutable_period_end());
   v1::GetClosedLoopReportResponse closed_loop;
   ASSERT_TRUE(
-      reports_->GetClosedLoopReport(As(kReader).get(), report, &closed_loop).ok());
+      reports_->GetClosedLoopReport(As(kReader).get(), report, &closed_loop)
+          .ok());
   const v1::FunnelCounts& total = closed_loop.report().total();
   EXPECT_EQ(total.leads(), 1);
   EXPECT_EQ(total.mqls(), 1);
@@ -507,18 +522,19 @@ TEST_F(ServiceTest, ARejectedLeadIsRecycledToNurtureWithItsReason) {
   Upsert(HotLead("rejected"));
   // An unknown reason is refused and changes nothing.
   v1::LeadRecord lead;
-  grpc::Status st = Feedback(
-      "rejected",
-      [](v1::Feedback* f) { f->mutable_rejected()->set_reason_code("nope"); });
+  grpc::Status st = Feedback("rejected", [](v1::Feedback* f) {
+    f->mutable_rejected()->set_reason_code("nope");
+  });
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << st.error_message();
   EXPECT_EQ(Get("rejected").lifecycle().stage(), v1::LIFECYCLE_STAGE_MQL);
 
-  ASSERT_TRUE(Feedback("rejected",
-                       [](v1::Feedback* f) {
-                         f->mutable_rejected()->set_reason_code("no_budget");
-                       },
-                       &lead)
+  ASSERT_TRUE(Feedback(
+                  "rejected",
+                  [](v1::Feedback* f) {
+                    f->mutable_rejected()->set_reason_code("no_budget");
+                  },
+                  &lead)
                   .ok());
   EXPECT_EQ(lead.lifecycle().stage(), v1::LIFECYCLE_STAGE_NURTURE);
   EXPECT_EQ(lead.lifecycle().history().rbegin()->reason_code(), "no_budget");
@@ -570,7 +586,8 @@ TEST_F(ServiceTest, ExplainsAStoredLeadAndErasesIt) {
   v1::ExplainLeadRequest explain;
   explain.set_lead_id("erase-me");
   v1::ExplainLeadResponse explained;
-  ASSERT_TRUE(scoring_->ExplainLead(As(kReader).get(), explain, &explained).ok());
+  ASSERT_TRUE(
+      scoring_->ExplainLead(As(kReader).get(), explain, &explained).ok());
   EXPECT_EQ(explained.result().events_counted(), 1);
   EXPECT_FALSE(explained.result().explanation().empty());
 
@@ -620,8 +637,8 @@ TEST_F(ServiceTest, ConcurrentWritersKeepEveryEventOnceAndRefusalsAlone) {
       for (int w = 0; w < kWrites; ++w) {
         v1::RecordEventsRequest request;
         // Every fifth write goes to a lead that does not exist.
-        request.set_lead_id(w % 5 == 4 ? "ghost"
-                                       : absl::StrCat("busy-", (t + w) % kLeads));
+        request.set_lead_id(
+            w % 5 == 4 ? "ghost" : absl::StrCat("busy-", (t + w) % kLeads));
         *request.add_events() = PageView(absl::StrCat("t", t, "-w", w));
         v1::RecordEventsResponse response;
         if (!leads_->RecordEvents(As(kMarketing).get(), request, &response)
@@ -928,7 +945,8 @@ class TlsTest : public ServiceTest {
     const std::string d = dir_.path().string();
     const std::string cmd = absl::StrCat(
         "(cd ", d,
-        " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca"
+        " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
+        "/CN=test-ca"
         " -keyout ca.key -out ca.pem"
         " && openssl req -newkey rsa:2048 -nodes -subj /CN=localhost"
         " -keyout server.key -out server.csr"
@@ -1080,7 +1098,8 @@ TEST_F(HardeningTest, ListLeadsBySlaStateListsEveryLeadInIt) {
   // A cold lead, outside the SLA, among hot ones that are in it: with
   // pages of 3, the last store page is short and used to end the listing
   // before its last lead.
-  for (const char* id : {"a-hot", "c-hot", "d-hot", "e-hot"}) Upsert(HotLead(id));
+  for (const char* id : {"a-hot", "c-hot", "d-hot", "e-hot"})
+    Upsert(HotLead(id));
   v1::Lead cold;
   cold.set_id("b-cold");
   Upsert(cold);
@@ -1236,7 +1255,8 @@ TEST_F(HardeningTest, SmallerFindings) {
   *events.add_events() = PageView("small-view");
   events.set_request_id(std::string(10000, 'r'));
   v1::RecordEventsResponse recorded;
-  grpc::Status st = leads_->RecordEvents(As(kMarketing).get(), events, &recorded);
+  grpc::Status st =
+      leads_->RecordEvents(As(kMarketing).get(), events, &recorded);
   EXPECT_EQ(FieldViolations(st), std::vector<std::string>{"request_id"});
 
   // UpsertLead takes as many events as RecordEvents.

@@ -1,9 +1,9 @@
 // The change feed and the SLA scheduler end to end: a real server on a
 // loopback port with its SQLite store, real gRPC clients, and the
 // scheduler's clock moved by the test.
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
-#include <google/protobuf/util/json_util.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -19,10 +19,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "gtest/gtest.h"
 #include "core/base/proto_time.h"
 #include "core/playbook/playbook_loader.h"
 #include "grpc_server/server.h"
+#include "gtest/gtest.h"
 
 namespace smarketing {
 namespace {
@@ -57,7 +57,8 @@ v1::Playbook TestPlaybook() {
       absl::StrCat(SMARKETING_SOURCE_DIR, "/examples/playbooks/demo.yaml"));
   EXPECT_TRUE(source.ok()) << source.status();
   v1::Playbook playbook = source->playbook;
-  v1::BusinessCalendar* calendar = playbook.mutable_sla()->mutable_default_calendar();
+  v1::BusinessCalendar* calendar =
+      playbook.mutable_sla()->mutable_default_calendar();
   calendar->Clear();
   calendar->set_time_zone("UTC");
   for (int day = v1::WEEKDAY_MONDAY; day <= v1::WEEKDAY_SUNDAY; ++day) {
@@ -95,9 +96,10 @@ v1::Playbook TestPlaybook() {
 class SchedulerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::ofstream(dir_.path() / "tokens")
-        << kReader << " reader ann\n" << kSales << " sales sam\n"
-        << kMarketing << " marketing mia\n" << kAdmin << " admin ada\n";
+    std::ofstream(dir_.path() / "tokens") << kReader << " reader ann\n"
+                                          << kSales << " sales sam\n"
+                                          << kMarketing << " marketing mia\n"
+                                          << kAdmin << " admin ada\n";
     options_.listen = "127.0.0.1:0";
     options_.store_path = (dir_.path() / "store.db").string();
     options_.token_file = (dir_.path() / "tokens").string();
@@ -113,7 +115,8 @@ class SchedulerTest : public ::testing::Test {
 
   void WritePlaybook(const v1::Playbook& playbook) {
     std::string json;
-    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(playbook, &json).ok());
+    ASSERT_TRUE(
+        google::protobuf::util::MessageToJsonString(playbook, &json).ok());
     const auto path = dir_.path() / "playbook.json";
     std::ofstream(path) << json;
     options_.demo_playbook = path.string();
@@ -136,9 +139,11 @@ class SchedulerTest : public ::testing::Test {
                          v1::MemberStatus* out = nullptr) {
     v1::SetMemberStatusRequest request;
     *request.mutable_status() = status;
-    for (const char* path : paths) request.mutable_update_mask()->add_paths(path);
+    for (const char* path : paths)
+      request.mutable_update_mask()->add_paths(path);
     v1::SetMemberStatusResponse response;
-    grpc::Status st = team_->SetMemberStatus(As(token).get(), request, &response);
+    grpc::Status st =
+        team_->SetMemberStatus(As(token).get(), request, &response);
     if (out != nullptr) *out = response.status();
     return st;
   }
@@ -187,7 +192,8 @@ class SchedulerTest : public ::testing::Test {
     event->set_type(v1::EVENT_TYPE_DEMO_REQUEST);
     TimeToProto(absl::Now() - absl::Minutes(5), event->mutable_occurred_at());
     v1::UpsertLeadResponse response;
-    grpc::Status st = leads_->UpsertLead(As(kMarketing).get(), request, &response);
+    grpc::Status st =
+        leads_->UpsertLead(As(kMarketing).get(), request, &response);
     EXPECT_TRUE(st.ok()) << st.error_message();
     return response.lead();
   }
@@ -208,7 +214,8 @@ class SchedulerTest : public ::testing::Test {
     request.set_limit(1000);
     for (;;) {
       v1::ListChangesResponse response;
-      grpc::Status st = leads_->ListChanges(As(kReader).get(), request, &response);
+      grpc::Status st =
+          leads_->ListChanges(As(kReader).get(), request, &response);
       EXPECT_TRUE(st.ok()) << st.error_message();
       for (const v1::Change& c : response.changes()) {
         if (c.lead_id() == lead_id) out.push_back(c);
@@ -305,7 +312,8 @@ TEST_F(SchedulerTest, CarriesOutEveryStepKindOnceInOrder) {
             v1::ESCALATION_ACTION_ESCALATE_TO_MANAGER);
   EXPECT_EQ(lead.lifecycle().sla_actions(2).manager_id(),
             "usr-emea-sales-manager");
-  EXPECT_EQ(ChangesOf("lead-late").back().manager_id(), "usr-emea-sales-manager");
+  EXPECT_EQ(ChangesOf("lead-late").back().manager_id(),
+            "usr-emea-sales-manager");
 
   // Two hours after: recycled to nurture with the reason code, by the
   // system, in the stage history.
@@ -383,7 +391,8 @@ TEST_F(SchedulerTest, NoStepForALeadThatMovedOnInTime) {
   feedback.mutable_feedback()->set_actor_id("usr-1001");
   feedback.mutable_feedback()->mutable_accepted();
   v1::RecordFeedbackResponse accepted;
-  grpc::Status st = leads_->RecordFeedback(As(kSales).get(), feedback, &accepted);
+  grpc::Status st =
+      leads_->RecordFeedback(As(kSales).get(), feedback, &accepted);
   ASSERT_TRUE(st.ok()) << st.error_message();
   ASSERT_EQ(accepted.lead().lifecycle().stage(), v1::LIFECYCLE_STAGE_SAL);
 
@@ -459,7 +468,8 @@ TEST_F(SchedulerTest, FeedResumesWithoutGapOrDuplicate) {
         request.mutable_lead()->set_id(absl::StrCat("feed-", i));
         request.mutable_lead()->mutable_company()->set_employee_count(10);
         v1::UpsertLeadResponse response;
-        if (!leads_->UpsertLead(As(kMarketing).get(), request, &response).ok()) {
+        if (!leads_->UpsertLead(As(kMarketing).get(), request, &response)
+                 .ok()) {
           ++failures;
         }
       }
@@ -484,7 +494,8 @@ TEST_F(SchedulerTest, FeedResumesWithoutGapOrDuplicate) {
       request.set_after_cursor(cursor);
       request.set_limit(1 + random() % 1000);
       v1::ListChangesResponse response;
-      ASSERT_TRUE(leads_->ListChanges(As(kReader).get(), request, &response).ok());
+      ASSERT_TRUE(
+          leads_->ListChanges(As(kReader).get(), request, &response).ok());
       for (const v1::Change& change : response.changes()) record(change);
       EXPECT_EQ(response.next_cursor(), cursor);
       continue;
@@ -670,7 +681,8 @@ TEST_F(SchedulerTest, SchedulerAssignsQueuedLeadWhenAMemberIsUnpaused) {
   ASSERT_TRUE(created.routing().owner_id().empty());
   SetClock(absl::Now());
   EXPECT_EQ(server_->scheduler()->RunOnce().assigned, 0);
-  ASSERT_TRUE(SetStatus(kMarketing, Paused("usr-1202", false), {"paused"}).ok());
+  ASSERT_TRUE(
+      SetStatus(kMarketing, Paused("usr-1202", false), {"paused"}).ok());
   EXPECT_EQ(server_->scheduler()->RunOnce().assigned, 1);
   EXPECT_EQ(Get("waiting").routing().owner_id(), "usr-1202");
 }

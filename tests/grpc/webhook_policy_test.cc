@@ -17,10 +17,14 @@ TEST(WebhookPolicy, TheSignatureIsTheHmacOfTimestampDotBody) {
 
 TEST(WebhookPolicy, BackoffDoublesUpToAnHour) {
   const absl::Time now = absl::FromUnixSeconds(1'700'000'000);
-  EXPECT_EQ(NextWebhookAttempt(1, now, absl::Seconds(1)), now + absl::Seconds(1));
-  EXPECT_EQ(NextWebhookAttempt(2, now, absl::Seconds(1)), now + absl::Seconds(2));
-  EXPECT_EQ(NextWebhookAttempt(5, now, absl::Seconds(1)), now + absl::Seconds(16));
-  EXPECT_EQ(NextWebhookAttempt(40, now, absl::Seconds(1)), now + absl::Hours(1));
+  EXPECT_EQ(NextWebhookAttempt(1, now, absl::Seconds(1)),
+            now + absl::Seconds(1));
+  EXPECT_EQ(NextWebhookAttempt(2, now, absl::Seconds(1)),
+            now + absl::Seconds(2));
+  EXPECT_EQ(NextWebhookAttempt(5, now, absl::Seconds(1)),
+            now + absl::Seconds(16));
+  EXPECT_EQ(NextWebhookAttempt(40, now, absl::Seconds(1)),
+            now + absl::Hours(1));
 }
 
 TEST(WebhookPolicy, ASubscriptionWantsItsKindsOrEveryKind) {

@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <ostream>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,7 +37,8 @@ std::pair<std::string, int> Run(const std::string& command) {
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return {"", -1};
   char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe))
+    out.append(buffer, n);
   const int status = pclose(pipe);
   return {std::string(absl::StripAsciiWhitespace(out)),
           WIFEXITED(status) ? WEXITSTATUS(status) : -1};
@@ -84,8 +85,8 @@ class TestPostgres {
     dir_ = pattern;
     // The tests kill no database server: syncing to disk would only slow
     // them down.
-    auto [url, code] = Run(Script(
-        absl::StrCat("start ", dir_, " ", getpid(), " -c fsync=off")));
+    auto [url, code] = Run(
+        Script(absl::StrCat("start ", dir_, " ", getpid(), " -c fsync=off")));
     if (code != 0) {
       std::filesystem::remove_all(dir_);
       missing_ = code == 3;
@@ -110,7 +111,8 @@ class TestPostgres {
 // A store implementation under test: how to open it on a fresh database.
 struct StoreKind {
   std::string name;
-  std::function<absl::StatusOr<std::unique_ptr<Store>>(const std::string& dir)> open;
+  std::function<absl::StatusOr<std::unique_ptr<Store>>(const std::string& dir)>
+      open;
   // Why it cannot be tested here; empty when it can.
   std::function<std::string()> unavailable = [] { return std::string(); };
 };
@@ -135,17 +137,18 @@ absl::StatusOr<std::string> PostgresUrl(const std::string& dir) {
 }
 
 std::vector<StoreKind> StoreKinds() {
-  return {{"sqlite",
-           [](const std::string& dir) {
-             return OpenSqliteStore(dir + "/store.db");
-           }},
-          {"postgres",
-           [](const std::string& dir) -> absl::StatusOr<std::unique_ptr<Store>> {
-             auto url = PostgresUrl(dir);
-             if (!url.ok()) return url.status();
-             return OpenPostgresStore(*url);
-           },
-           [] { return TestPostgres::Get().unavailable(); }}};
+  return {
+      {"sqlite",
+       [](const std::string& dir) {
+         return OpenSqliteStore(dir + "/store.db");
+       }},
+      {"postgres",
+       [](const std::string& dir) -> absl::StatusOr<std::unique_ptr<Store>> {
+         auto url = PostgresUrl(dir);
+         if (!url.ok()) return url.status();
+         return OpenPostgresStore(*url);
+       },
+       [] { return TestPostgres::Get().unavailable(); }}};
 }
 
 // A test of an implementation that cannot run here is skipped, except in
@@ -179,8 +182,10 @@ class StoreTest : public ::testing::TestWithParam<StoreKind> {
     store_ = std::move(*store);
   }
 
-  static StoredLead Lead(const std::string& id, v1::LifecycleStage stage = v1::LIFECYCLE_STAGE_NEW,
-                         const std::string& team = "", const std::string& owner = "",
+  static StoredLead Lead(const std::string& id,
+                         v1::LifecycleStage stage = v1::LIFECYCLE_STAGE_NEW,
+                         const std::string& team = "",
+                         const std::string& owner = "",
                          int64_t created_seconds = 1'790'000'000) {
     StoredLead lead;
     lead.lead.set_id(id);
@@ -194,9 +199,11 @@ class StoreTest : public ::testing::TestWithParam<StoreKind> {
     return lead;
   }
   absl::Status Put(const StoredLead& lead) {
-    return store_->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); });
+    return store_->Write(
+        [&](StoreTransaction& tx) { return tx.PutLead(lead); });
   }
-  static google::protobuf::RepeatedPtrField<v1::Event> Events(std::vector<std::string> ids) {
+  static google::protobuf::RepeatedPtrField<v1::Event> Events(
+      std::vector<std::string> ids) {
     google::protobuf::RepeatedPtrField<v1::Event> events;
     for (const std::string& id : ids) {
       v1::Event* e = events.Add();
@@ -205,7 +212,8 @@ class StoreTest : public ::testing::TestWithParam<StoreKind> {
     }
     return events;
   }
-  std::vector<std::string> ListIds(const LeadFilter& filter, absl::string_view after = "",
+  std::vector<std::string> ListIds(const LeadFilter& filter,
+                                   absl::string_view after = "",
                                    int limit = 0) {
     auto leads = store_->ListLeads(filter, after, limit);
     EXPECT_TRUE(leads.ok()) << leads.status();
@@ -226,26 +234,30 @@ TEST_P(StoreTest, PutThenGetLeadSurvivesReopening) {
   lead.revision = 7;
   ASSERT_TRUE(Put(lead).ok());
   Reopen();
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
-    auto got = tx.GetLead("l1");
-    if (!got.ok()) return got.status();
-    EXPECT_TRUE(got->has_value());
-    EXPECT_EQ((*got)->lead.company().domain(), "acme.example");
-    EXPECT_EQ((*got)->lifecycle.stage(), v1::LIFECYCLE_STAGE_MQL);
-    EXPECT_EQ((*got)->score.routing().owner_id(), "ana");
-    EXPECT_EQ((*got)->revision, 7);
-    EXPECT_EQ((*got)->updated_at, lead.updated_at);
-    auto missing = tx.GetLead("nobody");
-    EXPECT_TRUE(missing.ok() && !missing->has_value());
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) -> absl::Status {
+                    auto got = tx.GetLead("l1");
+                    if (!got.ok()) return got.status();
+                    EXPECT_TRUE(got->has_value());
+                    EXPECT_EQ((*got)->lead.company().domain(), "acme.example");
+                    EXPECT_EQ((*got)->lifecycle.stage(),
+                              v1::LIFECYCLE_STAGE_MQL);
+                    EXPECT_EQ((*got)->score.routing().owner_id(), "ana");
+                    EXPECT_EQ((*got)->revision, 7);
+                    EXPECT_EQ((*got)->updated_at, lead.updated_at);
+                    auto missing = tx.GetLead("nobody");
+                    EXPECT_TRUE(missing.ok() && !missing->has_value());
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 TEST_P(StoreTest, PutLeadReplacesTheWholeRecord) {
   ASSERT_TRUE(Put(Lead("l1", v1::LIFECYCLE_STAGE_NEW, "emea", "ana")).ok());
   ASSERT_TRUE(Put(Lead("l1", v1::LIFECYCLE_STAGE_SAL, "na", "bob")).ok());
   EXPECT_THAT(ListIds({.team_id = "emea"}), ElementsAre());
-  EXPECT_THAT(ListIds({.stage = v1::LIFECYCLE_STAGE_SAL, .team_id = "na"}), ElementsAre("l1"));
+  EXPECT_THAT(ListIds({.stage = v1::LIFECYCLE_STAGE_SAL, .team_id = "na"}),
+              ElementsAre("l1"));
 }
 
 TEST_P(StoreTest, AFailedWriteChangesNothing) {
@@ -257,10 +269,12 @@ TEST_P(StoreTest, AFailedWriteChangesNothing) {
   });
   EXPECT_EQ(failed.code(), absl::StatusCode::kAborted);
   EXPECT_THAT(ListIds({}), ElementsAre());
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) {
-    EXPECT_EQ(*tx.CountEvents("l1"), 0);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) {
+                    EXPECT_EQ(*tx.CountEvents("l1"), 0);
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 // Concurrent writes are committed in groups: a refused one is rolled back
@@ -273,10 +287,14 @@ TEST_P(StoreTest, ConcurrentWritesKeepOnlyThoseThatSucceeded) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kWrites; ++i) {
         const bool refuse = (t + i) % 2 == 1;
-        const absl::Status st = store_->Write([&](StoreTransaction& tx) -> absl::Status {
-          if (auto put = tx.PutLead(Lead(absl::StrCat("t", t, "-", i))); !put.ok()) return put;
-          return refuse ? absl::FailedPreconditionError("refused") : absl::OkStatus();
-        });
+        const absl::Status st =
+            store_->Write([&](StoreTransaction& tx) -> absl::Status {
+              if (auto put = tx.PutLead(Lead(absl::StrCat("t", t, "-", i)));
+                  !put.ok())
+                return put;
+              return refuse ? absl::FailedPreconditionError("refused")
+                            : absl::OkStatus();
+            });
         if (st.ok() == refuse) ++unexpected;
       }
     });
@@ -287,12 +305,17 @@ TEST_P(StoreTest, ConcurrentWritesKeepOnlyThoseThatSucceeded) {
   EXPECT_EQ(ids.size(), size_t{kThreads * kWrites / 2});
   for (const std::string& id : ids) {
     const size_t dash = id.find('-');
-    EXPECT_EQ((std::stoi(id.substr(1, dash - 1)) + std::stoi(id.substr(dash + 1))) % 2, 0) << id;
+    EXPECT_EQ(
+        (std::stoi(id.substr(1, dash - 1)) + std::stoi(id.substr(dash + 1))) %
+            2,
+        0)
+        << id;
   }
 }
 
 TEST_P(StoreTest, ReadRefusesWrites) {
-  const absl::Status st = store_->Read([&](StoreTransaction& tx) { return tx.PutLead(Lead("l1")); });
+  const absl::Status st = store_->Read(
+      [&](StoreTransaction& tx) { return tx.PutLead(Lead("l1")); });
   EXPECT_FALSE(st.ok());
   EXPECT_THAT(ListIds({}), ElementsAre());
 }
@@ -300,51 +323,73 @@ TEST_P(StoreTest, ReadRefusesWrites) {
 TEST_P(StoreTest, EventsAreStoredOncePerIdInArrivalOrder) {
   ASSERT_TRUE(Put(Lead("l1")).ok());
   std::vector<bool> stored;
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
-    return tx.AddEvents("l1", Events({"b", "a", "b"}), &stored);
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    return tx.AddEvents("l1", Events({"b", "a", "b"}), &stored);
+                  })
+                  .ok());
   EXPECT_THAT(stored, ElementsAre(true, true, false));
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
-    return tx.AddEvents("l1", Events({"a", "c"}), &stored);
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    return tx.AddEvents("l1", Events({"a", "c"}), &stored);
+                  })
+                  .ok());
   EXPECT_THAT(stored, ElementsAre(false, true));
   // The same event id on another lead is another event.
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
-    return tx.AddEvents("l2", Events({"a"}), &stored);
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    return tx.AddEvents("l2", Events({"a"}), &stored);
+                  })
+                  .ok());
   EXPECT_THAT(stored, ElementsAre(true));
   Reopen();
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) {
-    google::protobuf::RepeatedPtrField<v1::Event> events;
-    EXPECT_TRUE(tx.GetEvents("l1", &events).ok());
-    std::vector<std::string> ids;
-    for (const v1::Event& e : events) ids.push_back(e.id());
-    EXPECT_THAT(ids, ElementsAre("b", "a", "c"));
-    EXPECT_EQ(*tx.CountEvents("l1"), 3);
-    EXPECT_EQ(*tx.CountEvents("l2"), 1);
-    EXPECT_EQ(*tx.CountEvents("nobody"), 0);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) {
+                    google::protobuf::RepeatedPtrField<v1::Event> events;
+                    EXPECT_TRUE(tx.GetEvents("l1", &events).ok());
+                    std::vector<std::string> ids;
+                    for (const v1::Event& e : events) ids.push_back(e.id());
+                    EXPECT_THAT(ids, ElementsAre("b", "a", "c"));
+                    EXPECT_EQ(*tx.CountEvents("l1"), 3);
+                    EXPECT_EQ(*tx.CountEvents("l2"), 1);
+                    EXPECT_EQ(*tx.CountEvents("nobody"), 0);
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 TEST_P(StoreTest, EventIdsAndBodiesAreStoredAsGiven) {
-  const std::vector<std::string> ids = {"a\"b", "c\\d", "{e,f}", " g ", "NULL", "\u00e9t\u00e9", ""};
+  const std::vector<std::string> ids = {"a\"b", "c\\d",          "{e,f}", " g ",
+                                        "NULL", "\u00e9t\u00e9", ""};
   google::protobuf::RepeatedPtrField<v1::Event> events = Events(ids);
-  (*events[0].mutable_properties()->mutable_fields())["url"].set_string_value("/x?\"y\"\\z");
+  (*events[0].mutable_properties()->mutable_fields())["url"].set_string_value(
+      "/x?\"y\"\\z");
   std::vector<bool> stored;
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) { return tx.AddEvents("l1", events, &stored); }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    return tx.AddEvents("l1", events, &stored);
+                  })
+                  .ok());
   EXPECT_THAT(stored, ::testing::Each(true));
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) { return tx.AddEvents("l1", events, &stored); }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    return tx.AddEvents("l1", events, &stored);
+                  })
+                  .ok());
   EXPECT_THAT(stored, ::testing::Each(false));
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) {
-    google::protobuf::RepeatedPtrField<v1::Event> got;
-    EXPECT_TRUE(tx.GetEvents("l1", &got).ok());
-    EXPECT_EQ(got.size(), events.size());
-    for (int i = 0; i < got.size() && i < events.size(); ++i) {
-      EXPECT_EQ(got[i].SerializeAsString(), events[i].SerializeAsString()) << i;
-    }
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) {
+                    google::protobuf::RepeatedPtrField<v1::Event> got;
+                    EXPECT_TRUE(tx.GetEvents("l1", &got).ok());
+                    EXPECT_EQ(got.size(), events.size());
+                    for (int i = 0; i < got.size() && i < events.size(); ++i) {
+                      EXPECT_EQ(got[i].SerializeAsString(),
+                                events[i].SerializeAsString())
+                          << i;
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 TEST_P(StoreTest, FeedbackIsListedOldestFirst) {
@@ -353,7 +398,11 @@ TEST_P(StoreTest, FeedbackIsListedOldestFirst) {
     v1::Feedback feedback;
     feedback.set_lead_id("l1");
     feedback.set_note(note);
-    ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) { return tx.AddFeedback(feedback); }).ok());
+    ASSERT_TRUE(store_
+                    ->Write([&](StoreTransaction& tx) {
+                      return tx.AddFeedback(feedback);
+                    })
+                    .ok());
   }
   auto feedback = store_->ListFeedback("l1");
   ASSERT_TRUE(feedback.ok()) << feedback.status();
@@ -364,20 +413,32 @@ TEST_P(StoreTest, FeedbackIsListedOldestFirst) {
 }
 
 TEST_P(StoreTest, RoutingStateIsEmptyThenWhatWasPut) {
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) {
-    auto state = tx.GetRoutingState();
-    EXPECT_TRUE(state.ok());
-    EXPECT_EQ(state->ByteSizeLong(), 0u);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) {
+                    auto state = tx.GetRoutingState();
+                    EXPECT_TRUE(state.ok());
+                    EXPECT_EQ(state->ByteSizeLong(), 0u);
+                    return absl::OkStatus();
+                  })
+                  .ok());
   v1::RoutingState state;
   (*state.mutable_account_owners())["acme.example"].set_owner_id("ana");
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) { return tx.PutRoutingState(state); }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    return tx.PutRoutingState(state);
+                  })
+                  .ok());
   Reopen();
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) {
-    EXPECT_EQ(tx.GetRoutingState()->account_owners().at("acme.example").owner_id(), "ana");
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) {
+                    EXPECT_EQ(tx.GetRoutingState()
+                                  ->account_owners()
+                                  .at("acme.example")
+                                  .owner_id(),
+                              "ana");
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 TEST_P(StoreTest, EraseLeadRemovesItsEventsAndFeedback) {
@@ -386,37 +447,55 @@ TEST_P(StoreTest, EraseLeadRemovesItsEventsAndFeedback) {
   std::vector<bool> stored;
   v1::Feedback feedback;
   feedback.set_lead_id("l1");
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
-    if (auto st = tx.AddEvents("l1", Events({"a", "b"}), &stored); !st.ok()) return st;
-    if (auto st = tx.AddEvents("l2", Events({"a"}), &stored); !st.ok()) return st;
-    return tx.AddFeedback(feedback);
-  }).ok());
+  ASSERT_TRUE(
+      store_
+          ->Write([&](StoreTransaction& tx) {
+            if (auto st = tx.AddEvents("l1", Events({"a", "b"}), &stored);
+                !st.ok())
+              return st;
+            if (auto st = tx.AddEvents("l2", Events({"a"}), &stored); !st.ok())
+              return st;
+            return tx.AddFeedback(feedback);
+          })
+          .ok());
   absl::StatusOr<int> erased = 0;
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
-    erased = tx.EraseLead("l1");
-    return erased.status();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    erased = tx.EraseLead("l1");
+                    return erased.status();
+                  })
+                  .ok());
   EXPECT_EQ(*erased, 2);
   EXPECT_THAT(ListIds({}), ElementsAre("l2"));
   EXPECT_TRUE(store_->ListFeedback("l1")->empty());
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) {
-    EXPECT_EQ(*tx.CountEvents("l1"), 0);
-    EXPECT_EQ(*tx.CountEvents("l2"), 1);
-    return absl::OkStatus();
-  }).ok());
-  const absl::Status again =
-      store_->Write([&](StoreTransaction& tx) { return tx.EraseLead("l1").status(); });
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) {
+                    EXPECT_EQ(*tx.CountEvents("l1"), 0);
+                    EXPECT_EQ(*tx.CountEvents("l2"), 1);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  const absl::Status again = store_->Write(
+      [&](StoreTransaction& tx) { return tx.EraseLead("l1").status(); });
   EXPECT_EQ(again.code(), absl::StatusCode::kNotFound);
 }
 
 TEST_P(StoreTest, ListLeadsFiltersAndPagesById) {
-  ASSERT_TRUE(Put(Lead("c", v1::LIFECYCLE_STAGE_MQL, "emea", "ana", 1'790'000'300)).ok());
-  ASSERT_TRUE(Put(Lead("a", v1::LIFECYCLE_STAGE_MQL, "emea", "bob", 1'790'000'100)).ok());
-  ASSERT_TRUE(Put(Lead("b", v1::LIFECYCLE_STAGE_NURTURE, "", "", 1'790'000'200)).ok());
-  ASSERT_TRUE(Put(Lead("d", v1::LIFECYCLE_STAGE_SAL, "na", "ana", 1'790'000'400)).ok());
+  ASSERT_TRUE(
+      Put(Lead("c", v1::LIFECYCLE_STAGE_MQL, "emea", "ana", 1'790'000'300))
+          .ok());
+  ASSERT_TRUE(
+      Put(Lead("a", v1::LIFECYCLE_STAGE_MQL, "emea", "bob", 1'790'000'100))
+          .ok());
+  ASSERT_TRUE(
+      Put(Lead("b", v1::LIFECYCLE_STAGE_NURTURE, "", "", 1'790'000'200)).ok());
+  ASSERT_TRUE(
+      Put(Lead("d", v1::LIFECYCLE_STAGE_SAL, "na", "ana", 1'790'000'400)).ok());
   EXPECT_THAT(ListIds({}), ElementsAre("a", "b", "c", "d"));
-  EXPECT_THAT(ListIds({.stage = v1::LIFECYCLE_STAGE_MQL}), ElementsAre("a", "c"));
-  EXPECT_THAT(ListIds({.team_id = "emea", .owner_id = "ana"}), ElementsAre("c"));
+  EXPECT_THAT(ListIds({.stage = v1::LIFECYCLE_STAGE_MQL}),
+              ElementsAre("a", "c"));
+  EXPECT_THAT(ListIds({.team_id = "emea", .owner_id = "ana"}),
+              ElementsAre("c"));
   EXPECT_THAT(ListIds({.owner_id = "ana"}), ElementsAre("c", "d"));
   EXPECT_THAT(ListIds({.routed_only = true}), ElementsAre("a", "c", "d"));
   EXPECT_THAT(ListIds({.created_from = absl::FromUnixSeconds(1'790'000'200),
@@ -435,11 +514,13 @@ TEST_P(StoreTest, PlaybookVersionsAreNumberedAndOneIsActive) {
     return p;
   };
   const absl::Time t = absl::FromUnixSeconds(1'790'000'000);
-  auto first = store_->PublishPlaybook(playbook("1"), "marketing-ops", t, false);
+  auto first =
+      store_->PublishPlaybook(playbook("1"), "marketing-ops", t, false);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->number, 1);
   EXPECT_TRUE(first->active) << "the first version is active";
-  auto second = store_->PublishPlaybook(playbook("2"), "marketing-ops", t, false);
+  auto second =
+      store_->PublishPlaybook(playbook("2"), "marketing-ops", t, false);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->number, 2);
   EXPECT_FALSE(second->active);
@@ -447,7 +528,8 @@ TEST_P(StoreTest, PlaybookVersionsAreNumberedAndOneIsActive) {
 
   EXPECT_EQ(store_->ActivatePlaybook(2, /*expected_active=*/2).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store_->ActivatePlaybook(9, 0).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->ActivatePlaybook(9, 0).status().code(),
+            absl::StatusCode::kNotFound);
   ASSERT_TRUE(store_->ActivatePlaybook(2, /*expected_active=*/1).ok());
   Reopen();
   auto active = store_->GetPlaybook(0);
@@ -457,9 +539,11 @@ TEST_P(StoreTest, PlaybookVersionsAreNumberedAndOneIsActive) {
   EXPECT_EQ(active->published_by, "marketing-ops");
   EXPECT_EQ(active->published_at, t);
   EXPECT_FALSE(store_->GetPlaybook(1)->active);
-  EXPECT_EQ(store_->GetPlaybook(3).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetPlaybook(3).status().code(),
+            absl::StatusCode::kNotFound);
 
-  auto third = store_->PublishPlaybook(playbook("3"), "admin", t, /*activate=*/true);
+  auto third =
+      store_->PublishPlaybook(playbook("3"), "admin", t, /*activate=*/true);
   ASSERT_TRUE(third.ok());
   EXPECT_TRUE(third->active);
   EXPECT_EQ(store_->GetPlaybook(0)->number, 3);
@@ -486,19 +570,22 @@ TEST_P(StoreTest, ConcurrentWritersLoseNothingAndCountEventsOnce) {
     writers.emplace_back([&, t] {
       for (int i = 0; i < kLeadsPerThread; ++i) {
         const std::string id = absl::StrCat("l", t, "-", i);
-        absl::Status st = store_->Write([&](StoreTransaction& tx) -> absl::Status {
-          if (absl::Status put = tx.PutLead(Lead(id)); !put.ok()) return put;
-          // Every thread also delivers the same shared event to lead "hub":
-          // it must be stored once.
-          std::vector<bool> stored;
-          if (absl::Status added = tx.AddEvents("hub", Events({"shared", id}), &stored);
-              !added.ok()) {
-            return added;
-          }
-          v1::Change change;
-          change.set_lead_id(id);
-          return tx.AppendChange(&change);
-        });
+        absl::Status st =
+            store_->Write([&](StoreTransaction& tx) -> absl::Status {
+              if (absl::Status put = tx.PutLead(Lead(id)); !put.ok())
+                return put;
+              // Every thread also delivers the same shared event to lead "hub":
+              // it must be stored once.
+              std::vector<bool> stored;
+              if (absl::Status added =
+                      tx.AddEvents("hub", Events({"shared", id}), &stored);
+                  !added.ok()) {
+                return added;
+              }
+              v1::Change change;
+              change.set_lead_id(id);
+              return tx.AppendChange(&change);
+            });
         if (!st.ok()) ++failures;
       }
     });
@@ -513,10 +600,13 @@ TEST_P(StoreTest, ConcurrentWritersLoseNothingAndCountEventsOnce) {
   for (std::thread& thread : writers) thread.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(ListIds({}).size(), size_t{kThreads * kLeadsPerThread});
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) {
-    EXPECT_EQ(*tx.CountEvents("hub"), kThreads * kLeadsPerThread + 1);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) {
+                    EXPECT_EQ(*tx.CountEvents("hub"),
+                              kThreads * kLeadsPerThread + 1);
+                    return absl::OkStatus();
+                  })
+                  .ok());
   auto changes = store_->ListChanges(0, kThreads * kLeadsPerThread + 10);
   ASSERT_TRUE(changes.ok()) << changes.status();
   ASSERT_EQ(changes->size(), size_t{kThreads * kLeadsPerThread});
@@ -531,18 +621,24 @@ TEST_P(StoreTest, ChangesAreListedInCommitOrderAfterACursor) {
     v1::Change change;
     change.set_lead_id(lead);
     change.add_kinds(v1::CHANGE_KIND_LEAD_CREATED);
-    ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) { return tx.AppendChange(&change); }).ok());
+    ASSERT_TRUE(store_
+                    ->Write([&](StoreTransaction& tx) {
+                      return tx.AppendChange(&change);
+                    })
+                    .ok());
     cursors.push_back(change.cursor());
   }
   EXPECT_LT(cursors[0], cursors[1]);
   EXPECT_LT(cursors[1], cursors[2]);
   // A rolled-back change is never listed.
-  EXPECT_FALSE(store_->Write([&](StoreTransaction& tx) {
-    v1::Change change;
-    change.set_lead_id("rolled-back");
-    EXPECT_TRUE(tx.AppendChange(&change).ok());
-    return absl::AbortedError("no");
-  }).ok());
+  EXPECT_FALSE(store_
+                   ->Write([&](StoreTransaction& tx) {
+                     v1::Change change;
+                     change.set_lead_id("rolled-back");
+                     EXPECT_TRUE(tx.AppendChange(&change).ok());
+                     return absl::AbortedError("no");
+                   })
+                   .ok());
   Reopen();
   auto all = store_->ListChanges(0, 0);
   ASSERT_TRUE(all.ok()) << all.status();
@@ -557,19 +653,28 @@ TEST_P(StoreTest, ChangesAreListedInCommitOrderAfterACursor) {
 
 TEST_P(StoreTest, SlaDueLeadsAreListedEarliestFirstUntilCleared) {
   const absl::Time t = absl::FromUnixSeconds(1'790'000'000);
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) -> absl::Status {
-    if (auto st = tx.SetSlaDue("late", t + absl::Hours(2)); !st.ok()) return st;
-    if (auto st = tx.SetSlaDue("early", t); !st.ok()) return st;
-    if (auto st = tx.SetSlaDue("moved", t + absl::Hours(9)); !st.ok()) return st;
-    return tx.SetSlaDue("moved", t + absl::Hours(1));
-  }).ok());
-  EXPECT_THAT(*store_->ListSlaDue(t + absl::Hours(3), 0), ElementsAre("early", "moved", "late"));
+  ASSERT_TRUE(
+      store_
+          ->Write([&](StoreTransaction& tx) -> absl::Status {
+            if (auto st = tx.SetSlaDue("late", t + absl::Hours(2)); !st.ok())
+              return st;
+            if (auto st = tx.SetSlaDue("early", t); !st.ok()) return st;
+            if (auto st = tx.SetSlaDue("moved", t + absl::Hours(9)); !st.ok())
+              return st;
+            return tx.SetSlaDue("moved", t + absl::Hours(1));
+          })
+          .ok());
+  EXPECT_THAT(*store_->ListSlaDue(t + absl::Hours(3), 0),
+              ElementsAre("early", "moved", "late"));
   EXPECT_THAT(*store_->ListSlaDue(t + absl::Hours(3), 1), ElementsAre("early"));
   EXPECT_THAT(*store_->ListSlaDue(t - absl::Seconds(1), 0), ElementsAre());
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
-    return tx.SetSlaDue("early", absl::InfiniteFuture());
-  }).ok());
-  EXPECT_THAT(*store_->ListSlaDue(t + absl::Hours(3), 0), ElementsAre("moved", "late"));
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    return tx.SetSlaDue("early", absl::InfiniteFuture());
+                  })
+                  .ok());
+  EXPECT_THAT(*store_->ListSlaDue(t + absl::Hours(3), 0),
+              ElementsAre("moved", "late"));
 }
 
 TEST_P(StoreTest, QueuedLeadsAreMqlsOfATeamWithoutOwner) {
@@ -584,36 +689,53 @@ TEST_P(StoreTest, QueuedLeadsAreMqlsOfATeamWithoutOwner) {
 
 TEST_P(StoreTest, LeadsBySlaStateIncludeThoseWhoseStateDoesNotTell) {
   const absl::Time t = absl::FromUnixSeconds(1'790'000'000);
-  auto lead = [&](const std::string& id, v1::SlaState state, absl::Time until, int64_t playbook) {
+  auto lead = [&](const std::string& id, v1::SlaState state, absl::Time until,
+                  int64_t playbook) {
     StoredLead l = Lead(id);
     l.sla_state = state;
     l.sla_valid_until = until;
     l.sla_playbook = playbook;
     return l;
   };
-  ASSERT_TRUE(Put(lead("breached", v1::SLA_STATE_BREACHED, absl::InfiniteFuture(), 1)).ok());
-  ASSERT_TRUE(Put(lead("on-time", v1::SLA_STATE_ON_TRACK, t + absl::Hours(1), 1)).ok());
-  ASSERT_TRUE(Put(lead("expired", v1::SLA_STATE_ON_TRACK, t - absl::Hours(1), 1)).ok());
-  ASSERT_TRUE(Put(lead("other-version", v1::SLA_STATE_ON_TRACK, absl::InfiniteFuture(), 2)).ok());
-  EXPECT_THAT(ListIds({.sla_state = v1::SLA_STATE_BREACHED, .sla_at = t, .sla_playbook = 1}),
+  ASSERT_TRUE(
+      Put(lead("breached", v1::SLA_STATE_BREACHED, absl::InfiniteFuture(), 1))
+          .ok());
+  ASSERT_TRUE(
+      Put(lead("on-time", v1::SLA_STATE_ON_TRACK, t + absl::Hours(1), 1)).ok());
+  ASSERT_TRUE(
+      Put(lead("expired", v1::SLA_STATE_ON_TRACK, t - absl::Hours(1), 1)).ok());
+  ASSERT_TRUE(Put(lead("other-version", v1::SLA_STATE_ON_TRACK,
+                       absl::InfiniteFuture(), 2))
+                  .ok());
+  EXPECT_THAT(ListIds({.sla_state = v1::SLA_STATE_BREACHED,
+                       .sla_at = t,
+                       .sla_playbook = 1}),
               ElementsAre("breached", "expired", "other-version"));
-  EXPECT_THAT(ListIds({.sla_state = v1::SLA_STATE_ON_TRACK, .sla_at = t, .sla_playbook = 1}, "", 2),
-              ElementsAre("expired", "on-time"));
+  EXPECT_THAT(
+      ListIds(
+          {.sla_state = v1::SLA_STATE_ON_TRACK, .sla_at = t, .sla_playbook = 1},
+          "", 2),
+      ElementsAre("expired", "on-time"));
 }
 
 TEST_P(StoreTest, LatestEventsAreTheLastArrivedOldestFirst) {
   std::vector<bool> stored;
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
-    return tx.AddEvents("l1", Events({"e1", "e2", "e3", "e4"}), &stored);
-  }).ok());
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) {
-    google::protobuf::RepeatedPtrField<v1::Event> events;
-    EXPECT_TRUE(tx.GetLatestEvents("l1", 2, &events).ok());
-    std::vector<std::string> ids;
-    for (const v1::Event& e : events) ids.push_back(e.id());
-    EXPECT_THAT(ids, ElementsAre("e3", "e4"));
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    return tx.AddEvents("l1", Events({"e1", "e2", "e3", "e4"}),
+                                        &stored);
+                  })
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) {
+                    google::protobuf::RepeatedPtrField<v1::Event> events;
+                    EXPECT_TRUE(tx.GetLatestEvents("l1", 2, &events).ok());
+                    std::vector<std::string> ids;
+                    for (const v1::Event& e : events) ids.push_back(e.id());
+                    EXPECT_THAT(ids, ElementsAre("e3", "e4"));
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 TEST_P(StoreTest, MemberAuditIsListedNewestFirst) {
@@ -621,7 +743,11 @@ TEST_P(StoreTest, MemberAuditIsListedNewestFirst) {
     v1::MemberStatusChange change;
     change.mutable_status()->set_member_id("ana");
     change.mutable_status()->set_max_open_leads(capacity);
-    ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) { return tx.AppendMemberAudit(change); }).ok());
+    ASSERT_TRUE(store_
+                    ->Write([&](StoreTransaction& tx) {
+                      return tx.AppendMemberAudit(change);
+                    })
+                    .ok());
   }
   auto audit = store_->ListMemberAudit("ana", 2);
   ASSERT_TRUE(audit.ok()) << audit.status();
@@ -635,40 +761,47 @@ TEST_P(StoreTest, OneProcessAloneHoldsEveryLease) {
   auto held = store_->HoldLease("sla-scheduler");
   ASSERT_TRUE(held.ok()) << held.status();
   EXPECT_TRUE(*held);
-  EXPECT_TRUE(*store_->HoldLease("sla-scheduler")) << "held again by its holder";
+  EXPECT_TRUE(*store_->HoldLease("sla-scheduler"))
+      << "held again by its holder";
 }
 
 TEST_P(StoreTest, RescorePassesKeepTheLatestAndListLeadIdsPages) {
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
-    auto latest = tx.GetLatestRescore();
-    EXPECT_TRUE(latest.ok() && !latest->has_value());
-    EXPECT_EQ(*tx.CountLeads(), 0);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) -> absl::Status {
+                    auto latest = tx.GetLatestRescore();
+                    EXPECT_TRUE(latest.ok() && !latest->has_value());
+                    EXPECT_EQ(*tx.CountLeads(), 0);
+                    return absl::OkStatus();
+                  })
+                  .ok());
   for (const char* id : {"c", "a", "b"}) ASSERT_TRUE(Put(Lead(id)).ok());
   v1::RescoreStatus pass;
   pass.set_pass_number(1);
   pass.set_state(v1::RESCORE_STATE_RUNNING);
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
-    return tx.PutRescore(pass);
-  }).ok());
+  ASSERT_TRUE(
+      store_->Write([&](StoreTransaction& tx) { return tx.PutRescore(pass); })
+          .ok());
   pass.set_resume_after_lead_id("a");
   pass.set_leads_done(1);
   v1::RescoreStatus second;
   second.set_pass_number(2);
   second.set_playbook_number(7);
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) -> absl::Status {
-    if (auto st = tx.PutRescore(pass); !st.ok()) return st;
-    return tx.PutRescore(second);
-  }).ok());
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
-    auto latest = tx.GetLatestRescore();
-    EXPECT_TRUE(latest.ok() && latest->has_value());
-    EXPECT_EQ((*latest)->pass_number(), 2);
-    EXPECT_EQ((*latest)->playbook_number(), 7);
-    EXPECT_EQ(*tx.CountLeads(), 3);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) -> absl::Status {
+                    if (auto st = tx.PutRescore(pass); !st.ok()) return st;
+                    return tx.PutRescore(second);
+                  })
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) -> absl::Status {
+                    auto latest = tx.GetLatestRescore();
+                    EXPECT_TRUE(latest.ok() && latest->has_value());
+                    EXPECT_EQ((*latest)->pass_number(), 2);
+                    EXPECT_EQ((*latest)->playbook_number(), 7);
+                    EXPECT_EQ(*tx.CountLeads(), 3);
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_EQ(*store_->ListLeadIds("", 2), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(*store_->ListLeadIds("b", 2), (std::vector<std::string>{"c"}));
   EXPECT_TRUE(store_->ListLeadIds("c", 2)->empty());
@@ -686,48 +819,59 @@ TEST_P(StoreTest, WebhooksKeepTheirCursorAndDeadLetters) {
   v1::DeadLetter later = letter;
   later.mutable_delivery()->set_delivery_id("wh-1-9");
   later.mutable_delivery()->mutable_change()->set_cursor(9);
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) -> absl::Status {
-    EXPECT_EQ(*tx.LatestChangeCursor(), 0);
-    v1::Change change;
-    change.set_lead_id("l1");
-    if (auto st = tx.AppendChange(&change); !st.ok()) return st;
-    EXPECT_EQ(*tx.LatestChangeCursor(), change.cursor());
-    if (auto st = tx.PutWebhook(webhook); !st.ok()) return st;
-    if (auto st = tx.AddDeadLetter(later); !st.ok()) return st;
-    return tx.AddDeadLetter(letter);
-  }).ok());
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
-    EXPECT_EQ(tx.ListWebhooks()->size(), 1u);
-    EXPECT_EQ((*tx.GetWebhook("wh-1"))->delivered_cursor(), 3);
-    EXPECT_FALSE(tx.GetWebhook("wh-2")->has_value());
-    auto letters = tx.ListDeadLetters("wh-1", 0, 10);
-    EXPECT_EQ(letters->size(), 2u);
-    EXPECT_EQ((*letters)[0].delivery().delivery_id(), "wh-1-7");
-    EXPECT_EQ(tx.ListDeadLetters("wh-1", 7, 10)->size(), 1u);
-    EXPECT_TRUE(tx.GetDeadLetter("wh-1-9")->has_value());
-    return absl::OkStatus();
-  }).ok());
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
-    return tx.DeleteDeadLetter("wh-1-9");
-  }).ok());
-  ASSERT_TRUE(store_->Write([&](StoreTransaction& tx) {
-    return tx.DeleteWebhook("wh-1");
-  }).ok());
-  EXPECT_TRUE(absl::IsNotFound(store_->Write([&](StoreTransaction& tx) {
-    return tx.DeleteWebhook("wh-1");
-  })));
-  ASSERT_TRUE(store_->Read([&](StoreTransaction& tx) -> absl::Status {
-    EXPECT_TRUE(tx.ListWebhooks()->empty());
-    // The subscription's dead letters went with it.
-    EXPECT_FALSE(tx.GetDeadLetter("wh-1-7")->has_value());
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) -> absl::Status {
+                    EXPECT_EQ(*tx.LatestChangeCursor(), 0);
+                    v1::Change change;
+                    change.set_lead_id("l1");
+                    if (auto st = tx.AppendChange(&change); !st.ok()) return st;
+                    EXPECT_EQ(*tx.LatestChangeCursor(), change.cursor());
+                    if (auto st = tx.PutWebhook(webhook); !st.ok()) return st;
+                    if (auto st = tx.AddDeadLetter(later); !st.ok()) return st;
+                    return tx.AddDeadLetter(letter);
+                  })
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) -> absl::Status {
+                    EXPECT_EQ(tx.ListWebhooks()->size(), 1u);
+                    EXPECT_EQ((*tx.GetWebhook("wh-1"))->delivered_cursor(), 3);
+                    EXPECT_FALSE(tx.GetWebhook("wh-2")->has_value());
+                    auto letters = tx.ListDeadLetters("wh-1", 0, 10);
+                    EXPECT_EQ(letters->size(), 2u);
+                    EXPECT_EQ((*letters)[0].delivery().delivery_id(), "wh-1-7");
+                    EXPECT_EQ(tx.ListDeadLetters("wh-1", 7, 10)->size(), 1u);
+                    EXPECT_TRUE(tx.GetDeadLetter("wh-1-9")->has_value());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    return tx.DeleteDeadLetter("wh-1-9");
+                  })
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    return tx.DeleteWebhook("wh-1");
+                  })
+                  .ok());
+  EXPECT_TRUE(absl::IsNotFound(store_->Write(
+      [&](StoreTransaction& tx) { return tx.DeleteWebhook("wh-1"); })));
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) -> absl::Status {
+                    EXPECT_TRUE(tx.ListWebhooks()->empty());
+                    // The subscription's dead letters went with it.
+                    EXPECT_FALSE(tx.GetDeadLetter("wh-1-7")->has_value());
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 TEST_P(StoreTest, LeadsAreListedByAccount) {
   for (const auto& [id, account] :
        {std::pair<const char*, const char*>{"l3", "b.example"},
-        {"l1", "a.example"}, {"l2", "a.example"}, {"l4", ""}}) {
+        {"l1", "a.example"},
+        {"l2", "a.example"},
+        {"l4", ""}}) {
     StoredLead lead = Lead(id);
     lead.account = account;
     ASSERT_TRUE(Put(lead).ok());
@@ -744,7 +888,8 @@ TEST_P(StoreTest, LeadsAreListedByAccount) {
             (std::vector<std::string>{"b.example"}));
 }
 
-INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest, ::testing::ValuesIn(StoreKinds()),
+INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest,
+                         ::testing::ValuesIn(StoreKinds()),
                          [](const auto& info) { return info.param.name; });
 
 TEST(SqliteStoreTest, OpeningAFileThatIsNotADatabaseFails) {
@@ -764,7 +909,8 @@ TEST(SqliteStoreTest, OpeningAFileThatIsNotADatabaseFails) {
 class PostgresReplicasTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (const std::string why = TestPostgres::Get().unavailable(); !why.empty()) {
+    if (const std::string why = TestPostgres::Get().unavailable();
+        !why.empty()) {
       if (InCi()) FAIL() << why;
       GTEST_SKIP() << why;
     }
@@ -802,12 +948,13 @@ TEST_F(PostgresReplicasTest, RoutingStateUpdatesFromEveryReplicaAreAllKept) {
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, r] {
         for (int i = 0; i < kWrites; ++i) {
-          absl::Status st = stores[r]->Write([&](StoreTransaction& tx) -> absl::Status {
-            auto state = tx.GetRoutingState();
-            if (!state.ok()) return state.status();
-            (*state->mutable_open_leads())["ana"] += 1;
-            return tx.PutRoutingState(*state);
-          });
+          absl::Status st =
+              stores[r]->Write([&](StoreTransaction& tx) -> absl::Status {
+                auto state = tx.GetRoutingState();
+                if (!state.ok()) return state.status();
+                (*state->mutable_open_leads())["ana"] += 1;
+                return tx.PutRoutingState(*state);
+              });
           if (!st.ok()) ++failures;
         }
       });
@@ -815,10 +962,13 @@ TEST_F(PostgresReplicasTest, RoutingStateUpdatesFromEveryReplicaAreAllKept) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(failures, 0);
-  ASSERT_TRUE(stores[0]->Read([&](StoreTransaction& tx) {
-    EXPECT_EQ(tx.GetRoutingState()->open_leads().at("ana"), kReplicas * kThreads * kWrites);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(stores[0]
+                  ->Read([&](StoreTransaction& tx) {
+                    EXPECT_EQ(tx.GetRoutingState()->open_leads().at("ana"),
+                              kReplicas * kThreads * kWrites);
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 TEST_F(PostgresReplicasTest, AnActivationIsAnnouncedToTheOtherReplicas) {
@@ -831,7 +981,8 @@ TEST_F(PostgresReplicasTest, AnActivationIsAnnouncedToTheOtherReplicas) {
   std::atomic<int> calls = 0;
   b->WatchPlaybooks([&] { ++calls; });
   // The first call comes when the watch listens.
-  for (int i = 0; i < 100 && calls == 0; ++i) absl::SleepFor(absl::Milliseconds(10));
+  for (int i = 0; i < 100 && calls == 0; ++i)
+    absl::SleepFor(absl::Milliseconds(10));
   const int before = calls;
   ASSERT_GT(before, 0);
   const absl::Time activated = absl::Now();
@@ -870,7 +1021,8 @@ TEST_F(PostgresReplicasTest, ATextWithANulCharacterIsRefusedNotCut) {
   ASSERT_TRUE(store != nullptr);
   StoredLead lead;
   lead.lead.set_id(std::string("a\0b", 3));
-  const absl::Status st = store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); });
+  const absl::Status st =
+      store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); });
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
   EXPECT_TRUE(store->ListLeads({}, "", 0)->empty());
 }
@@ -886,7 +1038,9 @@ TEST_F(PostgresReplicasTest, ALostServerIsUnavailableUntilItComesBack) {
   ASSERT_TRUE(store != nullptr && idle != nullptr);
   StoredLead lead;
   lead.lead.set_id("before");
-  ASSERT_TRUE(store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); }).ok());
+  ASSERT_TRUE(
+      store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); })
+          .ok());
   ASSERT_TRUE(idle->ListLeads({}, "", 0).ok());
   ASSERT_TRUE(*store->HoldLease("sla-scheduler"));
   std::atomic<int> watched = 0;
@@ -894,16 +1048,22 @@ TEST_F(PostgresReplicasTest, ALostServerIsUnavailableUntilItComesBack) {
 
   ASSERT_TRUE(TestPostgres::Get().Pause());
   lead.lead.set_id("during");
-  const absl::Status write = store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); });
+  const absl::Status write =
+      store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); });
   EXPECT_EQ(write.code(), absl::StatusCode::kUnavailable) << write;
-  EXPECT_THAT(std::string(write.message()), ::testing::Not(::testing::HasSubstr("postgresql://")));
-  EXPECT_EQ(store->ListLeads({}, "", 0).status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(store->GetPlaybook(0).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(write.message()),
+              ::testing::Not(::testing::HasSubstr("postgresql://")));
+  EXPECT_EQ(store->ListLeads({}, "", 0).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store->GetPlaybook(0).status().code(),
+            absl::StatusCode::kUnavailable);
   EXPECT_FALSE(store->HoldLease("sla-scheduler").ok());
 
   ASSERT_TRUE(TestPostgres::Get().Resume());
   lead.lead.set_id("after");
-  EXPECT_TRUE(store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); }).ok());
+  EXPECT_TRUE(
+      store->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); })
+          .ok());
   auto leads = store->ListLeads({}, "", 0);
   ASSERT_TRUE(leads.ok()) << leads.status();
   ASSERT_EQ(leads->size(), 2u);
@@ -916,11 +1076,13 @@ TEST_F(PostgresReplicasTest, ALostServerIsUnavailableUntilItComesBack) {
   ASSERT_TRUE(seen_by_idle.ok()) << seen_by_idle.status();
   EXPECT_EQ(seen_by_idle->size(), 2u);
   lead.lead.set_id("after-idle");
-  EXPECT_TRUE(idle->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); }).ok());
+  EXPECT_TRUE(
+      idle->Write([&](StoreTransaction& tx) { return tx.PutLead(lead); }).ok());
   // The watch listens again, and says so, as activations may have been
   // missed meanwhile.
   const int before = watched;
-  for (int i = 0; i < 300 && watched == before; ++i) absl::SleepFor(absl::Milliseconds(10));
+  for (int i = 0; i < 300 && watched == before; ++i)
+    absl::SleepFor(absl::Milliseconds(10));
   EXPECT_GT(watched, before);
   store->WatchPlaybooks(nullptr);
 }
