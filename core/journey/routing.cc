@@ -56,142 +56,12 @@ bool Routing::Compile(const v1::Routing& routing, const std::string& path,
   fallback_ = -1;
 
   for (int i = 0; i < routing.teams_size(); ++i) {
-    const v1::Team& proto = routing.teams(i);
-    const std::string team_path = absl::StrCat(path, ".teams[", i, "]");
-    Team& team = teams_.emplace_back();
-    team.id = proto.id();
-    team.strategy = proto.strategy();
-    team.manager_id = proto.manager_id();
-    if (team.id.empty()) {
-      problems->Add(team_path + ".id", "an id is required");
-    } else if (auto [it, inserted] = team_index_.emplace(team.id, i);
-               !inserted) {
-      problems->Add(
-          team_path + ".id",
-          absl::StrCat("duplicate id \"", team.id, "\", already used at ", path,
-                       ".teams[", it->second, "].id"));
-    }
-    if (team.strategy == v1::ASSIGNMENT_STRATEGY_UNSPECIFIED) {
-      problems->Add(team_path + ".strategy",
-                    "required: round_robin, weighted or capacity");
-    } else if (!v1::AssignmentStrategy_IsValid(team.strategy)) {
-      problems->Add(team_path + ".strategy",
-                    absl::StrCat("unknown strategy ", team.strategy));
-    }
-
-    absl::flat_hash_map<std::string, int> member_ids;
-    for (int j = 0; j < proto.members_size(); ++j) {
-      const v1::TeamMember& m = proto.members(j);
-      const std::string member_path =
-          absl::StrCat(team_path, ".members[", j, "]");
-      if (m.id().empty()) {
-        problems->Add(member_path + ".id", "an id is required");
-      } else if (auto [it, inserted] = member_ids.emplace(m.id(), j);
-                 !inserted) {
-        problems->Add(
-            member_path + ".id",
-            absl::StrCat("duplicate id \"", m.id(), "\", already used at ",
-                         team_path, ".members[", it->second, "].id"));
-      }
-      if (m.role() == v1::MEMBER_ROLE_UNSPECIFIED) {
-        problems->Add(member_path + ".role", "required: sales or marketing");
-      } else if (!v1::MemberRole_IsValid(m.role())) {
-        problems->Add(member_path + ".role",
-                      absl::StrCat("unknown role ", m.role()));
-      }
-      if (!std::isfinite(m.weight()) || m.weight() < 0) {
-        problems->Add(member_path + ".weight", "must be a finite number >= 0");
-      }
-      if (team.strategy == v1::ASSIGNMENT_STRATEGY_CAPACITY &&
-          m.role() == v1::MEMBER_ROLE_SALES && m.max_open_leads() <= 0) {
-        problems->Add(member_path + ".max_open_leads",
-                      "must be > 0 under the capacity strategy");
-      } else if (m.max_open_leads() < 0) {
-        problems->Add(member_path + ".max_open_leads", "must not be negative");
-      }
-      Member member;
-      member.id = m.id();
-      member.weight = m.weight();
-      member.max_open_leads = m.max_open_leads();
-      member.available = m.available();
-      for (int k = 0; k < m.out_of_office_size(); ++k) {
-        const v1::TimeInterval& leave = m.out_of_office(k);
-        const std::string leave_path =
-            absl::StrCat(member_path, ".out_of_office[", k, "]");
-        bool ok = true;
-        for (const auto& [field, has, value] :
-             {std::tuple("start", leave.has_start(), &leave.start()),
-              std::tuple("end", leave.has_end(), &leave.end())}) {
-          if (!has) {
-            problems->Add(absl::StrCat(leave_path, ".", field), "required");
-            ok = false;
-          } else if (!IsValidTimestamp(*value)) {
-            problems->Add(absl::StrCat(leave_path, ".", field),
-                          "not a valid timestamp");
-            ok = false;
-          }
-        }
-        if (!ok) continue;
-        const absl::Time start = TimeFromProto(leave.start());
-        const absl::Time end = TimeFromProto(leave.end());
-        if (end <= start) {
-          problems->Add(leave_path + ".end", "must be after start");
-          continue;
-        }
-        member.out_of_office.emplace_back(start, end);
-      }
-      if (m.role() == v1::MEMBER_ROLE_SALES) {
-        team.sales.push_back(std::move(member));
-      }
-    }
-
-    if (proto.has_calendar()) {
-      auto calendar = std::make_shared<BusinessCalendar>();
-      if (calendar->Compile(proto.calendar(), team_path + ".calendar",
-                            problems)) {
-        team.calendar = std::move(calendar);
-      }
-    } else {
-      team.calendar = default_calendar;
-    }
+    CompileTeam(routing.teams(i), i, path, default_calendar, problems);
   }
-
   absl::flat_hash_map<std::string, int> rule_ids;
   for (int k = 0; k < routing.rules_size(); ++k) {
-    const v1::RoutingRule& proto = routing.rules(k);
-    const std::string rule_path = absl::StrCat(path, ".rules[", k, "]");
-    Rule& rule = rules_.emplace_back();
-    rule.id = proto.id();
-    rule.description = proto.description();
-    if (rule.id.empty()) {
-      problems->Add(rule_path + ".id", "an id is required");
-    } else if (auto [it, inserted] = rule_ids.emplace(rule.id, k); !inserted) {
-      problems->Add(
-          rule_path + ".id",
-          absl::StrCat("duplicate id \"", rule.id, "\", already used at ", path,
-                       ".rules[", it->second, "].id"));
-    }
-    if (!proto.has_when()) {
-      problems->Add(rule_path + ".when", "a condition is required");
-    } else {
-      rule.when.Compile(proto.when(), FieldScope::kLead, rule_path + ".when",
-                        problems, attributes, properties);
-    }
-    if (proto.team_id().empty()) {
-      problems->Add(rule_path + ".team_id", "required: the team it sends to");
-    } else if ((rule.team = FindTeam(proto.team_id())) < 0) {
-      problems->Add(
-          rule_path + ".team_id",
-          absl::StrCat("unknown team \"", proto.team_id(), "\"; ", TeamIds()));
-    }
-    for (int m = 0; m < proto.persona_ids_size(); ++m) {
-      const std::string& persona = proto.persona_ids(m);
-      if (!persona_ids.contains(persona)) {
-        problems->Add(absl::StrCat(rule_path, ".persona_ids[", m, "]"),
-                      absl::StrCat("unknown persona \"", persona, "\""));
-      }
-      rule.persona_ids.push_back(persona);
-    }
+    CompileRule(routing.rules(k), k, path, persona_ids, &rule_ids, attributes,
+                properties, problems);
   }
 
   if (routing.fallback_team_id().empty()) {
@@ -206,6 +76,155 @@ bool Routing::Compile(const v1::Routing& routing, const std::string& path,
                                "\"; ", TeamIds()));
   }
   return problems->size() == before;
+}
+
+void Routing::CompileTeam(
+    const v1::Team& proto, int i, const std::string& path,
+    std::shared_ptr<const BusinessCalendar> default_calendar,
+    ProblemList* problems) {
+  const std::string team_path = absl::StrCat(path, ".teams[", i, "]");
+  Team& team = teams_.emplace_back();
+  team.id = proto.id();
+  team.strategy = proto.strategy();
+  team.manager_id = proto.manager_id();
+  if (team.id.empty()) {
+    problems->Add(team_path + ".id", "an id is required");
+  } else if (auto [it, inserted] = team_index_.emplace(team.id, i); !inserted) {
+    problems->Add(
+        team_path + ".id",
+        absl::StrCat("duplicate id \"", team.id, "\", already used at ", path,
+                     ".teams[", it->second, "].id"));
+  }
+  if (team.strategy == v1::ASSIGNMENT_STRATEGY_UNSPECIFIED) {
+    problems->Add(team_path + ".strategy",
+                  "required: round_robin, weighted or capacity");
+  } else if (!v1::AssignmentStrategy_IsValid(team.strategy)) {
+    problems->Add(team_path + ".strategy",
+                  absl::StrCat("unknown strategy ", team.strategy));
+  }
+
+  absl::flat_hash_map<std::string, int> member_ids;
+  for (int j = 0; j < proto.members_size(); ++j) {
+    const v1::TeamMember& m = proto.members(j);
+    const std::string member_path =
+        absl::StrCat(team_path, ".members[", j, "]");
+    if (m.id().empty()) {
+      problems->Add(member_path + ".id", "an id is required");
+    } else if (auto [it, inserted] = member_ids.emplace(m.id(), j); !inserted) {
+      problems->Add(
+          member_path + ".id",
+          absl::StrCat("duplicate id \"", m.id(), "\", already used at ",
+                       team_path, ".members[", it->second, "].id"));
+    }
+    Member member = CompileMember(m, member_path, team.strategy, problems);
+    if (m.role() == v1::MEMBER_ROLE_SALES)
+      team.sales.push_back(std::move(member));
+  }
+
+  if (proto.has_calendar()) {
+    auto calendar = std::make_shared<BusinessCalendar>();
+    if (calendar->Compile(proto.calendar(), team_path + ".calendar",
+                          problems)) {
+      team.calendar = std::move(calendar);
+    }
+  } else {
+    team.calendar = default_calendar;
+  }
+}
+
+Routing::Member Routing::CompileMember(const v1::TeamMember& m,
+                                       const std::string& member_path,
+                                       v1::AssignmentStrategy strategy,
+                                       ProblemList* problems) {
+  if (m.role() == v1::MEMBER_ROLE_UNSPECIFIED) {
+    problems->Add(member_path + ".role", "required: sales or marketing");
+  } else if (!v1::MemberRole_IsValid(m.role())) {
+    problems->Add(member_path + ".role",
+                  absl::StrCat("unknown role ", m.role()));
+  }
+  if (!std::isfinite(m.weight()) || m.weight() < 0) {
+    problems->Add(member_path + ".weight", "must be a finite number >= 0");
+  }
+  if (strategy == v1::ASSIGNMENT_STRATEGY_CAPACITY &&
+      m.role() == v1::MEMBER_ROLE_SALES && m.max_open_leads() <= 0) {
+    problems->Add(member_path + ".max_open_leads",
+                  "must be > 0 under the capacity strategy");
+  } else if (m.max_open_leads() < 0) {
+    problems->Add(member_path + ".max_open_leads", "must not be negative");
+  }
+  Member member;
+  member.id = m.id();
+  member.weight = m.weight();
+  member.max_open_leads = m.max_open_leads();
+  member.available = m.available();
+  for (int k = 0; k < m.out_of_office_size(); ++k) {
+    const v1::TimeInterval& leave = m.out_of_office(k);
+    const std::string leave_path =
+        absl::StrCat(member_path, ".out_of_office[", k, "]");
+    bool ok = true;
+    for (const auto& [field, has, value] :
+         {std::tuple("start", leave.has_start(), &leave.start()),
+          std::tuple("end", leave.has_end(), &leave.end())}) {
+      if (!has) {
+        problems->Add(absl::StrCat(leave_path, ".", field), "required");
+        ok = false;
+      } else if (!IsValidTimestamp(*value)) {
+        problems->Add(absl::StrCat(leave_path, ".", field),
+                      "not a valid timestamp");
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    const absl::Time start = TimeFromProto(leave.start());
+    const absl::Time end = TimeFromProto(leave.end());
+    if (end <= start) {
+      problems->Add(leave_path + ".end", "must be after start");
+      continue;
+    }
+    member.out_of_office.emplace_back(start, end);
+  }
+  return member;
+}
+
+void Routing::CompileRule(const v1::RoutingRule& proto, int k,
+                          const std::string& path,
+                          const absl::flat_hash_set<std::string>& persona_ids,
+                          absl::flat_hash_map<std::string, int>* rule_ids,
+                          SlotTable* attributes, SlotTable* properties,
+                          ProblemList* problems) {
+  const std::string rule_path = absl::StrCat(path, ".rules[", k, "]");
+  Rule& rule = rules_.emplace_back();
+  rule.id = proto.id();
+  rule.description = proto.description();
+  if (rule.id.empty()) {
+    problems->Add(rule_path + ".id", "an id is required");
+  } else if (auto [it, inserted] = rule_ids->emplace(rule.id, k); !inserted) {
+    problems->Add(
+        rule_path + ".id",
+        absl::StrCat("duplicate id \"", rule.id, "\", already used at ", path,
+                     ".rules[", it->second, "].id"));
+  }
+  if (!proto.has_when()) {
+    problems->Add(rule_path + ".when", "a condition is required");
+  } else {
+    rule.when.Compile(proto.when(), FieldScope::kLead, rule_path + ".when",
+                      problems, attributes, properties);
+  }
+  if (proto.team_id().empty()) {
+    problems->Add(rule_path + ".team_id", "required: the team it sends to");
+  } else if ((rule.team = FindTeam(proto.team_id())) < 0) {
+    problems->Add(
+        rule_path + ".team_id",
+        absl::StrCat("unknown team \"", proto.team_id(), "\"; ", TeamIds()));
+  }
+  for (int m = 0; m < proto.persona_ids_size(); ++m) {
+    const std::string& persona = proto.persona_ids(m);
+    if (!persona_ids.contains(persona)) {
+      problems->Add(absl::StrCat(rule_path, ".persona_ids[", m, "]"),
+                    absl::StrCat("unknown persona \"", persona, "\""));
+    }
+    rule.persona_ids.push_back(persona);
+  }
 }
 
 std::string Routing::TeamIds() const {

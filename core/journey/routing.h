@@ -135,6 +135,19 @@ class Routing {
   // The member's capacity, as people changed it.
   static int32_t MaxOpenLeads(const Member& member,
                               const v1::RoutingState& state);
+  // Compile's parts: a team with its members, a member, a rule.
+  void CompileTeam(const v1::Team& proto, int i, const std::string& path,
+                   std::shared_ptr<const BusinessCalendar> default_calendar,
+                   ProblemList* problems);
+  static Member CompileMember(const v1::TeamMember& m,
+                              const std::string& member_path,
+                              v1::AssignmentStrategy strategy,
+                              ProblemList* problems);
+  void CompileRule(const v1::RoutingRule& proto, int k, const std::string& path,
+                   const absl::flat_hash_set<std::string>& persona_ids,
+                   absl::flat_hash_map<std::string, int>* rule_ids,
+                   SlotTable* attributes, SlotTable* properties,
+                   ProblemList* problems);
   int FindTeam(absl::string_view id) const;
   // "teams: a, b" for "unknown team" messages.
   std::string TeamIds() const;
