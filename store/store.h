@@ -86,9 +86,6 @@ struct LeadFilter {
   v1::SlaState sla_state = v1::SLA_STATE_UNSPECIFIED;
   absl::Time sla_at = absl::InfinitePast();
   int64_t sla_playbook = 0;
-  // The account the lead belongs to: the AccountKey of its company domain,
-  // set by the service at every write; empty without a domain.
-  std::string account;
 };
 
 // Reads and writes inside one transaction: all of its writes become durable
