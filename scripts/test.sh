@@ -52,7 +52,9 @@ ninja -C "$tsan" -j "$jobs" smarketing smarketing_core_test smarketing_store_tes
 # A report ends the program with exit code 66, failing the stage.
 export TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}"
 "$tsan/tests/cpp/smarketing_core_test" --gtest_brief=1
-"$tsan/tests/store/smarketing_store_test" --gtest_brief=1
+# SQLite only: libpq is not instrumented either.
+"$tsan/tests/store/smarketing_store_test" --gtest_brief=1 --gtest_filter='*/sqlite'
+
 now=2026-11-23T09:00:00Z
 "$tsan/cli/smarketing" sample-leads --count 20000 --seed 5 --now "$now" >"$tsan/leads.jsonl"
 "$tsan/cli/smarketing" score --threads 4 --now "$now" \
