@@ -15,13 +15,18 @@
 #include "core/base/proto_time.h"
 #include "grpc_server/server.h"
 #include "gtest/gtest.h"
+#include "tests/grpc/test_server.h"
 
 namespace smarketing {
 namespace {
 
-constexpr char kReader[] = "reader-token-aaaaaaaaaaaaaaaa";
-constexpr char kMarketing[] = "marketing-token-ccccccccccccc";
-constexpr char kAdmin[] = "admin-token-ddddddddddddddddd";
+using test_server::As;
+using test_server::kAdmin;
+using test_server::kMarketing;
+using test_server::kReader;
+using test_server::kSales;
+using test_server::TempDir;
+using test_server::WriteTokenFile;
 
 class AccountTest : public ::testing::Test {
  protected:
@@ -29,9 +34,7 @@ class AccountTest : public ::testing::Test {
     std::string pattern =
         (std::filesystem::temp_directory_path() / "smarketing-XXXXXX").string();
     dir_ = mkdtemp(pattern.data());
-    std::ofstream(dir_ / "tokens") << kReader << " reader ann\n"
-                                   << kMarketing << " marketing mia\n"
-                                   << kAdmin << " admin ada\n";
+    WriteTokenFile(dir_ / "tokens");
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.store_path = (dir_ / "store.db").string();
@@ -51,14 +54,6 @@ class AccountTest : public ::testing::Test {
   void TearDown() override {
     server_.reset();
     std::filesystem::remove_all(dir_);
-  }
-
-  static std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(30));
-    return context;
   }
 
   v1::LeadRecord Upsert(const std::string& id, const std::string& domain,

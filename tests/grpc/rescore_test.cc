@@ -25,28 +25,20 @@
 #include "core/synthetic/lead_generator.h"
 #include "grpc_server/server.h"
 #include "gtest/gtest.h"
+#include "tests/grpc/test_server.h"
 
 namespace smarketing {
 namespace {
 
-constexpr char kReader[] = "reader-token-aaaaaaaaaaaaaaaa";
-constexpr char kMarketing[] = "marketing-token-ccccccccccccc";
-constexpr char kAdmin[] = "admin-token-ddddddddddddddddd";
+using test_server::As;
+using test_server::kAdmin;
+using test_server::kMarketing;
+using test_server::kReader;
+using test_server::kSales;
+using test_server::TempDir;
+using test_server::WriteTokenFile;
+
 constexpr int kLeads = 60;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "smarketing-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 v1::Playbook DemoPlaybook() {
   auto source = LoadPlaybookFile(
@@ -67,9 +59,7 @@ v1::Playbook LowerMqlThreshold() {
 class RescoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::ofstream(dir_.path() / "tokens") << kReader << " reader ann\n"
-                                          << kMarketing << " marketing mia\n"
-                                          << kAdmin << " admin ada\n";
+    WriteTokenFile(dir_.path() / "tokens");
     options_.listen = "127.0.0.1:0";
     options_.store_path = (dir_.path() / "store.db").string();
     options_.token_file = (dir_.path() / "tokens").string();
@@ -106,13 +96,7 @@ class RescoreTest : public ::testing::Test {
   }
 
   static std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) {
-      context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    }
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(60));
-    return context;
+    return test_server::As(token, std::chrono::seconds(60));
   }
 
   // Stores kLeads synthetic leads with their events; returns them by id.

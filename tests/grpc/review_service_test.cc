@@ -20,16 +20,20 @@
 #include "grpc_server/prometheus_text.h"
 #include "grpc_server/server.h"
 #include "gtest/gtest.h"
+#include "tests/grpc/test_server.h"
 
 namespace smarketing {
 namespace {
 
-using ::testing::ElementsAre;
+using test_server::As;
+using test_server::kAdmin;
+using test_server::kMarketing;
+using test_server::kReader;
+using test_server::kSales;
+using test_server::TempDir;
+using test_server::WriteTokenFile;
 
-constexpr char kReader[] = "reader-token-aaaaaaaaaaaaaaaa";
-constexpr char kSales[] = "sales-token-bbbbbbbbbbbbbbbbb";
-constexpr char kMarketing[] = "marketing-token-ccccccccccccc";
-constexpr char kAdmin[] = "admin-token-ddddddddddddddddd";
+using ::testing::ElementsAre;
 
 class ReviewServiceTest : public ::testing::Test {
  protected:
@@ -42,10 +46,7 @@ class ReviewServiceTest : public ::testing::Test {
     std::string pattern =
         (std::filesystem::temp_directory_path() / "smarketing-XXXXXX").string();
     dir_ = mkdtemp(pattern.data());
-    std::ofstream(dir_ / "tokens") << kReader << " reader ann\n"
-                                   << kSales << " sales sam\n"
-                                   << kMarketing << " marketing mia\n"
-                                   << kAdmin << " admin ada\n";
+    WriteTokenFile(dir_ / "tokens");
   }
 
   void Start(ServerOptions options) {
@@ -68,16 +69,6 @@ class ReviewServiceTest : public ::testing::Test {
   void TearDown() override {
     if (server_ != nullptr) server_->Shutdown(absl::Seconds(5));
     std::filesystem::remove_all(dir_);
-  }
-
-  static std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) {
-      context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    }
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(30));
-    return context;
   }
 
   // A demo request from a CMO of a software company: an MQL at once.

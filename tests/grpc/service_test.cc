@@ -28,17 +28,21 @@
 #include "grpc_server/access.h"
 #include "grpc_server/server.h"
 #include "gtest/gtest.h"
+#include "tests/grpc/test_server.h"
 
 namespace smarketing {
 namespace {
 
+using test_server::As;
+using test_server::kAdmin;
+using test_server::kMarketing;
+using test_server::kReader;
+using test_server::kSales;
+using test_server::TempDir;
+using test_server::WriteTokenFile;
+
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr char kReader[] = "reader-token-aaaaaaaaaaaaaaaa";
-constexpr char kSales[] = "sales-token-bbbbbbbbbbbbbbbbb";
-constexpr char kMarketing[] = "marketing-token-ccccccccccccc";
-constexpr char kAdmin[] = "admin-token-ddddddddddddddddd";
 
 std::string DemoPlaybookPath() {
   return absl::StrCat(SMARKETING_SOURCE_DIR, "/examples/playbooks/demo.yaml");
@@ -54,28 +58,10 @@ void WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
-// A fresh directory per test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "smarketing-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    WriteFile(dir_.path() / "tokens",
-              absl::StrCat("# test tokens\n", kReader, " reader ann\n", kSales,
-                           " sales sam\n", kMarketing, " marketing mia\n",
-                           kAdmin, " admin ada\n"));
+    WriteTokenFile(dir_.path() / "tokens");
     options_.listen = "127.0.0.1:0";
     options_.store_path = (dir_.path() / "store.db").string();
     options_.token_file = (dir_.path() / "tokens").string();
@@ -104,16 +90,6 @@ class ServiceTest : public ::testing::Test {
   }
 
   // A context carrying `token`, or none when empty.
-  static std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) {
-      context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    }
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(30));
-    return context;
-  }
-
   // A lead of the demo Playbook's best persona who asked for a demo: an MQL.
   static v1::Lead HotLead(const std::string& id) {
     v1::Lead lead;
