@@ -31,7 +31,7 @@ _EXTENSIONS: dict[str, PlaybookFormat] = {
     ".binpb": "binary",
 }
 
-_KIND = score_result_pb2.RuleKind
+_KIND = score_result_pb2  # the RULE_KIND_* values
 
 
 def _format_of(path: str | os.PathLike[str]) -> PlaybookFormat:
@@ -239,15 +239,15 @@ class Playbook:
                 rows.append(("persona_criterion", c.id, persona.id, c.weight, c.description))
         for r in pb.fit_rules:
             rows.append(("fit", r.id, "", r.points, r.description))
-        for r in pb.engagement.rules:
-            rows.append(("engagement", r.id, "", r.points, r.description))
-        for r in pb.disqualification_rules:
-            rows.append(("disqualification", r.id, "", 0.0, r.description))
+        for e in pb.engagement.rules:
+            rows.append(("engagement", e.id, "", e.points, e.description))
+        for d in pb.disqualification_rules:
+            rows.append(("disqualification", d.id, "", 0.0, d.description))
         rows.append(("opt_out", "consent.opted_out", "", 0.0, "The person asked not to be contacted"))
-        for r in pb.hand_raiser_rules:
-            rows.append(("hand_raiser", r.id, "", 0.0, r.description))
-        for r in pb.priority.rules:
-            rows.append(("priority", r.id, "", 0.0, r.description))
+        for h in pb.hand_raiser_rules:
+            rows.append(("hand_raiser", h.id, "", 0.0, h.description))
+        for q in pb.priority.rules:
+            rows.append(("priority", q.id, "", 0.0, q.description))
         return pd.DataFrame(rows, columns=["kind", "rule_id", "persona_id", "points", "description"])
 
     def _rule_offsets(self) -> dict[int, int]:

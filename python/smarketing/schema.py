@@ -112,7 +112,7 @@ def playbook_schema() -> dict[str, Any]:
     from smarketing.v1 import playbook_pb2
 
     defs: dict[str, Any] = {}
-    root = _message_ref(playbook_pb2.Playbook.DESCRIPTOR, defs)
+    root = _message_ref(playbook_pb2.Playbook.DESCRIPTOR, defs)  # type: ignore[arg-type]  # upb's Descriptor
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "smarketing Playbook",
