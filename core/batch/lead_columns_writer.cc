@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/lead_fields.h"
 #include "core/playbook/field.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -220,29 +221,38 @@ LeadColumnsWriter::~LeadColumnsWriter() = default;
 
 void LeadColumnsWriter::Add(const v1::Lead& lead) {
   Builder& b = *leads_;
-  b.DistinctText("id").Add(lead.id());
-  b.Text("first_name").Add(lead.contact().first_name());
-  b.Text("last_name").Add(lead.contact().last_name());
-  b.DistinctText("email").Add(lead.contact().email());
-  b.DistinctText("phone").Add(lead.contact().phone());
-  b.Text("job_title").Add(lead.job_title());
-  b.Text("department").Add(lead.department());
-  b.Text("seniority")
-      .Add(ShortEnumName(v1::Seniority_descriptor(), lead.seniority()));
-  b.Text("company_name").Add(lead.company().name());
-  b.Text("company_domain").Add(lead.company().domain());
-  b.Text("industry").Add(lead.company().industry());
-  b.Ints("employee_count").push_back(lead.company().employee_count());
-  b.Doubles("annual_revenue").push_back(lead.company().annual_revenue());
-  b.Text("country").Add(lead.company().country());
-  b.Text("region").Add(lead.company().region());
-  b.Text("source").Add(lead.source());
-  b.Text("campaign").Add(lead.campaign());
-  b.Text("product").Add(lead.product());
-  b.Bools("opted_out").push_back(lead.consent().opted_out());
-  b.Bools("do_not_email").push_back(lead.consent().do_not_email());
-  b.Bools("do_not_call").push_back(lead.consent().do_not_call());
-  AddTime(lead.has_created_at(), lead.created_at(), &b.Times("created_at"));
+  for (const LeadField& field : kLeadFields) {
+    if (field.derived) continue;
+    switch (field.type) {
+      case LeadFieldType::kText:
+        (field.unique ? b.DistinctText(field.column) : b.Text(field.column))
+            .Add(LeadText(lead, field.id));
+        break;
+      case LeadFieldType::kSeniority:
+        b.Text(field.column)
+            .Add(ShortEnumName(v1::Seniority_descriptor(),
+                               static_cast<int>(LeadInteger(lead, field.id))));
+        break;
+      case LeadFieldType::kWholeNumber:
+        b.Ints(field.column).push_back(LeadInteger(lead, field.id));
+        break;
+      case LeadFieldType::kNumber:
+        b.Doubles(field.column).push_back(LeadNumber(lead, field.id));
+        break;
+      case LeadFieldType::kBool:
+        b.Bools(field.column).push_back(LeadBool(lead, field.id));
+        break;
+      case LeadFieldType::kTime: {
+        const google::protobuf::Timestamp* time = LeadTime(lead, field.id);
+        AddTime(time != nullptr,
+                time != nullptr
+                    ? *time
+                    : google::protobuf::Timestamp::default_instance(),
+                &b.Times(field.column));
+        break;
+      }
+    }
+  }
   for (const auto& [key, value] : lead.attributes().fields()) {
     b.Value("attributes.", key).Add(value);
   }

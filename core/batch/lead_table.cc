@@ -7,6 +7,7 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -18,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "core/base/enum_label.h"
+#include "core/base/lead_fields.h"
 #include "core/base/problems.h"
 #include "core/batch/batch_scorer.h"
 #include "core/playbook/field.h"
@@ -44,72 +46,20 @@ int64_t Column::size() const {
 
 namespace {
 
-enum class Target {
-  kId,
-  kFirstName,
-  kLastName,
-  kEmail,
-  kPhone,
-  kJobTitle,
-  kDepartment,
-  kSeniority,
-  kCompanyName,
-  kCompanyDomain,
-  kIndustry,
-  kEmployeeCount,
-  kAnnualRevenue,
-  kCountry,
-  kRegion,
-  kSource,
-  kCampaign,
-  kProduct,
-  kOptedOut,
-  kDoNotEmail,
-  kDoNotCall,
-  kCreatedAt,
-  kAttribute,
-  kEventLeadId,
-  kEventId,
-  kEventType,
-  kOccurredAt,
-  kCustomType,
-  kProperty,
-};
+// The columns of the events table, besides properties.<key>.
+enum class EventColumn { kLeadId, kId, kType, kOccurredAt, kCustomType };
 
-struct Known {
+struct KnownEventColumn {
   const char* name;
-  Target target;
+  EventColumn column;
 };
 
-constexpr Known kLeadColumns[] = {
-    {"id", Target::kId},
-    {"first_name", Target::kFirstName},
-    {"last_name", Target::kLastName},
-    {"email", Target::kEmail},
-    {"phone", Target::kPhone},
-    {"job_title", Target::kJobTitle},
-    {"department", Target::kDepartment},
-    {"seniority", Target::kSeniority},
-    {"company_name", Target::kCompanyName},
-    {"company_domain", Target::kCompanyDomain},
-    {"industry", Target::kIndustry},
-    {"employee_count", Target::kEmployeeCount},
-    {"annual_revenue", Target::kAnnualRevenue},
-    {"country", Target::kCountry},
-    {"region", Target::kRegion},
-    {"source", Target::kSource},
-    {"campaign", Target::kCampaign},
-    {"product", Target::kProduct},
-    {"opted_out", Target::kOptedOut},
-    {"do_not_email", Target::kDoNotEmail},
-    {"do_not_call", Target::kDoNotCall},
-    {"created_at", Target::kCreatedAt},
-};
-
-constexpr Known kEventColumns[] = {
-    {"lead_id", Target::kEventLeadId},    {"id", Target::kEventId},
-    {"type", Target::kEventType},         {"occurred_at", Target::kOccurredAt},
-    {"custom_type", Target::kCustomType},
+constexpr KnownEventColumn kEventColumns[] = {
+    {"lead_id", EventColumn::kLeadId},
+    {"id", EventColumn::kId},
+    {"type", EventColumn::kType},
+    {"occurred_at", EventColumn::kOccurredAt},
+    {"custom_type", EventColumn::kCustomType},
 };
 
 absl::string_view TypeName(Column::Type type) {
@@ -459,14 +409,6 @@ void SetValue(const Column& column, int64_t row, google::protobuf::Value* out) {
   }
 }
 
-std::string KnownNames(const Known* begin, const Known* end,
-                       absl::string_view dynamic) {
-  std::vector<std::string> names;
-  for (const Known* k = begin; k != end; ++k) names.emplace_back(k->name);
-  names.emplace_back(dynamic);
-  return absl::StrJoin(names, ", ");
-}
-
 // Every unknown column of a table at once: data exported from elsewhere
 // often has several, and fixing them one run at a time wastes an afternoon.
 absl::Status UnknownColumns(absl::string_view table,
@@ -493,37 +435,102 @@ absl::Status UnknownColumns(absl::string_view table,
 
 bool IsLeadColumn(absl::string_view name) {
   if (absl::StartsWith(name, "attributes.") && name.size() > 11) return true;
-  for (const Known& k : kLeadColumns) {
-    if (name == k.name) return true;
-  }
-  return false;
+  return FindLeadColumn(name) != nullptr;
 }
 
 bool IsEventColumn(absl::string_view name) {
   if (absl::StartsWith(name, "properties.") && name.size() > 11) return true;
-  for (const Known& k : kEventColumns) {
+  for (const KnownEventColumn& k : kEventColumns) {
     if (name == k.name) return true;
   }
   return false;
 }
 
 std::string KnownLeadColumnNames() {
-  return KnownNames(std::begin(kLeadColumns), std::end(kLeadColumns),
-                    "attributes.<key>");
+  return absl::StrCat(LeadColumnNames(), ", attributes.<key>");
 }
 
 std::string KnownEventColumnNames() {
-  return KnownNames(std::begin(kEventColumns), std::end(kEventColumns),
-                    "properties.<key>");
+  std::vector<absl::string_view> names;
+  for (const KnownEventColumn& k : kEventColumns) names.push_back(k.name);
+  names.push_back("properties.<key>");
+  return absl::StrJoin(names, ", ");
 }
 
+// A bound column: a lead field (nullptr for attributes.<key>) or an event
+// column (unset for properties.<key>).
 struct LeadTable::Field {
-  Target target;
+  const LeadField* lead = nullptr;
+  std::optional<EventColumn> event;
   int column;
   std::string key;  // attributes.<key>, properties.<key>
 };
 
 LeadTable::~LeadTable() = default;
+
+namespace {
+
+// Checks that `column` can carry the lead field `field`: its type, and the
+// values the field refuses.
+absl::Status CheckLeadColumn(const LeadField& field, const Column& column,
+                             int64_t rows) {
+  constexpr absl::string_view kTable = "leads";
+  if (field.id == FieldId::kLeadId) {
+    if (auto st = CheckType(kTable, column,
+                            {Column::Type::kText, Column::Type::kInt});
+        !st.ok()) {
+      return st;
+    }
+    return CheckRequired(kTable, column);
+  }
+  switch (field.type) {
+    case LeadFieldType::kSeniority:
+      return absl::OkStatus();  // resolved against the enum by the caller
+    case LeadFieldType::kWholeNumber:
+      if (auto st = CheckType(kTable, column,
+                              {Column::Type::kInt, Column::Type::kDouble});
+          !st.ok()) {
+        return st;
+      }
+      if (column.type != Column::Type::kDouble) return absl::OkStatus();
+      for (int64_t r = 0; r < rows; ++r) {
+        const double d = column.doubles[r];
+        if (!column.missing(r) &&
+            (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9e15)) {
+          return RowError(kTable, column, r,
+                          absl::StrCat(d, " is not a whole number"));
+        }
+      }
+      return absl::OkStatus();
+    case LeadFieldType::kNumber:
+      if (auto st = CheckType(kTable, column,
+                              {Column::Type::kInt, Column::Type::kDouble});
+          !st.ok()) {
+        return st;
+      }
+      return CheckFinite(kTable, column);
+    case LeadFieldType::kBool:
+      if (auto st = CheckType(kTable, column, {Column::Type::kBool});
+          !st.ok()) {
+        return st;
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        if (column.missing(r)) {
+          return RowError(kTable, column, r,
+                          "is missing; consent is never guessed: give true or "
+                          "false for every lead");
+        }
+      }
+      return absl::OkStatus();
+    case LeadFieldType::kTime:
+      return CheckType(kTable, column, {Column::Type::kTime});
+    case LeadFieldType::kText:
+      break;
+  }
+  return CheckType(kTable, column, {Column::Type::kText});
+}
+
+}  // namespace
 
 absl::Status LeadTable::BindLeads(std::vector<Column> columns) {
   constexpr absl::string_view kTable = "leads";
@@ -550,99 +557,23 @@ absl::Status LeadTable::BindLeads(std::vector<Column> columns) {
                                       lead_columns_[0].name, " has ", rows_));
     }
     if (auto st = CheckLayout(kTable, column); !st.ok()) return st;
-    Field field{Target::kAttribute, c, ""};
-    if (absl::StartsWith(column.name, "attributes.") &&
-        column.name.size() > 11) {
+    Field field{nullptr, std::nullopt, c, ""};
+    field.lead = FindLeadColumn(column.name);
+    if (field.lead == nullptr) {  // attributes.<key>: UnknownColumns passed it
       field.key = column.name.substr(11);
       if (auto st = CheckFinite(kTable, column); !st.ok()) return st;
-      lead_fields_.push_back(std::move(field));
-      continue;
-    }
-    const Known* known = nullptr;
-    for (const Known& k : kLeadColumns) {
-      if (column.name == k.name) known = &k;
-    }
-    if (known == nullptr) {
-      return ColumnError(
-          kTable, column.name,
-          absl::StrCat("unknown column; lead columns are ",
-                       KnownNames(std::begin(kLeadColumns),
-                                  std::end(kLeadColumns), "attributes.<key>")));
-    }
-    field.target = known->target;
-    switch (field.target) {
-      case Target::kId:
-        if (auto st = CheckType(kTable, column,
-                                {Column::Type::kText, Column::Type::kInt});
-            !st.ok()) {
-          return st;
-        }
-        if (auto st = CheckRequired(kTable, column); !st.ok()) return st;
-        lead_id_column_ = c;
-        break;
-      case Target::kSeniority:
-        if (auto st = ResolveEnum(kTable, column,
-                                  EnumNames(v1::Seniority_descriptor()), false,
-                                  &seniority_);
-            !st.ok()) {
-          return st;
-        }
-        break;
-      case Target::kEmployeeCount:
-        if (auto st = CheckType(kTable, column,
-                                {Column::Type::kInt, Column::Type::kDouble});
-            !st.ok()) {
-          return st;
-        }
-        if (column.type == Column::Type::kDouble) {
-          for (int64_t r = 0; r < rows_; ++r) {
-            const double d = column.doubles[r];
-            if (!column.missing(r) &&
-                (!std::isfinite(d) || d != std::floor(d) ||
-                 std::fabs(d) > 9e15)) {
-              return RowError(
-                  kTable, column, r,
-                  absl::StrCat(d, " is not a whole number of employees"));
-            }
-          }
-        }
-        break;
-      case Target::kAnnualRevenue:
-        if (auto st = CheckType(kTable, column,
-                                {Column::Type::kInt, Column::Type::kDouble});
-            !st.ok()) {
-          return st;
-        }
-        if (auto st = CheckFinite(kTable, column); !st.ok()) return st;
-        break;
-      case Target::kOptedOut:
-      case Target::kDoNotEmail:
-      case Target::kDoNotCall:
-        if (auto st = CheckType(kTable, column, {Column::Type::kBool});
-            !st.ok()) {
-          return st;
-        }
-        for (int64_t r = 0; r < rows_; ++r) {
-          if (column.missing(r)) {
-            return RowError(
-                kTable, column, r,
-                "is missing; consent is never guessed: give true or "
-                "false for every lead");
-          }
-        }
-        break;
-      case Target::kCreatedAt:
-        if (auto st = CheckType(kTable, column, {Column::Type::kTime});
-            !st.ok()) {
-          return st;
-        }
-        break;
-      default:
-        if (auto st = CheckType(kTable, column, {Column::Type::kText});
-            !st.ok()) {
-          return st;
-        }
-        break;
+    } else if (auto st = CheckLeadColumn(*field.lead, column, rows_);
+               !st.ok()) {
+      return st;
+    } else if (field.lead->id == FieldId::kLeadId) {
+      lead_id_column_ = c;
+    } else if (field.lead->type == LeadFieldType::kSeniority) {
+      if (auto st =
+              ResolveEnum(kTable, column, EnumNames(v1::Seniority_descriptor()),
+                          false, &seniority_);
+          !st.ok()) {
+        return st;
+      }
     }
     lead_fields_.push_back(std::move(field));
   }
@@ -676,7 +607,7 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
                        event_columns_[0].name, " has ", event_rows_));
     }
     if (auto st = CheckLayout(kTable, column); !st.ok()) return st;
-    Field field{Target::kProperty, c, ""};
+    Field field{nullptr, std::nullopt, c, ""};
     if (absl::StartsWith(column.name, "properties.") &&
         column.name.size() > 11) {
       field.key = column.name.substr(11);
@@ -685,33 +616,24 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
       event_fields_.push_back(std::move(field));
       continue;
     }
-    const Known* known = nullptr;
-    for (const Known& k : kEventColumns) {
-      if (column.name == k.name) known = &k;
+    for (const KnownEventColumn& k : kEventColumns) {
+      if (column.name == k.name) field.event = k.column;
     }
-    if (known == nullptr) {
-      return ColumnError(kTable, column.name,
-                         absl::StrCat("unknown column; event columns are ",
-                                      KnownNames(std::begin(kEventColumns),
-                                                 std::end(kEventColumns),
-                                                 "properties.<key>")));
-    }
-    field.target = known->target;
-    switch (field.target) {
-      case Target::kEventLeadId:
-      case Target::kEventId:
+    switch (*field.event) {  // UnknownColumns passed it
+      case EventColumn::kLeadId:
+      case EventColumn::kId:
         if (auto st = CheckType(kTable, column,
                                 {Column::Type::kText, Column::Type::kInt});
             !st.ok()) {
           return st;
         }
         if (auto st = CheckRequired(kTable, column); !st.ok()) return st;
-        if (field.target == Target::kEventId) event_id_column_ = c;
+        if (field.event == EventColumn::kId) event_id_column_ = c;
         break;
-      case Target::kEventType:
+      case EventColumn::kType:
         type_column = c;
         break;
-      case Target::kOccurredAt:
+      case EventColumn::kOccurredAt:
         if (auto st = CheckType(kTable, column, {Column::Type::kTime});
             !st.ok()) {
           return st;
@@ -719,7 +641,7 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
         if (auto st = CheckRequired(kTable, column); !st.ok()) return st;
         occurred_at_column_ = c;
         break;
-      default:  // custom_type
+      case EventColumn::kCustomType:
         if (auto st = CheckType(kTable, column, {Column::Type::kText});
             !st.ok()) {
           return st;
@@ -745,7 +667,7 @@ absl::Status LeadTable::GroupEvents() {
   const Column& ids = lead_columns_[lead_id_column_];
   const Column* lead_id = nullptr;
   for (const Field& f : event_fields_) {
-    if (f.target == Target::kEventLeadId) lead_id = &event_columns_[f.column];
+    if (f.event == EventColumn::kLeadId) lead_id = &event_columns_[f.column];
   }
   // Integer ids are compared by their decimal text, so that either table may
   // hold them as numbers or as text.
@@ -910,76 +832,6 @@ void LeadTable::Build(int64_t row, v1::Lead* lead) const {
   Fill(row, lead);
 }
 
-namespace {
-
-// Unsets the field a missing value stands for, in a lead being reused.
-void ClearLeadField(Target target, const std::string& key, v1::Lead* lead) {
-  switch (target) {
-    case Target::kFirstName:
-      lead->mutable_contact()->clear_first_name();
-      break;
-    case Target::kLastName:
-      lead->mutable_contact()->clear_last_name();
-      break;
-    case Target::kEmail:
-      lead->mutable_contact()->clear_email();
-      break;
-    case Target::kPhone:
-      lead->mutable_contact()->clear_phone();
-      break;
-    case Target::kJobTitle:
-      lead->clear_job_title();
-      break;
-    case Target::kDepartment:
-      lead->clear_department();
-      break;
-    case Target::kSeniority:
-      lead->clear_seniority();
-      break;
-    case Target::kCompanyName:
-      lead->mutable_company()->clear_name();
-      break;
-    case Target::kCompanyDomain:
-      lead->mutable_company()->clear_domain();
-      break;
-    case Target::kIndustry:
-      lead->mutable_company()->clear_industry();
-      break;
-    case Target::kEmployeeCount:
-      lead->mutable_company()->clear_employee_count();
-      break;
-    case Target::kAnnualRevenue:
-      lead->mutable_company()->clear_annual_revenue();
-      break;
-    case Target::kCountry:
-      lead->mutable_company()->clear_country();
-      break;
-    case Target::kRegion:
-      lead->mutable_company()->clear_region();
-      break;
-    case Target::kSource:
-      lead->clear_source();
-      break;
-    case Target::kCampaign:
-      lead->clear_campaign();
-      break;
-    case Target::kProduct:
-      lead->clear_product();
-      break;
-    case Target::kCreatedAt:
-      lead->clear_created_at();
-      break;
-    case Target::kAttribute:
-      if (lead->has_attributes())
-        lead->mutable_attributes()->mutable_fields()->erase(key);
-      break;
-    default:  // never missing: id, consent
-      break;
-  }
-}
-
-}  // namespace
-
 void LeadTable::Fill(int64_t row, v1::Lead* lead) const {
   FillLead(row, /*reuse=*/false, lead);
   const int64_t begin = event_begin_[row];
@@ -998,102 +850,52 @@ void LeadTable::FillLead(int64_t row, bool reuse, v1::Lead* lead) const {
   char digits[absl::numbers_internal::kFastToBufferSize];
   for (const Field& field : lead_fields_) {
     const Column& column = lead_columns_[field.column];
-    if (IsMissing(column, row)) {
-      // A new lead has every field unset already.
-      if (reuse) ClearLeadField(field.target, field.key, lead);
-      continue;
-    }
-    auto text = [&](std::string* out) {
-      const absl::string_view value = TextAt(column, row);
-      out->assign(value.data(), value.size());
-    };
-    auto number = [&] {
-      return column.type == Column::Type::kInt
-                 ? static_cast<double>(column.ints[row])
-                 : column.doubles[row];
-    };
-    switch (field.target) {
-      case Target::kId:
-        if (column.type == Column::Type::kInt) {
-          char* end =
-              absl::numbers_internal::FastIntToBuffer(column.ints[row], digits);
-          lead->mutable_id()->assign(digits, end - digits);
-        } else {
-          const absl::string_view id = TextAt(column, row);
-          lead->mutable_id()->assign(id.data(), id.size());
-        }
-        break;
-      case Target::kFirstName:
-        text(lead->mutable_contact()->mutable_first_name());
-        break;
-      case Target::kLastName:
-        text(lead->mutable_contact()->mutable_last_name());
-        break;
-      case Target::kEmail:
-        text(lead->mutable_contact()->mutable_email());
-        break;
-      case Target::kPhone:
-        text(lead->mutable_contact()->mutable_phone());
-        break;
-      case Target::kJobTitle:
-        text(lead->mutable_job_title());
-        break;
-      case Target::kDepartment:
-        text(lead->mutable_department());
-        break;
-      case Target::kSeniority:
-        lead->set_seniority(static_cast<v1::Seniority>(seniority_[row]));
-        break;
-      case Target::kCompanyName:
-        text(lead->mutable_company()->mutable_name());
-        break;
-      case Target::kCompanyDomain:
-        text(lead->mutable_company()->mutable_domain());
-        break;
-      case Target::kIndustry:
-        text(lead->mutable_company()->mutable_industry());
-        break;
-      case Target::kEmployeeCount:
-        lead->mutable_company()->set_employee_count(
-            column.type == Column::Type::kInt
-                ? column.ints[row]
-                : static_cast<int64_t>(column.doubles[row]));
-        break;
-      case Target::kAnnualRevenue:
-        lead->mutable_company()->set_annual_revenue(number());
-        break;
-      case Target::kCountry:
-        text(lead->mutable_company()->mutable_country());
-        break;
-      case Target::kRegion:
-        text(lead->mutable_company()->mutable_region());
-        break;
-      case Target::kSource:
-        text(lead->mutable_source());
-        break;
-      case Target::kCampaign:
-        text(lead->mutable_campaign());
-        break;
-      case Target::kProduct:
-        text(lead->mutable_product());
-        break;
-      case Target::kOptedOut:
-        lead->mutable_consent()->set_opted_out(column.bools[row] != 0);
-        break;
-      case Target::kDoNotEmail:
-        lead->mutable_consent()->set_do_not_email(column.bools[row] != 0);
-        break;
-      case Target::kDoNotCall:
-        lead->mutable_consent()->set_do_not_call(column.bools[row] != 0);
-        break;
-      case Target::kCreatedAt:
-        SetTime(column, row, lead->mutable_created_at());
-        break;
-      case Target::kAttribute:
+    if (field.lead == nullptr) {
+      if (!IsMissing(column, row)) {
         SetValue(column, row,
                  &(*lead->mutable_attributes()->mutable_fields())[field.key]);
+      } else if (reuse && lead->has_attributes()) {
+        lead->mutable_attributes()->mutable_fields()->erase(field.key);
+      }
+      continue;
+    }
+    const FieldId id = field.lead->id;
+    if (IsMissing(column, row)) {
+      // A new lead has every field unset already.
+      if (reuse) ClearLeadField(lead, id);
+      continue;
+    }
+    switch (field.lead->type) {
+      case LeadFieldType::kText:
+        if (column.type == Column::Type::kInt) {  // an id
+          char* end =
+              absl::numbers_internal::FastIntToBuffer(column.ints[row], digits);
+          MutableLeadText(lead, id)->assign(digits, end - digits);
+        } else {
+          const absl::string_view value = TextAt(column, row);
+          MutableLeadText(lead, id)->assign(value.data(), value.size());
+        }
         break;
-      default:
+      case LeadFieldType::kSeniority:
+        SetLeadInteger(lead, id, seniority_[row]);
+        break;
+      case LeadFieldType::kWholeNumber:
+        SetLeadInteger(lead, id,
+                       column.type == Column::Type::kInt
+                           ? column.ints[row]
+                           : static_cast<int64_t>(column.doubles[row]));
+        break;
+      case LeadFieldType::kNumber:
+        SetLeadNumber(lead, id,
+                      column.type == Column::Type::kInt
+                          ? static_cast<double>(column.ints[row])
+                          : column.doubles[row]);
+        break;
+      case LeadFieldType::kBool:
+        SetLeadBool(lead, id, column.bools[row] != 0);
+        break;
+      case LeadFieldType::kTime:
+        SetTime(column, row, MutableLeadTime(lead, id));
         break;
     }
   }

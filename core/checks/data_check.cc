@@ -1,6 +1,7 @@
 #include "core/checks/data_check.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <deque>
 #include <type_traits>
@@ -185,24 +186,26 @@ struct RuleCount {
 // Contact details (names, e-mail, phone) are left out of the unread check:
 // they are there to reach the person, not to score them.
 struct LeadColumn {
-  const char* column;
-  const char* field;
+  absl::string_view column;
+  absl::string_view field;
 };
-constexpr LeadColumn kScoredColumns[] = {
-    {"job_title", "job_title"},
-    {"department", "department"},
-    {"seniority", "seniority"},
-    {"company_name", "company.name"},
-    {"company_domain", "company.domain"},
-    {"industry", "company.industry"},
-    {"employee_count", "company.employee_count"},
-    {"annual_revenue", "company.annual_revenue"},
-    {"country", "company.country"},
-    {"region", "company.region"},
-    {"source", "source"},
-    {"campaign", "campaign"},
-    {"product", "product"},
-};
+
+constexpr size_t CountScored() {
+  size_t n = 0;
+  for (const LeadField& f : kLeadFields) {
+    n += f.role == LeadFieldRole::kDescriptive;
+  }
+  return n;
+}
+
+constexpr auto kScoredColumns = [] {
+  std::array<LeadColumn, CountScored()> out{};
+  size_t i = 0;
+  for (const LeadField& f : kLeadFields) {
+    if (f.role == LeadFieldRole::kDescriptive) out[i++] = {f.column, f.path};
+  }
+  return out;
+}();
 
 // The data column a field is read from.
 std::string ColumnOf(const FieldRef& field, const std::string& field_path) {
@@ -215,28 +218,11 @@ std::string ColumnOf(const FieldRef& field, const std::string& field_path) {
       return "events.type";
     case FieldId::kEventCustomType:
       return "events.custom_type";
-    case FieldId::kEmail:
-    case FieldId::kEmailDomain:
-      return "leads.email";
-    case FieldId::kFirstName:
-      return "leads.first_name";
-    case FieldId::kLastName:
-      return "leads.last_name";
-    case FieldId::kPhone:
-      return "leads.phone";
-    case FieldId::kLeadId:
-      return "leads.id";
-    case FieldId::kOptedOut:
-      return "leads.opted_out";
-    case FieldId::kDoNotEmail:
-      return "leads.do_not_email";
-    case FieldId::kDoNotCall:
-      return "leads.do_not_call";
     default:
       break;
   }
-  for (const LeadColumn& c : kScoredColumns) {
-    if (field_path == c.field) return absl::StrCat("leads.", c.column);
+  if (const LeadField* lead_field = FindLeadField(field.id)) {
+    return absl::StrCat("leads.", lead_field->column);
   }
   return absl::StrCat("leads.", field_path);
 }
@@ -593,9 +579,9 @@ void ColumnProblems(
 // Contact details are never quoted in a report: it may be pasted into a
 // ticket or a CI log.
 bool Personal(FieldId id) {
-  return id == FieldId::kEmail || id == FieldId::kFirstName ||
-         id == FieldId::kLastName || id == FieldId::kPhone ||
-         id == FieldId::kLeadId;
+  const LeadField* field = FindLeadField(id);
+  return field != nullptr && (field->role == LeadFieldRole::kId ||
+                              field->role == LeadFieldRole::kContact);
 }
 
 // Problems of one condition with the values it read.

@@ -364,54 +364,6 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline FieldValue Read(const FieldRef& field,
                                                     const EvalContext& c) {
   const v1::Lead& lead = *c.lead;
   switch (field.id) {
-    case FieldId::kLeadId:
-      return Text(lead.id());
-    case FieldId::kFirstName:
-      return Text(lead.contact().first_name());
-    case FieldId::kLastName:
-      return Text(lead.contact().last_name());
-    case FieldId::kEmail:
-      return Text(lead.contact().email());
-    case FieldId::kEmailDomain: {
-      const absl::string_view email = lead.contact().email();
-      const size_t at = email.rfind('@');
-      return Text(at == absl::string_view::npos ? absl::string_view()
-                                                : email.substr(at + 1));
-    }
-    case FieldId::kPhone:
-      return Text(lead.contact().phone());
-    case FieldId::kJobTitle:
-      return Text(lead.job_title());
-    case FieldId::kDepartment:
-      return Text(lead.department());
-    case FieldId::kSeniority:
-      return Enum(field.enum_type, lead.seniority());
-    case FieldId::kCompanyName:
-      return Text(lead.company().name());
-    case FieldId::kCompanyDomain:
-      return Text(lead.company().domain());
-    case FieldId::kIndustry:
-      return Text(lead.company().industry());
-    case FieldId::kEmployeeCount:
-      return Number(static_cast<double>(lead.company().employee_count()), true);
-    case FieldId::kAnnualRevenue:
-      return Number(lead.company().annual_revenue(), true);
-    case FieldId::kCountry:
-      return Text(lead.company().country());
-    case FieldId::kRegion:
-      return Text(lead.company().region());
-    case FieldId::kSource:
-      return Text(lead.source());
-    case FieldId::kCampaign:
-      return Text(lead.campaign());
-    case FieldId::kProduct:
-      return Text(lead.product());
-    case FieldId::kOptedOut:
-      return Bool(lead.consent().opted_out());
-    case FieldId::kDoNotEmail:
-      return Bool(lead.consent().do_not_email());
-    case FieldId::kDoNotCall:
-      return Bool(lead.consent().do_not_call());
     case FieldId::kAttribute:
       return FromProtoValue((*c.attributes)[field.slot]);
     case FieldId::kEventType:
@@ -432,6 +384,21 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline FieldValue Read(const FieldRef& field,
       return Number(c.score->total, false);
     case FieldId::kScoreHandRaiser:
       return Bool(c.score->hand_raiser);
+    default:
+      break;
+  }
+  switch (field.type) {
+    case FieldType::kString:
+      return Text(LeadText(lead, field.id));
+    case FieldType::kNumber:
+      return Number(LeadNumber(lead, field.id), true);
+    case FieldType::kBool:
+      return Bool(LeadBool(lead, field.id));
+    case FieldType::kEnum:
+      return Enum(field.enum_type,
+                  static_cast<int>(LeadInteger(lead, field.id)));
+    case FieldType::kDynamic:
+      break;
   }
   return {};
 }

@@ -18,31 +18,6 @@ struct NamedField {
   FieldType type;
 };
 
-constexpr NamedField kLeadFields[] = {
-    {"id", FieldId::kLeadId, FieldType::kString},
-    {"contact.first_name", FieldId::kFirstName, FieldType::kString},
-    {"contact.last_name", FieldId::kLastName, FieldType::kString},
-    {"contact.email", FieldId::kEmail, FieldType::kString},
-    {"contact.email_domain", FieldId::kEmailDomain, FieldType::kString},
-    {"contact.phone", FieldId::kPhone, FieldType::kString},
-    {"job_title", FieldId::kJobTitle, FieldType::kString},
-    {"department", FieldId::kDepartment, FieldType::kString},
-    {"seniority", FieldId::kSeniority, FieldType::kEnum},
-    {"company.name", FieldId::kCompanyName, FieldType::kString},
-    {"company.domain", FieldId::kCompanyDomain, FieldType::kString},
-    {"company.industry", FieldId::kIndustry, FieldType::kString},
-    {"company.employee_count", FieldId::kEmployeeCount, FieldType::kNumber},
-    {"company.annual_revenue", FieldId::kAnnualRevenue, FieldType::kNumber},
-    {"company.country", FieldId::kCountry, FieldType::kString},
-    {"company.region", FieldId::kRegion, FieldType::kString},
-    {"source", FieldId::kSource, FieldType::kString},
-    {"campaign", FieldId::kCampaign, FieldType::kString},
-    {"product", FieldId::kProduct, FieldType::kString},
-    {"consent.opted_out", FieldId::kOptedOut, FieldType::kBool},
-    {"consent.do_not_email", FieldId::kDoNotEmail, FieldType::kBool},
-    {"consent.do_not_call", FieldId::kDoNotCall, FieldType::kBool},
-};
-
 constexpr NamedField kEventFields[] = {
     {"event.type", FieldId::kEventType, FieldType::kEnum},
     {"event.custom_type", FieldId::kEventCustomType, FieldType::kString},
@@ -56,6 +31,23 @@ constexpr NamedField kScoreFields[] = {
     {"score.total", FieldId::kScoreTotal, FieldType::kNumber},
     {"score.hand_raiser", FieldId::kScoreHandRaiser, FieldType::kBool},
 };
+
+FieldType TypeOf(const LeadField& field) {
+  switch (field.type) {
+    case LeadFieldType::kText:
+      return FieldType::kString;
+    case LeadFieldType::kWholeNumber:
+    case LeadFieldType::kNumber:
+      return FieldType::kNumber;
+    case LeadFieldType::kBool:
+      return FieldType::kBool;
+    case LeadFieldType::kSeniority:
+      return FieldType::kEnum;
+    case LeadFieldType::kTime:
+      break;
+  }
+  return FieldType::kDynamic;
+}
 
 const google::protobuf::EnumDescriptor* EnumOf(FieldId id) {
   switch (id) {
@@ -143,8 +135,10 @@ absl::StatusOr<FieldRef> ResolveField(absl::string_view path, FieldScope scope,
   auto from = [](const NamedField& f) {
     return FieldRef{f.id, f.type, -1, EnumOf(f.id)};
   };
-  for (const NamedField& f : kLeadFields) {
-    if (f.name == path) return from(f);
+  for (const LeadField& f : kLeadFields) {
+    if (!f.path.empty() && f.path == path) {
+      return FieldRef{f.id, TypeOf(f), -1, EnumOf(f.id)};
+    }
   }
   if (absl::StartsWith(path, "attributes.")) {
     auto keys = SplitKeys(path, path.substr(sizeof("attributes.") - 1));
@@ -184,7 +178,9 @@ absl::StatusOr<FieldRef> ResolveField(absl::string_view path, FieldScope scope,
 
 std::string KnownFieldNames(FieldScope scope) {
   std::vector<absl::string_view> names;
-  for (const NamedField& f : kLeadFields) names.push_back(f.name);
+  for (const LeadField& f : kLeadFields) {
+    if (!f.path.empty()) names.push_back(f.path);
+  }
   names.push_back("attributes.<key>");
   if (scope == FieldScope::kEvent) {
     for (const NamedField& f : kEventFields) names.push_back(f.name);

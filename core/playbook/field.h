@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/base/lead_fields.h"
 #include "google/protobuf/struct.pb.h"
 #include "smarketing/v1/event.pb.h"
 #include "smarketing/v1/lead.pb.h"
@@ -21,41 +22,6 @@ enum class FieldScope {
   kLead,   // persona criteria, fit, disqualification and routing rules
   kEvent,  // engagement and hand-raiser rules: also event.*
   kScore,  // priority rules: also score.*
-};
-
-enum class FieldId : uint8_t {
-  kLeadId,
-  kFirstName,
-  kLastName,
-  kEmail,
-  kEmailDomain,  // contact.email after its last '@'
-  kPhone,
-  kJobTitle,
-  kDepartment,
-  kSeniority,
-  kCompanyName,
-  kCompanyDomain,
-  kIndustry,
-  kEmployeeCount,
-  kAnnualRevenue,
-  kCountry,
-  kRegion,
-  kSource,
-  kCampaign,
-  kProduct,
-  kOptedOut,
-  kDoNotEmail,
-  kDoNotCall,
-  kAttribute,  // attributes.<key>[.<key>...]
-  kEventType,
-  kEventCustomType,
-  kEventProperty,  // event.properties.<key>[.<key>...]
-  kScoreFit,
-  kScoreGrade,
-  kScorePersona,
-  kScoreEngagement,
-  kScoreTotal,
-  kScoreHandRaiser,
 };
 
 // The static type of a field, for checking operators at compile time.
