@@ -23,6 +23,7 @@ try:
 except ImportError:  # pragma: no cover - depends on the install
     raise ImportError("the client needs grpcio: pip install 'smarketing[client]'") from None
 
+from . import _native
 from ._tables import Now, to_nanos
 from .data import LeadData, leads_frame
 from .errors import LeadError, PlaybookError, Problem, SmarketingError
@@ -33,7 +34,6 @@ from .v1 import (
     lead_pb2,
     lead_service_pb2,
     lead_service_pb2_grpc,
-    lifecycle_pb2,
     playbook_service_pb2,
     playbook_service_pb2_grpc,
     report_service_pb2,
@@ -83,39 +83,6 @@ class _Metadata(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientIntercep
         return continuation(self._details(details), requests)
 
 
-_SALES_DECISIONS = (lifecycle_pb2.LIFECYCLE_STAGE_NURTURE, lifecycle_pb2.LIFECYCLE_STAGE_DISQUALIFIED)
-_ACCEPTED_STAGES = (lifecycle_pb2.LIFECYCLE_STAGE_SAL, lifecycle_pb2.LIFECYCLE_STAGE_SQL,
-                    lifecycle_pb2.LIFECYCLE_STAGE_OPPORTUNITY, lifecycle_pb2.LIFECYCLE_STAGE_CUSTOMER)
-
-
-def _outcome(record: Any) -> dict:
-    """What became of a stored lead, read from its stage history: the
-    service records sales' feedback as transitions (accepted: to SAL;
-    rejected: from MQL back to nurture or out, with the reason; won: to
-    CUSTOMER; lost: from SAL, SQL or OPPORTUNITY back, with the reason)."""
-    reached = set()
-    out: dict = {"lead_id": record.lead.id, "stage": STAGES[record.lifecycle.stage] or None,
-                 "mql_at": pd.NaT, "rejected": False, "rejection_reason": None,
-                 "lost": False, "loss_reason": None}
-    for t in record.lifecycle.history:
-        reached.add(t.to)
-        origin = getattr(t, "from")  # a Python keyword
-        if t.to == lifecycle_pb2.LIFECYCLE_STAGE_MQL and out["mql_at"] is pd.NaT:
-            out["mql_at"] = pd.Timestamp(t.at.seconds * 1_000_000_000 + t.at.nanos, tz="UTC")
-        if t.actor != lifecycle_pb2.ACTOR_SALES or t.to not in _SALES_DECISIONS:
-            continue
-        if origin == lifecycle_pb2.LIFECYCLE_STAGE_MQL:
-            out["rejected"], out["rejection_reason"] = True, t.reason_code or None
-        elif origin in _ACCEPTED_STAGES[:-1]:
-            out["lost"], out["loss_reason"] = True, t.reason_code or None
-    out["mql"] = lifecycle_pb2.LIFECYCLE_STAGE_MQL in reached
-    out["accepted"] = any(stage in reached for stage in _ACCEPTED_STAGES)
-    out["sql"] = any(stage in reached for stage in _ACCEPTED_STAGES[1:])
-    out["converted"] = any(stage in reached for stage in _ACCEPTED_STAGES[2:])
-    out["won"] = lifecycle_pb2.LIFECYCLE_STAGE_CUSTOMER in reached
-    return out
-
-
 def _revenue(feedback: Sequence[Any]) -> dict:
     """Revenue and margin of the latest win sales reported (NaN without one)."""
     out: dict = {"revenue": np.nan, "margin": np.nan, "currency": None}
@@ -127,11 +94,20 @@ def _revenue(feedback: Sequence[Any]) -> dict:
     return out
 
 
-def _outcomes(records: Sequence[Any], feedback: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+def _outcomes(records: Sequence[Any], outcomes: Mapping[str, Any],
+              feedback: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+    """One row per stored lead: what became of it (``outcomes``, read by the
+    core from its stage history) and the revenue of the latest win sales
+    reported."""
     columns = ["lead_id", "stage", "mql", "mql_at", "accepted", "rejected", "rejection_reason", "sql",
                "converted", "won", "lost", "loss_reason", "revenue", "margin", "currency"]
-    frame = pd.DataFrame([{**_outcome(r), **_revenue(feedback.get(r.lead.id, ()))} for r in records],
-                         columns=columns)
+    mql_at = [pd.NaT if n is None else pd.Timestamp(n, tz="UTC") for n in outcomes["mql_at"]]
+    frame = pd.DataFrame({"lead_id": [r.lead.id for r in records],
+                          "stage": [STAGES[r.lifecycle.stage] or None for r in records],
+                          **outcomes, "mql_at": mql_at}, columns=columns[:12])
+    revenue = pd.DataFrame([_revenue(feedback.get(r.lead.id, ())) for r in records],
+                           columns=["revenue", "margin", "currency"])
+    frame = pd.concat([frame, revenue], axis=1)
     frame["stage"] = pd.Categorical(frame["stage"], categories=STAGES[1:])
     frame["mql_at"] = pd.to_datetime(frame["mql_at"], utc=True)
     for column in ("mql", "accepted", "rejected", "sql", "converted", "won", "lost"):
@@ -320,9 +296,9 @@ class Client:
                           "raise limit=", UserWarning, stacklevel=2)
         # Events, and the feedback of won leads (their revenue), one GetLead
         # per lead that needs either.
+        outcomes = _native.lead_outcomes([r.lifecycle.SerializeToString() for r in records])
         leads, feedback = [], {}
-        for record in records:
-            won = any(t.to == lifecycle_pb2.LIFECYCLE_STAGE_CUSTOMER for t in record.lifecycle.history)
+        for record, won in zip(records, outcomes["won"]):
             if not events and not won:
                 leads.append(record.lead)
                 continue
@@ -332,9 +308,9 @@ class Client:
             feedback[record.lead.id] = got.feedback
         if not leads:
             return LeadData(pd.DataFrame({"id": pd.Series([], dtype=object)}),
-                            pd.DataFrame(), _outcomes([], {}))
+                            pd.DataFrame(), _outcomes([], outcomes, {}))
         data = leads_frame(leads)
-        return LeadData(data.leads, data.events, _outcomes(records, feedback))
+        return LeadData(data.leads, data.events, _outcomes(records, outcomes, feedback))
 
     def review(self, week: str | None = None, *, team: str = "", campaign: str = "", source: str = "",
                persona: str = "", now: Now | None = None, timeout: float | None = None) -> Review:

@@ -28,6 +28,7 @@
 #include "core/checks/data_check.h"
 #include "core/checks/playbook_diff.h"
 #include "core/journey/lead_engine.h"
+#include "core/journey/lead_outcome.h"
 #include "core/leads/lead_io.h"
 #include "core/playbook/compiled_playbook.h"
 #include "core/playbook/playbook_loader.h"
@@ -772,6 +773,46 @@ py::list TableLeads(const py::list& leads, const py::list& events,
   return out;
 }
 
+// What became of each lead (serialized LeadLifecycle messages), as columns;
+// mql_at in nanoseconds since the epoch, or None.
+py::dict LeadOutcomes(const py::list& lifecycles) {
+  const size_t n = lifecycles.size();
+  std::vector<uint8_t> mql(n), accepted(n), rejected(n), sql(n), converted(n),
+      won(n), lost(n);
+  py::list mql_at, rejection_reason, loss_reason;
+  for (size_t i = 0; i < n; ++i) {
+    const LeadOutcome o = OutcomeOf(ParseBytes<v1::LeadLifecycle>(
+        py::reinterpret_borrow<py::bytes>(lifecycles[i]), Subject::kInput));
+    mql[i] = o.mql;
+    accepted[i] = o.accepted;
+    rejected[i] = o.rejected;
+    sql[i] = o.sql;
+    converted[i] = o.converted;
+    won[i] = o.won;
+    lost[i] = o.lost;
+    mql_at.append(o.mql_at.has_value()
+                      ? py::object(py::int_(absl::ToUnixNanos(*o.mql_at)))
+                      : py::object(py::none()));
+    auto reason = [](const std::string& code) {
+      return code.empty() ? py::object(py::none()) : py::object(py::str(code));
+    };
+    rejection_reason.append(reason(o.rejection_reason));
+    loss_reason.append(reason(o.loss_reason));
+  }
+  py::dict out;
+  out["mql"] = ToNumpy(std::move(mql));
+  out["mql_at"] = mql_at;
+  out["accepted"] = ToNumpy(std::move(accepted));
+  out["rejected"] = ToNumpy(std::move(rejected));
+  out["rejection_reason"] = rejection_reason;
+  out["sql"] = ToNumpy(std::move(sql));
+  out["converted"] = ToNumpy(std::move(converted));
+  out["won"] = ToNumpy(std::move(won));
+  out["lost"] = ToNumpy(std::move(lost));
+  out["loss_reason"] = loss_reason;
+  return out;
+}
+
 // Labels by number ("mql" for LIFECYCLE_STAGE_MQL) of an enum of the schema,
 // so that DataFrames name values exactly as Playbooks and reports do.
 py::dict EnumLabels(const std::string& type_name) {
@@ -869,6 +910,8 @@ PYBIND11_MODULE(_native, m) {
         py::arg("begin"), py::arg("end"));
   m.def("default_thread_count", &DefaultThreadCount);
   m.def("enum_labels", &EnumLabels, py::arg("type_name"));
+  m.def("lead_outcomes", &LeadOutcomes, py::arg("lifecycles"),
+        "What became of each lead, from its serialized LeadLifecycle.");
   m.def("limits", &Limits);
   m.def("meets_threshold", &MeetsThresholdColumns, py::arg("threshold"),
         py::arg("fit"), py::arg("engagement"), py::arg("total"));
