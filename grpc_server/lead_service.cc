@@ -211,14 +211,12 @@ grpc::Status LeadServiceImpl::GetLead(grpc::ServerContext* context,
         });
     if (!st.ok()) return st;
     if (request->include_feedback()) {
-      auto feedback = deps_.store->ListFeedback(lead.lead.id());
-      if (!feedback.ok()) return feedback.status();
       // Bounds the response whatever sales recorded.
-      constexpr size_t kMaxFeedback = 1000;
-      const size_t skip =
-          feedback->size() > kMaxFeedback ? feedback->size() - kMaxFeedback : 0;
-      for (size_t i = skip; i < feedback->size(); ++i) {
-        *response->add_feedback() = std::move((*feedback)[i]);
+      constexpr int kMaxFeedback = 1000;
+      auto feedback = deps_.store->ListFeedback(lead.lead.id(), kMaxFeedback);
+      if (!feedback.ok()) return feedback.status();
+      for (v1::Feedback& f : *feedback) {
+        *response->add_feedback() = std::move(f);
       }
     }
     ToLeadRecord(lead, event_count, *version->engine, absl::Now(),

@@ -229,8 +229,8 @@ class TimedStoreImpl final : public Store {
     return inner_->ListLeads(filter, after_id, limit);
   }
   absl::StatusOr<std::vector<v1::Feedback>> ListFeedback(
-      absl::string_view lead_id) override {
-    return inner_->ListFeedback(lead_id);
+      absl::string_view lead_id, int limit) override {
+    return inner_->ListFeedback(lead_id, limit);
   }
   absl::StatusOr<PlaybookRecord> PublishPlaybook(const v1::Playbook& playbook,
                                                  absl::string_view published_by,

@@ -114,7 +114,8 @@ grpc::Status ReportServiceImpl::GetClosedLoopReport(
     ClosedLoopReportBuilder builder(start, end);
     absl::Status st = ForEachLead(
         *context, *deps_.store, filter, [&](const StoredLead& lead) {
-          auto feedback = deps_.store->ListFeedback(lead.lead.id());
+          auto feedback =
+              deps_.store->ListFeedback(lead.lead.id(), /*limit=*/0);
           if (!feedback.ok()) return feedback.status();
           builder.Add(lead.lead, lead.lifecycle, lead.score.persona_id(),
                       *feedback);

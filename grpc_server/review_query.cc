@@ -78,7 +78,7 @@ absl::StatusOr<v1::Review> ComputeReview(Store& store, Playbooks& playbooks,
     for (const StoredLead& lead : *leads) {
       std::vector<v1::Feedback> feedback;
       if (MayHaveFeedback(lead.lifecycle)) {
-        auto listed = store.ListFeedback(lead.lead.id());
+        auto listed = store.ListFeedback(lead.lead.id(), /*limit=*/0);
         if (!listed.ok()) return listed.status();
         feedback = *std::move(listed);
       }

@@ -210,7 +210,8 @@ constexpr PreparedSql kStatements[] = {
     {"add_feedback",
      "INSERT INTO feedback(lead_id, at_us, body) VALUES ($1, $2, $3)"},
     {"list_feedback",
-     "SELECT body FROM feedback WHERE lead_id = $1 ORDER BY seq"},
+     "SELECT body FROM (SELECT seq, body FROM feedback WHERE lead_id = $1 "
+     "ORDER BY seq DESC LIMIT $2::bigint) AS latest ORDER BY seq"},
     {"get_routing", "SELECT body FROM routing_state WHERE id = 1"},
     {"put_routing", "UPDATE routing_state SET body = $1 WHERE id = 1"},
     {"erase_lead", "DELETE FROM leads WHERE id = $1"},
@@ -1006,8 +1007,9 @@ class PostgresStore : public Store {
   }
 
   absl::StatusOr<std::vector<v1::Feedback>> ListFeedback(
-      absl::string_view lead_id) override {
-    return ReadMessages<v1::Feedback>("ListFeedback", "list_feedback", lead_id);
+      absl::string_view lead_id, int limit) override {
+    return ReadMessages<v1::Feedback>("ListFeedback", "list_feedback", lead_id,
+                                      Limit(limit));
   }
 
   absl::StatusOr<PlaybookRecord> PublishPlaybook(const v1::Playbook& playbook,

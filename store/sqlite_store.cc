@@ -466,11 +466,12 @@ class SqliteStore : public Store {
   }
 
   absl::StatusOr<std::vector<v1::Feedback>> ListFeedback(
-      absl::string_view lead_id) override {
+      absl::string_view lead_id, int limit) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement s =
-        Prepare("SELECT body FROM feedback WHERE lead_id = ? ORDER BY rowid");
-    s.Bind(1, lead_id);
+    Statement s = Prepare(
+        "SELECT body FROM (SELECT rowid AS seq, body FROM feedback "
+        "WHERE lead_id = ? ORDER BY rowid DESC LIMIT ?) ORDER BY seq");
+    s.Bind(1, lead_id).Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
     std::vector<v1::Feedback> out;
     for (;;) {
       auto row = s.Step();

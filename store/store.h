@@ -194,9 +194,10 @@ class Store {
   virtual absl::StatusOr<std::vector<StoredLead>> ListLeads(
       const LeadFilter& filter, absl::string_view after_id, int limit) = 0;
 
-  // Feedback recorded on a lead, oldest first.
+  // The latest `limit` feedback entries recorded on a lead (all when
+  // `limit` <= 0), oldest first.
   virtual absl::StatusOr<std::vector<v1::Feedback>> ListFeedback(
-      absl::string_view lead_id) = 0;
+      absl::string_view lead_id, int limit) = 0;
 
   // Stores a new version numbered after the latest; makes it the active one
   // when `activate` or when it is the first.

@@ -394,7 +394,7 @@ TEST_P(StoreTest, EventIdsAndBodiesAreStoredAsGiven) {
 
 TEST_P(StoreTest, FeedbackIsListedOldestFirst) {
   ASSERT_TRUE(Put(Lead("l1")).ok());
-  for (const char* note : {"first", "second"}) {
+  for (const char* note : {"first", "second", "third"}) {
     v1::Feedback feedback;
     feedback.set_lead_id("l1");
     feedback.set_note(note);
@@ -404,12 +404,18 @@ TEST_P(StoreTest, FeedbackIsListedOldestFirst) {
                     })
                     .ok());
   }
-  auto feedback = store_->ListFeedback("l1");
+  auto feedback = store_->ListFeedback("l1", 0);
   ASSERT_TRUE(feedback.ok()) << feedback.status();
-  ASSERT_EQ(feedback->size(), 2u);
+  ASSERT_EQ(feedback->size(), 3u);
   EXPECT_EQ((*feedback)[0].note(), "first");
-  EXPECT_EQ((*feedback)[1].note(), "second");
-  EXPECT_TRUE(store_->ListFeedback("nobody")->empty());
+  EXPECT_EQ((*feedback)[2].note(), "third");
+  // A limit keeps the latest entries, still oldest first.
+  auto latest = store_->ListFeedback("l1", 2);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  ASSERT_EQ(latest->size(), 2u);
+  EXPECT_EQ((*latest)[0].note(), "second");
+  EXPECT_EQ((*latest)[1].note(), "third");
+  EXPECT_TRUE(store_->ListFeedback("nobody", 0)->empty());
 }
 
 TEST_P(StoreTest, RoutingStateIsEmptyThenWhatWasPut) {
@@ -467,7 +473,7 @@ TEST_P(StoreTest, EraseLeadRemovesItsEventsAndFeedback) {
                   .ok());
   EXPECT_EQ(*erased, 2);
   EXPECT_THAT(ListIds({}), ElementsAre("l2"));
-  EXPECT_TRUE(store_->ListFeedback("l1")->empty());
+  EXPECT_TRUE(store_->ListFeedback("l1", 0)->empty());
   ASSERT_TRUE(store_
                   ->Read([&](StoreTransaction& tx) {
                     EXPECT_EQ(*tx.CountEvents("l1"), 0);
