@@ -16,7 +16,7 @@ and pyarrow, and Java 17 or later on the machine.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from ._tables import Now, to_nanos
@@ -96,7 +96,7 @@ def score_spark(playbook: PlaybookLike, leads: DataFrame, events: DataFrame | No
     names = list(leads.columns)
     positional = leads.select(*[leads[f"`{name}`"].alias(f"c{i}") for i, name in enumerate(names)])
 
-    def score_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def score_batches(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         compiled = Playbook.from_string(playbook_bytes, "binary")
         for batch in batches:
             if batch.num_rows == 0:
