@@ -143,6 +143,8 @@ void NormalizeExplainFlag(int argc, char** argv) {
 
 // absl's parser exits with status 1 on a bad flag, which would read as "the
 // check failed"; flags are checked here first so that misuse exits with 2.
+// Debian's abseil (20220623) predates absl::ParseAbseilFlagsOnly, which
+// reports bad flags instead of exiting: with it, this check can go.
 bool CheckFlags(int argc, char** argv, std::string* error) {
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
