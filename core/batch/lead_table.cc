@@ -661,29 +661,27 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
                      EnumNames(v1::EventType_descriptor()), true, &event_type_);
 }
 
-absl::Status LeadTable::GroupEvents() {
-  event_begin_.assign(rows_ + 1, 0);
-  if (event_rows_ == 0) return absl::OkStatus();
-  const Column& ids = lead_columns_[lead_id_column_];
-  const Column* lead_id = nullptr;
-  for (const Field& f : event_fields_) {
-    if (f.event == EventColumn::kLeadId) lead_id = &event_columns_[f.column];
-  }
-  // Integer ids are compared by their decimal text, so that either table may
-  // hold them as numbers or as text.
-  std::vector<std::string> id_text;
+namespace {
+
+using RowIndex = absl::flat_hash_map<absl::string_view, int64_t>;
+
+// The row of each lead id. Integer ids are compared by their decimal text
+// (kept in `id_text`), so that either table may hold them as numbers or as
+// text.
+absl::Status IndexLeadRows(const Column& ids, int64_t rows,
+                           std::vector<std::string>* id_text, RowIndex* out) {
   if (ids.type == Column::Type::kInt) {
-    id_text.resize(rows_);
-    for (int64_t r = 0; r < rows_; ++r) id_text[r] = absl::StrCat(ids.ints[r]);
+    id_text->resize(rows);
+    for (int64_t r = 0; r < rows; ++r)
+      (*id_text)[r] = absl::StrCat(ids.ints[r]);
   }
   auto lead_key = [&](int64_t r) {
-    return ids.type == Column::Type::kInt ? absl::string_view(id_text[r])
+    return ids.type == Column::Type::kInt ? absl::string_view((*id_text)[r])
                                           : TextAt(ids, r);
   };
-  absl::flat_hash_map<absl::string_view, int64_t> rows;
-  rows.reserve(rows_);
-  for (int64_t r = 0; r < rows_; ++r) {
-    auto [it, inserted] = rows.emplace(lead_key(r), r);
+  out->reserve(rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    auto [it, inserted] = out->emplace(lead_key(r), r);
     if (!inserted) {
       return RowError(
           "leads", ids, r,
@@ -691,80 +689,116 @@ absl::Status LeadTable::GroupEvents() {
                        it->second, "; events could not tell them apart"));
     }
   }
+  return absl::OkStatus();
+}
 
-  std::atomic<int64_t> first_unknown{event_rows_};
+// The lead row of each event: for categorical lead ids, through one lookup
+// per category (into `by_code`); otherwise one per event (into `lead_of`).
+// An event of an unknown lead is refused, naming the first one.
+absl::Status FindEventLeads(const Column& lead_id, int64_t event_rows,
+                            const RowIndex& rows, std::vector<int64_t>* by_code,
+                            std::vector<int64_t>* lead_of) {
+  std::atomic<int64_t> first_unknown{event_rows};
   auto unknown = [&](int64_t row) {
     int64_t seen = first_unknown.load();
     while (row < seen && !first_unknown.compare_exchange_weak(seen, row)) {
     }
   };
-  // The lead row of each event: for categorical lead ids, through one
-  // lookup per category; otherwise one per event, kept in lead_of.
-  std::vector<int64_t> by_code;
-  std::vector<int64_t> lead_of;
-  const bool categorical =
-      lead_id->type == Column::Type::kText && lead_id->categorical();
-  if (categorical) {
-    by_code.assign(lead_id->dictionary.size(), -1);
-    for (size_t i = 0; i < by_code.size(); ++i) {
-      auto it = rows.find(lead_id->dictionary[i]);
-      if (it != rows.end()) by_code[i] = it->second;
+  if (lead_id.type == Column::Type::kText && lead_id.categorical()) {
+    by_code->assign(lead_id.dictionary.size(), -1);
+    for (size_t i = 0; i < by_code->size(); ++i) {
+      auto it = rows.find(lead_id.dictionary[i]);
+      if (it != rows.end()) (*by_code)[i] = it->second;
     }
     // Codes are never negative here: lead_id is required.
-    VisitCodes(*lead_id, [&](auto codes) {
-      for (int64_t e = 0; e < event_rows_; ++e) {
-        if (by_code[codes[e]] < 0) {
+    VisitCodes(lead_id, [&](auto codes) {
+      for (int64_t e = 0; e < event_rows; ++e) {
+        if ((*by_code)[codes[e]] < 0) {
           unknown(e);
           break;
         }
       }
     });
   } else {
-    lead_of.resize(event_rows_);
-    ParallelFor(event_rows_, DefaultThreadCount(),
+    lead_of->resize(event_rows);
+    ParallelFor(event_rows, DefaultThreadCount(),
                 [&](int, int64_t begin, int64_t end) {
                   std::string buffer;
                   for (int64_t e = begin; e < end; ++e) {
-                    auto it = rows.find(IdAt(*lead_id, e, &buffer));
+                    auto it = rows.find(IdAt(lead_id, e, &buffer));
                     if (it == rows.end()) {
                       unknown(e);
                       return;
                     }
-                    lead_of[e] = it->second;
+                    (*lead_of)[e] = it->second;
                   }
                 });
   }
-  if (const int64_t e = first_unknown.load(); e < event_rows_) {
+  if (const int64_t e = first_unknown.load(); e < event_rows) {
     std::string buffer;
     return RowError(
-        "events", *lead_id, e,
-        absl::StrCat("no lead has id \"", IdAt(*lead_id, e, &buffer),
+        "events", lead_id, e,
+        absl::StrCat("no lead has id \"", IdAt(lead_id, e, &buffer),
                      "\"; give only the events of the leads given"));
   }
-  // A stable counting sort keeps each lead's events in table order. Events
-  // listed lead by lead, in the order of the leads, need no sorting.
-  auto count = [&](auto lead_at) {
-    bool sorted = true;
-    int64_t previous = 0;
-    for (int64_t e = 0; e < event_rows_; ++e) {
-      const int64_t lead = lead_at(e);
-      ++event_begin_[lead + 1];
-      sorted = sorted && lead >= previous;
-      previous = lead;
-    }
-    for (int64_t r = 0; r < rows_; ++r) event_begin_[r + 1] += event_begin_[r];
-    if (sorted) return;
-    std::vector<int64_t> next(event_begin_.begin(), event_begin_.end() - 1);
-    event_order_.resize(event_rows_);
-    for (int64_t e = 0; e < event_rows_; ++e)
-      event_order_[next[lead_at(e)]++] = e;
-  };
-  if (categorical) {
+  return absl::OkStatus();
+}
+
+// A stable counting sort of the events by lead, which keeps each lead's
+// events in table order: `begin` gets each lead's first position, `order`
+// the events in lead order. Events listed lead by lead, in the order of the
+// leads, need no sorting and leave `order` empty.
+template <typename LeadAt>
+void SortEventsByLead(int64_t event_rows, int64_t rows, LeadAt lead_at,
+                      std::vector<int64_t>* begin,
+                      std::vector<int64_t>* order) {
+  bool sorted = true;
+  int64_t previous = 0;
+  for (int64_t e = 0; e < event_rows; ++e) {
+    const int64_t lead = lead_at(e);
+    ++(*begin)[lead + 1];
+    sorted = sorted && lead >= previous;
+    previous = lead;
+  }
+  for (int64_t r = 0; r < rows; ++r) (*begin)[r + 1] += (*begin)[r];
+  if (sorted) return;
+  std::vector<int64_t> next(begin->begin(), begin->end() - 1);
+  order->resize(event_rows);
+  for (int64_t e = 0; e < event_rows; ++e) (*order)[next[lead_at(e)]++] = e;
+}
+
+}  // namespace
+
+absl::Status LeadTable::GroupEvents() {
+  event_begin_.assign(rows_ + 1, 0);
+  if (event_rows_ == 0) return absl::OkStatus();
+  const Column* lead_id = nullptr;
+  for (const Field& f : event_fields_) {
+    if (f.event == EventColumn::kLeadId) lead_id = &event_columns_[f.column];
+  }
+  std::vector<std::string> id_text;
+  RowIndex rows;
+  if (auto st =
+          IndexLeadRows(lead_columns_[lead_id_column_], rows_, &id_text, &rows);
+      !st.ok()) {
+    return st;
+  }
+  std::vector<int64_t> by_code;
+  std::vector<int64_t> lead_of;
+  if (auto st = FindEventLeads(*lead_id, event_rows_, rows, &by_code, &lead_of);
+      !st.ok()) {
+    return st;
+  }
+  if (lead_of.empty()) {
     VisitCodes(*lead_id, [&](auto codes) {
-      count([&](int64_t e) { return by_code[codes[e]]; });
+      SortEventsByLead(
+          event_rows_, rows_, [&](int64_t e) { return by_code[codes[e]]; },
+          &event_begin_, &event_order_);
     });
   } else {
-    count([&](int64_t e) { return lead_of[e]; });
+    SortEventsByLead(
+        event_rows_, rows_, [&](int64_t e) { return lead_of[e]; },
+        &event_begin_, &event_order_);
   }
   return absl::OkStatus();
 }
