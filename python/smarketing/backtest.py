@@ -31,7 +31,8 @@ class Backtest:
             candidate's ``stage`` when its replay stopped (mql, disqualified,
             nurture: never qualified; missing for a lead that arrived after
             ``now``), ``decided_at`` (when it became MQL or was
-            disqualified; for the others, their last event), ``decisions``
+            disqualified; for the others, the last moment scored: their
+            last event up to ``now``, or their arrival), ``decisions``
             (moments the lead was scored at), the scores of that moment
             (fit, engagement, total, grade, persona, priority, hand_raiser,
             disqualification_reason), ``candidate_mql`` and
