@@ -58,6 +58,25 @@ absl::Status RouteTable(const LeadEngine& engine, const LeadTable& table,
 
 }  // namespace
 
+absl::Status TableLeadError(const LeadTable& table, int64_t row,
+                            absl::string_view lead_id,
+                            const absl::Status& status) {
+  std::string path;
+  if (auto problems = ProblemsFromStatus(status);
+      problems && problems->problems_size() > 0) {
+    path = problems->problems(0).path();
+  }
+  std::string where;
+  int index = 0;
+  if (absl::StartsWith(path, "events[") &&
+      absl::SimpleAtoi(path.substr(7, path.find(']') - 7), &index)) {
+    where = absl::StrCat(" (events row ", table.EventRow(row, index), ")");
+  }
+  return FieldError(
+      absl::StrCat("leads[", row, "]", path.empty() ? "" : ".", path),
+      absl::StrCat("lead \"", lead_id, "\"", where, ": ", status.message()));
+}
+
 absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
                         const LeadTable& table,
                         const ScoreTableOptions& options, ScoreColumns* out) {
@@ -97,21 +116,7 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
       std::lock_guard<std::mutex> lock(error_mutex);
       if (r >= error_row) return;
       error_row = r;
-      std::string path;
-      if (auto problems = ProblemsFromStatus(s.status);
-          problems && problems->problems_size() > 0) {
-        path = problems->problems(0).path();
-      }
-      std::string where;
-      int index = 0;
-      if (absl::StartsWith(path, "events[") &&
-          absl::SimpleAtoi(path.substr(7, path.find(']') - 7), &index)) {
-        where = absl::StrCat(" (events row ", table.EventRow(r, index), ")");
-      }
-      error = FieldError(
-          absl::StrCat("leads[", r, "]", path.empty() ? "" : ".", path),
-          absl::StrCat("lead \"", s.lead->id(), "\"", where, ": ",
-                       s.status.message()));
+      error = TableLeadError(table, r, s.lead->id(), s.status);
       return;
     }
     const LeadScore& score = s.scores[0];

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/batch/lead_table.h"
 #include "core/journey/lead_engine.h"
@@ -64,6 +65,12 @@ struct ScoreTableOptions {
 absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
                         const LeadTable& table,
                         const ScoreTableOptions& options, ScoreColumns* out);
+
+// That error, for lead `row` of `table` (id `lead_id`) refused by the core
+// with `status`: what every whole-table call reports for a bad lead.
+absl::Status TableLeadError(const LeadTable& table, int64_t row,
+                            absl::string_view lead_id,
+                            const absl::Status& status);
 
 }  // namespace smarketing
 

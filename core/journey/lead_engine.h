@@ -57,6 +57,11 @@ class LeadEngine {
   // A lead seen for the first time at `at`: NEW, captured by the system.
   absl::StatusOr<v1::LeadLifecycle> Start(absl::Time at) const;
 
+  // The lifecycle rules Refresh moves leads by, for callers that score
+  // leads themselves and apply the recommended stage, such as a replay of
+  // stored leads as they arrived (core/batch/replay_table.h).
+  const Lifecycle& lifecycle() const { return *lifecycle_; }
+
   // The lead's data or events changed: rescores `lead` (with all its
   // events) at `now` with `scorer` (built on playbook()), then applies what
   // the score calls for: an opt-out, the recommended stage. A lead that

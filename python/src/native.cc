@@ -24,6 +24,7 @@
 #include "core/batch/batch_scorer.h"
 #include "core/batch/lead_columns_writer.h"
 #include "core/batch/lead_table.h"
+#include "core/batch/replay_table.h"
 #include "core/batch/score_table.h"
 #include "core/checks/data_check.h"
 #include "core/checks/playbook_diff.h"
@@ -488,6 +489,39 @@ class NativePlaybook {
     return result;
   }
 
+  // The leads of a table replayed as they arrived, up to `end_nanos`
+  // (core/batch/replay_table.h): the columns of ReplayColumns, times in
+  // nanoseconds.
+  py::dict ReplayTable(const py::list& leads, const py::list& events,
+                       int64_t end_nanos, int threads) const {
+    std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
+    ReplayOptions options;
+    options.end = FromNanos(end_nanos);
+    options.threads = threads;
+    ReplayColumns out;
+    absl::Status status;
+    {
+      py::gil_scoped_release release;
+      status = smarketing::ReplayTable(*engine_, *bound->table, options, &out);
+    }
+    Check(status, Subject::kLead);
+    py::dict result;
+    result["stage"] = ToNumpy(std::move(out.stage));
+    result["arrived_at"] = ToNumpy(std::move(out.arrived_at));
+    result["decided_at"] = ToNumpy(std::move(out.decided_at));
+    result["decisions"] = ToNumpy(std::move(out.decisions));
+    result["fit"] = ToNumpy(std::move(out.fit));
+    result["engagement"] = ToNumpy(std::move(out.engagement));
+    result["total"] = ToNumpy(std::move(out.total));
+    result["persona"] = ToNumpy(std::move(out.persona));
+    result["grade"] = ToNumpy(std::move(out.grade));
+    result["priority"] = ToNumpy(std::move(out.priority));
+    result["disqualification_reason"] =
+        ToNumpy(std::move(out.disqualification_reason));
+    result["hand_raiser"] = ToNumpy(std::move(out.hand_raiser));
+    return result;
+  }
+
   // The data of a table checked against this Playbook (core/checks/
   // data_check.h): one tuple per problem, (kind, severity, column, rule,
   // rows, example, message). `max_leads` > 0 checks an even sample.
@@ -885,6 +919,8 @@ PYBIND11_MODULE(_native, m) {
       .def("score_table", &NativePlaybook::ScoreTable, py::arg("leads"),
            py::arg("events"), py::arg("now_nanos"), py::arg("threads") = 0,
            py::arg("explain") = "none", py::arg("route") = false)
+      .def("replay_table", &NativePlaybook::ReplayTable, py::arg("leads"),
+           py::arg("events"), py::arg("end_nanos"), py::arg("threads") = 0)
       .def("check_table", &NativePlaybook::CheckTable, py::arg("leads"),
            py::arg("events"), py::arg("max_leads") = 0)
       .def("impact", &NativePlaybook::Impact, py::arg("after"),
