@@ -56,12 +56,8 @@ absl::Status RouteTable(const LeadEngine& engine, const LeadTable& table,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
-                        const LeadTable& table,
-                        const ScoreTableOptions& options, ScoreColumns* out) {
-  const int64_t n = table.size();
+// Sizes the columns for `n` leads and empties the explanations.
+void SizeColumns(int64_t n, bool contributions, ScoreColumns* out) {
   out->fit.resize(n);
   out->engagement.resize(n);
   out->total.resize(n);
@@ -73,12 +69,68 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
   out->hand_raiser.resize(n);
   out->events_counted.resize(n);
   out->duplicate_events.resize(n);
-  const bool contributions = options.contributions || options.sentences;
   if (contributions) {
     out->contribution_begin.assign(n + 1, 0);
     out->contributions.clear();
   }
   out->sentences.clear();
+}
+
+// The error of the lead at row `r`, naming its row and, for an event, the
+// event's row in the events table.
+absl::Status LeadError(const LeadTable& table, int64_t r, const ScoredLead& s) {
+  std::string path;
+  if (auto problems = ProblemsFromStatus(s.status);
+      problems && problems->problems_size() > 0) {
+    path = problems->problems(0).path();
+  }
+  std::string where;
+  int index = 0;
+  if (absl::StartsWith(path, "events[") &&
+      absl::SimpleAtoi(path.substr(7, path.find(']') - 7), &index)) {
+    where = absl::StrCat(" (events row ", table.EventRow(r, index), ")");
+  }
+  return FieldError(
+      absl::StrCat("leads[", r, "]", path.empty() ? "" : ".", path),
+      absl::StrCat("lead \"", s.lead->id(), "\"", where, ": ",
+                   s.status.message()));
+}
+
+void SetScoreColumns(const LeadScore& score, int64_t r, ScoreColumns* out) {
+  out->fit[r] = score.fit;
+  out->engagement[r] = score.engagement;
+  out->total[r] = score.total;
+  out->persona[r] = score.persona;
+  out->grade[r] = score.grade;
+  out->stage[r] = score.stage;
+  out->priority[r] = score.priority;
+  out->disqualification_reason[r] = score.disqualification_reason;
+  out->hand_raiser[r] = score.hand_raiser;
+  out->events_counted[r] = score.events_counted;
+  out->duplicate_events[r] = score.duplicate_events;
+}
+
+// The sentences of the score's explanation, in its order; `scratch` is
+// reused from lead to lead.
+void ExplanationSentences(const Scorer& scorer, const v1::Lead& lead,
+                          const LeadScore& score, absl::Time now,
+                          v1::ScoreResult* scratch,
+                          std::vector<std::string>* sentences) {
+  scorer.ToProto(lead, score, now, scratch);
+  sentences->clear();
+  for (v1::RuleHit& hit : *scratch->mutable_explanation()) {
+    sentences->push_back(std::move(*hit.mutable_sentence()));
+  }
+}
+
+}  // namespace
+
+absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
+                        const LeadTable& table,
+                        const ScoreTableOptions& options, ScoreColumns* out) {
+  const int64_t n = table.size();
+  const bool contributions = options.contributions || options.sentences;
+  SizeColumns(n, contributions, out);
 
   LeadPipeline pipeline({playbook}, options.now, options.threads);
   std::unique_ptr<LeadSource> source = TableLeadSource(table);
@@ -97,47 +149,18 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
       std::lock_guard<std::mutex> lock(error_mutex);
       if (r >= error_row) return;
       error_row = r;
-      std::string path;
-      if (auto problems = ProblemsFromStatus(s.status);
-          problems && problems->problems_size() > 0) {
-        path = problems->problems(0).path();
-      }
-      std::string where;
-      int index = 0;
-      if (absl::StartsWith(path, "events[") &&
-          absl::SimpleAtoi(path.substr(7, path.find(']') - 7), &index)) {
-        where = absl::StrCat(" (events row ", table.EventRow(r, index), ")");
-      }
-      error = FieldError(
-          absl::StrCat("leads[", r, "]", path.empty() ? "" : ".", path),
-          absl::StrCat("lead \"", s.lead->id(), "\"", where, ": ",
-                       s.status.message()));
+      error = LeadError(table, r, s);
       return;
     }
     const LeadScore& score = s.scores[0];
-    out->fit[r] = score.fit;
-    out->engagement[r] = score.engagement;
-    out->total[r] = score.total;
-    out->persona[r] = score.persona;
-    out->grade[r] = score.grade;
-    out->stage[r] = score.stage;
-    out->priority[r] = score.priority;
-    out->disqualification_reason[r] = score.disqualification_reason;
-    out->hand_raiser[r] = score.hand_raiser;
-    out->events_counted[r] = score.events_counted;
-    out->duplicate_events[r] = score.duplicate_events;
+    SetScoreColumns(score, r, out);
     if (!contributions) return;
     lead_contributions[s.slot][s.i].assign(score.explanation.begin(),
                                            score.explanation.end());
     if (options.sentences) {
-      v1::ScoreResult& result = results[s.thread];
-      pipeline.scorer(s.thread, 0)
-          .ToProto(*s.lead, score, options.now, &result);
-      std::vector<std::string>& sentences = lead_sentences[s.slot][s.i];
-      sentences.clear();
-      for (v1::RuleHit& hit : *result.mutable_explanation()) {
-        sentences.push_back(std::move(*hit.mutable_sentence()));
-      }
+      ExplanationSentences(pipeline.scorer(s.thread, 0), *s.lead, score,
+                           options.now, &results[s.thread],
+                           &lead_sentences[s.slot][s.i]);
     }
   };
   auto on_start = [&](int slot, int64_t count) {
