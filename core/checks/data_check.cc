@@ -685,15 +685,17 @@ class LeafProblemFinder {
   }
 
   // The operator compares values of one type and the column holds none:
-  // only `other` (named `other_name`).
+  // text when it has any, else only `other` (named `other_name`).
   void NoneOfType(absl::string_view compares, const KindCount& other,
                   absl::string_view other_name, absl::string_view type,
                   bool count_rows) {
-    Add(DataProblemKind::kTypeMismatch, other.rows, other.example,
+    const bool text = leaf_.strings.rows > 0;
+    const KindCount& held = text ? leaf_.strings : other;
+    Add(DataProblemKind::kTypeMismatch, held.rows, held.example,
         absl::StrCat(
-            compares, ", but ", leaf_.field_path, " holds ", other_name, " (",
-            Quoted(other.example), ")",
-            count_rows ? absl::StrCat(" in ", Rows(other.rows, row_)) : "",
+            compares, ", but ", leaf_.field_path, " holds ",
+            text ? "text" : other_name, " (", Quoted(held.example), ")",
+            count_rows ? absl::StrCat(" in ", Rows(held.rows, row_)) : "",
             " and no ", type));
   }
 
@@ -702,9 +704,8 @@ class LeafProblemFinder {
       WrittenAsText(DataProblemKind::kNumberAsText, leaf_.numeric_strings,
                     "numbers", "which a range never matches", "numbers");
     } else if (leaf_.numbers.rows == 0) {
-      const bool text = leaf_.strings.rows > 0;
-      NoneOfType("a range compares numbers", text ? leaf_.strings : leaf_.bools,
-                 text ? "text" : "booleans", "number", true);
+      NoneOfType("a range compares numbers", leaf_.bools, "booleans", "number",
+                 true);
     }
   }
 
@@ -713,9 +714,7 @@ class LeafProblemFinder {
       WrittenAsText(DataProblemKind::kNumberAsText, leaf_.numeric_strings,
                     "numbers", "never equal to a number", "numbers");
     } else if (leaf_.number_literal && leaf_.numbers.rows == 0) {
-      const bool text = leaf_.strings.rows > 0;
-      NoneOfType("the condition compares numbers",
-                 text ? leaf_.strings : leaf_.bools, text ? "text" : "booleans",
+      NoneOfType("the condition compares numbers", leaf_.bools, "booleans",
                  "number", false);
     }
     if (leaf_.text_literal && leaf_.strings.rows == 0) TextLiteralProblem();
@@ -723,10 +722,8 @@ class LeafProblemFinder {
       WrittenAsText(DataProblemKind::kBoolAsText, leaf_.boolean_strings,
                     "true/false", "never equal to a boolean", "booleans");
     } else if (leaf_.bool_literal && leaf_.bools.rows == 0) {
-      const bool text = leaf_.strings.rows > 0;
-      NoneOfType("the condition compares booleans",
-                 text ? leaf_.strings : leaf_.numbers,
-                 text ? "text" : "numbers", "boolean", false);
+      NoneOfType("the condition compares booleans", leaf_.numbers, "numbers",
+                 "boolean", false);
     }
   }
 
