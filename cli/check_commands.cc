@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
@@ -146,8 +147,10 @@ int Test(const std::vector<std::string>& args, const Options& options) {
   return failed ? kCheckFailed : kOk;
 }
 
-int Diff(const std::vector<std::string>& args, const Options& options) {
-  if (args.size() != 2) return UsageError("diff needs OLD and NEW Playbooks");
+namespace {
+
+// The --max-*-changes flags given, parsed; an error names the flag.
+absl::StatusOr<std::vector<LimitCheck>> ParseLimits(const Options& options) {
   struct Limit {
     const char* flag;
     const char* what;
@@ -163,10 +166,12 @@ int Diff(const std::vector<std::string>& args, const Options& options) {
   for (const Limit& l : limit_flags) {
     if (l.text->empty()) continue;
     absl::StatusOr<ChangeLimit> limit = ParseChangeLimit(*l.text);
-    if (!limit.ok())
-      return UsageError(absl::StrCat(l.flag, ": ", limit.status().message()));
+    if (!limit.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(l.flag, ": ", limit.status().message()));
+    }
     if (options.leads.empty()) {
-      return UsageError(
+      return absl::InvalidArgumentError(
           absl::StrCat(l.flag, " needs a sample of leads (--leads)"));
     }
     LimitCheck& check = limits.emplace_back();
@@ -174,6 +179,69 @@ int Diff(const std::vector<std::string>& args, const Options& options) {
     check.what = l.what;
     check.limit = *limit;
   }
+  return limits;
+}
+
+// Each limit against the changes the sample of leads shows.
+void CheckLimits(const LeadImpact& impact, std::vector<LimitCheck>* limits) {
+  for (LimitCheck& check : *limits) {
+    check.total = impact.leads;
+    if (check.flag == "--max-grade-changes") {
+      check.changed = impact.grades.changed();
+    } else if (check.flag == "--max-stage-changes") {
+      check.changed = impact.stages.changed();
+    } else if (check.flag == "--max-team-changes") {
+      check.changed = impact.teams.changed();
+    } else {
+      check.changed = impact.changed_leads;
+    }
+    check.exceeded = ExceedsLimit(check.limit, check.changed, check.total);
+  }
+}
+
+// Scores the --leads sample with both Playbooks into the report; false
+// (the error printed) when the sample cannot be read.
+bool MeasureSampleImpact(const Options& options,
+                         const LoadedPlaybook& old_playbook,
+                         const LoadedPlaybook& new_playbook,
+                         std::vector<LimitCheck> limits, DiffReport* report) {
+  absl::StatusOr<std::unique_ptr<LeadBlockReader>> reader =
+      LeadBlockReader::Open(options.leads);
+  if (!reader.ok()) {
+    std::cerr << reader.status().message() << "\n";
+    return false;
+  }
+  LeadImpactOptions impact_options;
+  impact_options.now = options.now.value_or(absl::Now());
+  impact_options.threads = options.threads;
+  impact_options.top = options.top;
+  ProgressLine progress("scored with both Playbooks");
+  if (progress.enabled()) {
+    impact_options.progress = [&](int64_t leads, double fraction) {
+      progress.Update(leads, fraction);
+    };
+  }
+  absl::StatusOr<LeadImpact> impact = MeasureLeadImpact(
+      old_playbook.engine, new_playbook.engine, reader->get(), impact_options);
+  progress.Clear();
+  if (!impact.ok()) {
+    std::cerr << impact.status().message() << "\n";
+    return false;
+  }
+  report->leads_file = options.leads;
+  report->now = impact_options.now;
+  report->impact = *std::move(impact);
+  CheckLimits(*report->impact, &limits);
+  report->limits = std::move(limits);
+  return true;
+}
+
+}  // namespace
+
+int Diff(const std::vector<std::string>& args, const Options& options) {
+  if (args.size() != 2) return UsageError("diff needs OLD and NEW Playbooks");
+  absl::StatusOr<std::vector<LimitCheck>> limits = ParseLimits(options);
+  if (!limits.ok()) return UsageError(limits.status().message());
 
   LoadedPlaybook old_playbook = Load(args[0]);
   if (!old_playbook.error.ok()) {
@@ -212,48 +280,10 @@ int Diff(const std::vector<std::string>& args, const Options& options) {
   report.changes = DiffPlaybookRules(
       old_playbook.source->playbook, new_playbook.source->playbook,
       &old_playbook.source->positions, &new_playbook.source->positions);
-  if (!options.leads.empty()) {
-    absl::StatusOr<std::unique_ptr<LeadBlockReader>> reader =
-        LeadBlockReader::Open(options.leads);
-    if (!reader.ok()) {
-      std::cerr << reader.status().message() << "\n";
-      return kUsageError;
-    }
-    LeadImpactOptions impact_options;
-    impact_options.now = options.now.value_or(absl::Now());
-    impact_options.threads = options.threads;
-    impact_options.top = options.top;
-    ProgressLine progress("scored with both Playbooks");
-    if (progress.enabled()) {
-      impact_options.progress = [&](int64_t leads, double fraction) {
-        progress.Update(leads, fraction);
-      };
-    }
-    absl::StatusOr<LeadImpact> impact =
-        MeasureLeadImpact(old_playbook.engine, new_playbook.engine,
-                          reader->get(), impact_options);
-    progress.Clear();
-    if (!impact.ok()) {
-      std::cerr << impact.status().message() << "\n";
-      return kUsageError;
-    }
-    report.leads_file = options.leads;
-    report.now = impact_options.now;
-    report.impact = *std::move(impact);
-    for (LimitCheck& check : limits) {
-      check.total = report.impact->leads;
-      if (check.flag == "--max-grade-changes") {
-        check.changed = report.impact->grades.changed();
-      } else if (check.flag == "--max-stage-changes") {
-        check.changed = report.impact->stages.changed();
-      } else if (check.flag == "--max-team-changes") {
-        check.changed = report.impact->teams.changed();
-      } else {
-        check.changed = report.impact->changed_leads;
-      }
-      check.exceeded = ExceedsLimit(check.limit, check.changed, check.total);
-    }
-    report.limits = std::move(limits);
+  if (!options.leads.empty() &&
+      !MeasureSampleImpact(options, old_playbook, new_playbook,
+                           *std::move(limits), &report)) {
+    return kUsageError;
   }
   Print(RenderDiff(report, options.format, UseColor()));
   if (report.impact.has_value() && report.impact->refused > 0)

@@ -176,6 +176,79 @@ void PrintRejection(const std::string& file, int64_t line,
             << "\n";
 }
 
+// TLS when --tls_ca names the authority's certificate.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
+    const ImportFlags& flags) {
+  if (flags.tls_ca.empty()) return grpc::InsecureChannelCredentials();
+  auto ca = ReadSmallFile(flags.tls_ca);
+  if (!ca.ok()) return ca.status();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = *ca;
+  return grpc::SslCredentials(ssl);
+}
+
+struct StreamedLeads {
+  int64_t sent = 0;
+  // Records the reader could not read, reported here and never sent.
+  int64_t unreadable = 0;
+};
+
+// Sends the leads of `reader` in batches of `batch` until the file ends or
+// the server closes the stream.
+StreamedLeads StreamLeads(LeadReader& reader, int batch,
+                          grpc::ClientWriter<v1::ImportLeadsRequest>& writer,
+                          Progress& progress) {
+  StreamedLeads streamed;
+  bool stream_broken = false;
+  v1::ImportLeadsRequest request;
+  auto flush = [&] {
+    if (request.records_size() == 0 || stream_broken) return;
+    if (!writer.Write(request)) stream_broken = true;
+    streamed.sent += request.records_size();
+    request.Clear();
+    progress.Update(streamed.sent);
+  };
+  v1::Lead lead;
+  for (;;) {
+    lead.Clear();
+    absl::StatusOr<bool> more = reader.Next(&lead);
+    if (!more.ok()) {
+      // A malformed record is reported here, as the reader words it (file,
+      // line and field); the server never sees it.
+      ++streamed.unreadable;
+      std::cerr << more.status().message() << "\n";
+      continue;
+    }
+    if (!*more) break;
+    v1::ImportRecord* record = request.add_records();
+    record->set_line(reader.line());
+    *record->mutable_lead() = std::move(lead);
+    if (request.records_size() >= batch) flush();
+    if (stream_broken) break;
+  }
+  flush();
+  return streamed;
+}
+
+// The refused records, then the counts.
+void PrintOutcome(const ImportFlags& flags,
+                  const v1::ImportLeadsResponse& response, int64_t unreadable) {
+  for (const v1::ImportRejection& rejection : response.rejections()) {
+    PrintRejection(flags.file, rejection.line(), rejection.field(),
+                   rejection.message());
+  }
+  if (response.rejected() > response.rejections_size()) {
+    std::cerr << "... and " << response.rejected() - response.rejections_size()
+              << " more refused records\n";
+  }
+  std::cout << "received " << response.received() << ", created "
+            << response.created() << ", updated " << response.updated()
+            << ", unchanged " << response.unchanged() << ", refused "
+            << response.rejected() + unreadable << ", unreadable " << unreadable
+            << "; events recorded " << response.events_recorded()
+            << ", already stored " << response.events_duplicate() << "\n";
+}
+
 }  // namespace
 
 int Import(int argc, char** argv) {
@@ -191,19 +264,12 @@ int Import(int argc, char** argv) {
   if (!ParseFlags(argc, argv, &flags, &error)) return Usage(error);
   auto token = Token(flags);
   if (!token.ok()) return Usage(token.status().message());
-  std::shared_ptr<grpc::ChannelCredentials> credentials =
-      grpc::InsecureChannelCredentials();
-  if (!flags.tls_ca.empty()) {
-    auto ca = ReadSmallFile(flags.tls_ca);
-    if (!ca.ok()) return Usage(ca.status().message());
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = *ca;
-    credentials = grpc::SslCredentials(ssl);
-  }
+  auto credentials = Credentials(flags);
+  if (!credentials.ok()) return Usage(credentials.status().message());
   auto reader = LeadReader::Open(flags.file);
   if (!reader.ok()) return Usage(reader.status().message());
 
-  auto channel = grpc::CreateChannel(flags.server, credentials);
+  auto channel = grpc::CreateChannel(flags.server, *credentials);
   auto stub = v1::LeadService::NewStub(channel);
   grpc::ClientContext context;
   context.AddMetadata("authorization", absl::StrCat("Bearer ", *token));
@@ -212,39 +278,11 @@ int Import(int argc, char** argv) {
       stub->ImportLeads(&context, &response);
 
   Progress progress;
-  int64_t sent = 0;
-  int64_t unreadable = 0;
-  bool stream_broken = false;
-  v1::ImportLeadsRequest request;
-  auto flush = [&] {
-    if (request.records_size() == 0 || stream_broken) return;
-    if (!writer->Write(request)) stream_broken = true;
-    sent += request.records_size();
-    request.Clear();
-    progress.Update(sent);
-  };
-  v1::Lead lead;
-  for (;;) {
-    lead.Clear();
-    absl::StatusOr<bool> more = (*reader)->Next(&lead);
-    if (!more.ok()) {
-      // A malformed record is reported here, as the reader words it (file,
-      // line and field); the server never sees it.
-      ++unreadable;
-      std::cerr << more.status().message() << "\n";
-      continue;
-    }
-    if (!*more) break;
-    v1::ImportRecord* record = request.add_records();
-    record->set_line((*reader)->line());
-    *record->mutable_lead() = std::move(lead);
-    if (request.records_size() >= flags.batch) flush();
-    if (stream_broken) break;
-  }
-  flush();
+  const StreamedLeads streamed =
+      StreamLeads(**reader, flags.batch, *writer, progress);
   writer->WritesDone();
   const grpc::Status status = writer->Finish();
-  progress.Update(sent, /*final=*/true);
+  progress.Update(streamed.sent, /*final=*/true);
   if (!status.ok()) {
     std::cerr << "smarketing import: the server refused the import ("
               << status.error_code() << "): " << status.error_message()
@@ -252,21 +290,8 @@ int Import(int argc, char** argv) {
                  "is left alone.\n";
     return kUsageError;
   }
-  for (const v1::ImportRejection& rejection : response.rejections()) {
-    PrintRejection(flags.file, rejection.line(), rejection.field(),
-                   rejection.message());
-  }
-  if (response.rejected() > response.rejections_size()) {
-    std::cerr << "... and " << response.rejected() - response.rejections_size()
-              << " more refused records\n";
-  }
-  std::cout << "received " << response.received() << ", created "
-            << response.created() << ", updated " << response.updated()
-            << ", unchanged " << response.unchanged() << ", refused "
-            << response.rejected() + unreadable << ", unreadable " << unreadable
-            << "; events recorded " << response.events_recorded()
-            << ", already stored " << response.events_duplicate() << "\n";
-  return response.rejected() + unreadable > 0 ? kRejected : kOk;
+  PrintOutcome(flags, response, streamed.unreadable);
+  return response.rejected() + streamed.unreadable > 0 ? kRejected : kOk;
 }
 
 }  // namespace smarketing::cli

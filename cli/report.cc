@@ -632,6 +632,81 @@ void MatrixJson(const TransitionMatrix& m, JsonWriter* w) {
   w->EndArray().Field("changed", m.changed()).EndObject();
 }
 
+// The rule changes of `diff`, with where each is in its file.
+void RuleChangesJson(const DiffReport& r, JsonWriter* w) {
+  w->Key("changes").BeginArray();
+  for (const RuleChange& c : r.changes) {
+    w->BeginObject()
+        .Field("kind", ChangeKindName(c.kind))
+        .Field("section", c.section)
+        .Field("id", c.id)
+        .Field("path", c.path)
+        .Field("file", c.kind == ChangeKind::kRemoved ? r.old_name : r.new_name)
+        .Field("line", c.position.line)
+        .Field("column", c.position.column);
+    w->Key("fields").BeginArray();
+    for (const FieldChange& f : c.fields) {
+      w->BeginObject()
+          .Field("field", f.field)
+          .Field("before", f.before)
+          .Field("after", f.after)
+          .Field("line", f.position.line)
+          .Field("column", f.position.column)
+          .EndObject();
+    }
+    w->EndArray().EndObject();
+  }
+  w->EndArray();
+}
+
+void LeadDeltaJson(const LeadDelta& d, bool routed, JsonWriter* w) {
+  w->BeginObject()
+      .Field("lead_id", d.lead_id)
+      .Field("line", d.line)
+      .Field("total_before", d.total_before)
+      .Field("total_after", d.total_after)
+      .Field("delta", d.delta())
+      .Field("grade_before", d.grade_before)
+      .Field("grade_after", d.grade_after)
+      .Field("stage_before", StageLabel(d.stage_before))
+      .Field("stage_after", StageLabel(d.stage_after));
+  if (routed) {
+    w->Field("team_before", d.team_before).Field("team_after", d.team_after);
+  }
+  w->EndObject();
+}
+
+// What the change does to the sample of leads.
+void LeadImpactJson(const DiffReport& r, JsonWriter* w) {
+  const LeadImpact& impact = *r.impact;
+  w->Key("impact")
+      .BeginObject()
+      .Field("leads_file", r.leads_file)
+      .Field("now",
+             absl::FormatTime(absl::RFC3339_full, r.now, absl::UTCTimeZone()))
+      .Field("leads", impact.leads)
+      .Field("refused", impact.refused);
+  w->Key("errors").BeginArray();
+  for (const std::string& e : impact.errors) w->String(e);
+  w->EndArray();
+  w->Field("grade_changes", impact.grades.changed())
+      .Field("stage_changes", impact.stages.changed());
+  if (impact.routed) w->Field("team_changes", impact.teams.changed());
+  w->Field("changed_leads", impact.changed_leads)
+      .Field("score_changes", impact.score_changes);
+  w->Key("grades");
+  MatrixJson(impact.grades, w);
+  w->Key("stages");
+  MatrixJson(impact.stages, w);
+  if (impact.routed) {
+    w->Key("teams");
+    MatrixJson(impact.teams, w);
+  }
+  w->Key("largest").BeginArray();
+  for (const LeadDelta& d : impact.largest) LeadDeltaJson(d, impact.routed, w);
+  w->EndArray().EndObject();
+}
+
 std::string DiffJson(const DiffReport& r) {
   JsonWriter w;
   w.BeginObject().Field("command", "diff").Field("ok", !DiffFailed(r));
@@ -647,73 +722,8 @@ std::string DiffJson(const DiffReport& r) {
   w.Key("problems");
   ProblemsJson(r.new_problems, &w);
   w.EndObject();
-  w.Key("changes").BeginArray();
-  for (const RuleChange& c : r.changes) {
-    w.BeginObject()
-        .Field("kind", ChangeKindName(c.kind))
-        .Field("section", c.section)
-        .Field("id", c.id)
-        .Field("path", c.path)
-        .Field("file", c.kind == ChangeKind::kRemoved ? r.old_name : r.new_name)
-        .Field("line", c.position.line)
-        .Field("column", c.position.column);
-    w.Key("fields").BeginArray();
-    for (const FieldChange& f : c.fields) {
-      w.BeginObject()
-          .Field("field", f.field)
-          .Field("before", f.before)
-          .Field("after", f.after)
-          .Field("line", f.position.line)
-          .Field("column", f.position.column)
-          .EndObject();
-    }
-    w.EndArray().EndObject();
-  }
-  w.EndArray();
-  if (r.impact.has_value()) {
-    const LeadImpact& impact = *r.impact;
-    w.Key("impact")
-        .BeginObject()
-        .Field("leads_file", r.leads_file)
-        .Field("now",
-               absl::FormatTime(absl::RFC3339_full, r.now, absl::UTCTimeZone()))
-        .Field("leads", impact.leads)
-        .Field("refused", impact.refused);
-    w.Key("errors").BeginArray();
-    for (const std::string& e : impact.errors) w.String(e);
-    w.EndArray();
-    w.Field("grade_changes", impact.grades.changed())
-        .Field("stage_changes", impact.stages.changed());
-    if (impact.routed) w.Field("team_changes", impact.teams.changed());
-    w.Field("changed_leads", impact.changed_leads)
-        .Field("score_changes", impact.score_changes);
-    w.Key("grades");
-    MatrixJson(impact.grades, &w);
-    w.Key("stages");
-    MatrixJson(impact.stages, &w);
-    if (impact.routed) {
-      w.Key("teams");
-      MatrixJson(impact.teams, &w);
-    }
-    w.Key("largest").BeginArray();
-    for (const LeadDelta& d : impact.largest) {
-      w.BeginObject()
-          .Field("lead_id", d.lead_id)
-          .Field("line", d.line)
-          .Field("total_before", d.total_before)
-          .Field("total_after", d.total_after)
-          .Field("delta", d.delta())
-          .Field("grade_before", d.grade_before)
-          .Field("grade_after", d.grade_after)
-          .Field("stage_before", StageLabel(d.stage_before))
-          .Field("stage_after", StageLabel(d.stage_after));
-      if (impact.routed) {
-        w.Field("team_before", d.team_before).Field("team_after", d.team_after);
-      }
-      w.EndObject();
-    }
-    w.EndArray().EndObject();
-  }
+  RuleChangesJson(r, &w);
+  if (r.impact.has_value()) LeadImpactJson(r, &w);
   w.Key("limits").BeginArray();
   for (const LimitCheck& l : r.limits) {
     w.BeginObject()

@@ -74,31 +74,49 @@ int HttpStatus(const absl::Status& status) {
   }
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
-    const HttpOptions& options, HttpDeps deps) {
-  std::unique_ptr<HttpServer> server(new HttpServer());
-  const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
-  if (tls) {
-    auto ssl = std::make_unique<httplib::SSLServer>(
-        options.tls_cert.c_str(), options.tls_key.c_str(),
-        options.tls_client_ca.empty() ? nullptr
-                                      : options.tls_client_ca.c_str());
-    if (!ssl->is_valid()) {
-      return absl::InvalidArgumentError(
-          "--http_listen: cannot use --tls_cert, --tls_key (and "
-          "--tls_client_ca) for HTTPS");
-    }
-    server->server_ = std::move(ssl);
-  } else {
-    server->server_ = std::make_unique<httplib::Server>();
+// HTTPS when the TLS files are set.
+absl::StatusOr<std::unique_ptr<httplib::Server>> NewHttpServer(
+    const HttpOptions& options, bool tls) {
+  if (!tls) return std::make_unique<httplib::Server>();
+  auto ssl = std::make_unique<httplib::SSLServer>(
+      options.tls_cert.c_str(), options.tls_key.c_str(),
+      options.tls_client_ca.empty() ? nullptr : options.tls_client_ca.c_str());
+  if (!ssl->is_valid()) {
+    return absl::InvalidArgumentError(
+        "--http_listen: cannot use --tls_cert, --tls_key (and "
+        "--tls_client_ca) for HTTPS");
   }
-  httplib::Server& http = *server->server_;
-  http.set_payload_max_length(kMaxPayload);
-  http.set_read_timeout(10, 0);
-  http.set_write_timeout(60, 0);
+  return ssl;
+}
 
+// /review?week=...&team=...: the weekly review as a page.
+void ServeReview(const HttpDeps& deps, const httplib::Request& req,
+                 httplib::Response& res) {
+  if (!Authorized(*deps.tokens, req, res)) return;
+  v1::GetReviewRequest request;
+  request.set_week(req.get_param_value("week"));
+  request.mutable_filter()->set_team_id(req.get_param_value("team"));
+  request.mutable_filter()->set_campaign(req.get_param_value("campaign"));
+  request.mutable_filter()->set_source(req.get_param_value("source"));
+  request.mutable_filter()->set_persona_id(req.get_param_value("persona"));
+  const absl::Time start = absl::Now();
+  auto review =
+      ComputeReview(*deps.store, *deps.playbooks, request, start,
+                    [start] { return absl::Now() - start > kReviewTimeout; });
+  if (!review.ok()) {
+    res.status = HttpStatus(review.status());
+    res.set_content(absl::StrCat(review.status().message(), "\n"),
+                    "text/plain; charset=utf-8");
+    return;
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(RenderReviewHtml(*review), "text/html; charset=utf-8");
+  Log("info", "http_review",
+      {{"week", review->period_label()},
+       {"ms", absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - start))}});
+}
+
+void AddRoutes(const HttpDeps& deps, httplib::Server& http) {
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain; charset=utf-8");
   });
@@ -108,49 +126,56 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
              res.set_content(deps.metrics->Render(*deps.store, *deps.playbooks),
                              "text/plain; version=0.0.4; charset=utf-8");
            });
-  http.Get("/review", [deps](const httplib::Request& req,
-                             httplib::Response& res) {
-    if (!Authorized(*deps.tokens, req, res)) return;
-    v1::GetReviewRequest request;
-    request.set_week(req.get_param_value("week"));
-    request.mutable_filter()->set_team_id(req.get_param_value("team"));
-    request.mutable_filter()->set_campaign(req.get_param_value("campaign"));
-    request.mutable_filter()->set_source(req.get_param_value("source"));
-    request.mutable_filter()->set_persona_id(req.get_param_value("persona"));
-    const absl::Time start = absl::Now();
-    auto review =
-        ComputeReview(*deps.store, *deps.playbooks, request, start,
-                      [start] { return absl::Now() - start > kReviewTimeout; });
-    if (!review.ok()) {
-      res.status = HttpStatus(review.status());
-      res.set_content(absl::StrCat(review.status().message(), "\n"),
-                      "text/plain; charset=utf-8");
-      return;
-    }
-    res.set_header("Cache-Control", "no-store");
-    res.set_content(RenderReviewHtml(*review), "text/html; charset=utf-8");
-    Log("info", "http_review",
-        {{"week", review->period_label()},
-         {"ms", absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - start))}});
-  });
+  http.Get("/review",
+           [deps](const httplib::Request& req, httplib::Response& res) {
+             ServeReview(deps, req, res);
+           });
+}
 
-  // host:port, the host possibly a bracketed IPv6 address.
-  const size_t colon = options.listen.rfind(':');
+struct HostPort {
+  std::string host;
   int port = 0;
+};
+
+// host:port, the host possibly a bracketed IPv6 address.
+absl::StatusOr<HostPort> ParseListen(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  HostPort out;
   if (colon == std::string::npos ||
-      !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
+      !absl::SimpleAtoi(listen.substr(colon + 1), &out.port) || out.port < 0 ||
+      out.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--http_listen: expected HOST:PORT; found \"", options.listen, "\""));
+        "--http_listen: expected HOST:PORT; found \"", listen, "\""));
   }
-  std::string host = options.listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
+  out.host = listen.substr(0, colon);
+  if (out.host.size() >= 2 && out.host.front() == '[' &&
+      out.host.back() == ']') {
+    out.host = out.host.substr(1, out.host.size() - 2);
   }
-  if (port == 0) {
-    server->port_ = http.bind_to_any_port(host);
-  } else if (http.bind_to_port(host, port)) {
-    server->port_ = port;
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
+    const HttpOptions& options, HttpDeps deps) {
+  std::unique_ptr<HttpServer> server(new HttpServer());
+  const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
+  auto made = NewHttpServer(options, tls);
+  if (!made.ok()) return made.status();
+  server->server_ = *std::move(made);
+  httplib::Server& http = *server->server_;
+  http.set_payload_max_length(kMaxPayload);
+  http.set_read_timeout(10, 0);
+  http.set_write_timeout(60, 0);
+  AddRoutes(deps, http);
+
+  auto address = ParseListen(options.listen);
+  if (!address.ok()) return address.status();
+  if (address->port == 0) {
+    server->port_ = http.bind_to_any_port(address->host);
+  } else if (http.bind_to_port(address->host, address->port)) {
+    server->port_ = address->port;
   }
   if (server->port_ <= 0) {
     return absl::UnavailableError(

@@ -69,6 +69,24 @@ absl::Status PublishDemo(const std::string& path, Store& store,
   return absl::OkStatus();
 }
 
+// The settings a reader of the log needs to tell one server from another.
+void LogStarted(const ServerOptions& options, int port, size_t tokens) {
+  Log("info", "server_started",
+      {{"listen", options.listen},
+       {"port", absl::StrCat(port)},
+       {"tls", options.tls_cert.empty()        ? "off"
+               : options.tls_client_ca.empty() ? "on"
+                                               : "mutual"},
+       {"tokens", absl::StrCat(tokens)},
+       {"scheduler", options.scheduler
+                         ? absl::FormatDuration(options.scheduler_tick)
+                         : "off"},
+       {"refresh", !options.scheduler ? "off"
+                   : options.refresh_interval == absl::ZeroDuration()
+                       ? "off"
+                       : absl::FormatDuration(options.refresh_interval)}});
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
@@ -83,105 +101,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->tokens_ = *std::move(tokens);
   auto credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
-
-  auto store = IsPostgresUrl(options.store_path)
-                   ? OpenPostgresStore(options.store_path)
-                   : OpenSqliteStore(options.store_path);
-  if (!store.ok()) return store.status();
-  server->store_ = TimedStore(*std::move(store), &server->metrics_);
-  server->playbooks_ = std::make_unique<Playbooks>(server->store_.get());
-  server->feed_ = std::make_unique<ChangeFeed>(server->store_.get());
-  server->leads_ = std::make_unique<LeadDesk>(
-      server->store_.get(), server->playbooks_.get(), server->feed_.get());
-  if (auto st = PublishDemo(options.demo_playbook, *server->store_,
-                            *server->playbooks_);
-      !st.ok()) {
-    return st;
-  }
-
-  if (options.webhooks.timeout <= absl::ZeroDuration() ||
-      options.webhooks.retry_base <= absl::ZeroDuration() ||
-      options.webhooks.tick <= absl::ZeroDuration() ||
-      options.webhooks.max_attempts <= 0) {
-    return absl::InvalidArgumentError(
-        "--webhook_timeout, --webhook_retry_base, --webhook_tick and "
-        "--webhook_max_attempts must be positive");
-  }
-  std::function<absl::Time()> clock = options.clock;
-  if (!clock) clock = [] { return absl::Now(); };
-  server->webhooks_ = std::make_unique<WebhookDeliverer>(
-      server->store_.get(), clock, options.webhooks);
-  if (options.scheduler) {
-    if (options.scheduler_tick <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError("--scheduler_tick must be positive");
-    }
-    if (options.rescore_batch <= 0) {
-      return absl::InvalidArgumentError("--rescore_batch must be positive");
-    }
-    if (options.refresh_interval < absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(
-          "--refresh_interval must not be negative");
-    }
-    server->scheduler_ = std::make_unique<Scheduler>(
-        server->store_.get(), server->leads_.get(), clock);
-    server->rescorer_ = std::make_unique<Rescorer>(
-        server->store_.get(), server->playbooks_.get(), server->leads_.get(),
-        clock,
-        RescorerOptions{options.rescore_batch, options.refresh_interval,
-                        options.scheduler_tick});
-  }
-
-  const ServiceDeps deps{server->store_.get(),   server->playbooks_.get(),
-                         server->leads_.get(),   &server->tokens_,
-                         server->feed_.get(),    server->rescorer_.get(),
-                         server->webhooks_.get()};
-  server->scoring_ = std::make_unique<ScoringServiceImpl>(deps);
-  server->playbook_service_ = std::make_unique<PlaybookServiceImpl>(deps);
-  server->lead_service_ = std::make_unique<LeadServiceImpl>(deps);
-  server->report_ = std::make_unique<ReportServiceImpl>(deps);
-  server->team_service_ = std::make_unique<TeamServiceImpl>(deps);
-  server->webhook_service_ = std::make_unique<WebhookServiceImpl>(deps);
-
-  grpc::EnableDefaultHealthCheckService(true);
-  // gRPC's health service registers no descriptors; naming one of these
-  // messages links them in, so that reflection describes the service.
-  grpc::health::v1::HealthCheckRequest::descriptor();
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, *credentials, &server->port_);
-  // gRPC sets SO_REUSEPORT by default: a second server on a port in use
-  // would start and take part of the traffic, with a store of its own.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  builder.SetMaxSendMessageSize(options.max_message_bytes);
-  builder.RegisterService(server->scoring_.get());
-  builder.RegisterService(server->playbook_service_.get());
-  builder.RegisterService(server->lead_service_.get());
-  builder.RegisterService(server->report_.get());
-  builder.RegisterService(server->team_service_.get());
-  builder.RegisterService(server->webhook_service_.get());
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
-  interceptors.push_back(UndecodableRequestInterceptors());
-  interceptors.push_back(MetricsInterceptorFactory(&server->metrics_));
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", options.listen,
-        ": the address is in use (another server?) or not valid here"));
-  }
-  // Health checks may name a service, as load balancers and Kubernetes'
-  // gRPC probes do.
-  for (const char* service : {v1::ScoringService::service_full_name(),
-                              v1::PlaybookService::service_full_name(),
-                              v1::LeadService::service_full_name(),
-                              v1::ReportService::service_full_name(),
-                              v1::TeamService::service_full_name(),
-                              v1::WebhookService::service_full_name()}) {
-    server->server_->GetHealthCheckService()->SetServingStatus(service, true);
-  }
+  if (auto st = server->OpenStore(options); !st.ok()) return st;
+  if (auto st = server->CreateBackgroundWork(options); !st.ok()) return st;
+  server->CreateServices();
+  if (auto st = server->Listen(options, *credentials); !st.ok()) return st;
   if (server->scheduler_ != nullptr) {
     server->scheduler_->Start(options.scheduler_tick);
     server->rescorer_->Start();
@@ -196,21 +119,111 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     if (!http.ok()) return http.status();
     server->http_ = *std::move(http);
   }
-  Log("info", "server_started",
-      {{"listen", options.listen},
-       {"port", absl::StrCat(server->port_)},
-       {"tls", options.tls_cert.empty()        ? "off"
-               : options.tls_client_ca.empty() ? "on"
-                                               : "mutual"},
-       {"tokens", absl::StrCat(server->tokens_.size())},
-       {"scheduler", options.scheduler
-                         ? absl::FormatDuration(options.scheduler_tick)
-                         : "off"},
-       {"refresh", !options.scheduler ? "off"
-                   : options.refresh_interval == absl::ZeroDuration()
-                       ? "off"
-                       : absl::FormatDuration(options.refresh_interval)}});
+  LogStarted(options, server->port_, server->tokens_.size());
   return server;
+}
+
+absl::Status Server::OpenStore(const ServerOptions& options) {
+  auto store = IsPostgresUrl(options.store_path)
+                   ? OpenPostgresStore(options.store_path)
+                   : OpenSqliteStore(options.store_path);
+  if (!store.ok()) return store.status();
+  store_ = TimedStore(*std::move(store), &metrics_);
+  playbooks_ = std::make_unique<Playbooks>(store_.get());
+  feed_ = std::make_unique<ChangeFeed>(store_.get());
+  leads_ =
+      std::make_unique<LeadDesk>(store_.get(), playbooks_.get(), feed_.get());
+  return PublishDemo(options.demo_playbook, *store_, *playbooks_);
+}
+
+absl::Status Server::CreateBackgroundWork(const ServerOptions& options) {
+  if (options.webhooks.timeout <= absl::ZeroDuration() ||
+      options.webhooks.retry_base <= absl::ZeroDuration() ||
+      options.webhooks.tick <= absl::ZeroDuration() ||
+      options.webhooks.max_attempts <= 0) {
+    return absl::InvalidArgumentError(
+        "--webhook_timeout, --webhook_retry_base, --webhook_tick and "
+        "--webhook_max_attempts must be positive");
+  }
+  std::function<absl::Time()> clock = options.clock;
+  if (!clock) clock = [] { return absl::Now(); };
+  webhooks_ =
+      std::make_unique<WebhookDeliverer>(store_.get(), clock, options.webhooks);
+  if (!options.scheduler) return absl::OkStatus();
+  if (options.scheduler_tick <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--scheduler_tick must be positive");
+  }
+  if (options.rescore_batch <= 0) {
+    return absl::InvalidArgumentError("--rescore_batch must be positive");
+  }
+  if (options.refresh_interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--refresh_interval must not be negative");
+  }
+  scheduler_ = std::make_unique<Scheduler>(store_.get(), leads_.get(), clock);
+  rescorer_ = std::make_unique<Rescorer>(
+      store_.get(), playbooks_.get(), leads_.get(), clock,
+      RescorerOptions{options.rescore_batch, options.refresh_interval,
+                      options.scheduler_tick});
+  return absl::OkStatus();
+}
+
+void Server::CreateServices() {
+  const ServiceDeps deps{store_.get(),   playbooks_.get(), leads_.get(),
+                         &tokens_,       feed_.get(),      rescorer_.get(),
+                         webhooks_.get()};
+  scoring_ = std::make_unique<ScoringServiceImpl>(deps);
+  playbook_service_ = std::make_unique<PlaybookServiceImpl>(deps);
+  lead_service_ = std::make_unique<LeadServiceImpl>(deps);
+  report_ = std::make_unique<ReportServiceImpl>(deps);
+  team_service_ = std::make_unique<TeamServiceImpl>(deps);
+  webhook_service_ = std::make_unique<WebhookServiceImpl>(deps);
+}
+
+absl::Status Server::Listen(
+    const ServerOptions& options,
+    const std::shared_ptr<grpc::ServerCredentials>& credentials) {
+  grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's health service registers no descriptors; naming one of these
+  // messages links them in, so that reflection describes the service.
+  grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, credentials, &port_);
+  // gRPC sets SO_REUSEPORT by default: a second server on a port in use
+  // would start and take part of the traffic, with a store of its own.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.RegisterService(scoring_.get());
+  builder.RegisterService(playbook_service_.get());
+  builder.RegisterService(lead_service_.get());
+  builder.RegisterService(report_.get());
+  builder.RegisterService(team_service_.get());
+  builder.RegisterService(webhook_service_.get());
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(UndecodableRequestInterceptors());
+  interceptors.push_back(MetricsInterceptorFactory(&metrics_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen,
+        ": the address is in use (another server?) or not valid here"));
+  }
+  // Health checks may name a service, as load balancers and Kubernetes'
+  // gRPC probes do.
+  for (const char* service : {v1::ScoringService::service_full_name(),
+                              v1::PlaybookService::service_full_name(),
+                              v1::LeadService::service_full_name(),
+                              v1::ReportService::service_full_name(),
+                              v1::TeamService::service_full_name(),
+                              v1::WebhookService::service_full_name()}) {
+    server_->GetHealthCheckService()->SetServingStatus(service, true);
+  }
+  return absl::OkStatus();
 }
 
 Server::~Server() {

@@ -4,6 +4,7 @@
 #ifndef SMARKETING_GRPC_SERVER_SERVER_H_
 #define SMARKETING_GRPC_SERVER_SERVER_H_
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
 #include <functional>
@@ -85,6 +86,15 @@ class Server {
 
  private:
   Server() = default;
+
+  // Start's steps: the store and what stands on it, the scheduler's and
+  // webhooks' workers (not started), the services, the gRPC listener.
+  absl::Status OpenStore(const ServerOptions& options);
+  absl::Status CreateBackgroundWork(const ServerOptions& options);
+  void CreateServices();
+  absl::Status Listen(
+      const ServerOptions& options,
+      const std::shared_ptr<grpc::ServerCredentials>& credentials);
 
   // Before the store, which reports into it, and the listeners.
   ServiceMetrics metrics_;

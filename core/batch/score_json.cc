@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "core/base/utf8.h"
 #include "google/protobuf/descriptor.h"
@@ -344,6 +345,64 @@ void AppendDigits(uint64_t value, int width, std::string* out) {
 constexpr int64_t kMinSeconds = -62135596800;
 constexpr int64_t kMaxSeconds = 253402300799;
 
+// Writes a timestamp under a key when the message has it.
+using TimestampWriter = absl::FunctionRef<void(
+    const char* key, bool has, const google::protobuf::Timestamp& t)>;
+
+void AppendExplanation(
+    const google::protobuf::RepeatedPtrField<v1::RuleHit>& explanation,
+    Printer* printer, std::string* out) {
+  Printer& p = *printer;
+  p.Key("explanation");
+  out->push_back('[');
+  bool first = true;
+  for (const v1::RuleHit& hit : explanation) {
+    if (!first) out->push_back(',');
+    first = false;
+    p.Open();
+    p.String("rule_id", hit.rule_id());
+    p.Enum("kind", hit.kind(), EnumName<v1::RuleKind>(hit.kind()));
+    p.Double("raw_points", hit.raw_points());
+    p.Double("points", hit.points());
+    p.Int32("event_count", hit.event_count());
+    p.String("sentence", hit.sentence());
+    p.String("persona_id", hit.persona_id());
+    p.Close();
+  }
+  out->push_back(']');
+}
+
+void AppendRouting(const v1::RoutingDecision& r, Printer* printer) {
+  Printer& p = *printer;
+  p.Key("routing");
+  p.Open();
+  p.String("team_id", r.team_id());
+  p.String("owner_id", r.owner_id());
+  p.Enum("reason", r.reason(), EnumName<v1::RoutingReason>(r.reason()));
+  p.String("rule_id", r.rule_id());
+  p.Enum("strategy", r.strategy(),
+         EnumName<v1::AssignmentStrategy>(r.strategy()));
+  p.String("explanation", r.explanation());
+  p.Close();
+}
+
+void AppendSla(const v1::SlaStatus& s, Printer* printer,
+               TimestampWriter timestamp) {
+  Printer& p = *printer;
+  p.Key("sla");
+  p.Open();
+  p.Enum("priority", s.priority(), EnumName<v1::Priority>(s.priority()));
+  timestamp("stage_entered_at", s.has_stage_entered_at(), s.stage_entered_at());
+  timestamp("first_touch_due", s.has_first_touch_due(), s.first_touch_due());
+  timestamp("accept_or_reject_due", s.has_accept_or_reject_due(),
+            s.accept_or_reject_due());
+  timestamp("feedback_due", s.has_feedback_due(), s.feedback_due());
+  p.Enum("state", s.state(), EnumName<v1::SlaState>(s.state()));
+  p.Enum("escalation_due", s.escalation_due(),
+         EnumName<v1::EscalationAction>(s.escalation_due()));
+  p.Close();
+}
+
 }  // namespace
 
 void ScoreJsonWriter::AppendTimestamp(int64_t seconds, int32_t nanos,
@@ -421,57 +480,14 @@ void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
       "disqualification_reason", result.disqualification_reason(),
       EnumName<v1::DisqualificationReason>(result.disqualification_reason()));
   if (result.explanation_size() > 0) {
-    p.Key("explanation");
-    out->push_back('[');
-    bool first = true;
-    for (const v1::RuleHit& hit : result.explanation()) {
-      if (!first) out->push_back(',');
-      first = false;
-      p.Open();
-      p.String("rule_id", hit.rule_id());
-      p.Enum("kind", hit.kind(), EnumName<v1::RuleKind>(hit.kind()));
-      p.Double("raw_points", hit.raw_points());
-      p.Double("points", hit.points());
-      p.Int32("event_count", hit.event_count());
-      p.String("sentence", hit.sentence());
-      p.String("persona_id", hit.persona_id());
-      p.Close();
-    }
-    out->push_back(']');
+    AppendExplanation(result.explanation(), &p, out);
   }
   p.String("playbook_version", result.playbook_version());
   timestamp("scored_at", result.has_scored_at(), result.scored_at());
   p.Int32("events_counted", result.events_counted());
   p.Int32("duplicate_events", result.duplicate_events());
-  if (result.has_routing()) {
-    const v1::RoutingDecision& r = result.routing();
-    p.Key("routing");
-    p.Open();
-    p.String("team_id", r.team_id());
-    p.String("owner_id", r.owner_id());
-    p.Enum("reason", r.reason(), EnumName<v1::RoutingReason>(r.reason()));
-    p.String("rule_id", r.rule_id());
-    p.Enum("strategy", r.strategy(),
-           EnumName<v1::AssignmentStrategy>(r.strategy()));
-    p.String("explanation", r.explanation());
-    p.Close();
-  }
-  if (result.has_sla()) {
-    const v1::SlaStatus& s = result.sla();
-    p.Key("sla");
-    p.Open();
-    p.Enum("priority", s.priority(), EnumName<v1::Priority>(s.priority()));
-    timestamp("stage_entered_at", s.has_stage_entered_at(),
-              s.stage_entered_at());
-    timestamp("first_touch_due", s.has_first_touch_due(), s.first_touch_due());
-    timestamp("accept_or_reject_due", s.has_accept_or_reject_due(),
-              s.accept_or_reject_due());
-    timestamp("feedback_due", s.has_feedback_due(), s.feedback_due());
-    p.Enum("state", s.state(), EnumName<v1::SlaState>(s.state()));
-    p.Enum("escalation_due", s.escalation_due(),
-           EnumName<v1::EscalationAction>(s.escalation_due()));
-    p.Close();
-  }
+  if (result.has_routing()) AppendRouting(result.routing(), &p);
+  if (result.has_sla()) AppendSla(result.sla(), &p, timestamp);
   p.Close();
   if (valid && p.valid()) return;
   out->resize(start);

@@ -45,47 +45,72 @@ void CopyForRouting(const v1::Lead& from, v1::Lead* to) {
   }
 }
 
-}  // namespace
+// One run of ScoreToJsonLines: the leads of each block scored in parallel
+// into JSON lines (MQLs kept whole), then the block written in input order
+// with its MQLs routed one after the other.
+class JsonLinesRun {
+ public:
+  JsonLinesRun(const LeadEngine& engine, LeadSource& source,
+               const ScoreLinesOptions& options,
+               const std::function<bool(absl::string_view)>& write,
+               const std::function<void(absl::string_view)>& refuse)
+      : engine_(engine),
+        source_(source),
+        options_(options),
+        write_(write),
+        refuse_(refuse),
+        sentences_(options.explanation == Explanation::kSentences),
+        pipeline_({engine.playbook()}, options.now, options.threads),
+        workers_(pipeline_.threads()) {}
 
-absl::StatusOr<ScoreLinesSummary> ScoreToJsonLines(
-    const LeadEngine& engine, LeadSource& source,
-    const ScoreLinesOptions& options,
-    const std::function<bool(absl::string_view)>& write,
-    const std::function<void(absl::string_view)>& refuse) {
-  LeadPipeline pipeline({engine.playbook()}, options.now, options.threads);
-  const bool sentences = options.explanation == Explanation::kSentences;
+  absl::StatusOr<ScoreLinesSummary> Run() {
+    if (absl::Status st = pipeline_.Run(
+            source_, [this](int slot, int64_t n) { SizeBlock(slot, n); },
+            [this](const ScoredLead& s) { ScoreLead(s); },
+            [this](int slot, int64_t n) { return WriteBlock(slot, n); });
+        !st.ok()) {
+      return st;
+    }
+    return summary_;
+  }
+
+ private:
   struct Worker {
     ScoreJsonWriter writer;
     v1::ScoreResult result;
   };
-  std::vector<Worker> workers(pipeline.threads());
-  // What each lead of a block leaves for on_block: its JSON line, or its
-  // error; MQLs kept whole until they are routed. One per slot.
   struct Mql {
     v1::Lead lead;
     v1::ScoreResult result;
   };
+  // What each lead of a block leaves for WriteBlock: its JSON line, or its
+  // error; MQLs kept whole until they are routed.
   struct Block {
     std::vector<std::string> lines;
     std::vector<std::string> errors;
     std::vector<v1::LifecycleStage> stages;
     std::vector<Mql> mqls;
   };
-  Block blocks[2];
-  // on_block's own, as it runs beside the workers.
-  ScoreJsonWriter block_writer;
-  v1::RoutingState routing;
-  std::string buffer;
-  ScoreLinesSummary summary;
-  int64_t read = 0;
 
-  auto on_lead = [&](const ScoredLead& s) {
-    Block& block = blocks[s.slot];
+  // The block's storage is sized before its leads are scored.
+  void SizeBlock(int slot, int64_t n) {
+    Block& block = blocks_[slot];
+    if (static_cast<int64_t>(block.lines.size()) < n) {
+      block.lines.resize(n);
+      block.errors.resize(n);
+      block.stages.resize(n);
+      block.mqls.resize(n);
+    }
+  }
+
+  // On a worker thread.
+  void ScoreLead(const ScoredLead& s) {
+    Block& block = blocks_[s.slot];
     if (!s.status.ok()) {
       block.errors[s.i] =
           s.lead == nullptr
               ? std::string(s.status.message())
-              : absl::StrCat(options.name, ":", source.line(s.slot, s.i),
+              : absl::StrCat(options_.name, ":", source_.line(s.slot, s.i),
                              ": lead \"", s.lead->id(),
                              "\": ", s.status.message());
       return;
@@ -93,61 +118,72 @@ absl::StatusOr<ScoreLinesSummary> ScoreToJsonLines(
     block.errors[s.i].clear();
     LeadScore& score = s.scores[0];
     block.stages[s.i] = score.stage;
-    if (options.explanation == Explanation::kNone) score.explanation.clear();
-    const Scorer& scorer = pipeline.scorer(s.thread, 0);
+    if (options_.explanation == Explanation::kNone) score.explanation.clear();
+    const Scorer& scorer = pipeline_.scorer(s.thread, 0);
     if (score.stage == v1::LIFECYCLE_STAGE_MQL) {
       CopyForRouting(*s.lead, &block.mqls[s.i].lead);
-      scorer.ToProto(*s.lead, score, options.now, &block.mqls[s.i].result,
-                     sentences);
+      scorer.ToProto(*s.lead, score, options_.now, &block.mqls[s.i].result,
+                     sentences_);
       return;
     }
-    Worker& w = workers[s.thread];
-    scorer.ToProto(*s.lead, score, options.now, &w.result, sentences);
+    Worker& w = workers_[s.thread];
+    scorer.ToProto(*s.lead, score, options_.now, &w.result, sentences_);
     block.lines[s.i].clear();
     w.writer.Append(w.result, &block.lines[s.i]);
-  };
+  }
 
-  auto on_block = [&](int slot, int64_t n) -> absl::Status {
-    Block& block = blocks[slot];
-    buffer.clear();
+  // Beside the workers, one block at a time.
+  absl::Status WriteBlock(int slot, int64_t n) {
+    Block& block = blocks_[slot];
+    buffer_.clear();
     for (int64_t i = 0; i < n; ++i) {
       if (!block.errors[i].empty()) {
-        refuse(block.errors[i]);
-        ++summary.refused;
+        refuse_(block.errors[i]);
+        ++summary_.refused;
         continue;
       }
-      ++summary.scored;
-      ++summary.by_stage[block.stages[i]];
+      ++summary_.scored;
+      ++summary_.by_stage[block.stages[i]];
       if (block.stages[i] == v1::LIFECYCLE_STAGE_MQL) {
         Mql& mql = block.mqls[i];
-        engine.AssignNewMql(mql.lead, options.now, &routing, &mql.result);
-        block_writer.Append(mql.result, &buffer);
+        engine_.AssignNewMql(mql.lead, options_.now, &routing_, &mql.result);
+        block_writer_.Append(mql.result, &buffer_);
       } else {
-        buffer += block.lines[i];
+        buffer_ += block.lines[i];
       }
-      buffer += '\n';
+      buffer_ += '\n';
     }
-    if (!write(buffer)) return absl::AbortedError("the output was closed");
-    read += n;
-    if (options.progress) options.progress(read, source.fraction_done());
+    if (!write_(buffer_)) return absl::AbortedError("the output was closed");
+    read_ += n;
+    if (options_.progress) options_.progress(read_, source_.fraction_done());
     return absl::OkStatus();
-  };
-
-  // The block's storage is sized before its leads are scored.
-  auto on_start = [&](int slot, int64_t n) {
-    Block& block = blocks[slot];
-    if (static_cast<int64_t>(block.lines.size()) < n) {
-      block.lines.resize(n);
-      block.errors.resize(n);
-      block.stages.resize(n);
-      block.mqls.resize(n);
-    }
-  };
-  if (absl::Status st = pipeline.Run(source, on_start, on_lead, on_block);
-      !st.ok()) {
-    return st;
   }
-  return summary;
+
+  const LeadEngine& engine_;
+  LeadSource& source_;
+  const ScoreLinesOptions& options_;
+  const std::function<bool(absl::string_view)>& write_;
+  const std::function<void(absl::string_view)>& refuse_;
+  const bool sentences_;
+  LeadPipeline pipeline_;
+  std::vector<Worker> workers_;
+  Block blocks_[2];  // one per slot
+  // WriteBlock's own, as it runs beside the workers.
+  ScoreJsonWriter block_writer_;
+  v1::RoutingState routing_;
+  std::string buffer_;
+  ScoreLinesSummary summary_;
+  int64_t read_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<ScoreLinesSummary> ScoreToJsonLines(
+    const LeadEngine& engine, LeadSource& source,
+    const ScoreLinesOptions& options,
+    const std::function<bool(absl::string_view)>& write,
+    const std::function<void(absl::string_view)>& refuse) {
+  return JsonLinesRun(engine, source, options, write, refuse).Run();
 }
 
 }  // namespace smarketing

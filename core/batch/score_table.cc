@@ -56,6 +56,53 @@ absl::Status RouteTable(const LeadEngine& engine, const LeadTable& table,
   return absl::OkStatus();
 }
 
+// Sizes the columns for `n` leads and empties the explanations.
+void SizeColumns(int64_t n, bool contributions, ScoreColumns* out) {
+  out->fit.resize(n);
+  out->engagement.resize(n);
+  out->total.resize(n);
+  out->persona.resize(n);
+  out->grade.resize(n);
+  out->stage.resize(n);
+  out->priority.resize(n);
+  out->disqualification_reason.resize(n);
+  out->hand_raiser.resize(n);
+  out->events_counted.resize(n);
+  out->duplicate_events.resize(n);
+  if (contributions) {
+    out->contribution_begin.assign(n + 1, 0);
+    out->contributions.clear();
+  }
+  out->sentences.clear();
+}
+
+void SetScoreColumns(const LeadScore& score, int64_t r, ScoreColumns* out) {
+  out->fit[r] = score.fit;
+  out->engagement[r] = score.engagement;
+  out->total[r] = score.total;
+  out->persona[r] = score.persona;
+  out->grade[r] = score.grade;
+  out->stage[r] = score.stage;
+  out->priority[r] = score.priority;
+  out->disqualification_reason[r] = score.disqualification_reason;
+  out->hand_raiser[r] = score.hand_raiser;
+  out->events_counted[r] = score.events_counted;
+  out->duplicate_events[r] = score.duplicate_events;
+}
+
+// The sentences of the score's explanation, in its order; `scratch` is
+// reused from lead to lead.
+void ExplanationSentences(const Scorer& scorer, const v1::Lead& lead,
+                          const LeadScore& score, absl::Time now,
+                          v1::ScoreResult* scratch,
+                          std::vector<std::string>* sentences) {
+  scorer.ToProto(lead, score, now, scratch);
+  sentences->clear();
+  for (v1::RuleHit& hit : *scratch->mutable_explanation()) {
+    sentences->push_back(std::move(*hit.mutable_sentence()));
+  }
+}
+
 }  // namespace
 
 absl::Status TableLeadError(const LeadTable& table, int64_t row,
@@ -81,23 +128,8 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
                         const LeadTable& table,
                         const ScoreTableOptions& options, ScoreColumns* out) {
   const int64_t n = table.size();
-  out->fit.resize(n);
-  out->engagement.resize(n);
-  out->total.resize(n);
-  out->persona.resize(n);
-  out->grade.resize(n);
-  out->stage.resize(n);
-  out->priority.resize(n);
-  out->disqualification_reason.resize(n);
-  out->hand_raiser.resize(n);
-  out->events_counted.resize(n);
-  out->duplicate_events.resize(n);
   const bool contributions = options.contributions || options.sentences;
-  if (contributions) {
-    out->contribution_begin.assign(n + 1, 0);
-    out->contributions.clear();
-  }
-  out->sentences.clear();
+  SizeColumns(n, contributions, out);
 
   LeadPipeline pipeline({playbook}, options.now, options.threads);
   std::unique_ptr<LeadSource> source = TableLeadSource(table);
@@ -120,29 +152,14 @@ absl::Status ScoreTable(std::shared_ptr<const CompiledPlaybook> playbook,
       return;
     }
     const LeadScore& score = s.scores[0];
-    out->fit[r] = score.fit;
-    out->engagement[r] = score.engagement;
-    out->total[r] = score.total;
-    out->persona[r] = score.persona;
-    out->grade[r] = score.grade;
-    out->stage[r] = score.stage;
-    out->priority[r] = score.priority;
-    out->disqualification_reason[r] = score.disqualification_reason;
-    out->hand_raiser[r] = score.hand_raiser;
-    out->events_counted[r] = score.events_counted;
-    out->duplicate_events[r] = score.duplicate_events;
+    SetScoreColumns(score, r, out);
     if (!contributions) return;
     lead_contributions[s.slot][s.i].assign(score.explanation.begin(),
                                            score.explanation.end());
     if (options.sentences) {
-      v1::ScoreResult& result = results[s.thread];
-      pipeline.scorer(s.thread, 0)
-          .ToProto(*s.lead, score, options.now, &result);
-      std::vector<std::string>& sentences = lead_sentences[s.slot][s.i];
-      sentences.clear();
-      for (v1::RuleHit& hit : *result.mutable_explanation()) {
-        sentences.push_back(std::move(*hit.mutable_sentence()));
-      }
+      ExplanationSentences(pipeline.scorer(s.thread, 0), *s.lead, score,
+                           options.now, &results[s.thread],
+                           &lead_sentences[s.slot][s.i]);
     }
   };
   auto on_start = [&](int slot, int64_t count) {

@@ -258,6 +258,20 @@ struct DataChecker::State {
   std::vector<char> fired;
 
   void Walk(const v1::Condition& c, FieldScope scope, const std::string& path);
+
+  // Steps of AddLead.
+  void CountColumnValues(const v1::Lead& lead);
+  void TallyConditionReads(const v1::Lead& lead);
+  void CountMatchingRules(const v1::Lead& lead);
+  void CountMatchingEventRules(const v1::Lead& lead, EvalContext* context);
+
+  // Steps of Finish.
+  void UnknownColumnProblems(std::vector<DataProblem>* out) const;
+  void ConditionProblems(bool every_lead, std::vector<DataProblem>* out) const;
+  void RulesNeverFiring(std::vector<DataProblem>* out) const;
+  void UnreadColumns(const std::vector<std::string>& attribute_keys,
+                     const std::vector<std::string>& property_keys,
+                     std::vector<DataProblem>* out) const;
 };
 
 void DataChecker::State::Walk(const v1::Condition& c, FieldScope scope,
@@ -423,90 +437,105 @@ void DataChecker::AddUnknownColumn(absl::string_view table,
 
 void DataChecker::AddLead(const v1::Lead& lead) {
   State& s = *state_;
-  const CompiledPlaybook& compiled = *s.playbook;
   ++s.leads;
   s.events += lead.events_size();
+  s.CountColumnValues(lead);
+  s.TallyConditionReads(lead);
+  s.CountMatchingRules(lead);
+}
 
+void DataChecker::State::CountColumnValues(const v1::Lead& lead) {
   for (const auto& [key, value] : lead.attributes().fields()) {
-    auto [it, inserted] = s.attributes.try_emplace(key);
-    if (inserted) s.attribute_order.push_back(key);
+    auto [it, inserted] = attributes.try_emplace(key);
+    if (inserted) attribute_order.push_back(key);
     it->second.Add(value);
   }
   for (const v1::Event& event : lead.events()) {
     for (const auto& [key, value] : event.properties().fields()) {
-      auto [it, inserted] = s.properties.try_emplace(key);
-      if (inserted) s.property_order.push_back(key);
+      auto [it, inserted] = properties.try_emplace(key);
+      if (inserted) property_order.push_back(key);
       it->second.Add(value);
     }
   }
+}
 
-  // What each condition reads.
-  s.attribute_slots.Resolve(lead.attributes(), &s.own_values);
+// What each condition reads.
+void DataChecker::State::TallyConditionReads(const v1::Lead& lead) {
+  attribute_slots.Resolve(lead.attributes(), &own_values);
   EvalContext own;
   own.lead = &lead;
-  own.attributes = &s.own_values;
-  own.properties = s.own_properties.get();
+  own.attributes = &own_values;
+  own.properties = own_properties.get();
   for (size_t c = 0; c < std::size(kScoredColumns); ++c) {
-    if (ReadField(s.scored_fields[c], own).kind != FieldValue::kMissing) {
-      ++s.scored_columns[c];
+    if (ReadField(scored_fields[c], own).kind != FieldValue::kMissing) {
+      ++scored_columns[c];
     }
   }
-  for (Leaf& leaf : s.leaves) {
+  for (Leaf& leaf : leaves) {
     if (!leaf.on_event) leaf.Tally(ReadField(leaf.field, own));
   }
   for (const v1::Event& event : lead.events()) {
     own.event = &event;
-    s.own_properties->Reset(&event);
-    for (Leaf& leaf : s.leaves) {
+    own_properties->Reset(&event);
+    for (Leaf& leaf : leaves) {
       if (leaf.on_event) leaf.Tally(ReadField(leaf.field, own));
     }
   }
+}
 
-  // Which rules fire, with the conditions the scorer evaluates.
-  compiled.attribute_slots().Resolve(lead.attributes(), &s.compiled_values);
+// Which rules fire, with the conditions the scorer evaluates.
+void DataChecker::State::CountMatchingRules(const v1::Lead& lead) {
+  const CompiledPlaybook& compiled = *playbook;
+  compiled.attribute_slots().Resolve(lead.attributes(), &compiled_values);
   EvalContext context;
   context.lead = &lead;
-  context.attributes = &s.compiled_values;
-  context.properties = s.compiled_properties.get();
+  context.attributes = &compiled_values;
+  context.properties = compiled_properties.get();
   int r = 0;
   for (const auto& persona : compiled.personas()) {
     for (const auto& criterion : persona.criteria) {
-      if (criterion.when.Matches(context)) ++s.rules[r].leads;
+      if (criterion.when.Matches(context)) ++rules[r].leads;
       ++r;
     }
   }
   for (const auto& rule : compiled.fit_rules()) {
-    if (rule.when.Matches(context)) ++s.rules[r].leads;
+    if (rule.when.Matches(context)) ++rules[r].leads;
     ++r;
   }
   for (const auto& rule : compiled.disqualification_rules()) {
-    if (rule.when.Matches(context)) ++s.rules[r].leads;
+    if (rule.when.Matches(context)) ++rules[r].leads;
     ++r;
   }
-  if (lead.events_size() == 0) return;
-  std::fill(s.fired.begin(), s.fired.end(), 0);
+  if (lead.events_size() > 0) CountMatchingEventRules(lead, &context);
+}
+
+// Engagement and hand-raiser rules count a lead once, however many of its
+// events match.
+void DataChecker::State::CountMatchingEventRules(const v1::Lead& lead,
+                                                 EvalContext* context) {
+  const CompiledPlaybook& compiled = *playbook;
+  std::fill(fired.begin(), fired.end(), 0);
   const auto& raisers = compiled.hand_raiser_rules();
   for (const v1::Event& event : lead.events()) {
     if (!v1::EventType_IsValid(event.type()) || event.type() >= 64) continue;
-    context.event = &event;
-    s.compiled_properties->Reset(&event);
+    context->event = &event;
+    compiled_properties->Reset(&event);
     for (int e : compiled.engagement_rules_for(event.type())) {
-      if (!s.fired[s.first_engagement + e] &&
-          compiled.engagement_rules()[e].when.Matches(context)) {
-        s.fired[s.first_engagement + e] = 1;
+      if (!fired[first_engagement + e] &&
+          compiled.engagement_rules()[e].when.Matches(*context)) {
+        fired[first_engagement + e] = 1;
       }
     }
     const uint64_t type_bit = uint64_t{1} << event.type();
     for (int h = 0; h < static_cast<int>(raisers.size()); ++h) {
       if ((raisers[h].event_type_mask & type_bit) != 0 &&
-          !s.fired[s.first_hand_raiser + h] &&
-          raisers[h].when.Matches(context)) {
-        s.fired[s.first_hand_raiser + h] = 1;
+          !fired[first_hand_raiser + h] && raisers[h].when.Matches(*context)) {
+        fired[first_hand_raiser + h] = 1;
       }
     }
   }
-  for (size_t i = s.first_engagement; i < s.rules.size(); ++i) {
-    s.rules[i].leads += s.fired[i];
+  for (size_t i = first_engagement; i < rules.size(); ++i) {
+    rules[i].leads += fired[i];
   }
 }
 
@@ -585,165 +614,178 @@ bool Personal(FieldId id) {
 }
 
 // Problems of one condition with the values it read.
-void LeafProblems(const Leaf& leaf, int64_t leads, int64_t events,
-                  bool every_lead, std::vector<DataProblem>* out) {
-  const std::string column = ColumnOf(leaf.field, leaf.field_path);
-  absl::string_view row = leaf.on_event ? "event" : "lead";
-  const int64_t rows = leaf.on_event ? events : leads;
-  auto add = [&](DataProblemKind kind, int64_t n, const std::string& example,
-                 std::string message) {
+class LeafProblemFinder {
+ public:
+  LeafProblemFinder(const Leaf& leaf, std::vector<DataProblem>* out)
+      : leaf_(leaf),
+        column_(ColumnOf(leaf.field, leaf.field_path)),
+        row_(leaf.on_event ? "event" : "lead"),
+        out_(out) {}
+
+  void Find(int64_t leads, int64_t events, bool every_lead) {
+    const int64_t rows = leaf_.on_event ? events : leads;
+    if (rows == 0) return;
+    if (leaf_.present() == 0) {
+      if (leaf_.op != Leaf::Op::kExists) NoValues(rows);
+      return;
+    }
+    if (leaf_.field.type == FieldType::kDynamic) {
+      if (leaf_.op == Leaf::Op::kRange) RangeProblems();
+      if (leaf_.op == Leaf::Op::kEquals) EqualsProblems();
+      if (leaf_.op == Leaf::Op::kText) TextOperatorProblem();
+    }
+    if (every_lead && leaf_.strings.rows > 0 && !leaf_.text_order.empty()) {
+      UnseenValues();
+    }
+  }
+
+ private:
+  void Add(DataProblemKind kind, int64_t n, const std::string& example,
+           std::string message) {
     DataProblem p;
     p.kind = kind;
-    p.column = column;
-    p.rule = leaf.rule;
+    p.column = column_;
+    p.rule = leaf_.rule;
     p.rows = n;
     p.example = example;
     p.message = std::move(message);
-    out->push_back(std::move(p));
-  };
-  if (rows == 0) return;
-  if (leaf.present() == 0) {
-    if (leaf.op != Leaf::Op::kExists) {
-      add(DataProblemKind::kNoValues, 0, "",
-          absl::StrCat("no ", row, " has a value at ", leaf.field_path, " (",
-                       Rows(rows, row),
-                       " read): the condition can never hold; "
-                       "is the column missing, misspelt or named with dots?"));
-    }
-    return;
+    out_->push_back(std::move(p));
   }
-  const bool dynamic = leaf.field.type == FieldType::kDynamic;
-  if (dynamic && leaf.op == Leaf::Op::kRange) {
-    if (leaf.numeric_strings.rows > 0) {
-      add(DataProblemKind::kNumberAsText, leaf.numeric_strings.rows,
-          leaf.numeric_strings.example,
-          absl::StrCat(Rows(leaf.numeric_strings.rows, row),
-                       " hold numbers written as text (",
-                       Quoted(leaf.numeric_strings.example),
-                       "), which a range never matches: convert the column to "
-                       "numbers"));
-    } else if (leaf.numbers.rows == 0) {
-      const KindCount& other =
-          leaf.strings.rows > 0 ? leaf.strings : leaf.bools;
-      add(DataProblemKind::kTypeMismatch, other.rows, other.example,
-          absl::StrCat("a range compares numbers, but ", leaf.field_path,
-                       " holds ", leaf.strings.rows > 0 ? "text" : "booleans",
-                       " (", Quoted(other.example), ") in ",
-                       Rows(other.rows, row), " and no number"));
-    }
+
+  void NoValues(int64_t rows) {
+    Add(DataProblemKind::kNoValues, 0, "",
+        absl::StrCat("no ", row_, " has a value at ", leaf_.field_path, " (",
+                     Rows(rows, row_),
+                     " read): the condition can never hold; "
+                     "is the column missing, misspelt or named with dots?"));
   }
-  if (dynamic && leaf.op == Leaf::Op::kEquals) {
-    if (leaf.number_literal && leaf.numeric_strings.rows > 0) {
-      add(DataProblemKind::kNumberAsText, leaf.numeric_strings.rows,
-          leaf.numeric_strings.example,
-          absl::StrCat(Rows(leaf.numeric_strings.rows, row),
-                       " hold numbers written as text (",
-                       Quoted(leaf.numeric_strings.example),
-                       "), never equal to a number: convert the column to "
-                       "numbers"));
-    } else if (leaf.number_literal && leaf.numbers.rows == 0) {
-      const KindCount& other =
-          leaf.strings.rows > 0 ? leaf.strings : leaf.bools;
-      add(DataProblemKind::kTypeMismatch, other.rows, other.example,
-          absl::StrCat("the condition compares numbers, but ", leaf.field_path,
-                       " holds ", leaf.strings.rows > 0 ? "text" : "booleans",
-                       " (", Quoted(other.example), ") and no number"));
-    }
-    if (leaf.text_literal && leaf.strings.rows == 0) {
-      const bool numbers = leaf.numbers.rows >= leaf.bools.rows;
-      const KindCount& other = numbers ? leaf.numbers : leaf.bools;
-      const std::string& literal = leaf.text_literal_example;
-      std::string fix =
-          numbers && LooksNumeric(literal)
-              ? absl::StrCat("write the value without quotes (",
-                             absl::StripAsciiWhitespace(literal), ")")
-          : !numbers && LooksBoolean(literal)
-              ? absl::StrCat(
-                    "write the value without quotes (",
-                    absl::AsciiStrToLower(absl::StripAsciiWhitespace(literal)),
-                    ")")
-              : "compare with a value of the column's type";
-      add(DataProblemKind::kTypeMismatch, other.rows, other.example,
-          absl::StrCat("the condition compares text (", Quoted(literal),
-                       "), but ", leaf.field_path, " holds ",
-                       numbers ? "numbers" : "booleans", " (",
-                       Quoted(other.example), ") in ", Rows(other.rows, row),
-                       " and no text: ", fix));
-    }
-    if (leaf.bool_literal && leaf.boolean_strings.rows > 0) {
-      add(DataProblemKind::kBoolAsText, leaf.boolean_strings.rows,
-          leaf.boolean_strings.example,
-          absl::StrCat(Rows(leaf.boolean_strings.rows, row),
-                       " hold true/false written as text (",
-                       Quoted(leaf.boolean_strings.example),
-                       "), never equal to a boolean: convert the column to "
-                       "booleans"));
-    } else if (leaf.bool_literal && leaf.bools.rows == 0) {
-      const KindCount& other =
-          leaf.strings.rows > 0 ? leaf.strings : leaf.numbers;
-      add(DataProblemKind::kTypeMismatch, other.rows, other.example,
-          absl::StrCat("the condition compares booleans, but ", leaf.field_path,
-                       " holds ", leaf.strings.rows > 0 ? "text" : "numbers",
-                       " (", Quoted(other.example), ") and no boolean"));
+
+  // Values of `type` written as text, which the operator never matches.
+  void WrittenAsText(DataProblemKind kind, const KindCount& as_text,
+                     absl::string_view written, absl::string_view never,
+                     absl::string_view type) {
+    Add(kind, as_text.rows, as_text.example,
+        absl::StrCat(Rows(as_text.rows, row_), " hold ", written,
+                     " written as text (", Quoted(as_text.example), "), ",
+                     never, ": convert the column to ", type));
+  }
+
+  // The operator compares values of one type and the column holds none:
+  // text when it has any, else only `other` (named `other_name`).
+  void NoneOfType(absl::string_view compares, const KindCount& other,
+                  absl::string_view other_name, absl::string_view type,
+                  bool count_rows) {
+    const bool text = leaf_.strings.rows > 0;
+    const KindCount& held = text ? leaf_.strings : other;
+    Add(DataProblemKind::kTypeMismatch, held.rows, held.example,
+        absl::StrCat(
+            compares, ", but ", leaf_.field_path, " holds ",
+            text ? "text" : other_name, " (", Quoted(held.example), ")",
+            count_rows ? absl::StrCat(" in ", Rows(held.rows, row_)) : "",
+            " and no ", type));
+  }
+
+  void RangeProblems() {
+    if (leaf_.numeric_strings.rows > 0) {
+      WrittenAsText(DataProblemKind::kNumberAsText, leaf_.numeric_strings,
+                    "numbers", "which a range never matches", "numbers");
+    } else if (leaf_.numbers.rows == 0) {
+      NoneOfType("a range compares numbers", leaf_.bools, "booleans", "number",
+                 true);
     }
   }
-  if (dynamic && leaf.op == Leaf::Op::kText && leaf.strings.rows == 0) {
-    const KindCount& other = leaf.numbers.rows > 0 ? leaf.numbers : leaf.bools;
-    add(DataProblemKind::kTypeMismatch, other.rows, other.example,
+
+  void EqualsProblems() {
+    if (leaf_.number_literal && leaf_.numeric_strings.rows > 0) {
+      WrittenAsText(DataProblemKind::kNumberAsText, leaf_.numeric_strings,
+                    "numbers", "never equal to a number", "numbers");
+    } else if (leaf_.number_literal && leaf_.numbers.rows == 0) {
+      NoneOfType("the condition compares numbers", leaf_.bools, "booleans",
+                 "number", false);
+    }
+    if (leaf_.text_literal && leaf_.strings.rows == 0) TextLiteralProblem();
+    if (leaf_.bool_literal && leaf_.boolean_strings.rows > 0) {
+      WrittenAsText(DataProblemKind::kBoolAsText, leaf_.boolean_strings,
+                    "true/false", "never equal to a boolean", "booleans");
+    } else if (leaf_.bool_literal && leaf_.bools.rows == 0) {
+      NoneOfType("the condition compares booleans", leaf_.numbers, "numbers",
+                 "boolean", false);
+    }
+  }
+
+  // Equals compares text and the column holds none; the fix says how to
+  // write the value when it is a number or a boolean in quotes.
+  void TextLiteralProblem() {
+    const bool numbers = leaf_.numbers.rows >= leaf_.bools.rows;
+    const KindCount& other = numbers ? leaf_.numbers : leaf_.bools;
+    const std::string& literal = leaf_.text_literal_example;
+    std::string fix =
+        numbers && LooksNumeric(literal)
+            ? absl::StrCat("write the value without quotes (",
+                           absl::StripAsciiWhitespace(literal), ")")
+        : !numbers && LooksBoolean(literal)
+            ? absl::StrCat(
+                  "write the value without quotes (",
+                  absl::AsciiStrToLower(absl::StripAsciiWhitespace(literal)),
+                  ")")
+            : "compare with a value of the column's type";
+    Add(DataProblemKind::kTypeMismatch, other.rows, other.example,
+        absl::StrCat("the condition compares text (", Quoted(literal),
+                     "), but ", leaf_.field_path, " holds ",
+                     numbers ? "numbers" : "booleans", " (",
+                     Quoted(other.example), ") in ", Rows(other.rows, row_),
+                     " and no text: ", fix));
+  }
+
+  void TextOperatorProblem() {
+    if (leaf_.strings.rows > 0) return;
+    const KindCount& other =
+        leaf_.numbers.rows > 0 ? leaf_.numbers : leaf_.bools;
+    Add(DataProblemKind::kTypeMismatch, other.rows, other.example,
         absl::StrCat("a text operator never matches ",
-                     leaf.numbers.rows > 0 ? "numbers" : "booleans", ", and ",
-                     leaf.field_path, " holds only those (",
+                     leaf_.numbers.rows > 0 ? "numbers" : "booleans", ", and ",
+                     leaf_.field_path, " holds only those (",
                      Quoted(other.example), "): use equals, in or range"));
   }
-  if (every_lead && leaf.strings.rows > 0 && !leaf.text_order.empty()) {
+
+  // Compared texts no row holds.
+  void UnseenValues() {
     std::vector<std::string> unseen;
-    for (const std::string& text : leaf.text_order) {
+    for (const std::string& text : leaf_.text_order) {
       const std::string key =
-          leaf.case_sensitive ? text : absl::AsciiStrToLower(text);
-      if (!leaf.seen[leaf.texts.at(key)]) unseen.push_back(Quoted(text));
+          leaf_.case_sensitive ? text : absl::AsciiStrToLower(text);
+      if (!leaf_.seen[leaf_.texts.at(key)]) unseen.push_back(Quoted(text));
     }
-    if (!unseen.empty()) {
-      constexpr size_t kShown = 10;
-      const size_t total = unseen.size();
-      if (total > kShown) unseen.resize(kShown);
-      add(DataProblemKind::kUnseenValue, 0, "",
-          absl::StrCat(
-              total == 1 ? "the value " : "the values ",
-              absl::StrJoin(unseen, ", "),
-              total > kShown ? absl::StrCat(" and ", total - kShown, " more")
-                             : "",
-              total == 1 ? " is" : " are", " never found in ", leaf.field_path,
-              " (", Rows(leaf.strings.rows, row), " with text",
-              Personal(leaf.field.id)
-                  ? ""
-                  : absl::StrCat("; e.g. ", Quoted(leaf.strings.example)),
-              ")", leaf.case_sensitive ? "" : ", ASCII case ignored"));
-    }
+    if (unseen.empty()) return;
+    constexpr size_t kShown = 10;
+    const size_t total = unseen.size();
+    if (total > kShown) unseen.resize(kShown);
+    Add(DataProblemKind::kUnseenValue, 0, "",
+        absl::StrCat(
+            total == 1 ? "the value " : "the values ",
+            absl::StrJoin(unseen, ", "),
+            total > kShown ? absl::StrCat(" and ", total - kShown, " more")
+                           : "",
+            total == 1 ? " is" : " are", " never found in ", leaf_.field_path,
+            " (", Rows(leaf_.strings.rows, row_), " with text",
+            Personal(leaf_.field.id)
+                ? ""
+                : absl::StrCat("; e.g. ", Quoted(leaf_.strings.example)),
+            ")", leaf_.case_sensitive ? "" : ", ASCII case ignored"));
   }
-}
+
+  const Leaf& leaf_;
+  const std::string column_;
+  const absl::string_view row_;
+  std::vector<DataProblem>* out_;
+};
 
 }  // namespace
 
 std::vector<DataProblem> DataChecker::Finish(bool every_lead) const {
   const State& s = *state_;
   std::vector<DataProblem> out;
-  if (!s.unknown_columns.empty()) {
-    for (const auto& [table, column] : s.unknown_columns) {
-      DataProblem p;
-      p.kind = DataProblemKind::kUnknownColumn;
-      p.column = absl::StrCat(table, ".", column);
-      const bool leads = table == "leads";
-      p.message = absl::StrCat(
-          "unknown column, never read; ",
-          leads ? "lead columns are " : "event columns are ",
-          leads ? KnownLeadColumnNames() : KnownEventColumnNames(),
-          absl::StrContains(column, '.')
-              ? ""
-              : absl::StrCat("; to keep it, name it ",
-                             leads ? "attributes." : "properties.", column));
-      out.push_back(std::move(p));
-    }
-  }
+  s.UnknownColumnProblems(&out);
   // By name: the order keys were first seen follows protobuf's map order,
   // which differs from one reader to the next.
   std::vector<std::string> attribute_keys = s.attribute_order;
@@ -754,42 +796,75 @@ std::vector<DataProblem> DataChecker::Finish(bool every_lead) const {
                  s.attributes, s.leaves, &out);
   ColumnProblems("events", "properties.", "event.properties.", property_keys,
                  s.properties, s.leaves, &out);
+  s.ConditionProblems(every_lead, &out);
+  if (every_lead && s.leads > 0) s.RulesNeverFiring(&out);
+  s.UnreadColumns(attribute_keys, property_keys, &out);
+  return out;
+}
+
+void DataChecker::State::UnknownColumnProblems(
+    std::vector<DataProblem>* out) const {
+  for (const auto& [table, column] : unknown_columns) {
+    DataProblem p;
+    p.kind = DataProblemKind::kUnknownColumn;
+    p.column = absl::StrCat(table, ".", column);
+    const bool leads = table == "leads";
+    p.message = absl::StrCat(
+        "unknown column, never read; ",
+        leads ? "lead columns are " : "event columns are ",
+        leads ? KnownLeadColumnNames() : KnownEventColumnNames(),
+        absl::StrContains(column, '.')
+            ? ""
+            : absl::StrCat("; to keep it, name it ",
+                           leads ? "attributes." : "properties.", column));
+    out->push_back(std::move(p));
+  }
+}
+
+void DataChecker::State::ConditionProblems(
+    bool every_lead, std::vector<DataProblem>* out) const {
   absl::flat_hash_set<std::string> no_values;
-  for (const Leaf& leaf : s.leaves) {
+  for (const Leaf& leaf : leaves) {
     std::vector<DataProblem> found;
-    LeafProblems(leaf, s.leads, s.events, every_lead, &found);
+    LeafProblemFinder(leaf, &found).Find(leads, events, every_lead);
     for (DataProblem& p : found) {
       // A field no lead has is said once, at its first reader.
       if (p.kind == DataProblemKind::kNoValues &&
           !no_values.insert(p.column).second) {
         continue;
       }
-      out.push_back(std::move(p));
+      out->push_back(std::move(p));
     }
   }
-  if (every_lead && s.leads > 0) {
-    for (size_t i = 0; i < s.rules.size(); ++i) {
-      const RuleCount& rule = s.rules[i];
-      if (rule.leads > 0) continue;
-      DataProblem p;
-      p.kind = DataProblemKind::kRuleNeverFires;
-      p.rule = rule.path;
-      p.message = absl::StrCat(
-          "\"", rule.id, "\" matched none of the ", Rows(s.leads, "lead"),
-          rule.on_event ? absl::StrCat(" (", Rows(s.events, "event"), ")") : "",
-          ": its points are never given; check its field names, types and "
-          "values against the data");
-      out.push_back(std::move(p));
-    }
+}
+
+void DataChecker::State::RulesNeverFiring(std::vector<DataProblem>* out) const {
+  for (const RuleCount& rule : rules) {
+    if (rule.leads > 0) continue;
+    DataProblem p;
+    p.kind = DataProblemKind::kRuleNeverFires;
+    p.rule = rule.path;
+    p.message = absl::StrCat(
+        "\"", rule.id, "\" matched none of the ", Rows(leads, "lead"),
+        rule.on_event ? absl::StrCat(" (", Rows(events, "event"), ")") : "",
+        ": its points are never given; check its field names, types and "
+        "values against the data");
+    out->push_back(std::move(p));
   }
-  // Columns no condition reads.
+}
+
+// Columns no condition reads.
+void DataChecker::State::UnreadColumns(
+    const std::vector<std::string>& attribute_keys,
+    const std::vector<std::string>& property_keys,
+    std::vector<DataProblem>* out) const {
   absl::flat_hash_set<std::string> read_attributes, read_properties;
   absl::flat_hash_set<int> read_fields;
-  for (const Leaf& leaf : s.leaves) {
+  for (const Leaf& leaf : leaves) {
     if (leaf.field.id == FieldId::kAttribute) {
-      read_attributes.insert(s.attribute_slots.path(leaf.field.slot)[0]);
+      read_attributes.insert(attribute_slots.path(leaf.field.slot)[0]);
     } else if (leaf.field.id == FieldId::kEventProperty) {
-      read_properties.insert(s.property_slots.path(leaf.field.slot)[0]);
+      read_properties.insert(property_slots.path(leaf.field.slot)[0]);
     } else {
       read_fields.insert(static_cast<int>(leaf.field.id));
     }
@@ -801,26 +876,25 @@ std::vector<DataProblem> DataChecker::Finish(bool every_lead) const {
     p.rows = rows;
     p.message = absl::StrCat("has values in ", Rows(rows, row),
                              ", but no condition of the Playbook reads it");
-    out.push_back(std::move(p));
+    out->push_back(std::move(p));
   };
   for (size_t c = 0; c < std::size(kScoredColumns); ++c) {
-    if (s.scored_columns[c] > 0 &&
-        !read_fields.contains(static_cast<int>(s.scored_fields[c].id))) {
+    if (scored_columns[c] > 0 &&
+        !read_fields.contains(static_cast<int>(scored_fields[c].id))) {
       unread(absl::StrCat("leads.", kScoredColumns[c].column),
-             s.scored_columns[c], "lead");
+             scored_columns[c], "lead");
     }
   }
   for (const std::string& key : attribute_keys) {
     if (absl::StrContains(key, '.') || read_attributes.contains(key)) continue;
-    unread(absl::StrCat("leads.attributes.", key),
-           s.attributes.at(key).present(), "lead");
+    unread(absl::StrCat("leads.attributes.", key), attributes.at(key).present(),
+           "lead");
   }
   for (const std::string& key : property_keys) {
     if (absl::StrContains(key, '.') || read_properties.contains(key)) continue;
     unread(absl::StrCat("events.properties.", key),
-           s.properties.at(key).present(), "event");
+           properties.at(key).present(), "event");
   }
-  return out;
 }
 
 namespace {

@@ -32,6 +32,14 @@ bool InTeam(const v1::MemberStatus& status, absl::string_view team_id) {
   return std::find(ids.begin(), ids.end(), team_id) != ids.end();
 }
 
+// The explanation, without the blank its last sentence left for a next.
+void SetExplanation(std::string explanation, v1::RoutingDecision* decision) {
+  while (!explanation.empty() && explanation.back() == ' ') {
+    explanation.pop_back();
+  }
+  decision->set_explanation(std::move(explanation));
+}
+
 }  // namespace
 
 std::string AccountKey(absl::string_view domain) {
@@ -321,74 +329,93 @@ std::vector<Routing::Member> Routing::Roster(
   return roster;
 }
 
+const std::vector<Routing::Member>& Routing::Sales(
+    const Team& team, const v1::RoutingState& state,
+    std::vector<Member>* roster) const {
+  if (state.members().empty()) return team.sales;
+  *roster = Roster(team, state);
+  return *roster;
+}
+
+bool Routing::Working(const Team& team, absl::Time now) {
+  return team.calendar == nullptr || team.calendar->IsWorking(now);
+}
+
 std::string Routing::Assign(const Team& team, absl::string_view excluded,
                             absl::Time now, v1::RoutingState* state,
                             std::string* explanation) const {
   std::vector<Member> roster;
-  if (!state->members().empty()) roster = Roster(team, *state);
-  const std::vector<Member>& sales =
-      state->members().empty() ? team.sales : roster;
+  const std::vector<Member>& sales = Sales(team, *state, &roster);
   if (sales.empty()) {
     absl::StrAppend(explanation, "Team ", team.id, " has no sales member. ");
     return "";
   }
-  const bool working =
-      team.calendar == nullptr || team.calendar->IsWorking(now);
   v1::TeamRotation& rotation = (*state->mutable_teams())[team.id];
-  auto& rotations = *rotation.mutable_members();
-  static const v1::MemberRotation kNeverAssigned;
-  auto rotation_of = [&](const Member& m) -> const v1::MemberRotation& {
-    const auto it = rotations.find(m.id);
-    return it == rotations.end() ? kNeverAssigned : it->second;
-  };
-
-  // Members who may take the lead, and why the others may not.
-  absl::InlinedVector<int, 16> eligible;
   std::string skipped;
-  for (int i = 0; i < static_cast<int>(sales.size()); ++i) {
-    const Member& m = sales[i];
-    if (m.id == excluded) continue;
-    const char* why = Unavailability(team, m, now, working, *state);
-    if (why == nullptr && team.strategy == v1::ASSIGNMENT_STRATEGY_WEIGHTED &&
-        m.weight <= 0) {
-      why = "weight 0";
-    }
-    if (why != nullptr) {
-      absl::StrAppend(&skipped, skipped.empty() ? "" : ", ", m.id, " (", why,
-                      ")");
-      continue;
-    }
-    eligible.push_back(i);
-  }
+  const absl::InlinedVector<int, 16> eligible =
+      EligibleMembers(team, sales, excluded, now, *state, &skipped);
   if (eligible.empty()) {
     absl::StrAppend(explanation, "Nobody in team ", team.id,
                     " can take the lead", skipped.empty() ? "" : ": ", skipped,
                     ". ");
     return "";
   }
+  const Member& owner =
+      sales[PickMember(team, sales, eligible, rotation.members(), *state)];
+  RecordAssignment(team, sales, eligible, owner, skipped, &rotation, state,
+                   explanation);
+  return owner.id;
+}
 
-  int best = -1;
-  double total_weight = 0;
-  for (int i : eligible) {
+absl::InlinedVector<int, 16> Routing::EligibleMembers(
+    const Team& team, const std::vector<Member>& sales,
+    absl::string_view excluded, absl::Time now, const v1::RoutingState& state,
+    std::string* skipped) const {
+  const bool working = Working(team, now);
+  absl::InlinedVector<int, 16> eligible;
+  for (int i = 0; i < static_cast<int>(sales.size()); ++i) {
     const Member& m = sales[i];
-    if (best < 0) {
-      best = i;
-      total_weight = m.weight;
+    if (m.id == excluded) continue;
+    const char* why = Unavailability(team, m, now, working, state);
+    if (why == nullptr && team.strategy == v1::ASSIGNMENT_STRATEGY_WEIGHTED &&
+        m.weight <= 0) {
+      why = "weight 0";
+    }
+    if (why != nullptr) {
+      absl::StrAppend(skipped, skipped->empty() ? "" : ", ", m.id, " (", why,
+                      ")");
       continue;
     }
+    eligible.push_back(i);
+  }
+  return eligible;
+}
+
+int Routing::PickMember(
+    const Team& team, const std::vector<Member>& sales,
+    absl::Span<const int> eligible,
+    const google::protobuf::Map<std::string, v1::MemberRotation>& rotations,
+    const v1::RoutingState& state) {
+  static const v1::MemberRotation kNeverAssigned;
+  auto rotation_of = [&](const Member& m) -> const v1::MemberRotation& {
+    const auto it = rotations.find(m.id);
+    return it == rotations.end() ? kNeverAssigned : it->second;
+  };
+  int best = eligible[0];
+  for (int i : eligible.subspan(1)) {
+    const Member& m = sales[i];
     const v1::MemberRotation& mine = rotation_of(m);
     const v1::MemberRotation& theirs = rotation_of(sales[best]);
     bool better = false;
     switch (team.strategy) {
       case v1::ASSIGNMENT_STRATEGY_WEIGHTED:
-        total_weight += m.weight;
         better = mine.weighted_credit() + m.weight >
                  theirs.weighted_credit() + sales[best].weight;
         break;
       case v1::ASSIGNMENT_STRATEGY_CAPACITY: {
-        const int64_t room = MaxOpenLeads(m, *state) - OpenLeads(*state, m.id);
-        const int64_t best_room = MaxOpenLeads(sales[best], *state) -
-                                  OpenLeads(*state, sales[best].id);
+        const int64_t room = MaxOpenLeads(m, state) - OpenLeads(state, m.id);
+        const int64_t best_room =
+            MaxOpenLeads(sales[best], state) - OpenLeads(state, sales[best].id);
         better = room > best_room ||
                  (room == best_room &&
                   mine.last_assignment() < theirs.last_assignment());
@@ -400,14 +427,25 @@ std::string Routing::Assign(const Team& team, absl::string_view excluded,
     }
     if (better) best = i;
   }
+  return best;
+}
 
-  const Member& owner = sales[best];
+void Routing::RecordAssignment(const Team& team,
+                               const std::vector<Member>& sales,
+                               absl::Span<const int> eligible,
+                               const Member& owner, const std::string& skipped,
+                               v1::TeamRotation* rotation,
+                               v1::RoutingState* state,
+                               std::string* explanation) {
+  auto& rotations = *rotation->mutable_members();
   const int32_t open_before = OpenLeads(*state, owner.id);
   switch (team.strategy) {
-    case v1::ASSIGNMENT_STRATEGY_WEIGHTED:
+    case v1::ASSIGNMENT_STRATEGY_WEIGHTED: {
       // Smooth weighted round-robin: everyone eligible earns their weight,
       // the chosen one pays the total.
+      double total_weight = 0;
       for (int i : eligible) {
+        total_weight += sales[i].weight;
         v1::MemberRotation& r = rotations[sales[i].id];
         r.set_weighted_credit(r.weighted_credit() + sales[i].weight);
       }
@@ -417,6 +455,7 @@ std::string Routing::Assign(const Team& team, absl::string_view excluded,
                       owner.weight, " of ", total_weight,
                       " among the available members)");
       break;
+    }
     case v1::ASSIGNMENT_STRATEGY_CAPACITY:
       absl::StrAppend(explanation, "Capacity: ", owner.id,
                       " has the most room (", open_before, " of ",
@@ -430,12 +469,11 @@ std::string Routing::Assign(const Team& team, absl::string_view excluded,
   if (!skipped.empty()) absl::StrAppend(explanation, "; skipped ", skipped);
   explanation->append(". ");
 
-  rotation.set_assignments(rotation.assignments() + 1);
+  rotation->set_assignments(rotation->assignments() + 1);
   v1::MemberRotation& chosen = rotations[owner.id];
-  chosen.set_last_assignment(rotation.assignments());
+  chosen.set_last_assignment(rotation->assignments());
   chosen.set_assigned(chosen.assigned() + 1);
   (*state->mutable_open_leads())[owner.id] = open_before + 1;
-  return owner.id;
 }
 
 v1::RoutingDecision Routing::Route(const EvalContext& lead,
@@ -447,58 +485,11 @@ v1::RoutingDecision Routing::Route(const EvalContext& lead,
   if (match_account_owner_) {
     account = AccountKey(lead.lead->company().domain());
   }
-  if (!account.empty()) {
-    const auto it = state->account_owners().find(account);
-    if (it != state->account_owners().end()) {
-      const v1::AccountOwner& known = it->second;
-      const int team = FindTeam(known.team_id());
-      const Member* member = nullptr;
-      std::vector<Member> roster;
-      if (team >= 0) {
-        roster = state->members().empty() ? teams_[team].sales
-                                          : Roster(teams_[team], *state);
-        for (const Member& m : roster) {
-          if (m.id == known.owner_id()) member = &m;
-        }
-      }
-      if (member == nullptr) {
-        absl::StrAppend(&explanation, "The owner of account ", account, ", ",
-                        known.owner_id(), ", is no longer a sales member of ",
-                        "team ", known.team_id(), ". ");
-      } else {
-        const Team& t = teams_[team];
-        const bool working =
-            t.calendar == nullptr || t.calendar->IsWorking(now);
-        if (const char* why =
-                Unavailability(t, *member, now, working, *state)) {
-          absl::StrAppend(&explanation, "The owner of account ", account, ", ",
-                          member->id, " (team ", t.id, "), is ", why, ". ");
-        } else {
-          decision.set_team_id(t.id);
-          decision.set_owner_id(member->id);
-          decision.set_reason(v1::ROUTING_REASON_ACCOUNT_OWNER);
-          absl::StrAppend(&explanation, "Account ", account, " belongs to ",
-                          member->id, " (team ", t.id, ").");
-          decision.set_explanation(std::move(explanation));
-          ++(*state->mutable_open_leads())[member->id];
-          return decision;
-        }
-      }
-    }
+  if (!account.empty() &&
+      RouteToAccountOwner(account, now, state, &decision, &explanation)) {
+    return decision;
   }
-
-  const Rule* matched = nullptr;
-  for (const Rule& rule : rules_) {
-    if (!rule.persona_ids.empty() &&
-        std::find(rule.persona_ids.begin(), rule.persona_ids.end(),
-                  persona_id) == rule.persona_ids.end()) {
-      continue;
-    }
-    if (rule.when.Matches(lead)) {
-      matched = &rule;
-      break;
-    }
-  }
+  const Rule* matched = MatchingRule(lead, persona_id);
   std::string owner;
   if (matched != nullptr) {
     const Team& team = teams_[matched->team];
@@ -517,27 +508,8 @@ v1::RoutingDecision Routing::Route(const EvalContext& lead,
   } else {
     explanation.append("No rule matched. ");
   }
-
   if (owner.empty()) {
-    decision.set_reason(v1::ROUTING_REASON_FALLBACK);
-    if (fallback_ < 0) {
-      decision.clear_team_id();
-      decision.clear_strategy();
-      explanation.append(
-          "The Playbook names no fallback team: the lead is unassigned.");
-    } else {
-      const Team& fallback = teams_[fallback_];
-      absl::StrAppend(&explanation, "Fallback team ", fallback.id, ". ");
-      if (matched == nullptr || matched->team != fallback_) {
-        owner = Assign(fallback, "", now, state, &explanation);
-      }
-      decision.set_team_id(fallback.id);
-      decision.set_strategy(fallback.strategy);
-      if (owner.empty()) {
-        absl::StrAppend(&explanation, "The lead waits in team ", fallback.id,
-                        "'s queue.");
-      }
-    }
+    owner = RouteToFallback(matched, now, state, &decision, &explanation);
   }
   if (!owner.empty()) {
     if (!account.empty() && !state->account_owners().contains(account)) {
@@ -547,11 +519,86 @@ v1::RoutingDecision Routing::Route(const EvalContext& lead,
     }
     decision.set_owner_id(std::move(owner));
   }
-  while (!explanation.empty() && explanation.back() == ' ') {
-    explanation.pop_back();
-  }
-  decision.set_explanation(std::move(explanation));
+  SetExplanation(std::move(explanation), &decision);
   return decision;
+}
+
+bool Routing::RouteToAccountOwner(const std::string& account, absl::Time now,
+                                  v1::RoutingState* state,
+                                  v1::RoutingDecision* decision,
+                                  std::string* explanation) const {
+  const auto it = state->account_owners().find(account);
+  if (it == state->account_owners().end()) return false;
+  const v1::AccountOwner& known = it->second;
+  const int team = FindTeam(known.team_id());
+  const Member* member = nullptr;
+  std::vector<Member> roster;
+  if (team >= 0) {
+    for (const Member& m : Sales(teams_[team], *state, &roster)) {
+      if (m.id == known.owner_id()) member = &m;
+    }
+  }
+  if (member == nullptr) {
+    absl::StrAppend(explanation, "The owner of account ", account, ", ",
+                    known.owner_id(), ", is no longer a sales member of ",
+                    "team ", known.team_id(), ". ");
+    return false;
+  }
+  const Team& t = teams_[team];
+  if (const char* why =
+          Unavailability(t, *member, now, Working(t, now), *state)) {
+    absl::StrAppend(explanation, "The owner of account ", account, ", ",
+                    member->id, " (team ", t.id, "), is ", why, ". ");
+    return false;
+  }
+  decision->set_team_id(t.id);
+  decision->set_owner_id(member->id);
+  decision->set_reason(v1::ROUTING_REASON_ACCOUNT_OWNER);
+  absl::StrAppend(explanation, "Account ", account, " belongs to ", member->id,
+                  " (team ", t.id, ").");
+  decision->set_explanation(std::move(*explanation));
+  ++(*state->mutable_open_leads())[member->id];
+  return true;
+}
+
+const Routing::Rule* Routing::MatchingRule(const EvalContext& lead,
+                                           absl::string_view persona_id) const {
+  for (const Rule& rule : rules_) {
+    if (!rule.persona_ids.empty() &&
+        std::find(rule.persona_ids.begin(), rule.persona_ids.end(),
+                  persona_id) == rule.persona_ids.end()) {
+      continue;
+    }
+    if (rule.when.Matches(lead)) return &rule;
+  }
+  return nullptr;
+}
+
+std::string Routing::RouteToFallback(const Rule* matched, absl::Time now,
+                                     v1::RoutingState* state,
+                                     v1::RoutingDecision* decision,
+                                     std::string* explanation) const {
+  decision->set_reason(v1::ROUTING_REASON_FALLBACK);
+  if (fallback_ < 0) {
+    decision->clear_team_id();
+    decision->clear_strategy();
+    explanation->append(
+        "The Playbook names no fallback team: the lead is unassigned.");
+    return "";
+  }
+  const Team& fallback = teams_[fallback_];
+  absl::StrAppend(explanation, "Fallback team ", fallback.id, ". ");
+  std::string owner;
+  if (matched == nullptr || matched->team != fallback_) {
+    owner = Assign(fallback, "", now, state, explanation);
+  }
+  decision->set_team_id(fallback.id);
+  decision->set_strategy(fallback.strategy);
+  if (owner.empty()) {
+    absl::StrAppend(explanation, "The lead waits in team ", fallback.id,
+                    "'s queue.");
+  }
+  return owner;
 }
 
 absl::StatusOr<v1::RoutingDecision> Routing::Reassign(
@@ -581,10 +628,7 @@ absl::StatusOr<v1::RoutingDecision> Routing::Reassign(
     decision.set_owner_id(std::move(owner));
     decision.set_strategy(teams_[team].strategy);
   }
-  while (!explanation.empty() && explanation.back() == ' ') {
-    explanation.pop_back();
-  }
-  decision.set_explanation(std::move(explanation));
+  SetExplanation(std::move(explanation), &decision);
   return decision;
 }
 

@@ -14,13 +14,16 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "core/base/problems.h"
 #include "core/journey/business_calendar.h"
 #include "core/playbook/condition.h"
+#include "google/protobuf/map.h"
 #include "smarketing/v1/routing.pb.h"
 #include "smarketing/v1/routing_decision.pb.h"
 #include "smarketing/v1/routing_state.pb.h"
@@ -122,6 +125,49 @@ class Routing {
   std::string Assign(const Team& team, absl::string_view excluded,
                      absl::Time now, v1::RoutingState* state,
                      std::string* explanation) const;
+  // Assign's steps: the members who may take the lead now (indexes in
+  // `sales`, the others appended to `skipped` with why), the one the
+  // strategy picks, and the record of the assignment with why.
+  absl::InlinedVector<int, 16> EligibleMembers(const Team& team,
+                                               const std::vector<Member>& sales,
+                                               absl::string_view excluded,
+                                               absl::Time now,
+                                               const v1::RoutingState& state,
+                                               std::string* skipped) const;
+  static int PickMember(
+      const Team& team, const std::vector<Member>& sales,
+      absl::Span<const int> eligible,
+      const google::protobuf::Map<std::string, v1::MemberRotation>& rotations,
+      const v1::RoutingState& state);
+  static void RecordAssignment(const Team& team,
+                               const std::vector<Member>& sales,
+                               absl::Span<const int> eligible,
+                               const Member& owner, const std::string& skipped,
+                               v1::TeamRotation* rotation,
+                               v1::RoutingState* state,
+                               std::string* explanation);
+  // Route's steps. The owner of the lead's account when they can take it
+  // (true, `decision` complete); otherwise appends why not.
+  bool RouteToAccountOwner(const std::string& account, absl::Time now,
+                           v1::RoutingState* state,
+                           v1::RoutingDecision* decision,
+                           std::string* explanation) const;
+  // The first rule for the persona whose condition the lead meets.
+  const Rule* MatchingRule(const EvalContext& lead,
+                           absl::string_view persona_id) const;
+  // Sends the lead to the fallback team; its owner, empty when it waits in
+  // the queue or there is no fallback team.
+  std::string RouteToFallback(const Rule* matched, absl::Time now,
+                              v1::RoutingState* state,
+                              v1::RoutingDecision* decision,
+                              std::string* explanation) const;
+  // The team's sales members: the Playbook's, or `roster` filled with the
+  // people changes applied when `state` has any.
+  const std::vector<Member>& Sales(const Team& team,
+                                   const v1::RoutingState& state,
+                                   std::vector<Member>* roster) const;
+  // Whether the team's calendar is in working hours at `now`.
+  static bool Working(const Team& team, absl::Time now);
   // Why `member` cannot take a lead now, or nullptr when they can.
   // `team_working`: whether the team's calendar is in working hours.
   const char* Unavailability(const Team& team, const Member& member,

@@ -423,17 +423,11 @@ bool CompiledCondition::Compile(const v1::Condition& condition,
   return true;
 }
 
-int CompiledCondition::CompileNode(const v1::Condition& c, FieldScope scope,
-                                   const std::string& path, int depth,
-                                   ProblemList* problems, SlotTable* attributes,
-                                   SlotTable* properties) {
-  const int index = static_cast<int>(nodes_.size());
-  nodes_.emplace_back();
-  if (depth > kMaxConditionDepth) {
-    problems->Add(path, absl::StrCat("conditions are nested more than ",
-                                     kMaxConditionDepth, " levels deep"));
-    return index;
-  }
+namespace {
+
+// The one operator `c` sets, or an empty view after adding the problem.
+absl::string_view OnlyOperator(const v1::Condition& c, const std::string& path,
+                               ProblemList* problems) {
   std::vector<absl::string_view> operators;
   if (c.has_equals()) operators.push_back("equals");
   if (c.has_in()) operators.push_back("in");
@@ -447,57 +441,88 @@ int CompiledCondition::CompileNode(const v1::Condition& c, FieldScope scope,
   if (c.all_size() > 0) operators.push_back("all");
   if (c.any_size() > 0) operators.push_back("any");
   if (c.has_not_()) operators.push_back("not");
-  if (operators.size() != 1) {
-    problems->Add(
-        path,
-        operators.empty()
-            ? "a condition needs exactly one operator: equals, in, range, "
-              "contains, contains_any, prefix, suffix, regex, exists, all, "
-              "any or not"
-            : absl::StrCat("a condition has exactly one operator; found ",
-                           absl::StrJoin(operators, ", ")));
+  if (operators.size() == 1) return operators[0];
+  problems->Add(
+      path, operators.empty()
+                ? "a condition needs exactly one operator: equals, in, range, "
+                  "contains, contains_any, prefix, suffix, regex, exists, all, "
+                  "any or not"
+                : absl::StrCat("a condition has exactly one operator; found ",
+                               absl::StrJoin(operators, ", ")));
+  return {};
+}
+
+}  // namespace
+
+int CompiledCondition::CompileNode(const v1::Condition& c, FieldScope scope,
+                                   const std::string& path, int depth,
+                                   ProblemList* problems, SlotTable* attributes,
+                                   SlotTable* properties) {
+  const int index = static_cast<int>(nodes_.size());
+  nodes_.emplace_back();
+  if (depth > kMaxConditionDepth) {
+    problems->Add(path, absl::StrCat("conditions are nested more than ",
+                                     kMaxConditionDepth, " levels deep"));
     return index;
   }
-  const absl::string_view op = operators[0];
-
-  // Combinators.
+  const absl::string_view op = OnlyOperator(c, path, problems);
+  if (op.empty()) return index;
   if (op == "all" || op == "any" || op == "not") {
-    if (!c.field().empty()) {
-      problems->Add(absl::StrCat(path, ".field"),
-                    absl::StrCat("\"", op,
-                                 "\" combines conditions and takes "
-                                 "no field; put the field in each of "
-                                 "them"));
-    }
-    std::vector<int> children;
-    if (op == "not") {
-      children.push_back(CompileNode(c.not_(), scope,
-                                     absl::StrCat(path, ".not"), depth + 1,
-                                     problems, attributes, properties));
-      nodes_[index].op = Op::kNot;
-    } else {
-      const auto& list = op == "all" ? c.all() : c.any();
-      for (int i = 0; i < list.size(); ++i) {
-        children.push_back(CompileNode(
-            list[i], scope, absl::StrCat(path, ".", op, "[", i, "]"), depth + 1,
-            problems, attributes, properties));
-      }
-      nodes_[index].op = op == "all" ? Op::kAll : Op::kAny;
-    }
-    nodes_[index].children = std::move(children);
+    CompileCombinator(c, op, scope, path, depth, index, problems, attributes,
+                      properties);
     return index;
   }
-
-  // Tests of one field.
   Node node;
-  node.case_sensitive = c.case_sensitive();
+  if (CompileFieldTest(c, op, scope, path, problems, attributes, properties,
+                       &node)) {
+    nodes_[index] = std::move(node);
+  }
+  return index;
+}
+
+void CompiledCondition::CompileCombinator(
+    const v1::Condition& c, absl::string_view op, FieldScope scope,
+    const std::string& path, int depth, int index, ProblemList* problems,
+    SlotTable* attributes, SlotTable* properties) {
+  if (!c.field().empty()) {
+    problems->Add(absl::StrCat(path, ".field"),
+                  absl::StrCat("\"", op,
+                               "\" combines conditions and takes "
+                               "no field; put the field in each of "
+                               "them"));
+  }
+  std::vector<int> children;
+  if (op == "not") {
+    children.push_back(CompileNode(c.not_(), scope, absl::StrCat(path, ".not"),
+                                   depth + 1, problems, attributes,
+                                   properties));
+    nodes_[index].op = Op::kNot;
+  } else {
+    const auto& list = op == "all" ? c.all() : c.any();
+    for (int i = 0; i < list.size(); ++i) {
+      children.push_back(
+          CompileNode(list[i], scope, absl::StrCat(path, ".", op, "[", i, "]"),
+                      depth + 1, problems, attributes, properties));
+    }
+    nodes_[index].op = op == "all" ? Op::kAll : Op::kAny;
+  }
+  nodes_[index].children = std::move(children);
+}
+
+bool CompiledCondition::CompileFieldTest(const v1::Condition& c,
+                                         absl::string_view op, FieldScope scope,
+                                         const std::string& path,
+                                         ProblemList* problems,
+                                         SlotTable* attributes,
+                                         SlotTable* properties, Node* node) {
+  node->case_sensitive = c.case_sensitive();
   auto field = ResolveField(c.field(), scope, attributes, properties);
   if (!field.ok()) {
     problems->Add(absl::StrCat(path, ".field"), field.status().message());
-    return index;
+    return false;
   }
-  node.field = *field;
-  const FieldType type = node.field.type;
+  node->field = *field;
+  const FieldType type = node->field.type;
   auto type_error = [&](absl::string_view op_name) {
     problems->Add(absl::StrCat(path, ".", op_name),
                   absl::StrCat("\"", op_name, "\" cannot test \"", c.field(),
@@ -506,98 +531,114 @@ int CompiledCondition::CompileNode(const v1::Condition& c, FieldScope scope,
   const bool textual = type == FieldType::kString || type == FieldType::kEnum ||
                        type == FieldType::kDynamic;
   if (op == "equals") {
-    node.op = Op::kEquals;
-    node.literals.emplace_back();
-    CompileLiteral(c.equals(), node, absl::StrCat(path, ".equals"), problems,
-                   &node.literals.back());
+    node->op = Op::kEquals;
+    node->literals.emplace_back();
+    CompileLiteral(c.equals(), *node, absl::StrCat(path, ".equals"), problems,
+                   &node->literals.back());
   } else if (op == "in") {
-    node.op = Op::kIn;
+    node->op = Op::kIn;
     if (c.in().values_size() == 0) {
       problems->Add(absl::StrCat(path, ".in"), "needs at least one value");
     }
     for (int i = 0; i < c.in().values_size(); ++i) {
-      node.literals.emplace_back();
-      CompileLiteral(c.in().values(i), node, absl::StrCat(path, ".in[", i, "]"),
-                     problems, &node.literals.back());
+      node->literals.emplace_back();
+      CompileLiteral(c.in().values(i), *node,
+                     absl::StrCat(path, ".in[", i, "]"), problems,
+                     &node->literals.back());
     }
   } else if (op == "range") {
-    node.op = Op::kRange;
     if (type == FieldType::kString || type == FieldType::kBool) {
       type_error("range");
     }
-    const v1::NumericRange& range = c.range();
-    node.has_min = range.has_min();
-    node.has_max = range.has_max();
-    node.min = range.min();
-    node.max = range.max();
-    node.min_exclusive = range.min_exclusive();
-    node.max_inclusive = range.max_inclusive();
-    const bool point = !node.min_exclusive && node.max_inclusive;
-    if (!node.has_min && !node.has_max) {
-      problems->Add(absl::StrCat(path, ".range"), "needs min, max or both");
-    } else if (node.has_min && node.has_max &&
-               (point ? node.min > node.max : node.min >= node.max)) {
-      problems->Add(absl::StrCat(path, ".range.max"),
-                    absl::StrCat("max (", node.max, ") must be above min (",
-                                 node.min, ")"));
-    }
-    if ((node.has_min && !std::isfinite(node.min)) ||
-        (node.has_max && !std::isfinite(node.max))) {
-      problems->Add(absl::StrCat(path, ".range"), "bounds must be finite");
-    }
+    CompileRange(c.range(), path, problems, node);
   } else if (op == "contains" || op == "prefix" || op == "suffix") {
-    node.op = op == "contains" ? Op::kContains
-              : op == "prefix" ? Op::kPrefix
-                               : Op::kSuffix;
+    node->op = op == "contains" ? Op::kContains
+               : op == "prefix" ? Op::kPrefix
+                                : Op::kSuffix;
     if (!textual) type_error(op);
-    node.text = op == "contains" ? c.contains()
-                : op == "prefix" ? c.prefix()
-                                 : c.suffix();
-    if (node.text.empty()) {
+    node->text = op == "contains" ? c.contains()
+                 : op == "prefix" ? c.prefix()
+                                  : c.suffix();
+    if (node->text.empty()) {
       problems->Add(absl::StrCat(path, ".", op), "must not be empty");
     }
-    if (!node.case_sensitive) absl::AsciiStrToLower(&node.text);
+    if (!node->case_sensitive) absl::AsciiStrToLower(&node->text);
   } else if (op == "contains_any") {
-    node.op = Op::kContainsAny;
     if (!textual) type_error(op);
-    const google::protobuf::ListValue& texts = c.contains_any();
-    if (texts.values_size() == 0) {
-      problems->Add(absl::StrCat(path, ".contains_any"),
-                    "needs at least one text");
-    }
-    for (int i = 0; i < texts.values_size(); ++i) {
-      const google::protobuf::Value& text = texts.values(i);
-      if (text.kind_case() != google::protobuf::Value::kStringValue ||
-          text.string_value().empty()) {
-        problems->Add(absl::StrCat(path, ".contains_any[", i, "]"),
-                      "must be a non-empty text");
-        continue;
-      }
-      Literal& literal = node.literals.emplace_back();
-      literal.kind = FieldValue::kString;
-      literal.text = text.string_value();
-      if (!node.case_sensitive) absl::AsciiStrToLower(&literal.text);
-    }
+    CompileContainsAny(c.contains_any(), path, problems, node);
   } else if (op == "regex") {
-    node.op = Op::kRegex;
     if (!textual) type_error("regex");
-    RE2::Options options;
-    options.set_log_errors(false);
-    options.set_case_sensitive(node.case_sensitive);
-    auto regex = std::make_shared<const RE2>(c.regex(), options);
-    if (!regex->ok()) {
-      problems->Add(absl::StrCat(path, ".regex"),
-                    absl::StrCat("does not compile: ", regex->error()));
-    } else {
-      node.prefilter = RegexPrefilter::Build(c.regex(), options);
-    }
-    node.regex = std::move(regex);
+    CompileRegex(c.regex(), path, problems, node);
   } else {
-    node.op = Op::kExists;
-    node.exists = c.exists();
+    node->op = Op::kExists;
+    node->exists = c.exists();
   }
-  nodes_[index] = std::move(node);
-  return index;
+  return true;
+}
+
+void CompiledCondition::CompileRange(const v1::NumericRange& range,
+                                     const std::string& path,
+                                     ProblemList* problems, Node* node) {
+  node->op = Op::kRange;
+  node->has_min = range.has_min();
+  node->has_max = range.has_max();
+  node->min = range.min();
+  node->max = range.max();
+  node->min_exclusive = range.min_exclusive();
+  node->max_inclusive = range.max_inclusive();
+  const bool point = !node->min_exclusive && node->max_inclusive;
+  if (!node->has_min && !node->has_max) {
+    problems->Add(absl::StrCat(path, ".range"), "needs min, max or both");
+  } else if (node->has_min && node->has_max &&
+             (point ? node->min > node->max : node->min >= node->max)) {
+    problems->Add(absl::StrCat(path, ".range.max"),
+                  absl::StrCat("max (", node->max, ") must be above min (",
+                               node->min, ")"));
+  }
+  if ((node->has_min && !std::isfinite(node->min)) ||
+      (node->has_max && !std::isfinite(node->max))) {
+    problems->Add(absl::StrCat(path, ".range"), "bounds must be finite");
+  }
+}
+
+void CompiledCondition::CompileContainsAny(
+    const google::protobuf::ListValue& texts, const std::string& path,
+    ProblemList* problems, Node* node) {
+  node->op = Op::kContainsAny;
+  if (texts.values_size() == 0) {
+    problems->Add(absl::StrCat(path, ".contains_any"),
+                  "needs at least one text");
+  }
+  for (int i = 0; i < texts.values_size(); ++i) {
+    const google::protobuf::Value& text = texts.values(i);
+    if (text.kind_case() != google::protobuf::Value::kStringValue ||
+        text.string_value().empty()) {
+      problems->Add(absl::StrCat(path, ".contains_any[", i, "]"),
+                    "must be a non-empty text");
+      continue;
+    }
+    Literal& literal = node->literals.emplace_back();
+    literal.kind = FieldValue::kString;
+    literal.text = text.string_value();
+    if (!node->case_sensitive) absl::AsciiStrToLower(&literal.text);
+  }
+}
+
+void CompiledCondition::CompileRegex(const std::string& pattern,
+                                     const std::string& path,
+                                     ProblemList* problems, Node* node) {
+  node->op = Op::kRegex;
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_case_sensitive(node->case_sensitive);
+  auto regex = std::make_shared<const RE2>(pattern, options);
+  if (!regex->ok()) {
+    problems->Add(absl::StrCat(path, ".regex"),
+                  absl::StrCat("does not compile: ", regex->error()));
+  } else {
+    node->prefilter = RegexPrefilter::Build(pattern, options);
+  }
+  node->regex = std::move(regex);
 }
 
 bool CompiledCondition::CompileLiteral(const google::protobuf::Value& value,

@@ -137,6 +137,25 @@ class CompiledCondition {
   int CompileNode(const v1::Condition& condition, FieldScope scope,
                   const std::string& path, int depth, ProblemList* problems,
                   SlotTable* attributes, SlotTable* properties);
+  // Compiles all, any or not into the node at `index`.
+  void CompileCombinator(const v1::Condition& condition, absl::string_view op,
+                         FieldScope scope, const std::string& path, int depth,
+                         int index, ProblemList* problems,
+                         SlotTable* attributes, SlotTable* properties);
+  // Compiles an operator that tests one field; false when the field is
+  // unknown.
+  bool CompileFieldTest(const v1::Condition& condition, absl::string_view op,
+                        FieldScope scope, const std::string& path,
+                        ProblemList* problems, SlotTable* attributes,
+                        SlotTable* properties, Node* node);
+  static void CompileRange(const v1::NumericRange& range,
+                           const std::string& path, ProblemList* problems,
+                           Node* node);
+  static void CompileContainsAny(const google::protobuf::ListValue& texts,
+                                 const std::string& path, ProblemList* problems,
+                                 Node* node);
+  static void CompileRegex(const std::string& pattern, const std::string& path,
+                           ProblemList* problems, Node* node);
   bool CompileLiteral(const google::protobuf::Value& value, const Node& node,
                       const std::string& path, ProblemList* problems,
                       Literal* out) const;

@@ -53,6 +53,90 @@ absl::string_view PriorityName(v1::Priority priority) {
   }
 }
 
+// The rule a contribution names, with a sentence for people when
+// `sentences`.
+void DescribeHit(const v1::Playbook& p, const RuleContribution& c, double fit,
+                 bool opt_out_disqualifies, bool sentences, v1::RuleHit* hit) {
+  hit->set_kind(c.kind);
+  hit->set_raw_points(c.raw_points);
+  hit->set_points(c.points);
+  hit->set_event_count(c.event_count);
+  switch (c.kind) {
+    case v1::RULE_KIND_PERSONA_CRITERION: {
+      const v1::Persona& persona = p.personas(c.persona);
+      const v1::PersonaCriterion& criterion = persona.criteria(c.rule);
+      hit->set_rule_id(criterion.id());
+      hit->set_persona_id(persona.id());
+      if (sentences)
+        hit->set_sentence(
+            absl::StrCat(Described(criterion.description(), criterion.id()),
+                         " (persona ", Described(persona.name(), persona.id()),
+                         "): ", Signed(c.points), " fit"));
+      break;
+    }
+    case v1::RULE_KIND_FIT: {
+      const v1::FitRule& rule = p.fit_rules(c.rule);
+      hit->set_rule_id(rule.id());
+      if (sentences)
+        hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
+                                       ": ", Signed(c.points), " fit"));
+      break;
+    }
+    case v1::RULE_KIND_ENGAGEMENT: {
+      const v1::EngagementRule& rule = p.engagement().rules(c.rule);
+      hit->set_rule_id(rule.id());
+      if (sentences)
+        hit->set_sentence(absl::StrCat(
+            Described(rule.description(), rule.id()), ": ", c.event_count,
+            c.event_count == 1 ? " event, " : " events, ", Signed(c.raw_points),
+            " points, ", Signed(c.points),
+            " engagement after time decay and caps"));
+      break;
+    }
+    case v1::RULE_KIND_DISQUALIFICATION: {
+      const v1::DisqualificationRule& rule = p.disqualification_rules(c.rule);
+      hit->set_rule_id(rule.id());
+      if (sentences)
+        hit->set_sentence(
+            absl::StrCat("Disqualified (", ReasonName(rule.reason()),
+                         "): ", Described(rule.description(), rule.id()),
+                         "; never routed, never nurtured"));
+      break;
+    }
+    case v1::RULE_KIND_OPT_OUT:
+      hit->set_rule_id("consent.opted_out");
+      if (sentences)
+        hit->set_sentence(
+            opt_out_disqualifies
+                ? "The person asked not to be contacted: never solicited "
+                  "again, whatever the score"
+                : "The person opted out: nurtured through other channels, "
+                  "never MQL, whatever the score");
+      break;
+    case v1::RULE_KIND_HAND_RAISER: {
+      const v1::HandRaiserRule& rule = p.hand_raiser_rules(c.rule);
+      hit->set_rule_id(rule.id());
+      if (sentences)
+        hit->set_sentence(absl::StrCat(
+            Described(rule.description(), rule.id()),
+            ": fast-tracked to MQL (fit ", absl::StrFormat("%.1f", fit),
+            " >= ", absl::StrFormat("%.1f", rule.min_fit()), ")"));
+      break;
+    }
+    case v1::RULE_KIND_PRIORITY: {
+      const v1::PriorityRule& rule = p.priority().rules(c.rule);
+      hit->set_rule_id(rule.id());
+      if (sentences)
+        hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
+                                       ": priority ",
+                                       PriorityName(rule.priority())));
+      break;
+    }
+    default:
+      break;
+  }
+}
+
 }  // namespace
 
 Scorer::Scorer(std::shared_ptr<const CompiledPlaybook> playbook)
@@ -158,8 +242,6 @@ void Scorer::ScoreEngagement(const v1::Lead& lead, absl::Time now,
   const int64_t now_s = absl::ToUnixSeconds(now);
   const int32_t now_ns = static_cast<int32_t>(
       absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(now_s)));
-  const auto& rules = playbook_->engagement_rules();
-  const auto& raisers = playbook_->hand_raiser_rules();
   std::fill(rule_totals_.begin(), rule_totals_.end(), RuleTotals{});
   std::fill(hand_raised_.begin(), hand_raised_.end(), 0);
   if (playbook_->has_window_caps()) {
@@ -180,62 +262,81 @@ void Scorer::ScoreEngagement(const v1::Lead& lead, absl::Time now,
     const double age = static_cast<double>(now_s - s) + (now_ns - ns) * 1e-9;
     context.event = &event;
     properties_.Reset(&event);
-    for (int r : playbook_->engagement_rules_for(event.type())) {
-      const CompiledPlaybook::EngagementRule& rule = rules[r];
-      if (!rule.when.Matches(context)) continue;
-      if (rule.window_seconds > 0) {
-        windowed_[r].emplace_back(s, ns, i);
-        continue;
+    TallyEngagementRules(i, age, context);
+    RaiseHands(age, context);
+  }
+  if (playbook_->has_window_caps()) CountWindowedEvents(now_s, now_ns);
+  SumEngagement(out);
+}
+
+void Scorer::TallyEngagementRules(int i, double age,
+                                  const EvalContext& context) {
+  const v1::Event& event = *context.event;
+  const auto& rules = playbook_->engagement_rules();
+  for (int r : playbook_->engagement_rules_for(event.type())) {
+    const CompiledPlaybook::EngagementRule& rule = rules[r];
+    if (!rule.when.Matches(context)) continue;
+    if (rule.window_seconds > 0) {
+      windowed_[r].emplace_back(event.occurred_at().seconds(),
+                                event.occurred_at().nanos(), i);
+      continue;
+    }
+    const int d = rule_decay_[r];
+    if (decay_event_[d] != i) {
+      decay_event_[d] = i;
+      decay_[d] = std::exp2(-age * decay_rates_[d]);
+    }
+    RuleTotals& totals = rule_totals_[r];
+    totals.raw += rule.points;
+    totals.decayed += rule.points * decay_[d];
+    ++totals.events;
+  }
+}
+
+void Scorer::RaiseHands(double age, const EvalContext& context) {
+  const auto& raisers = playbook_->hand_raiser_rules();
+  const uint64_t type_bit = uint64_t{1} << context.event->type();
+  for (int h = 0; h < static_cast<int>(raisers.size()); ++h) {
+    const CompiledPlaybook::HandRaiserRule& raiser = raisers[h];
+    if ((raiser.event_type_mask & type_bit) == 0 || hand_raised_[h] ||
+        age > static_cast<double>(raiser.lookback_seconds)) {
+      continue;
+    }
+    if (raiser.when.Matches(context)) hand_raised_[h] = 1;
+  }
+}
+
+// Window caps: the earliest events of each window count.
+void Scorer::CountWindowedEvents(int64_t now_s, int32_t now_ns) {
+  const auto& rules = playbook_->engagement_rules();
+  for (int r = 0; r < static_cast<int>(rules.size()); ++r) {
+    auto& list = windowed_[r];
+    if (list.empty()) continue;
+    const CompiledPlaybook::EngagementRule& rule = rules[r];
+    std::sort(list.begin(), list.end());
+    int64_t window = INT64_MIN;
+    int in_window = 0;
+    RuleTotals& totals = rule_totals_[r];
+    for (const auto& [s, ns, i] : list) {
+      const int64_t w = s >= 0 ? s / rule.window_seconds
+                               : -((-s - 1) / rule.window_seconds) - 1;
+      if (w != window) {
+        window = w;
+        in_window = 0;
       }
-      const int d = rule_decay_[r];
-      if (decay_event_[d] != i) {
-        decay_event_[d] = i;
-        decay_[d] = std::exp2(-age * decay_rates_[d]);
-      }
-      RuleTotals& totals = rule_totals_[r];
+      if (++in_window > rule.window_max_events) continue;
+      const double age = static_cast<double>(now_s - s) + (now_ns - ns) * 1e-9;
       totals.raw += rule.points;
-      totals.decayed += rule.points * decay_[d];
+      totals.decayed +=
+          rule.points * std::exp2(-age * rule.inverse_half_life_seconds);
       ++totals.events;
     }
-    const uint64_t type_bit = uint64_t{1} << event.type();
-    for (int h = 0; h < static_cast<int>(raisers.size()); ++h) {
-      const CompiledPlaybook::HandRaiserRule& raiser = raisers[h];
-      if ((raiser.event_type_mask & type_bit) == 0 || hand_raised_[h] ||
-          age > static_cast<double>(raiser.lookback_seconds)) {
-        continue;
-      }
-      if (raiser.when.Matches(context)) hand_raised_[h] = 1;
-    }
   }
+}
 
-  // Window caps: the earliest events of each window count.
-  if (playbook_->has_window_caps()) {
-    for (int r = 0; r < static_cast<int>(rules.size()); ++r) {
-      auto& list = windowed_[r];
-      if (list.empty()) continue;
-      const CompiledPlaybook::EngagementRule& rule = rules[r];
-      std::sort(list.begin(), list.end());
-      int64_t window = INT64_MIN;
-      int in_window = 0;
-      RuleTotals& totals = rule_totals_[r];
-      for (const auto& [s, ns, i] : list) {
-        const int64_t w = s >= 0 ? s / rule.window_seconds
-                                 : -((-s - 1) / rule.window_seconds) - 1;
-        if (w != window) {
-          window = w;
-          in_window = 0;
-        }
-        if (++in_window > rule.window_max_events) continue;
-        const double age =
-            static_cast<double>(now_s - s) + (now_ns - ns) * 1e-9;
-        totals.raw += rule.points;
-        totals.decayed +=
-            rule.points * std::exp2(-age * rule.inverse_half_life_seconds);
-        ++totals.events;
-      }
-    }
-  }
-
+// Each rule's points, capped, into the engagement score and its explanation.
+void Scorer::SumEngagement(LeadScore* out) const {
+  const auto& rules = playbook_->engagement_rules();
   double engagement = 0;
   for (int r = 0; r < static_cast<int>(rules.size()); ++r) {
     const RuleTotals& totals = rule_totals_[r];
@@ -375,86 +476,8 @@ void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
   out->set_duplicate_events(score.duplicate_events);
 
   for (const RuleContribution& c : score.explanation) {
-    v1::RuleHit* hit = out->add_explanation();
-    hit->set_kind(c.kind);
-    hit->set_raw_points(c.raw_points);
-    hit->set_points(c.points);
-    hit->set_event_count(c.event_count);
-    switch (c.kind) {
-      case v1::RULE_KIND_PERSONA_CRITERION: {
-        const v1::Persona& persona = p.personas(c.persona);
-        const v1::PersonaCriterion& criterion = persona.criteria(c.rule);
-        hit->set_rule_id(criterion.id());
-        hit->set_persona_id(persona.id());
-        if (sentences)
-          hit->set_sentence(absl::StrCat(
-              Described(criterion.description(), criterion.id()), " (persona ",
-              Described(persona.name(), persona.id()), "): ", Signed(c.points),
-              " fit"));
-        break;
-      }
-      case v1::RULE_KIND_FIT: {
-        const v1::FitRule& rule = p.fit_rules(c.rule);
-        hit->set_rule_id(rule.id());
-        if (sentences)
-          hit->set_sentence(
-              absl::StrCat(Described(rule.description(), rule.id()), ": ",
-                           Signed(c.points), " fit"));
-        break;
-      }
-      case v1::RULE_KIND_ENGAGEMENT: {
-        const v1::EngagementRule& rule = p.engagement().rules(c.rule);
-        hit->set_rule_id(rule.id());
-        if (sentences)
-          hit->set_sentence(absl::StrCat(
-              Described(rule.description(), rule.id()), ": ", c.event_count,
-              c.event_count == 1 ? " event, " : " events, ",
-              Signed(c.raw_points), " points, ", Signed(c.points),
-              " engagement after time decay and caps"));
-        break;
-      }
-      case v1::RULE_KIND_DISQUALIFICATION: {
-        const v1::DisqualificationRule& rule = p.disqualification_rules(c.rule);
-        hit->set_rule_id(rule.id());
-        if (sentences)
-          hit->set_sentence(
-              absl::StrCat("Disqualified (", ReasonName(rule.reason()),
-                           "): ", Described(rule.description(), rule.id()),
-                           "; never routed, never nurtured"));
-        break;
-      }
-      case v1::RULE_KIND_OPT_OUT:
-        hit->set_rule_id("consent.opted_out");
-        if (sentences)
-          hit->set_sentence(
-              playbook_->opt_out_disqualifies()
-                  ? "The person asked not to be contacted: never solicited "
-                    "again, whatever the score"
-                  : "The person opted out: nurtured through other channels, "
-                    "never MQL, whatever the score");
-        break;
-      case v1::RULE_KIND_HAND_RAISER: {
-        const v1::HandRaiserRule& rule = p.hand_raiser_rules(c.rule);
-        hit->set_rule_id(rule.id());
-        if (sentences)
-          hit->set_sentence(absl::StrCat(
-              Described(rule.description(), rule.id()),
-              ": fast-tracked to MQL (fit ", absl::StrFormat("%.1f", score.fit),
-              " >= ", absl::StrFormat("%.1f", rule.min_fit()), ")"));
-        break;
-      }
-      case v1::RULE_KIND_PRIORITY: {
-        const v1::PriorityRule& rule = p.priority().rules(c.rule);
-        hit->set_rule_id(rule.id());
-        if (sentences)
-          hit->set_sentence(
-              absl::StrCat(Described(rule.description(), rule.id()),
-                           ": priority ", PriorityName(rule.priority())));
-        break;
-      }
-      default:
-        break;
-    }
+    DescribeHit(p, c, score.fit, playbook_->opt_out_disqualifies(), sentences,
+                out->add_explanation());
   }
 }
 

@@ -82,6 +82,13 @@ class Scorer {
   void ScoreFit(const EvalContext& context, LeadScore* out);
   void ScoreEngagement(const v1::Lead& lead, absl::Time now,
                        const EvalContext& context, LeadScore* out);
+  // ScoreEngagement's steps: the engagement rules and hand-raiser rules
+  // matched by event `i` (context.event) of age `age` seconds, the events
+  // of window-capped rules, then the sum.
+  void TallyEngagementRules(int i, double age, const EvalContext& context);
+  void RaiseHands(double age, const EvalContext& context);
+  void CountWindowedEvents(int64_t now_s, int32_t now_ns);
+  void SumEngagement(LeadScore* out) const;
   void MarkDuplicates(const v1::Lead& lead, LeadScore* out);
 
   std::shared_ptr<const CompiledPlaybook> playbook_;

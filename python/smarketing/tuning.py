@@ -407,6 +407,242 @@ def _rebalance(old: Playbook, new: Playbook, before: pd.DataFrame, after: pd.Dat
     return rows
 
 
+def _check_options(kinds: Sequence[str], l2: float | None, folds: int, min_support: int, prior_leads: float,
+                   max_points: float | None) -> None:
+    unknown = set(kinds) - set(_LIMITS)
+    if unknown or not kinds:
+        raise ValueError(f"kinds must be among {sorted(_LIMITS)}, found {list(kinds)}")
+    if l2 is not None and (not np.isfinite(l2) or l2 < 0):
+        raise ValueError(f"l2 must not be negative, found {l2!r}")
+    if folds < 2:
+        raise ValueError(f"folds must be at least 2, found {folds!r}")
+    if min_support < 0:
+        raise ValueError(f"min_support must not be negative, found {min_support!r}")
+    if not prior_leads >= 0:
+        raise ValueError(f"prior_leads must not be negative, found {prior_leads!r}")
+    if max_points is not None and not max_points > 0:
+        raise ValueError(f"max_points must be positive, found {max_points!r}")
+
+
+def _outcomes_for(outcomes, target: str):
+    """The outcomes with ``target`` as their "converted" column."""
+    if target == "converted":
+        return outcomes
+    if not isinstance(outcomes, pd.DataFrame) or target not in outcomes.columns:
+        raise KeyError(f"target={target!r} needs outcomes as a DataFrame with a {target!r} column")
+    return outcomes.drop(columns=["converted"], errors="ignore").assign(converted=outcomes[target])
+
+
+@dataclass
+class _Design:
+    """The worked leads (disqualified ones are never worked) and the rules tuned: what every fit reads.
+
+    Columns of ``x`` are the tuned rules with enough support (``free``),
+    one per firing; ``persona_fit`` is the fixed part of the fit.
+    """
+
+    old: Playbook
+    rules: pd.DataFrame
+    offsets: dict[int, int]
+    y: np.ndarray
+    k: int
+    fold: np.ndarray
+    tuned: np.ndarray
+    m: scipy.sparse.csr_matrix
+    old_points: np.ndarray
+    persona_fit: np.ndarray
+    support: np.ndarray
+    old_total: np.ndarray
+    kind_of: np.ndarray
+    bound_points: np.ndarray
+    free: np.ndarray
+    x: scipy.sparse.csr_matrix
+    prior_strength: float
+    worked_rows: np.ndarray
+
+    def fit(self, scale: float, penalty: float, rows: np.ndarray | slice = slice(None)) -> tuple[float, np.ndarray]:
+        free = self.free
+        return _fit_logistic(self.x[rows], self.y[rows], self.persona_fit[rows] / scale, self.old_points[free] / scale,
+                             penalty + self.prior_strength, self.bound_points[free] / scale)
+
+    def candidate(self, beta: np.ndarray, scale: float) -> tuple[Playbook, np.ndarray]:
+        """The Playbook with the fitted points, rounded, bounded and kept off 0."""
+        free = self.free
+        points = self.old_points.copy()
+        points[free] = np.clip(np.round(beta * scale, 1), -self.bound_points[free], self.bound_points[free])
+        small = free & (np.abs(points) < _MIN_POINTS)
+        points[small] = np.where(beta[small[free]] >= 0, _MIN_POINTS, -_MIN_POINTS)
+        pb = self.old.copy()
+        for j, column in enumerate(self.tuned):
+            if points[j] != self.old_points[j]:
+                _set_points(pb.message, self.rules, self.offsets, int(column), float(points[j]))
+        return pb, points
+
+
+def _design(old: Playbook, frame: pd.DataFrame, matrix, *, kinds: Sequence[str], folds: int, seed: int,
+            min_support: int, prior_leads: float, max_points: float | None) -> _Design:
+    rules = matrix.rules
+    worked = (frame["stage"] != "disqualified").to_numpy()
+    y = frame["converted"].to_numpy()[worked].astype(float)
+    if len(y) == 0 or y.min() == y.max():
+        raise ValueError("every worked lead has the same outcome: there is nothing to fit")
+    k = int(min(folds, y.sum(), len(y) - y.sum()))
+    if k < 2:
+        raise ValueError("too few conversions (or non-conversions) among the worked leads to "
+                         "validate the tuning on held-out folds: at least 2 of each are needed")
+
+    tuned = np.flatnonzero(rules["kind"].isin(kinds).to_numpy())
+    criteria = np.flatnonzero((rules["kind"] == "persona_criterion").to_numpy())
+    m = matrix.matrix[worked]
+    old_points = rules["points"].to_numpy()[tuned]
+    unit = (m[:, tuned] @ scipy.sparse.diags(1 / old_points)).tocsr()
+    support = np.asarray((unit != 0).sum(axis=0)).ravel()
+    kind_of = rules["kind"].to_numpy()[tuned]
+    bound_points = np.empty(len(tuned))
+    for kind in set(kind_of):
+        mask = kind_of == kind
+        bound_points[mask] = min(_LIMITS[kind], max_points or 2 * np.abs(old_points[mask]).max())
+    free = support >= max(min_support, 1)
+    # The input's points count as `prior_leads` leads of evidence per rule:
+    # the curvature of that many leads' log-loss at the base rate.
+    base_rate = y.mean()
+    return _Design(
+        old=old, rules=rules, offsets=old._rule_offsets(), y=y, k=k, fold=_folds(y, k, seed), tuned=tuned, m=m,
+        old_points=old_points, persona_fit=np.asarray(m[:, criteria].sum(axis=1)).ravel(), support=support,
+        old_total=frame["total"].to_numpy()[worked], kind_of=kind_of, bound_points=bound_points, free=free,
+        x=unit[:, free], prior_strength=prior_leads * base_rate * (1 - base_rate) / len(y),
+        worked_rows=np.flatnonzero(worked))
+
+
+def _scale(d: _Design, l2: float | None) -> float:
+    """Points per unit of log-odds.
+
+    From the input's calibration (a logistic fit of conversion on its
+    total) when it ranks at all; but never so large that the tuned totals
+    spread wider than the input's: a weak input would otherwise blow the
+    new points up.
+    """
+    _, slope = _logistic_fit(d.old_total, d.y)
+    spread = float(np.std(d.old_total)) or 1.0
+    calibrated = 1 / slope if slope > 1 / (100 * spread) else spread
+    scale = calibrated
+    for _ in range(3):
+        _, beta = d.fit(scale, l2 if l2 is not None else 1e-3)
+        eta = d.persona_fit / scale + d.x @ beta
+        scale = min(calibrated, spread / max(float(np.std(eta)), 1e-12))
+    return scale
+
+
+def _choose_l2(d: _Design, scale: float, l2: float | None) -> tuple[float, pd.DataFrame]:
+    """The penalty given, or the one of ``_L2_GRID`` with the lowest held-out log-loss, with each one's."""
+    cv_rows = []
+    if l2 is None:
+        for penalty in _L2_GRID:
+            losses = []
+            for f in range(d.k):
+                train, test = d.fold != f, d.fold == f
+                b0, beta = d.fit(scale, penalty, train)
+                losses.append(_log_loss(b0 + d.persona_fit[test] / scale + d.x[test] @ beta, d.y[test]))
+            cv_rows.append((penalty, float(np.mean(losses))))
+        l2 = min(cv_rows, key=lambda row: row[1])[0]
+    return l2, pd.DataFrame(cv_rows, columns=["l2", "held_out_log_loss"])
+
+
+def _validate_on_folds(d: _Design, scale: float, l2: float, leads: pd.DataFrame, events: pd.DataFrame | None, *,
+                       now: Now, threads: int | None) -> pd.DataFrame:
+    """Held-out validation: tuned on the other folds, ranked on this one."""
+    validation_rows = []
+    for f in range(d.k):
+        train, test = d.fold != f, d.fold == f
+        _, beta = d.fit(scale, l2, train)
+        pb, _ = d.candidate(beta, scale)
+        totals = score_frame(pb, leads, events, now=now, explain="none", route=False,
+                             threads=threads)["total"].to_numpy()[d.worked_rows[test]]
+        validation_rows.append((f, int(test.sum()), roc_auc(d.old_total[test], d.y[test]), roc_auc(totals, d.y[test])))
+    return pd.DataFrame(validation_rows, columns=["fold", "leads", "auc_before", "auc_after"])
+
+
+def _fit_base(d: _Design, new: Playbook, points: np.ndarray) -> list[tuple]:
+    """Moves the base points so that the fewest leads are tied at the fit's bounds.
+
+    Reads the fit before its clamp, with the tuned points; returns the
+    setting row, if the base moved.
+    """
+    rules = d.rules
+    fit_columns = np.flatnonzero((rules["kind"] == "fit").to_numpy())
+    tuned_points = dict(zip(d.tuned.tolist(), points.tolist(), strict=False))
+    all_points = rules["points"].to_numpy()
+    factors = np.array([tuned_points.get(c, all_points[c]) / all_points[c] for c in fit_columns])
+    base = new.message.fit.base_points
+    raw = base + d.persona_fit + (d.m[:, fit_columns] @ factors if len(fit_columns) else 0.0)
+    lo = new.message.fit.min if new.message.fit.HasField("min") else 0.0
+    hi = new.message.fit.max if new.message.fit.HasField("max") else _CORE_LIMITS["max_fit"]
+    best, clamped_before, clamped_after = _fewest_clamped(raw - base, base, lo, hi)
+    if clamped_after >= clamped_before:
+        return []
+    new.message.fit.base_points = best
+    return [("fit.base_points", base, best,
+             f"{clamped_after} worked leads at the fit's bounds instead of {clamped_before}")]
+
+
+def _changes(d: _Design, points: np.ndarray, beta: np.ndarray, scale: float, min_support: int) -> pd.DataFrame:
+    """One row per tuned rule, with why its points were kept or bounded."""
+    coefficient = np.full(len(d.tuned), np.nan)
+    coefficient[d.free] = beta
+    change_rows = []
+    for j, column in enumerate(d.tuned):
+        note = ""
+        if d.support[j] == 0:
+            note = "never fired: kept"
+        elif not d.free[j]:
+            note = f"fired for {d.support[j]} leads (fewer than min_support={min_support}): kept"
+        elif abs(points[j]) == _MIN_POINTS and abs(beta[np.count_nonzero(d.free[:j])] * scale) < _MIN_POINTS:
+            note = "no measurable effect: review whether to keep the rule"
+        elif abs(points[j]) == d.bound_points[j]:
+            note = f"bounded at {d.bound_points[j]:g} points"
+        change_rows.append((d.kind_of[j], d.rules["rule_id"].iat[column], int(d.support[j]),
+                            float(d.old_points[j]), float(points[j]), float(coefficient[j]),
+                            bool(np.sign(points[j]) != np.sign(d.old_points[j])), note))
+    return pd.DataFrame(change_rows, columns=["kind", "rule_id", "support", "old_points", "new_points",
+                                              "coefficient", "sign_flip", "note"])
+
+
+def _meet_targets(old: Playbook, new: Playbook, after_scores: pd.DataFrame, outcomes, setting_rows: list[tuple], *,
+                  weeks: float | None, weekly_mql: float | None, min_mql_conversion: float | None,
+                  weekly_sql: float | None, min_sql_conversion: float | None) -> list[tuple]:
+    """Sets the MQL/SQL totals that meet the weekly volume or conversion targets; the setting rows with theirs."""
+    message = new.message
+    thresholds = suggest_thresholds(
+        after_scores, outcomes, weeks=weeks, playbook=new,
+        weekly_mql=weekly_mql, min_mql_conversion=min_mql_conversion, weekly_sql=weekly_sql,
+        min_sql_conversion=min_sql_conversion)
+    # Rounded down to 0.1, for a Playbook people read; the leads at the cut stay in.
+    for stage, total in (("mql", thresholds.mql_min_total), ("sql", thresholds.sql_min_total)):
+        threshold = getattr(message.thresholds, stage)
+        cut = np.floor(total * 10) / 10
+        if stage == "sql":
+            cut = max(cut, message.thresholds.mql.min_total)
+        if cut != threshold.min_total:
+            setting_rows = [r for r in setting_rows if r[0] != f"thresholds.{stage}.min_total"]
+            setting_rows.append((f"thresholds.{stage}.min_total", getattr(old.message.thresholds, stage).min_total,
+                                 float(cut), "meets the weekly volume / conversion target"))
+            threshold.min_total = cut
+    return setting_rows
+
+
+def _unless_worse(result: TuningResult, force: bool, folds: int) -> TuningResult:
+    """Refuses a result that ranks held-out leads worse than the input, unless forced."""
+    auc_before, auc_after = result.validation_auc
+    if auc_after < auc_before:
+        if not force:
+            raise TuningError(
+                f"the tuned Playbook ranks held-out leads worse than the input (ROC AUC {auc_after:.4f} < "
+                f"{auc_before:.4f} over {folds} folds); nothing was changed. Give force=True to get it anyway "
+                "(the refused result is in .result).", result)
+        result = dataclasses.replace(result, forced=True)
+    return result
+
+
 def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: pd.DataFrame | None,
          outcomes: pd.DataFrame | np.ndarray | pd.Series, *, now: Now,
          l2: float | None = None, kinds: Sequence[str] = ("fit", "engagement"),
@@ -476,23 +712,8 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: pd.DataFrame | Non
             target is out of range.
         TuningError: the tuned Playbook validates worse than the input.
     """
-    unknown = set(kinds) - set(_LIMITS)
-    if unknown or not kinds:
-        raise ValueError(f"kinds must be among {sorted(_LIMITS)}, found {list(kinds)}")
-    if l2 is not None and (not np.isfinite(l2) or l2 < 0):
-        raise ValueError(f"l2 must not be negative, found {l2!r}")
-    if folds < 2:
-        raise ValueError(f"folds must be at least 2, found {folds!r}")
-    if min_support < 0:
-        raise ValueError(f"min_support must not be negative, found {min_support!r}")
-    if not prior_leads >= 0:
-        raise ValueError(f"prior_leads must not be negative, found {prior_leads!r}")
-    if max_points is not None and not max_points > 0:
-        raise ValueError(f"max_points must be positive, found {max_points!r}")
-    if target != "converted":
-        if not isinstance(outcomes, pd.DataFrame) or target not in outcomes.columns:
-            raise KeyError(f"target={target!r} needs outcomes as a DataFrame with a {target!r} column")
-        outcomes = outcomes.drop(columns=["converted"], errors="ignore").assign(converted=outcomes[target])
+    _check_options(kinds, l2, folds, min_support, prior_leads, max_points)
+    outcomes = _outcomes_for(outcomes, target)
     weekly = weekly_mql is not None or weekly_sql is not None
     if weeks is None and weekly:
         weeks = _weeks(leads)
@@ -502,128 +723,16 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: pd.DataFrame | Non
     before_scores = score_frame(old, leads, events, now=now, explain="none", threads=threads)
     frame = align_outcomes(before_scores, outcomes)
     matrix = rule_matrix(old, leads, events, now=now, threads=threads)
-    rules = matrix.rules
-    worked = (frame["stage"] != "disqualified").to_numpy()
-    y = frame["converted"].to_numpy()[worked].astype(float)
-    if len(y) == 0 or y.min() == y.max():
-        raise ValueError("every worked lead has the same outcome: there is nothing to fit")
-    k = int(min(folds, y.sum(), len(y) - y.sum()))
-    if k < 2:
-        raise ValueError("too few conversions (or non-conversions) among the worked leads to "
-                         "validate the tuning on held-out folds: at least 2 of each are needed")
+    d = _design(old, frame, matrix, kinds=kinds, folds=folds, seed=seed, min_support=min_support,
+                prior_leads=prior_leads, max_points=max_points)
+    scale = _scale(d, l2)
+    l2, cross_validation = _choose_l2(d, scale, l2)
+    validation = _validate_on_folds(d, scale, l2, leads, events, now=now, threads=threads)
 
-    tuned = np.flatnonzero(rules["kind"].isin(kinds).to_numpy())
-    criteria = np.flatnonzero((rules["kind"] == "persona_criterion").to_numpy())
-    m = matrix.matrix[worked]
-    old_points = rules["points"].to_numpy()[tuned]
-    unit = (m[:, tuned] @ scipy.sparse.diags(1 / old_points)).tocsr()
-    persona_fit = np.asarray(m[:, criteria].sum(axis=1)).ravel()
-    support = np.asarray((unit != 0).sum(axis=0)).ravel()
-    old_total = frame["total"].to_numpy()[worked]
-    kind_of = rules["kind"].to_numpy()[tuned]
-    bound_points = np.empty(len(tuned))
-    for kind in set(kind_of):
-        mask = kind_of == kind
-        bound_points[mask] = min(_LIMITS[kind], max_points or 2 * np.abs(old_points[mask]).max())
-    free = support >= max(min_support, 1)
-    x = unit[:, free]
-    fold = _folds(y, k, seed)
-    # The input's points count as `prior_leads` leads of evidence per rule:
-    # the curvature of that many leads' log-loss at the base rate.
-    base_rate = y.mean()
-    prior_strength = prior_leads * base_rate * (1 - base_rate) / len(y)
-
-    def fit(scale: float, penalty: float, rows: np.ndarray | slice = slice(None)) -> tuple[float, np.ndarray]:
-        return _fit_logistic(x[rows], y[rows], persona_fit[rows] / scale, old_points[free] / scale,
-                             penalty + prior_strength, bound_points[free] / scale)
-
-    # Points per unit of log-odds. From the input's calibration (a logistic
-    # fit of conversion on its total) when it ranks at all; but never so
-    # large that the tuned totals spread wider than the input's: a weak
-    # input would otherwise blow the new points up.
-    _, slope = _logistic_fit(old_total, y)
-    spread = float(np.std(old_total)) or 1.0
-    calibrated = 1 / slope if slope > 1 / (100 * spread) else spread
-    scale = calibrated
-    for _ in range(3):
-        _, beta = fit(scale, l2 if l2 is not None else 1e-3)
-        eta = persona_fit / scale + x @ beta
-        scale = min(calibrated, spread / max(float(np.std(eta)), 1e-12))
-
-    cv_rows = []
-    if l2 is None:
-        for penalty in _L2_GRID:
-            losses = []
-            for f in range(k):
-                train, test = fold != f, fold == f
-                b0, beta = fit(scale, penalty, train)
-                losses.append(_log_loss(b0 + persona_fit[test] / scale + x[test] @ beta, y[test]))
-            cv_rows.append((penalty, float(np.mean(losses))))
-        l2 = min(cv_rows, key=lambda row: row[1])[0]
-    cross_validation = pd.DataFrame(cv_rows, columns=["l2", "held_out_log_loss"])
-
-    offsets = old._rule_offsets()
-
-    def candidate(beta: np.ndarray) -> tuple[Playbook, np.ndarray]:
-        points = old_points.copy()
-        points[free] = np.clip(np.round(beta * scale, 1), -bound_points[free], bound_points[free])
-        small = free & (np.abs(points) < _MIN_POINTS)
-        points[small] = np.where(beta[small[free]] >= 0, _MIN_POINTS, -_MIN_POINTS)
-        pb = old.copy()
-        for j, column in enumerate(tuned):
-            if points[j] != old_points[j]:
-                _set_points(pb.message, rules, offsets, int(column), float(points[j]))
-        return pb, points
-
-    # Held-out validation: tuned on the other folds, ranked on this one.
-    worked_rows = np.flatnonzero(worked)
-    validation_rows = []
-    for f in range(k):
-        train, test = fold != f, fold == f
-        _, beta = fit(scale, l2, train)
-        pb, _ = candidate(beta)
-        totals = score_frame(pb, leads, events, now=now, explain="none", route=False,
-                             threads=threads)["total"].to_numpy()[worked_rows[test]]
-        validation_rows.append((f, int(test.sum()), roc_auc(old_total[test], y[test]), roc_auc(totals, y[test])))
-    validation = pd.DataFrame(validation_rows, columns=["fold", "leads", "auc_before", "auc_after"])
-
-    _, beta = fit(scale, l2)
-    new, points = candidate(beta)
-    base_rows = []
-    if fit_base and "fit" in kinds:
-        # The fit before its clamp, with the tuned points: the base points
-        # are moved so that the fewest leads are tied at the fit's bounds.
-        fit_columns = np.flatnonzero((rules["kind"] == "fit").to_numpy())
-        tuned_points = dict(zip(tuned.tolist(), points.tolist(), strict=False))
-        all_points = rules["points"].to_numpy()
-        factors = np.array([tuned_points.get(c, all_points[c]) / all_points[c] for c in fit_columns])
-        base = new.message.fit.base_points
-        raw = base + persona_fit + (m[:, fit_columns] @ factors if len(fit_columns) else 0.0)
-        lo = new.message.fit.min if new.message.fit.HasField("min") else 0.0
-        hi = new.message.fit.max if new.message.fit.HasField("max") else _CORE_LIMITS["max_fit"]
-        best, clamped_before, clamped_after = _fewest_clamped(raw - base, base, lo, hi)
-        if clamped_after < clamped_before:
-            new.message.fit.base_points = best
-            base_rows.append(("fit.base_points", base, best,
-                              f"{clamped_after} worked leads at the fit's bounds instead of {clamped_before}"))
-    coefficient = np.full(len(tuned), np.nan)
-    coefficient[free] = beta
-    change_rows = []
-    for j, column in enumerate(tuned):
-        note = ""
-        if support[j] == 0:
-            note = "never fired: kept"
-        elif not free[j]:
-            note = f"fired for {support[j]} leads (fewer than min_support={min_support}): kept"
-        elif abs(points[j]) == _MIN_POINTS and abs(beta[np.count_nonzero(free[:j])] * scale) < _MIN_POINTS:
-            note = "no measurable effect: review whether to keep the rule"
-        elif abs(points[j]) == bound_points[j]:
-            note = f"bounded at {bound_points[j]:g} points"
-        change_rows.append((kind_of[j], rules["rule_id"].iat[column], int(support[j]), float(old_points[j]),
-                            float(points[j]), float(coefficient[j]),
-                            bool(np.sign(points[j]) != np.sign(old_points[j])), note))
-    changes = pd.DataFrame(change_rows, columns=["kind", "rule_id", "support", "old_points", "new_points",
-                                                 "coefficient", "sign_flip", "note"])
+    _, beta = d.fit(scale, l2)
+    new, points = d.candidate(beta, scale)
+    base_rows = _fit_base(d, new, points) if fit_base and "fit" in kinds else []
+    changes = _changes(d, points, beta, scale, min_support)
     message = new.message
     message.metadata.version = version or f"{old.version}-tuned"
     new.validate()
@@ -634,21 +743,9 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: pd.DataFrame | Non
         new.validate()
         after_scores = score_frame(new, leads, events, now=now, explain="none", threads=threads)
     if weekly or min_mql_conversion is not None or min_sql_conversion is not None:
-        thresholds = suggest_thresholds(
-            after_scores, outcomes, weeks=weeks, playbook=new,
-            weekly_mql=weekly_mql, min_mql_conversion=min_mql_conversion, weekly_sql=weekly_sql,
-            min_sql_conversion=min_sql_conversion)
-        # Rounded down to 0.1, for a Playbook people read; the leads at the cut stay in.
-        for stage, total in (("mql", thresholds.mql_min_total), ("sql", thresholds.sql_min_total)):
-            threshold = getattr(message.thresholds, stage)
-            cut = np.floor(total * 10) / 10
-            if stage == "sql":
-                cut = max(cut, message.thresholds.mql.min_total)
-            if cut != threshold.min_total:
-                setting_rows = [r for r in setting_rows if r[0] != f"thresholds.{stage}.min_total"]
-                setting_rows.append((f"thresholds.{stage}.min_total", getattr(old.message.thresholds, stage).min_total,
-                                     float(cut), "meets the weekly volume / conversion target"))
-                threshold.min_total = cut
+        setting_rows = _meet_targets(old, new, after_scores, outcomes, setting_rows, weeks=weeks,
+                                     weekly_mql=weekly_mql, min_mql_conversion=min_mql_conversion,
+                                     weekly_sql=weekly_sql, min_sql_conversion=min_sql_conversion)
         new.validate()
         after_scores = score_frame(new, leads, events, now=now, explain="none", threads=threads)
     thresholds = suggest_thresholds(after_scores, outcomes, weeks=weeks, playbook=new)
@@ -656,12 +753,4 @@ def tune(playbook: PlaybookLike, leads: pd.DataFrame, events: pd.DataFrame | Non
     result = TuningResult(new, changes, settings, thresholds, playbook_diff(old, new),
                           evaluate(before_scores, outcomes), evaluate(after_scores, outcomes), float(l2),
                           cross_validation, validation, float(scale))
-    auc_before, auc_after = result.validation_auc
-    if auc_after < auc_before:
-        if not force:
-            raise TuningError(
-                f"the tuned Playbook ranks held-out leads worse than the input (ROC AUC {auc_after:.4f} < "
-                f"{auc_before:.4f} over {k} folds); nothing was changed. Give force=True to get it anyway "
-                "(the refused result is in .result).", result)
-        result = dataclasses.replace(result, forced=True)
-    return result
+    return _unless_worse(result, force, d.k)
