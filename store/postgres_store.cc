@@ -90,6 +90,8 @@ INSERT INTO routing_state(id, body) VALUES (1, '');
     // events of a lead by arrival.
     R"sql(
 ALTER TABLE leads ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
+UPDATE leads SET event_count =
+  (SELECT COUNT(*) FROM events WHERE events.lead_id = leads.id);
 ALTER TABLE leads ADD COLUMN sla_state INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE leads ADD COLUMN sla_valid_until_us BIGINT NOT NULL
   DEFAULT -9223372036854775808;
