@@ -149,6 +149,26 @@ absl::Status AddEvents(
   return absl::OkStatus();
 }
 
+// An event reported up to kMaxClockSkew ahead of the server's clock counts
+// as happening now when the lead is scored: the scorer leaves out events
+// after `now`, and nothing scores the lead again before the next refresh,
+// so an event stamped "just now" by a client whose clock runs ahead of the
+// server's would be stored and acknowledged but not counted. The server's
+// own absl::Now() is such a clock too: abseil extrapolates it from the CPU's
+// cycle counter between readings of the kernel's clock, so it can trail the
+// clock_gettime() a client on the same machine stamps with. The stored
+// event keeps the time it was reported with.
+void CountAsNowWithinSkew(
+    absl::Time now, google::protobuf::RepeatedPtrField<v1::Event>* events) {
+  for (v1::Event& event : *events) {
+    if (!IsValidTimestamp(event.occurred_at())) continue;
+    const absl::Time at = TimeFromProto(event.occurred_at());
+    if (at > now && at <= now + kMaxClockSkew) {
+      TimeToProto(now, event.mutable_occurred_at());
+    }
+  }
+}
+
 // Rescores the lead with its latest stored events (kScoredEventsPerLead):
 // from `all_events` when the caller knows them (a lead created by this
 // write), else read back.
@@ -167,6 +187,7 @@ absl::Status Rescore(
              !st.ok()) {
     return st;
   }
+  CountAsNowWithinSkew(now, full.mutable_events());
   write->rescored = true;
   LeadState state{std::move(write->lead.lifecycle),
                   std::move(write->lead.score)};

@@ -34,7 +34,8 @@ inline constexpr int kScoredEventsPerLead = 1000;
 
 // How far ahead of the server's clock a reported time (a move, a first
 // touch, feedback) may be: client clocks drift, but a time far ahead would
-// bar every later move until then.
+// bar every later move until then. An event reported that far ahead counts
+// as happening now when its lead is scored.
 inline constexpr absl::Duration kMaxClockSkew = absl::Minutes(5);
 // Who makes a write, as the change feed records it.
 struct WriteActor {

@@ -34,6 +34,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "store/group_commit.h"
 
 namespace smarketing {
 namespace {
@@ -89,6 +90,8 @@ INSERT INTO routing_state(id, body) VALUES (1, '');
     // events of a lead by arrival.
     R"sql(
 ALTER TABLE leads ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
+UPDATE leads SET event_count =
+  (SELECT COUNT(*) FROM events WHERE events.lead_id = leads.id);
 ALTER TABLE leads ADD COLUMN sla_state INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE leads ADD COLUMN sla_valid_until_us BIGINT NOT NULL
   DEFAULT -9223372036854775808;
@@ -923,30 +926,20 @@ class PostgresStore : public Store {
     });
   }
 
-  // Group commit, as in the SQLite store: writes that arrive while a group
-  // is being committed wait, and the first of them then runs them all in
-  // one transaction, each inside its own savepoint so that a refused write
-  // is rolled back alone.
+  // Group commit (store/group_commit.h), as in the SQLite store: one WAL
+  // flush acknowledges a whole group of writes.
   absl::Status Write(
       absl::FunctionRef<absl::Status(StoreTransaction&)> fn) override {
-    PendingWrite me{fn};
-    std::unique_lock<std::mutex> lock(queue_mu_);
-    queue_.push_back(&me);
-    queue_cv_.wait(lock, [&] { return me.done || !committing_; });
-    if (me.done) return me.status;
-    committing_ = true;
-    std::vector<PendingWrite*> group;
-    group.swap(queue_);
-    lock.unlock();
-    {
+    return group_commit_.Write(fn, [&](const GroupCommit::Group& group) {
       std::lock_guard<std::mutex> write_lock(write_mu_);
-      CommitGroup(group);
-    }
-    lock.lock();
-    for (PendingWrite* write : group) write->done = true;
-    committing_ = false;
-    queue_cv_.notify_all();
-    return me.status;
+      bool lost = false;
+      {
+        GroupSteps steps(this);
+        group.CommitWith(steps);
+        lost = steps.lost();
+      }
+      if (lost) write_conn_.reset();
+    });
   }
 
   absl::Status Read(
@@ -1200,12 +1193,6 @@ class PostgresStore : public Store {
   }
 
  private:
-  struct PendingWrite {
-    absl::FunctionRef<absl::Status(StoreTransaction&)> fn;
-    absl::Status status;
-    bool done = false;
-  };
-
   // The write connection, opened again after it was lost. The caller holds
   // write_mu_.
   pqxx::connection& WriteConnection() {
@@ -1228,40 +1215,59 @@ class PostgresStore : public Store {
     }
   }
 
-  // Runs `group` in one transaction; the caller holds write_mu_.
-  void CommitGroup(const std::vector<PendingWrite*>& group) {
-    bool lost = false;
-    absl::Status commit = Guard("Write", &lost, [&] {
-      const std::unique_ptr<pqxx::work> begun = BeginWrite();
-      pqxx::work& tx = *begun;
-      tx.exec_prepared("lock_writes");
-      if (group.size() == 1) {
-        // Alone in its transaction: no savepoint needed.
-        PostgresTransaction txn(&tx, false, &lost);
-        group[0]->status = group[0]->fn(txn);
-        if (!group[0]->status.ok()) return absl::OkStatus();
-      } else {
-        // Savepoints by hand: libpqxx 6.4's subtransaction does not open
-        // its savepoint before a prepared statement, so that its abort
-        // rolled nothing back. A RELEASE that fails (a write that went on
-        // after an error) fails the whole group.
-        for (PendingWrite* write : group) {
-          tx.exec("SAVEPOINT write");
-          PostgresTransaction txn(&tx, false, &lost);
-          write->status = write->fn(txn);
-          tx.exec(write->status.ok()
+  // A group's transaction (see GroupCommit) on the write connection, which
+  // every write transaction of every replica locks first (lock_writes). The
+  // caller holds write_mu_, and drops the connection when lost() says it can
+  // no longer be trusted. Savepoints by hand: libpqxx 6.4's subtransaction
+  // does not open its savepoint before a prepared statement, so that its
+  // abort rolled nothing back.
+  class GroupSteps final : public GroupTransaction {
+   public:
+    explicit GroupSteps(PostgresStore* store) : store_(store) {}
+    bool lost() const { return lost_; }
+
+    absl::Status Begin() override {
+      absl::Status st = Guard("Write", &lost_, [&] {
+        tx_ = store_->BeginWrite();
+        tx_->exec_prepared("lock_writes");
+        txn_.emplace(tx_.get(), /*read_only=*/false, &lost_);
+        return absl::OkStatus();
+      });
+      if (!st.ok()) Rollback();
+      return st;
+    }
+    StoreTransaction& Transaction() override { return *txn_; }
+    absl::Status Savepoint() override { return Exec("SAVEPOINT write"); }
+    absl::Status EndSavepoint(bool keep) override {
+      return Exec(keep
                       ? "RELEASE SAVEPOINT write"
                       : "ROLLBACK TO SAVEPOINT write; RELEASE SAVEPOINT write");
-        }
-      }
-      tx.commit();
-      return absl::OkStatus();
-    });
-    if (lost) write_conn_.reset();
-    for (PendingWrite* write : group) {
-      if (write->status.ok()) write->status = commit;
     }
-  }
+    absl::Status Commit() override {
+      return Guard("Write", &lost_, [&] {
+        tx_->commit();
+        return absl::OkStatus();
+      });
+    }
+    // Ends the transaction; libpqxx rolls back one not committed.
+    void Rollback() override {
+      txn_.reset();
+      tx_.reset();
+    }
+
+   private:
+    absl::Status Exec(const char* sql) {
+      return Guard("Write", &lost_, [&] {
+        tx_->exec(sql);
+        return absl::OkStatus();
+      });
+    }
+
+    PostgresStore* store_;
+    bool lost_ = false;
+    std::unique_ptr<pqxx::work> tx_;
+    std::optional<PostgresTransaction> txn_;
+  };
 
   // Runs `fn` in a transaction of its own on the write connection, after
   // the writes queued before it; committed when it returns OK.
@@ -1408,11 +1414,7 @@ class PostgresStore : public Store {
   // time.
   std::mutex write_mu_;
   Connection write_conn_;
-  // Writes waiting for the next group commit (see Write).
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::vector<PendingWrite*> queue_;
-  bool committing_ = false;
+  GroupCommit group_commit_;
   // The Playbook watch (see WatchPlaybooks). Held while the callback runs,
   // so that once WatchPlaybooks(nullptr) returns it is never called again.
   std::mutex watch_mu_;

@@ -5,7 +5,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <iterator>
 #include <mutex>
 #include <string>
@@ -16,6 +15,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "store/group_commit.h"
 #include "store/store.h"
 
 namespace smarketing {
@@ -346,31 +346,16 @@ class SqliteStore : public Store {
     return Migrate();
   }
 
-  // Group commit: a durable commit costs a disk sync, so writes that arrive
-  // while one is in progress wait, and the first of them then runs them all
-  // in one transaction, each inside its own savepoint so that a refused
-  // write is rolled back alone. One sync acknowledges the whole group.
+  // Group commit (store/group_commit.h): one disk sync acknowledges a
+  // whole group of writes.
   absl::Status Write(
       absl::FunctionRef<absl::Status(StoreTransaction&)> fn) override {
-    PendingWrite me{fn};
-    std::unique_lock<std::mutex> lock(queue_mu_);
-    queue_.push_back(&me);
-    queue_cv_.wait(lock, [&] { return me.done || !committing_; });
-    if (me.done) return me.status;
-    committing_ = true;
-    std::vector<PendingWrite*> group;
-    group.swap(queue_);
-    lock.unlock();
-    {
+    return group_commit_.Write(fn, [&](const GroupCommit::Group& group) {
       std::lock_guard<std::mutex> db_lock(mu_);
-      CommitGroup(group);
+      GroupSteps steps(this);
+      group.CommitWith(steps);
       if (erased_) CheckpointAfterErasure();
-    }
-    lock.lock();
-    for (PendingWrite* write : group) write->done = true;
-    committing_ = false;
-    queue_cv_.notify_all();
-    return me.status;
+    });
   }
 
   absl::Status Read(
@@ -762,12 +747,6 @@ class SqliteStore : public Store {
     return st;
   }
 
-  struct PendingWrite {
-    absl::FunctionRef<absl::Status(StoreTransaction&)> fn;
-    absl::Status status;
-    bool done = false;
-  };
-
   // The write-ahead log keeps the pages an erasure changed, with the erased
   // contact's details, until it is reused: copying it into the database
   // (where secure_delete overwrote them) and truncating it leaves nothing
@@ -777,36 +756,28 @@ class SqliteStore : public Store {
     erased_ = !Exec("PRAGMA wal_checkpoint(TRUNCATE)").ok();
   }
 
-  // Runs `group` in one transaction; the caller holds mu_.
-  void CommitGroup(const std::vector<PendingWrite*>& group) {
-    absl::Status begin = Exec("BEGIN IMMEDIATE");
-    if (!begin.ok()) {
-      for (PendingWrite* write : group) write->status = begin;
-      return;
+  // A group's transaction (see GroupCommit); the caller holds mu_.
+  class GroupSteps final : public GroupTransaction {
+   public:
+    explicit GroupSteps(SqliteStore* store)
+        : store_(store), txn_(store, /*read_only=*/false) {}
+    absl::Status Begin() override { return store_->Exec("BEGIN IMMEDIATE"); }
+    StoreTransaction& Transaction() override { return txn_; }
+    absl::Status Savepoint() override {
+      return store_->Exec("SAVEPOINT write");
     }
-    SqliteTransaction txn(this, /*read_only=*/false);
-    absl::Status commit;
-    for (PendingWrite* write : group) {
-      absl::Status st = Exec("SAVEPOINT write");
-      if (st.ok()) st = write->fn(txn);
-      if (!st.ok()) Exec("ROLLBACK TO write").IgnoreError();
+    absl::Status EndSavepoint(bool keep) override {
+      if (!keep) store_->Exec("ROLLBACK TO write").IgnoreError();
       // Releasing after a rollback ends the savepoint and keeps nothing.
-      absl::Status release = Exec("RELEASE write");
-      write->status = st;
-      if (!release.ok()) {
-        // The savepoint's fate is unknown: give up on the whole group.
-        commit = release;
-        break;
-      }
+      return store_->Exec("RELEASE write");
     }
-    if (commit.ok()) commit = Exec("COMMIT");
-    if (!commit.ok()) {
-      Exec("ROLLBACK").IgnoreError();
-      for (PendingWrite* write : group) {
-        if (write->status.ok()) write->status = commit;
-      }
-    }
-  }
+    absl::Status Commit() override { return store_->Exec("COMMIT"); }
+    void Rollback() override { store_->Exec("ROLLBACK").IgnoreError(); }
+
+   private:
+    SqliteStore* store_;
+    SqliteTransaction txn_;
+  };
 
   absl::Status Migrate() {
     return InTransaction(
@@ -868,11 +839,7 @@ class SqliteStore : public Store {
 
   sqlite3* db_;
   std::mutex mu_;
-  // Writes waiting for the next group commit (see Write).
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::vector<PendingWrite*> queue_;
-  bool committing_ = false;
+  GroupCommit group_commit_;
   // A committed group erased a lead: checkpoint (see Write).
   bool erased_ = false;
   absl::flat_hash_map<std::string, sqlite3_stmt*> statements_;

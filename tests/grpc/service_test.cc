@@ -26,6 +26,7 @@
 #include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpc_server/access.h"
+#include "grpc_server/lead_desk.h"
 #include "grpc_server/server.h"
 #include "gtest/gtest.h"
 #include "tests/grpc/test_server.h"
@@ -492,6 +493,41 @@ TEST_F(ServiceTest, AQualifiedLeadIsRoutedWithSlaDeadlinesAndWorkedToAWin) {
   EXPECT_TRUE(total.has_median_time_to_first_touch());
   ASSERT_EQ(closed_loop.report().by_campaign_size(), 1);
   EXPECT_EQ(closed_loop.report().by_campaign(0).key(), "cmp-autumn");
+}
+
+// A demo request stamped by a client whose clock runs a little ahead of the
+// server's (or by one on the same machine: the server's absl::Now() can
+// trail the kernel's clock) is stored, acknowledged and counted at once, so
+// the lead is urgent now rather than at the next refresh; the stored event
+// keeps the time it was reported with. Further ahead than clocks drift, an
+// event is stored but counts only once its time has come.
+TEST_F(ServiceTest, AnEventStampedSlightlyAheadOfTheServersClockCountsNow) {
+  v1::Lead ahead = HotLead("ahead");
+  auto* demo = ahead.mutable_events(0)->mutable_occurred_at();
+  TimeToProto(absl::Now() + absl::Seconds(30), demo);
+  const v1::LeadRecord written = Upsert(ahead);
+  EXPECT_EQ(written.event_count(), 1);
+  EXPECT_EQ(written.score().events_counted(), 1);
+  EXPECT_GT(written.score().engagement_score(), 0);
+  EXPECT_TRUE(written.score().hand_raiser());
+  EXPECT_EQ(written.score().priority(), v1::PRIORITY_URGENT);
+  v1::GetLeadRequest request;
+  request.set_lead_id("ahead");
+  request.set_include_events(true);
+  v1::GetLeadResponse stored;
+  ASSERT_TRUE(leads_->GetLead(As(kReader).get(), request, &stored).ok());
+  EXPECT_EQ(stored.lead().score().priority(), v1::PRIORITY_URGENT);
+  ASSERT_EQ(stored.lead().lead().events_size(), 1);
+  EXPECT_EQ(stored.lead().lead().events(0).occurred_at().seconds(),
+            demo->seconds());
+
+  v1::Lead later = HotLead("later");
+  TimeToProto(absl::Now() + kMaxClockSkew + absl::Minutes(1),
+              later.mutable_events(0)->mutable_occurred_at());
+  const v1::LeadRecord kept = Upsert(later);
+  EXPECT_EQ(kept.event_count(), 1);
+  EXPECT_EQ(kept.score().events_counted(), 0);
+  EXPECT_FALSE(kept.score().hand_raiser());
 }
 
 TEST_F(ServiceTest, ARejectedLeadIsRecycledToNurtureWithItsReason) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -1091,6 +1092,148 @@ TEST_F(PostgresReplicasTest, ALostServerIsUnavailableUntilItComesBack) {
     absl::SleepFor(absl::Milliseconds(10));
   EXPECT_GT(watched, before);
   store->WatchPlaybooks(nullptr);
+}
+
+// --- Migrations ---
+
+// `message` as a bytea literal.
+std::string Bytea(const google::protobuf::MessageLite& message) {
+  return absl::StrCat(
+      "'\\x", absl::BytesToHexString(message.SerializeAsString()), "'::bytea");
+}
+
+// Runs psql on the database at `url` with `args`; its output and exit code.
+std::pair<std::string, int> Psql(const std::string& url,
+                                 const std::string& args) {
+  const char* bin = std::getenv("SMARKETING_PG_BIN");
+  return Run(absl::StrCat(bin != nullptr ? bin : "/usr/lib/postgresql/15/bin",
+                          "/psql -X -q -v ON_ERROR_STOP=1 -d '", url, "' ",
+                          args, " 2>&1"));
+}
+
+// A database of the PostgreSQL store's first schema version, the oldest it
+// migrates from (tests/store/postgres_schema_v1.sql), holding a Playbook, a
+// lead with its events and feedback, and the routing state: opened by the
+// current store, it is migrated to the current version, every row reads
+// back as it was stored, the lead's event count included, and the tables
+// of later versions take writes.
+TEST_F(PostgresReplicasTest, ADatabaseOfTheFirstSchemaVersionMigratesWhole) {
+  v1::Playbook playbook;
+  playbook.mutable_metadata()->set_name("acme");
+  playbook.mutable_metadata()->set_version("1");
+  StoredLead lead;
+  lead.lead.set_id("l1");
+  lead.lead.mutable_company()->set_domain("acme.example");
+  lead.lead.mutable_created_at()->set_seconds(1'790'000'000);
+  lead.lifecycle.set_stage(v1::LIFECYCLE_STAGE_MQL);
+  lead.score.set_lead_id("l1");
+  lead.score.set_fit_score(72);
+  lead.score.mutable_routing()->set_team_id("emea");
+  lead.score.mutable_routing()->set_owner_id("ana");
+  google::protobuf::RepeatedPtrField<v1::Event> events;
+  for (const char* id : {"e1", "e2"}) {
+    v1::Event* event = events.Add();
+    event->set_id(id);
+    event->set_type(v1::EVENT_TYPE_EMAIL_OPEN);
+  }
+  v1::Feedback feedback;
+  feedback.set_lead_id("l1");
+  feedback.set_note("called back");
+  feedback.mutable_at()->set_seconds(1'790'000'100);
+  v1::RoutingState routing;
+  (*routing.mutable_open_leads())["ana"] = 1;
+  const std::string data = dir_ + "/data.sql";
+  std::ofstream(data) << absl::StrCat(
+      "INSERT INTO playbooks VALUES (1, 'acme@1', 'tester', ",
+      "1790000000000000, TRUE, ", Bytea(playbook), ");\n",
+      "INSERT INTO leads VALUES ('l1', 3, ",
+      static_cast<int>(v1::LIFECYCLE_STAGE_MQL),
+      ", 'emea', 'ana', 1790000000000000, 1790000050000000, ", Bytea(lead.lead),
+      ", ", Bytea(lead.lifecycle), ", ", Bytea(lead.score), ");\n",
+      "INSERT INTO events(lead_id, event_id, body) VALUES ('l1', 'e1', ",
+      Bytea(events[0]), "), ('l1', 'e2', ", Bytea(events[1]), ");\n",
+      "INSERT INTO feedback(lead_id, at_us, body) VALUES ('l1', ",
+      "1790000100000000, ", Bytea(feedback), ");\n",
+      "UPDATE routing_state SET body = ", Bytea(routing), " WHERE id = 1;\n");
+  const auto [loaded, code] =
+      Psql(url_, absl::StrCat("-f ", SMARKETING_SOURCE_DIR,
+                              "/tests/store/postgres_schema_v1.sql -f ", data));
+  ASSERT_EQ(code, 0) << loaded;
+
+  std::unique_ptr<Store> store = Open();
+  ASSERT_TRUE(store != nullptr);
+  // The version a database the current store creates has.
+  auto fresh = TestPostgres::Get().CreateDatabase(absl::StrCat(
+      "fresh_", std::filesystem::path(dir_).filename().string().substr(
+                    sizeof("smarketing-store-test-") - 1)));
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  ASSERT_TRUE(OpenPostgresStore(*fresh).ok());
+  const std::string version = "-t -A -c 'SELECT version FROM schema_version'";
+  EXPECT_EQ(Psql(url_, version), Psql(*fresh, version));
+
+  auto active = store->GetPlaybook(0);
+  ASSERT_TRUE(active.ok()) << active.status();
+  EXPECT_EQ(active->number, 1);
+  EXPECT_EQ(active->label, "acme@1");
+  EXPECT_EQ(active->playbook.metadata().name(), "acme");
+  ASSERT_TRUE(store
+                  ->Read([&](StoreTransaction& tx) -> absl::Status {
+                    auto got = tx.GetLead("l1");
+                    if (!got.ok()) return got.status();
+                    EXPECT_TRUE(got->has_value());
+                    if (!got->has_value()) return absl::OkStatus();
+                    const StoredLead& stored = **got;
+                    EXPECT_EQ(stored.lead.company().domain(), "acme.example");
+                    EXPECT_EQ(stored.lifecycle.stage(),
+                              v1::LIFECYCLE_STAGE_MQL);
+                    EXPECT_EQ(stored.score.fit_score(), 72);
+                    EXPECT_EQ(stored.score.routing().owner_id(), "ana");
+                    EXPECT_EQ(stored.revision, 3);
+                    EXPECT_EQ(stored.updated_at,
+                              absl::FromUnixMicros(1790000050000000));
+                    EXPECT_EQ(stored.event_count, 2);
+                    google::protobuf::RepeatedPtrField<v1::Event> read;
+                    if (auto st = tx.GetEvents("l1", &read); !st.ok()) {
+                      return st;
+                    }
+                    EXPECT_EQ(read.size(), 2);
+                    if (read.size() == 2) {
+                      EXPECT_EQ(read[0].id(), "e1");
+                      EXPECT_EQ(read[1].id(), "e2");
+                    }
+                    auto state = tx.GetRoutingState();
+                    if (!state.ok()) return state.status();
+                    EXPECT_EQ(state->open_leads().at("ana"), 1);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  auto listed = store->ListLeads(
+      {.stage = v1::LIFECYCLE_STAGE_MQL, .team_id = "emea"}, "", 0);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].event_count, 2);
+  auto feedbacks = store->ListFeedback("l1");
+  ASSERT_TRUE(feedbacks.ok()) << feedbacks.status();
+  ASSERT_EQ(feedbacks->size(), 1u);
+  EXPECT_EQ((*feedbacks)[0].note(), "called back");
+
+  // The tables later versions added take writes.
+  ASSERT_TRUE(store
+                  ->Write([&](StoreTransaction& tx) -> absl::Status {
+                    v1::Change change;
+                    change.set_lead_id("l1");
+                    if (auto st = tx.AppendChange(&change); !st.ok()) return st;
+                    if (auto st = tx.SetSlaDue("l1", absl::Now()); !st.ok()) {
+                      return st;
+                    }
+                    v1::RescoreStatus pass;
+                    pass.set_pass_number(1);
+                    return tx.PutRescore(pass);
+                  })
+                  .ok());
+  auto changes = store->ListChanges(0, 10);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_EQ(changes->size(), 1u);
 }
 
 TEST(PostgresStoreTest, AnUnreachableServerIsUnavailableWithoutTheUrl) {
