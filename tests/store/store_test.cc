@@ -1212,7 +1212,7 @@ TEST_F(PostgresReplicasTest, ADatabaseOfTheFirstSchemaVersionMigratesWhole) {
   ASSERT_TRUE(listed.ok()) << listed.status();
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].event_count, 2);
-  auto feedbacks = store->ListFeedback("l1");
+  auto feedbacks = store->ListFeedback("l1", 0);
   ASSERT_TRUE(feedbacks.ok()) << feedbacks.status();
   ASSERT_EQ(feedbacks->size(), 1u);
   EXPECT_EQ((*feedbacks)[0].note(), "called back");
