@@ -114,8 +114,10 @@ absl::Status CheckRecordSize(const StoredLead& lead) {
 // listings by SLA state (see StoredLead).
 void KeepSlaState(const LeadEngine& engine, int64_t playbook, absl::Time now,
                   StoredLead* lead) {
-  const SlaEvaluation sla =
-      engine.EvaluateSla({lead->lifecycle, lead->score}, now);
+  LeadState state{std::move(lead->lifecycle), std::move(lead->score)};
+  const SlaEvaluation sla = engine.EvaluateSla(state, now);
+  lead->lifecycle = std::move(state.lifecycle);
+  lead->score = std::move(state.score);
   lead->sla_state = sla.state;
   lead->sla_valid_until = sla.next_change;
   lead->sla_playbook = playbook;
@@ -156,7 +158,8 @@ absl::Status Rescore(
     const LeadEngine& engine, StoreTransaction& txn, absl::Time now,
     LeadWrite* write, v1::RoutingState* routing,
     google::protobuf::RepeatedPtrField<v1::Event>* all_events = nullptr) {
-  v1::Lead full = write->lead.lead;
+  // Moved out and back rather than copied: rescoring is mostly this.
+  v1::Lead full = std::move(write->lead.lead);
   if (all_events != nullptr) {
     if (all_events->size() > kScoredEventsPerLead) {
       all_events->DeleteSubrange(0, all_events->size() - kScoredEventsPerLead);
@@ -165,6 +168,7 @@ absl::Status Rescore(
   } else if (auto st = txn.GetLatestEvents(full.id(), kScoredEventsPerLead,
                                            full.mutable_events());
              !st.ok()) {
+    write->lead.lead = std::move(full);
     return st;
   }
   write->rescored = true;
@@ -174,6 +178,8 @@ absl::Status Rescore(
                                    &state, routing);
   write->lead.lifecycle = std::move(state.lifecycle);
   write->lead.score = std::move(state.score);
+  full.clear_events();
+  write->lead.lead = std::move(full);
   return st;
 }
 
@@ -269,9 +275,11 @@ absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
   if (shared_routing == nullptr) {
     if (auto st = txn.PutRoutingState(*routing); !st.ok()) return st;
   }
-  const LeadState after{write.lead.lifecycle, write.lead.score};
+  LeadState after{std::move(write.lead.lifecycle), std::move(write.lead.score)};
   DescribeLeadChange(write.lead.lead, before ? &*before : nullptr, after,
                      write.rescored, write.feedback, &write.change);
+  write.lead.lifecycle = std::move(after.lifecycle);
+  write.lead.score = std::move(after.score);
   if (write.change.kinds().empty()) {
     write.change.Clear();
     return absl::OkStatus();
@@ -516,17 +524,21 @@ LeadDesk::Change LeadDesk::RescoreChange(v1::RescoreReason reason,
   return [reason, now](const LeadEngine& engine, StoreTransaction& txn,
                        LeadWrite* write, v1::RoutingState* routing) {
     write->rescore_pass = true;
-    const LeadState before{write->lead.lifecycle, write->lead.score};
+    LeadState before{write->lead.lifecycle, write->lead.score};
     if (auto st = Rescore(engine, txn, now, write, routing); !st.ok()) {
       return st;
     }
     // Rescore marks the write as a client's rescoring; a pass is told
     // apart by its own kind.
     write->rescored = false;
-    const LeadState after{write->lead.lifecycle, write->lead.score};
-    if (!RescoreKeeps(reason, write->lead.lead, before, after)) {
-      write->lead.lifecycle = before.lifecycle;
-      write->lead.score = before.score;
+    LeadState after{std::move(write->lead.lifecycle),
+                    std::move(write->lead.score)};
+    if (RescoreKeeps(reason, write->lead.lead, before, after)) {
+      write->lead.lifecycle = std::move(after.lifecycle);
+      write->lead.score = std::move(after.score);
+    } else {
+      write->lead.lifecycle = std::move(before.lifecycle);
+      write->lead.score = std::move(before.score);
       write->unchanged = true;
     }
     return absl::OkStatus();
