@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, TOKENS, auth
+from conftest import ROOT, TOKENS, Server, auth
 
 
 def cli():
@@ -115,3 +115,25 @@ def test_import_needs_marketing_and_a_server(server, leads_file, tmp_path):
                              capture_output=True, text=True)
     assert missing.returncode == 2
     assert "--server is required" in missing.stderr
+
+
+def test_large_leads_go_in_requests_the_server_accepts(tmp_path):
+    # 30 leads of 240 KB: 7 MB in the one request --batch (1000) would make,
+    # more than this server takes in a message.
+    s = Server(tmp_path, args=["--max_message_bytes=5242880"]).start()
+    try:
+        path = tmp_path / "large.jsonl"
+        path.write_text("".join(
+            json.dumps({"id": f"large-{i}", "attributes": {
+                f"note_{k}": "x" * 60000 for k in range(4)}}) + "\n"
+            for i in range(30)))
+        token = tmp_path / "marketing.token"
+        token.write_text(TOKENS["marketing"] + "\n")
+        done = subprocess.run(
+            [cli(), "import", "--server", s.address, "--token_file",
+             str(token), str(path)],
+            capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert counts(done.stdout)["created"] == 30
+    finally:
+        s.stop()
