@@ -3,7 +3,8 @@
 # new Playbook version (the demo's with a lower MQL threshold) is activated,
 # on a fresh smarketing-server on loopback, and ScoreLead's latency with
 # ghz while the machine is idle and while the pass runs. Client and server
-# share the machine.
+# share the machine; the server's CPU time during the pass tells its cost
+# on a machine other people load too.
 # Usage: benchmarks/rescore_benchmark.sh [BUILD_DIR] [N]
 # Environment: CONCURRENCY (10), CALLS (20000 per ghz run).
 set -euo pipefail
@@ -63,6 +64,9 @@ sed 's/  mql: {min_total: 110, min_fit: 55}/  mql: {min_total: 60, min_fit: 30}/
   "$root/examples/playbooks/demo.yaml" > "$work/v2.yaml"
 python3 -c "import json, sys; print(json.dumps({'playbook': {'document': open(sys.argv[1]).read()}, 'activate': True}))" \
   "$work/v2.yaml" > "$work/publish.json"
+# User and system time of the server, in clock ticks.
+server_cpu() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+cpu_before=$(server_cpu)
 "$grpcurl" -plaintext -H "authorization: Bearer $admin" -d @ "$target" \
   smarketing.v1.PlaybookService/PublishPlaybook < "$work/publish.json" >/dev/null
 p99 during-rescoring
@@ -76,6 +80,7 @@ for _ in $(seq 3600); do
     grep -q '"playbook_number": "2"' "$work/status.json" && break
   sleep 1
 done
+cpu_ticks=$(($(server_cpu) - cpu_before))
 python3 -c "import json, re, sys; from datetime import datetime, timezone
 s = json.load(open(sys.argv[1]))['status']
 def t(k):
@@ -85,5 +90,9 @@ def t(k):
 secs = t('finished_at') - t('started_at')
 n = int(s['leads_done'])
 print(f'rescoring: {n} leads in {secs:.1f} s, {n / secs:.0f} leads/s, '
-      f\"{s.get('leads_written', 0)} written, {s.get('leads_changed', 0)} with a change in the feed\")" \
-  "$work/status.json"
+      f\"{s.get('leads_written', 0)} written, {s.get('leads_changed', 0)} with a change in the feed\")
+cpu = int(sys.argv[2]) / int(sys.argv[3])
+print(f'server CPU from the activation to the end of the pass: {cpu:.1f} s '
+      f'({cpu / n * 1e6:.0f} us a lead, the scheduler included)')" \
+  "$work/status.json" "$cpu_ticks" "$(getconf CLK_TCK)"
+echo "load: $(uptime)"

@@ -68,7 +68,7 @@ grpc::Status LeadServiceImpl::ImportLeads(
         leads.push_back(std::move(*record.mutable_lead()));
       }
       std::vector<absl::StatusOr<LeadWrite>> written =
-          deps_.leads->Import(leads, absl::Now(), actor);
+          deps_.leads->Import(&leads, absl::Now(), actor);
       response->set_received(response->received() + request.records_size());
       for (size_t i = 0; i < written.size(); ++i) {
         if (!written[i].ok()) {

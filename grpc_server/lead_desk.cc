@@ -114,8 +114,10 @@ absl::Status CheckRecordSize(const StoredLead& lead) {
 // listings by SLA state (see StoredLead).
 void KeepSlaState(const LeadEngine& engine, int64_t playbook, absl::Time now,
                   StoredLead* lead) {
-  const SlaEvaluation sla =
-      engine.EvaluateSla({lead->lifecycle, lead->score}, now);
+  LeadState state{std::move(lead->lifecycle), std::move(lead->score)};
+  const SlaEvaluation sla = engine.EvaluateSla(state, now);
+  lead->lifecycle = std::move(state.lifecycle);
+  lead->score = std::move(state.score);
   lead->sla_state = sla.state;
   lead->sla_valid_until = sla.next_change;
   lead->sla_playbook = playbook;
@@ -130,13 +132,11 @@ google::protobuf::RepeatedPtrField<v1::Event> KnownFieldsOnly(
   return known;
 }
 
-// Stores the request's events and counts what was new; appends the new
-// ones to `stored_now` when given.
+// Stores the request's events and counts what was new.
 absl::Status AddEvents(
     StoreTransaction& txn,
     const google::protobuf::RepeatedPtrField<v1::Event>& events,
-    LeadWrite* write,
-    google::protobuf::RepeatedPtrField<v1::Event>* stored_now = nullptr) {
+    LeadWrite* write) {
   std::vector<bool> stored;
   if (auto st = txn.AddEvents(write->lead.lead.id(), events, &stored);
       !st.ok()) {
@@ -144,7 +144,6 @@ absl::Status AddEvents(
   }
   for (size_t i = 0; i < stored.size(); ++i) {
     ++(stored[i] ? write->recorded : write->duplicates);
-    if (stored[i] && stored_now != nullptr) *stored_now->Add() = events[i];
   }
   return absl::OkStatus();
 }
@@ -171,20 +170,28 @@ void CountAsNowWithinSkew(
 
 // Rescores the lead with its latest stored events (kScoredEventsPerLead):
 // from `all_events` when the caller knows them (a lead created by this
-// write), else read back.
+// write; lent, and given back as they were), else read back.
 absl::Status Rescore(
     const LeadEngine& engine, StoreTransaction& txn, absl::Time now,
     LeadWrite* write, v1::RoutingState* routing,
     google::protobuf::RepeatedPtrField<v1::Event>* all_events = nullptr) {
-  v1::Lead full = write->lead.lead;
+  // Moved out and back rather than copied: rescoring is mostly this.
+  v1::Lead full = std::move(write->lead.lead);
+  bool lent = false;
   if (all_events != nullptr) {
     if (all_events->size() > kScoredEventsPerLead) {
-      all_events->DeleteSubrange(0, all_events->size() - kScoredEventsPerLead);
+      for (int i = all_events->size() - kScoredEventsPerLead;
+           i < all_events->size(); ++i) {
+        *full.add_events() = (*all_events)[i];
+      }
+    } else {
+      full.mutable_events()->Swap(all_events);
+      lent = true;
     }
-    full.mutable_events()->Swap(all_events);
   } else if (auto st = txn.GetLatestEvents(full.id(), kScoredEventsPerLead,
                                            full.mutable_events());
              !st.ok()) {
+    write->lead.lead = std::move(full);
     return st;
   }
   CountAsNowWithinSkew(now, full.mutable_events());
@@ -195,6 +202,12 @@ absl::Status Rescore(
                                    &state, routing);
   write->lead.lifecycle = std::move(state.lifecycle);
   write->lead.score = std::move(state.score);
+  if (lent) {
+    full.mutable_events()->Swap(all_events);
+  } else {
+    full.clear_events();
+  }
+  write->lead.lead = std::move(full);
   return st;
 }
 
@@ -290,9 +303,11 @@ absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
   if (shared_routing == nullptr) {
     if (auto st = txn.PutRoutingState(*routing); !st.ok()) return st;
   }
-  const LeadState after{write.lead.lifecycle, write.lead.score};
+  LeadState after{std::move(write.lead.lifecycle), std::move(write.lead.score)};
   DescribeLeadChange(write.lead.lead, before ? &*before : nullptr, after,
                      write.rescored, write.feedback, &write.change);
+  write.lead.lifecycle = std::move(after.lifecycle);
+  write.lead.score = std::move(after.score);
   if (write.change.kinds().empty()) {
     write.change.Clear();
     return absl::OkStatus();
@@ -537,17 +552,21 @@ LeadDesk::Change LeadDesk::RescoreChange(v1::RescoreReason reason,
   return [reason, now](const LeadEngine& engine, StoreTransaction& txn,
                        LeadWrite* write, v1::RoutingState* routing) {
     write->rescore_pass = true;
-    const LeadState before{write->lead.lifecycle, write->lead.score};
+    LeadState before{write->lead.lifecycle, write->lead.score};
     if (auto st = Rescore(engine, txn, now, write, routing); !st.ok()) {
       return st;
     }
     // Rescore marks the write as a client's rescoring; a pass is told
     // apart by its own kind.
     write->rescored = false;
-    const LeadState after{write->lead.lifecycle, write->lead.score};
-    if (!RescoreKeeps(reason, write->lead.lead, before, after)) {
-      write->lead.lifecycle = before.lifecycle;
-      write->lead.score = before.score;
+    LeadState after{std::move(write->lead.lifecycle),
+                    std::move(write->lead.score)};
+    if (RescoreKeeps(reason, write->lead.lead, before, after)) {
+      write->lead.lifecycle = std::move(after.lifecycle);
+      write->lead.score = std::move(after.score);
+    } else {
+      write->lead.lifecycle = std::move(before.lifecycle);
+      write->lead.score = std::move(before.score);
       write->unchanged = true;
     }
     return absl::OkStatus();
@@ -643,13 +662,16 @@ absl::StatusOr<v1::RescoreStatus> LeadDesk::RescoreBatch(
 
 // --- Bulk import ---
 
-LeadDesk::Change LeadDesk::ImportChange(const v1::Lead& lead, absl::Time now) {
-  return [&lead, now](const LeadEngine& engine, StoreTransaction& txn,
-                      LeadWrite* write, v1::RoutingState* routing) {
-    v1::Lead incoming = lead;
-    incoming.DiscardUnknownFields();
+LeadDesk::Change LeadDesk::ImportChange(v1::Lead* lead, absl::Time now) {
+  return [lead, now](const LeadEngine& engine, StoreTransaction& txn,
+                     LeadWrite* write, v1::RoutingState* routing) {
+    // The record but its events, which are stored apart: they are swapped
+    // out for the copy and back rather than copied, and stay with the
+    // record, so that a batch rolled back can be run again lead by lead.
     google::protobuf::RepeatedPtrField<v1::Event> events;
-    events.Swap(incoming.mutable_events());
+    events.Swap(lead->mutable_events());
+    v1::Lead incoming = *lead;
+    lead->mutable_events()->Swap(&events);
     if (!incoming.has_created_at()) {
       if (write->created) {
         TimeToProto(now, incoming.mutable_created_at());
@@ -657,12 +679,7 @@ LeadDesk::Change LeadDesk::ImportChange(const v1::Lead& lead, absl::Time now) {
         *incoming.mutable_created_at() = write->lead.lead.created_at();
       }
     }
-    // A new lead's events are those of the record: no need to read them
-    // back to score it.
-    google::protobuf::RepeatedPtrField<v1::Event> stored_now;
-    if (auto st = AddEvents(txn, events, write,
-                            write->created ? &stored_now : nullptr);
-        !st.ok()) {
+    if (auto st = AddEvents(txn, lead->events(), write); !st.ok()) {
       return st;
     }
     // The same record imported again changes nothing.
@@ -673,29 +690,55 @@ LeadDesk::Change LeadDesk::ImportChange(const v1::Lead& lead, absl::Time now) {
       return absl::OkStatus();
     }
     write->lead.lead = std::move(incoming);
+    // A new lead's events are those of the record (no id repeated, see
+    // Import): no need to read them back to score it.
     return Rescore(engine, txn, now, write, routing,
-                   write->created ? &stored_now : nullptr);
+                   write->created ? lead->mutable_events() : nullptr);
   };
 }
 
 std::vector<absl::StatusOr<LeadWrite>> LeadDesk::Import(
-    const std::vector<v1::Lead>& leads, absl::Time now,
-    const WriteActor& actor) {
-  std::vector<absl::StatusOr<LeadWrite>> out(leads.size());
+    std::vector<v1::Lead>* leads, absl::Time now, const WriteActor& actor) {
+  std::vector<absl::StatusOr<LeadWrite>> out(leads->size());
   auto version = playbooks_->Get(0);
   if (!version.ok()) {
     for (auto& result : out) result = version.status();
     return out;
   }
   std::vector<size_t> valid;
-  for (size_t i = 0; i < leads.size(); ++i) {
-    absl::Status st = ValidateLead(leads[i]);
-    if (st.ok()) {
-      valid.push_back(i);
-    } else {
+  // Events of lead i whose id came earlier in the lead: the first is the
+  // one stored, the others are duplicates.
+  std::vector<int> repeated(leads->size());
+  for (size_t i = 0; i < leads->size(); ++i) {
+    v1::Lead& lead = (*leads)[i];
+    absl::Status st = ValidateLead(lead);
+    if (!st.ok()) {
       out[i] = st;
+      continue;
     }
+    valid.push_back(i);
+    lead.DiscardUnknownFields();
+    auto* events = lead.mutable_events();
+    int kept = 0;
+    {
+      absl::flat_hash_set<absl::string_view> ids;
+      for (int j = 0; j < events->size(); ++j) {
+        if (!ids.insert(events->Get(j).id()).second) continue;
+        // Those between `kept` and j are repeated: the order of the others
+        // is kept.
+        if (kept != j) events->SwapElements(kept, j);
+        ++kept;
+      }
+    }
+    repeated[i] = events->size() - kept;
+    events->DeleteSubrange(kept, repeated[i]);
   }
+  auto with_repeated = [&](size_t i, absl::StatusOr<LeadWrite> write) {
+    if (write.ok()) {
+      write->duplicates += repeated[i];
+    }
+    return write;
+  };
   // The whole batch in one transaction: one disk sync for all its leads,
   // and one read and write of the routing state, which grows with the
   // accounts known.
@@ -705,12 +748,12 @@ std::vector<absl::StatusOr<LeadWrite>> LeadDesk::Import(
         auto routing = txn.GetRoutingState();
         if (!routing.ok()) return routing.status();
         for (size_t k = 0; k < valid.size(); ++k) {
-          const v1::Lead& lead = leads[valid[k]];
+          v1::Lead& lead = (*leads)[valid[k]];
           writes[k] = LeadWrite();
           writes[k].engine = version->engine;
           if (auto st =
                   ModifyIn(txn, *version->engine, version->number, lead.id(), 0,
-                           /*may_create=*/true, now, ImportChange(lead, now),
+                           /*may_create=*/true, now, ImportChange(&lead, now),
                            actor, &writes[k], &*routing);
               !st.ok()) {
             return st;
@@ -722,7 +765,7 @@ std::vector<absl::StatusOr<LeadWrite>> LeadDesk::Import(
     int64_t latest = 0;
     for (size_t k = 0; k < valid.size(); ++k) {
       latest = std::max(latest, writes[k].change.cursor());
-      out[valid[k]] = std::move(writes[k]);
+      out[valid[k]] = with_repeated(valid[k], std::move(writes[k]));
     }
     if (feed_ != nullptr && latest > 0) feed_->Committed(latest);
     return out;
@@ -730,8 +773,9 @@ std::vector<absl::StatusOr<LeadWrite>> LeadDesk::Import(
   // A lead the store or the engine refused rolled the batch back: each
   // lead again on its own, so that only that one is refused.
   for (size_t i : valid) {
-    out[i] = Modify(leads[i].id(), 0, /*may_create=*/true, now,
-                    ImportChange(leads[i], now), actor);
+    v1::Lead& lead = (*leads)[i];
+    out[i] = with_repeated(i, Modify(lead.id(), 0, /*may_create=*/true, now,
+                                     ImportChange(&lead, now), actor));
   }
   return out;
 }

@@ -136,10 +136,12 @@ class LeadDesk {
   // Stores `leads` with their events, in one transaction when all can be
   // stored, else each on its own: result i is lead i's write, or why it
   // was refused. A lead already stored with the same data and no new event
-  // is left alone (`unchanged`).
-  std::vector<absl::StatusOr<LeadWrite>> Import(
-      const std::vector<v1::Lead>& leads, absl::Time now,
-      const WriteActor& actor);
+  // is left alone (`unchanged`). The leads are worked on in place: they
+  // come back without unknown fields, nor the events repeated within a
+  // lead (counted as duplicates).
+  std::vector<absl::StatusOr<LeadWrite>> Import(std::vector<v1::Lead>* leads,
+                                                absl::Time now,
+                                                const WriteActor& actor);
 
  private:
   // What a write does to the loaded lead (write->lead), inside the
@@ -167,7 +169,8 @@ class LeadDesk {
                                const WriteActor& actor, LeadWrite* out,
                                v1::RoutingState* shared_routing = nullptr);
   // What an import does to one lead.
-  static Change ImportChange(const v1::Lead& lead, absl::Time now);
+  // What an import does to one lead; `lead` is as it was after.
+  static Change ImportChange(v1::Lead* lead, absl::Time now);
   // What a rescoring pass for `reason` does to one lead.
   static Change RescoreChange(v1::RescoreReason reason, absl::Time now);
 

@@ -41,7 +41,7 @@ ABSL_FLAG(std::string, scheduler, "on",
           "queues); off: for replicas that must not act");
 ABSL_FLAG(absl::Duration, scheduler_tick, absl::Seconds(10),
           "how often the SLA scheduler looks for due steps, e.g. 10s");
-ABSL_FLAG(int, rescore_batch, 200,
+ABSL_FLAG(int, rescore_batch, 1000,
           "leads per transaction when stored leads are evaluated again "
           "after a Playbook activation or by the refresh");
 ABSL_FLAG(absl::Duration, refresh_interval, absl::Hours(24),

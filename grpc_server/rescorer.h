@@ -23,8 +23,10 @@ namespace smarketing {
 
 struct RescorerOptions {
   // Leads per batch (per transaction): bounds how long a batch holds the
-  // store's writer, and what a kill -9 loses.
-  int batch = 200;
+  // store's writer (a tenth of a second or so), and what a kill -9 loses.
+  // Smaller batches pay a commit and a disk sync each: 200 cost a fifth
+  // more CPU per lead than 1000.
+  int batch = 1000;
   // How often the periodic refresh runs; zero turns it off.
   absl::Duration refresh_interval = absl::ZeroDuration();
   // How often to look for a pass due when nobody said (Wake).

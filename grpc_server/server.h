@@ -51,7 +51,7 @@ struct ServerOptions {
   // Rescoring in the background (see Rescorer), with the scheduler: a
   // replica that must not act rescores nothing either. Leads per batch,
   // and how often the periodic refresh runs (zero: never).
-  int rescore_batch = 200;
+  int rescore_batch = 1000;
   absl::Duration refresh_interval = absl::Hours(24);
   // Webhook delivery, with the scheduler too (see WebhookOptions).
   WebhookOptions webhooks;

@@ -5,10 +5,12 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <mutex>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -166,6 +168,38 @@ absl::Status StoreError(int rc, absl::string_view message) {
 int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 
+// The columns of a lead row, in PutLead's order, and the index each one is
+// a key of (-1: none; the same number for columns of one index). A lead
+// read in a write transaction keeps its row (LeadRow), so that writing it
+// back sets the indexed columns only when their index changes: an update of
+// a column SQLite must otherwise find and rewrite in its index (a random
+// page each), though its value is the same.
+struct LeadColumn {
+  const char* name;
+  int index;
+  bool blob;
+};
+constexpr LeadColumn kLeadColumns[] = {{"id", -1, false},
+                                       {"revision", -1, false},
+                                       {"stage", 0, false},
+                                       {"team_id", 1, false},
+                                       {"owner_id", 1, false},
+                                       {"created_at_us", 2, false},
+                                       {"updated_at_us", -1, false},
+                                       {"lead", -1, true},
+                                       {"lifecycle", -1, true},
+                                       {"score", -1, true},
+                                       {"event_count", -1, false},
+                                       {"sla_state", 3, false},
+                                       {"sla_valid_until_us", 4, false},
+                                       {"sla_playbook", 3, false},
+                                       {"account", 5, false}};
+constexpr int kLeadColumnCount = std::size(kLeadColumns);
+constexpr int kLeadIndexCount = 6;
+// A lead's columns as bound: integers, text and serialized messages.
+using LeadRow =
+    std::array<std::variant<int64_t, std::string>, kLeadColumnCount>;
+
 // A prepared statement, reset and unbound when it goes out of scope so that
 // the cached statement is ready for the next use.
 class Statement {
@@ -191,6 +225,12 @@ class Statement {
   }
   Statement& BindMessage(int i, const google::protobuf::MessageLite& m) {
     return BindBlob(i, m.SerializeAsString());
+  }
+  // Column `column` of a lead row (see kLeadColumns).
+  Statement& BindLeadColumn(int i, const LeadRow& row, int column) {
+    if (const auto* n = std::get_if<int64_t>(&row[column])) return Bind(i, *n);
+    const std::string& v = std::get<std::string>(row[column]);
+    return kLeadColumns[column].blob ? BindBlob(i, v) : Bind(i, v);
   }
 
   // Makes the statement ready to be bound and run again.
@@ -218,6 +258,10 @@ class Statement {
   }
 
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string Blob(int col) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : "";
+  }
   std::string Text(int col) const {
     const auto* p =
         reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
@@ -322,6 +366,8 @@ class SqliteTransaction : public StoreTransaction {
 
   SqliteStore* store_;
   bool read_only_;
+  // The rows of the leads read by GetLead and not written since, by id.
+  absl::flat_hash_map<std::string, LeadRow> rows_read_;
 };
 
 class SqliteStore : public Store {
@@ -340,7 +386,7 @@ class SqliteStore : public Store {
     for (const char* pragma :
          {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
           "PRAGMA foreign_keys=ON", "PRAGMA secure_delete=ON",
-          "PRAGMA busy_timeout=5000"}) {
+          "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-65536"}) {
       if (auto st = Exec(pragma); !st.ok()) return st;
     }
     return Migrate();
@@ -847,40 +893,89 @@ class SqliteStore : public Store {
 
 absl::StatusOr<std::optional<StoredLead>> SqliteTransaction::GetLead(
     absl::string_view lead_id) {
-  Statement s =
-      store_->Prepare("SELECT " LEAD_COLUMNS " FROM leads WHERE id = ?");
+  Statement s = store_->Prepare(
+      "SELECT " LEAD_COLUMNS
+      ", stage, team_id, owner_id, created_at_us FROM leads WHERE id = ?");
   s.Bind(1, lead_id);
   auto row = s.Step();
   if (!row.ok()) return row.status();
   if (!*row) return std::nullopt;
   StoredLead lead;
   if (auto st = SqliteStore::ReadLead(s, &lead); !st.ok()) return st;
+  if (!read_only_) {
+    // As stored, in kLeadColumns' order, from LEAD_COLUMNS and the rest.
+    rows_read_[lead_id] = LeadRow{std::string(lead_id),
+                                  s.Int(3),
+                                  s.Int(10),
+                                  s.Text(11),
+                                  s.Text(12),
+                                  s.Int(13),
+                                  s.Int(4),
+                                  s.Blob(0),
+                                  s.Blob(1),
+                                  s.Blob(2),
+                                  s.Int(5),
+                                  s.Int(6),
+                                  s.Int(7),
+                                  s.Int(8),
+                                  s.Text(9)};
+  }
   return lead;
 }
 
 absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
   if (auto st = CheckWritable(); !st.ok()) return st;
+  const auto& created = lead.lead.created_at();
+  const LeadRow row{lead.lead.id(),
+                    lead.revision,
+                    int64_t{lead.lifecycle.stage()},
+                    lead.score.routing().team_id(),
+                    lead.score.routing().owner_id(),
+                    created.seconds() * 1000000 + created.nanos() / 1000,
+                    ToMicros(lead.updated_at),
+                    lead.lead.SerializeAsString(),
+                    lead.lifecycle.SerializeAsString(),
+                    lead.score.SerializeAsString(),
+                    int64_t{lead.event_count},
+                    int64_t{lead.sla_state},
+                    SqliteStore::ClampMicros(lead.sla_valid_until),
+                    lead.sla_playbook,
+                    lead.account};
+  if (auto read = rows_read_.find(lead.lead.id()); read != rows_read_.end()) {
+    // The lead as read: an update of the columns outside any index, and of
+    // those of each index where one of them changed.
+    bool index_changed[kLeadIndexCount] = {};
+    for (int i = 1; i < kLeadColumnCount; ++i) {
+      if (kLeadColumns[i].index >= 0 && row[i] != read->second[i]) {
+        index_changed[kLeadColumns[i].index] = true;
+      }
+    }
+    rows_read_.erase(read);
+    std::vector<int> columns;
+    std::string sql = "UPDATE leads SET ";
+    for (int i = 1; i < kLeadColumnCount; ++i) {
+      const int index = kLeadColumns[i].index;
+      if (index >= 0 && !index_changed[index]) continue;
+      columns.push_back(i);
+      absl::StrAppend(&sql, columns.size() > 1 ? ", " : "",
+                      kLeadColumns[i].name, " = ?");
+    }
+    absl::StrAppend(&sql, " WHERE id = ?");
+    Statement s = store_->Prepare(sql.c_str());
+    for (size_t k = 0; k < columns.size(); ++k) {
+      s.BindLeadColumn(static_cast<int>(k) + 1, row, columns[k]);
+    }
+    s.BindLeadColumn(static_cast<int>(columns.size()) + 1, row, 0);
+    if (auto st = s.Run(); !st.ok()) return st;
+    // A row gone since it was read is stored anew below.
+    if (sqlite3_changes(store_->db()) == 1) return absl::OkStatus();
+  }
   Statement s = store_->Prepare(
       "INSERT OR REPLACE INTO leads(id, revision, stage, team_id, owner_id, "
       "created_at_us, updated_at_us, lead, lifecycle, score, event_count, "
       "sla_state, sla_valid_until_us, sla_playbook, account) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  const auto& created = lead.lead.created_at();
-  s.Bind(1, lead.lead.id())
-      .Bind(2, lead.revision)
-      .Bind(3, int64_t{lead.lifecycle.stage()})
-      .Bind(4, lead.score.routing().team_id())
-      .Bind(5, lead.score.routing().owner_id())
-      .Bind(6, created.seconds() * 1000000 + created.nanos() / 1000)
-      .Bind(7, ToMicros(lead.updated_at))
-      .BindMessage(8, lead.lead)
-      .BindMessage(9, lead.lifecycle)
-      .BindMessage(10, lead.score)
-      .Bind(11, int64_t{lead.event_count})
-      .Bind(12, int64_t{lead.sla_state})
-      .Bind(13, SqliteStore::ClampMicros(lead.sla_valid_until))
-      .Bind(14, lead.sla_playbook)
-      .Bind(15, lead.account);
+  for (int i = 0; i < kLeadColumnCount; ++i) s.BindLeadColumn(i + 1, row, i);
   return s.Run();
 }
 
@@ -980,6 +1075,7 @@ absl::StatusOr<int> SqliteTransaction::EraseLead(absl::string_view lead_id) {
     return absl::NotFoundError(absl::StrCat("no lead ", lead_id));
   }
   store_->NoteErasure();
+  rows_read_.erase(lead_id);
   Statement feedback =
       store_->Prepare("DELETE FROM feedback WHERE lead_id = ?");
   feedback.Bind(1, lead_id);

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, TOKENS, auth
+from conftest import ROOT, TOKENS, Server, auth
 
 
 def cli():
@@ -115,3 +115,62 @@ def test_import_needs_marketing_and_a_server(server, leads_file, tmp_path):
                              capture_output=True, text=True)
     assert missing.returncode == 2
     assert "--server is required" in missing.stderr
+
+
+def test_large_leads_go_in_requests_the_server_accepts(tmp_path):
+    # 30 leads of 240 KB: 7 MB in the one request --batch (1000) would make,
+    # more than this server takes in a message.
+    s = Server(tmp_path, args=["--max_message_bytes=5242880"]).start()
+    try:
+        path = tmp_path / "large.jsonl"
+        path.write_text("".join(
+            json.dumps({"id": f"large-{i}", "attributes": {
+                f"note_{k}": "x" * 60000 for k in range(4)}}) + "\n"
+            for i in range(30)))
+        token = tmp_path / "marketing.token"
+        token.write_text(TOKENS["marketing"] + "\n")
+        done = subprocess.run(
+            [cli(), "import", "--server", s.address, "--token_file",
+             str(token), str(path)],
+            capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert counts(done.stdout)["created"] == 30
+    finally:
+        s.stop()
+
+
+def test_a_batch_rolled_back_is_imported_lead_by_lead_with_its_events(server, stubs, tmp_path):
+    # The lead whose stored record would pass 1 MB is refused by the store's
+    # limit, which rolls back the batch: the others are imported again one
+    # by one, with all their events, an event repeated within a lead once
+    # (the first sent).
+    import grpc
+
+    s = stubs
+    now = "2026-11-20T10:00:00Z"
+    events = [
+        {"id": "e1", "type": "EVENT_TYPE_PAGE_VIEW", "occurred_at": now, "properties": {"url": "/first"}},
+        {"id": "e2", "type": "EVENT_TYPE_DEMO_REQUEST", "occurred_at": now},
+        {"id": "e1", "type": "EVENT_TYPE_PAGE_VIEW", "occurred_at": now, "properties": {"url": "/again"}},
+    ]
+    records = [{"id": f"kept-{i}", "job_title": "CMO", "events": events} for i in range(3)]
+    records.insert(1, {"id": "too-large", "attributes": {f"note_{k}": "x" * 65000 for k in range(17)}})
+    path = tmp_path / "leads.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    done = run_import(server, path, tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert f"{path}:2: lead: the stored lead would take" in done.stderr
+    got = counts(done.stdout)
+    assert got["created"] == 3 and got["refused"] == 1
+    assert got["events recorded"] == 6 and got["already stored"] == 3
+
+    channel = grpc.insecure_channel(server.address)
+    leads = s.lead_service_grpc.LeadServiceStub(channel)
+    for i in range(3):
+        record = leads.GetLead(
+            s.lead_service.GetLeadRequest(lead_id=f"kept-{i}", include_events=True), metadata=auth("reader")
+        ).lead
+        assert [e.id for e in record.lead.events] == ["e1", "e2"]
+        assert record.lead.events[0].properties["url"] == "/first"
+        assert record.event_count == 2
+    channel.close()

@@ -261,6 +261,99 @@ TEST_P(StoreTest, PutLeadReplacesTheWholeRecord) {
               ElementsAre("l1"));
 }
 
+// A lead read and written back in one transaction, as every write of the
+// service does: what changed is stored and found through every listing,
+// whichever of its indexed columns changed.
+TEST_P(StoreTest, ALeadReadThenWrittenBackIsStoredWhole) {
+  StoredLead first = Lead("l1", v1::LIFECYCLE_STAGE_NEW, "emea", "ana");
+  first.account = "a.example";
+  first.sla_state = v1::SLA_STATE_ON_TRACK;
+  first.sla_valid_until = absl::InfiniteFuture();
+  first.sla_playbook = 1;
+  ASSERT_TRUE(Put(first).ok());
+  auto rewrite = [&](auto change) {
+    return store_->Write([&](StoreTransaction& tx) -> absl::Status {
+      auto got = tx.GetLead("l1");
+      if (!got.ok()) return got.status();
+      StoredLead lead = **got;
+      change(lead);
+      return tx.PutLead(lead);
+    });
+  };
+  // Nothing indexed changes.
+  ASSERT_TRUE(rewrite([](StoredLead& l) {
+                l.revision = 2;
+                l.score.set_total_score(40);
+                l.event_count = 3;
+              }).ok());
+  // Every index changes.
+  ASSERT_TRUE(rewrite([](StoredLead& l) {
+                l.revision = 3;
+                l.lifecycle.set_stage(v1::LIFECYCLE_STAGE_SAL);
+                l.score.mutable_routing()->set_owner_id("bob");
+                l.lead.mutable_created_at()->set_seconds(1'790'000'500);
+                l.sla_state = v1::SLA_STATE_BREACHED;
+                l.sla_playbook = 2;
+                l.account = "b.example";
+              }).ok());
+  // One index changes: the lead's SLA validity.
+  const absl::Time t = absl::FromUnixSeconds(1'790'000'000);
+  ASSERT_TRUE(rewrite([&](StoredLead& l) {
+                l.revision = 4;
+                l.sla_valid_until = t - absl::Hours(1);
+              }).ok());
+  EXPECT_THAT(ListIds({.stage = v1::LIFECYCLE_STAGE_NEW}), ElementsAre());
+  EXPECT_THAT(ListIds({.stage = v1::LIFECYCLE_STAGE_SAL,
+                       .team_id = "emea",
+                       .owner_id = "bob"}),
+              ElementsAre("l1"));
+  EXPECT_THAT(ListIds({.owner_id = "ana"}), ElementsAre());
+  EXPECT_THAT(ListIds({.created_from = absl::FromUnixSeconds(1'790'000'400)}),
+              ElementsAre("l1"));
+  EXPECT_THAT(ListIds({.created_to = absl::FromUnixSeconds(1'790'000'400)}),
+              ElementsAre());
+  // Its kept SLA state no longer holds at t: listed to be evaluated.
+  EXPECT_THAT(ListIds({.sla_state = v1::SLA_STATE_ON_TRACK,
+                       .sla_at = t,
+                       .sla_playbook = 2}),
+              ElementsAre("l1"));
+  EXPECT_TRUE(store_->ListAccountLeads("a.example", "", 10)->empty());
+  EXPECT_EQ(store_->ListAccountLeads("b.example", "", 10)->size(), 1u);
+  ASSERT_TRUE(store_
+                  ->Read([&](StoreTransaction& tx) -> absl::Status {
+                    auto got = tx.GetLead("l1");
+                    if (!got.ok()) return got.status();
+                    EXPECT_EQ((*got)->revision, 4);
+                    EXPECT_EQ((*got)->score.total_score(), 40);
+                    EXPECT_EQ((*got)->event_count, 3);
+                    EXPECT_EQ((*got)->sla_state, v1::SLA_STATE_BREACHED);
+                    EXPECT_EQ((*got)->sla_valid_until, t - absl::Hours(1));
+                    EXPECT_EQ((*got)->sla_playbook, 2);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+}
+
+// Erased after it was read, a lead written back is stored anew, whole.
+TEST_P(StoreTest, ALeadErasedAfterItWasReadIsWrittenAnew) {
+  ASSERT_TRUE(Put(Lead("l1", v1::LIFECYCLE_STAGE_NEW, "emea", "ana")).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) -> absl::Status {
+                    auto got = tx.GetLead("l1");
+                    if (!got.ok()) return got.status();
+                    if (auto n = tx.EraseLead("l1"); !n.ok()) {
+                      return n.status();
+                    }
+                    StoredLead lead = **got;
+                    lead.revision = 2;
+                    return tx.PutLead(lead);
+                  })
+                  .ok());
+  EXPECT_THAT(ListIds({.team_id = "emea", .owner_id = "ana"}),
+              ElementsAre("l1"));
+  EXPECT_THAT(ListIds({.stage = v1::LIFECYCLE_STAGE_NEW}), ElementsAre("l1"));
+}
+
 TEST_P(StoreTest, AFailedWriteChangesNothing) {
   const absl::Status failed = store_->Write([&](StoreTransaction& tx) {
     EXPECT_TRUE(tx.PutLead(Lead("l1")).ok());
