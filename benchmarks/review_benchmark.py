@@ -19,6 +19,7 @@ hour of filling on a loaded 2-core machine: keep it with --store FILE).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sqlite3
@@ -41,10 +42,20 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(p * len(values)))]
 
 
+def server_cpu(pid):
+    """CPU seconds (user and system) the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def score_loop(target, stop, latencies):
     client = smc.Client(target, token=TOKEN, timeout=30)
-    lead = lead_pb2.Lead(id="bench", job_title="CMO", seniority=lead_pb2.SENIORITY_C_LEVEL,
-                         company=lead_pb2.Company(industry="software", employee_count=250, country="FR"))
+    lead = lead_pb2.Lead(
+        id="bench",
+        job_title="CMO",
+        seniority=lead_pb2.SENIORITY_C_LEVEL,
+        company=lead_pb2.Company(industry="software", employee_count=250, country="FR"),
+    )
     request = scoring_service_pb2.ScoreLeadRequest(lead=lead)
     while not stop.is_set():
         start = time.perf_counter()
@@ -67,10 +78,15 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="smarketing-review-bench-"))
     store = Path(args.store) if args.store else workdir / "store.db"
     if not store.exists():
-        command = [str(build / "grpc_server/smarketing-demo-history"), f"--store={store}",
-                   f"--playbook={ROOT / 'examples/playbooks/demo.yaml'}", "--weeks=12",
-                   f"--leads_per_day={args.leads_per_day}", f"--end={args.end}",
-                   f"--threads={args.threads}"]
+        command = [
+            str(build / "grpc_server/smarketing-demo-history"),
+            f"--store={store}",
+            f"--playbook={ROOT / 'examples/playbooks/demo.yaml'}",
+            "--weeks=12",
+            f"--leads_per_day={args.leads_per_day}",
+            f"--end={args.end}",
+            f"--threads={args.threads}",
+        ]
         if shutil.which("eatmydata"):
             command.insert(0, "eatmydata")
         start = time.perf_counter()
@@ -81,8 +97,11 @@ def main():
     print(f"store: {stored} leads with 12 weeks of history")
     tokens = workdir / "tokens"
     tokens.write_text(f"{TOKEN} reader benchmark\n")
-    server = subprocess.Popen([str(build / "grpc_server/smarketing-server"), "--listen=127.0.0.1:0",
-                               f"--store={store}", f"--token_file={tokens}"], stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [str(build / "grpc_server/smarketing-server"), "--listen=127.0.0.1:0", f"--store={store}", f"--token_file={tokens}"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     port = None
     for line in server.stderr:
         match = re.search(r"event=server_started .*port=(\d+)", line)
@@ -101,6 +120,17 @@ def main():
         stop.set()
         t.join()
 
+        # The review alone: its wall time and the CPU time the server spent
+        # on it (the machine may be shared: wall time includes waiting for a
+        # core).
+        alone_times, cpu = [], []
+        with smc.Client(target, token=TOKEN, timeout=3600) as client:
+            for _ in range(args.reviews):
+                cpu_start, start = server_cpu(server.pid), time.perf_counter()
+                client.review(args.week)
+                alone_times.append(time.perf_counter() - start)
+                cpu.append(server_cpu(server.pid) - cpu_start)
+
         during, times = [], []
         stop = threading.Event()
         t = threading.Thread(target=score_loop, args=(target, stop, during))
@@ -113,13 +143,23 @@ def main():
         stop.set()
         t.join()
         leads = sum(int(v) for v in review.funnel["entered"])
-        print(f"GetReview {args.week}: median {statistics.median(times):.2f} s, min {min(times):.2f} s "
-              f"over {len(times)} calls ({review.headline['mqls']['value']:.0f} MQLs in the week, "
-              f"{leads} stage entries)")
-        print(f"ScoreLead alone:          {len(alone)} calls, p50 {1000 * percentile(alone, 0.5):.2f} ms, "
-              f"p99 {1000 * percentile(alone, 0.99):.2f} ms")
-        print(f"ScoreLead during reviews: {len(during)} calls, p50 {1000 * percentile(during, 0.5):.2f} ms, "
-              f"p99 {1000 * percentile(during, 0.99):.2f} ms")
+        print(
+            f"GetReview {args.week} during ScoreLead: median {statistics.median(times):.2f} s, min {min(times):.2f} s "
+            f"over {len(times)} calls ({review.headline['mqls']['value']:.0f} MQLs in the week, "
+            f"{leads} stage entries)"
+        )
+        print(
+            f"GetReview {args.week} alone: median {statistics.median(alone_times):.2f} s, "
+            f"min {min(alone_times):.2f} s; server CPU median {statistics.median(cpu):.2f} s"
+        )
+        print(
+            f"ScoreLead alone:          {len(alone)} calls, p50 {1000 * percentile(alone, 0.5):.2f} ms, "
+            f"p99 {1000 * percentile(alone, 0.99):.2f} ms"
+        )
+        print(
+            f"ScoreLead during reviews: {len(during)} calls, p50 {1000 * percentile(during, 0.5):.2f} ms, "
+            f"p99 {1000 * percentile(during, 0.99):.2f} ms"
+        )
     finally:
         server.terminate()
         server.wait(timeout=60)

@@ -7,6 +7,7 @@
 #include <optional>
 #include <tuple>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
@@ -314,7 +315,7 @@ void ReviewBuilder::Add(const v1::LeadReviewFacts& facts) {
   const ReviewPeriod& p = request_.period;
   const absl::Time trailing4_start = weeks_[kWeeks - 4];
 
-  std::vector<absl::Time> mql_starts;
+  absl::InlinedVector<absl::Time, 4> mql_starts;
   bool recycled_before = false;
   absl::Time previous_at = absl::InfinitePast();
   for (const v1::StageTransition& t : lifecycle.history()) {
@@ -472,7 +473,7 @@ void ReviewBuilder::AddCompliance(const v1::Lead& lead,
   const std::string& owner = score.routing().owner_id();
   const BusinessCalendar* calendar = CalendarOf(team);
   const ReviewPeriod& p = request_.period;
-  std::vector<Compliance*> groups;
+  absl::InlinedVector<Compliance*, 3> groups;
   if (In(mql, p.start, p.end)) {
     groups.push_back(&total_);
     if (!team.empty()) {
