@@ -1105,7 +1105,12 @@ class PostgresStore : public Store {
       absl::Time since,
       absl::FunctionRef<absl::Status(const v1::LeadReviewFacts&)> fn) override {
     return WithRead("ScanReviewFacts", [&](pqxx::transaction_base& tx, bool*) {
-      google::protobuf::Arena arena;
+      // Room for a page of facts, so that the arena does not allocate.
+      std::vector<char> block(4 << 20);
+      google::protobuf::ArenaOptions options;
+      options.initial_block = block.data();
+      options.initial_block_size = block.size();
+      google::protobuf::Arena arena(options);
       std::string after;
       for (;;) {
         arena.Reset();

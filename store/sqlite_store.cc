@@ -236,6 +236,12 @@ class Statement {
         reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
     return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : "";
   }
+  // Text(col) into `out`, reusing its storage.
+  void AssignText(int col, std::string* out) const {
+    const auto* p =
+        reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    out->assign(p ? p : "", p ? sqlite3_column_bytes(stmt_, col) : 0);
+  }
   absl::Status Message(int col, google::protobuf::MessageLite* m) const {
     const void* p = sqlite3_column_blob(stmt_, col);
     const int n = sqlite3_column_bytes(stmt_, col);
@@ -512,7 +518,12 @@ class SqliteStore : public Store {
       absl::Time since,
       absl::FunctionRef<absl::Status(const v1::LeadReviewFacts&)> fn) override {
     constexpr int kPage = 2000;
-    google::protobuf::Arena arena;
+    // Room for a page of facts, so that the arena does not allocate.
+    std::vector<char> block(4 << 20);
+    google::protobuf::ArenaOptions options;
+    options.initial_block = block.data();
+    options.initial_block_size = block.size();
+    google::protobuf::Arena arena(options);
     std::vector<v1::LeadReviewFacts*> page;
     std::string after;
     for (;;) {
@@ -532,7 +543,7 @@ class SqliteStore : public Store {
               google::protobuf::Arena::CreateMessage<v1::LeadReviewFacts>(
                   &arena));
           if (auto st = s.Message(1, page.back()); !st.ok()) return st;
-          after = s.Text(0);
+          s.AssignText(0, &after);
         }
       }
       for (const v1::LeadReviewFacts* facts : page) {
