@@ -73,6 +73,10 @@ def main():
     parser.add_argument("--week", default="2026-W47")
     parser.add_argument("--reviews", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8, help="writer threads filling the store")
+    # The history ends at --end, in the past: a server's SLA scheduler
+    # would spend its first minutes catching up with every deadline since,
+    # which no live server does at once.
+    parser.add_argument("--scheduler", default="off", choices=["on", "off"])
     args = parser.parse_args()
     build = Path(args.build)
     workdir = Path(tempfile.mkdtemp(prefix="smarketing-review-bench-"))
@@ -98,7 +102,8 @@ def main():
     tokens = workdir / "tokens"
     tokens.write_text(f"{TOKEN} reader benchmark\n")
     server = subprocess.Popen(
-        [str(build / "grpc_server/smarketing-server"), "--listen=127.0.0.1:0", f"--store={store}", f"--token_file={tokens}"],
+        [str(build / "grpc_server/smarketing-server"), "--listen=127.0.0.1:0", f"--store={store}", f"--token_file={tokens}",
+         f"--scheduler={args.scheduler}"],
         stderr=subprocess.PIPE,
         text=True,
     )
