@@ -285,6 +285,11 @@ class TimedStoreImpl final : public Store {
       absl::string_view after_account, int limit) override {
     return inner_->ListAccounts(after_account, limit);
   }
+  absl::Status ScanReviewFacts(
+      absl::Time since,
+      absl::FunctionRef<absl::Status(const v1::LeadReviewFacts&)> fn) override {
+    return inner_->ScanReviewFacts(since, fn);
+  }
 
  private:
   std::unique_ptr<Store> inner_;

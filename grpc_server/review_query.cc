@@ -1,8 +1,5 @@
 #include "grpc_server/review_query.h"
 
-#include <string>
-#include <vector>
-
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
 #include "core/review/review.h"
@@ -10,8 +7,8 @@
 namespace smarketing {
 namespace {
 
-// Leads read from the store at a time.
-constexpr int kScanPage = 200;
+// Leads counted between two looks at whether the caller gave up.
+constexpr int kCancelCheck = 1000;
 // A review longer than a year is not a review; it also bounds the work of
 // the calendar arithmetic.
 constexpr absl::Duration kMaxPeriod = absl::Hours(24 * 366);
@@ -70,23 +67,19 @@ absl::StatusOr<v1::Review> ComputeReview(Store& store, Playbooks& playbooks,
                             {*period, request.filter(), now});
   if (!builder.ok()) return builder.status();
 
-  std::string after;
-  for (;;) {
-    if (cancelled()) return absl::CancelledError("the review was cancelled");
-    auto leads = store.ListLeads(LeadFilter(), after, kScanPage);
-    if (!leads.ok()) return leads.status();
-    for (const StoredLead& lead : *leads) {
-      std::vector<v1::Feedback> feedback;
-      if (MayHaveFeedback(lead.lifecycle)) {
-        auto listed = store.ListFeedback(lead.lead.id(), /*limit=*/0);
-        if (!listed.ok()) return listed.status();
-        feedback = *std::move(listed);
-      }
-      (*builder)->Add(lead.lead, lead.lifecycle, lead.score, feedback);
-    }
-    if (static_cast<int>(leads->size()) < kScanPage) break;
-    after = leads->back().lead.id();
-  }
+  // Leads whose facts all lie before the review's horizon count for none of
+  // its figures: the store leaves them out.
+  int64_t read = 0;
+  absl::Status scanned = store.ScanReviewFacts(
+      (*builder)->Horizon(),
+      [&](const v1::LeadReviewFacts& facts) -> absl::Status {
+        if (++read % kCancelCheck == 0 && cancelled()) {
+          return absl::CancelledError("the review was cancelled");
+        }
+        (*builder)->Add(facts);
+        return absl::OkStatus();
+      });
+  if (!scanned.ok()) return scanned;
   return (*builder)->Build();
 }
 

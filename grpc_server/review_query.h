@@ -1,6 +1,7 @@
 // The weekly review of the stored leads, shared by ReportService.GetReview
-// and the HTTP page: checks the request, reads every lead with its feedback
-// a store page at a time and hands them to the core's ReviewBuilder.
+// and the HTTP page: checks the request, reads the review facts of the leads
+// the period needs from the store and hands them to the core's
+// ReviewBuilder.
 #ifndef SMARKETING_GRPC_SERVER_REVIEW_QUERY_H_
 #define SMARKETING_GRPC_SERVER_REVIEW_QUERY_H_
 

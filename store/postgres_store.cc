@@ -25,6 +25,7 @@
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -34,6 +35,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/review/review_facts.h"
+#include "google/protobuf/arena.h"
 #include "store/group_commit.h"
 
 namespace smarketing {
@@ -149,7 +152,20 @@ CREATE INDEX dead_letters_by_subscription ON
 ALTER TABLE leads ADD COLUMN account TEXT COLLATE "C" NOT NULL DEFAULT '';
 CREATE INDEX leads_by_account ON leads(account, id);
 )sql",
+    // Version 8: the review facts of each lead (see ScanReviewFacts),
+    // filled from the stored leads and feedback by BackfillReviewFacts.
+    R"sql(
+CREATE TABLE review_facts(
+  lead_id TEXT COLLATE "C" PRIMARY KEY,
+  needed_until_us BIGINT NOT NULL,
+  facts BYTEA NOT NULL);
+)sql",
 };
+// The version whose step creates the review facts: the stored leads'
+// are computed right after it.
+constexpr int kReviewFactsVersion = 8;
+// Leads read at a time when computing or scanning review facts.
+constexpr int kReviewFactsPage = 2000;
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 // Advisory lock keys (pg_advisory_lock(class, key)): the migration, and the
@@ -301,6 +317,15 @@ constexpr PreparedSql kStatements[] = {
     {"list_accounts",
      "SELECT DISTINCT account FROM leads WHERE account > $1 "
      "ORDER BY account LIMIT $2::bigint"},
+    {"get_review_facts", "SELECT facts FROM review_facts WHERE lead_id = $1"},
+    {"put_review_facts",
+     "INSERT INTO review_facts(lead_id, needed_until_us, facts) "
+     "VALUES ($1, $2, $3) ON CONFLICT (lead_id) DO UPDATE SET "
+     "needed_until_us = EXCLUDED.needed_until_us, facts = EXCLUDED.facts"},
+    {"erase_review_facts", "DELETE FROM review_facts WHERE lead_id = $1"},
+    {"scan_review_facts",
+     "SELECT lead_id, facts FROM review_facts WHERE lead_id > $1 "
+     "AND needed_until_us >= $2::bigint ORDER BY lead_id LIMIT $3::bigint"},
     {"try_lease", "SELECT pg_try_advisory_lock($1::int, hashtext($2))"},
     {"ping", "SELECT 1"},
 };
@@ -508,6 +533,9 @@ class PostgresTransaction : public StoreTransaction {
                          lead.event_count, static_cast<int>(lead.sla_state),
                          ClampMicros(lead.sla_valid_until), lead.sla_playbook,
                          Text(lead.account));
+      UpdateReviewFacts(lead.lead.id(), [&](v1::LeadReviewFacts* facts) {
+        SetReviewLead(lead.lead, lead.lifecycle, lead.score, facts);
+      });
     });
   }
 
@@ -584,6 +612,9 @@ class PostgresTransaction : public StoreTransaction {
           "add_feedback", Text(feedback.lead_id()),
           feedback.at().seconds() * 1000000 + feedback.at().nanos() / 1000,
           Bytes(feedback));
+      UpdateReviewFacts(feedback.lead_id(), [&](v1::LeadReviewFacts* facts) {
+        AddReviewFeedback(feedback, facts);
+      });
     });
   }
 
@@ -620,6 +651,7 @@ class PostgresTransaction : public StoreTransaction {
       const std::string id = Text(lead_id);
       if (tx_->exec_prepared("erase_lead", id).affected_rows() == 0) return;
       tx_->exec_prepared("erase_feedback", id);
+      tx_->exec_prepared("erase_review_facts", id);
       tx_->exec_prepared("clear_sla_due", id);
       erased = static_cast<int>(
           tx_->exec_prepared("erase_events", id).affected_rows());
@@ -799,6 +831,19 @@ class PostgresTransaction : public StoreTransaction {
     return n;
   }
 
+  // Changes the lead's review facts (empty when none is stored) with
+  // `change` and stores them; throws as the statements do.
+  void UpdateReviewFacts(absl::string_view lead_id,
+                         absl::FunctionRef<void(v1::LeadReviewFacts*)> change) {
+    const std::string id = Text(lead_id);
+    v1::LeadReviewFacts facts;
+    const pqxx::result r = tx_->exec_prepared("get_review_facts", id);
+    if (!r.empty()) ParseField(r[0][0], &facts);
+    change(&facts);
+    tx_->exec_prepared("put_review_facts", id,
+                       ClampMicros(ReviewNeededUntil(facts)), Bytes(facts));
+  }
+
   pqxx::transaction_base* tx_;
   bool read_only_;
   bool* lost_;
@@ -873,6 +918,49 @@ class PlaybookReceiver : public pqxx::notification_receiver {
   std::function<void()> fn_;
 };
 
+// The review facts of every stored lead, computed from the leads and their
+// feedback a page of leads at a time: the migration that creates them
+// fills them. Throws as the statements do.
+void BackfillReviewFacts(pqxx::transaction_base& tx) {
+  std::string after;
+  for (;;) {
+    const pqxx::result leads = tx.exec_params(
+        "SELECT id, lead, lifecycle, score FROM leads WHERE id > $1 "
+        "ORDER BY id LIMIT $2",
+        after, int64_t{kReviewFactsPage});
+    if (leads.empty()) return;
+    const std::string last(leads.back()[0].c_str(), leads.back()[0].size());
+    const pqxx::result feedback = tx.exec_params(
+        "SELECT lead_id, body FROM feedback WHERE lead_id > $1 AND "
+        "lead_id <= $2 ORDER BY lead_id, seq",
+        after, last);
+    auto next = feedback.begin();
+    for (const auto& row : leads) {
+      const std::string id(row[0].c_str(), row[0].size());
+      StoredLead lead;
+      ParseField(row[1], &lead.lead);
+      ParseField(row[2], &lead.lifecycle);
+      ParseField(row[3], &lead.score);
+      v1::LeadReviewFacts facts;
+      SetReviewLead(lead.lead, lead.lifecycle, lead.score, &facts);
+      // Feedback on leads not stored is skipped as the review skips it.
+      for (; next != feedback.end() &&
+             std::string_view(next[0].c_str(), next[0].size()) <= id;
+           ++next) {
+        if (std::string_view(next[0].c_str(), next[0].size()) != id) continue;
+        v1::Feedback f;
+        ParseField(next[1], &f);
+        AddReviewFeedback(f, &facts);
+      }
+      tx.exec_params(
+          "INSERT INTO review_facts(lead_id, needed_until_us, facts) "
+          "VALUES ($1, $2, $3)",
+          id, ClampMicros(ReviewNeededUntil(facts)), Bytes(facts));
+    }
+    after = last;
+  }
+}
+
 class PostgresStore : public Store {
  public:
   explicit PostgresStore(std::string url)
@@ -915,6 +1003,7 @@ class PostgresStore : public Store {
       }
       for (int64_t v = version; v < kSchemaVersion; ++v) {
         tx.exec(kMigrations[v]);
+        if (v + 1 == kReviewFactsVersion) BackfillReviewFacts(tx);
       }
       if (version < kSchemaVersion) {
         tx.exec("DELETE FROM schema_version");
@@ -1003,6 +1092,39 @@ class PostgresStore : public Store {
       absl::string_view lead_id, int limit) override {
     return ReadMessages<v1::Feedback>("ListFeedback", "list_feedback", lead_id,
                                       Limit(limit));
+  }
+
+  // Pages of one snapshot, each parsed into an arena: parsing allocates
+  // nothing per lead.
+  absl::Status ScanReviewFacts(
+      absl::Time since,
+      absl::FunctionRef<absl::Status(const v1::LeadReviewFacts&)> fn) override {
+    return WithRead("ScanReviewFacts", [&](pqxx::transaction_base& tx, bool*) {
+      // Room for a page of facts, so that the arena does not allocate.
+      std::vector<char> block(4 << 20);
+      google::protobuf::ArenaOptions options;
+      options.initial_block = block.data();
+      options.initial_block_size = block.size();
+      google::protobuf::Arena arena(options);
+      std::string after;
+      for (;;) {
+        arena.Reset();
+        const pqxx::result r =
+            tx.exec_prepared("scan_review_facts", after, ClampMicros(since),
+                             int64_t{kReviewFactsPage});
+        for (const auto& row : r) {
+          auto* facts =
+              google::protobuf::Arena::CreateMessage<v1::LeadReviewFacts>(
+                  &arena);
+          ParseField(row[1], facts);
+          if (absl::Status st = fn(*facts); !st.ok()) return st;
+        }
+        if (r.size() < static_cast<size_t>(kReviewFactsPage)) {
+          return absl::OkStatus();
+        }
+        after.assign(r.back()[0].c_str(), r.back()[0].size());
+      }
+    });
   }
 
   absl::StatusOr<PlaybookRecord> PublishPlaybook(const v1::Playbook& playbook,

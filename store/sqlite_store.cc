@@ -17,6 +17,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/review/review_facts.h"
+#include "google/protobuf/arena.h"
 #include "store/group_commit.h"
 #include "store/store.h"
 
@@ -127,7 +129,18 @@ CREATE INDEX dead_letters_by_subscription ON
 ALTER TABLE leads ADD COLUMN account TEXT NOT NULL DEFAULT '';
 CREATE INDEX leads_by_account ON leads(account, id);
 )sql",
+    // Version 8: the review facts of each lead (see ScanReviewFacts),
+    // filled from the stored leads and feedback by BackfillReviewFacts.
+    R"sql(
+CREATE TABLE review_facts(
+  lead_id TEXT PRIMARY KEY,
+  needed_until_us INTEGER NOT NULL,
+  facts BLOB NOT NULL) WITHOUT ROWID;
+)sql",
 };
+// The version whose step creates the review facts: the stored leads'
+// are computed right after it.
+constexpr int kReviewFactsVersion = 8;
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
 // What ReadLead reads, in its order.
@@ -267,6 +280,12 @@ class Statement {
         reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
     return p ? std::string(p, sqlite3_column_bytes(stmt_, col)) : "";
   }
+  // Text(col) into `out`, reusing its storage.
+  void AssignText(int col, std::string* out) const {
+    const auto* p =
+        reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    out->assign(p ? p : "", p ? sqlite3_column_bytes(stmt_, col) : 0);
+  }
   absl::Status Message(int col, google::protobuf::MessageLite* m) const {
     const void* p = sqlite3_column_blob(stmt_, col);
     const int n = sqlite3_column_bytes(stmt_, col);
@@ -335,7 +354,21 @@ class SqliteTransaction : public StoreTransaction {
       absl::string_view delivery_id) override;
   absl::Status DeleteDeadLetter(absl::string_view delivery_id) override;
 
+  // The review facts of every stored lead, computed from the leads and
+  // their feedback: the migration that creates them fills them.
+  absl::Status BackfillReviewFacts();
+
  private:
+  // The lead's row in `leads`; PutLead also keeps its review facts.
+  absl::Status WriteLeadRow(const StoredLead& lead);
+  // Changes the lead's review facts (empty when none is stored) with
+  // `change` and stores them.
+  absl::Status UpdateReviewFacts(
+      absl::string_view lead_id,
+      absl::FunctionRef<void(v1::LeadReviewFacts*)> change);
+  absl::Status PutReviewFacts(absl::string_view lead_id,
+                              const v1::LeadReviewFacts& facts);
+
   // The message in the first column of each row.
   template <typename M>
   static absl::StatusOr<std::vector<M>> Messages(Statement& s) {
@@ -511,6 +544,47 @@ class SqliteStore : public Store {
       if (auto st = s.Message(0, &out.emplace_back()); !st.ok()) return st;
     }
     return out;
+  }
+
+  // A page is read under the lock into an arena and handed to `fn` outside
+  // it: writes go on between pages, and parsing allocates nothing per lead.
+  absl::Status ScanReviewFacts(
+      absl::Time since,
+      absl::FunctionRef<absl::Status(const v1::LeadReviewFacts&)> fn) override {
+    constexpr int kPage = 2000;
+    // Room for a page of facts, so that the arena does not allocate.
+    std::vector<char> block(4 << 20);
+    google::protobuf::ArenaOptions options;
+    options.initial_block = block.data();
+    options.initial_block_size = block.size();
+    google::protobuf::Arena arena(options);
+    std::vector<v1::LeadReviewFacts*> page;
+    std::string after;
+    for (;;) {
+      page.clear();
+      arena.Reset();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        Statement s = Prepare(
+            "SELECT lead_id, facts FROM review_facts WHERE lead_id > ?1 "
+            "AND needed_until_us >= ?2 ORDER BY lead_id LIMIT ?3");
+        s.Bind(1, after).Bind(2, ClampMicros(since)).Bind(3, int64_t{kPage});
+        for (;;) {
+          auto row = s.Step();
+          if (!row.ok()) return row.status();
+          if (!*row) break;
+          page.push_back(
+              google::protobuf::Arena::CreateMessage<v1::LeadReviewFacts>(
+                  &arena));
+          if (auto st = s.Message(1, page.back()); !st.ok()) return st;
+          s.AssignText(0, &after);
+        }
+      }
+      for (const v1::LeadReviewFacts* facts : page) {
+        if (auto st = fn(*facts); !st.ok()) return st;
+      }
+      if (static_cast<int>(page.size()) < kPage) return absl::OkStatus();
+    }
   }
 
   absl::StatusOr<PlaybookRecord> PublishPlaybook(const v1::Playbook& playbook,
@@ -844,6 +918,10 @@ class SqliteStore : public Store {
           }
           for (int64_t v = version; v < kSchemaVersion; ++v) {
             if (auto st = Exec(kMigrations[v]); !st.ok()) return st;
+            if (v + 1 == kReviewFactsVersion) {
+              SqliteTransaction txn(this, /*read_only=*/false);
+              if (auto st = txn.BackfillReviewFacts(); !st.ok()) return st;
+            }
           }
           if (version < kSchemaVersion) {
             if (auto st = Exec("DELETE FROM schema_version"); !st.ok())
@@ -923,7 +1001,7 @@ absl::StatusOr<std::optional<StoredLead>> SqliteTransaction::GetLead(
   return lead;
 }
 
-absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
+absl::Status SqliteTransaction::WriteLeadRow(const StoredLead& lead) {
   if (auto st = CheckWritable(); !st.ok()) return st;
   const auto& created = lead.lead.created_at();
   const LeadRow row{lead.lead.id(),
@@ -977,6 +1055,72 @@ absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (int i = 0; i < kLeadColumnCount; ++i) s.BindLeadColumn(i + 1, row, i);
   return s.Run();
+}
+
+absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {
+  if (auto st = WriteLeadRow(lead); !st.ok()) return st;
+  return UpdateReviewFacts(lead.lead.id(), [&](v1::LeadReviewFacts* facts) {
+    SetReviewLead(lead.lead, lead.lifecycle, lead.score, facts);
+  });
+}
+
+absl::Status SqliteTransaction::UpdateReviewFacts(
+    absl::string_view lead_id,
+    absl::FunctionRef<void(v1::LeadReviewFacts*)> change) {
+  v1::LeadReviewFacts facts;
+  {
+    Statement get =
+        store_->Prepare("SELECT facts FROM review_facts WHERE lead_id = ?");
+    get.Bind(1, lead_id);
+    auto row = get.Step();
+    if (!row.ok()) return row.status();
+    if (*row) {
+      if (auto st = get.Message(0, &facts); !st.ok()) return st;
+    }
+  }
+  change(&facts);
+  return PutReviewFacts(lead_id, facts);
+}
+
+absl::Status SqliteTransaction::PutReviewFacts(
+    absl::string_view lead_id, const v1::LeadReviewFacts& facts) {
+  Statement put = store_->Prepare(
+      "INSERT OR REPLACE INTO review_facts(lead_id, needed_until_us, facts) "
+      "VALUES (?, ?, ?)");
+  put.Bind(1, lead_id)
+      .Bind(2, SqliteStore::ClampMicros(ReviewNeededUntil(facts)))
+      .BindMessage(3, facts);
+  return put.Run();
+}
+
+absl::Status SqliteTransaction::BackfillReviewFacts() {
+  Statement leads =
+      store_->Prepare("SELECT id, lead, lifecycle, score FROM leads");
+  Statement feedback = store_->Prepare(
+      "SELECT body FROM feedback WHERE lead_id = ? ORDER BY rowid");
+  for (;;) {
+    auto row = leads.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    StoredLead lead;
+    if (auto st = leads.Message(1, &lead.lead); !st.ok()) return st;
+    if (auto st = leads.Message(2, &lead.lifecycle); !st.ok()) return st;
+    if (auto st = leads.Message(3, &lead.score); !st.ok()) return st;
+    v1::LeadReviewFacts facts;
+    SetReviewLead(lead.lead, lead.lifecycle, lead.score, &facts);
+    const std::string id = leads.Text(0);
+    feedback.Bind(1, id);
+    for (;;) {
+      auto one = feedback.Step();
+      if (!one.ok()) return one.status();
+      if (!*one) break;
+      v1::Feedback f;
+      if (auto st = feedback.Message(0, &f); !st.ok()) return st;
+      AddReviewFeedback(f, &facts);
+    }
+    feedback.Reset();
+    if (auto st = PutReviewFacts(id, facts); !st.ok()) return st;
+  }
 }
 
 absl::Status SqliteTransaction::AddEvents(
@@ -1044,7 +1188,10 @@ absl::Status SqliteTransaction::AddFeedback(const v1::Feedback& feedback) {
   s.Bind(1, feedback.lead_id())
       .Bind(2, feedback.at().seconds() * 1000000 + feedback.at().nanos() / 1000)
       .BindMessage(3, feedback);
-  return s.Run();
+  if (auto st = s.Run(); !st.ok()) return st;
+  return UpdateReviewFacts(feedback.lead_id(), [&](v1::LeadReviewFacts* facts) {
+    AddReviewFeedback(feedback, facts);
+  });
 }
 
 absl::StatusOr<v1::RoutingState> SqliteTransaction::GetRoutingState() {
@@ -1080,6 +1227,10 @@ absl::StatusOr<int> SqliteTransaction::EraseLead(absl::string_view lead_id) {
       store_->Prepare("DELETE FROM feedback WHERE lead_id = ?");
   feedback.Bind(1, lead_id);
   if (auto st = feedback.Run(); !st.ok()) return st;
+  Statement facts =
+      store_->Prepare("DELETE FROM review_facts WHERE lead_id = ?");
+  facts.Bind(1, lead_id);
+  if (auto st = facts.Run(); !st.ok()) return st;
   if (auto st = SetSlaDue(lead_id, absl::InfiniteFuture()); !st.ok()) {
     return st;
   }

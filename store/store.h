@@ -26,6 +26,7 @@
 #include "smarketing/v1/member_status.pb.h"
 #include "smarketing/v1/playbook.pb.h"
 #include "smarketing/v1/rescore.pb.h"
+#include "smarketing/v1/review.pb.h"
 #include "smarketing/v1/routing_state.pb.h"
 #include "smarketing/v1/score_result.pb.h"
 #include "smarketing/v1/sla_status.pb.h"
@@ -253,6 +254,17 @@ class Store {
   // order, at most `limit`; leads without one are left out.
   virtual absl::StatusOr<std::vector<std::string>> ListAccounts(
       absl::string_view after_account, int limit) = 0;
+
+  // --- The weekly review (schema version 8) ---
+
+  // Calls `fn` with the review facts of every lead (see
+  // core/review/review_facts.h; kept in step with each write of the lead
+  // and its feedback) whose ReviewNeededUntil is at or after `since`, each
+  // lead once, a page at a time by lead id; `fn` must not call the store.
+  // Returns the first error of `fn`, which ends the scan.
+  virtual absl::Status ScanReviewFacts(
+      absl::Time since,
+      absl::FunctionRef<absl::Status(const v1::LeadReviewFacts&)> fn) = 0;
 
   // --- Several processes on one store (a server database) ---
 

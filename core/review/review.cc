@@ -7,12 +7,14 @@
 #include <optional>
 #include <tuple>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
 #include "core/journey/lifecycle.h"
+#include "core/review/review_facts.h"
 
 namespace smarketing {
 namespace {
@@ -159,13 +161,6 @@ void FinishRate(v1::OnTimeRate* rate) {
 
 }  // namespace
 
-bool MayHaveFeedback(const v1::LeadLifecycle& lifecycle) {
-  for (const v1::StageTransition& t : lifecycle.history()) {
-    if (t.actor() == v1::ACTOR_SALES || ChainIndex(t.to()) > 0) return true;
-  }
-  return false;
-}
-
 absl::StatusOr<absl::TimeZone> ReportingTimeZone(const v1::Playbook& playbook) {
   const std::string& name = playbook.metadata().reporting_time_zone();
   absl::TimeZone zone = absl::UTCTimeZone();
@@ -294,16 +289,33 @@ int ReviewBuilder::WeekOf(absl::Time t) const {
          1;
 }
 
+absl::Time ReviewBuilder::Horizon() const {
+  absl::Time horizon = std::min(weeks_.front(), previous_start_);
+  for (const Objective& o : objectives_) horizon = std::min(horizon, o.start);
+  return horizon;
+}
+
 void ReviewBuilder::Add(const v1::Lead& lead,
                         const v1::LeadLifecycle& lifecycle,
                         const v1::ScoreResult& score,
                         absl::Span<const v1::Feedback> feedback) {
-  AddToObjectives(lifecycle, score, feedback);
+  v1::LeadReviewFacts facts;
+  SetReviewLead(lead, lifecycle, score, &facts);
+  for (const v1::Feedback& f : feedback) AddReviewFeedback(f, &facts);
+  Add(facts);
+}
+
+void ReviewBuilder::Add(const v1::LeadReviewFacts& facts) {
+  if (!facts.has_lead()) return;
+  AddToObjectives(facts);
+  const v1::Lead& lead = facts.lead();
+  const v1::LeadLifecycle& lifecycle = facts.lifecycle();
+  const v1::ScoreResult& score = facts.score();
   if (!Matches(lead, score)) return;
   const ReviewPeriod& p = request_.period;
   const absl::Time trailing4_start = weeks_[kWeeks - 4];
 
-  std::vector<absl::Time> mql_starts;
+  absl::InlinedVector<absl::Time, 4> mql_starts;
   bool recycled_before = false;
   absl::Time previous_at = absl::InfinitePast();
   for (const v1::StageTransition& t : lifecycle.history()) {
@@ -361,7 +373,7 @@ void ReviewBuilder::Add(const v1::Lead& lead,
     const int week = WeekOf(start);
     if (week < 0) continue;
     std::vector<v1::Feedback> episode;
-    for (const v1::Feedback& f : feedback) {
+    for (const v1::Feedback& f : facts.feedback()) {
       if (In(TimeFromProto(f.at()), start, end)) episode.push_back(f);
     }
     v1::FunnelCounts one = LeadOutcomes(episode);
@@ -380,7 +392,13 @@ void ReviewBuilder::Add(const v1::Lead& lead,
     wk.by_persona[score.persona_id()].Add(one, touch);
   }
 
-  for (const v1::Feedback& f : feedback) {
+  AddDecisions(facts);
+  AddCompliance(lead, lifecycle, score);
+}
+
+void ReviewBuilder::AddDecisions(const v1::LeadReviewFacts& facts) {
+  const ReviewPeriod& p = request_.period;
+  for (const v1::Feedback& f : facts.feedback()) {
     const absl::Time at = TimeFromProto(f.at());
     const bool accepted = f.has_accepted();
     if (!accepted && !f.has_rejected()) continue;
@@ -391,7 +409,7 @@ void ReviewBuilder::Add(const v1::Lead& lead,
             rejection_reasons_[f.rejected().reason_code()];
         ++count;
         if (examples.size() < kRejectionExamples) {
-          examples.push_back(lead.id());
+          examples.push_back(facts.lead().id());
         }
       }
     }
@@ -402,15 +420,14 @@ void ReviewBuilder::Add(const v1::Lead& lead,
       ++(accepted ? week_counts_[w].accepted : week_counts_[w].rejected);
     }
   }
-  AddCompliance(lead, lifecycle, score);
 }
 
-void ReviewBuilder::AddToObjectives(const v1::LeadLifecycle& lifecycle,
-                                    const v1::ScoreResult& score,
-                                    absl::Span<const v1::Feedback> feedback) {
+void ReviewBuilder::AddToObjectives(const v1::LeadReviewFacts& facts) {
+  const v1::LeadLifecycle& lifecycle = facts.lifecycle();
+  const auto& feedback = facts.feedback();
   for (Objective& o : objectives_) {
     const std::string& team = o.objective->team_id();
-    if (!team.empty() && score.routing().team_id() != team) continue;
+    if (!team.empty() && facts.score().routing().team_id() != team) continue;
     const absl::Time end = std::min(o.end, as_of_);
     ObjectiveCounts& c = o.counts;
     for (const v1::StageTransition& t : lifecycle.history()) {
@@ -455,6 +472,22 @@ void ReviewBuilder::AddCompliance(const v1::Lead& lead,
   const std::string& team = score.routing().team_id();
   const std::string& owner = score.routing().owner_id();
   const BusinessCalendar* calendar = CalendarOf(team);
+  const ReviewPeriod& p = request_.period;
+  absl::InlinedVector<Compliance*, 3> groups;
+  if (In(mql, p.start, p.end)) {
+    groups.push_back(&total_);
+    if (!team.empty()) {
+      groups.push_back(&by_team_[team]);
+      groups.push_back(&by_owner_[{team, owner}]);
+    }
+  } else if (In(mql, previous_start_, p.start)) {
+    groups.push_back(&previous_total_);
+  }
+  const bool untreated = lifecycle.stage() == v1::LIFECYCLE_STAGE_MQL &&
+                         !lifecycle.has_first_touched_at() && mql <= now;
+  // Most leads of a large store count for neither: their SLA is not
+  // evaluated.
+  if (groups.empty() && !untreated) return;
   const SlaProgress progress = SlaProgressOf(lifecycle);
   const SlaEvaluation evaluation =
       sla_.Evaluate(score.priority(), mql, progress, now, calendar);
@@ -463,8 +496,7 @@ void ReviewBuilder::AddCompliance(const v1::Lead& lead,
                                : std::max(to - from, absl::ZeroDuration());
   };
 
-  if (lifecycle.stage() == v1::LIFECYCLE_STAGE_MQL &&
-      !lifecycle.has_first_touched_at() && mql <= now) {
+  if (untreated) {
     v1::UntreatedLead u;
     u.set_lead_id(lead.id());
     u.set_team_id(team);
@@ -475,17 +507,6 @@ void ReviewBuilder::AddCompliance(const v1::Lead& lead,
     untreated_.push_back(std::move(u));
   }
 
-  const ReviewPeriod& p = request_.period;
-  std::vector<Compliance*> groups;
-  if (In(mql, p.start, p.end)) {
-    groups.push_back(&total_);
-    if (!team.empty()) {
-      groups.push_back(&by_team_[team]);
-      groups.push_back(&by_owner_[{team, owner}]);
-    }
-  } else if (In(mql, previous_start_, p.start)) {
-    groups.push_back(&previous_total_);
-  }
   std::optional<absl::Time> feedback_done = progress.feedback_at;
   if (feedback_done && progress.meeting_held_at &&
       *feedback_done < *progress.meeting_held_at) {

@@ -59,12 +59,6 @@ struct ReviewRequest {
   absl::Time now = absl::UnixEpoch();
 };
 
-// Whether sales may have given feedback on a lead with this lifecycle: every
-// feedback the lifecycle accepts records a move by sales, or is a meeting on
-// a lead already past SAL. A reader of a large store skips the feedback of
-// the other leads, most of them.
-bool MayHaveFeedback(const v1::LeadLifecycle& lifecycle);
-
 class ReviewBuilder {
  public:
   // Compiles what the review needs of `playbook` (a valid one: its SLA and
@@ -74,11 +68,18 @@ class ReviewBuilder {
       const v1::Playbook& playbook, absl::string_view playbook_version,
       const ReviewRequest& request);
 
-  // Counts one stored lead: its latest score (team, owner, persona, grade,
-  // priority), its lifecycle history and its feedback, oldest first.
+  // Counts one stored lead from its review facts (see review_facts.h).
+  void Add(const v1::LeadReviewFacts& facts);
+  // Counts one lead from its record, latest score (team, owner, persona,
+  // grade, priority), lifecycle history and feedback, oldest first: the
+  // same as Add of its review facts.
   void Add(const v1::Lead& lead, const v1::LeadLifecycle& lifecycle,
            const v1::ScoreResult& score,
            absl::Span<const v1::Feedback> feedback);
+
+  // The earliest time any figure of the review counts from: only the leads
+  // whose ReviewNeededUntil is at or after it change the review.
+  absl::Time Horizon() const;
 
   v1::Review Build() const;
 
@@ -130,9 +131,9 @@ class ReviewBuilder {
   bool Matches(const v1::Lead& lead, const v1::ScoreResult& score) const;
   // Index of the week holding t among weeks_, or -1.
   int WeekOf(absl::Time t) const;
-  void AddToObjectives(const v1::LeadLifecycle& lifecycle,
-                       const v1::ScoreResult& score,
-                       absl::Span<const v1::Feedback> feedback);
+  void AddToObjectives(const v1::LeadReviewFacts& facts);
+  // Sales' acceptances and rejections, with the reasons.
+  void AddDecisions(const v1::LeadReviewFacts& facts);
   void AddCompliance(const v1::Lead& lead, const v1::LeadLifecycle& lifecycle,
                      const v1::ScoreResult& score);
   // Business days of [from, to) on `calendar` (every day when nullptr).

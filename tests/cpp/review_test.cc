@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/base/proto_time.h"
+#include "core/review/review_facts.h"
 #include "core/review/review_render.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -19,6 +20,7 @@ using ::smarketing::testing::At;
 using ::smarketing::testing::PlaybookFromYaml;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Weekdays 09:00-17:00 in Paris; first touch in 2 business hours, a
 // decision in 8.
@@ -487,21 +489,63 @@ TEST(ReviewTest, RefusesAnEmptyPeriodAndAnUnknownTimeZone) {
       HasSubstr("metadata.reporting_time_zone: unknown IANA time zone"));
 }
 
-TEST(ReviewTest, OnlyLeadsSalesMovedOrPastSalMayHaveFeedback) {
-  History scored("s", "emea", "alice");
-  scored.Mql("2026-11-23T08:00:00Z");
-  EXPECT_FALSE(MayHaveFeedback(scored.lifecycle));
-  History rejected("r", "emea", "alice");
-  rejected.Mql("2026-11-23T08:00:00Z")
-      .Reject("2026-11-23T09:00:00Z", "no_budget");
-  rejected.lifecycle.mutable_history(1)->set_actor(v1::ACTOR_SALES);
-  EXPECT_TRUE(MayHaveFeedback(rejected.lifecycle));
-  // Moved to SQL by marketing: a meeting may be recorded on it.
-  History moved("m", "emea", "alice");
-  moved.Mql("2026-11-23T08:00:00Z")
-      .Move(v1::LIFECYCLE_STAGE_SQL, "2026-11-23T09:00:00Z");
-  moved.lifecycle.mutable_history(1)->set_actor(v1::ACTOR_MARKETING);
-  EXPECT_TRUE(MayHaveFeedback(moved.lifecycle));
+TEST(ReviewTest, LeadsIdleSinceBeforeTheHorizonChangeNothingButUntreatedOnes) {
+  auto period = IsoWeek("2026-W48", Paris());
+  ASSERT_TRUE(period.ok());
+  auto builder = ReviewBuilder::Create(PlaybookFromYaml(kPlaybook), "review@1",
+                                       {*period, {}, At(kNow)});
+  ASSERT_TRUE(builder.ok());
+  // 12 weeks of trend and the November objectives: the horizon is the
+  // Monday 11 weeks before week 48.
+  EXPECT_EQ((*builder)->Horizon(), At("2026-09-07T00:00:00+02:00"));
+
+  History idle("idle", "emea", "alice");
+  idle.Mql("2026-08-03T08:00:00Z")
+      .Touch("2026-08-03T09:00:00Z")
+      .Reject("2026-08-04T09:00:00Z", "no_budget");
+  History waiting("waiting", "emea", "alice");
+  waiting.Mql("2026-08-03T08:00:00Z");
+  const auto facts = [](const History& h) {
+    v1::LeadReviewFacts f;
+    SetReviewLead(h.lead, h.lifecycle, h.score, &f);
+    for (const v1::Feedback& one : h.feedback) AddReviewFeedback(one, &f);
+    return f;
+  };
+  EXPECT_EQ(ReviewNeededUntil(facts(idle)), At("2026-08-04T09:00:00Z"));
+  EXPECT_EQ(ReviewNeededUntil(facts(waiting)), absl::InfiniteFuture());
+  EXPECT_EQ(ReviewNeededUntil(v1::LeadReviewFacts()), absl::InfinitePast());
+
+  std::vector<History> leads = Week48();
+  const v1::Review without = Review(leads, "2026-W48", kNow);
+  leads.push_back(idle);
+  EXPECT_EQ(Review(leads, "2026-W48", kNow).SerializeAsString(),
+            without.SerializeAsString());
+  leads.push_back(waiting);
+  const v1::Review with = Review(leads, "2026-W48", kNow);
+  ASSERT_FALSE(with.sales().untreated().empty());
+  EXPECT_EQ(with.sales().untreated(0).lead_id(), "waiting");
+}
+
+TEST(ReviewTest, TheReviewFactsKeepNeitherNotesNorContactsNorRuleHits) {
+  History h("a", "emea", "alice");
+  h.Mql("2026-11-23T08:00:00Z").Reject("2026-11-23T09:00:00Z", "no_budget");
+  h.lead.mutable_contact()->set_email("ana@acme.example");
+  h.lifecycle.mutable_history(0)->set_note("called twice");
+  h.feedback[0].set_note("call back in May");
+  h.feedback[0].set_actor_id("usr-1");
+  h.score.add_explanation()->set_rule_id("demo-request");
+  v1::LeadReviewFacts f;
+  SetReviewLead(h.lead, h.lifecycle, h.score, &f);
+  AddReviewFeedback(h.feedback[0], &f);
+  const std::string text = f.ShortDebugString();
+  for (const char* gone : {"ana@acme.example", "called twice", "call back",
+                           "usr-1", "demo-request"}) {
+    EXPECT_THAT(text, Not(HasSubstr(gone))) << text;
+  }
+  EXPECT_EQ(f.feedback(0).rejected().reason_code(), "no_budget");
+  ASSERT_EQ(f.lifecycle().history_size(), 2);
+  EXPECT_EQ(f.lifecycle().history(1).reason_code(), "");
+  EXPECT_EQ(f.score().routing().owner_id(), "alice");
 }
 
 TEST(ReviewRenderTest, EveryFormatShowsTheHeadlineNumbers) {

@@ -2,9 +2,11 @@
 // implementation (parameterised), on a real database in a temporary folder.
 #include "store/store.h"
 
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +25,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/review/review_facts.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/postgres_store.h"
@@ -114,6 +117,8 @@ struct StoreKind {
   std::string name;
   std::function<absl::StatusOr<std::unique_ptr<Store>>(const std::string& dir)>
       open;
+  // Runs SQL statements on the database of the closed store in `dir`.
+  std::function<bool(const std::string& dir, const std::string& sql)> sql;
   // Why it cannot be tested here; empty when it can.
   std::function<std::string()> unavailable = [] { return std::string(); };
 };
@@ -142,12 +147,27 @@ std::vector<StoreKind> StoreKinds() {
       {"sqlite",
        [](const std::string& dir) {
          return OpenSqliteStore(dir + "/store.db");
+       },
+       [](const std::string& dir, const std::string& sql) {
+         sqlite3* db = nullptr;
+         bool ok =
+             sqlite3_open((dir + "/store.db").c_str(), &db) == SQLITE_OK &&
+             sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) ==
+                 SQLITE_OK;
+         sqlite3_close(db);
+         return ok;
        }},
       {"postgres",
        [](const std::string& dir) -> absl::StatusOr<std::unique_ptr<Store>> {
          auto url = PostgresUrl(dir);
          if (!url.ok()) return url.status();
          return OpenPostgresStore(*url);
+       },
+       [](const std::string& dir, const std::string& sql) {
+         auto url = PostgresUrl(dir);
+         return url.ok() && Run(absl::StrCat("psql -q -v ON_ERROR_STOP=1 '",
+                                             *url, "' -c '", sql, "'"))
+                                    .second == 0;
        },
        [] { return TestPostgres::Get().unavailable(); }}};
 }
@@ -986,6 +1006,180 @@ TEST_P(StoreTest, LeadsAreListedByAccount) {
             (std::vector<std::string>{"a.example", "b.example"}));
   EXPECT_EQ(*store_->ListAccounts("a.example", 10),
             (std::vector<std::string>{"b.example"}));
+}
+
+// A lead with what the review reads and what it must not: attributes,
+// contact details, rule hits, notes.
+StoredLead ReviewedLead(const std::string& id, absl::Time mql_at,
+                        bool touched) {
+  StoredLead lead;
+  lead.lead.set_id(id);
+  lead.lead.set_source("webinar");
+  lead.lead.set_campaign("q4-launch");
+  lead.lead.mutable_contact()->set_email("ana@acme.example");
+  lead.lead.set_job_title("CMO");
+  lead.lifecycle.set_stage(touched ? v1::LIFECYCLE_STAGE_SAL
+                                   : v1::LIFECYCLE_STAGE_MQL);
+  v1::StageTransition* t = lead.lifecycle.add_history();
+  t->set_from(v1::LIFECYCLE_STAGE_NEW);
+  t->set_to(v1::LIFECYCLE_STAGE_MQL);
+  t->set_actor_id("scoring");
+  t->set_note("a note");
+  t->mutable_at()->set_seconds(absl::ToUnixSeconds(mql_at));
+  *lead.lifecycle.mutable_mql_at() = t->at();
+  if (touched) {
+    lead.lifecycle.mutable_first_touched_at()->set_seconds(
+        absl::ToUnixSeconds(mql_at + absl::Hours(1)));
+  }
+  lead.score.set_lead_id(id);
+  lead.score.set_persona_id("cmo");
+  lead.score.set_grade("A");
+  lead.score.set_priority(v1::PRIORITY_HIGH);
+  lead.score.add_explanation()->set_rule_id("demo-request");
+  lead.score.mutable_routing()->set_team_id("emea");
+  lead.score.mutable_routing()->set_owner_id("ana");
+  lead.revision = 1;
+  return lead;
+}
+
+TEST_P(StoreTest, ReviewFactsFollowEveryWriteOfALeadAndItsFeedback) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'790'000'000);
+  StoredLead lead = ReviewedLead("l1", t0, /*touched=*/true);
+  v1::Feedback feedback;
+  feedback.set_lead_id("l1");
+  feedback.set_actor_id("ana");
+  feedback.set_note("call back in May");
+  feedback.mutable_at()->set_seconds(absl::ToUnixSeconds(t0 + absl::Hours(2)));
+  feedback.mutable_rejected()->set_reason_code("no_budget");
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    if (auto st = tx.AddFeedback(feedback); !st.ok()) return st;
+                    return tx.PutLead(lead);
+                  })
+                  .ok());
+  ASSERT_TRUE(Put(ReviewedLead("l2", t0 - absl::Hours(24 * 30), true)).ok());
+  const auto scan = [&](absl::Time since) {
+    std::vector<v1::LeadReviewFacts> out;
+    absl::Status st =
+        store_->ScanReviewFacts(since, [&](const v1::LeadReviewFacts& f) {
+          out.push_back(f);
+          return absl::OkStatus();
+        });
+    EXPECT_TRUE(st.ok()) << st;
+    return out;
+  };
+  // l2's last move is 30 days before: a review from t0 needs only l1.
+  std::vector<v1::LeadReviewFacts> facts = scan(t0);
+  ASSERT_EQ(facts.size(), 1u);
+  v1::LeadReviewFacts expected;
+  SetReviewLead(lead.lead, lead.lifecycle, lead.score, &expected);
+  AddReviewFeedback(feedback, &expected);
+  EXPECT_EQ(facts[0].SerializeAsString(), expected.SerializeAsString());
+  EXPECT_EQ(facts[0].lead().contact().email(), "");
+  EXPECT_EQ(facts[0].feedback(0).note(), "");
+  EXPECT_EQ(facts[0].feedback(0).rejected().reason_code(), "no_budget");
+  EXPECT_EQ(facts[0].score().explanation_size(), 0);
+  EXPECT_EQ(facts[0].lifecycle().history(0).note(), "");
+  EXPECT_EQ(scan(t0 - absl::Hours(24 * 31)).size(), 2u);
+
+  // An MQL waiting for its first touch counts in every review.
+  ASSERT_TRUE(Put(ReviewedLead("l2", t0 - absl::Hours(24 * 30), false)).ok());
+  facts = scan(t0 + absl::Hours(24 * 365));
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_EQ(facts[0].lead().id(), "l2");
+
+  // A write refused halfway leaves the facts as they were.
+  EXPECT_FALSE(store_
+                   ->Write([&](StoreTransaction& tx) {
+                     if (auto st = tx.PutLead(ReviewedLead("l2", t0, true));
+                         !st.ok())
+                       return st;
+                     return absl::AbortedError("refused");
+                   })
+                   .ok());
+  EXPECT_EQ(scan(t0 + absl::Hours(24 * 365)).size(), 1u);
+
+  // The scan stops at the first error of its caller.
+  int seen = 0;
+  EXPECT_EQ(store_
+                ->ScanReviewFacts(absl::InfinitePast(),
+                                  [&](const v1::LeadReviewFacts&) {
+                                    ++seen;
+                                    return absl::CancelledError("enough");
+                                  })
+                .code(),
+            absl::StatusCode::kCancelled);
+  EXPECT_EQ(seen, 1);
+
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    return tx.EraseLead("l1").status();
+                  })
+                  .ok());
+  facts = scan(absl::InfinitePast());
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_EQ(facts[0].lead().id(), "l2");
+}
+
+TEST_P(StoreTest, ReviewFactsPageThroughManyLeads) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'790'000'000);
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    for (int i = 0; i < 4500; ++i) {
+                      if (auto st = tx.PutLead(
+                              ReviewedLead(absl::StrCat("l", i), t0, true));
+                          !st.ok())
+                        return st;
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  std::vector<std::string> ids;
+  ASSERT_TRUE(store_
+                  ->ScanReviewFacts(t0,
+                                    [&](const v1::LeadReviewFacts& f) {
+                                      ids.push_back(f.lead().id());
+                                      return absl::OkStatus();
+                                    })
+                  .ok());
+  ASSERT_EQ(ids.size(), 4500u);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end());
+}
+
+TEST_P(StoreTest, ReviewFactsAreComputedForLeadsStoredBeforeThem) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'790'000'000);
+  const StoredLead lead = ReviewedLead("l1", t0, true);
+  v1::Feedback feedback;
+  feedback.set_lead_id("l1");
+  feedback.mutable_at()->set_seconds(absl::ToUnixSeconds(t0 + absl::Hours(2)));
+  feedback.mutable_accepted();
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) {
+                    if (auto st = tx.PutLead(lead); !st.ok()) return st;
+                    if (auto st = tx.AddFeedback(feedback); !st.ok()) return st;
+                    return tx.PutLead(ReviewedLead("l2", t0, false));
+                  })
+                  .ok());
+  // The store as the version before the review facts left it.
+  store_.reset();
+  ASSERT_TRUE(GetParam().sql(
+      dir_, "DROP TABLE review_facts; UPDATE schema_version SET version = 7;"));
+  Reopen();
+  std::vector<v1::LeadReviewFacts> facts;
+  ASSERT_TRUE(store_
+                  ->ScanReviewFacts(absl::InfinitePast(),
+                                    [&](const v1::LeadReviewFacts& f) {
+                                      facts.push_back(f);
+                                      return absl::OkStatus();
+                                    })
+                  .ok());
+  ASSERT_EQ(facts.size(), 2u);
+  v1::LeadReviewFacts expected;
+  SetReviewLead(lead.lead, lead.lifecycle, lead.score, &expected);
+  AddReviewFeedback(feedback, &expected);
+  EXPECT_EQ(facts[0].SerializeAsString(), expected.SerializeAsString());
+  EXPECT_EQ(facts[1].lead().id(), "l2");
 }
 
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreTest,
