@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "core/base/enum_label.h"
+#include "core/base/lead_fields.h"
 #include "core/base/problems.h"
 #include "core/base/version.h"
 #include "core/base/yaml_message.h"
@@ -847,6 +848,15 @@ py::dict LeadOutcomes(const py::list& lifecycles) {
   return out;
 }
 
+// The lead columns of CSV files and DataFrames, in their documented order.
+py::list LeadColumns() {
+  py::list out;
+  for (const LeadField& field : kLeadFields) {
+    if (!field.derived) out.append(py::str(std::string(field.column)));
+  }
+  return out;
+}
+
 // Labels by number ("mql" for LIFECYCLE_STAGE_MQL) of an enum of the schema,
 // so that DataFrames name values exactly as Playbooks and reports do.
 py::dict EnumLabels(const std::string& type_name) {
@@ -946,6 +956,8 @@ PYBIND11_MODULE(_native, m) {
         py::arg("begin"), py::arg("end"));
   m.def("default_thread_count", &DefaultThreadCount);
   m.def("enum_labels", &EnumLabels, py::arg("type_name"));
+  m.def("lead_columns", &LeadColumns,
+        "The lead columns of CSV files and DataFrames, in order.");
   m.def("lead_outcomes", &LeadOutcomes, py::arg("lifecycles"),
         "What became of each lead, from its serialized LeadLifecycle.");
   m.def("limits", &Limits);

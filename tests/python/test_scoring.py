@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -8,6 +9,7 @@ import pytest
 import scipy.sparse
 
 import smarketing as sm
+from smarketing import _native
 from smarketing.v1 import score_result_pb2
 
 from conftest import NOW
@@ -324,3 +326,13 @@ def test_routing_does_not_depend_on_the_thread_count(demo, sample):
     all_cores = sm.score_frame(demo, leads, events, now=NOW, explain="none")
     assert (one["stage"] == "mql").sum() > 100
     pd.testing.assert_frame_equal(one, all_cores)
+
+
+def test_score_frame_documents_the_cores_lead_columns_in_order():
+    """The lead columns are declared once, in the core; score_frame's docs follow that list."""
+    doc = sm.score_frame.__doc__ or ""
+    at = 0
+    for column in _native.lead_columns():
+        found = re.compile(rf"\b{re.escape(column)}\b").search(doc, at)
+        assert found, f"score_frame's docstring does not name the lead column {column} (after position {at})"
+        at = found.end()
