@@ -20,6 +20,7 @@ recover. Outside CI.
 import argparse
 import collections
 import datetime
+import importlib
 import os
 import pathlib
 import shutil
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from service_probe import MARKETING, READER, hot_lead, start, stubs  # noqa: E402
@@ -99,7 +101,9 @@ def main():
     parser.add_argument("--disk-mib", type=int, default=4)
     args = parser.parse_args()
     stubs()
-    pb = type("pb", (), dict(locals()))
+    # The generated modules, imported once stubs() has written them.
+    pb = types.SimpleNamespace(**{name: importlib.import_module(f"smarketing.v1.{name}")
+                                  for name in ("event_pb2", "lead_pb2", "lead_service_pb2", "lead_service_pb2_grpc")})
     work = pathlib.Path(tempfile.mkdtemp(prefix="smarketing-fault-"))
     disk = work / "disk"
     disk.mkdir()

@@ -13,6 +13,7 @@ warm-up; exits 1 otherwise. Outside CI: it takes --minutes.
 
 import argparse
 import datetime
+import importlib
 import itertools
 import os
 import pathlib
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from service_probe import MARKETING, READER, hot_lead, page_views, start, stubs  # noqa: E402
@@ -137,7 +139,12 @@ def main():
     stubs()
     import grpc
 
-    pb = type("pb", (), dict(locals()))
+    # The generated modules, imported once stubs() has written them.
+    pb = types.SimpleNamespace(**{name: importlib.import_module(f"smarketing.v1.{name}")
+                                  for name in ("event_pb2", "lead_pb2", "lead_service_pb2",
+                                               "lead_service_pb2_grpc", "lifecycle_pb2",
+                                               "scoring_service_pb2", "scoring_service_pb2_grpc",
+                                               "sla_status_pb2")})
     work = pathlib.Path(tempfile.mkdtemp(prefix="smarketing-soak-"))
     process, address = start(args.server, work / "store.db")
     try:
