@@ -97,7 +97,7 @@ struct ValueEncoder {
       case google::protobuf::Value::kListValue: {
         std::string json;
         (void)google::protobuf::util::MessageToJsonString(value, &json);
-        column.kinds.push_back(ValueColumn::kText);
+        column.kinds.push_back(ValueColumn::kJson);
         text.Add(json);
         break;
       }
@@ -113,11 +113,28 @@ struct ValueEncoder {
 
 void AddTime(bool has, const google::protobuf::Timestamp& t,
              Table::Times* out) {
-  constexpr int64_t kLimit =
+  constexpr int64_t kNanoLimit =
       std::numeric_limits<int64_t>::max() / 1000000000 - 1;
-  const bool fits = has && t.seconds() > -kLimit && t.seconds() < kLimit;
+  constexpr int64_t kMicroLimit =
+      std::numeric_limits<int64_t>::max() / 1000000 - 1;
+  const bool in_nanos = t.seconds() > -kNanoLimit && t.seconds() < kNanoLimit;
+  if (has && !in_nanos && out->ticks_per_second == 1000000000) {
+    // Floored: a time before 1970 keeps its microsecond.
+    for (int64_t& tick : out->ticks) tick = tick / 1000 - (tick % 1000 < 0);
+    out->ticks_per_second = 1000000;
+  }
+  const bool fits =
+      has && (out->ticks_per_second == 1000000
+                  ? t.seconds() > -kMicroLimit && t.seconds() < kMicroLimit
+                  : in_nanos);
   out->present.push_back(fits);
-  out->nanos.push_back(fits ? t.seconds() * 1000000000 + t.nanos() : 0);
+  if (!fits) {
+    out->ticks.push_back(0);
+  } else if (out->ticks_per_second == 1000000) {
+    out->ticks.push_back(t.seconds() * 1000000 + t.nanos() / 1000);
+  } else {
+    out->ticks.push_back(t.seconds() * 1000000000 + t.nanos());
+  }
 }
 
 }  // namespace

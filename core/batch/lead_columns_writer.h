@@ -25,10 +25,11 @@ class LeadColumnsWriter {
     std::vector<std::string> dictionary;
     std::vector<std::string> values;
   };
-  // One attribute or property: each row holds a number, a bool, a text or
-  // nothing (kind 0); nested values are written as their JSON text.
+  // One attribute or property: each row holds a number, a bool, a text, a
+  // list or an object (kJson: its JSON text, in `text`) or nothing (kind
+  // 0); the kinds are Column::ValueKind's (lead_table.h).
   struct ValueColumn {
-    enum Kind : uint8_t { kMissing, kNumber, kBool, kText };
+    enum Kind : uint8_t { kMissing, kNumber, kBool, kText, kJson };
     std::vector<uint8_t> kinds;
     std::vector<double> numbers;
     std::vector<uint8_t> bools;
@@ -40,11 +41,14 @@ class LeadColumnsWriter {
     std::vector<std::pair<std::string, std::vector<int64_t>>> ints;
     std::vector<std::pair<std::string, std::vector<double>>> doubles;
     std::vector<std::pair<std::string, std::vector<uint8_t>>> bools;
-    // Nanoseconds since the epoch; `present` 0 where unset or outside what
-    // 64-bit nanoseconds hold (years 1678 to 2261).
+    // Ticks since the epoch: nanoseconds, or microseconds for a column
+    // holding a time outside what 64-bit nanoseconds hold (years 1678 to
+    // 2261), so that every valid time (years 1 to 9999) is kept; `present`
+    // 0 where unset.
     struct Times {
-      std::vector<int64_t> nanos;
+      std::vector<int64_t> ticks;
       std::vector<uint8_t> present;
+      int64_t ticks_per_second = 1000000000;
     };
     std::vector<std::pair<std::string, Times>> times;
     std::vector<std::pair<std::string, ValueColumn>> values;

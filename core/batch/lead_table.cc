@@ -40,6 +40,8 @@ int64_t Column::size() const {
       return static_cast<int64_t>(doubles.size());
     case Type::kBool:
       return static_cast<int64_t>(bools.size());
+    case Type::kValue:
+      return static_cast<int64_t>(kinds.size());
   }
   return 0;
 }
@@ -74,6 +76,8 @@ absl::string_view TypeName(Column::Type type) {
       return "boolean";
     case Column::Type::kTime:
       return "datetime";
+    case Column::Type::kValue:
+      return "values of several types";
   }
   return "unknown";
 }
@@ -332,8 +336,39 @@ int64_t FirstCodeAtLeast(absl::Span<const T> codes, int64_t limit) {
   return -1;
 }
 
+// A list or an object written as JSON in a kValue column.
+bool ParseJsonValue(absl::string_view json, google::protobuf::Value* out) {
+  out->Clear();  // a reused value may hold another row's
+  return google::protobuf::util::JsonStringToMessage(
+             google::protobuf::StringPiece(json.data(), json.size()), out)
+      .ok();
+}
+
+// Every row of a kValue column holds what its kind says.
+absl::Status CheckValues(absl::string_view table, const Column& column) {
+  const size_t n = column.kinds.size();
+  if (column.doubles.size() != n || column.bools.size() != n ||
+      column.text.size() != n) {
+    return ColumnError(table, column.name,
+                       "kinds, numbers, booleans and texts differ in length");
+  }
+  google::protobuf::Value value;
+  for (size_t r = 0; r < n; ++r) {
+    const uint8_t kind = column.kinds[r];
+    if (kind > Column::kJson) {
+      return RowError(table, column, static_cast<int64_t>(r),
+                      absl::StrCat("unknown value kind ", kind));
+    }
+    if (kind == Column::kJson && !ParseJsonValue(column.text[r], &value)) {
+      return RowError(table, column, static_cast<int64_t>(r),
+                      "not a list or an object in JSON");
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Categorical codes must point into the dictionary; times come in a unit
-// this file knows.
+// this file knows; values hold what their kinds say.
 absl::Status CheckLayout(absl::string_view table, const Column& column) {
   if (column.type == Column::Type::kTime) {
     const int64_t t = column.ticks_per_second;
@@ -345,6 +380,7 @@ absl::Status CheckLayout(absl::string_view table, const Column& column) {
     }
     return absl::OkStatus();
   }
+  if (column.type == Column::Type::kValue) return CheckValues(table, column);
   if (column.type != Column::Type::kText || !column.categorical()) {
     return absl::OkStatus();
   }
@@ -406,6 +442,26 @@ void SetValue(const Column& column, int64_t row, google::protobuf::Value* out) {
           absl::UTCTimeZone()));
       break;
     }
+    case Column::Type::kValue:
+      switch (column.kinds[row]) {
+        case Column::kNumber:
+          out->set_number_value(column.doubles[row]);
+          break;
+        case Column::kBool:
+          out->set_bool_value(column.bools[row] != 0);
+          break;
+        case Column::kText:
+          out->mutable_string_value()->assign(column.text[row].data(),
+                                              column.text[row].size());
+          break;
+        case Column::kJson:
+          // Checked when the table was made.
+          (void)ParseJsonValue(column.text[row], out);
+          break;
+        default:
+          out->set_null_value(google::protobuf::NULL_VALUE);
+      }
+      break;
   }
 }
 
@@ -434,12 +490,12 @@ absl::Status UnknownColumns(absl::string_view table,
 }  // namespace
 
 bool IsLeadColumn(absl::string_view name) {
-  if (absl::StartsWith(name, "attributes.") && name.size() > 11) return true;
+  if (absl::StartsWith(name, "attributes.")) return true;
   return FindLeadColumn(name) != nullptr;
 }
 
 bool IsEventColumn(absl::string_view name) {
-  if (absl::StartsWith(name, "properties.") && name.size() > 11) return true;
+  if (absl::StartsWith(name, "properties.")) return true;
   for (const KnownEventColumn& k : kEventColumns) {
     if (name == k.name) return true;
   }
@@ -608,8 +664,8 @@ absl::Status LeadTable::BindEvents(std::vector<Column> columns) {
     }
     if (auto st = CheckLayout(kTable, column); !st.ok()) return st;
     Field field{nullptr, std::nullopt, c, ""};
-    if (absl::StartsWith(column.name, "properties.") &&
-        column.name.size() > 11) {
+    // An empty key ("properties.") is a key like any other, as in a lead.
+    if (absl::StartsWith(column.name, "properties.")) {
       field.key = column.name.substr(11);
       if (auto st = CheckFinite(kTable, column); !st.ok()) return st;
       property_fields_.push_back(field);

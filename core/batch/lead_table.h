@@ -33,7 +33,11 @@ namespace smarketing {
 // A view of one column; the caller keeps the memory alive while the table is
 // used. Exactly the spans of its type are set.
 struct Column {
-  enum class Type { kText, kInt, kDouble, kBool, kTime };
+  enum class Type { kText, kInt, kDouble, kBool, kTime, kValue };
+  // kValue: the JSON type of each row of an attributes.<key> or
+  // properties.<key> column whose values change type from row to row (as
+  // leads read from JSON do).
+  enum ValueKind : uint8_t { kMissing, kNumber, kBool, kText, kJson };
   std::string name;
   Type type = Type::kText;
   // kText: a view per row, or, for categorical data, a code per row into
@@ -52,6 +56,10 @@ struct Column {
   int64_t ticks_per_second = 1000000000;
   absl::Span<const double> doubles;
   absl::Span<const uint8_t> bools;
+  // kValue: a ValueKind per row; the value is in `doubles` (kNumber),
+  // `bools` (kBool) or `text` (kText, and kJson: a list or an object as
+  // JSON). kMissing rows are also 0 in `present`.
+  absl::Span<const uint8_t> kinds;
   // 0 where the value is missing (None, NaN, NaT); empty when none is.
   absl::Span<const uint8_t> present;
 

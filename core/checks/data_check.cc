@@ -931,6 +931,12 @@ class ColumnSample {
       case Column::Type::kBool:
         out.bools = Gather(column.bools, rows);
         break;
+      case Column::Type::kValue:
+        out.kinds = Gather(column.kinds, rows);
+        out.doubles = Gather(column.doubles, rows);
+        out.bools = Gather(column.bools, rows);
+        out.text = Gather(column.text, rows);
+        break;
     }
     return out;
   }

@@ -70,8 +70,7 @@ absl::Status LeadBlock::Parse(int64_t i, v1::Lead* lead) {
   }
   absl::Status status = ParseLeadJsonQuickly(text, lead);
   if (!status.ok()) {
-    return RecordError(name_, record.line,
-                       absl::StrCat("not a lead: ", status.message()));
+    return RecordError(name_, record.line, "not a lead: ", status);
   }
   return absl::OkStatus();
 }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "core/base/lead_fields.h"
+#include "core/base/problems.h"
 #include "core/base/proto_time.h"
 #include "core/base/utf8.h"
 #include "core/leads/lead_json.h"
@@ -409,12 +410,53 @@ std::string ToStableJson(const google::protobuf::Message& message) {
 }
 
 absl::Status ParseLeadJson(absl::string_view json, v1::Lead* lead) {
-  auto status = google::protobuf::util::JsonStringToMessage(
+  auto parsed = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), lead);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(status.message().as_string());
+  if (parsed.ok()) return absl::OkStatus();
+  const absl::string_view message(parsed.message().data(),
+                                  parsed.message().size());
+  absl::Status status = absl::InvalidArgumentError(message);
+  // Protobuf writes the field first: "(events[0].type): invalid value ..."
+  // for a bad value, "(company) color: Cannot find field." for an unknown
+  // one, without parentheses at the top level ("color: Cannot ...").
+  std::string path;
+  const size_t colon = message.find(": ");
+  if (colon == absl::string_view::npos) {
+    // Malformed JSON: no field to name.
+  } else if (absl::StartsWith(message, "(")) {
+    const size_t close = message.find(')');
+    if (close != absl::string_view::npos && close < colon) {
+      path = std::string(message.substr(1, close - 1));
+      if (message.substr(close + 1, 1) == " ") {
+        absl::StrAppend(&path, ".",
+                        message.substr(close + 2, colon - close - 2));
+      }
+    }
+  } else if (absl::EndsWith(message, ": Cannot find field.")) {
+    path = std::string(message.substr(0, colon));
   }
-  return absl::OkStatus();
+  if (!path.empty()) {
+    FieldError(path, message.substr(colon + 2))
+        .ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+          status.SetPayload(url, payload);
+        });
+  }
+  return status;
+}
+
+absl::Status RecordError(absl::string_view name, int64_t line,
+                         absl::string_view prefix, const absl::Status& cause) {
+  absl::Status status = absl::InvalidArgumentError(
+      absl::StrCat(name, ":", line, ": ", prefix, cause.message()));
+  if (auto problems = ProblemsFromStatus(cause)) {
+    for (v1::ValidationProblem& problem : *problems->mutable_problems()) {
+      problem.set_file(std::string(name));
+      problem.set_line(static_cast<int32_t>(line));
+    }
+    status.SetPayload(kProblemsPayloadUrl,
+                      absl::Cord(problems->SerializeAsString()));
+  }
+  return status;
 }
 
 absl::StatusOr<bool> LeadReader::NextJson(v1::Lead* lead) {
@@ -428,8 +470,7 @@ absl::StatusOr<bool> LeadReader::NextJson(v1::Lead* lead) {
     }
     if (absl::StripAsciiWhitespace(buffer_).empty()) continue;
     if (auto st = ParseLeadJson(buffer_, lead); !st.ok()) {
-      return RecordError(name_, record_line_,
-                         absl::StrCat("not a lead: ", st.message()));
+      return RecordError(name_, record_line_, "not a lead: ", st);
     }
     return true;
   }

@@ -86,8 +86,17 @@ class LeadReader {
 // the same lead must always give the same bytes.
 std::string ToStableJson(const google::protobuf::Message& message);
 
-// A lead parsed from one JSON object in the protobuf JSON mapping.
+// A lead parsed from one JSON object in the protobuf JSON mapping. The error
+// is protobuf's message; when it names a field ("(events[0].type): invalid
+// value..."), that field is attached as a problem (ProblemsFromStatus), so
+// that every front names the same field.
 absl::Status ParseLeadJson(absl::string_view json, v1::Lead* lead);
+
+// `cause`, an error in the record at `line` of `name`, as the readers report
+// it: "name:line: <prefix><cause's message>", its problems kept with the file
+// and line set.
+absl::Status RecordError(absl::string_view name, int64_t line,
+                         absl::string_view prefix, const absl::Status& cause);
 
 // CSV records in memory, for LeadBlockReader (lead_blocks.h), which finds
 // records on its reading thread and parses them on others. Messages do not

@@ -9,6 +9,7 @@ Python.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
@@ -133,8 +134,13 @@ def column_spec(table: str, name: Any, series: pd.Series) -> ColumnSpec:
         # Object columns hold what pandas could not type: text (the usual
         # case: the core reads None, NaN and pd.NA as missing and refuses,
         # naming the row, anything else that is not text), or booleans,
-        # numbers or datetimes with None among them.
+        # numbers or datetimes with None among them. An attribute or a
+        # property may also hold lists, dicts, or values of several types,
+        # as leads read from JSON do.
         values = series.to_numpy()
+        if name.startswith(("attributes.", "properties.")) and \
+                pd.api.types.infer_dtype(series, skipna=True) in ("mixed", "mixed-integer"):
+            return _value_spec(table, name, values)
         if isinstance(_first_value(values), str):
             return ("objects", name, _contiguous(values), None, None)
         inferred = pd.api.types.infer_dtype(series, skipna=True)
@@ -147,6 +153,35 @@ def column_spec(table: str, name: Any, series: pd.Series) -> ColumnSpec:
         return ("objects", name, _contiguous(values), None, None)
     raise column_error(table, name, f"unsupported dtype {dtype}; use text, numbers, booleans, "
                                     "datetimes or categories")
+
+
+def _value_spec(table: str, name: str, values: np.ndarray) -> ColumnSpec:
+    """An attribute or property column whose values change JSON type from
+    row to row: a kind per row (as Column::ValueKind in
+    core/batch/lead_table.h), lists and dicts as JSON."""
+    rows = len(values)
+    kinds = np.zeros(rows, dtype=np.uint8)
+    numbers = np.zeros(rows, dtype=np.float64)
+    bools = np.zeros(rows, dtype=np.uint8)
+    texts = np.full(rows, None, dtype=object)
+    for row, value in enumerate(values):
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            continue
+        if isinstance(value, (bool, np.bool_)):
+            kinds[row], bools[row] = _BOOL, value
+        elif isinstance(value, (int, float, np.integer, np.floating)):
+            kinds[row], numbers[row] = _NUMBER, value
+        elif isinstance(value, str):
+            kinds[row], texts[row] = _TEXT, value
+        elif isinstance(value, (list, tuple, dict)):
+            kinds[row], texts[row] = _JSON, json.dumps(value, allow_nan=False)
+        else:
+            raise column_error(table, name, f"row {row}: expected text, a number, a boolean, a list or a dict, "
+                                            f"found {type(value).__name__}")
+    return ("value", name, kinds, (numbers, bools, texts), _present(kinds == 0))
+
+
+_NUMBER, _BOOL, _TEXT, _JSON = 1, 2, 3, 4
 
 
 def is_arrow(frame: Any) -> bool:
@@ -262,15 +297,18 @@ def _value(kinds: np.ndarray, numbers: np.ndarray, bools: np.ndarray, text: tupl
     """An attribute or property column with the narrowest dtype its values allow."""
     present = kinds != 0
     found = set(np.unique(kinds[present]).tolist())
-    if found <= {1}:
+    if found <= {_NUMBER}:
         return np.where(present, numbers, np.nan)
-    if found == {2} and present.all():
+    if found == {_BOOL} and present.all():
         return bools.astype(bool)
-    if found == {3}:
+    if found == {_TEXT}:
         return _text(text)
-    values = np.asarray(pd.Series(_text(text), dtype=object).to_numpy(), dtype=object)
-    values[kinds == 1] = numbers[kinds == 1]
-    values[kinds == 2] = bools[kinds == 2].astype(bool)
+    # A copy: pandas may hand out read-only arrays.
+    values = np.array(pd.Series(_text(text), dtype=object).to_numpy(), dtype=object)
+    values[kinds == _NUMBER] = numbers[kinds == _NUMBER]
+    values[kinds == _BOOL] = bools[kinds == _BOOL].astype(bool)
+    for row in np.flatnonzero(kinds == _JSON):
+        values[row] = json.loads(values[row])
     values[kinds == 0] = None
     return values
 
@@ -284,8 +322,9 @@ def frame_from_native(columns: dict) -> pd.DataFrame:
         if kind in ("objects", "codes"):
             data[name] = _text(spec)
         elif kind == "time":
-            nanos, present = spec[1], spec[2].astype(bool)
-            values = nanos.view("M8[ns]").copy()
+            ticks, present = spec[1], spec[2].astype(bool)
+            unit = next(u for u, n in _TICKS_PER_SECOND.items() if n == spec[3])
+            values = ticks.view(f"M8[{unit}]").copy()
             values[~present] = np.datetime64("NaT")
             data[name] = pd.DatetimeIndex(values).tz_localize("UTC")
         elif kind == "value":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,9 +16,9 @@ import scipy.sparse
 
 from . import _native
 from ._tables import Frame, Now, lead_ids_and_index, leads_specs, to_nanos
-from .errors import LeadError
+from .errors import LeadError, Problem
 from .playbook import Playbook
-from .v1 import lead_pb2, lifecycle_pb2, priority_pb2, score_result_pb2, scoring_pb2
+from .v1 import event_pb2, lead_pb2, lifecycle_pb2, priority_pb2, score_result_pb2, scoring_pb2
 
 __all__ = ["score", "score_frame", "rule_matrix", "RuleMatrix", "STAGES", "PRIORITIES"]
 
@@ -70,12 +71,81 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot put a {type(value).__name__} in a lead")
 
 
+def _full_names(enum: Any) -> dict[str, str]:
+    """The Playbook's short names ("vp") to the protobuf JSON names ("SENIORITY_VP")."""
+    return {label: enum.Name(number) for number, label in _native.enum_labels(enum.DESCRIPTOR.full_name).items()
+            if number != 0}
+
+
+_SENIORITIES = _full_names(lead_pb2.Seniority)
+_EVENT_TYPES = _full_names(event_pb2.EventType)
+
+
+def _struct_value(value: Any, path: str) -> Any:
+    """A value of attributes or properties, checked for what JSON cannot say:
+    NaN and infinities, which the core refuses in a struct."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise LeadError(f"{path}: must be a finite number", [Problem(path, "must be a finite number")],
+                        "INVALID_ARGUMENT")
+    if isinstance(value, Mapping):
+        return {k: _struct_value(v, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_struct_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _plain_value(value: Any) -> Any:
+    """Any other value: NaN and infinities as the protobuf JSON mapping spells them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, Mapping):
+        return {k: _plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_value(v) for v in value]
+    return value
+
+
+def _event_json(event: Any, path: str) -> Any:
+    if not isinstance(event, Mapping):
+        return _plain_value(event)
+    out = {}
+    for key, value in event.items():
+        if key == "properties":
+            out[key] = _struct_value(value, f"{path}.properties")
+        elif key == "type" and isinstance(value, str):
+            out[key] = _EVENT_TYPES.get(value, value)
+        else:
+            out[key] = _plain_value(value)
+    return out
+
+
+def _lead_json(lead: Mapping[str, Any]) -> Any:
+    out = {}
+    for key, value in lead.items():
+        if key == "attributes":
+            out[key] = _struct_value(value, "attributes")
+        elif key == "seniority" and isinstance(value, str):
+            out[key] = _SENIORITIES.get(value, value)
+        elif key == "events" and isinstance(value, (list, tuple)):
+            out[key] = [_event_json(event, f"events[{i}]") for i, event in enumerate(value)]
+        else:
+            out[key] = _plain_value(value)
+    return out
+
+
 def to_lead(lead: lead_pb2.Lead | Mapping[str, Any] | bytes) -> lead_pb2.Lead:
     """A ``smarketing.v1.Lead`` from a message, serialized bytes or a dict.
 
-    A dict follows the protobuf JSON mapping with the Playbook's conveniences
-    (``"seniority": "vp"``, ``"type": "demo_request"``); datetimes may be
-    given as ``datetime`` objects.
+    A dict is read as ``smarketing score`` reads a line of JSON (the protobuf
+    JSON mapping: the same leads accepted, the same field named when one is
+    refused), with three conveniences: seniority and event types may be
+    written as the Playbook writes them (``"seniority": "vp"``, ``"type":
+    "demo_request"``), datetimes as ``datetime`` objects, and numbers as
+    numpy scalars.
+
+    Raises:
+        LeadError: the dict or bytes are not a lead; ``path`` names the field
+            when the problem is in one.
     """
     if isinstance(lead, lead_pb2.Lead):
         return lead
@@ -85,8 +155,8 @@ def to_lead(lead: lead_pb2.Lead | Mapping[str, Any] | bytes) -> lead_pb2.Lead:
         except Exception as error:  # the runtime's DecodeError varies by version
             raise LeadError(f"not a serialized smarketing.v1.Lead: {error}") from None
     if isinstance(lead, Mapping):
-        text = json.dumps(lead, default=_json_default)
-        return lead_pb2.Lead.FromString(_native.parse_yaml_message("smarketing.v1.Lead", text))
+        text = json.dumps(_lead_json(lead), default=_json_default)
+        return lead_pb2.Lead.FromString(_native.parse_lead_json(text.encode()))
     raise TypeError(f"expected a smarketing.v1.Lead, bytes or a dict, found {type(lead).__name__}")
 
 

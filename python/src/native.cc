@@ -32,8 +32,10 @@
 #include "core/journey/lead_engine.h"
 #include "core/journey/lead_outcome.h"
 #include "core/leads/lead_io.h"
+#include "core/leads/lead_json.h"
 #include "core/playbook/compiled_playbook.h"
 #include "core/playbook/playbook_loader.h"
+#include "core/scoring/lead_validation.h"
 #include "core/scoring/scorer.h"
 #include "core/synthetic/lead_generator.h"
 #include "google/protobuf/descriptor.h"
@@ -51,11 +53,16 @@ enum class Subject { kPlaybook, kLead, kInput };
 // The one place where a core status becomes a Python exception: the class
 // comes from smarketing.errors, the problems from the status payload.
 [[noreturn]] void Raise(const absl::Status& status, Subject subject) {
+  // Messages may quote the bytes they refuse, which need not be UTF-8.
+  auto text = [](absl::string_view bytes) {
+    return py::reinterpret_steal<py::str>(PyUnicode_DecodeUTF8(
+        bytes.data(), static_cast<py::ssize_t>(bytes.size()), "replace"));
+  };
   py::list problems;
   if (auto list = ProblemsFromStatus(status)) {
     for (const v1::ValidationProblem& p : list->problems()) {
-      problems.append(py::make_tuple(p.path(), p.message(), p.line(),
-                                     p.column(), p.file()));
+      problems.append(py::make_tuple(text(p.path()), text(p.message()),
+                                     p.line(), p.column(), text(p.file())));
     }
   }
   const char* subject_name = subject == Subject::kPlaybook ? "playbook"
@@ -65,7 +72,7 @@ enum class Subject { kPlaybook, kLead, kInput };
       py::module_::import("smarketing.errors")
           .attr("_from_status")(subject_name,
                                 absl::StatusCodeToString(status.code()),
-                                std::string(status.message()), problems);
+                                text(status.message()), problems);
   PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(error.ptr())),
                   error.ptr());
   throw py::error_already_set();
@@ -178,6 +185,15 @@ class ColumnsFromPython {
         if (kind == "time" && !extra.is_none()) {
           column.ticks_per_second = extra.cast<int64_t>();
         }
+      } else if (kind == "value") {
+        // values: the kinds; extra: (numbers, booleans, texts).
+        column.type = Column::Type::kValue;
+        column.kinds = Span<uint8_t>(values);
+        py::tuple parts = py::reinterpret_borrow<py::tuple>(extra);
+        column.doubles = Span<double>(parts[0]);
+        column.bools = Span<uint8_t>(parts[1]);
+        ReadObjects(parts[2], table, column.name, nullptr);
+        column.text = absl::MakeConstSpan(views_.back());
       } else if (kind == "double") {
         column.type = Column::Type::kDouble;
         column.doubles = Span<double>(values);
@@ -326,8 +342,9 @@ py::dict TableToPython(LeadColumnsWriter::Table&& table) {
   for (auto& [name, v] : table.bools)
     out[py::str(name)] = py::make_tuple("bool", ToNumpy(std::move(v)));
   for (auto& [name, v] : table.times) {
-    out[py::str(name)] = py::make_tuple("time", ToNumpy(std::move(v.nanos)),
-                                        ToNumpy(std::move(v.present)));
+    out[py::str(name)] =
+        py::make_tuple("time", ToNumpy(std::move(v.ticks)),
+                       ToNumpy(std::move(v.present)), v.ticks_per_second);
   }
   for (auto& [name, v] : table.values) {
     out[py::str(name)] = py::make_tuple(
@@ -766,12 +783,43 @@ py::tuple ReadLeads(const std::string& path, const std::string& format) {
           break;
         }
         if (!*more) break;
+        // Columns cannot hold everything a message can (NaN revenue reads
+        // as missing, an unknown seniority as none): a lead the core
+        // refuses is refused here, as `smarketing score` refuses it.
+        if (absl::Status st = ValidateLead(lead); !st.ok()) {
+          status = RecordError(path, (*reader)->line(),
+                               absl::StrCat("lead \"", lead.id(), "\": "), st);
+          break;
+        }
         writer.Add(lead);
       }
     }
   }
   Check(status, Subject::kLead);
   return WriterToPython(&writer);
+}
+
+// One lead in the protobuf JSON mapping, read as `smarketing score` reads
+// each line of a file, as a serialized message.
+py::bytes ParseLeadJsonText(const py::bytes& text) {
+  const std::string_view view = text;
+  v1::Lead lead;
+  absl::Status status;
+  {
+    py::gil_scoped_release release;
+    status = ParseLeadJsonQuickly(absl::string_view(view.data(), view.size()),
+                                  &lead);
+  }
+  if (!status.ok()) {
+    absl::Status refused = absl::InvalidArgumentError(
+        absl::StrCat("not a lead: ", status.message()));
+    status.ForEachPayload(
+        [&](absl::string_view url, const absl::Cord& payload) {
+          refused.SetPayload(url, payload);
+        });
+    Raise(refused, Subject::kLead);
+  }
+  return Serialize(lead);
 }
 
 // Leads given as serialized messages, as columns.
@@ -951,6 +999,7 @@ PYBIND11_MODULE(_native, m) {
         py::arg("seed"), py::arg("now_nanos"), py::arg("mean_events"),
         py::arg("index"));
   m.def("read_leads", &ReadLeads, py::arg("path"), py::arg("format") = "");
+  m.def("parse_lead_json", &ParseLeadJsonText, py::arg("text"));
   m.def("leads_to_columns", &LeadsToColumns, py::arg("leads"));
   m.def("table_leads", &TableLeads, py::arg("leads"), py::arg("events"),
         py::arg("begin"), py::arg("end"));

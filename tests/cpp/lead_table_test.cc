@@ -57,7 +57,8 @@ class Columns {
     }
     for (auto& [name, v] : table.times) {
       Column c{name, Column::Type::kTime};
-      c.ints = absl::MakeConstSpan(v.nanos);
+      c.ints = absl::MakeConstSpan(v.ticks);
+      c.ticks_per_second = v.ticks_per_second;
       if (std::count(v.present.begin(), v.present.end(), 0) > 0) {
         c.present = absl::MakeConstSpan(v.present);
       }
