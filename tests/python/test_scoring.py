@@ -66,6 +66,27 @@ def test_score_one_lead_errors(demo):
         sm.score(demo, LEAD, "yesterday")
 
 
+def test_a_dict_is_read_as_the_command_line_reads_json(demo):
+    """What a dict built in Python (from a DataFrame row, say) holds and
+    JSON cannot say: the core's reading still decides, naming the field."""
+    def refusal(lead: dict) -> str:
+        with pytest.raises(sm.LeadError) as caught:
+            sm.score(demo, lead, NOW)
+        return caught.value.path
+
+    assert refusal({"id": "x", "attributes": {"seats": float("inf")}}) == "attributes.seats"
+    assert refusal({"id": "x", "events": [{"id": "e", "type": "page_view", "occurred_at": NOW,
+                                           "properties": {"v": [1.0, float("nan")]}}]}) == "events[0].properties.v[1]"
+    assert refusal({"id": "x", "company": {"annual_revenue": float("nan")}}) == "company.annual_revenue"
+    assert refusal({"id": "x", "company": {"employee_count": "many"}}) == "company.employee_count"
+    assert refusal({"id": "x", "color": "red"}) == "color"
+    assert refusal({"id": "x", "events": [{"id": "e", "type": "page_view", "occurred_at": "2026-11-20t10:00:00z"}]}) \
+        == "events[0].occurred_at"
+    # A DataFrame row gives 250.0 for a whole number; emoji are text like any other.
+    result = sm.score(demo, {"id": "\U0001f680", "company": {"employee_count": np.float64(250.0)}}, NOW)
+    assert result.lead_id == "\U0001f680" and result.fit_score > 0
+
+
 def test_score_frame_agrees_with_scoring_each_lead(demo, sample, scores):
     leads, events = small(sample, 50)
     for row in range(len(leads)):
