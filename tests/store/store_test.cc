@@ -1232,7 +1232,9 @@ TEST_P(StoreTest, ReviewFactsAreComputedForLeadsStoredBeforeThem) {
   // The store as the version before the review facts left it.
   store_.reset();
   ASSERT_TRUE(GetParam().sql(
-      dir_, "DROP TABLE review_facts; UPDATE schema_version SET version = 7;"));
+      dir_,
+      "DROP TABLE review_facts; DROP TABLE playbook_activations; "
+      "UPDATE schema_version SET version = 7;"));
   Reopen();
   std::vector<v1::LeadReviewFacts> facts;
   ASSERT_TRUE(store_
