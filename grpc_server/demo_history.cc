@@ -65,7 +65,17 @@ int Main() {
     auto engine =
         LeadEngine::Create(source->playbook, &source->positions, source->file);
     if (!engine.ok() ||
-        !playbooks.Publish(*std::move(engine), "smarketing-demo-history", true)
+        !playbooks
+             .Publish(
+                 *std::move(engine), "smarketing-demo-history", true,
+                 // In force from the history's first day on (as
+                 // WriteDemoHistory counts it): the review reads the
+                 // versions active in its period.
+                 absl::FromCivil(
+                     absl::ToCivilDay(
+                         end - absl::Hours(24 * 7 * absl::GetFlag(FLAGS_weeks)),
+                         absl::UTCTimeZone()),
+                     absl::UTCTimeZone()))
              .ok()) {
       std::fprintf(stderr,
                    "smarketing-demo-history: cannot publish the Playbook\n");

@@ -240,8 +240,14 @@ class TimedStoreImpl final : public Store {
                                    activate);
   }
   absl::StatusOr<PlaybookRecord> ActivatePlaybook(
-      int64_t number, int64_t expected_active) override {
-    return inner_->ActivatePlaybook(number, expected_active);
+      int64_t number, int64_t expected_active, absl::string_view activated_by,
+      absl::Time activated_at) override {
+    return inner_->ActivatePlaybook(number, expected_active, activated_by,
+                                    activated_at);
+  }
+  absl::StatusOr<std::vector<PlaybookActivation>> ListPlaybookActivations(
+      absl::Time from, absl::Time to) override {
+    return inner_->ListPlaybookActivations(from, to);
   }
   absl::StatusOr<PlaybookRecord> GetPlaybook(int64_t number) override {
     return inner_->GetPlaybook(number);

@@ -126,8 +126,8 @@ grpc::Status PlaybookServiceImpl::ActivatePlaybook(
         Authorize(*deps_.tokens, *context, "PlaybookService.ActivatePlaybook");
     if (!caller.ok()) return caller.status();
     if (request->number() <= 0) return FieldError("number", "required, > 0");
-    auto record = deps_.playbooks->Activate(request->number(),
-                                            request->expected_active_number());
+    auto record = deps_.playbooks->Activate(
+        request->number(), request->expected_active_number(), caller->name);
     if (!record.ok()) return record.status();
     if (deps_.rescorer != nullptr) deps_.rescorer->Wake();
     Log("info", "playbook_activated",

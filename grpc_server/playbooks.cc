@@ -42,22 +42,23 @@ absl::StatusOr<PlaybookVersionEngine> Playbooks::Get(int64_t number) {
 
 absl::StatusOr<PlaybookRecord> Playbooks::Publish(
     std::shared_ptr<const LeadEngine> engine, absl::string_view published_by,
-    bool activate) {
+    bool activate, absl::Time published_at) {
   // The store serializes publications; holding mu_ across it keeps the
   // cache's active version in step with the store's.
   std::lock_guard<std::mutex> lock(mu_);
   auto record = store_->PublishPlaybook(engine->playbook()->playbook(),
-                                        published_by, absl::Now(), activate);
+                                        published_by, published_at, activate);
   if (!record.ok()) return record.status();
   engines_.emplace(record->number, std::move(engine));
   if (record->active) active_ = record->number;
   return record;
 }
 
-absl::StatusOr<PlaybookRecord> Playbooks::Activate(int64_t number,
-                                                   int64_t expected_active) {
+absl::StatusOr<PlaybookRecord> Playbooks::Activate(
+    int64_t number, int64_t expected_active, absl::string_view activated_by) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto record = store_->ActivatePlaybook(number, expected_active);
+  auto record = store_->ActivatePlaybook(number, expected_active, activated_by,
+                                         absl::Now());
   if (!record.ok()) return record.status();
   active_ = record->number;
   return record;

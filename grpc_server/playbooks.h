@@ -32,14 +32,16 @@ class Playbooks {
   // Version `number`, or the active one for 0. NOT_FOUND when none.
   absl::StatusOr<PlaybookVersionEngine> Get(int64_t number);
 
-  // Publishes a compiled Playbook (see Store::PublishPlaybook).
+  // Publishes a compiled Playbook at `published_at` (see
+  // Store::PublishPlaybook).
   absl::StatusOr<PlaybookRecord> Publish(
       std::shared_ptr<const LeadEngine> engine, absl::string_view published_by,
-      bool activate);
+      bool activate, absl::Time published_at = absl::Now());
 
-  // See Store::ActivatePlaybook.
+  // See Store::ActivatePlaybook; the activation is dated now.
   absl::StatusOr<PlaybookRecord> Activate(int64_t number,
-                                          int64_t expected_active);
+                                          int64_t expected_active,
+                                          absl::string_view activated_by);
 
  private:
   Store* store_;

@@ -14,9 +14,10 @@
 
 namespace smarketing {
 
-// The review `request` asks for, with the active Playbook, at `now` (the
-// request's own `now` wins). INVALID_ARGUMENT naming the field for a bad
-// week or period; CANCELLED as soon as `cancelled` returns true.
+// The review `request` asks for, under the Playbook versions in force during
+// its period (see ReviewBuilder::Create), at `now` (the request's own `now`
+// wins). INVALID_ARGUMENT naming the field for a bad week or period;
+// CANCELLED as soon as `cancelled` returns true.
 absl::StatusOr<v1::Review> ComputeReview(Store& store, Playbooks& playbooks,
                                          const v1::GetReviewRequest& request,
                                          absl::Time now,

@@ -160,6 +160,21 @@ CREATE TABLE review_facts(
   needed_until_us BIGINT NOT NULL,
   facts BYTEA NOT NULL);
 )sql",
+    // Version 9: when each Playbook version became the active one, so that
+    // a review knows the versions in force during its period. The version
+    // active at the upgrade gets its publication as its activation: the
+    // store kept no better date.
+    R"sql(
+CREATE TABLE playbook_activations(
+  id BIGSERIAL PRIMARY KEY,
+  number BIGINT NOT NULL,
+  activated_at_us BIGINT NOT NULL,
+  activated_by TEXT NOT NULL);
+CREATE INDEX playbook_activations_by_time ON
+  playbook_activations(activated_at_us, id);
+INSERT INTO playbook_activations(number, activated_at_us, activated_by)
+  SELECT number, published_at_us, published_by FROM playbooks WHERE active;
+)sql",
 };
 // The version whose step creates the review facts: the stored leads'
 // are computed right after it.
@@ -265,6 +280,15 @@ constexpr PreparedSql kStatements[] = {
     {"activate_playbook",
      "UPDATE playbooks SET active = TRUE WHERE number = $1"},
     {"notify_playbooks", "SELECT pg_notify($1, $2)"},
+    {"insert_activation",
+     "INSERT INTO playbook_activations(number, activated_at_us, "
+     "activated_by) VALUES ($1, $2, $3)"},
+    {"list_activations",
+     "SELECT number, activated_at_us, activated_by FROM playbook_activations "
+     "WHERE activated_at_us < $2::bigint AND (activated_at_us > $1::bigint "
+     "OR id = (SELECT id FROM playbook_activations WHERE activated_at_us <= "
+     "$1::bigint ORDER BY activated_at_us DESC, id DESC LIMIT 1)) "
+     "ORDER BY activated_at_us, id"},
     {"get_playbook",
      "SELECT " PLAYBOOK_COLUMNS " FROM playbooks "
      "WHERE ($1::bigint = 0 AND active) OR number = $1::bigint"},
@@ -1146,7 +1170,11 @@ class PostgresStore : public Store {
                             Text(record.published_by), ToMicros(published_at),
                             record.active, Bytes(playbook))[0]
               .as<int64_t>();
-      if (record.active) NotifyActivation(tx, record.number);
+      if (record.active) {
+        tx.exec_prepared("insert_activation", record.number,
+                         ToMicros(published_at), Text(record.published_by));
+        NotifyActivation(tx, record.number);
+      }
       return absl::OkStatus();
     });
     if (!st.ok()) return st;
@@ -1154,7 +1182,8 @@ class PostgresStore : public Store {
   }
 
   absl::StatusOr<PlaybookRecord> ActivatePlaybook(
-      int64_t number, int64_t expected_active) override {
+      int64_t number, int64_t expected_active, absl::string_view activated_by,
+      absl::Time activated_at) override {
     absl::StatusOr<PlaybookRecord> record;
     absl::Status st = WithWrite("ActivatePlaybook", [&](pqxx::work& tx) {
       record = LoadPlaybook(tx, number);
@@ -1170,6 +1199,8 @@ class PostgresStore : public Store {
       }
       tx.exec_prepared("deactivate_playbooks");
       tx.exec_prepared("activate_playbook", number);
+      tx.exec_prepared("insert_activation", number, ToMicros(activated_at),
+                       Text(activated_by));
       NotifyActivation(tx, number);
       record->active = true;
       return absl::OkStatus();
@@ -1197,6 +1228,23 @@ class PostgresStore : public Store {
           for (const auto& row :
                tx.exec_prepared("list_playbooks", before, Limit(limit))) {
             ReadPlaybook(row, &out.emplace_back());
+          }
+          return absl::OkStatus();
+        });
+    if (!st.ok()) return st;
+    return out;
+  }
+
+  absl::StatusOr<std::vector<PlaybookActivation>> ListPlaybookActivations(
+      absl::Time from, absl::Time to) override {
+    std::vector<PlaybookActivation> out;
+    absl::Status st = WithRead(
+        "ListPlaybookActivations", [&](pqxx::transaction_base& tx, bool*) {
+          for (const auto& row : tx.exec_prepared(
+                   "list_activations", ToMicros(from), ToMicros(to))) {
+            out.push_back({row[0].as<int64_t>(),
+                           FromMicros(row[1].as<int64_t>()),
+                           row[2].as<std::string>()});
           }
           return absl::OkStatus();
         });

@@ -137,6 +137,21 @@ CREATE TABLE review_facts(
   needed_until_us INTEGER NOT NULL,
   facts BLOB NOT NULL) WITHOUT ROWID;
 )sql",
+    // Version 9: when each Playbook version became the active one, so that
+    // a review knows the versions in force during its period. The version
+    // active at the upgrade gets its publication as its activation: the
+    // store kept no better date.
+    R"sql(
+CREATE TABLE playbook_activations(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  number INTEGER NOT NULL,
+  activated_at_us INTEGER NOT NULL,
+  activated_by TEXT NOT NULL);
+CREATE INDEX playbook_activations_by_time ON
+  playbook_activations(activated_at_us, id);
+INSERT INTO playbook_activations(number, activated_at_us, activated_by)
+  SELECT number, published_at_us, published_by FROM playbooks WHERE active = 1;
+)sql",
 };
 // The version whose step creates the review facts: the stored leads'
 // are computed right after it.
@@ -624,7 +639,8 @@ class SqliteStore : public Store {
           .BindMessage(5, playbook);
       if (auto st = insert.Run(); !st.ok()) return st;
       record.number = sqlite3_last_insert_rowid(db_);
-      return absl::OkStatus();
+      if (!record.active) return absl::OkStatus();
+      return RecordActivation(record.number, published_by, published_at);
     };
     if (auto st = InTransaction("BEGIN IMMEDIATE", false, fn); !st.ok()) {
       return st;
@@ -633,7 +649,8 @@ class SqliteStore : public Store {
   }
 
   absl::StatusOr<PlaybookRecord> ActivatePlaybook(
-      int64_t number, int64_t expected_active) override {
+      int64_t number, int64_t expected_active, absl::string_view activated_by,
+      absl::Time activated_at) override {
     std::lock_guard<std::mutex> lock(mu_);
     absl::StatusOr<PlaybookRecord> record;
     auto fn = [&](StoreTransaction&) -> absl::Status {
@@ -661,7 +678,7 @@ class SqliteStore : public Store {
       set.Bind(1, number);
       if (auto st = set.Run(); !st.ok()) return st;
       record->active = true;
-      return absl::OkStatus();
+      return RecordActivation(number, activated_by, activated_at);
     };
     if (auto st = InTransaction("BEGIN IMMEDIATE", false, fn); !st.ok()) {
       return st;
@@ -688,6 +705,26 @@ class SqliteStore : public Store {
       if (!row.ok()) return row.status();
       if (!*row) break;
       if (auto st = ReadPlaybook(s, &out.emplace_back()); !st.ok()) return st;
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<PlaybookActivation>> ListPlaybookActivations(
+      absl::Time from, absl::Time to) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Statement s = Prepare(
+        "SELECT number, activated_at_us, activated_by FROM "
+        "playbook_activations WHERE activated_at_us < ?2 AND "
+        "(activated_at_us > ?1 OR id = (SELECT id FROM playbook_activations "
+        "WHERE activated_at_us <= ?1 ORDER BY activated_at_us DESC, id DESC "
+        "LIMIT 1)) ORDER BY activated_at_us, id");
+    s.Bind(1, ToMicros(from)).Bind(2, ToMicros(to));
+    std::vector<PlaybookActivation> out;
+    for (;;) {
+      auto row = s.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      out.push_back({s.Int(0), FromMicros(s.Int(1)), s.Text(2)});
     }
     return out;
   }
@@ -950,6 +987,16 @@ class SqliteStore : public Store {
     PlaybookRecord record;
     if (auto st = ReadPlaybook(s, &record); !st.ok()) return st;
     return record;
+  }
+
+  // Inside a write transaction.
+  absl::Status RecordActivation(int64_t number, absl::string_view by,
+                                absl::Time at) {
+    Statement insert = Prepare(
+        "INSERT INTO playbook_activations(number, activated_at_us, "
+        "activated_by) VALUES (?, ?, ?)");
+    insert.Bind(1, number).Bind(2, ToMicros(at)).Bind(3, by);
+    return insert.Run();
   }
 
   static absl::Status ReadPlaybook(const Statement& s, PlaybookRecord* out) {

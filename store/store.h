@@ -69,6 +69,16 @@ struct PlaybookRecord {
   v1::Playbook playbook;
 };
 
+// A Playbook version becoming the active one: the review reads which
+// versions were in force during its period from these.
+struct PlaybookActivation {
+  int64_t number = 0;
+  absl::Time activated_at = absl::UnixEpoch();
+  // Who activated it (who published it, for a version activated on
+  // publication).
+  std::string activated_by;
+};
+
 // Which leads ListLeads returns; set fields must all hold.
 struct LeadFilter {
   v1::LifecycleStage stage = v1::LIFECYCLE_STAGE_UNSPECIFIED;
@@ -201,15 +211,17 @@ class Store {
       absl::string_view lead_id, int limit) = 0;
 
   // Stores a new version numbered after the latest; makes it the active one
-  // when `activate` or when it is the first.
+  // when `activate` or when it is the first, recording that activation by
+  // `published_by` at `published_at`.
   virtual absl::StatusOr<PlaybookRecord> PublishPlaybook(
       const v1::Playbook& playbook, absl::string_view published_by,
       absl::Time published_at, bool activate) = 0;
-  // Makes version `number` active. NOT_FOUND when it does not exist;
-  // FAILED_PRECONDITION when `expected_active` > 0 and another version is
-  // active.
+  // Makes version `number` active and records the activation. NOT_FOUND
+  // when it does not exist; FAILED_PRECONDITION when `expected_active` > 0
+  // and another version is active.
   virtual absl::StatusOr<PlaybookRecord> ActivatePlaybook(
-      int64_t number, int64_t expected_active) = 0;
+      int64_t number, int64_t expected_active, absl::string_view activated_by,
+      absl::Time activated_at) = 0;
   // Version `number`, or the active one for 0. NOT_FOUND when none.
   virtual absl::StatusOr<PlaybookRecord> GetPlaybook(int64_t number) = 0;
   // Versions numbered below `before` (all for 0), newest first, at most
@@ -265,6 +277,15 @@ class Store {
   virtual absl::Status ScanReviewFacts(
       absl::Time since,
       absl::FunctionRef<absl::Status(const v1::LeadReviewFacts&)> fn) = 0;
+
+  // --- Playbook activations (schema version 9) ---
+
+  // The activations in force during [from, to), oldest first: the latest
+  // at or before `from` (when there is one) and every one after it and
+  // before `to`. A store made before version 9 holds one activation for
+  // the version active then, dated at its publication.
+  virtual absl::StatusOr<std::vector<PlaybookActivation>>
+  ListPlaybookActivations(absl::Time from, absl::Time to) = 0;
 
   // --- Several processes on one store (a server database) ---
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <tuple>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -204,14 +205,25 @@ absl::StatusOr<ReviewPeriod> IsoWeek(absl::string_view week,
 absl::StatusOr<std::unique_ptr<ReviewBuilder>> ReviewBuilder::Create(
     const v1::Playbook& playbook, absl::string_view playbook_version,
     const ReviewRequest& request) {
+  std::vector<ReviewPlaybook> versions(1);
+  versions[0].playbook = playbook;
+  versions[0].label = std::string(playbook_version);
+  return Create(std::move(versions), request);
+}
+
+absl::StatusOr<std::unique_ptr<ReviewBuilder>> ReviewBuilder::Create(
+    std::vector<ReviewPlaybook> versions, const ReviewRequest& request) {
   if (request.period.end <= request.period.start) {
     return FieldError("period_end", "must be after period_start");
   }
+  if (versions.empty()) {
+    return absl::InvalidArgumentError("the review needs a Playbook version");
+  }
+  const v1::Playbook& playbook = versions.back().playbook;
   auto zone = ReportingTimeZone(playbook);
   if (!zone.ok()) return zone.status();
   std::unique_ptr<ReviewBuilder> b(new ReviewBuilder());
-  b->playbook_ = playbook;
-  b->playbook_version_ = std::string(playbook_version);
+  b->versions_ = std::move(versions);
   b->request_ = request;
   b->zone_ = *zone;
   const ReviewPeriod& period = request.period;
@@ -247,7 +259,19 @@ absl::StatusOr<std::unique_ptr<ReviewBuilder>> ReviewBuilder::Create(
   }
 
   const std::string& team_filter = request.filter.team_id();
-  for (const v1::Objective& objective : b->playbook_.objectives()) {
+  // The latest version first: an objective id it declares hides the same
+  // id in earlier versions.
+  std::vector<std::pair<const v1::Objective*, const ReviewPlaybook*>> declared;
+  absl::flat_hash_set<std::string> seen;
+  for (auto v = b->versions_.rbegin(); v != b->versions_.rend(); ++v) {
+    for (const v1::Objective& objective : v->playbook.objectives()) {
+      if (seen.insert(objective.id()).second) {
+        declared.emplace_back(&objective, &*v);
+      }
+    }
+  }
+  for (const auto& [declaration, version] : declared) {
+    const v1::Objective& objective = *declaration;
     if (!team_filter.empty() && !objective.team_id().empty() &&
         objective.team_id() != team_filter) {
       continue;
@@ -257,6 +281,7 @@ absl::StatusOr<std::unique_ptr<ReviewBuilder>> ReviewBuilder::Create(
     };
     Objective o;
     o.objective = &objective;
+    o.version = version;
     o.start = b->zone_.At(absl::CivilSecond(day(objective.period_start()))).pre;
     o.end = b->zone_.At(absl::CivilSecond(day(objective.period_end()) + 1)).pre;
     if (o.start >= period.end || o.end <= period.start) continue;
@@ -563,6 +588,8 @@ v1::ObjectiveProgress ReviewBuilder::Progress(const Objective& o) const {
   *out.mutable_period_start() = objective.period_start();
   *out.mutable_period_end() = objective.period_end();
   out.set_target(objective.target());
+  out.set_playbook_version(o.version->label);
+  out.set_playbook_number(o.version->number);
   const int total = BusinessDays(o.calendar, o.start, o.end);
   const int elapsed = BusinessDays(o.calendar, o.start,
                                    std::max(o.start, std::min(o.end, as_of_)));
@@ -647,7 +674,19 @@ v1::Review ReviewBuilder::Build() const {
   review.set_period_label(p.label);
   review.set_time_zone(zone_.name());
   *review.mutable_filter() = request_.filter;
-  review.set_playbook_version(playbook_version_);
+  review.set_playbook_version(versions_.back().label);
+  for (const ReviewPlaybook& v : versions_) {
+    v1::ReviewPlaybookVersion* out = review.add_playbook_versions();
+    out->set_number(v.number);
+    out->set_label(v.label);
+    if (v.active_from != absl::InfinitePast()) {
+      TimeToProto(v.active_from, out->mutable_active_from());
+    }
+    if (v.active_until != absl::InfiniteFuture()) {
+      TimeToProto(v.active_until, out->mutable_active_until());
+    }
+    out->set_activated_by(v.activated_by);
+  }
   TimeToProto(as_of_, review.mutable_as_of());
 
   for (const Objective& o : objectives_) *review.add_objectives() = Progress(o);

@@ -59,11 +59,34 @@ struct ReviewRequest {
   absl::Time now = absl::UnixEpoch();
 };
 
+// A Playbook version in force during (part of) a review's period.
+struct ReviewPlaybook {
+  v1::Playbook playbook;
+  // Its number in the store; 0 outside a store.
+  int64_t number = 0;
+  // "name@version".
+  std::string label;
+  // When it became active, and until another version replaced it.
+  absl::Time active_from = absl::InfinitePast();
+  absl::Time active_until = absl::InfiniteFuture();
+  std::string activated_by;
+};
+
 class ReviewBuilder {
  public:
-  // Compiles what the review needs of `playbook` (a valid one: its SLA and
-  // calendars). INVALID_ARGUMENT when the period is empty or the Playbook's
-  // reporting time zone or calendars are invalid.
+  // The review under the Playbook versions in force during the period, by
+  // activation, oldest first (at least one; valid Playbooks). The last one
+  // (the version active at the period's end) gives the reporting time zone,
+  // the calendars and the SLA for the whole period: a week is cut and its
+  // deadlines timed one way only. The objectives are those overlapping the
+  // period of every version; for an id several versions declare, the
+  // declaration of the version activated last wins (even when its period no
+  // longer overlaps: it replaced the earlier one). INVALID_ARGUMENT when
+  // the period is empty, there is no version, or the last one's reporting
+  // time zone or calendars are invalid.
+  static absl::StatusOr<std::unique_ptr<ReviewBuilder>> Create(
+      std::vector<ReviewPlaybook> versions, const ReviewRequest& request);
+  // The review under `playbook` alone, as if in force the whole period.
   static absl::StatusOr<std::unique_ptr<ReviewBuilder>> Create(
       const v1::Playbook& playbook, absl::string_view playbook_version,
       const ReviewRequest& request);
@@ -112,6 +135,8 @@ class ReviewBuilder {
   };
   struct Objective {
     const v1::Objective* objective;
+    // The version that declared it.
+    const ReviewPlaybook* version;
     absl::Time start;
     absl::Time end;
     const BusinessCalendar* calendar;
@@ -146,8 +171,8 @@ class ReviewBuilder {
   void BuildFunnel(v1::FunnelReview* funnel) const;
   void BuildWeeks(v1::Review* review) const;
 
-  v1::Playbook playbook_;
-  std::string playbook_version_;
+  // Oldest first; the last one is the version active at the period's end.
+  std::vector<ReviewPlaybook> versions_;
   ReviewRequest request_;
   absl::TimeZone zone_;
   absl::Time as_of_;

@@ -136,28 +136,46 @@ Section ObjectivesSection(const v1::Review& review) {
   Section objectives;
   objectives.title = "Objectives";
   Table table{{"objective", "metric", "actual", "target", "done",
-               "expected by now", "projection", "status"},
+               "expected by now", "projection", "status", "Playbook"},
               {}};
   for (const v1::ObjectiveProgress& o : review.objectives()) {
     const std::string metric =
         EnumLabel(v1::ObjectiveMetric_descriptor(), o.metric());
     if (!o.available()) {
-      table.rows.push_back(
-          {o.objective_id(), metric, "n/a: " + o.unavailable_reason(),
-           Value(o.target(), o.metric()), "", "", "", Status(o.status())});
+      table.rows.push_back({o.objective_id(), metric,
+                            "n/a: " + o.unavailable_reason(),
+                            Value(o.target(), o.metric()), "", "", "",
+                            Status(o.status()), o.playbook_version()});
       continue;
     }
     table.rows.push_back(
         {o.objective_id(), metric, Value(o.actual(), o.metric()),
          Value(o.target(), o.metric()), Percent(o.share_done()),
          Value(o.expected_by_now(), o.metric()),
-         Value(o.projection(), o.metric()), Status(o.status())});
+         Value(o.projection(), o.metric()), Status(o.status()),
+         o.playbook_version()});
   }
   if (table.rows.empty()) {
     objectives.lines.push_back(
         "No objective of the Playbook covers the period.");
   } else {
     objectives.tables.emplace_back("", std::move(table));
+  }
+  // Which agreement was in force: objectives may come from a version
+  // replaced during the period.
+  Table versions{{"Playbook version", "number", "active from", "active until",
+                  "activated by"},
+                 {}};
+  for (const v1::ReviewPlaybookVersion& v : review.playbook_versions()) {
+    versions.rows.push_back(
+        {v.label(), absl::StrCat(v.number()),
+         v.has_active_from() ? Time(v.active_from(), review.time_zone()) : "",
+         v.has_active_until() ? Time(v.active_until(), review.time_zone())
+                              : "still active",
+         v.activated_by()});
+  }
+  if (!versions.rows.empty()) {
+    objectives.tables.emplace_back("", std::move(versions));
   }
   return objectives;
 }

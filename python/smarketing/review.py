@@ -37,7 +37,11 @@ class Review:
         headline: The headline numbers: name -> {value, previous, change}
             (None where there is no data).
         objectives: One row per objective: actual, target, share done, pace
-            expected by now, projection, status.
+            expected by now, projection, status, and the Playbook version
+            that declared it.
+        playbook_versions: The Playbook versions in force during the period,
+            oldest first: number, label, active_from, active_until (None
+            while still active), activated_by.
         funnel: One row per stage: leads that entered it, the previous
             period's, and the median hours spent in it.
         sla_by_owner: One row per team and owner: MQLs, on-time rates,
@@ -52,6 +56,7 @@ class Review:
     message: Any
     headline: dict
     objectives: pd.DataFrame
+    playbook_versions: pd.DataFrame
     funnel: pd.DataFrame
     sla_by_owner: pd.DataFrame
     rejection_reasons: pd.DataFrame
@@ -73,9 +78,22 @@ class Review:
             "projection": o.projection if o.available else None, "status": _enum(o, "status", o.status),
             "unavailable_reason": o.unavailable_reason,
             "business_days_elapsed": o.business_days_elapsed, "business_days_total": o.business_days_total,
+            "playbook_version": o.playbook_version,
         } for o in review.objectives], columns=[
             "objective", "team", "metric", "actual", "target", "share_done", "expected_by_now", "projection",
-            "status", "unavailable_reason", "business_days_elapsed", "business_days_total"])
+            "status", "unavailable_reason", "business_days_elapsed", "business_days_total", "playbook_version"])
+
+        def when(v: Any, field: str) -> Any:
+            if not v.HasField(field):
+                return None
+            t = getattr(v, field)
+            return pd.Timestamp(t.seconds * 1_000_000_000 + t.nanos, unit="ns", tz="UTC")
+
+        playbook_versions = pd.DataFrame([{
+            "number": v.number, "label": v.label, "active_from": when(v, "active_from"),
+            "active_until": when(v, "active_until"), "activated_by": v.activated_by,
+        } for v in review.playbook_versions], columns=["number", "label", "active_from", "active_until",
+                                                       "activated_by"])
         hours = {_enum(t, "stage", t.stage): (t.median_hours.value if t.median_hours.available else None)
                  for t in review.funnel.time_in_stage}
         funnel = pd.DataFrame([{
@@ -113,4 +131,4 @@ class Review:
         } for w in review.weekly], columns=[
             "week", "week_start", "mqls", "accepted", "rejected", "acceptance_rate", "meetings",
             "opportunities", "wins", "revenue"])
-        return cls(review, headline, objectives, funnel, sla_by_owner, rejection_reasons, weekly)
+        return cls(review, headline, objectives, playbook_versions, funnel, sla_by_owner, rejection_reasons, weekly)

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/base/proto_time.h"
 #include "core/review/review_facts.h"
 #include "core/review/review_render.h"
@@ -265,6 +266,112 @@ TEST(ReviewTest, ObjectivesOverlappingThePeriodWithPaceAndProjection) {
   EXPECT_TRUE(Objective(review, "na-customers").available());
   // The MQL objective pro rata of the week's 5 business days.
   EXPECT_DOUBLE_EQ(review.marketing().mql_target().value(), 21.0 * 5 / 21);
+}
+
+// The Playbook's version 2: a higher November MQL target, no margin
+// objective, one for December, and reporting in UTC.
+v1::Playbook Version2() {
+  v1::Playbook p = PlaybookFromYaml(kPlaybook);
+  p.mutable_metadata()->set_version("2");
+  p.mutable_metadata()->set_reporting_time_zone("UTC");
+  auto* objectives = p.mutable_objectives();
+  for (int i = objectives->size() - 1; i >= 0; --i) {
+    if (objectives->Get(i).id() == "nov-mqls") {
+      objectives->Mutable(i)->set_target(30);
+    }
+    if (objectives->Get(i).id() == "nov-margin")
+      objectives->DeleteSubrange(i, 1);
+  }
+  v1::Objective* december = p.add_objectives();
+  december->set_id("dec-mqls");
+  december->set_metric(v1::OBJECTIVE_METRIC_MQLS);
+  december->set_target(40);
+  *december->mutable_period_start() = [] {
+    v1::LocalDate d;
+    d.set_year(2026);
+    d.set_month(11);
+    d.set_day(26);
+    return d;
+  }();
+  *december->mutable_period_end() = [] {
+    v1::LocalDate d;
+    d.set_year(2026);
+    d.set_month(12);
+    d.set_day(31);
+    return d;
+  }();
+  return p;
+}
+
+TEST(ReviewTest, APeriodSpanningAnActivationTakesObjectivesFromBothVersions) {
+  // Version 2 replaced version 1 on the Wednesday of week 48.
+  std::vector<ReviewPlaybook> versions(2);
+  versions[0] = {
+      PlaybookFromYaml(kPlaybook), 1,    "review@1", At("2026-11-01T00:00:00Z"),
+      At("2026-11-25T12:00:00Z"),  "ops"};
+  versions[1] = {Version2(),
+                 2,
+                 "review@2",
+                 At("2026-11-25T12:00:00Z"),
+                 absl::InfiniteFuture(),
+                 "admin"};
+  auto period = IsoWeek("2026-W48", Paris());
+  ASSERT_TRUE(period.ok());
+  auto builder = ReviewBuilder::Create(versions, {*period, {}, At(kNow)});
+  ASSERT_TRUE(builder.ok()) << builder.status();
+  for (const History& h : Week48()) {
+    (*builder)->Add(h.lead, h.lifecycle, h.score, h.feedback);
+  }
+  const v1::Review review = (*builder)->Build();
+
+  std::vector<std::string> declared;
+  for (const auto& o : review.objectives()) {
+    declared.push_back(absl::StrCat(o.objective_id(), " ", o.playbook_version(),
+                                    " #", o.playbook_number()));
+  }
+  // Version 2's objectives, then version 1's it did not redeclare: the
+  // margin objective was in force until Wednesday.
+  EXPECT_THAT(declared,
+              ElementsAre("nov-mqls review@2 #2", "nov-meetings review@2 #2",
+                          "na-customers review@2 #2", "dec-mqls review@2 #2",
+                          "nov-margin review@1 #1"));
+  // The latest declaration of an objective wins.
+  EXPECT_EQ(Objective(review, "nov-mqls").target(), 30);
+  EXPECT_DOUBLE_EQ(review.marketing().mql_target().value(), 30.0 * 5 / 21);
+  EXPECT_DOUBLE_EQ(Objective(review, "nov-margin").actual(), 200);
+  // The version in force at the period's end sets the zone.
+  EXPECT_EQ(review.time_zone(), "UTC");
+  EXPECT_EQ(review.playbook_version(), "review@2");
+
+  ASSERT_EQ(review.playbook_versions_size(), 2);
+  const v1::ReviewPlaybookVersion& first = review.playbook_versions(0);
+  EXPECT_EQ(first.number(), 1);
+  EXPECT_EQ(first.label(), "review@1");
+  EXPECT_EQ(TimeFromProto(first.active_from()), At("2026-11-01T00:00:00Z"));
+  EXPECT_EQ(TimeFromProto(first.active_until()), At("2026-11-25T12:00:00Z"));
+  EXPECT_EQ(first.activated_by(), "ops");
+  const v1::ReviewPlaybookVersion& second = review.playbook_versions(1);
+  EXPECT_EQ(second.number(), 2);
+  EXPECT_EQ(TimeFromProto(second.active_from()), At("2026-11-25T12:00:00Z"));
+  EXPECT_FALSE(second.has_active_until()) << "still active";
+  EXPECT_EQ(second.activated_by(), "admin");
+
+  const std::string text = RenderReviewText(review);
+  EXPECT_THAT(text, HasSubstr("2026-11-01 00:00"));
+  EXPECT_THAT(text, HasSubstr("2026-11-25 12:00"));
+  EXPECT_THAT(text, HasSubstr("still active"));
+  EXPECT_THAT(RenderReviewMarkdown(review),
+              HasSubstr("| review@1 | 1 | 2026-11-01 00:00 |"));
+  EXPECT_THAT(RenderReviewHtml(review), HasSubstr("<td>review@2</td>"));
+}
+
+TEST(ReviewTest, AVersionAloneIsReportedWithoutActivationTimes) {
+  const v1::Review review = Review({}, "2026-W48", kNow);
+  ASSERT_EQ(review.playbook_versions_size(), 1);
+  EXPECT_EQ(review.playbook_versions(0).label(), "review@1");
+  EXPECT_FALSE(review.playbook_versions(0).has_active_from());
+  EXPECT_FALSE(review.playbook_versions(0).has_active_until());
+  EXPECT_EQ(Objective(review, "nov-mqls").playbook_version(), "review@1");
 }
 
 TEST(ReviewTest, MarginWithoutDataIsSaidUnavailable) {

@@ -30,9 +30,17 @@ v1::Review FullReview(Store& store, Playbooks& playbooks,
   auto zone = ReportingTimeZone(playbook.playbook());
   auto period = IsoWeek(request.week(), *zone);
   EXPECT_TRUE(period.ok()) << period.status();
-  auto builder =
-      ReviewBuilder::Create(playbook.playbook(), playbook.version_label(),
-                            {*period, request.filter(), now});
+  // The store's one version, activated once (ComputeReview's choice of
+  // versions is tested apart).
+  auto activations = store.ListPlaybookActivations(absl::InfinitePast(),
+                                                   absl::InfiniteFuture());
+  EXPECT_TRUE(activations.ok() && activations->size() == 1);
+  std::vector<ReviewPlaybook> versions(1);
+  versions[0] = {playbook.playbook(),      version->number,
+                 playbook.version_label(), activations->front().activated_at,
+                 absl::InfiniteFuture(),   activations->front().activated_by};
+  auto builder = ReviewBuilder::Create(std::move(versions),
+                                       {*period, request.filter(), now});
   EXPECT_TRUE(builder.ok()) << builder.status();
   auto leads = store.ListLeads(LeadFilter(), "", 0);
   EXPECT_TRUE(leads.ok()) << leads.status();

@@ -7,11 +7,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "core/base/proto_time.h"
 #include "gmock/gmock.h"
@@ -65,6 +67,7 @@ class ReviewServiceTest : public ::testing::Test {
                             grpc::InsecureChannelCredentials());
     leads_ = v1::LeadService::NewStub(channel);
     reports_ = v1::ReportService::NewStub(channel);
+    playbooks_ = v1::PlaybookService::NewStub(channel);
   }
   void TearDown() override {
     if (server_ != nullptr) server_->Shutdown(absl::Seconds(5));
@@ -123,6 +126,7 @@ class ReviewServiceTest : public ::testing::Test {
   std::unique_ptr<Server> server_;
   std::unique_ptr<v1::LeadService::Stub> leads_;
   std::unique_ptr<v1::ReportService::Stub> reports_;
+  std::unique_ptr<v1::PlaybookService::Stub> playbooks_;
 };
 
 std::vector<std::string> FieldViolations(const grpc::Status& status) {
@@ -186,6 +190,74 @@ TEST_F(ReviewServiceTest, ReviewsTheCurrentWeekOfStoredLeadsWithoutErasedOnes) {
   EXPECT_EQ(filtered.review().marketing().mqls().value(), 1);
   EXPECT_EQ(filtered.review().period_start().seconds(),
             review.period_start().seconds());
+}
+
+TEST_F(ReviewServiceTest, ReviewsTheObjectivesOfEveryVersionActiveInTheWeek) {
+  v1::GetPlaybookResponse active;
+  ASSERT_TRUE(playbooks_->GetPlaybook(As(kReader).get(), {}, &active).ok());
+  // Version 2 drops the Q4 MQL objective and declares one for the week.
+  v1::Playbook next = active.playbook();
+  next.mutable_metadata()->set_version("2026.11.2");
+  auto* objectives = next.mutable_objectives();
+  for (int i = objectives->size() - 1; i >= 0; --i) {
+    if (objectives->Get(i).id() == "q4-2026-mqls") {
+      objectives->DeleteSubrange(i, 1);
+    }
+  }
+  const absl::CivilDay today =
+      absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  v1::Objective* week = next.add_objectives();
+  week->set_id("week-mqls");
+  week->set_metric(v1::OBJECTIVE_METRIC_MQLS);
+  week->set_target(10);
+  for (auto [date, day] : {std::pair(week->mutable_period_start(), today - 7),
+                           std::pair(week->mutable_period_end(), today + 7)}) {
+    date->set_year(static_cast<int32_t>(day.year()));
+    date->set_month(day.month());
+    date->set_day(day.day());
+  }
+  v1::PublishPlaybookRequest publish;
+  *publish.mutable_playbook()->mutable_playbook() = next;
+  v1::PublishPlaybookResponse published;
+  grpc::Status st =
+      playbooks_->PublishPlaybook(As(kMarketing).get(), publish, &published);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  v1::ActivatePlaybookRequest activate;
+  activate.set_number(published.version().number());
+  activate.set_expected_active_number(active.version().number());
+  v1::ActivatePlaybookResponse activated;
+  st = playbooks_->ActivatePlaybook(As(kAdmin).get(), activate, &activated);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+
+  v1::GetReviewResponse response;
+  st = GetReview({}, &response);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  const v1::Review& review = response.review();
+  EXPECT_EQ(review.playbook_version(), "acme-analytics-b2b@2026.11.2");
+  ASSERT_EQ(review.playbook_versions_size(), 2);
+  const v1::ReviewPlaybookVersion& first = review.playbook_versions(0);
+  const v1::ReviewPlaybookVersion& second = review.playbook_versions(1);
+  EXPECT_EQ(first.number(), active.version().number());
+  EXPECT_EQ(first.label(), "acme-analytics-b2b@2026.11.1");
+  EXPECT_EQ(first.activated_by(), "smarketing-server");
+  EXPECT_EQ(second.number(), published.version().number());
+  EXPECT_EQ(second.label(), "acme-analytics-b2b@2026.11.2");
+  EXPECT_EQ(second.activated_by(), "ada");
+  EXPECT_EQ(TimeFromProto(first.active_until()),
+            TimeFromProto(second.active_from()));
+  EXPECT_LE(TimeFromProto(first.active_from()),
+            TimeFromProto(second.active_from()));
+  EXPECT_FALSE(second.has_active_until());
+
+  std::map<std::string, std::string> declared;
+  for (const auto& o : review.objectives()) {
+    declared[o.objective_id()] = o.playbook_version();
+  }
+  EXPECT_EQ(declared["q4-2026-mqls"], "acme-analytics-b2b@2026.11.1")
+      << "in force until version 2 replaced version 1";
+  EXPECT_EQ(declared["week-mqls"], "acme-analytics-b2b@2026.11.2");
+  EXPECT_EQ(declared["q4-2026-emea-opportunities"],
+            "acme-analytics-b2b@2026.11.2");
 }
 
 TEST_F(ReviewServiceTest, BadPeriodsAreRefusedNamingTheField) {

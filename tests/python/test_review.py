@@ -93,6 +93,13 @@ def test_the_review_has_the_story_of_the_demo_history(review):
     objectives = review.objectives.set_index("objective")
     assert objectives.loc["q4-2026-mqls", "actual"] > 0
     assert objectives.loc["q4-2026-mqls", "status"] in {"on_track", "at_risk", "off_track"}
+    # The demo history's Playbook is in force from the history's first day.
+    assert list(review.playbook_versions["label"]) == ["acme-analytics-b2b@2026.11.1"]
+    assert (objectives["playbook_version"] == "acme-analytics-b2b@2026.11.1").all()
+    version = review.playbook_versions.iloc[0]
+    assert version["activated_by"] == "smarketing-demo-history"
+    assert version["active_from"].timestamp() < review.message.period_start.seconds
+    assert version["active_until"] is None
 
 
 def test_every_part_has_a_plot(review):

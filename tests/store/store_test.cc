@@ -646,11 +646,14 @@ TEST_P(StoreTest, PlaybookVersionsAreNumberedAndOneIsActive) {
   EXPECT_FALSE(second->active);
   EXPECT_EQ(store_->GetPlaybook(0)->number, 1);
 
-  EXPECT_EQ(store_->ActivatePlaybook(2, /*expected_active=*/2).status().code(),
+  EXPECT_EQ(store_->ActivatePlaybook(2, /*expected_active=*/2, "admin", t)
+                .status()
+                .code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store_->ActivatePlaybook(9, 0).status().code(),
+  EXPECT_EQ(store_->ActivatePlaybook(9, 0, "admin", t).status().code(),
             absl::StatusCode::kNotFound);
-  ASSERT_TRUE(store_->ActivatePlaybook(2, /*expected_active=*/1).ok());
+  ASSERT_TRUE(
+      store_->ActivatePlaybook(2, /*expected_active=*/1, "admin", t).ok());
   Reopen();
   auto active = store_->GetPlaybook(0);
   ASSERT_TRUE(active.ok());
@@ -675,6 +678,71 @@ TEST_P(StoreTest, PlaybookVersionsAreNumberedAndOneIsActive) {
   auto older = store_->ListPlaybooks(/*before=*/2, /*limit=*/10);
   ASSERT_EQ(older->size(), 1u);
   EXPECT_EQ((*older)[0].number, 1);
+}
+
+TEST_P(StoreTest, EachActivationIsRecordedWithItsTimeAndWhoMadeIt) {
+  auto playbook = [](const std::string& version) {
+    v1::Playbook p;
+    p.mutable_metadata()->set_name("demo");
+    p.mutable_metadata()->set_version(version);
+    return p;
+  };
+  const absl::Time t = absl::FromUnixSeconds(1'790'000'000);
+  const absl::Duration day = absl::Hours(24);
+  ASSERT_TRUE(store_->PublishPlaybook(playbook("1"), "ops", t, false).ok());
+  ASSERT_TRUE(
+      store_->PublishPlaybook(playbook("2"), "ops", t + day, false).ok());
+  ASSERT_TRUE(store_->ActivatePlaybook(2, 1, "admin", t + 3 * day).ok());
+  ASSERT_TRUE(
+      store_->PublishPlaybook(playbook("3"), "marketing", t + 5 * day, true)
+          .ok());
+  // A refused activation records nothing.
+  ASSERT_FALSE(store_->ActivatePlaybook(1, 2, "admin", t + 6 * day).ok());
+  Reopen();
+  auto numbers = [&](absl::Time from, absl::Time to) {
+    std::vector<std::string> out;
+    auto listed = store_->ListPlaybookActivations(from, to);
+    EXPECT_TRUE(listed.ok()) << listed.status();
+    if (!listed.ok()) return out;
+    for (const PlaybookActivation& a : *listed) {
+      out.push_back(absl::StrCat(a.number, "@", (a.activated_at - t) / day,
+                                 " by ", a.activated_by));
+    }
+    return out;
+  };
+  EXPECT_THAT(numbers(t + 4 * day, t + 11 * day),
+              ElementsAre("2@3 by admin", "3@5 by marketing"));
+  EXPECT_THAT(numbers(t + 3 * day, t + 5 * day), ElementsAre("2@3 by admin"))
+      << "an activation at the period's start is the one in force";
+  EXPECT_THAT(numbers(t - day, t), ElementsAre()) << "before any activation";
+  EXPECT_THAT(numbers(t - day, t + 4 * day),
+              ElementsAre("1@0 by ops", "2@3 by admin"));
+  EXPECT_THAT(numbers(t + 9 * day, absl::InfiniteFuture()),
+              ElementsAre("3@5 by marketing"));
+}
+
+TEST_P(StoreTest,
+       TheVersionActiveBeforeActivationsWereKeptIsDatedAtItsPublication) {
+  v1::Playbook playbook;
+  playbook.mutable_metadata()->set_name("demo");
+  const absl::Time t = absl::FromUnixSeconds(1'790'000'000);
+  ASSERT_TRUE(store_->PublishPlaybook(playbook, "ops", t, false).ok());
+  ASSERT_TRUE(
+      store_->PublishPlaybook(playbook, "marketing", t + absl::Hours(1), true)
+          .ok());
+  // The store as the version before the activations left it.
+  store_.reset();
+  ASSERT_TRUE(GetParam().sql(dir_,
+                             "DROP TABLE playbook_activations; "
+                             "UPDATE schema_version SET version = 8;"));
+  Reopen();
+  auto listed = store_->ListPlaybookActivations(absl::InfinitePast(),
+                                                absl::InfiniteFuture());
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].number, 2);
+  EXPECT_EQ((*listed)[0].activated_at, t + absl::Hours(1));
+  EXPECT_EQ((*listed)[0].activated_by, "marketing");
 }
 
 // Writers on many threads at once (the service's handlers): the group
@@ -1164,7 +1232,9 @@ TEST_P(StoreTest, ReviewFactsAreComputedForLeadsStoredBeforeThem) {
   // The store as the version before the review facts left it.
   store_.reset();
   ASSERT_TRUE(GetParam().sql(
-      dir_, "DROP TABLE review_facts; UPDATE schema_version SET version = 7;"));
+      dir_,
+      "DROP TABLE review_facts; DROP TABLE playbook_activations; "
+      "UPDATE schema_version SET version = 7;"));
   Reopen();
   std::vector<v1::LeadReviewFacts> facts;
   ASSERT_TRUE(store_
@@ -1280,7 +1350,7 @@ TEST_F(PostgresReplicasTest, AnActivationIsAnnouncedToTheOtherReplicas) {
   const int before = calls;
   ASSERT_GT(before, 0);
   const absl::Time activated = absl::Now();
-  ASSERT_TRUE(a->ActivatePlaybook(2, 1).ok());
+  ASSERT_TRUE(a->ActivatePlaybook(2, 1, "ops", absl::Now()).ok());
   while (calls == before && absl::Now() - activated < absl::Seconds(5)) {
     absl::SleepFor(absl::Milliseconds(5));
   }
@@ -1289,7 +1359,7 @@ TEST_F(PostgresReplicasTest, AnActivationIsAnnouncedToTheOtherReplicas) {
   EXPECT_EQ(b->GetPlaybook(0)->number, 2);
   b->WatchPlaybooks(nullptr);
   const int stopped = calls;
-  ASSERT_TRUE(a->ActivatePlaybook(1, 2).ok());
+  ASSERT_TRUE(a->ActivatePlaybook(1, 2, "ops", absl::Now()).ok());
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(calls, stopped);
 }
