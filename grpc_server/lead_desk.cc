@@ -545,6 +545,20 @@ absl::StatusOr<LeadWrite> LeadDesk::AssignFromQueue(absl::string_view lead_id,
                 });
 }
 
+absl::StatusOr<bool> LeadDesk::QueuesMayMove(absl::Time now) {
+  auto version = playbooks_->Get(0);
+  if (!version.ok()) return version.status();
+  bool may_move = false;
+  absl::Status st = store_->Read([&](StoreTransaction& txn) -> absl::Status {
+    auto routing = txn.GetRoutingState();
+    if (!routing.ok()) return routing.status();
+    may_move = version->engine->QueuesMayMove(now, *routing);
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return may_move;
+}
+
 // --- Rescoring passes ---
 
 LeadDesk::Change LeadDesk::RescoreChange(v1::RescoreReason reason,

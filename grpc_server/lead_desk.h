@@ -116,6 +116,10 @@ class LeadDesk {
   // Gives a lead waiting in its team's queue to a member who can take it.
   absl::StatusOr<LeadWrite> AssignFromQueue(absl::string_view lead_id,
                                             absl::Time now);
+  // Whether anyone could take a queued lead at `now`, by the active
+  // Playbook and the stored routing state: when not, the queues need no
+  // visit.
+  absl::StatusOr<bool> QueuesMayMove(absl::Time now);
 
   // --- Rescoring passes ---
 

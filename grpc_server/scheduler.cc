@@ -100,6 +100,15 @@ SchedulerPass Scheduler::RunOnce() {
     }
   }
 
+  // Out of hours, with everyone away or at capacity, no queued lead can
+  // move: one look at the routing state spares a transaction per lead.
+  auto may_move = leads_->QueuesMayMove(now);
+  if (!may_move.ok()) {
+    Log("warning", "scheduler_store_error",
+        {{"error", std::string(may_move.status().message())}});
+    return pass;
+  }
+  if (!*may_move) return pass;
   std::string after;
   while (!stopping()) {
     auto queued = store_->ListQueuedLeads(after, kBatch);

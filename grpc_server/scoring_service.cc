@@ -1,6 +1,10 @@
 #include <google/protobuf/arena.h>
 
+#include <memory>
+#include <vector>
+
 #include "core/base/problems.h"
+#include "core/batch/lead_pipeline.h"
 #include "core/scoring/lead_validation.h"
 #include "grpc_server/access.h"
 #include "grpc_server/log.h"
@@ -31,6 +35,58 @@ class ArenaMessageHolder final
   alignas(16) char initial_block_[8 << 10];
   google::protobuf::Arena arena_;
 };
+
+// Scores the leads of one ScoreLeads request on the lead pipeline, as
+// `smarketing score` does: in parallel, results in the request's order, a
+// refused lead reported by its index and the fields at fault.
+absl::Status ScoreRequest(
+    const v1::ScoreLeadsRequest& request,
+    const std::shared_ptr<const CompiledPlaybook>& playbook, absl::Time now,
+    v1::ScoreLeadsResponse* response) {
+  const int n = request.leads_size();
+  response->Clear();
+  std::vector<const v1::Lead*> leads(request.leads().pointer_begin(),
+                                     request.leads().pointer_end());
+  // Each lead is printed into its own result, so workers never share one;
+  // the results of refused leads are dropped afterwards.
+  std::vector<absl::Status> refusals(n);
+  for (int i = 0; i < n; ++i) response->add_results();
+  LeadPipeline pipeline({playbook}, now, /*threads=*/0);
+  std::unique_ptr<LeadSource> source = LeadListSource(leads);
+  absl::Status run = pipeline.Run(
+      *source, {},
+      [&](const ScoredLead& scored) {
+        const int64_t i = source->index(scored.slot, scored.i);
+        if (!scored.status.ok()) {
+          refusals[i] = scored.status;
+          return;
+        }
+        LeadScore& score = scored.scores[0];
+        if (request.omit_explanation()) score.explanation.clear();
+        pipeline.scorer(scored.thread, 0)
+            .ToProto(*scored.lead, score, now, response->mutable_results(i));
+      },
+      [](int, int64_t) { return absl::OkStatus(); });
+  if (!run.ok()) return run;
+  int kept = 0;
+  for (int i = 0; i < n; ++i) {
+    if (refusals[i].ok()) {
+      if (kept != i) response->mutable_results()->SwapElements(kept, i);
+      ++kept;
+      continue;
+    }
+    v1::LeadError* error = response->add_errors();
+    error->set_index(i);
+    error->set_lead_id(leads[i]->id());
+    if (auto problems = ProblemsFromStatus(refusals[i])) {
+      *error->mutable_problems() = problems->problems();
+    } else {
+      error->add_problems()->set_message(std::string(refusals[i].message()));
+    }
+  }
+  response->mutable_results()->DeleteSubrange(kept, n - kept);
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -73,7 +129,6 @@ grpc::Status ScoringServiceImpl::ScoreLeads(
         Authorize(*deps_.tokens, *context, "ScoringService.ScoreLeads");
     if (!caller.ok()) return caller.status();
     v1::ScoreLeadsResponse response;
-    LeadScore score;
     int64_t leads = 0;
     // Parsing thousands of leads with their events is mostly allocation: an
     // arena per request turns it into pointer bumps and one release.
@@ -97,23 +152,10 @@ grpc::Status ScoringServiceImpl::ScoreLeads(
       if (!now.ok()) return now.status();
       auto version = deps_.playbooks->Get(request.playbook_number());
       if (!version.ok()) return version.status();
-      Scorer& scorer = ThreadScorer(version->engine->playbook());
-      response.Clear();
-      for (int i = 0; i < request.leads_size(); ++i) {
-        const v1::Lead& lead = request.leads(i);
-        if (absl::Status st = scorer.Score(lead, *now, &score); !st.ok()) {
-          v1::LeadError* error = response.add_errors();
-          error->set_index(i);
-          error->set_lead_id(lead.id());
-          if (auto problems = ProblemsFromStatus(st)) {
-            *error->mutable_problems() = problems->problems();
-          } else {
-            error->add_problems()->set_message(std::string(st.message()));
-          }
-          continue;
-        }
-        if (request.omit_explanation()) score.explanation.clear();
-        scorer.ToProto(lead, score, *now, response.add_results());
+      if (absl::Status st = ScoreRequest(request, version->engine->playbook(),
+                                         *now, &response);
+          !st.ok()) {
+        return st;
       }
       leads += request.leads_size();
       if (!stream->Write(response)) break;

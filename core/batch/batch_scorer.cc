@@ -15,8 +15,10 @@ void ParallelFor(int64_t count, int threads,
                  const std::function<void(int, int64_t, int64_t)>& fn,
                  int64_t chunk) {
   if (threads <= 0) threads = DefaultThreadCount();
-  threads =
-      static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(count, 1)));
+  // A thread with no chunk to take would only cost its start.
+  const int64_t chunks = (count + chunk - 1) / chunk;
+  threads = static_cast<int>(
+      std::min<int64_t>(threads, std::max<int64_t>(chunks, 1)));
   if (threads == 1) {
     if (count > 0) fn(0, 0, count);
     return;

@@ -133,6 +133,10 @@ class LeadEngine {
   // says.
   absl::StatusOr<bool> AssignFromQueue(absl::Time now, LeadState* state,
                                        v1::RoutingState* routing) const;
+  // Whether AssignFromQueue could assign any lead at `now`.
+  bool QueuesMayMove(absl::Time now, const v1::RoutingState& routing) const {
+    return routing_.AnyoneCanTakeLeads(now, routing);
+  }
 
   // When the scheduler must look at the lead again after `now`: now when a
   // step is due and not carried out, else the next at-risk time, due time

@@ -632,6 +632,20 @@ absl::StatusOr<v1::RoutingDecision> Routing::Reassign(
   return decision;
 }
 
+bool Routing::AnyoneCanTakeLeads(absl::Time now,
+                                 const v1::RoutingState& state) const {
+  for (const Team& team : teams_) {
+    std::vector<Member> roster;
+    std::string skipped;
+    if (!EligibleMembers(team, Sales(team, state, &roster), "", now, state,
+                         &skipped)
+             .empty()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 absl::Status RecordLeadClosed(absl::string_view owner_id,
                               v1::RoutingState* state) {
   auto& open = *state->mutable_open_leads();

@@ -95,6 +95,11 @@ class Routing {
       const v1::RoutingDecision& current, absl::Time now,
       v1::RoutingState* state) const;
 
+  // Whether a member of some team could take a lead at `now`. When none
+  // can (every team outside its working hours, away or at capacity), no
+  // lead waiting in a queue can be assigned.
+  bool AnyoneCanTakeLeads(absl::Time now, const v1::RoutingState& state) const;
+
  private:
   struct Member {
     std::string id;

@@ -490,6 +490,28 @@ TEST(AvailabilityTest, UnavailableOutOfOfficeAndWorkingHours) {
   EXPECT_EQ(c->routing.TeamCalendar("nobody"), nullptr);
 }
 
+TEST(AvailabilityTest, AnyoneCanTakeLeadsOnlyWhenSomeoneIsFree) {
+  const auto c = Compile(
+      "teams { id: \"emea\" strategy: ASSIGNMENT_STRATEGY_CAPACITY " +
+      Member("ana", "max_open_leads: 1") +
+      Member("bo", "max_open_leads: 1", false) +
+      "calendar { time_zone: \"UTC\" working_hours { weekday: "
+      "WEEKDAY_TUESDAY start: \"09:00\" end: \"17:00\" } } }\n"
+      "teams { id: \"queue\" strategy: ASSIGNMENT_STRATEGY_ROUND_ROBIN "
+      "members { id: \"m\" role: MEMBER_ROLE_MARKETING } }\n"
+      "rules { id: \"all\" when { field: \"id\" exists: true } team_id: "
+      "\"emea\" }\nfallback_team_id: \"queue\"");
+  v1::RoutingState state;
+  EXPECT_TRUE(c->routing.AnyoneCanTakeLeads(kNow, state));
+  // Tuesday evening: emea is closed and the queue team has no sales member.
+  EXPECT_FALSE(c->routing.AnyoneCanTakeLeads(T("2026-03-03T20:00:00Z"), state));
+  // ana takes a lead and is full; bo is unavailable.
+  EXPECT_EQ(Route(*c, Lead(), &state).owner_id(), "ana");
+  EXPECT_FALSE(c->routing.AnyoneCanTakeLeads(kNow, state));
+  ASSERT_TRUE(RecordLeadClosed("ana", &state).ok());
+  EXPECT_TRUE(c->routing.AnyoneCanTakeLeads(kNow, state));
+}
+
 TEST(AvailabilityTest, EveryoneUnavailableWaitsInTheQueue) {
   const auto c = Compile(
       "teams { id: \"emea\" strategy: ASSIGNMENT_STRATEGY_ROUND_ROBIN " +
