@@ -366,10 +366,10 @@ TEST_F(BackgroundTest, RescoringPassWhileWritersWriteAndReadersRead) {
   }
 }
 
-// Followers of the change feed, waiting for commits with a poll far longer
-// than the test, while writers append: every follower gets every change
-// once, in order, woken by each commit; one that refuses a change stops
-// there.
+// Followers of the change feed, waiting for commits with a poll longer
+// than the test takes, while writers append: every follower gets every
+// change once, in order, woken by each commit; one that refuses a change
+// stops there.
 TEST_F(BackgroundTest, FeedFollowersSeeEveryChangeOnceInOrder) {
   const absl::Time now = absl::Now();
   const int64_t start = LatestCursor();
@@ -387,7 +387,8 @@ TEST_F(BackgroundTest, FeedFollowersSeeEveryChangeOnceInOrder) {
       // The last one refuses the change after kRefuseAfter.
       const bool refuses = f == kFollowers;
       ended[f] = feed_->Follow(
-          start, /*batch=*/8, absl::Hours(1), [&] { return cancelled.load(); },
+          start, /*batch=*/8, absl::Seconds(60),
+          [&] { return cancelled.load(); },
           [&](const v1::Change& change) {
             if (refuses && seen[f].size() == kRefuseAfter) return false;
             seen[f].push_back(change.cursor());
@@ -405,14 +406,16 @@ TEST_F(BackgroundTest, FeedFollowersSeeEveryChangeOnceInOrder) {
   });
   const std::vector<int64_t> all = CursorsAfter(start);
   ASSERT_EQ(all.size(), 90u);
-  // Each follower reaches the last change before it is told to stop: a
-  // commit wakes every one of them, not only one.
-  EXPECT_TRUE(WaitFor([&] {
-    for (int f = 0; f < kFollowers; ++f) {
-      if (last[f].load() != all.back()) return false;
-    }
-    return true;
-  }));
+  // Each follower reaches the last change well before its poll: a commit
+  // wakes every one of them, not only one.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        for (int f = 0; f < kFollowers; ++f) {
+          if (last[f].load() != all.back()) return false;
+        }
+        return true;
+      },
+      absl::Seconds(20)));
   cancelled = true;
   // The followers waiting for a commit wake at the next one.
   ASSERT_TRUE(
@@ -582,8 +585,8 @@ TEST_F(BackgroundTest, WebhooksDeliverWhileChangesAreAppended) {
 }
 
 // Starts and stops in every order, with passes in progress and callers
-// waking the rescorer: Stop returns at once rather than after the tick (an
-// hour here), and nothing outlives it.
+// waking the rescorer: Stop returns at once rather than after the tick (a
+// minute here), and nothing outlives it.
 TEST_F(BackgroundTest, StartAndStopRaceWithPassesAndWakes) {
   const absl::Time now = absl::Now();
   for (int i = 0; i < 30; ++i) {
@@ -599,10 +602,11 @@ TEST_F(BackgroundTest, StartAndStopRaceWithPassesAndWakes) {
         store_.get(), playbooks_.get(), desk_.get(), clock.Function(),
         RescorerOptions{.batch = 3,
                         .refresh_interval = absl::Minutes(1),
-                        .tick = absl::Hours(1)});
+                        .tick = absl::Seconds(60)});
     auto deliverer = std::make_unique<WebhookDeliverer>(
-        store_.get(), clock.Function(), WebhookOptions{.tick = absl::Hours(1)});
-    scheduler->Start(absl::Hours(1));
+        store_.get(), clock.Function(),
+        WebhookOptions{.tick = absl::Seconds(60)});
+    scheduler->Start(absl::Seconds(60));
     rescorer->Start();
     deliverer->Start();
     clock.Advance(absl::Minutes(2));
