@@ -4,11 +4,13 @@
 #ifndef SMARKETING_GRPC_SERVER_CHANGE_FEED_H_
 #define SMARKETING_GRPC_SERVER_CHANGE_FEED_H_
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "smarketing/v1/change.pb.h"
 #include "store/store.h"
@@ -34,10 +36,33 @@ class ChangeFeed {
   // the timeout.
   void WaitAfter(int64_t after_cursor, absl::Duration timeout);
 
+  // How a Follow ended.
+  struct Followed {
+    // Changes given to `deliver` and accepted.
+    int64_t sent = 0;
+    // `deliver` refused a change (its reader went away); otherwise
+    // `cancelled` said so.
+    bool refused = false;
+  };
+
+  // Gives `deliver` every change after `after_cursor`, oldest first, as
+  // they are committed, until `cancelled` returns true or `deliver` returns
+  // false. Reads the store `batch` changes at a time; when none is left,
+  // waits for the next commit (WaitAfter) at most `poll`, then reads again.
+  absl::StatusOr<Followed> Follow(
+      int64_t after_cursor, int batch, absl::Duration poll,
+      absl::FunctionRef<bool()> cancelled,
+      absl::FunctionRef<bool(const v1::Change&)> deliver);
+
  private:
   Store* store_;
-  absl::Mutex mu_;
-  int64_t latest_ ABSL_GUARDED_BY(mu_) = 0;
+  // std::mutex and std::condition_variable rather than abseil's: Debian's
+  // abseil is not built with ThreadSanitizer, which cannot see absl::Mutex
+  // and would miss races around it (tests/grpc/background_test.cc).
+  std::mutex mu_;
+  std::condition_variable committed_;
+  // Guarded by mu_.
+  int64_t latest_ = 0;
 };
 
 }  // namespace smarketing

@@ -63,24 +63,16 @@ grpc::Status LeadServiceImpl::WatchChanges(
         Authorize(*deps_.tokens, *context, "LeadService.WatchChanges");
     if (!caller.ok()) return caller.status();
     if (auto st = CheckCursor(request->after_cursor()); !st.ok()) return st;
-    int64_t cursor = request->after_cursor();
-    int64_t sent = 0;
-    while (!context->IsCancelled()) {
-      auto changes = deps_.feed->Read(cursor, kWatchBatch);
-      if (!changes.ok()) return changes.status();
-      for (const v1::Change& change : *changes) {
-        // A write that fails means the client went away: it resumes from
-        // the last cursor it received.
-        if (!writer->Write(change)) return absl::OkStatus();
-        cursor = change.cursor();
-        ++sent;
-      }
-      if (static_cast<int>(changes->size()) < kWatchBatch) {
-        deps_.feed->WaitAfter(cursor, kWatchPoll);
-      }
-    }
+    auto followed = deps_.feed->Follow(
+        request->after_cursor(), kWatchBatch, kWatchPoll,
+        [context] { return context->IsCancelled(); },
+        [writer](const v1::Change& change) { return writer->Write(change); });
+    if (!followed.ok()) return followed.status();
+    // A write that fails means the client went away: it resumes from the
+    // last cursor it received.
+    if (followed->refused) return absl::OkStatus();
     Log("info", "change_watch_done",
-        {{"sent", absl::StrCat(sent)}, {"by", caller->name}});
+        {{"sent", absl::StrCat(followed->sent)}, {"by", caller->name}});
     return absl::CancelledError("the client cancelled the stream");
   }());
 }

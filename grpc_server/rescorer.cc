@@ -10,6 +10,7 @@
 #include "core/base/proto_time.h"
 #include "core/journey/rescore.h"
 #include "grpc_server/log.h"
+#include "grpc_server/wait.h"
 
 namespace smarketing {
 namespace {
@@ -50,19 +51,23 @@ void Rescorer::Start() {
 
 void Rescorer::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
+  changed_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 void Rescorer::Wake() {
-  absl::MutexLock lock(&mu_);
-  woken_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = true;
+  }
+  changed_.notify_all();
 }
 
 bool Rescorer::stopping() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return stopping_;
 }
 
@@ -72,11 +77,9 @@ void Rescorer::Loop() {
       Log("warning", "rescore_failed",
           {{"error", std::string(run.status().message())}});
     }
-    absl::MutexLock lock(&mu_);
-    auto woken_or_stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return woken_ || stopping_;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&woken_or_stopping), options_.tick);
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait_for(lock, WaitTimeout(options_.tick),
+                      [this] { return woken_ || stopping_; });
     if (stopping_) return;
     woken_ = false;
   }
@@ -144,7 +147,7 @@ absl::StatusOr<v1::RescoreStatus> Rescorer::Finish(v1::RescoreStatus pass,
 
 // While another replica holds the lease, a run only reads the latest pass.
 absl::StatusOr<std::optional<v1::RescoreStatus>> Rescorer::RunOnce() {
-  absl::MutexLock run_lock(&run_mu_);
+  std::lock_guard<std::mutex> run_lock(run_mu_);
   auto leading = store_->HoldLease(kRescoreLease);
   if (!leading.ok()) return leading.status();
   if (!*leading) return LatestRescore(*store_);

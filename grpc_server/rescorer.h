@@ -8,11 +8,12 @@
 #ifndef SMARKETING_GRPC_SERVER_RESCORER_H_
 #define SMARKETING_GRPC_SERVER_RESCORER_H_
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpc_server/lead_desk.h"
 #include "grpc_server/playbooks.h"
@@ -70,11 +71,17 @@ class Rescorer {
   LeadDesk* leads_;
   std::function<absl::Time()> clock_;
   RescorerOptions options_;
+  // std::mutex and std::condition_variable rather than abseil's: Debian's
+  // abseil is not built with ThreadSanitizer, which cannot see absl::Mutex
+  // and would miss races around it (tests/grpc/background_test.cc).
   // One run at a time, whether from the thread or a caller.
-  absl::Mutex run_mu_;
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  std::mutex run_mu_;
+  std::mutex mu_;
+  // Signalled when stopping_ or woken_ is set.
+  std::condition_variable changed_;
+  // Guarded by mu_.
+  bool stopping_ = false;
+  bool woken_ = false;
   std::thread thread_;
 };
 

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "grpc_server/log.h"
+#include "grpc_server/wait.h"
 
 namespace smarketing {
 namespace {
@@ -28,9 +29,10 @@ void Scheduler::Start(absl::Duration tick) {
 
 void Scheduler::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
+  stop_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -44,13 +46,15 @@ void Scheduler::Loop(absl::Duration tick) {
            {"assigned", absl::StrCat(pass.assigned)},
            {"failed", absl::StrCat(pass.failed)}});
     }
-    absl::MutexLock lock(&mu_);
-    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), tick)) return;
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stop_.wait_for(lock, WaitTimeout(tick), [this] { return stopping_; })) {
+      return;
+    }
   }
 }
 
 SchedulerPass Scheduler::RunOnce() {
-  absl::MutexLock pass_lock(&pass_mu_);
+  std::lock_guard<std::mutex> pass_lock(pass_mu_);
   const absl::Time now = clock_();
   SchedulerPass pass;
   // Replicas sharing a database run the scheduler one at a time: the
@@ -64,7 +68,7 @@ SchedulerPass Scheduler::RunOnce() {
   }
   if (!*leader) return pass;
   auto stopping = [this] {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return stopping_;
   };
   auto failed = [&](absl::string_view what, const std::string& lead_id,

@@ -7,12 +7,13 @@
 #ifndef SMARKETING_GRPC_SERVER_SCHEDULER_H_
 #define SMARKETING_GRPC_SERVER_SCHEDULER_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpc_server/lead_desk.h"
 #include "store/store.h"
@@ -52,10 +53,15 @@ class Scheduler {
   Store* store_;
   LeadDesk* leads_;
   std::function<absl::Time()> clock_;
+  // std::mutex and std::condition_variable rather than abseil's: Debian's
+  // abseil is not built with ThreadSanitizer, which cannot see absl::Mutex
+  // and would miss races around it (tests/grpc/background_test.cc).
   // One pass at a time, whether from the thread or a caller.
-  absl::Mutex pass_mu_;
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::mutex pass_mu_;
+  std::mutex mu_;
+  std::condition_variable stop_;
+  // Guarded by mu_.
+  bool stopping_ = false;
   std::thread thread_;
 };
 

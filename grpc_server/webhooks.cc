@@ -11,6 +11,7 @@
 #include "core/delivery/webhook_policy.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpc_server/log.h"
+#include "grpc_server/wait.h"
 
 namespace smarketing {
 namespace {
@@ -52,22 +53,24 @@ void WebhookDeliverer::Start() {
 
 void WebhookDeliverer::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
+  stop_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 bool WebhookDeliverer::stopping() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return stopping_;
 }
 
 void WebhookDeliverer::Loop() {
   for (;;) {
     RunOnce();
-    absl::MutexLock lock(&mu_);
-    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.tick)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stop_.wait_for(lock, WaitTimeout(options_.tick),
+                       [this] { return stopping_; })) {
       return;
     }
   }
@@ -126,7 +129,7 @@ absl::Status WebhookDeliverer::Post(const v1::WebhookSubscription& webhook,
 }
 
 int WebhookDeliverer::RunOnce() {
-  absl::MutexLock run_lock(&run_mu_);
+  std::lock_guard<std::mutex> run_lock(run_mu_);
   auto leading = store_->HoldLease(kWebhookLease);
   if (!leading.ok()) {
     Log("warning", "webhook_store_error",

@@ -8,14 +8,15 @@
 #ifndef SMARKETING_GRPC_SERVER_WEBHOOKS_H_
 #define SMARKETING_GRPC_SERVER_WEBHOOKS_H_
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "smarketing/v1/webhook.pb.h"
 #include "store/store.h"
@@ -80,9 +81,15 @@ class WebhookDeliverer {
   Store* store_;
   std::function<absl::Time()> clock_;
   WebhookOptions options_;
-  absl::Mutex run_mu_;
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // std::mutex and std::condition_variable rather than abseil's: Debian's
+  // abseil is not built with ThreadSanitizer, which cannot see absl::Mutex
+  // and would miss races around it (tests/grpc/background_test.cc).
+  // One pass at a time, whether from the thread or a caller.
+  std::mutex run_mu_;
+  std::mutex mu_;
+  std::condition_variable stop_;
+  // Guarded by mu_.
+  bool stopping_ = false;
   std::thread thread_;
 };
 
