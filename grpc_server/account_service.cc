@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/base/problems.h"
 #include "core/journey/account.h"
 #include "core/journey/routing.h"
@@ -37,7 +38,8 @@ absl::Status LoadAccount(Store& store, const v1::Playbook& playbook,
     states.push_back({std::move(lead.lifecycle), std::move(lead.score)});
     contacts.push_back({&lead.lead, &states.back()});
   }
-  *out = SummarizeAccount(key, contacts, truncated, playbook, routing);
+  *out = SummarizeAccount(key, contacts, truncated, playbook, routing,
+                          absl::Now());
   return absl::OkStatus();
 }
 

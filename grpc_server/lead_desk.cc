@@ -13,6 +13,7 @@
 #include "absl/types/span.h"
 #include "core/base/problems.h"
 #include "core/base/proto_time.h"
+#include "core/journey/account.h"
 #include "core/journey/lead_change.h"
 #include "core/journey/rescore.h"
 #include "core/scoring/lead_validation.h"
@@ -233,6 +234,78 @@ absl::Status AppendChange(StoreTransaction& txn, absl::Time now,
   return txn.AppendChange(change);
 }
 
+// Appends an ACCOUNT_SCORE_CHANGED entry for each account whose score (by
+// `playbook` at `now`) the write to `lead_id` changed: the account it was
+// in, `before` (nullopt when it was not stored), and the one it is in,
+// `after` (nullopt when erased). Reads the accounts' contacts only when
+// the lead weighs differently in them, at most kMaxAccountContacts + 1
+// each. Sets `latest_cursor` to the last entry's cursor.
+absl::Status AppendAccountChanges(
+    StoreTransaction& txn, const v1::Playbook& playbook,
+    int64_t playbook_number, absl::string_view lead_id,
+    absl::string_view account_before,
+    const std::optional<AccountScoreInput>& before,
+    absl::string_view account_after,
+    const std::optional<AccountScoreInput>& after, absl::Time now,
+    const WriteActor& actor, int64_t revision, int64_t* latest_cursor) {
+  if (!playbook.has_account_scoring()) return absl::OkStatus();
+  std::vector<absl::string_view> accounts = {account_before};
+  if (account_after != account_before) accounts.push_back(account_after);
+  for (const absl::string_view account : accounts) {
+    if (account.empty()) continue;
+    const std::optional<AccountScoreInput> was =
+        account == account_before ? before : std::nullopt;
+    const std::optional<AccountScoreInput> is =
+        account == account_after ? after : std::nullopt;
+    if (!was.has_value() && !is.has_value()) continue;
+    if (was.has_value() && is.has_value() &&
+        SameAccountContribution(playbook, *was, *is, now)) {
+      continue;
+    }
+    auto rows = txn.ListAccountContacts(account, kMaxAccountContacts + 1);
+    if (!rows.ok()) return rows.status();
+    // The account's listing (the first kMaxAccountContacts by lead id, as
+    // GetAccount scores it) with the lead as `self`, or without it.
+    auto score = [&](const std::optional<AccountScoreInput>& self)
+        -> std::optional<v1::AccountScore> {
+      std::vector<AccountScoreInput> inputs;
+      inputs.reserve(rows->size() + 1);
+      bool placed = !self.has_value();
+      for (const AccountContactRow& row : *rows) {
+        if (row.lead_id == lead_id) continue;
+        if (!placed && row.lead_id > lead_id) {
+          inputs.push_back(*self);
+          placed = true;
+        }
+        inputs.push_back(AccountScoreInputOf(row.score, row.stage));
+      }
+      if (!placed) inputs.push_back(*self);
+      if (inputs.empty()) return std::nullopt;
+      if (static_cast<int>(inputs.size()) > kMaxAccountContacts) {
+        inputs.resize(kMaxAccountContacts);
+      }
+      return ScoreAccount(playbook, inputs, now);
+    };
+    const std::optional<v1::AccountScore> old_score = score(was);
+    const std::optional<v1::AccountScore> new_score = score(is);
+    if (!AccountScoreChanged(old_score, new_score)) continue;
+    v1::Change change;
+    change.set_lead_id(std::string(lead_id));
+    change.add_kinds(v1::CHANGE_KIND_ACCOUNT_SCORE_CHANGED);
+    change.set_account(std::string(account));
+    if (old_score.has_value()) {
+      *change.mutable_previous_account_score() = *old_score;
+    }
+    if (new_score.has_value()) *change.mutable_account_score() = *new_score;
+    change.set_playbook_number(playbook_number);
+    if (auto st = AppendChange(txn, now, actor, revision, &change); !st.ok()) {
+      return st;
+    }
+    *latest_cursor = change.cursor();
+  }
+  return absl::OkStatus();
+}
+
 // When the scheduler must look at the lead next.
 absl::Time NextSlaCheck(const LeadEngine& engine, LeadWrite* write,
                         absl::Time now) {
@@ -254,11 +327,13 @@ absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
                                 v1::RoutingState* shared_routing) {
   LeadWrite& write = *out;
   std::optional<LeadState> before;
+  std::string account_before;
   auto existing = txn.GetLead(lead_id);
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
     write.lead = **std::move(existing);
     before = LeadState{write.lead.lifecycle, write.lead.score};
+    account_before = write.lead.account;
     if (expected_revision > 0 && write.lead.revision != expected_revision) {
       return absl::AbortedError(absl::StrCat(
           "lead ", lead_id, " is at revision ", write.lead.revision, ", not ",
@@ -310,15 +385,30 @@ absl::Status LeadDesk::ModifyIn(StoreTransaction& txn, const LeadEngine& engine,
   write.lead.score = std::move(after.score);
   if (write.change.kinds().empty()) {
     write.change.Clear();
-    return absl::OkStatus();
+  } else {
+    if (write.rescore_pass) {
+      auto* kinds = write.change.mutable_kinds();
+      kinds->Add(v1::CHANGE_KIND_RESCORED);
+      std::rotate(kinds->begin(), kinds->end() - 1, kinds->end());
+    }
+    write.change.set_playbook_number(playbook);
+    if (auto st =
+            AppendChange(txn, now, actor, write.lead.revision, &write.change);
+        !st.ok()) {
+      return st;
+    }
+    write.latest_cursor = write.change.cursor();
   }
-  if (write.rescore_pass) {
-    auto* kinds = write.change.mutable_kinds();
-    kinds->Add(v1::CHANGE_KIND_RESCORED);
-    std::rotate(kinds->begin(), kinds->end() - 1, kinds->end());
+  std::optional<AccountScoreInput> contact_before;
+  if (before.has_value()) {
+    contact_before =
+        AccountScoreInputOf(before->score, before->lifecycle.stage());
   }
-  write.change.set_playbook_number(playbook);
-  return AppendChange(txn, now, actor, write.lead.revision, &write.change);
+  return AppendAccountChanges(
+      txn, engine.playbook()->playbook(), playbook, lead_id, account_before,
+      contact_before, write.lead.account,
+      AccountScoreInputOf(write.lead.score, write.lead.lifecycle.stage()), now,
+      actor, write.lead.revision, &write.latest_cursor);
 }
 
 absl::StatusOr<LeadWrite> LeadDesk::Modify(absl::string_view lead_id,
@@ -336,8 +426,8 @@ absl::StatusOr<LeadWrite> LeadDesk::Modify(absl::string_view lead_id,
                     expected_revision, may_create, now, change, actor, &write);
   });
   if (!status.ok()) return status;
-  if (feed_ != nullptr && write.change.cursor() > 0) {
-    feed_->Committed(write.change.cursor());
+  if (feed_ != nullptr && write.latest_cursor > 0) {
+    feed_->Committed(write.latest_cursor);
   }
   return write;
 }
@@ -477,17 +567,38 @@ absl::StatusOr<int> LeadDesk::Erase(absl::string_view lead_id,
                                     const WriteActor& actor) {
   if (auto st = CheckLeadId(lead_id); !st.ok()) return st;
   int erased = 0;
-  v1::Change change;
+  int64_t latest_cursor = 0;
+  // The account the lead leaves is scored by the active Playbook; without
+  // one, there is no account score to change.
+  auto version = playbooks_->Get(0);
+  const absl::Time now = absl::Now();
   absl::Status st = store_->Write([&](StoreTransaction& txn) -> absl::Status {
+    std::optional<StoredLead> stored;
+    if (version.ok() &&
+        version->engine->playbook()->playbook().has_account_scoring()) {
+      auto lead = txn.GetLead(lead_id);
+      if (!lead.ok()) return lead.status();
+      stored = *std::move(lead);
+    }
     auto n = txn.EraseLead(lead_id);
     if (!n.ok()) return n.status();
     erased = *n;
+    v1::Change change;
     change.set_lead_id(std::string(lead_id));
     change.add_kinds(v1::CHANGE_KIND_LEAD_ERASED);
-    return AppendChange(txn, absl::Now(), actor, 0, &change);
+    if (auto st = AppendChange(txn, now, actor, 0, &change); !st.ok()) {
+      return st;
+    }
+    latest_cursor = change.cursor();
+    if (!stored.has_value()) return absl::OkStatus();
+    return AppendAccountChanges(
+        txn, version->engine->playbook()->playbook(), version->number, lead_id,
+        stored->account,
+        AccountScoreInputOf(stored->score, stored->lifecycle.stage()), "",
+        std::nullopt, now, actor, 0, &latest_cursor);
   });
   if (!st.ok()) return st;
-  if (feed_ != nullptr) feed_->Committed(change.cursor());
+  if (feed_ != nullptr) feed_->Committed(latest_cursor);
   return erased;
 }
 
@@ -629,8 +740,8 @@ absl::StatusOr<v1::RescoreStatus> LeadDesk::RescoreBatch(
         }
         if (write.change.cursor() > 0) {
           progress->set_leads_changed(progress->leads_changed() + 1);
-          *latest_cursor = write.change.cursor();
         }
+        if (write.latest_cursor > 0) *latest_cursor = write.latest_cursor;
       }
       if (auto st = txn.PutRoutingState(*routing); !st.ok()) return st;
       return txn.PutRescore(*progress);
@@ -778,7 +889,7 @@ std::vector<absl::StatusOr<LeadWrite>> LeadDesk::Import(
   if (batch.ok()) {
     int64_t latest = 0;
     for (size_t k = 0; k < valid.size(); ++k) {
-      latest = std::max(latest, writes[k].change.cursor());
+      latest = std::max(latest, writes[k].latest_cursor);
       out[valid[k]] = with_repeated(valid[k], std::move(writes[k]));
     }
     if (feed_ != nullptr && latest > 0) feed_->Committed(latest);

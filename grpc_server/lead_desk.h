@@ -65,6 +65,9 @@ struct LeadWrite {
   // The change feed's entry for the write; cursor 0 when the write changed
   // nothing a consumer follows.
   v1::Change change;
+  // The cursor of the last entry the write appended (the lead's, or an
+  // account's score that it changed after it); 0 when none.
+  int64_t latest_cursor = 0;
 };
 
 class LeadDesk {

@@ -146,6 +146,10 @@ class CountingTransaction final : public StoreTransaction {
   absl::StatusOr<int> EraseLead(absl::string_view lead_id) override {
     return inner_.EraseLead(lead_id);
   }
+  absl::StatusOr<std::vector<AccountContactRow>> ListAccountContacts(
+      absl::string_view account, int limit) override {
+    return inner_.ListAccountContacts(account, limit);
+  }
   absl::Status AppendChange(v1::Change* change) override {
     return inner_.AppendChange(change);
   }

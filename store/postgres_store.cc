@@ -338,6 +338,9 @@ constexpr PreparedSql kStatements[] = {
     {"list_account_leads",
      "SELECT " LEAD_COLUMNS " FROM leads WHERE account = $1 AND id > $2 "
      "ORDER BY id LIMIT $3::bigint"},
+    {"list_account_contacts",
+     "SELECT id, stage, score FROM leads WHERE account = $1 "
+     "ORDER BY id LIMIT $2::bigint"},
     {"list_accounts",
      "SELECT DISTINCT account FROM leads WHERE account > $1 "
      "ORDER BY account LIMIT $2::bigint"},
@@ -800,6 +803,22 @@ class PostgresTransaction : public StoreTransaction {
     return Run("DeleteDeadLetter", true, [&] {
       tx_->exec_prepared("delete_dead_letter", Text(delivery_id));
     });
+  }
+
+  absl::StatusOr<std::vector<AccountContactRow>> ListAccountContacts(
+      absl::string_view account, int limit) override {
+    std::vector<AccountContactRow> out;
+    absl::Status st = Run("ListAccountContacts", false, [&] {
+      for (const auto& row : tx_->exec_prepared("list_account_contacts",
+                                                Text(account), Limit(limit))) {
+        AccountContactRow& contact = out.emplace_back();
+        contact.lead_id.assign(row[0].c_str(), row[0].size());
+        contact.stage = static_cast<v1::LifecycleStage>(row[1].as<int>());
+        ParseField(row[2], &contact.score);
+      }
+    });
+    if (!st.ok()) return st;
+    return out;
   }
 
   static void ReadLead(const pqxx::row& row, StoredLead* lead) {

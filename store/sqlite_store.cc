@@ -368,6 +368,8 @@ class SqliteTransaction : public StoreTransaction {
   absl::StatusOr<std::optional<v1::DeadLetter>> GetDeadLetter(
       absl::string_view delivery_id) override;
   absl::Status DeleteDeadLetter(absl::string_view delivery_id) override;
+  absl::StatusOr<std::vector<AccountContactRow>> ListAccountContacts(
+      absl::string_view account, int limit) override;
 
   // The review facts of every stored lead, computed from the leads and
   // their feedback: the migration that creates them fills them.
@@ -1102,6 +1104,24 @@ absl::Status SqliteTransaction::WriteLeadRow(const StoredLead& lead) {
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (int i = 0; i < kLeadColumnCount; ++i) s.BindLeadColumn(i + 1, row, i);
   return s.Run();
+}
+
+absl::StatusOr<std::vector<AccountContactRow>>
+SqliteTransaction::ListAccountContacts(absl::string_view account, int limit) {
+  Statement s = store_->Prepare(
+      "SELECT id, stage, score FROM leads WHERE account = ? ORDER BY id "
+      "LIMIT ?");
+  s.Bind(1, account).Bind(2, limit > 0 ? int64_t{limit} : int64_t{-1});
+  std::vector<AccountContactRow> out;
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    AccountContactRow& contact = out.emplace_back();
+    contact.lead_id = s.Text(0);
+    contact.stage = static_cast<v1::LifecycleStage>(s.Int(1));
+    if (auto st = s.Message(2, &contact.score); !st.ok()) return st;
+  }
 }
 
 absl::Status SqliteTransaction::PutLead(const StoredLead& lead) {

@@ -58,6 +58,15 @@ struct StoredLead {
   std::string account;
 };
 
+// A contact of an account as the account's score reads it (see
+// StoreTransaction::ListAccountContacts).
+struct AccountContactRow {
+  std::string lead_id;
+  v1::LifecycleStage stage = v1::LIFECYCLE_STAGE_UNSPECIFIED;
+  // The lead's latest score.
+  v1::ScoreResult score;
+};
+
 // A published Playbook version. Immutable except for `active`.
 struct PlaybookRecord {
   int64_t number = 0;
@@ -184,6 +193,14 @@ class StoreTransaction {
   virtual absl::StatusOr<std::optional<v1::DeadLetter>> GetDeadLetter(
       absl::string_view delivery_id) = 0;
   virtual absl::Status DeleteDeadLetter(absl::string_view delivery_id) = 0;
+
+  // --- Account scores (the accounts of schema version 7) ---
+
+  // The first `limit` leads of `account` (StoredLead::account) by id, with
+  // their stage and latest score only: what the account's score reads,
+  // within the write that may change it.
+  virtual absl::StatusOr<std::vector<AccountContactRow>> ListAccountContacts(
+      absl::string_view account, int limit) = 0;
 };
 
 class Store {

@@ -1,19 +1,138 @@
 #include "core/journey/account.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/problems.h"
+#include "core/base/proto_time.h"
 #include "core/journey/routing.h"
 
 namespace smarketing {
 
+namespace {
+
+double Hundredths(double x) { return std::round(x * 100) / 100; }
+
+double Seconds(const google::protobuf::Duration& d) {
+  return static_cast<double>(d.seconds()) + d.nanos() * 1e-9;
+}
+
+// What `contact` adds to its account's engagement at `now`.
+double ContactEngagement(const v1::AccountScoring& scoring, double half_life,
+                         const AccountScoreInput& contact, absl::Time now) {
+  const double age =
+      std::max(0.0, absl::ToDoubleSeconds(now - contact.scored_at));
+  const double decayed = contact.engagement * std::exp2(-age / half_life);
+  return scoring.has_max_contact_engagement()
+             ? std::min(decayed, scoring.max_contact_engagement())
+             : decayed;
+}
+
+double HalfLife(const v1::Playbook& playbook) {
+  const v1::AccountScoring& a = playbook.account_scoring();
+  return Seconds(a.has_half_life() ? a.half_life()
+                                   : playbook.engagement().half_life());
+}
+
+bool Counted(const v1::AccountScoring& scoring,
+             const AccountScoreInput& contact) {
+  return !contact.disqualified || scoring.include_disqualified();
+}
+
+}  // namespace
+
+AccountScoreInput AccountScoreInputOf(const v1::ScoreResult& score,
+                                      v1::LifecycleStage stage) {
+  AccountScoreInput in;
+  in.fit = score.fit_score();
+  in.engagement = score.engagement_score();
+  if (score.has_scored_at()) {
+    in.scored_at = TimeFromProto(score.scored_at());
+  }
+  in.disqualified = stage == v1::LIFECYCLE_STAGE_DISQUALIFIED;
+  return in;
+}
+
+std::optional<v1::AccountScore> ScoreAccount(
+    const v1::Playbook& playbook, absl::Span<const AccountScoreInput> contacts,
+    absl::Time now) {
+  if (!playbook.has_account_scoring()) return std::nullopt;
+  const v1::AccountScoring& a = playbook.account_scoring();
+  const double half_life = HalfLife(playbook);
+  int counted = 0;
+  double best_fit = 0;
+  double fit_sum = 0;
+  double engagement = 0;
+  for (const AccountScoreInput& contact : contacts) {
+    if (!Counted(a, contact)) continue;
+    best_fit = counted == 0 ? contact.fit : std::max(best_fit, contact.fit);
+    fit_sum += contact.fit;
+    ++counted;
+    engagement += ContactEngagement(a, half_life, contact, now);
+  }
+  const double fit =
+      counted == 0 ? 0
+      : a.fit_aggregation() == v1::ACCOUNT_FIT_AGGREGATION_AVERAGE
+          ? fit_sum / counted
+          : best_fit;
+  engagement = std::clamp(engagement, 0.0, a.max_engagement());
+  const double fit_weight = a.has_fit_weight() ? a.fit_weight() : 1;
+  const double engagement_weight =
+      a.has_engagement_weight() ? a.engagement_weight() : 1;
+  v1::AccountScore out;
+  out.set_fit(Hundredths(fit));
+  out.set_engagement(Hundredths(engagement));
+  out.set_score(Hundredths(fit_weight * fit + engagement_weight * engagement));
+  out.set_contacts_counted(counted);
+  // Bands tile the score's range (validation): the band holding the
+  // score, the top one for its maximum, the nearest one outside the range
+  // (a contact's fit reported as 0 below the fit's minimum).
+  const v1::AccountGradeBand* lowest = nullptr;
+  const v1::AccountGradeBand* highest = nullptr;
+  for (const v1::AccountGradeBand& band : a.grade_bands()) {
+    if (lowest == nullptr || band.min_score() < lowest->min_score()) {
+      lowest = &band;
+    }
+    if (highest == nullptr || band.max_score() > highest->max_score()) {
+      highest = &band;
+    }
+    if (out.score() >= band.min_score() && out.score() < band.max_score()) {
+      out.set_grade(band.grade());
+    }
+  }
+  if (out.grade().empty() && highest != nullptr) {
+    out.set_grade(out.score() < lowest->min_score() ? lowest->grade()
+                                                    : highest->grade());
+  }
+  return out;
+}
+
+bool SameAccountContribution(const v1::Playbook& playbook,
+                             const AccountScoreInput& a,
+                             const AccountScoreInput& b, absl::Time now) {
+  if (!playbook.has_account_scoring()) return true;
+  const v1::AccountScoring& scoring = playbook.account_scoring();
+  if (Counted(scoring, a) != Counted(scoring, b)) return false;
+  if (!Counted(scoring, a)) return true;
+  const double half_life = HalfLife(playbook);
+  return a.fit == b.fit && ContactEngagement(scoring, half_life, a, now) ==
+                               ContactEngagement(scoring, half_life, b, now);
+}
+
+bool AccountScoreChanged(const std::optional<v1::AccountScore>& a,
+                         const std::optional<v1::AccountScore>& b) {
+  if (a.has_value() != b.has_value()) return true;
+  if (!a.has_value()) return false;
+  return a->score() != b->score() || a->grade() != b->grade();
+}
+
 v1::Account SummarizeAccount(absl::string_view domain,
                              const std::vector<AccountLead>& contacts,
                              bool truncated, const v1::Playbook& playbook,
-                             const v1::RoutingState& routing) {
+                             const v1::RoutingState& routing, absl::Time now) {
   v1::Account account;
   account.set_domain(std::string(domain));
   if (auto it = routing.account_owners().find(std::string(domain));
@@ -28,9 +147,12 @@ v1::Account SummarizeAccount(absl::string_view domain,
     seats.emplace(persona.id(), seat);
   }
   bool any = false;
+  std::vector<AccountScoreInput> inputs;
+  inputs.reserve(contacts.size());
   for (const AccountLead& contact : contacts) {
     const v1::ScoreResult& score = contact.state->score;
     const v1::LifecycleStage stage = contact.state->lifecycle.stage();
+    inputs.push_back(AccountScoreInputOf(score, stage));
     v1::AccountContact* out = account.add_contacts();
     out->set_lead_id(contact.lead->id());
     out->set_stage(stage);
@@ -67,6 +189,9 @@ v1::Account SummarizeAccount(absl::string_view domain,
       account.set_sla_at_risk_or_breached(account.sla_at_risk_or_breached() +
                                           1);
     }
+  }
+  if (auto score = ScoreAccount(playbook, inputs, now)) {
+    *account.mutable_score() = *std::move(score);
   }
   return account;
 }

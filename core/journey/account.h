@@ -5,10 +5,13 @@
 #ifndef SMARKETING_CORE_JOURNEY_ACCOUNT_H_
 #define SMARKETING_CORE_JOURNEY_ACCOUNT_H_
 
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "core/journey/lead_engine.h"
 #include "smarketing/v1/account.pb.h"
 #include "smarketing/v1/lead.pb.h"
@@ -28,11 +31,45 @@ struct AccountLead {
 
 // The account `domain` (an AccountKey) from `contacts` (by lead id, the
 // first kMaxAccountContacts; `truncated` when more are stored), with the
-// personas of `playbook` and the owners of `routing`.
+// personas and account scoring of `playbook` (the score at `now`) and the
+// owners of `routing`.
 v1::Account SummarizeAccount(absl::string_view domain,
                              const std::vector<AccountLead>& contacts,
                              bool truncated, const v1::Playbook& playbook,
-                             const v1::RoutingState& routing);
+                             const v1::RoutingState& routing, absl::Time now);
+
+// What an account's score reads of one contact as stored.
+struct AccountScoreInput {
+  double fit = 0;
+  double engagement = 0;
+  // When `engagement` was computed: it decays from then on.
+  absl::Time scored_at = absl::InfiniteFuture();
+  bool disqualified = false;
+};
+
+// The input of a contact whose latest score is `score` at stage `stage`.
+AccountScoreInput AccountScoreInputOf(const v1::ScoreResult& score,
+                                      v1::LifecycleStage stage);
+
+// The score of an account with `contacts` at `now` by `playbook`'s
+// account_scoring (see AccountScoring), its figures rounded to the
+// hundredth; nullopt when the Playbook declares none. The Playbook must be
+// valid.
+std::optional<v1::AccountScore> ScoreAccount(
+    const v1::Playbook& playbook, absl::Span<const AccountScoreInput> contacts,
+    absl::Time now);
+
+// Whether contacts `a` and `b` weigh the same in the score of any account
+// at `now` by `playbook` (then a write that turns one into the other
+// leaves the account's score as it was).
+bool SameAccountContribution(const v1::Playbook& playbook,
+                             const AccountScoreInput& a,
+                             const AccountScoreInput& b, absl::Time now);
+
+// Whether an account's score or grade differs between `a` and `b` (unset
+// when the account has no score).
+bool AccountScoreChanged(const std::optional<v1::AccountScore>& a,
+                         const std::optional<v1::AccountScore>& b);
 
 // Account owners one request may set.
 inline constexpr int kMaxAccountOwnersPerRequest = 10000;

@@ -269,6 +269,7 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
   CompileThresholds(problems);
   CompileDisqualifiedAndOptOut(problems);
   CompilePriority(ids, problems);
+  CheckAccountScoring(problems);
 }
 
 void CompiledPlaybook::CompileWhen(const v1::Condition& when, bool has_when,
@@ -409,6 +410,105 @@ void CompiledPlaybook::CompileGradeBands(ProblemList* problems) {
                     absl::StrCat("gap: no grade covers fit scores from ",
                                  covered, " to ", max_fit_));
     }
+  }
+}
+
+// Account scoring: weights, caps and a half-life that make a finite score,
+// and grade bands that tile its range.
+void CompiledPlaybook::CheckAccountScoring(ProblemList* problems) const {
+  if (!playbook_.has_account_scoring()) return;
+  const v1::AccountScoring& a = playbook_.account_scoring();
+  const std::string base = "account_scoring";
+  if (!v1::AccountFitAggregation_IsValid(a.fit_aggregation())) {
+    problems->Add(base + ".fit_aggregation",
+                  absl::StrCat("not a fit aggregation: ", a.fit_aggregation()));
+  }
+  auto weight = [&](bool has, double value, const char* name) {
+    if (has && (!std::isfinite(value) || value < 0 || value > 10)) {
+      problems->Add(absl::StrCat(base, ".", name),
+                    absl::StrCat("must be within [0, 10]; found ", value));
+      return 0.0;
+    }
+    return has ? value : 1.0;
+  };
+  const double fit_weight =
+      weight(a.has_fit_weight(), a.fit_weight(), "fit_weight");
+  const double engagement_weight = weight(
+      a.has_engagement_weight(), a.engagement_weight(), "engagement_weight");
+  if (a.has_max_contact_engagement() &&
+      (!std::isfinite(a.max_contact_engagement()) ||
+       a.max_contact_engagement() <= 0)) {
+    problems->Add(base + ".max_contact_engagement",
+                  absl::StrCat("must be a finite number > 0; found ",
+                               a.max_contact_engagement()));
+  }
+  if (!std::isfinite(a.max_engagement()) || a.max_engagement() <= 0 ||
+      a.max_engagement() > 1e9) {
+    problems->Add(
+        base + ".max_engagement",
+        absl::StrCat("must be within (0, 1e9]; found ", a.max_engagement()));
+  }
+  if (a.has_half_life()) {
+    if (Seconds(a.half_life()) <= 0) {
+      problems->Add(base + ".half_life", "must be greater than zero");
+    }
+  } else if (Seconds(playbook_.engagement().half_life()) <= 0) {
+    problems->Add(base + ".half_life",
+                  "required: engagement.half_life is not set");
+  }
+  // The score's range, which the bands must tile.
+  const double low = fit_weight * min_fit_;
+  const double high = fit_weight * max_fit_ +
+                      engagement_weight * std::max(0.0, a.max_engagement());
+  struct Band {
+    double min;
+    double max;
+    int index;
+  };
+  std::vector<Band> bands;
+  absl::flat_hash_set<std::string> grades;
+  for (int i = 0; i < a.grade_bands_size(); ++i) {
+    const v1::AccountGradeBand& b = a.grade_bands(i);
+    const std::string path = At(base + ".grade_bands", i);
+    if (b.grade().empty()) {
+      problems->Add(path + ".grade", "a grade label is required");
+    } else if (!grades.insert(b.grade()).second) {
+      problems->Add(path + ".grade",
+                    absl::StrCat("duplicate grade \"", b.grade(), "\""));
+    }
+    if (!(b.min_score() >= low && b.max_score() <= high &&
+          b.min_score() < b.max_score())) {
+      problems->Add(
+          path, absl::StrCat("a band needs ", low,
+                             " <= min_score < max_score <= ", high, "; found [",
+                             b.min_score(), ", ", b.max_score(), ")"));
+      continue;
+    }
+    bands.push_back({b.min_score(), b.max_score(), i});
+  }
+  if (bands.empty() || static_cast<int>(bands.size()) != a.grade_bands_size()) {
+    return;
+  }
+  std::sort(bands.begin(), bands.end(),
+            [](const Band& x, const Band& y) { return x.min < y.min; });
+  double covered = low;
+  for (const Band& band : bands) {
+    const std::string path = At(base + ".grade_bands", band.index);
+    if (band.min > covered) {
+      problems->Add(path + ".min_score",
+                    absl::StrCat("gap: no grade covers account scores from ",
+                                 covered, " to ", band.min));
+    } else if (band.min < covered) {
+      problems->Add(path + ".min_score",
+                    absl::StrCat("overlap: account scores from ", band.min,
+                                 " to ", covered, " already have a grade"));
+    }
+    covered = std::max(covered, band.max);
+  }
+  if (covered < high) {
+    problems->Add(base + ".grade_bands",
+                  absl::StrCat("gap: no grade covers account scores from ",
+                               covered, " to ", high));
   }
 }
 

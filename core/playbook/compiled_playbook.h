@@ -147,6 +147,7 @@ class CompiledPlaybook {
   void CompileThresholds(ProblemList* problems);
   void CompileDisqualifiedAndOptOut(ProblemList* problems);
   void CompilePriority(IdRegistry& ids, ProblemList* problems);
+  void CheckAccountScoring(ProblemList* problems) const;
   // Compiles a rule's condition into `out`; a missing one is a problem when
   // `required`.
   void CompileWhen(const v1::Condition& when, bool has_when, bool required,

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -94,6 +95,35 @@ class AccountTest : public ::testing::Test {
     grpc::Status st = leads_->GetAccount(As(kReader).get(), request, &response);
     EXPECT_TRUE(st.ok()) << st.error_message();
     return response.account();
+  }
+
+  // The changes after `after`, oldest first.
+  std::vector<v1::Change> ChangesAfter(int64_t after) {
+    v1::ListChangesRequest request;
+    request.set_after_cursor(after);
+    request.set_limit(1000);
+    v1::ListChangesResponse response;
+    grpc::Status st =
+        leads_->ListChanges(As(kReader).get(), request, &response);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    return {response.changes().begin(), response.changes().end()};
+  }
+  int64_t LatestCursor() {
+    const std::vector<v1::Change> all = ChangesAfter(0);
+    return all.empty() ? 0 : all.back().cursor();
+  }
+  static std::vector<v1::Change> AccountChanges(
+      const std::vector<v1::Change>& changes) {
+    std::vector<v1::Change> out;
+    for (const v1::Change& change : changes) {
+      for (int kind : change.kinds()) {
+        if (kind == v1::CHANGE_KIND_ACCOUNT_SCORE_CHANGED) {
+          out.push_back(change);
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   grpc::Status SetOwners(
@@ -236,6 +266,81 @@ TEST_F(AccountTest, AccountOwnersAreImportedAllOrNothing) {
   ASSERT_TRUE(SetOwners(kAdmin, {{"c.example", "", ""}}, &changed).ok());
   EXPECT_EQ(changed, 1);
   EXPECT_FALSE(Account("c.example").has_owner());
+}
+
+TEST_F(AccountTest, TheAccountScoreFollowsItsContactsInTheFeed) {
+  // The demo Playbook scores accounts: best fit + 0.5 x engagement summed,
+  // at most 60 a contact and 150 in all (examples/playbooks/demo.yaml).
+  const v1::LeadRecord manager =
+      Upsert("s-mgr", "score.example", v1::SENIORITY_MANAGER,
+             "Marketing Manager", true);
+  v1::Account account = Account("score.example");
+  ASSERT_TRUE(account.has_score());
+  EXPECT_EQ(account.score().contacts_counted(), 1);
+  EXPECT_NEAR(account.score().fit(), manager.score().fit_score(), 0.01);
+  EXPECT_NEAR(account.score().engagement(),
+              std::min(60.0, manager.score().engagement_score()), 0.01);
+  EXPECT_NEAR(account.score().score(),
+              account.score().fit() + 0.5 * account.score().engagement(), 0.01);
+  EXPECT_FALSE(account.score().grade().empty());
+  const v1::AccountScore alone = account.score();
+
+  // A better fit joins: one entry for the account after the lead's own,
+  // with the score before and after.
+  int64_t cursor = LatestCursor();
+  const v1::LeadRecord cmo =
+      Upsert("s-cmo", "score.example", v1::SENIORITY_C_LEVEL, "CMO", false);
+  ASSERT_GT(cmo.score().fit_score(), manager.score().fit_score());
+  std::vector<v1::Change> changes = ChangesAfter(cursor);
+  std::vector<v1::Change> accounts = AccountChanges(changes);
+  ASSERT_EQ(accounts.size(), 1u);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].lead_id(), "s-cmo");
+  EXPECT_EQ(changes[1].cursor(), accounts[0].cursor());
+  EXPECT_EQ(accounts[0].kinds_size(), 1);
+  EXPECT_EQ(accounts[0].lead_id(), "s-cmo");
+  EXPECT_EQ(accounts[0].account(), "score.example");
+  EXPECT_EQ(accounts[0].actor_id(), "mia");
+  EXPECT_GT(accounts[0].playbook_number(), 0);
+  EXPECT_NEAR(accounts[0].previous_account_score().score(), alone.score(),
+              0.01);
+  EXPECT_NEAR(accounts[0].account_score().fit(), cmo.score().fit_score(), 0.01);
+  account = Account("score.example");
+  EXPECT_EQ(account.score().contacts_counted(), 2);
+  EXPECT_NEAR(account.score().score(), accounts[0].account_score().score(),
+              0.01);
+
+  // The same lead sent again (scored again, no event) leaves the score as
+  // it was: no account entry.
+  cursor = LatestCursor();
+  Upsert("s-cmo", "score.example", v1::SENIORITY_C_LEVEL, "CMO", false);
+  EXPECT_TRUE(AccountChanges(ChangesAfter(cursor)).empty());
+
+  // Erasing the better fit brings the score back down; erasing the last
+  // contact leaves no score.
+  cursor = LatestCursor();
+  v1::EraseLeadRequest erase;
+  erase.set_lead_id("s-cmo");
+  v1::EraseLeadResponse erased;
+  ASSERT_TRUE(leads_->EraseLead(As(kAdmin).get(), erase, &erased).ok());
+  accounts = AccountChanges(ChangesAfter(cursor));
+  ASSERT_EQ(accounts.size(), 1u);
+  EXPECT_NEAR(accounts[0].account_score().fit(), manager.score().fit_score(),
+              0.01);
+  EXPECT_NEAR(Account("score.example").score().score(),
+              accounts[0].account_score().score(), 0.01);
+  cursor = LatestCursor();
+  erase.set_lead_id("s-mgr");
+  ASSERT_TRUE(leads_->EraseLead(As(kAdmin).get(), erase, &erased).ok());
+  accounts = AccountChanges(ChangesAfter(cursor));
+  ASSERT_EQ(accounts.size(), 1u);
+  EXPECT_TRUE(accounts[0].has_previous_account_score());
+  EXPECT_FALSE(accounts[0].has_account_score());
+
+  // A lead without a company domain belongs to no account.
+  cursor = LatestCursor();
+  Upsert("s-none", "", v1::SENIORITY_C_LEVEL, "CMO", true);
+  EXPECT_TRUE(AccountChanges(ChangesAfter(cursor)).empty());
 }
 
 }  // namespace

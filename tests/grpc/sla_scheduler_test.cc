@@ -541,7 +541,13 @@ TEST_F(SchedulerTest, FeedRefusesBadRequests) {
   erase.set_lead_id("lead-gone");
   v1::EraseLeadResponse erased;
   ASSERT_TRUE(leads_->EraseLead(As(kAdmin).get(), erase, &erased).ok());
-  const std::vector<v1::Change> changes = ChangesOf("lead-gone");
+  // The lead's own entries: an erasure may change its account's score too.
+  std::vector<v1::Change> changes;
+  for (const v1::Change& change : ChangesOf("lead-gone")) {
+    if (!Has(change, v1::CHANGE_KIND_ACCOUNT_SCORE_CHANGED)) {
+      changes.push_back(change);
+    }
+  }
   ASSERT_FALSE(changes.empty());
   EXPECT_TRUE(Has(changes.front(), v1::CHANGE_KIND_LEAD_CREATED));
   EXPECT_TRUE(Has(changes.back(), v1::CHANGE_KIND_LEAD_ERASED));

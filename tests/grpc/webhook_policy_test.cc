@@ -39,6 +39,16 @@ TEST(WebhookPolicy, ASubscriptionWantsItsKindsOrEveryKind) {
   v1::WebhookSubscription erasures;
   erasures.add_kinds(v1::CHANGE_KIND_LEAD_ERASED);
   EXPECT_FALSE(WebhookWants(erasures, change));
+  // Account score changes are entries of their own.
+  v1::WebhookSubscription accounts;
+  accounts.set_url("https://crm.example/hooks/accounts");
+  accounts.add_kinds(v1::CHANGE_KIND_ACCOUNT_SCORE_CHANGED);
+  EXPECT_TRUE(ValidateWebhook(accounts).ok());
+  EXPECT_FALSE(WebhookWants(accounts, change));
+  v1::Change account_change;
+  account_change.add_kinds(v1::CHANGE_KIND_ACCOUNT_SCORE_CHANGED);
+  EXPECT_TRUE(WebhookWants(accounts, account_change));
+  EXPECT_FALSE(WebhookWants(erasures, account_change));
 }
 
 TEST(WebhookPolicy, InvalidSubscriptionsNameEachField) {

@@ -17,6 +17,7 @@
 #include <ostream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -1074,6 +1075,43 @@ TEST_P(StoreTest, LeadsAreListedByAccount) {
             (std::vector<std::string>{"a.example", "b.example"}));
   EXPECT_EQ(*store_->ListAccounts("a.example", 10),
             (std::vector<std::string>{"b.example"}));
+}
+
+TEST_P(StoreTest, AccountContactsAreReadWithinTheWriteThatChangesThem) {
+  for (const auto& [id, account, fit] :
+       {std::tuple<const char*, const char*, double>{"l3", "a.example", 70},
+        {"l1", "a.example", 40},
+        {"l2", "b.example", 90}}) {
+    StoredLead lead = Lead(id);
+    lead.account = account;
+    lead.lifecycle.set_stage(v1::LIFECYCLE_STAGE_MQL);
+    lead.score.set_fit_score(fit);
+    ASSERT_TRUE(Put(lead).ok());
+  }
+  ASSERT_TRUE(store_
+                  ->Write([&](StoreTransaction& tx) -> absl::Status {
+                    StoredLead moved = Lead("l2");
+                    moved.account = "a.example";
+                    moved.score.set_fit_score(90);
+                    if (auto st = tx.PutLead(moved); !st.ok()) return st;
+                    // The write's own change is seen, by lead id.
+                    auto contacts = tx.ListAccountContacts("a.example", 2);
+                    if (!contacts.ok()) return contacts.status();
+                    EXPECT_EQ(contacts->size(), 2u);
+                    EXPECT_EQ((*contacts)[0].lead_id, "l1");
+                    EXPECT_EQ((*contacts)[0].stage, v1::LIFECYCLE_STAGE_MQL);
+                    EXPECT_EQ((*contacts)[0].score.fit_score(), 40);
+                    EXPECT_EQ((*contacts)[1].lead_id, "l2");
+                    EXPECT_EQ((*contacts)[1].score.fit_score(), 90);
+                    auto all = tx.ListAccountContacts("a.example", 0);
+                    if (!all.ok()) return all.status();
+                    EXPECT_EQ(all->size(), 3u);
+                    auto none = tx.ListAccountContacts("b.example", 10);
+                    if (!none.ok()) return none.status();
+                    EXPECT_TRUE(none->empty());
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 // A lead with what the review reads and what it must not: attributes,
