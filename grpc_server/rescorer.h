@@ -22,6 +22,10 @@
 
 namespace smarketing {
 
+// The nice value of the rescorer's thread: a pass yields the cores to
+// requests, ScoreLead's latency first, and takes the time they leave.
+inline constexpr int kRescoreNice = 10;
+
 struct RescorerOptions {
   // Leads per batch (per transaction): bounds how long a batch holds the
   // store's writer (a tenth of a second or so), and what a kill -9 loses.
