@@ -3,8 +3,9 @@
 // leads come from a source a block at a time, every lead of a block is read
 // and scored on worker threads (one Scorer per thread and Playbook), then
 // the block is handed back on the calling thread, in input order, for what
-// must follow that order (routing, writing). Memory is bounded by a block, whatever the
-// size of the input, and results do not depend on the thread count.
+// must follow that order (routing, writing). Memory is bounded by a block,
+// whatever the size of the input, and results do not depend on the thread
+// count.
 #ifndef SMARKETING_CORE_BATCH_LEAD_PIPELINE_H_
 #define SMARKETING_CORE_BATCH_LEAD_PIPELINE_H_
 
