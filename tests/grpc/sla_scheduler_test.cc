@@ -23,6 +23,7 @@
 #include "core/playbook/playbook_loader.h"
 #include "grpc_server/server.h"
 #include "gtest/gtest.h"
+#include "tests/grpc/sla_test_playbook.h"
 #include "tests/grpc/test_server.h"
 
 namespace smarketing {
@@ -35,53 +36,6 @@ using test_server::kReader;
 using test_server::kSales;
 using test_server::TempDir;
 using test_server::WriteTokenFile;
-
-// The demo Playbook with a calendar that works around the clock (UTC, every
-// day from 00:00 to 23:59), so that deadlines are plain wall-clock offsets,
-// and an urgent policy whose escalations use every action:
-//   first touch 1h, accept or reject 4h, at risk at half;
-//   after the breach: remind at 0, reassign at 30m, manager at 1h,
-//   recycle at 2h.
-v1::Playbook TestPlaybook() {
-  auto source = LoadPlaybookFile(
-      absl::StrCat(SMARKETING_SOURCE_DIR, "/examples/playbooks/demo.yaml"));
-  EXPECT_TRUE(source.ok()) << source.status();
-  v1::Playbook playbook = source->playbook;
-  v1::BusinessCalendar* calendar =
-      playbook.mutable_sla()->mutable_default_calendar();
-  calendar->Clear();
-  calendar->set_time_zone("UTC");
-  for (int day = v1::WEEKDAY_MONDAY; day <= v1::WEEKDAY_SUNDAY; ++day) {
-    v1::WorkingHours* hours = calendar->add_working_hours();
-    hours->set_weekday(static_cast<v1::Weekday>(day));
-    hours->set_start("00:00");
-    hours->set_end("23:59");
-  }
-  for (v1::Team& team : *playbook.mutable_routing()->mutable_teams()) {
-    team.clear_calendar();
-    for (v1::TeamMember& member : *team.mutable_members()) {
-      member.clear_out_of_office();
-    }
-  }
-  for (v1::SlaPolicy& policy : *playbook.mutable_sla()->mutable_policies()) {
-    if (policy.priority() != v1::PRIORITY_URGENT) continue;
-    policy.mutable_first_touch()->set_seconds(3600);
-    policy.mutable_accept_or_reject()->set_seconds(4 * 3600);
-    policy.set_at_risk_ratio(0.5);
-    policy.clear_escalations();
-    const std::pair<int, v1::EscalationAction> steps[] = {
-        {0, v1::ESCALATION_ACTION_REMIND_OWNER},
-        {1800, v1::ESCALATION_ACTION_REASSIGN},
-        {3600, v1::ESCALATION_ACTION_ESCALATE_TO_MANAGER},
-        {7200, v1::ESCALATION_ACTION_RECYCLE}};
-    for (const auto& [after, action] : steps) {
-      v1::EscalationStep* escalation = policy.add_escalations();
-      escalation->mutable_after_breach()->set_seconds(after);
-      escalation->set_action(action);
-    }
-  }
-  return playbook;
-}
 
 class SchedulerTest : public ::testing::Test {
  protected:
@@ -97,7 +51,7 @@ class SchedulerTest : public ::testing::Test {
       return clock_;
     };
     clock_ = absl::Now();
-    WritePlaybook(TestPlaybook());
+    WritePlaybook(AroundTheClockPlaybook());
   }
 
   void WritePlaybook(const v1::Playbook& playbook) {
@@ -394,7 +348,7 @@ TEST_F(SchedulerTest, NoStepForALeadThatMovedOnInTime) {
 TEST_F(SchedulerTest, AssignsQueuedLeadsWhenAnOwnerComesBack) {
   // Every sales member of every team is away for the next hour: a new MQL
   // waits in a team's queue.
-  v1::Playbook playbook = TestPlaybook();
+  v1::Playbook playbook = AroundTheClockPlaybook();
   const absl::Time back = absl::Now() + absl::Hours(1);
   for (v1::Team& team : *playbook.mutable_routing()->mutable_teams()) {
     for (v1::TeamMember& member : *team.mutable_members()) {
