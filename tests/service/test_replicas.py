@@ -205,6 +205,7 @@ def test_kill_9_of_a_replica_mid_stream_loses_and_doubles_nothing(replicas, stub
                     for j in range(EVENTS_PER_BATCH)])
 
     acknowledged = recorded = duplicates = 0
+    cut_short = 0
     for round_ in range(rounds):
         victim, other = replicas[round_ % REPLICAS], replicas[(round_ + 1) % REPLICAS]
         numbers = range(round_ * BATCHES, (round_ + 1) * BATCHES)
@@ -223,7 +224,10 @@ def test_kill_9_of_a_replica_mid_stream_loses_and_doubles_nothing(replicas, stub
                                     grpc.StatusCode.UNKNOWN,
                                     grpc.StatusCode.INTERNAL)
         channel.close()
-        assert KILL_AFTER_ACKS <= len(acked) < BATCHES, f"round {round_}"
+        # A kill may land after the last acknowledgement when the server
+        # ran ahead of a slow client; most rounds must cut the stream short.
+        assert KILL_AFTER_ACKS <= len(acked) <= BATCHES, f"round {round_}"
+        cut_short += len(acked) < BATCHES
         assert all(r == EVENTS_PER_BATCH for r in acked.values())
         acknowledged += sum(acked.values())
 
@@ -245,6 +249,7 @@ def test_kill_9_of_a_replica_mid_stream_loses_and_doubles_nothing(replicas, stub
         assert answered == retried
         channel.close()
 
+    assert cut_short >= rounds // 2, f"{cut_short} of {rounds} streams cut short"
     total = rounds * BATCHES * EVENTS_PER_BATCH
     assert acknowledged + recorded + duplicates == total
     # Each event stored once, on every replica's view of the database.
