@@ -5,17 +5,12 @@ tests are skipped, saying so, when it is not set."""
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-
 import pytest
 
 import smarketing as sm
 
-from conftest import DEMO, NOW
+from conftest import DEMO, NOW, SERVER, running_server
 
-SERVER = os.environ.get("SMARKETING_SERVER", "")
 pytestmark = pytest.mark.skipif(
     not SERVER, reason="SMARKETING_SERVER is not set: point it at build/grpc_server/smarketing-server")
 client_module = pytest.importorskip("smarketing.client")
@@ -27,22 +22,9 @@ def server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("server")
     tokens = workdir / "tokens"
     tokens.write_text(f"{TOKEN} admin python-tests\n")
-    process = subprocess.Popen(
-        [SERVER, "--listen=127.0.0.1:0", f"--store={workdir / 'store.db'}", f"--token_file={tokens}",
-         f"--demo_playbook={DEMO}"], stderr=subprocess.PIPE, text=True)
-    port, log = None, []
-    for line in process.stderr:
-        log.append(line)
-        match = re.search(r"event=server_started .*port=(\d+)", line)
-        if match:
-            port = int(match.group(1))
-            break
-        if "level=error" in line:
-            break
-    assert port, "".join(log)
-    yield f"127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=30)
+    with running_server(f"--store={workdir / 'store.db'}", f"--token_file={tokens}",
+                        f"--demo_playbook={DEMO}") as ports:
+        yield f"127.0.0.1:{ports['server_started']}"
 
 
 @pytest.fixture

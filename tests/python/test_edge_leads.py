@@ -29,10 +29,9 @@ from google.protobuf import json_format
 import smarketing as sm
 from smarketing.v1 import score_result_pb2
 
-from conftest import DEMO, NOW
+from conftest import DEMO, NOW, SERVER, running_server
 
 CLI = os.environ.get("SMARKETING_CLI", "")
-SERVER = os.environ.get("SMARKETING_SERVER", "")
 pytestmark = pytest.mark.skipif(
     not CLI or not SERVER, reason="SMARKETING_CLI and SMARKETING_SERVER must point at the built binaries")
 grpc = pytest.importorskip("grpc")
@@ -376,24 +375,11 @@ def stub(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("server")
     tokens = workdir / "tokens"
     tokens.write_text(f"{TOKEN} admin edge-tests\n")
-    process = subprocess.Popen(
-        [SERVER, "--listen=127.0.0.1:0", f"--store={workdir / 'store.db'}", f"--token_file={tokens}",
-         f"--demo_playbook={DEMO}"], stderr=subprocess.PIPE, text=True)
-    port, log = None, []
-    for line in process.stderr:
-        log.append(line)
-        match = re.search(r"event=server_started .*port=(\d+)", line)
-        if match:
-            port = int(match.group(1))
-            break
-        if "level=error" in line:
-            break
-    assert port, "".join(log)
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    yield scoring_service_pb2_grpc.ScoringServiceStub(channel), (("authorization", f"Bearer {TOKEN}"),)
-    channel.close()
-    process.terminate()
-    process.wait(timeout=30)
+    with running_server(f"--store={workdir / 'store.db'}", f"--token_file={tokens}",
+                        f"--demo_playbook={DEMO}") as ports:
+        channel = grpc.insecure_channel(f"127.0.0.1:{ports['server_started']}")
+        yield scoring_service_pb2_grpc.ScoringServiceStub(channel), (("authorization", f"Bearer {TOKEN}"),)
+        channel.close()
 
 
 def by_stream(stub, leads: list) -> list[Outcome]:

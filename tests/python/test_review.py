@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO
+from conftest import DEMO, SERVER, running_server
 
-SERVER = os.environ.get("SMARKETING_SERVER", "")
 CLI = os.environ.get("SMARKETING_CLI", "")
 pytestmark = pytest.mark.skipif(
     not SERVER or not CLI, reason="SMARKETING_SERVER and SMARKETING_CLI must point at the built binaries")
@@ -46,23 +45,10 @@ def server(tmp_path_factory):
     tokens.write_text(f"{READER} reader review-tests\n")
     # The scheduler stays off: catching up on the SLA steps that fell due since
     # HISTORY_END would change the store between two fronts' reads of it.
-    process = subprocess.Popen(
-        [SERVER, "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0", f"--store={store}",
-         f"--token_file={tokens}", "--scheduler=off"], stderr=subprocess.PIPE, text=True)
-    ports, log = {}, []
-    for line in process.stderr:
-        log.append(line)
-        for event in ("http_started", "server_started"):
-            match = re.search(rf"event={event} .*port=(\d+)", line)
-            if match:
-                ports[event] = int(match.group(1))
-        if "server_started" in ports or "level=error" in line:
-            break
-    assert "server_started" in ports and "http_started" in ports, "".join(log)
-    yield {"grpc": f"127.0.0.1:{ports['server_started']}", "http": f"http://127.0.0.1:{ports['http_started']}",
-           "leads": arrivals}
-    process.terminate()
-    process.wait(timeout=30)
+    with running_server("--http_listen=127.0.0.1:0", f"--store={store}", f"--token_file={tokens}",
+                        "--scheduler=off") as ports:
+        yield {"grpc": f"127.0.0.1:{ports['server_started']}", "http": f"http://127.0.0.1:{ports['http_started']}",
+               "leads": arrivals}
 
 
 @pytest.fixture(scope="module")

@@ -234,6 +234,13 @@ class StoreTest : public ::testing::TestWithParam<StoreKind> {
     }
     return events;
   }
+  // A Playbook told apart from the others by its version only.
+  static v1::Playbook PlaybookVersion(const std::string& version) {
+    v1::Playbook p;
+    p.mutable_metadata()->set_name("demo");
+    p.mutable_metadata()->set_version(version);
+    return p;
+  }
   std::vector<std::string> ListIds(const LeadFilter& filter,
                                    absl::string_view after = "",
                                    int limit = 0) {
@@ -628,20 +635,14 @@ TEST_P(StoreTest, ListLeadsFiltersAndPagesById) {
 }
 
 TEST_P(StoreTest, PlaybookVersionsAreNumberedAndOneIsActive) {
-  auto playbook = [](const std::string& version) {
-    v1::Playbook p;
-    p.mutable_metadata()->set_name("demo");
-    p.mutable_metadata()->set_version(version);
-    return p;
-  };
   const absl::Time t = absl::FromUnixSeconds(1'790'000'000);
   auto first =
-      store_->PublishPlaybook(playbook("1"), "marketing-ops", t, false);
+      store_->PublishPlaybook(PlaybookVersion("1"), "marketing-ops", t, false);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->number, 1);
   EXPECT_TRUE(first->active) << "the first version is active";
   auto second =
-      store_->PublishPlaybook(playbook("2"), "marketing-ops", t, false);
+      store_->PublishPlaybook(PlaybookVersion("2"), "marketing-ops", t, false);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->number, 2);
   EXPECT_FALSE(second->active);
@@ -666,8 +667,8 @@ TEST_P(StoreTest, PlaybookVersionsAreNumberedAndOneIsActive) {
   EXPECT_EQ(store_->GetPlaybook(3).status().code(),
             absl::StatusCode::kNotFound);
 
-  auto third =
-      store_->PublishPlaybook(playbook("3"), "admin", t, /*activate=*/true);
+  auto third = store_->PublishPlaybook(PlaybookVersion("3"), "admin", t,
+                                       /*activate=*/true);
   ASSERT_TRUE(third.ok());
   EXPECT_TRUE(third->active);
   EXPECT_EQ(store_->GetPlaybook(0)->number, 3);
@@ -682,21 +683,18 @@ TEST_P(StoreTest, PlaybookVersionsAreNumberedAndOneIsActive) {
 }
 
 TEST_P(StoreTest, EachActivationIsRecordedWithItsTimeAndWhoMadeIt) {
-  auto playbook = [](const std::string& version) {
-    v1::Playbook p;
-    p.mutable_metadata()->set_name("demo");
-    p.mutable_metadata()->set_version(version);
-    return p;
-  };
   const absl::Time t = absl::FromUnixSeconds(1'790'000'000);
   const absl::Duration day = absl::Hours(24);
-  ASSERT_TRUE(store_->PublishPlaybook(playbook("1"), "ops", t, false).ok());
   ASSERT_TRUE(
-      store_->PublishPlaybook(playbook("2"), "ops", t + day, false).ok());
-  ASSERT_TRUE(store_->ActivatePlaybook(2, 1, "admin", t + 3 * day).ok());
+      store_->PublishPlaybook(PlaybookVersion("1"), "ops", t, false).ok());
   ASSERT_TRUE(
-      store_->PublishPlaybook(playbook("3"), "marketing", t + 5 * day, true)
+      store_->PublishPlaybook(PlaybookVersion("2"), "ops", t + day, false)
           .ok());
+  ASSERT_TRUE(store_->ActivatePlaybook(2, 1, "admin", t + 3 * day).ok());
+  ASSERT_TRUE(store_
+                  ->PublishPlaybook(PlaybookVersion("3"), "marketing",
+                                    t + 5 * day, true)
+                  .ok());
   // A refused activation records nothing.
   ASSERT_FALSE(store_->ActivatePlaybook(1, 2, "admin", t + 6 * day).ok());
   Reopen();
