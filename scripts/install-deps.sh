@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything smarketing needs to build and test, from Debian's
-# packages and PyPI only. Safe to run again: it installs only what is missing.
+# Installs everything smarketing needs to build and test: Debian's packages,
+# and grpcurl, ghz and buf from the Go module proxy. Safe to run again: it
+# installs only what is missing.
 set -euo pipefail
 
 apt_packages=(
