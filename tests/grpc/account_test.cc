@@ -43,7 +43,7 @@ class AccountTest : public ::testing::Test {
     options.demo_playbook =
         absl::StrCat(SMARKETING_SOURCE_DIR, "/examples/playbooks/demo.yaml");
     options.scheduler = false;
-    auto server = Server::Start(options);
+    auto server = test_server::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     auto channel =

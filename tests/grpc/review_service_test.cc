@@ -58,7 +58,7 @@ class ReviewServiceTest : public ::testing::Test {
     options.demo_playbook =
         absl::StrCat(SMARKETING_SOURCE_DIR, "/examples/playbooks/demo.yaml");
     options.http_listen = "127.0.0.1:0";
-    auto server = Server::Start(options);
+    auto server = test_server::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     if (!options.tls_cert.empty()) return;

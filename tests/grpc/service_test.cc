@@ -73,14 +73,9 @@ class ServiceTest : public ::testing::Test {
   }
 
   void StartServer() {
-    auto server = Server::Start(options_);
+    auto server = test_server::Start(options_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    // The activation pass that starts with the server would otherwise
-    // rewrite a lead a test has just written, between two of its calls.
-    if (server_->rescorer() != nullptr) {
-      ASSERT_TRUE(server_->rescorer()->RunOnce().ok());
-    }
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                    grpc::InsecureChannelCredentials());
     scoring_ = v1::ScoringService::NewStub(channel_);

@@ -64,7 +64,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   void StartServer() {
-    auto server = Server::Start(options_);
+    auto server = test_server::Start(options_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),

@@ -12,7 +12,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "grpc_server/server.h"
 
 namespace smarketing::test_server {
 
@@ -55,6 +57,19 @@ inline std::unique_ptr<grpc::ClientContext> As(
   }
   context->set_deadline(std::chrono::system_clock::now() + deadline);
   return context;
+}
+
+// Starts a server once the rescoring pass it starts with is over: that pass,
+// on the rescorer's thread, would otherwise rewrite a lead a test has just
+// written, between two of the test's calls.
+inline absl::StatusOr<std::unique_ptr<Server>> Start(
+    const ServerOptions& options) {
+  auto server = Server::Start(options);
+  if (!server.ok() || (*server)->rescorer() == nullptr) return server;
+  if (auto pass = (*server)->rescorer()->RunOnce(); !pass.ok()) {
+    return pass.status();
+  }
+  return server;
 }
 
 }  // namespace smarketing::test_server
