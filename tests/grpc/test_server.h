@@ -1,5 +1,6 @@
 // What the service tests share: a temporary folder per test, a token file
-// with one token per role, and client contexts that carry a token.
+// with one token per role, client contexts that carry a token, and a server
+// started once its first rescoring pass is over.
 #ifndef SMARKETING_TESTS_GRPC_TEST_SERVER_H_
 #define SMARKETING_TESTS_GRPC_TEST_SERVER_H_
 
