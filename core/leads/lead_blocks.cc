@@ -127,10 +127,9 @@ absl::Status LeadBlockReader::ReadCsvHeader() {
   }
   std::vector<std::string> header;
   SplitCsvRecord(data.substr(0, *n), &header);
-  if (absl::Status st = CheckCsvHeader(&header); !st.ok()) {
-    return RecordError(name_, 1, st.message());
-  }
-  header_ = std::make_shared<const std::vector<std::string>>(std::move(header));
+  auto columns = CheckCsvHeader(std::move(header));
+  if (!columns.ok()) return RecordError(name_, 1, columns.status().message());
+  header_ = std::make_shared<const std::vector<CsvColumn>>(*std::move(columns));
   next_line_ = 1 + lines;
   std::memmove(chunk.buffer.data(), chunk.buffer.data() + *n, chunk.size - *n);
   chunk.size -= *n;

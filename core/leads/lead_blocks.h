@@ -54,7 +54,7 @@ class LeadBlock {
 
   std::string name_;
   // CSV: the columns; null for JSON lines.
-  std::shared_ptr<const std::vector<std::string>> header_;
+  std::shared_ptr<const std::vector<CsvColumn>> header_;
   std::string data_;
   std::vector<Record> records_;
   int64_t first_index_ = 0;
@@ -128,7 +128,7 @@ class LeadBlockReader {
   bool skipping_ = false;
   int64_t skipped_line_ = 0;
   int64_t skipped_bytes_ = 0;
-  std::shared_ptr<const std::vector<std::string>> header_;  // CSV
+  std::shared_ptr<const std::vector<CsvColumn>> header_;  // CSV
 };
 
 }  // namespace smarketing

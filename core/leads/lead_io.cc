@@ -19,6 +19,7 @@
 #include "core/base/proto_time.h"
 #include "core/base/utf8.h"
 #include "core/leads/lead_json.h"
+#include "google/protobuf/arena.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -131,14 +132,20 @@ absl::Status SetEvents(const std::string& value, v1::Lead* lead) {
   if (value.empty()) return absl::OkStatus();
   // Parse the array through a wrapper object so that every event field is
   // checked. The fast reader gives protobuf's result and messages, faster.
-  v1::Lead holder;
+  // The wrapper lives where the lead does (its arena, or the heap) so that
+  // the events move into the lead rather than being copied.
+  v1::Lead on_heap;
+  v1::Lead* holder =
+      lead->GetArena() != nullptr
+          ? google::protobuf::Arena::CreateMessage<v1::Lead>(lead->GetArena())
+          : &on_heap;
   auto status =
-      ParseLeadJsonQuickly(absl::StrCat("{\"events\":", value, "}"), &holder);
+      ParseLeadJsonQuickly(absl::StrCat("{\"events\":", value, "}"), holder);
   if (!status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "column events: not a JSON array of events: ", status.message()));
   }
-  for (v1::Event& event : *holder.mutable_events()) {
+  for (v1::Event& event : *holder->mutable_events()) {
     *lead->add_events() = std::move(event);
   }
   return absl::OkStatus();
@@ -167,67 +174,64 @@ bool IsAttributeColumn(absl::string_view column) {
   return absl::StartsWith(column, "attributes.") && column.size() > 11;
 }
 
-bool IsCsvColumn(absl::string_view column) {
-  return FindLeadColumn(column) != nullptr || column == "events" ||
-         IsAttributeColumn(column);
-}
-
-// Sets one CSV column on the lead; an error message names the problem.
-absl::Status SetColumn(const std::string& column, const std::string& value,
-                       v1::Lead* lead) {
-  if (const LeadField* field = FindLeadColumn(column)) {
-    return SetField(*field, value, lead);
-  }
-  if (column == "events") return SetEvents(value, lead);
-  if (IsAttributeColumn(column)) {
-    SetAttribute(absl::string_view(column).substr(11), value, lead);
-    return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("column ", column, ": unknown column"));
-}
-
 }  // namespace
 
-absl::Status CheckCsvHeader(std::vector<std::string>* header,
-                            std::vector<bool>* skip) {
+absl::StatusOr<std::vector<CsvColumn>> CheckCsvHeader(
+    std::vector<std::string> header, bool skip_unknown) {
   bool has_id = false;
   std::vector<std::string> unknown;
-  if (skip != nullptr) skip->assign(header->size(), false);
-  for (size_t i = 0; i < header->size(); ++i) {
-    std::string& column = (*header)[i];
-    if (auto st = CheckUtf8(absl::StrCat("header column ", i + 1), column);
+  std::vector<CsvColumn> columns(header.size());
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (auto st = CheckUtf8(absl::StrCat("header column ", i + 1), header[i]);
         !st.ok()) {
       return st;
     }
-    column = std::string(absl::StripAsciiWhitespace(column));
-    if (!IsCsvColumn(column)) {
-      if (skip != nullptr) (*skip)[i] = true;
-      unknown.push_back(absl::StrCat("\"", column, "\""));
+    CsvColumn& column = columns[i];
+    column.name = std::string(absl::StripAsciiWhitespace(header[i]));
+    column.field = FindLeadColumn(column.name);
+    column.events = column.name == "events";
+    if (IsAttributeColumn(column.name)) {
+      column.attribute = column.name.substr(11);
     }
-    has_id |= column == "id";
+    if (column.field == nullptr && !column.events && column.attribute.empty()) {
+      column.skip = true;
+      unknown.push_back(absl::StrCat("\"", column.name, "\""));
+    }
+    has_id |= column.name == "id";
   }
-  if (!unknown.empty() && skip == nullptr) {
+  if (!unknown.empty() && !skip_unknown) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown column", unknown.size() == 1 ? " " : "s ",
                      absl::StrJoin(unknown, ", ")));
   }
   if (!has_id) return absl::InvalidArgumentError("the id column is required");
-  return absl::OkStatus();
+  return columns;
 }
 
-absl::Status CsvFieldsToLead(const std::vector<std::string>& header,
+absl::Status CsvFieldsToLead(const std::vector<CsvColumn>& columns,
                              const std::vector<std::string>& fields,
-                             v1::Lead* lead, const std::vector<bool>* skip) {
-  if (fields.size() != header.size()) {
+                             v1::Lead* lead) {
+  if (fields.size() != columns.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "expected ", header.size(), " columns, found ", fields.size()));
+        "expected ", columns.size(), " columns, found ", fields.size()));
   }
   for (size_t i = 0; i < fields.size(); ++i) {
-    if (skip != nullptr && (*skip)[i]) continue;
-    absl::Status st = CheckUtf8(absl::StrCat("column ", header[i]), fields[i]);
-    if (st.ok()) st = SetColumn(header[i], fields[i], lead);
-    if (!st.ok()) return st;
+    const CsvColumn& column = columns[i];
+    if (column.skip) continue;
+    // The column's name is spelled out only for an error: fields are many.
+    if (FindInvalidUtf8(fields[i]) != absl::string_view::npos) {
+      return CheckUtf8(absl::StrCat("column ", column.name), fields[i]);
+    }
+    if (column.field != nullptr) {
+      if (absl::Status st = SetField(*column.field, fields[i], lead);
+          !st.ok()) {
+        return st;
+      }
+    } else if (column.events) {
+      if (absl::Status st = SetEvents(fields[i], lead); !st.ok()) return st;
+    } else {
+      SetAttribute(column.attribute, fields[i], lead);
+    }
   }
   return absl::OkStatus();
 }
@@ -237,54 +241,68 @@ namespace {
 // The state machine of LeadReader::ReadCsvRecord over bytes in memory: a
 // quote opens a quoted part only at the start of a field, "" in quotes is a
 // quote, a record ends at a newline outside quotes (a \r before it is
-// dropped). With `fields` null it only finds where the record ends.
+// dropped). With `fields` null it only finds where the record ends. The
+// strings of `fields` are filled again rather than made anew: a reader
+// splits a record per lead, and allocating each field dominated.
 absl::StatusOr<size_t> CsvRecord(absl::string_view data, bool at_end,
                                  int64_t* lines,
                                  std::vector<std::string>* fields) {
-  std::string field;
+  size_t count = 0;  // fields ended so far
+  std::string* field = nullptr;
   size_t field_size = 0;
   char last = 0;  // the field's last byte, when field_size > 0
   bool quoted = false;
-  auto append = [&](char c) {
-    ++field_size;
-    last = c;
-    if (fields != nullptr) field.push_back(c);
+  auto start_field = [&] {
+    if (fields == nullptr) return;
+    if (fields->size() <= count) fields->emplace_back();
+    field = &(*fields)[count];
+    field->clear();
   };
   auto end_field = [&] {
-    if (fields != nullptr) fields->push_back(std::move(field));
-    field.clear();
+    ++count;
     field_size = 0;
+    start_field();
   };
-  if (fields != nullptr) fields->clear();
+  start_field();
   const size_t size = data.size();
   for (size_t i = 0; i < size; ++i) {
     const char c = data[i];
     if (quoted) {
-      if (c == '"') {
-        if (i + 1 < size) {
-          if (data[i + 1] == '"') {
-            append('"');
-            ++i;
-          } else {
+      // The quoted part up to its closing quote, in one tight loop: JSON in
+      // a cell ("events") holds a doubled quote every few bytes, and
+      // stepping out of the loop for each cost more than the rest. Bytes
+      // are copied a run at a time: up to each "" (its first quote
+      // included), and up to the closing quote.
+      size_t run = i;  // start of the bytes not yet copied
+      size_t j = i;
+      for (; j < size; ++j) {
+        const char byte = data[j];
+        if (byte == '\n') {
+          ++*lines;
+        } else if (byte == '"') {
+          if (j + 1 == size) {
+            // "" or the closing quote: the next byte tells.
+            if (!at_end) return 0;
             quoted = false;
+            break;
           }
-        } else if (!at_end) {
-          return 0;  // "" or the closing quote: the next byte tells
-        } else {
-          quoted = false;
+          if (data[j + 1] != '"') {
+            quoted = false;
+            break;
+          }
+          ++j;  // "" is a quote: the first is copied, the second skipped
+          if (fields != nullptr) field->append(data.data() + run, j - run);
+          field_size += j - run;
+          last = '"';
+          run = j + 1;
         }
-      } else {
-        // Quoted bytes up to the next quote, at once.
-        const void* quote = std::memchr(data.data() + i, '"', size - i);
-        const size_t j = quote != nullptr
-                             ? static_cast<const char*>(quote) - data.data()
-                             : size;
-        *lines += std::count(data.data() + i, data.data() + j, '\n');
-        if (fields != nullptr) field.append(data.data() + i, j - i);
-        field_size += j - i;
-        last = data[j - 1];
-        i = j - 1;
       }
+      if (j > run) {
+        if (fields != nullptr) field->append(data.data() + run, j - run);
+        field_size += j - run;
+        last = data[j - 1];
+      }
+      i = j;  // the closing quote, or the end
     } else if (c == '"' && field_size == 0) {
       quoted = true;
     } else if (c == ',') {
@@ -293,15 +311,16 @@ absl::StatusOr<size_t> CsvRecord(absl::string_view data, bool at_end,
       ++*lines;
       if (field_size > 0 && last == '\r') {
         --field_size;
-        if (fields != nullptr) field.pop_back();
+        if (fields != nullptr) field->pop_back();
       }
       end_field();
+      if (fields != nullptr) fields->resize(count);
       return i + 1;
     } else {
       // Unquoted bytes up to the next special one, at once.
       size_t j = i + 1;
       while (j < size && data[j] != ',' && data[j] != '\n') ++j;
-      if (fields != nullptr) field.append(data.data() + i, j - i);
+      if (fields != nullptr) field->append(data.data() + i, j - i);
       field_size += j - i;
       last = data[j - 1];
       i = j - 1;
@@ -310,6 +329,7 @@ absl::StatusOr<size_t> CsvRecord(absl::string_view data, bool at_end,
   if (!at_end) return 0;
   if (quoted) return absl::InvalidArgumentError("unterminated quote");
   end_field();
+  if (fields != nullptr) fields->resize(count);
   return size;
 }
 
@@ -361,7 +381,8 @@ absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::FromStream(
   reader->format_ = format;
   reader->name_ = std::move(name);
   if (format == LeadFormat::kCsv) {
-    auto has_header = reader->ReadCsvRecord(&reader->header_);
+    std::vector<std::string> header;
+    auto has_header = reader->ReadCsvRecord(&header);
     if (!has_header.ok()) return has_header.status();
     if (!*has_header) {
       return absl::InvalidArgumentError(
@@ -369,14 +390,13 @@ absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::FromStream(
                        ": empty CSV file; a header row is "
                        "required"));
     }
-    if (absl::Status st = CheckCsvHeader(
-            &reader->header_, skip_unknown_columns ? &reader->skip_ : nullptr);
-        !st.ok()) {
-      return RecordError(reader->name_, 1, st.message());
+    auto columns = CheckCsvHeader(std::move(header), skip_unknown_columns);
+    if (!columns.ok()) {
+      return RecordError(reader->name_, 1, columns.status().message());
     }
-    for (size_t i = 0; i < reader->skip_.size(); ++i) {
-      if (reader->skip_[i])
-        reader->unknown_columns_.push_back(reader->header_[i]);
+    reader->columns_ = *std::move(columns);
+    for (const CsvColumn& column : reader->columns_) {
+      if (column.skip) reader->unknown_columns_.push_back(column.name);
     }
   }
   return reader;
@@ -529,9 +549,7 @@ absl::StatusOr<bool> LeadReader::NextCsv(v1::Lead* lead) {
     auto more = ReadCsvRecord(&fields_);
     if (!more.ok() || !*more) return more;
     if (fields_.size() == 1 && fields_[0].empty()) continue;  // blank line
-    if (absl::Status st = CsvFieldsToLead(header_, fields_, lead,
-                                          skip_.empty() ? nullptr : &skip_);
-        !st.ok()) {
+    if (absl::Status st = CsvFieldsToLead(columns_, fields_, lead); !st.ok()) {
       return RecordError(name_, record_line_, st.message());
     }
     return true;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/base/lead_fields.h"
 #include "google/protobuf/message.h"
 #include "smarketing/v1/lead.pb.h"
 
@@ -30,6 +31,18 @@ enum class LeadFormat { kJsonLines, kCsv };
 // Records longer than this are refused: a line of hundreds of megabytes is a
 // broken file, not a lead.
 inline constexpr size_t kMaxRecordBytes = 64 << 20;
+
+// A column of a CSV header and what it sets, resolved once from its name
+// rather than for every record.
+struct CsvColumn {
+  std::string name;  // trimmed
+  // One of: a lead field's column, the events column, an attribute
+  // ("attributes.<key>"), or an unknown column, skipped.
+  const LeadField* field = nullptr;
+  bool events = false;
+  std::string attribute;  // the key
+  bool skip = false;
+};
 
 class LeadReader {
  public:
@@ -73,8 +86,7 @@ class LeadReader {
   std::string name_;
   int64_t next_line_ = 1;
   int64_t record_line_ = 0;
-  std::vector<std::string> header_;
-  std::vector<bool> skip_;  // per header column
+  std::vector<CsvColumn> columns_;
   std::vector<std::string> unknown_columns_;
   std::vector<std::string> fields_;
   std::string buffer_;
@@ -112,15 +124,15 @@ absl::StatusOr<size_t> ScanCsvRecord(absl::string_view data, bool at_end,
 void SplitCsvRecord(absl::string_view record, std::vector<std::string>* fields);
 // Whether the record is a blank line, which is skipped.
 bool IsBlankCsvRecord(absl::string_view record);
-// Checks the header row and trims its column names. Unknown columns are
-// refused, all named at once; with `skip`, they are marked there instead.
-absl::Status CheckCsvHeader(std::vector<std::string>* header,
-                            std::vector<bool>* skip = nullptr);
-// The lead of a record's fields under `header`, but those `skip` marks.
-absl::Status CsvFieldsToLead(const std::vector<std::string>& header,
+// Checks the header row and resolves its columns, names trimmed. Unknown
+// columns are refused, all named at once; with `skip_unknown`, they are
+// marked `skip` instead.
+absl::StatusOr<std::vector<CsvColumn>> CheckCsvHeader(
+    std::vector<std::string> header, bool skip_unknown = false);
+// The lead of a record's fields under `columns`.
+absl::Status CsvFieldsToLead(const std::vector<CsvColumn>& columns,
                              const std::vector<std::string>& fields,
-                             v1::Lead* lead,
-                             const std::vector<bool>* skip = nullptr);
+                             v1::Lead* lead);
 
 }  // namespace smarketing
 

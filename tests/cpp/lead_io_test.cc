@@ -473,6 +473,36 @@ TEST(CsvTest, UnterminatedQuoteIsAnError) {
   EXPECT_EQ(all.errors[0], "leads:2: unterminated quote");
 }
 
+// The block reader finds records in chunks of a file: a record cut anywhere,
+// inside quotes or between the two quotes of "", is left for the next
+// chunk, and once whole it is found and split as one.
+TEST(CsvTest, RecordsCutAnywhereAreFoundWhole) {
+  const std::string record =
+      "l1,\"VP, \"\"Sales\"\"\nEMEA\",\"[{\"\"id\"\":\"\"e1\"\"}]\"\r\n";
+  const std::string data = record + "l2,x,\"\"\n";
+  for (size_t cut = 1; cut < record.size(); ++cut) {
+    int64_t lines = 0;
+    auto n = ScanCsvRecord(absl::string_view(data).substr(0, cut),
+                           /*at_end=*/false, &lines);
+    ASSERT_TRUE(n.ok()) << cut;
+    EXPECT_EQ(*n, 0u) << "cut at " << cut;
+  }
+  int64_t lines = 0;
+  auto n = ScanCsvRecord(data, /*at_end=*/false, &lines);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, record.size());
+  EXPECT_EQ(lines, 2);
+  std::vector<std::string> fields;
+  SplitCsvRecord(record, &fields);
+  EXPECT_EQ(fields, (std::vector<std::string>{"l1", "VP, \"Sales\"\nEMEA",
+                                              "[{\"id\":\"e1\"}]"}));
+  // The fields of a longer record before do not linger.
+  SplitCsvRecord("l2,x,\"\"\n", &fields);
+  EXPECT_EQ(fields, (std::vector<std::string>{"l2", "x", ""}));
+  SplitCsvRecord("l3\n", &fields);
+  EXPECT_EQ(fields, (std::vector<std::string>{"l3"}));
+}
+
 // ---------------------------------------------------------------------------
 // Files
 
