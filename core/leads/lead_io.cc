@@ -189,12 +189,14 @@ absl::StatusOr<std::vector<CsvColumn>> CheckCsvHeader(
     CsvColumn& column = columns[i];
     column.name = std::string(absl::StripAsciiWhitespace(header[i]));
     column.field = FindLeadColumn(column.name);
-    column.events = column.name == "events";
-    if (IsAttributeColumn(column.name)) {
+    if (column.field != nullptr) {
+      column.kind = CsvColumn::Kind::kField;
+    } else if (column.name == "events") {
+      column.kind = CsvColumn::Kind::kEvents;
+    } else if (IsAttributeColumn(column.name)) {
+      column.kind = CsvColumn::Kind::kAttribute;
       column.attribute = column.name.substr(11);
-    }
-    if (column.field == nullptr && !column.events && column.attribute.empty()) {
-      column.skip = true;
+    } else {
       unknown.push_back(absl::StrCat("\"", column.name, "\""));
     }
     has_id |= column.name == "id";
@@ -217,21 +219,26 @@ absl::Status CsvFieldsToLead(const std::vector<CsvColumn>& columns,
   }
   for (size_t i = 0; i < fields.size(); ++i) {
     const CsvColumn& column = columns[i];
-    if (column.skip) continue;
+    if (column.kind == CsvColumn::Kind::kUnknown) continue;
     // The column's name is spelled out only for an error: fields are many.
     if (FindInvalidUtf8(fields[i]) != absl::string_view::npos) {
       return CheckUtf8(absl::StrCat("column ", column.name), fields[i]);
     }
-    if (column.field != nullptr) {
-      if (absl::Status st = SetField(*column.field, fields[i], lead);
-          !st.ok()) {
-        return st;
-      }
-    } else if (column.events) {
-      if (absl::Status st = SetEvents(fields[i], lead); !st.ok()) return st;
-    } else {
-      SetAttribute(column.attribute, fields[i], lead);
+    absl::Status st;
+    switch (column.kind) {
+      case CsvColumn::Kind::kField:
+        st = SetField(*column.field, fields[i], lead);
+        break;
+      case CsvColumn::Kind::kEvents:
+        st = SetEvents(fields[i], lead);
+        break;
+      case CsvColumn::Kind::kAttribute:
+        SetAttribute(column.attribute, fields[i], lead);
+        break;
+      case CsvColumn::Kind::kUnknown:
+        break;
     }
+    if (!st.ok()) return st;
   }
   return absl::OkStatus();
 }
@@ -396,7 +403,9 @@ absl::StatusOr<std::unique_ptr<LeadReader>> LeadReader::FromStream(
     }
     reader->columns_ = *std::move(columns);
     for (const CsvColumn& column : reader->columns_) {
-      if (column.skip) reader->unknown_columns_.push_back(column.name);
+      if (column.kind == CsvColumn::Kind::kUnknown) {
+        reader->unknown_columns_.push_back(column.name);
+      }
     }
   }
   return reader;

@@ -35,13 +35,16 @@ inline constexpr size_t kMaxRecordBytes = 64 << 20;
 // A column of a CSV header and what it sets, resolved once from its name
 // rather than for every record.
 struct CsvColumn {
+  enum class Kind {
+    kField,      // a lead field's column: `field`
+    kEvents,     // the events, a JSON array
+    kAttribute,  // "attributes.<key>": `attribute` is the key
+    kUnknown,    // skipped (refused unless asked)
+  };
   std::string name;  // trimmed
-  // One of: a lead field's column, the events column, an attribute
-  // ("attributes.<key>"), or an unknown column, skipped.
+  Kind kind = Kind::kUnknown;
   const LeadField* field = nullptr;
-  bool events = false;
-  std::string attribute;  // the key
-  bool skip = false;
+  std::string attribute;
 };
 
 class LeadReader {
@@ -126,7 +129,7 @@ void SplitCsvRecord(absl::string_view record, std::vector<std::string>* fields);
 bool IsBlankCsvRecord(absl::string_view record);
 // Checks the header row and resolves its columns, names trimmed. Unknown
 // columns are refused, all named at once; with `skip_unknown`, they are
-// marked `skip` instead.
+// kept as kUnknown, which readers skip.
 absl::StatusOr<std::vector<CsvColumn>> CheckCsvHeader(
     std::vector<std::string> header, bool skip_unknown = false);
 // The lead of a record's fields under `columns`.
