@@ -593,6 +593,24 @@ void CompiledPlaybook::CompileEngagement(IdRegistry& ids,
     CompileWhen(r.when(), r.has_when(), false, FieldScope::kEvent,
                 path + ".when", &rule.when, problems);
   }
+  // The scorer keeps a type's decisions as one bit per rule.
+  engagement_deciding_slot_.assign(v1::EventType_ARRAYSIZE, -1);
+  for (int type = 0; type < v1::EventType_ARRAYSIZE; ++type) {
+    const std::vector<int>& rules = engagement_by_type_[type];
+    if (rules.size() > 64) continue;
+    int slot = -1;
+    for (int r : rules) {
+      const CompiledCondition& when = engagement_rules_[r].when;
+      if (when.empty()) continue;
+      const int s = when.SolePropertySlot();
+      if (s < 0 || (slot >= 0 && s != slot)) {
+        slot = -1;
+        break;
+      }
+      slot = s;
+    }
+    engagement_deciding_slot_[type] = slot;
+  }
 }
 
 // Disqualification.

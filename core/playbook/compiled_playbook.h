@@ -101,6 +101,12 @@ class CompiledPlaybook {
   const std::vector<int>& engagement_rules_for(int event_type) const {
     return engagement_by_type_[event_type];
   }
+  // The slot of the one event property that decides which of
+  // engagement_rules_for(event_type) match an event, or -1 when their
+  // conditions read more than that (or nothing).
+  int engagement_deciding_slot(int event_type) const {
+    return engagement_deciding_slot_[event_type];
+  }
   const std::vector<DisqualificationRule>& disqualification_rules() const {
     return disqualification_rules_;
   }
@@ -164,6 +170,7 @@ class CompiledPlaybook {
   std::vector<GradeBand> grade_bands_;
   std::vector<EngagementRule> engagement_rules_;
   std::vector<std::vector<int>> engagement_by_type_;
+  std::vector<int> engagement_deciding_slot_;
   std::vector<DisqualificationRule> disqualification_rules_;
   std::vector<HandRaiserRule> hand_raiser_rules_;
   std::vector<PriorityRule> priority_rules_;

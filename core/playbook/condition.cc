@@ -409,6 +409,24 @@ FieldValue ReadField(const FieldRef& field, const EvalContext& c) {
   return Read(field, c);
 }
 
+int CompiledCondition::SolePropertySlot() const {
+  int slot = -1;
+  for (const Node& node : nodes_) {
+    if (node.op == Op::kAll || node.op == Op::kAny || node.op == Op::kNot) {
+      continue;
+    }
+    // The event's type is the same for every event the value is decided
+    // for: the scorer keys its decisions by type too.
+    if (node.field.id == FieldId::kEventType) continue;
+    if (node.field.id != FieldId::kEventProperty ||
+        (slot >= 0 && node.field.slot != slot)) {
+      return -1;
+    }
+    slot = node.field.slot;
+  }
+  return slot;
+}
+
 bool CompiledCondition::Compile(const v1::Condition& condition,
                                 FieldScope scope, const std::string& path,
                                 ProblemList* problems, SlotTable* attributes,

@@ -89,6 +89,12 @@ class CompiledCondition {
   // True for a condition that was never compiled (an absent `when`).
   bool empty() const { return nodes_.empty(); }
 
+  // The slot of the one event property this condition reads, when its
+  // outcome for an event of a given type depends on that value alone; -1
+  // when it reads anything else (or nothing). The scorer then decides such
+  // rules once per distinct value instead of once per event.
+  int SolePropertySlot() const;
+
   bool Matches(const EvalContext& context) const {
     return nodes_.empty() || Eval(0, context);
   }

@@ -273,9 +273,17 @@ void Scorer::TallyEngagementRules(int i, double age,
                                   const EvalContext& context) {
   const v1::Event& event = *context.event;
   const auto& rules = playbook_->engagement_rules();
-  for (int r : playbook_->engagement_rules_for(event.type())) {
+  const std::vector<int>& candidates =
+      playbook_->engagement_rules_for(event.type());
+  const int slot = playbook_->engagement_deciding_slot(event.type());
+  const uint64_t decided =
+      slot >= 0 ? MatchByValue(slot, candidates, context) : 0;
+  for (size_t k = 0; k < candidates.size(); ++k) {
+    const int r = candidates[k];
     const CompiledPlaybook::EngagementRule& rule = rules[r];
-    if (!rule.when.Matches(context)) continue;
+    if (slot >= 0 ? (decided >> k & 1) == 0 : !rule.when.Matches(context)) {
+      continue;
+    }
     if (rule.window_seconds > 0) {
       windowed_[r].emplace_back(event.occurred_at().seconds(),
                                 event.occurred_at().nanos(), i);
@@ -291,6 +299,48 @@ void Scorer::TallyEngagementRules(int i, double age,
     totals.decayed += rule.points * decay_[d];
     ++totals.events;
   }
+}
+
+uint64_t Scorer::MatchByValue(int slot, const std::vector<int>& rules,
+                              const EvalContext& context) {
+  // Longer values are rare and would make the table's memory grow with
+  // them: decided each time.
+  constexpr size_t kMaxRememberedText = 256;
+  constexpr size_t kMaxDecisions = 1 << 14;
+  const FieldValue& value = properties_.Get(slot);
+  auto decide = [&] {
+    uint64_t bits = 0;
+    for (size_t k = 0; k < rules.size(); ++k) {
+      const CompiledCondition& when =
+          playbook_->engagement_rules()[rules[k]].when;
+      if (when.Matches(context)) bits |= uint64_t{1} << k;
+    }
+    return bits;
+  };
+  if (value.text.size() > kMaxRememberedText) return decide();
+  // The key: event type, kind, then the value's bytes.
+  decision_key_.clear();
+  decision_key_.push_back(static_cast<char>(context.event->type()));
+  decision_key_.push_back(static_cast<char>(value.kind));
+  switch (value.kind) {
+    case FieldValue::kNumber:
+      decision_key_.append(reinterpret_cast<const char*>(&value.number),
+                           sizeof(value.number));
+      break;
+    case FieldValue::kBool:
+      decision_key_.push_back(value.boolean ? '1' : '0');
+      break;
+    default:
+      decision_key_.append(value.text.data(), value.text.size());
+      break;
+  }
+  if (auto it = decisions_.find(decision_key_); it != decisions_.end()) {
+    return it->second;
+  }
+  if (decisions_.size() >= kMaxDecisions) decisions_.clear();
+  const uint64_t bits = decide();
+  decisions_.emplace(decision_key_, bits);
+  return bits;
 }
 
 void Scorer::RaiseHands(double age, const EvalContext& context) {

@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -86,6 +88,11 @@ class Scorer {
   // matched by event `i` (context.event) of age `age` seconds, the events
   // of window-capped rules, then the sum.
   void TallyEngagementRules(int i, double age, const EvalContext& context);
+  // Which of `rules` (those of the event's type) match the event, a bit per
+  // position, when they all read only property `slot`: decided once per
+  // distinct value and remembered.
+  uint64_t MatchByValue(int slot, const std::vector<int>& rules,
+                        const EvalContext& context);
   void RaiseHands(double age, const EvalContext& context);
   void CountWindowedEvents(int64_t now_s, int32_t now_ns);
   void SumEngagement(LeadScore* out) const;
@@ -115,6 +122,10 @@ class Scorer {
   // (timestamp seconds, timestamp nanos, event index) per window-capped rule.
   std::vector<std::vector<std::tuple<int64_t, int32_t, int>>> windowed_;
   std::vector<uint8_t> hand_raised_;
+  // MatchByValue's decisions by (event type, property value), and the key
+  // being looked up. Cleared when full: it only saves work.
+  absl::flat_hash_map<std::string, uint64_t> decisions_;
+  std::string decision_key_;
 };
 
 }  // namespace smarketing

@@ -1,7 +1,9 @@
 #include "core/scoring/scorer.h"
 
 #include <cmath>
+#include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -303,6 +305,113 @@ TEST(ScorerEngagementTest, RuleConditionsReadEventProperties) {
 )"));
   EXPECT_DOUBLE_EQ(result.engagement_score(), 20);
   EXPECT_EQ(FindHit(result, "pricing")->event_count(), 1);
+}
+
+// Rules that read one event property are decided once per distinct value
+// and remembered; the same rules made to read one more field are decided
+// for every event. Both must score every lead the same, whatever the
+// values: repeated or not, of every JSON type, too long to remember, and
+// more than the scorer remembers at once.
+TEST(ScorerEngagementTest, RulesDecidedPerValueScoreAsRulesDecidedPerEvent) {
+  const std::vector<std::pair<std::string, std::string>> rules = {
+      {"pricing", "[page_view, content_download]"},
+      {"product", "[page_view]"},
+      {"one", "[page_view]"},
+      {"yes", "[page_view]"},
+      {"pdf", "[content_download]"},
+  };
+  const std::vector<std::string> whens = {
+      "{field: event.properties.url, prefix: /pricing}",
+      "{field: event.properties.url, regex: '^/(product|docs)(/|$)'}",
+      "{field: event.properties.url, equals: 1}",
+      "{field: event.properties.url, equals: true}",
+      "{all: [{field: event.type, equals: content_download}, "
+      "{field: event.properties.url, suffix: .pdf}]}",
+  };
+  auto playbook_yaml = [&](bool per_event) {
+    std::string yaml = absl::StrCat(MinimalPlaybookYaml(), "  rules:\n");
+    for (size_t r = 0; r < rules.size(); ++r) {
+      const std::string when =
+          per_event ? absl::StrCat("{all: [", whens[r],
+                                   ", {not: {field: event.custom_type, "
+                                   "equals: never}}]}")
+                    : whens[r];
+      absl::StrAppend(&yaml, "    - id: ", rules[r].first,
+                      "\n      event_types: ", rules[r].second,
+                      "\n      when: ", when, "\n      points: ", 2 * r + 1,
+                      "\n");
+    }
+    absl::StrAppend(&yaml,
+                    "    - id: any-download\n"
+                    "      event_types: [content_download]\n"
+                    "      points: 17\n");
+    return yaml;
+  };
+  auto by_value = MustCompileYaml(playbook_yaml(false));
+  auto by_event = MustCompileYaml(playbook_yaml(true));
+  ASSERT_GE(by_value->engagement_deciding_slot(v1::EVENT_TYPE_PAGE_VIEW), 0);
+  ASSERT_GE(by_value->engagement_deciding_slot(v1::EVENT_TYPE_CONTENT_DOWNLOAD),
+            0);
+  ASSERT_EQ(by_event->engagement_deciding_slot(v1::EVENT_TYPE_PAGE_VIEW), -1);
+
+  std::mt19937 random(2026);
+  const std::vector<std::string> common = {
+      "/pricing",
+      "/PRICING/Team",
+      "/product",
+      "/product/x",
+      "/docs",
+      "/docsx",
+      "/pricing.pdf",
+      "a.PDF",
+      "1",
+      "true",
+      std::string(300, 'p').insert(0, "/pricing")};
+  Scorer scorer_by_value(by_value);
+  Scorer scorer_by_event(by_event);
+  int distinct = 0;
+  for (int l = 0; l < 800; ++l) {
+    v1::Lead lead = LeadFromYaml(kFitLead);
+    for (int e = 0; e < 60; ++e) {
+      v1::Event* event = lead.add_events();
+      event->set_id(absl::StrCat("e", e));
+      event->set_type(random() % 2 ? v1::EVENT_TYPE_PAGE_VIEW
+                                   : v1::EVENT_TYPE_CONTENT_DOWNLOAD);
+      event->mutable_occurred_at()->set_seconds(absl::ToUnixSeconds(kNow) -
+                                                random() % 1000000);
+      google::protobuf::Value& url =
+          (*event->mutable_properties()->mutable_fields())["url"];
+      switch (random() % 8) {
+        case 0:
+          url.set_number_value(random() % 3);
+          break;
+        case 1:
+          url.set_bool_value(random() % 2);
+          break;
+        case 2:
+          event->clear_properties();
+          break;
+        case 3:
+        case 4:
+          url.set_string_value(common[random() % common.size()]);
+          break;
+        default:
+          url.set_string_value(
+              absl::StrCat(random() % 2 ? "/pricing/" : "/product/", ++distinct,
+                           random() % 2 ? ".pdf" : ""));
+      }
+    }
+    auto by_value_result = scorer_by_value.Score(lead, kNow);
+    auto by_event_result = scorer_by_event.Score(lead, kNow);
+    ASSERT_TRUE(by_value_result.ok() && by_event_result.ok());
+    ASSERT_EQ(by_value_result->SerializeAsString(),
+              by_event_result->SerializeAsString())
+        << "lead " << l << "\n"
+        << by_value_result->DebugString() << "\n"
+        << by_event_result->DebugString();
+  }
+  // More distinct values than the scorer remembers at once.
+  EXPECT_GT(distinct, 1 << 14);
 }
 
 TEST(ScorerStageTest, ThresholdsAreInclusive) {
