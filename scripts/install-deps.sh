@@ -9,6 +9,7 @@ apt_packages=(
   protobuf-compiler libprotobuf-dev protobuf-compiler-grpc libgrpc++-dev
   libabsl-dev libre2-dev libyaml-cpp-dev libsqlite3-dev libpqxx-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev pybind11-dev libsimdjson-dev
+  libgoogle-perftools-dev
   python3-dev python3-venv
   libxml2-utils
   openjdk-17-jre-headless
