@@ -88,6 +88,9 @@ echo "== bulk scoring through the ScoreLeads stream (smarketing-load)"
 "$load" --target="$target" --token=demo-reader-token-0000000000 \
   --mode=score --streams=2 --batch=500 --requests=100 --mean_events=20
 "$load" --target="$target" --token=demo-reader-token-0000000000 \
+  --mode=score --streams=2 --batch=500 --requests=100 --mean_events=20 \
+  --explanation=rules
+"$load" --target="$target" --token=demo-reader-token-0000000000 \
   --mode=score --streams=2 --batch=500 --requests=200 --mean_events=0
 echo "== durable event ingest through StreamEvents (smarketing-load)"
 "$load" --target="$target" --token=demo-marketing-token-0000000 \

@@ -15,6 +15,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -35,6 +36,8 @@ ABSL_FLAG(int, batch, 500, "leads (score) or events (ingest) per request");
 ABSL_FLAG(int, requests, 400, "requests per stream");
 ABSL_FLAG(int, leads, 500, "ingest: leads the events go to");
 ABSL_FLAG(double, mean_events, 20, "score: average events per lead");
+ABSL_FLAG(std::string, explanation, "none",
+          "score: none, rules or sentences (ScoreLeadsRequest.explanation)");
 
 namespace smarketing {
 namespace {
@@ -60,6 +63,16 @@ int Score(const std::shared_ptr<grpc::Channel>& channel) {
   const int streams = absl::GetFlag(FLAGS_streams);
   const int batch = absl::GetFlag(FLAGS_batch);
   const int requests = absl::GetFlag(FLAGS_requests);
+  const std::string explanation = absl::GetFlag(FLAGS_explanation);
+  v1::ExplanationDetail detail;
+  if (!v1::ExplanationDetail_Parse(
+          absl::StrCat("EXPLANATION_DETAIL_",
+                       absl::AsciiStrToUpper(explanation)),
+          &detail) ||
+      detail == v1::EXPLANATION_DETAIL_UNSPECIFIED) {
+    std::fprintf(stderr, "--explanation: none, rules or sentences\n");
+    return 2;
+  }
   const absl::Time now = absl::Now();
   LeadGenerator generator(
       {.seed = 7, .now = now, .mean_events = absl::GetFlag(FLAGS_mean_events)});
@@ -67,7 +80,7 @@ int Score(const std::shared_ptr<grpc::Channel>& channel) {
   v1::ScoreLeadsRequest request;
   for (int i = 0; i < batch; ++i) generator.Generate(i, request.add_leads());
   TimeToProto(now, request.mutable_now());
-  request.set_omit_explanation(true);
+  request.set_explanation(detail);
   // Serialized once: writing the typed message would serialize it again for
   // every request, and the client, sharing the machine, would take CPU
   // from the server it measures.
@@ -120,9 +133,9 @@ int Score(const std::shared_ptr<grpc::Channel>& channel) {
   if (failed) return 1;
   std::printf(
       "score_stream leads_per_second=%.0f leads=%lld streams=%d "
-      "batch=%d mean_events=%.0f\n",
+      "batch=%d mean_events=%.0f explanation=%s\n",
       rate, static_cast<long long>(scored.load()), streams, batch,
-      absl::GetFlag(FLAGS_mean_events));
+      absl::GetFlag(FLAGS_mean_events), explanation.c_str());
   return 0;
 }
 

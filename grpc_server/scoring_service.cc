@@ -5,6 +5,7 @@
 
 #include "core/base/problems.h"
 #include "core/batch/lead_pipeline.h"
+#include "core/batch/score_lines.h"
 #include "core/scoring/lead_validation.h"
 #include "grpc_server/access.h"
 #include "grpc_server/log.h"
@@ -36,13 +37,45 @@ class ArenaMessageHolder final
   google::protobuf::Arena arena_;
 };
 
+// The explanation a request asks for, `unspecified` when it does not say.
+absl::StatusOr<Explanation> RequestedExplanation(v1::ExplanationDetail detail,
+                                                 Explanation unspecified) {
+  switch (detail) {
+    case v1::EXPLANATION_DETAIL_UNSPECIFIED:
+      return unspecified;
+    case v1::EXPLANATION_DETAIL_NONE:
+      return Explanation::kNone;
+    case v1::EXPLANATION_DETAIL_RULES:
+      return Explanation::kRuleIds;
+    case v1::EXPLANATION_DETAIL_SENTENCES:
+      return Explanation::kSentences;
+    default:
+      return FieldError("explanation",
+                        absl::StrCat("unknown explanation detail ", detail));
+  }
+}
+
+// A ScoreLeads request's explanation: rule ids unless it asks otherwise.
+absl::StatusOr<Explanation> RequestedExplanation(
+    const v1::ScoreLeadsRequest& request) {
+  if (request.omit_explanation()) {
+    if (request.explanation() != v1::EXPLANATION_DETAIL_UNSPECIFIED &&
+        request.explanation() != v1::EXPLANATION_DETAIL_NONE) {
+      return FieldError("explanation",
+                        "contradicts omit_explanation; set only one of them");
+    }
+    return Explanation::kNone;
+  }
+  return RequestedExplanation(request.explanation(), Explanation::kRuleIds);
+}
+
 // Scores the leads of one ScoreLeads request on the lead pipeline, as
 // `smarketing score` does: in parallel, results in the request's order, a
 // refused lead reported by its index and the fields at fault.
 absl::Status ScoreRequest(
     const v1::ScoreLeadsRequest& request,
     const std::shared_ptr<const CompiledPlaybook>& playbook, absl::Time now,
-    v1::ScoreLeadsResponse* response) {
+    Explanation explanation, v1::ScoreLeadsResponse* response) {
   const int n = request.leads_size();
   response->Clear();
   std::vector<const v1::Lead*> leads(request.leads().pointer_begin(),
@@ -62,9 +95,10 @@ absl::Status ScoreRequest(
           return;
         }
         LeadScore& score = scored.scores[0];
-        if (request.omit_explanation()) score.explanation.clear();
+        if (explanation == Explanation::kNone) score.explanation.clear();
         pipeline.scorer(scored.thread, 0)
-            .ToProto(*scored.lead, score, now, response->mutable_results(i));
+            .ToProto(*scored.lead, score, now, response->mutable_results(i),
+                     explanation == Explanation::kSentences);
       },
       [](int, int64_t) { return absl::OkStatus(); });
   if (!run.ok()) return run;
@@ -105,6 +139,9 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(
     if (!caller.ok()) return caller.status();
     auto now = RequestTime(request->has_now(), request->now(), "now");
     if (!now.ok()) return now.status();
+    auto explanation =
+        RequestedExplanation(request->explanation(), Explanation::kSentences);
+    if (!explanation.ok()) return explanation.status();
     auto version = deps_.playbooks->Get(request->playbook_number());
     if (!version.ok()) return version.status();
     // Scored in place into the response, with the thread's scratch space.
@@ -114,7 +151,9 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(
         !st.ok()) {
       return st;
     }
-    scorer.ToProto(request->lead(), score, *now, response->mutable_result());
+    if (*explanation == Explanation::kNone) score.explanation.clear();
+    scorer.ToProto(request->lead(), score, *now, response->mutable_result(),
+                   *explanation == Explanation::kSentences);
     return absl::OkStatus();
   }()));
   return reactor;
@@ -150,10 +189,12 @@ grpc::Status ScoringServiceImpl::ScoreLeads(
       }
       auto now = RequestTime(request.has_now(), request.now(), "now");
       if (!now.ok()) return now.status();
+      auto explanation = RequestedExplanation(request);
+      if (!explanation.ok()) return explanation.status();
       auto version = deps_.playbooks->Get(request.playbook_number());
       if (!version.ok()) return version.status();
       if (absl::Status st = ScoreRequest(request, version->engine->playbook(),
-                                         *now, &response);
+                                         *now, *explanation, &response);
           !st.ok()) {
         return st;
       }

@@ -171,6 +171,9 @@ class Client:
                    explain: bool = True, batch: int = 1000) -> list[score_result_pb2.ScoreResult]:
         """Scores many leads over one stream, ``batch`` leads per message (at most 10,000).
 
+        With ``explain``, each result explains itself as ``score``'s do, a
+        sentence per rule that fired; without, it carries no explanation.
+
         Raises:
             LeadError: the service refused some leads; the problems name them.
         """
@@ -182,7 +185,8 @@ class Client:
             for begin in range(0, len(messages), batch):
                 request = scoring_service_pb2.ScoreLeadsRequest(
                     leads=messages[begin:begin + batch], playbook_number=playbook_number,
-                    omit_explanation=not explain)
+                    explanation=scoring_service_pb2.EXPLANATION_DETAIL_SENTENCES if explain
+                    else scoring_service_pb2.EXPLANATION_DETAIL_NONE)
                 _timestamp(now, request)
                 yield request
 

@@ -250,6 +250,89 @@ TEST_F(ServiceTest, ScoreLeadsStreamsBatchesAndReportsBadLeadsInPlace) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
+TEST_F(ServiceTest, ResultsExplainThemselvesAsMuchAsTheCallerAsks) {
+  v1::ScoreLeadRequest one;
+  *one.mutable_lead() = HotLead("explained");
+  TimeToProto(absl::Now(), one.mutable_now());
+  auto score_one = [&](v1::ExplanationDetail detail, v1::ScoreResult* result) {
+    one.set_explanation(detail);
+    v1::ScoreLeadResponse response;
+    grpc::Status st = scoring_->ScoreLead(As(kReader).get(), one, &response);
+    *result = response.result();
+    return st;
+  };
+  // Scores one batch of the same lead on a new stream; the stream's status.
+  auto score_batch = [&](v1::ExplanationDetail detail, bool omit,
+                         v1::ScoreResult* result) {
+    v1::ScoreLeadsRequest request;
+    *request.add_leads() = one.lead();
+    *request.mutable_now() = one.now();
+    request.set_explanation(detail);
+    request.set_omit_explanation(omit);
+    auto context = As(kReader);
+    auto stream = scoring_->ScoreLeads(context.get());
+    v1::ScoreLeadsResponse response;
+    if (stream->Write(request) && stream->Read(&response) &&
+        response.results_size() == 1) {
+      *result = response.results(0);
+    }
+    stream->WritesDone();
+    return stream->Finish();
+  };
+  auto sentences = [](const v1::ScoreResult& result) {
+    int n = 0;
+    for (const v1::RuleHit& hit : result.explanation()) {
+      n += !hit.sentence().empty();
+    }
+    return n;
+  };
+  auto without_sentences = [](v1::ScoreResult result) {
+    for (v1::RuleHit& hit : *result.mutable_explanation()) hit.clear_sentence();
+    return result;
+  };
+  using google::protobuf::util::MessageDifferencer;
+
+  // ScoreLead, for one lead and often for people: sentences unless told.
+  v1::ScoreResult told_nothing, rules, none;
+  ASSERT_TRUE(
+      score_one(v1::EXPLANATION_DETAIL_UNSPECIFIED, &told_nothing).ok());
+  ASSERT_GT(told_nothing.explanation_size(), 2);
+  EXPECT_EQ(sentences(told_nothing), told_nothing.explanation_size());
+  ASSERT_TRUE(score_one(v1::EXPLANATION_DETAIL_RULES, &rules).ok());
+  EXPECT_EQ(sentences(rules), 0);
+  EXPECT_TRUE(
+      MessageDifferencer::Equals(rules, without_sentences(told_nothing)));
+  ASSERT_TRUE(score_one(v1::EXPLANATION_DETAIL_NONE, &none).ok());
+  EXPECT_TRUE(none.explanation().empty());
+  EXPECT_EQ(none.total_score(), told_nothing.total_score());
+
+  // ScoreLeads, for bulk work: rule ids and points unless told.
+  v1::ScoreResult batch;
+  ASSERT_TRUE(
+      score_batch(v1::EXPLANATION_DETAIL_UNSPECIFIED, false, &batch).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(batch, rules));
+  ASSERT_TRUE(
+      score_batch(v1::EXPLANATION_DETAIL_SENTENCES, false, &batch).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(batch, told_nothing));
+  ASSERT_TRUE(score_batch(v1::EXPLANATION_DETAIL_NONE, false, &batch).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(batch, none));
+  ASSERT_TRUE(
+      score_batch(v1::EXPLANATION_DETAIL_UNSPECIFIED, true, &batch).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(batch, none));
+
+  // What cannot be followed is refused, naming the field.
+  const auto unknown = static_cast<v1::ExplanationDetail>(99);
+  grpc::Status st = score_one(unknown, &batch);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(FieldViolations(st), ::testing::ElementsAre("explanation"));
+  st = score_batch(unknown, false, &batch);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(FieldViolations(st), ::testing::ElementsAre("explanation"));
+  st = score_batch(v1::EXPLANATION_DETAIL_SENTENCES, true, &batch);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(FieldViolations(st), ::testing::ElementsAre("explanation"));
+}
+
 TEST_F(ServiceTest, ALargeScoreLeadsRequestAgreesWithScoreLeadLeadByLead) {
   // Big enough to be scored on several threads: results must still come
   // back in the request's order, each as ScoreLead gives it, with every
@@ -257,6 +340,8 @@ TEST_F(ServiceTest, ALargeScoreLeadsRequestAgreesWithScoreLeadLeadByLead) {
   LeadGenerator generator({.seed = 3, .now = absl::Now()});
   v1::ScoreLeadsRequest request;
   TimeToProto(absl::Now(), request.mutable_now());
+  // With sentences, as ScoreLead gives them by default.
+  request.set_explanation(v1::EXPLANATION_DETAIL_SENTENCES);
   // Explanations included, 1,000 leads stay under the client's default
   // 4 MiB receive limit.
   for (int i = 0; i < 1000; ++i) {

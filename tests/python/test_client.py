@@ -45,6 +45,11 @@ def test_the_service_scores_like_the_package(client, demo, sample):
     many = client.score_many([sm.lead_at(sample.leads, sample.events, i) for i in range(5)], now=NOW, batch=2)
     assert [r.total_score for r in many] == [sm.score(demo, sm.lead_at(sample.leads, sample.events, i), NOW).total_score
                                              for i in range(5)]
+    # The stream gives rule ids by default; the client asks it for sentences.
+    assert [(h.rule_id, h.sentence) for h in many[3].explanation] == \
+           [(h.rule_id, h.sentence) for h in remote.explanation]
+    bare = client.score_many([lead], now=NOW, explain=False)
+    assert not bare[0].explanation and bare[0].total_score == remote.total_score
 
 
 def test_playbook_validation_through_the_service(client, demo):
