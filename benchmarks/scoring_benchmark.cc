@@ -234,7 +234,9 @@ const std::vector<v1::ScoreResult>& Results(bool sentences) {
     LeadScore score;
     for (size_t i = 0; i < r->size(); ++i) {
       if (!scorer.Score(f.leads[i], kNow, &score).ok()) std::abort();
-      scorer.ToProto(f.leads[i], score, kNow, &(*r)[i], sentences);
+      scorer.ToProto(
+          f.leads[i], score, kNow, &(*r)[i],
+          sentences ? Explanation::kSentences : Explanation::kRuleIds);
     }
     results[sentences] = r;
   }

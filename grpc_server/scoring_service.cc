@@ -5,8 +5,8 @@
 
 #include "core/base/problems.h"
 #include "core/batch/lead_pipeline.h"
-#include "core/batch/score_lines.h"
 #include "core/scoring/lead_validation.h"
+#include "core/scoring/scorer.h"
 #include "grpc_server/access.h"
 #include "grpc_server/log.h"
 #include "grpc_server/service_util.h"
@@ -94,11 +94,9 @@ absl::Status ScoreRequest(
           refusals[i] = scored.status;
           return;
         }
-        LeadScore& score = scored.scores[0];
-        if (explanation == Explanation::kNone) score.explanation.clear();
         pipeline.scorer(scored.thread, 0)
-            .ToProto(*scored.lead, score, now, response->mutable_results(i),
-                     explanation == Explanation::kSentences);
+            .ToProto(*scored.lead, scored.scores[0], now,
+                     response->mutable_results(i), explanation);
       },
       [](int, int64_t) { return absl::OkStatus(); });
   if (!run.ok()) return run;
@@ -151,9 +149,8 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(
         !st.ok()) {
       return st;
     }
-    if (*explanation == Explanation::kNone) score.explanation.clear();
     scorer.ToProto(request->lead(), score, *now, response->mutable_result(),
-                   *explanation == Explanation::kSentences);
+                   *explanation);
     return absl::OkStatus();
   }()));
   return reactor;

@@ -59,7 +59,6 @@ class JsonLinesRun {
         options_(options),
         write_(write),
         refuse_(refuse),
-        sentences_(options.explanation == Explanation::kSentences),
         pipeline_({engine.playbook()}, options.now, options.threads),
         workers_(pipeline_.threads()) {}
 
@@ -116,18 +115,18 @@ class JsonLinesRun {
       return;
     }
     block.errors[s.i].clear();
-    LeadScore& score = s.scores[0];
+    const LeadScore& score = s.scores[0];
     block.stages[s.i] = score.stage;
-    if (options_.explanation == Explanation::kNone) score.explanation.clear();
     const Scorer& scorer = pipeline_.scorer(s.thread, 0);
     if (score.stage == v1::LIFECYCLE_STAGE_MQL) {
       CopyForRouting(*s.lead, &block.mqls[s.i].lead);
       scorer.ToProto(*s.lead, score, options_.now, &block.mqls[s.i].result,
-                     sentences_);
+                     options_.explanation);
       return;
     }
     Worker& w = workers_[s.thread];
-    scorer.ToProto(*s.lead, score, options_.now, &w.result, sentences_);
+    scorer.ToProto(*s.lead, score, options_.now, &w.result,
+                   options_.explanation);
     block.lines[s.i].clear();
     w.writer.Append(w.result, &block.lines[s.i]);
   }
@@ -164,7 +163,6 @@ class JsonLinesRun {
   const ScoreLinesOptions& options_;
   const std::function<bool(absl::string_view)>& write_;
   const std::function<void(absl::string_view)>& refuse_;
-  const bool sentences_;
   LeadPipeline pipeline_;
   std::vector<Worker> workers_;
   Block blocks_[2];  // one per slot

@@ -12,15 +12,9 @@
 #include "absl/time/time.h"
 #include "core/batch/lead_pipeline.h"
 #include "core/journey/lead_engine.h"
+#include "core/scoring/scorer.h"
 
 namespace smarketing {
-
-// How much of the explanation each result carries.
-enum class Explanation {
-  kNone,       // no explanation
-  kRuleIds,    // each rule that fired, with its points
-  kSentences,  // and a sentence saying it, for people
-};
 
 struct ScoreLinesOptions {
   absl::Time now;

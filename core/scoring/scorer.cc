@@ -504,7 +504,7 @@ absl::StatusOr<v1::ScoreResult> Scorer::Score(const v1::Lead& lead,
 
 void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
                      absl::Time now, v1::ScoreResult* out,
-                     bool sentences) const {
+                     Explanation explanation) const {
   const v1::Playbook& p = playbook_->playbook();
   out->Clear();
   out->set_lead_id(lead.id());
@@ -525,6 +525,8 @@ void Scorer::ToProto(const v1::Lead& lead, const LeadScore& score,
   out->set_events_counted(score.events_counted);
   out->set_duplicate_events(score.duplicate_events);
 
+  if (explanation == Explanation::kNone) return;
+  const bool sentences = explanation == Explanation::kSentences;
   for (const RuleContribution& c : score.explanation) {
     DescribeHit(p, c, score.fit, playbook_->opt_out_disqualifies(), sentences,
                 out->add_explanation());

@@ -58,6 +58,13 @@ inline bool MeetsThreshold(const v1::StageThreshold& threshold, double fit,
          engagement >= threshold.min_engagement();
 }
 
+// How much of the explanation a result carries.
+enum class Explanation {
+  kNone,       // no explanation
+  kRuleIds,    // each rule that fired, with its points
+  kSentences,  // and a sentence saying it, for people
+};
+
 // Not thread-safe: it keeps scratch space between leads. Use one per thread;
 // they may share the CompiledPlaybook.
 class Scorer {
@@ -72,11 +79,11 @@ class Scorer {
   // Scores and converts, with explanation sentences.
   absl::StatusOr<v1::ScoreResult> Score(const v1::Lead& lead, absl::Time now);
 
-  // The message form of a score, with a sentence per rule unless
-  // `sentences` is false (rule ids and points only: building sentences
-  // costs as much as scoring).
+  // The message form of a score, with as much explanation as asked for
+  // (building sentences costs as much as scoring).
   void ToProto(const v1::Lead& lead, const LeadScore& score, absl::Time now,
-               v1::ScoreResult* out, bool sentences = true) const;
+               v1::ScoreResult* out,
+               Explanation explanation = Explanation::kSentences) const;
 
   const CompiledPlaybook& playbook() const { return *playbook_; }
 
