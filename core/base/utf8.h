@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "absl/strings/string_view.h"
+#include "core/base/byte_search.h"
 
 namespace smarketing {
 
@@ -35,10 +36,9 @@ inline size_t FindInvalidUtf8(absl::string_view text) {
   const auto* begin = reinterpret_cast<const unsigned char*>(text.data());
   const auto* end = begin + text.size();
   for (const unsigned char* p = begin; p < end;) {
-    if (*p < 0x80) {
-      ++p;
-      continue;
-    }
+    // Text is mostly ASCII: skip it eight bytes at a time.
+    p = begin + FindNonAscii(text.data(), p - begin, text.size());
+    if (p == end) break;
     const int n = Utf8SequenceLength(p, end);
     if (n == 0) return static_cast<size_t>(p - begin);
     p += n;

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -357,8 +358,11 @@ TEST(CsvTest, TextThatIsNotUtf8IsRefusedWithColumnAndLine) {
           "\xff,Acme,pro\n"
           "l2,Ac\xc3,pro\n"
           "l3,Acme,\xed\xa0\x80\n"
-          "l4,Caf\xc3\xa9,pro\n");
-  ASSERT_EQ(all.errors.size(), 4u) << Errors(all);
+          "l4,Caf\xc3\xa9,pro\n"
+          // Long enough for the checker to skip ASCII a word at a time.
+          "l5,Soci\xc3\xa9t\xc3\xa9 G\xc3\xa9n\xc3\xa9rale des Eaux \xff,pro\n"
+          "l6,Caf\xc3\xa9 de la Gare du Nord \xe2\x82\xac,pro\n");
+  ASSERT_EQ(all.errors.size(), 5u) << Errors(all);
   EXPECT_EQ(all.errors[0],
             "leads:2: column id: not valid UTF-8 (byte 0xff at offset 1)");
   EXPECT_EQ(all.errors[1],
@@ -369,8 +373,13 @@ TEST(CsvTest, TextThatIsNotUtf8IsRefusedWithColumnAndLine) {
   EXPECT_EQ(all.errors[3],
             "leads:5: column attributes.plan: not valid UTF-8 (byte 0xed at "
             "offset 0)");
-  ASSERT_EQ(all.leads.size(), 1u);
+  EXPECT_EQ(
+      all.errors[4],
+      "leads:7: column company_name: not valid UTF-8 (byte 0xff at offset 30)");
+  ASSERT_EQ(all.leads.size(), 2u);
   EXPECT_EQ(all.leads[0].company().name(), "Caf\xc3\xa9");
+  EXPECT_EQ(all.leads[1].company().name(),
+            "Caf\xc3\xa9 de la Gare du Nord \xe2\x82\xac");
   EXPECT_THAT(CsvHeaderError("id,na\xffme\n"),
               HasSubstr("leads.csv:1: header column 2: not valid UTF-8 (byte "
                         "0xff at offset 2)"));
@@ -501,6 +510,89 @@ TEST(CsvTest, RecordsCutAnywhereAreFoundWhole) {
   EXPECT_EQ(fields, (std::vector<std::string>{"l2", "x", ""}));
   SplitCsvRecord("l3\n", &fields);
   EXPECT_EQ(fields, (std::vector<std::string>{"l3"}));
+}
+
+// The rule of a CSV record, one byte at a time, as the stream reader and the
+// comment on CsvRecord state it: what the block reader, which skips ahead
+// eight bytes at a time, must agree with.
+std::vector<std::string> SplitOneByteAtATime(const std::string& record,
+                                             int64_t* lines) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < record.size(); ++i) {
+    const char c = record[i];
+    std::string& field = fields.back();
+    if (c == '\n') ++*lines;
+    if (quoted) {
+      if (c != '"') {
+        field += c;
+      } else if (i + 1 < record.size() && record[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else {
+        quoted = false;
+      }
+    } else if (c == '"' && field.empty()) {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else if (c == '\n') {
+      if (!field.empty() && field.back() == '\r') field.pop_back();
+      return fields;
+    } else {
+      field += c;
+    }
+  }
+  return fields;
+}
+
+// Random records, long quoted JSON-like cells among them, found and split by
+// the block reader as byte by byte, wherever a chunk cuts them.
+TEST(CsvTest, RecordsAreSplitAsOneByteAtATimeWouldSplitThem) {
+  std::mt19937 random(20261206);
+  const std::string pieces[] = {"a",  "bc", "\"\"",     "\"\"id\"\":", ",",
+                                "\n", "\r", "\xc3\xa9", "12345678",    " "};
+  for (int round = 0; round < 2000; ++round) {
+    std::string record;
+    const int fields = 1 + random() % 6;
+    for (int f = 0; f < fields; ++f) {
+      if (f > 0) record += ',';
+      const bool quoted = random() % 2 == 0;
+      const int length = random() % (round % 10 == 0 ? 200 : 12);
+      if (quoted) record += '"';
+      for (int k = 0; k < length; ++k) {
+        const std::string& piece = pieces[random() % std::size(pieces)];
+        // Outside quotes, a comma or newline would end the field early and
+        // a quote may only open one: keep the record's shape known.
+        if (!quoted && (piece == "," || piece == "\n" || piece[0] == '"')) {
+          continue;
+        }
+        record += piece;
+      }
+      if (quoted) record += '"';
+    }
+    if (random() % 2 == 0) record += '\r';
+    record += '\n';
+    const std::string data = record + "next,\"\"\"x\"\n";
+    int64_t expected_lines = 0;
+    const std::vector<std::string> expected =
+        SplitOneByteAtATime(record, &expected_lines);
+
+    int64_t lines = 0;
+    auto n = ScanCsvRecord(data, /*at_end=*/false, &lines);
+    ASSERT_TRUE(n.ok()) << record;
+    EXPECT_EQ(*n, record.size()) << record;
+    EXPECT_EQ(lines, expected_lines) << record;
+    std::vector<std::string> split;
+    SplitCsvRecord(record, &split);
+    EXPECT_EQ(split, expected) << record;
+    const size_t cut = random() % record.size();
+    lines = 0;
+    n = ScanCsvRecord(absl::string_view(data).substr(0, cut),
+                      /*at_end=*/false, &lines);
+    ASSERT_TRUE(n.ok()) << record;
+    EXPECT_EQ(*n, 0u) << "cut at " << cut << ": " << record;
+  }
 }
 
 // ---------------------------------------------------------------------------
