@@ -9,6 +9,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace smarketing {
 
 // Eight bytes in memory order: byte k of `p` is bits 8k..8k+7.
@@ -35,6 +39,42 @@ inline size_t FindEitherByteIn8(const char* p, char a, char b) {
   const uint64_t word = LoadWord(p);
   const uint64_t found = BytesEqual(word, a) | BytesEqual(word, b);
   return found == 0 ? 8 : std::countr_zero(found) / 8;
+}
+
+// Bit k set when byte k of the 64 at `p` equals `c`.
+inline uint64_t ByteMask64(const char* p, char c) {
+#if defined(__SSE2__)
+  const __m128i wanted = _mm_set1_epi8(c);
+  uint64_t mask = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i bytes =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    mask |= static_cast<uint64_t>(static_cast<uint16_t>(
+                _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wanted))))
+            << (16 * i);
+  }
+  return mask;
+#else
+  uint64_t mask = 0;
+  for (int i = 0; i < 8; ++i) {
+    // The flags at bits 8k+7 gathered into bits 56+k: each lands alone.
+    const uint64_t flags = BytesEqual(LoadWord(p + 8 * i), c) >> 7;
+    mask |= ((flags * 0x0102040810204080ULL) >> 56) << (8 * i);
+  }
+  return mask;
+#endif
+}
+
+// Bit k set when an odd number of the bits 0..k of `mask` are: with quotes
+// for `mask`, the bytes from an opening quote up to its closing one.
+inline uint64_t PrefixXor(uint64_t mask) {
+  mask ^= mask << 1;
+  mask ^= mask << 2;
+  mask ^= mask << 4;
+  mask ^= mask << 8;
+  mask ^= mask << 16;
+  mask ^= mask << 32;
+  return mask;
 }
 
 // Offset of the first byte in data[from, size) at or above 0x80, or `size`.
