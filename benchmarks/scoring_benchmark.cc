@@ -12,9 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/time.h"
 #include "benchmark/benchmark.h"
+#include "core/base/lead_fields.h"
+#include "core/base/proto_time.h"
 #include "core/batch/lead_pipeline.h"
 #include "core/batch/score_json.h"
 #include "core/batch/score_lines.h"
@@ -113,7 +119,73 @@ BENCHMARK(BM_ScorePipeline)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// A lead file of the fixture's first leads, written once.
+// A CSV cell: quoted, quotes doubled.
+std::string CsvCell(absl::string_view text) {
+  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
+}
+
+// The CSV row of `lead` under `header`: every lead column, its attributes
+// (flat ones, as CSV holds them) and its events, as users export them.
+std::string CsvRow(const v1::Lead& lead,
+                   const std::vector<std::string>& attribute_keys) {
+  std::vector<std::string> cells;
+  for (const LeadField& field : kLeadFields) {
+    if (field.derived) continue;
+    switch (field.type) {
+      case LeadFieldType::kText:
+        cells.push_back(CsvCell(LeadText(lead, field.id)));
+        break;
+      case LeadFieldType::kWholeNumber:
+        cells.push_back(absl::StrCat(LeadInteger(lead, field.id)));
+        break;
+      case LeadFieldType::kNumber:
+        cells.push_back(absl::StrFormat("%.17g", LeadNumber(lead, field.id)));
+        break;
+      case LeadFieldType::kBool:
+        cells.push_back(LeadBool(lead, field.id) ? "true" : "false");
+        break;
+      case LeadFieldType::kSeniority:
+        cells.push_back(lead.seniority() == v1::SENIORITY_UNSPECIFIED
+                            ? ""
+                            : v1::Seniority_Name(lead.seniority()));
+        break;
+      case LeadFieldType::kTime: {
+        const google::protobuf::Timestamp* t = LeadTime(lead, field.id);
+        cells.push_back(t == nullptr ? ""
+                                     : absl::FormatTime(absl::RFC3339_full,
+                                                        TimeFromProto(*t),
+                                                        absl::UTCTimeZone()));
+        break;
+      }
+    }
+  }
+  for (const std::string& key : attribute_keys) {
+    const auto& fields = lead.attributes().fields();
+    const auto it = fields.find(key);
+    if (it == fields.end()) {
+      cells.emplace_back();
+    } else if (it->second.has_number_value()) {
+      cells.push_back(absl::StrFormat("%.17g", it->second.number_value()));
+    } else if (it->second.has_bool_value()) {
+      cells.push_back(it->second.bool_value() ? "true" : "false");
+    } else {
+      cells.push_back(CsvCell(it->second.string_value()));
+    }
+  }
+  std::string events = "[]";
+  if (lead.events_size() > 0) {
+    v1::Lead events_only;
+    *events_only.mutable_events() = lead.events();
+    events = ToStableJson(events_only);
+    // {"events":[...]} to [...]
+    events = events.substr(10, events.size() - 11);
+  }
+  cells.push_back(CsvCell(events));
+  return absl::StrJoin(cells, ",");
+}
+
+// A lead file of the fixture's first leads, written once: the same leads as
+// JSON lines or as CSV, every field in both.
 const std::string& LeadFile(int64_t count, bool csv) {
   static std::string* paths[2] = {};
   std::string*& path = paths[csv];
@@ -124,24 +196,26 @@ const std::string& LeadFile(int64_t count, bool csv) {
       ::getpid(), csv ? ".csv" : ".jsonl"));
   std::ofstream out(*path, std::ios::binary);
   if (csv) {
-    out << "id,job_title,seniority,industry,employee_count,country,source,"
-           "events\n";
+    std::vector<std::string> header;
+    for (const LeadField& field : kLeadFields) {
+      if (!field.derived) header.emplace_back(field.column);
+    }
+    absl::btree_set<std::string> keys;
     for (int64_t i = 0; i < count; ++i) {
-      const v1::Lead& lead = f.leads[i];
-      std::string events = "[]";
-      if (lead.events_size() > 0) {
-        v1::Lead events_only;
-        *events_only.mutable_events() = lead.events();
-        events = ToStableJson(events_only);
-        // {"events":[...]} to [...], quoted for CSV.
-        events = events.substr(10, events.size() - 11);
+      for (const auto& [key, value] : f.leads[i].attributes().fields()) {
+        if (!value.has_struct_value() && !value.has_list_value()) {
+          keys.insert(key);
+        }
       }
-      out << lead.id() << ",\"" << lead.job_title() << "\","
-          << v1::Seniority_Name(lead.seniority()) << ",\""
-          << lead.company().industry() << "\","
-          << lead.company().employee_count() << "," << lead.company().country()
-          << "," << lead.source() << ",\""
-          << absl::StrReplaceAll(events, {{"\"", "\"\""}}) << "\"\n";
+    }
+    const std::vector<std::string> attribute_keys(keys.begin(), keys.end());
+    for (const std::string& key : attribute_keys) {
+      header.push_back(absl::StrCat("attributes.", key));
+    }
+    header.emplace_back("events");
+    out << absl::StrJoin(header, ",") << "\n";
+    for (int64_t i = 0; i < count; ++i) {
+      out << CsvRow(f.leads[i], attribute_keys) << "\n";
     }
   } else {
     for (int64_t i = 0; i < count; ++i) out << ToStableJson(f.leads[i]) << "\n";
