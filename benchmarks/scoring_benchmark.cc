@@ -124,8 +124,12 @@ std::string CsvCell(absl::string_view text) {
   return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
 }
 
-// The CSV row of `lead` under `header`: every lead column, its attributes
-// (flat ones, as CSV holds them) and its events, as users export them.
+// The CSV row of `lead`: every lead column, the attributes of
+// `attribute_keys` and the events, as users export them. Exact for the
+// fixture's leads, whose attributes are numbers and text that does not read
+// as one (BM_ScoreFile's output per lead shows both files give the same
+// results); not a general CSV writer (an empty text attribute, or "123",
+// would come back otherwise).
 std::string CsvRow(const v1::Lead& lead,
                    const std::vector<std::string>& attribute_keys) {
   std::vector<std::string> cells;

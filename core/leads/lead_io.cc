@@ -255,10 +255,6 @@ absl::Status CsvFieldsToLead(const std::vector<CsvColumn>& columns,
 
 namespace {
 
-// Bytes a quoted part may be written past its end: ReadQuoted copies a word
-// at a time before it knows where the part ends.
-constexpr size_t kQuotedSlack = 8;
-
 // Where a quoted part of a CSV field ends, from just after its opening quote.
 struct QuotedPart {
   size_t end = 0;     // its closing quote, or data.size() when not closed
@@ -266,39 +262,29 @@ struct QuotedPart {
   bool cut = false;   // the data ends on a quote: "" or the closing one
 };
 
-// Reads the quoted part from data[i] on, counting the newlines in it; with
-// kCopy, writes its bytes ("" as one quote) to `out`, which has room for
-// data.size() - i + kQuotedSlack bytes. The bytes between quotes and
-// newlines go eight at a time.
-template <bool kCopy>
+// Reads the quoted part from data[i] on, counting the newlines in it, and
+// appends its bytes ("" as one quote) to `field` unless it is null, a run
+// at a time. The bytes between quotes and newlines are skipped eight at a
+// time: JSON in a cell ("events") holds a doubled quote every few bytes.
 QuotedPart ReadQuoted(absl::string_view data, size_t i, int64_t* lines,
-                      char* out) {
+                      std::string* field) {
   const char* in = data.data();
   const size_t size = data.size();
   QuotedPart part;
+  size_t run = i;  // the first byte not yet appended
+  size_t pairs = 0;
   size_t j = i;
-  size_t n = 0;  // bytes written
   for (;;) {
-    // Eight bytes at a time, copied before they are searched: what follows
-    // the special byte found is written again or cut off by the caller.
     while (j + 8 <= size) {
-      if (kCopy) std::memcpy(out + n, in + j, 8);
       const size_t k = FindEitherByteIn8(in + j, '"', '\n');
       j += k;
-      n += k;
       if (k < 8) break;
     }
-    while (j < size && in[j] != '"' && in[j] != '\n') {
-      if (kCopy) out[n] = in[j];
-      ++j;
-      ++n;
-    }
+    while (j < size && in[j] != '"' && in[j] != '\n') ++j;
     if (j == size) break;
-    if (kCopy) out[n] = in[j];
     if (in[j] == '\n') {
       ++*lines;
       ++j;
-      ++n;
       continue;
     }
     if (j + 1 == size) {
@@ -306,11 +292,14 @@ QuotedPart ReadQuoted(absl::string_view data, size_t i, int64_t* lines,
       break;
     }
     if (in[j + 1] != '"') break;  // the closing quote
-    j += 2;                       // "" is a quote: the first is kept
-    ++n;
+    ++j;                          // "" is a quote: the first is kept
+    if (field != nullptr) field->append(in + run, j - run);
+    ++pairs;
+    run = ++j;
   }
+  if (field != nullptr) field->append(in + run, j - run);
   part.end = j;
-  part.length = n;
+  part.length = j - i - pairs;
   return part;
 }
 
@@ -344,32 +333,15 @@ absl::StatusOr<size_t> CsvRecord(absl::string_view data, bool at_end,
   for (size_t i = 0; i < size; ++i) {
     const char c = data[i];
     if (quoted) {
-      // JSON in a cell ("events") holds a doubled quote every few bytes:
-      // the quoted part is read in one tight loop (QuotedPart), written
-      // straight into the field's bytes.
-      char* out = nullptr;
-      size_t kept = 0;
-      if (fields != nullptr) {
-        kept = field->size();
-        field->resize(kept + (size - i) + kQuotedSlack);
-        out = field->data() + kept;
-      }
-      const QuotedPart part = fields != nullptr
-                                  ? ReadQuoted<true>(data, i, lines, out)
-                                  : ReadQuoted<false>(data, i, lines, out);
-      if (fields != nullptr) field->resize(kept + part.length);
+      const QuotedPart part = ReadQuoted(data, i, lines, field);
+      // The data ends on a quote, "" or the closing one: the next chunk tells.
+      if (part.cut && !at_end) return 0;
       if (part.length > 0) {
         field_size += part.length;
         last = data[part.end - 1];
       }
-      if (part.end < size) {
-        quoted = false;  // at the closing quote
-      } else if (part.cut && !at_end) {
-        return 0;  // "" or the closing quote: the next chunk tells
-      } else if (part.cut) {
-        quoted = false;
-      }
-      i = part.end;  // the closing quote, or the end
+      quoted = part.end == size;  // the data ended inside quotes
+      i = part.end;               // the closing quote, or the end
     } else if (c == '"' && field_size == 0) {
       quoted = true;
     } else if (c == ',') {
@@ -431,20 +403,22 @@ class CsvBlocks {
     m.in_quotes = PrefixXor(m.quotes) ^ inside_;
     m.openings = m.quotes & m.in_quotes;
     m.closings = m.quotes & ~m.in_quotes;
-    const uint64_t separators = m.quotes | m.newlines | m.commas;
-    m.stray = m.openings & ~((separators << 1) | separator_before_);
+    // After these bytes, or at the start of the record, a quote may open a
+    // quoted part.
+    const uint64_t may_open_after = m.quotes | m.newlines | m.commas;
+    m.stray = m.openings & ~((may_open_after << 1) | may_open_);
     m.dropped =
         m.quotes & ~(m.openings & ((m.closings << 1) | closing_before_));
     inside_ = uint64_t{0} - (m.in_quotes >> 63);
-    separator_before_ = separators >> 63;
+    may_open_ = may_open_after >> 63;
     closing_before_ = m.closings >> 63;
     return m;
   }
 
  private:
-  uint64_t inside_ = 0;            // all ones when a block starts in quotes
-  uint64_t separator_before_ = 1;  // bit 0: a field starts the block
-  uint64_t closing_before_ = 0;    // bit 0: a quote closed the last block
+  uint64_t inside_ = 0;          // all ones when a block starts in quotes
+  uint64_t may_open_ = 1;        // bit 0: a quote may open the block
+  uint64_t closing_before_ = 0;  // bit 0: a quote closed the last block
 };
 
 // Where the record at the start of `data` ends, its newline included; 0
@@ -475,10 +449,13 @@ size_t FindCsvRecordEndQuickly(absl::string_view data, int64_t* lines) {
 // newline outside quotes, dropped quotes), copied a run at a time.
 bool SplitCsvRecordQuickly(absl::string_view record, std::string* scratch,
                            std::vector<std::string>* fields) {
-  constexpr size_t kSlack = 16;  // a run of up to 16 bytes is copied whole
+  // A run of up to 16 bytes is copied whole when the record goes on that
+  // far: the bytes written never pass those read, so `out` needs no more
+  // room than the record.
+  constexpr size_t kWholeRun = 16;
   const char* in = record.data();
   const size_t size = record.size();
-  scratch->resize(size + kSlack);
+  scratch->resize(size);
   char* out = scratch->data();
   size_t n = 0;           // bytes written to out
   size_t field_from = 0;  // where the current field starts in out
@@ -510,8 +487,8 @@ bool SplitCsvRecordQuickly(absl::string_view record, std::string* scratch,
       const int k = std::countr_zero(cuts);
       const size_t cut = at + k;
       const size_t run = cut - from;
-      if (run <= kSlack && from + kSlack <= size) {
-        std::memcpy(out + n, in + from, kSlack);
+      if (run <= kWholeRun && from + kWholeRun <= size) {
+        std::memcpy(out + n, in + from, kWholeRun);
       } else {
         std::memcpy(out + n, in + from, run);
       }
@@ -529,8 +506,10 @@ bool SplitCsvRecordQuickly(absl::string_view record, std::string* scratch,
     }
   }
   if (in_quotes) return false;  // CsvRecord says how it ends
-  std::memcpy(out + n, in + from, size - from);
-  n += size - from;
+  if (size > from) {
+    std::memcpy(out + n, in + from, size - from);
+    n += size - from;
+  }
   end_field();
   fields->resize(count);
   return true;

@@ -550,25 +550,27 @@ std::vector<std::string> SplitOneByteAtATime(const std::string& data,
 }
 
 // Random records, long quoted JSON-like cells among them, found and split by
-// the block reader as byte by byte, wherever a chunk cuts them. One record
-// in three also has quotes where no quoted part can start (a"b, "a"b"), which
-// the reader's quick search must hand to the byte-by-byte rule.
+// the block reader as byte by byte, wherever a chunk cuts them, and at the
+// end of a file without their newline. One record in three also has quotes
+// where no quoted part can start (a"b, "a"b"), which the reader's search 64
+// bytes at a time must hand to the byte-by-byte rule.
 TEST(CsvTest, RecordsAreSplitAsOneByteAtATimeWouldSplitThem) {
-  std::mt19937 random(20261206);
-  const std::string pieces[] = {"a",  "bc", "\"\"",     "\"\"id\"\":", ",",
-                                "\n", "\r", "\xc3\xa9", "12345678",    " "};
+  std::mt19937 rng(20261206);
+  const std::string pieces[] = {
+      "a",        "bc",       "\"\"", "\"\"id\"\":",       ",", "\n", "\r",
+      "\xc3\xa9", "12345678", " ",    std::string(1, '\0')};
   int irregular = 0;
   for (int round = 0; round < 3000; ++round) {
     const bool stray_quotes = round % 3 == 2;
     std::string record;
-    const int fields = 1 + random() % 6;
+    const int fields = 1 + rng() % 6;
     for (int f = 0; f < fields; ++f) {
       if (f > 0) record += ',';
-      const bool quoted = random() % 2 == 0;
-      const int length = random() % (round % 10 == 0 ? 200 : 12);
+      const bool quoted = rng() % 2 == 0;
+      const int length = rng() % (round % 10 == 0 ? 200 : 12);
       if (quoted) record += '"';
       for (int k = 0; k < length; ++k) {
-        const std::string& piece = pieces[random() % std::size(pieces)];
+        const std::string& piece = pieces[rng() % std::size(pieces)];
         // Outside quotes, a comma or newline would end the field early and
         // a quote could open a quoted part: the record keeps its shape
         // unless stray quotes are wanted.
@@ -579,9 +581,9 @@ TEST(CsvTest, RecordsAreSplitAsOneByteAtATimeWouldSplitThem) {
         record += piece;
       }
       if (quoted) record += '"';
-      if (stray_quotes && random() % 2 == 0) record += "x\"";
+      if (stray_quotes && rng() % 2 == 0) record += "x\"";
     }
-    if (random() % 2 == 0) record += '\r';
+    if (rng() % 2 == 0) record += '\r';
     record += '\n';
     const std::string data = record + "next,\"\"\"x\"\n" + std::string(70, 'z');
     int64_t expected_lines = 0;
@@ -605,15 +607,76 @@ TEST(CsvTest, RecordsAreSplitAsOneByteAtATimeWouldSplitThem) {
     std::vector<std::string> split;
     SplitCsvRecord(data.substr(0, end), &split);
     EXPECT_EQ(split, expected) << record;
-    const size_t cut = random() % end;
+    const size_t cut = rng() % end;
     lines = 0;
     n = ScanCsvRecord(absl::string_view(data).substr(0, cut),
                       /*at_end=*/false, &lines);
     ASSERT_TRUE(n.ok()) << record;
     EXPECT_EQ(*n, 0u) << "cut at " << cut << ": " << record;
+
+    // The last record of a file, without its newline.
+    const std::string last = data.substr(0, end - 1);
+    int64_t last_lines = 0;
+    size_t last_end = 0;
+    const std::vector<std::string> last_expected =
+        SplitOneByteAtATime(last, &last_lines, &last_end);
+    if (last_end != 0) continue;  // a newline in an unquoted field ends it
+    lines = 0;
+    n = ScanCsvRecord(last, /*at_end=*/true, &lines);
+    if (!n.ok()) {  // a quote left open
+      EXPECT_EQ(n.status().message(), "unterminated quote") << record;
+      continue;
+    }
+    EXPECT_EQ(*n, last.size()) << record;
+    EXPECT_EQ(lines, last_lines) << record;
+    SplitCsvRecord(last, &split);
+    EXPECT_EQ(split, last_expected) << record;
   }
   // Many records end elsewhere than after an even number of quotes.
   EXPECT_GT(irregular, 100);
+}
+
+// A quoted cell and a stray quote at every offset of a 64-byte block, and
+// across two: what the search carries from one block to the next.
+TEST(CsvTest, QuotesAtEveryOffsetOfABlock) {
+  for (size_t offset = 0; offset < 140; ++offset) {
+    for (const std::string& tail :
+         {std::string("\"p\"\"q\",r\n"), std::string("x\"y,\"p\"\"q\"\n"),
+          std::string("\"\",\"\"\"\",\"a\nb\"\r\n")}) {
+      const std::string record = std::string(offset, 'a') + "," + tail;
+      const std::string data = record + std::string(70, 'z') + "\n";
+      int64_t expected_lines = 0;
+      size_t end = 0;
+      const std::vector<std::string> expected =
+          SplitOneByteAtATime(data, &expected_lines, &end);
+      ASSERT_EQ(end, record.size());
+      int64_t lines = 0;
+      auto n = ScanCsvRecord(data, /*at_end=*/false, &lines);
+      ASSERT_TRUE(n.ok());
+      EXPECT_EQ(*n, end) << offset << ": " << tail;
+      EXPECT_EQ(lines, expected_lines) << offset << ": " << tail;
+      std::vector<std::string> split;
+      SplitCsvRecord(record, &split);
+      EXPECT_EQ(split, expected) << offset << ": " << tail;
+    }
+  }
+}
+
+// Splitting takes memory in proportion to the record, even for one the
+// byte-by-byte rule must split (a stray quote) with thousands of quoted
+// cells.
+TEST(CsvTest, SplittingManyQuotedCellsTakesMemoryInProportion) {
+  std::string record = "a\",";
+  for (int i = 0; i < 5000; ++i) record += "\"\",";
+  record += "\"last\"\n";
+  std::vector<std::string> fields;
+  SplitCsvRecord(record, &fields);
+  ASSERT_EQ(fields.size(), 5002u);
+  EXPECT_EQ(fields[0], "a\"");
+  EXPECT_EQ(fields[5001], "last");
+  size_t held = 0;
+  for (const std::string& field : fields) held += field.capacity();
+  EXPECT_LT(held, 64 * record.size());
 }
 
 // ---------------------------------------------------------------------------
