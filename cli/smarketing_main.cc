@@ -17,7 +17,7 @@
 #include "cli/commands.h"
 #include "cli/report.h"
 #include "core/base/version.h"
-#include "core/batch/batch_scorer.h"
+#include "core/batch/parallel_for.h"
 #ifdef SMARKETING_CLI_IMPORT
 #include "cli/import_command.h"
 #endif

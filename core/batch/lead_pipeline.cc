@@ -4,7 +4,7 @@
 #include <future>
 #include <utility>
 
-#include "core/batch/batch_scorer.h"
+#include "core/batch/parallel_for.h"
 
 namespace smarketing {
 namespace {

@@ -21,7 +21,7 @@
 #include "core/base/enum_label.h"
 #include "core/base/lead_fields.h"
 #include "core/base/problems.h"
-#include "core/batch/batch_scorer.h"
+#include "core/batch/parallel_for.h"
 #include "core/playbook/field.h"
 #include "google/protobuf/util/json_util.h"
 

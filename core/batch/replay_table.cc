@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/base/proto_time.h"
-#include "core/batch/batch_scorer.h"
+#include "core/batch/parallel_for.h"
 #include "core/batch/score_table.h"
 #include "core/scoring/lead_validation.h"
 #include "core/scoring/scorer.h"

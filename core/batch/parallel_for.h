@@ -1,7 +1,7 @@
 // Work shared among threads, for the lead pipeline (lead_pipeline.h) and the
 // Python bindings.
-#ifndef SMARKETING_CORE_BATCH_BATCH_SCORER_H_
-#define SMARKETING_CORE_BATCH_BATCH_SCORER_H_
+#ifndef SMARKETING_CORE_BATCH_PARALLEL_FOR_H_
+#define SMARKETING_CORE_BATCH_PARALLEL_FOR_H_
 
 #include <cstdint>
 #include <functional>
@@ -20,4 +20,4 @@ void ParallelFor(int64_t count, int threads,
 
 }  // namespace smarketing
 
-#endif  // SMARKETING_CORE_BATCH_BATCH_SCORER_H_
+#endif  // SMARKETING_CORE_BATCH_PARALLEL_FOR_H_

@@ -1,4 +1,4 @@
-#include "core/batch/batch_scorer.h"
+#include "core/batch/parallel_for.h"
 
 #include <algorithm>
 #include <atomic>
