@@ -383,13 +383,10 @@ absl::StatusOr<size_t> CsvRecord(absl::string_view data, bool at_end,
 class CsvBlocks {
  public:
   struct Masks {
-    uint64_t quotes = 0;
     uint64_t newlines = 0;
     uint64_t commas = 0;
     uint64_t in_quotes = 0;  // opening quotes included, closing ones not
-    uint64_t openings = 0;
-    uint64_t closings = 0;
-    uint64_t stray = 0;  // openings where no quoted part may start
+    uint64_t stray = 0;      // opening quotes where no quoted part may start
     // Quotes that are not bytes of a field: all but the second of each "".
     uint64_t dropped = 0;
   };
@@ -397,21 +394,20 @@ class CsvBlocks {
   // The next 64 bytes of the record, at `p`.
   Masks Next(const char* p) {
     Masks m;
-    m.quotes = ByteMask64(p, '"');
+    const uint64_t quotes = ByteMask64(p, '"');
     m.newlines = ByteMask64(p, '\n');
     m.commas = ByteMask64(p, ',');
-    m.in_quotes = PrefixXor(m.quotes) ^ inside_;
-    m.openings = m.quotes & m.in_quotes;
-    m.closings = m.quotes & ~m.in_quotes;
+    m.in_quotes = PrefixXor(quotes) ^ inside_;
+    const uint64_t openings = quotes & m.in_quotes;
+    const uint64_t closings = quotes & ~m.in_quotes;
     // After these bytes, or at the start of the record, a quote may open a
     // quoted part.
-    const uint64_t may_open_after = m.quotes | m.newlines | m.commas;
-    m.stray = m.openings & ~((may_open_after << 1) | may_open_);
-    m.dropped =
-        m.quotes & ~(m.openings & ((m.closings << 1) | closing_before_));
+    const uint64_t may_open_after = quotes | m.newlines | m.commas;
+    m.stray = openings & ~((may_open_after << 1) | may_open_);
+    m.dropped = quotes & ~(openings & ((closings << 1) | closing_before_));
     inside_ = uint64_t{0} - (m.in_quotes >> 63);
     may_open_ = may_open_after >> 63;
-    closing_before_ = m.closings >> 63;
+    closing_before_ = closings >> 63;
     return m;
   }
 
