@@ -7,6 +7,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 jobs=${SMARKETING_JOBS:-$(nproc)}
+# The build trees take about 7 GB at their peak; a full disk shows up later
+# as an assembler error, so say what is free first.
+df -h "$root" | awk 'NR == 2 { print "== disk: " $4 " free on " $6 }'
 
 echo "== schema: buf lint and breaking-change check"
 "$root/scripts/check-proto.sh"
@@ -37,6 +40,9 @@ CMAKE_BUILD_TYPE=Debug "$root/scripts/build.sh" "$root/build-asan" \
   -DSMARKETING_SANITIZE=address,undefined -DSMARKETING_BUILD_BENCHMARKS=OFF
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs"
+# CI machines share their disk: once its stage has passed, the ASan tree
+# (about 2.3 GB) gives its room to the TSan and fuzzing builds.
+if [[ "${CI:-}" == true ]]; then rm -rf "$root/build-asan"; fi
 
 # The service's gRPC-level tests are not run under TSan: Debian's libgrpc is
 # not instrumented, so TSan cannot see the synchronisation inside it and
