@@ -92,6 +92,24 @@ void BM_ScoreOneThread(benchmark::State& state) {
 }
 BENCHMARK(BM_ScoreOneThread);
 
+// Scoring alone, from leads already validated and laid out flat: the
+// issue's "core scoring from the flat form".
+void BM_ScoreFlatOneThread(benchmark::State& state) {
+  const Fixture& f = GetFixture();
+  std::vector<FlatLead> flat(f.leads.size());
+  for (size_t i = 0; i < f.leads.size(); ++i) flat[i].Assign(f.leads[i]);
+  Scorer scorer(f.playbook);
+  LeadScore score;
+  size_t i = 0;
+  for (auto _ : state) {
+    scorer.ScoreFlat(flat[i], kNow, &score);
+    benchmark::DoNotOptimize(score.total);
+    if (++i == flat.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ScoreFlatOneThread);
+
 // On the lead pipeline, from leads in memory: scoring alone, on 1 and 2
 // threads and all of them (0).
 void BM_ScorePipeline(benchmark::State& state) {

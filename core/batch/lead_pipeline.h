@@ -24,6 +24,14 @@
 
 namespace smarketing {
 
+// A lead as a source hands it out.
+struct SourceLead {
+  const v1::Lead* lead = nullptr;
+  // The same lead laid out flat and already validated, when the source
+  // read it so (Scorer::ScoreFlat scores it); null otherwise.
+  const FlatLead* flat = nullptr;
+};
+
 // Where leads come from, a block at a time. Two blocks are held at once, in
 // slots 0 and 1: the pipeline finishes one (routing, writing) while the
 // next is scored.
@@ -39,8 +47,7 @@ class LeadSource {
   // Lead i of the block in `slot`, read on worker `thread`; valid until that
   // thread reads another lead. Called once per lead. A record that is not a
   // lead is INVALID_ARGUMENT naming where it is.
-  virtual absl::StatusOr<const v1::Lead*> Read(int thread, int slot,
-                                               int64_t i) = 0;
+  virtual absl::StatusOr<SourceLead> Read(int thread, int slot, int64_t i) = 0;
   // Where lead i of the block in `slot` is: its line in a file, its row in
   // a table or a list.
   virtual int64_t line(int slot, int64_t i) const = 0;

@@ -255,6 +255,7 @@ struct DataChecker::State {
   std::vector<const google::protobuf::Value*> compiled_values;
   std::unique_ptr<PropertyCache> own_properties;
   std::unique_ptr<PropertyCache> compiled_properties;
+  FlatLead flat;  // the lead being added
   std::vector<char> fired;
 
   void Walk(const v1::Condition& c, FieldScope scope, const std::string& path);
@@ -440,6 +441,7 @@ void DataChecker::AddLead(const v1::Lead& lead) {
   ++s.leads;
   s.events += lead.events_size();
   s.CountColumnValues(lead);
+  s.flat.Assign(lead);
   s.TallyConditionReads(lead);
   s.CountMatchingRules(lead);
 }
@@ -474,9 +476,9 @@ void DataChecker::State::TallyConditionReads(const v1::Lead& lead) {
   for (Leaf& leaf : leaves) {
     if (!leaf.on_event) leaf.Tally(ReadField(leaf.field, own));
   }
-  for (const v1::Event& event : lead.events()) {
+  for (const FlatEvent& event : flat.events()) {
     own.event = &event;
-    own_properties->Reset(&event);
+    own_properties->Reset(&flat, &event);
     for (Leaf& leaf : leaves) {
       if (leaf.on_event) leaf.Tally(ReadField(leaf.field, own));
     }
@@ -516,17 +518,17 @@ void DataChecker::State::CountMatchingEventRules(const v1::Lead& lead,
   const CompiledPlaybook& compiled = *playbook;
   std::fill(fired.begin(), fired.end(), 0);
   const auto& raisers = compiled.hand_raiser_rules();
-  for (const v1::Event& event : lead.events()) {
-    if (!v1::EventType_IsValid(event.type()) || event.type() >= 64) continue;
+  for (const FlatEvent& event : flat.events()) {
+    if (!v1::EventType_IsValid(event.type) || event.type >= 64) continue;
     context->event = &event;
-    compiled_properties->Reset(&event);
-    for (int e : compiled.engagement_rules_for(event.type())) {
+    compiled_properties->Reset(&flat, &event);
+    for (int e : compiled.engagement_rules_for(event.type)) {
       if (!fired[first_engagement + e] &&
           compiled.engagement_rules()[e].when.Matches(*context)) {
         fired[first_engagement + e] = 1;
       }
     }
-    const uint64_t type_bit = uint64_t{1} << event.type();
+    const uint64_t type_bit = uint64_t{1} << event.type;
     for (int h = 0; h < static_cast<int>(raisers.size()); ++h) {
       if ((raisers[h].event_type_mask & type_bit) != 0 &&
           !fired[first_hand_raiser + h] && raisers[h].when.Matches(*context)) {

@@ -75,6 +75,15 @@ absl::Status LeadBlock::Parse(int64_t i, v1::Lead* lead) {
   return absl::OkStatus();
 }
 
+bool LeadBlock::ParseFlat(int64_t i, FlatLeadJsonReader* reader,
+                          v1::Lead* fields, FlatLead* flat) const {
+  const Record& record = records_[i];
+  if (header_ != nullptr || !record.status.ok()) return false;
+  return reader->Read(
+      absl::string_view(data_.data() + record.offset, record.size), fields,
+      flat);
+}
+
 LeadBlockReader::~LeadBlockReader() {
   if (pending_.valid()) pending_.wait();
   if (close_fd_) ::close(fd_);

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/leads/lead_io.h"
+#include "core/leads/lead_json.h"
 #include "google/protobuf/arena.h"
 #include "smarketing/v1/lead.pb.h"
 
@@ -39,6 +40,11 @@ class LeadBlock {
   // threads at once for different records. A malformed record is
   // INVALID_ARGUMENT naming the file and line, as LeadReader::Next.
   absl::Status Parse(int64_t i, v1::Lead* lead);
+  // Reads record i of JSON lines with `reader` (FlatLeadJsonReader::Read):
+  // true when `flat` is ready to score, its strings valid while this block
+  // is. false for a record to read with Parse, and for CSV.
+  bool ParseFlat(int64_t i, FlatLeadJsonReader* reader, v1::Lead* fields,
+                 FlatLead* flat) const;
 
  private:
   friend class LeadBlockReader;

@@ -14,6 +14,7 @@
 
 #include "core/base/utf8.h"
 #include "core/leads/lead_io.h"
+#include "core/scoring/lead_validation.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -29,6 +30,9 @@ constexpr int kMaxDepth = 32;
 constexpr int kMaxDoubleIntegerDigits = 15;
 // Up to 18 digits always fit an int64.
 constexpr int kMaxInt64Digits = 18;
+// Structs of event properties with more members go to the slow path, which
+// finds repeated keys with protobuf's map.
+constexpr size_t kMaxFlatMembers = 64;
 
 // Enum values by exact name, as protobuf's JSON parser matches them.
 class EnumNames {
@@ -184,6 +188,17 @@ class Parser {
   explicit Parser(absl::string_view json)
       : p_(reinterpret_cast<const unsigned char*>(json.data())),
         end_(p_ + json.size()) {}
+
+  // Events go to `flat` instead of the lead, checked as ValidateEvent
+  // checks them; decoded strings to `text`, which must have room for
+  // `json` (decoding never lengthens a string), so that views stay valid.
+  Parser(absl::string_view json, FlatLead* flat, std::string* text,
+         std::vector<FlatValue>* pending)
+      : Parser(json) {
+    flat_ = flat;
+    text_ = text;
+    pending_ = pending;
+  }
 
   bool Lead(v1::Lead* lead) {
     if (!LeadObject(lead)) return false;
@@ -557,6 +572,138 @@ class Parser {
     }
   }
 
+  // Flat mode: a string as a view into the JSON, or into text_ when it
+  // holds escapes.
+  bool View(absl::string_view* out) {
+    if (!Consume('"')) return false;
+    const unsigned char* start = p_;
+    if (StringBody(nullptr)) {
+      *out = absl::string_view(reinterpret_cast<const char*>(start),
+                               p_ - 1 - start);
+      return true;
+    }
+    p_ = start;
+    const size_t from = text_->size();
+    if (!StringBody(text_)) return false;
+    *out = absl::string_view(text_->data() + from, text_->size() - from);
+    return true;
+  }
+
+  // The members of a struct at `depth` (1 for an event's properties), laid
+  // out in flat_ as FlatLead::Assign lays them out: a struct's members
+  // contiguous, each nested struct's members placed when it closes. Lists
+  // and what ValidateEvent would refuse go to the slow path.
+  bool FlatStruct(int depth, uint32_t* first, uint32_t* count) {
+    if (depth > kMaxValueDepth) return false;
+    const size_t mark = pending_->size();
+    const bool ok = Object([&](absl::string_view key) {
+      if (key.size() > kMaxIdBytes) return false;
+      // Each key once, as in protobuf's map; large structs go to the
+      // slow path rather than to a quadratic check.
+      if (pending_->size() - mark >= kMaxFlatMembers) return false;
+      for (size_t i = mark; i < pending_->size(); ++i) {
+        if ((*pending_)[i].key == key) return false;
+      }
+      FlatValue value;
+      value.key = key;
+      if (!FlatMember(depth + 1, &value)) return false;
+      pending_->push_back(value);
+      return true;
+    });
+    if (!ok) return false;
+    std::vector<FlatValue>& values = flat_->mutable_values();
+    *first = static_cast<uint32_t>(values.size());
+    *count = static_cast<uint32_t>(pending_->size() - mark);
+    values.insert(values.end(), pending_->begin() + mark, pending_->end());
+    pending_->resize(mark);
+    return true;
+  }
+
+  bool FlatMember(int depth, FlatValue* value) {
+    SkipSpace();
+    if (p_ >= end_) return false;
+    switch (*p_) {
+      case '{':
+        value->kind = FlatValue::kStruct;
+        return FlatStruct(depth, &value->first, &value->count);
+      case '"':
+        value->kind = FlatValue::kString;
+        return View(&value->text) && value->text.size() <= kMaxTextBytes;
+      case 't':
+      case 'f':
+        value->kind = FlatValue::kBool;
+        return Bool(&value->boolean);
+      case 'n':
+        value->kind = FlatValue::kNull;
+        return Literal("null");
+      case '-':
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+      case '8':
+      case '9':
+        value->kind = FlatValue::kNumber;
+        return Double(&value->number);
+      default:
+        return false;
+    }
+  }
+
+  bool FlatEventObject(FlatEvent* event) {
+    *event = FlatEvent();
+    bool timed = false;
+    Seen seen;
+    const bool ok = Object([&](absl::string_view key) {
+      const int field = FieldIndex(key, kEventFields);
+      if (!seen.First(field)) return false;
+      switch (field) {
+        case 0:
+          return View(&event->id);
+        case 1: {
+          int type;
+          if (!Enum(EventTypeNames(), &type)) return false;
+          event->type = static_cast<v1::EventType>(type);
+          return true;
+        }
+        case 2: {
+          google::protobuf::Timestamp t;
+          if (!Timestamp(&t)) return false;
+          event->seconds = t.seconds();
+          event->nanos = t.nanos();
+          timed = true;
+          return true;
+        }
+        case 3:
+          return FlatStruct(1, &event->first_property, &event->property_count);
+        default:
+          return View(&event->custom_type);
+      }
+    });
+    // What ValidateEvent refuses is left to it, on the slow path.
+    return ok && timed && !event->id.empty() &&
+           event->id.size() <= kMaxIdBytes &&
+           event->type != v1::EVENT_TYPE_UNSPECIFIED &&
+           event->custom_type.size() <= kMaxIdBytes &&
+           (event->type != v1::EVENT_TYPE_CUSTOM ||
+            !event->custom_type.empty());
+  }
+
+  bool FlatEvents() {
+    std::vector<FlatEvent>& events = flat_->mutable_events();
+    return Array([&] {
+      if (events.size() >= static_cast<size_t>(kMaxEventsPerLead)) {
+        return false;
+      }
+      events.emplace_back();
+      return FlatEventObject(&events.back());
+    });
+  }
+
   bool Struct(google::protobuf::Struct* s, int depth) {
     if (depth > kMaxDepth) return false;
     auto* fields = s->mutable_fields();
@@ -708,6 +855,7 @@ class Parser {
         case 10:
           return Struct(lead->mutable_attributes(), 0);
         case 11:
+          if (flat_ != nullptr) return FlatEvents();
           return Array([&] { return EventObject(lead->add_events()); });
         default:
           return Timestamp(lead->mutable_created_at());
@@ -717,6 +865,9 @@ class Parser {
 
   const unsigned char* p_;
   const unsigned char* end_;
+  FlatLead* flat_ = nullptr;
+  std::string* text_ = nullptr;
+  std::vector<FlatValue>* pending_ = nullptr;
 };
 
 }  // namespace
@@ -724,6 +875,17 @@ class Parser {
 bool ParseLeadJsonFast(absl::string_view json, v1::Lead* lead) {
   lead->Clear();
   return Parser(json).Lead(lead);
+}
+
+bool FlatLeadJsonReader::Read(absl::string_view json, v1::Lead* fields,
+                              FlatLead* flat) {
+  fields->Clear();
+  flat->Reset(fields);
+  text_.clear();
+  text_.reserve(json.size());
+  pending_.clear();
+  return Parser(json, flat, &text_, &pending_).Lead(fields) &&
+         ValidateLead(*fields).ok();
 }
 
 absl::Status ParseLeadJsonQuickly(absl::string_view json, v1::Lead* lead) {

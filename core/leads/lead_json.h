@@ -13,8 +13,12 @@
 #ifndef SMARKETING_CORE_LEADS_LEAD_JSON_H_
 #define SMARKETING_CORE_LEADS_LEAD_JSON_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "core/base/flat_lead.h"
 #include "smarketing/v1/lead.pb.h"
 
 namespace smarketing {
@@ -27,6 +31,24 @@ bool ParseLeadJsonFast(absl::string_view json, v1::Lead* lead);
 // ParseLeadJsonFast, falling back to ParseLeadJson (lead_io.h): the same
 // result and errors as ParseLeadJson, much faster on typical leads.
 absl::Status ParseLeadJsonQuickly(absl::string_view json, v1::Lead* lead);
+
+// Reads a lead for scoring: its own fields into a v1::Lead, its events
+// straight into a FlatLead, without a Struct per event. Keeps its buffers
+// between leads; one per thread.
+class FlatLeadJsonReader {
+ public:
+  // true when `json` was read on the fast path and the lead passes every
+  // check of ValidateLead: `flat` (over `fields`) is then ready for
+  // Scorer::ScoreFlat, its strings pointing into `json` and into this
+  // reader until the next call. false otherwise, with `fields` and `flat`
+  // unspecified: the caller reads the lead with ParseLeadJsonQuickly, and
+  // validation names what is wrong.
+  bool Read(absl::string_view json, v1::Lead* fields, FlatLead* flat);
+
+ private:
+  std::string text_;                // decoded strings
+  std::vector<FlatValue> pending_;  // members of the structs still open
+};
 
 }  // namespace smarketing
 

@@ -367,9 +367,9 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline FieldValue Read(const FieldRef& field,
     case FieldId::kAttribute:
       return FromProtoValue((*c.attributes)[field.slot]);
     case FieldId::kEventType:
-      return Enum(field.enum_type, c.event->type());
+      return Enum(field.enum_type, c.event->type);
     case FieldId::kEventCustomType:
-      return Text(c.event->custom_type());
+      return Text(c.event->custom_type);
     case FieldId::kEventProperty:
       return c.properties->Get(field.slot);
     case FieldId::kScoreFit:

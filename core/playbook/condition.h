@@ -37,7 +37,8 @@ class PropertyCache {
   explicit PropertyCache(const SlotTable* slots) : slots_(slots) {}
   // O(1): values resolved for the previous event are recognised by their
   // generation, not cleared.
-  void Reset(const v1::Event* event) {
+  void Reset(const FlatLead* lead, const FlatEvent* event) {
+    lead_ = lead;
     event_ = event;
     if (static_cast<int>(values_.size()) != slots_->size()) {
       values_.assign(slots_->size(), FieldValue());
@@ -51,7 +52,9 @@ class PropertyCache {
   const FieldValue& Get(int slot) {
     if (generations_[slot] != generation_) {
       values_[slot] =
-          FromProtoValue(slots_->Resolve(event_->properties(), slot));
+          event_->properties != nullptr
+              ? FromProtoValue(slots_->Resolve(*event_->properties, slot))
+              : FromFlatValue(lead_->Find(*event_, slots_->path(slot)));
       generations_[slot] = generation_;
     }
     return values_[slot];
@@ -59,7 +62,8 @@ class PropertyCache {
 
  private:
   const SlotTable* slots_;
-  const v1::Event* event_ = nullptr;
+  const FlatLead* lead_ = nullptr;
+  const FlatEvent* event_ = nullptr;
   uint32_t generation_ = 0;
   std::vector<uint32_t> generations_;
   std::vector<FieldValue> values_;
@@ -70,7 +74,7 @@ struct EvalContext {
   const v1::Lead* lead = nullptr;
   // The lead's attributes, resolved by the Playbook's SlotTable.
   const std::vector<const google::protobuf::Value*>* attributes = nullptr;
-  const v1::Event* event = nullptr;
+  const FlatEvent* event = nullptr;
   PropertyCache* properties = nullptr;
   const ScoreView* score = nullptr;
 };

@@ -256,4 +256,27 @@ FieldValue FromProtoValue(const google::protobuf::Value* value) {
   return out;
 }
 
+FieldValue FromFlatValue(const FlatValue* value) {
+  FieldValue out;
+  if (value == nullptr) return out;
+  switch (value->kind) {
+    case FlatValue::kString:
+      if (value->text.empty()) break;
+      out.kind = FieldValue::kString;
+      out.text = value->text;
+      break;
+    case FlatValue::kNumber:
+      out.kind = FieldValue::kNumber;
+      out.number = value->number;
+      break;
+    case FlatValue::kBool:
+      out.kind = FieldValue::kBool;
+      out.boolean = value->boolean;
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
 }  // namespace smarketing

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/base/flat_lead.h"
 #include "core/base/lead_fields.h"
 #include "google/protobuf/struct.pb.h"
 #include "smarketing/v1/event.pb.h"
@@ -82,6 +83,8 @@ std::string KnownFieldNames(FieldScope scope);
 // A protobuf Value as a FieldValue (kMissing for null, empty text, lists
 // and structs).
 FieldValue FromProtoValue(const google::protobuf::Value* value);
+// The same for an event property of a FlatLead.
+FieldValue FromFlatValue(const FlatValue* value);
 
 }  // namespace smarketing
 

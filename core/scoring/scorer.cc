@@ -204,8 +204,9 @@ void Scorer::ScoreFit(const EvalContext& context, LeadScore* out) {
   }
 }
 
-void Scorer::MarkDuplicates(const v1::Lead& lead, LeadScore* out) {
-  const int n = lead.events_size();
+void Scorer::MarkDuplicates(const FlatLead& lead, LeadScore* out) {
+  const absl::Span<const FlatEvent> events = lead.events();
+  const int n = static_cast<int>(events.size());
   duplicate_.assign(n, 0);
   if (n < 2) return;
   // Open addressing over event indexes, at most half full. absl's hash is
@@ -216,8 +217,8 @@ void Scorer::MarkDuplicates(const v1::Lead& lead, LeadScore* out) {
   id_table_.assign(capacity, -1);
   id_hashes_.resize(n);
   for (int i = 0; i < n; ++i) {
-    const std::string& id = lead.events(i).id();
-    const uint64_t hash = absl::HashOf(absl::string_view(id));
+    const absl::string_view id = events[i].id;
+    const uint64_t hash = absl::HashOf(id);
     id_hashes_[i] = hash;
     // The first occurrence in input order is kept; any later event with the
     // same id is a duplicate.
@@ -227,7 +228,7 @@ void Scorer::MarkDuplicates(const v1::Lead& lead, LeadScore* out) {
         id_table_[slot] = i;
         break;
       }
-      if (id_hashes_[j] == hash && lead.events(j).id() == id) {
+      if (id_hashes_[j] == hash && events[j].id == id) {
         duplicate_[i] = 1;
         ++out->duplicate_events;
         break;
@@ -236,7 +237,7 @@ void Scorer::MarkDuplicates(const v1::Lead& lead, LeadScore* out) {
   }
 }
 
-void Scorer::ScoreEngagement(const v1::Lead& lead, absl::Time now,
+void Scorer::ScoreEngagement(const FlatLead& lead, absl::Time now,
                              const EvalContext& lead_context, LeadScore* out) {
   MarkDuplicates(lead, out);
   const int64_t now_s = absl::ToUnixSeconds(now);
@@ -252,16 +253,17 @@ void Scorer::ScoreEngagement(const v1::Lead& lead, absl::Time now,
 
   EvalContext context = lead_context;
   context.properties = &properties_;
-  for (int i = 0; i < lead.events_size(); ++i) {
+  const absl::Span<const FlatEvent> events = lead.events();
+  for (int i = 0; i < static_cast<int>(events.size()); ++i) {
     if (duplicate_[i]) continue;
-    const v1::Event& event = lead.events(i);
-    const int64_t s = event.occurred_at().seconds();
-    const int32_t ns = event.occurred_at().nanos();
+    const FlatEvent& event = events[i];
+    const int64_t s = event.seconds;
+    const int32_t ns = event.nanos;
     if (s > now_s || (s == now_s && ns > now_ns)) continue;
     ++out->events_counted;
     const double age = static_cast<double>(now_s - s) + (now_ns - ns) * 1e-9;
     context.event = &event;
-    properties_.Reset(&event);
+    properties_.Reset(&lead, &event);
     TallyEngagementRules(i, age, context);
     RaiseHands(age, context);
   }
@@ -271,11 +273,11 @@ void Scorer::ScoreEngagement(const v1::Lead& lead, absl::Time now,
 
 void Scorer::TallyEngagementRules(int i, double age,
                                   const EvalContext& context) {
-  const v1::Event& event = *context.event;
+  const FlatEvent& event = *context.event;
   const auto& rules = playbook_->engagement_rules();
   const std::vector<int>& candidates =
-      playbook_->engagement_rules_for(event.type());
-  const int slot = playbook_->engagement_deciding_slot(event.type());
+      playbook_->engagement_rules_for(event.type);
+  const int slot = playbook_->engagement_deciding_slot(event.type);
   const uint64_t decided =
       slot >= 0 ? MatchByValue(slot, candidates, context) : 0;
   for (size_t k = 0; k < candidates.size(); ++k) {
@@ -285,8 +287,7 @@ void Scorer::TallyEngagementRules(int i, double age,
       continue;
     }
     if (rule.window_seconds > 0) {
-      windowed_[r].emplace_back(event.occurred_at().seconds(),
-                                event.occurred_at().nanos(), i);
+      windowed_[r].emplace_back(event.seconds, event.nanos, i);
       continue;
     }
     const int d = rule_decay_[r];
@@ -320,7 +321,7 @@ uint64_t Scorer::MatchByValue(int slot, const std::vector<int>& rules,
   if (value.text.size() > kMaxRememberedText) return decide();
   // The key: event type, kind, then the value's bytes.
   decision_key_.clear();
-  decision_key_.push_back(static_cast<char>(context.event->type()));
+  decision_key_.push_back(static_cast<char>(context.event->type));
   decision_key_.push_back(static_cast<char>(value.kind));
   switch (value.kind) {
     case FieldValue::kNumber:
@@ -345,7 +346,7 @@ uint64_t Scorer::MatchByValue(int slot, const std::vector<int>& rules,
 
 void Scorer::RaiseHands(double age, const EvalContext& context) {
   const auto& raisers = playbook_->hand_raiser_rules();
-  const uint64_t type_bit = uint64_t{1} << context.event->type();
+  const uint64_t type_bit = uint64_t{1} << context.event->type;
   for (int h = 0; h < static_cast<int>(raisers.size()); ++h) {
     const CompiledPlaybook::HandRaiserRule& raiser = raisers[h];
     if ((raiser.event_type_mask & type_bit) == 0 || hand_raised_[h] ||
@@ -406,6 +407,13 @@ void Scorer::SumEngagement(LeadScore* out) const {
 absl::Status Scorer::Score(const v1::Lead& lead, absl::Time now,
                            LeadScore* out) {
   if (absl::Status status = ValidateLead(lead); !status.ok()) return status;
+  flat_.Assign(lead);
+  ScoreFlat(flat_, now, out);
+  return absl::OkStatus();
+}
+
+void Scorer::ScoreFlat(const FlatLead& flat, absl::Time now, LeadScore* out) {
+  const v1::Lead& lead = flat.fields();
   // Keep the explanation's storage: scoring millions of leads must not
   // allocate per lead.
   std::vector<RuleContribution> explanation = std::move(out->explanation);
@@ -419,7 +427,7 @@ absl::Status Scorer::Score(const v1::Lead& lead, absl::Time now,
   context.attributes = &attributes_;
 
   ScoreFit(context, out);
-  ScoreEngagement(lead, now, context, out);
+  ScoreEngagement(flat, now, context, out);
   out->total = out->fit + out->engagement;
 
   // Opt-out and disqualification take precedence over any score.
@@ -449,7 +457,7 @@ absl::Status Scorer::Score(const v1::Lead& lead, absl::Time now,
     if (playbook_->disqualified_grade() >= 0) {
       out->grade = playbook_->disqualified_grade();
     }
-    return absl::OkStatus();
+    return;
   }
 
   v1::Priority raised = v1::PRIORITY_UNSPECIFIED;
@@ -488,7 +496,6 @@ absl::Status Scorer::Score(const v1::Lead& lead, absl::Time now,
     break;
   }
   out->priority = std::max(out->priority, raised);
-  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::ScoreResult> Scorer::Score(const v1::Lead& lead,

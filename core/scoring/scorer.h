@@ -76,6 +76,10 @@ class Scorer {
   // lead; `out` is then unspecified.
   absl::Status Score(const v1::Lead& lead, absl::Time now, LeadScore* out);
 
+  // The same for a lead already validated (ValidateLead), laid out flat:
+  // scoring itself, without checks, for readers that validate as they go.
+  void ScoreFlat(const FlatLead& lead, absl::Time now, LeadScore* out);
+
   // Scores and converts, with explanation sentences.
   absl::StatusOr<v1::ScoreResult> Score(const v1::Lead& lead, absl::Time now);
 
@@ -89,7 +93,7 @@ class Scorer {
 
  private:
   void ScoreFit(const EvalContext& context, LeadScore* out);
-  void ScoreEngagement(const v1::Lead& lead, absl::Time now,
+  void ScoreEngagement(const FlatLead& lead, absl::Time now,
                        const EvalContext& context, LeadScore* out);
   // ScoreEngagement's steps: the engagement rules and hand-raiser rules
   // matched by event `i` (context.event) of age `age` seconds, the events
@@ -103,11 +107,12 @@ class Scorer {
   void RaiseHands(double age, const EvalContext& context);
   void CountWindowedEvents(int64_t now_s, int32_t now_ns);
   void SumEngagement(LeadScore* out) const;
-  void MarkDuplicates(const v1::Lead& lead, LeadScore* out);
+  void MarkDuplicates(const FlatLead& lead, LeadScore* out);
 
   std::shared_ptr<const CompiledPlaybook> playbook_;
   // Scratch space, kept between leads to avoid allocation.
   std::vector<const google::protobuf::Value*> attributes_;
+  FlatLead flat_;  // Score's lead, laid out
   PropertyCache properties_;
   std::vector<RuleContribution> persona_hits_;
   std::vector<RuleContribution> best_persona_hits_;

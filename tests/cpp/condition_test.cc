@@ -55,12 +55,17 @@ class Evaluator {
                const ScoreView* score = nullptr) const {
     std::vector<const google::protobuf::Value*> resolved;
     attributes_.Resolve(lead.attributes(), &resolved);
+    // The event as the scorer sees it: the one event of a lead.
+    v1::Lead holder;
+    if (event != nullptr) *holder.add_events() = *event;
+    FlatLead flat;
+    flat.Assign(holder);
     PropertyCache cache(&properties_);
-    if (event != nullptr) cache.Reset(event);
+    if (event != nullptr) cache.Reset(&flat, &flat.events()[0]);
     EvalContext context;
     context.lead = &lead;
     context.attributes = &resolved;
-    context.event = event;
+    context.event = event != nullptr ? &flat.events()[0] : nullptr;
     context.properties = event != nullptr ? &cache : nullptr;
     context.score = score;
     return condition_.Matches(context);
@@ -552,12 +557,17 @@ TEST(ConditionTest, PropertyCacheIsResetForEachEvent) {
   ASSERT_TRUE(condition.Compile(
       ConditionFromYaml("{field: event.properties.url, contains: pricing}"),
       FieldScope::kEvent, "when", &problems, &attributes, &properties));
-  const v1::Lead lead = LeadFromYaml("id: l");
-  const v1::Event pricing =
+  v1::Lead lead = LeadFromYaml("id: l");
+  *lead.add_events() =
       EventFromYaml("{id: a, type: page_view, properties: {url: /pricing}}");
-  const v1::Event blog =
+  *lead.add_events() =
       EventFromYaml("{id: b, type: page_view, properties: {url: /blog}}");
-  const v1::Event none = EventFromYaml("{id: c, type: page_view}");
+  *lead.add_events() = EventFromYaml("{id: c, type: page_view}");
+  FlatLead flat;
+  flat.Assign(lead);
+  const FlatEvent& pricing = flat.events()[0];
+  const FlatEvent& blog = flat.events()[1];
+  const FlatEvent& none = flat.events()[2];
   std::vector<const google::protobuf::Value*> resolved;
   attributes.Resolve(lead.attributes(), &resolved);
   PropertyCache cache(&properties);
@@ -565,12 +575,12 @@ TEST(ConditionTest, PropertyCacheIsResetForEachEvent) {
   context.lead = &lead;
   context.attributes = &resolved;
   context.properties = &cache;
-  const std::pair<const v1::Event*, bool> sequence[] = {
+  const std::pair<const FlatEvent*, bool> sequence[] = {
       {&pricing, true}, {&blog, false}, {&pricing, true}, {&none, false}};
   for (const auto& [event, expected] : sequence) {
-    cache.Reset(event);
+    cache.Reset(&flat, event);
     context.event = event;
-    EXPECT_EQ(condition.Matches(context), expected) << event->id();
+    EXPECT_EQ(condition.Matches(context), expected) << event->id;
   }
 }
 

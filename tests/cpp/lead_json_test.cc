@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/leads/lead_blocks.h"
 #include "core/leads/lead_io.h"
+#include "core/scoring/lead_validation.h"
 #include "core/synthetic/lead_generator.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -272,6 +273,160 @@ TEST(LeadBlockReaderTest, TrickyCsvIsReadLikeLeadReader) {
 TEST(LeadBlockReaderTest, AMissingFileIsNotFound) {
   EXPECT_EQ(LeadBlockReader::Open("/no/such/leads.jsonl").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// The members of a struct of FlatLead values hold the keys and values of
+// the Struct the slow path reads, whatever their order.
+void ExpectSameMembers(const FlatLead& flat, uint32_t first, uint32_t count,
+                       const google::protobuf::Struct& s,
+                       const std::string& where) {
+  ASSERT_EQ(count, s.fields().size()) << where;
+  for (uint32_t i = first; i < first + count; ++i) {
+    const FlatValue& x = flat.values()[i];
+    const std::string at = absl::StrCat(where, ".", x.key);
+    const auto it = s.fields().find(std::string(x.key));
+    ASSERT_NE(it, s.fields().end()) << at;
+    const google::protobuf::Value& y = it->second;
+    switch (x.kind) {
+      case FlatValue::kNull:
+        EXPECT_TRUE(y.has_null_value()) << at;
+        break;
+      case FlatValue::kString:
+        EXPECT_EQ(x.text, y.string_value()) << at;
+        break;
+      case FlatValue::kNumber:
+        ASSERT_TRUE(y.has_number_value()) << at;
+        EXPECT_EQ(x.number, y.number_value()) << at;
+        break;
+      case FlatValue::kBool:
+        ASSERT_TRUE(y.has_bool_value()) << at;
+        EXPECT_EQ(x.boolean, y.bool_value()) << at;
+        break;
+      case FlatValue::kStruct:
+        ASSERT_TRUE(y.has_struct_value()) << at;
+        ExpectSameMembers(flat, x.first, x.count, y.struct_value(), at);
+        break;
+      case FlatValue::kList:
+        ADD_FAILURE() << at << ": readers leave lists to the slow path";
+        break;
+    }
+  }
+}
+
+// When the flat reader takes a lead, it must be the lead the slow path
+// reads, valid; when it does not, the slow path decides.
+void ExpectFlatAsSlow(absl::string_view json, bool flat_path) {
+  FlatLeadJsonReader reader;
+  v1::Lead fields;
+  FlatLead flat;
+  ASSERT_EQ(reader.Read(json, &fields, &flat), flat_path) << json;
+  if (!flat_path) return;
+  v1::Lead full;
+  ASSERT_TRUE(ParseLeadJsonQuickly(json, &full).ok()) << json;
+  ASSERT_TRUE(ValidateLead(full).ok()) << json;
+  v1::Lead without_events = full;
+  without_events.clear_events();
+  EXPECT_EQ(Bytes(fields), Bytes(without_events)) << json;
+  ASSERT_EQ(flat.events().size(), full.events_size()) << json;
+  for (int i = 0; i < full.events_size(); ++i) {
+    const FlatEvent& a = flat.events()[i];
+    const v1::Event& b = full.events(i);
+    const std::string where = absl::StrCat(json, " events[", i, "]");
+    EXPECT_EQ(a.id, b.id()) << where;
+    EXPECT_EQ(a.custom_type, b.custom_type()) << where;
+    EXPECT_EQ(a.type, b.type()) << where;
+    EXPECT_EQ(a.seconds, b.occurred_at().seconds()) << where;
+    EXPECT_EQ(a.nanos, b.occurred_at().nanos()) << where;
+    EXPECT_EQ(a.properties, nullptr) << where;
+    ExpectSameMembers(flat, a.first_property, a.property_count, b.properties(),
+                      where);
+  }
+}
+
+TEST(FlatLeadJsonReaderTest, GeneratedLeadsTakeTheFlatPath) {
+  LeadGeneratorOptions options;
+  options.seed = 12;
+  options.now = At("2026-11-23T09:00:00Z");
+  const LeadGenerator generator(options);
+  google::protobuf::util::JsonPrintOptions json_names;
+  v1::Lead lead;
+  for (int i = 0; i < 300; ++i) {
+    generator.Generate(i, &lead);
+    std::string json;
+    ASSERT_TRUE(
+        google::protobuf::util::MessageToJsonString(lead, &json, json_names)
+            .ok());
+    ExpectFlatAsSlow(json, true);
+  }
+}
+
+TEST(FlatLeadJsonReaderTest, EventsTheScorerAcceptsAreReadFlat) {
+  const std::string deep = [] {
+    std::string s = "1";
+    // Properties are depth 1: 15 more structs reach the deepest accepted.
+    for (int i = 0; i < 15; ++i) s = absl::StrCat("{\"k\":", s, "}");
+    return s;
+  }();
+  for (
+      const std::string& json : std::vector<std::string>{
+          R"({"id":"a","events":[]})",
+          R"({"id":"a","events":[{"id":"e\"1\u00e9","type":"EVENT_TYPE_PAGE_VIEW","occurred_at":"2026-11-23T09:00:00.5Z","properties":{"url":"/a\\b\n🚀","n":-2.5e3,"b":false,"z":null,"e":"","o":{"p":{"q":"r"},"s":1}}}]})",
+          R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_CUSTOM","customType":"trial","occurredAt":"0001-01-01T00:00:00Z","properties":{}}]})",
+          R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_EMAIL_OPEN","occurred_at":"9999-12-31T23:59:59.999999999Z"},{"id":"e","type":"EVENT_TYPE_EMAIL_OPEN","occurred_at":"2026-01-01T00:00:00Z"}]})",
+          absl::StrCat(
+              R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_PAGE_VIEW","occurred_at":"2026-11-23T09:00:00Z","properties":{"d":)",
+              deep, "}}]}"),
+          absl::StrCat(
+              R"({"id":"a","events":[{"id":")", std::string(256, 'i'),
+              R"(","type":"EVENT_TYPE_PAGE_VIEW","occurred_at":"2026-11-23T09:00:00Z","properties":{")",
+              std::string(256, 'k'), R"(":")", std::string(64 << 10, 't'),
+              R"("}}]})"),
+      }) {
+    ExpectFlatAsSlow(json, true);
+  }
+}
+
+TEST(FlatLeadJsonReaderTest, WhatValidationRefusesIsLeftToTheSlowPath) {
+  const std::string event =
+      R"("type":"EVENT_TYPE_PAGE_VIEW","occurred_at":"2026-11-23T09:00:00Z")";
+  const std::string too_deep = [] {
+    std::string s = "1";
+    for (int i = 0; i < 16; ++i) s = absl::StrCat("{\"k\":", s, "}");
+    return s;
+  }();
+  for (
+      const std::string& json : std::vector<std::string>{
+          absl::StrCat(R"({"id":"a","events":[{)", event, "}]}"),
+          absl::StrCat(R"({"id":"a","events":[{"id":"",)", event, "}]}"),
+          absl::StrCat(R"({"id":"a","events":[{"id":")", std::string(257, 'i'),
+                       "\",", event, "}]}"),
+          R"({"id":"a","events":[{"id":"e","occurred_at":"2026-11-23T09:00:00Z"}]})",
+          R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_UNSPECIFIED","occurred_at":"2026-11-23T09:00:00Z"}]})",
+          R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_NOPE","occurred_at":"2026-11-23T09:00:00Z"}]})",
+          R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_CUSTOM","occurred_at":"2026-11-23T09:00:00Z"}]})",
+          R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_PAGE_VIEW"}]})",
+          absl::StrCat(R"({"id":"a","events":[{"id":"e",)", event,
+                       R"(,"properties":{"k":1,"k":2}}]})"),
+          absl::StrCat(R"({"id":"a","events":[{"id":"e",)", event,
+                       R"(,"properties":{"l":[1,2]}}]})"),
+          absl::StrCat(R"({"id":"a","events":[{"id":"e",)", event,
+                       R"(,"properties":{"k\u0041":1}}]})"),
+          absl::StrCat(R"({"id":"a","events":[{"id":"e",)", event,
+                       R"(,"properties":{")", std::string(257, 'k'),
+                       R"(":1}}]})"),
+          absl::StrCat(R"({"id":"a","events":[{"id":"e",)", event,
+                       R"(,"properties":{"t":")",
+                       std::string((64 << 10) + 1, 't'), R"("}}]})"),
+          absl::StrCat(R"({"id":"a","events":[{"id":"e",)", event,
+                       R"(,"properties":{"d":)", too_deep, "}}]}"),
+          R"({"id":"a","company":{"employee_count":-7}})",
+          R"({"id":"","events":[]})",
+          R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_PAGE_VIEW","occurred_at":"2026-11-23T10:00:00+01:00"}]})",
+          R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_PAGE_VIEW","occurred_at":"2026-11-23T09:00:00Z","extra":1}]})",
+          R"({"id":"a","events":{}})",
+      }) {
+    ExpectFlatAsSlow(json, false);
+  }
 }
 
 }  // namespace
