@@ -1,8 +1,10 @@
-// A lead laid out for scoring: its own fields stay in the v1::Lead they came
-// in (they are read once per lead, and routing needs them), its events and
-// their properties go into flat arrays that the scorer walks without
-// protobuf's Struct and Map. Strings are views: into that v1::Lead, or into
-// the input a reader filled the lead from, which must outlive it.
+// A lead laid out for scoring: its own fields stay in a v1::Lead (they are
+// read once per lead, and routing needs them), its events go into a flat
+// array. A reader fills it straight from its input (FlatLeadJsonReader in
+// core/leads/lead_json.h), properties included, with no protobuf Struct or
+// Map; Assign lays out a v1::Lead's events, whose properties then stay in
+// their Structs. Strings are views: into that v1::Lead, or into the input
+// and the reader, which must outlive this.
 #ifndef SMARKETING_CORE_BASE_FLAT_LEAD_H_
 #define SMARKETING_CORE_BASE_FLAT_LEAD_H_
 
@@ -18,10 +20,11 @@
 namespace smarketing {
 
 // A property value. Members of a struct are contiguous in the lead's value
-// array, each with its key, in any order; readers leave lists to the slow
-// path (no condition reads into them).
+// array, each with its key, in any order. There is no list: readers leave
+// properties holding one to the slow path, as no condition reads into
+// them.
 struct FlatValue {
-  enum Kind : uint8_t { kNull, kString, kNumber, kBool, kStruct, kList };
+  enum Kind : uint8_t { kNull, kString, kNumber, kBool, kStruct };
   Kind kind = kNull;
   bool boolean = false;
   double number = 0;

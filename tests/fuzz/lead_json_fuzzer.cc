@@ -43,8 +43,6 @@ bool SameMembers(const FlatLead& flat, uint32_t first, uint32_t count,
         same = y.has_struct_value() &&
                SameMembers(flat, x.first, x.count, y.struct_value());
         break;
-      case FlatValue::kList:
-        break;
     }
     if (!same) return false;
   }
