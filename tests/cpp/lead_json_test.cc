@@ -357,13 +357,16 @@ TEST(FlatLeadJsonReaderTest, GeneratedLeadsTakeTheFlatPath) {
   }
 }
 
+// `levels` structs nested around a number: {"k":{"k":1}} for 2.
+std::string NestedStructs(int levels) {
+  std::string s = "1";
+  for (int i = 0; i < levels; ++i) s = absl::StrCat("{\"k\":", s, "}");
+  return s;
+}
+
 TEST(FlatLeadJsonReaderTest, EventsTheScorerAcceptsAreReadFlat) {
-  const std::string deep = [] {
-    std::string s = "1";
-    // Properties are depth 1: 15 more structs reach the deepest accepted.
-    for (int i = 0; i < 15; ++i) s = absl::StrCat("{\"k\":", s, "}");
-    return s;
-  }();
+  // Properties are depth 1: 15 more structs reach the deepest accepted.
+  const std::string deep = NestedStructs(15);
   for (
       const std::string& json : std::vector<std::string>{
           R"({"id":"a","events":[]})",
@@ -386,11 +389,7 @@ TEST(FlatLeadJsonReaderTest, EventsTheScorerAcceptsAreReadFlat) {
 TEST(FlatLeadJsonReaderTest, WhatValidationRefusesIsLeftToTheSlowPath) {
   const std::string event =
       R"("type":"EVENT_TYPE_PAGE_VIEW","occurred_at":"2026-11-23T09:00:00Z")";
-  const std::string too_deep = [] {
-    std::string s = "1";
-    for (int i = 0; i < 16; ++i) s = absl::StrCat("{\"k\":", s, "}");
-    return s;
-  }();
+  const std::string too_deep = NestedStructs(16);
   for (
       const std::string& json : std::vector<std::string>{
           absl::StrCat(R"({"id":"a","events":[{)", event, "}]}"),
