@@ -15,7 +15,7 @@ class FileSource : public LeadSource {
 
   void SetThreads(int threads) override {
     leads_ = std::vector<ReusableLead>(threads);
-    readers_ = std::vector<FlatLeadJsonReader>(threads);
+    readers_ = std::vector<FlatLeadReaders>(threads);
     flat_ = std::vector<FlatLead>(threads);
   }
 
@@ -49,7 +49,7 @@ class FileSource : public LeadSource {
   LeadBlockReader* reader_;
   LeadBlock blocks_[2];
   std::vector<ReusableLead> leads_;
-  std::vector<FlatLeadJsonReader> readers_;
+  std::vector<FlatLeadReaders> readers_;
   std::vector<FlatLead> flat_;
 };
 

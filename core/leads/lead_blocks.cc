@@ -75,13 +75,15 @@ absl::Status LeadBlock::Parse(int64_t i, v1::Lead* lead) {
   return absl::OkStatus();
 }
 
-bool LeadBlock::ParseFlat(int64_t i, FlatLeadJsonReader* reader,
-                          v1::Lead* fields, FlatLead* flat) const {
+bool LeadBlock::ParseFlat(int64_t i, FlatLeadReaders* readers, v1::Lead* fields,
+                          FlatLead* flat) const {
   const Record& record = records_[i];
-  if (header_ != nullptr || !record.status.ok()) return false;
-  return reader->Read(
-      absl::string_view(data_.data() + record.offset, record.size), fields,
-      flat);
+  if (!record.status.ok()) return false;
+  const absl::string_view text(data_.data() + record.offset, record.size);
+  if (header_ != nullptr) {
+    return readers->csv.Read(*header_, text, fields, flat);
+  }
+  return readers->json.Read(text, fields, flat);
 }
 
 LeadBlockReader::~LeadBlockReader() {

@@ -26,6 +26,12 @@
 
 namespace smarketing {
 
+// One thread's readers for LeadBlock::ParseFlat.
+struct FlatLeadReaders {
+  FlatLeadJsonReader json;
+  FlatLeadCsvReader csv;
+};
+
 // A run of consecutive records of a lead file.
 class LeadBlock {
  public:
@@ -40,10 +46,11 @@ class LeadBlock {
   // threads at once for different records. A malformed record is
   // INVALID_ARGUMENT naming the file and line, as LeadReader::Next.
   absl::Status Parse(int64_t i, v1::Lead* lead);
-  // Reads record i of JSON lines with `reader` (FlatLeadJsonReader::Read):
-  // true when `flat` is ready to score, its strings valid while this block
-  // is. false for a record to read with Parse, and for CSV.
-  bool ParseFlat(int64_t i, FlatLeadJsonReader* reader, v1::Lead* fields,
+  // Reads record i with `readers` (FlatLeadJsonReader::Read or
+  // FlatLeadCsvReader::Read): true when `flat` is ready to score, its
+  // strings valid while this block and `readers` are unchanged. false for a
+  // record to read with Parse.
+  bool ParseFlat(int64_t i, FlatLeadReaders* readers, v1::Lead* fields,
                  FlatLead* flat) const;
 
  private:

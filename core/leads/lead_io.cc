@@ -21,6 +21,7 @@
 #include "core/base/proto_time.h"
 #include "core/base/utf8.h"
 #include "core/leads/lead_json.h"
+#include "core/scoring/lead_validation.h"
 #include "google/protobuf/arena.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -63,14 +64,14 @@ bool ParseBool(absl::string_view text, bool* out) {
 }
 
 // Parses `value` into the lead field `field`; empty values leave it unset.
-absl::Status SetField(const LeadField& field, const std::string& value,
+absl::Status SetField(const LeadField& field, absl::string_view value,
                       v1::Lead* lead) {
   auto bad = [&](absl::string_view what) {
     return absl::InvalidArgumentError(
         absl::StrCat("column ", field.column, ": ", what));
   };
   if (field.type == LeadFieldType::kText) {
-    *MutableLeadText(lead, field.id) = value;
+    MutableLeadText(lead, field.id)->assign(value.data(), value.size());
     return absl::OkStatus();
   }
   if (value.empty()) return absl::OkStatus();
@@ -162,7 +163,7 @@ absl::Status SetEvents(const std::string& value, v1::Lead* lead) {
 }
 
 // Reads an attribute as a number or a boolean when it reads as one.
-void SetAttribute(absl::string_view key, const std::string& value,
+void SetAttribute(absl::string_view key, absl::string_view value,
                   v1::Lead* lead) {
   if (value.empty()) return;
   google::protobuf::Value& attribute =
@@ -176,7 +177,7 @@ void SetAttribute(absl::string_view key, const std::string& value,
     ParseBool(value, &b);
     attribute.set_bool_value(b);
   } else {
-    attribute.set_string_value(value);
+    attribute.set_string_value(std::string(value));
   }
 }
 
@@ -511,7 +512,109 @@ bool SplitCsvRecordQuickly(absl::string_view record, std::string* scratch,
   return true;
 }
 
+// The cell of a record between `from` and `to` (a comma, the newline or the
+// end), as FlatLeadCsvReader reads it: false for a form only CsvRecord
+// reads exactly, such as "a"b.
+bool AddCell(absl::string_view record, size_t from, size_t to,
+             std::vector<FlatLeadCsvReader::Cell>* cells) {
+  absl::string_view bytes = record.substr(from, to - from);
+  const bool before_newline = to < record.size() && record[to] == '\n';
+  // CsvRecord drops a \r that ends the last field, even one in quotes.
+  if (before_newline && !bytes.empty() && bytes.back() == '\r') {
+    bytes.remove_suffix(1);
+  }
+  FlatLeadCsvReader::Cell& cell = cells->emplace_back();
+  if (bytes.empty() || bytes.front() != '"') {
+    // CsvBlocks flagged any quote here as stray.
+    cell.bytes = bytes;
+    return true;
+  }
+  if (bytes.size() < 2 || bytes.back() != '"') return false;
+  cell.bytes = bytes.substr(1, bytes.size() - 2);
+  cell.quoted = true;
+  return !before_newline || cell.bytes.empty() || cell.bytes.back() != '\r';
+}
+
 }  // namespace
+
+bool FlatLeadCsvReader::Split(absl::string_view record) {
+  cells_.clear();
+  const size_t size = record.size();
+  CsvBlocks blocks;
+  char tail[64];
+  size_t from = 0;  // where the current cell starts
+  bool in_quotes = false;
+  for (size_t at = 0; at < size; at += 64) {
+    const char* block = record.data() + at;
+    uint64_t valid = ~uint64_t{0};
+    if (size - at < 64) {
+      std::memset(tail, 0, sizeof(tail));
+      std::memcpy(tail, block, size - at);
+      block = tail;
+      valid = (uint64_t{1} << (size - at)) - 1;
+    }
+    const CsvBlocks::Masks m = blocks.Next(block);
+    if ((m.stray & valid) != 0) return false;
+    in_quotes = (m.in_quotes >> (63 - std::countl_zero(valid))) & 1;
+    for (uint64_t cuts = (m.commas | m.newlines) & ~m.in_quotes & valid;
+         cuts != 0; cuts &= cuts - 1) {
+      const size_t cut = at + std::countr_zero(cuts);
+      if (!AddCell(record, from, cut, &cells_)) return false;
+      from = cut + 1;
+      if (record[cut] == '\n') return from == size;
+    }
+  }
+  return !in_quotes && AddCell(record, from, size, &cells_);
+}
+
+absl::string_view FlatLeadCsvReader::Text(const Cell& cell) {
+  if (!cell.quoted || cell.bytes.find('"') == absl::string_view::npos) {
+    return cell.bytes;
+  }
+  text_.clear();
+  for (size_t i = 0; i < cell.bytes.size(); ++i) {
+    text_.push_back(cell.bytes[i]);
+    if (cell.bytes[i] == '"') ++i;  // the second of a ""
+  }
+  return text_;
+}
+
+bool FlatLeadCsvReader::Read(const std::vector<CsvColumn>& columns,
+                             absl::string_view record, v1::Lead* fields,
+                             FlatLead* flat) {
+  fields->Clear();
+  flat->Reset(fields);
+  if (!Split(record) || cells_.size() != columns.size()) return false;
+  bool has_events = false;
+  for (size_t i = 0; i < cells_.size(); ++i) {
+    const CsvColumn& column = columns[i];
+    const Cell& cell = cells_[i];
+    switch (column.kind) {
+      case CsvColumn::Kind::kUnknown:
+        break;
+      case CsvColumn::Kind::kEvents:
+        // A second events column would reuse the reader's text.
+        if (cell.bytes.empty()) break;
+        if (has_events || !events_.ReadEvents(cell.bytes, cell.quoted, flat)) {
+          return false;
+        }
+        has_events = true;
+        break;
+      case CsvColumn::Kind::kField:
+      case CsvColumn::Kind::kAttribute: {
+        const absl::string_view text = Text(cell);
+        if (FindInvalidUtf8(text) != absl::string_view::npos) return false;
+        if (column.kind == CsvColumn::Kind::kAttribute) {
+          SetAttribute(column.attribute, text, fields);
+        } else if (!SetField(*column.field, text, fields).ok()) {
+          return false;
+        }
+        break;
+      }
+    }
+  }
+  return ValidateLead(*fields).ok();
+}
 
 absl::StatusOr<size_t> ScanCsvRecord(absl::string_view data, bool at_end,
                                      int64_t* lines) {

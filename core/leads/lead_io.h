@@ -20,7 +20,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/base/flat_lead.h"
 #include "core/base/lead_fields.h"
+#include "core/leads/lead_json.h"
 #include "google/protobuf/message.h"
 #include "smarketing/v1/lead.pb.h"
 
@@ -136,6 +138,39 @@ absl::StatusOr<std::vector<CsvColumn>> CheckCsvHeader(
 absl::Status CsvFieldsToLead(const std::vector<CsvColumn>& columns,
                              const std::vector<std::string>& fields,
                              v1::Lead* lead);
+
+// Reads CSV records for scoring, as FlatLeadJsonReader reads JSON lines: the
+// lead's own fields into a v1::Lead, the events cell into a FlatLead where
+// it lies, its doubled quotes and all, with no unquoted copy and no
+// protobuf Struct. One per thread.
+class FlatLeadCsvReader {
+ public:
+  // A field of the record: its bytes, within the quotes when `quoted` (a ""
+  // then stands for each quote).
+  struct Cell {
+    absl::string_view bytes;
+    bool quoted = false;
+  };
+
+  // true when `record` (a record ScanCsvRecord delimited, in a file with
+  // `columns`) was read and the lead passes every check of ValidateLead:
+  // `flat` (over `fields`) is then ready for Scorer::ScoreFlat, its strings
+  // pointing into `record` and into this reader until the next call. false
+  // otherwise: the caller reads the record with SplitCsvRecord and
+  // CsvFieldsToLead, which name what is wrong.
+  bool Read(const std::vector<CsvColumn>& columns, absl::string_view record,
+            v1::Lead* fields, FlatLead* flat);
+
+ private:
+  // The record's cells into cells_, where CsvBlocks alone can tell them.
+  bool Split(absl::string_view record);
+  // A cell's text, its "" made single in text_ when it has any.
+  absl::string_view Text(const Cell& cell);
+
+  FlatLeadJsonReader events_;
+  std::vector<Cell> cells_;
+  std::string text_;
+};
 
 }  // namespace smarketing
 

@@ -192,16 +192,26 @@ class Parser {
   // Events go to `flat` instead of the lead, checked as ValidateEvent
   // checks them; decoded strings to `text`, which must have room for
   // `json` (decoding never lengthens a string), so that views stay valid.
+  // With `doubled_quotes`, every quote of the JSON is written twice, as in
+  // a quoted CSV cell, so that the cell is read where it lies.
   Parser(absl::string_view json, FlatLead* flat, std::string* text,
-         std::vector<FlatValue>* pending)
+         std::vector<FlatValue>* pending, bool doubled_quotes = false)
       : Parser(json) {
     flat_ = flat;
     text_ = text;
     pending_ = pending;
+    quote_bytes_ = doubled_quotes ? 2 : 1;
   }
 
   bool Lead(v1::Lead* lead) {
     if (!LeadObject(lead)) return false;
+    SkipSpace();
+    return p_ == end_;
+  }
+
+  // Flat mode: the text is an array of events and nothing else.
+  bool Events() {
+    if (!FlatEvents()) return false;
     SkipSpace();
     return p_ == end_;
   }
@@ -225,6 +235,20 @@ class Parser {
     return true;
   }
 
+  // The rest of a quote whose first byte was just read: nothing, or its
+  // second byte when quotes are doubled.
+  bool QuoteTail() {
+    if (quote_bytes_ == 1) return true;
+    if (p_ >= end_ || *p_ != '"') return false;
+    ++p_;
+    return true;
+  }
+
+  bool Quote() { return Consume('"') && QuoteTail(); }
+
+  // Where the string that StringBody just read ends.
+  const unsigned char* StringEnd() const { return p_ - quote_bytes_; }
+
   bool Literal(absl::string_view word) {
     SkipSpace();
     if (static_cast<size_t>(end_ - p_) < word.size() ||
@@ -247,7 +271,7 @@ class Parser {
         if (out != nullptr)
           out->append(reinterpret_cast<const char*>(start), p_ - start);
         ++p_;
-        return true;
+        return QuoteTail();
       }
       if (c == '\\') {
         if (out == nullptr) return false;
@@ -295,7 +319,7 @@ class Parser {
     switch (c) {
       case '"':
         out->push_back('"');
-        return true;
+        return QuoteTail();
       case '\\':
         out->push_back('\\');
         return true;
@@ -338,18 +362,18 @@ class Parser {
   // A string value into `out`, replacing its content but keeping its
   // storage.
   bool String(std::string* out) {
-    if (!Consume('"')) return false;
+    if (!Quote()) return false;
     out->clear();
     return StringBody(out);
   }
 
   // A key without escapes, then the colon.
   bool Key(absl::string_view* key) {
-    if (!Consume('"')) return false;
+    if (!Quote()) return false;
     const unsigned char* start = p_;
     if (!StringBody(nullptr)) return false;
-    *key =
-        absl::string_view(reinterpret_cast<const char*>(start), p_ - 1 - start);
+    *key = absl::string_view(reinterpret_cast<const char*>(start),
+                             StringEnd() - start);
     return Consume(':');
   }
 
@@ -444,8 +468,7 @@ class Parser {
     absl::string_view text;
     bool integer = true;
     int digits = 0;
-    if (Peek('"')) {
-      ++p_;
+    if (Quote()) {
       const unsigned char* start = p_;
       if (p_ < end_ && *p_ == '-') ++p_;
       const unsigned char* first_digit = p_;
@@ -458,6 +481,7 @@ class Parser {
       text =
           absl::string_view(reinterpret_cast<const char*>(start), p_ - start);
       ++p_;
+      if (!QuoteTail()) return false;
     } else if (!Number(&text, &integer, &digits)) {
       return false;
     }
@@ -478,18 +502,18 @@ class Parser {
   }
 
   bool Enum(const EnumNames& names, int* out) {
-    if (!Consume('"')) return false;
+    if (!Quote()) return false;
     const unsigned char* start = p_;
     if (!StringBody(nullptr)) return false;
-    return names.Find(
-        absl::string_view(reinterpret_cast<const char*>(start), p_ - 1 - start),
-        out);
+    return names.Find(absl::string_view(reinterpret_cast<const char*>(start),
+                                        StringEnd() - start),
+                      out);
   }
 
   // RFC 3339 in UTC: YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z. Offsets and other forms
   // go to protobuf's parser.
   bool Timestamp(google::protobuf::Timestamp* out) {
-    if (!Consume('"')) return false;
+    if (!Quote()) return false;
     const unsigned char* s = p_;
     auto digits = [&](int offset, int count, int* value) {
       if (end_ - s < offset + count) return false;
@@ -533,6 +557,7 @@ class Parser {
     }
     if (end_ - p_ < 2 || p_[0] != 'Z' || p_[1] != '"') return false;
     p_ += 2;
+    if (!QuoteTail()) return false;
     out->set_seconds(DaysFromCivil(year, month, day) * 86400 + hour * 3600 +
                      minute * 60 + second);
     out->set_nanos(nanos);
@@ -575,11 +600,11 @@ class Parser {
   // Flat mode: a string as a view into the JSON, or into text_ when it
   // holds escapes.
   bool View(absl::string_view* out) {
-    if (!Consume('"')) return false;
+    if (!Quote()) return false;
     const unsigned char* start = p_;
     if (StringBody(nullptr)) {
       *out = absl::string_view(reinterpret_cast<const char*>(start),
-                               p_ - 1 - start);
+                               StringEnd() - start);
       return true;
     }
     p_ = start;
@@ -868,6 +893,7 @@ class Parser {
   FlatLead* flat_ = nullptr;
   std::string* text_ = nullptr;
   std::vector<FlatValue>* pending_ = nullptr;
+  int quote_bytes_ = 1;
 };
 
 }  // namespace
@@ -886,6 +912,14 @@ bool FlatLeadJsonReader::Read(absl::string_view json, v1::Lead* fields,
   pending_.clear();
   return Parser(json, flat, &text_, &pending_).Lead(fields) &&
          ValidateLead(*fields).ok();
+}
+
+bool FlatLeadJsonReader::ReadEvents(absl::string_view json, bool doubled_quotes,
+                                    FlatLead* flat) {
+  text_.clear();
+  text_.reserve(json.size());
+  pending_.clear();
+  return Parser(json, flat, &text_, &pending_, doubled_quotes).Events();
 }
 
 absl::Status ParseLeadJsonQuickly(absl::string_view json, v1::Lead* lead) {

@@ -44,6 +44,11 @@ class FlatLeadJsonReader {
   // unspecified: the caller reads the lead with ParseLeadJsonQuickly, and
   // validation names what is wrong.
   bool Read(absl::string_view json, v1::Lead* fields, FlatLead* flat);
+  // Appends to `flat` the events of `json`, a JSON array of events and
+  // nothing else, as Read does: false when the array needs protobuf's
+  // parser. With `doubled_quotes` every quote of the JSON is written twice,
+  // as in a quoted CSV cell, read where it lies.
+  bool ReadEvents(absl::string_view json, bool doubled_quotes, FlatLead* flat);
 
  private:
   std::string text_;                // decoded strings

@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "core/leads/lead_blocks.h"
 #include "core/leads/lead_io.h"
 #include "core/scoring/lead_validation.h"
@@ -310,6 +311,30 @@ void ExpectSameMembers(const FlatLead& flat, uint32_t first, uint32_t count,
   }
 }
 
+// `fields` and `flat`, which a flat reader read, are `full`, which the slow
+// path read, and a lead validation accepts.
+void ExpectSameLead(const v1::Lead& fields, const FlatLead& flat,
+                    const v1::Lead& full, const std::string& where) {
+  ASSERT_TRUE(ValidateLead(full).ok()) << where;
+  v1::Lead without_events = full;
+  without_events.clear_events();
+  EXPECT_EQ(Bytes(fields), Bytes(without_events)) << where;
+  ASSERT_EQ(flat.events().size(), full.events_size()) << where;
+  for (int i = 0; i < full.events_size(); ++i) {
+    const FlatEvent& a = flat.events()[i];
+    const v1::Event& b = full.events(i);
+    const std::string at = absl::StrCat(where, " events[", i, "]");
+    EXPECT_EQ(a.id, b.id()) << at;
+    EXPECT_EQ(a.custom_type, b.custom_type()) << at;
+    EXPECT_EQ(a.type, b.type()) << at;
+    EXPECT_EQ(a.seconds, b.occurred_at().seconds()) << at;
+    EXPECT_EQ(a.nanos, b.occurred_at().nanos()) << at;
+    EXPECT_EQ(a.properties, nullptr) << at;
+    ExpectSameMembers(flat, a.first_property, a.property_count, b.properties(),
+                      at);
+  }
+}
+
 // When the flat reader takes a lead, it must be the lead the slow path
 // reads, valid; when it does not, the slow path decides.
 void ExpectFlatAsSlow(absl::string_view json, bool flat_path) {
@@ -320,24 +345,7 @@ void ExpectFlatAsSlow(absl::string_view json, bool flat_path) {
   if (!flat_path) return;
   v1::Lead full;
   ASSERT_TRUE(ParseLeadJsonQuickly(json, &full).ok()) << json;
-  ASSERT_TRUE(ValidateLead(full).ok()) << json;
-  v1::Lead without_events = full;
-  without_events.clear_events();
-  EXPECT_EQ(Bytes(fields), Bytes(without_events)) << json;
-  ASSERT_EQ(flat.events().size(), full.events_size()) << json;
-  for (int i = 0; i < full.events_size(); ++i) {
-    const FlatEvent& a = flat.events()[i];
-    const v1::Event& b = full.events(i);
-    const std::string where = absl::StrCat(json, " events[", i, "]");
-    EXPECT_EQ(a.id, b.id()) << where;
-    EXPECT_EQ(a.custom_type, b.custom_type()) << where;
-    EXPECT_EQ(a.type, b.type()) << where;
-    EXPECT_EQ(a.seconds, b.occurred_at().seconds()) << where;
-    EXPECT_EQ(a.nanos, b.occurred_at().nanos()) << where;
-    EXPECT_EQ(a.properties, nullptr) << where;
-    ExpectSameMembers(flat, a.first_property, a.property_count, b.properties(),
-                      where);
-  }
+  ExpectSameLead(fields, flat, full, std::string(json));
 }
 
 TEST(FlatLeadJsonReaderTest, GeneratedLeadsTakeTheFlatPath) {
@@ -423,6 +431,138 @@ TEST(FlatLeadJsonReaderTest, WhatValidationRefusesIsLeftToTheSlowPath) {
       }) {
     ExpectFlatAsSlow(json, false);
   }
+}
+
+// The same for a CSV record under `header`: when the flat CSV reader takes
+// it, SplitCsvRecord and CsvFieldsToLead read the same valid lead.
+void ExpectCsvFlatAsSlow(absl::string_view header, absl::string_view record,
+                         bool flat_path) {
+  std::vector<std::string> cells;
+  SplitCsvRecord(header, &cells);
+  const absl::StatusOr<std::vector<CsvColumn>> columns = CheckCsvHeader(cells);
+  ASSERT_TRUE(columns.ok()) << columns.status().message();
+  FlatLeadCsvReader reader;
+  v1::Lead fields;
+  FlatLead flat;
+  ASSERT_EQ(reader.Read(*columns, record, &fields, &flat), flat_path) << record;
+  if (!flat_path) return;
+  SplitCsvRecord(record, &cells);
+  v1::Lead full;
+  ASSERT_TRUE(CsvFieldsToLead(*columns, cells, &full).ok()) << record;
+  ExpectSameLead(fields, flat, full, std::string(record));
+}
+
+// A CSV field as spreadsheets write it: in quotes, each quote doubled.
+std::string CsvQuoted(absl::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    out.push_back(c);
+    if (c == '"') out.push_back('"');
+  }
+  out.push_back('"');
+  return out;
+}
+
+constexpr absl::string_view kCsvHeader =
+    "id,job_title,seniority,company_name,employee_count,annual_revenue,"
+    "country,opted_out,created_at,attributes.plan,events\n";
+
+TEST(FlatLeadCsvReaderTest, GeneratedLeadsTakeTheFlatPath) {
+  LeadGeneratorOptions options;
+  options.seed = 13;
+  options.now = At("2026-11-23T09:00:00Z");
+  const LeadGenerator generator(options);
+  v1::Lead lead;
+  for (int i = 0; i < 300; ++i) {
+    generator.Generate(i, &lead);
+    v1::Lead events_only;
+    *events_only.mutable_events() = lead.events();
+    std::string events;
+    ASSERT_TRUE(
+        google::protobuf::util::MessageToJsonString(events_only, &events).ok());
+    // {"events":[...]} without its wrapper; a lead without events is {}.
+    events = events == "{}" ? "" : events.substr(10, events.size() - 11);
+    const std::string created =
+        absl::FormatTime(absl::RFC3339_full,
+                         absl::FromUnixSeconds(lead.created_at().seconds()) +
+                             absl::Nanoseconds(lead.created_at().nanos()),
+                         absl::UTCTimeZone());
+    // Quoted and unquoted cells, \n and \r\n endings, and the last record
+    // of a file without its newline.
+    const std::string record = absl::StrCat(
+        i % 2 == 0 ? CsvQuoted(lead.id()) : lead.id(), ",",
+        CsvQuoted(lead.job_title()), ",", v1::Seniority_Name(lead.seniority()),
+        ",", CsvQuoted(absl::StrCat(lead.company().name(), " \"Inc\", ltd")),
+        ",", lead.company().employee_count(), ",",
+        lead.company().annual_revenue(), ",", lead.company().country(), ",",
+        i % 5 == 0 ? "TRUE" : "", ",", created, ",", i % 3 == 0 ? "pro" : "",
+        ",", CsvQuoted(events),
+        i % 4 == 0   ? "\r\n"
+        : i % 4 == 1 ? "\n"
+                     : "");
+    ExpectCsvFlatAsSlow(kCsvHeader, record, true);
+  }
+}
+
+TEST(FlatLeadCsvReaderTest, EventCellsTheScorerAcceptsAreReadFlat) {
+  const std::string head = "c1,,,,,,,,,,";
+  for (
+      const std::string& record : std::vector<std::string>{
+          head + "\n",
+          head + "\"\"\n",
+          head + "[]\n",
+          head + " [ ] \n",
+          head + "\"[]\"\r\n",
+          head +
+              R"("[{""id"":""e\""1\u00e9"",""type"":""EVENT_TYPE_PAGE_VIEW"",""occurred_at"":""2026-11-23T09:00:00.5Z"",""properties"":{""url"":""/a\\b\n🚀"",""q"":""\"""",""e"":"""",""n"":-2.5e3,""o"":{""p"":{""q"":null}}}}]")"
+              "\n",
+          head +
+              R"("[{""id"":""e"",""type"":""EVENT_TYPE_CUSTOM"",""customType"":""trial"",""occurredAt"":""2026-11-23T09:00:00Z""}]")",
+          "\"c\"\"2\",\"VP, \"\"Sales\"\"\",vp,,,,,,,,\n",
+      }) {
+    ExpectCsvFlatAsSlow(kCsvHeader, record, true);
+  }
+}
+
+// Forms only the fields reader reads exactly, and what it or validation
+// refuses, are left to it.
+TEST(FlatLeadCsvReaderTest, EverythingElseIsLeftToTheFieldsReader) {
+  const std::string head = "c1,,,,,,,,,,";
+  const std::string event =
+      R"(""id"":""e"",""type"":""EVENT_TYPE_PAGE_VIEW"",""occurred_at"":""2026-11-23T09:00:00Z"")";
+  for (const std::string& record : std::vector<std::string>{
+           "c1,\"VP\"x,,,,,,,,,\n",     // text after the closing quote
+           "c1,ab\"c,,,,,,,,,\n",       // a quote inside a field
+           "c1,,,,,,,,,\n",             // a column short
+           "c1,,,,,,,,,,,\n",           // a column too many
+           ",,,,,,,,,,\n",              // no id
+           "c1,,nobody,,,,,,,,\n",      // an unknown seniority
+           "c1,,,,many,,,,,,\n",        // not a whole number
+           "c1,,,,,,,,2026-11-23,,\n",  // not an RFC 3339 time
+           "c1,\xff,,,,,,,,,\n",        // not UTF-8
+           head + "\"[\"\n",            // not a JSON array
+           head + "\"{}\"\n",           // an object, not an array
+           head + "\"[]x\"\n",          // something after the array
+           head + "\"[{" + event + "}], \"\"id\"\":1\"\n",
+           head + "\"[{" + event + ",\"\"properties\"\":{\"\"l\"\":[1]}}]\"\n",
+           head + "\"[{\"\"id\"\":\"\"e\"\"}]\"\n",  // no type, no time
+           head + "\"[{\"id\":1}]\"\n",  // single quotes in a quoted cell
+       }) {
+    ExpectCsvFlatAsSlow(kCsvHeader, record, false);
+  }
+  // CsvRecord drops a \r that ends a record's last field, even in quotes.
+  ExpectCsvFlatAsSlow("id,job_title\n", "c1,\"x\r\"\n", false);
+  ExpectCsvFlatAsSlow("id,job_title,country\n", "c1,\"x\r\",FR\n", true);
+}
+
+// A file with two events columns keeps both columns' events, in order.
+TEST(FlatLeadCsvReaderTest, TwoEventsColumnsAreLeftToTheFieldsReader) {
+  const std::string events =
+      R"("[{""id"":""e"",""type"":""EVENT_TYPE_PAGE_VIEW"",""occurred_at"":""2026-11-23T09:00:00Z""}]")";
+  ExpectCsvFlatAsSlow("id,events,events\n",
+                      absl::StrCat("c1,", events, ",", events, "\n"), false);
+  ExpectCsvFlatAsSlow("id,events,events\n", absl::StrCat("c1,", events, ",\n"),
+                      true);
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
 // The CSV lead reader on any bytes: every record is a lead or an error
 // naming the line, reading always reaches the end, and a lead read is one
 // protobuf's JSON printer writes without loss (all its text is UTF-8).
+// Wherever the flat CSV reader takes a record, the fields reader takes it
+// too, with the same lead.
 #include <cstddef>
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -13,7 +16,36 @@
 
 namespace smarketing::fuzz {
 
+// Records as LeadBlockReader delimits them, each read flat and whole.
+void CheckFlat(absl::string_view csv) {
+  int64_t lines = 0;
+  absl::StatusOr<size_t> n = ScanCsvRecord(csv, /*at_end=*/true, &lines);
+  if (!n.ok() || *n == 0) return;
+  std::vector<std::string> fields;
+  SplitCsvRecord(csv.substr(0, *n), &fields);
+  auto columns = CheckCsvHeader(fields);
+  if (!columns.ok()) return;
+  FlatLeadCsvReader reader;
+  for (absl::string_view rest = csv.substr(*n); !rest.empty();
+       rest.remove_prefix(*n)) {
+    n = ScanCsvRecord(rest, /*at_end=*/true, &lines);
+    if (!n.ok() || *n == 0) return;
+    const absl::string_view record = rest.substr(0, *n);
+    v1::Lead lead_fields;
+    FlatLead flat;
+    if (!reader.Read(*columns, record, &lead_fields, &flat)) continue;
+    SplitCsvRecord(record, &fields);
+    v1::Lead reference;
+    const absl::Status status = CsvFieldsToLead(*columns, fields, &reference);
+    Check(status.ok(), absl::StrCat("the flat CSV reader took a record the "
+                                    "fields reader refuses: ",
+                                    status.message()));
+    CheckSameLead(lead_fields, flat, reference, "the flat CSV reader");
+  }
+}
+
 void TestOneInput(absl::string_view csv) {
+  CheckFlat(csv);
   std::istringstream in{std::string(csv)};
   auto reader = LeadReader::FromStream(&in, LeadFormat::kCsv, "fuzz.csv");
   if (!reader.ok()) return;
