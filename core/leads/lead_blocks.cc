@@ -53,6 +53,7 @@ v1::Lead* ReusableLead::Fresh() {
 
 void LeadBlock::Reset() {
   records_.clear();
+  cuts_.clear();
   first_index_ = 0;
 }
 
@@ -81,7 +82,10 @@ bool LeadBlock::ParseFlat(int64_t i, FlatLeadReaders* readers, v1::Lead* fields,
   if (!record.status.ok()) return false;
   const absl::string_view text(data_.data() + record.offset, record.size);
   if (header_ != nullptr) {
-    return readers->csv.Read(*header_, text, fields, flat);
+    return readers->csv.Read(
+        *header_, text,
+        absl::MakeConstSpan(cuts_.data() + record.first_cut, record.cut_count),
+        fields, flat);
   }
   return readers->json.Read(text, fields, flat);
 }
@@ -288,8 +292,10 @@ absl::StatusOr<bool> LeadBlockReader::NextCsv(LeadBlock* block) {
     while (pos < size) {
       const int64_t line = next_line_;
       int64_t lines = 0;
+      std::vector<uint32_t>& cuts = block->cuts_;
+      const size_t first_cut = cuts.size();
       absl::StatusOr<size_t> n = ScanCsvRecord(
-          absl::string_view(data + pos, size - pos), chunk.eof, &lines);
+          absl::string_view(data + pos, size - pos), chunk.eof, &lines, &cuts);
       if (!n.ok()) {  // an unterminated quote: the rest of the file
         LeadBlock::Record& record = records.emplace_back();
         record.line = line;
@@ -304,11 +310,16 @@ absl::StatusOr<bool> LeadBlockReader::NextCsv(LeadBlock* block) {
         LeadBlock::Record& record = records.emplace_back();
         record.line = line;
         record.status = RecordError(name_, line, "record too long");
+        cuts.resize(first_cut);
       } else if (!IsBlankCsvRecord(text)) {
         LeadBlock::Record& record = records.emplace_back();
         record.line = line;
         record.offset = pos;
         record.size = text.size();
+        record.first_cut = static_cast<uint32_t>(first_cut);
+        record.cut_count = static_cast<uint32_t>(cuts.size() - first_cut);
+      } else {
+        cuts.resize(first_cut);
       }
       pos += *n;
     }

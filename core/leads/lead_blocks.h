@@ -60,6 +60,10 @@ class LeadBlock {
     // The record's bytes in data_.
     size_t offset = 0;
     size_t size = 0;
+    // CSV: the cells' ends ScanCsvRecord told, in cuts_; none when it did
+    // not.
+    uint32_t first_cut = 0;
+    uint32_t cut_count = 0;
     // Not ok: an unreadable record.
     absl::Status status;
   };
@@ -70,6 +74,7 @@ class LeadBlock {
   std::shared_ptr<const std::vector<CsvColumn>> header_;
   std::string data_;
   std::vector<Record> records_;
+  std::vector<uint32_t> cuts_;
   int64_t first_index_ = 0;
 };
 

@@ -418,25 +418,40 @@ class CsvBlocks {
   uint64_t closing_before_ = 0;  // bit 0: a quote closed the last block
 };
 
-// Where the record at the start of `data` ends, its newline included; 0
-// when CsvBlocks cannot tell (a stray quote, or no end in whole blocks of
-// the data). Records are found on one thread for all, before they are
-// parsed in parallel.
-size_t FindCsvRecordEndQuickly(absl::string_view data, int64_t* lines) {
+// Where the record at the start of `data` ends, its newline included, and
+// with `cuts` where its cells end; 0 when CsvBlocks cannot tell (a stray
+// quote, or no end in whole blocks of the data), `cuts` then unchanged.
+// Records are found on one thread for all, before they are parsed in
+// parallel.
+size_t FindCsvRecordEndQuickly(absl::string_view data, int64_t* lines,
+                               std::vector<uint32_t>* cuts) {
+  const size_t mark = cuts != nullptr ? cuts->size() : 0;
+  auto cannot_tell = [&] {
+    if (cuts != nullptr) cuts->resize(mark);
+    return 0;
+  };
   CsvBlocks blocks;
   int64_t newlines = 0;
   for (size_t at = 0; at + 64 <= data.size(); at += 64) {
     const CsvBlocks::Masks m = blocks.Next(data.data() + at);
     const uint64_t ends = m.newlines & ~m.in_quotes;
     const uint64_t upto_end = ends == 0 ? ~uint64_t{0} : ends ^ (ends - 1);
-    if ((m.stray & upto_end) != 0) return 0;
+    if ((m.stray & upto_end) != 0) return cannot_tell();
+    if (cuts != nullptr) {
+      for (uint64_t separators =
+               (m.commas | m.newlines) & ~m.in_quotes & upto_end;
+           separators != 0; separators &= separators - 1) {
+        cuts->push_back(static_cast<uint32_t>(at) +
+                        std::countr_zero(separators));
+      }
+    }
     if (ends != 0) {
       *lines += newlines + std::popcount(m.newlines & upto_end);
       return at + std::countr_zero(ends) + 1;
     }
     newlines += std::popcount(m.newlines);
   }
-  return 0;
+  return cannot_tell();
 }
 
 // SplitCsvRecord's fields of `record` (one record, its newline included or
@@ -580,11 +595,22 @@ absl::string_view FlatLeadCsvReader::Text(const Cell& cell) {
 }
 
 bool FlatLeadCsvReader::Read(const std::vector<CsvColumn>& columns,
-                             absl::string_view record, v1::Lead* fields,
+                             absl::string_view record,
+                             absl::Span<const uint32_t> cuts, v1::Lead* fields,
                              FlatLead* flat) {
   fields->Clear();
   flat->Reset(fields);
-  if (!Split(record) || cells_.size() != columns.size()) return false;
+  if (cuts.empty()) {
+    if (!Split(record)) return false;
+  } else {
+    cells_.clear();
+    size_t from = 0;
+    for (const uint32_t cut : cuts) {
+      if (!AddCell(record, from, cut, &cells_)) return false;
+      from = cut + 1;
+    }
+  }
+  if (cells_.size() != columns.size()) return false;
   bool has_events = false;
   for (size_t i = 0; i < cells_.size(); ++i) {
     const CsvColumn& column = columns[i];
@@ -617,8 +643,9 @@ bool FlatLeadCsvReader::Read(const std::vector<CsvColumn>& columns,
 }
 
 absl::StatusOr<size_t> ScanCsvRecord(absl::string_view data, bool at_end,
-                                     int64_t* lines) {
-  if (const size_t end = FindCsvRecordEndQuickly(data, lines); end > 0) {
+                                     int64_t* lines,
+                                     std::vector<uint32_t>* cuts) {
+  if (const size_t end = FindCsvRecordEndQuickly(data, lines, cuts); end > 0) {
     return end;
   }
   return CsvRecord(data, at_end, lines, nullptr);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "core/base/flat_lead.h"
 #include "core/base/lead_fields.h"
 #include "core/leads/lead_json.h"
@@ -122,9 +123,13 @@ absl::Status RecordError(absl::string_view name, int64_t line,
 // The length of the record at the start of `data` (not empty), its newline
 // included, and the newlines it holds in *lines. 0 when the record may go
 // on past `data` and `at_end` is false. INVALID_ARGUMENT "unterminated
-// quote" when `data` ends inside quotes and `at_end`.
+// quote" when `data` ends inside quotes and `at_end`. With `cuts`, appends
+// the offsets in the record of the commas that end its cells and of its
+// newline, when finding the end told them (most records); FlatLeadCsvReader
+// then need not look for them again.
 absl::StatusOr<size_t> ScanCsvRecord(absl::string_view data, bool at_end,
-                                     int64_t* lines);
+                                     int64_t* lines,
+                                     std::vector<uint32_t>* cuts = nullptr);
 // The fields of a record ScanCsvRecord delimited.
 void SplitCsvRecord(absl::string_view record, std::vector<std::string>* fields);
 // Whether the record is a blank line, which is skipped.
@@ -153,13 +158,14 @@ class FlatLeadCsvReader {
   };
 
   // true when `record` (a record ScanCsvRecord delimited, in a file with
-  // `columns`) was read and the lead passes every check of ValidateLead:
+  // `columns`, with the `cuts` it told or none) was read and the lead
+  // passes every check of ValidateLead:
   // `flat` (over `fields`) is then ready for Scorer::ScoreFlat, its strings
   // pointing into `record` and into this reader until the next call. false
   // otherwise: the caller reads the record with SplitCsvRecord and
   // CsvFieldsToLead, which name what is wrong.
   bool Read(const std::vector<CsvColumn>& columns, absl::string_view record,
-            v1::Lead* fields, FlatLead* flat);
+            absl::Span<const uint32_t> cuts, v1::Lead* fields, FlatLead* flat);
 
  private:
   // The record's cells into cells_, where CsvBlocks alone can tell them.

@@ -434,22 +434,36 @@ TEST(FlatLeadJsonReaderTest, WhatValidationRefusesIsLeftToTheSlowPath) {
 }
 
 // The same for a CSV record under `header`: when the flat CSV reader takes
-// it, SplitCsvRecord and CsvFieldsToLead read the same valid lead.
+// it, SplitCsvRecord and CsvFieldsToLead read the same valid lead. The
+// reader splits the record itself, and takes the cuts ScanCsvRecord tells
+// when the record is followed by more of the file; `cuts_told` says whether
+// it did.
 void ExpectCsvFlatAsSlow(absl::string_view header, absl::string_view record,
-                         bool flat_path) {
+                         bool flat_path, bool* cuts_told = nullptr) {
   std::vector<std::string> cells;
   SplitCsvRecord(header, &cells);
   const absl::StatusOr<std::vector<CsvColumn>> columns = CheckCsvHeader(cells);
   ASSERT_TRUE(columns.ok()) << columns.status().message();
-  FlatLeadCsvReader reader;
-  v1::Lead fields;
-  FlatLead flat;
-  ASSERT_EQ(reader.Read(*columns, record, &fields, &flat), flat_path) << record;
-  if (!flat_path) return;
-  SplitCsvRecord(record, &cells);
-  v1::Lead full;
-  ASSERT_TRUE(CsvFieldsToLead(*columns, cells, &full).ok()) << record;
-  ExpectSameLead(fields, flat, full, std::string(record));
+  const std::string file = absl::StrCat(record, std::string(64, '\n'));
+  int64_t lines = 0;
+  std::vector<uint32_t> cuts;
+  const absl::StatusOr<size_t> n =
+      ScanCsvRecord(file, /*at_end=*/true, &lines, &cuts);
+  if (!n.ok() || *n != record.size()) cuts.clear();
+  if (cuts_told != nullptr) *cuts_told = !cuts.empty();
+  for (const absl::Span<const uint32_t> told :
+       {absl::Span<const uint32_t>(), absl::MakeConstSpan(cuts)}) {
+    FlatLeadCsvReader reader;
+    v1::Lead fields;
+    FlatLead flat;
+    ASSERT_EQ(reader.Read(*columns, record, told, &fields, &flat), flat_path)
+        << record << "\ncuts told: " << told.size();
+    if (!flat_path) continue;
+    SplitCsvRecord(record, &cells);
+    v1::Lead full;
+    ASSERT_TRUE(CsvFieldsToLead(*columns, cells, &full).ok()) << record;
+    ExpectSameLead(fields, flat, full, std::string(record));
+  }
 }
 
 // A CSV field as spreadsheets write it: in quotes, each quote doubled.
@@ -473,6 +487,7 @@ TEST(FlatLeadCsvReaderTest, GeneratedLeadsTakeTheFlatPath) {
   options.now = At("2026-11-23T09:00:00Z");
   const LeadGenerator generator(options);
   v1::Lead lead;
+  int told = 0;
   for (int i = 0; i < 300; ++i) {
     generator.Generate(i, &lead);
     v1::Lead events_only;
@@ -500,8 +515,13 @@ TEST(FlatLeadCsvReaderTest, GeneratedLeadsTakeTheFlatPath) {
         i % 4 == 0   ? "\r\n"
         : i % 4 == 1 ? "\n"
                      : "");
-    ExpectCsvFlatAsSlow(kCsvHeader, record, true);
+    bool cuts_told = false;
+    ExpectCsvFlatAsSlow(kCsvHeader, record, true, &cuts_told);
+    told += cuts_told;
   }
+  // ScanCsvRecord tells the cells of every record that ends in a newline:
+  // half of them.
+  EXPECT_EQ(told, 150);
 }
 
 TEST(FlatLeadCsvReaderTest, EventCellsTheScorerAcceptsAreReadFlat) {

@@ -26,21 +26,28 @@ void CheckFlat(absl::string_view csv) {
   auto columns = CheckCsvHeader(fields);
   if (!columns.ok()) return;
   FlatLeadCsvReader reader;
+  std::vector<uint32_t> cuts;
   for (absl::string_view rest = csv.substr(*n); !rest.empty();
        rest.remove_prefix(*n)) {
-    n = ScanCsvRecord(rest, /*at_end=*/true, &lines);
+    cuts.clear();
+    n = ScanCsvRecord(rest, /*at_end=*/true, &lines, &cuts);
     if (!n.ok() || *n == 0) return;
     const absl::string_view record = rest.substr(0, *n);
-    v1::Lead lead_fields;
-    FlatLead flat;
-    if (!reader.Read(*columns, record, &lead_fields, &flat)) continue;
-    SplitCsvRecord(record, &fields);
-    v1::Lead reference;
-    const absl::Status status = CsvFieldsToLead(*columns, fields, &reference);
-    Check(status.ok(), absl::StrCat("the flat CSV reader took a record the "
-                                    "fields reader refuses: ",
-                                    status.message()));
-    CheckSameLead(lead_fields, flat, reference, "the flat CSV reader");
+    // With the cells' ends ScanCsvRecord told, as LeadBlockReader reads,
+    // and without, as when it could not tell them.
+    for (const absl::Span<const uint32_t> told :
+         {absl::MakeConstSpan(cuts), absl::Span<const uint32_t>()}) {
+      v1::Lead lead_fields;
+      FlatLead flat;
+      if (!reader.Read(*columns, record, told, &lead_fields, &flat)) continue;
+      SplitCsvRecord(record, &fields);
+      v1::Lead reference;
+      const absl::Status status = CsvFieldsToLead(*columns, fields, &reference);
+      Check(status.ok(), absl::StrCat("the flat CSV reader took a record the "
+                                      "fields reader refuses: ",
+                                      status.message()));
+      CheckSameLead(lead_fields, flat, reference, "the flat CSV reader");
+    }
   }
 }
 
