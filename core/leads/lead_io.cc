@@ -454,6 +454,42 @@ size_t FindCsvRecordEndQuickly(absl::string_view data, int64_t* lines,
   return cannot_tell();
 }
 
+// The 64-byte blocks of one record for CsvBlocks, the last padded with zero
+// bytes (nothing special to CSV).
+class CsvRecordBlocks {
+ public:
+  explicit CsvRecordBlocks(absl::string_view record) : record_(record) {}
+
+  // The masks of the block at *at, `valid` flagging the record's bytes in
+  // it; false past the end of the record.
+  bool Next(size_t* at, CsvBlocks::Masks* m, uint64_t* valid) {
+    if (at_ >= record_.size()) return false;
+    const char* block = record_.data() + at_;
+    *valid = ~uint64_t{0};
+    if (record_.size() - at_ < 64) {
+      std::memset(tail_, 0, sizeof(tail_));
+      std::memcpy(tail_, block, record_.size() - at_);
+      block = tail_;
+      *valid = (uint64_t{1} << (record_.size() - at_)) - 1;
+    }
+    *m = blocks_.Next(block);
+    in_quotes_ = (m->in_quotes >> (63 - std::countl_zero(*valid))) & 1;
+    *at = at_;
+    at_ += 64;
+    return true;
+  }
+
+  // Whether the bytes so far end inside quotes.
+  bool in_quotes() const { return in_quotes_; }
+
+ private:
+  const absl::string_view record_;
+  CsvBlocks blocks_;
+  char tail_[64];
+  size_t at_ = 0;
+  bool in_quotes_ = false;
+};
+
 // SplitCsvRecord's fields of `record` (one record, its newline included or
 // at the end of the file), through CsvBlocks: false when it cannot tell (a
 // stray quote, or a quote left open), `fields` then unspecified. The bytes
@@ -477,22 +513,13 @@ bool SplitCsvRecordQuickly(absl::string_view record, std::string* scratch,
     (*fields)[count++].assign(out + field_from, n - field_from);
     field_from = n;
   };
-  CsvBlocks blocks;
-  char tail[64];
+  CsvRecordBlocks blocks(record);
   size_t from = 0;  // the first byte of `record` not yet copied
-  bool in_quotes = false;
-  for (size_t at = 0; at < size; at += 64) {
-    const char* block = in + at;
-    uint64_t valid = ~uint64_t{0};
-    if (size - at < 64) {
-      std::memset(tail, 0, sizeof(tail));  // a zero byte is nothing special
-      std::memcpy(tail, block, size - at);
-      block = tail;
-      valid = (uint64_t{1} << (size - at)) - 1;
-    }
-    const CsvBlocks::Masks m = blocks.Next(block);
+  size_t at;
+  CsvBlocks::Masks m;
+  uint64_t valid;
+  while (blocks.Next(&at, &m, &valid)) {
     if ((m.stray & valid) != 0) return false;
-    in_quotes = (m.in_quotes >> (63 - std::countl_zero(valid))) & 1;
     const uint64_t separators = (m.commas | m.newlines) & ~m.in_quotes & valid;
     for (uint64_t cuts = (m.dropped & valid) | separators; cuts != 0;
          cuts &= cuts - 1) {
@@ -517,7 +544,7 @@ bool SplitCsvRecordQuickly(absl::string_view record, std::string* scratch,
       }
     }
   }
-  if (in_quotes) return false;  // CsvRecord says how it ends
+  if (blocks.in_quotes()) return false;  // CsvRecord says how it ends
   if (size > from) {
     std::memcpy(out + n, in + from, size - from);
     n += size - from;
@@ -554,32 +581,22 @@ bool AddCell(absl::string_view record, size_t from, size_t to,
 
 bool FlatLeadCsvReader::Split(absl::string_view record) {
   cells_.clear();
-  const size_t size = record.size();
-  CsvBlocks blocks;
-  char tail[64];
+  CsvRecordBlocks blocks(record);
   size_t from = 0;  // where the current cell starts
-  bool in_quotes = false;
-  for (size_t at = 0; at < size; at += 64) {
-    const char* block = record.data() + at;
-    uint64_t valid = ~uint64_t{0};
-    if (size - at < 64) {
-      std::memset(tail, 0, sizeof(tail));
-      std::memcpy(tail, block, size - at);
-      block = tail;
-      valid = (uint64_t{1} << (size - at)) - 1;
-    }
-    const CsvBlocks::Masks m = blocks.Next(block);
+  size_t at;
+  CsvBlocks::Masks m;
+  uint64_t valid;
+  while (blocks.Next(&at, &m, &valid)) {
     if ((m.stray & valid) != 0) return false;
-    in_quotes = (m.in_quotes >> (63 - std::countl_zero(valid))) & 1;
     for (uint64_t cuts = (m.commas | m.newlines) & ~m.in_quotes & valid;
          cuts != 0; cuts &= cuts - 1) {
       const size_t cut = at + std::countr_zero(cuts);
       if (!AddCell(record, from, cut, &cells_)) return false;
       from = cut + 1;
-      if (record[cut] == '\n') return from == size;
+      if (record[cut] == '\n') return from == record.size();
     }
   }
-  return !in_quotes && AddCell(record, from, size, &cells_);
+  return !blocks.in_quotes() && AddCell(record, from, record.size(), &cells_);
 }
 
 absl::string_view FlatLeadCsvReader::Text(const Cell& cell) {
