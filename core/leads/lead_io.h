@@ -159,11 +159,11 @@ class FlatLeadCsvReader {
 
   // true when `record` (a record ScanCsvRecord delimited, in a file with
   // `columns`, with the `cuts` it told or none) was read and the lead
-  // passes every check of ValidateLead:
-  // `flat` (over `fields`) is then ready for Scorer::ScoreFlat, its strings
-  // pointing into `record` and into this reader until the next call. false
-  // otherwise: the caller reads the record with SplitCsvRecord and
-  // CsvFieldsToLead, which name what is wrong.
+  // passes every check of ValidateLead: `flat` (over `fields`) is then
+  // ready for Scorer::ScoreFlat, its strings pointing into `record` and
+  // into this reader until the next call. false otherwise: the caller
+  // reads the record with SplitCsvRecord and CsvFieldsToLead, which name
+  // what is wrong.
   bool Read(const std::vector<CsvColumn>& columns, absl::string_view record,
             absl::Span<const uint32_t> cuts, v1::Lead* fields, FlatLead* flat);
 
