@@ -130,9 +130,47 @@ absl::Status SetField(const LeadField& field, absl::string_view value,
   return absl::OkStatus();
 }
 
+// Where the JSON array that `text` starts with (after spaces) ends, or npos
+// when it does not start with one or the array is not closed. Only strings
+// and brackets are followed: the parser judges the rest.
+size_t JsonArrayEnd(absl::string_view text) {
+  size_t i = text.find_first_not_of(" \t\r\n");
+  if (i == absl::string_view::npos || text[i] != '[') {
+    return absl::string_view::npos;
+  }
+  int depth = 0;
+  bool in_string = false;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if ((c == ']' || c == '}') && --depth == 0) {
+      return i + 1;
+    }
+  }
+  return absl::string_view::npos;
+}
+
 // Appends the events of a CSV lead's `events` column: a JSON array.
 absl::Status SetEvents(const std::string& value, v1::Lead* lead) {
   if (value.empty()) return absl::OkStatus();
+  // The cell is parsed inside a wrapper object, where `[], "job_title": "x"`
+  // would pass for more members and be dropped without a word.
+  if (const size_t end = JsonArrayEnd(value);
+      end != absl::string_view::npos &&
+      value.find_first_not_of(" \t\r\n", end) != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "column events: not a JSON array of events: text follows its "
+        "closing bracket");
+  }
   // Parse the array through a wrapper object so that every event field is
   // checked. The fast reader gives protobuf's result and messages, faster.
   // The wrapper's text is built where the last lead's was, and the wrapper

@@ -444,6 +444,27 @@ TEST(CsvTest, EventsWithUnknownFieldsAreRefused) {
   EXPECT_THAT(all.errors[0], HasSubstr("column events"));
 }
 
+// The cell is read inside a wrapper object; what follows the array must
+// not pass for more members of it.
+TEST(CsvTest, EventsCellWithMoreThanAnArrayIsRefused) {
+  const ReadAll all =
+      Csv("id,events\n"
+          "l1,\"[], \"\"jobTitle\"\":\"\"CEO\"\"\"\n"
+          "l2,\"[], \"\"events\"\":[]\"\n"
+          "l3,\"[]}, {\"\"a\"\":1\"\n"
+          "l4,[]\n");
+  ASSERT_EQ(all.leads.size(), 1u) << Errors(all);
+  EXPECT_EQ(all.leads[0].id(), "l4");
+  ASSERT_EQ(all.errors.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_THAT(all.errors[i],
+                HasSubstr(absl::StrCat(
+                    "leads:", i + 2,
+                    ": column events: not a JSON array of events: text "
+                    "follows its closing bracket")));
+  }
+}
+
 TEST(CsvTest, AttributeColumnsAreTypedByTheirForm) {
   const ReadAll all = Csv(
       "id,attributes.plan,attributes.seats,attributes.trial,attributes.ratio\n"
