@@ -65,6 +65,38 @@ inline uint64_t ByteMask64(const char* p, char c) {
 #endif
 }
 
+// ByteMask64 for three bytes at once, each 16 bytes loaded once: the CSV
+// record scan's masks of quotes, newlines and commas.
+inline void ByteMasks64(const char* p, char a, char b, char c, uint64_t* ma,
+                        uint64_t* mb, uint64_t* mc) {
+#if defined(__SSE2__)
+  const __m128i wa = _mm_set1_epi8(a);
+  const __m128i wb = _mm_set1_epi8(b);
+  const __m128i wc = _mm_set1_epi8(c);
+  uint64_t ra = 0, rb = 0, rc = 0;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i bytes =
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
+    ra |= static_cast<uint64_t>(static_cast<uint16_t>(
+              _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wa))))
+          << (16 * i);
+    rb |= static_cast<uint64_t>(static_cast<uint16_t>(
+              _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wb))))
+          << (16 * i);
+    rc |= static_cast<uint64_t>(static_cast<uint16_t>(
+              _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wc))))
+          << (16 * i);
+  }
+  *ma = ra;
+  *mb = rb;
+  *mc = rc;
+#else
+  *ma = ByteMask64(p, a);
+  *mb = ByteMask64(p, b);
+  *mc = ByteMask64(p, c);
+#endif
+}
+
 // Bit k set when an odd number of the bits 0..k of `mask` are: with quotes
 // for `mask`, the bytes from an opening quote up to its closing one.
 inline uint64_t PrefixXor(uint64_t mask) {

@@ -433,9 +433,8 @@ class CsvBlocks {
   // The next 64 bytes of the record, at `p`.
   Masks Next(const char* p) {
     Masks m;
-    const uint64_t quotes = ByteMask64(p, '"');
-    m.newlines = ByteMask64(p, '\n');
-    m.commas = ByteMask64(p, ',');
+    uint64_t quotes;
+    ByteMasks64(p, '"', '\n', ',', &quotes, &m.newlines, &m.commas);
     m.in_quotes = PrefixXor(quotes) ^ inside_;
     const uint64_t openings = quotes & m.in_quotes;
     const uint64_t closings = quotes & ~m.in_quotes;
