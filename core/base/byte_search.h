@@ -41,20 +41,9 @@ inline size_t FindEitherByteIn8(const char* p, char a, char b) {
   return found == 0 ? 8 : std::countr_zero(found) / 8;
 }
 
-// Bit k set when byte k of the 64 at `p` equals `c`.
+// Bit k set when byte k of the 64 at `p` equals `c`, a word at a time: the
+// form ByteMasks64 takes where SSE2 is missing.
 inline uint64_t ByteMask64(const char* p, char c) {
-#if defined(__SSE2__)
-  const __m128i wanted = _mm_set1_epi8(c);
-  uint64_t mask = 0;
-  for (int i = 0; i < 4; ++i) {
-    const __m128i bytes =
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
-    mask |= static_cast<uint64_t>(static_cast<uint16_t>(
-                _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wanted))))
-            << (16 * i);
-  }
-  return mask;
-#else
   uint64_t mask = 0;
   for (int i = 0; i < 8; ++i) {
     // The flags at bits 8k+7 gathered into bits 56+k: each lands alone.
@@ -62,11 +51,19 @@ inline uint64_t ByteMask64(const char* p, char c) {
     mask |= ((flags * 0x0102040810204080ULL) >> 56) << (8 * i);
   }
   return mask;
-#endif
 }
 
-// ByteMask64 for three bytes at once, each 16 bytes loaded once: the CSV
-// record scan's masks of quotes, newlines and commas.
+#if defined(__SSE2__)
+// Bits 16i to 16i + 15 set where the 16 `bytes` equal `wanted`'s.
+inline uint64_t Mask16(__m128i bytes, __m128i wanted, int i) {
+  return static_cast<uint64_t>(static_cast<uint16_t>(
+             _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wanted))))
+         << (16 * i);
+}
+#endif
+
+// ByteMask64 of `a`, `b` and `c` at once, each 16 bytes loaded once: the
+// CSV record scan's masks of quotes, newlines and commas.
 inline void ByteMasks64(const char* p, char a, char b, char c, uint64_t* ma,
                         uint64_t* mb, uint64_t* mc) {
 #if defined(__SSE2__)
@@ -77,15 +74,9 @@ inline void ByteMasks64(const char* p, char a, char b, char c, uint64_t* ma,
   for (int i = 0; i < 4; ++i) {
     const __m128i bytes =
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
-    ra |= static_cast<uint64_t>(static_cast<uint16_t>(
-              _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wa))))
-          << (16 * i);
-    rb |= static_cast<uint64_t>(static_cast<uint16_t>(
-              _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wb))))
-          << (16 * i);
-    rc |= static_cast<uint64_t>(static_cast<uint16_t>(
-              _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wc))))
-          << (16 * i);
+    ra |= Mask16(bytes, wa, i);
+    rb |= Mask16(bytes, wb, i);
+    rc |= Mask16(bytes, wc, i);
   }
   *ma = ra;
   *mb = rb;
