@@ -651,6 +651,7 @@ void CompiledPlaybook::CompileHandRaiserRules(IdRegistry& ids,
       }
       rule.event_type_mask |= uint64_t{1} << type;
     }
+    hand_raiser_event_types_ |= rule.event_type_mask;
     if (!std::isfinite(r.min_fit()) || r.min_fit() < min_fit_ ||
         r.min_fit() > max_fit_) {
       problems->Add(path + ".min_fit", "must be within " + FitRange());

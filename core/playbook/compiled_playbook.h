@@ -113,6 +113,9 @@ class CompiledPlaybook {
   const std::vector<HandRaiserRule>& hand_raiser_rules() const {
     return hand_raiser_rules_;
   }
+  // The event types any hand-raiser rule looks at, a bit per EventType: most
+  // events are of none of them.
+  uint64_t hand_raiser_event_types() const { return hand_raiser_event_types_; }
   const std::vector<PriorityRule>& priority_rules() const {
     return priority_rules_;
   }
@@ -173,6 +176,7 @@ class CompiledPlaybook {
   std::vector<int> engagement_deciding_slot_;
   std::vector<DisqualificationRule> disqualification_rules_;
   std::vector<HandRaiserRule> hand_raiser_rules_;
+  uint64_t hand_raiser_event_types_ = 0;
   std::vector<PriorityRule> priority_rules_;
   double max_engagement_ = 100;
   double min_engagement_ = 0;

@@ -265,7 +265,9 @@ void Scorer::ScoreEngagement(const FlatLead& lead, absl::Time now,
     context.event = &event;
     properties_.Reset(&lead, &event);
     TallyEngagementRules(i, age, context);
-    RaiseHands(age, context);
+    if (playbook_->hand_raiser_event_types() >> event.type & 1) {
+      RaiseHands(age, context);
+    }
   }
   if (playbook_->has_window_caps()) CountWindowedEvents(now_s, now_ns);
   SumEngagement(out);
