@@ -321,28 +321,28 @@ uint64_t Scorer::MatchByValue(int slot, const std::vector<int>& rules,
     return bits;
   };
   if (value.text.size() > kMaxRememberedText) return decide();
-  // The key: event type, kind, then the value's bytes.
-  decision_key_.clear();
-  decision_key_.push_back(static_cast<char>(context.event->type));
-  decision_key_.push_back(static_cast<char>(value.kind));
+  DecidedValue key;
+  key.type_and_kind =
+      static_cast<uint16_t>(context.event->type << 8 | value.kind);
   switch (value.kind) {
     case FieldValue::kNumber:
-      decision_key_.append(reinterpret_cast<const char*>(&value.number),
-                           sizeof(value.number));
+      key.bytes = absl::string_view(
+          reinterpret_cast<const char*>(&value.number), sizeof(value.number));
       break;
     case FieldValue::kBool:
-      decision_key_.push_back(value.boolean ? '1' : '0');
+      key.bytes = value.boolean ? "1" : "0";
       break;
     default:
-      decision_key_.append(value.text.data(), value.text.size());
+      key.bytes = value.text;
       break;
   }
-  if (auto it = decisions_.find(decision_key_); it != decisions_.end()) {
+  if (auto it = decisions_.find(key); it != decisions_.end()) {
     return it->second;
   }
   if (decisions_.size() >= kMaxDecisions) decisions_.clear();
   const uint64_t bits = decide();
-  decisions_.emplace(decision_key_, bits);
+  decisions_.emplace(DecisionKey{key.type_and_kind, std::string(key.bytes)},
+                     bits);
   return bits;
 }
 

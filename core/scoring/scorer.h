@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -134,10 +135,37 @@ class Scorer {
   // (timestamp seconds, timestamp nanos, event index) per window-capped rule.
   std::vector<std::vector<std::tuple<int64_t, int32_t, int>>> windowed_;
   std::vector<uint8_t> hand_raised_;
-  // MatchByValue's decisions by (event type, property value), and the key
-  // being looked up. Cleared when full: it only saves work.
-  absl::flat_hash_map<std::string, uint64_t> decisions_;
-  std::string decision_key_;
+  // MatchByValue's decisions by event type and property value: the value's
+  // kind and bytes (a number's eight, "0" or "1" for a boolean). Looked up
+  // by a view of the value, so no key is built for a value already decided.
+  // Cleared when full: it only saves work.
+  struct DecidedValue {
+    uint16_t type_and_kind = 0;
+    absl::string_view bytes;
+  };
+  struct DecisionKey {
+    uint16_t type_and_kind = 0;
+    std::string bytes;
+  };
+  struct DecisionHash {
+    using is_transparent = void;
+    size_t operator()(const DecidedValue& v) const {
+      return absl::HashOf(v.type_and_kind, v.bytes);
+    }
+    size_t operator()(const DecisionKey& k) const {
+      return absl::HashOf(k.type_and_kind, absl::string_view(k.bytes));
+    }
+  };
+  struct DecisionEq {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return a.type_and_kind == b.type_and_kind &&
+             absl::string_view(a.bytes) == absl::string_view(b.bytes);
+    }
+  };
+  absl::flat_hash_map<DecisionKey, uint64_t, DecisionHash, DecisionEq>
+      decisions_;
 };
 
 }  // namespace smarketing
