@@ -348,6 +348,27 @@ void ExpectFlatAsSlow(absl::string_view json, bool flat_path) {
   ExpectSameLead(fields, flat, full, std::string(json));
 }
 
+// The fast readers test a time's 14 digits together: a byte just outside
+// '0'..'9' in any of them, in created_at or in an event, must still be left
+// to protobuf, which refuses it.
+TEST(LeadJsonTest, TimesWithANonDigitAreLeftToProtobuf) {
+  const std::string time = "2026-01-01T00:00:00Z";
+  for (size_t i = 0; i < 19; ++i) {
+    if (time[i] < '0' || time[i] > '9') continue;
+    for (const char wrong : {'/', ':', 'a'}) {
+      std::string bad = time;
+      bad[i] = wrong;
+      ExpectSameAsProtobuf(
+          absl::StrCat(R"({"id":"a","created_at":")", bad, R"("})"), false);
+      const std::string in_event = absl::StrCat(
+          R"({"id":"a","events":[{"id":"e","type":)",
+          R"("EVENT_TYPE_PAGE_VIEW","occurred_at":")", bad, R"("}]})");
+      ExpectSameAsProtobuf(in_event, false);
+      ExpectFlatAsSlow(in_event, false);
+    }
+  }
+}
+
 TEST(FlatLeadJsonReaderTest, GeneratedLeadsTakeTheFlatPath) {
   LeadGeneratorOptions options;
   options.seed = 12;
