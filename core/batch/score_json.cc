@@ -8,7 +8,9 @@
 #include <limits>
 #include <vector>
 
+#include "absl/base/casts.h"
 #include "absl/functional/function_ref.h"
+#include "absl/numeric/int128.h"
 #include "absl/strings/string_view.h"
 #include "core/base/utf8.h"
 #include "google/protobuf/descriptor.h"
@@ -238,6 +240,40 @@ class Printer {
   bool valid_ = true;
 };
 
+// |value| (a normal double) times 10^(16 - exponent), rounded to the
+// nearest integer: the 17 significant digits %.17g prints when `exponent` is
+// the value's decimal exponent. Exact, in 128 bits: false when the product
+// would not fit, on a tie (printf's rounding of those is left to to_chars),
+// or when the result has not 17 digits.
+bool SeventeenDigits(double value, int exponent, uint64_t* out) {
+  static constexpr std::array<uint64_t, 20> kPowersOfTen = [] {
+    std::array<uint64_t, 20> powers{};
+    uint64_t power = 1;
+    for (uint64_t& p : powers) {
+      p = power;
+      power *= 10;  // wraps after 10^19, which is not kept
+    }
+    return powers;
+  }();
+  const int scale = 16 - exponent;
+  // The value is mantissa * 2^-shift; times 10^scale, below 2^(53 + 64).
+  const uint64_t bits = absl::bit_cast<uint64_t>(std::fabs(value));
+  const uint64_t mantissa = (bits & ((uint64_t{1} << 52) - 1)) | uint64_t{1}
+                                                                     << 52;
+  const int shift = 1075 - static_cast<int>(bits >> 52);
+  if (scale < 0 || scale > 19 || shift <= 0 || shift >= 117) return false;
+  const absl::uint128 product =
+      absl::uint128(mantissa) * absl::uint128(kPowersOfTen[scale]);
+  const absl::uint128 half = absl::uint128(1) << (shift - 1);
+  const absl::uint128 remainder = product & ((half << 1) - 1);
+  if (remainder == half) return false;
+  const absl::uint128 rounded =
+      (product >> shift) + absl::uint128(remainder > half);
+  if (rounded < kPowersOfTen[16] || rounded >= kPowersOfTen[17]) return false;
+  *out = absl::Uint128Low64(rounded);
+  return true;
+}
+
 // protobuf's SimpleDtoa: printf's %.15g when it reads back to the same
 // double, otherwise %.17g. Both are derived here from the shortest
 // representation (std::to_chars, Ryu), much cheaper than printf's path: a
@@ -288,12 +324,23 @@ void AppendDouble(double value, std::string* out) {
   int exponent = 0;
   std::from_chars(e + (e[1] == '+' ? 2 : 1), end, exponent);
   // 17 digits: the shortest form is then the double rounded to 17 digits,
-  // which %.17g prints. 16: %.17g's 17th digit is not in it.
+  // which %.17g prints. 16: %.17g's 17th digit is not in it, and is worked
+  // out exactly; to_chars' printf path costs more than all the rest.
   if (count == 16) {
-    auto printed = std::to_chars(text, text + sizeof(text), value,
-                                 std::chars_format::general, 17);
-    out->append(text, printed.ptr - text);
-    return;
+    uint64_t rounded;
+    if (exponent < -4 || exponent >= 17 ||
+        !SeventeenDigits(value, exponent, &rounded)) {
+      auto printed = std::to_chars(text, text + sizeof(text), value,
+                                   std::chars_format::general, 17);
+      out->append(text, printed.ptr - text);
+      return;
+    }
+    for (int i = 16; i >= 0; --i) {
+      digits[i] = static_cast<char>('0' + rounded % 10);
+      rounded /= 10;
+    }
+    count = 17;
+    while (digits[count - 1] == '0') --count;  // as %g drops them
   }
   const int precision = count > 15 ? 17 : 15;
   if (exponent < -4 || exponent >= precision) {

@@ -182,6 +182,26 @@ TEST(ScoreJsonTest, PrintsDoublesOfEveryMagnitudeAsProtobufDoes) {
   }
 }
 
+// Decayed points are where the writer works out %.17g's digits itself (a
+// shortest form of 16 digits): as many as a million-lead file prints in a
+// few thousand leads, at the magnitudes engagement takes.
+TEST(ScoreJsonTest, PrintsDecayedPointsAsProtobufDoes) {
+  std::mt19937_64 random(12);
+  v1::ScoreResult result;
+  for (int i = 0; i < 60000; ++i) {
+    const double points = static_cast<double>(random() % 400) / 4 - 20;
+    const double age_days = static_cast<double>(random() % 10000000) / 1e4;
+    const double half_life_days = static_cast<double>(1 + random() % 90);
+    double value = points * std::exp2(-age_days / half_life_days);
+    // And their neighbours, a unit in the last place away.
+    if (i % 3 == 1) value = std::nextafter(value, 1e300);
+    if (i % 3 == 2) value = std::nextafter(value, -1e300);
+    result.set_engagement_score(value);
+    ASSERT_EQ(Ours(result), Protobuf(result))
+        << absl::StrFormat("%.17g", value);
+  }
+}
+
 // Every field set: a field added to ScoreResult and not to the writer fails
 // here.
 TEST(ScoreJsonTest, PrintsEveryField) {
