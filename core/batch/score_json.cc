@@ -240,48 +240,93 @@ class Printer {
   bool valid_ = true;
 };
 
-// |value| (a normal double) times 10^(16 - exponent), rounded to the
-// nearest integer: the 17 significant digits %.17g prints when `exponent` is
-// the value's decimal exponent. Exact, in 128 bits: false when the product
-// would not fit, on a tie (printf's rounding of those is left to to_chars),
-// or when the result has not 17 digits.
-bool SeventeenDigits(double value, int exponent, uint64_t* out) {
-  static constexpr std::array<uint64_t, 20> kPowersOfTen = [] {
-    std::array<uint64_t, 20> powers{};
-    uint64_t power = 1;
-    for (uint64_t& p : powers) {
-      p = power;
-      power *= 10;  // wraps after 10^19, which is not kept
-    }
-    return powers;
-  }();
-  const int scale = 16 - exponent;
-  // The value is mantissa * 2^-shift; times 10^scale, below 2^(53 + 64).
+// 10^0 to 10^19.
+constexpr std::array<uint64_t, 20> kPowersOfTen = [] {
+  std::array<uint64_t, 20> powers{};
+  uint64_t power = 1;
+  for (uint64_t& p : powers) {
+    p = power;
+    power *= 10;  // wraps after 10^19, which is not kept
+  }
+  return powers;
+}();
+
+// `n`'s decimal digits, trailing zeros dropped as %g drops them.
+int Digits(uint64_t n, int width, char* digits) {
+  for (int i = width - 1; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  }
+  int count = width;
+  while (count > 1 && digits[count - 1] == '0') --count;
+  return count;
+}
+
+// SimpleDtoa's choice (below) made exactly, in 128-bit integers, without
+// printf's arbitrary precision or a read back: the digits of %.15g when
+// they read back as `value`, otherwise of %.17g, in %g's fixed layout.
+// False, for the way through the shortest form, where this does not decide
+// cheaply: magnitudes outside [2^-64, 2^52), powers of two (whose lower
+// neighbour is nearer), exact ties, and %g's exponent form.
+bool ExactDigits(double value, char* digits, int* count, int* exponent) {
   const uint64_t bits = absl::bit_cast<uint64_t>(std::fabs(value));
-  const uint64_t mantissa = (bits & ((uint64_t{1} << 52) - 1)) | uint64_t{1}
-                                                                     << 52;
+  constexpr uint64_t kHidden = uint64_t{1} << 52;
+  const uint64_t mantissa = (bits & (kHidden - 1)) | kHidden;
+  // value = mantissa * 2^-shift. With shift < 117, mantissa * 10^19 and
+  // the products below stay under 2^128.
   const int shift = 1075 - static_cast<int>(bits >> 52);
-  if (scale < 0 || scale > 19 || shift <= 0 || shift >= 117) return false;
-  const absl::uint128 product =
-      absl::uint128(mantissa) * absl::uint128(kPowersOfTen[scale]);
-  const absl::uint128 half = absl::uint128(1) << (shift - 1);
-  const absl::uint128 remainder = product & ((half << 1) - 1);
-  if (remainder == half) return false;
-  const absl::uint128 rounded =
-      (product >> shift) + absl::uint128(remainder > half);
-  if (rounded < kPowersOfTen[16] || rounded >= kPowersOfTen[17]) return false;
-  *out = absl::Uint128Low64(rounded);
+  if (shift <= 0 || shift >= 117 || mantissa == kHidden) return false;
+  // The decimal exponent: value lies in [2^(52 - shift), 2^(53 - shift)),
+  // so this is it or one less.
+  int e10 = static_cast<int>(std::floor((52 - shift) * 0.30102999566398120));
+  // value * 10^scale, split at the binary point, rounded to nearest; false
+  // on a tie.
+  auto scaled = [&](int scale, absl::uint128* product, absl::uint128* whole) {
+    if (scale < 0 || scale > 19) return false;
+    *product = absl::uint128(mantissa) * kPowersOfTen[scale];
+    const absl::uint128 half = absl::uint128(1) << (shift - 1);
+    const absl::uint128 remainder = *product & ((half << 1) - 1);
+    if (remainder == half) return false;
+    *whole = (*product >> shift) + absl::uint128(remainder > half);
+    return true;
+  };
+  absl::uint128 product17, n17;
+  if (!scaled(16 - e10, &product17, &n17)) return false;
+  if (n17 >= kPowersOfTen[17]) {
+    ++e10;
+    if (!scaled(16 - e10, &product17, &n17)) return false;
+  }
+  if (n17 < kPowersOfTen[16] || n17 >= kPowersOfTen[17]) return false;
+  absl::uint128 product15, n15;
+  if (!scaled(14 - e10, &product15, &n15) || n15 >= kPowersOfTen[15]) {
+    return false;
+  }
+  // %.15g reads back as value when it lies within half a unit in the last
+  // place of value (a unit is 2^-shift); scaled by 10^(14 - e10) * 2^shift,
+  // twice the distance is below 10^(14 - e10). Equality is a tie that
+  // strtod breaks to the even mantissa: left to the other way.
+  const absl::uint128 at = n15 << shift;
+  const absl::uint128 distance =
+      at > product15 ? at - product15 : product15 - at;
+  const absl::uint128 limit = kPowersOfTen[14 - e10];
+  if (2 * distance == limit) return false;
+  const bool fifteen = 2 * distance < limit;
+  const int precision = fifteen ? 15 : 17;
+  if (e10 < -4 || e10 >= precision) return false;
+  *count = fifteen ? Digits(absl::Uint128Low64(n15), 15, digits)
+                   : Digits(absl::Uint128Low64(n17), 17, digits);
+  *exponent = e10;
   return true;
 }
 
 // protobuf's SimpleDtoa: printf's %.15g when it reads back to the same
-// double, otherwise %.17g. Both are derived here from the shortest
-// representation (std::to_chars, Ryu), much cheaper than printf's path: a
-// double whose shortest form has at most 15 digits prints those digits in
-// %g's layout (the double is closer to them than half a unit of the 15th
-// digit, so %.15g rounds to them too); one that needs more fails %.15g's
-// round trip and gets %.17g, whose digits are the shortest form's when it
-// has 17.
+// double, otherwise %.17g. ExactDigits decides most values. The others are
+// derived from the shortest representation (std::to_chars, Ryu), still
+// cheaper than printf's path: a double whose shortest form has at most 15
+// digits prints those digits in %g's layout (the double is closer to them
+// than half a unit of the 15th digit, so %.15g rounds to them too); one
+// that needs more fails %.15g's round trip and gets %.17g, whose digits are
+// the shortest form's when it has 17.
 void AppendDouble(double value, std::string* out) {
   char text[40];
   if (value == std::trunc(value) && std::fabs(value) < 1e15) {
@@ -308,44 +353,34 @@ void AppendDouble(double value, std::string* out) {
     out->append(text, printed.ptr - text);
     return;
   }
-  const auto shortest = std::to_chars(text, text + sizeof(text), value,
-                                      std::chars_format::scientific);
-  const char* p = text;
-  const char* end = shortest.ptr;
-  const bool negative = *p == '-';
-  if (negative) ++p;
-  // d[.ddd]e[+-]XX
+  const bool negative = value < 0;
   char digits[20];
   int count = 0;
-  const char* e = p;
-  for (; *e != 'e'; ++e) {
-    if (*e != '.') digits[count++] = *e;
-  }
   int exponent = 0;
-  std::from_chars(e + (e[1] == '+' ? 2 : 1), end, exponent);
-  // 17 digits: the shortest form is then the double rounded to 17 digits,
-  // which %.17g prints. 16: %.17g's 17th digit is not in it, and is worked
-  // out exactly; to_chars' printf path costs more than all the rest.
-  if (count == 16) {
-    uint64_t rounded;
-    if (exponent < -4 || exponent >= 17 ||
-        !SeventeenDigits(value, exponent, &rounded)) {
+  if (!ExactDigits(value, digits, &count, &exponent)) {
+    const auto shortest = std::to_chars(text, text + sizeof(text), value,
+                                        std::chars_format::scientific);
+    const char* p = text + (negative ? 1 : 0);
+    const char* end = shortest.ptr;
+    // d[.ddd]e[+-]XX
+    const char* e = p;
+    for (; *e != 'e'; ++e) {
+      if (*e != '.') digits[count++] = *e;
+    }
+    std::from_chars(e + (e[1] == '+' ? 2 : 1), end, exponent);
+    // 17 digits: the shortest form is then the double rounded to 17
+    // digits, which %.17g prints. 16: %.17g's 17th digit is not in it.
+    if (count == 16) {
       auto printed = std::to_chars(text, text + sizeof(text), value,
                                    std::chars_format::general, 17);
       out->append(text, printed.ptr - text);
       return;
     }
-    for (int i = 16; i >= 0; --i) {
-      digits[i] = static_cast<char>('0' + rounded % 10);
-      rounded /= 10;
+    const int precision = count > 15 ? 17 : 15;
+    if (exponent < -4 || exponent >= precision) {
+      out->append(text, end - text);  // to_chars' exponent form is printf's
+      return;
     }
-    count = 17;
-    while (digits[count - 1] == '0') --count;  // as %g drops them
-  }
-  const int precision = count > 15 ? 17 : 15;
-  if (exponent < -4 || exponent >= precision) {
-    out->append(text, end - text);  // to_chars' exponent form is printf's
-    return;
   }
   if (negative) out->push_back('-');
   if (exponent < 0) {
