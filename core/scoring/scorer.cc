@@ -57,79 +57,62 @@ absl::string_view PriorityName(v1::Priority priority) {
 // `sentences`.
 void DescribeHit(const v1::Playbook& p, const RuleContribution& c, double fit,
                  bool opt_out_disqualifies, bool sentences, v1::RuleHit* hit) {
-  hit->set_kind(c.kind);
-  hit->set_raw_points(c.raw_points);
-  hit->set_points(c.points);
-  hit->set_event_count(c.event_count);
+  DescribeRuleHit(p, c, hit);
+  if (!sentences) return;
   switch (c.kind) {
     case v1::RULE_KIND_PERSONA_CRITERION: {
       const v1::Persona& persona = p.personas(c.persona);
       const v1::PersonaCriterion& criterion = persona.criteria(c.rule);
-      hit->set_rule_id(criterion.id());
-      hit->set_persona_id(persona.id());
-      if (sentences)
-        hit->set_sentence(
-            absl::StrCat(Described(criterion.description(), criterion.id()),
-                         " (persona ", Described(persona.name(), persona.id()),
-                         "): ", Signed(c.points), " fit"));
+      hit->set_sentence(
+          absl::StrCat(Described(criterion.description(), criterion.id()),
+                       " (persona ", Described(persona.name(), persona.id()),
+                       "): ", Signed(c.points), " fit"));
       break;
     }
     case v1::RULE_KIND_FIT: {
       const v1::FitRule& rule = p.fit_rules(c.rule);
-      hit->set_rule_id(rule.id());
-      if (sentences)
-        hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
-                                       ": ", Signed(c.points), " fit"));
+      hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
+                                     ": ", Signed(c.points), " fit"));
       break;
     }
     case v1::RULE_KIND_ENGAGEMENT: {
       const v1::EngagementRule& rule = p.engagement().rules(c.rule);
-      hit->set_rule_id(rule.id());
-      if (sentences)
-        hit->set_sentence(absl::StrCat(
-            Described(rule.description(), rule.id()), ": ", c.event_count,
-            c.event_count == 1 ? " event, " : " events, ", Signed(c.raw_points),
-            " points, ", Signed(c.points),
-            " engagement after time decay and caps"));
+      hit->set_sentence(absl::StrCat(
+          Described(rule.description(), rule.id()), ": ", c.event_count,
+          c.event_count == 1 ? " event, " : " events, ", Signed(c.raw_points),
+          " points, ", Signed(c.points),
+          " engagement after time decay and caps"));
       break;
     }
     case v1::RULE_KIND_DISQUALIFICATION: {
       const v1::DisqualificationRule& rule = p.disqualification_rules(c.rule);
-      hit->set_rule_id(rule.id());
-      if (sentences)
-        hit->set_sentence(
-            absl::StrCat("Disqualified (", ReasonName(rule.reason()),
-                         "): ", Described(rule.description(), rule.id()),
-                         "; never routed, never nurtured"));
+      hit->set_sentence(
+          absl::StrCat("Disqualified (", ReasonName(rule.reason()),
+                       "): ", Described(rule.description(), rule.id()),
+                       "; never routed, never nurtured"));
       break;
     }
     case v1::RULE_KIND_OPT_OUT:
-      hit->set_rule_id("consent.opted_out");
-      if (sentences)
-        hit->set_sentence(
-            opt_out_disqualifies
-                ? "The person asked not to be contacted: never solicited "
-                  "again, whatever the score"
-                : "The person opted out: nurtured through other channels, "
-                  "never MQL, whatever the score");
+      hit->set_sentence(
+          opt_out_disqualifies
+              ? "The person asked not to be contacted: never solicited "
+                "again, whatever the score"
+              : "The person opted out: nurtured through other channels, "
+                "never MQL, whatever the score");
       break;
     case v1::RULE_KIND_HAND_RAISER: {
       const v1::HandRaiserRule& rule = p.hand_raiser_rules(c.rule);
-      hit->set_rule_id(rule.id());
-      if (sentences)
-        hit->set_sentence(absl::StrCat(
-            Described(rule.description(), rule.id()),
-            ": fast-tracked to MQL (fit ", absl::StrFormat("%.1f", fit),
-            " >= ", absl::StrFormat("%.1f", rule.min_fit()), ")"));
+      hit->set_sentence(absl::StrCat(
+          Described(rule.description(), rule.id()),
+          ": fast-tracked to MQL (fit ", absl::StrFormat("%.1f", fit),
+          " >= ", absl::StrFormat("%.1f", rule.min_fit()), ")"));
       break;
     }
     case v1::RULE_KIND_PRIORITY: {
       const v1::PriorityRule& rule = p.priority().rules(c.rule);
-      hit->set_rule_id(rule.id());
-      if (sentences)
-        hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
-                                       ": priority ",
-                                       PriorityName(rule.priority())));
+      hit->set_sentence(absl::StrCat(Described(rule.description(), rule.id()),
+                                     ": priority ",
+                                     PriorityName(rule.priority())));
       break;
     }
     default:
@@ -138,6 +121,47 @@ void DescribeHit(const v1::Playbook& p, const RuleContribution& c, double fit,
 }
 
 }  // namespace
+
+const std::string& RuleIdOf(const v1::Playbook& p, const RuleContribution& c) {
+  static const std::string* const kOptOut =
+      new std::string("consent.opted_out");
+  static const std::string* const kNone = new std::string();
+  switch (c.kind) {
+    case v1::RULE_KIND_PERSONA_CRITERION:
+      return p.personas(c.persona).criteria(c.rule).id();
+    case v1::RULE_KIND_FIT:
+      return p.fit_rules(c.rule).id();
+    case v1::RULE_KIND_ENGAGEMENT:
+      return p.engagement().rules(c.rule).id();
+    case v1::RULE_KIND_DISQUALIFICATION:
+      return p.disqualification_rules(c.rule).id();
+    case v1::RULE_KIND_OPT_OUT:
+      return *kOptOut;
+    case v1::RULE_KIND_HAND_RAISER:
+      return p.hand_raiser_rules(c.rule).id();
+    case v1::RULE_KIND_PRIORITY:
+      return p.priority().rules(c.rule).id();
+    default:
+      return *kNone;
+  }
+}
+
+const std::string& PersonaIdOf(const v1::Playbook& p,
+                               const RuleContribution& c) {
+  static const std::string* const kNone = new std::string();
+  return c.kind == v1::RULE_KIND_PERSONA_CRITERION ? p.personas(c.persona).id()
+                                                   : *kNone;
+}
+
+void DescribeRuleHit(const v1::Playbook& p, const RuleContribution& c,
+                     v1::RuleHit* hit) {
+  hit->set_kind(c.kind);
+  hit->set_raw_points(c.raw_points);
+  hit->set_points(c.points);
+  hit->set_event_count(c.event_count);
+  hit->set_rule_id(RuleIdOf(p, c));
+  hit->set_persona_id(PersonaIdOf(p, c));
+}
 
 Scorer::Scorer(std::shared_ptr<const CompiledPlaybook> playbook)
     : playbook_(std::move(playbook)),

@@ -51,6 +51,18 @@ struct LeadScore {
   std::vector<RuleContribution> explanation;
 };
 
+// The rule a contribution names, as RuleHit.rule_id says it, and the
+// persona of a persona criterion (empty for other kinds).
+const std::string& RuleIdOf(const v1::Playbook& playbook,
+                            const RuleContribution& c);
+const std::string& PersonaIdOf(const v1::Playbook& playbook,
+                               const RuleContribution& c);
+
+// A contribution in message form, without its sentence: what ToProto gives
+// with Explanation::kRuleIds.
+void DescribeRuleHit(const v1::Playbook& playbook, const RuleContribution& c,
+                     v1::RuleHit* hit);
+
 // The stage rule: whether scores meet a threshold (all bounds hold, >=).
 // The scorer and the Python tuner both decide MQL and SQL with it.
 inline bool MeetsThreshold(const v1::StageThreshold& threshold, double fit,
