@@ -126,6 +126,9 @@ class Printer {
     out_->push_back('{');
     first_ = true;
   }
+  // After an object's opening and first members appended as they were
+  // printed before: `empty` when there is none yet.
+  void Reopen(bool empty) { first_ = empty; }
   void Close() {
     out_->push_back('}');
     first_ = false;
@@ -531,6 +534,47 @@ void ScoreJsonWriter::AppendTimestamp(int64_t seconds, int32_t nanos,
 }
 
 void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
+  if (Print(result, false, {}, out)) return;
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(result, &text, options);
+  out->append(text);
+}
+
+void ScoreJsonWriter::Append(const v1::ScoreResult& result,
+                             absl::Span<const RuleContribution> explanation,
+                             std::string* out) {
+  if (Print(result, true, explanation, out)) return;
+  v1::ScoreResult whole = result;
+  for (const RuleContribution& c : explanation) {
+    DescribeRuleHit(playbook_->playbook(), c, whole.add_explanation());
+  }
+  Append(whole, out);
+}
+
+const ScoreJsonWriter::RuleText& ScoreJsonWriter::TextOf(
+    const RuleContribution& c) {
+  const uint64_t key = static_cast<uint64_t>(c.kind) << 48 |
+                       static_cast<uint64_t>(c.persona + 1) << 32 |
+                       static_cast<uint32_t>(c.rule + 1);
+  auto [it, added] = rule_texts_.try_emplace(key);
+  if (!added) return it->second;
+  const v1::Playbook& playbook = playbook_->playbook();
+  RuleText& text = it->second;
+  Printer head(&text.head);
+  head.Open();
+  head.String("rule_id", RuleIdOf(playbook, c));
+  head.Enum("kind", c.kind, EnumName<v1::RuleKind>(c.kind));
+  Printer persona(&text.persona);
+  persona.Reopen(false);
+  persona.String("persona_id", PersonaIdOf(playbook, c));
+  return text;
+}
+
+bool ScoreJsonWriter::Print(const v1::ScoreResult& result, bool contributions,
+                            absl::Span<const RuleContribution> explanation,
+                            std::string* out) {
   const size_t start = out->size();
   Printer p(out);
   bool valid = true;
@@ -561,7 +605,27 @@ void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
   p.Enum(
       "disqualification_reason", result.disqualification_reason(),
       EnumName<v1::DisqualificationReason>(result.disqualification_reason()));
-  if (result.explanation_size() > 0) {
+  if (contributions) {
+    if (!explanation.empty()) {
+      // AppendExplanation's bytes for the RuleHits DescribeRuleHit would
+      // make of `explanation`.
+      p.Key("explanation");
+      out->push_back('[');
+      for (size_t i = 0; i < explanation.size(); ++i) {
+        const RuleContribution& c = explanation[i];
+        const RuleText& text = TextOf(c);
+        if (i > 0) out->push_back(',');
+        out->append(text.head);
+        p.Reopen(text.head.size() == 1);
+        p.Double("raw_points", c.raw_points);
+        p.Double("points", c.points);
+        p.Int32("event_count", c.event_count);
+        out->append(text.persona);
+        p.Close();
+      }
+      out->push_back(']');
+    }
+  } else if (result.explanation_size() > 0) {
     AppendExplanation(result.explanation(), &p, out);
   }
   p.String("playbook_version", result.playbook_version());
@@ -571,13 +635,9 @@ void ScoreJsonWriter::Append(const v1::ScoreResult& result, std::string* out) {
   if (result.has_routing()) AppendRouting(result.routing(), &p);
   if (result.has_sla()) AppendSla(result.sla(), &p, timestamp);
   p.Close();
-  if (valid && p.valid()) return;
+  if (valid && p.valid()) return true;
   out->resize(start);
-  std::string text;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(result, &text, options);
-  out->append(text);
+  return false;
 }
 
 }  // namespace smarketing

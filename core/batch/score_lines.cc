@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -60,7 +61,8 @@ class JsonLinesRun {
         write_(write),
         refuse_(refuse),
         pipeline_({engine.playbook()}, options.now, options.threads),
-        workers_(pipeline_.threads()) {}
+        workers_(pipeline_.threads(), Worker(engine.playbook())),
+        block_writer_(engine.playbook()) {}
 
   absl::StatusOr<ScoreLinesSummary> Run() {
     if (absl::Status st = pipeline_.Run(
@@ -75,12 +77,16 @@ class JsonLinesRun {
 
  private:
   struct Worker {
+    explicit Worker(std::shared_ptr<const CompiledPlaybook> playbook)
+        : writer(std::move(playbook)) {}
     ScoreJsonWriter writer;
     v1::ScoreResult result;
   };
   struct Mql {
     v1::Lead lead;
     v1::ScoreResult result;
+    // With rule ids: the explanation, left out of `result`.
+    std::vector<RuleContribution> explanation;
   };
   // What each lead of a block leaves for WriteBlock: its JSON line, or its
   // error; MQLs kept whole until they are routed.
@@ -118,17 +124,26 @@ class JsonLinesRun {
     const LeadScore& score = s.scores[0];
     block.stages[s.i] = score.stage;
     const Scorer& scorer = pipeline_.scorer(s.thread, 0);
+    // With rule ids, the default, the explanation (the bulk of a line) is
+    // printed from the score itself rather than from RuleHits.
+    const bool rule_ids = options_.explanation == Explanation::kRuleIds;
+    const Explanation in_result =
+        rule_ids ? Explanation::kNone : options_.explanation;
     if (score.stage == v1::LIFECYCLE_STAGE_MQL) {
-      CopyForRouting(*s.lead, &block.mqls[s.i].lead);
-      scorer.ToProto(*s.lead, score, options_.now, &block.mqls[s.i].result,
-                     options_.explanation);
+      Mql& mql = block.mqls[s.i];
+      CopyForRouting(*s.lead, &mql.lead);
+      scorer.ToProto(*s.lead, score, options_.now, &mql.result, in_result);
+      if (rule_ids) mql.explanation = score.explanation;
       return;
     }
     Worker& w = workers_[s.thread];
-    scorer.ToProto(*s.lead, score, options_.now, &w.result,
-                   options_.explanation);
     block.lines[s.i].clear();
-    w.writer.Append(w.result, &block.lines[s.i]);
+    scorer.ToProto(*s.lead, score, options_.now, &w.result, in_result);
+    if (rule_ids) {
+      w.writer.Append(w.result, score.explanation, &block.lines[s.i]);
+    } else {
+      w.writer.Append(w.result, &block.lines[s.i]);
+    }
   }
 
   // Beside the workers, one block at a time.
@@ -146,7 +161,11 @@ class JsonLinesRun {
       if (block.stages[i] == v1::LIFECYCLE_STAGE_MQL) {
         Mql& mql = block.mqls[i];
         engine_.AssignNewMql(mql.lead, options_.now, &routing_, &mql.result);
-        block_writer_.Append(mql.result, &buffer_);
+        if (options_.explanation == Explanation::kRuleIds) {
+          block_writer_.Append(mql.result, mql.explanation, &buffer_);
+        } else {
+          block_writer_.Append(mql.result, &buffer_);
+        }
       } else {
         buffer_ += block.lines[i];
       }

@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "absl/base/casts.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/journey/lead_engine.h"
+#include "core/playbook/compiled_playbook.h"
 #include "core/scoring/scorer.h"
 #include "core/synthetic/lead_generator.h"
 #include "google/protobuf/util/json_util.h"
@@ -67,6 +69,72 @@ TEST(ScoreJsonTest, PrintsTheDemoLeadsAsProtobufDoes) {
     ASSERT_EQ(ours, Protobuf(result)) << "lead " << i;
   }
   EXPECT_GT(mqls, 0);
+}
+
+// `smarketing score`'s default: the explanation printed from the score's
+// contributions, not from RuleHits, must give the same bytes.
+TEST(ScoreJsonTest, PrintsContributionsAsTheirRuleHits) {
+  const absl::Time now = At("2026-11-23T09:00:00Z");
+  auto engine = LeadEngine::Create(DemoPlaybook());
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  Scorer scorer((*engine)->playbook());
+  LeadGeneratorOptions options;
+  options.seed = 8;
+  options.now = now;
+  LeadGenerator generator(options);
+  v1::RoutingState routing;
+  ScoreJsonWriter writer((*engine)->playbook());
+  v1::Lead lead;
+  LeadScore score;
+  v1::ScoreResult with_hits, without;
+  absl::flat_hash_set<v1::RuleKind> kinds;
+  for (int i = 0; i < 2000; ++i) {
+    generator.Generate(i, &lead);
+    ASSERT_TRUE(scorer.Score(lead, now, &score).ok());
+    scorer.ToProto(lead, score, now, &with_hits, Explanation::kRuleIds);
+    scorer.ToProto(lead, score, now, &without, Explanation::kNone);
+    if (with_hits.recommended_stage() == v1::LIFECYCLE_STAGE_MQL) {
+      v1::RoutingState copy = routing;
+      (*engine)->AssignNewMql(lead, now, &routing, &with_hits);
+      (*engine)->AssignNewMql(lead, now, &copy, &without);
+    }
+    for (const RuleContribution& c : score.explanation) kinds.insert(c.kind);
+    std::string ours;
+    writer.Append(without, score.explanation, &ours);
+    ASSERT_EQ(ours, Protobuf(with_hits)) << "lead " << i;
+  }
+  // Every kind of rule but opt-outs (which the demo leads never ask for)
+  // has been printed.
+  EXPECT_GE(kinds.size(), 6u);
+}
+
+// A lead id that is not UTF-8 makes the writer hand the whole result to
+// protobuf's printer, as for any such text: with its explanation.
+TEST(ScoreJsonTest, ContributionsOfAResultLeftToProtobufArePrinted) {
+  auto compiled = CompiledPlaybook::Compile(DemoPlaybook());
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  RuleContribution fit;
+  fit.kind = v1::RULE_KIND_FIT;
+  fit.rule = 0;
+  fit.raw_points = fit.points = 2;
+  RuleContribution criterion;
+  criterion.kind = v1::RULE_KIND_PERSONA_CRITERION;
+  criterion.persona = 0;
+  criterion.rule = 1;
+  criterion.raw_points = 25;
+  criterion.points = 12.5;
+  v1::ScoreResult without;
+  without.set_lead_id("bad \xff utf-8");
+  without.set_total_score(14.5);
+  v1::ScoreResult with_hits = without;
+  for (const RuleContribution* c : {&criterion, &fit}) {
+    DescribeRuleHit((*compiled)->playbook(), *c, with_hits.add_explanation());
+  }
+  ScoreJsonWriter writer(*compiled);
+  std::string ours;
+  writer.Append(without, {criterion, fit}, &ours);
+  EXPECT_EQ(ours, Protobuf(with_hits));
+  EXPECT_NE(ours.find("persona_id"), std::string::npos) << ours;
 }
 
 TEST(ScoreJsonTest, PrintsEdgeValuesAsProtobufDoes) {
