@@ -120,12 +120,16 @@ void DescribeHit(const v1::Playbook& p, const RuleContribution& c, double fit,
   }
 }
 
+const std::string& NoId() {
+  static const std::string* const kNone = new std::string();
+  return *kNone;
+}
+
 }  // namespace
 
 const std::string& RuleIdOf(const v1::Playbook& p, const RuleContribution& c) {
   static const std::string* const kOptOut =
       new std::string("consent.opted_out");
-  static const std::string* const kNone = new std::string();
   switch (c.kind) {
     case v1::RULE_KIND_PERSONA_CRITERION:
       return p.personas(c.persona).criteria(c.rule).id();
@@ -142,15 +146,14 @@ const std::string& RuleIdOf(const v1::Playbook& p, const RuleContribution& c) {
     case v1::RULE_KIND_PRIORITY:
       return p.priority().rules(c.rule).id();
     default:
-      return *kNone;
+      return NoId();
   }
 }
 
 const std::string& PersonaIdOf(const v1::Playbook& p,
                                const RuleContribution& c) {
-  static const std::string* const kNone = new std::string();
   return c.kind == v1::RULE_KIND_PERSONA_CRITERION ? p.personas(c.persona).id()
-                                                   : *kNone;
+                                                   : NoId();
 }
 
 void DescribeRuleHit(const v1::Playbook& p, const RuleContribution& c,

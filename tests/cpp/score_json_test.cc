@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -41,15 +42,30 @@ std::string Ours(const v1::ScoreResult& result) {
   return text.substr(7);
 }
 
-TEST(ScoreJsonTest, PrintsTheDemoLeadsAsProtobufDoes) {
-  const absl::Time now = At("2026-11-23T09:00:00Z");
-  auto engine = LeadEngine::Create(DemoPlaybook());
-  ASSERT_TRUE(engine.ok()) << engine.status().message();
-  Scorer scorer((*engine)->playbook());
-  LeadGeneratorOptions options;
-  options.seed = 7;
-  options.now = now;
-  LeadGenerator generator(options);
+// The demo Playbook's engine and a scorer of it, with sample leads.
+class ScoreJsonDemoTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto created = LeadEngine::Create(DemoPlaybook());
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    engine_ = *std::move(created);
+    scorer_ = std::make_unique<Scorer>(engine_->playbook());
+  }
+
+  LeadGenerator Generator(uint64_t seed) const {
+    LeadGeneratorOptions options;
+    options.seed = seed;
+    options.now = now_;
+    return LeadGenerator(options);
+  }
+
+  const absl::Time now_ = At("2026-11-23T09:00:00Z");
+  std::shared_ptr<const LeadEngine> engine_;
+  std::unique_ptr<Scorer> scorer_;
+};
+
+TEST_F(ScoreJsonDemoTest, PrintsTheDemoLeadsAsProtobufDoes) {
+  const LeadGenerator generator = Generator(7);
   v1::RoutingState routing;
   ScoreJsonWriter writer;  // one writer for all, as a worker thread keeps it
   v1::Lead lead;
@@ -58,10 +74,10 @@ TEST(ScoreJsonTest, PrintsTheDemoLeadsAsProtobufDoes) {
   int mqls = 0;
   for (int i = 0; i < 3000; ++i) {
     generator.Generate(i, &lead);
-    ASSERT_TRUE(scorer.Score(lead, now, &score).ok());
-    scorer.ToProto(lead, score, now, &result);
+    ASSERT_TRUE(scorer_->Score(lead, now_, &score).ok());
+    scorer_->ToProto(lead, score, now_, &result);
     if (result.recommended_stage() == v1::LIFECYCLE_STAGE_MQL) {
-      (*engine)->AssignNewMql(lead, now, &routing, &result);
+      engine_->AssignNewMql(lead, now_, &routing, &result);
       ++mqls;
     }
     std::string ours;
@@ -73,30 +89,23 @@ TEST(ScoreJsonTest, PrintsTheDemoLeadsAsProtobufDoes) {
 
 // `smarketing score`'s default: the explanation printed from the score's
 // contributions, not from RuleHits, must give the same bytes.
-TEST(ScoreJsonTest, PrintsContributionsAsTheirRuleHits) {
-  const absl::Time now = At("2026-11-23T09:00:00Z");
-  auto engine = LeadEngine::Create(DemoPlaybook());
-  ASSERT_TRUE(engine.ok()) << engine.status().message();
-  Scorer scorer((*engine)->playbook());
-  LeadGeneratorOptions options;
-  options.seed = 8;
-  options.now = now;
-  LeadGenerator generator(options);
+TEST_F(ScoreJsonDemoTest, PrintsContributionsAsTheirRuleHits) {
+  const LeadGenerator generator = Generator(8);
   v1::RoutingState routing;
-  ScoreJsonWriter writer((*engine)->playbook());
+  ScoreJsonWriter writer(engine_->playbook());
   v1::Lead lead;
   LeadScore score;
   v1::ScoreResult with_hits, without;
   absl::flat_hash_set<v1::RuleKind> kinds;
   for (int i = 0; i < 2000; ++i) {
     generator.Generate(i, &lead);
-    ASSERT_TRUE(scorer.Score(lead, now, &score).ok());
-    scorer.ToProto(lead, score, now, &with_hits, Explanation::kRuleIds);
-    scorer.ToProto(lead, score, now, &without, Explanation::kNone);
+    ASSERT_TRUE(scorer_->Score(lead, now_, &score).ok());
+    scorer_->ToProto(lead, score, now_, &with_hits, Explanation::kRuleIds);
+    scorer_->ToProto(lead, score, now_, &without, Explanation::kNone);
     if (with_hits.recommended_stage() == v1::LIFECYCLE_STAGE_MQL) {
       v1::RoutingState copy = routing;
-      (*engine)->AssignNewMql(lead, now, &routing, &with_hits);
-      (*engine)->AssignNewMql(lead, now, &copy, &without);
+      engine_->AssignNewMql(lead, now_, &routing, &with_hits);
+      engine_->AssignNewMql(lead, now_, &copy, &without);
     }
     for (const RuleContribution& c : score.explanation) kinds.insert(c.kind);
     std::string ours;
