@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -94,6 +95,66 @@ int FieldIndex(absl::string_view key, const FieldName (&fields)[N]) {
   return -1;
 }
 
+// A field's key as compact JSON writes it, quotes and colon included:
+// `"type":`, or `""type"":` in a CSV cell. The readers try the field that
+// usually comes next (writers, protobuf's included, keep the fields' order)
+// by comparing these bytes where the key starts, before reading a key.
+struct KeyBytes {
+  alignas(16) char bytes[32] = {};
+  int size = 0;
+};
+
+template <size_t N>
+struct FieldKeys {
+  KeyBytes keys[N];
+};
+
+template <size_t N>
+constexpr FieldKeys<N> MakeFieldKeys(const FieldName (&fields)[N],
+                                     bool doubled_quotes) {
+  FieldKeys<N> out;
+  for (size_t i = 0; i < N; ++i) {
+    KeyBytes& key = out.keys[i];
+    // A name too long for 32 bytes does not compile.
+    auto put = [&key](char c) { key.bytes[key.size++] = c; };
+    auto quote = [&] {
+      put('"');
+      if (doubled_quotes) put('"');
+    };
+    quote();
+    for (char c : fields[i].proto) put(c);
+    quote();
+    put(':');
+  }
+  return out;
+}
+
+// Whether `key`'s bytes are at `p`, with `end` the end of the input.
+inline bool KeyAt(const unsigned char* p, const unsigned char* end,
+                  const KeyBytes& key) {
+#if defined(__SSE2__)
+  // A key of up to 16 bytes takes one comparison of 16, a longer one two:
+  // the bytes past the key are masked out.
+  const int wide = key.size > 16 ? 32 : 16;
+  if (end - p < wide) return false;
+  const uint32_t want = key.size >= 32 ? ~0u : (1u << key.size) - 1;
+  uint32_t equal = static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+      _mm_load_si128(reinterpret_cast<const __m128i*>(key.bytes)))));
+  if (wide == 32) {
+    equal |= static_cast<uint32_t>(
+                 static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(
+                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)),
+                     _mm_load_si128(
+                         reinterpret_cast<const __m128i*>(key.bytes + 16))))))
+             << 16;
+  }
+  return (equal & want) == want;
+#else
+  return end - p >= key.size && std::memcmp(p, key.bytes, key.size) == 0;
+#endif
+}
+
 constexpr FieldName kLeadFields[] = {{"id", ""},
                                      {"contact", ""},
                                      {"job_title", "jobTitle"},
@@ -126,6 +187,11 @@ constexpr FieldName kEventFields[] = {{"id", ""},
                                       {"occurred_at", "occurredAt"},
                                       {"properties", ""},
                                       {"custom_type", "customType"}};
+
+// Each table of fields' keys, as JSON lines write them and as CSV cells do.
+template <const auto& kFields>
+constexpr decltype(MakeFieldKeys(kFields, false)) kFieldKeys[2] = {
+    MakeFieldKeys(kFields, false), MakeFieldKeys(kFields, true)};
 
 // Days from 1970-01-01 to a proleptic Gregorian date.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline int64_t DaysFromCivil(int64_t y, int m,
@@ -390,6 +456,35 @@ class Parser {
     for (;;) {
       absl::string_view key;
       if (!Key(&key) || !on_field(key)) return false;
+      if (Consume(',')) continue;
+      return Consume('}');
+    }
+  }
+
+  // Calls on_field(index) for each member of an object whose keys are those
+  // of `kFields`, positioned before its value: each field at most once, and
+  // an unknown key ends the fast path.
+  template <const auto& kFields, typename Fn>
+  bool Fields(Fn&& on_field) {
+    constexpr int kCount = static_cast<int>(std::size(kFields));
+    const auto& keys = kFieldKeys<kFields>[kDoubledQuotes ? 1 : 0].keys;
+    if (!Consume('{')) return false;
+    if (Consume('}')) return true;
+    Seen seen;
+    int next = 0;
+    for (;;) {
+      SkipSpace();
+      int field;
+      if (next < kCount && KeyAt(p_, end_, keys[next])) {
+        field = next;
+        p_ += keys[next].size;
+      } else {
+        absl::string_view key;
+        if (!Key(&key)) return false;
+        field = FieldIndex(key, kFields);
+      }
+      if (!seen.First(field) || !on_field(field)) return false;
+      next = field + 1;
       if (Consume(',')) continue;
       return Consume('}');
     }
@@ -704,10 +799,7 @@ class Parser {
   ABSL_ATTRIBUTE_ALWAYS_INLINE bool FlatEventObject(FlatEvent* event) {
     *event = FlatEvent();
     bool timed = false;
-    Seen seen;
-    const bool ok = Object([&](absl::string_view key) {
-      const int field = FieldIndex(key, kEventFields);
-      if (!seen.First(field)) return false;
+    const bool ok = Fields<kEventFields>([&](int field) {
       switch (field) {
         case 0:
           return View(&event->id);
@@ -771,10 +863,7 @@ class Parser {
   };
 
   bool ContactObject(v1::Contact* contact) {
-    Seen seen;
-    return Object([&](absl::string_view key) {
-      const int field = FieldIndex(key, kContactFields);
-      if (!seen.First(field)) return false;
+    return Fields<kContactFields>([&](int field) {
       switch (field) {
         case 0:
           return String(contact->mutable_first_name());
@@ -789,10 +878,7 @@ class Parser {
   }
 
   bool CompanyObject(v1::Company* company) {
-    Seen seen;
-    return Object([&](absl::string_view key) {
-      const int field = FieldIndex(key, kCompanyFields);
-      if (!seen.First(field)) return false;
+    return Fields<kCompanyFields>([&](int field) {
       switch (field) {
         case 0:
           return String(company->mutable_name());
@@ -821,10 +907,7 @@ class Parser {
   }
 
   bool ConsentObject(v1::Consent* consent) {
-    Seen seen;
-    return Object([&](absl::string_view key) {
-      const int field = FieldIndex(key, kConsentFields);
-      if (!seen.First(field)) return false;
+    return Fields<kConsentFields>([&](int field) {
       bool b;
       if (!Bool(&b)) return false;
       switch (field) {
@@ -843,10 +926,7 @@ class Parser {
   }
 
   bool EventObject(v1::Event* event) {
-    Seen seen;
-    return Object([&](absl::string_view key) {
-      const int field = FieldIndex(key, kEventFields);
-      if (!seen.First(field)) return false;
+    return Fields<kEventFields>([&](int field) {
       switch (field) {
         case 0:
           return String(event->mutable_id());
@@ -867,10 +947,7 @@ class Parser {
   }
 
   bool LeadObject(v1::Lead* lead) {
-    Seen seen;
-    return Object([&](absl::string_view key) {
-      const int field = FieldIndex(key, kLeadFields);
-      if (!seen.First(field)) return false;
+    return Fields<kLeadFields>([&](int field) {
       switch (field) {
         case 0:
           return String(lead->mutable_id());

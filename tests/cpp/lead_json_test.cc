@@ -369,6 +369,38 @@ TEST(LeadJsonTest, TimesWithANonDigitAreLeftToProtobuf) {
   }
 }
 
+// The readers try the field that usually comes next by its bytes; keys in
+// any other order, with space before their colon, or too near the end for
+// that comparison are read all the same, and a key that only starts or
+// ends like a field's is not taken for it.
+TEST(LeadJsonTest, KeysInAnyOrderAndFormAreReadAsProtobufReadsThem) {
+  for (
+      const char* json : {
+          R"({"created_at":"2026-11-23T09:00:00Z","events":[{"properties":{"url":"/"},"occurred_at":"2026-11-23T08:00:00Z","type":"EVENT_TYPE_PAGE_VIEW","id":"e"}],"company":{"region":"EMEA","annual_revenue":5,"employee_count":"3","name":"n"},"id":"a"})",
+          R"({"id" :"a","company":{"employee_count"  :"2","annual_revenue" :1.5},"events":[{"id" :"e","type"	:"EVENT_TYPE_PAGE_VIEW","occurred_at"
+:"2026-11-23T08:00:00Z"}]})",
+          R"({"id":"a","company":{"name":"n","annual_revenue":1,"domain":"d"}})",
+          R"({"id":"a","consent":{}})",
+          R"({"consent":{"do_not_call":true},"id":"a"})",
+          R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_CUSTOM","occurredAt":"2026-11-23T08:00:00Z","custom_type":"t"}]})",
+      }) {
+    ExpectSameAsProtobuf(json, true);
+    ExpectFlatAsSlow(json, true);
+  }
+  for (const char* json : {
+           R"({"id":"a","ids":"b"})",
+           R"({"id":"a","i":"b"})",
+           R"({"id":"a","company":{"annual_revenuee":1}})",
+           R"({"id":"a","company":{"annual_revenu":1}})",
+           R"({"id":"a","company":{"annual_revenue":1,"annual_revenue":2}})",
+           R"({"id":"a","events":[{"id":"e","id":"f"}]})",
+           R"({"id":"a","consent":)",
+       }) {
+    ExpectSameAsProtobuf(json, false);
+    ExpectFlatAsSlow(json, false);
+  }
+}
+
 TEST(FlatLeadJsonReaderTest, GeneratedLeadsTakeTheFlatPath) {
   LeadGeneratorOptions options;
   options.seed = 12;
@@ -559,6 +591,9 @@ TEST(FlatLeadCsvReaderTest, EventCellsTheScorerAcceptsAreReadFlat) {
               "\n",
           head +
               R"("[{""id"":""e"",""type"":""EVENT_TYPE_CUSTOM"",""customType"":""trial"",""occurredAt"":""2026-11-23T09:00:00Z""}]")",
+          head +
+              R"("[{""occurred_at"" :""2026-11-23T09:00:00Z"",""properties"":{},""type"":""EVENT_TYPE_PAGE_VIEW"",""id"":""e""}]")"
+              "\n",
           "\"c\"\"2\",\"VP, \"\"Sales\"\"\",vp,,,,,,,,\n",
       }) {
     ExpectCsvFlatAsSlow(kCsvHeader, record, true);
