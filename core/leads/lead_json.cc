@@ -293,7 +293,10 @@ class Parser {
     }
   }
 
+  // Compact JSON has no space between tokens: the expected byte is looked
+  // for first, and space skipped only when it is not there.
   bool Peek(char c) {
+    if (p_ < end_ && *p_ == static_cast<unsigned char>(c)) return true;
     SkipSpace();
     return p_ < end_ && *p_ == static_cast<unsigned char>(c);
   }
@@ -473,7 +476,7 @@ class Parser {
     Seen seen;
     int next = 0;
     for (;;) {
-      SkipSpace();
+      // Space before a key goes to the general path, which skips it.
       int field;
       if (next < kCount && KeyAt(p_, end_, keys[next])) {
         field = next;
