@@ -348,14 +348,21 @@ void ExpectFlatAsSlow(absl::string_view json, bool flat_path) {
   ExpectSameLead(fields, flat, full, std::string(json));
 }
 
-// The fast readers test a time's 14 digits together: a byte just outside
-// '0'..'9' in any of them, in created_at or in an event, must still be left
-// to protobuf, which refuses it.
+// The fast readers test a time's 14 digits and 5 separators together: a
+// byte just outside '0'..'9' in any digit, or a wrong separator, in
+// created_at or in an event, must still be left to protobuf, which refuses
+// it.
 TEST(LeadJsonTest, TimesWithANonDigitAreLeftToProtobuf) {
   const std::string time = "2026-01-01T00:00:00Z";
   for (size_t i = 0; i < 19; ++i) {
-    if (time[i] < '0' || time[i] > '9') continue;
-    for (const char wrong : {'/', ':', 'a'}) {
+    const bool digit = time[i] >= '0' && time[i] <= '9';
+    // A separator replaced by a digit, by its neighbour in ASCII, or by
+    // another separator.
+    const std::vector<char> wrongs =
+        digit ? std::vector<char>{'/', ':', 'a'}
+              : std::vector<char>{'0', static_cast<char>(time[i] + 1),
+                                  time[i] == '-' ? ':' : '-'};
+    for (const char wrong : wrongs) {
       std::string bad = time;
       bad[i] = wrong;
       ExpectSameAsProtobuf(
