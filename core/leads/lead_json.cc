@@ -771,23 +771,40 @@ class Parser {
   // and what ValidateEvent would refuse go to the slow path.
   bool FlatStruct(int depth, uint32_t* first, uint32_t* count) {
     if (depth > kMaxValueDepth) return false;
+    std::vector<FlatValue>& values = flat_->mutable_values();
+    // Members go straight to their place while none is a struct, the usual
+    // case. A struct among them moves them to pending_, so that its own
+    // members, placed when it closes, come before them.
+    const size_t start = values.size();
     const size_t mark = pending_->size();
+    bool direct = true;
     const bool ok = Object([&](absl::string_view key) {
       if (key.size() > kMaxIdBytes) return false;
+      std::vector<FlatValue>& members = direct ? values : *pending_;
+      const size_t from = direct ? start : mark;
       // Each key once, as in protobuf's map; large structs go to the
       // slow path rather than to a quadratic check.
-      if (pending_->size() - mark >= kMaxFlatMembers) return false;
-      for (size_t i = mark; i < pending_->size(); ++i) {
-        if ((*pending_)[i].key == key) return false;
+      if (members.size() - from >= kMaxFlatMembers) return false;
+      for (size_t i = from; i < members.size(); ++i) {
+        if (members[i].key == key) return false;
       }
       FlatValue value;
       value.key = key;
+      if (direct && Peek('{')) {
+        pending_->insert(pending_->end(), values.begin() + start, values.end());
+        values.resize(start);
+        direct = false;
+      }
       if (!FlatMember(depth + 1, &value)) return false;
-      pending_->push_back(value);
+      (direct ? values : *pending_).push_back(value);
       return true;
     });
     if (!ok) return false;
-    std::vector<FlatValue>& values = flat_->mutable_values();
+    if (direct) {
+      *first = static_cast<uint32_t>(start);
+      *count = static_cast<uint32_t>(values.size() - start);
+      return true;
+    }
     *first = static_cast<uint32_t>(values.size());
     *count = static_cast<uint32_t>(pending_->size() - mark);
     values.insert(values.end(), pending_->begin() + mark, pending_->end());

@@ -440,6 +440,10 @@ TEST(FlatLeadJsonReaderTest, EventsTheScorerAcceptsAreReadFlat) {
           R"({"id":"a","events":[]})",
           R"({"id":"a","events":[{"id":"e\"1\u00e9","type":"EVENT_TYPE_PAGE_VIEW","occurred_at":"2026-11-23T09:00:00.5Z","properties":{"url":"/a\\b\n🚀","n":-2.5e3,"b":false,"z":null,"e":"","o":{"p":{"q":"r"},"s":1}}}]})",
           R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_CUSTOM","customType":"trial","occurredAt":"0001-01-01T00:00:00Z","properties":{}}]})",
+          // Structs before, between and after scalars, at every depth;
+          // an empty one; two events, so that the second's lie after the
+          // first's.
+          R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_PAGE_VIEW","occurred_at":"2026-11-23T09:00:00Z","properties":{"a":1,"o":{"x":1,"p":{"q":"r","e":{}},"s":1},"t":"u","v":{"w":true}}},{"id":"f","type":"EVENT_TYPE_PAGE_VIEW","occurred_at":"2026-11-23T09:00:00Z","properties":{"o":{"p":1},"a":2}}]})",
           R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_EMAIL_OPEN","occurred_at":"9999-12-31T23:59:59.999999999Z"},{"id":"e","type":"EVENT_TYPE_EMAIL_OPEN","occurred_at":"2026-01-01T00:00:00Z"}]})",
           absl::StrCat(
               R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_PAGE_VIEW","occurred_at":"2026-11-23T09:00:00Z","properties":{"d":)",
@@ -471,6 +475,12 @@ TEST(FlatLeadJsonReaderTest, WhatValidationRefusesIsLeftToTheSlowPath) {
           R"({"id":"a","events":[{"id":"e","type":"EVENT_TYPE_PAGE_VIEW"}]})",
           absl::StrCat(R"({"id":"a","events":[{"id":"e",)", event,
                        R"(,"properties":{"k":1,"k":2}}]})"),
+          // A key repeated after a struct, which moves the members read
+          // before it aside, and inside that struct.
+          absl::StrCat(R"({"id":"a","events":[{"id":"e",)", event,
+                       R"(,"properties":{"k":1,"o":{},"k":2}}]})"),
+          absl::StrCat(R"({"id":"a","events":[{"id":"e",)", event,
+                       R"(,"properties":{"o":{"k":1,"p":{},"k":2}}}]})"),
           absl::StrCat(R"({"id":"a","events":[{"id":"e",)", event,
                        R"(,"properties":{"l":[1,2]}}]})"),
           absl::StrCat(R"({"id":"a","events":[{"id":"e",)", event,
