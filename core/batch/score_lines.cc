@@ -7,43 +7,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/batch/score_json.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/message.h"
 
 namespace smarketing {
 namespace {
 
-// An MQL kept for routing, which reads conditions of lead scope only: its
-// events, most of a lead, are not copied.
+// An MQL kept for routing, which reads conditions of lead scope only. A
+// lead read flat, nearly every one, holds no events here (they are in its
+// FlatLead); the few others' are copied and dropped.
 void CopyForRouting(const v1::Lead& from, v1::Lead* to) {
-  using google::protobuf::FieldDescriptor;
-  to->Clear();
-  const google::protobuf::Reflection* reflection = from.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  reflection->ListFields(from, &fields);
-  for (const FieldDescriptor* field : fields) {
-    if (field->number() == v1::Lead::kEventsFieldNumber) continue;
-    if (field->is_repeated()) {
-      to->CopyFrom(from);  // a field this copy does not know: all of it
-      return;
-    }
-    switch (field->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_STRING:
-        reflection->SetString(to, field, reflection->GetString(from, field));
-        break;
-      case FieldDescriptor::CPPTYPE_ENUM:
-        reflection->SetEnumValue(to, field,
-                                 reflection->GetEnumValue(from, field));
-        break;
-      case FieldDescriptor::CPPTYPE_MESSAGE:
-        reflection->MutableMessage(to, field)->CopyFrom(
-            reflection->GetMessage(from, field));
-        break;
-      default:
-        to->CopyFrom(from);
-        return;
-    }
-  }
+  to->CopyFrom(from);
+  to->clear_events();
 }
 
 // One run of ScoreToJsonLines: the leads of each block scored in parallel
