@@ -254,12 +254,25 @@ constexpr std::array<uint64_t, 20> kPowersOfTen = [] {
   return powers;
 }();
 
+// "00" to "99": digits are written two at a time, which halves the
+// divisions.
+constexpr std::array<char, 200> kDigitPairs = [] {
+  std::array<char, 200> pairs{};
+  for (int i = 0; i < 100; ++i) {
+    pairs[2 * i] = static_cast<char>('0' + i / 10);
+    pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return pairs;
+}();
+
 // `n`'s decimal digits, trailing zeros dropped as %g drops them.
 int Digits(uint64_t n, int width, char* digits) {
-  for (int i = width - 1; i >= 0; --i) {
-    digits[i] = static_cast<char>('0' + n % 10);
-    n /= 10;
+  int i = width;
+  for (; i >= 2; i -= 2) {
+    std::memcpy(digits + i - 2, &kDigitPairs[2 * (n % 100)], 2);
+    n /= 100;
   }
+  if (i == 1) digits[0] = static_cast<char>('0' + n);
   int count = width;
   while (count > 1 && digits[count - 1] == '0') --count;
   return count;
