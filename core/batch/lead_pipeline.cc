@@ -15,6 +15,7 @@ class FileSource : public LeadSource {
 
   void SetThreads(int threads) override {
     leads_ = std::vector<ReusableLead>(threads);
+    fields_ = std::vector<v1::Lead>(threads);
     readers_ = std::vector<FlatLeadReaders>(threads);
     flat_ = std::vector<FlatLead>(threads);
   }
@@ -26,13 +27,13 @@ class FileSource : public LeadSource {
   }
 
   absl::StatusOr<SourceLead> Read(int thread, int slot, int64_t i) override {
-    v1::Lead* lead = leads_[thread].Fresh();
     // Most leads take the flat path; the others are read whole, so that
     // validation names what is wrong as on every front.
-    if (blocks_[slot].ParseFlat(i, &readers_[thread], lead, &flat_[thread])) {
-      return SourceLead{lead, &flat_[thread]};
+    v1::Lead* fields = &fields_[thread];
+    if (blocks_[slot].ParseFlat(i, &readers_[thread], fields, &flat_[thread])) {
+      return SourceLead{fields, &flat_[thread]};
     }
-    lead = leads_[thread].Fresh();
+    v1::Lead* lead = leads_[thread].Fresh();
     if (absl::Status st = blocks_[slot].Parse(i, lead); !st.ok()) return st;
     return SourceLead{lead, nullptr};
   }
@@ -49,6 +50,9 @@ class FileSource : public LeadSource {
   LeadBlockReader* reader_;
   LeadBlock blocks_[2];
   std::vector<ReusableLead> leads_;
+  // The fields of leads read flat: cleared, not freed, between leads, so
+  // that their strings keep their storage.
+  std::vector<v1::Lead> fields_;
   std::vector<FlatLeadReaders> readers_;
   std::vector<FlatLead> flat_;
 };
