@@ -68,7 +68,9 @@ void AppendU16(uint32_t unit, std::string* out) {
   out->append(text, 6);
 }
 
-void AppendDouble(double value, std::string* out);
+// The most FormatDouble writes.
+constexpr size_t kMaxDoubleText = 32;
+char* FormatDouble(double value, char* out);
 
 // The names of an enum's values by number, in quotes, looked up once: the
 // generated _Name functions search the descriptor on every call.
@@ -103,8 +105,7 @@ class Printer {
   // `,"key":` in one append: a result has some hundred keys, and
   // byte-by-byte pushes cost more than the rest of printing them.
   void Key(absl::string_view key) {
-    char text[64];
-    if (key.size() > sizeof(text) - 4) {
+    if (key.size() > kMaxKey) {
       if (!first_) out_->push_back(',');
       first_ = false;
       out_->push_back('"');
@@ -112,15 +113,8 @@ class Printer {
       out_->append("\":", 2);
       return;
     }
-    size_t n = 0;
-    if (!first_) text[n++] = ',';
-    first_ = false;
-    text[n++] = '"';
-    std::memcpy(text + n, key.data(), key.size());
-    n += key.size();
-    text[n++] = '"';
-    text[n++] = ':';
-    out_->append(text, n);
+    char text[kMaxKey + 4];
+    out_->append(text, KeyText(key, text) - text);
   }
   void Open() {
     out_->push_back('{');
@@ -194,27 +188,42 @@ class Printer {
     out_->push_back('"');
   }
 
+  // Numbers are printed after their key, and appended with it at once.
   void Double(absl::string_view key, double value) {
     // proto3 omits +0 only: -0 has another bit pattern.
     if (value == 0 && !std::signbit(value)) return;
-    Key(key);
     if (std::isnan(value)) {
+      Key(key);
       out_->append("\"NaN\"");
       return;
     }
     if (std::isinf(value)) {
+      Key(key);
       out_->append(value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
       return;
     }
-    AppendDouble(value, out_);
+    char text[kMaxKey + 4 + kMaxDoubleText];
+    char* end = text;
+    if (key.size() > kMaxKey) {
+      Key(key);
+    } else {
+      end = KeyText(key, text);
+    }
+    end = FormatDouble(value, end);
+    out_->append(text, end - text);
   }
 
   void Int32(absl::string_view key, int32_t value) {
     if (value == 0) return;
-    Key(key);
-    char text[16];
-    auto printed = std::to_chars(text, text + sizeof(text), value);
-    out_->append(text, printed.ptr - text);
+    char text[kMaxKey + 4 + 16];
+    char* end = text;
+    if (key.size() > kMaxKey) {
+      Key(key);
+    } else {
+      end = KeyText(key, text);
+    }
+    end = std::to_chars(end, end + 16, value).ptr;
+    out_->append(text, end - text);
   }
 
   void Bool(absl::string_view key, bool value) {
@@ -238,6 +247,22 @@ class Printer {
   }
 
  private:
+  // Keys of up to this many bytes are written with what follows them.
+  static constexpr size_t kMaxKey = 60;
+
+  // Writes `,"key":` at `text`, which has room for it, and returns its end.
+  char* KeyText(absl::string_view key, char* text) {
+    char* p = text;
+    if (!first_) *p++ = ',';
+    first_ = false;
+    *p++ = '"';
+    std::memcpy(p, key.data(), key.size());
+    p += key.size();
+    *p++ = '"';
+    *p++ = ':';
+    return p;
+  }
+
   std::string* out_;
   bool first_ = true;
   bool valid_ = true;
@@ -342,38 +367,37 @@ bool ExactDigits(double value, char* digits, int* count, int* exponent) {
 // digits prints those digits in %g's layout (the double is closer to them
 // than half a unit of the 15th digit, so %.15g rounds to them too); one
 // that needs more fails %.15g's round trip and gets %.17g, whose digits are
-// the shortest form's when it has 17.
-void AppendDouble(double value, std::string* out) {
-  char text[40];
+// the shortest form's when it has 17. Writes at `out`, which has room for
+// kMaxDoubleText bytes, and returns the end.
+char* FormatDouble(double value, char* out) {
+  char* const limit = out + kMaxDoubleText;
   if (value == std::trunc(value) && std::fabs(value) < 1e15) {
-    auto printed =
-        std::to_chars(text, text + sizeof(text), static_cast<int64_t>(value));
     if (value == 0 && std::signbit(value)) {
-      out->append("-0");
-    } else {
-      out->append(text, printed.ptr - text);
+      out[0] = '-';
+      out[1] = '0';
+      return out + 2;
     }
-    return;
+    return std::to_chars(out, limit, static_cast<int64_t>(value)).ptr;
   }
   if (std::fabs(value) < std::numeric_limits<double>::min()) {
     // Subnormals carry fewer digits than the argument above needs: printf's
     // way, as SimpleDtoa does it.
-    auto printed = std::to_chars(text, text + sizeof(text), value,
-                                 std::chars_format::general, 15);
+    auto printed =
+        std::to_chars(out, limit, value, std::chars_format::general, 15);
     double back = 0;
-    std::from_chars(text, printed.ptr, back);
+    std::from_chars(out, printed.ptr, back);
     if (back != value) {
-      printed = std::to_chars(text, text + sizeof(text), value,
-                              std::chars_format::general, 17);
+      printed =
+          std::to_chars(out, limit, value, std::chars_format::general, 17);
     }
-    out->append(text, printed.ptr - text);
-    return;
+    return printed.ptr;
   }
   const bool negative = value < 0;
   char digits[20];
   int count = 0;
   int exponent = 0;
   if (!ExactDigits(value, digits, &count, &exponent)) {
+    char text[40];
     const auto shortest = std::to_chars(text, text + sizeof(text), value,
                                         std::chars_format::scientific);
     const char* p = text + (negative ? 1 : 0);
@@ -387,33 +411,37 @@ void AppendDouble(double value, std::string* out) {
     // 17 digits: the shortest form is then the double rounded to 17
     // digits, which %.17g prints. 16: %.17g's 17th digit is not in it.
     if (count == 16) {
-      auto printed = std::to_chars(text, text + sizeof(text), value,
-                                   std::chars_format::general, 17);
-      out->append(text, printed.ptr - text);
-      return;
+      return std::to_chars(out, limit, value, std::chars_format::general, 17)
+          .ptr;
     }
     const int precision = count > 15 ? 17 : 15;
     if (exponent < -4 || exponent >= precision) {
-      out->append(text, end - text);  // to_chars' exponent form is printf's
-      return;
+      // to_chars' exponent form is printf's
+      std::memcpy(out, text, end - text);
+      return out + (end - text);
     }
   }
-  if (negative) out->push_back('-');
+  if (negative) *out++ = '-';
   if (exponent < 0) {
-    out->append("0.");
-    out->append(static_cast<size_t>(-exponent - 1), '0');
-    out->append(digits, count);
-    return;
+    *out++ = '0';
+    *out++ = '.';
+    std::memset(out, '0', -exponent - 1);
+    out += -exponent - 1;
+    std::memcpy(out, digits, count);
+    return out + count;
   }
   const int integer = exponent + 1;
   if (count <= integer) {
-    out->append(digits, count);
-    out->append(static_cast<size_t>(integer - count), '0');
-    return;
+    std::memcpy(out, digits, count);
+    out += count;
+    std::memset(out, '0', integer - count);
+    return out + (integer - count);
   }
-  out->append(digits, integer);
-  out->push_back('.');
-  out->append(digits + integer, count - integer);
+  std::memcpy(out, digits, integer);
+  out += integer;
+  *out++ = '.';
+  std::memcpy(out, digits + integer, count - integer);
+  return out + (count - integer);
 }
 
 // The civil date of a day counted from 1970-01-01 (H. Hinnant's
