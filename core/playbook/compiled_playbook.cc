@@ -262,6 +262,7 @@ void CompiledPlaybook::CompileScoring(ProblemList* problems) {
   CompileFitModel(problems);
   CompilePersonas(ids, problems);
   CompileFitRules(ids, problems);
+  GroupSearchedFitConditions();
   CompileGradeBands(problems);
   CompileEngagement(ids, problems);
   CompileDisqualificationRules(ids, problems);
@@ -356,6 +357,42 @@ void CompiledPlaybook::CompileFitRules(IdRegistry& ids, ProblemList* problems) {
     rule.points = r.points();
     CompileWhen(r.when(), r.has_when(), true, FieldScope::kLead, path + ".when",
                 &rule.when, problems);
+  }
+}
+
+void CompiledPlaybook::GroupSearchedFitConditions() {
+  // The scorer keys decisions by group in a byte, and keeps a group's as
+  // one bit per condition.
+  constexpr size_t kMaxGroups = 255;
+  constexpr size_t kMaxMembers = 64;
+  auto add = [&](const CompiledCondition& when, FitGroup::Member member,
+                 int* group, int* bit) {
+    FieldRef field;
+    if (when.empty() || !when.SoleSearchedField(&field)) return;
+    size_t g = 0;
+    while (g < fit_groups_.size() &&
+           (fit_groups_[g].field.id != field.id ||
+            fit_groups_[g].field.slot != field.slot)) {
+      ++g;
+    }
+    if (g == fit_groups_.size()) {
+      if (g == kMaxGroups) return;
+      fit_groups_.emplace_back().field = field;
+    }
+    std::vector<FitGroup::Member>& members = fit_groups_[g].members;
+    if (members.size() == kMaxMembers) return;
+    *group = static_cast<int>(g);
+    *bit = static_cast<int>(members.size());
+    members.push_back(member);
+  };
+  for (int p = 0; p < static_cast<int>(personas_.size()); ++p) {
+    std::vector<Criterion>& criteria = personas_[p].criteria;
+    for (int c = 0; c < static_cast<int>(criteria.size()); ++c) {
+      add(criteria[c].when, {p, c}, &criteria[c].group, &criteria[c].bit);
+    }
+  }
+  for (int r = 0; r < static_cast<int>(fit_rules_.size()); ++r) {
+    add(fit_rules_[r].when, {-1, r}, &fit_rules_[r].group, &fit_rules_[r].bit);
   }
 }
 

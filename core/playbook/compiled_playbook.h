@@ -54,6 +54,9 @@ class CompiledPlaybook {
   struct Criterion {
     CompiledCondition when;
     double weight = 0;
+    // Its FitGroup and bit in the group's decisions, or -1.
+    int group = -1;
+    int bit = 0;
   };
   struct Persona {
     std::vector<Criterion> criteria;
@@ -62,6 +65,22 @@ class CompiledPlaybook {
   struct FitRule {
     CompiledCondition when;
     double points = 0;
+    int group = -1;  // as Criterion's
+    int bit = 0;
+  };
+  // Fit conditions (persona criteria and fit rules) that search one field
+  // (CompiledCondition::SoleSearchedField), grouped by that field: the
+  // scorer decides a group's conditions together, once per distinct value
+  // of the field, a bit each.
+  struct FitGroup {
+    FieldRef field;
+    // Each condition, in bit order: a persona's criterion, or a fit rule
+    // (persona -1).
+    struct Member {
+      int persona = -1;
+      int index = 0;
+    };
+    std::vector<Member> members;
   };
   struct GradeBand {
     double min_fit = 0;
@@ -92,6 +111,12 @@ class CompiledPlaybook {
 
   const std::vector<Persona>& personas() const { return personas_; }
   const std::vector<FitRule>& fit_rules() const { return fit_rules_; }
+  const std::vector<FitGroup>& fit_groups() const { return fit_groups_; }
+  // The condition of a FitGroup's member.
+  const CompiledCondition& fit_condition(const FitGroup::Member& m) const {
+    return m.persona < 0 ? fit_rules_[m.index].when
+                         : personas_[m.persona].criteria[m.index].when;
+  }
   // Sorted by min_fit.
   const std::vector<GradeBand>& grade_bands() const { return grade_bands_; }
   const std::vector<EngagementRule>& engagement_rules() const {
@@ -149,6 +174,7 @@ class CompiledPlaybook {
   void CompileFitModel(ProblemList* problems);
   void CompilePersonas(IdRegistry& ids, ProblemList* problems);
   void CompileFitRules(IdRegistry& ids, ProblemList* problems);
+  void GroupSearchedFitConditions();
   void CompileGradeBands(ProblemList* problems);
   void CompileEngagement(IdRegistry& ids, ProblemList* problems);
   void CompileDisqualificationRules(IdRegistry& ids, ProblemList* problems);
@@ -170,6 +196,7 @@ class CompiledPlaybook {
   std::string version_label_;
   std::vector<Persona> personas_;
   std::vector<FitRule> fit_rules_;
+  std::vector<FitGroup> fit_groups_;
   std::vector<GradeBand> grade_bands_;
   std::vector<EngagementRule> engagement_rules_;
   std::vector<std::vector<int>> engagement_by_type_;

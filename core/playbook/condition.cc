@@ -427,6 +427,26 @@ int CompiledCondition::SolePropertySlot() const {
   return slot;
 }
 
+bool CompiledCondition::SoleSearchedField(FieldRef* field) const {
+  const Node* sole = nullptr;
+  bool searched = false;
+  for (const Node& node : nodes_) {
+    if (node.op == Op::kAll || node.op == Op::kAny || node.op == Op::kNot) {
+      continue;
+    }
+    if (sole != nullptr && (node.field.id != sole->field.id ||
+                            node.field.slot != sole->field.slot)) {
+      return false;
+    }
+    sole = &node;
+    searched |= node.op == Op::kRegex || node.op == Op::kContains ||
+                node.op == Op::kContainsAny;
+  }
+  if (sole == nullptr || !searched) return false;
+  *field = sole->field;
+  return true;
+}
+
 bool CompiledCondition::Compile(const v1::Condition& condition,
                                 FieldScope scope, const std::string& path,
                                 ProblemList* problems, SlotTable* attributes,

@@ -99,6 +99,13 @@ class CompiledCondition {
   // rules once per distinct value instead of once per event.
   int SolePropertySlot() const;
 
+  // The one field this condition reads, into `field`, when its outcome
+  // depends on that field's value alone and it searches that value (regex,
+  // contains or contains_any), which costs more than looking the value up:
+  // the scorer then decides such fit conditions once per distinct value.
+  // False otherwise.
+  bool SoleSearchedField(FieldRef* field) const;
+
   bool Matches(const EvalContext& context) const {
     return nodes_.empty() || Eval(0, context);
   }

@@ -185,9 +185,77 @@ Scorer::Scorer(std::shared_ptr<const CompiledPlaybook> playbook)
   decay_event_.resize(decay_rates_.size());
   windowed_.resize(playbook_->engagement_rules().size());
   hand_raised_.resize(playbook_->hand_raiser_rules().size());
+  fit_decided_.resize(playbook_->fit_groups().size());
+  fit_use_.resize(playbook_->fit_groups().size());
+}
+
+bool Scorer::KeyOf(const FieldValue& value, uint8_t tag, DecidedValue* key) {
+  if (value.text.size() > kMaxRememberedText) return false;
+  key->type_and_kind = static_cast<uint16_t>(tag << 8 | value.kind);
+  switch (value.kind) {
+    case FieldValue::kNumber:
+    case FieldValue::kEnum:  // its number: unknown numbers share a text
+      key->bytes = absl::string_view(
+          reinterpret_cast<const char*>(&value.number), sizeof(value.number));
+      break;
+    case FieldValue::kBool:
+      key->bytes = value.boolean ? "1" : "0";
+      break;
+    default:
+      key->bytes = value.text;
+      break;
+  }
+  return true;
+}
+
+void Scorer::DecideFitGroups(const EvalContext& context) {
+  // After this many lookups, a group whose values were found remembered
+  // less than half the time (an email address) is decided each time:
+  // remembering them costs more than it saves.
+  constexpr int64_t kTrialLookups = 256;
+  const auto& groups = playbook_->fit_groups();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const CompiledPlaybook::FitGroup& group = groups[g];
+    auto decide = [&] {
+      uint64_t bits = 0;
+      for (size_t k = 0; k < group.members.size(); ++k) {
+        if (playbook_->fit_condition(group.members[k]).Matches(context)) {
+          bits |= uint64_t{1} << k;
+        }
+      }
+      return bits;
+    };
+    FitGroupUse& use = fit_use_[g];
+    DecidedValue key;
+    if (use.off || !KeyOf(ReadField(group.field, context),
+                          static_cast<uint8_t>(g), &key)) {
+      fit_decided_[g] = decide();
+      continue;
+    }
+    ++use.lookups;
+    if (auto it = fit_decisions_.find(key); it != fit_decisions_.end()) {
+      ++use.found;
+      fit_decided_[g] = it->second;
+      continue;
+    }
+    fit_decided_[g] = decide();
+    if (use.lookups >= kTrialLookups && 2 * use.found < use.lookups) {
+      use.off = true;
+      continue;
+    }
+    if (fit_decisions_.size() >= kMaxDecisions) fit_decisions_.clear();
+    fit_decisions_.emplace(
+        DecisionKey{key.type_and_kind, std::string(key.bytes)},
+        fit_decided_[g]);
+  }
 }
 
 void Scorer::ScoreFit(const EvalContext& context, LeadScore* out) {
+  DecideFitGroups(context);
+  auto matches = [&](const CompiledCondition& when, int group, int bit) {
+    return group >= 0 ? (fit_decided_[group] >> bit & 1) != 0
+                      : when.Matches(context);
+  };
   const auto& personas = playbook_->personas();
   double best_fit = 0;
   best_persona_hits_.clear();
@@ -197,7 +265,7 @@ void Scorer::ScoreFit(const EvalContext& context, LeadScore* out) {
     double matched = 0;
     for (int c = 0; c < static_cast<int>(persona.criteria.size()); ++c) {
       const CompiledPlaybook::Criterion& criterion = persona.criteria[c];
-      if (!criterion.when.Matches(context)) continue;
+      if (!matches(criterion.when, criterion.group, criterion.bit)) continue;
       matched += criterion.weight;
       persona_hits_.push_back(
           {v1::RULE_KIND_PERSONA_CRITERION, p, c, criterion.weight,
@@ -216,10 +284,11 @@ void Scorer::ScoreFit(const EvalContext& context, LeadScore* out) {
   double fit = playbook_->fit_base() + best_fit;
   const auto& fit_rules = playbook_->fit_rules();
   for (int r = 0; r < static_cast<int>(fit_rules.size()); ++r) {
-    if (!fit_rules[r].when.Matches(context)) continue;
-    fit += fit_rules[r].points;
-    out->explanation.push_back({v1::RULE_KIND_FIT, -1, r, fit_rules[r].points,
-                                fit_rules[r].points, 0});
+    const CompiledPlaybook::FitRule& rule = fit_rules[r];
+    if (!matches(rule.when, rule.group, rule.bit)) continue;
+    fit += rule.points;
+    out->explanation.push_back(
+        {v1::RULE_KIND_FIT, -1, r, rule.points, rule.points, 0});
   }
   out->fit = std::clamp(fit, playbook_->min_fit(), playbook_->max_fit());
   const auto& bands = playbook_->grade_bands();
@@ -333,10 +402,6 @@ void Scorer::TallyEngagementRules(int i, double age,
 
 uint64_t Scorer::MatchByValue(int slot, const std::vector<int>& rules,
                               const EvalContext& context) {
-  // Longer values are rare and would make the table's memory grow with
-  // them: decided each time.
-  constexpr size_t kMaxRememberedText = 256;
-  constexpr size_t kMaxDecisions = 1 << 14;
   const FieldValue& value = properties_.Get(slot);
   auto decide = [&] {
     uint64_t bits = 0;
@@ -347,21 +412,9 @@ uint64_t Scorer::MatchByValue(int slot, const std::vector<int>& rules,
     }
     return bits;
   };
-  if (value.text.size() > kMaxRememberedText) return decide();
   DecidedValue key;
-  key.type_and_kind =
-      static_cast<uint16_t>(context.event->type << 8 | value.kind);
-  switch (value.kind) {
-    case FieldValue::kNumber:
-      key.bytes = absl::string_view(
-          reinterpret_cast<const char*>(&value.number), sizeof(value.number));
-      break;
-    case FieldValue::kBool:
-      key.bytes = value.boolean ? "1" : "0";
-      break;
-    default:
-      key.bytes = value.text;
-      break;
+  if (!KeyOf(value, static_cast<uint8_t>(context.event->type), &key)) {
+    return decide();
   }
   if (auto it = decisions_.find(key); it != decisions_.end()) {
     return it->second;

@@ -106,6 +106,10 @@ class Scorer {
 
  private:
   void ScoreFit(const EvalContext& context, LeadScore* out);
+  // fit_decided_ for the lead of `context`: each FitGroup's conditions,
+  // decided once per distinct value of the group's field and remembered,
+  // unless its values rarely repeat.
+  void DecideFitGroups(const EvalContext& context);
   void ScoreEngagement(const FlatLead& lead, absl::Time now,
                        const EvalContext& context, LeadScore* out);
   // ScoreEngagement's steps: the engagement rules and hand-raiser rules
@@ -178,6 +182,26 @@ class Scorer {
   };
   absl::flat_hash_map<DecisionKey, uint64_t, DecisionHash, DecisionEq>
       decisions_;
+  // Values longer than this are decided each time: rare, and they would
+  // make the tables' memory grow with them.
+  static constexpr size_t kMaxRememberedText = 256;
+  // What a table holds before it is cleared.
+  static constexpr size_t kMaxDecisions = 1 << 14;
+  // The key of `value` under `tag` (an event type, a FitGroup); false for
+  // a value not to remember.
+  static bool KeyOf(const FieldValue& value, uint8_t tag, DecidedValue* key);
+  // DecideFitGroups' decisions, by FitGroup and value, as decisions_.
+  absl::flat_hash_map<DecisionKey, uint64_t, DecisionHash, DecisionEq>
+      fit_decisions_;
+  // Per FitGroup: its decisions for the current lead, and how often its
+  // values were found remembered.
+  std::vector<uint64_t> fit_decided_;
+  struct FitGroupUse {
+    int64_t lookups = 0;
+    int64_t found = 0;
+    bool off = false;  // decided each time
+  };
+  std::vector<FitGroupUse> fit_use_;
 };
 
 }  // namespace smarketing

@@ -51,6 +51,10 @@ class Evaluator {
                               << problems.ToStatus("condition").message();
   }
 
+  bool SoleSearchedField(FieldRef* field) const {
+    return condition_.SoleSearchedField(field);
+  }
+
   bool Matches(const v1::Lead& lead, const v1::Event* event = nullptr,
                const ScoreView* score = nullptr) const {
     std::vector<const google::protobuf::Value*> resolved;
@@ -92,6 +96,29 @@ bool EventMatches(absl::string_view condition, absl::string_view event_yaml,
 bool ScoreMatches(absl::string_view condition, const ScoreView& score) {
   return Evaluator(condition, FieldScope::kScore)
       .Matches(LeadFromYaml("id: l"), nullptr, &score);
+}
+
+// The scorer decides fit conditions that search one field once per value
+// of it: only those, whatever combinators surround the search.
+TEST(ConditionTest, SoleSearchedFieldIsTheOneFieldASearchReads) {
+  FieldRef field;
+  EXPECT_TRUE(
+      Evaluator("{field: job_title, regex: data}").SoleSearchedField(&field));
+  EXPECT_EQ(field.id, FieldId::kJobTitle);
+  EXPECT_TRUE(Evaluator("{any: [{field: attributes.stack, contains: a}, "
+                        "{not: {field: attributes.stack, equals: b}}]}")
+                  .SoleSearchedField(&field));
+  EXPECT_EQ(field.id, FieldId::kAttribute);
+  for (const char* yaml : {
+           "{field: job_title, in: [a, b]}",
+           "{field: job_title, prefix: a}",
+           "{all: [{field: job_title, contains: a}, "
+           "{field: department, equals: b}]}",
+           "{any: [{field: attributes.a, contains: x}, "
+           "{field: attributes.b, contains: y}]}",
+       }) {
+    EXPECT_FALSE(Evaluator(yaml).SoleSearchedField(&field)) << yaml;
+  }
 }
 
 // ---------------------------------------------------------------------------

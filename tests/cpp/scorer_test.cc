@@ -414,6 +414,66 @@ TEST(ScorerEngagementTest, RulesDecidedPerValueScoreAsRulesDecidedPerEvent) {
   EXPECT_GT(distinct, 1 << 14);
 }
 
+// Fit conditions that search one field are decided once per distinct value
+// of it and remembered, or each time for a field whose values rarely repeat
+// (the demo's email regex); the same conditions made to read one more field
+// are decided for every lead. Both must score every lead the same: values
+// repeated, unique, and too long to remember.
+TEST(ScorerFitTest, SearchedConditionsDecidedPerValueScoreAsPerLead) {
+  const v1::Playbook demo = DemoPlaybook();
+  v1::Playbook per_lead = demo;
+  auto read_id_too = [](v1::Condition* when) {
+    const v1::Condition original = *when;
+    when->Clear();
+    *when->add_all() = original;
+    v1::Condition* id = when->add_all();
+    id->set_field("id");
+    id->set_exists(true);
+  };
+  for (v1::Persona& persona : *per_lead.mutable_personas()) {
+    for (v1::PersonaCriterion& criterion : *persona.mutable_criteria()) {
+      if (criterion.has_when()) read_id_too(criterion.mutable_when());
+    }
+  }
+  for (v1::FitRule& rule : *per_lead.mutable_fit_rules()) {
+    if (rule.has_when()) read_id_too(rule.mutable_when());
+  }
+  auto by_value = MustCompile(demo);
+  auto by_lead = MustCompile(per_lead);
+  ASSERT_NE(by_value, nullptr);
+  ASSERT_NE(by_lead, nullptr);
+  // Job title, tech stack and email.
+  ASSERT_EQ(by_value->fit_groups().size(), 3u);
+  ASSERT_TRUE(by_lead->fit_groups().empty());
+
+  LeadGeneratorOptions options;
+  options.seed = 31;
+  options.now = kNow;
+  const LeadGenerator generator(options);
+  Scorer scorer_by_value(by_value);
+  Scorer scorer_by_lead(by_lead);
+  v1::Lead lead;
+  for (int i = 0; i < 4000; ++i) {
+    generator.Generate(i, &lead);
+    if (i % 7 == 0) {
+      lead.set_job_title(absl::StrCat("Head of Data ", i));
+    } else if (i % 11 == 0) {
+      lead.set_job_title(absl::StrCat(std::string(300, 'x'), " analytics"));
+    } else if (i % 13 == 0) {
+      (*lead.mutable_attributes()->mutable_fields())["tech_stack"]
+          .set_number_value(i % 3);
+    }
+    auto by_value_result = scorer_by_value.Score(lead, kNow);
+    auto by_lead_result = scorer_by_lead.Score(lead, kNow);
+    ASSERT_TRUE(by_value_result.ok() && by_lead_result.ok());
+    ASSERT_EQ(by_value_result->SerializeAsString(),
+              by_lead_result->SerializeAsString())
+        << "lead " << i << "\n"
+        << by_value_result->DebugString() << "\n"
+        << by_lead_result->DebugString();
+  }
+}
+
 TEST(ScorerStageTest, ThresholdsAreInclusive) {
   // Fit 100; MQL at total >= 100 and fit >= 50.
   const v1::ScoreResult at = MustScore(ClickPlaybook(), LeadFromYaml(kFitLead));
