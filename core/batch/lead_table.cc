@@ -21,8 +21,10 @@
 #include "core/base/enum_label.h"
 #include "core/base/lead_fields.h"
 #include "core/base/problems.h"
+#include "core/base/proto_time.h"
 #include "core/batch/parallel_for.h"
 #include "core/playbook/field.h"
+#include "core/scoring/lead_validation.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace smarketing {
@@ -463,6 +465,56 @@ void SetValue(const Column& column, int64_t row, google::protobuf::Value* out) {
       }
       break;
   }
+}
+
+// Row `row` of a properties.<key> column as SetValue would store it, laid
+// out flat; false for what the flat form does not hold as SetValue does (a
+// list or object, a time written as text) or what validation refuses (a
+// key or a text too long, a number not finite).
+bool FlatPropertyAt(const Column& column, int64_t row, FlatValue* out) {
+  if (out->key.size() > kMaxIdBytes) return false;
+  auto number = [&](double value) {
+    out->kind = FlatValue::kNumber;
+    out->number = value;
+    return std::isfinite(value);
+  };
+  auto text = [&](absl::string_view value) {
+    out->kind = FlatValue::kString;
+    out->text = value;
+    return value.size() <= kMaxTextBytes;
+  };
+  auto boolean = [&](bool value) {
+    out->kind = FlatValue::kBool;
+    out->boolean = value;
+    return true;
+  };
+  switch (column.type) {
+    case Column::Type::kText:
+      return text(TextAt(column, row));
+    case Column::Type::kInt:
+      return number(static_cast<double>(column.ints[row]));
+    case Column::Type::kDouble:
+      return number(column.doubles[row]);
+    case Column::Type::kBool:
+      return boolean(column.bools[row] != 0);
+    case Column::Type::kTime:
+      return false;
+    case Column::Type::kValue:
+      switch (column.kinds[row]) {
+        case Column::kNumber:
+          return number(column.doubles[row]);
+        case Column::kBool:
+          return boolean(column.bools[row] != 0);
+        case Column::kText:
+          return text(column.text[row]);
+        case Column::kJson:
+          return false;
+        default:
+          out->kind = FlatValue::kNull;
+          return true;
+      }
+  }
+  return false;
 }
 
 // Every unknown column of a table at once: data exported from elsewhere
@@ -1119,6 +1171,79 @@ const v1::Lead& TableLeadBuilder::Build(int64_t row) {
     events->AddAllocated(event);
   }
   return lead_;
+}
+
+const v1::Lead* TableLeadBuilder::BuildFlat(int64_t row, FlatLead* flat) {
+  table_.FillLead(row, /*reuse=*/true, &lead_);
+  RecycleEvents();
+  if (!ValidateLead(lead_).ok()) return nullptr;
+  const int64_t begin = table_.event_begin_[row];
+  const int64_t count = table_.event_begin_[row + 1] - begin;
+  if (count > kMaxEventsPerLead) return nullptr;
+  flat->Reset(&lead_);
+  std::vector<FlatEvent>& events = flat->mutable_events();
+  std::vector<FlatValue>& values = flat->mutable_values();
+  events.resize(count);
+  const Column* ids = table_.event_id_column_ < 0
+                          ? nullptr
+                          : &table_.event_columns_[table_.event_id_column_];
+  const bool int_ids = ids == nullptr || ids->type == Column::Type::kInt;
+  // Room for every id written from an integer, so that views into it stay
+  // valid.
+  ids_.clear();
+  if (int_ids) {
+    ids_.reserve(static_cast<size_t>(count) *
+                 absl::numbers_internal::kFastToBufferSize);
+  }
+  for (int64_t k = 0; k < count; ++k) {
+    const int64_t e = table_.EventAt(begin + k);
+    FlatEvent& event = events[k];
+    event = FlatEvent();
+    event.type = static_cast<v1::EventType>(table_.event_type_[e]);
+    if (int_ids) {
+      char digits[absl::numbers_internal::kFastToBufferSize];
+      const char* end = absl::numbers_internal::FastIntToBuffer(
+          ids == nullptr ? e : ids->ints[e], digits);
+      const size_t at = ids_.size();
+      ids_.append(digits, end - digits);
+      event.id = absl::string_view(ids_.data() + at, end - digits);
+    } else {
+      event.id = TextAt(*ids, e);
+    }
+    TimeAt(table_.event_columns_[table_.occurred_at_column_], e, &event.seconds,
+           &event.nanos);
+    if (table_.custom_type_column_ >= 0) {
+      const Column& column = table_.event_columns_[table_.custom_type_column_];
+      if (!IsMissing(column, e)) event.custom_type = TextAt(column, e);
+    }
+    // What ValidateEvent refuses is left to it, on the slow path.
+    if (event.id.empty() || event.id.size() > kMaxIdBytes ||
+        event.type == v1::EVENT_TYPE_UNSPECIFIED ||
+        !v1::EventType_IsValid(event.type) ||
+        event.custom_type.size() > kMaxIdBytes ||
+        (event.type == v1::EVENT_TYPE_CUSTOM && event.custom_type.empty()) ||
+        !IsValidTimestamp(event.seconds, event.nanos)) {
+      return nullptr;
+    }
+    event.first_property = static_cast<uint32_t>(values.size());
+    for (size_t i = 0; i < table_.property_fields_.size(); ++i) {
+      if (!table_.property_present_.empty()
+              ? ((table_.property_present_[e] >> i) & 1) == 0
+              : IsMissing(
+                    table_.event_columns_[table_.property_fields_[i].column],
+                    e)) {
+        continue;
+      }
+      const LeadTable::Field& field = table_.property_fields_[i];
+      const Column& column = table_.event_columns_[field.column];
+      FlatValue& value = values.emplace_back();
+      value.key = field.key;
+      if (!FlatPropertyAt(column, e, &value)) return nullptr;
+    }
+    event.property_count =
+        static_cast<uint32_t>(values.size()) - event.first_property;
+  }
+  return &lead_;
 }
 
 }  // namespace smarketing

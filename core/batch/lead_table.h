@@ -173,6 +173,13 @@ class TableLeadBuilder {
   // Lead `row` of the table, valid until the next call.
   const v1::Lead& Build(int64_t row);
 
+  // Lead `row` laid out in `flat`, over its own fields (valid until the
+  // next call), when the lead is valid as ValidateLead checks it and its
+  // properties are plain values; null otherwise, for Build and the
+  // scorer's checks to name what is wrong. No v1::Event or Struct is built
+  // for its events: what nearly every lead takes.
+  const v1::Lead* BuildFlat(int64_t row, FlatLead* flat);
+
   // Lead `row` without its events, valid until the next call: for what
   // reads only the lead's own fields, such as routing rules (conditions of
   // lead scope, which cannot name event fields).
@@ -187,6 +194,8 @@ class TableLeadBuilder {
   // Events of earlier leads, not cleared, by type; owned.
   std::vector<std::vector<v1::Event*>> spare_;
   std::vector<v1::Event*> extracted_;
+  // BuildFlat's event ids written from integers, viewed by the FlatLead.
+  std::string ids_;
 };
 
 }  // namespace smarketing

@@ -4,6 +4,7 @@
 #include "core/base/problems.h"
 #include "core/base/yaml_message.h"
 #include "core/playbook/playbook_loader.h"
+#include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 
 namespace smarketing::testing {
@@ -94,6 +95,61 @@ v1::Playbook DemoPlaybook() {
   auto source = LoadPlaybookFile(DemoPlaybookPath());
   EXPECT_TRUE(source.ok()) << source.status().message();
   return source.ok() ? source->playbook : v1::Playbook();
+}
+
+namespace {
+
+void ExpectSameMembers(const FlatLead& flat, uint32_t first, uint32_t count,
+                       const google::protobuf::Struct& s,
+                       const std::string& where) {
+  ASSERT_EQ(count, s.fields().size()) << where;
+  for (uint32_t i = first; i < first + count; ++i) {
+    const FlatValue& x = flat.values()[i];
+    const std::string at = absl::StrCat(where, ".", x.key);
+    const auto it = s.fields().find(std::string(x.key));
+    ASSERT_NE(it, s.fields().end()) << at;
+    const google::protobuf::Value& y = it->second;
+    switch (x.kind) {
+      case FlatValue::kNull:
+        EXPECT_TRUE(y.has_null_value()) << at;
+        break;
+      case FlatValue::kString:
+        EXPECT_EQ(x.text, y.string_value()) << at;
+        break;
+      case FlatValue::kNumber:
+        ASSERT_TRUE(y.has_number_value()) << at;
+        EXPECT_EQ(x.number, y.number_value()) << at;
+        break;
+      case FlatValue::kBool:
+        ASSERT_TRUE(y.has_bool_value()) << at;
+        EXPECT_EQ(x.boolean, y.bool_value()) << at;
+        break;
+      case FlatValue::kStruct:
+        ASSERT_TRUE(y.has_struct_value()) << at;
+        ExpectSameMembers(flat, x.first, x.count, y.struct_value(), at);
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+void ExpectFlatEventsAre(const FlatLead& flat, const v1::Lead& full,
+                         const std::string& where) {
+  ASSERT_EQ(flat.events().size(), full.events_size()) << where;
+  for (int i = 0; i < full.events_size(); ++i) {
+    const FlatEvent& a = flat.events()[i];
+    const v1::Event& b = full.events(i);
+    const std::string at = absl::StrCat(where, " events[", i, "]");
+    EXPECT_EQ(a.id, b.id()) << at;
+    EXPECT_EQ(a.custom_type, b.custom_type()) << at;
+    EXPECT_EQ(a.type, b.type()) << at;
+    EXPECT_EQ(a.seconds, b.occurred_at().seconds()) << at;
+    EXPECT_EQ(a.nanos, b.occurred_at().nanos()) << at;
+    EXPECT_EQ(a.properties, nullptr) << at;
+    ExpectSameMembers(flat, a.first_property, a.property_count, b.properties(),
+                      at);
+  }
 }
 
 }  // namespace smarketing::testing

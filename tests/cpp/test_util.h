@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/base/flat_lead.h"
 #include "core/playbook/compiled_playbook.h"
 #include "smarketing/v1/lead.pb.h"
 #include "smarketing/v1/playbook.pb.h"
@@ -37,6 +38,12 @@ std::string MinimalPlaybookYaml();
 // examples/playbooks/demo.yaml, and its path.
 std::string DemoPlaybookPath();
 v1::Playbook DemoPlaybook();
+
+// The events a reader laid out in `flat` are those of `full`, the lead the
+// slow path built: ids, types, times and every property, nested or not.
+// Failures name `where`.
+void ExpectFlatEventsAre(const FlatLead& flat, const v1::Lead& full,
+                         const std::string& where);
 
 }  // namespace smarketing::testing
 
