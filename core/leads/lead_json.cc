@@ -766,7 +766,7 @@ class Parser {
   }
 
   // The members of a struct at `depth` (1 for an event's properties), laid
-  // out in flat_ as FlatLead::Assign lays them out: a struct's members
+  // out in flat_'s values as FlatValue describes: a struct's members
   // contiguous, each nested struct's members placed when it closes. Lists
   // and what ValidateEvent would refuse go to the slow path.
   bool FlatStruct(int depth, uint32_t* first, uint32_t* count) {

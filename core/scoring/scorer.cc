@@ -226,9 +226,11 @@ void Scorer::DecideFitGroups(const EvalContext& context) {
       return bits;
     };
     FitGroupUse& use = fit_use_[g];
+    // Named: the key may view its number.
+    const FieldValue value =
+        use.off ? FieldValue() : ReadField(group.field, context);
     DecidedValue key;
-    if (use.off || !KeyOf(ReadField(group.field, context),
-                          static_cast<uint8_t>(g), &key)) {
+    if (use.off || !KeyOf(value, static_cast<uint8_t>(g), &key)) {
       fit_decided_[g] = decide();
       continue;
     }

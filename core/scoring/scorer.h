@@ -152,9 +152,9 @@ class Scorer {
   std::vector<std::vector<std::tuple<int64_t, int32_t, int>>> windowed_;
   std::vector<uint8_t> hand_raised_;
   // MatchByValue's decisions by event type and property value: the value's
-  // kind and bytes (a number's eight, "0" or "1" for a boolean). Looked up
-  // by a view of the value, so no key is built for a value already decided.
-  // Cleared when full: it only saves work.
+  // kind and bytes (a number's eight, an enum's number's, "0" or "1" for a
+  // boolean). Looked up by a view of the value, so no key is built for a
+  // value already decided. Cleared when full: it only saves work.
   struct DecidedValue {
     uint16_t type_and_kind = 0;
     absl::string_view bytes;
@@ -188,7 +188,8 @@ class Scorer {
   // What a table holds before it is cleared.
   static constexpr size_t kMaxDecisions = 1 << 14;
   // The key of `value` under `tag` (an event type, a FitGroup); false for
-  // a value not to remember.
+  // a value not to remember. The key views `value` (a number's bytes, an
+  // enum's by its number): `value` must outlive its use.
   static bool KeyOf(const FieldValue& value, uint8_t tag, DecidedValue* key);
   // DecideFitGroups' decisions, by FitGroup and value, as decisions_.
   absl::flat_hash_map<DecisionKey, uint64_t, DecisionHash, DecisionEq>

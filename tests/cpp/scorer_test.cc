@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/problems.h"
+#include "core/base/yaml_message.h"
 #include "core/batch/lead_pipeline.h"
 #include "core/synthetic/lead_generator.h"
 #include "gmock/gmock.h"
@@ -420,7 +421,22 @@ TEST(ScorerEngagementTest, RulesDecidedPerValueScoreAsRulesDecidedPerEvent) {
 // are decided for every lead. Both must score every lead the same: values
 // repeated, unique, and too long to remember.
 TEST(ScorerFitTest, SearchedConditionsDecidedPerValueScoreAsPerLead) {
-  const v1::Playbook demo = DemoPlaybook();
+  v1::Playbook demo = DemoPlaybook();
+  // Searches of an enum and of a number, whose decisions are keyed by the
+  // number (the latter decided by its range, which a search of a number's
+  // text does not change).
+  for (const char* yaml : {
+           "id: search-seniority\npoints: 1\nwhen: {any: [{field: "
+           "seniority, contains: v}, {field: seniority, equals: c_level}]}",
+           "id: search-seats\npoints: 1\nwhen: {any: [{field: "
+           "attributes.seats, contains: '9'}, {field: attributes.seats, "
+           "range: {min: 50}}]}",
+       }) {
+    v1::FitRule rule;
+    ProblemList problems;
+    ASSERT_TRUE(ParseYamlMessage(yaml, &rule, &problems)) << yaml;
+    *demo.add_fit_rules() = rule;
+  }
   v1::Playbook per_lead = demo;
   auto read_id_too = [](v1::Condition* when) {
     const v1::Condition original = *when;
@@ -442,8 +458,8 @@ TEST(ScorerFitTest, SearchedConditionsDecidedPerValueScoreAsPerLead) {
   auto by_lead = MustCompile(per_lead);
   ASSERT_NE(by_value, nullptr);
   ASSERT_NE(by_lead, nullptr);
-  // Job title, tech stack and email.
-  ASSERT_EQ(by_value->fit_groups().size(), 3u);
+  // Job title, tech stack, email, seniority and seats.
+  ASSERT_EQ(by_value->fit_groups().size(), 5u);
   ASSERT_TRUE(by_lead->fit_groups().empty());
 
   LeadGeneratorOptions options;
