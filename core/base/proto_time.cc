@@ -13,12 +13,9 @@ constexpr int32_t kNanosPerSecond = 1000000000;
 }  // namespace
 
 bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
-  return IsValidTimestamp(t.seconds(), t.nanos());
-}
-
-bool IsValidTimestamp(int64_t seconds, int32_t nanos) {
-  return seconds >= kMinTimestampSeconds && seconds <= kMaxTimestampSeconds &&
-         nanos >= 0 && nanos < kNanosPerSecond;
+  return t.seconds() >= kMinTimestampSeconds &&
+         t.seconds() <= kMaxTimestampSeconds && t.nanos() >= 0 &&
+         t.nanos() < kNanosPerSecond;
 }
 
 absl::Time TimeFromProto(const google::protobuf::Timestamp& t) {

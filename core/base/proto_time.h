@@ -3,7 +3,6 @@
 #ifndef SMARKETING_CORE_BASE_PROTO_TIME_H_
 #define SMARKETING_CORE_BASE_PROTO_TIME_H_
 
-#include <cstdint>
 #include <optional>
 
 #include "absl/time/time.h"
@@ -15,7 +14,6 @@ namespace smarketing {
 // Timestamps from 0001-01-01 to 9999-12-31 UTC with nanos in [0, 1e9), as
 // google/protobuf/timestamp.proto defines them.
 bool IsValidTimestamp(const google::protobuf::Timestamp& t);
-bool IsValidTimestamp(int64_t seconds, int32_t nanos);
 
 // Assumes a valid timestamp.
 absl::Time TimeFromProto(const google::protobuf::Timestamp& t);

@@ -21,7 +21,6 @@
 #include "core/base/enum_label.h"
 #include "core/base/lead_fields.h"
 #include "core/base/problems.h"
-#include "core/base/proto_time.h"
 #include "core/batch/parallel_for.h"
 #include "core/playbook/field.h"
 #include "core/scoring/lead_validation.h"
@@ -1043,6 +1042,12 @@ void LeadTable::FillLead(int64_t row, bool reuse, v1::Lead* lead) const {
   }
 }
 
+bool LeadTable::HasProperty(int64_t e, size_t i) const {
+  return property_present_.empty()
+             ? !IsMissing(event_columns_[property_fields_[i].column], e)
+             : ((property_present_[e] >> i) & 1) != 0;
+}
+
 void LeadTable::FillEvent(int64_t e, bool reuse, v1::Event* event) const {
   event->set_type(static_cast<v1::EventType>(event_type_[e]));
   // id and occurred_at are never missing: checked when the table was made.
@@ -1071,11 +1076,6 @@ void LeadTable::FillEvent(int64_t e, bool reuse, v1::Event* event) const {
 
   // The properties present, as a bit mask over property_fields_ (or, past
   // 32 property columns, looked up column by column).
-  auto present = [&](size_t i) {
-    return property_present_.empty()
-               ? !IsMissing(event_columns_[property_fields_[i].column], e)
-               : ((property_present_[e] >> i) & 1) != 0;
-  };
   auto for_each_present = [&](auto&& fn) {
     if (!property_present_.empty()) {
       for (uint32_t bits = property_present_[e]; bits != 0; bits &= bits - 1) {
@@ -1084,7 +1084,7 @@ void LeadTable::FillEvent(int64_t e, bool reuse, v1::Event* event) const {
       return;
     }
     for (size_t i = 0; i < property_fields_.size(); ++i) {
-      if (present(i)) fn(i);
+      if (HasProperty(e, i)) fn(i);
     }
   };
   size_t count = 0;
@@ -1217,23 +1217,10 @@ const v1::Lead* TableLeadBuilder::BuildFlat(int64_t row, FlatLead* flat) {
       if (!IsMissing(column, e)) event.custom_type = TextAt(column, e);
     }
     // What ValidateEvent refuses is left to it, on the slow path.
-    if (event.id.empty() || event.id.size() > kMaxIdBytes ||
-        event.type == v1::EVENT_TYPE_UNSPECIFIED ||
-        !v1::EventType_IsValid(event.type) ||
-        event.custom_type.size() > kMaxIdBytes ||
-        (event.type == v1::EVENT_TYPE_CUSTOM && event.custom_type.empty()) ||
-        !IsValidTimestamp(event.seconds, event.nanos)) {
-      return nullptr;
-    }
+    if (!EventFieldsAreValid(event)) return nullptr;
     event.first_property = static_cast<uint32_t>(values.size());
     for (size_t i = 0; i < table_.property_fields_.size(); ++i) {
-      if (!table_.property_present_.empty()
-              ? ((table_.property_present_[e] >> i) & 1) == 0
-              : IsMissing(
-                    table_.event_columns_[table_.property_fields_[i].column],
-                    e)) {
-        continue;
-      }
+      if (!table_.HasProperty(e, i)) continue;
       const LeadTable::Field& field = table_.property_fields_[i];
       const Column& column = table_.event_columns_[field.column];
       FlatValue& value = values.emplace_back();

@@ -123,6 +123,8 @@ class LeadTable {
   void FillLead(int64_t row, bool reuse, v1::Lead* lead) const;
   // Event row `e` into *event; `reuse` as for FillLead.
   void FillEvent(int64_t e, bool reuse, v1::Event* event) const;
+  // Whether event row `e` has a value for property_fields_[i].
+  bool HasProperty(int64_t e, size_t i) const;
   int64_t EventAt(int64_t i) const {
     return event_order_.empty() ? i : event_order_[i];
   }

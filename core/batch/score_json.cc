@@ -105,16 +105,9 @@ class Printer {
   // `,"key":` in one append: a result has some hundred keys, and
   // byte-by-byte pushes cost more than the rest of printing them.
   void Key(absl::string_view key) {
-    if (key.size() > kMaxKey) {
-      if (!first_) out_->push_back(',');
-      first_ = false;
-      out_->push_back('"');
-      out_->append(key.data(), key.size());
-      out_->append("\":", 2);
-      return;
-    }
     char text[kMaxKey + 4];
-    out_->append(text, KeyText(key, text) - text);
+    const char* end = KeyText(key, text);
+    out_->append(text, end - text);
   }
   void Open() {
     out_->push_back('{');
@@ -203,26 +196,15 @@ class Printer {
       return;
     }
     char text[kMaxKey + 4 + kMaxDoubleText];
-    char* end = text;
-    if (key.size() > kMaxKey) {
-      Key(key);
-    } else {
-      end = KeyText(key, text);
-    }
-    end = FormatDouble(value, end);
+    const char* end = FormatDouble(value, KeyText(key, text));
     out_->append(text, end - text);
   }
 
   void Int32(absl::string_view key, int32_t value) {
     if (value == 0) return;
     char text[kMaxKey + 4 + 16];
-    char* end = text;
-    if (key.size() > kMaxKey) {
-      Key(key);
-    } else {
-      end = KeyText(key, text);
-    }
-    end = std::to_chars(end, end + 16, value).ptr;
+    char* start = KeyText(key, text);
+    const char* end = std::to_chars(start, start + 16, value).ptr;
     out_->append(text, end - text);
   }
 
@@ -250,8 +232,18 @@ class Printer {
   // Keys of up to this many bytes are written with what follows them.
   static constexpr size_t kMaxKey = 60;
 
-  // Writes `,"key":` at `text`, which has room for it, and returns its end.
+  // Writes `,"key":` at `text`, which has room for kMaxKey + 4 bytes, and
+  // returns its end; a longer key is appended to the line at once, and
+  // `text` returned.
   char* KeyText(absl::string_view key, char* text) {
+    if (key.size() > kMaxKey) {
+      if (!first_) out_->push_back(',');
+      first_ = false;
+      out_->push_back('"');
+      out_->append(key.data(), key.size());
+      out_->append("\":", 2);
+      return text;
+    }
     char* p = text;
     if (!first_) *p++ = ',';
     first_ = false;

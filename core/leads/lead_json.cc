@@ -874,12 +874,7 @@ class Parser {
       }
     });
     // What ValidateEvent refuses is left to it, on the slow path.
-    return ok && timed && !event->id.empty() &&
-           event->id.size() <= kMaxIdBytes &&
-           event->type != v1::EVENT_TYPE_UNSPECIFIED &&
-           event->custom_type.size() <= kMaxIdBytes &&
-           (event->type != v1::EVENT_TYPE_CUSTOM ||
-            !event->custom_type.empty());
+    return ok && timed && EventFieldsAreValid(*event);
   }
 
   bool FlatEvents() {

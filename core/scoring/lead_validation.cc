@@ -10,8 +10,6 @@ namespace smarketing {
 namespace {
 
 // Timestamps from year 1 to 9999, as in google/protobuf/timestamp.proto.
-constexpr int64_t kMinSeconds = -62135596800;
-constexpr int64_t kMaxSeconds = 253402300799;
 
 // Paths are built only on failure: validation runs on every scored lead.
 template <typename PathFn>
@@ -82,7 +80,8 @@ absl::Status CheckValue(const google::protobuf::Value& value, LazyPath path,
 
 template <typename PathFn>
 absl::Status CheckTimestamp(const google::protobuf::Timestamp& t, PathFn path) {
-  if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
+  if (t.seconds() < kMinTimestampSeconds ||
+      t.seconds() > kMaxTimestampSeconds || t.nanos() < 0 ||
       t.nanos() >= 1000000000) {
     return FieldError(path(), "is not a valid time (years 1 to 9999)");
   }
@@ -131,20 +130,20 @@ bool ValueIsValid(const google::protobuf::Value& value, int depth) {
 }
 
 bool TimestampIsValid(const google::protobuf::Timestamp& t) {
-  return t.seconds() >= kMinSeconds && t.seconds() <= kMaxSeconds &&
-         t.nanos() >= 0 && t.nanos() < 1000000000;
+  return t.seconds() >= kMinTimestampSeconds &&
+         t.seconds() <= kMaxTimestampSeconds && t.nanos() >= 0 &&
+         t.nanos() < 1000000000;
 }
 
 bool EventIsValid(const v1::Event& event) {
-  const size_t id_size = event.id().size();
-  const v1::EventType type = event.type();
-  if (id_size == 0 || id_size > kMaxIdBytes ||
-      type == v1::EVENT_TYPE_UNSPECIFIED || !v1::EventType_IsValid(type) ||
-      event.custom_type().size() > kMaxIdBytes ||
-      (type == v1::EVENT_TYPE_CUSTOM && event.custom_type().empty()) ||
-      !event.has_occurred_at() || !TimestampIsValid(event.occurred_at())) {
-    return false;
-  }
+  if (!event.has_occurred_at()) return false;
+  FlatEvent fields;
+  fields.id = event.id();
+  fields.custom_type = event.custom_type();
+  fields.type = event.type();
+  fields.seconds = event.occurred_at().seconds();
+  fields.nanos = event.occurred_at().nanos();
+  if (!EventFieldsAreValid(fields)) return false;
   // Properties without entries are valid; skip the map's synchronisation.
   if (!event.has_properties()) return true;
   return StructIsValid(event.properties(), 1);

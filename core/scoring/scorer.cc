@@ -189,6 +189,13 @@ Scorer::Scorer(std::shared_ptr<const CompiledPlaybook> playbook)
   fit_use_.resize(playbook_->fit_groups().size());
 }
 
+void Scorer::Remember(const DecidedValue& key, uint64_t bits,
+                      Decisions* decisions) {
+  if (decisions->size() >= kMaxDecisions) decisions->clear();
+  decisions->emplace(DecisionKey{key.type_and_kind, std::string(key.bytes)},
+                     bits);
+}
+
 bool Scorer::KeyOf(const FieldValue& value, uint8_t tag, DecidedValue* key) {
   if (value.text.size() > kMaxRememberedText) return false;
   key->type_and_kind = static_cast<uint16_t>(tag << 8 | value.kind);
@@ -226,11 +233,14 @@ void Scorer::DecideFitGroups(const EvalContext& context) {
       return bits;
     };
     FitGroupUse& use = fit_use_[g];
+    if (use.off) {
+      fit_decided_[g] = decide();
+      continue;
+    }
     // Named: the key may view its number.
-    const FieldValue value =
-        use.off ? FieldValue() : ReadField(group.field, context);
+    const FieldValue value = ReadField(group.field, context);
     DecidedValue key;
-    if (use.off || !KeyOf(value, static_cast<uint8_t>(g), &key)) {
+    if (!KeyOf(value, static_cast<uint8_t>(g), &key)) {
       fit_decided_[g] = decide();
       continue;
     }
@@ -245,10 +255,7 @@ void Scorer::DecideFitGroups(const EvalContext& context) {
       use.off = true;
       continue;
     }
-    if (fit_decisions_.size() >= kMaxDecisions) fit_decisions_.clear();
-    fit_decisions_.emplace(
-        DecisionKey{key.type_and_kind, std::string(key.bytes)},
-        fit_decided_[g]);
+    Remember(key, fit_decided_[g], &fit_decisions_);
   }
 }
 
@@ -421,10 +428,8 @@ uint64_t Scorer::MatchByValue(int slot, const std::vector<int>& rules,
   if (auto it = decisions_.find(key); it != decisions_.end()) {
     return it->second;
   }
-  if (decisions_.size() >= kMaxDecisions) decisions_.clear();
   const uint64_t bits = decide();
-  decisions_.emplace(DecisionKey{key.type_and_kind, std::string(key.bytes)},
-                     bits);
+  Remember(key, bits, &decisions_);
   return bits;
 }
 

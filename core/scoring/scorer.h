@@ -180,8 +180,9 @@ class Scorer {
              absl::string_view(a.bytes) == absl::string_view(b.bytes);
     }
   };
-  absl::flat_hash_map<DecisionKey, uint64_t, DecisionHash, DecisionEq>
-      decisions_;
+  using Decisions =
+      absl::flat_hash_map<DecisionKey, uint64_t, DecisionHash, DecisionEq>;
+  Decisions decisions_;
   // Values longer than this are decided each time: rare, and they would
   // make the tables' memory grow with them.
   static constexpr size_t kMaxRememberedText = 256;
@@ -191,9 +192,11 @@ class Scorer {
   // a value not to remember. The key views `value` (a number's bytes, an
   // enum's by its number): `value` must outlive its use.
   static bool KeyOf(const FieldValue& value, uint8_t tag, DecidedValue* key);
+  // Adds `bits` under `key`, clearing a full table first.
+  static void Remember(const DecidedValue& key, uint64_t bits,
+                       Decisions* decisions);
   // DecideFitGroups' decisions, by FitGroup and value, as decisions_.
-  absl::flat_hash_map<DecisionKey, uint64_t, DecisionHash, DecisionEq>
-      fit_decisions_;
+  Decisions fit_decisions_;
   // Per FitGroup: its decisions for the current lead, and how often its
   // values were found remembered.
   std::vector<uint64_t> fit_decided_;
