@@ -119,15 +119,15 @@ absl::StatusOr<std::unique_ptr<LeadBlockReader>> LeadBlockReader::Open(
     if (absl::Status st = reader->ReadCsvHeader(); !st.ok()) return st;
     return reader;
   }
-  reader->pending_ = std::async(std::launch::async, ReadChunk, reader->fd_,
-                                reader->name_, std::string(), 0);
+  reader->Load(Chunk());
   return reader;
 }
 
 absl::Status LeadBlockReader::ReadCsvHeader() {
   // The header is read at once, so that a bad one fails Open as it fails
   // LeadReader::Open; the rest of the first chunk is the first to be split.
-  Chunk chunk = ReadChunk(fd_, name_, std::string(), 0);
+  Chunk chunk;
+  ReadChunk(fd_, name_, &chunk);
   if (!chunk.status.ok()) return chunk.status;
   const absl::string_view data(chunk.buffer.data(), chunk.size);
   int64_t lines = 0;
@@ -149,194 +149,191 @@ absl::Status LeadBlockReader::ReadCsvHeader() {
   std::memmove(chunk.buffer.data(), chunk.buffer.data() + *n, chunk.size - *n);
   chunk.size -= *n;
   chunk.carry = 0;
-  std::promise<Chunk> ready;
-  ready.set_value(std::move(chunk));
-  pending_ = ready.get_future();
+  pending_ = std::async(std::launch::async,
+                        [this, chunk = std::move(chunk)]() mutable {
+                          SplitCsv(&chunk);
+                          return std::move(chunk);
+                        });
   return absl::OkStatus();
 }
 
-LeadBlockReader::Chunk LeadBlockReader::ReadChunk(int fd, std::string name,
-                                                  std::string buffer,
-                                                  size_t carry) {
-  Chunk chunk;
+void LeadBlockReader::ReadChunk(int fd, const std::string& name, Chunk* chunk) {
   // The buffer keeps its size between uses: growing a string writes zeros,
   // which would cost as much as reading, and maps fresh pages. Room for the
   // usual carry (a record's start) comes with it, so that buffers stop
   // growing after the first few.
-  if (buffer.size() < carry + kChunkBytes) {
-    buffer.resize(std::max(carry + kChunkBytes, kChunkBytes + kCarryRoom));
+  std::string& buffer = chunk->buffer;
+  if (buffer.size() < chunk->carry + kChunkBytes) {
+    buffer.resize(
+        std::max(chunk->carry + kChunkBytes, kChunkBytes + kCarryRoom));
   }
-  chunk.size = carry;
-  chunk.carry = carry;
-  while (chunk.size < buffer.size()) {
+  chunk->size = chunk->carry;
+  chunk->eof = false;
+  while (chunk->size < buffer.size()) {
     const ssize_t n =
-        ::read(fd, buffer.data() + chunk.size, buffer.size() - chunk.size);
+        ::read(fd, buffer.data() + chunk->size, buffer.size() - chunk->size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      chunk.status = absl::DataLossError(
+      chunk->status = absl::DataLossError(
           absl::StrCat(name, ": cannot read: ", std::strerror(errno)));
       break;
     }
     if (n == 0) {
-      chunk.eof = true;
+      chunk->eof = true;
       break;
     }
-    chunk.size += static_cast<size_t>(n);
+    chunk->size += static_cast<size_t>(n);
   }
-  chunk.buffer = std::move(buffer);
-  return chunk;
+}
+
+void LeadBlockReader::Load(Chunk chunk) {
+  pending_ = std::async(std::launch::async,
+                        [this, chunk = std::move(chunk)]() mutable {
+                          ReadChunk(fd_, name_, &chunk);
+                          if (chunk.status.ok()) Split(&chunk);
+                          return std::move(chunk);
+                        });
 }
 
 absl::StatusOr<bool> LeadBlockReader::Next(LeadBlock* block) {
-  return format_ == LeadFormat::kCsv ? NextCsv(block) : NextJson(block);
-}
-
-absl::StatusOr<bool> LeadBlockReader::NextJson(LeadBlock* block) {
-  // The previous block is done with: its buffer receives the next read.
-  std::string spare = std::move(block->data_);
+  // The previous block is done with: its buffers receive the next read.
+  Chunk spare;
+  spare.buffer = std::move(block->data_);
+  spare.records = std::move(block->records_);
+  spare.cuts = std::move(block->cuts_);
   block->Reset();
   block->name_ = name_;
+  block->header_ = header_;
   block->first_index_ = next_index_;
-  std::vector<LeadBlock::Record>& records = block->records_;
+  for (;;) {
+    if (!pending_.valid()) return false;
+    Chunk chunk = pending_.get();
+    if (!chunk.status.ok()) return chunk.status;
+    done_bytes_ += static_cast<int64_t>(chunk.size - chunk.carry);
+    if (!chunk.eof) {
+      const size_t carry = chunk.size - chunk.end;
+      if (spare.buffer.size() < carry) spare.buffer.resize(carry);
+      std::memcpy(spare.buffer.data(), chunk.buffer.data() + chunk.end, carry);
+      spare.carry = carry;
+      spare.records.clear();
+      spare.cuts.clear();
+      spare.status = absl::OkStatus();
+      Load(std::move(spare));
+    }
+    if (!chunk.records.empty()) {
+      block->data_ = std::move(chunk.buffer);
+      block->records_ = std::move(chunk.records);
+      block->cuts_ = std::move(chunk.cuts);
+      next_index_ += block->size();
+      return true;
+    }
+    spare = std::move(chunk);
+  }
+}
+
+void LeadBlockReader::SplitJson(Chunk* chunk) {
+  std::vector<LeadBlock::Record>& records = chunk->records;
   auto add_error = [&](absl::Status status, int64_t line) {
     LeadBlock::Record& record = records.emplace_back();
     record.line = line;
     record.status = std::move(status);
   };
-  while (records.empty()) {
-    if (!pending_.valid()) return false;
-    Chunk chunk = pending_.get();
-    if (!chunk.status.ok()) return chunk.status;
-    const char* data = chunk.buffer.data();
-    const size_t size = chunk.size;
-    done_bytes_ += static_cast<int64_t>(size - chunk.carry);
-    size_t begin = 0;
-    if (skipping_) {
-      const char* newline =
-          static_cast<const char*>(std::memchr(data, '\n', size));
-      if (newline == nullptr && !chunk.eof) {
-        skipped_bytes_ += static_cast<int64_t>(size);
-        pending_ = std::async(std::launch::async, ReadChunk, fd_, name_,
-                              std::move(chunk.buffer), 0);
-        continue;
-      }
-      const size_t line_end = newline != nullptr ? newline - data : size;
-      add_error(TooLong(name_, skipped_line_, skipped_bytes_ + line_end),
-                skipped_line_);
-      skipping_ = false;
-      next_line_ = skipped_line_ + 1;
-      begin = std::min(size, line_end + 1);
+  const char* data = chunk->buffer.data();
+  const size_t size = chunk->size;
+  size_t begin = 0;
+  if (skipping_) {
+    const char* newline =
+        static_cast<const char*>(std::memchr(data, '\n', size));
+    if (newline == nullptr && !chunk->eof) {
+      skipped_bytes_ += static_cast<int64_t>(size);
+      chunk->end = size;
+      return;
     }
-    // Whole lines end at the last newline; at the end of the file the rest
-    // is a line too.
-    size_t end = size;
-    if (!chunk.eof) {
-      const void* last =
-          size > begin ? ::memrchr(data + begin, '\n', size - begin) : nullptr;
-      end = last != nullptr ? static_cast<const char*>(last) - data + 1 : begin;
-    }
-    for (size_t pos = begin; pos < end;) {
-      const char* newline =
-          static_cast<const char*>(std::memchr(data + pos, '\n', end - pos));
-      const size_t line_end = newline != nullptr ? newline - data : end;
-      const int64_t line = next_line_++;
-      const absl::string_view text(data + pos, line_end - pos);
-      if (text.size() > kMaxRecordBytes) {
-        add_error(TooLong(name_, line, static_cast<int64_t>(text.size())),
-                  line);
-      } else if (!absl::StripLeadingAsciiWhitespace(text).empty()) {
-        LeadBlock::Record& record = records.emplace_back();
-        record.line = line;
-        record.offset = pos;
-        record.size = text.size();
-      }
-      pos = line_end + 1;
-    }
-    if (!chunk.eof) {
-      size_t carry = size - end;
-      if (carry > kMaxRecordBytes) {
-        // Nobody writes a lead that long: skip to the end of the line
-        // rather than hold it.
-        skipping_ = true;
-        skipped_line_ = next_line_;
-        skipped_bytes_ = static_cast<int64_t>(carry);
-        carry = 0;
-      }
-      if (spare.size() < carry) spare.resize(carry);
-      std::memcpy(spare.data(), data + end, carry);
-      pending_ = std::async(std::launch::async, ReadChunk, fd_, name_,
-                            std::move(spare), carry);
-    }
-    spare = std::move(chunk.buffer);
-    if (!records.empty()) block->data_ = std::move(spare);
+    const size_t line_end = newline != nullptr ? newline - data : size;
+    add_error(TooLong(name_, skipped_line_, skipped_bytes_ + line_end),
+              skipped_line_);
+    skipping_ = false;
+    next_line_ = skipped_line_ + 1;
+    begin = std::min(size, line_end + 1);
   }
-  next_index_ += block->size();
-  return true;
+  // Whole lines end at the last newline; at the end of the file the rest
+  // is a line too.
+  size_t end = size;
+  if (!chunk->eof) {
+    const void* last =
+        size > begin ? ::memrchr(data + begin, '\n', size - begin) : nullptr;
+    end = last != nullptr ? static_cast<const char*>(last) - data + 1 : begin;
+  }
+  for (size_t pos = begin; pos < end;) {
+    const char* newline =
+        static_cast<const char*>(std::memchr(data + pos, '\n', end - pos));
+    const size_t line_end = newline != nullptr ? newline - data : end;
+    const int64_t line = next_line_++;
+    const absl::string_view text(data + pos, line_end - pos);
+    if (text.size() > kMaxRecordBytes) {
+      add_error(TooLong(name_, line, static_cast<int64_t>(text.size())), line);
+    } else if (!absl::StripLeadingAsciiWhitespace(text).empty()) {
+      LeadBlock::Record& record = records.emplace_back();
+      record.line = line;
+      record.offset = pos;
+      record.size = text.size();
+    }
+    pos = line_end + 1;
+  }
+  chunk->end = end;
+  if (!chunk->eof && size - end > kMaxRecordBytes) {
+    // Nobody writes a lead that long: skip to the end of the line rather
+    // than hold it.
+    skipping_ = true;
+    skipped_line_ = next_line_;
+    skipped_bytes_ = static_cast<int64_t>(size - end);
+    chunk->end = size;
+  }
 }
 
-absl::StatusOr<bool> LeadBlockReader::NextCsv(LeadBlock* block) {
-  std::string spare = std::move(block->data_);
-  block->Reset();
-  block->name_ = name_;
-  block->header_ = header_;
-  block->first_index_ = next_index_;
-  std::vector<LeadBlock::Record>& records = block->records_;
-  while (records.empty()) {
-    if (!pending_.valid()) return false;
-    Chunk chunk = pending_.get();
-    if (!chunk.status.ok()) return chunk.status;
-    const char* data = chunk.buffer.data();
-    const size_t size = chunk.size;
-    done_bytes_ += static_cast<int64_t>(size - chunk.carry);
-    size_t pos = 0;
-    while (pos < size) {
-      const int64_t line = next_line_;
-      int64_t lines = 0;
-      std::vector<uint32_t>& cuts = block->cuts_;
-      const size_t first_cut = cuts.size();
-      absl::StatusOr<size_t> n = ScanCsvRecord(
-          absl::string_view(data + pos, size - pos), chunk.eof, &lines, &cuts);
-      if (!n.ok()) {  // an unterminated quote: the rest of the file
-        LeadBlock::Record& record = records.emplace_back();
-        record.line = line;
-        record.status = RecordError(name_, line, n.status().message());
-        pos = size;
-        break;
-      }
-      if (*n == 0) break;  // the record goes on in the next chunk
-      next_line_ += lines;
-      const absl::string_view text(data + pos, *n);
-      if (text.size() > kMaxRecordBytes) {
-        LeadBlock::Record& record = records.emplace_back();
-        record.line = line;
-        record.status = RecordError(name_, line, "record too long");
-        cuts.resize(first_cut);
-      } else if (!IsBlankCsvRecord(text)) {
-        LeadBlock::Record& record = records.emplace_back();
-        record.line = line;
-        record.offset = pos;
-        record.size = text.size();
-        record.first_cut = static_cast<uint32_t>(first_cut);
-        record.cut_count = static_cast<uint32_t>(cuts.size() - first_cut);
-      } else {
-        cuts.resize(first_cut);
-      }
-      pos += *n;
+void LeadBlockReader::SplitCsv(Chunk* chunk) {
+  std::vector<LeadBlock::Record>& records = chunk->records;
+  std::vector<uint32_t>& cuts = chunk->cuts;
+  const char* data = chunk->buffer.data();
+  const size_t size = chunk->size;
+  size_t pos = 0;
+  while (pos < size) {
+    const int64_t line = next_line_;
+    int64_t lines = 0;
+    const size_t first_cut = cuts.size();
+    absl::StatusOr<size_t> n = ScanCsvRecord(
+        absl::string_view(data + pos, size - pos), chunk->eof, &lines, &cuts);
+    if (!n.ok()) {  // an unterminated quote: the rest of the file
+      LeadBlock::Record& record = records.emplace_back();
+      record.line = line;
+      record.status = RecordError(name_, line, n.status().message());
+      pos = size;
+      break;
     }
-    if (!chunk.eof) {
-      const size_t carry = size - pos;
-      if (carry > kMaxRecordBytes)
-        return RecordError(name_, next_line_, "record too long");
-      if (spare.size() < carry) spare.resize(carry);
-      std::memcpy(spare.data(), data + pos, carry);
-      pending_ = std::async(std::launch::async, ReadChunk, fd_, name_,
-                            std::move(spare), carry);
+    if (*n == 0) break;  // the record goes on in the next chunk
+    next_line_ += lines;
+    const absl::string_view text(data + pos, *n);
+    if (text.size() > kMaxRecordBytes) {
+      LeadBlock::Record& record = records.emplace_back();
+      record.line = line;
+      record.status = RecordError(name_, line, "record too long");
+      cuts.resize(first_cut);
+    } else if (!IsBlankCsvRecord(text)) {
+      LeadBlock::Record& record = records.emplace_back();
+      record.line = line;
+      record.offset = pos;
+      record.size = text.size();
+      record.first_cut = static_cast<uint32_t>(first_cut);
+      record.cut_count = static_cast<uint32_t>(cuts.size() - first_cut);
+    } else {
+      cuts.resize(first_cut);
     }
-    spare = std::move(chunk.buffer);
-    if (!records.empty()) block->data_ = std::move(spare);
+    pos += *n;
   }
-  next_index_ += block->size();
-  return true;
+  chunk->end = pos;
+  if (!chunk->eof && size - pos > kMaxRecordBytes) {
+    chunk->status = RecordError(name_, next_line_, "record too long");
+  }
 }
 
 }  // namespace smarketing

@@ -116,37 +116,54 @@ class LeadBlockReader {
 
  private:
   LeadBlockReader() = default;
-  // Bytes read into a buffer that is reused from block to
-  // block, so that gigabytes stream through a few buffers.
+  // Bytes read into a buffer that is reused from block to block, so that
+  // gigabytes stream through a few buffers, and the records found in them.
+  // The reading thread fills a chunk and finds its records while the
+  // workers score the block before: splitting CSV, a scan of every byte,
+  // then costs no worker its time.
   struct Chunk {
     std::string buffer;
     size_t size = 0;   // bytes of `buffer` in use
     size_t carry = 0;  // of which carried over from the previous chunk
     bool eof = false;
+    // Not ok: the file cannot be read, or a CSV record is too long to
+    // carry; reading ends.
     absl::Status status;
+    std::vector<LeadBlock::Record> records;
+    std::vector<uint32_t> cuts;  // CSV: cells' ends, as LeadBlock::cuts_
+    // Bytes of `buffer` in whole records; the rest starts the next chunk.
+    size_t end = 0;
   };
-  // Fills `buffer` after its first `carry` bytes (the start of a record
-  // that the previous chunk cut).
-  static Chunk ReadChunk(int fd, std::string name, std::string buffer,
-                         size_t carry);
+  // Fills `chunk->buffer` after its first `carry` bytes (the start of a
+  // record that the previous chunk cut).
+  static void ReadChunk(int fd, const std::string& name, Chunk* chunk);
+  // On the reading thread, one chunk at a time: the records of `chunk`,
+  // continuing the line count (and for JSON lines the skipping of a line
+  // too long) of the chunk before.
+  void SplitJson(Chunk* chunk);
+  void SplitCsv(Chunk* chunk);
+  void Split(Chunk* chunk) {
+    format_ == LeadFormat::kCsv ? SplitCsv(chunk) : SplitJson(chunk);
+  }
+  // Reads and splits `chunk` on the reading thread.
+  void Load(Chunk chunk);
   absl::Status ReadCsvHeader();
-  absl::StatusOr<bool> NextJson(LeadBlock* block);
-  absl::StatusOr<bool> NextCsv(LeadBlock* block);
 
   std::string name_;
   LeadFormat format_ = LeadFormat::kJsonLines;
   int fd_ = -1;
   bool close_fd_ = false;
   std::future<Chunk> pending_;
-  int64_t next_line_ = 1;
   int64_t total_bytes_ = -1;
   int64_t done_bytes_ = 0;
   int64_t next_index_ = 0;
+  // Only the chunk being loaded touches what follows.
+  int64_t next_line_ = 1;
   // A record longer than kMaxRecordBytes is being skipped.
   bool skipping_ = false;
   int64_t skipped_line_ = 0;
   int64_t skipped_bytes_ = 0;
-  std::shared_ptr<const std::vector<CsvColumn>> header_;  // CSV
+  std::shared_ptr<const std::vector<CsvColumn>> header_;  // CSV, set by Open
 };
 
 }  // namespace smarketing

@@ -220,6 +220,24 @@ TEST(LeadBlockReaderTest, ManyBlocksKeepTheirOrder) {
   }
 }
 
+TEST(LeadBlockReaderTest, ALineTooLongIsSkippedAndReadingGoesOn) {
+  // Longer than a chunk and its carry together: the reading thread stops
+  // holding it and skips to its end over the next chunks.
+  const std::string long_line = absl::StrCat(
+      R"({"id":"b","jobTitle":")", std::string(70 << 20, 'x'), "\"}");
+  const TempFile file("long.jsonl",
+                      absl::StrCat(R"({"id":"a"})", "\n", long_line, "\n",
+                                   R"({"id":"c"})", "\n"));
+  const Read read = ReadAll(file.path());
+  ASSERT_EQ(read.ids.size(), 3u);
+  EXPECT_EQ(read.ids[0], "a");
+  EXPECT_EQ(read.ids[1],
+            absl::StrCat("!", file.path(), ":2: a line of ", long_line.size(),
+                         " bytes; at most ", kMaxRecordBytes));
+  EXPECT_EQ(read.ids[2], "c");
+  EXPECT_EQ(read.lines, (std::vector<int64_t>{1, 2, 3}));
+}
+
 TEST(LeadBlockReaderTest, CsvIsReadLikeLeadReader) {
   const TempFile file(
       "blocks.csv",
