@@ -15,6 +15,7 @@
 
 #include "absl/base/attributes.h"
 #include "core/base/byte_search.h"
+#include "core/base/utc_time.h"
 #include "core/base/utf8.h"
 #include "core/leads/lead_io.h"
 #include "core/scoring/lead_validation.h"
@@ -193,54 +194,6 @@ constexpr FieldName kEventFields[] = {{"id", ""},
 template <const auto& kFields>
 constexpr decltype(MakeFieldKeys(kFields, false)) kFieldKeys[2] = {
     MakeFieldKeys(kFields, false), MakeFieldKeys(kFields, true)};
-
-// Days from 1970-01-01 to a proleptic Gregorian date.
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline int64_t DaysFromCivil(int64_t y, int m,
-                                                          int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-// What each byte of a word of a time (see Parser::Timestamp) must be: a
-// digit, or the separator given; byte k of a word is bits 8k to 8k + 7.
-struct WordForm {
-  uint64_t digits;           // 0xFF on each digit's byte
-  uint64_t separator_bytes;  // 0xFF on each separator's byte
-  uint64_t separators;
-};
-constexpr WordForm kDateForm = {0x00FFFF00FFFFFFFF, 0xFF0000FF00000000,
-                                0x2D00002D00000000};  // YYYY-MM-
-constexpr WordForm kTimeForm = {0xFFFF00FFFF00FFFF, 0x0000FF0000FF0000,
-                                0x00003A0000540000};  // DDTHH:MM
-constexpr WordForm kSecondForm = {0xFFFF000000000000, 0x0000FF0000000000,
-                                  0x00003A0000000000};  // (HH:MM):SS
-
-// Whether `word` has `form`. A digit is a byte whose high half is 3 and
-// stays 3 when 6 is added; a byte that carries out of itself fails the
-// first test, whatever the carry does to the next one.
-inline bool HasForm(uint64_t word, const WordForm& form) {
-  constexpr uint64_t kHigh = 0xF0F0F0F0F0F0F0F0;
-  constexpr uint64_t kThrees = 0x3030303030303030;
-  constexpr uint64_t kSixes = 0x0606060606060606;
-  return (word & ((kHigh & form.digits) | form.separator_bytes)) ==
-             ((kThrees & form.digits) | form.separators) &&
-         ((word + (kSixes & form.digits)) & kHigh & form.digits) ==
-             (kThrees & form.digits);
-}
-
-// The two-digit number at byte `k` of a word that has its form.
-inline int TwoDigits(uint64_t word, int k) {
-  const uint64_t d = word & 0x0F0F0F0F0F0F0F0F;
-  // Byte k of the sum is 10 times digit k plus digit k + 1 (at most 165:
-  // nothing carries into the next byte).
-  return static_cast<int>(((d * 10 + (d >> 8)) >> (8 * k)) & 0xFF);
-}
-
-bool IsLeapYear(int y) { return y % 400 == 0 || (y % 4 == 0 && y % 100 != 0); }
 
 void AppendUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
@@ -649,8 +602,8 @@ class Parser {
                       out);
   }
 
-  // RFC 3339 in UTC: YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z. Offsets and other forms
-  // go to protobuf's parser.
+  // RFC 3339 in UTC (ReadUtcTime). Offsets and other forms go to
+  // protobuf's parser.
   bool Timestamp(google::protobuf::Timestamp* out) {
     int64_t seconds;
     int32_t nanos;
@@ -661,58 +614,16 @@ class Parser {
   }
 
   // The flat form's: no message to fill.
-  bool Timestamp(int64_t* seconds, int32_t* nanos_out) {
+  bool Timestamp(int64_t* seconds, int32_t* nanos) {
     if (!Quote()) return false;
-    const unsigned char* s = p_;
-    // The 19 bytes of the date and time are read as three words, which
-    // are checked and turned into numbers a word at a time.
-    if (end_ - s < 19) return false;
-    const char* text = reinterpret_cast<const char*>(s);
-    const uint64_t date = LoadWord(text);         // YYYY-MM-
-    const uint64_t time = LoadWord(text + 8);     // DDTHH:MM
-    const uint64_t second = LoadWord(text + 11);  // HH:MM:SS
-    if (!HasForm(date, kDateForm) || !HasForm(time, kTimeForm) ||
-        !HasForm(second, kSecondForm)) {
-      return false;
-    }
-    const int year = TwoDigits(date, 0) * 100 + TwoDigits(date, 2);
-    const int month = TwoDigits(date, 5);
-    const int day = TwoDigits(time, 0);
-    const int hour = TwoDigits(time, 3);
-    const int minute = TwoDigits(time, 6);
-    const int seconds_of_minute = TwoDigits(second, 6);
-    static constexpr int kDaysInMonth[13] = {0,  31, 28, 31, 30, 31, 30,
-                                             31, 31, 30, 31, 30, 31};
-    if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 ||
-        minute > 59 || seconds_of_minute > 59 ||
-        day > kDaysInMonth[month] + (month == 2 && IsLeapYear(year) ? 1 : 0)) {
-      return false;
-    }
-    p_ = s + 19;
-    int32_t nanos = 0;
-    if (p_ < end_ && *p_ == '.') {
-      ++p_;
-      int count = 0;
-      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
-        // Past nine digits nanos would overflow: protobuf's parser decides.
-        if (count == 9) return false;
-        nanos = nanos * 10 + (*p_ - '0');
-        ++p_;
-        ++count;
-      }
-      if (count == 0) return false;
-      static constexpr int32_t kScale[10] = {
-          1000000000, 100000000, 10000000, 1000000, 100000,
-          10000,      1000,      100,      10,      1};
-      nanos *= kScale[count];
-    }
-    if (end_ - p_ < 2 || p_[0] != 'Z' || p_[1] != '"') return false;
-    p_ += 2;
-    if (!QuoteTail()) return false;
-    *seconds = DaysFromCivil(year, month, day) * 86400 + hour * 3600 +
-               minute * 60 + seconds_of_minute;
-    *nanos_out = nanos;
-    return true;
+    const size_t n = ReadUtcTime(
+        absl::string_view(reinterpret_cast<const char*>(p_), end_ - p_),
+        seconds, nanos);
+    if (n == 0) return false;
+    p_ += n;
+    if (p_ >= end_ || *p_ != '"') return false;
+    ++p_;
+    return QuoteTail();
   }
 
   bool Value(google::protobuf::Value* value, int depth) {

@@ -348,6 +348,57 @@ TEST(CsvTest, BadValuesNameTheColumnAndLine) {
   }
 }
 
+// Times in UTC's usual form are read a word at a time, the others by
+// abseil's RFC 3339 parser: either way a time means what abseil says, and a
+// time abseil refuses is refused.
+TEST(CsvTest, CreatedAtIsReadAsAbseilReadsRfc3339) {
+  for (const char* time : {
+           "2026-01-02T03:04:05Z",
+           "2026-01-02T03:04:05.5Z",
+           "2026-01-02T03:04:05.123Z",
+           "2026-01-02T03:04:05.123456789Z",
+           "2026-01-02T03:04:05.1234567891Z",
+           "2026-01-02T03:04:05.Z",
+           "2026-01-02T03:04:05+02:00",
+           "2026-01-02T03:04:05.25-00:30",
+           "2026-01-02t03:04:05z",
+           "2026-01-02T03:04:05",
+           "2026-01-02T03:04:05Z ",
+           "2026-01-02 03:04:05Z",
+           "2026-12-31T23:59:60Z",
+           "2024-02-29T00:00:00Z",
+           "2026-02-29T00:00:00Z",
+           "2000-02-29T12:00:00Z",
+           "1900-02-29T12:00:00Z",
+           "2026-04-31T00:00:00Z",
+           "2026-13-01T00:00:00Z",
+           "2026-00-10T00:00:00Z",
+           "2026-01-00T00:00:00Z",
+           "2026-01-01T24:00:00Z",
+           "2026-01-01T23:60:00Z",
+           "0001-01-01T00:00:00Z",
+           "9999-12-31T23:59:59.999999999Z",
+           "1969-12-31T23:59:59.9Z",
+           "1677-09-21T00:12:43Z",
+           "2262-04-12T00:00:00Z",
+       }) {
+    SCOPED_TRACE(time);
+    const ReadAll all = Csv(absl::StrCat("id,created_at\nl1,", time, "\n"));
+    absl::Time expected;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, time, &expected, &error)) {
+      EXPECT_TRUE(all.leads.empty());
+      ASSERT_EQ(all.errors.size(), 1u);
+      EXPECT_THAT(all.errors[0], HasSubstr("expected an RFC 3339 time"));
+      continue;
+    }
+    ASSERT_EQ(all.leads.size(), 1u) << Errors(all);
+    const google::protobuf::Timestamp& t = all.leads[0].created_at();
+    EXPECT_EQ(absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
+              expected);
+  }
+}
+
 TEST(CsvTest, TextThatIsNotUtf8IsRefusedWithColumnAndLine) {
   // protobuf's JSON printer drops invalid bytes: "l\xff1" came out as the
   // id of another lead, "l1", and "\xff" as an empty id.
