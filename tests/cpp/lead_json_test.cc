@@ -223,8 +223,8 @@ TEST(LeadBlockReaderTest, ManyBlocksKeepTheirOrder) {
 TEST(LeadBlockReaderTest, ALineTooLongIsSkippedAndReadingGoesOn) {
   // Longer than a chunk and its carry together: the reading thread stops
   // holding it and skips to its end over the next chunks.
-  const std::string long_line = absl::StrCat(
-      R"({"id":"b","jobTitle":")", std::string(70 << 20, 'x'), "\"}");
+  const std::string long_line = absl::StrCat(R"({"id":"b","jobTitle":")",
+                                             std::string(70 << 20, 'x'), "\"}");
   const TempFile file("long.jsonl",
                       absl::StrCat(R"({"id":"a"})", "\n", long_line, "\n",
                                    R"({"id":"c"})", "\n"));
@@ -395,6 +395,43 @@ TEST(FlatLeadJsonReaderTest, GeneratedLeadsTakeTheFlatPath) {
         google::protobuf::util::MessageToJsonString(lead, &json, json_names)
             .ok());
     ExpectFlatAsSlow(json, true);
+  }
+}
+
+// A reader keeps the attributes' entries from lead to lead: each lead must
+// still get exactly its own attributes, whatever the lead before had.
+TEST(FlatLeadJsonReaderTest, AttributesAreEachLeadsOwnWhateverCameBefore) {
+  const std::vector<std::pair<std::string, bool>> leads = {
+      {R"({"id":"a","attributes":{"crm":"hubspot","seats":5,"plan":"pro"}})",
+       true},
+      {R"({"id":"b","attributes":{"crm":"salesforce","seats":7,"plan":"x"}})",
+       true},
+      {R"({"id":"c","attributes":{"plan":"team","crm":"pipedrive"}})", true},
+      {R"({"id":"d"})", true},
+      {R"({"id":"e","attributes":{"seats":"many","crm":{"name":"hs","v":2}}})",
+       true},
+      {R"({"id":"f","attributes":{"crm":{"v":3},"seats":[1,"two",{"k":1}]}})",
+       true},
+      {R"({"id":"f2","attributes":{"seats":[2],"crm":{"w":1}}})", true},
+      {R"({"id":"g","attributes":{"crm":null,"seats":true,"new":false}})",
+       true},
+      {R"({"id":"h","attributes":{}})", true},
+      {R"({"id":"i","attributes":{"crm":"hubspot","crm":"twice"}})", false},
+      {R"({"id":"j","attributes":{"crm":"hubspot","seats":3}})", true},
+      {R"({"id":"k","attributes":{"crm":"hubspot","seats":3,)", false},
+      {R"({"id":"l","attributes":{"seats":4,"tech_stack":"a,b","crm":"c"}})",
+       true},
+  };
+  FlatLeadJsonReader reader;
+  v1::Lead fields;
+  FlatLead flat;
+  for (const auto& [json, flat_path] : leads) {
+    ASSERT_EQ(reader.Read(json, &fields, &flat), flat_path) << json;
+    if (!flat_path) continue;
+    v1::Lead full;
+    ASSERT_TRUE(ParseLeadJsonQuickly(json, &full).ok()) << json;
+    ExpectSameLead(fields, flat, full, json);
+    EXPECT_EQ(fields.has_attributes(), full.has_attributes()) << json;
   }
 }
 
