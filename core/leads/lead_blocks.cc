@@ -119,7 +119,7 @@ absl::StatusOr<std::unique_ptr<LeadBlockReader>> LeadBlockReader::Open(
     if (absl::Status st = reader->ReadCsvHeader(); !st.ok()) return st;
     return reader;
   }
-  reader->Load(Chunk());
+  reader->Load(Chunk(), /*read=*/true);
   return reader;
 }
 
@@ -149,11 +149,7 @@ absl::Status LeadBlockReader::ReadCsvHeader() {
   std::memmove(chunk.buffer.data(), chunk.buffer.data() + *n, chunk.size - *n);
   chunk.size -= *n;
   chunk.carry = 0;
-  pending_ = std::async(std::launch::async,
-                        [this, chunk = std::move(chunk)]() mutable {
-                          SplitCsv(&chunk);
-                          return std::move(chunk);
-                        });
+  Load(std::move(chunk), /*read=*/false);
   return absl::OkStatus();
 }
 
@@ -186,11 +182,16 @@ void LeadBlockReader::ReadChunk(int fd, const std::string& name, Chunk* chunk) {
   }
 }
 
-void LeadBlockReader::Load(Chunk chunk) {
+void LeadBlockReader::Load(Chunk chunk, bool read) {
   pending_ = std::async(std::launch::async,
-                        [this, chunk = std::move(chunk)]() mutable {
-                          ReadChunk(fd_, name_, &chunk);
-                          if (chunk.status.ok()) Split(&chunk);
+                        [this, read, chunk = std::move(chunk)]() mutable {
+                          if (read) ReadChunk(fd_, name_, &chunk);
+                          if (!chunk.status.ok()) return std::move(chunk);
+                          if (format_ == LeadFormat::kCsv) {
+                            SplitCsv(&chunk);
+                          } else {
+                            SplitJson(&chunk);
+                          }
                           return std::move(chunk);
                         });
 }
@@ -208,8 +209,8 @@ absl::StatusOr<bool> LeadBlockReader::Next(LeadBlock* block) {
   for (;;) {
     if (!pending_.valid()) return false;
     Chunk chunk = pending_.get();
-    if (!chunk.status.ok()) return chunk.status;
     done_bytes_ += static_cast<int64_t>(chunk.size - chunk.carry);
+    if (!chunk.status.ok()) return chunk.status;
     if (!chunk.eof) {
       const size_t carry = chunk.size - chunk.end;
       if (spare.buffer.size() < carry) spare.buffer.resize(carry);
@@ -218,7 +219,7 @@ absl::StatusOr<bool> LeadBlockReader::Next(LeadBlock* block) {
       spare.records.clear();
       spare.cuts.clear();
       spare.status = absl::OkStatus();
-      Load(std::move(spare));
+      Load(std::move(spare), /*read=*/true);
     }
     if (!chunk.records.empty()) {
       block->data_ = std::move(chunk.buffer);

@@ -131,22 +131,21 @@ class LeadBlockReader {
     absl::Status status;
     std::vector<LeadBlock::Record> records;
     std::vector<uint32_t> cuts;  // CSV: cells' ends, as LeadBlock::cuts_
-    // Bytes of `buffer` in whole records; the rest starts the next chunk.
+    // Bytes of `buffer` done with (whole records, or a line being skipped);
+    // the rest is carried into the next chunk.
     size_t end = 0;
   };
-  // Fills `chunk->buffer` after its first `carry` bytes (the start of a
-  // record that the previous chunk cut).
+  // Fills `chunk->buffer` after its first `chunk->carry` bytes (the start
+  // of a record that the previous chunk cut).
   static void ReadChunk(int fd, const std::string& name, Chunk* chunk);
   // On the reading thread, one chunk at a time: the records of `chunk`,
   // continuing the line count (and for JSON lines the skipping of a line
   // too long) of the chunk before.
   void SplitJson(Chunk* chunk);
   void SplitCsv(Chunk* chunk);
-  void Split(Chunk* chunk) {
-    format_ == LeadFormat::kCsv ? SplitCsv(chunk) : SplitJson(chunk);
-  }
-  // Reads and splits `chunk` on the reading thread.
-  void Load(Chunk chunk);
+  // Reads (when `read`) and splits `chunk` on the reading thread, for the
+  // next call of Next to take.
+  void Load(Chunk chunk, bool read);
   absl::Status ReadCsvHeader();
 
   std::string name_;
@@ -157,13 +156,13 @@ class LeadBlockReader {
   int64_t total_bytes_ = -1;
   int64_t done_bytes_ = 0;
   int64_t next_index_ = 0;
-  // Only the chunk being loaded touches what follows.
+  std::shared_ptr<const std::vector<CsvColumn>> header_;  // CSV, set by Open
+  // After Open, only the chunk being loaded touches what follows.
   int64_t next_line_ = 1;
   // A record longer than kMaxRecordBytes is being skipped.
   bool skipping_ = false;
   int64_t skipped_line_ = 0;
   int64_t skipped_bytes_ = 0;
-  std::shared_ptr<const std::vector<CsvColumn>> header_;  // CSV, set by Open
 };
 
 }  // namespace smarketing

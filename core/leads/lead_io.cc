@@ -114,7 +114,8 @@ absl::Status SetField(const LeadField& field, absl::string_view value,
       int32_t nanos;
       // Times nearly always come in UTC's form, read quickly; abseil's
       // parser decides the others.
-      if (ReadUtcTime(value, &seconds, &nanos) != value.size()) {
+      if (const size_t n = ReadUtcTime(value, &seconds, &nanos);
+          n == 0 || n != value.size()) {
         absl::Time t;
         std::string error;
         if (!absl::ParseTime(absl::RFC3339_full, value, &t, &error)) {

@@ -14,7 +14,6 @@
 #endif
 
 #include "absl/base/attributes.h"
-#include "core/base/byte_search.h"
 #include "core/base/utc_time.h"
 #include "core/base/utf8.h"
 #include "core/leads/lead_io.h"

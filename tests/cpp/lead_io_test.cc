@@ -349,8 +349,8 @@ TEST(CsvTest, BadValuesNameTheColumnAndLine) {
 }
 
 // Times in UTC's usual form are read a word at a time, the others by
-// abseil's RFC 3339 parser: either way a time means what abseil says, and a
-// time abseil refuses is refused.
+// abseil's RFC 3339 parser: either way a time means what abseil says, a
+// time abseil refuses is refused, and so is one a Timestamp cannot hold.
 TEST(CsvTest, CreatedAtIsReadAsAbseilReadsRfc3339) {
   for (const char* time : {
            "2026-01-02T03:04:05Z",
@@ -381,6 +381,10 @@ TEST(CsvTest, CreatedAtIsReadAsAbseilReadsRfc3339) {
            "1969-12-31T23:59:59.9Z",
            "1677-09-21T00:12:43Z",
            "2262-04-12T00:00:00Z",
+           "0000-01-01T00:00:00Z",
+           "10000-01-01T00:00:00Z",
+           "0001-01-01T00:00:00+00:01",
+           "9999-12-31T23:59:59-00:01",
        }) {
     SCOPED_TRACE(time);
     const ReadAll all = Csv(absl::StrCat("id,created_at\nl1,", time, "\n"));
@@ -390,6 +394,14 @@ TEST(CsvTest, CreatedAtIsReadAsAbseilReadsRfc3339) {
       EXPECT_TRUE(all.leads.empty());
       ASSERT_EQ(all.errors.size(), 1u);
       EXPECT_THAT(all.errors[0], HasSubstr("expected an RFC 3339 time"));
+      continue;
+    }
+    if (expected <
+            absl::FromCivil(absl::CivilSecond(1, 1, 1), absl::UTCTimeZone()) ||
+        expected >= absl::FromCivil(absl::CivilSecond(10000, 1, 1),
+                                    absl::UTCTimeZone())) {
+      ASSERT_EQ(all.errors.size(), 1u);
+      EXPECT_THAT(all.errors[0], HasSubstr("is not a valid time"));
       continue;
     }
     ASSERT_EQ(all.leads.size(), 1u) << Errors(all);

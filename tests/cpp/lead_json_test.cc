@@ -220,22 +220,110 @@ TEST(LeadBlockReaderTest, ManyBlocksKeepTheirOrder) {
   }
 }
 
-TEST(LeadBlockReaderTest, ALineTooLongIsSkippedAndReadingGoesOn) {
+TEST(LeadBlockReaderTest, LinesTooLongAreSkippedAndReadingGoesOn) {
   // Longer than a chunk and its carry together: the reading thread stops
-  // holding it and skips to its end over the next chunks.
-  const std::string long_line = absl::StrCat(R"({"id":"b","jobTitle":")",
+  // holding such a line and skips to its end over the next chunks, whole
+  // chunks without a newline included; the last line ends the file.
+  const std::string long_line = absl::StrCat(
+      R"({"id":"b","jobTitle":")", std::string(100 << 20, 'x'), "\"}");
+  const std::string last_line = absl::StrCat(R"({"id":"d","jobTitle":")",
                                              std::string(70 << 20, 'x'), "\"}");
   const TempFile file("long.jsonl",
                       absl::StrCat(R"({"id":"a"})", "\n", long_line, "\n",
-                                   R"({"id":"c"})", "\n"));
+                                   R"({"id":"c"})", "\n", last_line));
   const Read read = ReadAll(file.path());
-  ASSERT_EQ(read.ids.size(), 3u);
+  ASSERT_EQ(read.ids.size(), 4u);
   EXPECT_EQ(read.ids[0], "a");
   EXPECT_EQ(read.ids[1],
             absl::StrCat("!", file.path(), ":2: a line of ", long_line.size(),
                          " bytes; at most ", kMaxRecordBytes));
   EXPECT_EQ(read.ids[2], "c");
-  EXPECT_EQ(read.lines, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(read.ids[3],
+            absl::StrCat("!", file.path(), ":4: a line of ", last_line.size(),
+                         " bytes; at most ", kMaxRecordBytes));
+  EXPECT_EQ(read.lines, (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(read.indexes, (std::vector<int64_t>{0, 1, 2, 3}));
+}
+
+// CSV over several chunks, read into two blocks in turn as the pipeline
+// does (a block is parsed after the next one was read): records cut by a
+// chunk's end, newlines in quotes, line numbers and the cells' ends found
+// on the reading thread all come through.
+TEST(LeadBlockReaderTest, CsvOverManyChunksInTwoBlocks) {
+  constexpr int kRecords = 20000;
+  const std::string padding(2000, 'x');
+  std::string csv = "id,job_title,events\n";
+  std::vector<int64_t> lines;
+  int64_t line = 2;
+  for (int i = 0; i < kRecords; ++i) {
+    const bool two_lines = i % 7 == 0;
+    absl::StrAppend(&csv, "c", i, ",\"VP", two_lines ? "\nEMEA " : " ", padding,
+                    "\",\"[{\"\"id\"\":\"\"e", i,
+                    "\"\",\"\"type\"\":\"\"EVENT_TYPE_PAGE_VIEW\"\","
+                    "\"\"occurred_at\"\":\"\"2026-11-20T10:00:00Z\"\"}]\"\n");
+    lines.push_back(line);
+    line += two_lines ? 2 : 1;
+  }
+  ASSERT_GT(csv.size(), size_t{40} << 20);
+  const TempFile file("many.csv", csv);
+  auto reader = LeadBlockReader::Open(file.path());
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  LeadBlock blocks[2];
+  ReusableLead reusable;
+  FlatLeadReaders readers;
+  v1::Lead fields;
+  FlatLead flat;
+  Read read;
+  int64_t flat_reads = 0;
+  auto parse = [&](LeadBlock& block) {
+    for (int64_t i = 0; i < block.size(); ++i) {
+      v1::Lead* lead = reusable.Fresh();
+      const absl::Status status = block.Parse(i, lead);
+      read.ids.push_back(status.ok() ? lead->id()
+                                     : absl::StrCat("!", status.message()));
+      read.lines.push_back(block.line(i));
+      read.indexes.push_back(block.index(i));
+      if (block.ParseFlat(i, &readers, &fields, &flat)) {
+        ++flat_reads;
+        EXPECT_EQ(fields.id(), lead->id());
+        ASSERT_EQ(flat.events().size(), 1u);
+        EXPECT_EQ(flat.events()[0].id, absl::StrCat("e", i + block.index(0)));
+      }
+    }
+  };
+  int blocks_read = 0;
+  for (;; ++blocks_read) {
+    absl::StatusOr<bool> more = (*reader)->Next(&blocks[blocks_read % 2]);
+    ASSERT_TRUE(more.ok()) << more.status().message();
+    if (blocks_read > 0) parse(blocks[(blocks_read - 1) % 2]);
+    if (!*more) break;
+  }
+  EXPECT_GE(blocks_read, 2);
+  ASSERT_EQ(read.ids.size(), static_cast<size_t>(kRecords));
+  for (int i = 0; i < kRecords; ++i) {
+    ASSERT_EQ(read.ids[i], absl::StrCat("c", i));
+    ASSERT_EQ(read.lines[i], lines[i]) << i;
+    ASSERT_EQ(read.indexes[i], i);
+  }
+  EXPECT_EQ(flat_reads, kRecords);
+}
+
+TEST(LeadBlockReaderTest, ACsvRecordTooLongEndsReading) {
+  const TempFile file("long.csv",
+                      absl::StrCat("id,job_title\nc1,a\nc2,\"",
+                                   std::string(70 << 20, 'x'), "\"\nc3,b\n"));
+  auto reader = LeadBlockReader::Open(file.path());
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  LeadBlock block;
+  absl::StatusOr<bool> more = (*reader)->Next(&block);
+  ASSERT_TRUE(more.ok() && *more) << more.status();
+  ASSERT_EQ(block.size(), 1);
+  EXPECT_EQ(block.line(0), 2);
+  more = (*reader)->Next(&block);
+  EXPECT_EQ(more.status(), absl::InvalidArgumentError(absl::StrCat(
+                               file.path(), ":3: record too long")));
+  more = (*reader)->Next(&block);
+  EXPECT_TRUE(more.ok() && !*more);
 }
 
 TEST(LeadBlockReaderTest, CsvIsReadLikeLeadReader) {
