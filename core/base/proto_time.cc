@@ -5,9 +5,6 @@
 namespace smarketing {
 namespace {
 
-// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
-constexpr int64_t kMinTimestampSeconds = -62135596800;
-constexpr int64_t kMaxTimestampSeconds = 253402300799;
 constexpr int32_t kNanosPerSecond = 1000000000;
 
 }  // namespace

@@ -3,6 +3,7 @@
 #ifndef SMARKETING_CORE_BASE_PROTO_TIME_H_
 #define SMARKETING_CORE_BASE_PROTO_TIME_H_
 
+#include <cstdint>
 #include <optional>
 
 #include "absl/time/time.h"
@@ -10,6 +11,11 @@
 #include "google/protobuf/timestamp.pb.h"
 
 namespace smarketing {
+
+// google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59Z.
+inline constexpr int64_t kMinTimestampSeconds = -62135596800;
+inline constexpr int64_t kMaxTimestampSeconds = 253402300799;
 
 // Timestamps from 0001-01-01 to 9999-12-31 UTC with nanos in [0, 1e9), as
 // google/protobuf/timestamp.proto defines them.

@@ -12,6 +12,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/numeric/int128.h"
 #include "absl/strings/string_view.h"
+#include "core/base/proto_time.h"
 #include "core/base/utf8.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/generated_enum_reflection.h"
@@ -459,10 +460,6 @@ void AppendDigits(uint64_t value, int width, std::string* out) {
   out->append(text, width);
 }
 
-// The range of google.protobuf.Timestamp: 0001-01-01 to 9999-12-31.
-constexpr int64_t kMinSeconds = -62135596800;
-constexpr int64_t kMaxSeconds = 253402300799;
-
 // Writes a timestamp under a key when the message has it.
 using TimestampWriter = absl::FunctionRef<void(
     const char* key, bool has, const google::protobuf::Timestamp& t)>;
@@ -614,8 +611,7 @@ bool ScoreJsonWriter::Print(const v1::ScoreResult& result, bool contributions,
   auto timestamp = [&](const char* key, bool has,
                        const google::protobuf::Timestamp& t) {
     if (!has) return;
-    if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds ||
-        t.nanos() < 0 || t.nanos() > 999999999) {
+    if (!IsValidTimestamp(t)) {
       valid = false;  // protobuf refuses it: its message, not ours
       return;
     }

@@ -5,11 +5,10 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/problems.h"
+#include "core/base/proto_time.h"
 
 namespace smarketing {
 namespace {
-
-// Timestamps from year 1 to 9999, as in google/protobuf/timestamp.proto.
 
 // Paths are built only on failure: validation runs on every scored lead.
 template <typename PathFn>
@@ -129,12 +128,6 @@ bool ValueIsValid(const google::protobuf::Value& value, int depth) {
   }
 }
 
-bool TimestampIsValid(const google::protobuf::Timestamp& t) {
-  return t.seconds() >= kMinTimestampSeconds &&
-         t.seconds() <= kMaxTimestampSeconds && t.nanos() >= 0 &&
-         t.nanos() < 1000000000;
-}
-
 bool EventIsValid(const v1::Event& event) {
   if (!event.has_occurred_at()) return false;
   FlatEvent fields;
@@ -178,7 +171,7 @@ bool LeadIsValid(const v1::Lead& lead) {
   if (lead.has_attributes() && !StructIsValid(lead.attributes(), 1)) {
     return false;
   }
-  if (lead.has_created_at() && !TimestampIsValid(lead.created_at())) {
+  if (lead.has_created_at() && !IsValidTimestamp(lead.created_at())) {
     return false;
   }
   if (lead.events_size() > kMaxEventsPerLead) return false;

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "core/base/flat_lead.h"
+#include "core/base/proto_time.h"
 #include "smarketing/v1/event.pb.h"
 #include "smarketing/v1/lead.pb.h"
 
@@ -18,9 +19,6 @@ inline constexpr size_t kMaxIdBytes = 256;
 inline constexpr size_t kMaxTextBytes = 64 << 10;
 inline constexpr int kMaxEventsPerLead = 1000000;
 inline constexpr int kMaxValueDepth = 16;
-// google.protobuf.Timestamp's range: 0001-01-01 to 9999-12-31 UTC.
-inline constexpr int64_t kMinTimestampSeconds = -62135596800;
-inline constexpr int64_t kMaxTimestampSeconds = 253402300799;
 
 // OK, or INVALID_ARGUMENT naming the field ("events[3].occurred_at") and
 // what is wrong, with the problem attached (ProblemsFromStatus).

@@ -164,6 +164,19 @@ struct Read {
   std::vector<int64_t> indexes;
 };
 
+// Parses record i of `block` into a lead of `reusable` (valid until its
+// next use) and notes what came out in `read`.
+const v1::Lead* ParseRecord(LeadBlock& block, int64_t i, ReusableLead& reusable,
+                            Read* read) {
+  v1::Lead* lead = reusable.Fresh();
+  const absl::Status status = block.Parse(i, lead);
+  read->ids.push_back(status.ok() ? lead->id()
+                                  : absl::StrCat("!", status.message()));
+  read->lines.push_back(block.line(i));
+  read->indexes.push_back(block.index(i));
+  return lead;
+}
+
 Read ReadAll(const std::string& path) {
   Read read;
   auto reader = LeadBlockReader::Open(path);
@@ -176,12 +189,7 @@ Read ReadAll(const std::string& path) {
     EXPECT_TRUE(more.ok()) << more.status().message();
     if (!more.ok() || !*more) break;
     for (int64_t i = 0; i < block.size(); ++i) {
-      v1::Lead* lead = reusable.Fresh();
-      const absl::Status status = block.Parse(i, lead);
-      read.ids.push_back(status.ok() ? lead->id()
-                                     : absl::StrCat("!", status.message()));
-      read.lines.push_back(block.line(i));
-      read.indexes.push_back(block.index(i));
+      ParseRecord(block, i, reusable, &read);
     }
   }
   return read;
@@ -277,12 +285,7 @@ TEST(LeadBlockReaderTest, CsvOverManyChunksInTwoBlocks) {
   int64_t flat_reads = 0;
   auto parse = [&](LeadBlock& block) {
     for (int64_t i = 0; i < block.size(); ++i) {
-      v1::Lead* lead = reusable.Fresh();
-      const absl::Status status = block.Parse(i, lead);
-      read.ids.push_back(status.ok() ? lead->id()
-                                     : absl::StrCat("!", status.message()));
-      read.lines.push_back(block.line(i));
-      read.indexes.push_back(block.index(i));
+      const v1::Lead* lead = ParseRecord(block, i, reusable, &read);
       if (block.ParseFlat(i, &readers, &fields, &flat)) {
         ++flat_reads;
         EXPECT_EQ(fields.id(), lead->id());
