@@ -35,6 +35,11 @@ struct FlatValue {
   uint32_t count = 0;
 };
 
+// The most members a reader lays out in one struct. Readers check each key
+// against the others for repeats, and leave bigger structs to the slow
+// path, which finds repeated keys with protobuf's map.
+inline constexpr size_t kMaxFlatMembers = 64;
+
 // An event. Its properties are members of a struct, as in FlatValue, or,
 // for an event laid out from a v1::Event, still in their Struct.
 struct FlatEvent {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/batch/parallel_for.h"
+#include "core/leads/lead_wire.h"
 
 namespace smarketing {
 namespace {
@@ -104,23 +105,16 @@ class TableSource : public LeadSource {
   int64_t next_ = 0;
 };
 
-class ListSource : public LeadSource {
+// Leads already in memory, handed out in blocks of their list.
+class MemorySource : public LeadSource {
  public:
-  explicit ListSource(absl::Span<const v1::Lead* const> leads)
-      : leads_(leads) {}
-
-  void SetThreads(int) override {}
+  explicit MemorySource(int64_t size) : size_(size) {}
 
   absl::StatusOr<int64_t> NextBlock(int slot) override {
     first_[slot] = next_;
-    const int64_t size = std::min<int64_t>(
-        kBlockLeads, static_cast<int64_t>(leads_.size()) - next_);
+    const int64_t size = std::min(kBlockLeads, size_ - next_);
     next_ += size;
     return size;
-  }
-
-  absl::StatusOr<SourceLead> Read(int, int slot, int64_t i) override {
-    return SourceLead{leads_[first_[slot] + i]};
   }
 
   int64_t line(int slot, int64_t i) const override { return first_[slot] + i; }
@@ -128,9 +122,60 @@ class ListSource : public LeadSource {
 
  private:
   static constexpr int64_t kBlockLeads = 65536;
-  absl::Span<const v1::Lead* const> leads_;
+  const int64_t size_;
   int64_t first_[2] = {0, 0};
   int64_t next_ = 0;
+};
+
+class ListSource : public MemorySource {
+ public:
+  explicit ListSource(absl::Span<const v1::Lead* const> leads)
+      : MemorySource(static_cast<int64_t>(leads.size())), leads_(leads) {}
+
+  void SetThreads(int) override {}
+
+  absl::StatusOr<SourceLead> Read(int, int slot, int64_t i) override {
+    return SourceLead{leads_[index(slot, i)]};
+  }
+
+ private:
+  absl::Span<const v1::Lead* const> leads_;
+};
+
+class WireSource : public MemorySource {
+ public:
+  explicit WireSource(absl::Span<const absl::string_view> leads)
+      : MemorySource(static_cast<int64_t>(leads.size())), leads_(leads) {}
+
+  void SetThreads(int threads) override {
+    readers_ = std::vector<FlatLeadWireReader>(threads);
+    fields_ = std::vector<v1::Lead>(threads);
+    flat_ = std::vector<FlatLead>(threads);
+    leads_whole_ = std::vector<ReusableLead>(threads);
+  }
+
+  absl::StatusOr<SourceLead> Read(int thread, int slot, int64_t i) override {
+    const absl::string_view bytes = leads_[index(slot, i)];
+    // Most leads are read flat; the others are parsed whole, so that
+    // validation names what is wrong as on every front.
+    if (readers_[thread].Read(bytes, &fields_[thread], &flat_[thread])) {
+      return SourceLead{&fields_[thread], &flat_[thread]};
+    }
+    v1::Lead* lead = leads_whole_[thread].Fresh();
+    if (!lead->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return absl::InvalidArgumentError(
+          "not a valid encoding of a smarketing.v1.Lead");
+    }
+    return SourceLead{lead};
+  }
+
+ private:
+  absl::Span<const absl::string_view> leads_;
+  std::vector<FlatLeadWireReader> readers_;
+  // As FileSource's: cleared, not freed, between leads.
+  std::vector<v1::Lead> fields_;
+  std::vector<FlatLead> flat_;
+  std::vector<ReusableLead> leads_whole_;
 };
 
 }  // namespace
@@ -146,6 +191,11 @@ std::unique_ptr<LeadSource> TableLeadSource(const LeadTable& table) {
 std::unique_ptr<LeadSource> LeadListSource(
     absl::Span<const v1::Lead* const> leads) {
   return std::make_unique<ListSource>(leads);
+}
+
+std::unique_ptr<LeadSource> EncodedLeadSource(
+    absl::Span<const absl::string_view> leads) {
+  return std::make_unique<WireSource>(leads);
 }
 
 LeadPipeline::LeadPipeline(

@@ -65,6 +65,11 @@ std::unique_ptr<LeadSource> TableLeadSource(const LeadTable& table);
 // Leads already in memory, kept alive by the caller.
 std::unique_ptr<LeadSource> LeadListSource(
     absl::Span<const v1::Lead* const> leads);
+// Encoded v1::Leads (a ScoreLeads request's), kept alive by the caller: read
+// flat from their bytes (FlatLeadWireReader). One that is not a Lead's
+// encoding is INVALID_ARGUMENT.
+std::unique_ptr<LeadSource> EncodedLeadSource(
+    absl::Span<const absl::string_view> leads);
 
 // A lead of the current block, on the worker thread that scored it.
 struct ScoredLead {

@@ -33,9 +33,6 @@ constexpr int kMaxDepth = 32;
 constexpr int kMaxDoubleIntegerDigits = 15;
 // Up to 18 digits always fit an int64.
 constexpr int kMaxInt64Digits = 18;
-// Structs of event properties with more members go to the slow path, which
-// finds repeated keys with protobuf's map.
-constexpr size_t kMaxFlatMembers = 64;
 
 // Enum values by exact name, as protobuf's JSON parser matches them.
 class EnumNames {

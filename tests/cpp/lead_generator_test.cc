@@ -13,11 +13,10 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/arena.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
+#include "tests/cpp/test_util.h"
 
 namespace smarketing {
 namespace {
@@ -37,18 +36,7 @@ LeadGeneratorOptions Options(uint64_t seed = 1, double mean_events = 20) {
   return options;
 }
 
-// Map entries (Struct fields) are written in hash order unless asked
-// otherwise, so byte comparisons need deterministic serialization.
-std::string Bytes(const google::protobuf::Message& message) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
+using ::smarketing::testing::DeterministicBytes;
 
 // As if parsed from a newer schema.
 void AddUnknownField(google::protobuf::Message* message) {
@@ -72,7 +60,8 @@ TEST(LeadGeneratorTest, SameSeedAndIndexGiveTheSameBytes) {
     v1::Lead x, y;
     a.Generate(index, &x);
     b.Generate(index, &y);
-    EXPECT_EQ(Bytes(x), Bytes(y)) << "index " << index;
+    EXPECT_EQ(DeterministicBytes(x), DeterministicBytes(y))
+        << "index " << index;
     EXPECT_EQ(x.id(), absl::StrCat("lead-", index));
   }
 }
@@ -85,7 +74,7 @@ TEST(LeadGeneratorTest, DifferentSeedsGiveDifferentLeads) {
     v1::Lead x, y;
     a.Generate(index, &x);
     b.Generate(index, &y);
-    different += Bytes(x) != Bytes(y);
+    different += DeterministicBytes(x) != DeterministicBytes(y);
   }
   EXPECT_EQ(different, 100);
 }
@@ -100,7 +89,7 @@ TEST(LeadGeneratorTest, OutputIsPinned) {
   v1::Lead lead;
   for (int64_t index = 0; index < 200; ++index) {
     generator.Generate(index, &lead);
-    for (const char c : Bytes(lead)) {
+    for (const char c : DeterministicBytes(lead)) {
       hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
     }
   }
@@ -117,10 +106,12 @@ TEST(LeadGeneratorTest, ReusedLeadEqualsFreshLead) {
     generator.Generate(index, &reused);
     v1::Lead fresh;
     generator.Generate(index, &fresh);
-    ASSERT_EQ(Bytes(reused), Bytes(fresh)) << "index " << index;
+    ASSERT_EQ(DeterministicBytes(reused), DeterministicBytes(fresh))
+        << "index " << index;
     auto* on_arena = google::protobuf::Arena::CreateMessage<v1::Lead>(&arena);
     generator.Generate(index, on_arena);
-    ASSERT_EQ(Bytes(*on_arena), Bytes(fresh)) << "index " << index;
+    ASSERT_EQ(DeterministicBytes(*on_arena), DeterministicBytes(fresh))
+        << "index " << index;
   }
 }
 
@@ -146,7 +137,7 @@ TEST(LeadGeneratorTest, ClearsWhateverTheLeadHeld) {
   generator.Generate(5, &lead);
   v1::Lead fresh;
   generator.Generate(5, &fresh);
-  EXPECT_EQ(Bytes(lead), Bytes(fresh));
+  EXPECT_EQ(DeterministicBytes(lead), DeterministicBytes(fresh));
 }
 
 TEST(LeadGeneratorTest, ParallelGenerationMatchesSerial) {
@@ -161,7 +152,7 @@ TEST(LeadGeneratorTest, ParallelGenerationMatchesSerial) {
       // leads that another thread generates in the serial order.
       for (int i = t; i < kThreads * kPerThread; i += kThreads) {
         generator.Generate(i, &lead);
-        parallel[i] = Bytes(lead);
+        parallel[i] = DeterministicBytes(lead);
       }
     });
   }
@@ -169,7 +160,7 @@ TEST(LeadGeneratorTest, ParallelGenerationMatchesSerial) {
   v1::Lead lead;
   for (int i = 0; i < kThreads * kPerThread; ++i) {
     generator.Generate(i, &lead);
-    ASSERT_EQ(parallel[i], Bytes(lead)) << "index " << i;
+    ASSERT_EQ(parallel[i], DeterministicBytes(lead)) << "index " << i;
   }
 }
 
@@ -215,7 +206,9 @@ TEST(LeadGeneratorTest, EventIdsAreUniqueExceptRetries) {
       // A retried delivery: the same event again, right after it.
       ++retries;
       ASSERT_EQ(it->second, k - 1) << event.id();
-      ASSERT_EQ(Bytes(event), Bytes(lead.events(k - 1))) << event.id();
+      ASSERT_EQ(DeterministicBytes(event),
+                DeterministicBytes(lead.events(k - 1)))
+          << event.id();
     }
   }
   const double share = static_cast<double>(retries) / events;

@@ -14,8 +14,6 @@
 #include "core/scoring/lead_validation.h"
 #include "core/synthetic/lead_generator.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/cpp/test_util.h"
@@ -24,19 +22,9 @@ namespace smarketing {
 namespace {
 
 using ::smarketing::testing::At;
-using ::smarketing::testing::ExpectFlatEventsAre;
+using ::smarketing::testing::DeterministicBytes;
+using ::smarketing::testing::ExpectFlatLeadIs;
 using ::testing::HasSubstr;
-
-std::string Bytes(const v1::Lead& lead) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    lead.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
 
 // The fast reader must give exactly what protobuf's parser gives: the same
 // lead, byte for byte, or the same error.
@@ -47,7 +35,8 @@ void ExpectSameAsProtobuf(absl::string_view json, bool fast_path) {
   const absl::Status slow = ParseLeadJson(json, &reference);
   ASSERT_EQ(quick.ok(), slow.ok()) << json << "\n" << slow.message();
   EXPECT_EQ(quick.message(), slow.message()) << json;
-  if (slow.ok()) EXPECT_EQ(Bytes(fast), Bytes(reference)) << json;
+  if (slow.ok())
+    EXPECT_EQ(DeterministicBytes(fast), DeterministicBytes(reference)) << json;
 }
 
 TEST(LeadJsonTest, GeneratedLeadsTakeTheFastPathInBothNamings) {
@@ -390,14 +379,6 @@ TEST(LeadBlockReaderTest, AMissingFileIsNotFound) {
 // the Struct the slow path reads, whatever their order.
 // `fields` and `flat`, which a flat reader read, are `full`, which the slow
 // path read, and a lead validation accepts.
-void ExpectSameLead(const v1::Lead& fields, const FlatLead& flat,
-                    const v1::Lead& full, const std::string& where) {
-  ASSERT_TRUE(ValidateLead(full).ok()) << where;
-  v1::Lead without_events = full;
-  without_events.clear_events();
-  EXPECT_EQ(Bytes(fields), Bytes(without_events)) << where;
-  ExpectFlatEventsAre(flat, full, where);
-}
 
 // When the flat reader takes a lead, it must be the lead the slow path
 // reads, valid; when it does not, the slow path decides.
@@ -409,7 +390,7 @@ void ExpectFlatAsSlow(absl::string_view json, bool flat_path) {
   if (!flat_path) return;
   v1::Lead full;
   ASSERT_TRUE(ParseLeadJsonQuickly(json, &full).ok()) << json;
-  ExpectSameLead(fields, flat, full, std::string(json));
+  ExpectFlatLeadIs(fields, flat, full, std::string(json));
 }
 
 // The fast readers test a time's 14 digits and 5 separators together: a
@@ -521,7 +502,7 @@ TEST(FlatLeadJsonReaderTest, AttributesAreEachLeadsOwnWhateverCameBefore) {
     if (!flat_path) continue;
     v1::Lead full;
     ASSERT_TRUE(ParseLeadJsonQuickly(json, &full).ok()) << json;
-    ExpectSameLead(fields, flat, full, json);
+    ExpectFlatLeadIs(fields, flat, full, json);
     EXPECT_EQ(fields.has_attributes(), full.has_attributes()) << json;
   }
 }
@@ -633,7 +614,7 @@ void ExpectCsvFlatAsSlow(absl::string_view header, absl::string_view record,
     SplitCsvRecord(record, &cells);
     v1::Lead full;
     ASSERT_TRUE(CsvFieldsToLead(*columns, cells, &full).ok()) << record;
-    ExpectSameLead(fields, flat, full, std::string(record));
+    ExpectFlatLeadIs(fields, flat, full, std::string(record));
   }
 }
 

@@ -700,9 +700,14 @@ TEST(ScorerBatchTest, ResultsAreBitForBitTheSameWhateverTheThreadCount) {
     generator.Generate(i, &leads[i]);
     pointers.push_back(&leads[i]);
   }
-  auto serialize = [&](int threads) {
+  std::vector<std::string> encoded;
+  for (const v1::Lead& lead : leads)
+    encoded.push_back(lead.SerializeAsString());
+  const std::vector<absl::string_view> views(encoded.begin(), encoded.end());
+  auto serialize = [&](int threads, bool from_bytes = false) {
     LeadPipeline pipeline({playbook}, kNow, threads);
-    std::unique_ptr<LeadSource> source = LeadListSource(pointers);
+    std::unique_ptr<LeadSource> source =
+        from_bytes ? EncodedLeadSource(views) : LeadListSource(pointers);
     std::vector<std::string> serialized(leads.size());
     absl::Status run = pipeline.Run(
         *source, nullptr,
@@ -723,6 +728,69 @@ TEST(ScorerBatchTest, ResultsAreBitForBitTheSameWhateverTheThreadCount) {
   const std::string one = serialize(1);
   EXPECT_EQ(one, serialize(2));
   EXPECT_EQ(one, serialize(4));
+  // Read from their encoding, as the ScoreLeads stream reads them.
+  EXPECT_EQ(one, serialize(1, true));
+  EXPECT_EQ(one, serialize(2, true));
+}
+
+// Encoded leads the flat reader leaves to protobuf are scored all the
+// same, refused with the field at fault, or, not being a Lead's bytes,
+// refused as such; none stops the others.
+TEST(ScorerBatchTest, EncodedLeadsOffTheFlatPathAreParsedWhole) {
+  auto playbook = MustCompile(DemoPlaybook());
+  ASSERT_NE(playbook, nullptr);
+  v1::Lead lead = LeadFromYaml(R"(
+id: lead-1
+job_title: VP Marketing
+events:
+  - id: e1
+    type: EVENT_TYPE_PAGE_VIEW
+    occurred_at: "2026-11-20T09:00:00Z"
+    properties: {url: /pricing}
+  - id: e2
+    type: EVENT_TYPE_DEMO_REQUEST
+    occurred_at: "2026-11-21T09:00:00Z"
+    properties: {tags: [a, b]}
+)");
+  v1::Lead refused = lead;
+  refused.mutable_events(1)->clear_occurred_at();
+  const std::vector<std::string> encoded = {lead.SerializeAsString(),
+                                            refused.SerializeAsString(),
+                                            std::string("\x0a\x05"
+                                                        "ab",
+                                                        4),
+                                            lead.SerializeAsString()};
+  const std::vector<absl::string_view> views(encoded.begin(), encoded.end());
+  v1::ScoreResult expected;
+  {
+    Scorer scorer(playbook);
+    auto result = scorer.Score(lead, kNow);
+    ASSERT_TRUE(result.ok()) << result.status().message();
+    expected = *result;
+  }
+  LeadPipeline pipeline({playbook}, kNow, 2);
+  std::unique_ptr<LeadSource> source = EncodedLeadSource(views);
+  std::vector<std::string> outcome(views.size());
+  absl::Status run = pipeline.Run(
+      *source, nullptr,
+      [&](const ScoredLead& s) {
+        const int64_t i = source->index(s.slot, s.i);
+        if (!s.status.ok()) {
+          outcome[i] = absl::StrCat(
+              s.lead == nullptr ? "unread: " : "refused: ", s.status.message());
+          return;
+        }
+        v1::ScoreResult result;
+        pipeline.scorer(s.thread, 0)
+            .ToProto(*s.lead, s.scores[0], kNow, &result);
+        outcome[i] = result.SerializeAsString();
+      },
+      [](int, int64_t) { return absl::OkStatus(); });
+  ASSERT_TRUE(run.ok()) << run.message();
+  EXPECT_EQ(outcome[0], expected.SerializeAsString());
+  EXPECT_EQ(outcome[1], "refused: events[1].occurred_at: is required");
+  EXPECT_EQ(outcome[2], "unread: not a valid encoding of a smarketing.v1.Lead");
+  EXPECT_EQ(outcome[3], expected.SerializeAsString());
 }
 
 TEST(ScorerBatchTest, TheDemoPlaybookSortsSyntheticLeadsIntoEveryStage) {

@@ -4,6 +4,9 @@
 #include "core/base/problems.h"
 #include "core/base/yaml_message.h"
 #include "core/playbook/playbook_loader.h"
+#include "core/scoring/lead_validation.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 
@@ -150,6 +153,27 @@ void ExpectFlatEventsAre(const FlatLead& flat, const v1::Lead& full,
     ExpectSameMembers(flat, a.first_property, a.property_count, b.properties(),
                       at);
   }
+}
+
+std::string DeterministicBytes(const google::protobuf::Message& message) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+void ExpectFlatLeadIs(const v1::Lead& fields, const FlatLead& flat,
+                      const v1::Lead& full, const std::string& where) {
+  ASSERT_TRUE(ValidateLead(full).ok()) << where;
+  v1::Lead without_events = full;
+  without_events.clear_events();
+  EXPECT_EQ(DeterministicBytes(fields), DeterministicBytes(without_events))
+      << where;
+  ExpectFlatEventsAre(flat, full, where);
 }
 
 }  // namespace smarketing::testing

@@ -45,6 +45,15 @@ v1::Playbook DemoPlaybook();
 void ExpectFlatEventsAre(const FlatLead& flat, const v1::Lead& full,
                          const std::string& where);
 
+// A message's bytes, serialized deterministically (map entries in order):
+// equal bytes, equal messages.
+std::string DeterministicBytes(const google::protobuf::Message& message);
+
+// What a flat reader read (`fields` and `flat`) is `full`, the valid lead
+// the slow path read: its own fields, byte for byte, and its events.
+void ExpectFlatLeadIs(const v1::Lead& fields, const FlatLead& flat,
+                      const v1::Lead& full, const std::string& where);
+
 }  // namespace smarketing::testing
 
 #endif  // SMARKETING_TESTS_CPP_TEST_UTIL_H_
