@@ -1,10 +1,12 @@
 #include <google/protobuf/arena.h>
+#include <grpcpp/support/byte_buffer.h>
 
 #include <memory>
 #include <vector>
 
 #include "core/base/problems.h"
 #include "core/batch/lead_pipeline.h"
+#include "core/leads/lead_wire.h"
 #include "core/scoring/lead_validation.h"
 #include "core/scoring/scorer.h"
 #include "grpc_server/access.h"
@@ -70,28 +72,32 @@ absl::StatusOr<Explanation> RequestedExplanation(
 }
 
 // Scores the leads of one ScoreLeads request on the lead pipeline, as
-// `smarketing score` does: in parallel, results in the request's order, a
-// refused lead reported by its index and the fields at fault.
+// `smarketing score` does: read flat from their encoding and scored in
+// parallel, results in the request's order, a refused lead reported by its
+// index and the fields at fault. Bytes that are not a lead refuse the whole
+// request.
 absl::Status ScoreRequest(
-    const v1::ScoreLeadsRequest& request,
+    absl::Span<const absl::string_view> leads,
     const std::shared_ptr<const CompiledPlaybook>& playbook, absl::Time now,
     Explanation explanation, v1::ScoreLeadsResponse* response) {
-  const int n = request.leads_size();
+  const int n = static_cast<int>(leads.size());
   response->Clear();
-  std::vector<const v1::Lead*> leads(request.leads().pointer_begin(),
-                                     request.leads().pointer_end());
   // Each lead is printed into its own result, so workers never share one;
   // the results of refused leads are dropped afterwards.
   std::vector<absl::Status> refusals(n);
+  std::vector<bool> unread(n);
+  std::vector<std::string> ids(n);
   for (int i = 0; i < n; ++i) response->add_results();
   LeadPipeline pipeline({playbook}, now, /*threads=*/0);
-  std::unique_ptr<LeadSource> source = LeadListSource(leads);
+  std::unique_ptr<LeadSource> source = EncodedLeadSource(leads);
   absl::Status run = pipeline.Run(
       *source, {},
       [&](const ScoredLead& scored) {
         const int64_t i = source->index(scored.slot, scored.i);
         if (!scored.status.ok()) {
           refusals[i] = scored.status;
+          unread[i] = scored.lead == nullptr;
+          if (!unread[i]) ids[i] = scored.lead->id();
           return;
         }
         pipeline.scorer(scored.thread, 0)
@@ -107,9 +113,13 @@ absl::Status ScoreRequest(
       ++kept;
       continue;
     }
+    if (unread[i]) {
+      response->Clear();
+      return FieldError(absl::StrCat("leads[", i, "]"), refusals[i].message());
+    }
     v1::LeadError* error = response->add_errors();
     error->set_index(i);
-    error->set_lead_id(leads[i]->id());
+    error->set_lead_id(std::move(ids[i]));
     if (auto problems = ProblemsFromStatus(refusals[i])) {
       *error->mutable_problems() = problems->problems();
     } else {
@@ -119,6 +129,120 @@ absl::Status ScoreRequest(
   response->mutable_results()->DeleteSubrange(kept, n - kept);
   return absl::OkStatus();
 }
+
+// One ScoreLeads stream. Requests arrive as bytes, so that their leads are
+// read flat (EncodedLeadSource) rather than parsed into messages; each is
+// scored on this call's thread while the next waits, then answered.
+class ScoreLeadsReactor final
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  ScoreLeadsReactor(const ServiceDeps& deps,
+                    grpc::CallbackServerContext* context)
+      : deps_(deps), context_(context) {
+    auto caller =
+        Authorize(*deps_.tokens, *context_, "ScoringService.ScoreLeads");
+    if (!caller.ok()) {
+      Finish(ToGrpcStatus(caller.status()));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The client is done sending, or the call ended.
+      Log("info", "score_stream_done", {{"leads", absl::StrCat(leads_)}});
+      Finish(context_->IsCancelled()
+                 ? grpc::Status(grpc::StatusCode::CANCELLED,
+                                "the client cancelled the stream")
+                 : grpc::Status::OK);
+      return;
+    }
+    if (absl::Status st = Answer(); !st.ok()) {
+      Finish(ToGrpcStatus(st));
+      return;
+    }
+    StartWrite(&reply_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                          "the response could not be written"));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // The response to request_, into reply_.
+  absl::Status Answer() {
+    if (context_->IsCancelled()) {
+      return absl::CancelledError("the client cancelled the stream");
+    }
+    bytes_.clear();
+    std::vector<grpc::Slice> slices;
+    if (!request_.Dump(&slices).ok()) {
+      return absl::InvalidArgumentError("the request could not be read");
+    }
+    for (const grpc::Slice& slice : slices) {
+      bytes_.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+    if (absl::Status st =
+            SplitWireField(bytes_, kLeadsField, &leads_in_, &rest_);
+        !st.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "not a smarketing.v1.ScoreLeadsRequest: ", st.message()));
+    }
+    if (leads_in_.size() > static_cast<size_t>(kMaxLeadsPerRequest)) {
+      return FieldError("leads", absl::StrCat("at most ", kMaxLeadsPerRequest,
+                                              " leads per request"));
+    }
+    v1::ScoreLeadsRequest request;  // all but its leads
+    if (!request.ParseFromString(rest_)) {
+      return absl::InvalidArgumentError(
+          "not a smarketing.v1.ScoreLeadsRequest");
+    }
+    auto now = RequestTime(request.has_now(), request.now(), "now");
+    if (!now.ok()) return now.status();
+    auto explanation = RequestedExplanation(request);
+    if (!explanation.ok()) return explanation.status();
+    auto version = deps_.playbooks->Get(request.playbook_number());
+    if (!version.ok()) return version.status();
+    if (absl::Status st = ScoreRequest(leads_in_, version->engine->playbook(),
+                                       *now, *explanation, &response_);
+        !st.ok()) {
+      return st;
+    }
+    leads_ += static_cast<int64_t>(leads_in_.size());
+    reply_.Clear();  // written: StartWrite's OnWriteDone came before this
+    bool own_buffer;
+    grpc::Status serialized =
+        grpc::SerializationTraits<v1::ScoreLeadsResponse>::Serialize(
+            response_, &reply_, &own_buffer);
+    if (!serialized.ok()) {
+      return absl::InternalError("the response could not be serialized");
+    }
+    return absl::OkStatus();
+  }
+
+  // ScoreLeadsRequest.leads.
+  static constexpr int kLeadsField = 1;
+
+  const ServiceDeps& deps_;
+  grpc::CallbackServerContext* const context_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer reply_;
+  // The request's bytes, its leads' (views into them) and its other
+  // fields', kept from request to request for their storage.
+  std::string bytes_;
+  std::vector<absl::string_view> leads_in_;
+  std::string rest_;
+  v1::ScoreLeadsResponse response_;
+  int64_t leads_ = 0;
+};
 
 }  // namespace
 
@@ -156,51 +280,9 @@ grpc::ServerUnaryReactor* ScoringServiceImpl::ScoreLead(
   return reactor;
 }
 
-grpc::Status ScoringServiceImpl::ScoreLeads(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::ScoreLeadsResponse, v1::ScoreLeadsRequest>*
-        stream) {
-  return ToGrpcStatus([&]() -> absl::Status {
-    auto caller =
-        Authorize(*deps_.tokens, *context, "ScoringService.ScoreLeads");
-    if (!caller.ok()) return caller.status();
-    v1::ScoreLeadsResponse response;
-    int64_t leads = 0;
-    // Parsing thousands of leads with their events is mostly allocation: an
-    // arena per request turns it into pointer bumps and one release.
-    google::protobuf::ArenaOptions arena_options;
-    arena_options.start_block_size = 1 << 20;
-    arena_options.max_block_size = 8 << 20;
-    for (;;) {
-      google::protobuf::Arena arena(arena_options);
-      auto& request =
-          *google::protobuf::Arena::CreateMessage<v1::ScoreLeadsRequest>(
-              &arena);
-      if (!stream->Read(&request)) break;
-      if (context->IsCancelled()) {
-        return absl::CancelledError("the client cancelled the stream");
-      }
-      if (request.leads_size() > kMaxLeadsPerRequest) {
-        return FieldError("leads", absl::StrCat("at most ", kMaxLeadsPerRequest,
-                                                " leads per request"));
-      }
-      auto now = RequestTime(request.has_now(), request.now(), "now");
-      if (!now.ok()) return now.status();
-      auto explanation = RequestedExplanation(request);
-      if (!explanation.ok()) return explanation.status();
-      auto version = deps_.playbooks->Get(request.playbook_number());
-      if (!version.ok()) return version.status();
-      if (absl::Status st = ScoreRequest(request, version->engine->playbook(),
-                                         *now, *explanation, &response);
-          !st.ok()) {
-        return st;
-      }
-      leads += request.leads_size();
-      if (!stream->Write(response)) break;
-    }
-    Log("info", "score_stream_done", {{"leads", absl::StrCat(leads)}});
-    return absl::OkStatus();
-  }());
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
+ScoringServiceImpl::ScoreLeads(grpc::CallbackServerContext* context) {
+  return new ScoreLeadsReactor(deps_, context);
 }
 
 grpc::Status ScoringServiceImpl::ExplainLead(

@@ -48,9 +48,12 @@ class ScoreLeadArenaAllocator final
 // ScoreLead takes a few microseconds: it runs as a callback on gRPC's own
 // threads, sparing the hand-off to a worker thread that would cost more
 // than the scoring.
+// ScoreLeads takes its requests as bytes, so that their leads are read flat
+// from their encoding (core/leads/lead_wire.h).
 class ScoringServiceImpl final
     : public v1::ScoringService::WithCallbackMethod_ScoreLead<
-          v1::ScoringService::Service> {
+          v1::ScoringService::WithRawCallbackMethod_ScoreLeads<
+              v1::ScoringService::Service>> {
  public:
   explicit ScoringServiceImpl(ServiceDeps deps) : deps_(deps) {
     SetMessageAllocatorFor_ScoreLead(&allocator_);
@@ -58,10 +61,8 @@ class ScoringServiceImpl final
   grpc::ServerUnaryReactor* ScoreLead(grpc::CallbackServerContext* context,
                                       const v1::ScoreLeadRequest* request,
                                       v1::ScoreLeadResponse* response) override;
-  grpc::Status ScoreLeads(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::ScoreLeadsResponse, v1::ScoreLeadsRequest>*
-          stream) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ScoreLeads(
+      grpc::CallbackServerContext* context) override;
   grpc::Status ExplainLead(grpc::ServerContext* context,
                            const v1::ExplainLeadRequest* request,
                            v1::ExplainLeadResponse* response) override;

@@ -5,6 +5,7 @@
 #include <grpcpp/impl/codegen/client_unary_call.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/sync_stream.h>
 
 #include <atomic>
 #include <cmath>
@@ -1444,6 +1445,61 @@ TEST_F(HardeningTest, AnUndecodableRequestIsAnInvalidArgumentSayingSo) {
     EXPECT_THAT(st.error_message(), HasSubstr("could not be decoded"))
         << method;
   }
+}
+
+// The stream takes its requests as bytes and reads their leads itself:
+// bytes that are not a ScoreLeadsRequest, or a lead that is not a Lead, end
+// the stream as an invalid argument that says where, and answer nothing.
+TEST_F(HardeningTest, ScoreLeadsRefusesARequestThatIsNotOne) {
+  auto send = [&](const std::string& bytes, int* responses) {
+    auto context = As(kReader);
+    std::unique_ptr<
+        grpc::ClientReaderWriter<grpc::ByteBuffer, v1::ScoreLeadsResponse>>
+        stream(
+            grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer,
+                                                      v1::ScoreLeadsResponse>::
+                Create(channel_.get(),
+                       grpc::internal::RpcMethod(
+                           "/smarketing.v1.ScoringService/ScoreLeads",
+                           grpc::internal::RpcMethod::BIDI_STREAMING),
+                       context.get()));
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1);
+    stream->Write(request);
+    stream->WritesDone();
+    v1::ScoreLeadsResponse response;
+    *responses = 0;
+    while (stream->Read(&response)) ++*responses;
+    return stream->Finish();
+  };
+  v1::ScoreLeadsRequest request;
+  *request.add_leads() = HotLead("fine");
+  const std::string fine = request.SerializeAsString();
+  int responses;
+  ASSERT_TRUE(send(fine, &responses).ok());
+  EXPECT_EQ(responses, 1);
+
+  // A lead's id runs past the lead's end.
+  grpc::Status st = send(fine + std::string("\x0a\x04\x0a\x05"
+                                            "ab",
+                                            6),
+                         &responses);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(FieldViolations(st), ::testing::ElementsAre("leads[1]"));
+  EXPECT_EQ(responses, 0);
+  // A lead's job title is not UTF-8.
+  st = send(fine + std::string("\x0a\x06\x0a\x01x\x1a\x01\xff", 8), &responses);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(FieldViolations(st), ::testing::ElementsAre("leads[1]"));
+  // The request itself runs past its end.
+  st = send(fine + std::string("\x0a\x05"
+                               "ab",
+                               4),
+            &responses);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(),
+              HasSubstr("not a smarketing.v1.ScoreLeadsRequest"));
+  EXPECT_EQ(responses, 0);
 }
 
 }  // namespace
