@@ -4,6 +4,8 @@
 #define SMARKETING_CORE_BASE_UTF8_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 #include "absl/strings/string_view.h"
 #include "core/base/byte_search.h"
@@ -30,6 +32,27 @@ inline int Utf8SequenceLength(const unsigned char* p,
   return 0;
 }
 
+// Whether all of `text` is ASCII. Up to 16 bytes are read as two
+// overlapping loads: keys and ids are short, and a byte loop over them
+// costs more than the rest of reading them.
+inline bool IsAscii(absl::string_view text) {
+  const char* p = text.data();
+  const size_t n = text.size();
+  if (n > 16) return FindNonAscii(p, 0, n) == n;
+  if (n >= 8) {
+    return ((LoadWord(p) | LoadWord(p + n - 8)) & 0x8080808080808080ULL) == 0;
+  }
+  if (n >= 4) {
+    uint32_t first, last;
+    std::memcpy(&first, p, 4);
+    std::memcpy(&last, p + n - 4, 4);
+    return ((first | last) & 0x80808080u) == 0;
+  }
+  unsigned char bits = 0;
+  for (size_t i = 0; i < n; ++i) bits |= static_cast<unsigned char>(p[i]);
+  return bits < 0x80;
+}
+
 // Offset of the first byte of `text` that does not start a valid UTF-8
 // sequence, or absl::string_view::npos when all of it is valid.
 inline size_t FindInvalidUtf8(absl::string_view text) {
@@ -44,6 +67,11 @@ inline size_t FindInvalidUtf8(absl::string_view text) {
     p += n;
   }
   return absl::string_view::npos;
+}
+
+// Whether all of `text` is valid UTF-8.
+inline bool IsUtf8(absl::string_view text) {
+  return IsAscii(text) || FindInvalidUtf8(text) == absl::string_view::npos;
 }
 
 }  // namespace smarketing

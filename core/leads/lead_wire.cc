@@ -58,6 +58,16 @@ class WireReader {
   const char* at() const { return reinterpret_cast<const char*>(p_); }
 
   bool Varint(uint64_t* value) {
+    // Tags, lengths and most numbers here take one or two bytes.
+    if (p_ != end_ && *p_ < 0x80) {
+      *value = *p_++;
+      return true;
+    }
+    if (end_ - p_ >= 2 && p_[1] < 0x80) {
+      *value = (p_[0] & 0x7F) | uint64_t{p_[1]} << 7;
+      p_ += 2;
+      return true;
+    }
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (p_ == end_) return false;
@@ -133,10 +143,6 @@ class WireReader {
   const uint8_t* p_;
   const uint8_t* end_;
 };
-
-bool IsUtf8(absl::string_view text) {
-  return FindInvalidUtf8(text) == absl::string_view::npos;
-}
 
 // One encoded lead's events, read into a FlatLead as FlatLeadJsonReader
 // reads them from JSON: the same limits, and the same cases left to the
@@ -342,6 +348,9 @@ absl::Status SplitWireField(absl::string_view message, int number,
   values->clear();
   rest->clear();
   WireReader in(message);
+  // The other fields are copied a run at a time: writers put a message's
+  // fields in order, so a repeated field splits the rest in two at most.
+  const char* run = in.at();
   while (!in.done()) {
     const char* start = in.at();
     uint32_t field, type;
@@ -357,14 +366,16 @@ absl::Status SplitWireField(absl::string_view message, int number,
                          " runs past the end of the message"));
       }
       values->push_back(value);
+      rest->append(run, start - run);
+      run = in.at();
       continue;
     }
     if (!in.Skip(field, type)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "malformed field ", field, " at byte ", start - message.data()));
     }
-    rest->append(start, in.at() - start);
   }
+  rest->append(run, in.at() - run);
   return absl::OkStatus();
 }
 
