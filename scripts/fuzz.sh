@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets of tests/fuzz (clang, ASan + UBSan) into
 # build-fuzz/ and runs each on its seed corpus, for an hour by default.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
-#   targets: lead_json playbook condition score csv score_json (default: all)
+#   targets: lead_json lead_wire playbook condition score csv score_json (default: all)
 # New inputs go to build-fuzz/corpus/<target>/ (kept between runs); a crash
 # leaves its input in build-fuzz/findings/ and makes the script exit 1.
 # SMARKETING_FUZZ_RUNS=N runs N inputs per target from a fixed seed instead,
@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-3600}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(lead_json playbook condition score csv score_json)
+((${#targets[@]})) || targets=(lead_json lead_wire playbook condition score csv score_json)
 build="$root/build-fuzz"
 jobs=${SMARKETING_JOBS:-$(nproc)}
 

@@ -58,7 +58,7 @@ class WireReader {
   const char* at() const { return reinterpret_cast<const char*>(p_); }
 
   bool Varint(uint64_t* value) {
-    // Tags, lengths and most numbers here take one or two bytes.
+    // Most numbers here take one or two bytes.
     if (p_ != end_ && *p_ < 0x80) {
       *value = *p_++;
       return true;
@@ -81,19 +81,33 @@ class WireReader {
     return false;
   }
 
+  // As protobuf reads tags: at most five bytes, bits past 32 dropped.
   bool Tag(uint32_t* number, uint32_t* type) {
-    uint64_t tag;
-    if (!Varint(&tag) || tag > UINT32_MAX) return false;
-    *number = static_cast<uint32_t>(tag >> 3);
-    *type = static_cast<uint32_t>(tag & 7);
-    return *number != 0;
+    uint32_t tag = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (p_ == end_) return false;
+      const uint8_t byte = *p_++;
+      tag |= static_cast<uint32_t>(byte & 0x7F) << (7 * i);
+      if (byte < 0x80) {
+        *number = tag >> 3;
+        *type = tag & 7;
+        return *number != 0;
+      }
+    }
+    return false;
   }
 
+  // As protobuf reads lengths: at most five bytes, below 2^31.
   bool Length(absl::string_view* out) {
-    uint64_t size;
-    if (!Varint(&size) || size > static_cast<uint64_t>(end_ - p_)) {
-      return false;
+    uint64_t size = 0;
+    for (int i = 0;; ++i) {
+      if (i == 5 || p_ == end_) return false;
+      const uint8_t byte = *p_++;
+      if (i == 4 && byte >= 8) return false;
+      size |= static_cast<uint64_t>(byte & 0x7F) << (7 * i);
+      if (byte < 0x80) break;
     }
+    if (size > static_cast<uint64_t>(end_ - p_)) return false;
     *out = absl::string_view(at(), size);
     p_ += size;
     return true;

@@ -329,6 +329,21 @@ TEST(SplitWireFieldTest, TheRestParsesAsTheMessageWithoutTheField) {
             absl::StrCat(DeterministicBytes(lead), Tag(90, 3), Tag(90, 4)));
 }
 
+// protobuf reads a tag's five bytes and drops the bits past 32: a tag for
+// field 1 with high bits set is field 1 (here an unknown varint, as the
+// id is a string).
+TEST(SplitWireFieldTest, TagsAreReadAsProtobufReadsThem) {
+  const std::string bytes =
+      absl::StrCat(Len(1, "a"), std::string("\x88\x80\x80\x80\x70\x05", 6));
+  std::vector<absl::string_view> values;
+  std::string rest;
+  ASSERT_TRUE(SplitWireField(bytes, 12, &values, &rest).ok());
+  v1::Lead lead;
+  ASSERT_TRUE(lead.ParseFromString(bytes));
+  EXPECT_EQ(lead.id(), "a");
+  ExpectWireAsSlow(bytes, true, "a tag with high bits");
+}
+
 TEST(SplitWireFieldTest, MalformedBytesAreRefused) {
   std::vector<absl::string_view> values;
   std::string rest;
@@ -338,6 +353,13 @@ TEST(SplitWireFieldTest, MalformedBytesAreRefused) {
            std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11),
            Tag(90, 3),
            Tag(90, 6),
+           // A length in six bytes, and one of 2^31 in five.
+           std::string("\x0a\x81\x80\x80\x80\x80\x00"
+                       "a",
+                       8),
+           std::string("\x0a\x80\x80\x80\x80\x08", 6),
+           // A tag in six bytes.
+           std::string("\x88\x80\x80\x80\x80\x00\x01", 7),
        }) {
     EXPECT_FALSE(SplitWireField(bytes, 1, &values, &rest).ok())
         << absl::CEscape(bytes);
