@@ -2,6 +2,7 @@
 #include <grpcpp/support/byte_buffer.h>
 
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "core/base/problems.h"
@@ -131,8 +132,10 @@ absl::Status ScoreRequest(
 }
 
 // One ScoreLeads stream. Requests arrive as bytes, so that their leads are
-// read flat (EncodedLeadSource) rather than parsed into messages; each is
-// scored on this call's thread while the next waits, then answered.
+// read flat (EncodedLeadSource) rather than parsed into messages. Each is
+// scored on a thread of its own, not in a reaction, which must not block
+// gRPC's callback threads (ScoreLead's too) for the tens of milliseconds a
+// large request takes; the next is read once it is answered.
 class ScoreLeadsReactor final
     : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
@@ -158,11 +161,15 @@ class ScoreLeadsReactor final
                  : grpc::Status::OK);
       return;
     }
-    if (absl::Status st = Answer(); !st.ok()) {
-      Finish(ToGrpcStatus(st));
-      return;
-    }
-    StartWrite(&reply_);
+    ReleaseWorker();
+    worker_ = std::thread([this] {
+      // Finish or StartWrite last: either may lead to OnDone.
+      if (absl::Status st = Answer(); !st.ok()) {
+        Finish(ToGrpcStatus(st));
+        return;
+      }
+      StartWrite(&reply_);
+    });
   }
 
   void OnWriteDone(bool ok) override {
@@ -174,9 +181,24 @@ class ScoreLeadsReactor final
     StartRead(&request_);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    ReleaseWorker();
+    delete this;
+  }
 
  private:
+  // The previous request's thread ends with the StartWrite or Finish that
+  // led here; gRPC may run this reaction inline on it, which cannot join
+  // itself.
+  void ReleaseWorker() {
+    if (!worker_.joinable()) return;
+    if (worker_.get_id() == std::this_thread::get_id()) {
+      worker_.detach();
+    } else {
+      worker_.join();
+    }
+  }
+
   // The response to request_, into reply_.
   absl::Status Answer() {
     if (context_->IsCancelled()) {
@@ -242,6 +264,7 @@ class ScoreLeadsReactor final
   std::string rest_;
   v1::ScoreLeadsResponse response_;
   int64_t leads_ = 0;
+  std::thread worker_;  // answers the request just read
 };
 
 }  // namespace
