@@ -35,9 +35,8 @@ struct FlatValue {
   uint32_t count = 0;
 };
 
-// The most members a reader lays out in one struct. Readers check each key
-// against the others for repeats, and leave bigger structs to the slow
-// path, which finds repeated keys with protobuf's map.
+// The most members a reader lays out in one struct: bigger ones go to the
+// slow path rather than to a quadratic check for repeated keys.
 inline constexpr size_t kMaxFlatMembers = 64;
 
 // An event. Its properties are members of a struct, as in FlatValue, or,
@@ -52,6 +51,19 @@ struct FlatEvent {
   uint32_t property_count = 0;
   const google::protobuf::Struct* properties = nullptr;
 };
+
+// Whether a struct read so far as `members` may take one more under `key`,
+// as every flat reader decides: below kMaxFlatMembers, and a key not yet
+// given (protobuf's map keeps the last of a repeated key; the slow path
+// decides).
+inline bool MayAddMember(absl::Span<const FlatValue> members,
+                         absl::string_view key) {
+  if (members.size() >= kMaxFlatMembers) return false;
+  for (const FlatValue& member : members) {
+    if (member.key == key) return false;
+  }
+  return true;
+}
 
 class FlatLead {
  public:

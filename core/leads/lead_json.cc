@@ -689,11 +689,8 @@ class Parser {
       if (key.size() > kMaxIdBytes) return false;
       std::vector<FlatValue>& members = direct ? values : *pending_;
       const size_t from = direct ? start : mark;
-      // Each key once, as in protobuf's map; large structs go to the
-      // slow path rather than to a quadratic check.
-      if (members.size() - from >= kMaxFlatMembers) return false;
-      for (size_t i = from; i < members.size(); ++i) {
-        if (members[i].key == key) return false;
+      if (!MayAddMember(absl::MakeConstSpan(members).subspan(from), key)) {
+        return false;
       }
       FlatValue value;
       value.key = key;

@@ -20,8 +20,9 @@ enum WireType : uint32_t {
   kFixed32 = 5,
 };
 
-// Nesting of groups in unknown fields, as protobuf's parser allows.
-constexpr int kMaxGroupDepth = 100;
+// protobuf's recursion limit: messages and groups nested in a parsed
+// message, its own fields at depth 0.
+constexpr int kMaxDepth = 100;
 
 // Fields of the messages read here (lead.proto, event.proto, struct.proto).
 constexpr uint32_t kLeadEvents = 12;
@@ -120,8 +121,9 @@ class WireReader {
     return true;
   }
 
-  // Past the value of a field of `type`, whose tag was just read.
-  bool Skip(uint32_t number, uint32_t type, int depth = 0) {
+  // Past the value of a field of `type`, whose tag was just read, in a
+  // message at `depth` (protobuf counts a group's nesting with them).
+  bool Skip(uint32_t number, uint32_t type, int depth) {
     switch (type) {
       case kVarint: {
         uint64_t v;
@@ -140,7 +142,7 @@ class WireReader {
         p_ += 4;
         return true;
       case kStartGroup: {
-        if (depth >= kMaxGroupDepth) return false;
+        if (depth >= kMaxDepth) return false;
         for (;;) {
           uint32_t inner_number, inner_type;
           if (!Tag(&inner_number, &inner_type)) return false;
@@ -220,7 +222,8 @@ class EventReader {
           }
           break;
         default:
-          if (!in.Skip(number, type)) return false;
+          // An event is a message within the lead.
+          if (!in.Skip(number, type, /*depth=*/1)) return false;
       }
     }
     return timed && EventFieldsAreValid(*event);
@@ -264,14 +267,14 @@ class EventReader {
       uint32_t number, type;
       absl::string_view entry;
       if (!in.Tag(&number, &type) || number != kStructFields ||
-          type != kLength || !in.Length(&entry) ||
-          pending_.size() - mark >= kMaxFlatMembers) {
+          type != kLength || !in.Length(&entry)) {
         return false;
       }
       FlatValue value;
-      if (!Entry(entry, depth, &value)) return false;
-      for (size_t i = mark; i < pending_.size(); ++i) {
-        if (pending_[i].key == value.key) return false;
+      if (!Entry(entry, depth, &value) ||
+          !MayAddMember(absl::MakeConstSpan(pending_).subspan(mark),
+                        value.key)) {
+        return false;
       }
       pending_.push_back(value);
     }
@@ -384,7 +387,7 @@ absl::Status SplitWireField(absl::string_view message, int number,
       run = in.at();
       continue;
     }
-    if (!in.Skip(field, type)) {
+    if (!in.Skip(field, type, /*depth=*/0)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "malformed field ", field, " at byte ", start - message.data()));
     }

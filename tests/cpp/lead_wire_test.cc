@@ -262,6 +262,19 @@ TEST(FlatLeadWireReaderTest, FormsOnlyProtobufReadsAreLeftToIt) {
   }
 }
 
+// protobuf nests at most 100 messages and groups; an event is one of them.
+TEST(FlatLeadWireReaderTest, UnknownGroupsNestAsDeepAsProtobufLetsThem) {
+  for (const int levels : {99, 100}) {
+    std::string groups;
+    for (int i = 0; i < levels; ++i) groups += Tag(90, 3);
+    for (int i = 0; i < levels; ++i) groups += Tag(90, 4);
+    const std::string bytes = LeadWithEvent("", groups);
+    v1::Lead lead;
+    EXPECT_EQ(lead.ParseFromString(bytes), levels == 99) << levels;
+    ExpectWireAsSlow(bytes, levels == 99, absl::StrCat(levels, " groups"));
+  }
+}
+
 // Any bytes: what the wire reader takes, protobuf reads as the same valid
 // lead.
 TEST(FlatLeadWireReaderTest, MutatedBytesAreReadAsProtobufReadsThem) {

@@ -245,8 +245,69 @@ TEST_F(ServiceTest, ScoreLeadsStreamsBatchesAndReportsBadLeadsInPlace) {
     EXPECT_TRUE(response.results(0).explanation().empty());
     ASSERT_EQ(response.errors_size(), 1);
     EXPECT_EQ(response.errors(0).index(), 1);
+    EXPECT_EQ(response.errors(0).lead_id(), "s-2");
     EXPECT_EQ(response.errors(0).problems(0).path(), "events[0].occurred_at");
   }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+// Bulk clients keep requests in flight: each is answered once, in order,
+// while the next ones wait.
+TEST_F(ServiceTest, ScoreLeadsAnswersRequestsSentAheadInOrder) {
+  auto context = As(kReader);
+  auto stream = scoring_->ScoreLeads(context.get());
+  constexpr int kRequests = 6;
+  for (int r = 0; r < kRequests; ++r) {
+    v1::ScoreLeadsRequest request;
+    for (int i = 0; i <= r; ++i) {
+      *request.add_leads() = HotLead(absl::StrCat("r", r, "-", i));
+    }
+    ASSERT_TRUE(stream->Write(request));
+  }
+  stream->WritesDone();
+  v1::ScoreLeadsResponse response;
+  for (int r = 0; r < kRequests; ++r) {
+    ASSERT_TRUE(stream->Read(&response)) << r;
+    ASSERT_EQ(response.results_size(), r + 1);
+    EXPECT_EQ(response.results(r).lead_id(), absl::StrCat("r", r, "-", r));
+  }
+  EXPECT_FALSE(stream->Read(&response));
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+// A client that gives up while a large request is scored ends its call,
+// and the server goes on serving others.
+TEST_F(ServiceTest, ScoreLeadsCancelledWhileScoringEndsThatCallOnly) {
+  LeadGenerator generator({.seed = 9, .now = absl::Now()});
+  v1::ScoreLeadsRequest request;
+  for (int i = 0; i < 5000; ++i) generator.Generate(i, request.add_leads());
+  for (const bool by_deadline : {false, true}) {
+    auto context = As(kReader);
+    if (by_deadline) {
+      context->set_deadline(std::chrono::system_clock::now() +
+                            std::chrono::milliseconds(20));
+    }
+    auto stream = scoring_->ScoreLeads(context.get());
+    // The deadline may pass before the request is all sent.
+    const bool sent = stream->Write(request);
+    EXPECT_TRUE(sent || by_deadline);
+    if (!by_deadline) context->TryCancel();
+    v1::ScoreLeadsResponse response;
+    while (stream->Read(&response)) {
+    }
+    const grpc::Status st = stream->Finish();
+    EXPECT_EQ(st.error_code(), by_deadline ? grpc::StatusCode::DEADLINE_EXCEEDED
+                                           : grpc::StatusCode::CANCELLED);
+  }
+  auto context = As(kReader);
+  auto stream = scoring_->ScoreLeads(context.get());
+  v1::ScoreLeadsRequest one;
+  *one.add_leads() = HotLead("after");
+  ASSERT_TRUE(stream->Write(one));
+  v1::ScoreLeadsResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_EQ(response.results(0).lead_id(), "after");
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
 }
