@@ -131,6 +131,19 @@ void BM_ScoreFlatOneThread(benchmark::State& state) {
 }
 BENCHMARK(BM_ScoreFlatOneThread)->ArgName("leads")->Arg(256)->Arg(4096);
 
+// Scores every lead of `source` on `pipeline`, keeping each total.
+void ScoreTotals(LeadPipeline& pipeline, LeadSource& source,
+                 std::vector<double>* totals, benchmark::State& state) {
+  absl::Status run = pipeline.Run(
+      source, nullptr,
+      [&](const ScoredLead& s) {
+        (*totals)[source.index(s.slot, s.i)] = s.scores[0].total;
+      },
+      [](int, int64_t) { return absl::OkStatus(); });
+  if (!run.ok()) state.SkipWithError("refused");
+  benchmark::DoNotOptimize(totals->data());
+}
+
 // On the lead pipeline, from leads in memory: scoring alone, on 1 and 2
 // threads and all of them (0).
 void BM_ScorePipeline(benchmark::State& state) {
@@ -139,14 +152,7 @@ void BM_ScorePipeline(benchmark::State& state) {
   std::vector<double> totals(f.leads.size());
   for (auto _ : state) {
     std::unique_ptr<LeadSource> source = LeadListSource(f.pointers);
-    absl::Status run = pipeline.Run(
-        *source, nullptr,
-        [&](const ScoredLead& s) {
-          totals[source->index(s.slot, s.i)] = s.scores[0].total;
-        },
-        [](int, int64_t) { return absl::OkStatus(); });
-    if (!run.ok()) state.SkipWithError("refused");
-    benchmark::DoNotOptimize(totals.data());
+    ScoreTotals(pipeline, *source, &totals, state);
   }
   state.SetItemsProcessed(state.iterations() * f.leads.size());
   state.counters["threads"] = pipeline.threads();
@@ -189,14 +195,7 @@ void BM_ScoreEncodedLeads(benchmark::State& state) {
       }
       source = LeadListSource(parsed);
     }
-    absl::Status run = pipeline.Run(
-        *source, nullptr,
-        [&](const ScoredLead& s) {
-          totals[source->index(s.slot, s.i)] = s.scores[0].total;
-        },
-        [](int, int64_t) { return absl::OkStatus(); });
-    if (!run.ok()) state.SkipWithError("refused");
-    benchmark::DoNotOptimize(totals.data());
+    ScoreTotals(pipeline, *source, &totals, state);
   }
   state.SetItemsProcessed(state.iterations() * kLeads);
 }

@@ -24,6 +24,7 @@ namespace {
 using ::smarketing::testing::At;
 using ::smarketing::testing::DeterministicBytes;
 using ::smarketing::testing::ExpectFlatLeadIs;
+using ::smarketing::testing::NestedStructs;
 using ::testing::HasSubstr;
 
 // The fast reader must give exactly what protobuf's parser gives: the same
@@ -508,12 +509,6 @@ TEST(FlatLeadJsonReaderTest, AttributesAreEachLeadsOwnWhateverCameBefore) {
 }
 
 // `levels` structs nested around a number: {"k":{"k":1}} for 2.
-std::string NestedStructs(int levels) {
-  std::string s = "1";
-  for (int i = 0; i < levels; ++i) s = absl::StrCat("{\"k\":", s, "}");
-  return s;
-}
-
 TEST(FlatLeadJsonReaderTest, EventsTheScorerAcceptsAreReadFlat) {
   // Properties are depth 1: 15 more structs reach the deepest accepted.
   const std::string deep = NestedStructs(15);

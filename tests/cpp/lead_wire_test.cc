@@ -22,6 +22,7 @@ namespace {
 using ::smarketing::testing::At;
 using ::smarketing::testing::DeterministicBytes;
 using ::smarketing::testing::ExpectFlatLeadIs;
+using ::smarketing::testing::NestedStructs;
 
 // Encoding by hand, for what no message serializes: fields given twice,
 // other wire types, malformed bytes.
@@ -97,12 +98,6 @@ TEST(FlatLeadWireReaderTest, GeneratedLeadsTakeTheFlatPath) {
     ASSERT_TRUE(reader.Read(bytes, &fields, &flat)) << i;
     ExpectFlatLeadIs(fields, flat, lead, absl::StrCat("lead ", i));
   }
-}
-
-std::string NestedStructs(int levels) {
-  std::string s = "1";
-  for (int i = 0; i < levels; ++i) s = absl::StrCat("{\"k\":", s, "}");
-  return s;
 }
 
 TEST(FlatLeadWireReaderTest, EventsTheScorerAcceptsAreReadFlat) {

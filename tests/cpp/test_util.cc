@@ -155,6 +155,12 @@ void ExpectFlatEventsAre(const FlatLead& flat, const v1::Lead& full,
   }
 }
 
+std::string NestedStructs(int levels) {
+  std::string s = "1";
+  for (int i = 0; i < levels; ++i) s = absl::StrCat("{\"k\":", s, "}");
+  return s;
+}
+
 std::string DeterministicBytes(const google::protobuf::Message& message) {
   std::string out;
   {

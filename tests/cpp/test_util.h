@@ -45,6 +45,10 @@ v1::Playbook DemoPlaybook();
 void ExpectFlatEventsAre(const FlatLead& flat, const v1::Lead& full,
                          const std::string& where);
 
+// `levels` JSON objects nested under key "k" around the number 1:
+// {"k":{"k":1}} for 2.
+std::string NestedStructs(int levels);
+
 // A message's bytes, serialized deterministically (map entries in order):
 // equal bytes, equal messages.
 std::string DeterministicBytes(const google::protobuf::Message& message);
