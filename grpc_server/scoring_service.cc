@@ -220,7 +220,8 @@ class ScoreLeadsReactor final
       bytes_.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
     }
     if (absl::Status st =
-            SplitWireField(bytes_, kLeadsField, &leads_in_, &rest_);
+            SplitWireField(bytes_, v1::ScoreLeadsRequest::kLeadsFieldNumber,
+                           &leads_in_, &rest_);
         !st.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "not a smarketing.v1.ScoreLeadsRequest: ", st.message()));
@@ -256,9 +257,6 @@ class ScoreLeadsReactor final
     }
     return absl::OkStatus();
   }
-
-  // ScoreLeadsRequest.leads.
-  static constexpr int kLeadsField = 1;
 
   const ServiceDeps& deps_;
   grpc::CallbackServerContext* const context_;

@@ -7,6 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/utf8.h"
 #include "core/scoring/lead_validation.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "smarketing/v1/event.pb.h"
 
 namespace smarketing {
 namespace {
@@ -24,28 +27,12 @@ enum WireType : uint32_t {
 // message, its own fields at depth 0.
 constexpr int kMaxDepth = 100;
 
-// Fields of the messages read here (lead.proto, event.proto, struct.proto).
-constexpr uint32_t kLeadEvents = 12;
-enum EventField : uint32_t {
-  kEventId = 1,
-  kEventType = 2,
-  kEventOccurredAt = 3,
-  kEventProperties = 4,
-  kEventCustomType = 5,
-};
-constexpr uint32_t kTimestampSeconds = 1;
-constexpr uint32_t kTimestampNanos = 2;
-constexpr uint32_t kStructFields = 1;
+// Fields of the messages read here, by their generated numbers.
+namespace pb = google::protobuf;
+constexpr uint32_t kLeadEvents = v1::Lead::kEventsFieldNumber;
+// A map's entries are messages of two fields, the key's and the value's.
 constexpr uint32_t kEntryKey = 1;
 constexpr uint32_t kEntryValue = 2;
-enum ValueField : uint32_t {
-  kNullValue = 1,
-  kNumberValue = 2,
-  kStringValue = 3,
-  kBoolValue = 4,
-  kStructValue = 5,
-  kListValue = 6,
-};
 
 // The protobuf wire format read forward over a message's bytes; each
 // method is false at malformed bytes.
@@ -180,13 +167,13 @@ class EventReader {
       // or with another wire type (protobuf keeps it as unknown) is left to
       // the slow path.
       switch (number) {
-        case kEventId:
+        case v1::Event::kIdFieldNumber:
           if (type != kLength || !event->id.empty() || !in.Length(&event->id) ||
               !IsUtf8(event->id)) {
             return false;
           }
           break;
-        case kEventType: {
+        case v1::Event::kTypeFieldNumber: {
           uint64_t v;
           if (type != kVarint || event->type != v1::EVENT_TYPE_UNSPECIFIED ||
               !in.Varint(&v)) {
@@ -196,7 +183,7 @@ class EventReader {
           event->type = static_cast<v1::EventType>(static_cast<int32_t>(v));
           break;
         }
-        case kEventOccurredAt: {
+        case v1::Event::kOccurredAtFieldNumber: {
           absl::string_view time;
           if (type != kLength || timed || !in.Length(&time) ||
               !Timestamp(time, &event->seconds, &event->nanos)) {
@@ -205,7 +192,7 @@ class EventReader {
           timed = true;
           break;
         }
-        case kEventProperties: {
+        case v1::Event::kPropertiesFieldNumber: {
           absl::string_view properties;
           if (type != kLength || has_properties || !in.Length(&properties) ||
               !Struct(properties, 1, &event->first_property,
@@ -215,7 +202,7 @@ class EventReader {
           has_properties = true;
           break;
         }
-        case kEventCustomType:
+        case v1::Event::kCustomTypeFieldNumber:
           if (type != kLength || !event->custom_type.empty() ||
               !in.Length(&event->custom_type) || !IsUtf8(event->custom_type)) {
             return false;
@@ -239,11 +226,13 @@ class EventReader {
       uint32_t number, type;
       if (!in.Tag(&number, &type)) return false;
       uint64_t v;
-      if (number == kTimestampSeconds && type == kVarint && !has_seconds) {
+      if (number == pb::Timestamp::kSecondsFieldNumber && type == kVarint &&
+          !has_seconds) {
         if (!in.Varint(&v)) return false;
         *seconds = static_cast<int64_t>(v);
         has_seconds = true;
-      } else if (number == kTimestampNanos && type == kVarint && !has_nanos) {
+      } else if (number == pb::Timestamp::kNanosFieldNumber &&
+                 type == kVarint && !has_nanos) {
         if (!in.Varint(&v)) return false;
         *nanos = static_cast<int32_t>(v);
         has_nanos = true;
@@ -266,7 +255,7 @@ class EventReader {
     while (!in.done()) {
       uint32_t number, type;
       absl::string_view entry;
-      if (!in.Tag(&number, &type) || number != kStructFields ||
+      if (!in.Tag(&number, &type) || number != pb::Struct::kFieldsFieldNumber ||
           type != kLength || !in.Length(&entry)) {
         return false;
       }
@@ -318,29 +307,29 @@ class EventReader {
     if (!in.Tag(&number, &type)) return false;
     uint64_t v;
     switch (number) {
-      case kNullValue:
+      case pb::Value::kNullValueFieldNumber:
         if (type != kVarint || !in.Varint(&v) || v != 0) return false;
         value->kind = FlatValue::kNull;
         break;
-      case kNumberValue:
+      case pb::Value::kNumberValueFieldNumber:
         if (type != kFixed64 || !in.Fixed64(&v)) return false;
         value->kind = FlatValue::kNumber;
         std::memcpy(&value->number, &v, sizeof(v));
         if (!std::isfinite(value->number)) return false;
         break;
-      case kStringValue:
+      case pb::Value::kStringValueFieldNumber:
         if (type != kLength || !in.Length(&value->text) ||
             value->text.size() > kMaxTextBytes || !IsUtf8(value->text)) {
           return false;
         }
         value->kind = FlatValue::kString;
         break;
-      case kBoolValue:
+      case pb::Value::kBoolValueFieldNumber:
         if (type != kVarint || !in.Varint(&v)) return false;
         value->kind = FlatValue::kBool;
         value->boolean = v != 0;
         break;
-      case kStructValue: {
+      case pb::Value::kStructValueFieldNumber: {
         absl::string_view inner;
         if (type != kLength || !in.Length(&inner)) return false;
         value->kind = FlatValue::kStruct;

@@ -18,7 +18,8 @@ void TestOneInput(absl::string_view bytes) {
   const bool parsed = reference.ParseFromString(std::string(bytes));
   std::vector<absl::string_view> events;
   std::string rest;
-  if (!SplitWireField(bytes, 12, &events, &rest).ok()) {
+  if (!SplitWireField(bytes, v1::Lead::kEventsFieldNumber, &events, &rest)
+           .ok()) {
     Check(!parsed, "SplitWireField refused a lead protobuf reads");
   }
   FlatLeadWireReader reader;
