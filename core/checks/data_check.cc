@@ -4,8 +4,11 @@
 #include <array>
 #include <cmath>
 #include <deque>
+#include <numeric>
+#include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -15,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/types/span.h"
 #include "core/playbook/condition.h"
 #include "core/playbook/field.h"
 
@@ -996,6 +1000,37 @@ const Column* Named(const std::vector<Column>& columns,
   return nullptr;
 }
 
+// The rows of a sample of `max_leads` of `n` leads (all when there are not
+// more), evenly spread so that a table sorted by date or source is sampled
+// over its whole length.
+std::vector<int64_t> SampledRows(int64_t n, int64_t max_leads) {
+  std::vector<int64_t> rows;
+  if (max_leads <= 0 || n <= max_leads) {
+    rows.resize(n);
+    std::iota(rows.begin(), rows.end(), 0);
+    return rows;
+  }
+  rows.reserve(max_leads);
+  for (int64_t i = 0; i < max_leads; ++i) {
+    rows.push_back(
+        static_cast<int64_t>(static_cast<double>(i) * n / max_leads));
+  }
+  return rows;
+}
+
+// The problems of `rows` of `table`, with the unknown columns first.
+std::vector<DataProblem> CheckRows(
+    std::shared_ptr<const CompiledPlaybook> playbook, const LeadTable& table,
+    absl::Span<const int64_t> rows,
+    absl::Span<const std::pair<std::string, std::string>> unknown,
+    bool every_lead) {
+  DataChecker checker(std::move(playbook));
+  for (const auto& [t, c] : unknown) checker.AddUnknownColumn(t, c);
+  TableLeadBuilder builder(table);
+  for (const int64_t row : rows) checker.AddLead(builder.Build(row));
+  return checker.Finish(every_lead);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<DataProblem>> CheckLeadColumns(
@@ -1025,15 +1060,13 @@ absl::StatusOr<std::vector<DataProblem>> CheckLeadColumns(
       std::all_of(leads.begin(), leads.end(),
                   [&](const Column& c) { return c.size() == n; }) &&
       (events.empty() || lead_ids != nullptr)) {
-    // Evenly spread, so that a table sorted by date or source is sampled
-    // over its whole length; with the events of the leads taken.
-    std::vector<int64_t> rows;
+    // Only the sample's leads and their events are laid out as a table:
+    // grouping every event by lead would cost more than the check.
+    const std::vector<int64_t> rows = SampledRows(n, options.max_leads);
     absl::flat_hash_set<std::string> taken;
     std::string buffer;
-    for (int64_t i = 0; i < options.max_leads; ++i) {
-      rows.push_back(
-          static_cast<int64_t>(static_cast<double>(i) * n / options.max_leads));
-      taken.insert(std::string(IdAt(*ids, rows.back(), &buffer)));
+    for (const int64_t row : rows) {
+      taken.insert(std::string(IdAt(*ids, row, &buffer)));
     }
     std::vector<int64_t> event_rows;
     if (!events.empty()) {
@@ -1051,12 +1084,16 @@ absl::StatusOr<std::vector<DataProblem>> CheckLeadColumns(
   }
   auto table = LeadTable::Create(std::move(leads), std::move(events));
   if (!table.ok()) return table.status();
-  DataChecker checker(std::move(playbook));
-  for (const auto& [t, c] : unknown) checker.AddUnknownColumn(t, c);
-  TableLeadBuilder builder(**table);
-  for (int64_t row = 0; row < (*table)->size(); ++row)
-    checker.AddLead(builder.Build(row));
-  return checker.Finish(!sampled);
+  return CheckRows(std::move(playbook), **table,
+                   SampledRows((*table)->size(), 0), unknown, !sampled);
+}
+
+std::vector<DataProblem> CheckLeadTable(
+    std::shared_ptr<const CompiledPlaybook> playbook, const LeadTable& table,
+    const DataCheckOptions& options) {
+  return CheckRows(std::move(playbook), table,
+                   SampledRows(table.size(), options.max_leads), {},
+                   options.max_leads <= 0 || table.size() <= options.max_leads);
 }
 
 }  // namespace smarketing

@@ -99,6 +99,13 @@ absl::StatusOr<std::vector<DataProblem>> CheckLeadColumns(
     std::shared_ptr<const CompiledPlaybook> playbook, std::vector<Column> leads,
     std::vector<Column> events, const DataCheckOptions& options = {});
 
+// Checks the leads of a table already made, as CheckLeadColumns checks its
+// own: score_frame checks the table it scores, whose events are already
+// grouped by lead, so that a sample costs no pass over every event.
+std::vector<DataProblem> CheckLeadTable(
+    std::shared_ptr<const CompiledPlaybook> playbook, const LeadTable& table,
+    const DataCheckOptions& options = {});
+
 }  // namespace smarketing
 
 #endif  // SMARKETING_CORE_CHECKS_DATA_CHECK_H_

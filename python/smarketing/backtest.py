@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._tables import Now, lead_ids_and_index, leads_specs, to_nanos
-from .checks import warn_data_problems
+from .checks import _SAMPLED_LEADS, warn_sampled_problems
 from .data import LeadData
 from .scoring import _REASONS, PRIORITIES, STAGES, PlaybookLike, _categorical, _threads, as_playbook
 from .v1 import lifecycle_pb2
@@ -145,8 +145,9 @@ def backtest(candidate: PlaybookLike, history: LeadData, *, now: Now,
         what = f"lead {absent[0]!r} has no outcome" if len(absent) else f"outcome for unknown lead {extra[0]!r}"
         raise ValueError(f"the outcomes do not match the leads one for one ({what})")
     lead_specs, event_specs = leads_specs(history.leads, history.events)
-    native = pb._compile().replay_table(lead_specs, event_specs, end, _threads(threads))
-    warn_data_problems(pb, history.leads, history.events)
+    native = pb._compile().replay_table(lead_specs, event_specs, end, _threads(threads),
+                                        check_sample=_SAMPLED_LEADS)
+    warn_sampled_problems(native["problems"])
     matched = known.reindex(lead_ids)
     message = pb.message
     stage = _categorical(native["stage"] - 1, STAGES[1:])

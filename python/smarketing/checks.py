@@ -75,13 +75,10 @@ def check_data(playbook: PlaybookLike, leads: Frame, events: Frame | None = None
     return _problems(pb._compile().check_table(lead_specs, event_specs, 0))
 
 
-def warn_data_problems(playbook: PlaybookLike, leads: Frame, events: Frame | None,
-                       stacklevel: int = 3) -> None:
-    """Warns (DataWarning) once per column for the problems of a sample of
-    the leads that change scores silently."""
-    pb = as_playbook(playbook)
-    lead_specs, event_specs = leads_specs(leads, events)
-    found = pb._compile().check_table(lead_specs, event_specs, _SAMPLED_LEADS)
+def warn_sampled_problems(found: list[tuple], stacklevel: int = 3) -> None:
+    """Warns (DataWarning) once per column for the problems that change
+    scores silently, among those the core found in a sample of the leads
+    (``score_table``'s or ``replay_table``'s ``check_sample``)."""
     warned: set[str] = set()
     for kind, _, column, rule, _, _, message in found:
         if kind not in _WARNED or column in warned:

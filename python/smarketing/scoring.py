@@ -190,10 +190,11 @@ def _categorical(codes: np.ndarray, labels: list[str], ordered: bool = False) ->
 
 
 def _native_scores(playbook: Playbook, leads: Frame, events: Frame | None,
-                   now: Now, threads: int | None, explain: str, route: bool = False) -> dict:
+                   now: Now, threads: int | None, explain: str, route: bool = False,
+                   check_sample: int = 0) -> dict:
     lead_specs, event_specs = leads_specs(leads, events)
     return playbook._compile().score_table(lead_specs, event_specs, to_nanos(now),
-                                          _threads(threads), explain, route)
+                                          _threads(threads), explain, route, check_sample)
 
 
 def score_frame(playbook: PlaybookLike, leads: Frame, events: Frame | None = None,
@@ -258,11 +259,12 @@ def score_frame(playbook: PlaybookLike, leads: Frame, events: Frame | None = Non
         raise ValueError(f"explain must be 'none', 'column' or 'long', found {explain!r}")
     pb = as_playbook(playbook)
     routes = route and explain != "long" and len(pb.message.routing.teams) > 0
-    native = _native_scores(pb, leads, events, now, threads,
-                            {"none": "none", "column": "column", "long": "sentences"}[explain], routes)
     # Imported here: the checks build on this module.
-    from .checks import warn_data_problems
-    warn_data_problems(pb, leads, events)
+    from .checks import _SAMPLED_LEADS, warn_sampled_problems
+    native = _native_scores(pb, leads, events, now, threads,
+                            {"none": "none", "column": "column", "long": "sentences"}[explain], routes,
+                            check_sample=_SAMPLED_LEADS)
+    warn_sampled_problems(native["problems"])
     lead_ids, index = lead_ids_and_index(leads)
     if explain == "long":
         return _long_explanation(pb, native, lead_ids)

@@ -411,9 +411,12 @@ class NativePlaybook {
   // Scores a table. `explain`: "none", "contributions" (rule indexes and
   // points), "sentences" (also one sentence per rule) or "column" (the
   // sentences joined per lead).
+  // With `check_sample` > 0, the data of that many leads, spread over the
+  // table, is also checked (as CheckTable checks it) under "problems".
   py::dict ScoreTable(const py::list& leads, const py::list& events,
                       int64_t now_nanos, int threads,
-                      const std::string& explain, bool route) const {
+                      const std::string& explain, bool route,
+                      int64_t check_sample) const {
     if (explain != "none" && explain != "contributions" &&
         explain != "sentences" && explain != "column") {
       Raise(absl::InvalidArgumentError(
@@ -432,13 +435,16 @@ class NativePlaybook {
     if (route) options.engine = engine_;
     ScoreColumns out;
     absl::Status status;
+    std::vector<DataProblem> problems;
     {
       py::gil_scoped_release release;
       status = smarketing::ScoreTable(compiled_, *table, options, &out);
+      if (status.ok()) problems = SampleProblems(*table, check_sample);
     }
     Check(status, Subject::kLead);
 
     py::dict result;
+    if (check_sample > 0) result["problems"] = ProblemTuples(problems);
     result["fit"] = ToNumpy(std::move(out.fit));
     result["engagement"] = ToNumpy(std::move(out.engagement));
     result["total"] = ToNumpy(std::move(out.total));
@@ -510,20 +516,25 @@ class NativePlaybook {
   // The leads of a table replayed as they arrived, up to `end_nanos`
   // (core/batch/replay_table.h): the columns of ReplayColumns, times in
   // nanoseconds.
+  // `check_sample` as for ScoreTable.
   py::dict ReplayTable(const py::list& leads, const py::list& events,
-                       int64_t end_nanos, int threads) const {
+                       int64_t end_nanos, int threads,
+                       int64_t check_sample) const {
     std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
     ReplayOptions options;
     options.end = FromNanos(end_nanos);
     options.threads = threads;
     ReplayColumns out;
     absl::Status status;
+    std::vector<DataProblem> problems;
     {
       py::gil_scoped_release release;
       status = smarketing::ReplayTable(*engine_, *bound->table, options, &out);
+      if (status.ok()) problems = SampleProblems(*bound->table, check_sample);
     }
     Check(status, Subject::kLead);
     py::dict result;
+    if (check_sample > 0) result["problems"] = ProblemTuples(problems);
     result["stage"] = ToNumpy(std::move(out.stage));
     result["arrived_at"] = ToNumpy(std::move(out.arrived_at));
     result["decided_at"] = ToNumpy(std::move(out.decided_at));
@@ -556,14 +567,7 @@ class NativePlaybook {
                                   event_columns.columns(), options);
     }
     Check(problems.status(), Subject::kInput);
-    py::list out;
-    for (const DataProblem& p : *problems) {
-      out.append(py::make_tuple(std::string(DataProblemKindName(p.kind)),
-                                IsWarning(p.kind) ? "warning" : "note",
-                                ToPy(p.column), ToPy(p.rule), p.rows,
-                                ToPy(p.example), ToPy(p.message)));
-    }
-    return out;
+    return ProblemTuples(*problems);
   }
 
   // What changes from this Playbook to `after` on the leads of a table:
@@ -628,6 +632,27 @@ class NativePlaybook {
   }
 
  private:
+  // The problems of a sample of `max_leads` leads of `table`; none asked
+  // for when `max_leads` <= 0.
+  std::vector<DataProblem> SampleProblems(const LeadTable& table,
+                                          int64_t max_leads) const {
+    if (max_leads <= 0) return {};
+    DataCheckOptions options;
+    options.max_leads = max_leads;
+    return CheckLeadTable(compiled_, table, options);
+  }
+
+  static py::list ProblemTuples(const std::vector<DataProblem>& problems) {
+    py::list out;
+    for (const DataProblem& p : problems) {
+      out.append(py::make_tuple(std::string(DataProblemKindName(p.kind)),
+                                IsWarning(p.kind) ? "warning" : "note",
+                                ToPy(p.column), ToPy(p.rule), p.rows,
+                                ToPy(p.example), ToPy(p.message)));
+    }
+    return out;
+  }
+
   std::shared_ptr<const LeadEngine> engine_;
   std::shared_ptr<const CompiledPlaybook> compiled_;
 };
@@ -976,9 +1001,11 @@ PYBIND11_MODULE(_native, m) {
            py::arg("now_nanos"))
       .def("score_table", &NativePlaybook::ScoreTable, py::arg("leads"),
            py::arg("events"), py::arg("now_nanos"), py::arg("threads") = 0,
-           py::arg("explain") = "none", py::arg("route") = false)
+           py::arg("explain") = "none", py::arg("route") = false,
+           py::arg("check_sample") = 0)
       .def("replay_table", &NativePlaybook::ReplayTable, py::arg("leads"),
-           py::arg("events"), py::arg("end_nanos"), py::arg("threads") = 0)
+           py::arg("events"), py::arg("end_nanos"), py::arg("threads") = 0,
+           py::arg("check_sample") = 0)
       .def("check_table", &NativePlaybook::CheckTable, py::arg("leads"),
            py::arg("events"), py::arg("max_leads") = 0)
       .def("impact", &NativePlaybook::Impact, py::arg("after"),

@@ -248,6 +248,82 @@ TEST(DataCheckTest, ColumnsReportEveryUnknownColumnAndSample) {
   EXPECT_EQ(missing_id.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(DataCheckTest, TableAlreadyMadeIsCheckedAsItsColumns) {
+  // 60 leads, every fourth age not a number, and their events listed out
+  // of lead order, so that the table groups them.
+  constexpr int kLeads = 60;
+  constexpr int kEvents = 180;
+  std::vector<std::string> id_text, age_text, lead_text, url_text, event_ids;
+  for (int r = 0; r < kLeads; ++r) {
+    id_text.push_back(absl::StrCat("l", r));
+    age_text.push_back(r % 4 == 0 ? "unknown" : absl::StrCat(20 + r));
+  }
+  std::vector<int64_t> seconds;
+  for (int e = 0; e < kEvents; ++e) {
+    lead_text.push_back(id_text[(e * 7) % kLeads]);
+    url_text.push_back(e % 5 == 0 ? "/pricing" : absl::StrCat("/blog/", e));
+    event_ids.push_back(absl::StrCat("e", e));
+    seconds.push_back(1795000000 + e);
+  }
+  auto views = [](const std::vector<std::string>& values) {
+    return std::vector<absl::string_view>(values.begin(), values.end());
+  };
+  const auto ids = views(id_text), ages = views(age_text),
+             lead_ids = views(lead_text), urls = views(url_text),
+             event_id_views = views(event_ids);
+  const std::vector<absl::string_view> types(kEvents, "page_view");
+  auto text = [](const std::string& name,
+                 const std::vector<absl::string_view>& values) {
+    Column column;
+    column.name = name;
+    column.text = absl::MakeConstSpan(values);
+    return column;
+  };
+  auto columns = [&] {
+    Column occurred{"occurred_at", Column::Type::kTime};
+    occurred.ints = absl::MakeConstSpan(seconds);
+    occurred.ticks_per_second = 1;
+    return std::pair(
+        std::vector<Column>{text("id", ids), text("attributes.age", ages)},
+        std::vector<Column>{text("lead_id", lead_ids), text("type", types),
+                            text("id", event_id_views), occurred,
+                            text("properties.url", urls)});
+  };
+  auto [leads, events] = columns();
+  auto table = LeadTable::Create(leads, events);
+  ASSERT_TRUE(table.ok()) << table.status();
+
+  for (const int64_t max_leads : {0, 7, 59, 60, 100}) {
+    SCOPED_TRACE(absl::StrCat("max_leads ", max_leads));
+    DataCheckOptions options;
+    options.max_leads = max_leads;
+    auto [lead_columns, event_columns] = columns();
+    auto expected = CheckLeadColumns(Playbook(), std::move(lead_columns),
+                                     std::move(event_columns), options);
+    ASSERT_TRUE(expected.ok()) << expected.status();
+    const std::vector<DataProblem> found =
+        CheckLeadTable(Playbook(), **table, options);
+    ASSERT_EQ(found.size(), expected->size());
+    for (size_t i = 0; i < found.size(); ++i) {
+      EXPECT_EQ(found[i].kind, (*expected)[i].kind) << i;
+      EXPECT_EQ(found[i].column, (*expected)[i].column) << i;
+      EXPECT_EQ(found[i].rule, (*expected)[i].rule) << i;
+      EXPECT_EQ(found[i].rows, (*expected)[i].rows) << i;
+      EXPECT_EQ(found[i].example, (*expected)[i].example) << i;
+      EXPECT_EQ(found[i].message, (*expected)[i].message) << i;
+    }
+    // A sample of 7 reads rows 0, 8, 17, 25, 34, 42 and 51: two of them
+    // (0 and 8) hold no number.
+    auto as_text =
+        Find(found, DataProblemKind::kNumberAsText, "leads.attributes.age");
+    ASSERT_THAT(as_text, SizeIs(1));
+    EXPECT_EQ(as_text[0]->rows, max_leads == 7 ? 5 : max_leads == 59 ? 44 : 45);
+    // Rule counts need every lead.
+    EXPECT_EQ(Find(found, DataProblemKind::kRuleNeverFires).empty(),
+              max_leads == 7 || max_leads == 59);
+  }
+}
+
 TEST(DataCheckTest, LeadTableNamesEveryUnknownColumn) {
   std::vector<absl::string_view> values = {"a"};
   auto text = [&](const std::string& name) {

@@ -145,6 +145,18 @@ def test_an_earlier_end_replays_less(playbook, history):
     assert not early.loc["demo", "candidate_mql"]
 
 
+def test_warns_where_data_would_mislead_it(history):
+    ages = sm.Playbook.from_yaml(PLAYBOOK + """
+fit_rules:
+  - {id: older, when: {field: attributes.age, range: {min: 30}}, points: 5}
+""").validate()
+    leads = history.leads.assign(**{"attributes.age": ["42"] * len(history.leads)})
+    with pytest.warns(sm.DataWarning) as caught:
+        sm.backtest(ages, sm.LeadData(leads, history.events, history.outcomes), now=END)
+    assert {(w.message.kind, w.message.column, w.filename) for w in caught} == {
+        ("number_as_text", "leads.attributes.age", __file__)}
+
+
 def test_refuses_what_it_cannot_replay(playbook, history):
     bad = history.leads.assign(employee_count=[50, -3, 50, 50, 50, 50])
     with pytest.raises(sm.LeadError, match='"later"') as caught:

@@ -155,6 +155,8 @@ def test_score_frame_warns_once_per_column_without_changing_scores(playbook, fix
         ("unreachable_key", "leads.attributes.emp.var.rate"),
     }
     assert all(issubclass(w.category, UserWarning) for w in caught)
+    # Reported where score_frame was called.
+    assert {w.filename for w in caught} == {__file__}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sm.DataWarning)
         again = sm.score_frame(playbook, leads, now=NOW)
