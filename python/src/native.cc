@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <memory>
@@ -240,37 +241,63 @@ class ColumnsFromPython {
       throw std::invalid_argument("expected a one-dimensional object array");
     }
     keep_.push_back(array);
-    const py::ssize_t n = array.size();
+    const int64_t n = array.size();
     PyObject* const* items = static_cast<PyObject* const*>(array.data());
     std::vector<absl::string_view>& views = views_.emplace_back(n);
-    for (py::ssize_t i = 0; i < n; ++i) {
-      PyObject* item = items[i];
-      if (PyUnicode_CheckExact(item) && PyUnicode_IS_COMPACT_ASCII(item)) {
-        // Most text: ASCII, which is its own UTF-8, read in place.
-        views[i] =
-            absl::string_view(static_cast<const char*>(PyUnicode_DATA(item)),
-                              static_cast<size_t>(PyUnicode_GET_LENGTH(item)));
-        continue;
-      }
-      if (PyUnicode_Check(item)) {
-        Py_ssize_t size = 0;
-        const char* data = PyUnicode_AsUTF8AndSize(item, &size);
-        if (data == nullptr) throw py::error_already_set();
-        views[i] = absl::string_view(data, static_cast<size_t>(size));
-        continue;
-      }
-      if (item == Py_None || item == NaValue() ||
-          (PyFloat_Check(item) && std::isnan(PyFloat_AS_DOUBLE(item)))) {
-        if (present != nullptr) {
-          if (present->empty()) present->assign(n, 1);
-          (*present)[i] = 0;
+    // Most text is ASCII, its own UTF-8, read in place. Each str is an
+    // object of its own in memory, so a column of ids (one per event) is
+    // read on every core: only the objects' fields are read, as the views
+    // below are, which needs no GIL. Chunks holding anything else are
+    // read again with it.
+    constexpr int64_t kChunk = 1 << 14;
+    std::vector<uint8_t> other((n + kChunk - 1) / kChunk, 0);
+    {
+      py::gil_scoped_release release;
+      ParallelFor(
+          n, DefaultThreadCount(),
+          [&](int, int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) {
+              PyObject* item = items[i];
+              if (PyUnicode_CheckExact(item) &&
+                  PyUnicode_IS_COMPACT_ASCII(item)) {
+                views[i] = absl::string_view(
+                    static_cast<const char*>(PyUnicode_DATA(item)),
+                    static_cast<size_t>(PyUnicode_GET_LENGTH(item)));
+              } else {
+                other[begin / kChunk] = 1;
+              }
+            }
+          },
+          kChunk);
+    }
+    for (size_t c = 0; c < other.size(); ++c) {
+      if (!other[c]) continue;
+      const int64_t end = std::min<int64_t>(n, (c + 1) * kChunk);
+      for (int64_t i = c * kChunk; i < end; ++i) {
+        PyObject* item = items[i];
+        if (PyUnicode_CheckExact(item) && PyUnicode_IS_COMPACT_ASCII(item)) {
+          continue;
         }
-        continue;
+        if (PyUnicode_Check(item)) {
+          Py_ssize_t size = 0;
+          const char* data = PyUnicode_AsUTF8AndSize(item, &size);
+          if (data == nullptr) throw py::error_already_set();
+          views[i] = absl::string_view(data, static_cast<size_t>(size));
+          continue;
+        }
+        if (item == Py_None || item == NaValue() ||
+            (PyFloat_Check(item) && std::isnan(PyFloat_AS_DOUBLE(item)))) {
+          if (present != nullptr) {
+            if (present->empty()) present->assign(n, 1);
+            (*present)[i] = 0;
+          }
+          continue;
+        }
+        Raise(FieldError(absl::StrCat(table, ".", name),
+                         absl::StrCat("row ", i, ": expected text, found ",
+                                      Py_TYPE(item)->tp_name)),
+              Subject::kInput);
       }
-      Raise(FieldError(absl::StrCat(table, ".", name),
-                       absl::StrCat("row ", i, ": expected text, found ",
-                                    Py_TYPE(item)->tp_name)),
-            Subject::kInput);
     }
   }
 

@@ -228,6 +228,30 @@ def test_column_errors_name_table_column_and_row(demo, sample):
     _column_error(demo, leads.assign(created_at=[1j] * len(leads)), events, column="created_at", match="unsupported dtype")
 
 
+def test_text_columns_read_on_every_core_keep_their_rows(demo, sample):
+    # Event ids, one str per event, are read in chunks on every core; what
+    # is not ASCII is read again in place, and a wrong type is named at its
+    # row, the first one when there are several.
+    leads, events = sample.leads, sample.events
+    assert len(events) > 3 * 16384
+    counts = events["lead_id"].value_counts()
+    lead = events["lead_id"][events["lead_id"].isin(counts[counts >= 4].index)].iloc[-1]
+    rows = np.flatnonzero(events["lead_id"] == lead)[:4]
+    ids = events["id"].astype(object).to_numpy(copy=True)
+    ids[rows] = ["évènement-1", "évènement-2", "évènement-3", "évènement-3"]
+    base = sm.score_frame(demo, leads, events, now=NOW, explain="none").set_index("lead_id")
+    renamed = sm.score_frame(demo, leads, events.assign(id=ids), now=NOW, explain="none").set_index("lead_id")
+    assert renamed.loc[lead, "duplicate_events"] == base.loc[lead, "duplicate_events"] + 1
+    others = renamed.index != lead
+    pd.testing.assert_frame_equal(renamed[others], base[others])
+    wrong = ids.copy()
+    wrong[rows[0]] = 12
+    _column_error(demo, leads, events.assign(id=wrong), column="id",
+                  match=f"row {rows[0]}: expected text, found int")
+    wrong[20000] = 3.5
+    _column_error(demo, leads, events.assign(id=wrong), column="id", match="row 20000: expected text, found float")
+
+
 def test_other_argument_errors(demo, sample):
     leads, events = small(sample, 5)
     with pytest.raises(TypeError, match="DataFrame"):
