@@ -25,6 +25,7 @@
 #include "core/batch/lead_pipeline.h"
 #include "core/batch/score_json.h"
 #include "core/batch/score_lines.h"
+#include "core/batch/score_wire.h"
 #include "core/journey/lead_engine.h"
 #include "core/leads/lead_io.h"
 #include "core/leads/lead_json.h"
@@ -438,6 +439,37 @@ void BM_PrintMessageToJsonString(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_PrintMessageToJsonString)->ArgName("sentences")->Arg(0)->Arg(1);
+
+// Encoding a result for the ScoreLeads stream, rule ids and points as it
+// sends by default: the stream's writer (1) against ToProto and protobuf's
+// serializer (0), which it replaces.
+void BM_EncodeScoreResult(benchmark::State& state) {
+  const Fixture& f = GetFixture();
+  Scorer scorer(f.playbook);
+  std::vector<LeadScore> scores(1000);
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (!scorer.Score(f.leads[i], kNow, &scores[i]).ok()) std::abort();
+  }
+  const bool writer = state.range(0) == 1;
+  ScoreWireWriter wire(f.playbook);
+  v1::ScoreResult result;
+  std::string out;
+  size_t i = 0;
+  for (auto _ : state) {
+    out.clear();
+    if (writer) {
+      wire.Append(f.leads[i], scores[i], kNow, Explanation::kRuleIds, &out);
+    } else {
+      scorer.ToProto(f.leads[i], scores[i], kNow, &result,
+                     Explanation::kRuleIds);
+      result.SerializeToString(&out);
+    }
+    benchmark::DoNotOptimize(out.data());
+    if (++i == scores.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_EncodeScoreResult)->ArgName("writer")->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace smarketing

@@ -1,13 +1,18 @@
 #include <google/protobuf/arena.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <grpcpp/support/byte_buffer.h>
 
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "core/base/problems.h"
 #include "core/batch/lead_pipeline.h"
+#include "core/batch/score_wire.h"
 #include "core/leads/lead_wire.h"
 #include "core/scoring/lead_validation.h"
 #include "core/scoring/scorer.h"
@@ -75,22 +80,24 @@ absl::StatusOr<Explanation> RequestedExplanation(
 
 // Scores the leads of one ScoreLeads request on the lead pipeline, as
 // `smarketing score` does: read flat from their encoding and scored in
-// parallel, results in the request's order, a refused lead reported by its
-// index and the fields at fault. Bytes that are not a lead refuse the whole
-// request.
+// parallel, each result encoded on the worker that scored it, into
+// `response` (an encoded ScoreLeadsResponse) in the request's order; a
+// refused lead reported by its index and the fields at fault. Bytes that
+// are not a lead refuse the whole request.
 absl::Status ScoreRequest(
     absl::Span<const absl::string_view> leads,
     const std::shared_ptr<const CompiledPlaybook>& playbook, absl::Time now,
-    Explanation explanation, v1::ScoreLeadsResponse* response) {
+    Explanation explanation, std::string* response) {
   const int n = static_cast<int>(leads.size());
-  response->Clear();
-  // Each lead is printed into its own result, so workers never share one;
-  // the results of refused leads are dropped afterwards.
+  std::vector<std::string> results(n);
   std::vector<absl::Status> refusals(n);
   std::vector<bool> unread(n);
   std::vector<std::string> ids(n);
-  for (int i = 0; i < n; ++i) response->add_results();
   LeadPipeline pipeline({playbook}, now, /*threads=*/0);
+  std::vector<ScoreWireWriter> writers(pipeline.threads(),
+                                       ScoreWireWriter(playbook));
+  // Sentences, for people rather than programs, keep to messages.
+  std::vector<v1::ScoreResult> messages(pipeline.threads());
   std::unique_ptr<LeadSource> source = EncodedLeadSource(leads);
   absl::Status run = pipeline.Run(
       *source, {},
@@ -102,33 +109,50 @@ absl::Status ScoreRequest(
           if (!unread[i]) ids[i] = scored.lead->id();
           return;
         }
-        pipeline.scorer(scored.thread, 0)
-            .ToProto(*scored.lead, scored.scores[0], now,
-                     response->mutable_results(i), explanation);
+        if (explanation == Explanation::kSentences) {
+          v1::ScoreResult& message = messages[scored.thread];
+          pipeline.scorer(scored.thread, 0)
+              .ToProto(*scored.lead, scored.scores[0], now, &message,
+                       explanation);
+          message.SerializeToString(&results[i]);
+          return;
+        }
+        writers[scored.thread].Append(*scored.lead, scored.scores[0], now,
+                                      explanation, &results[i]);
       },
       [](int, int64_t) { return absl::OkStatus(); });
   if (!run.ok()) return run;
-  int kept = 0;
-  for (int i = 0; i < n; ++i) {
-    if (refusals[i].ok()) {
-      if (kept != i) response->mutable_results()->SwapElements(kept, i);
-      ++kept;
-      continue;
-    }
-    if (unread[i]) {
-      response->Clear();
-      return FieldError(absl::StrCat("leads[", i, "]"), refusals[i].message());
-    }
-    v1::LeadError* error = response->add_errors();
-    error->set_index(i);
-    error->set_lead_id(std::move(ids[i]));
-    if (auto problems = ProblemsFromStatus(refusals[i])) {
-      *error->mutable_problems() = problems->problems();
-    } else {
-      error->add_problems()->set_message(std::string(refusals[i].message()));
+  response->clear();
+  v1::ScoreLeadsResponse errors;
+  {
+    google::protobuf::io::StringOutputStream stream(response);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    for (int i = 0; i < n; ++i) {
+      if (refusals[i].ok()) {
+        coded.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
+            v1::ScoreLeadsResponse::kResultsFieldNumber,
+            google::protobuf::internal::WireFormatLite::
+                WIRETYPE_LENGTH_DELIMITED));
+        coded.WriteVarint32(static_cast<uint32_t>(results[i].size()));
+        coded.WriteString(results[i]);
+        continue;
+      }
+      if (unread[i]) {
+        return FieldError(absl::StrCat("leads[", i, "]"),
+                          refusals[i].message());
+      }
+      v1::LeadError* error = errors.add_errors();
+      error->set_index(i);
+      error->set_lead_id(std::move(ids[i]));
+      if (auto problems = ProblemsFromStatus(refusals[i])) {
+        *error->mutable_problems() = problems->problems();
+      } else {
+        error->add_problems()->set_message(std::string(refusals[i].message()));
+      }
     }
   }
-  response->mutable_results()->DeleteSubrange(kept, n - kept);
+  // After every result, where protobuf puts field 2.
+  errors.AppendToString(response);
   return absl::OkStatus();
 }
 
@@ -247,14 +271,9 @@ class ScoreLeadsReactor final
       return st;
     }
     leads_ += static_cast<int64_t>(leads_in_.size());
-    reply_.Clear();  // written: StartWrite's OnWriteDone came before this
-    bool own_buffer;
-    grpc::Status serialized =
-        grpc::SerializationTraits<v1::ScoreLeadsResponse>::Serialize(
-            response_, &reply_, &own_buffer);
-    if (!serialized.ok()) {
-      return absl::InternalError("the response could not be serialized");
-    }
+    // reply_ was written: StartWrite's OnWriteDone came before this.
+    grpc::Slice slice(response_);
+    reply_ = grpc::ByteBuffer(&slice, 1);
     return absl::OkStatus();
   }
 
@@ -267,7 +286,7 @@ class ScoreLeadsReactor final
   std::string bytes_;
   std::vector<absl::string_view> leads_in_;
   std::string rest_;
-  v1::ScoreLeadsResponse response_;
+  std::string response_;  // the encoded ScoreLeadsResponse
   int64_t leads_ = 0;
   // Answers the request just read. std::mutex rather than abseil's, which
   // ThreadSanitizer cannot see (grpc_server/scheduler.h).

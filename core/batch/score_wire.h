@@ -1,0 +1,56 @@
+// Encodes a ScoreResult in protobuf's wire format straight from a LeadScore,
+// for the ScoreLeads stream: the bytes that Scorer::ToProto and
+// SerializeToString give, without a message and a RuleHit built per rule
+// that fired (building and sizing those cost the stream more than a tenth
+// of its work).
+#ifndef SMARKETING_CORE_BATCH_SCORE_WIRE_H_
+#define SMARKETING_CORE_BATCH_SCORE_WIRE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "core/playbook/compiled_playbook.h"
+#include "core/scoring/scorer.h"
+#include "smarketing/v1/lead.pb.h"
+
+namespace smarketing {
+
+// Keeps the encoding of each rule and of the last `now`: one per thread.
+class ScoreWireWriter {
+ public:
+  explicit ScoreWireWriter(std::shared_ptr<const CompiledPlaybook> playbook);
+
+  // Appends what ToProto(lead, score, now, &result, explanation) then
+  // result.AppendToString(out) would. Sentences are ToProto's alone:
+  // `explanation` is kNone or kRuleIds.
+  void Append(const v1::Lead& lead, const LeadScore& score, absl::Time now,
+              Explanation explanation, std::string* out);
+
+ private:
+  // A rule that fired: its RuleHit fields before the points (rule_id,
+  // kind) and after them (persona_id), encoded once per rule.
+  struct RuleBytes {
+    std::string head;
+    std::string persona;
+  };
+  const RuleBytes& BytesOf(const RuleContribution& c);
+  // ScoreResult.scored_at, encoded once for each `now`.
+  const std::string& ScoredAt(absl::Time now);
+
+  std::shared_ptr<const CompiledPlaybook> playbook_;
+  // Fields grade, persona_id and playbook_version, encoded.
+  std::vector<std::string> grades_;
+  std::vector<std::string> personas_;
+  std::string version_;
+  absl::flat_hash_map<uint64_t, RuleBytes> rules_;
+  absl::Time cached_now_ = absl::InfinitePast();
+  std::string cached_scored_at_;
+};
+
+}  // namespace smarketing
+
+#endif  // SMARKETING_CORE_BATCH_SCORE_WIRE_H_

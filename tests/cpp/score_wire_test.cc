@@ -1,0 +1,129 @@
+#include "core/batch/score_wire.h"
+
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "core/playbook/compiled_playbook.h"
+#include "core/scoring/scorer.h"
+#include "core/synthetic/lead_generator.h"
+#include "gtest/gtest.h"
+#include "smarketing/v1/score_result.pb.h"
+#include "tests/cpp/test_util.h"
+
+namespace smarketing {
+namespace {
+
+using testing::At;
+using testing::DemoPlaybook;
+
+std::shared_ptr<const CompiledPlaybook> Demo() {
+  auto compiled = CompiledPlaybook::Compile(DemoPlaybook());
+  EXPECT_TRUE(compiled.ok()) << compiled.status().message();
+  return *std::move(compiled);
+}
+
+// What the stream sent before the writer: ToProto, then protobuf's bytes.
+std::string Protobuf(const Scorer& scorer, const v1::Lead& lead,
+                     const LeadScore& score, absl::Time now,
+                     Explanation explanation) {
+  v1::ScoreResult result;
+  scorer.ToProto(lead, score, now, &result, explanation);
+  return result.SerializeAsString();
+}
+
+TEST(ScoreWireTest, EncodesTheDemoLeadsAsProtobufDoes) {
+  const std::shared_ptr<const CompiledPlaybook> playbook = Demo();
+  Scorer scorer(playbook);
+  // One writer for all, as a worker thread keeps it, and two times, as a
+  // stream's requests may give.
+  ScoreWireWriter writer(playbook);
+  LeadGeneratorOptions options;
+  options.seed = 11;
+  options.now = At("2026-11-23T09:00:00Z");
+  const LeadGenerator generator(options);
+  const absl::Time times[] = {options.now,
+                              At("2026-11-23T09:00:00.250000001Z")};
+  v1::Lead lead;
+  LeadScore score;
+  absl::flat_hash_set<v1::RuleKind> kinds;
+  int with_persona = 0;
+  for (int i = 0; i < 3000; ++i) {
+    generator.Generate(i, &lead);
+    const absl::Time now = times[i % 2];
+    ASSERT_TRUE(scorer.Score(lead, now, &score).ok());
+    for (const RuleContribution& c : score.explanation) kinds.insert(c.kind);
+    with_persona += score.persona >= 0;
+    for (const Explanation explanation :
+         {Explanation::kNone, Explanation::kRuleIds}) {
+      std::string ours = "prefix";
+      writer.Append(lead, score, now, explanation, &ours);
+      ASSERT_EQ(ours.substr(0, 6), "prefix");
+      ASSERT_EQ(ours.substr(6), Protobuf(scorer, lead, score, now, explanation))
+          << "lead " << i;
+    }
+  }
+  EXPECT_GE(kinds.size(), 6u);
+  EXPECT_GT(with_persona, 0);
+}
+
+// Values the demo leads do not give: every field set, sizes past one byte
+// of length, negative numbers, -0.0 (which protobuf writes), the epoch.
+TEST(ScoreWireTest, EncodesEdgeValuesAsProtobufDoes) {
+  const std::shared_ptr<const CompiledPlaybook> playbook = Demo();
+  Scorer scorer(playbook);
+  ScoreWireWriter writer(playbook);
+  v1::Lead lead;
+  lead.set_id(std::string(300, 'x'));
+  LeadScore score;
+  score.fit = -0.0;
+  score.engagement = std::numeric_limits<double>::denorm_min();
+  score.total = -1e300;
+  score.persona = 0;
+  score.grade = playbook->playbook().grade_bands_size() - 1;
+  score.stage = v1::LIFECYCLE_STAGE_SQL;
+  score.priority = v1::PRIORITY_URGENT;
+  score.hand_raiser = true;
+  score.disqualification_reason = v1::DISQUALIFICATION_REASON_COMPETITOR;
+  score.events_counted = -3;
+  score.duplicate_events = 1 << 20;
+  RuleContribution criterion;
+  criterion.kind = v1::RULE_KIND_PERSONA_CRITERION;
+  criterion.persona = 0;
+  criterion.rule = 0;
+  criterion.raw_points = -0.0;
+  criterion.points = 0;
+  criterion.event_count = -1;
+  RuleContribution opt_out;
+  opt_out.kind = v1::RULE_KIND_OPT_OUT;
+  RuleContribution fit;
+  fit.kind = v1::RULE_KIND_FIT;
+  fit.rule = 0;
+  fit.raw_points = fit.points = 1.5;
+  fit.event_count = 1000;
+  score.explanation = {criterion, opt_out, fit, fit};
+  for (const absl::Time now :
+       {absl::UnixEpoch(), At("1969-12-31T23:59:59.5Z"),
+        At("2026-11-23T09:00:00.000000001Z")}) {
+    for (const Explanation explanation :
+         {Explanation::kNone, Explanation::kRuleIds}) {
+      std::string ours;
+      writer.Append(lead, score, now, explanation, &ours);
+      ASSERT_EQ(ours, Protobuf(scorer, lead, score, now, explanation))
+          << absl::FormatTime(now);
+    }
+  }
+  // And every field left at its default.
+  lead.Clear();
+  std::string ours;
+  writer.Append(lead, LeadScore(), absl::UnixEpoch(), Explanation::kRuleIds,
+                &ours);
+  EXPECT_EQ(ours, Protobuf(scorer, lead, LeadScore(), absl::UnixEpoch(),
+                           Explanation::kRuleIds));
+}
+
+}  // namespace
+}  // namespace smarketing
