@@ -34,11 +34,16 @@ inline int Utf8SequenceLength(const unsigned char* p,
 
 // Whether all of `text` is ASCII. Up to 16 bytes are read as two
 // overlapping loads: keys and ids are short, and a byte loop over them
-// costs more than the rest of reading them.
+// costs more than the rest of reading them. Longer text is read a word at
+// a time, its last word overlapping, with no byte loop either.
 inline bool IsAscii(absl::string_view text) {
   const char* p = text.data();
   const size_t n = text.size();
-  if (n > 16) return FindNonAscii(p, 0, n) == n;
+  if (n > 16) {
+    uint64_t bits = LoadWord(p + n - 8);
+    for (size_t i = 0; i + 8 <= n; i += 8) bits |= LoadWord(p + i);
+    return (bits & 0x8080808080808080ULL) == 0;
+  }
   if (n >= 8) {
     return ((LoadWord(p) | LoadWord(p + n - 8)) & 0x8080808080808080ULL) == 0;
   }
