@@ -11,8 +11,8 @@
 namespace smarketing {
 namespace {
 
-using google::protobuf::io::CodedOutputStream;
 using google::protobuf::internal::WireFormatLite;
+using google::protobuf::io::CodedOutputStream;
 using Hit = v1::RuleHit;
 using Result = v1::ScoreResult;
 using Timestamp = google::protobuf::Timestamp;
@@ -73,24 +73,50 @@ ScoreWireWriter::ScoreWireWriter(
   }
   version_ =
       Encoded(Result::kPlaybookVersionFieldNumber, playbook_->version_label());
+
+  auto add = [&](v1::RuleKind kind, int persona, int rule) {
+    RuleContribution c;
+    c.kind = kind;
+    c.persona = persona;
+    c.rule = rule;
+    RuleBytes& bytes = rules_.emplace_back();
+    bytes.head = Encoded(Hit::kRuleIdFieldNumber, RuleIdOf(p, c));
+    uint8_t kind_field[kMaxVarintField];
+    bytes.head.append(
+        reinterpret_cast<const char*>(kind_field),
+        WriteEnum(Hit::kKindFieldNumber, kind, kind_field) - kind_field);
+    bytes.persona = Encoded(Hit::kPersonaIdFieldNumber, PersonaIdOf(p, c));
+  };
+  auto add_kind = [&](v1::RuleKind kind, int count) {
+    kind_begin_[kind] = rules_.size();
+    for (int i = 0; i < count; ++i) add(kind, -1, i);
+  };
+  for (int persona = 0; persona < p.personas_size(); ++persona) {
+    criteria_begin_.push_back(rules_.size());
+    for (int i = 0; i < p.personas(persona).criteria_size(); ++i) {
+      add(v1::RULE_KIND_PERSONA_CRITERION, persona, i);
+    }
+  }
+  add_kind(v1::RULE_KIND_FIT, p.fit_rules_size());
+  add_kind(v1::RULE_KIND_ENGAGEMENT, p.engagement().rules_size());
+  add_kind(v1::RULE_KIND_DISQUALIFICATION, p.disqualification_rules_size());
+  kind_begin_[v1::RULE_KIND_OPT_OUT] = rules_.size();
+  add(v1::RULE_KIND_OPT_OUT, -1, -1);
+  add_kind(v1::RULE_KIND_HAND_RAISER, p.hand_raiser_rules_size());
+  add_kind(v1::RULE_KIND_PRIORITY, p.priority().rules_size());
 }
 
+// Contributions are the scorer's, which names only the Playbook's rules.
 const ScoreWireWriter::RuleBytes& ScoreWireWriter::BytesOf(
-    const RuleContribution& c) {
-  const uint64_t key = static_cast<uint64_t>(c.kind) << 48 |
-                       static_cast<uint64_t>(c.persona + 1) << 32 |
-                       static_cast<uint32_t>(c.rule + 1);
-  auto [it, added] = rules_.try_emplace(key);
-  if (!added) return it->second;
-  const v1::Playbook& p = playbook_->playbook();
-  RuleBytes& bytes = it->second;
-  bytes.head = Encoded(Hit::kRuleIdFieldNumber, RuleIdOf(p, c));
-  std::string kind(kMaxVarintField, '\0');
-  auto* begin = reinterpret_cast<uint8_t*>(kind.data());
-  kind.resize(WriteEnum(Hit::kKindFieldNumber, c.kind, begin) - begin);
-  bytes.head += kind;
-  bytes.persona = Encoded(Hit::kPersonaIdFieldNumber, PersonaIdOf(p, c));
-  return bytes;
+    const RuleContribution& c) const {
+  switch (c.kind) {
+    case v1::RULE_KIND_PERSONA_CRITERION:
+      return rules_[criteria_begin_[c.persona] + c.rule];
+    case v1::RULE_KIND_OPT_OUT:
+      return rules_[kind_begin_[c.kind]];
+    default:
+      return rules_[kind_begin_[c.kind] + c.rule];
+  }
 }
 
 const std::string& ScoreWireWriter::ScoredAt(absl::Time now) {
@@ -122,9 +148,8 @@ void ScoreWireWriter::Append(const v1::Lead& lead, const LeadScore& score,
                              std::string* out) {
   const std::string& scored_at = ScoredAt(now);
   const bool hits = explanation != Explanation::kNone;
-  // Each RuleHit's size comes before its fields. A first pass over the
-  // rules that fired makes their bytes (which may move those made before)
-  // and bounds the result's size.
+  // Each RuleHit's size comes before its fields: a first pass over the
+  // rules that fired bounds the result's size.
   size_t hits_bound = 0;
   if (hits) {
     for (const RuleContribution& c : score.explanation) {

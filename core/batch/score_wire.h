@@ -6,20 +6,21 @@
 #ifndef SMARKETING_CORE_BATCH_SCORE_WIRE_H_
 #define SMARKETING_CORE_BATCH_SCORE_WIRE_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "core/playbook/compiled_playbook.h"
 #include "core/scoring/scorer.h"
 #include "smarketing/v1/lead.pb.h"
+#include "smarketing/v1/score_result.pb.h"
 
 namespace smarketing {
 
-// Keeps the encoding of each rule and of the last `now`: one per thread.
+// Keeps the encoding of every rule, and of the last `now`: one per thread.
 class ScoreWireWriter {
  public:
   explicit ScoreWireWriter(std::shared_ptr<const CompiledPlaybook> playbook);
@@ -32,12 +33,12 @@ class ScoreWireWriter {
 
  private:
   // A rule that fired: its RuleHit fields before the points (rule_id,
-  // kind) and after them (persona_id), encoded once per rule.
+  // kind) and after them (persona_id), encoded.
   struct RuleBytes {
     std::string head;
     std::string persona;
   };
-  const RuleBytes& BytesOf(const RuleContribution& c);
+  const RuleBytes& BytesOf(const RuleContribution& c) const;
   // ScoreResult.scored_at, encoded once for each `now`.
   const std::string& ScoredAt(absl::Time now);
 
@@ -46,7 +47,12 @@ class ScoreWireWriter {
   std::vector<std::string> grades_;
   std::vector<std::string> personas_;
   std::string version_;
-  absl::flat_hash_map<uint64_t, RuleBytes> rules_;
+  // Every rule of the Playbook, kind by kind: those of kind k from
+  // rules_[kind_begin_[k]], a persona p's criteria from
+  // rules_[criteria_begin_[p]].
+  std::vector<RuleBytes> rules_;
+  std::array<size_t, v1::RuleKind_ARRAYSIZE> kind_begin_ = {};
+  std::vector<size_t> criteria_begin_;
   absl::Time cached_now_ = absl::InfinitePast();
   std::string cached_scored_at_;
 };

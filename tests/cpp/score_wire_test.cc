@@ -105,9 +105,8 @@ TEST(ScoreWireTest, EncodesEdgeValuesAsProtobufDoes) {
   fit.raw_points = fit.points = 1.5;
   fit.event_count = 1000;
   score.explanation = {criterion, opt_out, fit, fit};
-  for (const absl::Time now :
-       {absl::UnixEpoch(), At("1969-12-31T23:59:59.5Z"),
-        At("2026-11-23T09:00:00.000000001Z")}) {
+  for (const absl::Time now : {absl::UnixEpoch(), At("1969-12-31T23:59:59.5Z"),
+                               At("2026-11-23T09:00:00.000000001Z")}) {
     for (const Explanation explanation :
          {Explanation::kNone, Explanation::kRuleIds}) {
       std::string ours;
