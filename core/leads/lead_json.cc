@@ -39,15 +39,17 @@ class EnumNames {
  public:
   explicit EnumNames(const google::protobuf::EnumDescriptor* type) {
     for (int i = 0; i < type->value_count(); ++i) {
-      names_.emplace_back(type->value(i)->name(), type->value(i)->number());
+      const std::string& name = type->value(i)->name();
+      if (by_size_.size() <= name.size()) by_size_.resize(name.size() + 1);
+      by_size_[name.size()].emplace_back(name, type->value(i)->number());
     }
   }
   bool Find(absl::string_view name, int* number) const {
-    for (const auto& [candidate, value] : names_) {
-      // Names share their prefix: the size and the last letter tell most
-      // apart without a call to memcmp.
-      if (candidate.size() == name.size() && !name.empty() &&
-          candidate.back() == name.back() &&
+    if (name.empty() || name.size() >= by_size_.size()) return false;
+    // Names share their prefix: among those of a size (a few), the last
+    // letter tells most apart without a call to memcmp.
+    for (const auto& [candidate, value] : by_size_[name.size()]) {
+      if (candidate.back() == name.back() &&
           std::memcmp(candidate.data(), name.data(), name.size()) == 0) {
         *number = value;
         return true;
@@ -57,7 +59,8 @@ class EnumNames {
   }
 
  private:
-  std::vector<std::pair<std::string, int>> names_;
+  // The names of each size, with their numbers.
+  std::vector<std::vector<std::pair<std::string, int>>> by_size_;
 };
 
 const EnumNames& SeniorityNames() {
