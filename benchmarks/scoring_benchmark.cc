@@ -451,7 +451,7 @@ void BM_EncodeScoreResult(benchmark::State& state) {
     if (!scorer.Score(f.leads[i], kNow, &scores[i]).ok()) std::abort();
   }
   const bool writer = state.range(0) == 1;
-  ScoreWireWriter wire(f.playbook);
+  ScoreWireWriter wire(*f.playbook);
   v1::ScoreResult result;
   std::string out;
   size_t i = 0;

@@ -95,7 +95,7 @@ absl::Status ScoreRequest(
   std::vector<std::string> ids(n);
   LeadPipeline pipeline({playbook}, now, /*threads=*/0);
   std::vector<ScoreWireWriter> writers(pipeline.threads(),
-                                       ScoreWireWriter(playbook));
+                                       ScoreWireWriter(*playbook));
   // Sentences, for people rather than programs, keep to messages.
   std::vector<v1::ScoreResult> messages(pipeline.threads());
   std::unique_ptr<LeadSource> source = EncodedLeadSource(leads);

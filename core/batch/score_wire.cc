@@ -1,7 +1,6 @@
 #include "core/batch/score_wire.h"
 
 #include <cstring>
-#include <utility>
 
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -61,10 +60,8 @@ std::string Encoded(int field, const std::string& value) {
 
 }  // namespace
 
-ScoreWireWriter::ScoreWireWriter(
-    std::shared_ptr<const CompiledPlaybook> playbook)
-    : playbook_(std::move(playbook)) {
-  const v1::Playbook& p = playbook_->playbook();
+ScoreWireWriter::ScoreWireWriter(const CompiledPlaybook& playbook) {
+  const v1::Playbook& p = playbook.playbook();
   for (const v1::GradeBand& band : p.grade_bands()) {
     grades_.push_back(Encoded(Result::kGradeFieldNumber, band.grade()));
   }
@@ -72,7 +69,7 @@ ScoreWireWriter::ScoreWireWriter(
     personas_.push_back(Encoded(Result::kPersonaIdFieldNumber, persona.id()));
   }
   version_ =
-      Encoded(Result::kPlaybookVersionFieldNumber, playbook_->version_label());
+      Encoded(Result::kPlaybookVersionFieldNumber, playbook.version_label());
 
   auto add = [&](v1::RuleKind kind, int persona, int rule) {
     RuleContribution c;
@@ -120,7 +117,7 @@ const ScoreWireWriter::RuleBytes& ScoreWireWriter::BytesOf(
 }
 
 const std::string& ScoreWireWriter::ScoredAt(absl::Time now) {
-  if (now == cached_now_) return cached_scored_at_;
+  if (cached_now_ == now) return cached_scored_at_;
   const int64_t seconds = absl::ToUnixSeconds(now);
   const auto nanos = static_cast<int32_t>(
       absl::ToInt64Nanoseconds(now - absl::FromUnixSeconds(seconds)));

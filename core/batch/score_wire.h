@@ -8,7 +8,7 @@
 
 #include <array>
 #include <cstdint>
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +23,7 @@ namespace smarketing {
 // Keeps the encoding of every rule, and of the last `now`: one per thread.
 class ScoreWireWriter {
  public:
-  explicit ScoreWireWriter(std::shared_ptr<const CompiledPlaybook> playbook);
+  explicit ScoreWireWriter(const CompiledPlaybook& playbook);
 
   // Appends what ToProto(lead, score, now, &result, explanation) then
   // result.AppendToString(out) would. Sentences are ToProto's alone:
@@ -42,7 +42,6 @@ class ScoreWireWriter {
   // ScoreResult.scored_at, encoded once for each `now`.
   const std::string& ScoredAt(absl::Time now);
 
-  std::shared_ptr<const CompiledPlaybook> playbook_;
   // Fields grade, persona_id and playbook_version, encoded.
   std::vector<std::string> grades_;
   std::vector<std::string> personas_;
@@ -53,7 +52,7 @@ class ScoreWireWriter {
   std::vector<RuleBytes> rules_;
   std::array<size_t, v1::RuleKind_ARRAYSIZE> kind_begin_ = {};
   std::vector<size_t> criteria_begin_;
-  absl::Time cached_now_ = absl::InfinitePast();
+  std::optional<absl::Time> cached_now_;
   std::string cached_scored_at_;
 };
 

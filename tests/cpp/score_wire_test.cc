@@ -40,7 +40,7 @@ TEST(ScoreWireTest, EncodesTheDemoLeadsAsProtobufDoes) {
   Scorer scorer(playbook);
   // One writer for all, as a worker thread keeps it, and two times, as a
   // stream's requests may give.
-  ScoreWireWriter writer(playbook);
+  ScoreWireWriter writer(*playbook);
   LeadGeneratorOptions options;
   options.seed = 11;
   options.now = At("2026-11-23T09:00:00Z");
@@ -75,7 +75,7 @@ TEST(ScoreWireTest, EncodesTheDemoLeadsAsProtobufDoes) {
 TEST(ScoreWireTest, EncodesEdgeValuesAsProtobufDoes) {
   const std::shared_ptr<const CompiledPlaybook> playbook = Demo();
   Scorer scorer(playbook);
-  ScoreWireWriter writer(playbook);
+  ScoreWireWriter writer(*playbook);
   v1::Lead lead;
   lead.set_id(std::string(300, 'x'));
   LeadScore score;
@@ -105,8 +105,10 @@ TEST(ScoreWireTest, EncodesEdgeValuesAsProtobufDoes) {
   fit.raw_points = fit.points = 1.5;
   fit.event_count = 1000;
   score.explanation = {criterion, opt_out, fit, fit};
-  for (const absl::Time now : {absl::UnixEpoch(), At("1969-12-31T23:59:59.5Z"),
-                               At("2026-11-23T09:00:00.000000001Z")}) {
+  // The infinite past twice: the first must not pass for a time cached.
+  for (const absl::Time now :
+       {absl::InfinitePast(), absl::InfinitePast(), absl::UnixEpoch(),
+        At("1969-12-31T23:59:59.5Z"), At("2026-11-23T09:00:00.000000001Z")}) {
     for (const Explanation explanation :
          {Explanation::kNone, Explanation::kRuleIds}) {
       std::string ours;
@@ -122,6 +124,57 @@ TEST(ScoreWireTest, EncodesEdgeValuesAsProtobufDoes) {
                 &ours);
   EXPECT_EQ(ours, Protobuf(scorer, lead, LeadScore(), absl::UnixEpoch(),
                            Explanation::kRuleIds));
+}
+
+// Ids, grades and a version long enough that their fields' lengths, and
+// the RuleHits holding them, take more than one byte.
+TEST(ScoreWireTest, EncodesLongFieldsAsProtobufDoes) {
+  v1::Playbook long_ids = DemoPlaybook();
+  int renamed = 0;
+  auto rename = [&](std::string* id) {
+    *id = absl::StrCat(std::string(120, 'r'), 1000000 + renamed++);
+  };
+  for (v1::Persona& persona : *long_ids.mutable_personas()) {
+    rename(persona.mutable_id());
+    for (auto& criterion : *persona.mutable_criteria()) {
+      rename(criterion.mutable_id());
+    }
+  }
+  for (auto& rule : *long_ids.mutable_fit_rules()) rename(rule.mutable_id());
+  for (auto& rule : *long_ids.mutable_engagement()->mutable_rules()) {
+    rename(rule.mutable_id());
+  }
+  for (auto& band : *long_ids.mutable_grade_bands()) {
+    band.set_grade(std::string(300, 'g') + band.grade());
+  }
+  long_ids.mutable_metadata()->set_name(std::string(20000, 'n'));
+  auto compiled = CompiledPlaybook::Compile(long_ids);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  const std::shared_ptr<const CompiledPlaybook> playbook = *compiled;
+  Scorer scorer(playbook);
+  ScoreWireWriter writer(*playbook);
+  LeadGeneratorOptions options;
+  options.seed = 5;
+  options.now = At("2026-11-23T09:00:00Z");
+  const LeadGenerator generator(options);
+  v1::Lead lead;
+  LeadScore score;
+  int long_hits = 0;
+  for (int i = 0; i < 500; ++i) {
+    generator.Generate(i, &lead);
+    ASSERT_TRUE(scorer.Score(lead, options.now, &score).ok());
+    std::string ours;
+    writer.Append(lead, score, options.now, Explanation::kRuleIds, &ours);
+    const std::string expected =
+        Protobuf(scorer, lead, score, options.now, Explanation::kRuleIds);
+    ASSERT_EQ(ours, expected) << "lead " << i;
+    v1::ScoreResult parsed;
+    ASSERT_TRUE(parsed.ParseFromString(expected));
+    for (const v1::RuleHit& hit : parsed.explanation()) {
+      long_hits += hit.ByteSizeLong() >= 128;
+    }
+  }
+  EXPECT_GT(long_hits, 0);
 }
 
 }  // namespace
