@@ -145,10 +145,13 @@ absl::StatusOr<PlaybookFormat> FormatFromName(const std::string& name) {
 // --- Tables from Python. ----------------------------------------------------
 
 // Columns described by the Python side as (kind, name, values, extra,
-// present) tuples, with the Python objects kept alive while C++ reads them.
+// present) tuples, with the Python objects kept alive while C++ reads them,
+// on `threads` threads (<= 0: all cores).
 class ColumnsFromPython {
  public:
-  ColumnsFromPython(const py::list& specs, absl::string_view table) {
+  ColumnsFromPython(const py::list& specs, absl::string_view table,
+                    int threads = 0)
+      : threads_(threads) {
     for (const py::handle spec_handle : specs) {
       py::tuple spec = py::reinterpret_borrow<py::tuple>(spec_handle);
       const std::string kind = spec[0].cast<std::string>();
@@ -254,7 +257,7 @@ class ColumnsFromPython {
     {
       py::gil_scoped_release release;
       ParallelFor(
-          n, DefaultThreadCount(),
+          n, threads_,
           [&](int, int64_t begin, int64_t end) {
             for (int64_t i = begin; i < end; ++i) {
               PyObject* item = items[i];
@@ -264,7 +267,7 @@ class ColumnsFromPython {
                     static_cast<const char*>(PyUnicode_DATA(item)),
                     static_cast<size_t>(PyUnicode_GET_LENGTH(item)));
               } else {
-                other[begin / kChunk] = 1;
+                other[i / kChunk] = 1;
               }
             }
           },
@@ -301,6 +304,7 @@ class ColumnsFromPython {
     }
   }
 
+  const int threads_;
   std::vector<py::object> keep_;
   std::vector<std::vector<absl::string_view>> views_;
   // A deque: columns keep pointers into the vectors it holds.
@@ -311,16 +315,19 @@ class ColumnsFromPython {
 // A LeadTable with the Python objects and text views its columns point
 // into, which must live as long as it does.
 struct BoundTable {
-  BoundTable(const py::list& leads, const py::list& events)
-      : lead_columns(leads, "leads"), event_columns(events, "events") {}
+  BoundTable(const py::list& leads, const py::list& events, int threads)
+      : lead_columns(leads, "leads", threads),
+        event_columns(events, "events", threads) {}
   ColumnsFromPython lead_columns;
   ColumnsFromPython event_columns;
   std::unique_ptr<LeadTable> table;
 };
 
+// The table of `leads` and `events`, their columns read on `threads`
+// threads (<= 0: all cores).
 std::unique_ptr<BoundTable> MakeTable(const py::list& leads,
-                                      const py::list& events) {
-  auto bound = std::make_unique<BoundTable>(leads, events);
+                                      const py::list& events, int threads = 0) {
+  auto bound = std::make_unique<BoundTable>(leads, events, threads);
   absl::StatusOr<std::unique_ptr<LeadTable>> table;
   {
     py::gil_scoped_release release;
@@ -452,7 +459,7 @@ class NativePlaybook {
                              explain)),
             Subject::kInput);
     }
-    std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
+    std::unique_ptr<BoundTable> bound = MakeTable(leads, events, threads);
     const LeadTable* table = bound->table.get();
     ScoreTableOptions options;
     options.now = FromNanos(now_nanos);
@@ -547,7 +554,7 @@ class NativePlaybook {
   py::dict ReplayTable(const py::list& leads, const py::list& events,
                        int64_t end_nanos, int threads,
                        int64_t check_sample) const {
-    std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
+    std::unique_ptr<BoundTable> bound = MakeTable(leads, events, threads);
     ReplayOptions options;
     options.end = FromNanos(end_nanos);
     options.threads = threads;
@@ -603,7 +610,7 @@ class NativePlaybook {
   py::dict Impact(const NativePlaybook& after, const py::list& leads,
                   const py::list& events, int64_t now_nanos,
                   int threads) const {
-    std::unique_ptr<BoundTable> bound = MakeTable(leads, events);
+    std::unique_ptr<BoundTable> bound = MakeTable(leads, events, threads);
     LeadImpactOptions options;
     options.now = FromNanos(now_nanos);
     options.threads = threads;

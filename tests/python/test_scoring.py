@@ -228,10 +228,12 @@ def test_column_errors_name_table_column_and_row(demo, sample):
     _column_error(demo, leads.assign(created_at=[1j] * len(leads)), events, column="created_at", match="unsupported dtype")
 
 
-def test_text_columns_read_on_every_core_keep_their_rows(demo, sample):
-    # Event ids, one str per event, are read in chunks on every core; what
-    # is not ASCII is read again in place, and a wrong type is named at its
-    # row, the first one when there are several.
+@pytest.mark.parametrize("threads", [1, None])
+def test_text_columns_read_in_chunks_keep_their_rows(demo, sample, threads):
+    # Event ids, one str per event, are read in chunks, on every core or on
+    # one; what is not ASCII is read again in place, a missing value is
+    # marked and a wrong type named at its row, the first one when there
+    # are several.
     leads, events = sample.leads, sample.events
     assert len(events) > 3 * 16384
     counts = events["lead_id"].value_counts()
@@ -239,17 +241,29 @@ def test_text_columns_read_on_every_core_keep_their_rows(demo, sample):
     rows = np.flatnonzero(events["lead_id"] == lead)[:4]
     ids = events["id"].astype(object).to_numpy(copy=True)
     ids[rows] = ["évènement-1", "évènement-2", "évènement-3", "évènement-3"]
-    base = sm.score_frame(demo, leads, events, now=NOW, explain="none").set_index("lead_id")
-    renamed = sm.score_frame(demo, leads, events.assign(id=ids), now=NOW, explain="none").set_index("lead_id")
+
+    def scores(events: pd.DataFrame) -> pd.DataFrame:
+        return sm.score_frame(demo, leads, events, now=NOW, explain="none", threads=threads).set_index("lead_id")
+
+    base = scores(events)
+    renamed = scores(events.assign(id=ids))
     assert renamed.loc[lead, "duplicate_events"] == base.loc[lead, "duplicate_events"] + 1
     others = renamed.index != lead
     pd.testing.assert_frame_equal(renamed[others], base[others])
+
+    def column_error(ids: np.ndarray, match: str) -> None:
+        with pytest.raises(sm.ColumnError, match=match) as caught:
+            sm.score_frame(demo, leads, events.assign(id=ids), now=NOW, threads=threads)
+        assert caught.value.column == "id"
+
+    missing = ids.copy()
+    missing[rows[1]] = None
+    column_error(missing, f"row {rows[1]}: is missing")
     wrong = ids.copy()
     wrong[rows[0]] = 12
-    _column_error(demo, leads, events.assign(id=wrong), column="id",
-                  match=f"row {rows[0]}: expected text, found int")
+    column_error(wrong, f"row {rows[0]}: expected text, found int")
     wrong[20000] = 3.5
-    _column_error(demo, leads, events.assign(id=wrong), column="id", match="row 20000: expected text, found float")
+    column_error(wrong, "row 20000: expected text, found float")
 
 
 def test_other_argument_errors(demo, sample):
