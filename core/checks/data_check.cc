@@ -4,7 +4,6 @@
 #include <array>
 #include <cmath>
 #include <deque>
-#include <numeric>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -1000,34 +999,33 @@ const Column* Named(const std::vector<Column>& columns,
   return nullptr;
 }
 
-// The rows of a sample of `max_leads` of `n` leads (all when there are not
-// more), evenly spread so that a table sorted by date or source is sampled
-// over its whole length.
-std::vector<int64_t> SampledRows(int64_t n, int64_t max_leads) {
-  std::vector<int64_t> rows;
-  if (max_leads <= 0 || n <= max_leads) {
-    rows.resize(n);
-    std::iota(rows.begin(), rows.end(), 0);
-    return rows;
-  }
-  rows.reserve(max_leads);
-  for (int64_t i = 0; i < max_leads; ++i) {
-    rows.push_back(
-        static_cast<int64_t>(static_cast<double>(i) * n / max_leads));
-  }
-  return rows;
+// How many of `n` leads a check of at most `max_leads` (<= 0: all) reads.
+int64_t SampleSize(int64_t n, int64_t max_leads) {
+  return max_leads > 0 && n > max_leads ? max_leads : n;
 }
 
-// The problems of `rows` of `table`, with the unknown columns first.
+// The row of the i-th of `count` leads read from `n`: evenly spread, so
+// that a table sorted by date or source is sampled over its whole length.
+int64_t SampledRow(int64_t i, int64_t n, int64_t count) {
+  return count >= n ? i
+                    : static_cast<int64_t>(static_cast<double>(i) * n / count);
+}
+
+// The problems of at most `max_leads` leads of `table`, with the unknown
+// columns first.
 std::vector<DataProblem> CheckRows(
     std::shared_ptr<const CompiledPlaybook> playbook, const LeadTable& table,
-    absl::Span<const int64_t> rows,
+    int64_t max_leads,
     absl::Span<const std::pair<std::string, std::string>> unknown,
     bool every_lead) {
   DataChecker checker(std::move(playbook));
   for (const auto& [t, c] : unknown) checker.AddUnknownColumn(t, c);
   TableLeadBuilder builder(table);
-  for (const int64_t row : rows) checker.AddLead(builder.Build(row));
+  const int64_t n = table.size();
+  const int64_t count = SampleSize(n, max_leads);
+  for (int64_t i = 0; i < count; ++i) {
+    checker.AddLead(builder.Build(SampledRow(i, n, count)));
+  }
   return checker.Finish(every_lead);
 }
 
@@ -1062,11 +1060,12 @@ absl::StatusOr<std::vector<DataProblem>> CheckLeadColumns(
       (events.empty() || lead_ids != nullptr)) {
     // Only the sample's leads and their events are laid out as a table:
     // grouping every event by lead would cost more than the check.
-    const std::vector<int64_t> rows = SampledRows(n, options.max_leads);
+    std::vector<int64_t> rows(options.max_leads);
     absl::flat_hash_set<std::string> taken;
     std::string buffer;
-    for (const int64_t row : rows) {
-      taken.insert(std::string(IdAt(*ids, row, &buffer)));
+    for (int64_t i = 0; i < options.max_leads; ++i) {
+      rows[i] = SampledRow(i, n, options.max_leads);
+      taken.insert(std::string(IdAt(*ids, rows[i], &buffer)));
     }
     std::vector<int64_t> event_rows;
     if (!events.empty()) {
@@ -1084,16 +1083,15 @@ absl::StatusOr<std::vector<DataProblem>> CheckLeadColumns(
   }
   auto table = LeadTable::Create(std::move(leads), std::move(events));
   if (!table.ok()) return table.status();
-  return CheckRows(std::move(playbook), **table,
-                   SampledRows((*table)->size(), 0), unknown, !sampled);
+  return CheckRows(std::move(playbook), **table, /*max_leads=*/0, unknown,
+                   !sampled);
 }
 
 std::vector<DataProblem> CheckLeadTable(
     std::shared_ptr<const CompiledPlaybook> playbook, const LeadTable& table,
     const DataCheckOptions& options) {
-  return CheckRows(std::move(playbook), table,
-                   SampledRows(table.size(), options.max_leads), {},
-                   options.max_leads <= 0 || table.size() <= options.max_leads);
+  return CheckRows(std::move(playbook), table, options.max_leads, {},
+                   SampleSize(table.size(), options.max_leads) == table.size());
 }
 
 }  // namespace smarketing
