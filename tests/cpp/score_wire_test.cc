@@ -19,11 +19,17 @@ namespace {
 
 using testing::At;
 using testing::DemoPlaybook;
+using testing::MustCompile;
 
-std::shared_ptr<const CompiledPlaybook> Demo() {
-  auto compiled = CompiledPlaybook::Compile(DemoPlaybook());
-  EXPECT_TRUE(compiled.ok()) << compiled.status().message();
-  return *std::move(compiled);
+// 2026-11-23T09:00:00Z.
+constexpr absl::Time kNow = absl::FromUnixSeconds(1795424400);
+
+// Sample leads as of kNow.
+LeadGenerator Generator(uint64_t seed) {
+  LeadGeneratorOptions options;
+  options.seed = seed;
+  options.now = kNow;
+  return LeadGenerator(options);
 }
 
 // What the stream sent before the writer: ToProto, then protobuf's bytes.
@@ -36,17 +42,14 @@ std::string Protobuf(const Scorer& scorer, const v1::Lead& lead,
 }
 
 TEST(ScoreWireTest, EncodesTheDemoLeadsAsProtobufDoes) {
-  const std::shared_ptr<const CompiledPlaybook> playbook = Demo();
+  const std::shared_ptr<const CompiledPlaybook> playbook =
+      MustCompile(DemoPlaybook());
   Scorer scorer(playbook);
   // One writer for all, as a worker thread keeps it, and two times, as a
   // stream's requests may give.
   ScoreWireWriter writer(*playbook);
-  LeadGeneratorOptions options;
-  options.seed = 11;
-  options.now = At("2026-11-23T09:00:00Z");
-  const LeadGenerator generator(options);
-  const absl::Time times[] = {options.now,
-                              At("2026-11-23T09:00:00.250000001Z")};
+  const LeadGenerator generator = Generator(11);
+  const absl::Time times[] = {kNow, At("2026-11-23T09:00:00.250000001Z")};
   v1::Lead lead;
   LeadScore score;
   absl::flat_hash_set<v1::RuleKind> kinds;
@@ -73,7 +76,8 @@ TEST(ScoreWireTest, EncodesTheDemoLeadsAsProtobufDoes) {
 // Values the demo leads do not give: every field set, sizes past one byte
 // of length, negative numbers, -0.0 (which protobuf writes), the epoch.
 TEST(ScoreWireTest, EncodesEdgeValuesAsProtobufDoes) {
-  const std::shared_ptr<const CompiledPlaybook> playbook = Demo();
+  const std::shared_ptr<const CompiledPlaybook> playbook =
+      MustCompile(DemoPlaybook());
   Scorer scorer(playbook);
   ScoreWireWriter writer(*playbook);
   v1::Lead lead;
@@ -148,25 +152,21 @@ TEST(ScoreWireTest, EncodesLongFieldsAsProtobufDoes) {
     band.set_grade(std::string(300, 'g') + band.grade());
   }
   long_ids.mutable_metadata()->set_name(std::string(20000, 'n'));
-  auto compiled = CompiledPlaybook::Compile(long_ids);
-  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
-  const std::shared_ptr<const CompiledPlaybook> playbook = *compiled;
+  const std::shared_ptr<const CompiledPlaybook> playbook =
+      MustCompile(long_ids);
   Scorer scorer(playbook);
   ScoreWireWriter writer(*playbook);
-  LeadGeneratorOptions options;
-  options.seed = 5;
-  options.now = At("2026-11-23T09:00:00Z");
-  const LeadGenerator generator(options);
+  const LeadGenerator generator = Generator(5);
   v1::Lead lead;
   LeadScore score;
   int long_hits = 0;
   for (int i = 0; i < 500; ++i) {
     generator.Generate(i, &lead);
-    ASSERT_TRUE(scorer.Score(lead, options.now, &score).ok());
+    ASSERT_TRUE(scorer.Score(lead, kNow, &score).ok());
     std::string ours;
-    writer.Append(lead, score, options.now, Explanation::kRuleIds, &ours);
+    writer.Append(lead, score, kNow, Explanation::kRuleIds, &ours);
     const std::string expected =
-        Protobuf(scorer, lead, score, options.now, Explanation::kRuleIds);
+        Protobuf(scorer, lead, score, kNow, Explanation::kRuleIds);
     ASSERT_EQ(ours, expected) << "lead " << i;
     v1::ScoreResult parsed;
     ASSERT_TRUE(parsed.ParseFromString(expected));
